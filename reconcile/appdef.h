@@ -1,0 +1,77 @@
+/*
+ * appdef.h: Marathon 1.10's own handling of a submitted app definition.
+ *
+ * This is what Marathon does between receiving an app JSON and storing it
+ * (SPEC.md §3.3-§3.4, §6, §8): read it with the shape checks of its RAML
+ * reader, migrate legacy fields (ports, uris, container.docker.network,
+ * docker.portMappings, ipAddress), fill every default, then validate.
+ * marathon-sim stores what this produces; pacer's validator and normaliser
+ * use it so that pacer refuses exactly what Marathon refuses.
+ *
+ * Nothing here touches the network. The independent check that the model is
+ * right is the set of real Marathon responses under shared/marathon-api/
+ * examples and the corpus's VERDICTS.tsv, which the tests compare against.
+ */
+#ifndef PACER_APPDEF_H
+#define PACER_APPDEF_H
+
+#include "reconcile/error.h"
+
+struct json_object;
+
+/* Marathon server flags that change validation and defaults. */
+enum {
+	APPDEF_FEATURE_SECRETS = 1 << 0,
+	APPDEF_FEATURE_EXTERNAL_VOLUMES = 1 << 1,
+	APPDEF_FEATURE_GPU_RESOURCES = 1 << 2,
+};
+
+struct appdef_flags {
+	const char *mesos_role;           /* --mesos_role; NULL means "*" */
+	unsigned features;                /* APPDEF_FEATURE_* (--enable_features) */
+	const char *default_network_name; /* --default_network_name, or NULL */
+};
+
+#define APPDEF_FLAGS_INIT {NULL, 0, NULL}
+/* The flags DC/OS ships: --mesos_role slave_public and secrets,external_volumes,gpu_resources. */
+#define APPDEF_FLAGS_DCOS {"slave_public", APPDEF_FEATURE_SECRETS | APPDEF_FEATURE_EXTERNAL_VOLUMES | APPDEF_FEATURE_GPU_RESOURCES, NULL}
+
+/*
+ * Parse a feature list such as "secrets,external_volumes,gpu_resources"
+ * (unknown names, e.g. "vips", are accepted and ignored as Marathon ignores
+ * features that do not affect apps). Returns the APPDEF_FEATURE_* bits.
+ */
+unsigned appdef_parse_features(const char *list);
+
+/*
+ * Run Marathon's submission pipeline on one app (POST /v2/apps, or PUT with
+ * partialUpdate=false, or a create through PUT).
+ *
+ *   raw      the request body (borrowed). Read-only fields in it (version,
+ *            versionInfo, tasks, ...) are ignored as Marathon ignores them.
+ *   url_id   for PUT: the id from the URL, which overrides any body id;
+ *            NULL for POST (the body id, made absolute, is used).
+ *   flags    server flags; NULL means APPDEF_FLAGS_INIT.
+ *
+ * On success returns 0 and *out (owned by the caller) is the app as Marathon
+ * stores it and answers it from GET: absolute id, every default filled in,
+ * legacy fields translated, no server fields, service ports still as
+ * submitted (0 is not yet assigned).
+ *
+ * On rejection returns PACER_EINVALID and *out_error (owned by the caller) is
+ * the exact 422 body Marathon answers:
+ *   {"message":"Invalid JSON","details":[{"path":"/cpus","errors":["error.expected.jsnumber"]}]}
+ *   {"message":"Object is not valid","details":[{"path":"/","errors":["..."]}]}
+ * (details grouped by path, indices as "(n)"). out_error may be NULL.
+ * Returns -1 only when out of memory.
+ */
+int appdef_submit(struct json_object *raw, const char *url_id, const struct appdef_flags *flags,
+		  struct json_object **out, struct json_object **out_error);
+
+/*
+ * Render a 422 body from appdef_submit() as human lines, one per violation:
+ * "/cpus: expected a number" style, for pacer's messages. Caller frees.
+ */
+char *appdef_format_error(struct json_object *error_body);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * testlib.h: helpers shared by the tests.
+ *
+ * - test_sim_*: start a real marathon-sim on an ephemeral loopback port and
+ *   stop it (SIGTERM, then wait). The URL is what the simulator printed.
+ * - test_run: run a program (pacer, git...) and capture its output.
+ * - test_tmpdir / test_rmrf: scratch directories under $TMPDIR.
+ * - test_http: one real HTTP request with libcurl.
+ * - test_shared_path: a path under ../shared (reference material), or NULL
+ *   when the folder is not there (tests then skip, saying so).
+ */
+#ifndef PACER_TESTLIB_H
+#define PACER_TESTLIB_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct test_sim {
+	pid_t pid;
+	char url[128]; /* "http://127.0.0.1:PORT" */
+	int port;
+};
+
+/*
+ * Start marathon-sim with `--listen 127.0.0.1:0` plus the NULL-terminated
+ * extra arguments (may be NULL). Returns 0 and fills sim, or -1.
+ * The simulator's stderr goes to this process's stderr.
+ */
+int test_sim_start(struct test_sim *sim, const char *const *extra_args);
+/* SIGTERM and wait. Returns the exit status (0 for a clean exit) or -1. */
+int test_sim_stop(struct test_sim *sim);
+
+/*
+ * Run argv[0] (searched in PATH unless it has a '/') with env_extra
+ * ("NAME=value" strings, NULL-terminated, may be NULL) added to the current
+ * environment, stdin from /dev/null. *out and *errout (may be NULL) receive
+ * the captured output (caller frees). Returns the exit status, or 128+signal,
+ * or -1 when it could not be run. timeout_s > 0 kills it after that long.
+ */
+int test_run(const char *const *argv, const char *const *env_extra, char **out, char **errout,
+	     int timeout_s);
+
+/* The pacer and marathon-sim binaries of this build. Static strings. */
+const char *test_pacer_bin(void);
+const char *test_sim_bin(void);
+
+/* mkdtemp under $TMPDIR (or /tmp); caller frees the returned path. */
+char *test_tmpdir(const char *prefix);
+/* rm -rf path. Returns 0 or -1. */
+int test_rmrf(const char *path);
+/* Write a whole file (creating parent dirs). Returns 0 or -1. */
+int test_write_file(const char *path, const char *content);
+/* Read a whole file; caller frees. NULL on error. */
+char *test_read_file(const char *path, size_t *len);
+
+/* Path under the shared reference folder, or NULL if it does not exist. Caller frees. */
+char *test_shared_path(const char *rel);
+/* Path under the source tree. Caller frees. */
+char *test_source_path(const char *rel);
+
+/*
+ * One HTTP request. headers is a NULL-terminated list of "Name: value" (may
+ * be NULL); body may be NULL. *status gets the HTTP status (0 when the
+ * connection failed); *resp (may be NULL) the body, caller frees.
+ * Returns 0 when a response was received, -1 otherwise.
+ */
+int test_http(const char *method, const char *url, const char *body, const char *const *headers,
+	      int *status, char **resp);
+
+#endif
