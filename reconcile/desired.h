@@ -1,0 +1,87 @@
+/*
+ * desired.h: the desired state, loaded from a source (reconcile/source.h).
+ *
+ * Every file holds one app, {"app": {...}}, an array of apps, or a group
+ * ({"id": "/g", "apps": [...], "groups": [...]}), flattened into apps whose
+ * ids are resolved against their group's id. Each app keeps where it came
+ * from (file and line:col) for messages.
+ *
+ * Loading never stops at the first problem: every file is read and every
+ * problem is collected (malformed JSON with line:col, not an object, missing
+ * or invalid id, wrong field types, unrendered templates such as ${VAR} or
+ * {{ }} where an id or number must be, duplicate ids naming both files), so
+ * that a user fixes them all at once. Read-only fields (version, tasks, ...)
+ * are dropped with a warning. A load with any error must stop the run
+ * before anything is applied.
+ */
+#ifndef PACER_DESIRED_H
+#define PACER_DESIRED_H
+
+#include <stddef.h>
+
+#include "reconcile/appdef.h"
+#include "reconcile/error.h"
+#include "reconcile/source.h"
+
+struct json_object;
+
+struct pacer_desired_app {
+	char *id;                /* absolute app id */
+	struct json_object *def; /* the app as written: group-flattened, id absolute,
+				    dependencies absolute, read-only fields removed; owned */
+	char *file;              /* path relative to the source root */
+	int line, col;           /* where the app's object starts, 1-based */
+};
+
+struct pacer_diag {
+	int is_error;        /* 1 error, 0 warning */
+	struct pacer_error *error; /* owned; names file:line:col and app when known */
+};
+
+struct pacer_desired {
+	struct pacer_desired_app *apps; /* sorted by id */
+	size_t napps;
+	struct pacer_diag *diags;       /* in file order */
+	size_t ndiags;
+	size_t nerrors;                 /* diags with is_error */
+	size_t nfiles;                  /* files read */
+	char *revision;                 /* source revision (commit id) or NULL */
+};
+
+struct desired_options {
+	unsigned version;
+	/*
+	 * When not NULL, every app is also run through Marathon's own
+	 * validation (appdef_submit) with these flags and a rejection is an
+	 * error naming the reason ("pacer validate"). When NULL only the
+	 * checks that hold under any server flags are made.
+	 */
+	const struct appdef_flags *flags;
+};
+#define DESIRED_OPTIONS_VERSION 1
+#define DESIRED_OPTIONS_INIT {DESIRED_OPTIONS_VERSION, NULL}
+
+/*
+ * Read every file of `src` and build the desired state. Returns 0 when the
+ * source could be read (even if files had errors: check out->nerrors), or a
+ * negative code with *err when the source itself failed (directory missing,
+ * git fetch failed). *out is owned by the caller: desired_free().
+ */
+int desired_load(struct pacer_source *src, const struct desired_options *opts,
+		 struct pacer_desired **out, struct pacer_error **err);
+
+/*
+ * Parse one file's bytes into `d` (used by desired_load and by tests).
+ * Appends apps and diagnostics; duplicates are detected by desired_finish().
+ */
+int desired_add_file(struct pacer_desired *d, const char *path, const char *data, size_t len,
+		     const struct desired_options *opts);
+/* Sort apps, report duplicate ids. */
+int desired_finish(struct pacer_desired *d);
+
+struct pacer_desired *desired_new(void);
+/* Lookup by absolute id (binary search); borrowed, NULL when absent. */
+const struct pacer_desired_app *desired_find(const struct pacer_desired *d, const char *id);
+void desired_free(struct pacer_desired *d);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * plan.h: what a sync will do, app by app.
+ *
+ * The plan compares the desired state with the live apps of one
+ * GET /v2/apps after both are normalised (reconcile/normalize.h), so an
+ * unchanged app never shows as changed. Items come in a stable order: by
+ * dependency wave (an app comes after the apps it depends on), then by id.
+ */
+#ifndef PACER_PLAN_H
+#define PACER_PLAN_H
+
+#include <stddef.h>
+
+#include "reconcile/desired.h"
+#include "reconcile/error.h"
+
+struct json_object;
+
+enum pacer_action {
+	PACER_ACT_UNCHANGED = 0,
+	PACER_ACT_CREATE,
+	PACER_ACT_UPDATE,
+	PACER_ACT_PRUNE,
+};
+
+/* One changed field: a JSON-pointer-like path ("/container/docker/image",
+ * "/env/LOG_LEVEL", "/healthChecks") and its normalised values. */
+struct pacer_field_change {
+	char *path;                   /* owned */
+	struct json_object *old_value; /* owned reference, NULL when absent */
+	struct json_object *new_value; /* owned reference, NULL when absent */
+};
+
+struct pacer_plan_item {
+	enum pacer_action action;
+	char *app_id;                 /* owned */
+	struct json_object *body;     /* owned: what to PUT/POST (desired as written,
+					 plus instances from live when the file does
+					 not own them); NULL for prune/unchanged */
+	struct json_object *live;     /* owned: live app from GET, NULL for create */
+	struct pacer_field_change *changes; /* owned, for update */
+	size_t nchanges;
+	char *file;                   /* owned: desired file, NULL for prune */
+	char **depends_on;            /* owned: absolute ids (desired dependencies) */
+	size_t ndeps;
+	int wave;                     /* 0 = no dependencies inside the plan */
+	int timeout_s;                /* per-app deployment timeout from the label
+					 "pacer.timeout", 0 when not set */
+};
+
+struct pacer_plan {
+	struct pacer_plan_item *items;
+	size_t n;
+	size_t ncreate, nupdate, nunchanged, nprune;
+	char *revision; /* source revision (commit), owned, or NULL */
+};
+
+struct plan_options {
+	unsigned version;
+	/* Apps that may be pruned (pacer owns them); NULL = prune nothing. */
+	const char *const *owned;
+	size_t nowned;
+	/* Leave every app's instances alone (--ignore-instances). The label
+	 * "pacer.instances": "unmanaged" in a file does the same for one app. */
+	int ignore_instances;
+};
+#define PLAN_OPTIONS_VERSION 1
+#define PLAN_OPTIONS_INIT {PLAN_OPTIONS_VERSION, NULL, 0, 0}
+
+/*
+ * Build the plan. live_apps (borrowed) is the "apps" array of GET /v2/apps.
+ * Returns 0 and *out (plan_free()), or PACER_EINVALID when dependencies form
+ * a cycle (the message names it).
+ */
+int plan_build(const struct pacer_desired *desired, struct json_object *live_apps,
+	       const struct plan_options *opts, struct pacer_plan **out,
+	       struct pacer_error **err);
+
+void plan_free(struct pacer_plan *p);
+
+/*
+ * Render like git diff: "+ /app" create, "~ /app" update with one
+ * "    ~ /path: old -> new" line per field, "- /app" prune; a summary line.
+ * Colour only when `color`. Caller frees.
+ */
+char *plan_render_text(const struct pacer_plan *p, int color, int show_unchanged);
+
+/* The same plan as one JSON document (new object, caller puts). */
+struct json_object *plan_to_json(const struct pacer_plan *p);
+
+#endif
