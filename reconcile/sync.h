@@ -1,0 +1,154 @@
+/*
+ * sync.h: one whole reconciliation run, the entry point of every trigger
+ * (pacer sync, watch, serve).
+ *
+ *   load desired state (source) -> refuse if any file failed
+ *   -> GET /v2/apps once -> plan -> for each change, with bounded
+ *   parallelism and in dependency waves: back up (durably) -> PUT with
+ *   force=true&partialUpdate=false (or POST) -> wait for the deployment
+ *   (one GET /v2/deployments per poll for every app being waited on) ->
+ *   on failure or timeout: roll back / restart / nothing, per policy
+ *   -> prune (guarded) -> report every app's outcome.
+ */
+#ifndef PACER_SYNC_H
+#define PACER_SYNC_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "reconcile/appdef.h"
+#include "reconcile/backup.h"
+#include "reconcile/desired.h"
+#include "reconcile/error.h"
+#include "reconcile/marathon.h"
+#include "reconcile/plan.h"
+#include "reconcile/source.h"
+
+/*
+ * Persistent state of pacer between runs (backends/fs/state.c keeps it in
+ * the state directory, written durably). "Owned" apps are the ones pacer
+ * created or applied: only those can ever be pruned. Ownership is recorded
+ * before the app is created, so a crash can never leave an app pacer made
+ * but does not know about.
+ */
+struct pacer_state_store {
+	/* *ids is a NULL-terminated array; free with pacer_strv_free(). */
+	int (*load_owned)(struct pacer_state_store *s, char ***ids, struct pacer_error **err);
+	int (*add_owned)(struct pacer_state_store *s, const char *const *ids, size_t n,
+			 struct pacer_error **err);
+	int (*remove_owned)(struct pacer_state_store *s, const char *const *ids, size_t n,
+			    struct pacer_error **err);
+	/* Last revision (commit) applied with every app converged; *out NULL if none. */
+	int (*load_last_revision)(struct pacer_state_store *s, char **out, struct pacer_error **err);
+	int (*save_last_revision)(struct pacer_state_store *s, const char *rev,
+				  struct pacer_error **err);
+	void (*free)(struct pacer_state_store *s);
+};
+
+void pacer_strv_free(char **v);
+
+enum sync_on_failure {
+	SYNC_ON_FAILURE_ROLLBACK = 0, /* default */
+	SYNC_ON_FAILURE_RESTART,
+	SYNC_ON_FAILURE_NONE,
+};
+
+enum sync_outcome {
+	SYNC_OUT_UNCHANGED = 0,
+	SYNC_OUT_CREATED,
+	SYNC_OUT_UPDATED,
+	SYNC_OUT_PRUNED,
+	SYNC_OUT_PLANNED,      /* dry run: would change */
+	SYNC_OUT_FAILED,       /* failed, nothing more done (--on-failure none) */
+	SYNC_OUT_ROLLED_BACK,  /* failed, previous version restored and healthy */
+	SYNC_OUT_RESTARTED,    /* failed, restarted per policy */
+	SYNC_OUT_ROLLBACK_FAILED, /* failed and the rollback failed too */
+	SYNC_OUT_SKIPPED,      /* not started: stopped by a signal, or a dependency failed */
+};
+const char *sync_outcome_name(enum sync_outcome o);
+
+/* Progress events for the TTY display and the log. */
+enum sync_event_kind {
+	SYNC_EV_BACKUP,      /* backup written: detail = path */
+	SYNC_EV_SUBMIT,      /* PUT/POST/DELETE accepted: deployment_id set */
+	SYNC_EV_PROGRESS,    /* still waiting: tasks_healthy/tasks_total */
+	SYNC_EV_DONE,        /* app finished: outcome set */
+	SYNC_EV_ROLLBACK,    /* rollback started: detail = reason */
+};
+struct sync_event {
+	enum sync_event_kind kind;
+	const char *app_id;
+	const char *deployment_id; /* or NULL */
+	const char *detail;        /* or NULL */
+	enum sync_outcome outcome;
+	int tasks_healthy, tasks_running, tasks_total;
+	double elapsed_s;
+};
+
+struct sync_options {
+	unsigned version;
+	int dry_run;
+	int prune;            /* --prune */
+	int force_prune;      /* --force-prune: allow deleting more than half the owned apps */
+	int parallel;         /* max concurrent deployments; 0 = unbounded. Default 8 */
+	int timeout_s;        /* per-app deployment timeout; default 600 */
+	enum sync_on_failure on_failure;
+	int atomic;           /* --atomic: any failure rolls back every change of the run */
+	int ignore_instances; /* --ignore-instances */
+	int poll_ms;          /* deployment poll interval; default 1000 */
+	const struct appdef_flags *flags; /* server flags for validation, NULL = universal checks */
+	/* Set (by a signal handler) to stop starting new work; in-flight apps finish or roll back. */
+	volatile sig_atomic_t *stop;
+	void (*on_event)(void *ctx, const struct sync_event *ev); /* may be NULL; called from worker threads */
+	void *event_ctx;
+};
+#define SYNC_OPTIONS_VERSION 1
+#define SYNC_OPTIONS_INIT                                                                          \
+	{SYNC_OPTIONS_VERSION, 0, 0, 0, 8, 600, SYNC_ON_FAILURE_ROLLBACK, 0, 0, 1000, NULL, NULL,  \
+	 NULL, NULL}
+
+struct sync_app_result {
+	char *app_id;
+	enum pacer_action action;
+	enum sync_outcome outcome;
+	char *deployment_id;      /* or NULL */
+	char *backup_path;        /* or NULL */
+	struct pacer_error *error; /* why it failed, or NULL */
+	double seconds;
+};
+
+struct sync_result {
+	struct pacer_desired *desired; /* owned; its diags say what failed to load */
+	struct pacer_plan *plan;       /* owned; NULL when loading failed */
+	struct sync_app_result *apps;  /* owned, in plan order */
+	size_t napps;
+	int converged;                 /* every app in sync at the end */
+	size_t nfailed;
+	char *revision;                /* source revision, or NULL */
+	double seconds;
+};
+
+/*
+ * Run one sync. state may be NULL (then --prune is refused). backups must
+ * not be NULL unless opts->dry_run. Returns 0 when the run happened (check
+ * (*out)->converged), PACER_EINVALID when the desired state failed to load
+ * (nothing applied; diagnostics in (*out)->desired), PACER_EUNREACHABLE
+ * when Marathon could not be read, or another code. *out is set whenever
+ * possible, even on failure; free with sync_result_free().
+ */
+int sync_run(struct pacer_source *src, struct pacer_marathon *m,
+	     struct pacer_backup_store *backups, struct pacer_state_store *state,
+	     const struct sync_options *opts, struct sync_result **out, struct pacer_error **err);
+
+void sync_result_free(struct sync_result *r);
+
+/* The result as JSON (plan + outcomes), new object. */
+struct json_object *sync_result_to_json(const struct sync_result *r);
+
+static inline void pacer_state_store_free(struct pacer_state_store *s)
+{
+	if (s && s->free)
+		s->free(s);
+}
+
+#endif
