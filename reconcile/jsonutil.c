@@ -1,0 +1,189 @@
+/*
+ * jsonutil.c: numeric-aware comparison and sorting of json-c values.
+ *
+ * Why a total order and not just equality: set-like collections
+ * (constraints, health checks, ...) are stored by Marathon as sets and come
+ * back in any order. Sorting both sides with the same total order turns set
+ * comparison into plain element-wise comparison, in O(n log n).
+ */
+#include "reconcile/jsonutil.h"
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int type_rank(struct json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		return 0;
+	case json_type_boolean:
+		return 1;
+	case json_type_int:
+	case json_type_double:
+		return 2;
+	case json_type_string:
+		return 3;
+	case json_type_array:
+		return 4;
+	case json_type_object:
+		return 5;
+	}
+	return 0;
+}
+
+static int compare_numbers(struct json_object *a, struct json_object *b)
+{
+	/* Two integers compare exactly; anything involving a double compares
+	 * as doubles, so 1 == 1.0. */
+	if (json_object_get_type(a) == json_type_int && json_object_get_type(b) == json_type_int) {
+		int64_t x = json_object_get_int64(a), y = json_object_get_int64(b);
+
+		return x < y ? -1 : x > y;
+	} else {
+		double x = json_object_get_double(a), y = json_object_get_double(b);
+
+		return x < y ? -1 : x > y;
+	}
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int jsonutil_sorted_keys(struct json_object *obj, const char ***out, size_t *n)
+{
+	const char **keys;
+	size_t i = 0, len;
+
+	*out = NULL;
+	*n = 0;
+	if (!json_object_is_type(obj, json_type_object))
+		return -1;
+	len = (size_t)json_object_object_length(obj);
+	keys = calloc(len ? len : 1, sizeof(*keys));
+	if (!keys)
+		return -1;
+	json_object_object_foreach(obj, k, v) {
+		(void)v;
+		keys[i++] = k;
+	}
+	qsort(keys, i, sizeof(*keys), cmp_cstr);
+	*out = keys;
+	*n = i;
+	return 0;
+}
+
+static int compare_objects(struct json_object *a, struct json_object *b)
+{
+	const char **ka = NULL, **kb = NULL;
+	size_t na = 0, nb = 0, i;
+	int r = 0;
+
+	if (jsonutil_sorted_keys(a, &ka, &na) || jsonutil_sorted_keys(b, &kb, &nb)) {
+		/* Out of memory: fall back to an order that is still consistent
+		 * for identical objects. */
+		r = (int)json_object_object_length(a) - (int)json_object_object_length(b);
+		goto done;
+	}
+	for (i = 0; i < na && i < nb && !r; i++)
+		r = strcmp(ka[i], kb[i]);
+	if (!r && na != nb)
+		r = na < nb ? -1 : 1;
+	for (i = 0; i < na && !r; i++)
+		r = jsonutil_compare(json_object_object_get(a, ka[i]), json_object_object_get(b, ka[i]));
+done:
+	free(ka);
+	free(kb);
+	return r;
+}
+
+int jsonutil_compare(struct json_object *a, struct json_object *b)
+{
+	int ra = type_rank(a), rb = type_rank(b);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	switch (json_object_get_type(a)) {
+	case json_type_null:
+		return 0;
+	case json_type_boolean:
+		return json_object_get_boolean(a) - json_object_get_boolean(b);
+	case json_type_int:
+	case json_type_double:
+		return compare_numbers(a, b);
+	case json_type_string: {
+		int la = json_object_get_string_len(a), lb = json_object_get_string_len(b);
+		int r = memcmp(json_object_get_string(a), json_object_get_string(b),
+			       (size_t)(la < lb ? la : lb));
+
+		if (r)
+			return r < 0 ? -1 : 1;
+		return la < lb ? -1 : la > lb;
+	}
+	case json_type_array: {
+		size_t na = json_object_array_length(a), nb = json_object_array_length(b), i;
+
+		for (i = 0; i < na && i < nb; i++) {
+			int r = jsonutil_compare(json_object_array_get_idx(a, i),
+						 json_object_array_get_idx(b, i));
+			if (r)
+				return r;
+		}
+		return na < nb ? -1 : na > nb;
+	}
+	case json_type_object:
+		return compare_objects(a, b);
+	}
+	return 0;
+}
+
+int jsonutil_equal(struct json_object *a, struct json_object *b)
+{
+	return jsonutil_compare(a, b) == 0;
+}
+
+struct json_object *jsonutil_get(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	return v; /* NULL for JSON null */
+}
+
+static int sort_fn(const void *a, const void *b)
+{
+	return jsonutil_compare(*(struct json_object *const *)a, *(struct json_object *const *)b);
+}
+
+int jsonutil_sort_array(struct json_object *arr, int dedup)
+{
+	size_t i, n;
+
+	if (!json_object_is_type(arr, json_type_array))
+		return 0;
+	json_object_array_sort(arr, sort_fn);
+	if (!dedup)
+		return 0;
+	n = json_object_array_length(arr);
+	/* Delete duplicates from the end so indices stay valid. */
+	for (i = n; i > 1; i--) {
+		if (jsonutil_equal(json_object_array_get_idx(arr, i - 1),
+				   json_object_array_get_idx(arr, i - 2)))
+			json_object_array_del_idx(arr, i - 1, 1);
+	}
+	return 0;
+}
+
+char *jsonutil_to_string(struct json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	return strdup(s ? s : "null");
+}

@@ -1,0 +1,56 @@
+/*
+ * jsonutil.h: small json-c helpers shared by the normaliser, the diff and the
+ * plan: numeric-aware deep equality, a total order over JSON values (for
+ * sorting set-like arrays canonically), sorted object keys and compact
+ * rendering.
+ *
+ * Numbers compare as numbers: 1, 1.0 and 1e0 are equal whatever json-c type
+ * they were parsed as. A missing value (NULL pointer) and JSON null are the
+ * same thing (json-c represents null as NULL).
+ */
+#ifndef PACER_JSONUTIL_H
+#define PACER_JSONUTIL_H
+
+#include <stddef.h>
+
+struct json_object;
+
+/* 1 when a and b are deeply equal (numbers numerically), else 0. */
+int jsonutil_equal(struct json_object *a, struct json_object *b);
+
+/*
+ * A total order over JSON values, consistent with jsonutil_equal() (returns
+ * 0 exactly when the values are equal): null < boolean < number < string <
+ * array < object; numbers numerically; strings bytewise; arrays
+ * element-wise then by length; objects by their sorted key lists, then by
+ * the values in key order.
+ */
+int jsonutil_compare(struct json_object *a, struct json_object *b);
+
+/*
+ * Member `key` of obj, borrowed (no reference taken). NULL when obj is not an
+ * object, when the key is missing, or when its value is null.
+ */
+struct json_object *jsonutil_get(struct json_object *obj, const char *key);
+
+/*
+ * The keys of object obj in strcmp order. *out is an array the caller frees
+ * with free() (the strings are borrowed from obj and valid while obj is not
+ * modified). Returns 0, or -1 when out of memory or obj is not an object.
+ */
+int jsonutil_sorted_keys(struct json_object *obj, const char ***out, size_t *n);
+
+/*
+ * Sort array arr in place by jsonutil_compare(); with dedup, equal
+ * neighbours are removed (a set). Returns 0, -1 when out of memory.
+ */
+int jsonutil_sort_array(struct json_object *arr, int dedup);
+
+/*
+ * Compact one-line rendering ("nginx:1.25", 128, {"a":1}) with no escaped
+ * slashes. Returns a new string the caller frees, "null" for NULL, or NULL
+ * when out of memory.
+ */
+char *jsonutil_to_string(struct json_object *o);
+
+#endif

@@ -1,0 +1,1044 @@
+/*
+ * normalize.c: canonical form of a Marathon app (contract in normalize.h).
+ *
+ * The order of the steps matters: nulls go first (a 1.4 "container": null
+ * must not look like a container), then unknown and server fields, then the
+ * legacy migration (it reads fields the defaults would otherwise fill), then
+ * the defaults (networking first: port definitions and mappings depend on
+ * the network mode), and the set sorting last, when every element is
+ * complete, so that two elements that differ only by a default sort alike.
+ *
+ * Every step is idempotent: appdef_submit()'s output, which already has
+ * every default, goes through the same steps unchanged.
+ */
+#include "reconcile/normalize.h"
+
+#include <ctype.h>
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile/buf.h"
+#include "reconcile/jsonutil.h"
+
+/* Fields of the App RAML type (1.10) plus the legacy input-only ones; any
+ * other top-level field is ignored by Marathon's generated reader, and so
+ * here. Server fields (version, tasks, ...) are not in the list. */
+static const char *const app_fields[] = {
+	"id", "acceptedResourceRoles", "args", "backoffFactor", "backoffSeconds", "cmd",
+	"constraints", "container", "cpus", "dependencies", "disk", "env", "executor",
+	"executorResources", "fetch", "healthChecks", "check", "instances", "labels",
+	"maxLaunchDelaySeconds", "mem", "gpus", "ipAddress", "networks", "ports",
+	"portDefinitions", "readinessChecks", "resourceLimits", "requirePorts", "secrets",
+	"taskKillGracePeriodSeconds", "upgradeStrategy", "uris", "user", "killSelection",
+	"unreachableStrategy", "tty", "role", NULL,
+};
+static const char *const container_fields[] = {
+	"type", "docker", "appc", "linuxInfo", "volumes", "portMappings", NULL,
+};
+static const char *const docker_fields[] = {
+	"credential", "pullConfig", "forcePullImage", "image", "network", "parameters",
+	"portMappings", "privileged", NULL,
+};
+static const char *const health_fields[] = {
+	"command", "gracePeriodSeconds", "intervalSeconds", "maxConsecutiveFailures", "path",
+	"port", "portIndex", "protocol", "ipProtocol", "timeoutSeconds", "delaySeconds",
+	"ignoreHttp1xx", NULL,
+};
+/* Optional collections Marathon omits when empty (pragma.omitEmpty) or that
+ * mean nothing when empty: empty == absent. */
+static const char *const omit_empty_fields[] = {
+	"args", "constraints", "dependencies", "env", "fetch", "healthChecks", "readinessChecks",
+	"secrets", "acceptedResourceRoles", "labels", NULL,
+};
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+static int is_array(struct json_object *o)
+{
+	return json_object_is_type(o, json_type_array);
+}
+
+static int is_object(struct json_object *o)
+{
+	return json_object_is_type(o, json_type_object);
+}
+
+/* Member key of obj when it is an object, else NULL: a value of the wrong
+ * type (a rejected app seen raw) is never written into. */
+static struct json_object *get_obj(struct json_object *obj, const char *key)
+{
+	struct json_object *v = jsonutil_get(obj, key);
+
+	return json_object_is_type(v, json_type_object) ? v : NULL;
+}
+
+static int is_empty_collection(struct json_object *o)
+{
+	if (is_array(o))
+		return json_object_array_length(o) == 0;
+	if (is_object(o))
+		return json_object_object_length(o) == 0;
+	return 0;
+}
+
+/* Delete every key of obj for which keep() says no. Keys are collected
+ * first: deleting while iterating a json-c object is not safe. */
+static int filter_keys(struct json_object *obj, int (*keep)(const char *key, struct json_object *v,
+							   const void *arg),
+		       const void *arg)
+{
+	const char **keys = NULL;
+	size_t n = 0, i;
+
+	if (!is_object(obj))
+		return 0;
+	if (jsonutil_sorted_keys(obj, &keys, &n))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!keep(keys[i], json_object_object_get(obj, keys[i]), arg))
+			json_object_object_del(obj, keys[i]);
+	}
+	free(keys);
+	return 0;
+}
+
+static int keep_listed(const char *key, struct json_object *v, const void *arg)
+{
+	(void)v;
+	return in_list(arg, key);
+}
+
+static int keep_not_null(const char *key, struct json_object *v, const void *arg)
+{
+	(void)key;
+	(void)arg;
+	return v != NULL;
+}
+
+/* Explicit nulls are absent (1.4 output writes "cmd": null and friends). */
+static int strip_nulls(struct json_object *o)
+{
+	if (is_object(o)) {
+		if (filter_keys(o, keep_not_null, NULL))
+			return -1;
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			if (strip_nulls(v))
+				return -1;
+		}
+	} else if (is_array(o)) {
+		size_t i, n = json_object_array_length(o);
+
+		for (i = 0; i < n; i++)
+			if (strip_nulls(json_object_array_get_idx(o, i)))
+				return -1;
+	}
+	return 0;
+}
+
+/* An integral double becomes an integer: 128.0 and 128 are one value, and a
+ * canonical form must not depend on how the server printed it. */
+static struct json_object *canon_number(struct json_object *v)
+{
+	double d;
+
+	if (!json_object_is_type(v, json_type_double))
+		return NULL;
+	d = json_object_get_double(v);
+	if (d > -9007199254740992.0 && d < 9007199254740992.0 && (double)(int64_t)d == d)
+		return json_object_new_int64((int64_t)d);
+	return NULL;
+}
+
+static int canon_numbers(struct json_object *o)
+{
+	if (is_object(o)) {
+		const char **keys = NULL;
+		size_t n = 0, i;
+
+		if (jsonutil_sorted_keys(o, &keys, &n))
+			return -1;
+		for (i = 0; i < n; i++) {
+			struct json_object *v = json_object_object_get(o, keys[i]);
+			struct json_object *c = canon_number(v);
+
+			if (c)
+				json_object_object_add(o, keys[i], c);
+			else if (canon_numbers(v)) {
+				free(keys);
+				return -1;
+			}
+		}
+		free(keys);
+	} else if (is_array(o)) {
+		size_t i, n = json_object_array_length(o);
+
+		for (i = 0; i < n; i++) {
+			struct json_object *v = json_object_array_get_idx(o, i);
+			struct json_object *c = canon_number(v);
+
+			if (c)
+				json_object_array_put_idx(o, i, c);
+			else if (canon_numbers(v))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static void set_default(struct json_object *obj, const char *key, struct json_object *v)
+{
+	if (!json_object_object_get_ex(obj, key, NULL) || !json_object_object_get(obj, key))
+		json_object_object_add(obj, key, v);
+	else
+		json_object_put(v);
+}
+
+static void set_default_int(struct json_object *obj, const char *key, int64_t v)
+{
+	set_default(obj, key, json_object_new_int64(v));
+}
+
+static void set_default_str(struct json_object *obj, const char *key, const char *v)
+{
+	set_default(obj, key, json_object_new_string(v));
+}
+
+static void set_default_bool(struct json_object *obj, const char *key, int v)
+{
+	set_default(obj, key, json_object_new_boolean(v));
+}
+
+/* Marathon's enum readers are case-insensitive; the stored form is fixed. */
+static void recase(struct json_object *obj, const char *key, int upper)
+{
+	struct json_object *v = jsonutil_get(obj, key);
+	char *s;
+	size_t i;
+
+	if (!json_object_is_type(v, json_type_string))
+		return;
+	s = strdup(json_object_get_string(v));
+	if (!s)
+		return;
+	for (i = 0; s[i]; i++)
+		s[i] = (char)(upper ? toupper((unsigned char)s[i]) : tolower((unsigned char)s[i]));
+	json_object_object_add(obj, key, json_object_new_string(s));
+	free(s);
+}
+
+static void drop_if_empty(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (json_object_object_get_ex(obj, key, &v) && (!v || is_empty_collection(v)))
+		json_object_object_del(obj, key);
+}
+
+/*
+ * Resolve id against base (both slash paths). ".." above the root stays at
+ * the root. Returns a new string, or NULL when out of memory.
+ */
+static char *resolve_id(const char *base, const char *id)
+{
+	struct pacer_buf out = PACER_BUF_INIT;
+	const char *parts[2];
+	size_t *starts = NULL, depth = 0, k;
+	char *res = NULL;
+
+	parts[0] = id[0] == '/' || !base ? "" : base;
+	parts[1] = id;
+	starts = calloc(strlen(parts[0]) + strlen(id) + 2, sizeof(*starts));
+	if (!starts)
+		goto done;
+	for (k = 0; k < 2; k++) {
+		const char *p = parts[k];
+
+		while (*p) {
+			const char *seg, *end;
+			size_t len;
+
+			while (*p == '/')
+				p++;
+			if (!*p)
+				break;
+			seg = p;
+			end = strchr(seg, '/');
+			if (!end)
+				end = seg + strlen(seg);
+			len = (size_t)(end - seg);
+			p = end;
+			if (len == 1 && seg[0] == '.')
+				continue;
+			if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+				/* ".." above the root stays at the root. */
+				if (depth > 0) {
+					depth--;
+					out.len = starts[depth];
+					out.ptr[out.len] = '\0';
+				}
+				continue;
+			}
+			starts[depth++] = out.len;
+			if (pacer_buf_putc(&out, '/') || pacer_buf_add(&out, seg, len))
+				goto done;
+		}
+	}
+	if (out.len == 0 && pacer_buf_putc(&out, '/'))
+		goto done;
+	res = pacer_buf_detach(&out);
+done:
+	pacer_buf_release(&out);
+	free(starts);
+	return res;
+}
+
+static int canon_id(struct json_object *a)
+{
+	struct json_object *id = jsonutil_get(a, "id");
+	char *abs;
+
+	if (!json_object_is_type(id, json_type_string))
+		return 0;
+	abs = resolve_id("/", json_object_get_string(id));
+	if (!abs)
+		return -1;
+	json_object_object_add(a, "id", json_object_new_string(abs));
+	free(abs);
+	return 0;
+}
+
+/* ---- legacy migration (SPEC.md §8) ---- */
+
+static int is_archive(const char *uri)
+{
+	static const char *const exts[] = {".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz",
+					   ".tar.xz", ".zip", ".tar", ".gz", NULL};
+	size_t n = strlen(uri), i;
+
+	for (i = 0; exts[i]; i++) {
+		size_t e = strlen(exts[i]);
+
+		if (n >= e && !strcmp(uri + n - e, exts[i]))
+			return 1;
+	}
+	return 0;
+}
+
+static struct json_object *network_of(const char *mode, struct json_object *ipaddr)
+{
+	struct json_object *n = json_object_new_object();
+	struct json_object *name = jsonutil_get(ipaddr, "networkName");
+	struct json_object *labels = jsonutil_get(ipaddr, "labels");
+
+	json_object_object_add(n, "mode", json_object_new_string(mode));
+	if (!strcmp(mode, "container") && name)
+		json_object_object_add(n, "name", json_object_get(name));
+	if (strcmp(mode, "host") && labels)
+		json_object_object_add(n, "labels", json_object_get(labels));
+	return n;
+}
+
+static void migrate_networking(struct json_object *a)
+{
+	struct json_object *container = get_obj(a, "container");
+	struct json_object *docker = get_obj(container, "docker");
+	struct json_object *ipaddr = get_obj(a, "ipAddress");
+	struct json_object *networks = jsonutil_get(a, "networks");
+	struct json_object *dnet = jsonutil_get(docker, "network");
+	struct json_object *legacy_maps = jsonutil_get(docker, "portMappings");
+	struct json_object *discovery = jsonutil_get(jsonutil_get(ipaddr, "discovery"), "ports");
+
+	/* Mixed old and new networking is rejected by Marathon; when it
+	 * happens anyway (a raw fallback) the new fields win. */
+	if (!networks || is_empty_collection(networks)) {
+		struct json_object *list = NULL;
+		const char *mode = NULL;
+
+		if (json_object_is_type(dnet, json_type_string)) {
+			const char *d = json_object_get_string(dnet);
+
+			if (!strcasecmp(d, "HOST"))
+				mode = "host";
+			else if (!strcasecmp(d, "BRIDGE"))
+				mode = "container/bridge";
+			else if (!strcasecmp(d, "USER"))
+				mode = "container";
+		} else if (ipaddr) {
+			const char *name = json_object_get_string(jsonutil_get(ipaddr, "networkName"));
+
+			/* Marathon's --mesos_bridge_name default. */
+			mode = name && !strcmp(name, "mesos-bridge") ? "container/bridge" : "container";
+		}
+		if (mode) {
+			list = json_object_new_array();
+			json_object_array_add(list, network_of(mode, ipaddr));
+			json_object_object_add(a, "networks", list);
+		}
+	}
+	/* ipAddress without a container implies an empty Mesos container. */
+	if (ipaddr && !container) {
+		container = json_object_new_object();
+		json_object_object_add(container, "type", json_object_new_string("MESOS"));
+		json_object_object_add(a, "container", container);
+	}
+	if (legacy_maps && container && !jsonutil_get(container, "portMappings"))
+		json_object_object_add(container, "portMappings", json_object_get(legacy_maps));
+	if (is_array(discovery) && json_object_array_length(discovery) > 0 &&
+	    !jsonutil_get(container, "portMappings")) {
+		struct json_object *maps = json_object_new_array();
+		size_t i, n = json_object_array_length(discovery);
+
+		for (i = 0; i < n; i++) {
+			struct json_object *p = json_object_array_get_idx(discovery, i);
+			struct json_object *m = json_object_new_object();
+			struct json_object *v;
+
+			if ((v = jsonutil_get(p, "number")))
+				json_object_object_add(m, "containerPort", json_object_get(v));
+			if ((v = jsonutil_get(p, "name")))
+				json_object_object_add(m, "name", json_object_get(v));
+			if ((v = jsonutil_get(p, "protocol")))
+				json_object_object_add(m, "protocol", json_object_get(v));
+			if ((v = jsonutil_get(p, "labels")))
+				json_object_object_add(m, "labels", json_object_get(v));
+			json_object_array_add(maps, m);
+		}
+		json_object_object_add(container, "portMappings", maps);
+	}
+	if (docker) {
+		json_object_object_del(docker, "network");
+		json_object_object_del(docker, "portMappings");
+	}
+	json_object_object_del(a, "ipAddress");
+}
+
+static void migrate_ports_and_uris(struct json_object *a)
+{
+	struct json_object *ports = jsonutil_get(a, "ports");
+	struct json_object *uris = jsonutil_get(a, "uris");
+	struct json_object *fetch = jsonutil_get(a, "fetch");
+
+	if (is_array(ports) && !jsonutil_get(a, "portDefinitions")) {
+		struct json_object *defs = json_object_new_array();
+		size_t i, n = json_object_array_length(ports);
+
+		for (i = 0; i < n; i++) {
+			struct json_object *d = json_object_new_object();
+
+			json_object_object_add(d, "port", json_object_get(json_object_array_get_idx(ports, i)));
+			json_object_array_add(defs, d);
+		}
+		json_object_object_add(a, "portDefinitions", defs);
+	}
+	json_object_object_del(a, "ports");
+
+	/* 1.4 output echoes uris next to fetch; fetch is the truth then. */
+	if (is_array(uris) && json_object_array_length(uris) > 0 &&
+	    (!fetch || is_empty_collection(fetch))) {
+		struct json_object *list = json_object_new_array();
+		size_t i, n = json_object_array_length(uris);
+
+		for (i = 0; i < n; i++) {
+			struct json_object *u = json_object_array_get_idx(uris, i);
+			struct json_object *f = json_object_new_object();
+			const char *s = json_object_get_string(u);
+
+			json_object_object_add(f, "uri", json_object_get(u));
+			json_object_object_add(f, "extract", json_object_new_boolean(s && is_archive(s)));
+			json_object_array_add(list, f);
+		}
+		json_object_object_add(a, "fetch", list);
+	}
+	json_object_object_del(a, "uris");
+}
+
+/* ---- defaults (SPEC.md §6) ---- */
+
+static int has_volume_kind(struct json_object *container, const char *kind)
+{
+	struct json_object *vols = jsonutil_get(container, "volumes");
+	size_t i, n = is_array(vols) ? json_object_array_length(vols) : 0;
+
+	for (i = 0; i < n; i++)
+		if (jsonutil_get(json_object_array_get_idx(vols, i), kind))
+			return 1;
+	return 0;
+}
+
+static void fill_port_definitions(struct json_object *a, int host)
+{
+	struct json_object *defs = jsonutil_get(a, "portDefinitions");
+	size_t i, n;
+
+	if (!host) {
+		/* Any non-host network: Marathon drops them (not shown). */
+		json_object_object_del(a, "portDefinitions");
+		return;
+	}
+	if (!defs) {
+		struct json_object *d = json_object_new_object();
+
+		defs = json_object_new_array();
+		json_object_object_add(d, "port", json_object_new_int(0));
+		json_object_object_add(d, "name", json_object_new_string("default"));
+		json_object_array_add(defs, d);
+		json_object_object_add(a, "portDefinitions", defs);
+	}
+	n = is_array(defs) ? json_object_array_length(defs) : 0;
+	for (i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(defs, i);
+
+		if (!is_object(d))
+			continue;
+		set_default_int(d, "port", 0);
+		set_default_str(d, "protocol", "tcp");
+		recase(d, "protocol", 0);
+		drop_if_empty(d, "labels");
+	}
+}
+
+static void fill_port_mappings(struct json_object *container, int host, int bridge, size_t nports)
+{
+	struct json_object *maps;
+	size_t i, n;
+
+	if (!container)
+		return;
+	if (host) {
+		json_object_object_del(container, "portMappings");
+		return;
+	}
+	maps = jsonutil_get(container, "portMappings");
+	if (!maps || is_empty_collection(maps)) {
+		struct json_object *m = json_object_new_object();
+
+		maps = json_object_new_array();
+		json_object_object_add(m, "containerPort", json_object_new_int(0));
+		json_object_object_add(m, "hostPort", json_object_new_int(0));
+		json_object_object_add(m, "name", json_object_new_string("default"));
+		json_object_array_add(maps, m);
+		json_object_object_add(container, "portMappings", maps);
+	}
+	/* More port definitions (or legacy ports) than mappings: Marathon
+	 * pads the mappings with default ones (maybeAddPortMappings). */
+	while (is_array(maps) && json_object_array_length(maps) < nports)
+		json_object_array_add(maps, json_object_new_object());
+	n = is_array(maps) ? json_object_array_length(maps) : 0;
+	for (i = 0; i < n; i++) {
+		struct json_object *m = json_object_array_get_idx(maps, i);
+
+		if (!is_object(m))
+			continue;
+		set_default_int(m, "containerPort", 0);
+		set_default_int(m, "servicePort", 0);
+		set_default_str(m, "protocol", "tcp");
+		recase(m, "protocol", 0);
+		if (bridge)
+			set_default_int(m, "hostPort", 0);
+		drop_if_empty(m, "labels");
+		drop_if_empty(m, "networkNames");
+	}
+}
+
+/* Volumes as Marathon writes them back (VolumeConversion): mode RO/RW,
+ * persistent type "root" (or "mount" with a profile), external "shared"
+ * false; empty constraints/options omitted. Order is kept: a sequence. */
+static void fill_volumes(struct json_object *container)
+{
+	struct json_object *vols = jsonutil_get(container, "volumes");
+	size_t i, n = is_array(vols) ? json_object_array_length(vols) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(vols, i);
+		struct json_object *p = jsonutil_get(v, "persistent");
+		struct json_object *e = jsonutil_get(v, "external");
+
+		if (!is_object(v))
+			continue;
+		recase(v, "mode", 1);
+		if (is_object(p)) {
+			set_default_str(p, "type", jsonutil_get(p, "profileName") ? "mount" : "root");
+			recase(p, "type", 0);
+			drop_if_empty(p, "constraints");
+		}
+		if (is_object(e)) {
+			set_default_bool(e, "shared", 0);
+			drop_if_empty(e, "options");
+		}
+	}
+}
+
+static int fill_networking(struct json_object *a)
+{
+	struct json_object *networks = jsonutil_get(a, "networks");
+	struct json_object *container = get_obj(a, "container");
+	const char *mode = "host";
+	size_t i, n;
+
+	if (!is_array(networks) || json_object_array_length(networks) == 0) {
+		struct json_object *h = json_object_new_object();
+
+		networks = json_object_new_array();
+		json_object_object_add(h, "mode", json_object_new_string("host"));
+		json_object_array_add(networks, h);
+		json_object_object_add(a, "networks", networks);
+	}
+	n = json_object_array_length(networks);
+	for (i = 0; i < n; i++) {
+		struct json_object *net = json_object_array_get_idx(networks, i);
+
+		if (!is_object(net))
+			continue;
+		set_default_str(net, "mode", "container");
+		recase(net, "mode", 0);
+		drop_if_empty(net, "labels");
+		if (i == 0)
+			mode = json_object_get_string(jsonutil_get(net, "mode"));
+	}
+	if (!mode)
+		mode = "host";
+
+	if (container) {
+		struct json_object *docker = get_obj(container, "docker");
+
+		if (filter_keys(container, keep_listed, container_fields))
+			return -1;
+		set_default_str(container, "type", "DOCKER");
+		recase(container, "type", 1);
+		drop_if_empty(container, "volumes");
+		fill_volumes(container);
+		if (docker) {
+			const char *type = json_object_get_string(jsonutil_get(container, "type"));
+
+			if (filter_keys(docker, keep_listed, docker_fields))
+				return -1;
+			/* What each engine stores (ContainerConversion): a Mesos
+			 * container never keeps privileged or parameters, a
+			 * Docker one never keeps the credential. */
+			if (type && !strcmp(type, "MESOS")) {
+				json_object_object_del(docker, "privileged");
+				json_object_object_del(docker, "parameters");
+			} else {
+				json_object_object_del(docker, "credential");
+			}
+			set_default_bool(docker, "forcePullImage", 0);
+			set_default_bool(docker, "privileged", 0);
+			drop_if_empty(docker, "parameters");
+		}
+	}
+	{
+		int host = !strcmp(mode, "host");
+		int bridge = !strcmp(mode, "container/bridge");
+		struct json_object *defs = jsonutil_get(a, "portDefinitions");
+		size_t nports = is_array(defs) ? json_object_array_length(defs) : 0;
+
+		/* Non-host networking without a container gets an empty Mesos
+		 * one (NetworkedContainer's default). */
+		if (!host && !container) {
+			container = json_object_new_object();
+			json_object_object_add(container, "type", json_object_new_string("MESOS"));
+			json_object_object_add(a, "container", container);
+		}
+		fill_port_definitions(a, host);
+		fill_port_mappings(container, host, bridge, nports);
+		if (!host)
+			json_object_object_add(a, "requirePorts", json_object_new_boolean(0));
+	}
+	return 0;
+}
+
+static int fill_health_checks(struct json_object *a)
+{
+	struct json_object *checks = jsonutil_get(a, "healthChecks");
+	size_t i, n = is_array(checks) ? json_object_array_length(checks) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *hc = json_object_array_get_idx(checks, i);
+		const char *proto;
+		int http, marathon_check;
+
+		if (!is_object(hc))
+			continue;
+		if (filter_keys(hc, keep_listed, health_fields))
+			return -1;
+		set_default_int(hc, "gracePeriodSeconds", 300);
+		set_default_int(hc, "intervalSeconds", 60);
+		set_default_int(hc, "timeoutSeconds", 20);
+		set_default_int(hc, "maxConsecutiveFailures", 3);
+		set_default_str(hc, "protocol", "HTTP");
+		recase(hc, "protocol", 1);
+		proto = json_object_get_string(jsonutil_get(hc, "protocol"));
+		if (!proto)
+			proto = "HTTP";
+		http = !strcmp(proto, "HTTP") || !strcmp(proto, "HTTPS");
+		marathon_check = http || !strcmp(proto, "TCP");
+		if (marathon_check) {
+			/* Marathon ignores the input and always answers 15 and
+			 * IPv4: the values carry no meaning. */
+			json_object_object_del(hc, "delaySeconds");
+			json_object_object_del(hc, "ipProtocol");
+		} else {
+			set_default_int(hc, "delaySeconds", 15);
+			set_default_str(hc, "ipProtocol", "IPv4");
+		}
+		if (http)
+			set_default_bool(hc, "ignoreHttp1xx", 0);
+		else
+			json_object_object_del(hc, "ignoreHttp1xx");
+		if (strcmp(proto, "HTTP") && strcmp(proto, "HTTPS") && strcmp(proto, "MESOS_HTTP") &&
+		    strcmp(proto, "MESOS_HTTPS"))
+			json_object_object_del(hc, "path");
+		if (!strcmp(proto, "COMMAND")) {
+			json_object_object_del(hc, "portIndex");
+			json_object_object_del(hc, "port");
+		} else {
+			json_object_object_del(hc, "command");
+			if (!jsonutil_get(hc, "port"))
+				set_default_int(hc, "portIndex", 0);
+		}
+	}
+	return 0;
+}
+
+static void fill_readiness_checks(struct json_object *a)
+{
+	struct json_object *checks = jsonutil_get(a, "readinessChecks");
+	size_t i, n = is_array(checks) ? json_object_array_length(checks) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *rc = json_object_array_get_idx(checks, i);
+		struct json_object *codes;
+
+		if (!is_object(rc))
+			continue;
+		set_default_str(rc, "name", "readinessCheck");
+		set_default_str(rc, "protocol", "HTTP");
+		recase(rc, "protocol", 1);
+		set_default_str(rc, "path", "/");
+		set_default_str(rc, "portName", "http-api");
+		set_default_int(rc, "intervalSeconds", 30);
+		set_default_int(rc, "timeoutSeconds", 10);
+		set_default_bool(rc, "preserveLastResponse", 0);
+		codes = jsonutil_get(rc, "httpStatusCodesForReady");
+		if (!codes || is_empty_collection(codes)) {
+			codes = json_object_new_array();
+			json_object_array_add(codes, json_object_new_int(200));
+			json_object_object_add(rc, "httpStatusCodesForReady", codes);
+		}
+	}
+}
+
+static void fill_fetch(struct json_object *a)
+{
+	struct json_object *fetch = jsonutil_get(a, "fetch");
+	size_t i, n = is_array(fetch) ? json_object_array_length(fetch) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(fetch, i);
+
+		if (!is_object(f))
+			continue;
+		set_default_bool(f, "extract", 1);
+		set_default_bool(f, "executable", 0);
+		set_default_bool(f, "cache", 0);
+	}
+}
+
+static void fill_strategies(struct json_object *a, const struct normalize_options *o)
+{
+	struct json_object *container = jsonutil_get(a, "container");
+	int resident = has_volume_kind(container, "persistent");
+	int external = has_volume_kind(container, "external");
+	struct json_object *up = jsonutil_get(a, "upgradeStrategy");
+	struct json_object *un = jsonutil_get(a, "unreachableStrategy");
+	unsigned v = o->marathon;
+
+	if (!is_object(up)) {
+		up = json_object_new_object();
+		if (resident || external) {
+			json_object_object_add(up, "minimumHealthCapacity", json_object_new_double(0.5));
+			json_object_object_add(up, "maximumOverCapacity", json_object_new_int(0));
+		}
+		json_object_object_add(a, "upgradeStrategy", up);
+	}
+	/* 1.5+ rejects a half object; 1.4 filled 1.0. */
+	set_default_int(up, "minimumHealthCapacity", 1);
+	set_default_int(up, "maximumOverCapacity", 1);
+
+	if (!un) {
+		if (resident) {
+			json_object_object_add(a, "unreachableStrategy", json_object_new_string("disabled"));
+			return;
+		}
+		un = json_object_new_object();
+		if ((v >= NORMALIZE_MARATHON(1, 4, 0) && v < NORMALIZE_MARATHON(1, 4, 9)) ||
+		    (v >= NORMALIZE_MARATHON(1, 5, 0) && v < NORMALIZE_MARATHON(1, 5, 1))) {
+			json_object_object_add(un, "inactiveAfterSeconds", json_object_new_int(300));
+			json_object_object_add(un, "expungeAfterSeconds", json_object_new_int(600));
+		}
+		json_object_object_add(a, "unreachableStrategy", un);
+	}
+	if (is_object(un)) {
+		set_default_int(un, "inactiveAfterSeconds", 0);
+		set_default_int(un, "expungeAfterSeconds", 0);
+	}
+}
+
+static int canon_constraints(struct json_object *a)
+{
+	struct json_object *cs = jsonutil_get(a, "constraints");
+	size_t i, n = is_array(cs) ? json_object_array_length(cs) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(cs, i);
+		struct json_object *op = is_array(c) ? json_object_array_get_idx(c, 1) : NULL;
+
+		/* Validation upper-cases the operator ("unique" == "UNIQUE"). */
+		if (json_object_is_type(op, json_type_string)) {
+			char *s = strdup(json_object_get_string(op));
+			size_t k;
+
+			if (!s)
+				return -1;
+			for (k = 0; s[k]; k++)
+				s[k] = (char)toupper((unsigned char)s[k]);
+			json_object_array_put_idx(c, 1, json_object_new_string(s));
+			free(s);
+		}
+	}
+	return jsonutil_sort_array(cs, 1);
+}
+
+/* Relative dependencies resolve against the root, as for POST/PUT of one
+ * app (withCanonizedIds with the root as base); apps of a group file have
+ * theirs made absolute by the loader against the group's id. */
+static int canon_dependencies(struct json_object *a)
+{
+	struct json_object *deps = jsonutil_get(a, "dependencies");
+	size_t i, n = is_array(deps) ? json_object_array_length(deps) : 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(deps, i);
+		char *abs;
+
+		if (!json_object_is_type(d, json_type_string))
+			continue;
+		abs = resolve_id("/", json_object_get_string(d));
+		if (!abs)
+			return -1;
+		json_object_array_put_idx(deps, i, json_object_new_string(abs));
+		free(abs);
+	}
+	return jsonutil_sort_array(deps, 1);
+}
+
+static int canonicalise(struct json_object *a, const struct normalize_options *o)
+{
+	struct json_object *er, *checks;
+	int rc = -1;
+	size_t i;
+
+	if (strip_nulls(a) || filter_keys(a, keep_listed, app_fields) || canon_numbers(a))
+		goto done;
+	if (canon_id(a))
+		goto done;
+	migrate_networking(a);
+	migrate_ports_and_uris(a);
+
+	set_default_int(a, "instances", 1);
+	set_default_int(a, "cpus", 1);
+	set_default_int(a, "mem", 128);
+	set_default_int(a, "disk", 0);
+	set_default_int(a, "gpus", 0);
+	set_default_str(a, "executor", "");
+	set_default_int(a, "backoffSeconds", 1);
+	set_default(a, "backoffFactor", json_object_new_double_s(1.15, "1.15"));
+	set_default_int(a, "maxLaunchDelaySeconds",
+			o->marathon && o->marathon < NORMALIZE_MARATHON(1, 8, 0) ? 3600 : 300);
+	set_default_bool(a, "requirePorts", 0);
+	set_default_str(a, "killSelection", "YOUNGEST_FIRST");
+	recase(a, "killSelection", 1);
+	/* Resident-app leftovers with no effect since 1.5. */
+	json_object_object_del(a, "residency");
+
+	if (fill_networking(a) || fill_health_checks(a))
+		goto done;
+	fill_readiness_checks(a);
+	fill_fetch(a);
+	fill_strategies(a, o);
+	if ((er = jsonutil_get(a, "executorResources")) && is_object(er)) {
+		set_default(er, "cpus", json_object_new_double_s(0.1, "0.1"));
+		set_default_int(er, "mem", 32);
+		set_default_int(er, "disk", 10);
+	}
+
+	for (i = 0; omit_empty_fields[i]; i++)
+		drop_if_empty(a, omit_empty_fields[i]);
+	if (canon_numbers(a))
+		goto done;
+
+	/* Sets, last: every element is complete now. */
+	if (canon_constraints(a) || canon_dependencies(a))
+		goto done;
+	if (jsonutil_sort_array(jsonutil_get(a, "acceptedResourceRoles"), 1) ||
+	    jsonutil_sort_array(jsonutil_get(a, "healthChecks"), 1))
+		goto done;
+	checks = jsonutil_get(a, "readinessChecks");
+	for (i = 0; is_array(checks) && i < json_object_array_length(checks); i++) {
+		struct json_object *codes =
+			jsonutil_get(json_object_array_get_idx(checks, i), "httpStatusCodesForReady");
+
+		if (jsonutil_sort_array(codes, 1))
+			goto done;
+	}
+	if (jsonutil_sort_array(checks, 1))
+		goto done;
+	rc = 0;
+done:
+	return rc;
+}
+
+int normalize_app(struct json_object *app, const struct normalize_options *opts,
+		  struct json_object **out, struct pacer_error **err)
+{
+	static const struct normalize_options defaults = NORMALIZE_OPTIONS_INIT;
+	static const struct appdef_flags dcos = APPDEF_FLAGS_DCOS;
+	const struct normalize_options *o = opts ? opts : &defaults;
+	struct json_object *work = NULL, *rejection = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (!is_object(app)) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+				     "an app definition must be a JSON object, got %s: "
+				     "write the app as {\"id\": \"/name\", ...}",
+				     json_type_to_name(json_object_get_type(app)));
+		goto done;
+	}
+	if (!o->skip_appdef) {
+		/* Marathon's own pipeline first; a rejection is not an error
+		 * here: the diff must still show what differs. */
+		int r = appdef_submit(app, NULL, o->flags ? o->flags : &dcos, &work, &rejection);
+
+		if (r == -1) {
+			rc = pacer_error_set(err, -1, "out of memory normalising app %s",
+					     json_object_get_string(jsonutil_get(app, "id")));
+			goto done;
+		}
+		if (r != 0) {
+			json_object_put(work);
+			work = NULL;
+		}
+	}
+	if (!work && json_object_deep_copy(app, &work, NULL)) {
+		rc = pacer_error_set(err, -1, "out of memory copying app %s",
+				     json_object_get_string(jsonutil_get(app, "id")));
+		goto done;
+	}
+	if (canonicalise(work, o)) {
+		rc = pacer_error_set(err, -1, "out of memory normalising app %s",
+				     json_object_get_string(jsonutil_get(app, "id")));
+		goto done;
+	}
+	/* The role is never invented here (appdef fills it from its flags,
+	 * which need not be the live server's): an app that does not name a
+	 * role has none in its canonical form, so that Marathon < 1.9 (no
+	 * roles) and a file without a role are both recognisable by
+	 * normalize_adopt_live(). */
+	if (!jsonutil_get(app, "role"))
+		json_object_object_del(work, "role");
+	*out = work;
+	work = NULL;
+	rc = 0;
+done:
+	json_object_put(work);
+	json_object_put(rejection);
+	return rc;
+}
+
+/* ---- pair adoption ---- */
+
+static int adopt_field(struct json_object *d, struct json_object *l, const char *key)
+{
+	struct json_object *lv = jsonutil_get(l, key), *copy = NULL;
+
+	if (!lv) {
+		json_object_object_del(d, key);
+		return 0;
+	}
+	if (json_object_deep_copy(lv, &copy, NULL))
+		return -1;
+	json_object_object_add(d, key, copy);
+	return 0;
+}
+
+static void adopt_ports(struct json_object *darr, struct json_object *larr, const char *key)
+{
+	size_t i, n;
+
+	if (!is_array(darr) || !is_array(larr))
+		return;
+	n = json_object_array_length(darr);
+	if (json_object_array_length(larr) < n)
+		n = json_object_array_length(larr);
+	for (i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(darr, i);
+		struct json_object *lp = jsonutil_get(json_object_array_get_idx(larr, i), key);
+		struct json_object *dp = jsonutil_get(d, key);
+
+		if (is_object(d) && json_object_is_type(lp, json_type_int) &&
+		    (!dp || (json_object_is_type(dp, json_type_int) && json_object_get_int64(dp) == 0)))
+			json_object_object_add(d, key, json_object_new_int64(json_object_get_int64(lp)));
+	}
+}
+
+static int is_strategy(struct json_object *v, int64_t inactive, int64_t expunge)
+{
+	return is_object(v) && json_object_object_length(v) == 2 &&
+	       json_object_get_int64(jsonutil_get(v, "inactiveAfterSeconds")) == inactive &&
+	       json_object_get_int64(jsonutil_get(v, "expungeAfterSeconds")) == expunge;
+}
+
+int normalize_adopt_live(struct json_object *desired_raw, struct json_object *desired_norm,
+			 struct json_object *live_norm, unsigned what)
+{
+	struct json_object *lv;
+
+	if (!is_object(desired_norm) || !is_object(live_norm))
+		return 0;
+	adopt_ports(jsonutil_get(desired_norm, "portDefinitions"),
+		    jsonutil_get(live_norm, "portDefinitions"), "port");
+	adopt_ports(jsonutil_get(jsonutil_get(desired_norm, "container"), "portMappings"),
+		    jsonutil_get(jsonutil_get(live_norm, "container"), "portMappings"), "servicePort");
+
+	if ((!jsonutil_get(desired_raw, "role") || !jsonutil_get(live_norm, "role")) &&
+	    adopt_field(desired_norm, live_norm, "role"))
+		return -1;
+
+	lv = jsonutil_get(live_norm, "maxLaunchDelaySeconds");
+	if (!jsonutil_get(desired_raw, "maxLaunchDelaySeconds") &&
+	    json_object_is_type(lv, json_type_int) &&
+	    (json_object_get_int64(lv) == 300 || json_object_get_int64(lv) == 3600) &&
+	    adopt_field(desired_norm, live_norm, "maxLaunchDelaySeconds"))
+		return -1;
+
+	lv = jsonutil_get(live_norm, "unreachableStrategy");
+	if (!jsonutil_get(desired_raw, "unreachableStrategy") &&
+	    is_object(jsonutil_get(desired_norm, "unreachableStrategy")) &&
+	    (is_strategy(lv, 0, 0) || is_strategy(lv, 300, 600)) &&
+	    adopt_field(desired_norm, live_norm, "unreachableStrategy"))
+		return -1;
+
+	if ((what & NORMALIZE_ADOPT_INSTANCES) && adopt_field(desired_norm, live_norm, "instances"))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,515 @@
+/*
+ * plan.c: desired vs live, app by app (contract in plan.h).
+ *
+ * Cost: the live apps and the owned list are sorted once and looked up by
+ * binary search, dependencies are resolved the same way and ordered with
+ * Kahn's algorithm, so a plan of n apps costs O(n log n) plus the size of
+ * the apps themselves; nothing scans all apps per app.
+ *
+ * Ordering decisions:
+ *   - a dependency only orders the plan when its target is created or
+ *     updated by this plan; a dependency on an unchanged live app, or on an
+ *     app outside the desired state, is already satisfied;
+ *   - prunes come last, in a wave of their own after every create/update:
+ *     new definitions land before old ones go (a rename never leaves a gap).
+ */
+#include "reconcile/plan.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile/buf.h"
+#include "reconcile/diff.h"
+#include "reconcile/jsonutil.h"
+#include "reconcile/normalize.h"
+
+struct live_ent {
+	const char *id;
+	struct json_object *app;
+	int matched;
+};
+
+struct des_ent {
+	const char *id;
+	const struct pacer_desired_app *app;
+	size_t item; /* index into the plan's items */
+};
+
+static int cmp_live(const void *a, const void *b)
+{
+	return strcmp(((const struct live_ent *)a)->id, ((const struct live_ent *)b)->id);
+}
+
+static int cmp_des(const void *a, const void *b)
+{
+	return strcmp(((const struct des_ent *)a)->id, ((const struct des_ent *)b)->id);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static struct live_ent *find_live(struct live_ent *v, size_t n, const char *id)
+{
+	struct live_ent key = {id, NULL, 0};
+
+	return bsearch(&key, v, n, sizeof(*v), cmp_live);
+}
+
+static struct des_ent *find_des(struct des_ent *v, size_t n, const char *id)
+{
+	struct des_ent key = {id, NULL, 0};
+
+	return bsearch(&key, v, n, sizeof(*v), cmp_des);
+}
+
+static const char *label(struct json_object *app, const char *key)
+{
+	struct json_object *v = jsonutil_get(jsonutil_get(app, "labels"), key);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* "pacer.timeout": seconds as a whole number, optionally with an "s". */
+static int parse_timeout(const struct pacer_desired_app *d, int *out, struct pacer_error **err)
+{
+	const char *s = label(d->def, "pacer.timeout");
+	char *end = NULL;
+	long v;
+
+	*out = 0;
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end && *end == 's')
+		end++;
+	if (errno || end == s || !end || *end || v <= 0 || v > INT_MAX) {
+		int rc = pacer_error_set(err, PACER_EINVALID,
+					 "app %s: label \"pacer.timeout\" is \"%s\": write the deployment "
+					 "timeout as a whole number of seconds, e.g. \"900\"",
+					 d->id, s);
+		if (err && *err) {
+			pacer_error_set_file(*err, d->file, d->line, d->col);
+			pacer_error_set_app(*err, d->id);
+		}
+		return rc;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* The body to PUT/POST: the app as written, id absolute, no version. */
+static int make_body(const struct pacer_desired_app *d, struct json_object *live, int adopt_instances,
+		     struct json_object **out)
+{
+	struct json_object *body = NULL, *inst;
+
+	*out = NULL;
+	if (json_object_deep_copy(d->def, &body, NULL))
+		return -1;
+	json_object_object_del(body, "version");
+	json_object_object_del(body, "versionInfo");
+	json_object_object_add(body, "id", json_object_new_string(d->id));
+	if (adopt_instances && (inst = jsonutil_get(live, "instances")))
+		json_object_object_add(body, "instances", json_object_get(inst));
+	*out = body;
+	return 0;
+}
+
+static int oom(struct pacer_error **err, const char *what)
+{
+	return pacer_error_set(err, PACER_EGENERIC, "out of memory while %s", what);
+}
+
+static int plan_item_desired(struct pacer_plan_item *it, const struct pacer_desired_app *d,
+			     struct json_object *live, const struct plan_options *o,
+			     struct pacer_error **err)
+{
+	struct normalize_options no = NORMALIZE_OPTIONS_INIT;
+	struct json_object *dn = NULL, *ln = NULL, *deps;
+	const char *inst = label(d->def, "pacer.instances");
+	int adopt_instances = o->ignore_instances || (inst && !strcmp(inst, "unmanaged"));
+	int rc = -1;
+	size_t i, n;
+
+	it->app_id = strdup(d->id);
+	it->file = d->file ? strdup(d->file) : NULL;
+	if (!it->app_id || (d->file && !it->file)) {
+		rc = oom(err, "building the plan");
+		goto done;
+	}
+	if ((rc = parse_timeout(d, &it->timeout_s, err)))
+		goto done;
+	if ((rc = normalize_app(d->def, &no, &dn, err)))
+		goto wrap;
+	deps = jsonutil_get(dn, "dependencies");
+	n = json_object_is_type(deps, json_type_array) ? json_object_array_length(deps) : 0;
+	if (n) {
+		it->depends_on = calloc(n, sizeof(*it->depends_on));
+		if (!it->depends_on) {
+			rc = oom(err, "building the plan");
+			goto done;
+		}
+		for (i = 0; i < n; i++) {
+			const char *dep = json_object_get_string(json_object_array_get_idx(deps, i));
+
+			if (!dep)
+				continue;
+			if (!(it->depends_on[it->ndeps] = strdup(dep))) {
+				rc = oom(err, "building the plan");
+				goto done;
+			}
+			it->ndeps++;
+		}
+	}
+	if (!live) {
+		it->action = PACER_ACT_CREATE;
+		if (make_body(d, NULL, 0, &it->body)) {
+			rc = oom(err, "building the plan");
+			goto done;
+		}
+		rc = 0;
+		goto done;
+	}
+	it->live = json_object_get(live);
+	if ((rc = normalize_app(live, &no, &ln, err)))
+		goto wrap;
+	if (normalize_adopt_live(d->def, dn, ln, adopt_instances ? NORMALIZE_ADOPT_INSTANCES : 0) ||
+	    diff_apps(dn, ln, &it->changes, &it->nchanges)) {
+		rc = oom(err, "comparing apps");
+		goto done;
+	}
+	if (it->nchanges) {
+		it->action = PACER_ACT_UPDATE;
+		if (make_body(d, live, adopt_instances, &it->body)) {
+			rc = oom(err, "building the plan");
+			goto done;
+		}
+	} else {
+		it->action = PACER_ACT_UNCHANGED;
+	}
+	rc = 0;
+	goto done;
+wrap:
+	pacer_error_wrap(err, rc, "cannot compare app %s with Marathon", d->id);
+	if (err && *err) {
+		pacer_error_set_file(*err, d->file, d->line, d->col);
+		pacer_error_set_app(*err, d->id);
+	}
+done:
+	json_object_put(dn);
+	json_object_put(ln);
+	return rc;
+}
+
+/*
+ * Name one dependency cycle among the apps Kahn's algorithm could not
+ * order. Every such app has an unordered dependency, so walking unordered
+ * dependencies from any of them must come back to an app already seen.
+ */
+static int report_cycle(const struct pacer_plan *p, struct des_ent *des, size_t nd,
+			const size_t *indeg, struct pacer_error **err)
+{
+	size_t *seen_at = NULL, *path = NULL, len = 0, start = 0, cur = SIZE_MAX, i;
+	struct pacer_buf msg = PACER_BUF_INIT;
+	int rc = PACER_EINVALID;
+
+	seen_at = malloc(nd * sizeof(*seen_at));
+	path = malloc((nd + 1) * sizeof(*path));
+	if (!seen_at || !path) {
+		rc = oom(err, "reporting a dependency cycle");
+		goto done;
+	}
+	for (i = 0; i < nd; i++) {
+		seen_at[i] = SIZE_MAX;
+		if (indeg[i] && cur == SIZE_MAX)
+			cur = i;
+	}
+	while (cur != SIZE_MAX && seen_at[cur] == SIZE_MAX) {
+		const struct pacer_plan_item *it = &p->items[des[cur].item];
+		size_t next = SIZE_MAX, k;
+
+		seen_at[cur] = len;
+		path[len++] = cur;
+		for (k = 0; k < it->ndeps && next == SIZE_MAX; k++) {
+			struct des_ent *t = find_des(des, nd, it->depends_on[k]);
+
+			if (t && indeg[t - des])
+				next = (size_t)(t - des);
+		}
+		cur = next;
+	}
+	if (cur == SIZE_MAX) {
+		/* Cannot happen; still say something useful. */
+		rc = pacer_error_set(err, PACER_EINVALID,
+				     "the apps' dependencies form a cycle: remove one dependency");
+		goto done;
+	}
+	start = seen_at[cur];
+	for (i = start; i < len; i++) {
+		if (pacer_buf_puts(&msg, des[path[i]].id) || pacer_buf_puts(&msg, " -> "))
+			goto nomem;
+	}
+	if (pacer_buf_puts(&msg, des[cur].id))
+		goto nomem;
+	rc = pacer_error_set(err, PACER_EINVALID,
+			     "dependency cycle: %s; Marathon cannot deploy apps that depend on each "
+			     "other: remove one of these \"dependencies\" entries",
+			     pacer_buf_cstr(&msg));
+	if (err && *err) {
+		const struct pacer_desired_app *d = des[cur].app;
+
+		pacer_error_set_file(*err, d->file, d->line, d->col);
+		pacer_error_set_app(*err, d->id);
+	}
+	goto done;
+nomem:
+	rc = oom(err, "reporting a dependency cycle");
+done:
+	pacer_buf_release(&msg);
+	free(seen_at);
+	free(path);
+	return rc;
+}
+
+static int is_change(enum pacer_action a)
+{
+	return a == PACER_ACT_CREATE || a == PACER_ACT_UPDATE;
+}
+
+/* Waves by Kahn's algorithm over the desired apps; edges only towards
+ * apps this plan creates or updates. */
+static int compute_waves(struct pacer_plan *p, struct des_ent *des, size_t nd,
+			 struct pacer_error **err)
+{
+	size_t *indeg = NULL, *start = NULL, *adj = NULL, *fill = NULL, *queue = NULL;
+	size_t nedges = 0, i, k, head = 0, tail = 0;
+	int rc = -1;
+
+	indeg = calloc(nd + 1, sizeof(*indeg));
+	start = calloc(nd + 2, sizeof(*start));
+	fill = calloc(nd + 1, sizeof(*fill));
+	queue = calloc(nd + 1, sizeof(*queue));
+	if (!indeg || !start || !fill || !queue) {
+		rc = oom(err, "ordering the plan");
+		goto done;
+	}
+	/* Count dependents of each target (CSR layout). */
+	for (i = 0; i < nd; i++) {
+		struct pacer_plan_item *it = &p->items[des[i].item];
+
+		for (k = 0; k < it->ndeps; k++) {
+			struct des_ent *t = find_des(des, nd, it->depends_on[k]);
+
+			if (t && is_change(p->items[t->item].action)) {
+				start[(size_t)(t - des) + 1]++;
+				indeg[i]++;
+				nedges++;
+			}
+		}
+	}
+	for (i = 0; i < nd; i++)
+		start[i + 1] += start[i];
+	adj = calloc(nedges + 1, sizeof(*adj));
+	if (!adj) {
+		rc = oom(err, "ordering the plan");
+		goto done;
+	}
+	for (i = 0; i < nd; i++) {
+		struct pacer_plan_item *it = &p->items[des[i].item];
+
+		for (k = 0; k < it->ndeps; k++) {
+			struct des_ent *t = find_des(des, nd, it->depends_on[k]);
+
+			if (t && is_change(p->items[t->item].action)) {
+				size_t tv = (size_t)(t - des);
+
+				adj[start[tv] + fill[tv]++] = i;
+			}
+		}
+	}
+	for (i = 0; i < nd; i++)
+		if (!indeg[i])
+			queue[tail++] = i;
+	while (head < tail) {
+		size_t v = queue[head++];
+		int w = p->items[des[v].item].wave;
+
+		for (k = start[v]; k < start[v + 1]; k++) {
+			size_t u = adj[k];
+			struct pacer_plan_item *iu = &p->items[des[u].item];
+
+			if (iu->wave < w + 1)
+				iu->wave = w + 1;
+			if (--indeg[u] == 0)
+				queue[tail++] = u;
+		}
+	}
+	if (tail < nd) {
+		rc = report_cycle(p, des, nd, indeg, err);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(indeg);
+	free(start);
+	free(adj);
+	free(fill);
+	free(queue);
+	return rc;
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct pacer_plan_item *x = a, *y = b;
+
+	if (x->wave != y->wave)
+		return x->wave < y->wave ? -1 : 1;
+	return strcmp(x->app_id, y->app_id);
+}
+
+int plan_build(const struct pacer_desired *desired, struct json_object *live_apps,
+	       const struct plan_options *opts, struct pacer_plan **out,
+	       struct pacer_error **err)
+{
+	static const struct plan_options defaults = PLAN_OPTIONS_INIT;
+	const struct plan_options *o = opts ? opts : &defaults;
+	size_t nd = desired ? desired->napps : 0, nl = 0, nlive_total, i;
+	struct live_ent *live = NULL;
+	struct des_ent *des = NULL;
+	const char **owned = NULL;
+	struct pacer_plan *p = NULL;
+	int rc = -1, max_wave = 0;
+
+	*out = NULL;
+	if (live_apps && !json_object_is_type(live_apps, json_type_array)) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+				     "Marathon's app list is not a JSON array: check that the URL "
+				     "points at Marathon's /v2/apps");
+		goto done;
+	}
+	nlive_total = live_apps ? json_object_array_length(live_apps) : 0;
+	p = calloc(1, sizeof(*p));
+	live = calloc(nlive_total + 1, sizeof(*live));
+	des = calloc(nd + 1, sizeof(*des));
+	if (!p || !live || !des)
+		goto nomem;
+	p->items = calloc(nd + nlive_total + 1, sizeof(*p->items));
+	if (!p->items)
+		goto nomem;
+	if (desired && desired->revision && !(p->revision = strdup(desired->revision)))
+		goto nomem;
+
+	for (i = 0; i < nlive_total; i++) {
+		struct json_object *a = json_object_array_get_idx(live_apps, i);
+		const char *id = json_object_get_string(jsonutil_get(a, "id"));
+
+		if (!json_object_is_type(jsonutil_get(a, "id"), json_type_string))
+			continue;
+		live[nl].id = id;
+		live[nl].app = a;
+		nl++;
+	}
+	qsort(live, nl, sizeof(*live), cmp_live);
+	for (i = 0; i < nd; i++) {
+		des[i].id = desired->apps[i].id;
+		des[i].app = &desired->apps[i];
+	}
+	qsort(des, nd, sizeof(*des), cmp_des);
+
+	for (i = 0; i < nd; i++) {
+		struct live_ent *le = find_live(live, nl, des[i].id);
+		struct pacer_plan_item *it = &p->items[p->n++];
+
+		des[i].item = p->n - 1;
+		if (le)
+			le->matched = 1;
+		if ((rc = plan_item_desired(it, des[i].app, le ? le->app : NULL, o, err)))
+			goto done;
+	}
+	if ((rc = compute_waves(p, des, nd, err)))
+		goto done;
+	for (i = 0; i < p->n; i++)
+		if (p->items[i].wave > max_wave)
+			max_wave = p->items[i].wave;
+
+	if (o->owned && o->nowned) {
+		owned = malloc(o->nowned * sizeof(*owned));
+		if (!owned)
+			goto nomem;
+		memcpy(owned, o->owned, o->nowned * sizeof(*owned));
+		qsort(owned, o->nowned, sizeof(*owned), cmp_str);
+		for (i = 0; i < nl; i++) {
+			struct pacer_plan_item *it;
+
+			if (live[i].matched ||
+			    !bsearch(&live[i].id, owned, o->nowned, sizeof(*owned), cmp_str))
+				continue;
+			if (i > 0 && !strcmp(live[i].id, live[i - 1].id))
+				continue; /* a duplicate id in the list: prune once */
+			it = &p->items[p->n++];
+			it->action = PACER_ACT_PRUNE;
+			it->wave = nd ? max_wave + 1 : 0;
+			it->live = json_object_get(live[i].app);
+			if (!(it->app_id = strdup(live[i].id)))
+				goto nomem;
+		}
+	}
+	qsort(p->items, p->n, sizeof(*p->items), cmp_item);
+	for (i = 0; i < p->n; i++) {
+		switch (p->items[i].action) {
+		case PACER_ACT_CREATE:
+			p->ncreate++;
+			break;
+		case PACER_ACT_UPDATE:
+			p->nupdate++;
+			break;
+		case PACER_ACT_PRUNE:
+			p->nprune++;
+			break;
+		case PACER_ACT_UNCHANGED:
+			p->nunchanged++;
+			break;
+		}
+	}
+	*out = p;
+	p = NULL;
+	rc = 0;
+	goto done;
+nomem:
+	rc = oom(err, "building the plan");
+done:
+	plan_free(p);
+	free(live);
+	free(des);
+	free(owned);
+	return rc;
+}
+
+void plan_free(struct pacer_plan *p)
+{
+	size_t i, k;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n; i++) {
+		struct pacer_plan_item *it = &p->items[i];
+
+		free(it->app_id);
+		json_object_put(it->body);
+		json_object_put(it->live);
+		diff_changes_free(it->changes, it->nchanges);
+		free(it->file);
+		for (k = 0; k < it->ndeps; k++)
+			free(it->depends_on[k]);
+		free(it->depends_on);
+	}
+	free(p->items);
+	free(p->revision);
+	free(p);
+}
