@@ -1,0 +1,128 @@
+/*
+ * sync_json.c: a sync result as one JSON document (for --output json and
+ * the serve API). Shape:
+ *   {"converged": bool, "failed": n, "revision": "..."|null, "seconds": s,
+ *    "plan": <plan_to_json()>|null,
+ *    "apps": [{"id", "action", "outcome", "deployment_id", "backup",
+ *              "seconds", "error"}],
+ *    "diagnostics": [{"level": "error"|"warning", "message", "file",
+ *                     "line", "column", "app"}]}
+ * Absent values are null so consumers can rely on every key.
+ */
+#include <json-c/json.h>
+#include <stdlib.h>
+
+#include "reconcile/sync.h"
+
+const char *sync_outcome_name(enum sync_outcome o)
+{
+	switch (o) {
+	case SYNC_OUT_UNCHANGED:
+		return "unchanged";
+	case SYNC_OUT_CREATED:
+		return "created";
+	case SYNC_OUT_UPDATED:
+		return "updated";
+	case SYNC_OUT_PRUNED:
+		return "pruned";
+	case SYNC_OUT_PLANNED:
+		return "planned";
+	case SYNC_OUT_FAILED:
+		return "failed";
+	case SYNC_OUT_ROLLED_BACK:
+		return "rolled_back";
+	case SYNC_OUT_RESTARTED:
+		return "restarted";
+	case SYNC_OUT_ROLLBACK_FAILED:
+		return "rollback_failed";
+	case SYNC_OUT_SKIPPED:
+		return "skipped";
+	}
+	return "unknown";
+}
+
+static const char *action_name(enum pacer_action a)
+{
+	switch (a) {
+	case PACER_ACT_UNCHANGED:
+		return "unchanged";
+	case PACER_ACT_CREATE:
+		return "create";
+	case PACER_ACT_UPDATE:
+		return "update";
+	case PACER_ACT_PRUNE:
+		return "prune";
+	}
+	return "unknown";
+}
+
+static struct json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *error_json(const struct pacer_error *e)
+{
+	struct json_object *o;
+	char *text;
+
+	if (!e)
+		return NULL;
+	o = json_object_new_object();
+	text = pacer_error_format(e);
+	json_object_object_add(o, "code", json_object_new_string(pacer_code_name(e->code)));
+	json_object_object_add(o, "message", str_or_null(text ? text : e->message));
+	free(text);
+	return o;
+}
+
+struct json_object *sync_result_to_json(const struct sync_result *r)
+{
+	struct json_object *o = json_object_new_object(), *apps, *diags;
+
+	if (!o || !r)
+		return o;
+	json_object_object_add(o, "converged", json_object_new_boolean(r->converged));
+	json_object_object_add(o, "failed", json_object_new_int64((int64_t)r->nfailed));
+	json_object_object_add(o, "revision", str_or_null(r->revision));
+	json_object_object_add(o, "seconds", json_object_new_double(r->seconds));
+	json_object_object_add(o, "plan", r->plan ? plan_to_json(r->plan) : NULL);
+
+	apps = json_object_new_array();
+	for (size_t i = 0; i < r->napps; i++) {
+		const struct sync_app_result *a = &r->apps[i];
+		struct json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "id", str_or_null(a->app_id));
+		json_object_object_add(x, "action", json_object_new_string(action_name(a->action)));
+		json_object_object_add(x, "outcome",
+				       json_object_new_string(sync_outcome_name(a->outcome)));
+		json_object_object_add(x, "deployment_id",
+				       a->deployment_id && *a->deployment_id
+					       ? json_object_new_string(a->deployment_id)
+					       : NULL);
+		json_object_object_add(x, "backup", str_or_null(a->backup_path));
+		json_object_object_add(x, "seconds", json_object_new_double(a->seconds));
+		json_object_object_add(x, "error", error_json(a->error));
+		json_object_array_add(apps, x);
+	}
+	json_object_object_add(o, "apps", apps);
+
+	diags = json_object_new_array();
+	for (size_t i = 0; r->desired && i < r->desired->ndiags; i++) {
+		const struct pacer_diag *d = &r->desired->diags[i];
+		struct json_object *x = json_object_new_object();
+		const struct pacer_error *e = d->error;
+
+		json_object_object_add(x, "level",
+				       json_object_new_string(d->is_error ? "error" : "warning"));
+		json_object_object_add(x, "message", str_or_null(e ? e->message : NULL));
+		json_object_object_add(x, "file", str_or_null(e ? e->file : NULL));
+		json_object_object_add(x, "line", e && e->line ? json_object_new_int(e->line) : NULL);
+		json_object_object_add(x, "column", e && e->col ? json_object_new_int(e->col) : NULL);
+		json_object_object_add(x, "app", str_or_null(e ? e->app_id : NULL));
+		json_object_array_add(diags, x);
+	}
+	json_object_object_add(o, "diagnostics", diags);
+	return o;
+}

@@ -1,0 +1,423 @@
+/*
+ * wait.c: one polling thread for every deployment of a run.
+ *
+ * Waiting callers put an entry on a list (the entry lives on their stack)
+ * and sleep on a condition variable. The thread runs cycles: one
+ * GET /v2/deployments, then, only if needed, one GET /v2/apps, then it
+ * settles every entry it can and sleeps until the next cycle. Calls to
+ * Marathon are made without the lock held so callers can join at any time.
+ */
+#include "reconcile/wait.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reconcile/log.h"
+
+/* Consecutive failed polls before every waiting app fails. */
+#define WAITER_MAX_POLL_FAILURES 5
+/* A deployment that vanished while the app is not healthy and has no other
+ * deployment gets this many cycles (Marathon's counts may lag) before the
+ * app is declared failed. */
+#define WAITER_GRACE_CYCLES 3
+/* How often fresh task counts are read for progress reports. */
+#define WAITER_PROGRESS_MS 2000
+
+struct waiter_entry {
+	const char *app_id;
+	const char *deployment_id;
+	enum waiter_goal goal;
+	double deadline;
+	int timeout_s;
+	waiter_progress_cb cb;
+	void *cb_ctx;
+	int ready;     /* joined before the current poll started */
+	int vanished;  /* deployment no longer listed */
+	int grace;     /* cycles seen vanished, unhealthy, idle */
+	int healthy, running, total;
+	int done, rc;
+	struct pacer_error *err;
+	struct waiter_entry *next;
+};
+
+struct waiter {
+	struct pacer_marathon *m;
+	int poll_ms;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t wake; /* the thread: new entry or quit */
+	pthread_cond_t done; /* callers: some entry settled */
+	struct waiter_entry *entries;
+	int quit;
+	int poll_failures;
+	unsigned long cycles;
+	double last_progress;
+	double next_cycle; /* monotonic time of the next poll */
+};
+
+static double waiter__now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int json_int(struct json_object *o, const char *key, int def)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return def;
+	return json_object_get_int(v);
+}
+
+int waiter_app_converged(struct json_object *app, int *healthy, int *running, int *total)
+{
+	struct json_object *hc = NULL;
+	int h = json_int(app, "tasksHealthy", 0);
+	int r = json_int(app, "tasksRunning", 0);
+	int n = json_int(app, "instances", 1);
+	int has_hc;
+
+	json_object_object_get_ex(app, "healthChecks", &hc);
+	has_hc = hc && json_object_is_type(hc, json_type_array) && json_object_array_length(hc) > 0;
+	if (healthy)
+		*healthy = h;
+	if (running)
+		*running = r;
+	if (total)
+		*total = n;
+	return has_hc ? (h >= n && r >= n) : r >= n;
+}
+
+static int app_has_deployments(struct json_object *app)
+{
+	struct json_object *d = NULL;
+
+	return json_object_object_get_ex(app, "deployments", &d) &&
+	       json_object_is_type(d, json_type_array) && json_object_array_length(d) > 0;
+}
+
+static int listed(struct json_object *deps, const char *id)
+{
+	size_t n = deps ? json_object_array_length(deps) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(deps, i), *v;
+
+		if (json_object_object_get_ex(d, "id", &v) &&
+		    !strcmp(json_object_get_string(v), id))
+			return 1;
+	}
+	return 0;
+}
+
+static struct json_object *find_app(struct json_object *apps, const char *id)
+{
+	size_t n = apps ? json_object_array_length(apps) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *a = json_object_array_get_idx(apps, i), *v;
+
+		if (json_object_object_get_ex(a, "id", &v) &&
+		    !strcmp(json_object_get_string(v), id))
+			return a;
+	}
+	return NULL;
+}
+
+static void settle(struct waiter_entry *e, int rc, struct pacer_error *err)
+{
+	e->done = 1;
+	e->rc = rc;
+	e->err = err;
+	if (err && !err->app_id)
+		pacer_error_set_app(err, e->app_id);
+}
+
+static const char *dep_name(const struct waiter_entry *e)
+{
+	return e->deployment_id && *e->deployment_id ? e->deployment_id : "(none)";
+}
+
+/* Every waiting entry fails because Marathon could not be polled. */
+static void fail_all(struct waiter *w, const struct pacer_error *cause)
+{
+	char *why = cause ? pacer_error_format(cause) : NULL;
+
+	for (struct waiter_entry *e = w->entries; e; e = e->next) {
+		if (e->done || !e->ready)
+			continue;
+		settle(e, PACER_EUNREACHABLE,
+		       pacer_error_new(PACER_EUNREACHABLE,
+				       "could not follow deployment %s of app %s: %d polls of "
+				       "GET /v2/deployments failed in a row (%s); check that Marathon "
+				       "is up and reachable",
+				       dep_name(e), e->app_id, WAITER_MAX_POLL_FAILURES,
+				       why ? why : "unknown error"));
+	}
+	free(why);
+}
+
+static void check_deadline(struct waiter_entry *e, double now);
+
+/* Decide one entry after a cycle. apps is NULL when no GET /v2/apps was made. */
+static void judge(struct waiter_entry *e, struct json_object *deps, struct json_object *apps,
+		  double now)
+{
+	struct json_object *app;
+
+	if (!e->vanished && (!e->deployment_id || !*e->deployment_id ||
+			     !listed(deps, e->deployment_id)))
+		e->vanished = 1;
+	if (apps) {
+		app = find_app(apps, e->app_id);
+		if (app) {
+			int ok = waiter_app_converged(app, &e->healthy, &e->running, &e->total);
+
+			if (e->cb)
+				e->cb(e->cb_ctx, e->app_id, e->deployment_id, e->healthy,
+				      e->running, e->total);
+			if (e->vanished && e->goal == WAITER_HEALTHY) {
+				if (ok) {
+					settle(e, 0, NULL);
+					return;
+				}
+				/* Marathon only ends a deployment once the app is
+				 * healthy, or when it was cancelled or superseded.
+				 * Counts can lag a little: allow a few cycles. */
+				if (!app_has_deployments(app) && ++e->grace >= WAITER_GRACE_CYCLES) {
+					settle(e, PACER_EFAILED,
+					       pacer_error_new(PACER_EFAILED,
+							       "deployment %s of app %s ended but only "
+							       "%d of %d instances are %s: the "
+							       "deployment was cancelled or replaced; see "
+							       "the app's lastTaskFailure in Marathon",
+							       dep_name(e), e->app_id, e->healthy,
+							       e->total, "healthy"));
+					return;
+				}
+			}
+		} else if (e->vanished) {
+			if (e->goal == WAITER_GONE) {
+				settle(e, 0, NULL);
+				return;
+			}
+			settle(e, PACER_EFAILED,
+			       pacer_error_new(PACER_EFAILED,
+					       "app %s disappeared from Marathon while pacer waited "
+					       "for deployment %s: someone deleted it; run the sync "
+					       "again to recreate it",
+					       e->app_id, dep_name(e)));
+			return;
+		}
+	}
+	check_deadline(e, now);
+}
+
+static void check_deadline(struct waiter_entry *e, double now)
+{
+	if (!e->done && now >= e->deadline)
+		settle(e, PACER_ETIMEOUT,
+		       pacer_error_new(PACER_ETIMEOUT,
+				       "deployment %s of app %s did not finish within %d s "
+				       "(%d of %d instances healthy/running at the last check); "
+				       "look at the app's tasks and lastTaskFailure in Marathon, "
+				       "or raise --timeout or the label pacer.timeout",
+				       dep_name(e), e->app_id, e->timeout_s, e->healthy, e->total));
+}
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->quit) {
+		struct json_object *deps = NULL, *apps = NULL;
+		struct pacer_error *perr = NULL;
+		int rc, need_apps = 0;
+		double now = waiter__now();
+
+		if (!w->entries) {
+			pthread_cond_wait(&w->wake, &w->mu);
+			continue;
+		}
+		/* One GET /v2/deployments per interval whatever the number of
+		 * apps: a join never starts a cycle early. */
+		if (now < w->next_cycle) {
+			struct timespec ts;
+			double at = w->next_cycle;
+
+			ts.tv_sec = (time_t)at;
+			ts.tv_nsec = (long)((at - (double)ts.tv_sec) * 1e9);
+			if (ts.tv_nsec >= 1000000000L)
+				ts.tv_nsec = 999999999L;
+			pthread_cond_timedwait(&w->wake, &w->mu, &ts);
+			continue;
+		}
+		w->next_cycle = now + w->poll_ms / 1000.0;
+		/* Only entries present before the request are judged on its
+		 * answer: a deployment submitted meanwhile may be missing from
+		 * it without having finished. */
+		for (struct waiter_entry *e = w->entries; e; e = e->next)
+			e->ready = 1;
+		pthread_mutex_unlock(&w->mu);
+		rc = w->m->list_deployments(w->m, &deps, &perr);
+		pthread_mutex_lock(&w->mu);
+		w->cycles++;
+		now = waiter__now();
+		if (rc) {
+			PLOG_WARN("polling deployments failed (%s); retrying",
+				  perr ? perr->message : pacer_code_name(rc));
+			if (++w->poll_failures >= WAITER_MAX_POLL_FAILURES) {
+				fail_all(w, perr);
+				w->poll_failures = 0;
+			}
+			for (struct waiter_entry *e = w->entries; e; e = e->next)
+				if (e->ready)
+					check_deadline(e, now);
+			pacer_error_free(perr);
+			perr = NULL;
+		} else {
+			w->poll_failures = 0;
+			for (struct waiter_entry *e = w->entries; e; e = e->next) {
+				if (e->done || !e->ready)
+					continue;
+				if (!e->vanished && (!e->deployment_id || !*e->deployment_id ||
+						     !listed(deps, e->deployment_id)))
+					e->vanished = 1;
+				if (e->vanished)
+					need_apps = 1;
+			}
+			if (now - w->last_progress >= WAITER_PROGRESS_MS / 1000.0)
+				need_apps = 1;
+			if (need_apps) {
+				pthread_mutex_unlock(&w->mu);
+				rc = w->m->list_apps(w->m, &apps, &perr);
+				pthread_mutex_lock(&w->mu);
+				if (rc) {
+					/* Judged again next cycle; a failing Marathon also
+					 * fails the next list_deployments. */
+					PLOG_WARN("reading apps failed (%s); retrying",
+						  perr ? perr->message : pacer_code_name(rc));
+					pacer_error_free(perr);
+					perr = NULL;
+					apps = NULL;
+				} else {
+					w->last_progress = now;
+				}
+			}
+			for (struct waiter_entry *e = w->entries; e; e = e->next)
+				if (!e->done && e->ready)
+					judge(e, deps, apps, now);
+		}
+		json_object_put(deps);
+		json_object_put(apps);
+		pthread_cond_broadcast(&w->done);
+
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int waiter_new(struct pacer_marathon *m, int poll_ms, struct waiter **out,
+	       struct pacer_error **err)
+{
+	struct waiter *w;
+	pthread_condattr_t attr;
+
+	*out = NULL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory starting the deployment waiter");
+	w->m = m;
+	w->poll_ms = poll_ms > 0 ? poll_ms : 1000;
+	w->last_progress = waiter__now();
+	pthread_mutex_init(&w->mu, NULL);
+	/* Timed waits on the monotonic clock: a wall-clock jump neither
+	 * stalls nor rushes polling. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&w->done, NULL);
+	if (pthread_create(&w->thread, NULL, waiter_main, w)) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->wake);
+		pthread_cond_destroy(&w->done);
+		free(w);
+		return pacer_error_set(err, PACER_EGENERIC,
+				       "cannot start the deployment waiter thread: %s",
+				       strerror(errno));
+	}
+	*out = w;
+	return 0;
+}
+
+void waiter_free(struct waiter *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = 1;
+	pthread_cond_broadcast(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->wake);
+	pthread_cond_destroy(&w->done);
+	free(w);
+}
+
+unsigned long waiter_cycles(struct waiter *w)
+{
+	unsigned long c;
+
+	pthread_mutex_lock(&w->mu);
+	c = w->cycles;
+	pthread_mutex_unlock(&w->mu);
+	return c;
+}
+
+int waiter_wait(struct waiter *w, const char *app_id, const char *deployment_id,
+		enum waiter_goal goal, int timeout_s, waiter_progress_cb cb, void *cb_ctx,
+		struct pacer_error **err)
+{
+	struct waiter_entry e, **pp;
+
+	memset(&e, 0, sizeof(e));
+	e.app_id = app_id;
+	e.deployment_id = deployment_id;
+	e.goal = goal;
+	e.timeout_s = timeout_s > 0 ? timeout_s : 600;
+	e.deadline = waiter__now() + e.timeout_s;
+	e.cb = cb;
+	e.cb_ctx = cb_ctx;
+
+	pthread_mutex_lock(&w->mu);
+	e.next = w->entries;
+	w->entries = &e;
+	pthread_cond_signal(&w->wake);
+	while (!e.done)
+		pthread_cond_wait(&w->done, &w->mu);
+	for (pp = &w->entries; *pp; pp = &(*pp)->next) {
+		if (*pp == &e) {
+			*pp = e.next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+
+	if (e.rc) {
+		if (err && !*err)
+			*err = e.err;
+		else
+			pacer_error_free(e.err);
+	}
+	return e.rc;
+}

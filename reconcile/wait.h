@@ -1,0 +1,83 @@
+/*
+ * wait.h: the one deployment waiter shared by every app of a sync run.
+ *
+ * Many apps deploy at once, and Marathon must not be polled once per app
+ * per interval. A waiter owns one thread that, every poll interval, makes
+ * ONE GET /v2/deployments for all the apps being waited on, and at most
+ * ONE GET /v2/apps in the same cycle (only when a deployment vanished, an
+ * app is being checked for health after its deployment, or a progress
+ * report is due). Worker threads call waiter_wait() and block until their
+ * app is done.
+ *
+ * "Done" for an app:
+ *   WAITER_HEALTHY: its deployment id is no longer listed AND the app runs
+ *                   `instances` tasks that are healthy (when it has health
+ *                   checks) or running (when it has none).
+ *   WAITER_GONE:    its deployment id is no longer listed AND the app is no
+ *                   longer in GET /v2/apps (a delete).
+ * An empty deployment id means "Marathon returned none": only the app's
+ * state is checked.
+ *
+ * Times come from CLOCK_MONOTONIC; the poll interval is the only clock knob
+ * (tests use 10 ms).
+ */
+#ifndef PACER_WAIT_H
+#define PACER_WAIT_H
+
+#include "reconcile/error.h"
+#include "reconcile/marathon.h"
+
+struct waiter;
+
+enum waiter_goal {
+	WAITER_HEALTHY = 0,
+	WAITER_GONE,
+};
+
+/*
+ * Called from the waiter thread (with the waiter's lock held: the callback
+ * must not call back into the waiter) whenever fresh task counts for the
+ * app were read: at most every couple of seconds.
+ */
+typedef void (*waiter_progress_cb)(void *ctx, const char *app_id, const char *deployment_id,
+				   int healthy, int running, int total);
+
+/*
+ * Start a waiter polling `m` (borrowed; must outlive the waiter) every
+ * poll_ms milliseconds (<= 0 means 1000). *out is freed with waiter_free().
+ */
+int waiter_new(struct pacer_marathon *m, int poll_ms, struct waiter **out,
+	       struct pacer_error **err);
+
+/*
+ * Stop the thread and free. Every waiter_wait() must have returned.
+ * NULL is a no-op.
+ */
+void waiter_free(struct waiter *w);
+
+/*
+ * Block until app_id's deployment reaches `goal` or timeout_s seconds pass
+ * (<= 0 means 600). Safe to call from many threads at once. Returns:
+ *   0                  done;
+ *   PACER_ETIMEOUT     the deadline passed (message: tasks healthy/total);
+ *   PACER_EFAILED      the deployment ended but the app is not healthy
+ *                      (cancelled, or superseded), or the app vanished;
+ *   PACER_EUNREACHABLE Marathon could not be polled for several cycles in a
+ *                      row (the last poll error is the cause).
+ * On failure *err names the app and deployment. cb may be NULL.
+ */
+int waiter_wait(struct waiter *w, const char *app_id, const char *deployment_id,
+		enum waiter_goal goal, int timeout_s, waiter_progress_cb cb, void *cb_ctx,
+		struct pacer_error **err);
+
+/* Poll cycles made so far (one GET /v2/deployments each), for tests and logs. */
+unsigned long waiter_cycles(struct waiter *w);
+
+/*
+ * Whether a live app object (from GET /v2/apps) runs its instances healthy:
+ * tasksHealthy (with health checks) or tasksRunning (without) >= instances.
+ * Fills the counts when the pointers are not NULL.
+ */
+int waiter_app_converged(struct json_object *app, int *healthy, int *running, int *total);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * fake_marathon.h: in-memory test doubles for the sync engine's unit tests.
+ *
+ * fake_marathon is a `struct pacer_marathon` that keeps apps and
+ * deployments in memory, no HTTP. Its rules follow SPEC.md where the engine
+ * depends on them:
+ * - every PUT/POST/DELETE/restart starts a deployment that is listed by
+ *   GET /v2/deployments until that call has been made `polls` times
+ *   (fake_marathon_set_polls, default 2), then vanishes and the app runs
+ *   `instances` healthy tasks;
+ * - force cancels the app's running deployments, without force a change of
+ *   an app in deployment is PACER_ELOCKED;
+ * - DELETE /v2/deployments/{id} without force cancels and starts a
+ *   rollback deployment to the previous definition (a created app is
+ *   removed);
+ * - behaviour is carried by the definition itself, label "fake":
+ *     "unhealthy"  its deployments never finish (Marathon keeps relaunching)
+ *     "cancel"     its deployment vanishes but the app has 0 healthy tasks
+ *     "reject"     PUT/POST answer 422 (PACER_EINVALID)
+ *   so rolling back to a definition without the label heals the app.
+ * Every call is appended to a log ("put /a", "create /b", "list_deployments",
+ * "delete_deployment dep-3", ...) that the fake stores below share, so tests
+ * check what happened in what order. Thread-safe.
+ *
+ * fake_source / fake_state / fake_backup: a source over an in-memory table,
+ * a state store and a backup store, logging to the same fake_marathon
+ * ("backup /a", "own /a", "disown /a", "revision abc").
+ */
+#ifndef PACER_FAKE_MARATHON_H
+#define PACER_FAKE_MARATHON_H
+
+#include <stddef.h>
+
+#include "reconcile/backup.h"
+#include "reconcile/marathon.h"
+#include "reconcile/source.h"
+#include "reconcile/sync.h"
+
+struct json_object;
+struct fake_marathon;
+
+/* New fake; free with pacer_marathon_free(fake_marathon_api(f)). */
+struct fake_marathon *fake_marathon_new(void);
+struct pacer_marathon *fake_marathon_api(struct fake_marathon *f);
+
+/* Add a live app (JSON text with an absolute "id"), running healthy. 0 or -1. */
+int fake_marathon_add_app(struct fake_marathon *f, const char *json);
+/* Deployments vanish after this many GET /v2/deployments (>= 1). */
+void fake_marathon_set_polls(struct fake_marathon *f, int polls);
+/* The next `times` calls of op ("put_app", "list_deployments", ...) fail with code. */
+void fake_marathon_fail(struct fake_marathon *f, const char *op, int code, int times);
+
+/* Append a line to the shared log (used by the fake stores). */
+void fake_marathon_log(struct fake_marathon *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The log, one call per line; caller frees. */
+char *fake_marathon_calls(struct fake_marathon *f);
+/* Index of the first log line equal to `line` at or after `from`, or -1. */
+int fake_marathon_find(struct fake_marathon *f, const char *line, int from);
+/* How many log lines start with prefix. */
+int fake_marathon_count(struct fake_marathon *f, const char *prefix);
+/* Most deployments listed at the same time (rollbacks included). */
+int fake_marathon_max_inflight(struct fake_marathon *f);
+/* Whether a PUT/POST body ever carried "version". */
+int fake_marathon_saw_version(struct fake_marathon *f);
+/* Copy of the stored definition of app id (json_object_put), or NULL. */
+struct json_object *fake_marathon_app(struct fake_marathon *f, const char *id);
+
+/*
+ * A source over files[] = {path, content, path, content, ..., NULL}
+ * (copied). revision may be NULL. Free with pacer_source_free().
+ */
+struct pacer_source *fake_source_new(const char *const *files, const char *revision);
+
+/* State store. log may be NULL. Free with pacer_state_store_free(). */
+struct pacer_state_store *fake_state_new(struct fake_marathon *log);
+int fake_state_owns(struct pacer_state_store *s, const char *id);
+/* Last saved revision, borrowed; NULL when none. */
+const char *fake_state_revision(struct pacer_state_store *s);
+/* The next `times` calls of op ("add_owned", ...) fail with PACER_EIO. */
+void fake_state_fail(struct pacer_state_store *s, const char *op, int times);
+
+/* Backup store. log may be NULL. Free with pacer_backup_store_free(). */
+struct pacer_backup_store *fake_backup_new(struct fake_marathon *log);
+size_t fake_backup_count(struct pacer_backup_store *s);
+/* The i-th saved definition, borrowed. */
+struct json_object *fake_backup_get(struct pacer_backup_store *s, size_t i);
+/* The next `times` save() calls fail with PACER_EIO. */
+void fake_backup_fail(struct pacer_backup_store *s, int times);
+
+#endif
