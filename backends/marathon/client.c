@@ -1,0 +1,814 @@
+/*
+ * client.c: options, construction, and the Marathon endpoints on top of
+ * marathon__request() (http.c). See client.h for the contract.
+ */
+#include "backends/marathon/client.h"
+#include "backends/marathon/http.h"
+#include "reconcile/buf.h"
+#include "reconcile/log.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SECRET_FILE_CAP ((size_t)64 << 10)
+
+/* ---- options ---------------------------------------------------------- */
+
+/* Read a secret file whole, trailing newlines stripped. */
+static int read_secret_file(const char *path, const char *var, char **out, struct pacer_error **err)
+{
+	struct pacer_buf b = PACER_BUF_INIT;
+	char tmp[4096];
+	FILE *f = NULL;
+	size_t n;
+	int rc = 0;
+
+	*out = NULL;
+	pacer_buf_init(&b, SECRET_FILE_CAP);
+	f = fopen(path, "r");
+	if (!f) {
+		rc = pacer_error_set(err, PACER_EIO, "cannot read %s=%s: %s", var, path,
+		                     strerror(errno));
+		goto done;
+	}
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
+		if (pacer_buf_add(&b, tmp, n)) {
+			rc = pacer_error_set(err, PACER_EINVALID,
+			                     "%s=%s is bigger than %zu KiB: is it the right file?",
+			                     var, path, SECRET_FILE_CAP >> 10);
+			goto done;
+		}
+	}
+	if (ferror(f)) {
+		rc = pacer_error_set(err, PACER_EIO, "cannot read %s=%s: %s", var, path,
+		                     strerror(errno));
+		goto done;
+	}
+	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
+		b.ptr[--b.len] = '\0';
+	if (!b.len) {
+		rc = pacer_error_set(err, PACER_EINVALID, "%s=%s is empty: put the secret in it",
+		                     var, path);
+		goto done;
+	}
+	if (memchr(b.ptr, '\n', b.len) || memchr(b.ptr, '\0', b.len)) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "%s=%s holds more than one line: it must hold only the secret",
+		                     var, path);
+		goto done;
+	}
+	*out = pacer_buf_detach(&b);
+	if (!*out)
+		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory reading %s", var);
+done:
+	if (f)
+		fclose(f);
+	pacer_buf_release(&b);
+	return rc;
+}
+
+/*
+ * Fill *field (when still NULL) from $var or the file named by $var_FILE.
+ * slot receives the string we made, for marathon_options_release().
+ */
+static int env_field(const char **field, char **slot, const char *var, int secret,
+                     struct pacer_error **err)
+{
+	char file_var[64];
+	const char *value = getenv(var), *file;
+	char *made = NULL;
+	int rc;
+
+	snprintf(file_var, sizeof(file_var), "%s_FILE", var);
+	file = secret ? getenv(file_var) : NULL;
+	if (*field)
+		return 0;
+	if (value && !*value)
+		value = NULL;
+	if (file && !*file)
+		file = NULL;
+	if (value && file)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "both %s and %s are set: set only one of them", var,
+		                       file_var);
+	if (file) {
+		rc = read_secret_file(file, file_var, &made, err);
+		if (rc)
+			return rc;
+	} else if (value) {
+		made = strdup(value);
+		if (!made)
+			return pacer_error_set(err, PACER_EGENERIC, "out of memory reading %s",
+			                       var);
+	} else {
+		return 0;
+	}
+	if (secret)
+		pacer_log_add_secret(made);
+	free(*slot);
+	*slot = made;
+	*field = made;
+	return 0;
+}
+
+int marathon_options_from_env(struct marathon_options *o, struct pacer_error **err)
+{
+	int rc;
+
+	if ((rc = env_field(&o->urls, &o->owned_[0], "PACER_MARATHON_URL", 0, err)) ||
+	    (rc = env_field(&o->user, &o->owned_[1], "PACER_MARATHON_USER", 0, err)) ||
+	    (rc = env_field(&o->password, &o->owned_[2], "PACER_MARATHON_PASSWORD", 1, err)) ||
+	    (rc = env_field(&o->token, &o->owned_[3], "PACER_MARATHON_TOKEN", 1, err)))
+		return rc;
+	return 0;
+}
+
+void marathon_options_release(struct marathon_options *o)
+{
+	const char **fields[] = {&o->urls, &o->user, &o->password, &o->token};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (o->owned_[i] && *fields[i] == o->owned_[i])
+			*fields[i] = NULL;
+		free(o->owned_[i]);
+		o->owned_[i] = NULL;
+	}
+}
+
+/* ---- construction ----------------------------------------------------- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void marathon__free(struct pacer_marathon *m)
+{
+	struct marathon_client *c = (struct marathon_client *)m;
+
+	if (!c)
+		return;
+	marathon__pool_clear(c);
+	for (size_t i = 0; i < c->nurls; i++)
+		free(c->urls[i]);
+	free(c->urls);
+	free(c->user);
+	free(c->password);
+	free(c->token);
+	free(c->ca_file);
+	free(c->auth_header);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+struct marathon_client *marathon__client(struct pacer_marathon *m, struct pacer_error **err)
+{
+	if (!m || m->free != marathon__free) {
+		pacer_error_set(
+		    err, PACER_EINVALID,
+		    "internal: this call needs a Marathon client made by marathon_new()");
+		return NULL;
+	}
+	return (struct marathon_client *)m;
+}
+
+static int dup_opt(char **slot, const char *value)
+{
+	if (!value)
+		return 0;
+	*slot = strdup(value);
+	return *slot ? 0 : -1;
+}
+
+/* Split "a,b , c" into clean base URLs; credentials in a URL become basic auth. */
+static int parse_urls(struct marathon_client *c, const char *list, struct pacer_error **err)
+{
+	char *copy = strdup(list ? list : ""), *save = NULL, *tok;
+	int rc = 0;
+
+	if (!copy)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end, *user = NULL, *pass = NULL, *clean, **grown;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (!*tok)
+			continue;
+		clean = marathon__url_clean(tok, &user, &pass);
+		if (!clean) {
+			/* Do not echo the text: it may carry a password. */
+			rc = pacer_error_set(err, PACER_EINVALID,
+			                     "Marathon URL number %zu is not a valid http:// or "
+			                     "https:// URL: fix --marathon / PACER_MARATHON_URL",
+			                     c->nurls + 1);
+			goto done;
+		}
+		if (user && *user && !c->user) {
+			c->user = user;
+			c->password = pass ? pass : strdup("");
+			pacer_log_add_secret(c->password);
+			user = pass = NULL;
+		}
+		free(user);
+		free(pass);
+		grown = realloc(c->urls, (c->nurls + 1) * sizeof(*grown));
+		if (!grown) {
+			free(clean);
+			rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+			goto done;
+		}
+		c->urls = grown;
+		c->urls[c->nurls++] = clean;
+	}
+	if (!c->nurls)
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "no Marathon URL: give --marathon http://host:8080 or set "
+		                     "PACER_MARATHON_URL (several URLs comma separated)");
+done:
+	free(copy);
+	return rc;
+}
+
+static int client_list_apps(struct pacer_marathon *m, struct json_object **out,
+                            struct pacer_error **err);
+static int client_get_app(struct pacer_marathon *m, const char *id, struct json_object **out,
+                          struct pacer_error **err);
+static int client_put_app(struct pacer_marathon *m, const char *id, struct json_object *app,
+                          unsigned flags, struct pacer_deploy_ref *out, struct pacer_error **err);
+static int client_create_app(struct pacer_marathon *m, struct json_object *app, unsigned flags,
+                             struct pacer_deploy_ref *out, struct pacer_error **err);
+static int client_delete_app(struct pacer_marathon *m, const char *id, unsigned flags,
+                             struct pacer_deploy_ref *out, struct pacer_error **err);
+static int client_restart_app(struct pacer_marathon *m, const char *id, unsigned flags,
+                              struct pacer_deploy_ref *out, struct pacer_error **err);
+static int client_list_deployments(struct pacer_marathon *m, struct json_object **out,
+                                   struct pacer_error **err);
+static int client_delete_deployment(struct pacer_marathon *m, const char *id, unsigned flags,
+                                    struct pacer_deploy_ref *out, struct pacer_error **err);
+static int client_info(struct pacer_marathon *m, struct json_object **out,
+                       struct pacer_error **err);
+
+int marathon_new(struct pacer_marathon **out, const struct marathon_options *o,
+                 struct pacer_error **err)
+{
+	struct marathon_options defaults = MARATHON_OPTIONS_INIT;
+	struct marathon_client *c = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (!o)
+		o = &defaults;
+	if (o->version != MARATHON_OPTIONS_VERSION)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "internal: marathon_options version %u, expected %u",
+		                       o->version, MARATHON_OPTIONS_VERSION);
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK)
+		return pacer_error_set(err, PACER_EGENERIC, "cannot initialise libcurl: %s",
+		                       curl_easy_strerror(curl_init_rc));
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	pthread_mutex_init(&c->lock, NULL);
+	c->base.list_apps = client_list_apps;
+	c->base.get_app = client_get_app;
+	c->base.put_app = client_put_app;
+	c->base.create_app = client_create_app;
+	c->base.delete_app = client_delete_app;
+	c->base.restart_app = client_restart_app;
+	c->base.list_deployments = client_list_deployments;
+	c->base.delete_deployment = client_delete_deployment;
+	c->base.info = client_info;
+	c->base.free = marathon__free;
+	c->insecure = o->insecure;
+	c->connect_timeout_ms =
+	    o->connect_timeout_ms > 0 ? o->connect_timeout_ms : MARATHON_DEFAULT_CONNECT_TIMEOUT_MS;
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : MARATHON_DEFAULT_TIMEOUT_MS;
+	c->retries = o->retries >= 0 ? o->retries : MARATHON_DEFAULT_RETRIES;
+	c->backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : MARATHON_DEFAULT_BACKOFF_MS;
+	c->max_body = o->max_body ? o->max_body : MARATHON_BODY_CAP;
+	c->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)c;
+	if (!c->rng)
+		c->rng = 1;
+
+	if (o->user && o->token) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "both a Marathon user and a token are set: use basic auth "
+		                     "(PACER_MARATHON_USER/PASSWORD) or a token "
+		                     "(PACER_MARATHON_TOKEN), not both");
+		goto done;
+	}
+	if ((o->user && !o->password) || (!o->user && o->password)) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "Marathon basic auth needs both a user and a password: set "
+		                     "PACER_MARATHON_USER and PACER_MARATHON_PASSWORD(_FILE)");
+		goto done;
+	}
+	if (dup_opt(&c->user, o->user) || dup_opt(&c->password, o->password) ||
+	    dup_opt(&c->token, o->token) || dup_opt(&c->ca_file, o->ca_file)) {
+		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+		goto done;
+	}
+	pacer_log_add_secret(c->password);
+	pacer_log_add_secret(c->token);
+	if ((rc = parse_urls(c, o->urls, err)))
+		goto done;
+	if (c->user && c->token) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "a Marathon URL carries user:password and a token is set too: "
+		                     "use one kind of authentication");
+		goto done;
+	}
+	if (c->token && asprintf(&c->auth_header, "Authorization: token=%s", c->token) < 0) {
+		c->auth_header = NULL;
+		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+		goto done;
+	}
+	if (c->insecure)
+		PLOG_WARN("marathon: TLS certificate verification is off (--marathon-insecure)");
+	for (size_t i = 0; i < c->nurls; i++)
+		if ((c->user || c->token) && !strncmp(c->urls[i], "http:", 5))
+			PLOG_WARN("marathon: credentials go in clear text to %s (use https)",
+			          c->urls[i]);
+done:
+	if (rc) {
+		marathon__free(&c->base);
+		return rc;
+	}
+	*out = &c->base;
+	return 0;
+}
+
+/* ---- request helpers -------------------------------------------------- */
+
+/*
+ * One call: method + path (+ JSON body). On success *out (may be NULL) is
+ * the parsed reply (caller owns) and *status (may be NULL) the status.
+ */
+static int call(struct marathon_client *c, const char *method, const char *path, const char *app_id,
+                struct json_object *body, struct json_object **out, long *status,
+                struct pacer_error **err)
+{
+	struct marathon_request rq = {method, path, NULL, NULL, app_id, NULL, NULL, NULL};
+	struct marathon_response resp = MARATHON_RESPONSE_INIT;
+	struct json_tokener *tok = NULL;
+	struct json_object *parsed = NULL, *copy = NULL;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (body) {
+		/* json-c serialises into a buffer inside the object: work on a copy so
+		 * that a caller's object shared between threads is never written. */
+		if (json_object_deep_copy(body, &copy, NULL)) {
+			rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+			goto done;
+		}
+		rq.body = json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN |
+		                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
+	}
+	rc = marathon__request(c, &rq, &resp, err);
+	if (rc)
+		goto done;
+	if (status)
+		*status = resp.status;
+	if (!out || !resp.body.len)
+		goto done;
+	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	if (!tok) {
+		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+		goto done;
+	}
+	parsed = json_tokener_parse_ex(tok, resp.body.ptr, (int)resp.body.len);
+	if (!parsed || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) < resp.body.len) {
+		rc = pacer_error_set(err, PACER_EHTTP,
+		                     "%s %s: %ld reply is not JSON (%s): is this URL Marathon?",
+		                     method, resp.url, resp.status,
+		                     json_tokener_error_desc(json_tokener_get_error(tok)));
+		json_object_put(parsed);
+		if (err && *err) {
+			pacer_error_set_url(*err, resp.url);
+			pacer_error_set_app(*err, app_id);
+			(*err)->http_status = (int)resp.status;
+		}
+		goto done;
+	}
+	*out = parsed;
+done:
+	if (tok)
+		json_tokener_free(tok);
+	json_object_put(copy);
+	marathon__response_release(&resp);
+	return rc;
+}
+
+/*
+ * Take member `key` of type `type` out of reply (consumed) into *out.
+ * A reply without it means the server is not the Marathon we expect.
+ */
+static int take(struct json_object *reply, const char *key, enum json_type type, const char *what,
+                struct json_object **out, struct pacer_error **err)
+{
+	struct json_object *v = NULL;
+	int rc = 0;
+
+	if (!json_object_object_get_ex(reply, key, &v) || !json_object_is_type(v, type)) {
+		rc = pacer_error_set(err, PACER_EHTTP,
+		                     "%s: the reply has no \"%s\" %s: is this URL Marathon?", what,
+		                     key, json_type_to_name(type));
+		goto done;
+	}
+	*out = json_object_get(v);
+done:
+	json_object_put(reply);
+	return rc;
+}
+
+static void copy_field(char *dst, size_t size, struct json_object *v)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+
+	snprintf(dst, size, "%s", s);
+}
+
+/* {"deploymentId","version"} or an app with "deployments":[{"id"}]. */
+static void fill_ref(struct pacer_deploy_ref *out, struct json_object *reply, long status)
+{
+	struct json_object *v, *deps;
+
+	if (!out)
+		return;
+	memset(out, 0, sizeof(*out));
+	out->created = status == 201;
+	if (json_object_object_get_ex(reply, "deploymentId", &v)) {
+		copy_field(out->deployment_id, sizeof(out->deployment_id), v);
+	} else if (json_object_object_get_ex(reply, "deployments", &deps) &&
+	           json_object_is_type(deps, json_type_array) &&
+	           json_object_array_length(deps) > 0 &&
+	           json_object_object_get_ex(json_object_array_get_idx(deps, 0), "id", &v)) {
+		copy_field(out->deployment_id, sizeof(out->deployment_id), v);
+	}
+	if (json_object_object_get_ex(reply, "version", &v))
+		copy_field(out->version, sizeof(out->version), v);
+}
+
+/* A changing call answering {deploymentId, version}. */
+static int change(struct marathon_client *c, const char *method, const char *path,
+                  const char *app_id, struct json_object *body, struct pacer_deploy_ref *out,
+                  struct pacer_error **err)
+{
+	struct json_object *reply = NULL;
+	long status = 0;
+	int rc;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	rc = call(c, method, path, app_id, body, &reply, &status, err);
+	if (!rc)
+		fill_ref(out, reply, status);
+	json_object_put(reply);
+	return rc;
+}
+
+static const char *tf(unsigned flags, unsigned bit)
+{
+	return (flags & bit) ? "true" : "false";
+}
+
+/* "/v2/apps/<id><suffix>" into b. */
+static int app_path(struct pacer_buf *b, const char *id, const char *suffix,
+                    struct pacer_error **err)
+{
+	int rc;
+
+	pacer_buf_puts(b, "/v2/apps/");
+	if ((rc = marathon__append_id(b, id, "app", 1, err)))
+		return rc;
+	if (suffix && pacer_buf_puts(b, suffix))
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	return 0;
+}
+
+/* ---- the vtable ------------------------------------------------------- */
+
+#define CLIENT(m)                                                                                  \
+	struct marathon_client *c = marathon__client((m), err);                                    \
+	if (!c)                                                                                    \
+	return PACER_EINVALID
+
+static int client_list_apps(struct pacer_marathon *m, struct json_object **out,
+                            struct pacer_error **err)
+{
+	struct json_object *reply = NULL;
+	int rc;
+	CLIENT(m);
+
+	*out = NULL;
+	rc = call(c, "GET",
+	          "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure",
+	          NULL, NULL, &reply, NULL, err);
+	if (rc)
+		return rc;
+	return take(reply, "apps", json_type_array, "GET /v2/apps", out, err);
+}
+
+static int client_get_app(struct pacer_marathon *m, const char *id, struct json_object **out,
+                          struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	struct json_object *reply = NULL;
+	int rc;
+	CLIENT(m);
+
+	*out = NULL;
+	if ((rc = app_path(&path, id, NULL, err)))
+		goto done;
+	if ((rc = call(c, "GET", pacer_buf_cstr(&path), id, NULL, &reply, NULL, err)))
+		goto done;
+	rc = take(reply, "app", json_type_object, pacer_buf_cstr(&path), out, err);
+done:
+	pacer_buf_release(&path);
+	return rc;
+}
+
+static int client_put_app(struct pacer_marathon *m, const char *id, struct json_object *app,
+                          unsigned flags, struct pacer_deploy_ref *out, struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	int rc;
+	CLIENT(m);
+
+	if ((rc = app_path(&path, id, NULL, err)))
+		goto done;
+	pacer_buf_printf(&path, "?force=%s&partialUpdate=%s", tf(flags, PACER_MF_FORCE),
+	                 tf(flags, PACER_MF_PARTIAL));
+	rc = change(c, "PUT", pacer_buf_cstr(&path), id, app, out, err);
+done:
+	pacer_buf_release(&path);
+	return rc;
+}
+
+static int client_create_app(struct pacer_marathon *m, struct json_object *app, unsigned flags,
+                             struct pacer_deploy_ref *out, struct pacer_error **err)
+{
+	struct json_object *idv = NULL;
+	const char *id = NULL;
+	CLIENT(m);
+
+	if (json_object_object_get_ex(app, "id", &idv))
+		id = json_object_get_string(idv);
+	return change(c, "POST",
+	              (flags & PACER_MF_FORCE) ? "/v2/apps?force=true" : "/v2/apps?force=false", id,
+	              app, out, err);
+}
+
+static int client_delete_app(struct pacer_marathon *m, const char *id, unsigned flags,
+                             struct pacer_deploy_ref *out, struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	int rc;
+	CLIENT(m);
+
+	if ((rc = app_path(&path, id, NULL, err)))
+		goto done;
+	/* Marathon's default here is force=true; say what we mean either way. */
+	pacer_buf_printf(&path, "?force=%s", tf(flags, PACER_MF_FORCE));
+	rc = change(c, "DELETE", pacer_buf_cstr(&path), id, NULL, out, err);
+done:
+	pacer_buf_release(&path);
+	return rc;
+}
+
+static int client_restart_app(struct pacer_marathon *m, const char *id, unsigned flags,
+                              struct pacer_deploy_ref *out, struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	int rc;
+	CLIENT(m);
+
+	if ((rc = app_path(&path, id, "/restart", err)))
+		goto done;
+	pacer_buf_printf(&path, "?force=%s", tf(flags, PACER_MF_FORCE));
+	rc = change(c, "POST", pacer_buf_cstr(&path), id, NULL, out, err);
+done:
+	pacer_buf_release(&path);
+	return rc;
+}
+
+static int client_list_deployments(struct pacer_marathon *m, struct json_object **out,
+                                   struct pacer_error **err)
+{
+	struct json_object *reply = NULL;
+	int rc;
+	CLIENT(m);
+
+	*out = NULL;
+	if ((rc = call(c, "GET", "/v2/deployments", NULL, NULL, &reply, NULL, err)))
+		return rc;
+	if (!json_object_is_type(reply, json_type_array)) {
+		json_object_put(reply);
+		return pacer_error_set(
+		    err, PACER_EHTTP,
+		    "GET /v2/deployments: the reply is not an array: is this URL "
+		    "Marathon?");
+	}
+	*out = reply;
+	return 0;
+}
+
+static int client_delete_deployment(struct pacer_marathon *m, const char *id, unsigned flags,
+                                    struct pacer_deploy_ref *out, struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	int rc;
+	CLIENT(m);
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	pacer_buf_puts(&path, "/v2/deployments/");
+	if ((rc = marathon__append_id(&path, id, "deployment", 0, err)))
+		goto done;
+	pacer_buf_printf(&path, "?force=%s", tf(flags, PACER_MF_FORCE));
+	rc = change(c, "DELETE", pacer_buf_cstr(&path), NULL, NULL, out, err);
+done:
+	pacer_buf_release(&path);
+	return rc;
+}
+
+static int client_info(struct pacer_marathon *m, struct json_object **out, struct pacer_error **err)
+{
+	struct json_object *reply = NULL;
+	int rc;
+	CLIENT(m);
+
+	*out = NULL;
+	if ((rc = call(c, "GET", "/v2/info", NULL, NULL, &reply, NULL, err)))
+		return rc;
+	if (!json_object_is_type(reply, json_type_object)) {
+		json_object_put(reply);
+		return pacer_error_set(err, PACER_EHTTP,
+		                       "GET /v2/info: the reply is not an object: is this URL "
+		                       "Marathon?");
+	}
+	*out = reply;
+	return 0;
+}
+
+/* ---- extra calls ------------------------------------------------------ */
+
+int marathon_ping(struct pacer_marathon *m, struct pacer_error **err)
+{
+	struct marathon_request rq = {"GET", "/ping", NULL, "text/plain", NULL, NULL, NULL, NULL};
+	struct marathon_response resp = MARATHON_RESPONSE_INIT;
+	int rc;
+	CLIENT(m);
+
+	rc = marathon__request(c, &rq, &resp, err);
+	marathon__response_release(&resp);
+	return rc;
+}
+
+int marathon_leader(struct pacer_marathon *m, char **out, struct pacer_error **err)
+{
+	struct json_object *reply = NULL, *v = NULL;
+	int rc;
+	CLIENT(m);
+
+	*out = NULL;
+	if ((rc = call(c, "GET", "/v2/leader", NULL, NULL, &reply, NULL, err)))
+		return rc;
+	if ((rc = take(reply, "leader", json_type_string, "GET /v2/leader", &v, err)))
+		return rc;
+	*out = strdup(json_object_get_string(v));
+	json_object_put(v);
+	return *out ? 0 : pacer_error_set(err, PACER_EGENERIC, "out of memory");
+}
+
+int marathon_scale_app(struct pacer_marathon *m, const char *id, int instances, unsigned flags,
+                       struct pacer_deploy_ref *out, struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	struct json_object *body = NULL;
+	int rc;
+	CLIENT(m);
+
+	if (instances < 0) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "cannot scale %s to %d instances: give 0 or more", id,
+		                     instances);
+		goto done;
+	}
+	if ((rc = app_path(&path, id, NULL, err)))
+		goto done;
+	pacer_buf_printf(&path, "?force=%s&partialUpdate=true", tf(flags, PACER_MF_FORCE));
+	body = json_object_new_object();
+	if (!body || json_object_object_add(body, "instances", json_object_new_int(instances))) {
+		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+		goto done;
+	}
+	rc = change(c, "PUT", pacer_buf_cstr(&path), id, body, out, err);
+done:
+	json_object_put(body);
+	pacer_buf_release(&path);
+	return rc;
+}
+
+int marathon_app_versions(struct pacer_marathon *m, const char *id, struct json_object **out,
+                          struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	struct json_object *reply = NULL;
+	int rc;
+	CLIENT(m);
+
+	*out = NULL;
+	if ((rc = app_path(&path, id, "/versions", err)))
+		goto done;
+	if ((rc = call(c, "GET", pacer_buf_cstr(&path), id, NULL, &reply, NULL, err)))
+		goto done;
+	rc = take(reply, "versions", json_type_array, pacer_buf_cstr(&path), out, err);
+done:
+	pacer_buf_release(&path);
+	return rc;
+}
+
+int marathon_app_version(struct pacer_marathon *m, const char *id, const char *version,
+                         struct json_object **out, struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	struct json_object *reply = NULL;
+	int rc;
+	CLIENT(m);
+
+	*out = NULL;
+	if ((rc = app_path(&path, id, "/versions/", err)))
+		goto done;
+	if ((rc = marathon__append_id(&path, version, "version", 0, err)))
+		goto done;
+	if ((rc = call(c, "GET", pacer_buf_cstr(&path), id, NULL, &reply, NULL, err)))
+		goto done;
+	if (!json_object_is_type(reply, json_type_object)) {
+		json_object_put(reply);
+		rc =
+		    pacer_error_set(err, PACER_EHTTP,
+		                    "GET %s: the reply is not an app object: is this URL Marathon?",
+		                    pacer_buf_cstr(&path));
+		goto done;
+	}
+	*out = reply;
+done:
+	pacer_buf_release(&path);
+	return rc;
+}
+
+int marathon_list_tasks(struct pacer_marathon *m, const char *id, struct json_object **out,
+                        struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	struct json_object *reply = NULL;
+	int rc;
+	CLIENT(m);
+
+	*out = NULL;
+	if ((rc = app_path(&path, id, "/tasks", err)))
+		goto done;
+	if ((rc = call(c, "GET", pacer_buf_cstr(&path), id, NULL, &reply, NULL, err)))
+		goto done;
+	rc = take(reply, "tasks", json_type_array, pacer_buf_cstr(&path), out, err);
+done:
+	pacer_buf_release(&path);
+	return rc;
+}
+
+int marathon_kill_task(struct pacer_marathon *m, const char *app_id, const char *task_id,
+                       unsigned flags, struct pacer_deploy_ref *out, struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	int rc;
+	CLIENT(m);
+
+	if ((rc = app_path(&path, app_id, "/tasks/", err)))
+		goto done;
+	if ((rc = marathon__append_id(&path, task_id, "task", 0, err)))
+		goto done;
+	pacer_buf_printf(&path, "?scale=%s&force=%s", tf(flags, MARATHON_KILL_SCALE),
+	                 tf(flags, PACER_MF_FORCE));
+	rc = change(c, "DELETE", pacer_buf_cstr(&path), app_id, NULL, out, err);
+done:
+	pacer_buf_release(&path);
+	return rc;
+}
