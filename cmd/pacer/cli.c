@@ -1,0 +1,305 @@
+/*
+ * Shared setup of the pacer subcommands: open the source, the Marathon
+ * client, the state directory (lock first, then state and backups).
+ */
+#include "cmd/pacer/cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backends/backup/store.h"
+#include "backends/fs/lock.h"
+#include "backends/fs/source.h"
+#include "backends/fs/state.h"
+#include "backends/git/source.h"
+#include "backends/marathon/client.h"
+#include "reconcile/log.h"
+
+static volatile sig_atomic_t cli_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+volatile sig_atomic_t *cli_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return &cli_stop;
+}
+
+int cli_exit_for(int code)
+{
+	switch (code) {
+	case PACER_OK:
+		return PACER_EXIT_OK;
+	case PACER_EINVALID:
+		return PACER_EXIT_INVALID;
+	case PACER_EUNREACHABLE:
+		return PACER_EXIT_UNREACHABLE;
+	case PACER_EBUSY:
+		return PACER_EXIT_LOCKED;
+	default:
+		return PACER_EXIT_FAILED;
+	}
+}
+
+void cli_print_error(const char *cmd, const struct pacer_error *err)
+{
+	char *text = pacer_error_format(err);
+	char *clean = text ? pacer_log_redact(text) : NULL;
+
+	fprintf(stderr, "pacer %s: %s\n", cmd, clean ? clean : "unknown error");
+	free(clean);
+	free(text);
+}
+
+void cli_print_diags(const struct pacer_desired *d)
+{
+	for (size_t i = 0; d && i < d->ndiags; i++) {
+		char *text = pacer_error_format(d->diags[i].error);
+
+		fprintf(stderr, "%s: %s\n", d->diags[i].is_error ? "error" : "warning",
+			text ? text : "?");
+		free(text);
+	}
+}
+
+int cli_color(void)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return isatty(STDOUT_FILENO) && !(nc && *nc);
+}
+
+/* A git URL, as opposed to a local directory. */
+static int looks_like_git_url(const char *s)
+{
+	const char *colon, *slash;
+	struct stat st;
+
+	if (strstr(s, "://"))
+		return 1;
+	if (!stat(s, &st))
+		return 0; /* an existing local path is a directory source */
+	/* scp-like: user@host:path, with no slash before the colon. */
+	colon = strchr(s, ':');
+	slash = strchr(s, '/');
+	return colon && (!slash || colon < slash);
+}
+
+static int mkdir_p(const char *dir, struct pacer_error **err)
+{
+	char *tmp = strdup(dir);
+	int rc = 0;
+
+	if (!tmp)
+		return -1;
+	for (char *p = tmp + 1; ; p++) {
+		if (*p == '/' || !*p) {
+			char save = *p;
+
+			*p = '\0';
+			if (mkdir(tmp, 0700) && errno != EEXIST) {
+				rc = pacer_error_set(err, PACER_EIO, "cannot create directory %s: %s",
+						     tmp, strerror(errno));
+				break;
+			}
+			*p = save;
+			if (!save)
+				break;
+		}
+	}
+	free(tmp);
+	return rc;
+}
+
+static int open_source(struct cli_env *env, const struct cli_common *c, struct pacer_error **err)
+{
+	struct gitsrc_options go = GITSRC_OPTIONS_INIT;
+	char *cache = NULL;
+	int rc;
+
+	if (!c->source || !*c->source)
+		return pacer_error_set(err, PACER_EINVALID,
+				       "no desired state: pass --source DIR (or a git URL), or set "
+				       "PACER_SOURCE");
+	if (!looks_like_git_url(c->source)) {
+		if (c->ref || c->path)
+			return pacer_error_set(err, PACER_EINVALID,
+					       "--ref and --path only apply to a git source, and "
+					       "'%s' is a directory",
+					       c->source);
+		return fs_source_new(&env->source, c->source, err);
+	}
+	if (asprintf(&cache, "%s/git", env->state_dir) < 0)
+		return -1;
+	rc = mkdir_p(cache, err);
+	if (rc)
+		goto done;
+	go.url = c->source;
+	go.ref = c->ref;
+	go.path = c->path;
+	go.cache_dir = cache;
+	rc = gitsrc_options_from_env(&go, err);
+	if (rc)
+		goto done;
+	rc = gitsrc_new(&env->source, &go, err);
+done:
+	gitsrc_options_release(&go);
+	free(cache);
+	return rc;
+}
+
+static int open_marathon(struct cli_env *env, const struct cli_common *c, struct pacer_error **err)
+{
+	struct marathon_options mo = MARATHON_OPTIONS_INIT;
+	int rc;
+
+	/* The flag wins; the environment only fills what is unset. */
+	if (c->marathon && *c->marathon)
+		mo.urls = c->marathon;
+	rc = marathon_options_from_env(&mo, err);
+	if (rc)
+		goto done;
+	if (!mo.urls || !*mo.urls)
+		mo.urls = "http://127.0.0.1:8080";
+	mo.ca_file = c->ca_file;
+	mo.insecure = c->insecure;
+	if (c->insecure)
+		PLOG_WARN("TLS verification of Marathon is off (--marathon-insecure)");
+	rc = marathon_new(&env->marathon, &mo, err);
+done:
+	marathon_options_release(&mo);
+	return rc;
+}
+
+static int open_state(struct cli_env *env, const struct cli_common *c, unsigned needs,
+		      struct pacer_error **err)
+{
+	int rc;
+
+	rc = mkdir_p(env->state_dir, err);
+	if (rc)
+		return rc;
+	if (needs & CLI_NEED_STATE) {
+		/* The lock comes first: nothing of the state is read before it is ours. */
+		rc = fslock_acquire(env->state_dir, c->wait_lock, &env->lock, err);
+		if (rc)
+			return rc;
+		rc = fs_state_new(&env->state, env->state_dir, err);
+		if (rc)
+			return rc;
+	}
+	rc = mkdir_p(env->backup_dir, err);
+	if (rc)
+		return rc;
+	return backup_store_new(&env->backups, env->backup_dir, err);
+}
+
+int cli_env_open(struct cli_env *env, const struct cli_common *c, unsigned needs)
+{
+	struct pacer_error *err = NULL;
+	const char *sd;
+	int rc = 0, level, failed_source = 0;
+
+	memset(env, 0, sizeof(*env));
+	if (c->output && strcmp(c->output, "text") && strcmp(c->output, "json")) {
+		fprintf(stderr, "pacer: --output must be text or json, not '%s'\n", c->output);
+		return PACER_EXIT_USAGE;
+	}
+	level = c->log_level ? pacer_log_parse_level(c->log_level) : PACER_LOG_INFO;
+	if (level < 0) {
+		fprintf(stderr, "pacer: --log-level must be error, warn, info or debug, not '%s'\n",
+			c->log_level);
+		return PACER_EXIT_USAGE;
+	}
+	/* On a terminal the progress display replaces the info lines, unless asked. */
+	if (!c->log_level && isatty(STDERR_FILENO))
+		level = PACER_LOG_WARN;
+	pacer_log_set_level(c->quiet ? PACER_LOG_ERROR : level);
+
+	if (c->mesos_role || c->features) {
+		env->flags.mesos_role = c->mesos_role;
+		env->flags.features = appdef_parse_features(c->features);
+	} else {
+		/*
+		 * Unknown server flags: check with the most permissive set Marathon
+		 * ships (DC/OS's), so pacer refuses only what every Marathon refuses;
+		 * what this server's flags reject comes back as its own 422.
+		 */
+		struct appdef_flags dcos = APPDEF_FLAGS_DCOS;
+
+		env->flags = dcos;
+	}
+
+	sd = c->state_dir;
+	if (!sd || !*sd)
+		sd = getenv("STATE_DIRECTORY"); /* systemd's StateDirectory= */
+	if (!sd || !*sd)
+		sd = ".pacer";
+	env->state_dir = strdup(sd);
+	if (c->backup_dir && *c->backup_dir)
+		env->backup_dir = strdup(c->backup_dir);
+	else if (asprintf(&env->backup_dir, "%s/backups", sd) < 0)
+		env->backup_dir = NULL;
+	if (!env->state_dir || !env->backup_dir) {
+		rc = -1;
+		goto done;
+	}
+
+	if (needs & (CLI_NEED_STATE | CLI_NEED_BACKUPS)) {
+		rc = open_state(env, c, needs, &err);
+		if (rc)
+			goto done;
+	}
+	if (needs & CLI_NEED_MARATHON) {
+		rc = open_marathon(env, c, &err);
+		if (rc)
+			goto done;
+	}
+	if (needs & CLI_NEED_SOURCE) {
+		rc = open_source(env, c, &err);
+		failed_source = rc != 0;
+		if (rc)
+			goto done;
+	}
+done:
+	if (rc) {
+		int code = err ? pacer_error_root_code(err) : rc;
+
+		cli_print_error("setup", err);
+		pacer_error_free(err);
+		cli_env_release(env);
+		/* A source that cannot be opened has its own exit code. */
+		if (failed_source && code != PACER_EINVALID)
+			return PACER_EXIT_SOURCE;
+		return cli_exit_for(code);
+	}
+	return 0;
+}
+
+void cli_env_release(struct cli_env *env)
+{
+	pacer_source_free(env->source);
+	pacer_marathon_free(env->marathon);
+	pacer_backup_store_free(env->backups);
+	pacer_state_store_free(env->state);
+	fslock_release(env->lock);
+	free(env->state_dir);
+	free(env->backup_dir);
+	memset(env, 0, sizeof(*env));
+}

@@ -1,0 +1,140 @@
+/*
+ * cli.h: what the pacer subcommands share: exit codes, the common options
+ * (source, Marathon, state) and the setup that turns them into backends.
+ *
+ * Each subcommand is cmd_<name>.c: it parses its own option table, calls one
+ * function of reconcile/, maps the result to an exit code and frees.
+ */
+#ifndef PACER_CMD_CLI_H
+#define PACER_CMD_CLI_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "cmd/pacer/options.h"
+#include "reconcile/appdef.h"
+#include "reconcile/backup.h"
+#include "reconcile/error.h"
+#include "reconcile/marathon.h"
+#include "reconcile/source.h"
+#include "reconcile/sync.h"
+
+/* Exit codes, documented in `pacer --help` and the README. */
+enum {
+	PACER_EXIT_OK = 0,          /* in sync / success */
+	PACER_EXIT_FAILED = 1,      /* some app did not converge, or another error */
+	PACER_EXIT_CHANGES = 2,     /* diff: changes pending */
+	PACER_EXIT_INVALID = 3,     /* invalid desired state (nothing applied) */
+	PACER_EXIT_UNREACHABLE = 4, /* Marathon unreachable */
+	PACER_EXIT_SOURCE = 5,      /* git source unavailable: remote, auth, ref or path */
+	PACER_EXIT_LOCKED = 6,      /* another pacer run holds the state lock */
+	PACER_EXIT_USAGE = 64,      /* bad command line */
+};
+
+/* Options shared by sync, diff, watch and serve. */
+struct cli_common {
+	const char *source;     /* directory or git URL */
+	const char *ref;        /* git ref */
+	const char *path;       /* subdirectory in the git tree */
+	const char *marathon;   /* comma-separated URLs */
+	const char *ca_file;
+	int insecure;
+	const char *state_dir;
+	const char *backup_dir;
+	int wait_lock;
+	const char *mesos_role; /* server flags used for validation */
+	const char *features;
+	const char *output;     /* text | json */
+	const char *log_level;
+	int quiet;
+};
+
+/* Rows for struct cli_common embedded as field `c` of the command's struct. */
+#define CLI_SOURCE_ROWS(type)                                                                      \
+	{"source", 's', OPT_STRING, offsetof(type, c.source), "DIR|URL",                         \
+	 "desired state: a directory, or a git URL (https://, ssh://, git@host:repo, file://)",  \
+	 "PACER_SOURCE"},                                                                          \
+	{"ref", 0, OPT_STRING, offsetof(type, c.ref), "REF",                                      \
+	 "git branch, tag or commit (default: the remote's default branch)", "PACER_GIT_REF"},    \
+	{"path", 0, OPT_STRING, offsetof(type, c.path), "DIR",                                    \
+	 "subdirectory of the git tree holding the definitions", "PACER_GIT_PATH"}
+
+#define CLI_MARATHON_ROWS(type)                                                                    \
+	{"marathon", 'm', OPT_STRING, offsetof(type, c.marathon), "URL[,URL...]",                \
+	 "Marathon URLs, tried in order on connection errors (default http://127.0.0.1:8080)",    \
+	 "PACER_MARATHON_URL"},                                                                    \
+	{"marathon-ca-file", 0, OPT_STRING, offsetof(type, c.ca_file), "FILE",                             \
+	 "CA bundle for Marathon's TLS certificate", "PACER_MARATHON_CA_FILE"},                             \
+	{"marathon-insecure", 0, OPT_BOOL, offsetof(type, c.insecure), NULL,                               \
+	 "do not verify Marathon's TLS certificate (dangerous)", "PACER_MARATHON_INSECURE"},                \
+	{"mesos-role", 0, OPT_STRING, offsetof(type, c.mesos_role), "ROLE",                       \
+	 "Marathon's --mesos_role, for validation (default *)", "PACER_MESOS_ROLE"},               \
+	{"enable-features", 0, OPT_STRING, offsetof(type, c.features), "LIST",                    \
+	 "Marathon's --enable_features, for validation (e.g. secrets,external_volumes)",           \
+	 "PACER_ENABLE_FEATURES"}
+
+#define CLI_STATE_ROWS(type)                                                                       \
+	{"state-dir", 0, OPT_STRING, offsetof(type, c.state_dir), "DIR",                          \
+	 "lock, owned apps, git cache (default $STATE_DIRECTORY or ./.pacer)", "PACER_STATE_DIR"}, \
+	{"backup-dir", 0, OPT_STRING, offsetof(type, c.backup_dir), "DIR",                        \
+	 "where live definitions are backed up (default STATE_DIR/backups)", "PACER_BACKUP_DIR"},  \
+	{"wait-lock", 0, OPT_BOOL, offsetof(type, c.wait_lock), NULL,                             \
+	 "wait for another pacer run to finish instead of exiting", NULL}
+
+#define CLI_OUTPUT_ROWS(type)                                                                      \
+	{"output", 'o', OPT_STRING, offsetof(type, c.output), "text|json", "output format",       \
+	 "PACER_OUTPUT"},                                                                          \
+	{"log-level", 0, OPT_STRING, offsetof(type, c.log_level), "LEVEL",                        \
+	 "error, warn, info or debug (default info)", "PACER_LOG_LEVEL"},                          \
+	{"quiet", 'q', OPT_BOOL, offsetof(type, c.quiet), NULL, "only errors on stderr", NULL}
+
+/* Everything a run holds open; release with cli_env_release(). */
+struct cli_env {
+	struct pacer_source *source;
+	struct pacer_marathon *marathon;
+	struct pacer_backup_store *backups;
+	struct pacer_state_store *state;
+	struct fslock *lock;
+	struct appdef_flags flags;
+	char *state_dir;  /* resolved, owned */
+	char *backup_dir; /* resolved, owned */
+};
+
+enum {
+	CLI_NEED_SOURCE = 1 << 0,
+	CLI_NEED_MARATHON = 1 << 1,
+	CLI_NEED_STATE = 1 << 2, /* state dir, lock, state store and backups */
+	CLI_NEED_BACKUPS = 1 << 3, /* backups without the lock (listing) */
+};
+
+/*
+ * Check common options (output format, log level) and open what `needs`
+ * asks for. On failure prints the error and returns the exit code to use;
+ * 0 on success.
+ */
+int cli_env_open(struct cli_env *env, const struct cli_common *c, unsigned needs);
+void cli_env_release(struct cli_env *env);
+
+/* Map an error code to an exit code. */
+int cli_exit_for(int code);
+
+/* Print an error for a human: "pacer <cmd>: <message>" with causes. */
+void cli_print_error(const char *cmd, const struct pacer_error *err);
+
+/* Print every diagnostic of a desired-state load to stderr. */
+void cli_print_diags(const struct pacer_desired *d);
+
+/* 1 when stdout is a terminal and NO_COLOR is not set. */
+int cli_color(void);
+
+/* Install SIGINT/SIGTERM handlers setting *cli_stop; returns the flag. */
+volatile sig_atomic_t *cli_install_signals(void);
+
+/* The command table entry points. */
+int cmd_sync(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_backups(int argc, char **argv);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * pacer diff: what sync would change. Exit 0 when in sync, 2 when changes
+ * are pending.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/pacer/cli.h"
+#include "cmd/pacer/report.h"
+
+struct diff_cli {
+	struct cli_common c;
+	int prune, ignore_instances, show_unchanged;
+};
+
+static const struct opt_spec diff_options[] = {
+	CLI_SOURCE_ROWS(struct diff_cli),
+	CLI_MARATHON_ROWS(struct diff_cli),
+	CLI_STATE_ROWS(struct diff_cli),
+	CLI_OUTPUT_ROWS(struct diff_cli),
+	{"prune", 0, OPT_BOOL, offsetof(struct diff_cli, prune), NULL,
+	 "also show the apps sync --prune would delete", "PACER_PRUNE"},
+	{"ignore-instances", 0, OPT_BOOL, offsetof(struct diff_cli, ignore_instances), NULL,
+	 "never report instances changes", "PACER_IGNORE_INSTANCES"},
+	{"all", 'a', OPT_BOOL, offsetof(struct diff_cli, show_unchanged), NULL,
+	 "list unchanged apps too", NULL},
+	OPT_ROW_END,
+};
+
+int cmd_diff(int argc, char **argv)
+{
+	struct diff_cli o = {0};
+	struct sync_options so = SYNC_OPTIONS_INIT;
+	struct sync_result *res = NULL;
+	struct pacer_error *err = NULL;
+	struct cli_env env;
+	int npos, rc, code;
+
+	rc = opt_parse("diff", "--source DIR|URL [--marathon URL[,URL...]] [options]",
+		       diff_options, &o, argc, argv, NULL, 0, &npos);
+	if (rc)
+		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
+	/* Reading only: the lock is needed just to read the owned apps for --prune. */
+	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON |
+					   (o.prune ? CLI_NEED_STATE : 0));
+	if (code)
+		return code;
+
+	so.dry_run = 1;
+	so.prune = o.prune;
+	so.force_prune = 1; /* a diff shows what would go; sync applies the guard */
+	so.ignore_instances = o.ignore_instances;
+	so.flags = &env.flags;
+
+	rc = sync_run(env.source, env.marathon, NULL, env.state, &so, &res, &err);
+	code = report_sync("diff", &o.c, res, rc, err, o.show_unchanged);
+	if (code == PACER_EXIT_OK && res && res->plan &&
+	    res->plan->ncreate + res->plan->nupdate + res->plan->nprune > 0)
+		code = PACER_EXIT_CHANGES;
+
+	sync_result_free(res);
+	pacer_error_free(err);
+	cli_env_release(&env);
+	return code;
+}

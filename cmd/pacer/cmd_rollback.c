@@ -1,0 +1,66 @@
+/*
+ * pacer rollback APP_ID [--to BACKUP_FILE]: re-apply an app's latest (or the
+ * named) backup with force, and wait until it runs healthy.
+ */
+#include <stdio.h>
+
+#include "cmd/pacer/cli.h"
+#include "reconcile/restore.h"
+
+struct rollback_cli {
+	struct cli_common c;
+	const char *to;
+	int timeout;
+};
+
+static const struct opt_spec rollback_options[] = {
+	CLI_MARATHON_ROWS(struct rollback_cli),
+	CLI_STATE_ROWS(struct rollback_cli),
+	{"to", 0, OPT_STRING, offsetof(struct rollback_cli, to), "BACKUP_FILE",
+	 "the backup to restore (default: the app's latest)", NULL},
+	{"timeout", 't', OPT_INT, offsetof(struct rollback_cli, timeout), "SECONDS",
+	 "deployment timeout (default 600)", "PACER_TIMEOUT"},
+	{"log-level", 0, OPT_STRING, offsetof(struct rollback_cli, c.log_level), "LEVEL",
+	 "error, warn, info or debug", "PACER_LOG_LEVEL"},
+	OPT_ROW_END,
+};
+
+int cmd_rollback(int argc, char **argv)
+{
+	struct rollback_cli o = {.timeout = 600};
+	struct restore_options ro = RESTORE_OPTIONS_INIT;
+	struct restore_result res;
+	struct pacer_error *err = NULL;
+	struct cli_env env;
+	char *pos[1];
+	int npos, rc, code;
+
+	rc = opt_parse("rollback", "APP_ID [--to BACKUP_FILE] [options]", rollback_options, &o,
+		       argc, argv, pos, 1, &npos);
+	if (rc)
+		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
+	if (npos != 1) {
+		fprintf(stderr, "pacer rollback: name the app to roll back, e.g. pacer rollback /shop/api\n");
+		return PACER_EXIT_USAGE;
+	}
+	code = cli_env_open(&env, &o.c, CLI_NEED_MARATHON | CLI_NEED_STATE);
+	if (code)
+		return code;
+
+	ro.backup_path = o.to;
+	ro.timeout_s = o.timeout;
+	rc = restore_app(env.marathon, env.backups, pos[0], &ro, &res, &err);
+	if (rc) {
+		cli_print_error("rollback", err);
+		code = cli_exit_for(pacer_error_root_code(err));
+	} else {
+		printf("%s %s from %s (deployment %s)\n", res.created ? "recreated" : "rolled back",
+		       pos[0], res.restored_from, res.deployment_id ? res.deployment_id : "-");
+		if (res.backup_path)
+			printf("the definition that was live is saved in %s\n", res.backup_path);
+	}
+	restore_result_release(&res);
+	pacer_error_free(err);
+	cli_env_release(&env);
+	return code;
+}

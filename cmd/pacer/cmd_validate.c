@@ -1,0 +1,147 @@
+/*
+ * pacer validate PATH...: offline checks of definition files, as Marathon
+ * would make them. Every problem is printed with file:line:col; exit 0 when
+ * all files are valid, 1 otherwise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "backends/fs/source.h"
+#include "cmd/pacer/cli.h"
+#include "reconcile/desired.h"
+
+struct validate_cli {
+	struct cli_common c;
+};
+
+static const struct opt_spec validate_options[] = {
+	{"mesos-role", 0, OPT_STRING, offsetof(struct validate_cli, c.mesos_role), "ROLE",
+	 "validate for a Marathon started with this --mesos_role", "PACER_MESOS_ROLE"},
+	{"enable-features", 0, OPT_STRING, offsetof(struct validate_cli, c.features), "LIST",
+	 "validate for a Marathon with these --enable_features", "PACER_ENABLE_FEATURES"},
+	{"quiet", 'q', OPT_BOOL, offsetof(struct validate_cli, c.quiet), NULL,
+	 "print errors only, no warnings or summary", NULL},
+	OPT_ROW_END,
+};
+
+/* Feed one file (not a directory) to the loader. */
+static int add_one_file(struct pacer_desired *d, const char *path,
+			const struct desired_options *dopts)
+{
+	FILE *f = fopen(path, "r");
+	char *data = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (!f) {
+		fprintf(stderr, "pacer validate: cannot read %s: %m\n", path);
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) == 0) {
+		long n = ftell(f);
+
+		if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n + 1))) {
+			len = fread(data, 1, (size_t)n, f);
+			rc = len == (size_t)n ? 0 : -1;
+		}
+	}
+	fclose(f);
+	if (!rc)
+		rc = desired_add_file(d, path, data, len, dopts);
+	else
+		fprintf(stderr, "pacer validate: cannot read %s\n", path);
+	free(data);
+	return rc;
+}
+
+struct load_ctx {
+	struct pacer_desired *d;
+	const struct desired_options *dopts;
+	const char *prefix;
+};
+
+static int add_from_source(void *ctx, const char *path, const char *data, size_t len,
+			   const char *key)
+{
+	struct load_ctx *lc = ctx;
+	char *full = NULL;
+	int rc;
+
+	(void)key;
+	if (asprintf(&full, "%s/%s", lc->prefix, path) < 0)
+		return -1;
+	rc = desired_add_file(lc->d, full, data, len, lc->dopts);
+	free(full);
+	return rc < 0 && rc != PACER_EINVALID ? rc : 0;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	struct validate_cli o = {0};
+	struct desired_options dopts = DESIRED_OPTIONS_INIT;
+	struct appdef_flags flags = APPDEF_FLAGS_DCOS;
+	struct pacer_desired *d = NULL;
+	char *paths[256];
+	int npos, rc, failed = 0;
+
+	rc = opt_parse("validate", "PATH... (files or directories)", validate_options, &o, argc,
+		       argv, paths, 256, &npos);
+	if (rc)
+		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
+	if (npos == 0) {
+		fprintf(stderr, "pacer validate: name at least one file or directory\n");
+		return PACER_EXIT_USAGE;
+	}
+	if (o.c.mesos_role || o.c.features) {
+		flags.mesos_role = o.c.mesos_role;
+		flags.features = appdef_parse_features(o.c.features);
+	}
+	dopts.flags = &flags;
+	d = desired_new();
+	if (!d)
+		return PACER_EXIT_FAILED;
+
+	for (int i = 0; i < npos; i++) {
+		struct stat st;
+
+		if (stat(paths[i], &st)) {
+			fprintf(stderr, "pacer validate: %s: %m\n", paths[i]);
+			failed = 1;
+		} else if (S_ISDIR(st.st_mode)) {
+			struct pacer_source *src = NULL;
+			struct pacer_error *err = NULL;
+			struct load_ctx lc = {d, &dopts, paths[i]};
+
+			rc = fs_source_new(&src, paths[i], &err);
+			if (!rc)
+				rc = src->read(src, add_from_source, &lc, &err);
+			if (rc) {
+				cli_print_error("validate", err);
+				failed = 1;
+			}
+			pacer_error_free(err);
+			pacer_source_free(src);
+		} else if (add_one_file(d, paths[i], &dopts) < 0) {
+			failed = 1;
+		}
+	}
+	desired_finish(d);
+
+	for (size_t i = 0; i < d->ndiags; i++) {
+		char *text;
+
+		if (o.c.quiet && !d->diags[i].is_error)
+			continue;
+		text = pacer_error_format(d->diags[i].error);
+		fprintf(stderr, "%s: %s\n", d->diags[i].is_error ? "error" : "warning",
+			text ? text : "?");
+		free(text);
+	}
+	if (!o.c.quiet)
+		printf("%zu file(s), %zu app(s): %zu error(s)\n", d->nfiles, d->napps, d->nerrors);
+	rc = d->nerrors || failed ? PACER_EXIT_FAILED : PACER_EXIT_OK;
+	desired_free(d);
+	return rc;
+}

@@ -1,0 +1,126 @@
+#include "reconcile/restore.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile/appid.h"
+#include "reconcile/log.h"
+#include "reconcile/rollback.h"
+#include "reconcile/wait.h"
+
+void restore_result_release(struct restore_result *r)
+{
+	if (!r)
+		return;
+	free(r->restored_from);
+	free(r->backup_path);
+	free(r->deployment_id);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The newest backup of app_id; *out is owned by the caller. */
+static int latest_backup(struct pacer_backup_store *backups, const char *app_id, char **out,
+			 struct pacer_error **err)
+{
+	struct pacer_backup_entry *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = backups->list(backups, app_id, &v, &n, err);
+	if (rc)
+		return rc;
+	if (n == 0) {
+		rc = pacer_error_set(err, PACER_ENOTFOUND,
+				     "no backup of %s: pacer backs an app up before it changes it, "
+				     "and this one was never changed by pacer ('pacer backups' lists "
+				     "what there is)",
+				     app_id);
+		goto done;
+	}
+	/* list() is oldest first. */
+	*out = strdup(v[n - 1].path);
+	rc = *out ? 0 : -1;
+done:
+	pacer_backup_entries_free(v, n);
+	return rc;
+}
+
+int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, const char *app_id,
+		const struct restore_options *opts, struct restore_result *out,
+		struct pacer_error **err)
+{
+	struct restore_options defaults = RESTORE_OPTIONS_INIT;
+	struct json_object *def = NULL, *body = NULL, *live = NULL, *idval;
+	struct pacer_deploy_ref ref;
+	struct waiter *w = NULL;
+	char *id = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!opts)
+		opts = &defaults;
+	id = appid_resolve("/", app_id);
+	if (!id)
+		return pacer_error_set(err, PACER_EINVALID, "'%s' is not an app id", app_id);
+
+	if (opts->backup_path)
+		out->restored_from = strdup(opts->backup_path);
+	else if ((rc = latest_backup(backups, id, &out->restored_from, err)))
+		goto done;
+	if (!out->restored_from) {
+		rc = -1;
+		goto done;
+	}
+	rc = backups->load(backups, out->restored_from, &def, err);
+	if (rc)
+		goto done;
+	/* A named backup must be of this app: restoring /a's file onto /b is a typo. */
+	if (!json_object_object_get_ex(def, "id", &idval) ||
+	    !json_object_is_type(idval, json_type_string) ||
+	    strcmp(json_object_get_string(idval), id)) {
+		rc = pacer_error_set(err, PACER_EINVALID, "%s is a backup of %s, not of %s",
+				     out->restored_from,
+				     idval ? json_object_get_string(idval) : "(no id)", id);
+		goto done;
+	}
+
+	/* Back up what is live now: a rollback can be rolled back too. */
+	rc = m->get_app(m, id, &live, err);
+	if (rc == PACER_ENOTFOUND) {
+		pacer_error_clear(err);
+		out->created = 1;
+	} else if (rc) {
+		goto done;
+	} else if ((rc = backups->save(backups, id, live, &out->backup_path, err))) {
+		pacer_error_wrap(err, rc, "not restoring %s: the live definition could not be backed up first", id);
+		goto done;
+	}
+
+	body = rollback_strip_server_fields(def);
+	if (!body) {
+		rc = -1;
+		goto done;
+	}
+	rc = m->put_app(m, id, body, PACER_MF_FORCE, &ref, err);
+	if (rc)
+		goto done;
+	out->deployment_id = ref.deployment_id[0] ? strdup(ref.deployment_id) : NULL;
+	PLOG_INFO("app=%s deployment=%s event=restore from=%s", id,
+		  ref.deployment_id[0] ? ref.deployment_id : "-", out->restored_from);
+
+	rc = waiter_new(m, opts->poll_ms, &w, err);
+	if (rc)
+		goto done;
+	rc = waiter_wait(w, id, ref.deployment_id, WAITER_HEALTHY, opts->timeout_s, NULL, NULL,
+			 err);
+done:
+	if (rc && err && *err)
+		pacer_error_set_app(*err, id);
+	waiter_free(w);
+	json_object_put(def);
+	json_object_put(body);
+	json_object_put(live);
+	free(id);
+	return rc;
+}
