@@ -1,0 +1,346 @@
+/*
+ * store.c: the backup directory.
+ *
+ * Names carry everything list() needs (app id, time, order within a
+ * second), so listing never opens a file: `pacer backups` over years of
+ * backups stays a readdir.
+ */
+#include "backends/backup/store.h"
+#include "backends/fs/durable.h"
+#include "backends/fs/source.h"
+#include "reconcile/appid.h"
+#include "reconcile/json_pos.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TIME_LEN 19 /* "YYYY-mm-dd_HH:MM:SS" */
+
+struct backup_store {
+	struct pacer_backup_store base;
+	char *dir;
+};
+
+static int bs_save(struct pacer_backup_store *s, const char *app_id, struct json_object *def,
+                   char **out_path, struct pacer_error **err)
+{
+	struct backup_store *bs = (struct backup_store *)s;
+	char *mangled = NULL, *stem = NULL, *text = NULL;
+	char stamp[32];
+	const char *json;
+	struct tm tm;
+	time_t now = time(NULL);
+	int rc;
+
+	if (out_path)
+		*out_path = NULL;
+	if (!app_id || !def) {
+		rc =
+		    pacer_error_set(err, PACER_EINVALID, "cannot back up: no app id or definition");
+		goto done;
+	}
+	mangled = appid_mangle(app_id);
+	if (!mangled || app_id[0] != '/') {
+		/* Only "/" or "" mangle to nothing; live apps always have absolute ids. */
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "cannot back up app '%s': not an absolute app id such as "
+		                     "\"/group/app\"",
+		                     app_id);
+		goto done;
+	}
+	if (!gmtime_r(&now, &tm) || !strftime(stamp, sizeof(stamp), "%Y-%m-%d_%H:%M:%S", &tm) ||
+	    asprintf(&stem, "%s_%s", mangled, stamp) < 0) {
+		stem = NULL;
+		rc = pacer_error_set(err, -1, "cannot back up app %s: out of memory", app_id);
+		goto done;
+	}
+	json =
+	    json_object_to_json_string_ext(def, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	                                            JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!json || asprintf(&text, "%s\n", json) < 0) {
+		text = NULL;
+		rc = pacer_error_set(err, -1, "cannot back up app %s: out of memory", app_id);
+		goto done;
+	}
+	rc = durable_write_unique(bs->dir, stem, ".json", text, strlen(text), 0600, out_path, err);
+	if (rc < 0) {
+		pacer_error_wrap(err, rc,
+		                 "cannot back up app %s to '%s': the app was not touched; fix the "
+		                 "backup directory and retry",
+		                 app_id, bs->dir);
+		if (err && *err)
+			pacer_error_set_app(*err, app_id);
+	}
+done:
+	free(text);
+	free(stem);
+	free(mangled);
+	return rc;
+}
+
+/* "dddd-dd-dd_dd:dd:dd" */
+static int is_stamp(const char *p)
+{
+	static const char pat[] = "dddd-dd-dd_dd:dd:dd";
+
+	for (size_t i = 0; i < TIME_LEN; i++) {
+		if (pat[i] == 'd' ? !isdigit((unsigned char)p[i]) : p[i] != pat[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Split a backup file name into its mangled id, time and suffix number
+ * (1 when none). Returns 0, or -1 when the name is not a backup's.
+ */
+static int parse_name(const char *name, char **mangled, char **stamp, unsigned long *seq)
+{
+	size_t n = strlen(name), end;
+
+	*mangled = *stamp = NULL;
+	*seq = 1;
+	if (n <= 5 || strcmp(name + n - 5, ".json"))
+		return -1;
+	end = n - 5;
+	/* Optional "_N" (N >= 2, no leading zero) after the time. */
+	if (end > 0 && isdigit((unsigned char)name[end - 1])) {
+		size_t d = end;
+
+		while (d > 0 && isdigit((unsigned char)name[d - 1]))
+			d--;
+		if (d > TIME_LEN + 1 && name[d - 1] == '_' && name[d] != '0' && end - d < 10 &&
+		    is_stamp(name + d - 1 - TIME_LEN) && name[d - 2 - TIME_LEN] == '_') {
+			*seq = strtoul(name + d, NULL, 10);
+			if (*seq < 2)
+				return -1;
+			end = d - 1;
+		}
+	}
+	if (end < TIME_LEN + 2 || !is_stamp(name + end - TIME_LEN) ||
+	    name[end - TIME_LEN - 1] != '_')
+		return -1;
+	*mangled = strndup(name, end - TIME_LEN - 1);
+	if (*seq > 1)
+		*stamp = strndup(name + end - TIME_LEN, n - 5 - (end - TIME_LEN));
+	else
+		*stamp = strndup(name + end - TIME_LEN, TIME_LEN);
+	if (!*mangled || !*stamp) {
+		free(*mangled);
+		free(*stamp);
+		*mangled = *stamp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Sequence number of an entry's time ("..._3" -> 3, none -> 1). */
+static unsigned long entry_seq(const struct pacer_backup_entry *e)
+{
+	return strlen(e->time) > TIME_LEN + 1 ? strtoul(e->time + TIME_LEN + 1, NULL, 10) : 1;
+}
+
+static int entry_cmp(const void *pa, const void *pb)
+{
+	const struct pacer_backup_entry *a = pa, *b = pb;
+	unsigned long sa, sb;
+	int r = strncmp(a->time, b->time, TIME_LEN);
+
+	if (r)
+		return r;
+	sa = entry_seq(a);
+	sb = entry_seq(b);
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	r = strcmp(a->app_id, b->app_id);
+	return r ? r : strcmp(a->path, b->path);
+}
+
+static int bs_list(struct pacer_backup_store *s, const char *app_id,
+                   struct pacer_backup_entry **out, size_t *count, struct pacer_error **err)
+{
+	struct backup_store *bs = (struct backup_store *)s;
+	struct pacer_backup_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	char *want = NULL;
+	DIR *dir = NULL;
+	struct dirent *de;
+	int rc = 0;
+
+	*out = NULL;
+	*count = 0;
+	/* "prod/web" and "/prod/web" name the same app. */
+	if (app_id && !(want = appid_resolve(NULL, app_id)) && !(want = strdup(app_id))) {
+		rc = pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
+		goto done;
+	}
+	dir = opendir(bs->dir);
+	if (!dir) {
+		rc = pacer_error_set(err, errno == ENOENT ? PACER_ENOTFOUND : PACER_EIO,
+		                     "cannot list backups in '%s': %s", bs->dir,
+		                     durable_strerror(errno));
+		goto done;
+	}
+	for (;;) {
+		char *mangled = NULL, *stamp = NULL, *id = NULL;
+		unsigned long seq;
+
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			if (errno)
+				rc = pacer_error_set(err, PACER_EIO,
+				                     "cannot list backups in '%s': %s", bs->dir,
+				                     durable_strerror(errno));
+			break;
+		}
+		if (de->d_name[0] == '.' || parse_name(de->d_name, &mangled, &stamp, &seq) < 0)
+			continue;
+		id = appid_unmangle(mangled);
+		free(mangled);
+		if (!id || (want && strcmp(id, want))) {
+			free(id);
+			free(stamp);
+			continue;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct pacer_backup_entry *nv = realloc(v, ncap * sizeof(*nv));
+
+			if (!nv) {
+				free(id);
+				free(stamp);
+				rc =
+				    pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
+				break;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[n].app_id = id;
+		v[n].time = stamp;
+		if (asprintf(&v[n].path, "%s/%s", bs->dir, de->d_name) < 0) {
+			free(id);
+			free(stamp);
+			rc = pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
+			break;
+		}
+		n++;
+	}
+	if (rc < 0)
+		goto done;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), entry_cmp);
+	*out = v;
+	*count = n;
+	v = NULL;
+	n = 0;
+done:
+	if (dir)
+		closedir(dir);
+	pacer_backup_entries_free(v, n);
+	free(want);
+	return rc;
+}
+
+static int bs_load(struct pacer_backup_store *s, const char *path, struct json_object **out,
+                   struct pacer_error **err)
+{
+	struct backup_store *bs = (struct backup_store *)s;
+	struct json_tokener *tok = NULL;
+	struct json_object *root = NULL;
+	char *full = NULL, *data = NULL;
+	size_t len = 0;
+	int rc, line, col;
+
+	*out = NULL;
+	if (!strchr(path, '/')) {
+		if (asprintf(&full, "%s/%s", bs->dir, path) < 0) {
+			full = NULL;
+			rc = pacer_error_set(err, -1, "out of memory");
+			goto done;
+		}
+		path = full;
+	}
+	rc = fs_read_file(path, BACKUP_MAX_FILE, &data, &len, err);
+	if (rc < 0) {
+		pacer_error_wrap(err, rc, "cannot load backup '%s'%s", path,
+		                 rc == PACER_ENOTFOUND ? ": list them with `pacer backups`" : "");
+		goto done;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		rc = pacer_error_set(err, -1, "out of memory");
+		goto done;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, data, (int)len);
+	if (!root) {
+		json_pos_linecol(data, len, json_tokener_get_parse_end(tok), &line, &col);
+		rc =
+		    pacer_error_set(err, PACER_EINVALID,
+		                    "backup '%s' is not valid JSON (%s): it was changed or damaged "
+		                    "after pacer wrote it; pick another backup",
+		                    path, json_tokener_error_desc(json_tokener_get_error(tok)));
+		if (err && *err)
+			pacer_error_set_file(*err, path, line, col);
+		goto done;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "backup '%s' does not hold an app definition (a JSON object): "
+		                     "pick another backup",
+		                     path);
+		goto done;
+	}
+	*out = root;
+	root = NULL;
+	rc = 0;
+done:
+	json_object_put(root);
+	if (tok)
+		json_tokener_free(tok); /* json-c 0.16 crashes on NULL */
+	free(data);
+	free(full);
+	return rc;
+}
+
+static void bs_free(struct pacer_backup_store *s)
+{
+	struct backup_store *bs = (struct backup_store *)s;
+
+	free(bs->dir);
+	free(bs);
+}
+
+int backup_store_new(struct pacer_backup_store **out, const char *dir, struct pacer_error **err)
+{
+	struct backup_store *bs;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	rc = durable_mkdirs(dir, 0700, err);
+	if (rc < 0)
+		return pacer_error_wrap(err, rc, "cannot use backup directory '%s'", dir);
+	bs = calloc(1, sizeof(*bs));
+	if (!bs || !(bs->dir = strdup(dir))) {
+		free(bs);
+		return pacer_error_set(err, -1, "out of memory");
+	}
+	n = strlen(bs->dir);
+	while (n > 1 && bs->dir[n - 1] == '/')
+		bs->dir[--n] = '\0';
+	bs->base.save = bs_save;
+	bs->base.list = bs_list;
+	bs->base.load = bs_load;
+	bs->base.free = bs_free;
+	*out = &bs->base;
+	return 0;
+}

@@ -1,0 +1,426 @@
+/*
+ * source.c: walk a directory of desired-state files.
+ *
+ * The walk first collects every path, then sorts them once and reads them in
+ * that order: the order must not depend on readdir(), or two runs over the
+ * same tree could report problems (and keep duplicate apps) differently.
+ *
+ * Symlinks are resolved with realpath() and the result must stay below the
+ * root's own realpath. Directory loops are caught by keeping the (dev, ino)
+ * of every directory on the current path.
+ */
+#include "backends/fs/source.h"
+#include "backends/fs/durable.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct fs_source {
+	struct pacer_source base;
+	char *root;
+};
+
+struct dirid {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct walk {
+	const char *root; /* as given, for messages and for opening */
+	char *real_root;  /* realpath of the root */
+	char **paths;     /* relative paths found */
+	size_t npaths, cap;
+	struct dirid *stack; /* directories on the current path */
+	size_t depth, stack_cap;
+	struct pacer_error **err;
+};
+
+int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct pacer_error **err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t used = 0, alloc;
+	int fd, rc = PACER_EIO;
+
+	*out = NULL;
+	if (len)
+		*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return pacer_error_set(err, PACER_ENOTFOUND, "'%s' does not exist", path);
+		return pacer_error_set(err, PACER_EIO, "cannot open '%s': %s", path,
+		                       durable_strerror(errno));
+	}
+	if (fstat(fd, &st) < 0) {
+		pacer_error_set(err, PACER_EIO, "cannot stat '%s': %s", path,
+		                durable_strerror(errno));
+		goto done;
+	}
+	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
+		rc = pacer_error_set(
+		    err, PACER_EINVALID,
+		    "'%s' is %lld bytes, more than the limit of %zu bytes: split it "
+		    "into smaller files",
+		    path, (long long)st.st_size, max);
+		goto done;
+	}
+	/* The size may change while we read: never trust it beyond max. */
+	alloc = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+	if (alloc > max + 1)
+		alloc = max + 1;
+	buf = malloc(alloc + 1);
+	if (!buf) {
+		rc = pacer_error_set(err, -1, "cannot read '%s': out of memory", path);
+		goto done;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (used == alloc) {
+			size_t nalloc = alloc * 2 > max + 1 ? max + 1 : alloc * 2;
+			char *nb;
+
+			if (nalloc <= alloc) {
+				rc = pacer_error_set(
+				    err, PACER_EINVALID,
+				    "'%s' is more than the limit of %zu bytes: split "
+				    "it into smaller files",
+				    path, max);
+				goto done;
+			}
+			nb = realloc(buf, nalloc + 1);
+			if (!nb) {
+				rc = pacer_error_set(err, -1, "cannot read '%s': out of memory",
+				                     path);
+				goto done;
+			}
+			buf = nb;
+			alloc = nalloc;
+		}
+		n = read(fd, buf + used, alloc - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pacer_error_set(err, PACER_EIO, "cannot read '%s': %s", path,
+			                durable_strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	if (used > max) {
+		rc = pacer_error_set(
+		    err, PACER_EINVALID,
+		    "'%s' is more than the limit of %zu bytes: split it into smaller "
+		    "files",
+		    path, max);
+		goto done;
+	}
+	buf[used] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (len)
+		*len = used;
+	rc = 0;
+done:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static int ends_with_json(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && !strcmp(name + n - 5, ".json");
+}
+
+static int add_path(struct walk *w, const char *rel)
+{
+	if (w->npaths == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 64;
+		char **np = realloc(w->paths, ncap * sizeof(*np));
+
+		if (!np)
+			return -1;
+		w->paths = np;
+		w->cap = ncap;
+	}
+	if (!(w->paths[w->npaths] = strdup(rel)))
+		return -1;
+	w->npaths++;
+	return 0;
+}
+
+static char *join(const char *a, const char *b)
+{
+	char *s;
+
+	if (!*a)
+		return strdup(b);
+	return asprintf(&s, "%s/%s", a, b) < 0 ? NULL : s;
+}
+
+static int oom(struct walk *w)
+{
+	return pacer_error_set(w->err, -1, "out of memory reading '%s'", w->root);
+}
+
+static int walk_dir(struct walk *w, const char *rel);
+
+/* Enter directory rel (whose identity is st) unless it is already on the path. */
+static int enter_dir(struct walk *w, const char *rel, const struct stat *st, const char *link)
+{
+	int rc;
+
+	for (size_t i = 0; i < w->depth; i++) {
+		if (w->stack[i].dev == st->st_dev && w->stack[i].ino == st->st_ino)
+			return pacer_error_set(w->err, PACER_EINVALID,
+			                       "'%s/%s' is a symlink loop (it points back to a "
+			                       "directory that contains it): remove the link",
+			                       w->root, link ? link : rel);
+	}
+	if (w->depth == w->stack_cap) {
+		size_t ncap = w->stack_cap ? w->stack_cap * 2 : 16;
+		struct dirid *ns = realloc(w->stack, ncap * sizeof(*ns));
+
+		if (!ns)
+			return oom(w);
+		w->stack = ns;
+		w->stack_cap = ncap;
+	}
+	w->stack[w->depth].dev = st->st_dev;
+	w->stack[w->depth].ino = st->st_ino;
+	w->depth++;
+	rc = walk_dir(w, rel);
+	w->depth--;
+	return rc;
+}
+
+/* A symlink rel: follow it when its target stays inside the root. */
+static int follow_link(struct walk *w, const char *rel, const char *full, const char *name)
+{
+	char *target = realpath(full, NULL);
+	size_t n = strlen(w->real_root);
+	struct stat st;
+	int rc = 0;
+
+	if (!target) {
+		if (errno == ENOENT)
+			return pacer_error_set(
+			    w->err, PACER_EINVALID,
+			    "'%s' is a broken symlink (its target does not exist): "
+			    "fix or remove it",
+			    full);
+		if (errno == ELOOP)
+			return pacer_error_set(w->err, PACER_EINVALID,
+			                       "'%s' is a symlink loop: remove the link", full);
+		return pacer_error_set(w->err, PACER_EIO, "cannot resolve symlink '%s': %s", full,
+		                       durable_strerror(errno));
+	}
+	/* "/" as root contains everything. */
+	if (!(n == 1 ||
+	      (!strncmp(target, w->real_root, n) && (target[n] == '/' || target[n] == '\0')))) {
+		rc = pacer_error_set(w->err, PACER_EINVALID,
+		                     "symlink '%s' points outside the source directory (to '%s'): "
+		                     "pacer refuses to follow it; copy the file into '%s' instead",
+		                     full, target, w->root);
+		goto done;
+	}
+	if (stat(target, &st) < 0) {
+		rc = pacer_error_set(w->err, PACER_EIO, "cannot stat '%s' (target of '%s'): %s",
+		                     target, full, durable_strerror(errno));
+		goto done;
+	}
+	if (S_ISDIR(st.st_mode))
+		rc = enter_dir(w, rel, &st, rel);
+	else if (ends_with_json(name) && !S_ISREG(st.st_mode))
+		rc = pacer_error_set(w->err, PACER_EINVALID,
+		                     "'%s' is not a regular file: a desired-state file must be one",
+		                     full);
+	else if (ends_with_json(name) && add_path(w, rel) < 0)
+		rc = oom(w);
+done:
+	free(target);
+	return rc;
+}
+
+static int walk_dir(struct walk *w, const char *rel)
+{
+	char *dirpath = *rel ? join(w->root, rel) : strdup(w->root);
+	DIR *dir = NULL;
+	struct dirent *de;
+	int rc = 0;
+
+	if (!dirpath)
+		return oom(w);
+	dir = opendir(dirpath);
+	if (!dir) {
+		rc = pacer_error_set(w->err, PACER_EIO, "cannot read directory '%s': %s", dirpath,
+		                     durable_strerror(errno));
+		goto done;
+	}
+	while (rc == 0) {
+		char *full = NULL, *sub = NULL;
+		struct stat st;
+
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			if (errno)
+				rc = pacer_error_set(w->err, PACER_EIO,
+				                     "cannot read directory '%s': %s", dirpath,
+				                     durable_strerror(errno));
+			break;
+		}
+		/* Hidden: ".git", editor swap files, our own temp files; also "." and "..". */
+		if (de->d_name[0] == '.')
+			continue;
+		full = join(dirpath, de->d_name);
+		sub = join(rel, de->d_name);
+		if (!full || !sub) {
+			rc = oom(w);
+		} else if (lstat(full, &st) < 0) {
+			rc = pacer_error_set(w->err, PACER_EIO, "cannot stat '%s': %s", full,
+			                     durable_strerror(errno));
+		} else if (S_ISLNK(st.st_mode)) {
+			rc = follow_link(w, sub, full, de->d_name);
+		} else if (S_ISDIR(st.st_mode)) {
+			rc = enter_dir(w, sub, &st, NULL);
+		} else if (ends_with_json(de->d_name)) {
+			if (!S_ISREG(st.st_mode))
+				rc = pacer_error_set(w->err, PACER_EINVALID,
+				                     "'%s' is not a regular file: a desired-state "
+				                     "file must be one",
+				                     full);
+			else if (add_path(w, sub) < 0)
+				rc = oom(w);
+		}
+		free(full);
+		free(sub);
+	}
+done:
+	if (dir)
+		closedir(dir);
+	free(dirpath);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int fs_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
+                   struct pacer_error **err)
+{
+	struct fs_source *fs = (struct fs_source *)s;
+	struct walk w = {0};
+	struct stat st;
+	char *data = NULL;
+	size_t len;
+	int rc;
+
+	w.root = fs->root;
+	w.err = err;
+	if (stat(fs->root, &st) < 0) {
+		if (errno == ENOENT)
+			return pacer_error_set(err, PACER_ENOTFOUND,
+			                       "source directory '%s' does not exist: check the "
+			                       "--source path",
+			                       fs->root);
+		return pacer_error_set(err, PACER_EIO, "cannot read source '%s': %s", fs->root,
+		                       durable_strerror(errno));
+	}
+	if (S_ISREG(st.st_mode)) {
+		rc = fs_read_file(fs->root, FS_SOURCE_MAX_FILE, &data, &len, err);
+		if (rc == 0)
+			rc = cb(ctx, fs->root, data, len, NULL);
+		free(data);
+		return rc;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "source '%s' is neither a directory nor a file", fs->root);
+	w.real_root = realpath(fs->root, NULL);
+	if (!w.real_root) {
+		rc = pacer_error_set(err, PACER_EIO, "cannot resolve source directory '%s': %s",
+		                     fs->root, durable_strerror(errno));
+		goto done;
+	}
+	rc = enter_dir(&w, "", &st, NULL);
+	if (rc != 0)
+		goto done;
+	qsort(w.paths, w.npaths, sizeof(*w.paths), cmp_str);
+	for (size_t i = 0; i < w.npaths && rc == 0; i++) {
+		char *full = join(fs->root, w.paths[i]);
+
+		if (!full) {
+			rc = oom(&w);
+			break;
+		}
+		rc = fs_read_file(full, FS_SOURCE_MAX_FILE, &data, &len, err);
+		if (rc == 0)
+			rc = cb(ctx, w.paths[i], data, len, NULL);
+		free(data);
+		data = NULL;
+		free(full);
+	}
+done:
+	for (size_t i = 0; i < w.npaths; i++)
+		free(w.paths[i]);
+	free(w.paths);
+	free(w.stack);
+	free(w.real_root);
+	return rc;
+}
+
+static const char *fs_describe(struct pacer_source *s)
+{
+	return ((struct fs_source *)s)->root;
+}
+
+static const char *fs_revision(struct pacer_source *s)
+{
+	(void)s;
+	return NULL;
+}
+
+static void fs_free(struct pacer_source *s)
+{
+	struct fs_source *fs = (struct fs_source *)s;
+
+	free(fs->root);
+	free(fs);
+}
+
+int fs_source_new(struct pacer_source **out, const char *dir, struct pacer_error **err)
+{
+	struct fs_source *fs = calloc(1, sizeof(*fs));
+	size_t n;
+
+	*out = NULL;
+	if (!fs || !(fs->root = strdup(dir))) {
+		free(fs);
+		return pacer_error_set(err, -1, "out of memory");
+	}
+	/* "apps/" and "apps" are the same root; keep messages free of "//". */
+	n = strlen(fs->root);
+	while (n > 1 && fs->root[n - 1] == '/')
+		fs->root[--n] = '\0';
+	fs->base.read = fs_read;
+	fs->base.describe = fs_describe;
+	fs->base.revision = fs_revision;
+	fs->base.free = fs_free;
+	*out = &fs->base;
+	return 0;
+}

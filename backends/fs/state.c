@@ -1,0 +1,372 @@
+/*
+ * state.c: owned apps and last revision in the state directory.
+ *
+ * add/remove are read-modify-write of a small sorted list; the whole file
+ * is rewritten durably each time. A run records ownership before it creates
+ * an app, so a handful of writes per run is the expected load.
+ */
+#include "backends/fs/state.h"
+#include "backends/fs/durable.h"
+#include "backends/fs/source.h"
+#include "reconcile/json_pos.h"
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STATE_MAX_FILE ((size_t)64 << 20)
+
+struct fs_state {
+	struct pacer_state_store base;
+	char *owned_path;
+	char *rev_path;
+	pthread_mutex_t mu;
+};
+
+struct strvec {
+	char **v; /* NULL-terminated once built */
+	size_t n, cap;
+};
+
+static void strvec_release(struct strvec *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Append a copy of str (takes nothing); keeps room for the NULL terminator. */
+static int strvec_add(struct strvec *s, const char *str)
+{
+	if (s->n + 1 >= s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
+		char **nv = realloc(s->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		s->v = nv;
+		s->cap = ncap;
+	}
+	if (!(s->v[s->n] = strdup(str)))
+		return -1;
+	s->n++;
+	s->v[s->n] = NULL;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sort and drop duplicates. */
+static void strvec_normalize(struct strvec *s)
+{
+	size_t w = 0;
+
+	if (!s->n)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+	for (size_t r = 0; r < s->n; r++) {
+		if (w && !strcmp(s->v[w - 1], s->v[r])) {
+			free(s->v[r]);
+			continue;
+		}
+		s->v[w++] = s->v[r];
+	}
+	s->n = w;
+	s->v[w] = NULL;
+}
+
+/* Read a file that may not exist yet: then 0 and *out NULL. */
+static int read_optional(const char *path, size_t max, char **out, size_t *len,
+                         struct pacer_error **err)
+{
+	struct pacer_error *e = NULL;
+	int rc = fs_read_file(path, max, out, len, &e);
+
+	if (rc == PACER_ENOTFOUND) {
+		pacer_error_free(e);
+		return 0;
+	}
+	if (rc < 0 && err && !*err)
+		*err = e;
+	else
+		pacer_error_free(e);
+	return rc;
+}
+
+static int load_locked(struct fs_state *st, struct strvec *out, struct pacer_error **err)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *root = NULL, *owned;
+	char *data = NULL;
+	size_t len = 0;
+	int rc, line, col;
+
+	memset(out, 0, sizeof(*out));
+	rc = read_optional(st->owned_path, STATE_MAX_FILE, &data, &len, err);
+	if (rc < 0 || !data)
+		goto done; /* no file: pacer owns nothing yet */
+	tok = json_tokener_new();
+	if (!tok) {
+		rc = pacer_error_set(err, -1, "out of memory reading '%s'", st->owned_path);
+		goto done;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, data, (int)len);
+	if (!root) {
+		json_pos_linecol(data, len, json_tokener_get_parse_end(tok), &line, &col);
+		rc = pacer_error_set(err, PACER_EIO,
+		                     "state file '%s' is corrupt (%s at %d:%d): restore it from a "
+		                     "backup, or delete it to make pacer forget which apps it owns "
+		                     "(it then prunes nothing until it applies them again)",
+		                     st->owned_path,
+		                     json_tokener_error_desc(json_tokener_get_error(tok)), line,
+		                     col);
+		goto done;
+	}
+	if (!json_object_object_get_ex(root, "owned", &owned) ||
+	    !json_object_is_type(owned, json_type_array)) {
+		rc =
+		    pacer_error_set(err, PACER_EIO,
+		                    "state file '%s' has no \"owned\" array: restore it, or delete "
+		                    "it to make pacer forget which apps it owns",
+		                    st->owned_path);
+		goto done;
+	}
+	for (size_t i = 0; i < json_object_array_length(owned); i++) {
+		struct json_object *id = json_object_array_get_idx(owned, i);
+
+		if (!json_object_is_type(id, json_type_string)) {
+			rc =
+			    pacer_error_set(err, PACER_EIO,
+			                    "state file '%s': entry %zu of \"owned\" is not an app "
+			                    "id string; fix or delete the file",
+			                    st->owned_path, i);
+			goto done;
+		}
+		if (strvec_add(out, json_object_get_string(id)) < 0) {
+			rc = pacer_error_set(err, -1, "out of memory reading '%s'", st->owned_path);
+			goto done;
+		}
+	}
+	strvec_normalize(out);
+	rc = 0;
+done:
+	if (rc < 0)
+		strvec_release(out);
+	json_object_put(root);
+	if (tok)
+		json_tokener_free(tok); /* json-c 0.16 crashes on NULL */
+	free(data);
+	return rc;
+}
+
+static int save_locked(struct fs_state *st, const struct strvec *s, struct pacer_error **err)
+{
+	struct json_object *root = json_object_new_object(), *arr = json_object_new_array();
+	const char *text;
+	int rc;
+
+	if (!root || !arr) {
+		json_object_put(arr);
+		rc = pacer_error_set(err, -1, "out of memory writing '%s'", st->owned_path);
+		goto done;
+	}
+	json_object_object_add(root, "owned", arr);
+	for (size_t i = 0; i < s->n; i++)
+		json_object_array_add(arr, json_object_new_string(s->v[i]));
+	text =
+	    json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	                                             JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = durable_write_file(st->owned_path, text, strlen(text), 0600, err);
+done:
+	json_object_put(root);
+	return rc;
+}
+
+static int st_load_owned(struct pacer_state_store *s, char ***ids, struct pacer_error **err)
+{
+	struct fs_state *st = (struct fs_state *)s;
+	struct strvec v;
+	int rc;
+
+	*ids = NULL;
+	pthread_mutex_lock(&st->mu);
+	rc = load_locked(st, &v, err);
+	pthread_mutex_unlock(&st->mu);
+	if (rc < 0)
+		return rc;
+	if (!v.v) {
+		/* An empty list is still a NULL-terminated array. */
+		v.v = calloc(1, sizeof(*v.v));
+		if (!v.v)
+			return pacer_error_set(err, -1, "out of memory");
+	}
+	*ids = v.v;
+	return 0;
+}
+
+static int st_add_owned(struct pacer_state_store *s, const char *const *ids, size_t n,
+                        struct pacer_error **err)
+{
+	struct fs_state *st = (struct fs_state *)s;
+	struct strvec v;
+	size_t before;
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	rc = load_locked(st, &v, err);
+	if (rc < 0)
+		goto done;
+	before = v.n;
+	for (size_t i = 0; i < n; i++) {
+		if (strvec_add(&v, ids[i]) < 0) {
+			rc =
+			    pacer_error_set(err, -1, "out of memory updating '%s'", st->owned_path);
+			goto done;
+		}
+	}
+	strvec_normalize(&v);
+	/* Already owned: no write, no fsync. */
+	if (v.n != before)
+		rc = save_locked(st, &v, err);
+done:
+	strvec_release(&v);
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+static int st_remove_owned(struct pacer_state_store *s, const char *const *ids, size_t n,
+                           struct pacer_error **err)
+{
+	struct fs_state *st = (struct fs_state *)s;
+	struct strvec v, gone = {0};
+	size_t w = 0, before;
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	rc = load_locked(st, &v, err);
+	if (rc < 0)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		if (strvec_add(&gone, ids[i]) < 0) {
+			rc =
+			    pacer_error_set(err, -1, "out of memory updating '%s'", st->owned_path);
+			goto done;
+		}
+	}
+	strvec_normalize(&gone);
+	before = v.n;
+	for (size_t r = 0; r < v.n; r++) {
+		if (gone.n && bsearch(&v.v[r], gone.v, gone.n, sizeof(*gone.v), cmp_str)) {
+			free(v.v[r]);
+			continue;
+		}
+		v.v[w++] = v.v[r];
+	}
+	v.n = w;
+	if (v.v)
+		v.v[w] = NULL;
+	if (v.n != before)
+		rc = save_locked(st, &v, err);
+done:
+	strvec_release(&v);
+	strvec_release(&gone);
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+static int st_load_last_revision(struct pacer_state_store *s, char **out, struct pacer_error **err)
+{
+	struct fs_state *st = (struct fs_state *)s;
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	rc = read_optional(st->rev_path, 4096, &data, &len, err);
+	if (rc < 0 || !data)
+		return rc;
+	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' '))
+		data[--len] = '\0';
+	if (!len || memchr(data, '\n', len)) {
+		free(data);
+		if (!len)
+			return 0;
+		return pacer_error_set(err, PACER_EIO,
+		                       "state file '%s' should hold one revision on one line: fix "
+		                       "or delete it",
+		                       st->rev_path);
+	}
+	*out = data;
+	return 0;
+}
+
+static int st_save_last_revision(struct pacer_state_store *s, const char *rev,
+                                 struct pacer_error **err)
+{
+	struct fs_state *st = (struct fs_state *)s;
+	char *line = NULL;
+	int rc;
+
+	if (!rev || !*rev || strchr(rev, '\n'))
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "cannot save revision '%s' in '%s': a revision is one "
+		                       "non-empty line",
+		                       rev ? rev : "(null)", st->rev_path);
+	if (asprintf(&line, "%s\n", rev) < 0)
+		return pacer_error_set(err, -1, "out of memory writing '%s'", st->rev_path);
+	rc = durable_write_file(st->rev_path, line, strlen(line), 0600, err);
+	free(line);
+	return rc;
+}
+
+static void st_free(struct pacer_state_store *s)
+{
+	struct fs_state *st = (struct fs_state *)s;
+
+	pthread_mutex_destroy(&st->mu);
+	free(st->owned_path);
+	free(st->rev_path);
+	free(st);
+}
+
+int fs_state_new(struct pacer_state_store **out, const char *state_dir, struct pacer_error **err)
+{
+	struct fs_state *st = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = durable_mkdirs(state_dir, 0700, err);
+	if (rc < 0)
+		return rc;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return pacer_error_set(err, -1, "out of memory");
+	if (asprintf(&st->owned_path, "%s/owned.json", state_dir) < 0) {
+		st->owned_path = NULL;
+		goto oom;
+	}
+	if (asprintf(&st->rev_path, "%s/last-revision", state_dir) < 0) {
+		st->rev_path = NULL;
+		goto oom;
+	}
+	pthread_mutex_init(&st->mu, NULL);
+	st->base.load_owned = st_load_owned;
+	st->base.add_owned = st_add_owned;
+	st->base.remove_owned = st_remove_owned;
+	st->base.load_last_revision = st_load_last_revision;
+	st->base.save_last_revision = st_save_last_revision;
+	st->base.free = st_free;
+	*out = &st->base;
+	return 0;
+oom:
+	free(st->owned_path);
+	free(st);
+	return pacer_error_set(err, -1, "out of memory");
+}

@@ -1,0 +1,1035 @@
+/*
+ * desired.c: load the desired state (reconcile/desired.h).
+ *
+ * Each file is parsed by json-c in strict mode (no comments, no trailing
+ * commas, valid UTF-8). json-c does not keep positions, so json_pos.c scans
+ * the same bytes again to find where each app object and each offending
+ * member starts; the scan is done only along the paths we need (the app
+ * level, and members we complain about), so a well-formed file costs one
+ * parse and one cheap pass over its group arrays.
+ *
+ * Apps are kept as the very json-c objects of the parse (a reference is
+ * taken, then edited in place: id made absolute, dependencies made absolute,
+ * read-only fields removed). Nothing is deep-copied.
+ *
+ * Every problem becomes a diagnostic and loading goes on, so a user sees all
+ * of them at once. Only running out of memory stops a load.
+ */
+#include "reconcile/desired.h"
+#include "reconcile/appdef.h"
+#include "reconcile/appid.h"
+#include "reconcile/json_pos.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_POS SIZE_MAX
+
+/* Fields Marathon computes; a file that carries them was copied from a GET. */
+static const char *const readonly_fields[] = {
+    "version",      "versionInfo",    "tasks",       "tasksRunning",    "tasksStaged",
+    "tasksHealthy", "tasksUnhealthy", "deployments", "lastTaskFailure", "readinessCheckResults",
+    "taskStats",    "tasksStats",     "storeUrls",
+};
+
+/* Number-typed app fields: a string there is always rejected by Marathon. */
+static const char *const number_fields[] = {
+    "cpus",
+    "mem",
+    "disk",
+    "gpus",
+    "backoffSeconds",
+    "backoffFactor",
+    "maxLaunchDelaySeconds",
+    "taskKillGracePeriodSeconds",
+};
+
+/* One file being loaded. */
+struct loadctx {
+	struct pacer_desired *d;
+	const struct desired_options *opts;
+	const char *path;
+	const char *data; /* after a UTF-8 BOM, if any */
+	size_t len;
+	struct json_pos_lines lines;
+	int have_lines;
+	int oom;
+};
+
+/* Grow a vector whose capacity is implied by its count: 8, 16, 32... */
+static int grow(void **v, size_t n, size_t elem)
+{
+	void *p;
+
+	if (n != 0 && (n < 8 || (n & (n - 1)) != 0))
+		return 0;
+	p = realloc(*v, (n < 8 ? 8 : n * 2) * elem);
+	if (!p)
+		return -1;
+	*v = p;
+	return 0;
+}
+
+static void position(struct loadctx *c, size_t off, int *line, int *col)
+{
+	/* Most files hold one app near the top: a short scan beats an index. */
+	if (!c->have_lines && off < 4096) {
+		json_pos_linecol(c->data, c->len, off, line, col);
+		return;
+	}
+	if (!c->have_lines && json_pos_lines_init(&c->lines, c->data, c->len) == 0)
+		c->have_lines = 1;
+	if (c->have_lines)
+		json_pos_lines_get(&c->lines, off, line, col);
+	else
+		json_pos_linecol(c->data, c->len, off, line, col);
+}
+
+static int diag_add(struct pacer_desired *d, int is_error, struct pacer_error *e)
+{
+	if (grow((void **)&d->diags, d->ndiags, sizeof(*d->diags)) < 0) {
+		pacer_error_free(e);
+		return -1;
+	}
+	d->diags[d->ndiags].is_error = is_error;
+	d->diags[d->ndiags].error = e;
+	d->ndiags++;
+	if (is_error)
+		d->nerrors++;
+	return 0;
+}
+
+/* Record a problem at byte offset off (NO_POS: the file as a whole). */
+__attribute__((format(printf, 5, 6))) static void diag(struct loadctx *c, int is_error, size_t off,
+                                                       const char *app_id, const char *fmt, ...)
+{
+	struct pacer_error *e;
+	int line = 0, col = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	e = pacer_error_newv(PACER_EINVALID, fmt, ap);
+	va_end(ap);
+	if (!e) {
+		c->oom = 1;
+		return;
+	}
+	if (off != NO_POS)
+		position(c, off, &line, &col);
+	pacer_error_set_file(e, c->path, line, col);
+	if (app_id)
+		pacer_error_set_app(e, app_id);
+	if (diag_add(c->d, is_error, e) < 0)
+		c->oom = 1;
+}
+
+/* Offset of member key of the object at obj_off, or obj_off itself. */
+static size_t member_pos(struct loadctx *c, size_t obj_off, const char *key)
+{
+	size_t off;
+
+	if (obj_off == NO_POS || json_pos_member(c->data, c->len, obj_off, key, &off) < 0)
+		return obj_off;
+	return off;
+}
+
+static const char *type_name(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+	case json_type_int:
+		return "a number";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	}
+	return "a value";
+}
+
+static int is_number(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+/*
+ * The first template placeholder in s: ${VAR}, {{ x }} or {% x %}. Plain
+ * $VAR is a shell variable (Marathon's cmd runs in a shell), not a template.
+ */
+static const char *find_template(const char *s)
+{
+	const char *best = NULL;
+	const char *marks[] = {"${", "{{", "{%"};
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		const char *p = strstr(s, marks[i]);
+
+		if (p && (!best || p < best))
+			best = p;
+	}
+	return best;
+}
+
+#define RENDER_HINT "render the template (envsubst, helm, jinja, ...) before pacer reads the file"
+
+/* ---- the checks on one app ------------------------------------------------------------ */
+
+/* A number-typed field: absent/null is fine, a number is fine. */
+static void check_number(struct loadctx *c, struct json_object *app, size_t off, const char *id,
+                         const char *field, int whole)
+{
+	struct json_object *v = NULL;
+	double x;
+
+	if (!json_object_object_get_ex(app, field, &v) || !v)
+		return;
+	/* Positions cost a scan of the app's text: only on the way to a message. */
+	if (json_object_is_type(v, json_type_string)) {
+		const char *s = json_object_get_string(v);
+
+		if (find_template(s))
+			diag(c, 1, member_pos(c, off, field), id,
+			     "unrendered template in \"%s\": \"%s\" is not a number; %s", field, s,
+			     RENDER_HINT);
+		else
+			diag(c, 1, member_pos(c, off, field), id,
+			     "\"%s\" must be a number, not a string (\"%s\"): write it without "
+			     "quotes",
+			     field, s);
+		return;
+	}
+	if (!is_number(v)) {
+		diag(c, 1, member_pos(c, off, field), id, "\"%s\" must be a number, not %s", field,
+		     type_name(v));
+		return;
+	}
+	x = json_object_get_double(v);
+	if (!isfinite(x)) {
+		diag(c, 1, member_pos(c, off, field), id,
+		     "\"%s\" is %s, which JSON does not allow (Marathon refuses it): write a "
+		     "number",
+		     field, json_object_to_json_string(v));
+		return;
+	}
+	if (whole && (x < 0 || x != floor(x) || x > INT32_MAX))
+		diag(c, 1, member_pos(c, off, field), id,
+		     "\"%s\" must be a whole number >= 0, not %s", field,
+		     json_object_to_json_string(v));
+}
+
+/* labels: strings only; env: strings or {"secret": "name"}. */
+static void check_string_map(struct loadctx *c, struct json_object *app, size_t off, const char *id,
+                             const char *field, int allow_secret)
+{
+	struct json_object *map = NULL;
+
+	if (!json_object_object_get_ex(app, field, &map) || !map)
+		return;
+	if (!json_object_is_type(map, json_type_object)) {
+		diag(c, 1, member_pos(c, off, field), id,
+		     "\"%s\" must be an object of strings, not %s", field, type_name(map));
+		return;
+	}
+	json_object_object_foreach(map, key, v)
+	{
+		struct json_object *secret;
+
+		if (json_object_is_type(v, json_type_string))
+			continue;
+		if (allow_secret && json_object_is_type(v, json_type_object) &&
+		    json_object_object_get_ex(v, "secret", &secret) &&
+		    json_object_is_type(secret, json_type_string))
+			continue;
+		if (allow_secret)
+			diag(c, 1, member_pos(c, member_pos(c, off, field), key), id,
+			     "%s \"%s\" must be a string or {\"secret\": \"name\"}, not %s; quote "
+			     "it "
+			     "(\"%s\")",
+			     field, key, type_name(v), v ? json_object_to_json_string(v) : "");
+		else
+			diag(c, 1, member_pos(c, member_pos(c, off, field), key), id,
+			     "label \"%s\" must be a string, not %s; quote it (\"%s\")", key,
+			     type_name(v), v ? json_object_to_json_string(v) : "");
+	}
+}
+
+static void check_array(struct loadctx *c, struct json_object *app, size_t off, const char *id,
+                        const char *field)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(app, field, &v) || !v ||
+	    json_object_is_type(v, json_type_array))
+		return;
+	diag(c, 1, member_pos(c, off, field), id, "\"%s\" must be an array, not %s", field,
+	     type_name(v));
+}
+
+/*
+ * A placeholder left in an image: in the tag Marathon accepts it literally
+ * (several real files carry a CI variable there) so it is a warning; in the
+ * repository part the image cannot be meant literally, so it is an error.
+ */
+static void check_image(struct loadctx *c, struct json_object *app, size_t off, const char *id,
+                        const char *kind)
+{
+	struct json_object *container, *sub, *image;
+	const char *s, *t, *slash, *colon;
+	size_t pos;
+
+	if (!json_object_object_get_ex(app, "container", &container) ||
+	    !json_object_is_type(container, json_type_object) ||
+	    !json_object_object_get_ex(container, kind, &sub) ||
+	    !json_object_is_type(sub, json_type_object) ||
+	    !json_object_object_get_ex(sub, "image", &image) ||
+	    !json_object_is_type(image, json_type_string))
+		return;
+	s = json_object_get_string(image);
+	t = find_template(s);
+	if (!t)
+		return;
+	pos = member_pos(c, member_pos(c, member_pos(c, off, "container"), kind), "image");
+	slash = strrchr(s, '/');
+	colon = strrchr(slash ? slash : s, ':');
+	if (colon && t > colon)
+		diag(c, 0, pos, id,
+		     "container.%s.image \"%s\" has an unrendered placeholder in its tag: Marathon "
+		     "takes it literally and the pull fails unless such a tag exists; %s",
+		     kind, s, RENDER_HINT);
+	else
+		diag(c, 1, pos, id, "unrendered template in container.%s.image \"%s\"; %s", kind, s,
+		     RENDER_HINT);
+}
+
+/* {{ }} or {% %} left in env or labels values: almost surely a template. */
+static void warn_templates_in(struct loadctx *c, struct json_object *app, size_t off,
+                              const char *id, const char *field)
+{
+	struct json_object *map;
+
+	if (!json_object_object_get_ex(app, field, &map) ||
+	    !json_object_is_type(map, json_type_object))
+		return;
+	json_object_object_foreach(map, key, v)
+	{
+		const char *s;
+
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		s = json_object_get_string(v);
+		if (strstr(s, "{{") || strstr(s, "{%")) {
+			diag(c, 0, member_pos(c, member_pos(c, off, field), key), id,
+			     "%s \"%s\" holds template syntax (\"%s\") that Marathon will pass on "
+			     "literally; %s",
+			     field, key, s, RENDER_HINT);
+			return; /* one warning per field is enough */
+		}
+	}
+}
+
+/* Drop read-only fields, with one warning naming all of them. */
+static void drop_readonly(struct loadctx *c, struct json_object *app, size_t off, const char *id)
+{
+	char names[512];
+	size_t used = 0, n = 0;
+	size_t first = NO_POS;
+
+	names[0] = '\0';
+	for (size_t i = 0; i < sizeof(readonly_fields) / sizeof(readonly_fields[0]); i++) {
+		const char *f = readonly_fields[i];
+
+		if (!json_object_object_get_ex(app, f, NULL))
+			continue;
+		if (first == NO_POS)
+			first = member_pos(c, off, f);
+		used +=
+		    (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", n ? ", " : "", f);
+		n++;
+		json_object_object_del(app, f);
+	}
+	if (n)
+		diag(c, 0, first != NO_POS ? first : off, id,
+		     "read-only field%s %s %s set by Marathon and ignored; remove %s from the file",
+		     n > 1 ? "s" : "", names, n > 1 ? "are" : "is", n > 1 ? "them" : "it");
+}
+
+/* Parent group of an absolute id: "/a/b" -> "/a", "/x" -> "/". Caller frees. */
+static char *parent_of(const char *id)
+{
+	const char *slash = strrchr(id, '/');
+
+	if (!slash || slash == id)
+		return strdup("/");
+	return strndup(id, (size_t)(slash - id));
+}
+
+/* Dependencies: an array of strings, made absolute against the app's group. */
+static void resolve_dependencies(struct loadctx *c, struct json_object *app, size_t off,
+                                 const char *id)
+{
+	struct json_object *deps = NULL, *out = NULL;
+	char *parent = NULL;
+	size_t n;
+
+	if (!json_object_object_get_ex(app, "dependencies", &deps) || !deps)
+		return;
+	if (!json_object_is_type(deps, json_type_array)) {
+		diag(c, 1, member_pos(c, off, "dependencies"), id,
+		     "\"dependencies\" must be an array of app ids, not %s", type_name(deps));
+		return;
+	}
+	n = json_object_array_length(deps);
+	parent = parent_of(id);
+	out = json_object_new_array_ext((int)n);
+	if (!parent || !out) {
+		c->oom = 1;
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *dep = json_object_array_get_idx(deps, i);
+		char *abs;
+
+		if (!json_object_is_type(dep, json_type_string)) {
+			diag(c, 1, member_pos(c, off, "dependencies"), id,
+			     "\"dependencies\" must hold app ids as strings; element %zu is %s", i,
+			     type_name(dep));
+			goto done;
+		}
+		abs = appid_resolve(parent, json_object_get_string(dep));
+		if (!abs) {
+			diag(c, 1, member_pos(c, off, "dependencies"), id,
+			     "dependency \"%s\" climbs above the root group \"/\": write it as an "
+			     "absolute id such as \"/group/app\"",
+			     json_object_get_string(dep));
+			goto done;
+		}
+		if (json_object_array_add(out, json_object_new_string(abs)) < 0)
+			c->oom = 1;
+		free(abs);
+	}
+	/* The object takes our reference. */
+	json_object_object_add(app, "dependencies", out);
+	out = NULL;
+done:
+	json_object_put(out);
+	free(parent);
+}
+
+/* Marathon's own pipeline with the server flags of "pacer validate". */
+static void check_with_marathon(struct loadctx *c, struct json_object *app, size_t off,
+                                const char *id)
+{
+	struct json_object *stored = NULL, *body = NULL;
+	char *text = NULL;
+	int rc = appdef_submit(app, id, c->opts->flags, &stored, &body);
+
+	if (rc == PACER_EINVALID) {
+		text = body ? appdef_format_error(body) : NULL;
+		diag(c, 1, off, id, "Marathon would reject this app: %s",
+		     text ? text : "(no reason given)");
+	} else if (rc < 0) {
+		c->oom = 1;
+	}
+	free(text);
+	json_object_put(stored);
+	json_object_put(body);
+}
+
+static int add_app(struct loadctx *c, const char *id, struct json_object *app, size_t off)
+{
+	struct pacer_desired *d = c->d;
+	struct pacer_desired_app *a;
+	int line = 0, col = 0;
+
+	if (grow((void **)&d->apps, d->napps, sizeof(*d->apps)) < 0)
+		return -1;
+	a = &d->apps[d->napps];
+	a->id = strdup(id);
+	a->file = strdup(c->path);
+	if (!a->id || !a->file) {
+		free(a->id);
+		free(a->file);
+		return -1;
+	}
+	if (off != NO_POS)
+		position(c, off, &line, &col);
+	a->line = line;
+	a->col = col;
+	a->def = json_object_get(app);
+	d->napps++;
+	return 0;
+}
+
+/*
+ * One app object at offset off, relative ids resolved against base. An app
+ * with a usable id is kept even when other checks fail, so that duplicates
+ * are still reported; any error stops the run anyway.
+ */
+static void load_app(struct loadctx *c, struct json_object *app, size_t off, const char *base)
+{
+	struct json_object *idv;
+	struct pacer_error *id_err = NULL;
+	const char *raw;
+	char *id = NULL;
+	size_t nerrors = c->d->nerrors;
+	int id_ok = 0;
+
+	if (!json_object_is_type(app, json_type_object)) {
+		diag(c, 1, off, NULL,
+		     "an app must be a JSON object, not %s; see the Marathon app format "
+		     "(\"id\", \"cmd\" or \"container\", \"cpus\", \"mem\", \"instances\")",
+		     type_name(app));
+		return;
+	}
+	if (!json_object_object_get_ex(app, "id", &idv) || !idv) {
+		diag(c, 1, off, NULL, "app has no \"id\": add one, e.g. \"id\": \"/group/name\"");
+		return;
+	}
+	if (!json_object_is_type(idv, json_type_string)) {
+		diag(c, 1, member_pos(c, off, "id"), NULL,
+		     "\"id\" must be a string such as \"/group/name\", not %s", type_name(idv));
+		return;
+	}
+	raw = json_object_get_string(idv);
+	id = appid_resolve(base, raw);
+	if (!id) {
+		diag(c, 1, member_pos(c, off, "id"), NULL,
+		     "id \"%s\" climbs above the root group \"/\" (too many \"..\"): write an "
+		     "absolute id such as \"/group/name\"",
+		     raw);
+		return;
+	}
+	/*
+	 * The resolved id includes the enclosing groups, where a template may
+	 * hide too. A bad id does not stop the other checks: the user fixes all
+	 * at once. Only an app with a good id is kept.
+	 */
+	if (find_template(id))
+		diag(c, 1, member_pos(c, off, "id"), id,
+		     "unrendered template in \"id\" (\"%s\"); %s", id, RENDER_HINT);
+	else if (appid_check(id, &id_err) < 0)
+		diag(c, 1, member_pos(c, off, "id"), id, "%s",
+		     id_err && id_err->message ? id_err->message : "invalid app id");
+	else
+		id_ok = 1;
+	if (id_ok && strcmp(raw, id) != 0)
+		json_object_object_add(app, "id", json_object_new_string(id));
+
+	drop_readonly(c, app, off, id);
+	check_number(c, app, off, id, "instances", 1);
+	for (size_t i = 0; i < sizeof(number_fields) / sizeof(number_fields[0]); i++)
+		check_number(c, app, off, id, number_fields[i], 0);
+	check_string_map(c, app, off, id, "labels", 0);
+	check_string_map(c, app, off, id, "env", 1);
+	check_array(c, app, off, id, "healthChecks");
+	check_array(c, app, off, id, "constraints");
+	resolve_dependencies(c, app, off, id);
+	check_image(c, app, off, id, "docker");
+	check_image(c, app, off, id, "appc");
+	warn_templates_in(c, app, off, id, "env");
+	warn_templates_in(c, app, off, id, "labels");
+	/* Marathon's own verdict only on apps pacer's checks let through. */
+	if (c->opts->flags && c->d->nerrors == nerrors)
+		check_with_marathon(c, app, off, id);
+	if (id_ok && add_app(c, id, app, off) < 0)
+		c->oom = 1;
+	pacer_error_free(id_err);
+	free(id);
+}
+
+static int is_group(struct json_object *o)
+{
+	struct json_object *v;
+
+	return (json_object_object_get_ex(o, "apps", &v) &&
+	        json_object_is_type(v, json_type_array)) ||
+	       (json_object_object_get_ex(o, "groups", &v) &&
+	        json_object_is_type(v, json_type_array));
+}
+
+static void load_item(struct loadctx *c, struct json_object *o, size_t off, const char *base);
+
+/* Walk the elements of array member `key` of the object at off. */
+static void load_members(struct loadctx *c, struct json_object *grp, size_t off, const char *key,
+                         const char *base, int groups)
+{
+	struct json_object *arr;
+	size_t *offs = NULL, noffs = 0, n;
+
+	if (!json_object_object_get_ex(grp, key, &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	n = json_object_array_length(arr);
+	if (off != NO_POS &&
+	    json_pos_elements(c->data, c->len, member_pos(c, off, key), &offs, &noffs) < 0) {
+		c->oom = 1;
+		return;
+	}
+	for (size_t i = 0; i < n && !c->oom; i++) {
+		struct json_object *el = json_object_array_get_idx(arr, i);
+		size_t eoff = i < noffs ? offs[i] : off;
+
+		if (groups)
+			load_item(c, el, eoff, base);
+		else
+			load_app(c, el, eoff, base);
+	}
+	free(offs);
+}
+
+/*
+ * A group: its id (relative to the enclosing group, absent = the enclosing
+ * group itself) is the base of its apps' and sub-groups' ids. Group-level
+ * settings have no equivalent once flattened: say so rather than lose them
+ * silently.
+ */
+static void load_group(struct loadctx *c, struct json_object *grp, size_t off, const char *base)
+{
+	struct json_object *idv, *v;
+	char *gid = NULL;
+
+	if (json_object_object_get_ex(grp, "id", &idv) && idv) {
+		if (!json_object_is_type(idv, json_type_string)) {
+			diag(c, 1, member_pos(c, off, "id"), NULL,
+			     "group \"id\" must be a string such as \"/group\", not %s; its apps "
+			     "were not loaded",
+			     type_name(idv));
+			return;
+		}
+		gid = appid_resolve(base, json_object_get_string(idv));
+		if (!gid) {
+			diag(c, 1, member_pos(c, off, "id"), NULL,
+			     "group id \"%s\" climbs above the root group \"/\"; its apps were not "
+			     "loaded",
+			     json_object_get_string(idv));
+			return;
+		}
+	} else {
+		gid = strdup(base);
+		if (!gid) {
+			c->oom = 1;
+			return;
+		}
+	}
+	if (json_object_object_get_ex(grp, "dependencies", &v) &&
+	    json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0)
+		diag(c, 0, member_pos(c, off, "dependencies"), NULL,
+		     "group %s has \"dependencies\", which pacer does not apply when it flattens "
+		     "groups into apps; put them in the \"dependencies\" of its apps to keep the "
+		     "order",
+		     gid);
+	if (json_object_object_get_ex(grp, "pods", &v) && json_object_is_type(v, json_type_array) &&
+	    json_object_array_length(v) > 0)
+		diag(c, 0, member_pos(c, off, "pods"), NULL,
+		     "group %s has pods, which pacer does not manage; they were ignored", gid);
+	load_members(c, grp, off, "apps", gid, 0);
+	load_members(c, grp, off, "groups", gid, 1);
+	free(gid);
+}
+
+/* An app, an {"app": {...}} wrapper, or a group. */
+static void load_item(struct loadctx *c, struct json_object *o, size_t off, const char *base)
+{
+	struct json_object *inner;
+
+	if (json_object_is_type(o, json_type_object) && !json_object_object_get_ex(o, "id", NULL) &&
+	    json_object_object_get_ex(o, "app", &inner) &&
+	    json_object_is_type(inner, json_type_object)) {
+		load_app(c, inner, member_pos(c, off, "app"), base);
+		return;
+	}
+	if (json_object_is_type(o, json_type_object) && is_group(o)) {
+		load_group(c, o, off, base);
+		return;
+	}
+	load_app(c, o, off, base);
+}
+
+/* ---- parsing ------------------------------------------------------------------------- */
+
+/* Explain json-c's complaint in terms of what people actually get wrong. */
+static void parse_error(struct loadctx *c, struct json_tokener *tok)
+{
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t off = json_tokener_get_parse_end(tok), ls, le, p;
+	const char *s = c->data;
+
+	if (off > c->len)
+		off = c->len;
+	if (jerr == json_tokener_continue) {
+		if (json_pos_skip_ws(s, c->len, 0) >= c->len)
+			diag(c, 1, NO_POS, NULL,
+			     "file is empty: a desired-state file holds one app, an array of apps "
+			     "or a group; add an app or delete the file");
+		else
+			diag(c, 1, c->len, NULL,
+			     "unexpected end of file: the JSON is incomplete (a closing '}' or ']' "
+			     "is missing?)");
+		return;
+	}
+	if (off + 1 < c->len && s[off] == '/' && (s[off + 1] == '/' || s[off + 1] == '*')) {
+		diag(c, 1, off, NULL,
+		     "JSON does not allow comments: remove the comment (or keep the note in a "
+		     "label)");
+		return;
+	}
+	if (off < c->len && (s[off] == '}' || s[off] == ']')) {
+		p = off;
+		while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == '\t' || s[p - 1] == '\n' ||
+		                 s[p - 1] == '\r'))
+			p--;
+		if (p > 0 && s[p - 1] == ',') {
+			diag(c, 1, p - 1, NULL,
+			     "JSON does not allow trailing commas: remove this ',' before the '%c'",
+			     s[off]);
+			return;
+		}
+	}
+	/* Template syntax on the offending line. */
+	for (ls = off; ls > 0 && s[ls - 1] != '\n'; ls--)
+		;
+	for (le = off; le < c->len && s[le] != '\n'; le++)
+		;
+	for (p = ls; p + 1 < le; p++) {
+		if ((s[p] == '$' || s[p] == '{') && (s[p + 1] == '{' || s[p + 1] == '%')) {
+			diag(c, 1, off, NULL,
+			     "unrendered template: \"%.*s\" is template syntax, not JSON; %s",
+			     (int)(le - p > 60 ? 60 : le - p), s + p, RENDER_HINT);
+			return;
+		}
+	}
+	if (jerr == json_tokener_error_parse_object_value_sep ||
+	    jerr == json_tokener_error_parse_array)
+		diag(c, 1, off, NULL,
+		     "malformed JSON: %s (is a ',' missing at the end of the previous line?)",
+		     json_tokener_error_desc(jerr));
+	else if (jerr == json_tokener_error_depth)
+		diag(c, 1, off, NULL, "malformed JSON: nested too deeply; flatten the file");
+	else if (off < c->len && s[off] == '\'')
+		diag(c, 1, off, NULL,
+		     "malformed JSON: %s: JSON strings and keys take double quotes (\"), not '",
+		     json_tokener_error_desc(jerr));
+	else if (jerr == json_tokener_error_parse_utf8_string)
+		diag(
+		    c, 1, off, NULL,
+		    "malformed JSON: invalid UTF-8 here; save the file as UTF-8 (JSON's encoding)");
+	else {
+		/* Show what is there, up to the end of the line, in whole characters. */
+		for (p = off; p < c->len && p - off < 20 && s[p] != '\n' && s[p] != '\r'; p++)
+			;
+		while (p > off && p < c->len && ((unsigned char)s[p] & 0xC0) == 0x80)
+			p--;
+		diag(c, 1, off, NULL, "malformed JSON: %s at \"%.*s\"; fix the syntax here",
+		     json_tokener_error_desc(jerr), (int)(p - off), s + off);
+	}
+}
+
+/*
+ * json-c accepts a raw tab or newline inside a string even in strict mode;
+ * JSON (and Marathon's parser) do not. Offset of the first one, or NO_POS.
+ */
+static size_t find_raw_control(const char *s, size_t len)
+{
+	int in_string = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!in_string) {
+			in_string = ch == '"';
+		} else if (ch == '\\') {
+			i++;
+		} else if (ch == '"') {
+			in_string = 0;
+		} else if (ch < 0x20) {
+			return i;
+		}
+	}
+	return NO_POS;
+}
+
+int desired_add_file(struct pacer_desired *d, const char *path, const char *data, size_t len,
+                     const struct desired_options *opts)
+{
+	static const struct desired_options defaults = DESIRED_OPTIONS_INIT;
+	struct loadctx c = {0};
+	struct json_tokener *tok = NULL;
+	struct json_object *root = NULL;
+	size_t off;
+
+	c.d = d;
+	c.opts = opts ? opts : &defaults;
+	c.path = path ? path : "(unnamed)";
+	c.data = data;
+	c.len = len;
+	/* Editors on Windows write a BOM; json-c calls it invalid UTF-8. */
+	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
+		c.data += 3;
+		c.len -= 3;
+	}
+	d->nfiles++;
+	if (c.len > INT32_MAX) {
+		diag(&c, 1, NO_POS, NULL, "file is too large to be a desired-state file");
+		goto done;
+	}
+	tok = json_tokener_new_ex(64);
+	if (!tok) {
+		c.oom = 1;
+		goto done;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, c.data, (int)c.len);
+	if (!root && json_tokener_get_error(tok) == json_tokener_continue &&
+	    json_pos_skip_ws(c.data, c.len, 0) < c.len) {
+		/* A bare number at the very end only ends at the next byte: feed one. */
+		root = json_tokener_parse_ex(tok, " ", 1);
+		if (!root && json_tokener_get_error(tok) != json_tokener_continue &&
+		    json_tokener_get_error(tok) != json_tokener_success) {
+			diag(&c, 1, c.len, NULL, "malformed JSON: %s at the end of the file",
+			     json_tokener_error_desc(json_tokener_get_error(tok)));
+			goto done;
+		}
+	}
+	if (!root && json_tokener_get_error(tok) == json_tokener_success) {
+		/* The whole file is "null". */
+		diag(&c, 1, 0, NULL,
+		     "top level is null: a desired-state file holds one app object, "
+		     "{\"app\": {...}}, an array of apps or a group");
+		goto done;
+	}
+	if (!root) {
+		parse_error(&c, tok);
+		goto done;
+	}
+	off = find_raw_control(c.data, c.len);
+	if (off != NO_POS) {
+		diag(&c, 1, off, NULL, "malformed JSON: a raw %s inside a string; write it as %s",
+		     c.data[off] == '\t'   ? "tab"
+		     : c.data[off] == '\n' ? "line break"
+		                           : "control character",
+		     c.data[off] == '\t'   ? "\\t"
+		     : c.data[off] == '\n' ? "\\n"
+		                           : "a \\u00XX escape");
+		goto done;
+	}
+	off = json_pos_skip_ws(c.data, c.len, 0);
+	if (json_object_is_type(root, json_type_array)) {
+		size_t *offs = NULL, n = 0, count = json_object_array_length(root);
+
+		if (json_pos_elements(c.data, c.len, off, &offs, &n) < 0) {
+			c.oom = 1;
+			goto done;
+		}
+		for (size_t i = 0; i < count && !c.oom; i++)
+			load_item(&c, json_object_array_get_idx(root, i), i < n ? offs[i] : off,
+			          "/");
+		free(offs);
+	} else if (json_object_is_type(root, json_type_object)) {
+		load_item(&c, root, off, "/");
+	} else {
+		diag(&c, 1, off, NULL,
+		     "top level is %s: a desired-state file holds one app object, "
+		     "{\"app\": {...}}, an array of apps or a group",
+		     type_name(root));
+	}
+done:
+	json_object_put(root);
+	if (tok)
+		json_tokener_free(tok); /* json-c 0.16 crashes on NULL */
+	if (c.have_lines)
+		json_pos_lines_release(&c.lines);
+	return c.oom ? -1 : 0;
+}
+
+/* ---- the whole state ------------------------------------------------------------------ */
+
+static int app_cmp(const void *pa, const void *pb)
+{
+	const struct pacer_desired_app *a = pa, *b = pb;
+	int r = strcmp(a->id, b->id);
+
+	/* Ties in source order (files come sorted by path), so the first one is kept. */
+	if (!r)
+		r = strcmp(a->file, b->file);
+	if (!r)
+		r = a->line != b->line ? (a->line < b->line ? -1 : 1) : 0;
+	if (!r)
+		r = a->col != b->col ? (a->col < b->col ? -1 : 1) : 0;
+	return r;
+}
+
+static void app_release(struct pacer_desired_app *a)
+{
+	free(a->id);
+	free(a->file);
+	json_object_put(a->def);
+}
+
+static int diag_at(struct pacer_desired *d, const struct pacer_desired_app *a, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int diag_at(struct pacer_desired *d, const struct pacer_desired_app *a, const char *fmt, ...)
+{
+	struct pacer_error *e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	e = pacer_error_newv(PACER_EINVALID, fmt, ap);
+	va_end(ap);
+	if (!e)
+		return -1;
+	pacer_error_set_file(e, a->file, a->line, a->col);
+	pacer_error_set_app(e, a->id);
+	return diag_add(d, 1, e);
+}
+
+int desired_finish(struct pacer_desired *d)
+{
+	size_t w = 0;
+	int rc = 0;
+
+	if (d->napps > 1)
+		qsort(d->apps, d->napps, sizeof(*d->apps), app_cmp);
+	/* Sorted, duplicates are neighbours: O(n log n) for any number of files. */
+	for (size_t r = 0; r < d->napps; r++) {
+		if (w > 0 && !strcmp(d->apps[w - 1].id, d->apps[r].id)) {
+			const struct pacer_desired_app *first = &d->apps[w - 1];
+
+			if (diag_at(d, &d->apps[r],
+			            "app %s is defined twice: here and in %s:%d:%d; keep only one "
+			            "definition",
+			            d->apps[r].id, first->file, first->line, first->col) < 0)
+				rc = -1;
+			app_release(&d->apps[r]);
+			continue;
+		}
+		d->apps[w++] = d->apps[r];
+	}
+	d->napps = w;
+	/*
+	 * An app may not share its id with a group, i.e. be a prefix of another
+	 * app's id. Sorted, the ids below "/a/" follow each other, so one binary
+	 * search per app finds the first of them.
+	 */
+	for (size_t i = 0; i < d->napps; i++) {
+		const struct pacer_desired_app *a = &d->apps[i];
+		size_t n = strlen(a->id), lo = i + 1, hi = d->napps;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int r = strncmp(d->apps[mid].id, a->id, n);
+
+			if (r < 0 || (r == 0 && (unsigned char)d->apps[mid].id[n] < '/'))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < d->napps && !strncmp(d->apps[lo].id, a->id, n) &&
+		    d->apps[lo].id[n] == '/' &&
+		    diag_at(d, a,
+		            "app %s has the same id as the group of %s (%s:%d:%d): Marathon does "
+		            "not allow an app and a group with one id; rename one of them",
+		            a->id, d->apps[lo].id, d->apps[lo].file, d->apps[lo].line,
+		            d->apps[lo].col) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+struct pacer_desired *desired_new(void)
+{
+	return calloc(1, sizeof(struct pacer_desired));
+}
+
+static int find_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct pacer_desired_app *)elem)->id);
+}
+
+const struct pacer_desired_app *desired_find(const struct pacer_desired *d, const char *id)
+{
+	if (!d || !id || !d->napps)
+		return NULL;
+	return bsearch(id, d->apps, d->napps, sizeof(*d->apps), find_cmp);
+}
+
+void desired_free(struct pacer_desired *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->napps; i++)
+		app_release(&d->apps[i]);
+	for (size_t i = 0; i < d->ndiags; i++)
+		pacer_error_free(d->diags[i].error);
+	free(d->apps);
+	free(d->diags);
+	free(d->revision);
+	free(d);
+}
+
+struct load_walk {
+	struct pacer_desired *d;
+	const struct desired_options *opts;
+};
+
+static int load_file_cb(void *ctx, const char *path, const char *data, size_t len, const char *key)
+{
+	struct load_walk *w = ctx;
+
+	(void)key; /* no parse cache yet: parsing is cheap next to a Marathon round trip */
+	return desired_add_file(w->d, path, data, len, w->opts);
+}
+
+int desired_load(struct pacer_source *src, const struct desired_options *opts,
+                 struct pacer_desired **out, struct pacer_error **err)
+{
+	struct pacer_desired *d = NULL;
+	struct load_walk w;
+	const char *rev;
+	int rc;
+
+	*out = NULL;
+	d = desired_new();
+	if (!d) {
+		rc = pacer_error_set(err, -1, "out of memory loading the desired state");
+		goto done;
+	}
+	w.d = d;
+	w.opts = opts;
+	rc = src->read(src, load_file_cb, &w, err);
+	if (rc != 0) {
+		rc = rc < 0 ? rc : -1;
+		if (err && !*err)
+			pacer_error_set(err, rc, "cannot read the desired state from %s",
+			                src->describe ? src->describe(src) : "the source");
+		else if (err)
+			pacer_error_wrap(err, rc, "cannot read the desired state from %s",
+			                 src->describe ? src->describe(src) : "the source");
+		goto done;
+	}
+	if (desired_finish(d) < 0) {
+		rc = pacer_error_set(err, -1, "out of memory loading the desired state");
+		goto done;
+	}
+	rev = src->revision ? src->revision(src) : NULL;
+	if (rev && !(d->revision = strdup(rev))) {
+		rc = pacer_error_set(err, -1, "out of memory loading the desired state");
+		goto done;
+	}
+	*out = d;
+	d = NULL;
+	rc = 0;
+done:
+	desired_free(d);
+	return rc;
+}

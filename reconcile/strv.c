@@ -1,0 +1,15 @@
+/*
+ * strv.c: NULL-terminated string vectors (reconcile/sync.h).
+ */
+#include "reconcile/sync.h"
+
+#include <stdlib.h>
+
+void pacer_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}

@@ -1,0 +1,449 @@
+/*
+ * The backup store on a real directory: content round trip, reversible and
+ * safe names, no overwrite within a second or between concurrent savers,
+ * and a failed write (file size limit) that leaves nothing behind.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/backup/store.h"
+#include "backends/fs/durable.h"
+#include "reconcile/appid.h"
+#include "tests/lib/testlib.h"
+
+static const char *live_app =
+    "{\"id\": \"/prod/web\", \"cmd\": \"python3 -m http.server $PORT0\", \"cpus\": 0.1,\n"
+    " \"mem\": 64.0, \"instances\": 2, \"env\": {\"URL\": \"http://db/x\", \"NAME\": "
+    "\"caf\xc3\xa9\"},\n"
+    " \"portDefinitions\": [{\"port\": 10000, \"protocol\": \"tcp\", \"name\": \"http\"}],\n"
+    " \"version\": \"2026-11-27T18:30:57.123Z\", \"tasksRunning\": 2, \"container\": null}";
+
+/* Entries of dir (hidden ones too), "." and ".." excluded. */
+static size_t count_entries(const char *dir, int *hidden)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	cr_assert_not_null(d, "opendir %s", dir);
+	*hidden = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		n++;
+		*hidden += de->d_name[0] == '.';
+	}
+	closedir(d);
+	return n;
+}
+
+static struct pacer_backup_store *open_store(const char *dir)
+{
+	struct pacer_backup_store *bs = NULL;
+	struct pacer_error *err = NULL;
+
+	cr_assert_eq(backup_store_new(&bs, dir, &err), 0, "%s", err ? err->message : "");
+	return bs;
+}
+
+Test(backup_store, saved_content_is_what_was_saved)
+{
+	char *tmp = test_tmpdir("pacer-bk");
+	char *dir = NULL, *path = NULL, *text;
+	struct pacer_backup_store *bs;
+	struct pacer_error *err = NULL;
+	struct json_object *def = json_tokener_parse(live_app), *back = NULL;
+	struct stat st;
+	const char *base;
+
+	cr_assert_not_null(def);
+	cr_assert(asprintf(&dir, "%s/nested/backups", tmp) > 0);
+	bs = open_store(dir); /* created, with its parents */
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0700);
+
+	cr_assert_eq(bs->save(bs, "/prod/web", def, &path, &err), 0, "%s", err ? err->message : "");
+	cr_assert_not_null(path);
+	/* <dir>/prod~web_YYYY-mm-dd_HH:MM:SS.json */
+	cr_assert_eq(strncmp(path, dir, strlen(dir)), 0);
+	base = path + strlen(dir) + 1;
+	cr_assert_eq(strncmp(base, "prod~web_", 9), 0, "%s", base);
+	cr_assert_eq(strlen(base), strlen("prod~web_2026-11-27_18:30:57.json"), "%s", base);
+	cr_assert_str_eq(base + strlen(base) - 5, ".json");
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+
+	/* Pretty-printed, as returned: every field kept, read-only ones included. */
+	text = test_read_file(path, NULL);
+	cr_assert_not_null(text);
+	cr_assert(strstr(text, "\n  \"cmd\": \"python3 -m http.server $PORT0\",\n"), "%s", text);
+	cr_assert(strstr(text, "\"URL\": \"http://db/x\""), "%s", text); /* no "\\/" */
+	cr_assert(strstr(text, "\"version\": \"2026-11-27T18:30:57.123Z\""), "%s", text);
+	free(text);
+
+	cr_assert_eq(bs->load(bs, path, &back, &err), 0);
+	cr_assert(json_object_equal(def, back), "loaded %s", json_object_to_json_string(back));
+	json_object_put(back);
+	back = NULL;
+	/* A bare file name is looked up in the store's directory. */
+	cr_assert_eq(bs->load(bs, base, &back, &err), 0);
+	cr_assert(json_object_equal(def, back));
+	json_object_put(back);
+
+	free(path);
+	json_object_put(def);
+	pacer_backup_store_free(bs);
+	test_rmrf(tmp);
+	free(dir);
+	free(tmp);
+}
+
+Test(backup_store, names_are_reversible_and_never_escape)
+{
+	static const char *const ids[] = {
+	    "/prod/web",
+	    "/a.b/c-d",
+	    "/../etc/passwd",
+	    "/a/../../b",
+	    "/.hidden",
+	    "/x/./y",
+	    "/with space/caf\xc3\xa9",
+	    "/%2F..",
+	    "/a//b",
+	    "/~tilde",
+	    "/UPPER_case",
+	    "/..",
+	};
+	size_t nids = sizeof(ids) / sizeof(ids[0]);
+	char *tmp = test_tmpdir("pacer-bk");
+	char *dir = NULL, *real_dir;
+	struct pacer_backup_store *bs;
+	struct pacer_error *err = NULL;
+	struct pacer_backup_entry *v = NULL;
+	struct json_object *def = json_tokener_parse("{\"cmd\": \"sleep 1\"}");
+	size_t n = 0;
+	int hidden;
+
+	cr_assert(asprintf(&dir, "%s/backups", tmp) > 0);
+	bs = open_store(dir);
+	real_dir = realpath(dir, NULL);
+	for (size_t i = 0; i < nids; i++) {
+		char *path = NULL, *copy, *real_parent;
+		const char *name;
+
+		cr_assert_eq(bs->save(bs, ids[i], def, &path, &err), 0, "%s: %s", ids[i],
+		             err ? err->message : "");
+		name = strrchr(path, '/') + 1;
+		cr_assert_neq(name[0], '.', "%s -> hidden name %s", ids[i], name);
+		/* The file is directly inside the store's directory. */
+		copy = strdup(path);
+		real_parent = realpath(dirname(copy), NULL);
+		cr_assert_str_eq(real_parent, real_dir, "%s -> %s", ids[i], path);
+		free(real_parent);
+		free(copy);
+		free(path);
+	}
+	/* Nothing was written anywhere else: the parent holds only "backups". */
+	cr_assert_eq(count_entries(tmp, &hidden), 1);
+	cr_assert_eq(count_entries(dir, &hidden), nids);
+	cr_assert_eq(hidden, 0);
+
+	/* Every name turns back into the exact id. */
+	cr_assert_eq(bs->list(bs, NULL, &v, &n, &err), 0);
+	cr_assert_eq(n, nids);
+	for (size_t i = 0; i < nids; i++) {
+		size_t found = 0;
+
+		for (size_t j = 0; j < n; j++)
+			found += !strcmp(v[j].app_id, ids[i]);
+		cr_assert_eq(found, 1, "%s listed %zu times", ids[i], found);
+	}
+	pacer_backup_entries_free(v, n);
+
+	/* Filter by app, with or without the leading slash. */
+	cr_assert_eq(bs->list(bs, "prod/web", &v, &n, &err), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(v[0].app_id, "/prod/web");
+	cr_assert_eq(strlen(v[0].time), 19);
+	pacer_backup_entries_free(v, n);
+
+	/* A relative or empty id is refused, not guessed. */
+	cr_assert_eq(bs->save(bs, "", def, NULL, &err), PACER_EINVALID);
+	pacer_error_clear(&err);
+	cr_assert_eq(bs->save(bs, "/", def, NULL, &err), PACER_EINVALID);
+	pacer_error_clear(&err);
+
+	json_object_put(def);
+	pacer_backup_store_free(bs);
+	test_rmrf(tmp);
+	free(real_dir);
+	free(dir);
+	free(tmp);
+}
+
+Test(backup_store, list_parses_names_and_orders_oldest_first)
+{
+	static const char *const files[] = {
+	    "prod~web_2026-01-02_00:00:00.json",
+	    "prod~web_2026-01-01_10:00:00_10.json",
+	    "prod~web_2026-01-01_10:00:00.json",
+	    "prod~web_2026-01-01_10:00:00_2.json",
+	    "db_2025-12-31_23:59:59.json",
+	    /* Not backups: ignored. */
+	    "random.json",
+	    "prod~web_2026-01-01_10:00:00.txt",
+	    ".prod~web_2026-01-01_10:00:00.json",
+	    "prod~web_2026-01-01_10:00:00_1.json",
+	    "prod~web_2026-01-01_10:00:00_02.json",
+	    "prod~web_2026-1-01_10:00:00.json",
+	    "_2026-01-01_10:00:00.json",
+	    "bad%zz_2026-01-01_10:00:00.json",
+	};
+	static const char *const want[] = {
+	    "db_2025-12-31_23:59:59.json",         "prod~web_2026-01-01_10:00:00.json",
+	    "prod~web_2026-01-01_10:00:00_2.json", "prod~web_2026-01-01_10:00:00_10.json",
+	    "prod~web_2026-01-02_00:00:00.json",
+	};
+	char *dir = test_tmpdir("pacer-bk");
+	struct pacer_backup_store *bs = open_store(dir);
+	struct pacer_backup_entry *v = NULL;
+	struct pacer_error *err = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *p = NULL;
+
+		cr_assert(asprintf(&p, "%s/%s", dir, files[i]) > 0);
+		cr_assert_eq(test_write_file(p, "{}"), 0);
+		free(p);
+	}
+	cr_assert_eq(bs->list(bs, NULL, &v, &n, &err), 0);
+	cr_assert_eq(n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_str_eq(strrchr(v[i].path, '/') + 1, want[i]);
+		cr_assert_eq(strncmp(v[i].path, dir, strlen(dir)), 0);
+	}
+	cr_assert_str_eq(v[0].app_id, "/db");
+	cr_assert_str_eq(v[1].app_id, "/prod/web");
+	cr_assert_str_eq(v[2].time, "2026-01-01_10:00:00_2");
+	cr_assert_str_eq(v[3].time, "2026-01-01_10:00:00_10");
+	pacer_backup_entries_free(v, n);
+
+	cr_assert_eq(bs->list(bs, "/nothing", &v, &n, &err), 0);
+	cr_assert_eq(n, 0);
+	pacer_backup_entries_free(v, n);
+
+	pacer_backup_store_free(bs);
+	test_rmrf(dir);
+	free(dir);
+}
+
+/* The no-overwrite rule itself, deterministically: one stem, many files. */
+Test(backup_store, unique_names_never_overwrite)
+{
+	char *dir = test_tmpdir("pacer-bk");
+	struct pacer_error *err = NULL;
+	char *paths[4], *text;
+
+	for (int i = 0; i < 4; i++) {
+		char body[16];
+
+		snprintf(body, sizeof(body), "{\"n\": %d}", i);
+		cr_assert_eq(durable_write_unique(dir, "app_2026-01-01_00:00:00", ".json", body,
+		                                  strlen(body), 0600, &paths[i], &err),
+		             0);
+	}
+	cr_assert(strstr(paths[0], "/app_2026-01-01_00:00:00.json"));
+	cr_assert(strstr(paths[1], "/app_2026-01-01_00:00:00_2.json"));
+	cr_assert(strstr(paths[3], "/app_2026-01-01_00:00:00_4.json"));
+	for (int i = 0; i < 4; i++) {
+		char want[16];
+
+		snprintf(want, sizeof(want), "{\"n\": %d}", i);
+		text = test_read_file(paths[i], NULL);
+		cr_assert_str_eq(text, want);
+		free(text);
+		free(paths[i]);
+	}
+	test_rmrf(dir);
+	free(dir);
+}
+
+/* Several processes back up the same app at once: every backup survives. */
+Test(backup_store, concurrent_savers_keep_every_backup)
+{
+	enum { PROCS = 4, EACH = 6 };
+	char *dir = test_tmpdir("pacer-bk");
+	struct pacer_backup_store *bs = open_store(dir);
+	struct pacer_backup_entry *v = NULL;
+	struct pacer_error *err = NULL;
+	pid_t pids[PROCS];
+	size_t n = 0;
+	int seen[PROCS][EACH] = {{0}};
+
+	for (int p = 0; p < PROCS; p++) {
+		pids[p] = fork();
+		cr_assert_geq(pids[p], 0);
+		if (pids[p] == 0) {
+			int bad = 0;
+
+			for (int i = 0; i < EACH; i++) {
+				char body[64];
+				struct json_object *def;
+
+				snprintf(body, sizeof(body), "{\"proc\": %d, \"i\": %d}", p, i);
+				def = json_tokener_parse(body);
+				bad |= bs->save(bs, "/shared/app", def, NULL, NULL) != 0;
+				json_object_put(def);
+			}
+			_exit(bad);
+		}
+	}
+	for (int p = 0; p < PROCS; p++) {
+		int status;
+
+		cr_assert_eq(waitpid(pids[p], &status, 0), pids[p]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	cr_assert_eq(bs->list(bs, "/shared/app", &v, &n, &err), 0);
+	cr_assert_eq(n, PROCS * EACH);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *def = NULL, *pv, *iv;
+
+		cr_assert_eq(bs->load(bs, v[i].path, &def, &err), 0);
+		cr_assert(json_object_object_get_ex(def, "proc", &pv));
+		cr_assert(json_object_object_get_ex(def, "i", &iv));
+		seen[json_object_get_int(pv)][json_object_get_int(iv)]++;
+		json_object_put(def);
+	}
+	for (int p = 0; p < PROCS; p++)
+		for (int i = 0; i < EACH; i++)
+			cr_assert_eq(seen[p][i], 1, "backup %d/%d kept %d times", p, i, seen[p][i]);
+	pacer_backup_entries_free(v, n);
+	pacer_backup_store_free(bs);
+	test_rmrf(dir);
+	free(dir);
+}
+
+/* A write that fails (file size limit) names the path and leaves no file at all. */
+Test(backup_store, failed_write_leaves_nothing_behind)
+{
+	char *dir = test_tmpdir("pacer-bk");
+	struct pacer_backup_store *bs = open_store(dir);
+	struct pacer_error *err = NULL;
+	struct json_object *def = json_tokener_parse(live_app);
+	struct rlimit old, small;
+	char *path = (char *)"unset", *text;
+	int hidden, rc;
+
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 64; /* the app is several hundred bytes */
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	rc = bs->save(bs, "/prod/web", def, &path, &err);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+
+	cr_assert_eq(rc, PACER_EIO);
+	cr_assert_null(path);
+	cr_assert_not_null(err);
+	text = pacer_error_format(err);
+	cr_assert(strstr(text, "cannot back up app /prod/web"), "%s", text);
+	cr_assert(strstr(text, "the app was not touched"), "%s", text);
+	cr_assert(strstr(text, dir), "%s", text);
+	cr_assert(strstr(text, "prod~web_"), "%s", text);
+	cr_assert(strstr(text, "file too large"), "%s", text);
+	cr_assert_str_eq(err->app_id, "/prod/web");
+	free(text);
+	pacer_error_free(err);
+	err = NULL;
+	cr_assert_eq(count_entries(dir, &hidden), 0, "a file was left behind");
+
+	/* The same save works once the limit is gone. */
+	cr_assert_eq(bs->save(bs, "/prod/web", def, &path, &err), 0);
+	free(path);
+	cr_assert_eq(count_entries(dir, &hidden), 1);
+	cr_assert_eq(hidden, 0);
+
+	json_object_put(def);
+	pacer_backup_store_free(bs);
+	test_rmrf(dir);
+	free(dir);
+}
+
+Test(backup_store, load_errors_say_what_to_do)
+{
+	char *dir = test_tmpdir("pacer-bk");
+	struct pacer_backup_store *bs = open_store(dir);
+	struct pacer_error *err = NULL;
+	struct json_object *def = NULL;
+	char *p = NULL, *text;
+
+	cr_assert_eq(bs->load(bs, "nope_2026-01-01_00:00:00.json", &def, &err), PACER_ENOTFOUND);
+	cr_assert_null(def);
+	text = pacer_error_format(err);
+	cr_assert(strstr(text, "nope_2026-01-01_00:00:00.json"), "%s", text);
+	cr_assert(strstr(text, "pacer backups"), "%s", text);
+	free(text);
+	pacer_error_clear(&err);
+
+	cr_assert(asprintf(&p, "%s/x_2026-01-01_00:00:00.json", dir) > 0);
+	cr_assert_eq(test_write_file(p, "{\n  \"id\": \"/x\",\n  \"cmd\": \n"), 0);
+	cr_assert_eq(bs->load(bs, p, &def, &err), PACER_EINVALID);
+	cr_assert_str_eq(err->file, p);
+	cr_assert_eq(err->line, 4);
+	cr_assert(strstr(err->message, "pick another backup"));
+	pacer_error_clear(&err);
+
+	cr_assert_eq(test_write_file(p, "[1, 2]"), 0);
+	cr_assert_eq(bs->load(bs, p, &def, &err), PACER_EINVALID);
+	cr_assert(strstr(err->message, "does not hold an app definition"));
+	pacer_error_clear(&err);
+
+	free(p);
+	pacer_backup_store_free(bs);
+	test_rmrf(dir);
+	free(dir);
+}
+
+Test(backup_store, unusable_directory_is_an_error)
+{
+	char *dir = test_tmpdir("pacer-bk");
+	char *file = NULL, *under = NULL;
+	struct pacer_backup_store *bs = NULL;
+	struct pacer_error *err = NULL;
+	char *text;
+
+	cr_assert(asprintf(&file, "%s/a-file", dir) > 0);
+	cr_assert(asprintf(&under, "%s/a-file/backups", dir) > 0);
+	cr_assert_eq(test_write_file(file, "x"), 0);
+	cr_assert_eq(backup_store_new(&bs, file, &err), PACER_EIO);
+	cr_assert_null(bs);
+	text = pacer_error_format(err);
+	cr_assert(strstr(text, "is not a directory"), "%s", text);
+	free(text);
+	pacer_error_clear(&err);
+	cr_assert_eq(backup_store_new(&bs, under, &err), PACER_EIO);
+	text = pacer_error_format(err);
+	cr_assert(strstr(text, "cannot use backup directory"), "%s", text);
+	cr_assert(strstr(text, "a-file"), "%s", text);
+	free(text);
+	pacer_error_clear(&err);
+	test_rmrf(dir);
+	free(file);
+	free(under);
+	free(dir);
+}

@@ -1,0 +1,296 @@
+/*
+ * The directory source on real directories: order, hidden files, symlinks
+ * (followed inside, refused outside, loops), size limit, errors; and a whole
+ * desired_load() through it.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backends/fs/source.h"
+#include "reconcile/desired.h"
+#include "tests/lib/testlib.h"
+
+struct seen {
+	char *paths[64];
+	char *data[64];
+	size_t n;
+	size_t stop_after; /* 0: never */
+};
+
+static int collect(void *ctx, const char *path, const char *data, size_t len, const char *key)
+{
+	struct seen *s = ctx;
+
+	cr_assert_lt(s->n, 64);
+	cr_assert_null(key);
+	s->paths[s->n] = strdup(path);
+	s->data[s->n] = strndup(data, len);
+	s->n++;
+	if (s->stop_after && s->n == s->stop_after)
+		return 42;
+	return 0;
+}
+
+static void seen_free(struct seen *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->paths[i]);
+		free(s->data[i]);
+	}
+	s->n = 0;
+}
+
+static char *path_in(const char *dir, const char *rel)
+{
+	char *p = NULL;
+
+	cr_assert(asprintf(&p, "%s/%s", dir, rel) > 0);
+	return p;
+}
+
+static void write_in(const char *dir, const char *rel, const char *content)
+{
+	char *p = path_in(dir, rel);
+
+	cr_assert_eq(test_write_file(p, content), 0, "cannot write %s", p);
+	free(p);
+}
+
+static void link_in(const char *dir, const char *rel, const char *target)
+{
+	char *p = path_in(dir, rel);
+
+	cr_assert_eq(symlink(target, p), 0, "symlink %s: %s", p, strerror(errno));
+	free(p);
+}
+
+static void unlink_in(const char *dir, const char *rel)
+{
+	char *p = path_in(dir, rel);
+
+	cr_assert_eq(unlink(p), 0, "unlink %s", p);
+	free(p);
+}
+
+/* Run read() and expect failure with `code` and a message containing both needles. */
+static void expect_read_error(const char *dir, int code, const char *needle1, const char *needle2)
+{
+	struct pacer_source *src = NULL;
+	struct pacer_error *err = NULL;
+	struct seen s = {0};
+
+	cr_assert_eq(fs_source_new(&src, dir, &err), 0);
+	cr_assert_eq(src->read(src, collect, &s, &err), code);
+	cr_assert_not_null(err);
+	cr_assert(strstr(err->message, needle1), "message \"%s\" lacks \"%s\"", err->message,
+	          needle1);
+	if (needle2)
+		cr_assert(strstr(err->message, needle2), "message \"%s\" lacks \"%s\"",
+		          err->message, needle2);
+	pacer_error_free(err);
+	seen_free(&s);
+	pacer_source_free(src);
+}
+
+Test(fs_source, walks_sorted_skips_hidden_follows_inner_links)
+{
+	char *dir = test_tmpdir("pacer-src");
+	struct pacer_source *src = NULL;
+	struct pacer_error *err = NULL;
+	struct seen s = {0};
+	static const char *const want[] = {
+	    "a-b.json",     "a/x.json", "b/c.json", "link.json", "linkdir/deep/e.json",
+	    "z/deep/e.json"};
+
+	write_in(dir, "a/x.json", "{\"id\": \"/x\"}");
+	write_in(dir, "a-b.json", "{\"id\": \"/ab\"}");
+	write_in(dir, "b/c.json", "{\"id\": \"/c\"}");
+	write_in(dir, "b/.hidden.json", "{}");
+	write_in(dir, ".git/config.json", "{}");
+	write_in(dir, "notes.txt", "not json");
+	write_in(dir, "b/c.json.bak", "{}");
+	write_in(dir, "z/deep/e.json", "{\"id\": \"/e\"}");
+	link_in(dir, "link.json", "b/c.json");
+	link_in(dir, "linkdir", "z");
+	link_in(dir, ".hidden-link.json", "/etc/passwd"); /* hidden: never looked at */
+
+	cr_assert_eq(fs_source_new(&src, dir, &err), 0);
+	cr_assert_str_eq(src->describe(src), dir);
+	cr_assert_null(src->revision(src));
+	cr_assert_eq(src->read(src, collect, &s, &err), 0, "%s", err ? err->message : "");
+	cr_assert_eq(s.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < s.n; i++)
+		cr_assert_str_eq(s.paths[i], want[i]);
+	cr_assert_str_eq(s.data[3], "{\"id\": \"/c\"}"); /* the link's target content */
+	seen_free(&s);
+
+	/* A callback's non-zero return stops the walk and is returned. */
+	s.stop_after = 2;
+	cr_assert_eq(src->read(src, collect, &s, &err), 42);
+	cr_assert_eq(s.n, 2);
+	seen_free(&s);
+	pacer_source_free(src);
+
+	/* A trailing slash names the same root. */
+	{
+		char *slashed = path_in(dir, "");
+
+		cr_assert_eq(fs_source_new(&src, slashed, &err), 0);
+		cr_assert_str_eq(src->describe(src), dir);
+		pacer_source_free(src);
+		free(slashed);
+	}
+	test_rmrf(dir);
+	free(dir);
+}
+
+Test(fs_source, refuses_links_that_escape_or_loop)
+{
+	char *dir = test_tmpdir("pacer-src");
+	char *outside = test_tmpdir("pacer-outside");
+	char *target = path_in(outside, "secret.json");
+
+	cr_assert_eq(test_write_file(target, "{\"id\": \"/secret\"}"), 0);
+	write_in(dir, "apps/ok.json", "{\"id\": \"/ok\"}");
+
+	link_in(dir, "apps/escape.json", target);
+	expect_read_error(dir, PACER_EINVALID, "points outside the source directory",
+	                  "escape.json");
+	unlink_in(dir, "apps/escape.json");
+
+	/* A relative escape through "..". */
+	link_in(dir, "apps/up", "../..");
+	expect_read_error(dir, PACER_EINVALID, "points outside the source directory", "apps/up");
+	unlink_in(dir, "apps/up");
+
+	/* A directory link back to an ancestor. */
+	link_in(dir, "apps/self", "..");
+	expect_read_error(dir, PACER_EINVALID, "symlink loop", "self");
+	unlink_in(dir, "apps/self");
+
+	/* Links pointing at each other, and a dangling one. */
+	link_in(dir, "apps/l1.json", "l2.json");
+	link_in(dir, "apps/l2.json", "l1.json");
+	expect_read_error(dir, PACER_EINVALID, "symlink loop", "/apps/l");
+	unlink_in(dir, "apps/l1.json");
+	unlink_in(dir, "apps/l2.json");
+	link_in(dir, "apps/gone.json", "nothing-here.json");
+	expect_read_error(dir, PACER_EINVALID, "broken symlink", "gone.json");
+
+	test_rmrf(dir);
+	test_rmrf(outside);
+	free(target);
+	free(dir);
+	free(outside);
+}
+
+Test(fs_source, size_limit_missing_root_fifo_and_single_file)
+{
+	char *dir = test_tmpdir("pacer-src");
+	char *big = path_in(dir, "big.json");
+	char *fifo = path_in(dir, "pipe.json");
+	char *missing = path_in(dir, "nope");
+	char *single = path_in(dir, "one/app.json");
+	struct pacer_source *src = NULL;
+	struct pacer_error *err = NULL;
+	struct seen s = {0};
+	FILE *f;
+
+	/* Exactly the limit is fine (content does not matter to the source). */
+	f = fopen(big, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(ftruncate(fileno(f), (off_t)FS_SOURCE_MAX_FILE), 0);
+	fclose(f);
+	cr_assert_eq(fs_source_new(&src, dir, &err), 0);
+	cr_assert_eq(src->read(src, collect, &s, &err), 0);
+	cr_assert_eq(s.n, 1);
+	seen_free(&s);
+	pacer_source_free(src);
+	/* One byte more is refused, naming the file and the limit. */
+	cr_assert_eq(truncate(big, (off_t)FS_SOURCE_MAX_FILE + 1), 0);
+	expect_read_error(dir, PACER_EINVALID, "big.json", "more than the limit of 16777216 bytes");
+	unlink(big);
+
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	expect_read_error(dir, PACER_EINVALID, "pipe.json", "not a regular file");
+	unlink(fifo);
+
+	expect_read_error(missing, PACER_ENOTFOUND, "does not exist", missing);
+
+	/* A single file as the root. */
+	cr_assert_eq(test_write_file(single, "{\"id\": \"/one\"}"), 0);
+	cr_assert_eq(fs_source_new(&src, single, &err), 0);
+	cr_assert_eq(src->read(src, collect, &s, &err), 0);
+	cr_assert_eq(s.n, 1);
+	cr_assert_str_eq(s.paths[0], single);
+	cr_assert_str_eq(s.data[0], "{\"id\": \"/one\"}");
+	seen_free(&s);
+	pacer_source_free(src);
+
+	/* Unreadable file (root ignores permissions, so only as a normal user). */
+	if (geteuid() != 0) {
+		cr_assert_eq(chmod(single, 0), 0);
+		expect_read_error(dir, PACER_EIO, "cannot open", "app.json");
+		chmod(single, 0600);
+	}
+
+	test_rmrf(dir);
+	free(big);
+	free(fifo);
+	free(missing);
+	free(single);
+	free(dir);
+}
+
+Test(fs_source, desired_load_over_a_directory)
+{
+	char *dir = test_tmpdir("pacer-src");
+	struct pacer_source *src = NULL;
+	struct pacer_error *err = NULL;
+	struct pacer_desired *d = NULL;
+	char *text = NULL;
+
+	write_in(dir, "prod/group.json",
+	         "{\"id\": \"/prod\", \"apps\": [{\"id\": \"web\"}, {\"id\": \"db\"}]}");
+	write_in(dir, "prod/web.json", "{\n  \"id\": \"/prod/web\"\n}");
+	write_in(dir, "broken.json", "{\"id\": \"/b\",}");
+
+	cr_assert_eq(fs_source_new(&src, dir, &err), 0);
+	cr_assert_eq(desired_load(src, NULL, &d, &err), 0);
+	cr_assert_eq(d->nfiles, 3);
+	cr_assert_eq(d->napps, 2);
+	cr_assert_eq(d->nerrors, 2);
+	for (size_t i = 0; i < d->ndiags; i++) {
+		char *line = pacer_error_format(d->diags[i].error);
+
+		if (strstr(line, "defined twice"))
+			cr_assert_str_eq(line,
+			                 "prod/web.json:1:1: app /prod/web: app /prod/web is "
+			                 "defined twice: here and in prod/group.json:1:26; keep "
+			                 "only one definition");
+		else
+			cr_assert_str_eq(line, "broken.json:1:12: JSON does not allow trailing "
+			                       "commas: remove this ',' before the '}'");
+		free(line);
+	}
+	desired_free(d);
+	pacer_source_free(src);
+
+	/* A missing directory is a failure of the load itself. */
+	test_rmrf(dir);
+	cr_assert_eq(fs_source_new(&src, dir, &err), 0);
+	cr_assert_eq(desired_load(src, NULL, &d, &err), PACER_ENOTFOUND);
+	cr_assert_null(d);
+	cr_assert_not_null(err);
+	text = pacer_error_format(err);
+	cr_assert(strstr(text, "does not exist: check the --source path"), "%s", text);
+	free(text);
+	pacer_error_free(err);
+	pacer_source_free(src);
+	free(dir);
+}

@@ -1,0 +1,766 @@
+/*
+ * Desired-state loading: shapes of files, group flattening, every kind of
+ * diagnostic with its position, and the shared corpus (invalid/, templated/
+ * and realworld/ with VERDICTS.tsv).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile/desired.h"
+#include "reconcile/json_pos.h"
+#include "tests/lib/testlib.h"
+
+static struct pacer_desired *load_one(const char *path, const char *text)
+{
+	struct pacer_desired *d = desired_new();
+
+	cr_assert_not_null(d);
+	cr_assert_eq(desired_add_file(d, path, text, strlen(text), NULL), 0);
+	cr_assert_eq(desired_finish(d), 0);
+	return d;
+}
+
+/* The first diagnostic whose message contains `needle`, or NULL. */
+static const struct pacer_diag *find_diag(const struct pacer_desired *d, const char *needle)
+{
+	for (size_t i = 0; i < d->ndiags; i++)
+		if (strstr(d->diags[i].error->message, needle))
+			return &d->diags[i];
+	return NULL;
+}
+
+static void dump(const struct pacer_desired *d)
+{
+	for (size_t i = 0; i < d->ndiags; i++) {
+		char *s = pacer_error_format(d->diags[i].error);
+
+		fprintf(stderr, "  %s %s\n", d->diags[i].is_error ? "ERROR" : "warn ", s);
+		free(s);
+	}
+}
+
+static void assert_diag(const struct pacer_desired *d, const char *needle, int is_error, int line,
+                        int col, const char *app)
+{
+	const struct pacer_diag *g = find_diag(d, needle);
+
+	if (!g)
+		dump(d);
+	cr_assert_not_null(g, "no diagnostic containing \"%s\"", needle);
+	cr_assert_eq(g->is_error, is_error, "\"%s\": is_error %d", needle, g->is_error);
+	cr_assert_eq(g->error->line, line, "\"%s\": line %d, want %d", needle, g->error->line,
+	             line);
+	cr_assert_eq(g->error->col, col, "\"%s\": col %d, want %d", needle, g->error->col, col);
+	if (app)
+		cr_assert_str_eq(g->error->app_id, app);
+	else
+		cr_assert_null(g->error->app_id);
+}
+
+static const char *str_at(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+Test(desired, single_app_relative_id_is_made_absolute)
+{
+	struct pacer_desired *d =
+	    load_one("web.json", "\n  {\"id\": \"web\", \"cmd\": \"sleep 1\"}");
+
+	cr_assert_eq(d->nerrors, 0);
+	cr_assert_eq(d->ndiags, 0);
+	cr_assert_eq(d->napps, 1);
+	cr_assert_eq(d->nfiles, 1);
+	cr_assert_str_eq(d->apps[0].id, "/web");
+	cr_assert_str_eq(str_at(d->apps[0].def, "id"), "/web");
+	cr_assert_str_eq(d->apps[0].file, "web.json");
+	cr_assert_eq(d->apps[0].line, 2);
+	cr_assert_eq(d->apps[0].col, 3);
+	desired_free(d);
+}
+
+Test(desired, app_wrapper_array_and_positions)
+{
+	struct pacer_desired *d =
+	    load_one("a.json", "{\"app\": {\"id\": \"/x\", \"instances\": 2}}");
+
+	cr_assert_eq(d->nerrors, 0);
+	cr_assert_eq(d->napps, 1);
+	cr_assert_str_eq(d->apps[0].id, "/x");
+	cr_assert_eq(d->apps[0].col, 9);
+	desired_free(d);
+
+	d = load_one("list.json", "[\n {\"id\": \"/b\"},\n\n   {\"id\": \"a\"}\n]\n");
+	cr_assert_eq(d->nerrors, 0);
+	cr_assert_eq(d->napps, 2);
+	/* Sorted by id. */
+	cr_assert_str_eq(d->apps[0].id, "/a");
+	cr_assert_eq(d->apps[0].line, 4);
+	cr_assert_eq(d->apps[0].col, 4);
+	cr_assert_str_eq(d->apps[1].id, "/b");
+	cr_assert_eq(d->apps[1].line, 2);
+	cr_assert_eq(d->apps[1].col, 2);
+	cr_assert_not_null(desired_find(d, "/a"));
+	cr_assert_null(desired_find(d, "/c"));
+	desired_free(d);
+}
+
+Test(desired, groups_are_flattened_with_relative_ids_and_dependencies)
+{
+	const char *text = "{\"id\": \"/prod\",\n"
+	                   " \"apps\": [{\"id\": \"web\", \"dependencies\": [\"db\", "
+	                   "\"../shared/cache\", \"/abs\"]},\n"
+	                   "          {\"id\": \"/elsewhere/x\", \"dependencies\": [\"y\"]}],\n"
+	                   " \"groups\": [{\"id\": \"back\", \"apps\": [{\"id\": \"db\"}],\n"
+	                   "              \"groups\": [{\"id\": \"/abs-group\", \"apps\": "
+	                   "[{\"id\": \"./q\"}]}]},\n"
+	                   "            {\"apps\": [{\"id\": \"same-as-parent\"}]}]}\n";
+	struct pacer_desired *d = load_one("g.json", text);
+	const struct pacer_desired_app *a;
+	struct json_object *deps;
+
+	if (d->nerrors)
+		dump(d);
+	cr_assert_eq(d->nerrors, 0);
+	cr_assert_eq(d->napps, 5);
+	cr_assert_not_null(desired_find(d, "/prod/back/db"));
+	cr_assert_not_null(desired_find(d, "/abs-group/q"));
+	cr_assert_not_null(desired_find(d, "/prod/same-as-parent"));
+	a = desired_find(d, "/elsewhere/x");
+	cr_assert_not_null(a);
+	/* Dependencies resolve against the app's own parent, not the file's group. */
+	json_object_object_get_ex(a->def, "dependencies", &deps);
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(deps, 0)),
+	                 "/elsewhere/y");
+	a = desired_find(d, "/prod/web");
+	cr_assert_not_null(a);
+	cr_assert_eq(a->line, 2);
+	cr_assert_eq(a->col, 11);
+	cr_assert_str_eq(str_at(a->def, "id"), "/prod/web");
+	json_object_object_get_ex(a->def, "dependencies", &deps);
+	cr_assert_eq(json_object_array_length(deps), 3);
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(deps, 0)), "/prod/db");
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(deps, 1)),
+	                 "/shared/cache");
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(deps, 2)), "/abs");
+	a = desired_find(d, "/prod/back/db");
+	cr_assert_eq(a->line, 4);
+	cr_assert_eq(a->col, 37);
+	desired_free(d);
+}
+
+Test(desired, group_dependencies_and_pods_warn)
+{
+	struct pacer_desired *d = load_one(
+	    "g.json", "{\"id\": \"/g\", \"dependencies\": [\"/x\"], \"pods\": [{\"id\": \"p\"}],\n"
+	              " \"apps\": [{\"id\": \"a\"}]}");
+
+	cr_assert_eq(d->nerrors, 0);
+	cr_assert_eq(d->napps, 1);
+	assert_diag(d, "does not apply when it flattens", 0, 1, 30, NULL);
+	assert_diag(d, "pods", 0, 1, 46, NULL);
+	desired_free(d);
+}
+
+Test(desired, readonly_fields_are_dropped_with_one_warning)
+{
+	struct pacer_desired *d = load_one(
+	    "ro.json",
+	    "{\"id\": \"/ro\", \"cmd\": \"x\",\n \"version\": \"2020-01-01T00:00:00Z\",\n"
+	    " \"tasks\": [], \"tasksRunning\": 1, \"deployments\": [], \"storeUrls\": []}");
+	struct json_object *def;
+
+	cr_assert_eq(d->nerrors, 0);
+	cr_assert_eq(d->ndiags, 1);
+	assert_diag(d, "read-only fields version, tasks, tasksRunning, deployments, storeUrls", 0,
+	            2, 13, "/ro");
+	def = d->apps[0].def;
+	cr_assert_not(json_object_object_get_ex(def, "version", NULL));
+	cr_assert_not(json_object_object_get_ex(def, "tasks", NULL));
+	cr_assert_not(json_object_object_get_ex(def, "storeUrls", NULL));
+	cr_assert_str_eq(str_at(def, "cmd"), "x");
+	desired_free(d);
+}
+
+Test(desired, missing_and_invalid_ids)
+{
+	struct pacer_desired *d =
+	    load_one("ids.json", "[{\"cmd\": \"x\"},\n {\"id\": 7},\n {\"id\": \"/My_App\"},\n"
+	                         " {\"id\": \"../../up\"},\n {\"id\": null}]");
+
+	cr_assert_eq(d->napps, 0);
+	cr_assert_eq(d->nerrors, 5);
+	assert_diag(d, "app has no \"id\"", 1, 1, 2, NULL);
+	assert_diag(d, "\"id\" must be a string", 1, 2, 9, NULL);
+	/* appid_check's own message, at the id's value. */
+	{
+		const struct pacer_diag *g = NULL;
+
+		for (size_t i = 0; i < d->ndiags; i++)
+			if (d->diags[i].error->line == 3)
+				g = &d->diags[i];
+		cr_assert_not_null(g);
+		cr_assert_eq(g->is_error, 1);
+		cr_assert_eq(g->error->col, 9);
+		cr_assert_str_eq(g->error->app_id, "/My_App");
+	}
+	assert_diag(d, "climbs above the root group", 1, 4, 9, NULL);
+	desired_free(d);
+}
+
+Test(desired, wrong_field_types)
+{
+	const char *text = "{\"id\": \"/t\",\n"
+	                   " \"cpus\": \"2\",\n"
+	                   " \"mem\": true,\n"
+	                   " \"instances\": -1,\n"
+	                   " \"disk\": null,\n"
+	                   " \"labels\": {\"ok\": \"1\", \"bad\": true},\n"
+	                   " \"env\": {\"A\": \"x\", \"S\": {\"secret\": \"db\"}, \"N\": 5},\n"
+	                   " \"healthChecks\": {},\n"
+	                   " \"constraints\": \"hostname:UNIQUE\"}";
+	struct pacer_desired *d = load_one("t.json", text);
+
+	cr_assert_eq(d->nerrors, 7, "got %zu errors", d->nerrors);
+	assert_diag(d, "\"cpus\" must be a number, not a string (\"2\"): write it without quotes",
+	            1, 2, 10, "/t");
+	assert_diag(d, "\"mem\" must be a number, not a boolean", 1, 3, 9, "/t");
+	assert_diag(d, "\"instances\" must be a whole number >= 0, not -1", 1, 4, 15, "/t");
+	assert_diag(d, "label \"bad\" must be a string", 1, 6, 31, "/t");
+	assert_diag(d, "env \"N\" must be a string or {\"secret\": \"name\"}", 1, 7, 48, "/t");
+	assert_diag(d, "\"healthChecks\" must be an array", 1, 8, 18, "/t");
+	assert_diag(d, "\"constraints\" must be an array", 1, 9, 17, "/t");
+	/* The app is still known (for duplicate detection) even with errors. */
+	cr_assert_eq(d->napps, 1);
+	desired_free(d);
+
+	d = load_one("i.json", "{\"id\": \"/i\", \"instances\": 1.5, \"dependencies\": [1]}");
+	cr_assert_eq(d->nerrors, 2);
+	assert_diag(d, "whole number", 1, 1, 27, "/i");
+	assert_diag(d, "element 0 is a number", 1, 1, 48, "/i");
+	desired_free(d);
+
+	d = load_one("nan.json", "{\"id\": \"/nan\", \"cpus\": NaN, \"mem\": -Infinity}");
+	cr_assert_eq(d->nerrors, 2);
+	assert_diag(d, "\"cpus\" is NaN, which JSON does not allow", 1, 1, 24, "/nan");
+	assert_diag(d, "\"mem\" is -Infinity", 1, 1, 36, "/nan");
+	desired_free(d);
+
+	d = load_one("ok.json",
+	             "{\"id\": \"/ok\", \"instances\": 0, \"cpus\": 1, \"mem\": 0.5,"
+	             " \"env\": {}, \"labels\": {}, \"healthChecks\": [], \"cmd\": null}");
+	cr_assert_eq(d->ndiags, 0);
+	desired_free(d);
+}
+
+Test(desired, unrendered_templates)
+{
+	struct pacer_desired *d = load_one(
+	    "tpl.json",
+	    "[{\"id\": \"/${APP}\"},\n"
+	    " {\"id\": \"/n\", \"cpus\": \"{{ .cpus }}\"},\n"
+	    " {\"id\": \"/tag\", \"container\": {\"docker\": {\"image\": \"repo/x:${TAG}\"}}},\n"
+	    " {\"id\": \"/repo\", \"container\": {\"docker\": {\"image\": \"${REGISTRY}/x:1\"}}},\n"
+	    " {\"id\": \"/env\", \"env\": {\"A\": \"{{ secret }}\"}, \"cmd\": \"echo ${HOME}\"},\n"
+	    " {\"id\": \"/{% if x %}a{% endif %}\"}]");
+
+	cr_assert_eq(d->nerrors, 4, "got %zu errors", d->nerrors);
+	assert_diag(d, "unrendered template in \"id\" (\"/${APP}\")", 1, 1, 9, "/${APP}");
+	assert_diag(d, "unrendered template in \"cpus\"", 1, 2, 23, "/n");
+	assert_diag(d, "placeholder in its tag", 0, 3, 51, "/tag");
+	assert_diag(d, "unrendered template in container.docker.image \"${REGISTRY}/x:1\"", 1, 4,
+	            52, "/repo");
+	assert_diag(d, "env \"A\" holds template syntax", 0, 5, 30, "/env");
+	assert_diag(d, "unrendered template in \"id\" (\"/{%", 1, 6, 9, "/{% if x %}a{% endif %}");
+	/* ${HOME} in cmd is the shell's business. */
+	cr_assert_eq(d->ndiags, 6);
+	desired_free(d);
+
+	/* A template in a group id reaches the apps' ids. */
+	d = load_one("g.json", "{\"id\": \"/${GROUP}/\", \"apps\": [{\"id\": \"back\"}]}");
+	cr_assert_eq(d->nerrors, 1);
+	assert_diag(d, "unrendered template in \"id\" (\"/${GROUP}/back\")", 1, 1, 38,
+	            "/${GROUP}/back");
+	desired_free(d);
+}
+
+Test(desired, malformed_json_is_explained)
+{
+	static const struct {
+		const char *text, *needle;
+		int line, col;
+	} cases[] = {
+	    {"{\"id\": \"/a\", // note\n}", "JSON does not allow comments", 1, 14},
+	    {"{\"id\": \"/a\" /* x */}", "JSON does not allow comments", 1, 13},
+	    {"{\"id\": \"/a\",\n \"cmd\": \"x\",\n}", "JSON does not allow trailing commas", 2, 12},
+	    {"[{\"id\": \"/a\"}, ]", "trailing commas", 1, 14},
+	    {"{\"id\": \"/a\"\n \"cmd\": \"x\"}", "is a ',' missing", 2, 2},
+	    {"{\"id\": \"/a\",\n \"cmd\": ", "unexpected end of file", 2, 9},
+	    {"", "file is empty", 0, 0},
+	    {" \n\t ", "file is empty", 0, 0},
+	    {"\"just a string\"", "top level is a string", 1, 1},
+	    {"  42", "top level is a number", 1, 3},
+	    {"null", "top level is null", 1, 1},
+	    {"{\"id\": \"/a\"} {\"id\": \"/b\"}", "malformed JSON", 1, 14},
+	    {"{\"instances\": {{ n }}}", "unrendered template: \"{{ n }}}\"", 1, 16},
+	    {"{\"id\": \"/caf\xc3\xa9\", \"x\": \"\xff\"}",
+	     "malformed JSON: invalid UTF-8 here; save the file as UTF-8", 1, 23},
+	    {"{\"id\": 'x'}", "JSON strings and keys take double quotes", 1, 8},
+	    {"{\"id\": \"/a\", \"cmd\": \"a\tb\"}", "a raw tab inside a string; write it as \\t", 1,
+	     23},
+	    {"{\"id\": \"/a\",\n \"cmd\": \"a\\\"\nb\"}", "a raw line break inside a string", 2,
+	     13},
+	    {"{\"id\": \"/a\"}}", "malformed JSON: unexpected character at \"}\"", 1, 13},
+	    {"{\"id\": \"/a\", \"x\": True}", "boolean expected at \"True}\"", 1, 19},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pacer_desired *d = load_one("bad.json", cases[i].text);
+
+		cr_assert_eq(d->nerrors, 1, "case %zu: %zu errors", i, d->nerrors);
+		cr_assert_eq(d->napps, 0, "case %zu", i);
+		assert_diag(d, cases[i].needle, 1, cases[i].line, cases[i].col, NULL);
+		cr_assert_str_eq(d->diags[0].error->file, "bad.json");
+		desired_free(d);
+	}
+}
+
+Test(desired, bom_and_crlf)
+{
+	struct pacer_desired *d =
+	    load_one("w.json", "\xEF\xBB\xBF{\r\n  \"id\": \"/w\",\r\n  \"cpus\": \"1\"\r\n}\r\n");
+
+	cr_assert_eq(d->nerrors, 1);
+	assert_diag(d, "\"cpus\" must be a number", 1, 3, 11, "/w");
+	desired_free(d);
+}
+
+Test(desired, duplicates_across_and_within_files_name_both_places)
+{
+	struct pacer_desired *d = desired_new();
+	const char *a = "{\"id\": \"/dup\"}";
+	const char *b = "[{\"id\": \"/other\"},\n {\"id\": \"dup\"},\n {\"id\": \"/other\"}]";
+	const struct pacer_diag *g;
+
+	cr_assert_eq(desired_add_file(d, "a.json", a, strlen(a), NULL), 0);
+	cr_assert_eq(desired_add_file(d, "b/b.json", b, strlen(b), NULL), 0);
+	cr_assert_eq(desired_finish(d), 0);
+	cr_assert_eq(d->nfiles, 2);
+	cr_assert_eq(d->nerrors, 2);
+	cr_assert_eq(d->napps, 2);
+	g = find_diag(d, "app /dup is defined twice: here and in a.json:1:1");
+	cr_assert_not_null(g);
+	cr_assert_str_eq(g->error->file, "b/b.json");
+	cr_assert_eq(g->error->line, 2);
+	cr_assert_eq(g->error->col, 2);
+	g = find_diag(d, "app /other is defined twice: here and in b/b.json:1:2");
+	cr_assert_not_null(g);
+	cr_assert_eq(g->error->line, 3);
+	/* The first definition is the one kept. */
+	cr_assert_str_eq(desired_find(d, "/dup")->file, "a.json");
+	desired_free(d);
+}
+
+Test(desired, app_and_group_may_not_share_an_id)
+{
+	struct pacer_desired *d =
+	    load_one("x.json", "[{\"id\": \"/a\"}, {\"id\": \"/a-b\"}, {\"id\": \"/a/b/c\"}]");
+
+	cr_assert_eq(d->nerrors, 1);
+	assert_diag(d, "app /a has the same id as the group of /a/b/c (x.json:1:32)", 1, 1, 2,
+	            "/a");
+	desired_free(d);
+}
+
+/* ---- desired_load() through a source -------------------------------------------------- */
+
+struct mem_source {
+	struct pacer_source base;
+	const char *const *names, *const *texts;
+	size_t n;
+	int fail;
+};
+
+static int mem_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
+                    struct pacer_error **err)
+{
+	struct mem_source *m = (struct mem_source *)s;
+
+	if (m->fail)
+		return pacer_error_set(err, PACER_ENOTFOUND,
+		                       "source directory '/nope' does not exist");
+	for (size_t i = 0; i < m->n; i++) {
+		int rc = cb(ctx, m->names[i], m->texts[i], strlen(m->texts[i]), NULL);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static const char *mem_describe(struct pacer_source *s)
+{
+	return "memory";
+}
+
+static const char *mem_revision(struct pacer_source *s)
+{
+	return "abc123";
+}
+
+Test(desired, load_from_a_source)
+{
+	const char *names[] = {"a.json", "b.json", "c.json"};
+	const char *texts[] = {"{\"id\": \"/a\"}", "{\"id\": \"/b\", \"version\": \"x\"}", "[]"};
+	struct mem_source m = {{mem_read, mem_describe, mem_revision, NULL}, names, texts, 3, 0};
+	struct pacer_desired *d = NULL;
+	struct pacer_error *err = NULL;
+
+	cr_assert_eq(desired_load(&m.base, NULL, &d, &err), 0);
+	cr_assert_null(err);
+	cr_assert_eq(d->nfiles, 3);
+	cr_assert_eq(d->napps, 2);
+	cr_assert_eq(d->nerrors, 0);
+	cr_assert_eq(d->ndiags, 1);
+	cr_assert_str_eq(d->revision, "abc123");
+	desired_free(d);
+
+	/* An empty source is not an error: zero apps (sync refuses to prune on it). */
+	m.n = 0;
+	cr_assert_eq(desired_load(&m.base, NULL, &d, &err), 0);
+	cr_assert_eq(d->napps, 0);
+	cr_assert_eq(d->nerrors, 0);
+	desired_free(d);
+
+	m.fail = 1;
+	d = NULL;
+	cr_assert_eq(desired_load(&m.base, NULL, &d, &err), PACER_ENOTFOUND);
+	cr_assert_null(d);
+	cr_assert_not_null(err);
+	cr_assert(strstr(err->message, "cannot read the desired state from memory"));
+	cr_assert_not_null(err->cause);
+	pacer_error_free(err);
+}
+
+/* Ten thousand files: duplicate detection must not be quadratic. */
+Test(desired, ten_thousand_files)
+{
+	struct pacer_desired *d = desired_new();
+	char name[64], text[128];
+
+	for (int i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "apps/%05d.json", i);
+		snprintf(text, sizeof(text), "{\"id\": \"/team-%d/app-%d\", \"cpus\": 0.1}", i % 97,
+		         i % 9999);
+		cr_assert_eq(desired_add_file(d, name, text, strlen(text), NULL), 0);
+	}
+	cr_assert_eq(desired_finish(d), 0);
+	cr_assert_eq(d->nfiles, 10000);
+	/* i = 9999 repeats i = 0's id only if i % 97 matches too: it does not. */
+	cr_assert_eq(d->napps, 10000);
+	cr_assert_eq(d->nerrors, 0);
+	for (size_t i = 1; i < d->napps; i++)
+		cr_assert_lt(strcmp(d->apps[i - 1].id, d->apps[i].id), 0);
+	desired_free(d);
+}
+
+/* ---- json_pos ------------------------------------------------------------------------- */
+
+Test(json_pos, members_elements_and_columns)
+{
+	const char *t =
+	    "{\"a\": [1, {\"x\": \"]}\\\"\"}, [2]],\n \"b\": \"\xc3\xa9\xc3\xa9\", \"a\": 3}";
+	size_t len = strlen(t), off, *el, n;
+	int line, col;
+
+	cr_assert_eq(json_pos_member(t, len, 0, "b", &off), 0);
+	cr_assert_eq(off, 37);
+	/* The last duplicate, as json-c keeps it. */
+	cr_assert_eq(json_pos_member(t, len, 0, "a", &off), 0);
+	cr_assert_eq(t[off], '3');
+	json_pos_linecol(t, len, off, &line, &col);
+	cr_assert_eq(line, 2);
+	cr_assert_eq(col, 18); /* é counts as one column */
+	cr_assert_eq(json_pos_member(t, len, 0, "zz", &off), -1);
+	cr_assert_eq(json_pos_member(t, len, 0, "a", &off), 0);
+	cr_assert_eq(json_pos_elements(t, len, 6, &el, &n), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(t[el[0]], '1');
+	cr_assert_eq(t[el[1]], '{');
+	cr_assert_eq(t[el[2]], '[');
+	free(el);
+	cr_assert_eq(json_pos_elements(t, len, 0, &el, &n), -1);
+	cr_assert_eq(json_pos_elements("[ ]", 3, 0, &el, &n), 0);
+	cr_assert_eq(n, 0);
+	free(el);
+}
+
+/* ---- the shared corpus ---------------------------------------------------------------- */
+
+static struct pacer_desired *load_path(const char *path, const char *name)
+{
+	size_t len;
+	char *data = test_read_file(path, &len);
+	struct pacer_desired *d = desired_new();
+
+	cr_assert_not_null(data, "cannot read %s", path);
+	cr_assert_eq(desired_add_file(d, name, data, len, NULL), 0);
+	cr_assert_eq(desired_finish(d), 0);
+	free(data);
+	return d;
+}
+
+Test(corpus, invalid_files_give_errors_at_the_right_place)
+{
+	static const struct {
+		const char *file, *needle;
+		int line, col;
+	} cases[] = {
+	    {"074_containersolutions_minimesos_marathon.json", "JSON does not allow comments", 5,
+	     1},
+	    {"075_smartenergyplatform_device-sim_marathon.json",
+	     "JSON does not allow trailing commas", 37, 23},
+	    {"076_abhishekray07_test-python-app_marathon.json",
+	     "JSON does not allow trailing commas", 7, 8},
+	    {"077_devops-mindtree_spinnaker_marathon.json", "is a ',' missing", 5, 13},
+	    {"078_cavhack_orbifold_marathon.json", "unexpected end of file", 40, 1},
+	};
+	char *dir = test_shared_path("corpus/invalid");
+	size_t seen = 0;
+	DIR *dh;
+	struct dirent *de;
+
+	if (!dir) {
+		cr_skip_test("../shared/corpus is not there");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = NULL;
+		struct pacer_desired *d;
+
+		cr_assert(asprintf(&path, "%s/%s", dir, cases[i].file) > 0);
+		d = load_path(path, cases[i].file);
+		cr_assert_geq(d->nerrors, 1, "%s", cases[i].file);
+		assert_diag(d, cases[i].needle, 1, cases[i].line, cases[i].col, NULL);
+		desired_free(d);
+		free(path);
+	}
+	/* Every file there is in the table. */
+	dh = opendir(dir);
+	cr_assert_not_null(dh);
+	while ((de = readdir(dh)))
+		seen += strstr(de->d_name, ".json") != NULL;
+	closedir(dh);
+	cr_assert_eq(seen, sizeof(cases) / sizeof(cases[0]));
+	free(dir);
+}
+
+Test(corpus, templated_files_give_template_errors)
+{
+	char *dir = test_shared_path("corpus/templated");
+	size_t seen = 0;
+	DIR *dh;
+	struct dirent *de;
+
+	if (!dir) {
+		cr_skip_test("../shared/corpus is not there");
+		return;
+	}
+	dh = opendir(dir);
+	cr_assert_not_null(dh);
+	while ((de = readdir(dh))) {
+		char *path = NULL;
+		struct pacer_desired *d;
+		const struct pacer_diag *g = NULL;
+
+		if (!strstr(de->d_name, ".json"))
+			continue;
+		seen++;
+		cr_assert(asprintf(&path, "%s/%s", dir, de->d_name) > 0);
+		d = load_path(path, de->d_name);
+		for (size_t i = 0; i < d->ndiags && !g; i++)
+			if (d->diags[i].is_error && strstr(d->diags[i].error->message, "template"))
+				g = &d->diags[i];
+		if (!g)
+			dump(d);
+		cr_assert_not_null(g, "%s: no template error", de->d_name);
+		cr_assert_gt(g->error->line, 0, "%s", de->d_name);
+		cr_assert(strstr(g->error->message, "render the template"), "%s", de->d_name);
+		desired_free(d);
+		free(path);
+	}
+	closedir(dh);
+	cr_assert_eq(seen, 5);
+	free(dir);
+}
+
+/*
+ * Every realworld file loads without error and with the app count of
+ * VERDICTS.tsv, except the files Marathon rejects under any flags for a
+ * reason pacer's own checks cover (a string where a number must be, an
+ * invalid id): those must get exactly that error.
+ */
+Test(corpus, realworld_files_load)
+{
+	static const struct {
+		const char *prefix, *needle;
+	} expected_errors[] = {
+	    {"010_", "\"cpus\" must be a number, not a string"},
+	    {"052_", "uppercase"},
+	};
+	char *dir = test_shared_path("corpus/realworld");
+	char *verdicts_path = test_shared_path("corpus/VERDICTS.tsv");
+	char *verdicts, *line, *save = NULL;
+	size_t files = 0, apps = 0;
+
+	if (!dir || !verdicts_path) {
+		cr_skip_test("../shared/corpus is not there");
+		free(dir);
+		free(verdicts_path);
+		return;
+	}
+	verdicts = test_read_file(verdicts_path, NULL);
+	cr_assert_not_null(verdicts);
+	for (line = strtok_r(verdicts, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char file[256], verdict[32], dcos[32], *path = NULL, *last;
+		long napps;
+		const char *needle = NULL;
+		struct pacer_desired *d;
+
+		if (sscanf(line, "%255[^\t]\t%31[^\t]\t%ld", file, verdict, &napps) != 3)
+			continue; /* the header */
+		last = strrchr(line, '\t');
+		snprintf(dcos, sizeof(dcos), "%s", last ? last + 1 : "");
+		for (size_t i = 0; i < sizeof(expected_errors) / sizeof(expected_errors[0]); i++)
+			if (!strncmp(file, expected_errors[i].prefix,
+			             strlen(expected_errors[i].prefix)))
+				needle = expected_errors[i].needle;
+		cr_assert(asprintf(&path, "%s/%s", dir, file) > 0);
+		d = load_path(path, file);
+		if (needle) {
+			/* Only files Marathon refuses whatever its flags may fail here. */
+			cr_assert_str_eq(verdict, "REJECT", "%s", file);
+			cr_assert_str_eq(dcos, "REJECT", "%s", file);
+			cr_assert_not_null(find_diag(d, needle), "%s: want \"%s\"", file, needle);
+			cr_assert(find_diag(d, needle)->is_error);
+		} else {
+			if (d->nerrors)
+				dump(d);
+			cr_assert_eq(d->nerrors, 0, "%s: %zu errors", file, d->nerrors);
+			cr_assert_eq((long)d->napps, napps, "%s: %zu apps, VERDICTS says %ld", file,
+			             d->napps, napps);
+			for (size_t i = 0; i < d->napps; i++)
+				cr_assert_gt(d->apps[i].line, 0);
+		}
+		apps += d->napps;
+		files++;
+		desired_free(d);
+		free(path);
+	}
+	cr_assert_eq(files, 68);
+	cr_assert_geq(apps, 1200);
+	free(verdicts);
+	free(verdicts_path);
+	free(dir);
+}
+
+/* "pacer validate": with server flags, Marathon's own verdict is added. */
+Test(desired, server_flags_add_marathons_verdict)
+{
+	static const char *text = "[{\"id\": \"/edge\", \"cmd\": \"sleep 1\", "
+	                          "\"acceptedResourceRoles\": [\"slave_public\"]},\n"
+	                          " {\"id\": \"/plain\", \"cmd\": \"sleep 1\"}]";
+	const struct appdef_flags plain = APPDEF_FLAGS_INIT, dcos = APPDEF_FLAGS_DCOS;
+	struct desired_options opts = DESIRED_OPTIONS_INIT;
+	struct pacer_desired *d = desired_new();
+	const struct pacer_diag *g;
+
+	/* Without flags only the universal checks run: both apps load. */
+	cr_assert_eq(desired_add_file(d, "f.json", text, strlen(text), &opts), 0);
+	cr_assert_eq(d->nerrors, 0);
+	desired_free(d);
+
+	/* Marathon's default --mesos_role '*' refuses a slave_public-only app. */
+	opts.flags = &plain;
+	d = desired_new();
+	cr_assert_eq(desired_add_file(d, "f.json", text, strlen(text), &opts), 0);
+	cr_assert_eq(desired_finish(d), 0);
+	if (d->nerrors != 1)
+		dump(d);
+	cr_assert_eq(d->nerrors, 1);
+	g = find_diag(d, "Marathon would reject this app");
+	cr_assert_not_null(g);
+	cr_assert(strstr(g->error->message, "acceptedResourceRoles"), "%s", g->error->message);
+	cr_assert_str_eq(g->error->app_id, "/edge");
+	cr_assert_eq(g->error->line, 1);
+	cr_assert_eq(g->error->col, 2);
+	desired_free(d);
+
+	/* DC/OS flags (--mesos_role slave_public) accept it. */
+	opts.flags = &dcos;
+	d = desired_new();
+	cr_assert_eq(desired_add_file(d, "f.json", text, strlen(text), &opts), 0);
+	if (d->nerrors)
+		dump(d);
+	cr_assert_eq(d->nerrors, 0);
+	desired_free(d);
+}
+
+/*
+ * "pacer validate" over the realworld corpus refuses exactly the files
+ * Marathon 1.10 refuses, under its default flags and under DC/OS's.
+ */
+Test(corpus, validate_with_flags_matches_verdicts)
+{
+	const struct appdef_flags plain = APPDEF_FLAGS_INIT, dcos = APPDEF_FLAGS_DCOS;
+	char *dir = test_shared_path("corpus/realworld");
+	char *verdicts_path = test_shared_path("corpus/VERDICTS.tsv");
+	char *verdicts, *line, *save = NULL;
+	size_t files = 0;
+
+	if (!dir || !verdicts_path) {
+		cr_skip_test("../shared/corpus is not there");
+		free(dir);
+		free(verdicts_path);
+		return;
+	}
+	verdicts = test_read_file(verdicts_path, NULL);
+	cr_assert_not_null(verdicts);
+	for (line = strtok_r(verdicts, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char file[256], verdict[32], *path = NULL, *last = strrchr(line, '\t');
+		size_t len;
+		char *data;
+
+		if (sscanf(line, "%255[^\t]\t%31[^\t]", file, verdict) != 2 ||
+		    !strstr(file, ".json"))
+			continue;
+		cr_assert(asprintf(&path, "%s/%s", dir, file) > 0);
+		data = test_read_file(path, &len);
+		cr_assert_not_null(data);
+		for (int f = 0; f < 2; f++) {
+			struct desired_options opts = DESIRED_OPTIONS_INIT;
+			struct pacer_desired *d = desired_new();
+			const char *want = f ? last + 1 : verdict;
+
+			opts.flags = f ? &dcos : &plain;
+			cr_assert_eq(desired_add_file(d, file, data, len, &opts), 0);
+			cr_assert_eq(desired_finish(d), 0);
+			cr_assert_str_eq(d->nerrors ? "REJECT" : "ACCEPT", want, "%s with %s flags",
+			                 file, f ? "DC/OS" : "default");
+			desired_free(d);
+		}
+		free(data);
+		free(path);
+		files++;
+	}
+	cr_assert_eq(files, 68);
+	free(verdicts);
+	free(verdicts_path);
+	free(dir);
+}
