@@ -51,8 +51,8 @@ static void start_extra(int i, const char *const *args)
 	cr_assert_eq(test_sim_start(&extra[i], args), 0, "cannot start marathon-sim");
 }
 
-TestSuite(client, .init = sim_up, .fini = sim_down, .timeout = 60);
-TestSuite(client_flags, .fini = extra_down, .timeout = 90);
+TestSuite(client, .init = sim_up, .fini = sim_down);
+TestSuite(client_flags, .fini = extra_down);
 
 /* ---- helpers ---------------------------------------------------------- */
 
