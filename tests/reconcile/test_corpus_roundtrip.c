@@ -282,7 +282,7 @@ static void expect_own_canon_agrees(const char *file, struct json_object *raw, s
 	json_object_put(ln);
 }
 
-Test(corpus, accepted_files_round_trip_unchanged, .timeout = 240)
+Test(corpus, accepted_files_round_trip_unchanged)
 {
 	char *verdicts_path = test_shared_path("corpus/VERDICTS.tsv");
 	char *verdicts, *line, *save = NULL;

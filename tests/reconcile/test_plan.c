@@ -355,7 +355,7 @@ Test(plan, to_json)
 
 /* 10,000 apps, each depending on the previous one in a chain of 100, half
  * of them live and changed: must finish quickly (O(n log n)). */
-Test(plan, ten_thousand_apps, .timeout = 120)
+Test(plan, ten_thousand_apps)
 {
 	enum { N = 10000 };
 	struct pacer_desired *d = calloc(1, sizeof(*d));
