@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian 12 packages pacer needs to build and test.
 DEB_PACKAGES = build-essential cmake pkg-config git \
 	libgit2-dev libcurl4-openssl-dev libjson-c-dev libcriterion-dev \
-	libmicrohttpd-dev libssl-dev openssh-client python3 python3-marathon
+	libmicrohttpd-dev libssl-dev openssh-client openssh-server python3 python3-marathon
 
 .PHONY: all deps build test demo bench valgrind clean format
 

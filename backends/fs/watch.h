@@ -1,0 +1,99 @@
+/*
+ * watch.h: notice changes to the desired-state files of a directory tree
+ * (inotify), and a debounce helper that turns a burst of changes into one
+ * sync.
+ *
+ * The watcher only answers "did anything that matters change?"; it never
+ * says what. The watch command then re-reads the whole source (cheap next
+ * to a Marathon round trip) so nothing can be missed or applied out of
+ * order. What matters: *.json files that are not hidden, and directories
+ * (which may hold such files). Editors' temporary and backup files
+ * (.foo.json.swp, foo.json~, 4913) and hidden folders (.git) are ignored.
+ *
+ * Usage from an event loop (cmd/pacer watch):
+ *
+ *   fswatch_new(&w, dir, &err);
+ *   debounce_init(&d, 500);
+ *   loop:
+ *     poll({fswatch_fd(w), POLLIN}, debounce_timeout_ms(&d, now));
+ *     if readable: fswatch_read(w, &changed, &overflow, &err);
+ *                  if (changed || overflow) debounce_note(&d, now);
+ *     if (debounce_due(&d, now)) sync();
+ *
+ * Threads: a watcher belongs to one thread.
+ */
+#ifndef PACER_FSWATCH_H
+#define PACER_FSWATCH_H
+
+#include "reconcile/error.h"
+
+struct fswatch;
+
+/*
+ * Watch `dir` and every non-hidden directory below it (symlinks to
+ * directories are not followed, except `dir` itself). Returns 0 and *out
+ * (free with fswatch_free()), or PACER_ENOTFOUND when dir does not exist,
+ * PACER_EINVALID when it is not a directory, PACER_EIO when inotify fails
+ * (the message says how to raise fs.inotify.max_user_watches /
+ * max_user_instances when those limits are hit).
+ */
+int fswatch_new(struct fswatch **out, const char *dir, struct pacer_error **err);
+
+/* The inotify descriptor, to poll() for POLLIN. Non-blocking, close-on-exec. */
+int fswatch_fd(struct fswatch *w);
+
+/*
+ * Drain every pending event without blocking. Sets *changed = 1 when a
+ * relevant file or directory was created, written (close after write),
+ * renamed in or out, or deleted, else 0. New directories are watched
+ * at once and rescanned, so files written into them before the watch
+ * existed still count (mkdir -p a/b && echo > a/b/x.json). Sets
+ * *overflow = 1 when the kernel queue overflowed (IN_Q_OVERFLOW) or the
+ * watched directory itself was deleted or moved: events were lost, so the
+ * caller must resync everything; the watcher rescans the tree itself and
+ * re-establishes the root watch when the directory comes back.
+ * Returns 0, or PACER_EIO when reading inotify fails (watches that cannot
+ * be added for new directories are logged, not fatal).
+ */
+int fswatch_read(struct fswatch *w, int *changed, int *overflow, struct pacer_error **err);
+
+/* How many directories are watched now (for tests and the debug log). */
+int fswatch_count(const struct fswatch *w);
+
+/* Stop watching and free. NULL is a no-op. */
+void fswatch_free(struct fswatch *w);
+
+/*
+ * Debounce: wait until changes have stopped for `delay_ms`, but never more
+ * than `max_wait_ms` after the first change of a burst (so a file rewritten
+ * every 100 ms still gets synced). Pure arithmetic on a caller-given
+ * monotonic clock in milliseconds: tests pass a fake one. A plain value;
+ * no release needed.
+ */
+struct debounce {
+	long long delay_ms;
+	long long max_wait_ms;
+	int pending;        /* a change was noted and has not fired yet */
+	long long first_ms; /* when the pending burst began */
+	long long last_ms;  /* the latest change of the burst */
+};
+
+/* delay_ms >= 0; max_wait_ms = 10 * delay_ms (at least 1 s). */
+void debounce_init(struct debounce *d, long long delay_ms);
+
+/* A change happened at now_ms. */
+void debounce_note(struct debounce *d, long long now_ms);
+
+/*
+ * 1 when a burst is pending and quiet for delay_ms (or max_wait_ms passed
+ * since it began); firing clears it, so each burst fires once. 0 otherwise.
+ */
+int debounce_due(struct debounce *d, long long now_ms);
+
+/* Milliseconds until debounce_due() would fire (0 if now), or -1 when nothing is pending. */
+int debounce_timeout_ms(const struct debounce *d, long long now_ms);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+long long debounce_now_ms(void);
+
+#endif

@@ -1,0 +1,908 @@
+#include "backends/git/source.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ftw.h>
+#include <git2.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backends/git/auth.h"
+#include "backends/git/knownhosts.h"
+#include "reconcile/buf.h"
+#include "reconcile/log.h"
+
+/*
+ * Layout of the cache: one bare repository per URL. Branches of the remote
+ * are kept as refs/remotes/origin/<name>, tags as refs/tags/<name>, and the
+ * remote's default branch as the symbolic ref refs/remotes/origin/HEAD,
+ * exactly as `git clone --bare --mirror` would not but `git fetch` would:
+ * it keeps a cache that a human can inspect with plain git.
+ */
+#define TRACKING_PREFIX "refs/remotes/origin/"
+#define TRACKING_HEAD TRACKING_PREFIX "HEAD"
+
+struct gitsrc {
+	struct pacer_source base; /* first: a pacer_source * is a struct gitsrc * */
+	char *url;                /* as given: may hold credentials, never printed */
+	char *url_safe;           /* credentials removed */
+	char *ref;                /* NULL = default branch */
+	char *path;               /* normalised: no leading/trailing '/', NULL = root */
+	char *cache_dir, *repo_dir;
+	char *describe;
+	char *ssh_key_file, *ssh_pubkey_file, *ssh_passphrase, *known_hosts_file;
+	char *https_user, *https_token;
+	int use_ssh_agent;
+	git_repository *repo; /* opened on first use */
+	struct gitsrc__auth auth;
+	char revision[GIT_OID_HEXSZ + 1];
+};
+
+/* ---- URLs ---- */
+
+char *gitsrc_url_redact(const char *url)
+{
+	const char *scheme_end = strstr(url, "://"), *host, *at, *slash, *colon;
+	struct pacer_buf b = PACER_BUF_INIT;
+
+	if (!scheme_end)
+		return strdup(url); /* scp-like user@host:path or a local path: no password slot */
+	host = scheme_end + 3;
+	slash = strchr(host, '/');
+	at = memrchr(host, '@', slash ? (size_t)(slash - host) : strlen(host));
+	if (!at)
+		return strdup(url);
+	pacer_buf_add(&b, url, (size_t)(host - url));
+	if (strncasecmp(url, "http", 4)) {
+		/* ssh://user:pw@host: the user name is no secret and ssh needs it. */
+		colon = memchr(host, ':', (size_t)(at - host));
+		pacer_buf_add(&b, host, (size_t)((colon ? colon : at) - host));
+		pacer_buf_putc(&b, '@');
+	}
+	pacer_buf_puts(&b, at + 1);
+	return pacer_buf_detach(&b);
+}
+
+/*
+ * Is this an ssh remote, and if so which port (for known_hosts)?
+ * ssh://[user@]host[:port]/path, ssh+git://, git+ssh://, or scp-like
+ * [user@]host:path (a ':' before the first '/', no "://").
+ */
+static int url_is_ssh(const char *url, int *port)
+{
+	const char *p, *at, *slash, *end;
+
+	*port = 22;
+	p = strstr(url, "://");
+	if (!p) {
+		const char *colon = strchr(url, ':');
+
+		slash = strchr(url, '/');
+		return colon && colon != url && (!slash || colon < slash);
+	}
+	if (strncmp(url, "ssh://", 6) && strncmp(url, "ssh+git://", 10) &&
+	    strncmp(url, "git+ssh://", 10))
+		return 0;
+	p += 3;
+	slash = strchr(p, '/');
+	end = slash ? slash : p + strlen(p);
+	at = memrchr(p, '@', (size_t)(end - p));
+	if (at)
+		p = at + 1;
+	if (*p == '[') { /* [::1]:2222 */
+		p = memchr(p, ']', (size_t)(end - p));
+		if (!p)
+			return 1;
+	}
+	p = memchr(p, ':', (size_t)(end - p));
+	if (p && p + 1 < end) {
+		char *stop;
+		long v = strtol(p + 1, &stop, 10);
+
+		if (stop == end && v > 0 && v < 65536)
+			*port = (int)v;
+	}
+	return 1;
+}
+
+/* A file-system friendly cache name: "<last path part>-<12 hex of SHA-1(url)>". */
+static char *cache_name(const char *url_key)
+{
+	const char *end = url_key + strlen(url_key), *start;
+	unsigned char h[20];
+	char name[48];
+	size_t n = 0;
+
+	while (end > url_key && end[-1] == '/')
+		end--;
+	if (end - url_key > 4 && !strncmp(end - 4, ".git", 4))
+		end -= 4;
+	start = end;
+	while (start > url_key && start[-1] != '/' && start[-1] != ':')
+		start--;
+	for (const char *p = start; p < end && n < 32; p++)
+		name[n++] = (isalnum((unsigned char)*p) || *p == '-' || *p == '_') ? *p : '_';
+	if (!n)
+		name[n++] = 'r';
+	gitsrc__sha1(url_key, strlen(url_key), h);
+	snprintf(name + n, sizeof(name) - n, "-%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2], h[3],
+	         h[4], h[5]);
+	return strdup(name);
+}
+
+/* ---- small helpers ---- */
+
+static const char *lg2_message(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+/*
+ * libgit2's message, with the raw URL replaced by the safe one and
+ * registered secrets redacted: libgit2 sometimes quotes the URL it was
+ * given, credentials included.
+ */
+static char *safe_lg2_message(const struct gitsrc *s)
+{
+	const char *msg = lg2_message(), *hit;
+	struct pacer_buf b = PACER_BUF_INIT;
+	char *out;
+
+	while (strcmp(s->url, s->url_safe) && (hit = strstr(msg, s->url))) {
+		pacer_buf_add(&b, msg, (size_t)(hit - msg));
+		pacer_buf_puts(&b, s->url_safe);
+		msg = hit + strlen(s->url);
+	}
+	pacer_buf_puts(&b, msg);
+	out = pacer_log_redact(pacer_buf_cstr(&b));
+	pacer_buf_release(&b);
+	return out;
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(tmp, 0700) && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int rm_rf(const char *path)
+{
+	if (access(path, F_OK))
+		return 0;
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int is_hex(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n < min || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static const char *ref_label(const struct gitsrc *s)
+{
+	return s->ref ? s->ref : "HEAD (the remote's default branch)";
+}
+
+/* ---- fetching ---- */
+
+static int fetch_error(struct gitsrc *s, int lg2rc, const char *step, struct pacer_error **err)
+{
+	char *msg = safe_lg2_message(s);
+	int code;
+
+	if (gitsrc__cancelled(&s->auth)) {
+		code = pacer_error_set(err, PACER_ECANCELLED,
+		                       "fetch from %s cancelled while %s; the cache is unchanged",
+		                       s->url_safe, step);
+	} else if (s->auth.err) {
+		/* A callback refused (auth or host key): its message says what to do. */
+		code = s->auth.err->code;
+		if (err && !*err) {
+			*err = s->auth.err;
+			s->auth.err = NULL;
+		}
+		pacer_error_wrap(err, code, "cannot fetch from %s", s->url_safe);
+	} else if (lg2rc == GIT_EAUTH || lg2rc == GIT_ECERTIFICATE ||
+	           (!strcmp(step, "connecting") &&
+	            (s->auth.tried_key || s->auth.tried_agent || s->auth.tried_userpass)) ||
+	           (msg && (strstr(msg, "authenticat") || strstr(msg, "401") ||
+	                    strstr(msg, "403") || strstr(msg, "passphrase")))) {
+		/*
+		 * Credentials were offered and the connection still failed: libssh2
+		 * reports a bad key file or passphrase this way, before the server
+		 * ever answers.
+		 */
+		code = pacer_error_set(
+		    err, PACER_EAUTH,
+		    "authentication to %s failed while %s: %s; check the "
+		    "credentials (PACER_GIT_TOKEN, PACER_GIT_USER, PACER_GIT_SSH_KEY, "
+		    "PACER_GIT_SSH_PASSPHRASE) and that they may read the repository",
+		    s->url_safe, step, msg ? msg : "");
+	} else {
+		code = pacer_error_set(err, PACER_EUNREACHABLE,
+		                       "cannot fetch from %s while %s: %s; check the URL, that the "
+		                       "host is reachable and that the repository exists",
+		                       s->url_safe, step, msg ? msg : "");
+	}
+	if (err && *err)
+		pacer_error_set_url(*err, s->url_safe);
+	free(msg);
+	return code;
+}
+
+/* Remember the remote's default branch as refs/remotes/origin/HEAD. */
+static void record_default_branch(struct gitsrc *s, git_repository *repo, git_remote *remote)
+{
+	git_buf head = GIT_BUF_INIT;
+	git_reference *ref = NULL;
+	char *target = NULL;
+
+	if (git_remote_default_branch(&head, remote) || strncmp(head.ptr, "refs/heads/", 11)) {
+		PLOG_DEBUG("git: %s advertises no default branch", s->url_safe);
+		git_reference_remove(repo, TRACKING_HEAD);
+		goto done;
+	}
+	if (asprintf(&target, TRACKING_PREFIX "%s", head.ptr + 11) < 0) {
+		target = NULL;
+		goto done;
+	}
+	/*
+	 * Never leave a dangling symbolic ref: libgit2's negotiation walks every
+	 * local ref on the next fetch and fails on one that resolves nowhere.
+	 */
+	if (git_reference_lookup(&ref, repo, target)) {
+		git_reference_remove(repo, TRACKING_HEAD);
+		goto done;
+	}
+	git_reference_free(ref);
+	ref = NULL;
+	if (git_reference_symbolic_create(&ref, repo, TRACKING_HEAD, target, 1,
+	                                  "pacer: remote HEAD"))
+		PLOG_WARN("git: cannot record the default branch of %s: %s", s->url_safe,
+		          lg2_message());
+done:
+	git_reference_free(ref);
+	free(target);
+	git_buf_dispose(&head);
+}
+
+static int fetch_into(struct gitsrc *s, git_repository *repo, struct pacer_error **err)
+{
+	static char *specs[] = {"+refs/heads/*:" TRACKING_PREFIX "*", "+refs/tags/*:refs/tags/*"};
+	git_strarray refspecs = {specs, 2};
+	git_remote_callbacks cbs;
+	git_fetch_options fo;
+	git_remote_create_options co;
+	git_remote *remote = NULL;
+	const char *step = "connecting";
+	int rc, ret = 0;
+
+	/* The _INIT macros leave fields out, which -Wextra rejects. */
+	git_remote_init_callbacks(&cbs, GIT_REMOTE_CALLBACKS_VERSION);
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	gitsrc__auth_reset(&s->auth);
+	cbs.credentials = gitsrc__credentials;
+	cbs.certificate_check = gitsrc__certificate_check;
+	cbs.transfer_progress = gitsrc__transfer_progress;
+	cbs.sideband_progress = gitsrc__sideband_progress;
+	cbs.payload = &s->auth;
+	fo.callbacks = cbs;
+	fo.prune = GIT_FETCH_PRUNE;
+	fo.update_fetchhead = 0;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+
+	/*
+	 * Anonymous remote, without url.<base>.insteadOf rewriting: the URL the
+	 * user gave is the one fetched (and libgit2 1.5 leaks a PCRE2 match
+	 * block on every insteadOf lookup).
+	 */
+	git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	co.repository = repo;
+	co.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	rc = git_remote_create_with_opts(&remote, s->url, &co);
+	if (rc) {
+		char *msg = safe_lg2_message(s);
+
+		ret = pacer_error_set(err, PACER_EINVALID,
+		                      "'%s' is not a git URL libgit2 can use: %s", s->url_safe,
+		                      msg ? msg : "");
+		free(msg);
+		goto done;
+	}
+	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL, NULL)))
+		goto fail;
+	if (gitsrc__cancelled(&s->auth)) {
+		rc = GIT_EUSER;
+		goto fail;
+	}
+	step = "downloading";
+	if ((rc = git_remote_download(remote, &refspecs, &fo)))
+		goto fail;
+	step = "updating refs";
+	if ((rc = git_remote_update_tips(remote, &cbs, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE,
+	                                 "pacer: fetch")))
+		goto fail;
+	step = "pruning deleted branches";
+	if ((rc = git_remote_prune(remote, &cbs)))
+		goto fail;
+	record_default_branch(s, repo, remote);
+	git_remote_disconnect(remote);
+	goto done;
+fail:
+	ret = fetch_error(s, rc, step, err);
+done:
+	git_remote_free(remote);
+	gitsrc__auth_reset(&s->auth);
+	return ret;
+}
+
+/*
+ * Open the cache, cloning it on first use. The first fetch goes into a
+ * temporary directory that is renamed into place only when it succeeded,
+ * so a half-made clone is never mistaken for the cache.
+ */
+static int open_or_clone(struct gitsrc *s, int *fetched, struct pacer_error **err)
+{
+	git_repository *tmprepo = NULL;
+	char *tmp = NULL;
+	int ret = 0;
+
+	*fetched = 0;
+	if (s->repo)
+		return 0;
+	if (mkdir_p(s->cache_dir))
+		return pacer_error_set(err, PACER_EIO,
+		                       "cannot create the git cache directory %s: %s; check "
+		                       "--state-dir and its permissions",
+		                       s->cache_dir, strerror(errno));
+	if (access(s->repo_dir, F_OK) == 0) {
+		if (git_repository_open_bare(&s->repo, s->repo_dir))
+			ret = pacer_error_set(
+			    err, PACER_EIO,
+			    "the git cache %s (for %s) is not a usable repository "
+			    "(%s); remove that directory and pacer will clone again",
+			    s->repo_dir, s->url_safe, lg2_message());
+		return ret;
+	}
+	if (asprintf(&tmp, "%s.tmp-%ld", s->repo_dir, (long)getpid()) < 0)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	rm_rf(tmp);
+	PLOG_INFO("git: cloning %s into %s", s->url_safe, s->repo_dir);
+	if (git_repository_init(&tmprepo, tmp, 1)) {
+		ret = pacer_error_set(err, PACER_EIO, "cannot create the git cache %s: %s", tmp,
+		                      lg2_message());
+		goto done;
+	}
+	ret = fetch_into(s, tmprepo, err);
+	git_repository_free(tmprepo);
+	tmprepo = NULL;
+	if (ret)
+		goto done;
+	if (rename(tmp, s->repo_dir) && errno != EEXIST && errno != ENOTEMPTY) {
+		ret = pacer_error_set(err, PACER_EIO, "cannot move the new clone %s to %s: %s", tmp,
+		                      s->repo_dir, strerror(errno));
+		goto done;
+	}
+	/* On EEXIST someone else finished a clone first: theirs is as good. */
+	if (git_repository_open_bare(&s->repo, s->repo_dir)) {
+		ret = pacer_error_set(err, PACER_EIO, "cannot open the git cache %s: %s",
+		                      s->repo_dir, lg2_message());
+		goto done;
+	}
+	*fetched = 1;
+done:
+	if (ret || access(tmp, F_OK) == 0)
+		rm_rf(tmp);
+	free(tmp);
+	return ret;
+}
+
+/* ---- resolving the ref ---- */
+
+static int peel_ref(git_repository *repo, const char *name, git_oid *out)
+{
+	git_reference *ref = NULL;
+	git_object *obj = NULL;
+	int rc = git_reference_lookup(&ref, repo, name);
+
+	if (!rc)
+		rc = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
+	if (!rc)
+		git_oid_cpy(out, git_object_id(obj));
+	git_object_free(obj);
+	git_reference_free(ref);
+	return rc;
+}
+
+/* "main, dev, release-1" (at most 10) for messages. */
+static char *branch_list(git_repository *repo)
+{
+	struct pacer_buf b = PACER_BUF_INIT;
+	git_branch_iterator *it = NULL;
+	git_reference *ref;
+	git_branch_t type;
+	int n = 0;
+
+	if (!git_branch_iterator_new(&it, repo, GIT_BRANCH_REMOTE)) {
+		while (!git_branch_next(&ref, &type, it)) {
+			const char *name = git_reference_name(ref);
+
+			if (!strncmp(name, TRACKING_PREFIX, strlen(TRACKING_PREFIX)) &&
+			    strcmp(name, TRACKING_HEAD)) {
+				if (n < 10)
+					pacer_buf_printf(&b, "%s%s", n ? ", " : "",
+					                 name + strlen(TRACKING_PREFIX));
+				else if (n == 10)
+					pacer_buf_puts(&b, ", ...");
+				n++;
+			}
+			git_reference_free(ref);
+		}
+		git_branch_iterator_free(it);
+	}
+	if (!n)
+		pacer_buf_puts(&b, "none");
+	return pacer_buf_detach(&b);
+}
+
+static int resolve_local(struct gitsrc *s, git_oid *out, struct pacer_error **err)
+{
+	const char *ref = s->ref;
+	char name[512];
+	char *branches;
+	int ret;
+
+	if (!ref) {
+		if (!peel_ref(s->repo, TRACKING_HEAD, out))
+			return 0;
+		branches = branch_list(s->repo);
+		ret = pacer_error_set(err, PACER_ENOTFOUND,
+		                      "%s has no default branch (an empty repository, or its HEAD "
+		                      "points nowhere); pass --ref with a branch (branches: %s)",
+		                      s->url_safe, branches ? branches : "?");
+		free(branches);
+		goto done;
+	}
+	if (!strncmp(ref, "refs/heads/", 11)) {
+		snprintf(name, sizeof(name), TRACKING_PREFIX "%s", ref + 11);
+		if (!peel_ref(s->repo, name, out))
+			return 0;
+	} else if (!strncmp(ref, "refs/", 5)) {
+		if (!peel_ref(s->repo, ref, out))
+			return 0;
+	} else {
+		/* Branch first, then tag, as git's rev-parse does. */
+		snprintf(name, sizeof(name), TRACKING_PREFIX "%s", ref);
+		if (!peel_ref(s->repo, name, out))
+			return 0;
+		snprintf(name, sizeof(name), "refs/tags/%s", ref);
+		if (!peel_ref(s->repo, name, out))
+			return 0;
+	}
+	if (is_hex(ref, 4, GIT_OID_HEXSZ)) {
+		git_oid prefix;
+		git_object *obj = NULL;
+		int rc;
+
+		if (!git_oid_fromstrn(&prefix, ref, strlen(ref))) {
+			rc = git_object_lookup_prefix(&obj, s->repo, &prefix, strlen(ref),
+			                              GIT_OBJECT_COMMIT);
+			if (!rc) {
+				git_oid_cpy(out, git_object_id(obj));
+				git_object_free(obj);
+				return 0;
+			}
+			if (rc == GIT_EAMBIGUOUS)
+				return pacer_error_set(
+				    err, PACER_EINVALID,
+				    "the short commit id '%s' is ambiguous in %s; "
+				    "give more hex digits (or the full 40)",
+				    ref, s->url_safe);
+		}
+	}
+	branches = branch_list(s->repo);
+	ret = pacer_error_set(err, PACER_ENOTFOUND,
+	                      "ref '%s' not found in %s: no branch, tag or commit of that name "
+	                      "(commits must be reachable from a branch or tag); check --ref "
+	                      "(branches: %s)",
+	                      ref, s->url_safe, branches ? branches : "?");
+	free(branches);
+done:
+	if (err && *err)
+		pacer_error_set_url(*err, s->url_safe);
+	return ret;
+}
+
+static int fetch_and_resolve(struct gitsrc *s, git_oid *out, struct pacer_error **err)
+{
+	int fetched = 0, ret;
+
+	ret = open_or_clone(s, &fetched, err);
+	if (ret)
+		return ret;
+	/* A commit id names fixed content: no need to ask the remote again. */
+	if (!fetched && s->ref && is_hex(s->ref, GIT_OID_HEXSZ, GIT_OID_HEXSZ)) {
+		git_oid id;
+		git_commit *c = NULL;
+
+		if (!git_oid_fromstr(&id, s->ref) && !git_commit_lookup(&c, s->repo, &id)) {
+			git_commit_free(c);
+			git_oid_cpy(out, &id);
+			return 0;
+		}
+	}
+	if (!fetched && (ret = fetch_into(s, s->repo, err)))
+		return ret;
+	return resolve_local(s, out, err);
+}
+
+/* ---- walking the tree ---- */
+
+struct entry {
+	char *path;
+	git_oid id;
+};
+
+struct walk {
+	struct entry *v;
+	size_t n, cap;
+	int oom;
+};
+
+static int has_json_suffix(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && !strcmp(name + n - 5, ".json");
+}
+
+static int walk_cb(const char *root, const git_tree_entry *e, void *payload)
+{
+	struct walk *w = payload;
+	const char *name = git_tree_entry_name(e);
+	git_filemode_t mode = git_tree_entry_filemode(e);
+
+	if (name[0] == '.')
+		return git_tree_entry_type(e) == GIT_OBJECT_TREE ? 1 : 0; /* 1 skips the subtree */
+	/* Symlinks (their blob is the link target) and submodules are not definitions. */
+	if ((mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) ||
+	    !has_json_suffix(name))
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		struct entry *v = realloc(w->v, cap * sizeof(*v));
+
+		if (!v) {
+			w->oom = 1;
+			return -1;
+		}
+		w->v = v;
+		w->cap = cap;
+	}
+	if (asprintf(&w->v[w->n].path, "%s%s", root, name) < 0) {
+		w->oom = 1;
+		return -1;
+	}
+	git_oid_cpy(&w->v[w->n].id, git_tree_entry_id(e));
+	w->n++;
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
+}
+
+static int src_read(struct pacer_source *base, pacer_source_file_cb cb, void *ctx,
+                    struct pacer_error **err)
+{
+	struct gitsrc *s = (struct gitsrc *)base;
+	struct walk w = {0};
+	git_commit *commit = NULL;
+	git_tree *tree = NULL, *sub = NULL;
+	git_tree_entry *te = NULL;
+	git_oid id;
+	char hex[GIT_OID_HEXSZ + 1];
+	int ret;
+
+	ret = fetch_and_resolve(s, &id, err);
+	if (ret)
+		goto done;
+	git_oid_tostr(hex, sizeof(hex), &id);
+	memcpy(s->revision, hex, sizeof(hex));
+	if (git_commit_lookup(&commit, s->repo, &id) || git_commit_tree(&tree, commit)) {
+		ret = pacer_error_set(err, PACER_EIO,
+		                      "cannot read commit %s of %s from the cache %s: "
+		                      "%s; remove the cache directory to clone again",
+		                      hex, s->url_safe, s->repo_dir, lg2_message());
+		goto done;
+	}
+	if (s->path) {
+		int rc = git_tree_entry_bypath(&te, tree, s->path);
+
+		if (rc == GIT_ENOTFOUND) {
+			ret = pacer_error_set(
+			    err, PACER_ENOTFOUND,
+			    "path '%s' does not exist in commit %.12s of %s (ref %s); "
+			    "check --path (relative to the repository root)",
+			    s->path, hex, s->url_safe, ref_label(s));
+			goto done;
+		}
+		if (rc || git_tree_entry_type(te) != GIT_OBJECT_TREE) {
+			ret = pacer_error_set(err, rc ? PACER_ENOTFOUND : PACER_EINVALID,
+			                      "path '%s' in commit %.12s of %s (ref %s) is not a "
+			                      "directory; --path must name the folder holding the "
+			                      "definitions",
+			                      s->path, hex, s->url_safe, ref_label(s));
+			goto done;
+		}
+		if (git_tree_lookup(&sub, s->repo, git_tree_entry_id(te))) {
+			ret =
+			    pacer_error_set(err, PACER_EIO, "cannot read '%s' of commit %.12s: %s",
+			                    s->path, hex, lg2_message());
+			goto done;
+		}
+	}
+	if (git_tree_walk(sub ? sub : tree, GIT_TREEWALK_PRE, walk_cb, &w) || w.oom) {
+		ret = pacer_error_set(err, w.oom ? PACER_EGENERIC : PACER_EIO,
+		                      "cannot list the tree of commit %.12s of %s: %s", hex,
+		                      s->url_safe, w.oom ? "out of memory" : lg2_message());
+		goto done;
+	}
+	qsort(w.v, w.n, sizeof(*w.v), entry_cmp);
+	PLOG_DEBUG("git: %s at %s: %zu definition files", s->describe, hex, w.n);
+	for (size_t i = 0; i < w.n; i++) {
+		git_blob *blob = NULL;
+		char key[GIT_OID_HEXSZ + 1];
+
+		if (git_blob_lookup(&blob, s->repo, &w.v[i].id)) {
+			ret = pacer_error_set(err, PACER_EIO,
+			                      "cannot read %s in commit %.12s of %s: %s",
+			                      w.v[i].path, hex, s->url_safe, lg2_message());
+			goto done;
+		}
+		git_oid_tostr(key, sizeof(key), &w.v[i].id);
+		ret = cb(ctx, w.v[i].path, git_blob_rawcontent(blob),
+		         (size_t)git_blob_rawsize(blob), key);
+		git_blob_free(blob);
+		if (ret)
+			goto done;
+	}
+done:
+	for (size_t i = 0; i < w.n; i++)
+		free(w.v[i].path);
+	free(w.v);
+	git_tree_entry_free(te);
+	git_tree_free(sub);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return ret;
+}
+
+static const char *src_describe(struct pacer_source *base)
+{
+	return ((struct gitsrc *)base)->describe;
+}
+
+static const char *src_revision(struct pacer_source *base)
+{
+	struct gitsrc *s = (struct gitsrc *)base;
+
+	return s->revision[0] ? s->revision : NULL;
+}
+
+static void free_secret(char *p)
+{
+	if (p) {
+		explicit_bzero(p, strlen(p));
+		free(p);
+	}
+}
+
+static void src_free(struct pacer_source *base)
+{
+	struct gitsrc *s = (struct gitsrc *)base;
+
+	if (!s)
+		return;
+	git_repository_free(s->repo);
+	pacer_error_free(s->auth.err);
+	free_secret(s->url);
+	free(s->url_safe);
+	free(s->ref);
+	free(s->path);
+	free(s->cache_dir);
+	free(s->repo_dir);
+	free(s->describe);
+	free(s->ssh_key_file);
+	free(s->ssh_pubkey_file);
+	free_secret(s->ssh_passphrase);
+	free(s->known_hosts_file);
+	free(s->https_user);
+	free_secret(s->https_token);
+	free(s);
+	git_libgit2_shutdown();
+}
+
+int gitsrc_resolve(struct pacer_source *src, char out[41], struct pacer_error **err)
+{
+	git_oid id;
+	int ret;
+
+	if (!src || src->read != src_read)
+		return pacer_error_set(err, PACER_EINVALID, "gitsrc_resolve: not a git source");
+	ret = fetch_and_resolve((struct gitsrc *)src, &id, err);
+	if (!ret)
+		git_oid_tostr(out, GIT_OID_HEXSZ + 1, &id);
+	return ret;
+}
+
+/* ---- construction ---- */
+
+static int dup_opt(char **slot, const char *v)
+{
+	if (!v)
+		return 0;
+	*slot = strdup(v);
+	return *slot ? 0 : -1;
+}
+
+/* "apps/", "./apps", "/apps" -> "apps"; "", "." and "/" -> NULL (the root). */
+static char *normalise_path(const char *p)
+{
+	size_t n;
+
+	if (!p)
+		return NULL;
+	while (*p == '/' || (p[0] == '.' && p[1] == '/'))
+		p += *p == '/' ? 1 : 2;
+	n = strlen(p);
+	while (n && p[n - 1] == '/')
+		n--;
+	if (!n || (n == 1 && p[0] == '.'))
+		return NULL;
+	return strndup(p, n);
+}
+
+int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct pacer_error **err)
+{
+	struct gitsrc *s = NULL;
+	char *key = NULL, *name = NULL, resolved[PATH_MAX];
+	int ret = 0, port = 22, inited = 0;
+
+	*out = NULL;
+	if (!o || o->version != GITSRC_OPTIONS_VERSION)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "git source: options version %u not supported (want %d)",
+		                       o ? o->version : 0, GITSRC_OPTIONS_VERSION);
+	if (!o->url || !*o->url)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "git source: no repository URL given; "
+		                       "pass --source with a git URL");
+	if (!o->cache_dir || !*o->cache_dir)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "git source %s: no cache directory; "
+		                       "pass --state-dir",
+		                       o->url);
+	if (git_libgit2_init() < 0)
+		return pacer_error_set(err, PACER_EGENERIC, "cannot initialise libgit2: %s",
+		                       lg2_message());
+	inited = 1;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		goto oom;
+	if (dup_opt(&s->url, o->url) || dup_opt(&s->ref, o->ref) ||
+	    dup_opt(&s->cache_dir, o->cache_dir) || dup_opt(&s->ssh_key_file, o->ssh_key_file) ||
+	    dup_opt(&s->ssh_pubkey_file, o->ssh_pubkey_file) ||
+	    dup_opt(&s->ssh_passphrase, o->ssh_passphrase) ||
+	    dup_opt(&s->https_user, o->https_user) || dup_opt(&s->https_token, o->https_token))
+		goto oom;
+	if (o->ref && !*o->ref) {
+		free(s->ref);
+		s->ref = NULL;
+	}
+	s->path = normalise_path(o->path);
+	s->url_safe = gitsrc_url_redact(o->url);
+	if (!s->url_safe)
+		goto oom;
+	/* The password part of a URL is a secret like any other. */
+	if (strcmp(s->url, s->url_safe)) {
+		const char *host = strstr(s->url, "://") + 3, *slash = strchr(host, '/');
+		const char *at = memrchr(host, '@', slash ? (size_t)(slash - host) : strlen(host));
+		char *userinfo = at ? strndup(host, (size_t)(at - host)) : NULL;
+		char *colon = userinfo ? strchr(userinfo, ':') : NULL;
+
+		if (userinfo)
+			pacer_log_add_secret(colon ? colon + 1 : userinfo);
+		free_secret(userinfo);
+	}
+	if (o->known_hosts_file) {
+		if (dup_opt(&s->known_hosts_file, o->known_hosts_file))
+			goto oom;
+	} else if (asprintf(&s->known_hosts_file, "%s/.ssh/known_hosts",
+	                    getenv("HOME") ? getenv("HOME") : "/nonexistent") < 0) {
+		s->known_hosts_file = NULL;
+		goto oom;
+	}
+	s->use_ssh_agent = o->use_ssh_agent;
+
+	/* Local paths are keyed by their real path so ./repo and /abs/repo share a cache. */
+	key = s->url_safe;
+	if (!url_is_ssh(s->url, &port) && !strstr(s->url, "://") && realpath(s->url, resolved))
+		key = resolved;
+	name = cache_name(key);
+	if (!name || asprintf(&s->repo_dir, "%s/%s", s->cache_dir, name) < 0) {
+		s->repo_dir = NULL;
+		goto oom;
+	}
+	if (asprintf(&s->describe, "%s%s%s@%s", s->url_safe, s->path ? ":" : "",
+	             s->path ? s->path : "", s->ref ? s->ref : "HEAD") < 0) {
+		s->describe = NULL;
+		goto oom;
+	}
+
+	s->auth.url_safe = s->url_safe;
+	s->auth.ssh_key_file = s->ssh_key_file;
+	s->auth.ssh_pubkey_file = s->ssh_pubkey_file;
+	s->auth.ssh_passphrase = s->ssh_passphrase;
+	s->auth.use_ssh_agent = s->use_ssh_agent;
+	s->auth.known_hosts_file = s->known_hosts_file;
+	s->auth.https_user = s->https_user;
+	s->auth.https_token = s->https_token;
+	s->auth.port = port;
+	s->auth.cancel = o->cancel;
+
+	s->base.read = src_read;
+	s->base.describe = src_describe;
+	s->base.revision = src_revision;
+	s->base.free = src_free;
+	*out = &s->base;
+	s = NULL;
+	goto done;
+oom:
+	ret = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+done:
+	free(name);
+	if (s) {
+		src_free(&s->base); /* also drops the libgit2 reference */
+		inited = 0;
+	}
+	if (ret && inited)
+		git_libgit2_shutdown();
+	return ret;
+}
