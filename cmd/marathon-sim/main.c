@@ -1,7 +1,350 @@
-/* Placeholder entry point until the simulator lands. */
+/*
+ * marathon-sim: a stateful simulator of the Marathon 1.10 v2 REST API for
+ * pacer's demo and integration tests, and for users trying pacer without a
+ * cluster. This file: flags, loading, the ticker thread, signals.
+ *
+ *   marathon-sim --listen 127.0.0.1:0 [--task-launch-ms N] [--health-ms N]
+ *                [--load FILE] [--mesos-role ROLE] [--enable-features LIST]
+ *                [--http-credentials-file FILE] [--token-file FILE]
+ *                [--standby-redirect URL]
+ *
+ * The first line of stdout is the base URL; then it serves until SIGTERM or
+ * SIGINT and exits 0.
+ */
+#include "cmd/marathon-sim/sim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char USAGE[] =
+	"usage: marathon-sim --listen ADDR:PORT [options]\n"
+	"  --listen ADDR:PORT          address to serve on (port 0 = pick a free one); prints the URL first\n"
+	"  --task-launch-ms N          time for a task to start (default 500)\n"
+	"  --health-ms N               time until a started task passes health checks (default 500)\n"
+	"  --load FILE                 preload apps: an app, an array, {\"apps\":[...]}, {\"app\":{...}} or a group\n"
+	"  --mesos-role ROLE           Marathon's --mesos_role (default *)\n"
+	"  --enable-features LIST      Marathon's --enable_features (secrets,external_volumes,gpu_resources)\n"
+	"  --http-credentials-file F   require HTTP basic auth with user:pass from F\n"
+	"                              (or env MESOSPHERE_HTTP_CREDENTIALS)\n"
+	"  --token-file F              require 'Authorization: token=<contents of F>' (DC/OS style)\n"
+	"  --standby-redirect URL      act as a standby: answer 307 to the same path on URL\n"
+	"Apps' env SIM_BEHAVIOR=healthy|unhealthy|crash|slow sets how their tasks behave.\n";
+
+struct ticker {
+	struct sim *s;
+	volatile int stop;
+};
+
+static void *ticker_main(void *p)
 {
-	fprintf(stderr, "marathon-sim: not built yet\n");
-	return 1;
+	struct ticker *t = p;
+	struct timespec next;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!t->stop) {
+		pthread_mutex_lock(&t->s->mu);
+		deploy_tick(t->s);
+		pthread_mutex_unlock(&t->s->mu);
+		next.tv_nsec += 10 * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+	}
+	return NULL;
+}
+
+static char *read_secret_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char buf[4096];
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "marathon-sim: cannot read %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (!n) {
+		fprintf(stderr, "marathon-sim: %s is empty; put the secret on its first line\n", path);
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+static char *basic_header(const char *userpass)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(userpass), j = 6;
+	char *out = malloc(6 + 4 * ((n + 2) / 3) + 1);
+	const unsigned char *in = (const unsigned char *)userpass;
+
+	if (!out)
+		return NULL;
+	memcpy(out, "Basic ", 6);
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
+		out[j++] = b64[(v >> 18) & 63];
+		out[j++] = b64[(v >> 12) & 63];
+		out[j++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		out[j++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/* Collect the apps of a loaded document into edits. */
+static int collect_load(struct sim *s, struct json_object *doc, const char *gid, struct json_object *defs)
+{
+	struct json_object *apps, *groups;
+
+	if (json_object_is_type(doc, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(doc); i++)
+			if (collect_load(s, json_object_array_get_idx(doc, i), gid, defs))
+				return -1;
+		return 0;
+	}
+	if (!json_object_is_type(doc, json_type_object))
+		return -1;
+	if (!json_object_object_get_ex(doc, "id", NULL) && json_object_object_get_ex(doc, "app", &apps) &&
+	    json_object_is_type(apps, json_type_object))
+		return collect_load(s, apps, gid, defs); /* a saved GET /v2/apps/{id} answer */
+	if (json_object_object_get_ex(doc, "apps", &apps) || json_object_object_get_ex(doc, "groups", &groups)) {
+		char *sub = sim_abs_id(gid, sim_json_str(doc, "id") ? sim_json_str(doc, "id") : ".");
+		int rc = 0;
+		if (json_object_object_get_ex(doc, "apps", &apps))
+			for (size_t i = 0; !rc && i < json_object_array_length(apps); i++)
+				rc = collect_load(s, json_object_array_get_idx(apps, i), sub, defs);
+		if (json_object_object_get_ex(doc, "groups", &groups))
+			for (size_t i = 0; !rc && i < json_object_array_length(groups); i++)
+				rc = collect_load(s, json_object_array_get_idx(groups, i), sub, defs);
+		free(sub);
+		return rc;
+	}
+	{
+		struct json_object *def = NULL, *err = NULL;
+		char *id = sim_json_str(doc, "id") ? sim_abs_id(gid, sim_json_str(doc, "id")) : NULL;
+		if (sim_submit(s, doc, id, &def, &err)) {
+			fprintf(stderr, "marathon-sim: --load: app %s is invalid: %s\n", id ? id : "(no id)",
+				err ? sim_json_text(err) : "out of memory");
+			free(id);
+			json_object_put(err);
+			return -1;
+		}
+		free(id);
+		json_object_array_add(defs, def);
+	}
+	return 0;
+}
+
+int sim_load_file(struct sim *s, const char *path)
+{
+	struct json_object *doc = json_object_from_file(path), *defs = json_object_new_array();
+	struct sim_edit *edits = NULL;
+	struct sim_result res;
+	size_t n;
+	int rc = -1;
+
+	if (!doc) {
+		fprintf(stderr, "marathon-sim: --load %s: not readable JSON (%s)\n", path, json_util_get_last_err());
+		goto done;
+	}
+	if (collect_load(s, doc, "/", defs))
+		goto done;
+	n = json_object_array_length(defs);
+	edits = calloc(n + 1, sizeof(*edits));
+	if (!edits)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		edits[i].after = json_object_array_get_idx(defs, i);
+		edits[i].id = sim_json_str(edits[i].after, "id");
+	}
+	if (sim_apply(s, edits, n, 1, &res)) {
+		fprintf(stderr, "marathon-sim: --load %s: %s\n", path, res.body ? res.body : "failed");
+		free(res.body);
+		goto done;
+	}
+	free(res.body);
+	rc = 0;
+done:
+	free(edits);
+	json_object_put(doc);
+	json_object_put(defs);
+	return rc;
+}
+
+static int parse_listen(const char *spec, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(spec, ':');
+	char host[64];
+	char *end;
+	long port;
+
+	if (!colon || (size_t)(colon - spec) >= sizeof(host))
+		return -1;
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 0 || port > 65535)
+		return -1;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (!strcmp(host, "localhost"))
+		snprintf(host, sizeof(host), "127.0.0.1");
+	return inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static int parse_ms(const char *flag, const char *v, int *out)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*end || n < 0 || n > 3600000) {
+		fprintf(stderr, "marathon-sim: %s wants milliseconds (0..3600000), got '%s'\n", flag, v);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct sim s;
+	struct sockaddr_in sa;
+	struct MHD_Daemon *d = NULL;
+	const union MHD_DaemonInfo *di;
+	struct ticker t = {&s, 0};
+	pthread_t tid;
+	sigset_t sigs;
+	int sig = 0, rc = 1, ticker_started = 0;
+	const char *features = NULL, *cred_file = NULL, *token_file = NULL;
+
+	if (sim_init(&s)) {
+		fprintf(stderr, "marathon-sim: out of memory\n");
+		return 1;
+	}
+	s.cfg.task_launch_ms = 500;
+	s.cfg.health_ms = 500;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(USAGE, stdout);
+			rc = 0;
+			goto done;
+		}
+		if (!v) {
+			fprintf(stderr, "marathon-sim: %s needs a value (or unknown flag)\n%s", a, USAGE);
+			goto done;
+		}
+		i++;
+		if (!strcmp(a, "--listen"))
+			s.cfg.listen = v;
+		else if (!strcmp(a, "--task-launch-ms")) {
+			if (parse_ms(a, v, &s.cfg.task_launch_ms))
+				goto done;
+		} else if (!strcmp(a, "--health-ms")) {
+			if (parse_ms(a, v, &s.cfg.health_ms))
+				goto done;
+		} else if (!strcmp(a, "--load"))
+			s.cfg.load_file = v;
+		else if (!strcmp(a, "--mesos-role"))
+			s.cfg.flags.mesos_role = v;
+		else if (!strcmp(a, "--enable-features"))
+			features = v;
+		else if (!strcmp(a, "--http-credentials-file"))
+			cred_file = v;
+		else if (!strcmp(a, "--token-file"))
+			token_file = v;
+		else if (!strcmp(a, "--standby-redirect"))
+			s.cfg.standby_url = v;
+		else {
+			fprintf(stderr, "marathon-sim: unknown flag %s\n%s", a, USAGE);
+			goto done;
+		}
+	}
+	if (!s.cfg.listen) {
+		fprintf(stderr, "marathon-sim: --listen ADDR:PORT is required (e.g. --listen 127.0.0.1:0)\n%s", USAGE);
+		goto done;
+	}
+	if (parse_listen(s.cfg.listen, &sa)) {
+		fprintf(stderr, "marathon-sim: --listen '%s' is not IPv4ADDR:PORT (e.g. 127.0.0.1:8080)\n", s.cfg.listen);
+		goto done;
+	}
+	s.cfg.flags.features = appdef_parse_features(features);
+	if (cred_file || getenv("MESOSPHERE_HTTP_CREDENTIALS")) {
+		char *up = cred_file ? read_secret_file(cred_file) : strdup(getenv("MESOSPHERE_HTTP_CREDENTIALS"));
+		if (!up || !strchr(up, ':')) {
+			fprintf(stderr, "marathon-sim: HTTP credentials must be 'user:password'\n");
+			free(up);
+			goto done;
+		}
+		s.cfg.basic_auth = basic_header(up);
+		free(up);
+	}
+	if (token_file && !(s.cfg.token = read_secret_file(token_file)))
+		goto done;
+	if (s.cfg.load_file && sim_load_file(&s, s.cfg.load_file))
+		goto done;
+
+	/* Signals are taken by sigwait() below; every thread inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
+			     NULL, server_handle, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_URI_LOG_CALLBACK, server_uri_log, &s, MHD_OPTION_NOTIFY_COMPLETED,
+			     server_completed, &s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "marathon-sim: cannot listen on %s: %s (port in use?)\n", s.cfg.listen, strerror(errno));
+		goto done;
+	}
+	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	s.port = di ? di->port : ntohs(sa.sin_port);
+	if (pthread_create(&tid, NULL, ticker_main, &t)) {
+		fprintf(stderr, "marathon-sim: cannot start the ticker thread\n");
+		goto done;
+	}
+	ticker_started = 1;
+	{
+		char ip[64];
+		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
+		if (!strcmp(ip, "0.0.0.0"))
+			snprintf(ip, sizeof(ip), "127.0.0.1");
+		printf("http://%s:%d\n", ip, s.port);
+		if (fflush(stdout))
+			goto done;
+	}
+	fprintf(stderr, "marathon-sim: serving Marathon 1.10 API on port %d (task-launch %d ms, health %d ms)\n", s.port,
+		s.cfg.task_launch_ms, s.cfg.health_ms);
+	while (sigwait(&sigs, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
+		;
+	rc = 0;
+done:
+	if (ticker_started) {
+		t.stop = 1;
+		pthread_join(tid, NULL);
+	}
+	if (d) {
+		events_shutdown(s.events);
+		MHD_stop_daemon(d);
+	}
+	sim_release(&s);
+	return rc;
 }

@@ -1,0 +1,224 @@
+/*
+ * faults.c: the simulator's own control API under /_sim/ (not Marathon's):
+ * fault injection, the request log, full reset and per-app behaviour
+ * overrides. Tests of other modules depend on these exact shapes:
+ *
+ *   POST   /_sim/faults   {"status":503,"count":2,"path":"/v2/apps","method":"GET",
+ *                          "latency_ms":0,"drop":false,"body":"{...}"} -> 201 {"id":n}
+ *   DELETE /_sim/faults   clear all faults
+ *   POST   /_sim/reset    clear apps, deployments, faults and the request log
+ *   GET    /_sim/requests {"requests":[{"method","path","query","headers":{...}}]}
+ *   DELETE /_sim/requests clear the log
+ *   POST   /_sim/apps/{id}/behavior {"behavior":"unhealthy"}
+ */
+#include "cmd/marathon-sim/sim.h"
+
+#include <ctype.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void fault_free(struct sim_fault *f)
+{
+	free(f->path);
+	free(f->method);
+	free(f->body);
+	free(f);
+}
+
+void faults_clear(struct sim *s)
+{
+	while (s->faults) {
+		struct sim_fault *f = s->faults;
+		s->faults = f->next;
+		fault_free(f);
+	}
+}
+
+static enum MHD_Result log_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct json_object *h = cls;
+	char name[256];
+	size_t i;
+
+	(void)kind;
+	for (i = 0; key[i] && i < sizeof(name) - 1; i++)
+		name[i] = (char)tolower((unsigned char)key[i]);
+	name[i] = '\0';
+	json_object_object_add(h, name, json_object_new_string(value ? value : ""));
+	return MHD_YES;
+}
+
+void faults_log_request(struct sim *s, struct sim_req *r)
+{
+	struct json_object *o = json_object_new_object(), *h = json_object_new_object();
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, log_header, h);
+	json_object_object_add(o, "method", json_object_new_string(r->method));
+	json_object_object_add(o, "path", json_object_new_string(r->path));
+	json_object_object_add(o, "query", json_object_new_string(r->query));
+	json_object_object_add(o, "headers", h);
+	pthread_mutex_lock(&s->fmu);
+	/* Bounded: the oldest entries go first past 100,000 requests. */
+	if (json_object_array_length(s->requests) >= 100000)
+		json_object_array_del_idx(s->requests, 0, 1);
+	json_object_array_add(s->requests, o);
+	pthread_mutex_unlock(&s->fmu);
+}
+
+int faults_match(struct sim *s, struct sim_req *r, int *status, char **body, int *latency_ms, int *drop)
+{
+	struct sim_fault **pp;
+	int found = 0;
+
+	pthread_mutex_lock(&s->fmu);
+	for (pp = &s->faults; *pp; pp = &(*pp)->next) {
+		struct sim_fault *f = *pp;
+		if (f->path && strncmp(r->path, f->path, strlen(f->path)))
+			continue;
+		if (f->method && strcasecmp(f->method, r->method))
+			continue;
+		*status = f->status;
+		*body = f->body ? strdup(f->body) : NULL;
+		*latency_ms = f->latency_ms;
+		*drop = f->drop;
+		found = 1;
+		if (f->count > 0 && --f->count == 0) {
+			*pp = f->next;
+			fault_free(f);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&s->fmu);
+	return found;
+}
+
+static void add_fault(struct sim *s, struct sim_req *r, struct sim_resp *resp)
+{
+	struct json_object *o = req_json(r, resp), *v, *out;
+	struct sim_fault *f, **pp;
+
+	if (!o)
+		return;
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		resp_message(resp, 422, "/_sim/faults wants an object like {\"status\":503,\"count\":1,\"path\":\"/v2/apps\"}");
+		return;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		json_object_put(o);
+		resp_message(resp, 500, "out of memory");
+		return;
+	}
+	f->status = (int)sim_json_int(o, "status", 0);
+	f->count = (int)sim_json_int(o, "count", 1);
+	f->latency_ms = (int)sim_json_int(o, "latency_ms", 0);
+	f->drop = json_object_object_get_ex(o, "drop", &v) && json_object_get_boolean(v);
+	if (sim_json_str(o, "path"))
+		f->path = strdup(sim_json_str(o, "path"));
+	if (sim_json_str(o, "method"))
+		f->method = strdup(sim_json_str(o, "method"));
+	if (json_object_object_get_ex(o, "body", &v) && v)
+		f->body = strdup(json_object_is_type(v, json_type_string) ? json_object_get_string(v) : sim_json_text(v));
+	else if (f->status)
+		f->body = strdup("{\"message\":\"injected\"}");
+	json_object_put(o);
+	if (f->count == 0) {
+		fault_free(f);
+		resp_message(resp, 422, "/_sim/faults: count must be positive or -1 (forever)");
+		return;
+	}
+	pthread_mutex_lock(&s->fmu);
+	f->id = s->next_fault_id++;
+	for (pp = &s->faults; *pp; pp = &(*pp)->next)
+		;
+	*pp = f;
+	out = json_object_new_object();
+	json_object_object_add(out, "id", json_object_new_int(f->id));
+	pthread_mutex_unlock(&s->fmu);
+	resp_json(resp, 201, out);
+}
+
+static void set_behavior(struct sim *s, struct sim_req *r, struct sim_resp *resp, const char *id_part)
+{
+	struct json_object *o = req_json(r, resp);
+	const char *b;
+	char *id;
+	struct sim_app *a;
+	int beh = -1;
+
+	if (!o)
+		return;
+	b = sim_json_str(o, "behavior");
+	if (b && !strcmp(b, "healthy"))
+		beh = SIM_HEALTHY;
+	else if (b && !strcmp(b, "unhealthy"))
+		beh = SIM_UNHEALTHY;
+	else if (b && !strcmp(b, "crash"))
+		beh = SIM_CRASH;
+	else if (b && !strcmp(b, "slow"))
+		beh = SIM_SLOW;
+	json_object_put(o);
+	if (beh < 0) {
+		resp_message(resp, 422, "behavior must be one of healthy, unhealthy, crash, slow");
+		return;
+	}
+	id = sim_abs_id("/", id_part);
+	pthread_mutex_lock(&s->mu);
+	a = id ? sim_app_find(s, id) : NULL;
+	if (a) {
+		a->behavior_override = beh;
+		resp_text(resp, 200, strdup("{}"));
+	} else {
+		resp_message(resp, 404, "App '%s' does not exist", id ? id : id_part);
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(id);
+}
+
+void api_sim(struct sim *s, struct sim_req *r, struct sim_resp *resp)
+{
+	const char *m = r->method;
+
+	if (!strcmp(r->path, "/_sim/faults") && !strcmp(m, "POST")) {
+		add_fault(s, r, resp);
+	} else if (!strcmp(r->path, "/_sim/faults") && !strcmp(m, "DELETE")) {
+		pthread_mutex_lock(&s->fmu);
+		faults_clear(s);
+		pthread_mutex_unlock(&s->fmu);
+		resp_text(resp, 200, strdup("{}"));
+	} else if (!strcmp(r->path, "/_sim/reset") && !strcmp(m, "POST")) {
+		pthread_mutex_lock(&s->mu);
+		sim_clear(s);
+		pthread_mutex_unlock(&s->mu);
+		pthread_mutex_lock(&s->fmu);
+		faults_clear(s);
+		json_object_put(s->requests);
+		s->requests = json_object_new_array();
+		pthread_mutex_unlock(&s->fmu);
+		resp_text(resp, 200, strdup("{}"));
+	} else if (!strcmp(r->path, "/_sim/requests") && !strcmp(m, "GET")) {
+		struct json_object *o = json_object_new_object();
+		pthread_mutex_lock(&s->fmu);
+		json_object_object_add(o, "requests", json_object_get(s->requests));
+		resp_text(resp, 200, strdup(sim_json_text(o)));
+		pthread_mutex_unlock(&s->fmu);
+		json_object_put(o);
+	} else if (!strcmp(r->path, "/_sim/requests") && !strcmp(m, "DELETE")) {
+		pthread_mutex_lock(&s->fmu);
+		json_object_put(s->requests);
+		s->requests = json_object_new_array();
+		pthread_mutex_unlock(&s->fmu);
+		resp_text(resp, 200, strdup("{}"));
+	} else if (!strncmp(r->path, "/_sim/apps/", 11) && strlen(r->path) > 20 &&
+		   !strcmp(r->path + strlen(r->path) - 9, "/behavior") && !strcmp(m, "POST")) {
+		char *id = strndup(r->path + 10, strlen(r->path) - 10 - 9);
+		if (id)
+			set_behavior(s, r, resp, id);
+		free(id);
+	} else {
+		resp_message(resp, 404, "URI not found: %s %s (marathon-sim control API: /_sim/faults, /_sim/reset, "
+			     "/_sim/requests, /_sim/apps/{id}/behavior)", m, r->path);
+	}
+}

@@ -1,0 +1,248 @@
+/*
+ * json.c: small helpers the simulator's modules share: Marathon timestamps,
+ * uuids, tolerant JSON member access and numeric-aware equality.
+ */
+#include "cmd/marathon-sim/sim.h"
+
+#include <ctype.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+int64_t sim_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sim_format_ts(int64_t epoch_ms, char out[32])
+{
+	time_t secs = (time_t)(epoch_ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	/* strftime keeps the compiler sure of the field widths; then the millis. */
+	if (!strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm))
+		out[0] = '\0';
+	snprintf(out + strlen(out), 32 - strlen(out), ".%03dZ", (int)(epoch_ms % 1000));
+}
+
+void sim_timestamp(char out[32])
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sim_format_ts((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, out);
+}
+
+void sim_uuid(char out[37])
+{
+	unsigned char b[16];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		/* getrandom on Linux does not fail for 16 bytes; keep a fallback anyway. */
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (unsigned char)rand();
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
+}
+
+int64_t sim_json_int(struct json_object *o, const char *key, int64_t dflt)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
+		return dflt;
+	if (json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	if (json_object_is_type(v, json_type_double))
+		return (int64_t)json_object_get_double(v);
+	return dflt;
+}
+
+double sim_json_double(struct json_object *o, const char *key, double dflt)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
+		return dflt;
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
+		return json_object_get_double(v);
+	return dflt;
+}
+
+const char *sim_json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int is_number(struct json_object *o)
+{
+	return json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double);
+}
+
+int sim_json_equal(struct json_object *a, struct json_object *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (is_number(a) && is_number(b))
+		return json_object_get_double(a) == json_object_get_double(b);
+	if (json_object_get_type(a) != json_object_get_type(b))
+		return 0;
+	switch (json_object_get_type(a)) {
+	case json_type_boolean:
+		return json_object_get_boolean(a) == json_object_get_boolean(b);
+	case json_type_string:
+		return strcmp(json_object_get_string(a), json_object_get_string(b)) == 0;
+	case json_type_array: {
+		size_t n = json_object_array_length(a);
+		if (n != json_object_array_length(b))
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if (!sim_json_equal(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
+				return 0;
+		return 1;
+	}
+	case json_type_object: {
+		int na = 0, nb = 0;
+		json_object_object_foreach(a, k, va) {
+			struct json_object *vb;
+			na++;
+			if (!json_object_object_get_ex(b, k, &vb) || !sim_json_equal(va, vb))
+				return 0;
+		}
+		json_object_object_foreach(b, k2, vb2) {
+			(void)k2;
+			(void)vb2;
+			nb++;
+		}
+		return na == nb;
+	}
+	default:
+		return 1;
+	}
+}
+
+struct json_object *sim_json_copy(struct json_object *o)
+{
+	struct json_object *copy = NULL;
+
+	if (!o)
+		return NULL;
+	if (json_object_deep_copy(o, &copy, NULL))
+		return NULL;
+	return copy;
+}
+
+struct json_object *sim_json_parse(const char *text, size_t len, char *errbuf, size_t errlen)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o = NULL;
+	enum json_tokener_error jerr;
+
+	if (!tok) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue) {
+		snprintf(errbuf, errlen, "Unexpected end-of-input at offset %zu", len);
+		json_object_put(o);
+		o = NULL;
+	} else if (jerr != json_tokener_success) {
+		snprintf(errbuf, errlen, "%s at offset %zu", json_tokener_error_desc(jerr),
+			 json_tokener_get_parse_end(tok));
+		json_object_put(o);
+		o = NULL;
+	} else if (json_tokener_get_parse_end(tok) < len) {
+		size_t end = json_tokener_get_parse_end(tok);
+		while (end < len && isspace((unsigned char)text[end]))
+			end++;
+		if (end < len) {
+			snprintf(errbuf, errlen, "Unexpected character at offset %zu", end);
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+const char *sim_json_text(struct json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+char *sim_message_body(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	struct json_object *o = json_object_new_object();
+	char *out;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	out = strdup(sim_json_text(o));
+	json_object_put(o);
+	return out;
+}
+
+char *sim_abs_id(const char *base, const char *id)
+{
+	size_t cap = (base ? strlen(base) : 0) + strlen(id) + 3;
+	char *tmp = malloc(cap), *out = malloc(cap);
+	char *save = NULL, *seg;
+	size_t len = 0;
+
+	if (!tmp || !out) {
+		free(tmp);
+		free(out);
+		return NULL;
+	}
+	if (id[0] == '/' || !base)
+		snprintf(tmp, cap, "%s", id);
+	else
+		snprintf(tmp, cap, "%s/%s", base, id);
+	out[0] = '\0';
+	for (seg = strtok_r(tmp, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(seg, "."))
+			continue;
+		if (!strcmp(seg, "..")) {
+			char *slash = len ? strrchr(out, '/') : NULL;
+			if (slash) {
+				*slash = '\0';
+				len = (size_t)(slash - out);
+			}
+			continue;
+		}
+		len += (size_t)snprintf(out + len, cap - len, "/%s", seg);
+	}
+	if (!len)
+		snprintf(out, cap, "/");
+	free(tmp);
+	return out;
+}
+
+int sim_truthy(const char *s)
+{
+	return s && !strcasecmp(s, "true");
+}

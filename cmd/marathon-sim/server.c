@@ -1,0 +1,395 @@
+/*
+ * server.c: the libmicrohttpd side. Collects request bodies (capped), then
+ * for each request: /_sim/ control calls bypass everything; every other
+ * request is logged, redirected when we act as a standby, matched against
+ * injected faults, authenticated, and routed with the state lock held. The
+ * answer gets Marathon's leader headers (SPEC.md §1).
+ */
+#include "cmd/marathon-sim/sim.h"
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_BODY ((size_t)256 << 20)
+
+struct conn_ctx {
+	char *uri;       /* raw request URI with query */
+	struct pacer_buf body;
+	int started;
+};
+
+void *server_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct conn_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	(void)cls;
+	(void)c;
+	if (!ctx)
+		return NULL;
+	ctx->uri = strdup(uri ? uri : "/");
+	pacer_buf_init(&ctx->body, MAX_BODY);
+	return ctx;
+}
+
+void server_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct conn_ctx *ctx = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (!ctx)
+		return;
+	free(ctx->uri);
+	pacer_buf_release(&ctx->body);
+	free(ctx);
+	*con_cls = NULL;
+}
+
+/* ------------------------------------------------------------- requests */
+
+const char *req_arg(struct sim_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int req_bool(struct sim_req *r, const char *name, int dflt)
+{
+	const char *v = req_arg(r, name);
+
+	if (!v)
+		return dflt;
+	return sim_truthy(v);
+}
+
+struct args_ctx {
+	const char *name;
+	const char **vals;
+	size_t n;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct args_ctx *c = cls;
+	const char **v;
+
+	(void)kind;
+	if (strcmp(key, c->name) || !value)
+		return MHD_YES;
+	v = realloc(c->vals, (c->n + 2) * sizeof(*v));
+	if (!v)
+		return MHD_NO;
+	c->vals = v;
+	c->vals[c->n++] = value;
+	c->vals[c->n] = NULL;
+	return MHD_YES;
+}
+
+const char **req_args(struct sim_req *r, const char *name)
+{
+	struct args_ctx c = {name, NULL, 0};
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &c);
+	if (!c.vals)
+		c.vals = calloc(1, sizeof(*c.vals));
+	return c.vals;
+}
+
+struct json_object *req_json(struct sim_req *r, struct sim_resp *resp)
+{
+	char err[256];
+	struct json_object *o;
+	size_t i = 0;
+
+	while (i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' || r->body[i] == '\t'))
+		i++;
+	if (i == r->body_len) {
+		struct json_object *b = json_object_new_object();
+		json_object_object_add(b, "message", json_object_new_string("Please specify data in JSON format"));
+		json_object_object_add(b, "details", json_object_new_string("The request body was empty. Send a JSON document."));
+		resp_json(resp, 400, b);
+		return NULL;
+	}
+	o = sim_json_parse(r->body, r->body_len, err, sizeof(err));
+	if (!o) {
+		struct json_object *b = json_object_new_object();
+		json_object_object_add(b, "message", json_object_new_string("Invalid JSON"));
+		json_object_object_add(b, "details", json_object_new_string(err));
+		resp_json(resp, 400, b);
+	}
+	return o;
+}
+
+/* ------------------------------------------------------------ responses */
+
+void resp_text(struct sim_resp *resp, int status, char *body)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->body = body;
+}
+
+void resp_json(struct sim_resp *resp, int status, struct json_object *o)
+{
+	resp_text(resp, status, strdup(sim_json_text(o)));
+	json_object_put(o);
+}
+
+void resp_message(struct sim_resp *resp, int status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	resp_text(resp, status, sim_message_body("%s", msg));
+}
+
+void resp_deployment(struct sim_resp *resp, int status, const struct sim_result *res)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "deploymentId", json_object_new_string(res->dep_id));
+	json_object_object_add(o, "version", json_object_new_string(res->version));
+	memcpy(resp->dep_id, res->dep_id, 37);
+	resp_json(resp, status, o);
+}
+
+/* --------------------------------------------------------------- routing */
+
+/* "/v2//apps/" -> "/v2/apps" */
+static char *clean_path(const char *url)
+{
+	size_t n = strlen(url), j = 0;
+	char *p = malloc(n + 2);
+
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (url[i] == '/' && j && p[j - 1] == '/')
+			continue;
+		p[j++] = url[i];
+	}
+	while (j > 1 && p[j - 1] == '/')
+		j--;
+	if (!j || p[0] != '/') {
+		memmove(p + 1, p, j);
+		p[0] = '/';
+		j++;
+	}
+	p[j] = '\0';
+	return p;
+}
+
+static void route(struct sim *s, struct sim_req *r, struct sim_resp *resp)
+{
+	if (!strcmp(r->path, "/v2/apps") || !strncmp(r->path, "/v2/apps/", 9))
+		api_apps(s, r, resp);
+	else
+		api_misc(s, r, resp);
+}
+
+static int auth_ok(struct sim *s, struct sim_req *r, struct sim_resp *resp)
+{
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+
+	if (s->cfg.basic_auth) {
+		if (h && !strncasecmp(h, "basic ", 6) && !strcmp(h + 6, s->cfg.basic_auth + 6))
+			return 1;
+		resp_text(resp, 401,
+			  strdup("<html><head><title>Error 401 Unauthorized</title></head><body><h2>HTTP ERROR 401</h2>"
+				 "<p>Problem accessing the Marathon API. Reason: Unauthorized (send HTTP basic credentials)"
+				 "</p></body></html>"));
+		resp->ctype = "text/html;charset=iso-8859-1";
+		resp->www_auth = 1;
+		return 0;
+	}
+	if (s->cfg.token) {
+		if (h && !strncmp(h, "token=", 6) && !strcmp(h + 6, s->cfg.token))
+			return 1;
+		resp_message(resp, 401, "Invalid username or password.");
+		return 0;
+	}
+	return 1;
+}
+
+static int accepts_sse(struct MHD_Connection *conn)
+{
+	const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+
+	return a && strstr(a, "text/event-stream") != NULL;
+}
+
+static void handle_events(struct sim *s, struct sim_req *r, struct sim_resp *resp)
+{
+	const char **types;
+
+	if (strcmp(r->method, "GET")) {
+		resp_message(resp, 405, "HTTP method %s is not supported by this URL", r->method);
+		return;
+	}
+	if (!accepts_sse(r->conn)) {
+		resp_text(resp, 405,
+			  strdup("<html><body><h2>HTTP ERROR 405</h2><p>HTTP method GET is not supported by this URL "
+				 "(send 'Accept: text/event-stream' to read /v2/events)</p></body></html>"));
+		resp->ctype = "text/html;charset=iso-8859-1";
+		return;
+	}
+	types = req_args(r, "event_type");
+	resp->sse_sub = events_subscribe(s->events, types, r->client_ip);
+	free(types);
+	resp->sse = resp->sse_sub != NULL;
+	resp->status = resp->sse ? 200 : 500;
+}
+
+static void add_headers(struct sim *s, struct MHD_Response *mr, struct sim_resp *resp)
+{
+	char leader[64];
+
+	snprintf(leader, sizeof(leader), "http://127.0.0.1:%d", s->port);
+	MHD_add_response_header(mr, "X-Marathon-Leader", leader);
+	MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+	MHD_add_response_header(mr, "X-XSS-Protection", "1; mode=block");
+	MHD_add_response_header(mr, "Cache-Control", "no-cache, no-store, must-revalidate");
+	MHD_add_response_header(mr, "Pragma", "no-cache");
+	MHD_add_response_header(mr, "Expires", "0");
+	if (resp->dep_id[0])
+		MHD_add_response_header(mr, "Marathon-Deployment-Id", resp->dep_id);
+	if (resp->location)
+		MHD_add_response_header(mr, "Location", resp->location);
+	if (resp->www_auth)
+		MHD_add_response_header(mr, "WWW-Authenticate", "basic realm=\"Mesosphere\"");
+}
+
+static void client_ip(struct MHD_Connection *conn, char out[64])
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	snprintf(out, 64, "127.0.0.1");
+	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, 64);
+}
+
+enum MHD_Result server_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+			      const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	struct sim *s = cls;
+	struct conn_ctx *ctx = *con_cls;
+	struct sim_req r;
+	struct sim_resp resp;
+	struct MHD_Response *mr = NULL;
+	enum MHD_Result ret = MHD_NO;
+	const char *q;
+
+	(void)version;
+	if (!ctx)
+		return MHD_NO;
+	if (!ctx->started) {
+		ctx->started = 1;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* Over the cap the rest is dropped and the request answered 413 below. */
+		if (pacer_buf_add(&ctx->body, upload_data, *upload_size) && ctx->body.len < MAX_BODY)
+			ctx->body.len = MAX_BODY;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	memset(&r, 0, sizeof(r));
+	memset(&resp, 0, sizeof(resp));
+	r.conn = conn;
+	r.method = method;
+	r.path = clean_path(url);
+	q = strchr(ctx->uri, '?');
+	r.query = q ? q + 1 : "";
+	r.body = pacer_buf_cstr(&ctx->body);
+	r.body_len = ctx->body.len;
+	client_ip(conn, r.client_ip);
+	if (!r.path)
+		return MHD_NO;
+
+	if (!strncmp(r.path, "/_sim/", 6)) {
+		api_sim(s, &r, &resp);
+		goto respond;
+	}
+	faults_log_request(s, &r);
+	if (s->cfg.standby_url) {
+		size_t n = strlen(s->cfg.standby_url) + strlen(ctx->uri) + 1;
+		resp.location = malloc(n);
+		if (resp.location)
+			snprintf(resp.location, n, "%s%s", s->cfg.standby_url, ctx->uri);
+		resp_text(&resp, 307, strdup(""));
+		goto respond;
+	}
+	{
+		int fstatus = 0, latency = 0, drop = 0;
+		char *fbody = NULL;
+		if (faults_match(s, &r, &fstatus, &fbody, &latency, &drop)) {
+			if (latency > 0) {
+				/* Deliberate, one-off delay of this request (not polling). */
+				struct timespec ts = {latency / 1000, (long)(latency % 1000) * 1000000L};
+				nanosleep(&ts, NULL);
+			}
+			if (drop) {
+				free(fbody);
+				free(r.path);
+				return MHD_NO;
+			}
+			if (fstatus) {
+				resp_text(&resp, fstatus, fbody ? fbody : strdup("{\"message\":\"injected\"}"));
+				goto respond;
+			}
+			free(fbody);
+		}
+	}
+	if (ctx->body.len >= MAX_BODY) {
+		resp_message(&resp, 413, "Request body over %zu bytes: send fewer apps per request", MAX_BODY);
+		goto respond;
+	}
+	if (!auth_ok(s, &r, &resp))
+		goto respond;
+	if (!strcmp(r.path, "/v2/events")) {
+		handle_events(s, &r, &resp);
+		goto respond;
+	}
+	pthread_mutex_lock(&s->mu);
+	route(s, &r, &resp);
+	pthread_mutex_unlock(&s->mu);
+
+respond:
+	if (resp.sse) {
+		mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, events_read, resp.sse_sub,
+						       events_unsubscribe);
+		if (mr) {
+			MHD_add_response_header(mr, "Content-Type", "text/event-stream;charset=UTF-8");
+			MHD_add_response_header(mr, "Connection", "close");
+		} else {
+			events_unsubscribe(resp.sse_sub);
+		}
+	} else {
+		const char *body = resp.body ? resp.body : "";
+		if (!resp.status)
+			resp.status = 500;
+		mr = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+		if (mr && (resp.body || resp.ctype))
+			MHD_add_response_header(mr, "Content-Type", resp.ctype ? resp.ctype : "application/json");
+	}
+	if (mr) {
+		add_headers(s, mr, &resp);
+		ret = MHD_queue_response(conn, (unsigned)resp.status, mr);
+		MHD_destroy_response(mr);
+	}
+	free(resp.body);
+	free(resp.location);
+	free(r.path);
+	return ret;
+}

@@ -1,0 +1,354 @@
+/*
+ * sim.h: the inside of marathon-sim, a stateful simulator of Marathon 1.10's
+ * v2 REST API (shared/marathon-api/SPEC.md). Internal to cmd/marathon-sim.
+ *
+ * Shape:
+ *   main.c     flags, start/stop, signals
+ *   server.c   libmicrohttpd glue: request bodies, auth, standby redirect,
+ *              faults, request log, routing, common headers
+ *   api_apps.c /v2/apps...       api_misc.c  everything else in /v2, /ping
+ *   state.c    the app store (hash + array), service ports, versions, and
+ *              sim_apply(): turning a set of edits into a deployment
+ *   deploy.c   the ticker: tasks launch, become healthy, crash; deployment
+ *              steps advance per upgradeStrategy
+ *   events.c   the SSE hub (a ring of serialised events)
+ *   faults.c   /_sim/: fault injection, request log, behaviour overrides
+ *   json.c     helpers: timestamps, uuids, JSON access and equality
+ *
+ * Locking: one mutex (sim.mu) guards everything except the event ring (its
+ * own mutex, always taken after sim.mu) and the fault/request log (sim.fmu).
+ * Request handlers run with sim.mu held; the ticker takes it every ~10 ms.
+ */
+#ifndef PACER_SIM_H
+#define PACER_SIM_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <microhttpd.h>
+
+#include "reconcile/appdef.h"
+#include "reconcile/buf.h"
+
+struct json_object;
+
+/* ---------------------------------------------------------------- config */
+
+struct sim_config {
+	const char *listen;     /* ADDR:PORT */
+	int task_launch_ms;     /* time from STAGING to RUNNING */
+	int health_ms;          /* time from RUNNING to passing health checks */
+	const char *load_file;
+	struct appdef_flags flags;
+	char *basic_auth;       /* expected "Basic <b64>" header value, or NULL */
+	char *token;            /* expected DC/OS token, or NULL */
+	const char *standby_url;/* act as standby: 307 to this base URL */
+};
+
+/* ---------------------------------------------------------------- json.c */
+
+/* Milliseconds of the monotonic clock. */
+int64_t sim_mono_ms(void);
+/* Wall clock as Marathon's timestamp "2020-07-28T13:30:27.123Z" into out[32]. */
+void sim_timestamp(char out[32]);
+/* Format a given epoch-ms as a timestamp into out[32]. */
+void sim_format_ts(int64_t epoch_ms, char out[32]);
+/* A random UUID v4 into out[37]. */
+void sim_uuid(char out[37]);
+/* Member lookups on an object; defaults when missing or of the wrong type. */
+int64_t sim_json_int(struct json_object *o, const char *key, int64_t dflt);
+double sim_json_double(struct json_object *o, const char *key, double dflt);
+const char *sim_json_str(struct json_object *o, const char *key);
+/* Deep equality, numbers compared numerically. */
+int sim_json_equal(struct json_object *a, struct json_object *b);
+/* Deep copy; NULL for NULL. Caller puts the result. */
+struct json_object *sim_json_copy(struct json_object *o);
+/* Parse text; NULL on error with a message in errbuf. Caller puts. */
+struct json_object *sim_json_parse(const char *text, size_t len, char *errbuf, size_t errlen);
+/* Compact serialisation without escaped slashes, borrowed from o. */
+const char *sim_json_text(struct json_object *o);
+/* A malloc'd JSON body {"message":"<msg>"}. */
+char *sim_message_body(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Make an absolute, clean id ("a//b/" -> "/a/b", resolves . and ..). Caller frees. */
+char *sim_abs_id(const char *base, const char *id);
+/* 1 when s is "true" in any case. */
+int sim_truthy(const char *s);
+
+/* -------------------------------------------------------------- events.c */
+
+struct sim_events;
+
+struct sim_events *events_new(void);
+void events_free(struct sim_events *ev);
+/* Publish one event: adds eventType and timestamp, takes ownership of payload. */
+void events_emit(struct sim_events *ev, const char *type, struct json_object *payload);
+/* Wake every subscriber so it ends its stream (shutdown). */
+void events_shutdown(struct sim_events *ev);
+/*
+ * A subscriber for one SSE connection. types is a NULL-terminated list of
+ * event types to pass (NULL or empty = all), copied. Freed with
+ * events_unsubscribe(). events_read() is an MHD content reader.
+ */
+struct sim_sub;
+struct sim_sub *events_subscribe(struct sim_events *ev, const char *const *types,
+				 const char *remote);
+void events_unsubscribe(void *sub);
+ssize_t events_read(void *sub, uint64_t pos, char *buf, size_t max);
+/* Number of events published so far (tests use it through /_sim/). */
+
+/* ----------------------------------------------------------------- state */
+
+enum sim_task_state { SIM_TASK_STAGING, SIM_TASK_RUNNING };
+enum sim_behavior { SIM_HEALTHY, SIM_UNHEALTHY, SIM_CRASH, SIM_SLOW };
+
+struct sim_task {
+	char *id;
+	char *version;      /* the app version it was launched for */
+	char *cfg_version;  /* the app's lastConfigChangeAt at launch: old vs new */
+	int state;
+	int health;         /* 0 unknown, 1 healthy, -1 unhealthy */
+	int64_t staged_mono, started_mono, health_mono;
+	char staged_at[32], started_at[32], health_at[32];
+	int ports[8];
+	int nports;
+	uint64_t seq;       /* launch order, for YOUNGEST_FIRST */
+};
+
+struct sim_app {
+	char *id;
+	struct json_object *def;   /* stored definition incl. version, versionInfo */
+	char *json;                /* cached serialisation of def, NULL when stale */
+	size_t json_len;
+	struct json_object **versions; /* history, oldest first, each with version */
+	size_t nversions;
+	struct sim_task **tasks;
+	size_t ntasks, atasks;
+	int behavior_override;     /* -1 none, else enum sim_behavior */
+	struct json_object *last_failure;
+	int failures;              /* consecutive failures, for backoff */
+	int64_t next_launch_mono;  /* backoff: no launch before this */
+	char queue_since[32];
+	char (*deps)[37];          /* ids of deployments touching this app */
+	size_t ndeps;
+	int in_step;               /* set by the ticker: acted on by a deployment step */
+	struct sim_app *hnext;     /* hash chain */
+	size_t idx;                /* position in sim.apps */
+};
+
+enum sim_action_kind { SIM_ACT_START, SIM_ACT_SCALE, SIM_ACT_RESTART, SIM_ACT_STOP };
+
+struct sim_action {
+	int kind;
+	char *app_id;
+};
+
+struct sim_step {
+	struct sim_action *actions;
+	size_t n;
+};
+
+/* What one deployment changed, for DELETE /v2/deployments/{id} rollback. */
+struct sim_change {
+	char *app_id;
+	struct json_object *before; /* NULL when the app was created */
+	struct json_object *after;  /* NULL when the app was deleted */
+};
+
+struct sim_deploy {
+	char id[37];
+	char version[32];
+	struct sim_step *steps;
+	size_t nsteps;
+	size_t current;            /* 1-based step being executed; 0 = not started */
+	char **affected;
+	size_t naffected;
+	struct sim_change *changes;
+	size_t nchanges;
+	struct sim_deploy *next;
+};
+
+struct sim_fault {
+	int id;
+	int status;
+	int count;                 /* -1 = forever */
+	char *path;
+	char *method;
+	int latency_ms;
+	int drop;
+	char *body;
+	struct sim_fault *next;
+};
+
+struct sim {
+	struct sim_config cfg;
+	pthread_mutex_t mu;
+	struct sim_app **apps;
+	size_t napps, aapps;
+	struct sim_app **buckets;
+	size_t nbuckets;
+	struct sim_deploy *deploys; /* running, oldest first */
+	char **groups;             /* explicitly created groups */
+	size_t ngroups;
+	char root_version[32];
+	char last_ts[32];
+	int64_t last_ts_ms;
+	uint16_t port_refs[10001]; /* service ports 10000..20000 in use */
+	int next_host_port;
+	uint64_t task_seq;
+	struct sim_events *events;
+	int port;                  /* the port we listen on */
+	/* faults.c, under fmu */
+	pthread_mutex_t fmu;
+	struct sim_fault *faults;
+	int next_fault_id;
+	struct json_object *requests; /* array of logged requests */
+};
+
+/* ---------------------------------------------------------------- state.c */
+
+int sim_init(struct sim *s);
+void sim_release(struct sim *s);
+/* Forget apps, deployments, groups (not faults). */
+void sim_clear(struct sim *s);
+struct sim_app *sim_app_find(struct sim *s, const char *id);
+/* A fresh change timestamp, strictly increasing. */
+void sim_change_ts(struct sim *s, char out[32]);
+/* The cached JSON of an app's definition (without server fields). */
+const char *sim_app_json(struct sim_app *a, size_t *len);
+void sim_app_invalidate(struct sim_app *a);
+/* Effective SIM_BEHAVIOR of an app. */
+int sim_app_behavior(struct sim_app *a);
+int sim_app_has_health(struct sim_app *a);
+/* 1 when the task counts as healthy+ready for deployments. */
+int sim_task_ready(struct sim_app *a, struct sim_task *t);
+/* Is id a group (a strict prefix of some app, or explicitly created)? */
+int sim_is_group(struct sim *s, const char *id);
+/* Sort set-like arrays (constraints, healthChecks, ...) as Marathon's sets lose order. */
+void sim_setlike(struct json_object *def);
+
+/* One requested change to one app. */
+struct sim_edit {
+	const char *id;
+	struct json_object *after; /* new definition from appdef (borrowed), NULL = delete */
+	int restart;               /* restart request: new version, same definition */
+};
+
+/* Result of sim_apply(). */
+struct sim_result {
+	int status;                /* 0 ok, else HTTP status of the failure (409) */
+	char *body;                /* failure body (malloc'd) */
+	char dep_id[37];
+	char version[32];
+};
+
+/*
+ * Apply edits as one deployment. force cancels conflicting deployments
+ * instead of failing with 409. Fills res (res->body owned by the caller).
+ * Returns 0, or -1 with res->status set.
+ */
+int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, struct sim_result *res);
+
+/* -------------------------------------------------------------- deploy.c */
+
+/* Advance tasks and deployments; called with mu held by the ticker. */
+void deploy_tick(struct sim *s);
+/* Kill one task (removes it, emits TASK_KILLED). */
+void deploy_kill_task(struct sim *s, struct sim_app *a, size_t i);
+/* Remove and free a deployment, emitting deployment_failed with reason when non-NULL. */
+void deploy_cancel(struct sim *s, struct sim_deploy *d, const char *reason);
+void deploy_free(struct sim_deploy *d);
+/* Light plan JSON {id, steps, version}. Caller puts. */
+struct json_object *deploy_plan_json(struct sim_deploy *d);
+/* Full GET /v2/deployments element. Caller puts. */
+struct json_object *deploy_json(struct sim *s, struct sim_deploy *d);
+struct sim_deploy *deploy_find(struct sim *s, const char *id);
+/* Task JSON as in /v2/apps/{id}/tasks. Caller puts. */
+struct json_object *deploy_task_json(struct sim *s, struct sim_app *a, struct sim_task *t);
+void deploy_task_free(struct sim_task *t);
+
+/* ---------------------------------------------------------------- server */
+
+struct sim_req {
+	struct MHD_Connection *conn;
+	const char *method;
+	char *path;                /* cleaned: no '//' and no trailing '/' */
+	const char *query;         /* raw query string or "" */
+	const char *body;
+	size_t body_len;
+	char client_ip[64];
+};
+
+struct sim_resp {
+	int status;
+	char *body;                /* malloc'd or NULL */
+	const char *ctype;         /* default application/json */
+	char *location;            /* malloc'd or NULL */
+	char dep_id[37];           /* Marathon-Deployment-Id when set */
+	int sse;                   /* stream events: sse_sub is set */
+	void *sse_sub;
+	int www_auth;
+};
+
+const char *req_arg(struct sim_req *r, const char *name);
+/* Boolean query argument: true/false in any case; dflt when absent. */
+int req_bool(struct sim_req *r, const char *name, int dflt);
+/* All values of a repeatable query argument, NULL-terminated; caller frees the array only. */
+const char **req_args(struct sim_req *r, const char *name);
+/* Parse the body as JSON or fill resp with Marathon's 400. Caller puts. */
+struct json_object *req_json(struct sim_req *r, struct sim_resp *resp);
+
+void resp_json(struct sim_resp *resp, int status, struct json_object *o); /* takes o */
+void resp_text(struct sim_resp *resp, int status, char *body);             /* takes body */
+void resp_message(struct sim_resp *resp, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* {deploymentId, version} with the header. */
+void resp_deployment(struct sim_resp *resp, int status, const struct sim_result *res);
+
+/* AppInfo of a (embed bits as in api_apps.c) appended to b. */
+void api_app_info(struct sim *s, struct sim_app *a, unsigned emb, struct pacer_buf *b);
+#define SIM_EMB_TASKS 1u
+#define SIM_EMB_COUNTS 2u
+#define SIM_EMB_DEPLOYMENTS 4u
+/*
+ * Kill tasks of a (task_ids NULL = all), optionally only on host. With scale,
+ * lower instances by the number killed in a new deployment (res filled).
+ * Killed tasks' JSON is appended to killed when not NULL. Returns 0, or -1
+ * with res->status/body when the scale change was refused (409).
+ */
+int api_kill_tasks(struct sim *s, struct sim_app *a, const char *const *task_ids, size_t nids, const char *host,
+		   int scale, int force, struct json_object *killed, struct sim_result *res);
+
+/* Route handlers, called with s->mu held. */
+void api_apps(struct sim *s, struct sim_req *r, struct sim_resp *resp);
+void api_misc(struct sim *s, struct sim_req *r, struct sim_resp *resp);
+void api_sim(struct sim *s, struct sim_req *r, struct sim_resp *resp);
+
+/* MHD callbacks (server.c); cls is the struct sim. */
+void *server_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
+void server_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe);
+enum MHD_Result server_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+			      const char *version, const char *upload_data, size_t *upload_size, void **con_cls);
+
+/* ---------------------------------------------------------------- faults */
+
+/* Log one request (not /_sim/ ones). */
+void faults_log_request(struct sim *s, struct sim_req *r);
+/*
+ * Match the request against active faults. Returns 1 with *status, *body
+ * (malloc'd), *latency_ms and *drop filled when one matched.
+ */
+int faults_match(struct sim *s, struct sim_req *r, int *status, char **body, int *latency_ms,
+		 int *drop);
+void faults_clear(struct sim *s);
+
+/* ------------------------------------------------------------------ load */
+
+/* Preload apps from a file (app, array, {"apps":[..]} or a group). */
+int sim_load_file(struct sim *s, const char *path);
+
+/* Submit a raw app through appdef with the server flags, making the id absolute. */
+int sim_submit(struct sim *s, struct json_object *raw, const char *url_id, struct json_object **out,
+	       struct json_object **out_error);
+
+#endif

@@ -1,0 +1,761 @@
+/*
+ * state.c: the simulator's root group: apps in a hash table plus an array
+ * (for cheap iteration and cheap removal), service-port bookkeeping, version
+ * history, and sim_apply(), which turns a set of requested edits into one
+ * deployment plan the way Marathon's DeploymentPlan does (SPEC.md §4.3, §5.5).
+ */
+#include "cmd/marathon-sim/sim.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_VERSIONS 50
+#define PORT_MIN 10000
+#define PORT_MAX 20000
+
+enum change_kind { K_NOOP, K_NEW, K_DELETE, K_SCALE, K_UPGRADE, K_RESTART };
+
+static size_t hash_str(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+int sim_init(struct sim *s)
+{
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->fmu, NULL);
+	s->nbuckets = 16384;
+	s->buckets = calloc(s->nbuckets, sizeof(*s->buckets));
+	s->events = events_new();
+	s->requests = json_object_new_array();
+	s->next_host_port = 31000;
+	s->next_fault_id = 1;
+	sim_timestamp(s->root_version);
+	if (!s->buckets || !s->events || !s->requests)
+		return -1;
+	return 0;
+}
+
+static void app_free(struct sim_app *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->ntasks; i++)
+		deploy_task_free(a->tasks[i]);
+	free(a->tasks);
+	for (size_t i = 0; i < a->nversions; i++)
+		json_object_put(a->versions[i]);
+	free(a->versions);
+	json_object_put(a->def);
+	json_object_put(a->last_failure);
+	free(a->json);
+	free(a->deps);
+	free(a->id);
+	free(a);
+}
+
+void sim_clear(struct sim *s)
+{
+	while (s->deploys) {
+		struct sim_deploy *d = s->deploys;
+		s->deploys = d->next;
+		deploy_free(d);
+	}
+	for (size_t i = 0; i < s->napps; i++)
+		app_free(s->apps[i]);
+	s->napps = 0;
+	memset(s->buckets, 0, s->nbuckets * sizeof(*s->buckets));
+	for (size_t i = 0; i < s->ngroups; i++)
+		free(s->groups[i]);
+	free(s->groups);
+	s->groups = NULL;
+	s->ngroups = 0;
+	memset(s->port_refs, 0, sizeof(s->port_refs));
+	sim_timestamp(s->root_version);
+}
+
+void sim_release(struct sim *s)
+{
+	sim_clear(s);
+	free(s->apps);
+	free(s->buckets);
+	faults_clear(s);
+	json_object_put(s->requests);
+	events_free(s->events);
+	free(s->cfg.basic_auth);
+	free(s->cfg.token);
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->fmu);
+}
+
+struct sim_app *sim_app_find(struct sim *s, const char *id)
+{
+	struct sim_app *a = s->buckets[hash_str(id) % s->nbuckets];
+
+	while (a && strcmp(a->id, id))
+		a = a->hnext;
+	return a;
+}
+
+static struct sim_app *app_add(struct sim *s, const char *id)
+{
+	struct sim_app *a = calloc(1, sizeof(*a));
+	size_t b = hash_str(id) % s->nbuckets;
+
+	if (!a || !(a->id = strdup(id))) {
+		free(a);
+		return NULL;
+	}
+	if (s->napps == s->aapps) {
+		size_t n = s->aapps ? s->aapps * 2 : 64;
+		struct sim_app **p = realloc(s->apps, n * sizeof(*p));
+		if (!p) {
+			free(a->id);
+			free(a);
+			return NULL;
+		}
+		s->apps = p;
+		s->aapps = n;
+	}
+	a->behavior_override = -1;
+	a->idx = s->napps;
+	s->apps[s->napps++] = a;
+	a->hnext = s->buckets[b];
+	s->buckets[b] = a;
+	return a;
+}
+
+static void app_remove(struct sim *s, struct sim_app *a)
+{
+	struct sim_app **pp = &s->buckets[hash_str(a->id) % s->nbuckets];
+
+	while (*pp && *pp != a)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = a->hnext;
+	s->apps[a->idx] = s->apps[--s->napps];
+	s->apps[a->idx]->idx = a->idx;
+	app_free(a);
+}
+
+void sim_change_ts(struct sim *s, char out[32])
+{
+	struct timespec ts;
+	int64_t ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/* Versions are change markers: two changes never share one. */
+	if (ms <= s->last_ts_ms)
+		ms = s->last_ts_ms + 1;
+	s->last_ts_ms = ms;
+	sim_format_ts(ms, out);
+	memcpy(s->last_ts, out, 32);
+}
+
+const char *sim_app_json(struct sim_app *a, size_t *len)
+{
+	if (!a->json) {
+		a->json = strdup(sim_json_text(a->def));
+		a->json_len = a->json ? strlen(a->json) : 0;
+	}
+	if (len)
+		*len = a->json_len;
+	return a->json ? a->json : "{}";
+}
+
+void sim_app_invalidate(struct sim_app *a)
+{
+	free(a->json);
+	a->json = NULL;
+}
+
+int sim_app_behavior(struct sim_app *a)
+{
+	struct json_object *env, *v;
+	const char *b;
+
+	if (a->behavior_override >= 0)
+		return a->behavior_override;
+	if (!json_object_object_get_ex(a->def, "env", &env) || !json_object_object_get_ex(env, "SIM_BEHAVIOR", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return SIM_HEALTHY;
+	b = json_object_get_string(v);
+	if (!strcmp(b, "unhealthy"))
+		return SIM_UNHEALTHY;
+	if (!strcmp(b, "crash"))
+		return SIM_CRASH;
+	if (!strcmp(b, "slow"))
+		return SIM_SLOW;
+	return SIM_HEALTHY;
+}
+
+int sim_app_has_health(struct sim_app *a)
+{
+	struct json_object *hc;
+
+	return json_object_object_get_ex(a->def, "healthChecks", &hc) && json_object_is_type(hc, json_type_array) &&
+	       json_object_array_length(hc) > 0;
+}
+
+int sim_task_ready(struct sim_app *a, struct sim_task *t)
+{
+	if (t->state != SIM_TASK_RUNNING)
+		return 0;
+	if (sim_app_has_health(a))
+		return t->health == 1;
+	/* Without health checks a running task counts, except that "unhealthy"
+	 * apps never become ready so that their deployments never finish. */
+	return sim_app_behavior(a) != SIM_UNHEALTHY;
+}
+
+int sim_is_group(struct sim *s, const char *id)
+{
+	size_t n = strlen(id);
+
+	if (!strcmp(id, "/"))
+		return 1;
+	for (size_t i = 0; i < s->ngroups; i++)
+		if (!strcmp(s->groups[i], id))
+			return 1;
+	for (size_t i = 0; i < s->napps; i++)
+		if (!strncmp(s->apps[i]->id, id, n) && s->apps[i]->id[n] == '/')
+			return 1;
+	return 0;
+}
+
+static int cmp_json_text(const void *pa, const void *pb)
+{
+	struct json_object *a = *(struct json_object *const *)pa, *b = *(struct json_object *const *)pb;
+	char *ta = strdup(sim_json_text(a));
+	int r = strcmp(ta ? ta : "", sim_json_text(b));
+
+	free(ta);
+	return r;
+}
+
+/* Sort (by serialised text) and dedup one array member: a set's output order. */
+static void sort_set(struct json_object *obj, const char *key)
+{
+	struct json_object *arr, *out;
+	size_t n;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &arr) || !json_object_is_type(arr, json_type_array))
+		return;
+	n = json_object_array_length(arr);
+	if (n < 2)
+		return;
+	json_object_array_sort(arr, cmp_json_text);
+	out = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		size_t m = json_object_array_length(out);
+		if (m && sim_json_equal(json_object_array_get_idx(out, m - 1), e))
+			continue;
+		json_object_array_add(out, json_object_get(e));
+	}
+	json_object_object_add(obj, key, out);
+}
+
+void sim_setlike(struct json_object *def)
+{
+	sort_set(def, "constraints");
+	sort_set(def, "healthChecks");
+	sort_set(def, "dependencies");
+	sort_set(def, "acceptedResourceRoles");
+}
+
+/* ---------------------------------------------------------- service ports */
+
+/* Call fn on every service-port slot of def: portDefinitions[].port and container.portMappings[].servicePort. */
+static void each_port_slot(struct json_object *def, void (*fn)(struct json_object *holder, const char *key, size_t idx, void *ctx),
+			   void *ctx)
+{
+	struct json_object *arr, *c;
+
+	if (!def)
+		return;
+	if (json_object_object_get_ex(def, "portDefinitions", &arr) && json_object_is_type(arr, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(arr); i++)
+			fn(json_object_array_get_idx(arr, i), "port", i, ctx);
+	if (json_object_object_get_ex(def, "container", &c) && json_object_object_get_ex(c, "portMappings", &arr) &&
+	    json_object_is_type(arr, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(arr); i++)
+			fn(json_object_array_get_idx(arr, i), "servicePort", i + 1000, ctx);
+}
+
+struct ref_ctx {
+	struct sim *s;
+	int delta;
+};
+
+static void ref_slot(struct json_object *holder, const char *key, size_t idx, void *p)
+{
+	struct ref_ctx *c = p;
+	int64_t port = sim_json_int(holder, key, 0);
+
+	(void)idx;
+	if (port >= PORT_MIN && port <= PORT_MAX) {
+		uint16_t *r = &c->s->port_refs[port - PORT_MIN];
+		if (c->delta > 0)
+			(*r)++;
+		else if (*r)
+			(*r)--;
+	}
+}
+
+static void ports_ref(struct sim *s, struct json_object *def, int delta)
+{
+	struct ref_ctx c = {s, delta};
+
+	each_port_slot(def, ref_slot, &c);
+}
+
+/* The service port at slot idx of def, 0 when none. */
+struct find_ctx {
+	size_t idx;
+	int64_t port;
+};
+
+static void find_slot(struct json_object *holder, const char *key, size_t idx, void *p)
+{
+	struct find_ctx *c = p;
+
+	if (idx == c->idx)
+		c->port = sim_json_int(holder, key, 0);
+}
+
+struct assign_ctx {
+	struct sim *s;
+	struct json_object *before;
+};
+
+static void assign_slot(struct json_object *holder, const char *key, size_t idx, void *p)
+{
+	struct assign_ctx *c = p;
+	struct find_ctx f = {idx, 0};
+	int64_t port;
+
+	if (!json_object_is_type(holder, json_type_object) || sim_json_int(holder, key, 0) != 0)
+		return;
+	/* Container port mappings only get a service port when the key is there or it is 0. */
+	each_port_slot(c->before, find_slot, &f);
+	port = f.port;
+	if (port < PORT_MIN || port > PORT_MAX || c->s->port_refs[port - PORT_MIN]) {
+		port = 0;
+		for (int p2 = PORT_MIN; p2 <= PORT_MAX; p2++)
+			if (!c->s->port_refs[p2 - PORT_MIN]) {
+				port = p2;
+				break;
+			}
+	}
+	if (!port)
+		return; /* range exhausted: leave 0, as Marathon would fail the deployment */
+	c->s->port_refs[port - PORT_MIN]++;
+	json_object_object_add(holder, key, json_object_new_int64(port));
+}
+
+/* ------------------------------------------------------------- sim_apply */
+
+static const char *const NOT_COMPARED[] = {"version", "versionInfo", "instances", NULL};
+
+static int equal_except(struct json_object *a, struct json_object *b, const char *const *skip)
+{
+	json_object_object_foreach(a, k, va) {
+		struct json_object *vb = NULL;
+		int skipped = 0;
+		for (size_t i = 0; skip[i]; i++)
+			skipped |= !strcmp(skip[i], k);
+		if (skipped)
+			continue;
+		json_object_object_get_ex(b, k, &vb);
+		if (!sim_json_equal(va, vb))
+			return 0;
+	}
+	json_object_object_foreach(b, k2, vb2) {
+		int skipped = 0;
+		(void)vb2;
+		for (size_t i = 0; skip[i]; i++)
+			skipped |= !strcmp(skip[i], k2);
+		if (!skipped && !json_object_object_get_ex(a, k2, NULL))
+			return 0;
+	}
+	return 1;
+}
+
+struct pending {
+	const char *id;
+	int kind;
+	struct sim_app *app;       /* existing app or NULL */
+	struct json_object *after; /* owned copy, with ports assigned */
+	int depth;
+};
+
+static int dep_depth(struct sim *s, struct pending *p, size_t n, const char *id, struct json_object *def, int limit)
+{
+	struct json_object *deps;
+	int best = 0;
+
+	if (limit <= 0)
+		return 0;
+	/* Only apps with dependencies look others up, so 10,000 independent apps stay linear. */
+	for (size_t i = 0; !def && i < n; i++)
+		if (!strcmp(p[i].id, id))
+			def = p[i].after;
+	if (!def) {
+		struct sim_app *a = sim_app_find(s, id);
+		def = a ? a->def : NULL;
+	}
+	if (!def || !json_object_object_get_ex(def, "dependencies", &deps) || !json_object_is_type(deps, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(deps); i++) {
+		const char *d = json_object_get_string(json_object_array_get_idx(deps, i));
+		int x = d ? 1 + dep_depth(s, p, n, d, NULL, limit - 1) : 0;
+		if (x > best)
+			best = x;
+	}
+	return best;
+}
+
+static int step_add(struct sim_deploy *d, int kind, const char *app, int new_step)
+{
+	struct sim_step *st;
+	struct sim_action *acts;
+
+	if (new_step || !d->nsteps) {
+		struct sim_step *steps = realloc(d->steps, (d->nsteps + 1) * sizeof(*steps));
+		if (!steps)
+			return -1;
+		d->steps = steps;
+		memset(&d->steps[d->nsteps++], 0, sizeof(struct sim_step));
+	}
+	st = &d->steps[d->nsteps - 1];
+	acts = realloc(st->actions, (st->n + 1) * sizeof(*acts));
+	if (!acts)
+		return -1;
+	st->actions = acts;
+	st->actions[st->n].kind = kind;
+	st->actions[st->n].app_id = strdup(app);
+	st->n++;
+	return 0;
+}
+
+static int build_plan(struct sim *s, struct sim_deploy *d, struct pending *p, size_t n)
+{
+	int maxdepth = 0, first;
+
+	first = 1;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].kind == K_DELETE) {
+			if (step_add(d, SIM_ACT_STOP, p[i].id, first))
+				return -1;
+			first = 0;
+		}
+	first = 1;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].kind == K_NEW) {
+			if (step_add(d, SIM_ACT_START, p[i].id, first))
+				return -1;
+			first = 0;
+		}
+	for (size_t i = 0; i < n; i++) {
+		p[i].depth = p[i].after ? dep_depth(s, p, n, p[i].id, p[i].after, 32) : 0;
+		if (p[i].depth > maxdepth)
+			maxdepth = p[i].depth;
+	}
+	for (int depth = 0; depth <= maxdepth; depth++) {
+		first = 1;
+		for (size_t i = 0; i < n; i++) {
+			int kind;
+			if (p[i].depth != depth)
+				continue;
+			if (p[i].kind == K_NEW || p[i].kind == K_SCALE)
+				kind = SIM_ACT_SCALE;
+			else if (p[i].kind == K_UPGRADE || p[i].kind == K_RESTART)
+				kind = SIM_ACT_RESTART;
+			else
+				continue;
+			if (step_add(d, kind, p[i].id, first))
+				return -1;
+			first = 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		char **aff;
+		if (p[i].kind == K_NOOP)
+			continue;
+		aff = realloc(d->affected, (d->naffected + 1) * sizeof(*aff));
+		if (!aff)
+			return -1;
+		d->affected = aff;
+		d->affected[d->naffected++] = strdup(p[i].id);
+	}
+	return 0;
+}
+
+static int deploy_touches(struct sim_deploy *a, struct sim_deploy *b)
+{
+	for (size_t i = 0; i < a->naffected; i++)
+		for (size_t j = 0; j < b->naffected; j++)
+			if (!strcmp(a->affected[i], b->affected[j]))
+				return 1;
+	return 0;
+}
+
+static void set_version_info(struct json_object *def, struct json_object *old, int kind, const char *ts)
+{
+	struct json_object *vi = json_object_new_object(), *ovi = NULL;
+	const char *lsa = ts, *lcc = ts;
+
+	if (old)
+		json_object_object_get_ex(old, "versionInfo", &ovi);
+	if (kind == K_SCALE && sim_json_str(ovi, "lastConfigChangeAt"))
+		lcc = sim_json_str(ovi, "lastConfigChangeAt");
+	if (kind == K_RESTART && sim_json_str(ovi, "lastScalingAt"))
+		lsa = sim_json_str(ovi, "lastScalingAt");
+	json_object_object_add(vi, "lastScalingAt", json_object_new_string(lsa));
+	json_object_object_add(vi, "lastConfigChangeAt", json_object_new_string(lcc));
+	json_object_object_add(def, "version", json_object_new_string(ts));
+	json_object_object_add(def, "versionInfo", vi);
+}
+
+static void app_add_dep(struct sim_app *a, const char *dep)
+{
+	char(*deps)[37] = realloc(a->deps, (a->ndeps + 1) * sizeof(*deps));
+
+	if (!deps)
+		return;
+	a->deps = deps;
+	memcpy(a->deps[a->ndeps++], dep, 37);
+}
+
+static void emit_deploy_event(struct sim *s, struct sim_deploy *d, const char *type, const char *reason)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(d->id));
+	json_object_object_add(o, "plan", deploy_plan_json(d));
+	if (reason)
+		json_object_object_add(o, "reason", json_object_new_string(reason));
+	events_emit(s->events, type, o);
+}
+
+static void store_version(struct sim_app *a)
+{
+	struct json_object **v;
+
+	if (a->nversions == MAX_VERSIONS) {
+		json_object_put(a->versions[0]);
+		memmove(a->versions, a->versions + 1, (a->nversions - 1) * sizeof(*v));
+		a->nversions--;
+	}
+	v = realloc(a->versions, (a->nversions + 1) * sizeof(*v));
+	if (!v)
+		return;
+	a->versions = v;
+	a->versions[a->nversions++] = sim_json_copy(a->def);
+}
+
+int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, struct sim_result *res)
+{
+	struct pending *p = calloc(n ? n : 1, sizeof(*p));
+	struct sim_deploy *d = calloc(1, sizeof(*d));
+	struct json_object *conflicts = NULL;
+	char ts[32];
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (!p || !d)
+		goto oom;
+	sim_uuid(d->id);
+	/* 1. What kind of change is each edit? Service ports are assigned
+	 * first (preferring the app's own), so re-sending 0 is no change. */
+	for (size_t i = 0; i < n; i++) {
+		p[i].id = edits[i].id;
+		p[i].app = sim_app_find(s, edits[i].id);
+		if (!edits[i].after) {
+			p[i].kind = p[i].app ? K_DELETE : K_NOOP;
+			continue;
+		}
+		p[i].after = sim_json_copy(edits[i].after);
+		if (!p[i].after)
+			goto oom;
+		json_object_object_del(p[i].after, "version");
+		json_object_object_del(p[i].after, "versionInfo");
+		sim_setlike(p[i].after);
+		if (p[i].app)
+			ports_ref(s, p[i].app->def, -1);
+		ports_ref(s, p[i].after, +1); /* explicit ports; assign_slot references the ones it picks */
+		{
+			struct assign_ctx ac = {s, p[i].app ? p[i].app->def : NULL};
+			each_port_slot(p[i].after, assign_slot, &ac);
+		}
+		if (!p[i].app)
+			p[i].kind = K_NEW;
+		else if (edits[i].restart)
+			p[i].kind = K_RESTART;
+		else if (!equal_except(p[i].after, p[i].app->def, NOT_COMPARED))
+			p[i].kind = K_UPGRADE;
+		else if (sim_json_int(p[i].after, "instances", 1) != sim_json_int(p[i].app->def, "instances", 1))
+			p[i].kind = K_SCALE;
+		else
+			p[i].kind = K_NOOP;
+	}
+	if (build_plan(s, d, p, n))
+		goto oom;
+	sim_change_ts(s, ts);
+	memcpy(d->version, ts, 32);
+	/* 2. Lock conflicts (SPEC §1.2): a plan with no affected apps never conflicts. */
+	for (struct sim_deploy *o = s->deploys; o; o = o->next)
+		if (deploy_touches(d, o)) {
+			struct json_object *e = json_object_new_object();
+			if (!conflicts)
+				conflicts = json_object_new_array();
+			json_object_object_add(e, "id", json_object_new_string(o->id));
+			json_object_array_add(conflicts, e);
+		}
+	if (conflicts && !force) {
+		struct json_object *body = json_object_new_object();
+		json_object_object_add(body, "message",
+				       json_object_new_string("App is locked by one or more deployments. Override with the option "
+							      "'?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'."));
+		json_object_object_add(body, "deployments", conflicts);
+		conflicts = NULL;
+		res->status = 409;
+		res->body = strdup(sim_json_text(body));
+		json_object_put(body);
+		emit_deploy_event(s, d, "deployment_failed", NULL);
+		/* Undo the tentative port assignment. */
+		for (size_t i = 0; i < n; i++)
+			if (p[i].after) {
+				struct ref_ctx rc1 = {s, -1};
+				each_port_slot(p[i].after, ref_slot, &rc1);
+				if (p[i].app)
+					ports_ref(s, p[i].app->def, +1);
+			}
+		goto done;
+	}
+	if (conflicts) {
+		struct sim_deploy *o = s->deploys, *next;
+		for (; o; o = next) {
+			next = o->next;
+			if (deploy_touches(d, o))
+				deploy_cancel(s, o, "The upgrade has been cancelled");
+		}
+	}
+	/* 3. Mutate the root group. */
+	for (size_t i = 0; i < n; i++) {
+		struct sim_app *a = p[i].app;
+		struct sim_change *ch;
+
+		if (p[i].kind == K_NOOP) {
+			if (p[i].after && a) {
+				/* Same definition: keep the stored one (and its port references). */
+				struct ref_ctx rc1 = {s, -1};
+				each_port_slot(p[i].after, ref_slot, &rc1);
+				ports_ref(s, a->def, +1);
+			}
+			continue;
+		}
+		ch = realloc(d->changes, (d->nchanges + 1) * sizeof(*ch));
+		if (!ch)
+			goto oom;
+		d->changes = ch;
+		ch = &d->changes[d->nchanges++];
+		ch->app_id = strdup(p[i].id);
+		ch->before = a ? sim_json_copy(a->def) : NULL;
+		ch->after = NULL;
+		if (p[i].kind == K_DELETE) {
+			struct json_object *ev = json_object_new_object();
+			ports_ref(s, a->def, -1);
+			while (a->ntasks)
+				deploy_kill_task(s, a, a->ntasks - 1);
+			app_remove(s, a);
+			json_object_object_add(ev, "appId", json_object_new_string(p[i].id));
+			events_emit(s->events, "app_terminated_event", ev);
+			continue;
+		}
+		if (!a && !(a = app_add(s, p[i].id)))
+			goto oom;
+		set_version_info(p[i].after, a->def, p[i].kind, ts);
+		json_object_put(a->def);
+		a->def = p[i].after;
+		p[i].after = NULL;
+		sim_app_invalidate(a);
+		if (p[i].kind == K_UPGRADE || p[i].kind == K_RESTART || p[i].kind == K_NEW) {
+			/* A new config key resets the launch backoff, and drops any /_sim/ override. */
+			a->failures = 0;
+			a->next_launch_mono = 0;
+			if (p[i].kind != K_RESTART)
+				a->behavior_override = -1;
+		}
+		store_version(a);
+		ch->after = sim_json_copy(a->def);
+		app_add_dep(a, d->id);
+	}
+	memcpy(s->root_version, ts, 32);
+	memcpy(res->dep_id, d->id, 37);
+	memcpy(res->version, ts, 32);
+	if (!d->nsteps) {
+		/* Nothing to do: the deployment succeeds at once and is never listed. */
+		emit_deploy_event(s, d, "deployment_success", NULL);
+		goto done;
+	}
+	{
+		struct sim_deploy **pp = &s->deploys;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = d;
+		d = NULL;
+	}
+	rc = 0;
+	goto done;
+oom:
+	res->status = 500;
+	res->body = sim_message_body("marathon-sim: out of memory");
+done:
+	if (rc && !res->status)
+		rc = 0; /* zero-step plan: success */
+	for (size_t i = 0; p && i < n; i++)
+		json_object_put(p[i].after);
+	free(p);
+	json_object_put(conflicts);
+	deploy_free(d);
+	return rc;
+}
+
+int sim_submit(struct sim *s, struct json_object *raw, const char *url_id, struct json_object **out,
+	       struct json_object **out_error)
+{
+	int rc;
+	const char *id;
+
+	*out = NULL;
+	if (out_error)
+		*out_error = NULL;
+	rc = appdef_submit(raw, url_id, &s->cfg.flags, out, out_error);
+	if (rc)
+		return rc;
+	id = sim_json_str(*out, "id");
+	if (!id) {
+		json_object_put(*out);
+		*out = NULL;
+		if (out_error)
+			*out_error = json_tokener_parse("{\"message\":\"Invalid JSON\",\"details\":[{\"path\":\"/id\",\"errors\":[\"error.path.missing\"]}]}");
+		return PACER_EINVALID;
+	}
+	if (id[0] != '/' || strstr(id, "//")) {
+		char *abs = sim_abs_id("/", id);
+		if (abs)
+			json_object_object_add(*out, "id", json_object_new_string(abs));
+		free(abs);
+	}
+	return 0;
+}

@@ -1,0 +1,232 @@
+/*
+ * simtest.h: helpers for the marathon-sim tests (header-only: every
+ * tests/sim/test_*.c is its own executable). Each test starts its own
+ * simulator with short task/health times and talks real HTTP to it.
+ */
+#ifndef PACER_SIMTEST_H
+#define PACER_SIMTEST_H
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/lib/testlib.h"
+
+struct st_resp {
+	int status;
+	char *body;
+	char *headers; /* raw response headers */
+	struct json_object *json;
+};
+
+/*
+ * Simulators started by the running test. A failed assertion ends the test
+ * early; the suite's .fini (st_cleanup) then stops whatever is left, so no
+ * orphaned simulator keeps CTest's output pipe open.
+ */
+static pid_t st_running[8];
+
+static inline void st_cleanup(void)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (st_running[i] > 0 && kill(st_running[i], 0) == 0) {
+			kill(st_running[i], SIGTERM);
+			waitpid(st_running[i], NULL, 0);
+		}
+}
+
+static inline void st_sim_start(struct test_sim *sim, const char *const *extra)
+{
+	const char *args[32] = {"--task-launch-ms", "40", "--health-ms", "40"};
+	size_t n = 4;
+
+	for (size_t i = 0; extra && extra[i] && n < 31; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	cr_assert_eq(test_sim_start(sim, args), 0, "marathon-sim did not start (is it built?)");
+	for (size_t i = 0; i < 8; i++)
+		if (!st_running[i]) {
+			st_running[i] = sim->pid;
+			break;
+		}
+}
+
+static inline void st_sim_stop(struct test_sim *sim)
+{
+	cr_expect_eq(test_sim_stop(sim), 0, "marathon-sim did not exit cleanly on SIGTERM");
+}
+
+static inline size_t st_collect(char *p, size_t sz, size_t n, void *ud)
+{
+	char **buf = ud;
+	size_t old = *buf ? strlen(*buf) : 0;
+	char *nb = realloc(*buf, old + sz * n + 1);
+
+	if (!nb)
+		return 0;
+	memcpy(nb + old, p, sz * n);
+	nb[old + sz * n] = '\0';
+	*buf = nb;
+	return sz * n;
+}
+
+/* One request with headers captured. headers: NULL-terminated "Name: v" list or NULL. */
+static inline struct st_resp st_http(const char *method, const char *url, const char *body, const char *const *headers)
+{
+	struct st_resp r = {0, NULL, NULL, NULL};
+	CURL *c = curl_easy_init();
+	struct curl_slist *hl = NULL;
+	long code = 0;
+
+	cr_assert(c);
+	for (size_t i = 0; headers && headers[i]; i++)
+		hl = curl_slist_append(hl, headers[i]);
+	if (body && !headers)
+		hl = curl_slist_append(hl, "Content-Type: application/json");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, st_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, st_collect);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	if (curl_easy_perform(c) == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		r.status = (int)code;
+	}
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	if (!r.body)
+		r.body = strdup("");
+	if (r.body[0])
+		r.json = json_tokener_parse(r.body);
+	return r;
+}
+
+static inline void st_free(struct st_resp *r)
+{
+	free(r->body);
+	free(r->headers);
+	json_object_put(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+/* method + sim URL + path, body may be NULL. */
+static inline struct st_resp st_req(struct test_sim *sim, const char *method, const char *path, const char *body)
+{
+	char url[1024];
+
+	snprintf(url, sizeof(url), "%s%s", sim->url, path);
+	return st_http(method, url, body, NULL);
+}
+
+/* A header value from raw headers (case-insensitive name), copied into out. */
+static inline int st_header(const struct st_resp *r, const char *name, char *out, size_t outlen)
+{
+	const char *p = r->headers;
+	size_t n = strlen(name);
+
+	while (p && *p) {
+		const char *eol = strstr(p, "\r\n");
+		if (!eol)
+			break;
+		if (!strncasecmp(p, name, n) && p[n] == ':') {
+			const char *v = p + n + 1;
+			while (*v == ' ')
+				v++;
+			snprintf(out, outlen, "%.*s", (int)(eol - v), v);
+			return 1;
+		}
+		p = eol + 2;
+	}
+	return 0;
+}
+
+static inline struct json_object *st_get(struct json_object *o, const char *path)
+{
+	char key[128];
+	const char *p = path;
+
+	while (o && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		if (json_object_is_type(o, json_type_array))
+			o = json_object_array_get_idx(o, (size_t)strtoul(key, NULL, 10));
+		else if (!json_object_object_get_ex(o, key, &o))
+			return NULL;
+		p += n + (dot ? 1 : 0);
+	}
+	return o;
+}
+
+static inline const char *st_str(struct json_object *o, const char *path)
+{
+	struct json_object *v = st_get(o, path);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static inline int64_t st_int(struct json_object *o, const char *path)
+{
+	struct json_object *v = st_get(o, path);
+
+	return v ? json_object_get_int64(v) : -999;
+}
+
+static inline void st_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Number of running deployments. */
+static inline int st_ndeploys(struct test_sim *sim)
+{
+	struct st_resp r = st_req(sim, "GET", "/v2/deployments", NULL);
+	int n = r.json ? (int)json_object_array_length(r.json) : -1;
+
+	st_free(&r);
+	return n;
+}
+
+/* Wait until no deployment runs; returns 1, or 0 after timeout_ms. */
+static inline int st_wait_idle(struct test_sim *sim, int timeout_ms)
+{
+	for (int t = 0; t < timeout_ms; t += 20) {
+		if (st_ndeploys(sim) == 0)
+			return 1;
+		st_sleep_ms(20);
+	}
+	return 0;
+}
+
+/* Is a deployment with this id running? */
+static inline int st_deploy_running(struct test_sim *sim, const char *id)
+{
+	struct st_resp r = st_req(sim, "GET", "/v2/deployments", NULL);
+	int found = 0;
+
+	for (size_t i = 0; r.json && i < json_object_array_length(r.json); i++) {
+		const char *d = st_str(json_object_array_get_idx(r.json, i), "id");
+		found |= d && !strcmp(d, id);
+	}
+	st_free(&r);
+	return found;
+}
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * marathon-sim: its own control API (/_sim/ faults, request log, reset,
+ * behaviour), auth, standby redirect, --load, groups, /v2/info, /v2/leader,
+ * /ping, and the 10,000-app scale requirement.
+ */
+#include "tests/sim/simtest.h"
+
+#include <sys/time.h>
+
+
+TestSuite(control, .fini = st_cleanup);
+
+Test(control, faults_answer_status_count_times_then_stop)
+{
+	struct test_sim sim;
+	struct st_resp r;
+
+	st_sim_start(&sim, NULL);
+	r = st_req(&sim, "POST", "/_sim/faults", "{\"status\":503,\"count\":2,\"path\":\"/v2/apps\",\"method\":\"GET\"}");
+	cr_assert_eq(r.status, 201);
+	cr_assert_eq(st_int(r.json, "id"), 1);
+	st_free(&r);
+	r = st_req(&sim, "POST", "/v2/apps", "{\"id\":\"x\",\"cmd\":\"yy\"}");
+	cr_assert_eq(r.status, 201, "method did not match");
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/info", NULL);
+	cr_assert_eq(r.status, 200, "path did not match");
+	st_free(&r);
+	for (int i = 0; i < 2; i++) {
+		r = st_req(&sim, "GET", "/v2/apps/x", NULL);
+		cr_assert_eq(r.status, 503);
+		cr_assert_str_eq(r.body, "{\"message\":\"injected\"}");
+		st_free(&r);
+	}
+	r = st_req(&sim, "GET", "/v2/apps/x", NULL);
+	cr_assert_eq(r.status, 200, "count 2 means two requests");
+	st_free(&r);
+	r = st_req(&sim, "POST", "/_sim/faults", "{\"status\":500,\"count\":-1,\"body\":\"{\\\"message\\\":\\\"boom\\\"}\"}");
+	st_free(&r);
+	for (int i = 0; i < 3; i++) {
+		r = st_req(&sim, "GET", "/ping", NULL);
+		cr_assert_eq(r.status, 500);
+		cr_assert_str_eq(r.body, "{\"message\":\"boom\"}");
+		st_free(&r);
+	}
+	r = st_req(&sim, "DELETE", "/_sim/faults", NULL);
+	st_free(&r);
+	r = st_req(&sim, "GET", "/ping", NULL);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "pong");
+	st_free(&r);
+	st_sim_stop(&sim);
+}
+
+Test(control, latency_and_drop)
+{
+	struct test_sim sim;
+	struct st_resp r;
+	struct timeval a, b;
+	long ms;
+
+	st_sim_start(&sim, NULL);
+	r = st_req(&sim, "POST", "/_sim/faults", "{\"latency_ms\":300,\"count\":1,\"path\":\"/v2/info\"}");
+	st_free(&r);
+	gettimeofday(&a, NULL);
+	r = st_req(&sim, "GET", "/v2/info", NULL);
+	gettimeofday(&b, NULL);
+	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_usec - a.tv_usec) / 1000;
+	cr_assert_eq(r.status, 200, "latency alone delays, then answers normally");
+	cr_assert_geq(ms, 280, "took %ld ms", ms);
+	st_free(&r);
+	r = st_req(&sim, "POST", "/_sim/faults", "{\"drop\":true,\"count\":1,\"path\":\"/v2/leader\"}");
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/leader", NULL);
+	cr_assert_eq(r.status, 0, "the connection was dropped");
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/leader", NULL);
+	cr_assert_eq(r.status, 200);
+	cr_assert_not_null(st_str(r.json, "leader"));
+	st_free(&r);
+	st_sim_stop(&sim);
+}
+
+Test(control, request_log_and_reset)
+{
+	struct test_sim sim;
+	struct st_resp r;
+	char url[256];
+	const char *h[] = {"Authorization: token=abc", "Content-Type: application/json", NULL};
+
+	st_sim_start(&sim, NULL);
+	snprintf(url, sizeof(url), "%s/v2/apps?embed=apps.tasks", sim.url);
+	r = st_http("GET", url, NULL, h);
+	st_free(&r);
+	r = st_req(&sim, "PUT", "/v2/apps/logged", "{\"cmd\":\"xx\"}");
+	st_free(&r);
+	r = st_req(&sim, "GET", "/_sim/requests", NULL);
+	cr_assert_eq(r.status, 200);
+	cr_assert_eq(json_object_array_length(st_get(r.json, "requests")), 2, "/_sim/ calls are not logged: %s", r.body);
+	cr_assert_str_eq(st_str(r.json, "requests.0.method"), "GET");
+	cr_assert_str_eq(st_str(r.json, "requests.0.path"), "/v2/apps");
+	cr_assert_str_eq(st_str(r.json, "requests.0.query"), "embed=apps.tasks");
+	cr_assert_str_eq(st_str(r.json, "requests.0.headers.authorization"), "token=abc");
+	cr_assert_str_eq(st_str(r.json, "requests.1.headers.content-type"), "application/json");
+	st_free(&r);
+	r = st_req(&sim, "DELETE", "/_sim/requests", NULL);
+	st_free(&r);
+	r = st_req(&sim, "GET", "/_sim/requests", NULL);
+	cr_assert_eq(json_object_array_length(st_get(r.json, "requests")), 0);
+	st_free(&r);
+	r = st_req(&sim, "POST", "/_sim/reset", NULL);
+	cr_assert_eq(r.status, 200);
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/apps", NULL);
+	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 0, "reset forgets apps");
+	st_free(&r);
+	st_sim_stop(&sim);
+}
+
+Test(control, behavior_override_turns_a_running_app_unhealthy)
+{
+	struct test_sim sim;
+	struct st_resp r;
+
+	st_sim_start(&sim, NULL);
+	r = st_req(&sim, "PUT", "/v2/apps/drift", "{\"cmd\":\"xx\",\"instances\":2,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}");
+	st_free(&r);
+	cr_assert(st_wait_idle(&sim, 5000));
+	r = st_req(&sim, "POST", "/_sim/apps/drift/behavior", "{\"behavior\":\"unhealthy\"}");
+	cr_assert_eq(r.status, 200);
+	st_free(&r);
+	st_sleep_ms(100);
+	r = st_req(&sim, "GET", "/v2/apps/drift", NULL);
+	cr_assert_eq(st_int(r.json, "app.tasksUnhealthy"), 2, "%s", r.body);
+	cr_assert_eq(st_ndeploys(&sim), 0, "no deployment was made");
+	st_free(&r);
+	r = st_req(&sim, "POST", "/_sim/apps/none/behavior", "{\"behavior\":\"crash\"}");
+	cr_assert_eq(r.status, 404);
+	st_free(&r);
+	st_sim_stop(&sim);
+}
+
+Test(control, basic_auth)
+{
+	struct test_sim sim;
+	struct st_resp r;
+	char url[256], hdr[128];
+	char *dir = test_tmpdir("simauth"), path[512];
+	const char *good[] = {"Authorization: Basic dXNlcjpwYXNz", NULL}; /* user:pass */
+	const char *bad[] = {"Authorization: Basic dXNlcjp3cm9uZw==", NULL};
+	const char *args[] = {"--http-credentials-file", path, NULL};
+
+	snprintf(path, sizeof(path), "%s/creds", dir);
+	cr_assert_eq(test_write_file(path, "user:pass\n"), 0);
+	st_sim_start(&sim, args);
+	snprintf(url, sizeof(url), "%s/ping", sim.url);
+	r = st_http("GET", url, NULL, NULL);
+	cr_assert_eq(r.status, 401);
+	cr_assert(st_header(&r, "WWW-Authenticate", hdr, sizeof(hdr)));
+	cr_assert_str_eq(hdr, "basic realm=\"Mesosphere\"");
+	st_free(&r);
+	r = st_http("GET", url, NULL, bad);
+	cr_assert_eq(r.status, 401);
+	st_free(&r);
+	r = st_http("GET", url, NULL, good);
+	cr_assert_eq(r.status, 200);
+	st_free(&r);
+	st_sim_stop(&sim);
+	test_rmrf(dir);
+	free(dir);
+}
+
+Test(control, token_auth)
+{
+	struct test_sim sim;
+	struct st_resp r;
+	char url[256];
+	char *dir = test_tmpdir("simtok"), path[512];
+	const char *good[] = {"Authorization: token=s3cr3t-token", NULL};
+	const char *args[] = {"--token-file", path, NULL};
+
+	snprintf(path, sizeof(path), "%s/token", dir);
+	cr_assert_eq(test_write_file(path, "s3cr3t-token\n"), 0);
+	st_sim_start(&sim, args);
+	snprintf(url, sizeof(url), "%s/v2/apps", sim.url);
+	r = st_http("GET", url, NULL, NULL);
+	cr_assert_eq(r.status, 401);
+	cr_assert_str_eq(r.body, "{\"message\":\"Invalid username or password.\"}");
+	st_free(&r);
+	r = st_http("GET", url, NULL, good);
+	cr_assert_eq(r.status, 200);
+	st_free(&r);
+	st_sim_stop(&sim);
+	test_rmrf(dir);
+	free(dir);
+}
+
+Test(control, standby_redirects_to_the_leader)
+{
+	struct test_sim leader, standby;
+	struct st_resp r;
+	char hdr[256], want[256];
+	const char *args[] = {"--standby-redirect", NULL, NULL};
+
+	st_sim_start(&leader, NULL);
+	args[1] = leader.url;
+	st_sim_start(&standby, args);
+	r = st_req(&standby, "GET", "/v2/apps?embed=apps.tasks", NULL);
+	cr_assert_eq(r.status, 307);
+	cr_assert(st_header(&r, "Location", hdr, sizeof(hdr)));
+	snprintf(want, sizeof(want), "%s/v2/apps?embed=apps.tasks", leader.url);
+	cr_assert_str_eq(hdr, want);
+	st_free(&r);
+	st_sim_stop(&standby);
+	st_sim_stop(&leader);
+}
+
+Test(control, info_leader_ping_and_groups)
+{
+	struct test_sim sim;
+	struct st_resp r;
+	const char *args[] = {"--mesos-role", "slave_public", "--enable-features", "secrets,vips", NULL};
+
+	st_sim_start(&sim, args);
+	r = st_req(&sim, "GET", "/v2/info", NULL);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(st_str(r.json, "marathon_config.mesos_role"), "slave_public");
+	cr_assert_str_eq(st_str(r.json, "marathon_config.features.0"), "secrets");
+	cr_assert_not_null(st_get(r.json, "zookeeper_config"));
+	cr_assert_eq(st_int(r.json, "http_config.http_port"), sim.port);
+	st_free(&r);
+	r = st_req(&sim, "POST", "/v2/groups",
+		   "{\"id\":\"/shop\",\"apps\":[{\"id\":\"web\",\"cmd\":\"aa\"}],\"groups\":[{\"id\":\"back\",\"apps\":[{\"id\":\"db\",\"cmd\":\"bb\"}]}]}");
+	cr_assert_eq(r.status, 201, "%s", r.body);
+	cr_assert_not_null(st_str(r.json, "deploymentId"));
+	st_free(&r);
+	r = st_req(&sim, "POST", "/v2/groups", "{\"id\":\"/shop\"}");
+	cr_assert_eq(r.status, 409);
+	cr_assert_str_eq(r.body, "{\"message\":\"Group /shop is already created. Use PUT to change this group.\"}");
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/apps/shop/back/db", NULL);
+	cr_assert_eq(r.status, 200);
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/groups/shop", NULL);
+	cr_assert_str_eq(st_str(r.json, "apps.0.id"), "/shop/web");
+	cr_assert_str_eq(st_str(r.json, "groups.0.id"), "/shop/back");
+	cr_assert_str_eq(st_str(r.json, "groups.0.apps.0.id"), "/shop/back/db");
+	st_free(&r);
+	/* A PUT listing "apps" removes the apps it no longer lists. */
+	r = st_req(&sim, "PUT", "/v2/groups/shop?force=true", "{\"apps\":[{\"id\":\"api\",\"cmd\":\"cc\"}]}");
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/apps/shop/web", NULL);
+	cr_assert_eq(r.status, 404);
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/apps/shop/back/db", NULL);
+	cr_assert_eq(r.status, 200, "groups absent from the body are kept");
+	st_free(&r);
+	r = st_req(&sim, "DELETE", "/v2/groups/shop?force=true", NULL);
+	cr_assert_eq(r.status, 200);
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/groups/shop", NULL);
+	cr_assert_eq(r.status, 404);
+	cr_assert_str_eq(r.body, "{\"message\":\"Group '/shop' does not exist\"}");
+	st_free(&r);
+	st_sim_stop(&sim);
+}
+
+Test(control, load_and_ten_thousand_apps, .timeout = 120)
+{
+	struct test_sim sim;
+	struct st_resp r;
+	char *dir = test_tmpdir("simload"), path[512];
+	FILE *f;
+	const char *args[] = {"--load", path, NULL};
+	struct timeval a, b;
+	long ms;
+
+	snprintf(path, sizeof(path), "%s/apps.json", dir);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fputs("{\"apps\":[", f);
+	for (int i = 0; i < 10000; i++)
+		fprintf(f, "%s{\"id\":\"/team%d/app%d\",\"cmd\":\"sleep 1000\",\"instances\":1,\"labels\":{\"n\":\"%d\"}}",
+			i ? "," : "", i % 100, i, i);
+	fputs("]}", f);
+	cr_assert_eq(fclose(f), 0);
+	st_sim_start(&sim, args);
+	cr_assert(st_wait_idle(&sim, 60000), "the 10,000 apps deploy");
+	r = st_req(&sim, "GET", "/v2/apps", NULL); /* warm the per-app caches */
+	st_free(&r);
+	{
+		/* Time the HTTP exchange only (parsing 10,000 apps in the test is not the server's cost). */
+		char url[256], *body = NULL;
+		int status = 0;
+		snprintf(url, sizeof(url), "%s/v2/apps", sim.url);
+		gettimeofday(&a, NULL);
+		cr_assert_eq(test_http("GET", url, NULL, NULL, &status, &body), 0);
+		gettimeofday(&b, NULL);
+		cr_assert_eq(status, 200);
+		free(body);
+	}
+	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_usec - a.tv_usec) / 1000;
+	r = st_req(&sim, "GET", "/v2/apps", NULL);
+	cr_assert_eq(r.status, 200);
+	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 10000);
+	cr_assert_lt(ms, 1000, "GET /v2/apps of 10,000 apps took %ld ms", ms);
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/apps/team7/app107", NULL);
+	cr_assert_eq(r.status, 200);
+	st_free(&r);
+	st_sim_stop(&sim);
+	test_rmrf(dir);
+	free(dir);
+}
