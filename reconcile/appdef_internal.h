@@ -1,0 +1,66 @@
+/*
+ * appdef_internal.h: helpers shared by the files of the appdef module
+ * (appdef.c: pipeline, migration, defaults, error rendering;
+ * appdef_read.c: the RAML reader's shape checks; appdef_validate.c: the
+ * semantic validators). Not for use outside reconcile/appdef*.c.
+ *
+ * Violations are collected in an "error map": a json object whose keys are
+ * paths ("/", "/cpus", "/healthChecks(0)/portIndex") in order of first
+ * appearance and whose values are arrays of messages. appdef__body() turns it
+ * into Marathon's 422 body.
+ */
+#ifndef PACER_APPDEF_INTERNAL_H
+#define PACER_APPDEF_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "reconcile/appdef.h"
+
+struct json_object;
+
+/* Member `key` of o, borrowed; NULL when o is not an object, key absent or null. */
+struct json_object *appdef__get(struct json_object *o, const char *key);
+
+/*
+ * A json double that prints the way Marathon (Java) does: the shortest text
+ * that reads back as d, always with a decimal point (0.1 not
+ * 0.10000000000000001, 128.0 not 128). Caller owns it.
+ */
+struct json_object *appdef__double(double d);
+
+/* Add message msg (copied) under path in the error map errs. Returns 0, -1 on OOM. */
+int appdef__err(struct json_object *errs, const char *path, const char *msg);
+
+/*
+ * Build {"message":message,"details":[{"path":..,"errors":[..]}..]} from the
+ * error map (errs is borrowed). Caller owns the result.
+ */
+struct json_object *appdef__body(const char *message, struct json_object *errs);
+
+/*
+ * The RAML reader: check the shape of raw (borrowed) and return a new object
+ * holding only the App fields Marathon reads, with nulls dropped and enum
+ * values in their canonical spelling. Shape errors go to errs (Play keys
+ * such as "error.expected.jsnumber"). Returns NULL only when out of memory.
+ */
+struct json_object *appdef__read(struct json_object *raw, struct json_object *errs);
+
+/*
+ * validateOldAppAPI: checks of the legacy fields on the read (not yet
+ * migrated) app. Violations go to errs.
+ */
+void appdef__validate_legacy(struct json_object *app, struct json_object *errs);
+
+/*
+ * The validators of the canonical app (after migration and defaults).
+ * `resident` says whether the app has persistent volumes.
+ */
+void appdef__validate(struct json_object *app, const struct appdef_flags *flags, struct json_object *errs);
+
+/* True when a container volume is a persistent (local) volume. */
+bool appdef__is_persistent(struct json_object *vol);
+
+/* True when the networks array is host networking (empty or any mode "host"). */
+bool appdef__is_host(struct json_object *networks);
+
+#endif

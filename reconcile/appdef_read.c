@@ -1,0 +1,643 @@
+/*
+ * appdef_read.c: the shape checks of Marathon's generated RAML reader.
+ *
+ * Marathon 1.10 parses an App with Play JSON readers generated from the RAML
+ * under shared/marathon-api/raml/v2/types. Their behaviour, reproduced here:
+ * unknown fields are ignored; null is the same as absent; every field is
+ * checked and all errors are reported together (Play accumulates), keyed by
+ * the JSON path with array indices as "(n)"; enum values match
+ * case-insensitively; integer fields accept 2.0 but not 2.5
+ * ("error.expected.int"); a string where a number belongs is
+ * "error.expected.jsnumber".
+ *
+ * The types are described by static tables (struct field), so the reader is
+ * one generic walk: O(size of the input), which matters when marathon-sim
+ * loads 10,000 apps.
+ */
+#include "reconcile/appdef_internal.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum kind {
+	K_STR,    /* string, optional minlen/maxlen/pattern */
+	K_NUM,    /* number (double) with optional min/max */
+	K_INT,    /* integer with optional min/max */
+	K_BOOL,
+	K_ENUM,   /* string from enums[], case-insensitive */
+	K_OBJ,    /* object described by sub[] */
+	K_ARR,    /* array of elem */
+	K_MAP,    /* object whose values are elem */
+	K_CUSTOM, /* read by fn */
+	K_ANYOBJ, /* any object, copied as is */
+};
+
+struct rd {
+	struct json_object *errs;
+};
+
+struct field;
+typedef struct json_object *(*read_fn)(struct rd *r, struct json_object *v, const char *path);
+
+struct field {
+	const char *name;
+	enum kind kind;
+	bool required;
+	bool has_min, has_max;
+	double min, max;
+	size_t minlen, maxlen; /* strings and arrays; 0 = none */
+	bool (*pattern)(const char *s);
+	const char *const *enums;
+	const struct field *sub;  /* K_OBJ: fields, ended by {NULL} */
+	const struct field *elem; /* K_ARR, K_MAP: element */
+	read_fn fn;               /* K_CUSTOM */
+};
+
+static struct json_object *read_value(struct rd *r, struct json_object *v, const char *path,
+				      const struct field *f);
+
+static void bad(struct rd *r, const char *path, const char *key)
+{
+	appdef__err(r->errs, path, key);
+}
+
+/* --- patterns ----------------------------------------------------------- */
+
+static bool lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$ (extra allows '_' inside, for NetworkName) */
+static bool name_like(const char *s, bool underscore)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
+		return false;
+	for (i = 1; i + 1 < n; i++)
+		if (!lower_alnum(s[i]) && s[i] != '-' && !(underscore && s[i] == '_'))
+			return false;
+	return true;
+}
+
+static bool pat_name(const char *s)
+{
+	return name_like(s, false);
+}
+
+static bool pat_network_name(const char *s)
+{
+	return name_like(s, true);
+}
+
+/* One dotted label run: label(.label)* where label = [a-z0-9]([-a-z0-9]*[a-z0-9])? */
+static bool dotted_labels(const char *s, size_t len)
+{
+	size_t i, start = 0;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			size_t j;
+
+			if (i == start || !lower_alnum(s[start]) || !lower_alnum(s[i - 1]))
+				return false;
+			for (j = start; j < i; j++)
+				if (!lower_alnum(s[j]) && s[j] != '-')
+					return false;
+			start = i + 1;
+		}
+	}
+	return true;
+}
+
+/*
+ * strings.PathId: ^(\/?((\.\.)|(labels))?($|\/))+$ -- slash-separated
+ * segments, each empty, ".." or dotted labels. "." is not matched.
+ */
+static bool pat_path_id(const char *s)
+{
+	const char *p = s;
+
+	for (;;) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len && !(len == 2 && p[0] == '.' && p[1] == '.') && !dotted_labels(p, len))
+			return false;
+		if (!end)
+			return true;
+		p = end + 1;
+	}
+}
+
+/* --- scalars ------------------------------------------------------------ */
+
+static bool is_number(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+static struct json_object *read_str(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+{
+	const char *s;
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_string)) {
+		bad(r, path, "error.expected.jsstring");
+		return NULL;
+	}
+	s = json_object_get_string(v);
+	n = strlen(s);
+	if (f->minlen && n < f->minlen) {
+		bad(r, path, "error.minLength");
+		return NULL;
+	}
+	if (f->maxlen && n > f->maxlen) {
+		bad(r, path, "error.maxLength");
+		return NULL;
+	}
+	if (f->pattern && !f->pattern(s)) {
+		bad(r, path, "error.pattern");
+		return NULL;
+	}
+	return json_object_new_string(s);
+}
+
+static bool check_range(struct rd *r, const char *path, const struct field *f, double d)
+{
+	if (f->has_min && d < f->min) {
+		bad(r, path, "error.min");
+		return false;
+	}
+	if (f->has_max && d > f->max) {
+		bad(r, path, "error.max");
+		return false;
+	}
+	return true;
+}
+
+static struct json_object *read_num(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+{
+	double d;
+
+	if (!is_number(v)) {
+		bad(r, path, "error.expected.jsnumber");
+		return NULL;
+	}
+	d = json_object_get_double(v);
+	if (!check_range(r, path, f, d))
+		return NULL;
+	return appdef__double(d);
+}
+
+static struct json_object *read_int(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+{
+	double d;
+	int64_t i;
+
+	if (!is_number(v)) {
+		bad(r, path, "error.expected.jsnumber");
+		return NULL;
+	}
+	if (json_object_is_type(v, json_type_double)) {
+		d = json_object_get_double(v);
+		/* Play's IntReads takes 2.0 (a valid int as BigDecimal) but not 2.5. */
+		if (d != floor(d) || d < -2147483648.0 || d > 2147483647.0) {
+			bad(r, path, "error.expected.int");
+			return NULL;
+		}
+		i = (int64_t)d;
+	} else {
+		i = json_object_get_int64(v);
+		if (i < INT32_MIN || i > INT32_MAX) {
+			bad(r, path, "error.expected.int");
+			return NULL;
+		}
+	}
+	if (!check_range(r, path, f, (double)i))
+		return NULL;
+	return json_object_new_int64(i);
+}
+
+static struct json_object *read_enum(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+{
+	const char *s;
+	size_t i;
+
+	if (!json_object_is_type(v, json_type_string)) {
+		bad(r, path, "error.expected.jsstring");
+		return NULL;
+	}
+	s = json_object_get_string(v);
+	for (i = 0; f->enums[i]; i++)
+		if (strcasecmp(s, f->enums[i]) == 0)
+			return json_object_new_string(f->enums[i]);
+	bad(r, path, "error.unknown.enum.literal");
+	return NULL;
+}
+
+/* --- containers --------------------------------------------------------- */
+
+static struct json_object *read_obj(struct rd *r, struct json_object *v, const char *path, const struct field *sub)
+{
+	struct json_object *out;
+	const struct field *f;
+	char p[512];
+
+	if (!json_object_is_type(v, json_type_object)) {
+		bad(r, path, "error.expected.jsobject");
+		return NULL;
+	}
+	out = json_object_new_object();
+	if (!out)
+		return NULL;
+	for (f = sub; f->name; f++) {
+		struct json_object *in = appdef__get(v, f->name), *got;
+
+		snprintf(p, sizeof(p), "%s/%s", strcmp(path, "/") ? path : "", f->name);
+		if (!in) {
+			if (f->required)
+				bad(r, p, "error.path.missing");
+			continue;
+		}
+		got = read_value(r, in, p, f);
+		if (got)
+			json_object_object_add(out, f->name, got);
+	}
+	return out;
+}
+
+static struct json_object *read_arr(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+{
+	struct json_object *out;
+	size_t i, n;
+	char p[512];
+
+	if (!json_object_is_type(v, json_type_array)) {
+		bad(r, path, "error.expected.jsarray");
+		return NULL;
+	}
+	n = json_object_array_length(v);
+	if (f->minlen && n < f->minlen) {
+		bad(r, path, "error.minLength");
+		return NULL;
+	}
+	if (f->maxlen && n > f->maxlen) {
+		bad(r, path, "error.maxLength");
+		return NULL;
+	}
+	out = json_object_new_array_ext((int)n);
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i), *got;
+
+		snprintf(p, sizeof(p), "%s(%zu)", path, i);
+		if (!e) {
+			/* null inside an array is not "absent": the element reader refuses it */
+			bad(r, p, f->elem->kind == K_NUM || f->elem->kind == K_INT ? "error.expected.jsnumber"
+				  : f->elem->kind == K_STR || f->elem->kind == K_ENUM ? "error.expected.jsstring"
+				  : f->elem->kind == K_ARR ? "error.expected.jsarray" : "error.expected.jsobject");
+			continue;
+		}
+		got = read_value(r, e, p, f->elem);
+		if (got)
+			json_object_array_add(out, got);
+	}
+	return out;
+}
+
+static struct json_object *read_map(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+{
+	struct json_object *out;
+	char p[512];
+
+	if (!json_object_is_type(v, json_type_object)) {
+		bad(r, path, "error.expected.jsobject");
+		return NULL;
+	}
+	out = json_object_new_object();
+	if (!out)
+		return NULL;
+	json_object_object_foreach(v, key, val) {
+		struct json_object *got;
+
+		snprintf(p, sizeof(p), "%s/%s", path, key);
+		if (!val) {
+			bad(r, p, "error.expected.jsstring");
+			continue;
+		}
+		got = read_value(r, val, p, f->elem);
+		if (got)
+			json_object_object_add(out, key, got);
+	}
+	return out;
+}
+
+static struct json_object *read_value(struct rd *r, struct json_object *v, const char *path,
+				      const struct field *f)
+{
+	struct json_object *copy = NULL;
+
+	switch (f->kind) {
+	case K_STR:
+		return read_str(r, v, path, f);
+	case K_NUM:
+		return read_num(r, v, path, f);
+	case K_INT:
+		return read_int(r, v, path, f);
+	case K_BOOL:
+		if (!json_object_is_type(v, json_type_boolean)) {
+			bad(r, path, "error.expected.jsboolean");
+			return NULL;
+		}
+		return json_object_new_boolean(json_object_get_boolean(v));
+	case K_ENUM:
+		return read_enum(r, v, path, f);
+	case K_OBJ:
+		return read_obj(r, v, path, f->sub);
+	case K_ARR:
+		return read_arr(r, v, path, f);
+	case K_MAP:
+		return read_map(r, v, path, f);
+	case K_CUSTOM:
+		return f->fn(r, v, path);
+	case K_ANYOBJ:
+		if (!json_object_is_type(v, json_type_object)) {
+			bad(r, path, "error.expected.jsobject");
+			return NULL;
+		}
+		if (json_object_deep_copy(v, &copy, NULL) < 0)
+			return NULL;
+		return copy;
+	}
+	return NULL;
+}
+
+/* --- the RAML types ----------------------------------------------------- */
+
+#define END {NULL, K_STR, false, false, false, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}
+#define STR(n) {n, K_STR, false, false, false, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}
+#define STR_REQ(n) {n, K_STR, true, false, false, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}
+#define STR_MIN1(n) {n, K_STR, false, false, false, 0, 0, 1, 0, NULL, NULL, NULL, NULL, NULL}
+#define STR_MIN1_REQ(n) {n, K_STR, true, false, false, 0, 0, 1, 0, NULL, NULL, NULL, NULL, NULL}
+#define STR_PAT(n, pat) {n, K_STR, false, false, false, 0, 0, 1, 0, pat, NULL, NULL, NULL, NULL}
+#define STR_LIM(n, lo, hi, req) {n, K_STR, req, false, false, 0, 0, lo, hi, NULL, NULL, NULL, NULL, NULL}
+#define NUM_MIN(n, lo) {n, K_NUM, false, true, false, lo, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}
+#define NUM_RANGE_REQ(n, lo, hi) {n, K_NUM, true, true, true, lo, hi, 0, 0, NULL, NULL, NULL, NULL, NULL}
+#define INT_ANY(n) {n, K_INT, false, false, false, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}
+#define INT_MIN(n, lo) {n, K_INT, false, true, false, lo, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}
+#define INT_MIN_REQ(n, lo) {n, K_INT, true, true, false, lo, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}
+#define PORT(n) {n, K_INT, false, true, true, 0, 65535, 0, 0, NULL, NULL, NULL, NULL, NULL}
+#define BOOL(n) {n, K_BOOL, false, false, false, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}
+#define ENUM(n, e) {n, K_ENUM, false, false, false, 0, 0, 0, 0, NULL, e, NULL, NULL, NULL}
+#define ENUM_REQ(n, e) {n, K_ENUM, true, false, false, 0, 0, 0, 0, NULL, e, NULL, NULL, NULL}
+#define OBJ(n, s) {n, K_OBJ, false, false, false, 0, 0, 0, 0, NULL, NULL, s, NULL, NULL}
+#define OBJ_REQ(n, s) {n, K_OBJ, true, false, false, 0, 0, 0, 0, NULL, NULL, s, NULL, NULL}
+#define ARR(n, e) {n, K_ARR, false, false, false, 0, 0, 0, 0, NULL, NULL, NULL, e, NULL}
+#define ARR_LIM(n, e, lo, hi) {n, K_ARR, false, false, false, 0, 0, lo, hi, NULL, NULL, NULL, e, NULL}
+#define MAP(n, e) {n, K_MAP, false, false, false, 0, 0, 0, 0, NULL, NULL, NULL, e, NULL}
+#define CUSTOM(n, f) {n, K_CUSTOM, false, false, false, 0, 0, 0, 0, NULL, NULL, NULL, NULL, f}
+#define ANYOBJ(n) {n, K_ANYOBJ, false, false, false, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL}
+
+static const char *const e_engine[] = {"MESOS", "DOCKER", NULL};
+static const char *const e_docker_net[] = {"BRIDGE", "HOST", "NONE", "USER", NULL};
+static const char *const e_net_mode[] = {"container", "container/bridge", "host", NULL};
+static const char *const e_proto[] = {"tcp", "udp", "udp,tcp", NULL};
+static const char *const e_hc_proto[] = {"HTTP", "HTTPS", "TCP", "COMMAND", "MESOS_TCP", "MESOS_HTTP",
+					 "MESOS_HTTPS", NULL};
+static const char *const e_ip_proto[] = {"IPv4", "IPv6", NULL};
+static const char *const e_http_scheme[] = {"HTTP", "HTTPS", NULL};
+static const char *const e_kill[] = {"YOUNGEST_FIRST", "OLDEST_FIRST", NULL};
+static const char *const e_read_mode[] = {"RO", "RW", NULL};
+static const char *const e_pv_type[] = {"root", "path", "mount", NULL};
+static const char *const e_task_lost[] = {"WAIT_FOREVER", "RELAUNCH_AFTER_TIMEOUT", NULL};
+
+static const struct field f_string = STR("");
+static const struct field f_port = PORT("");
+static const struct field f_name = STR_PAT("", pat_name);
+static const struct field f_path_id = STR_PAT("", pat_path_id);
+static const struct field f_uri = STR_LIM("", 1, 1024, false);
+
+static const struct field f_constraint = ARR_LIM("", &f_string, 2, 3);
+
+static const struct field t_port_mapping[] = {
+	PORT("containerPort"), PORT("hostPort"), MAP("labels", &f_string), STR_PAT("name", pat_name),
+	ENUM("protocol", e_proto), PORT("servicePort"), ARR("networkNames", &f_name), END,
+};
+static const struct field f_port_mapping = OBJ("", t_port_mapping);
+
+static const struct field t_docker_param[] = {STR_MIN1_REQ("key"), STR_REQ("value"), END};
+static const struct field f_docker_param = OBJ("", t_docker_param);
+static const struct field t_credential[] = {STR_REQ("principal"), STR("secret"), END};
+static const struct field t_pull_config[] = {STR_MIN1_REQ("secret"), END};
+
+static const struct field t_docker[] = {
+	OBJ("credential", t_credential), OBJ("pullConfig", t_pull_config), BOOL("forcePullImage"),
+	STR_MIN1_REQ("image"), ENUM("network", e_docker_net), ARR("parameters", &f_docker_param),
+	ARR("portMappings", &f_port_mapping), BOOL("privileged"), END,
+};
+
+static const struct field t_pv_info[] = {
+	ENUM("type", e_pv_type), INT_MIN_REQ("size", 0), INT_MIN("maxSize", 0), STR("profileName"),
+	ARR("constraints", &f_constraint), END,
+};
+static const struct field t_ext_info[] = {
+	INT_MIN("size", 0), STR("name"), STR("provider"), MAP("options", &f_string), BOOL("shared"), END,
+};
+static const struct field t_vol_persistent[] = {
+	STR_MIN1_REQ("containerPath"), OBJ_REQ("persistent", t_pv_info), ENUM_REQ("mode", e_read_mode), END,
+};
+static const struct field t_vol_external[] = {
+	STR_MIN1_REQ("containerPath"), OBJ_REQ("external", t_ext_info), ENUM_REQ("mode", e_read_mode), END,
+};
+static const struct field t_vol_secret[] = {STR_MIN1_REQ("containerPath"), STR_MIN1_REQ("secret"), END};
+static const struct field t_vol_host[] = {
+	STR_MIN1_REQ("containerPath"), STR_MIN1_REQ("hostPath"), ENUM_REQ("mode", e_read_mode), END,
+};
+
+/*
+ * AppVolume is a union; the generated reader tries the alternatives in
+ * order. The discriminating member decides which one's errors we report.
+ */
+static struct json_object *read_volume(struct rd *r, struct json_object *v, const char *path)
+{
+	if (!json_object_is_type(v, json_type_object)) {
+		bad(r, path, "error.expected.jsobject");
+		return NULL;
+	}
+	if (appdef__get(v, "persistent"))
+		return read_obj(r, v, path, t_vol_persistent);
+	if (appdef__get(v, "external"))
+		return read_obj(r, v, path, t_vol_external);
+	if (appdef__get(v, "secret"))
+		return read_obj(r, v, path, t_vol_secret);
+	return read_obj(r, v, path, t_vol_host);
+}
+static const struct field f_volume = CUSTOM("", read_volume);
+
+static const struct field t_container[] = {
+	ENUM("type", e_engine), OBJ("docker", t_docker), ANYOBJ("linuxInfo"), ARR("volumes", &f_volume),
+	ARR("portMappings", &f_port_mapping), END,
+};
+
+static const struct field t_network[] = {
+	STR_PAT("name", pat_network_name), ENUM("mode", e_net_mode), MAP("labels", &f_string), END,
+};
+static const struct field f_network = OBJ("", t_network);
+
+static const struct field t_discovery_port[] = {
+	PORT("number"), {"name", K_STR, true, false, false, 0, 0, 1, 0, pat_name, NULL, NULL, NULL, NULL},
+	ENUM("protocol", e_proto), MAP("labels", &f_string), END,
+};
+static const struct field f_discovery_port = OBJ("", t_discovery_port);
+static const struct field t_discovery[] = {ARR("ports", &f_discovery_port), END};
+static const struct field t_ip_address[] = {
+	OBJ("discovery", t_discovery), ARR("groups", &f_string), MAP("labels", &f_string),
+	STR_MIN1("networkName"), END,
+};
+
+static const struct field t_port_def[] = {
+	PORT("port"), MAP("labels", &f_string), STR_PAT("name", pat_name), ENUM("protocol", e_proto), END,
+};
+static const struct field f_port_def = OBJ("", t_port_def);
+
+static const struct field t_command[] = {STR_REQ("value"), END};
+static const struct field t_health[] = {
+	OBJ("command", t_command), INT_MIN("gracePeriodSeconds", 0), BOOL("ignoreHttp1xx"),
+	INT_MIN("intervalSeconds", 0), INT_MIN("maxConsecutiveFailures", 0), STR("path"), PORT("port"),
+	PORT("portIndex"), ENUM("protocol", e_hc_proto), ENUM("ipProtocol", e_ip_proto), INT_ANY("timeoutSeconds"),
+	INT_MIN("delaySeconds", 0), END,
+};
+static const struct field f_health = OBJ("", t_health);
+
+static const struct field f_status_code = {"", K_INT, false, true, true, 100, 999, 0, 0, NULL, NULL, NULL, NULL, NULL};
+static const struct field t_readiness[] = {
+	STR_MIN1("name"), ENUM("protocol", e_http_scheme), STR_LIM("path", 1, 1024, false),
+	STR_PAT("portName", pat_name), INT_MIN("intervalSeconds", 0), INT_MIN("timeoutSeconds", 1),
+	ARR_LIM("httpStatusCodesForReady", &f_status_code, 1, 0), BOOL("preserveLastResponse"), END,
+};
+static const struct field f_readiness = OBJ("", t_readiness);
+
+static const struct field t_artifact[] = {
+	STR_LIM("uri", 1, 1024, true), BOOL("extract"), BOOL("executable"), BOOL("cache"),
+	STR_LIM("destPath", 1, 1024, false), END,
+};
+static const struct field f_artifact = OBJ("", t_artifact);
+
+static const struct field t_residency[] = {
+	INT_MIN("relaunchEscalationTimeoutSeconds", 0), ENUM("taskLostBehavior", e_task_lost), END,
+};
+static const struct field t_upgrade[] = {
+	NUM_RANGE_REQ("maximumOverCapacity", 0.0, 1.0), NUM_RANGE_REQ("minimumHealthCapacity", 0.0, 1.0), END,
+};
+static const struct field t_executor_res[] = {NUM_MIN("cpus", 0.1), NUM_MIN("mem", 32), NUM_MIN("disk", 10.0), END};
+static const struct field t_secret_def[] = {STR_MIN1_REQ("source"), END};
+static const struct field f_secret_def = OBJ("", t_secret_def);
+static const struct field t_env_secret[] = {STR_REQ("secret"), END};
+
+/* EnvVarValueOrSecret: a string, or {"secret": "<name>"}. */
+static struct json_object *read_env_value(struct rd *r, struct json_object *v, const char *path)
+{
+	if (json_object_is_type(v, json_type_string))
+		return json_object_new_string(json_object_get_string(v));
+	if (json_object_is_type(v, json_type_object))
+		return read_obj(r, v, path, t_env_secret);
+	bad(r, path, "error.expected.jsstring");
+	return NULL;
+}
+static const struct field f_env_value = CUSTOM("", read_env_value);
+
+static const struct field t_unreachable[] = {INT_MIN("inactiveAfterSeconds", 0), INT_MIN("expungeAfterSeconds", 0), END};
+
+/* UnreachableStrategy: the string "disabled" or an object. */
+static struct json_object *read_unreachable(struct rd *r, struct json_object *v, const char *path)
+{
+	if (json_object_is_type(v, json_type_string)) {
+		if (strcasecmp(json_object_get_string(v), "disabled") == 0)
+			return json_object_new_string("disabled");
+		bad(r, path, "error.unknown.enum.literal");
+		return NULL;
+	}
+	return read_obj(r, v, path, t_unreachable);
+}
+
+/* ResourceLimit: "unlimited" or a number, for cpus and mem. */
+static struct json_object *read_limit(struct rd *r, struct json_object *v, const char *path)
+{
+	if (json_object_is_type(v, json_type_string)) {
+		if (strcasecmp(json_object_get_string(v), "unlimited") == 0)
+			return json_object_new_string("unlimited");
+		bad(r, path, "error.unknown.enum.literal");
+		return NULL;
+	}
+	if (!is_number(v)) {
+		bad(r, path, "error.expected.jsnumber");
+		return NULL;
+	}
+	return appdef__double(json_object_get_double(v));
+}
+static const struct field t_limits[] = {CUSTOM("cpus", read_limit), CUSTOM("mem", read_limit), END};
+
+static const struct field t_app[] = {
+	{"id", K_STR, true, false, false, 0, 0, 1, 0, pat_path_id, NULL, NULL, NULL, NULL},
+	ARR("acceptedResourceRoles", &f_string),
+	ARR("args", &f_string),
+	NUM_MIN("backoffFactor", 1.0),
+	INT_MIN("backoffSeconds", 0),
+	STR_MIN1("cmd"),
+	ARR("constraints", &f_constraint),
+	OBJ("container", t_container),
+	NUM_MIN("cpus", 0.001),
+	ARR("dependencies", &f_path_id),
+	NUM_MIN("disk", 0),
+	MAP("env", &f_env_value),
+	STR("executor"),
+	OBJ("executorResources", t_executor_res),
+	ARR("fetch", &f_artifact),
+	ARR("healthChecks", &f_health),
+	ANYOBJ("check"),
+	INT_MIN("instances", 0),
+	MAP("labels", &f_string),
+	INT_MIN("maxLaunchDelaySeconds", 0),
+	NUM_MIN("mem", 0),
+	INT_MIN("gpus", 0),
+	OBJ("ipAddress", t_ip_address),
+	ARR("networks", &f_network),
+	ARR("ports", &f_port),
+	ARR("portDefinitions", &f_port_def),
+	ARR("readinessChecks", &f_readiness),
+	OBJ("residency", t_residency),
+	OBJ("resourceLimits", t_limits),
+	BOOL("requirePorts"),
+	MAP("secrets", &f_secret_def),
+	INT_MIN("taskKillGracePeriodSeconds", 0),
+	OBJ("upgradeStrategy", t_upgrade),
+	ARR("uris", &f_uri),
+	STR("user"),
+	ENUM("killSelection", e_kill),
+	CUSTOM("unreachableStrategy", read_unreachable),
+	BOOL("tty"),
+	STR_MIN1("role"),
+	END,
+};
+
+struct json_object *appdef__read(struct json_object *raw, struct json_object *errs)
+{
+	struct rd r = {errs};
+	struct json_object *out;
+
+	if (!json_object_is_type(raw, json_type_object)) {
+		bad(&r, "/", "error.expected.jsobject");
+		return json_object_new_object();
+	}
+	out = read_obj(&r, raw, "/", t_app);
+	return out;
+}
