@@ -1,0 +1,872 @@
+/*
+ * server.c: the `pacer serve` service of server.h.
+ *
+ * One event loop in serve_run(): libmicrohttpd in external-epoll mode, so
+ * HTTP is served from the thread that calls serve_run() and the loop owns
+ * the interval timer too. Handlers never block: a webhook only marks a
+ * sync as wanted and signals the worker; the worker thread runs the syncs.
+ *
+ * Coalescing lives in trigger(): the state is "running" (a sync in
+ * progress) and "pending" (one more sync wanted after it). A trigger sets
+ * pending, or joins the pending sync that is already there. The worker
+ * takes pending -> running only when the previous sync returned, so syncs
+ * never overlap, and any trigger that arrives after a sync started makes
+ * another one, so none is lost.
+ */
+#include "backends/serve/server.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "backends/serve/webhook.h"
+#include "reconcile/buf.h"
+#include "reconcile/log.h"
+#include "reconcile/metrics.h"
+
+#define REASON_MAX 256
+#define MAX_HEADERS 128
+#define LOOP_TICK_MS 100 /* the longest a stop request waits to be noticed */
+
+struct serve {
+	char *listen, *secret, *branch;
+	int insecure;
+	size_t max_body;
+	int interval_s;
+	serve_sync_fn sync_fn;
+	void *ctx;
+
+	struct MHD_Daemon *daemon;
+	int port;
+	int epoll_fd;
+	struct metrics *metrics;
+	int ran; /* serve_run() was called */
+
+	/* Everything below is guarded by mu. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t worker;
+	int worker_started;
+	int quit;
+	unsigned long last_id; /* the last sync id handed out */
+	int running;
+	unsigned long running_id;
+	int pending;
+	unsigned long pending_id;
+	char pending_reason[REASON_MAX];
+	unsigned long nsyncs;
+	double next_run; /* wall clock of the next interval sync, 0 = none */
+
+	int have_last;
+	unsigned long done_id;
+	char done_reason[REASON_MAX];
+	int done_rc;
+	int done_converged;
+	double done_started, done_finished, done_seconds;
+	struct json_object *done_status; /* owned, or NULL */
+	double last_success;             /* 0 = never */
+};
+
+/* Per-request state of a webhook POST (MHD's con_cls). */
+struct hook_req {
+	enum webhook_provider provider;
+	struct pacer_buf body;
+	int too_large;
+};
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct json_object *json_time(double t)
+{
+	char tmp[40];
+	struct tm tm;
+	time_t secs = (time_t)t;
+
+	if (t <= 0 || !gmtime_r(&secs, &tm))
+		return NULL;
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_object_new_string(tmp);
+}
+
+/* ---- syncs -------------------------------------------------------------- */
+
+/* Ask for a sync; returns the id of the sync that will cover this request. */
+static unsigned long trigger(struct serve *s, const char *reason)
+{
+	unsigned long id;
+
+	pthread_mutex_lock(&s->mu);
+	if (!s->pending) {
+		s->pending = 1;
+		s->pending_id = ++s->last_id;
+		snprintf(s->pending_reason, sizeof(s->pending_reason), "%s", reason);
+		pthread_cond_signal(&s->cv);
+	}
+	id = s->pending_id;
+	pthread_mutex_unlock(&s->mu);
+	return id;
+}
+
+static const char *status_commit(struct json_object *st)
+{
+	struct json_object *v = NULL;
+
+	if (st &&
+	    (json_object_object_get_ex(st, "commit", &v) ||
+	     json_object_object_get_ex(st, "revision", &v)) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+	struct serve *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct json_object *st = NULL, *conv = NULL;
+		struct pacer_error *err = NULL;
+		char reason[REASON_MAX];
+		unsigned long id;
+		double started, finished;
+		long long t0;
+		int rc, converged;
+
+		while (!s->pending && !s->quit)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->quit)
+			break;
+		s->pending = 0;
+		s->running = 1;
+		id = s->running_id = s->pending_id;
+		memcpy(reason, s->pending_reason, sizeof(reason));
+		pthread_mutex_unlock(&s->mu);
+
+		PLOG_INFO("serve: sync=%lu started reason=\"%s\"", id, reason);
+		started = wall_now();
+		t0 = mono_ms();
+		rc = s->sync_fn(s->ctx, reason, &st);
+		finished = wall_now();
+		if (st && json_object_object_get_ex(st, "converged", &conv))
+			converged = json_object_get_boolean(conv);
+		else
+			converged = rc == 0;
+		if (metrics_record_sync(s->metrics, rc, st, (mono_ms() - t0) / 1000.0, finished,
+		                        &err)) {
+			PLOG_WARN("serve: sync=%lu could not be recorded in the metrics: %s", id,
+			          err->message);
+			pacer_error_free(err);
+		}
+		PLOG_INFO("serve: sync=%lu finished result=%s commit=%s seconds=%.3f", id,
+		          metrics_sync_result(rc, converged),
+		          status_commit(st) ? status_commit(st) : "-", (mono_ms() - t0) / 1000.0);
+
+		pthread_mutex_lock(&s->mu);
+		s->running = 0;
+		s->nsyncs++;
+		s->have_last = 1;
+		s->done_id = id;
+		memcpy(s->done_reason, reason, sizeof(reason));
+		s->done_rc = rc;
+		s->done_converged = converged && rc == 0;
+		s->done_started = started;
+		s->done_finished = finished;
+		s->done_seconds = (mono_ms() - t0) / 1000.0;
+		json_object_put(s->done_status);
+		s->done_status = st;
+		if (s->done_converged)
+			s->last_success = finished;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* ---- HTTP --------------------------------------------------------------- */
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
+                               const char *body)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status,
+                                    struct json_object *o)
+{
+	enum MHD_Result ret;
+
+	if (!o)
+		return MHD_NO;
+	ret = respond(c, status, "application/json",
+	              json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return ret;
+}
+
+static enum MHD_Result respond_status_reason(struct MHD_Connection *c, unsigned code,
+                                             const char *status, const char *key, const char *text)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_string(status));
+	if (key && text)
+		json_object_object_add(o, key, json_object_new_string(text));
+	return respond_json(c, code, o);
+}
+
+static void count_hook(struct serve *s, enum webhook_provider p, const char *result)
+{
+	struct pacer_error *err = NULL;
+
+	if (metrics_record_webhook(s->metrics, webhook_provider_name(p), result, &err)) {
+		PLOG_WARN("serve: webhook metrics: %s", err->message);
+		pacer_error_free(err);
+	}
+}
+
+struct header_list {
+	const char *kv[2 * MAX_HEADERS + 1];
+	size_t n;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+	struct header_list *h = cls;
+
+	(void)kind;
+	if (h->n + 2 >= sizeof(h->kv) / sizeof(h->kv[0]))
+		return MHD_NO;
+	h->kv[h->n++] = key;
+	h->kv[h->n++] = value ? value : "";
+	h->kv[h->n] = NULL;
+	return MHD_YES;
+}
+
+static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, struct hook_req *r)
+{
+	struct header_list h = {.n = 0};
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
+	struct pacer_error *err = NULL;
+	const char *pname = webhook_provider_name(r->provider);
+	const char *body = pacer_buf_cstr(&r->body);
+	enum MHD_Result ret;
+	int rc;
+
+	h.kv[0] = NULL;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &h);
+
+	if (!s->insecure || s->secret) {
+		rc = webhook_verify(r->provider, h.kv, body, r->body.len, s->secret, &err);
+		if (rc) {
+			/* The message names the header, never its value or the secret. */
+			PLOG_WARN("serve: webhook provider=%s rejected: %s", pname, err->message);
+			count_hook(s, r->provider, "unauthorized");
+			ret = respond_status_reason(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+			                            "error", err->message);
+			goto done;
+		}
+	}
+	rc = webhook_parse(r->provider, h.kv, body, r->body.len, s->branch, &ev, &err);
+	if (rc) {
+		PLOG_WARN("serve: webhook provider=%s bad request: %s", pname, err->message);
+		count_hook(s, r->provider, "bad_request");
+		ret =
+		    respond_status_reason(c, MHD_HTTP_BAD_REQUEST, "error", "error", err->message);
+		goto done;
+	}
+	switch (ev.action) {
+	case WEBHOOK_PING:
+		PLOG_INFO("serve: webhook provider=%s ping", pname);
+		count_hook(s, r->provider, "ignored");
+		ret = respond_status_reason(c, MHD_HTTP_OK, "pong", NULL, NULL);
+		break;
+	case WEBHOOK_IGNORE:
+		PLOG_INFO("serve: webhook provider=%s event=\"%s\" ignored: %s", pname,
+		          ev.event ? ev.event : "-", ev.reason);
+		count_hook(s, r->provider, "ignored");
+		ret = respond_status_reason(c, MHD_HTTP_ACCEPTED, "ignored", "reason", ev.reason);
+		break;
+	case WEBHOOK_TRIGGER:
+	default: {
+		char reason[REASON_MAX];
+		unsigned long id;
+		struct json_object *o = json_object_new_object();
+
+		snprintf(reason, sizeof(reason), "%s %s", pname, ev.reason);
+		id = trigger(s, reason);
+		PLOG_INFO("serve: webhook provider=%s event=\"%s\" commit=%s queued sync=%lu",
+		          pname, ev.event ? ev.event : "-", ev.commit ? ev.commit : "-", id);
+		count_hook(s, r->provider, "accepted");
+		json_object_object_add(o, "status", json_object_new_string("queued"));
+		json_object_object_add(o, "sync_id", json_object_new_int64((int64_t)id));
+		ret = respond_json(c, MHD_HTTP_ACCEPTED, o);
+		break;
+	}
+	}
+done:
+	webhook_event_release(&ev);
+	pacer_error_free(err);
+	return ret;
+}
+
+static struct json_object *status_json(struct serve *s)
+{
+	struct json_object *o = json_object_new_object(), *last = NULL;
+
+	pthread_mutex_lock(&s->mu);
+	json_object_object_add(o, "running", json_object_new_boolean(s->running));
+	json_object_object_add(o, "running_sync_id",
+	                       s->running ? json_object_new_int64((int64_t)s->running_id) : NULL);
+	json_object_object_add(o, "queued", json_object_new_boolean(s->pending));
+	json_object_object_add(o, "queued_sync_id",
+	                       s->pending ? json_object_new_int64((int64_t)s->pending_id) : NULL);
+	json_object_object_add(o, "interval_seconds", json_object_new_int(s->interval_s));
+	json_object_object_add(o, "next_run", json_time(s->next_run));
+	json_object_object_add(o, "syncs", json_object_new_int64((int64_t)s->nsyncs));
+	json_object_object_add(o, "last_success", json_time(s->last_success));
+	if (s->have_last) {
+		struct json_object *v = NULL;
+		const char *commit = status_commit(s->done_status);
+
+		last = json_object_new_object();
+		json_object_object_add(last, "id", json_object_new_int64((int64_t)s->done_id));
+		json_object_object_add(last, "reason", json_object_new_string(s->done_reason));
+		json_object_object_add(
+		    last, "result",
+		    json_object_new_string(metrics_sync_result(s->done_rc, s->done_converged)));
+		json_object_object_add(last, "converged",
+		                       json_object_new_boolean(s->done_converged));
+		json_object_object_add(last, "commit",
+		                       commit ? json_object_new_string(commit) : NULL);
+		json_object_object_add(last, "started", json_time(s->done_started));
+		json_object_object_add(last, "finished", json_time(s->done_finished));
+		json_object_object_add(last, "duration_seconds",
+		                       json_object_new_double(s->done_seconds));
+		/*
+		 * Deep copies: the worker may replace done_status as soon as the
+		 * lock is released, and json-c reference counts are not atomic.
+		 */
+		if (s->done_status && json_object_object_get_ex(s->done_status, "apps", &v)) {
+			struct json_object *copy = NULL;
+
+			json_object_deep_copy(v, &copy, NULL);
+			json_object_object_add(last, "apps", copy);
+		} else {
+			json_object_object_add(last, "apps", json_object_new_array());
+		}
+		if (s->done_status &&
+		    json_object_object_get_ex(s->done_status, "diagnostics", &v)) {
+			struct json_object *copy = NULL;
+
+			json_object_deep_copy(v, &copy, NULL);
+			json_object_object_add(last, "diagnostics", copy);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	json_object_object_add(o, "last_sync", last);
+	return o;
+}
+
+static enum MHD_Result handle_get(struct serve *s, struct MHD_Connection *c, const char *url)
+{
+	if (strcmp(url, "/healthz") == 0)
+		return respond(c, MHD_HTTP_OK, "text/plain", "ok\n");
+	if (strcmp(url, "/status") == 0)
+		return respond_json(c, MHD_HTTP_OK, status_json(s));
+	if (strcmp(url, "/metrics") == 0) {
+		struct pacer_buf b = PACER_BUF_INIT;
+		enum MHD_Result ret;
+
+		if (metrics_render(s->metrics, &b)) {
+			pacer_buf_release(&b);
+			return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
+			               "metrics could not be rendered (out of memory)\n");
+		}
+		ret = respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+		              pacer_buf_cstr(&b));
+		pacer_buf_release(&b);
+		return ret;
+	}
+	return respond_status_reason(c, MHD_HTTP_NOT_FOUND, "error", "error",
+	                             "not found: try /healthz, /status, /metrics or "
+	                             "POST /hooks/github|gitlab|gitea|generic");
+}
+
+static enum MHD_Result too_large(struct serve *s, struct MHD_Connection *c, struct hook_req *r)
+{
+	char msg[160];
+
+	PLOG_WARN("serve: webhook provider=%s rejected: body larger than %zu bytes",
+	          webhook_provider_name(r->provider), s->max_body);
+	count_hook(s, r->provider, "too_large");
+	snprintf(msg, sizeof(msg),
+	         "webhook body larger than %zu bytes: send only push and merge events",
+	         s->max_body);
+	return respond_status_reason(c, MHD_HTTP_CONTENT_TOO_LARGE, "error", "error", msg);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+	struct serve *s = cls;
+	struct hook_req *r = *con_cls;
+
+	(void)version;
+	if (!r) {
+		enum webhook_provider p;
+		const char *cl;
+
+		if (strncmp(url, "/hooks/", 7) != 0) {
+			if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+			    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+				return respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				                             "error", "error",
+				                             "only GET is allowed here");
+			return handle_get(s, c, url);
+		}
+		if (webhook_provider_parse(url + 7, &p) != 0)
+			return respond_status_reason(
+			    c, MHD_HTTP_NOT_FOUND, "error", "error",
+			    "unknown webhook provider: use /hooks/github, "
+			    "/hooks/gitlab, /hooks/gitea or /hooks/generic");
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
+			                             "error", "webhooks must be POSTed");
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->provider = p;
+		pacer_buf_init(&r->body, s->max_body);
+		*con_cls = r;
+		/* Refuse an announced oversized body before reading any of it. */
+		cl =
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl) {
+			char *end = NULL;
+			unsigned long long n;
+
+			errno = 0;
+			n = strtoull(cl, &end, 10);
+			if (errno || end == cl || n > s->max_body) {
+				r->too_large = 1;
+				return too_large(s, c, r);
+			}
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		/* Chunked bodies have no Content-Length: the buffer's cap counts. */
+		if (!r->too_large && pacer_buf_add(&r->body, upload_data, *upload_data_size))
+			r->too_large = 1;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->too_large)
+		return too_large(s, c, r);
+	return handle_hook(s, c, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct hook_req *r = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (!r)
+		return;
+	pacer_buf_release(&r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char tmp[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	n = strlen(tmp);
+	while (n > 0 && tmp[n - 1] == '\n')
+		tmp[--n] = '\0';
+	PLOG_DEBUG("serve: microhttpd: %s", tmp);
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+/* "IP:PORT", "[IPv6]:PORT", "host:PORT" -> a socket address. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, struct pacer_error **err)
+{
+	char host[256];
+	const char *port, *colon;
+	struct addrinfo hints = {0}, *res = NULL;
+	char *end = NULL;
+	long pnum;
+	size_t hlen;
+	int grc;
+
+	if (listen[0] == '[') {
+		const char *close = strchr(listen, ']');
+
+		if (!close || close[1] != ':')
+			goto bad;
+		hlen = (size_t)(close - listen - 1);
+		if (hlen == 0 || hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, listen + 1, hlen);
+		port = close + 2;
+	} else {
+		colon = strrchr(listen, ':');
+		if (!colon || colon == listen || memchr(listen, ':', (size_t)(colon - listen)))
+			goto bad;
+		hlen = (size_t)(colon - listen);
+		if (hlen >= sizeof(host))
+			goto bad;
+		memcpy(host, listen, hlen);
+		port = colon + 1;
+	}
+	host[hlen] = '\0';
+	errno = 0;
+	pnum = strtol(port, &end, 10);
+	if (errno || end == port || *end || pnum < 0 || pnum > 65535)
+		goto bad;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	grc = getaddrinfo(host, port, &hints, &res);
+	if (grc != 0 || !res)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "--listen %s: cannot resolve %s: %s: use an IP address "
+		                       "such as 127.0.0.1:8090 or [::1]:8090",
+		                       listen, host, gai_strerror(grc));
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+bad:
+	return pacer_error_set(err, PACER_EINVALID,
+	                       "--listen %s: expected ADDRESS:PORT, e.g. 127.0.0.1:8090, "
+	                       "[::1]:8090 or 0.0.0.0:8090",
+	                       listen);
+}
+
+int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_fn sync_fn,
+              void *ctx, struct pacer_error **err)
+{
+	static const struct serve_options defaults = SERVE_OPTIONS_INIT;
+	struct serve *s = NULL;
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *info;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	int rc = 0, saved;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != SERVE_OPTIONS_VERSION)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "serve: options version %u, this build knows %u",
+		                       opts->version, SERVE_OPTIONS_VERSION);
+	if (!sync_fn)
+		return pacer_error_set(err, PACER_EINVALID, "serve: no sync function");
+	if ((!opts->secret || !*opts->secret) && !opts->insecure_no_secret)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "pacer serve needs a webhook secret to verify webhooks: set "
+		                       "PACER_WEBHOOK_SECRET, or PACER_WEBHOOK_SECRET_FILE to a "
+		                       "file holding it, and configure the same secret at the git "
+		                       "host (or pass --insecure-no-webhook-secret to accept "
+		                       "unsigned webhooks, only on a trusted network)");
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return pacer_error_set(err, PACER_EGENERIC, "serve: out of memory");
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->epoll_fd = -1;
+	s->listen = strdup(opts->listen ? opts->listen : defaults.listen);
+	s->secret = opts->secret && *opts->secret ? strdup(opts->secret) : NULL;
+	s->branch = opts->branch ? strdup(opts->branch) : NULL;
+	if (!s->listen || (opts->secret && *opts->secret && !s->secret) ||
+	    (opts->branch && !s->branch)) {
+		rc = pacer_error_set(err, PACER_EGENERIC, "serve: out of memory");
+		goto done;
+	}
+	if (s->secret)
+		pacer_log_add_secret(s->secret);
+	s->insecure = opts->insecure_no_secret;
+	s->max_body = opts->max_body ? opts->max_body : defaults.max_body;
+	s->interval_s = opts->interval_s > 0 ? opts->interval_s : 0;
+	s->sync_fn = sync_fn;
+	s->ctx = ctx;
+
+	rc = metrics_new_pacer(&s->metrics, err);
+	if (rc)
+		goto done;
+	rc = parse_listen(s->listen, &ss, err);
+	if (rc)
+		goto done;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	errno = 0;
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+	                             (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
+	                             on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+	                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)128, MHD_OPTION_END);
+	saved = errno;
+	if (!s->daemon) {
+		rc = pacer_error_set(err, PACER_EIO,
+		                     "pacer serve cannot listen on %s: %s: is another service "
+		                     "using that port? choose another with --listen",
+		                     s->listen, saved ? strerror(saved) : "bind failed");
+		goto done;
+	}
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : 0;
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	s->epoll_fd = info ? info->epoll_fd : -1;
+	if (s->epoll_fd < 0) {
+		rc = pacer_error_set(err, PACER_EIO,
+		                     "pacer serve: libmicrohttpd has no epoll support on this "
+		                     "system: install a libmicrohttpd built with epoll");
+		goto done;
+	}
+	if (!s->secret)
+		PLOG_WARN("serve: webhook signatures are NOT checked "
+		          "(--insecure-no-webhook-secret): anyone who can reach %s can trigger "
+		          "syncs",
+		          s->listen);
+	PLOG_INFO("serve: listening on %s (port %d)", s->listen, s->port);
+done:
+	if (rc) {
+		serve_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int serve_port(const struct serve *s)
+{
+	return s ? s->port : 0;
+}
+
+struct metrics *serve_metrics(struct serve *s)
+{
+	return s->metrics;
+}
+
+static void stop_worker(struct serve *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->quit = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	if (s->worker_started) {
+		pthread_join(s->worker, NULL);
+		s->worker_started = 0;
+	}
+}
+
+int serve_run(struct serve *s, volatile sig_atomic_t *stop)
+{
+	long long next_poll = 0;
+	int rc = 0;
+
+	if (s->ran)
+		return PACER_EINVALID;
+	s->ran = 1;
+	if (pthread_create(&s->worker, NULL, worker_main, s) != 0) {
+		PLOG_ERROR("serve: cannot start the sync worker thread: %s", strerror(errno));
+		return PACER_EIO;
+	}
+	s->worker_started = 1;
+	trigger(s, "startup");
+	if (s->interval_s) {
+		next_poll = mono_ms() + 1000LL * s->interval_s;
+		pthread_mutex_lock(&s->mu);
+		s->next_run = wall_now() + s->interval_s;
+		pthread_mutex_unlock(&s->mu);
+	}
+
+	while (!(stop && *stop)) {
+		struct pollfd pfd = {.fd = s->epoll_fd, .events = POLLIN};
+		MHD_UNSIGNED_LONG_LONG mhd_to = 0;
+		long long timeout = LOOP_TICK_MS, now;
+
+		if (MHD_get_timeout(s->daemon, &mhd_to) == MHD_YES && (long long)mhd_to < timeout)
+			timeout = (long long)mhd_to;
+		if (next_poll) {
+			long long left = next_poll - mono_ms();
+
+			if (left < timeout)
+				timeout = left < 0 ? 0 : left;
+		}
+		if (poll(&pfd, 1, (int)timeout) < 0 && errno != EINTR) {
+			PLOG_ERROR("serve: poll failed: %s", strerror(errno));
+			rc = PACER_EIO;
+			break;
+		}
+		if (MHD_run(s->daemon) != MHD_YES) {
+			PLOG_ERROR("serve: libmicrohttpd event processing failed");
+			rc = PACER_EIO;
+			break;
+		}
+		now = mono_ms();
+		if (next_poll && now >= next_poll) {
+			trigger(s, "interval");
+			/* Skip missed ticks instead of firing a burst after a stall. */
+			while (next_poll <= now)
+				next_poll += 1000LL * s->interval_s;
+			pthread_mutex_lock(&s->mu);
+			s->next_run = wall_now() + (next_poll - now) / 1000.0;
+			pthread_mutex_unlock(&s->mu);
+		}
+	}
+	PLOG_INFO("serve: stopping; waiting for a running sync to finish");
+	stop_worker(s);
+	return rc;
+}
+
+void serve_free(struct serve *s)
+{
+	if (!s)
+		return;
+	stop_worker(s);
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	metrics_free(s->metrics);
+	json_object_put(s->done_status);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s->listen);
+	if (s->secret) {
+		/* Do not leave the secret in freed heap memory. */
+		volatile char *p = s->secret;
+
+		while (*p)
+			*p++ = '\0';
+		free(s->secret);
+	}
+	free(s->branch);
+	free(s);
+}
+
+/* ---- secret ------------------------------------------------------------- */
+
+#define SECRET_FILE_MAX 65536
+
+int serve_secret_from_env(char **out, struct pacer_error **err)
+{
+	const char *env = getenv("PACER_WEBHOOK_SECRET");
+	const char *path = getenv("PACER_WEBHOOK_SECRET_FILE");
+	struct pacer_buf b;
+	FILE *f = NULL;
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	*out = NULL;
+	if (env && !*env)
+		env = NULL;
+	if (path && !*path)
+		path = NULL;
+	if (env && path)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "both PACER_WEBHOOK_SECRET and PACER_WEBHOOK_SECRET_FILE "
+		                       "are set: set only one");
+	if (env) {
+		*out = strdup(env);
+		if (!*out)
+			return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+		pacer_log_add_secret(*out);
+		return 0;
+	}
+	if (!path)
+		return 0;
+
+	pacer_buf_init(&b, SECRET_FILE_MAX);
+	f = fopen(path, "re");
+	if (!f) {
+		rc = pacer_error_set(err, PACER_EIO,
+		                     "cannot read PACER_WEBHOOK_SECRET_FILE %s: %s: check the path "
+		                     "and that pacer may read it",
+		                     path, strerror(errno));
+		goto done;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (pacer_buf_add(&b, chunk, n)) {
+			rc = pacer_error_set(err, PACER_EINVALID,
+			                     "PACER_WEBHOOK_SECRET_FILE %s is larger than %d "
+			                     "bytes: it must hold only the secret",
+			                     path, SECRET_FILE_MAX);
+			goto done;
+		}
+	if (ferror(f)) {
+		rc = pacer_error_set(err, PACER_EIO, "cannot read PACER_WEBHOOK_SECRET_FILE %s: %s",
+		                     path, strerror(errno));
+		goto done;
+	}
+	while (b.len > 0 && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
+		b.ptr[--b.len] = '\0';
+	if (b.len == 0 || memchr(b.ptr, '\0', b.len)) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "PACER_WEBHOOK_SECRET_FILE %s is empty or binary: write the "
+		                     "webhook secret into it",
+		                     path);
+		goto done;
+	}
+	*out = pacer_buf_detach(&b);
+	if (!*out) {
+		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+		goto done;
+	}
+	pacer_log_add_secret(*out);
+done:
+	if (f)
+		fclose(f);
+	if (b.ptr)
+		memset(b.ptr, 0, b.alloc);
+	pacer_buf_release(&b);
+	return rc;
+}

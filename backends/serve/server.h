@@ -1,0 +1,131 @@
+/*
+ * server.h: the `pacer serve` HTTP service (libmicrohttpd). It syncs when a
+ * merge lands (webhooks), every `interval_s` seconds, and once at start,
+ * and it reports what it did.
+ *
+ * Endpoints:
+ *   POST /hooks/github|gitlab|gitea|generic
+ *        verify the signature (webhook.h) -> 401 {"status":"unauthorized"}
+ *        and nothing triggered when it is missing or wrong; body larger
+ *        than max_body -> 413 (Content-Length checked up front, the
+ *        streamed size too); malformed -> 400; an event that does not
+ *        concern the tracked branch -> 202 {"status":"ignored","reason"};
+ *        GitHub ping -> 200 {"status":"pong"}; a triggering event ->
+ *        202 {"status":"queued","sync_id":N} at once.
+ *   GET  /healthz  -> 200 "ok"
+ *   GET  /status   -> 200 JSON:
+ *        {"running": bool, "running_sync_id": N|null,
+ *         "queued": bool, "queued_sync_id": N|null,
+ *         "interval_seconds": n, "next_run": "RFC 3339"|null,
+ *         "syncs": total syncs run,
+ *         "last_success": "RFC 3339"|null,
+ *         "last_sync": null | {"id", "reason", "result" (converged|failed|
+ *            invalid|unreachable), "converged", "commit"|null,
+ *            "started", "finished" (RFC 3339 UTC), "duration_seconds",
+ *            "apps": [...] (the "apps" array of the sync's status JSON,
+ *            per-app outcomes), "diagnostics": [...] (likewise, when
+ *            present)}}
+ *   GET  /metrics  -> Prometheus text format 0.0.4 (metrics.h families)
+ *
+ * Syncs: one worker thread runs them, one at a time. A trigger that
+ * arrives while a sync runs marks one follow-up sync as pending; every
+ * further trigger joins that pending sync (and gets its sync id), so a
+ * burst of hooks yields at most two syncs and no trigger is ever lost:
+ * the follow-up starts after the last trigger arrived, so it sees every
+ * commit they announced.
+ *
+ * The secret and the signatures are never logged; webhook bodies are not
+ * logged either.
+ *
+ * Threads: serve_run() runs the HTTP event loop in the calling thread and
+ * the syncs in a worker thread it starts and joins. sync_fn is called from
+ * that worker thread only, never twice at once.
+ */
+#ifndef PACER_SERVE_SERVER_H
+#define PACER_SERVE_SERVER_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "reconcile/error.h"
+
+struct json_object;
+struct metrics;
+struct serve;
+
+struct serve_options {
+	unsigned version;
+	/* "IP:PORT", "[IPv6]:PORT" or "host:PORT"; default "127.0.0.1:8090"; port 0 = any */
+	const char *listen;
+	/* shared webhook secret (copied); NULL refuses to start unless insecure_no_secret */
+	const char *secret;
+	/* accept unsigned webhooks (--insecure-no-webhook-secret); only when secret is NULL */
+	int insecure_no_secret;
+	size_t max_body; /* largest webhook body accepted; default 1 MiB */
+	int interval_s;  /* also sync every interval_s seconds; 0 = off */
+	/* the tracked branch (copied); NULL = the repository's default branch (webhook.h) */
+	const char *branch;
+};
+#define SERVE_OPTIONS_VERSION 1
+#define SERVE_OPTIONS_INIT                                                                         \
+	{                                                                                          \
+		SERVE_OPTIONS_VERSION, "127.0.0.1:8090", NULL, 0, 1u << 20, 0, NULL                \
+	}
+
+/*
+ * Run one whole sync. reason says what triggered it ("startup", "interval",
+ * "github push to main at 1a2b3c4d5e6f"). Return 0 when it converged, else
+ * the sync's code (PACER_EINVALID: desired state did not load,
+ * PACER_EUNREACHABLE: Marathon or the remote could not be reached, other:
+ * failed). Set *status_out to a new JSON object describing the run (the
+ * sync_result_to_json() shape: "revision" or "commit", "converged",
+ * "apps":[{"id","outcome",...}]) or leave it NULL; the server takes that
+ * reference. The function should honour the same stop flag as serve_run()
+ * so that a stop does not wait for a whole deployment.
+ */
+typedef int (*serve_sync_fn)(void *ctx, const char *reason, struct json_object **status_out);
+
+/*
+ * Bind the listening socket and prepare the service; nothing is synced
+ * until serve_run(). opts may be NULL (defaults: then no secret, so it
+ * refuses). Returns 0 and *out (free with serve_free()), or
+ * PACER_EINVALID when there is no secret and insecure_no_secret is not set
+ * (the message names PACER_WEBHOOK_SECRET and PACER_WEBHOOK_SECRET_FILE)
+ * or the listen address is malformed, PACER_EIO when the address cannot be
+ * bound (in use, permission), -1 when out of memory.
+ */
+int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_fn sync_fn,
+              void *ctx, struct pacer_error **err);
+
+/* The bound TCP port (useful with port 0). */
+int serve_port(const struct serve *s);
+
+/*
+ * Serve until *stop becomes non-zero (a signal handler sets it; it is
+ * checked at least every 100 ms). Starts the sync worker and queues the
+ * startup sync. On stop: stops taking requests, waits for a running sync
+ * to return (pending ones are dropped) and returns 0. Returns PACER_EIO when
+ * the event loop fails. Call at most once per server.
+ */
+int serve_run(struct serve *s, volatile sig_atomic_t *stop);
+
+/*
+ * The server's metrics registry (borrowed, valid until serve_free()); for
+ * cmd/ to add its own series. Thread-safe.
+ */
+struct metrics *serve_metrics(struct serve *s);
+
+/* Close the socket and free. NULL is a no-op. Must not run concurrently with serve_run(). */
+void serve_free(struct serve *s);
+
+/*
+ * The webhook secret from the environment: PACER_WEBHOOK_SECRET, or the
+ * contents of the file named by PACER_WEBHOOK_SECRET_FILE (one trailing
+ * newline stripped). Returns 0 and *out (caller frees; NULL when neither is
+ * set), PACER_EINVALID when both are set or the secret is empty, PACER_EIO
+ * when the file cannot be read. The secret is registered with
+ * pacer_log_add_secret() before this returns.
+ */
+int serve_secret_from_env(char **out, struct pacer_error **err);
+
+#endif
