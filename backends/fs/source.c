@@ -360,7 +360,8 @@ static int fs_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
 	rc = enter_dir(&w, "", &st, NULL);
 	if (rc != 0)
 		goto done;
-	qsort(w.paths, w.npaths, sizeof(*w.paths), cmp_str);
+	if (w.npaths > 1) /* qsort's pointer must not be NULL, even for 0 items */
+		qsort(w.paths, w.npaths, sizeof(*w.paths), cmp_str);
 	for (size_t i = 0; i < w.npaths && rc == 0; i++) {
 		char *full = join(fs->root, w.paths[i]);
 

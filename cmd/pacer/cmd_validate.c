@@ -83,15 +83,22 @@ int cmd_validate(int argc, char **argv)
 	struct desired_options dopts = DESIRED_OPTIONS_INIT;
 	struct appdef_flags flags = APPDEF_FLAGS_DCOS;
 	struct pacer_desired *d = NULL;
-	char *paths[256];
+	char **paths;
 	int npos, rc, failed = 0;
 
+	/* As many paths as arguments: a shell glob may name thousands of files. */
+	paths = calloc((size_t)argc, sizeof(*paths));
+	if (!paths)
+		return PACER_EXIT_FAILED;
 	rc = opt_parse("validate", "PATH... (files or directories)", validate_options, &o, argc,
-		       argv, paths, 256, &npos);
-	if (rc)
+		       argv, paths, argc, &npos);
+	if (rc) {
+		free(paths);
 		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
+	}
 	if (npos == 0) {
 		fprintf(stderr, "pacer validate: name at least one file or directory\n");
+		free(paths);
 		return PACER_EXIT_USAGE;
 	}
 	if (o.c.mesos_role || o.c.features) {
@@ -100,8 +107,10 @@ int cmd_validate(int argc, char **argv)
 	}
 	dopts.flags = &flags;
 	d = desired_new();
-	if (!d)
+	if (!d) {
+		free(paths);
 		return PACER_EXIT_FAILED;
+	}
 
 	for (int i = 0; i < npos; i++) {
 		struct stat st;
@@ -143,5 +152,6 @@ int cmd_validate(int argc, char **argv)
 		printf("%zu file(s), %zu app(s): %zu error(s)\n", d->nfiles, d->napps, d->nerrors);
 	rc = d->nerrors || failed ? PACER_EXIT_FAILED : PACER_EXIT_OK;
 	desired_free(d);
+	free(paths);
 	return rc;
 }

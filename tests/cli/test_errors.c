@@ -1,0 +1,369 @@
+/*
+ * pacer's errors end to end: invalid desired state (exit 3, file:line:col,
+ * Marathon untouched), Marathon unreachable (4), usage errors (64),
+ * concurrent runs on one state directory (6, or --wait-lock), and secrets
+ * that must never reach the output.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <netinet/in.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/lib/clitest.h"
+
+static void write_app(struct ct *t, const char *file, const char *id, int mem)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf),
+	         "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": %d, "
+	         "\"instances\": 1}\n",
+	         id, mem);
+	ct_write(t, file, buf);
+}
+
+static int matches(const char *text, const char *pattern)
+{
+	regex_t re;
+	int ok;
+
+	cr_assert_eq(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0, "bad regex %s", pattern);
+	ok = regexec(&re, text, 0, NULL, 0) == 0;
+	regfree(&re);
+	return ok;
+}
+
+static void sync_ok(struct ct *t)
+{
+	struct ct_run r = ct_cmd(t, "sync", NULL);
+
+	if (r.rc)
+		ct_run_dump("pacer sync", &r);
+	cr_assert_eq(r.rc, 0);
+	ct_run_free(&r);
+}
+
+Test(invalid, malformed_file_leaves_marathon_untouched, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct json_object *a;
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "good.json", "/m/good", 32);
+	sync_ok(&t);
+	ct_clear_requests(&t);
+
+	/* A change that must not be applied, next to a broken file (missing comma, line 3). */
+	write_app(&t, "good.json", "/m/good", 64);
+	write_app(&t, "new.json", "/m/new", 32);
+	ct_write(&t, "team/bad.json",
+	         "{\n  \"id\": \"/m/bad\",\n  \"cmd\": \"sleep 1\"\n  \"cpus\": 1\n}\n");
+	r = ct_cmd(&t, "sync", NULL);
+	cr_expect_eq(r.rc, 3, "a malformed file must exit 3, got %d:\n%s%s", r.rc, r.out, r.err);
+	cr_expect(matches(r.err, "team/bad\\.json:[34]:[0-9]+"),
+	          "the error names file:line:col of the syntax error:\n%s", r.err);
+	cr_expect(ct_has(r.err, "nothing was applied"), "%s", r.err);
+	ct_run_free(&r);
+
+	cr_expect_eq(ct_count_writes(&t), 0,
+	             "no PUT/POST/DELETE when the desired state is invalid");
+	a = ct_app(&t, "/m/good");
+	cr_expect_eq(ct_int(a, "mem"), 32, "the good app was not updated");
+	json_object_put(a);
+	cr_expect_eq(ct_napps(&t), 1, "the new app was not created");
+
+	/* pacer diff says the same, with the same exit code. */
+	r = ct_cmd(&t, "diff", NULL);
+	cr_expect_eq(r.rc, 3, "diff of an invalid desired state exits 3, got %d", r.rc);
+	ct_run_free(&r);
+	ct_teardown(&t);
+}
+
+Test(invalid, duplicate_app_id_names_both_files, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "one.json", "/dup/app", 32);
+	write_app(&t, "sub/two.json", "/dup/app", 64);
+	r = ct_cmd(&t, "sync", NULL);
+	cr_expect_eq(r.rc, 3, "a duplicate app id must exit 3, got %d:\n%s%s", r.rc, r.out, r.err);
+	cr_expect(ct_has(r.err, "one.json") && ct_has(r.err, "sub/two.json"),
+	          "both files are named:\n%s", r.err);
+	cr_expect(ct_has(r.err, "/dup/app"), "the app id is named:\n%s", r.err);
+	cr_expect(matches(r.err, "\\.json:[0-9]+:[0-9]+"), "with line:col:\n%s", r.err);
+	ct_run_free(&r);
+	cr_expect_eq(ct_count_writes(&t), 0);
+	cr_expect_eq(ct_napps(&t), 0);
+	ct_teardown(&t);
+}
+
+/* A loopback port nobody listens on. */
+static int closed_port(void)
+{
+	struct sockaddr_in a = {0};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	cr_assert(fd >= 0);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+Test(errors, marathon_unreachable_exits_4, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	char url[64];
+	struct ct_run r;
+
+	ct_setup(&t, CT_NO_SIM);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", closed_port());
+	write_app(&t, "a.json", "/u/a", 32);
+	{
+		const char *args[] = {"sync", "--source",    t.src,   "--marathon",
+		                      url,    "--state-dir", t.state, NULL};
+
+		r = ct_pacer(args, NULL);
+	}
+	cr_expect_eq(r.rc, 4, "unreachable Marathon must exit 4, got %d:\n%s%s", r.rc, r.out,
+	             r.err);
+	cr_expect(ct_has(r.err, url + 7), "the message names the URL %s:\n%s", url, r.err);
+	ct_run_free(&r);
+	{
+		const char *args[] = {"diff", "--source", t.src, "--marathon", url, NULL};
+
+		r = ct_pacer(args, NULL);
+	}
+	cr_expect_eq(r.rc, 4, "diff too, got %d:\n%s", r.rc, r.err);
+	ct_run_free(&r);
+	ct_teardown(&t);
+}
+
+Test(errors, usage_errors_exit_64, .timeout = 60, .fini = ct_fini)
+{
+	static const char *const cases[][4] = {
+	    {"sync", "--bogus-flag", NULL, "--bogus-flag"},
+	    {"diff", "--no-such", NULL, "--no-such"},
+	    {"sync", "--on-failure", "sometimes", "--on-failure"},
+	    {"sync", "--timeout", "soon", "--timeout"},
+	    {"frobnicate", NULL, NULL, "frobnicate"},
+	    {"validate", NULL, NULL, "validate"},
+	    {"rollback", NULL, NULL, "rollback"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *args[] = {cases[i][0], cases[i][1], cases[i][2], NULL};
+		struct ct_run r = ct_pacer(args, NULL);
+
+		cr_expect_eq(r.rc, 64, "pacer %s %s %s: expected exit 64, got %d:\n%s", cases[i][0],
+		             cases[i][1] ? cases[i][1] : "", cases[i][2] ? cases[i][2] : "", r.rc,
+		             r.err);
+		cr_expect(ct_has(r.err, cases[i][3]), "the message names '%s':\n%s", cases[i][3],
+		          r.err);
+		ct_run_free(&r);
+	}
+	{
+		const char *args[] = {"sync", "--help", NULL};
+		struct ct_run r = ct_pacer(args, NULL);
+
+		cr_expect_eq(r.rc, 0);
+		cr_expect(ct_has(r.out, "--on-failure") && ct_has(r.out, "--prune"), "%s", r.out);
+		ct_run_free(&r);
+	}
+}
+
+/* Start `pacer sync` in a child process; returns its pid. Exit status = pacer's. */
+static pid_t sync_in_background(struct ct *t)
+{
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		const char *args[] = {test_pacer_bin(), "sync",       "--source",
+		                      t->src,           "--marathon", t->sim.url,
+		                      "--state-dir",    t->state,     NULL};
+		int rc = test_run(args, NULL, NULL, NULL, 60);
+
+		_exit(rc < 0 ? 255 : rc);
+	}
+	return pid;
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Wait until the sim saw a write: the first run then holds the lock. */
+static void wait_first_write(struct ct *t)
+{
+	for (int i = 0; i < 500 && ct_count_writes(t) == 0; i++)
+		ct_sleep_ms(20);
+	cr_assert(ct_count_writes(t) > 0, "the first pacer run never wrote to Marathon");
+}
+
+Test(lock, concurrent_run_exits_6, .timeout = 60, .fini = ct_fini)
+{
+	static const char *const slow[] = {"--task-launch-ms", "1500", NULL};
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+	pid_t first;
+
+	ct_setup(&t, slow);
+	write_app(&t, "a.json", "/lock/a", 32);
+	first = sync_in_background(&t);
+	wait_first_write(&t);
+
+	r = ct_cmd(&t, "sync", NULL);
+	cr_expect_eq(r.rc, 6, "a second run on the same state dir must exit 6, got %d:\n%s%s", r.rc,
+	             r.out, r.err);
+	cr_expect(ct_has(r.err, "lock") || ct_has(r.err, "another pacer"),
+	          "the message says another run holds the lock:\n%s", r.err);
+	cr_expect(ct_has(r.err, "--wait-lock"), "and how to wait for it:\n%s", r.err);
+	ct_run_free(&r);
+	cr_expect_eq(wait_child(first), 0, "the first run is not disturbed");
+	cr_expect_eq(ct_count_requests(&t, "POST", "/v2/apps"), 1, "only the first run created");
+	ct_teardown(&t);
+}
+
+Test(lock, wait_lock_lets_both_succeed, .timeout = 60, .fini = ct_fini)
+{
+	static const char *const slow[] = {"--task-launch-ms", "1000", NULL};
+	static const char *const wait[] = {"--wait-lock", NULL};
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+	pid_t first;
+
+	ct_setup(&t, slow);
+	write_app(&t, "a.json", "/lock/b", 32);
+	first = sync_in_background(&t);
+	wait_first_write(&t);
+
+	r = ct_cmd(&t, "sync", wait);
+	cr_expect_eq(r.rc, 0, "with --wait-lock the second run waits and succeeds, got %d:\n%s%s",
+	             r.rc, r.out, r.err);
+	/* It ran after the first one finished, so it found nothing to do. */
+	cr_expect(ct_has(r.out, "0 to create, 0 to update, 0 to prune, 1 unchanged"), "%s", r.out);
+	ct_run_free(&r);
+	cr_expect_eq(wait_child(first), 0);
+	cr_expect_eq(ct_count_writes(&t), 1);
+	ct_teardown(&t);
+}
+
+#define SECRET "S3cr3t-Pa55-zz9"
+/* base64("pacer:" SECRET) */
+#define SECRET_B64 "cGFjZXI6UzNjcjN0LVBhNTUteno5"
+
+static void expect_no_secret(const struct ct_run *r, const char *what)
+{
+	cr_expect(!ct_has(r->out, SECRET) && !ct_has(r->err, SECRET),
+	          "%s: the password appears in the output:\n%s%s", what, r->out, r->err);
+	cr_expect(!ct_has(r->out, SECRET_B64) && !ct_has(r->err, SECRET_B64),
+	          "%s: the encoded credentials appear in the output", what);
+}
+
+Test(secrets, password_never_in_output, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	const char *env_ok[] = {"PACER_MARATHON_USER=pacer", "PACER_MARATHON_PASSWORD=" SECRET,
+	                        NULL};
+	const char *env_bad[] = {"PACER_MARATHON_USER=pacer",
+	                         "PACER_MARATHON_PASSWORD=" SECRET "-wrong", NULL};
+	const char *auth[] = {"Authorization: Basic " SECRET_B64, NULL};
+	const char *sim_args[4] = {"--http-credentials-file", NULL, NULL};
+	char *cred = NULL, *url = NULL, *body = NULL;
+	struct ct_run r;
+	int status = 0;
+
+	/* The credentials file lives outside the scratch dir made by ct_setup. */
+	{
+		char *dir = test_tmpdir("pacer-cred");
+
+		cr_assert(dir);
+		cr_assert(asprintf(&cred, "%s/cred", dir) >= 0);
+		free(dir);
+	}
+	cr_assert_eq(test_write_file(cred, "pacer:" SECRET "\n"), 0);
+	sim_args[1] = cred;
+	ct_setup(&t, sim_args);
+	write_app(&t, "a.json", "/sec/a", 32);
+
+	{
+		const char *args[] = {"sync",    "--source",    t.src,   "--marathon",
+		                      t.sim.url, "--state-dir", t.state, "--log-level",
+		                      "debug",   NULL};
+
+		r = ct_pacer(args, env_ok);
+		cr_expect_eq(r.rc, 0, "sync with basic auth from the environment, got %d:\n%s",
+		             r.rc, r.err);
+		expect_no_secret(&r, "sync --log-level debug");
+		ct_run_free(&r);
+	}
+	cr_assert(asprintf(&url, "%s/v2/apps/sec/a", t.sim.url) >= 0);
+	test_http("GET", url, NULL, auth, &status, &body);
+	cr_expect_eq(status, 200, "the app was created with the credentials");
+	free(body);
+	free(url);
+
+	{
+		const char *args[] = {"diff",    "--source", t.src,  "--marathon",
+		                      t.sim.url, "--output", "json", "--log-level",
+		                      "debug",   NULL};
+
+		r = ct_pacer(args, env_ok);
+		cr_expect_eq(r.rc, 0, "diff in sync, got %d:\n%s", r.rc, r.err);
+		expect_no_secret(&r, "diff --output json");
+		ct_run_free(&r);
+	}
+	{
+		const char *args[] = {"sync",    "--source",    t.src,   "--marathon",
+		                      t.sim.url, "--state-dir", t.state, "--log-level",
+		                      "debug",   NULL};
+
+		r = ct_pacer(args, env_bad);
+		cr_expect_neq(r.rc, 0, "a wrong password must fail");
+		cr_expect(ct_has(r.err, "401") || ct_has(r.err, "auth") ||
+		              ct_has(r.err, "credential"),
+		          "the message says authentication failed:\n%s", r.err);
+		cr_expect(!ct_has(r.out, SECRET) && !ct_has(r.err, SECRET), "%s", r.err);
+		ct_run_free(&r);
+	}
+	{
+		/* Unreachable with the secret set: the error names the URL, not the secret. */
+		char dead[64];
+		const char *args[] = {"sync", "--source",    t.src,   "--marathon",
+		                      dead,   "--state-dir", t.state, NULL};
+
+		snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", closed_port());
+		r = ct_pacer(args, env_ok);
+		cr_expect_eq(r.rc, 4);
+		expect_no_secret(&r, "unreachable");
+		ct_run_free(&r);
+	}
+	ct_teardown(&t);
+	{
+		char *dir = strdup(cred);
+
+		*strrchr(dir, '/') = '\0';
+		test_rmrf(dir);
+		free(dir);
+	}
+	free(cred);
+}

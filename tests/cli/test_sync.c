@@ -1,0 +1,431 @@
+/*
+ * pacer sync and pacer diff end to end against marathon-sim: create, update,
+ * unchanged, prune and its guards, idempotence, the number of reads, and the
+ * plan pacer diff prints (text and JSON).
+ */
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/lib/clitest.h"
+
+/* A small healthy app: "mem" and one env value make versions tell apart. */
+static void write_app(struct ct *t, const char *file, const char *id, int mem, const char *k)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf),
+	         "{\n  \"id\": \"%s\",\n  \"cmd\": \"sleep 1000\",\n  \"cpus\": 0.1,\n"
+	         "  \"mem\": %d,\n  \"instances\": 1,\n  \"env\": {\"K\": \"%s\"}\n}\n",
+	         id, mem, k);
+	ct_write(t, file, buf);
+}
+
+/* Run a sync that must succeed; dump the run when it does not. */
+static void sync_ok(struct ct *t, const char *const *extra)
+{
+	struct ct_run r = ct_cmd(t, "sync", extra);
+
+	if (r.rc != 0)
+		ct_run_dump("pacer sync", &r);
+	cr_assert_eq(r.rc, 0, "pacer sync exited %d, expected 0", r.rc);
+	ct_run_free(&r);
+}
+
+static const char *app_env(struct json_object *app, const char *key)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "env.%s", key);
+	return ct_str(app, path);
+}
+
+/* GET /v2/apps exactly (not /v2/apps/<id>). */
+static int count_list_apps(struct ct *t)
+{
+	return ct_count_requests(t, "GET", "/v2/apps") - ct_count_requests(t, "GET", "/v2/apps/");
+}
+
+/*
+ * The reads of a sync that changes apps: the plan comes from exactly one
+ * GET /v2/apps before the first write, there is no per-app GET, and the
+ * waiting reads all apps at most once per deployment poll (not per app).
+ */
+static void check_reads(struct ct *t)
+{
+	struct json_object *reqs = ct_requests(t);
+	int before_write = 0, list_apps = 0, polls = 0, per_app = 0, first_write = -1;
+
+	for (size_t i = 0; i < json_object_array_length(reqs); i++) {
+		struct json_object *q = json_object_array_get_idx(reqs, i);
+		const char *m = ct_str(q, "method"), *p = ct_str(q, "path");
+
+		if (strcmp(m, "GET") && first_write < 0)
+			first_write = (int)i;
+		if (!strcmp(m, "GET") && !strcmp(p, "/v2/apps")) {
+			list_apps++;
+			if (first_write < 0)
+				before_write++;
+		}
+		if (!strcmp(m, "GET") && !strncmp(p, "/v2/apps/", 9))
+			per_app++;
+		if (!strcmp(m, "GET") && !strcmp(p, "/v2/deployments"))
+			polls++;
+	}
+	json_object_put(reqs);
+	cr_expect_eq(before_write, 1, "the plan must come from one GET /v2/apps, saw %d",
+	             before_write);
+	cr_expect_eq(per_app, 0, "a sync must not GET apps one by one (%d per-app GETs)", per_app);
+	cr_expect(list_apps <= 1 + polls,
+	          "waiting may read all apps at most once per poll: %d GET /v2/apps, %d polls",
+	          list_apps, polls);
+}
+
+Test(sync, create_update_unchanged, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct json_object *a, *b, *c;
+	char *b_version = NULL;
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "a.json", "/shop/a", 32, "v1");
+	write_app(&t, "team/b.json", "/shop/b", 32, "v1");
+	sync_ok(&t, NULL);
+
+	a = ct_app(&t, "/shop/a");
+	b = ct_app(&t, "/shop/b");
+	cr_assert(a && b, "both apps must exist in Marathon after the first sync");
+	cr_expect_eq(ct_int(a, "mem"), 32);
+	cr_expect_str_eq(app_env(a, "K"), "v1");
+	cr_expect_eq(ct_int(a, "tasksRunning"), 1, "the created app must run");
+	b_version = strdup(ct_str(b, "version"));
+	json_object_put(a);
+	json_object_put(b);
+
+	/* Update a, leave b alone, add c. */
+	write_app(&t, "a.json", "/shop/a", 64, "v2");
+	write_app(&t, "c.json", "/shop/c", 32, "v1");
+	ct_clear_requests(&t);
+	r = ct_cmd(&t, "sync", NULL);
+	if (r.rc)
+		ct_run_dump("second sync", &r);
+	cr_assert_eq(r.rc, 0);
+	cr_expect(ct_has(r.out, "1 to create, 1 to update, 0 to prune, 1 unchanged"),
+	          "summary line missing:\n%s", r.out);
+	cr_expect(ct_has(r.out, "updated") && ct_has(r.out, "created"), "outcomes missing:\n%s",
+	          r.out);
+	ct_run_free(&r);
+	check_reads(&t);
+	/* One PUT (with force and a full replace) for a, one POST for c, nothing for b. */
+	cr_expect_eq(ct_count_requests(&t, "PUT", "/v2/apps/shop/a"), 1);
+	cr_expect_eq(ct_count_requests(&t, "PUT", "/v2/apps/shop/b"), 0);
+	cr_expect_eq(ct_count_requests(&t, "POST", "/v2/apps"), 1);
+
+	a = ct_app(&t, "/shop/a");
+	b = ct_app(&t, "/shop/b");
+	c = ct_app(&t, "/shop/c");
+	cr_assert(a && b && c);
+	cr_expect_eq(ct_int(a, "mem"), 64, "the update must reach Marathon");
+	cr_expect_str_eq(app_env(a, "K"), "v2");
+	cr_expect_eq(ct_int(a, "tasksRunning"), 1);
+	cr_expect_str_eq(ct_str(b, "version"), b_version,
+	                 "an unchanged app must not be redeployed");
+	cr_expect_str_eq(app_env(c, "K"), "v1");
+	json_object_put(a);
+	json_object_put(b);
+	json_object_put(c);
+	free(b_version);
+	ct_teardown(&t);
+}
+
+Test(sync, put_is_forced_full_replace, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct json_object *reqs, *a;
+	int seen = 0;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "a.json", "/a", 32, "v1");
+	ct_write(&t, "a.json",
+	         "{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
+	         "\"instances\": 1, \"env\": {\"K\": \"v1\", \"GONE\": \"x\"}}");
+	sync_ok(&t, NULL);
+	/* A field deleted in the file must leave Marathon too (no merge). */
+	write_app(&t, "a.json", "/a", 32, "v1");
+	ct_clear_requests(&t);
+	sync_ok(&t, NULL);
+	reqs = ct_requests(&t);
+	for (size_t i = 0; i < json_object_array_length(reqs); i++) {
+		struct json_object *q = json_object_array_get_idx(reqs, i);
+
+		if (strcmp(ct_str(q, "method"), "PUT"))
+			continue;
+		seen++;
+		cr_expect(ct_has(ct_str(q, "query"), "force=true"), "PUT without force: %s",
+		          ct_str(q, "query"));
+		cr_expect(ct_has(ct_str(q, "query"), "partialUpdate=false"),
+		          "PUT without partialUpdate=false: %s", ct_str(q, "query"));
+	}
+	json_object_put(reqs);
+	cr_expect_eq(seen, 1);
+	a = ct_app(&t, "/a");
+	cr_assert(a);
+	cr_expect_null(app_env(a, "GONE"), "an env var removed from the file must leave Marathon");
+	json_object_put(a);
+	ct_teardown(&t);
+}
+
+Test(sync, second_run_is_a_no_op, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "a.json", "/idem/a", 32, "v1");
+	write_app(&t, "b.json", "/idem/b", 48, "v1");
+	sync_ok(&t, NULL);
+	ct_clear_requests(&t);
+
+	r = ct_cmd(&t, "sync", NULL);
+	cr_assert_eq(r.rc, 0, "second sync exited %d:\n%s%s", r.rc, r.out, r.err);
+	cr_expect(ct_has(r.out, "0 to create, 0 to update, 0 to prune, 2 unchanged"),
+	          "the second run must say there is nothing to do:\n%s", r.out);
+	ct_run_free(&r);
+	cr_expect_eq(ct_count_writes(&t), 0, "the second run must not write to Marathon");
+	cr_expect_eq(count_list_apps(&t), 1, "one GET /v2/apps per sync");
+	cr_expect_eq(ct_count_requests(&t, "GET", "/v2/apps/"), 0, "no per-app GET");
+	cr_expect_eq(ct_count_requests(&t, "GET", "/v2/deployments"), 0,
+	             "nothing to wait for, so no deployment polls");
+	ct_teardown(&t);
+}
+
+Test(diff, text_and_exit_codes, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "a.json", "/d/a", 32, "v1");
+	write_app(&t, "b.json", "/d/b", 32, "v1");
+	sync_ok(&t, NULL);
+
+	r = ct_cmd(&t, "diff", NULL);
+	cr_expect_eq(r.rc, 0, "diff in sync must exit 0, got %d:\n%s%s", r.rc, r.out, r.err);
+	cr_expect(ct_has(r.out, "0 to create, 0 to update, 0 to prune, 2 unchanged"), "%s", r.out);
+	ct_run_free(&r);
+
+	write_app(&t, "a.json", "/d/a", 64, "v2");
+	write_app(&t, "n.json", "/d/new", 32, "v1");
+	ct_clear_requests(&t);
+	r = ct_cmd(&t, "diff", NULL);
+	cr_expect_eq(r.rc, 2, "diff with changes must exit 2, got %d:\n%s%s", r.rc, r.out, r.err);
+	cr_expect(ct_has(r.out, "~ /d/a"), "the update is shown with ~:\n%s", r.out);
+	cr_expect(ct_has(r.out, "/mem: 32 -> 64"), "the changed field with old -> new:\n%s", r.out);
+	cr_expect(ct_has(r.out, "/env/K: \"v1\" -> \"v2\""), "%s", r.out);
+	cr_expect(ct_has(r.out, "+ /d/new"), "the create is shown with +:\n%s", r.out);
+	cr_expect(!ct_has(r.out, "/d/b"), "unchanged apps are not listed without --all:\n%s",
+	          r.out);
+	cr_expect(ct_has(r.out, "1 to create, 1 to update, 0 to prune, 1 unchanged"), "%s", r.out);
+	cr_expect(!ct_has(r.out, "\033["), "no colour when stdout is not a terminal");
+	ct_run_free(&r);
+	cr_expect_eq(ct_count_writes(&t), 0, "diff must not write to Marathon");
+
+	/* --all lists the unchanged app too. */
+	{
+		const char *all[] = {"--all", NULL};
+
+		r = ct_cmd(&t, "diff", all);
+		cr_expect_eq(r.rc, 2);
+		cr_expect(ct_has(r.out, "/d/b"), "--all lists unchanged apps:\n%s", r.out);
+		ct_run_free(&r);
+	}
+	ct_teardown(&t);
+}
+
+static struct json_object *find_plan_app(struct json_object *plan_apps, const char *id)
+{
+	for (size_t i = 0; i < json_object_array_length(plan_apps); i++) {
+		struct json_object *e = json_object_array_get_idx(plan_apps, i);
+
+		if (ct_str(e, "id") && !strcmp(ct_str(e, "id"), id))
+			return e;
+	}
+	return NULL;
+}
+
+Test(diff, json_output, .timeout = 60, .fini = ct_fini)
+{
+	const char *json[] = {"--output", "json", NULL};
+	struct json_object *doc, *apps, *a, *changes, *n;
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+	int found_mem = 0;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "a.json", "/j/a", 32, "v1");
+	write_app(&t, "b.json", "/j/b", 32, "v1");
+	sync_ok(&t, NULL);
+	write_app(&t, "a.json", "/j/a", 64, "v1");
+	write_app(&t, "n.json", "/j/new", 32, "v1");
+
+	r = ct_cmd(&t, "diff", json);
+	cr_assert_eq(r.rc, 2, "diff --output json with changes must exit 2, got %d:\n%s", r.rc,
+	             r.err);
+	doc = json_tokener_parse(r.out);
+	cr_assert(doc, "--output json must print one JSON document, got:\n%s", r.out);
+	cr_expect_eq(ct_int(doc, "plan.summary.create"), 1);
+	cr_expect_eq(ct_int(doc, "plan.summary.update"), 1);
+	cr_expect_eq(ct_int(doc, "plan.summary.prune"), 0);
+	cr_expect_eq(ct_int(doc, "plan.summary.unchanged"), 1);
+	cr_assert(json_object_object_get_ex(json_object_object_get(doc, "plan"), "apps", &apps));
+	a = find_plan_app(apps, "/j/a");
+	cr_assert(a, "/j/a missing from the JSON plan");
+	cr_expect_str_eq(ct_str(a, "action"), "update");
+	cr_expect_str_eq(ct_str(a, "file"), "a.json");
+	cr_assert(json_object_object_get_ex(a, "changes", &changes));
+	for (size_t i = 0; i < json_object_array_length(changes); i++) {
+		struct json_object *c = json_object_array_get_idx(changes, i);
+
+		if (ct_str(c, "path") && !strcmp(ct_str(c, "path"), "/mem")) {
+			found_mem = 1;
+			cr_expect_eq(ct_int(c, "old"), 32);
+			cr_expect_eq(ct_int(c, "new"), 64);
+		}
+	}
+	cr_expect(found_mem, "the /mem change is in the JSON plan");
+	n = find_plan_app(apps, "/j/new");
+	cr_assert(n);
+	cr_expect_str_eq(ct_str(n, "action"), "create");
+	cr_expect_str_eq(ct_str(find_plan_app(apps, "/j/b"), "action"), "unchanged");
+	json_object_put(doc);
+	ct_run_free(&r);
+	ct_teardown(&t);
+}
+
+Test(prune, removes_only_owned_apps, .timeout = 60, .fini = ct_fini)
+{
+	const char *prune[] = {"--prune", NULL};
+	const char *ext = "{\"id\": \"/p/external\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
+	                  "\"mem\": 16, \"instances\": 1}";
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+	char *resp = NULL;
+	struct json_object *c;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "a.json", "/p/a", 32, "v1");
+	write_app(&t, "b.json", "/p/b", 32, "v1");
+	write_app(&t, "c.json", "/p/c", 32, "v1");
+	write_app(&t, "d.json", "/p/d", 32, "v1");
+	sync_ok(&t, NULL);
+	/* An app created by someone else, never known to pacer. */
+	cr_assert_eq(ct_http(&t, "POST", "/v2/apps", ext, &resp), 201, "POST /v2/apps: %s", resp);
+	free(resp);
+	cr_assert(ct_wait_idle(&t, 5000));
+	c = ct_app(&t, "/p/c");
+	cr_assert(c);
+
+	ct_unlink(&t, "c.json");
+	/* Without --prune, an app gone from the source is left alone. */
+	sync_ok(&t, NULL);
+	json_object_put(c);
+	c = ct_app(&t, "/p/c");
+	cr_expect(c != NULL, "without --prune nothing is deleted");
+
+	ct_clear_requests(&t);
+	r = ct_cmd(&t, "sync", prune);
+	if (r.rc)
+		ct_run_dump("sync --prune", &r);
+	cr_assert_eq(r.rc, 0);
+	cr_expect(ct_has(r.out, "0 to create, 0 to update, 1 to prune, 3 unchanged"),
+	          "the external app is not in the prune plan:\n%s", r.out);
+	ct_run_free(&r);
+
+	cr_expect_null(ct_app(&t, "/p/c"), "the owned app gone from the source is pruned");
+	cr_expect_eq(ct_count_requests(&t, "DELETE", "/v2/apps/p/c"), 1);
+	cr_expect_eq(ct_count_requests(&t, "DELETE", "/v2/apps/p/external"), 0);
+	{
+		struct json_object *e = ct_app(&t, "/p/external"), *a = ct_app(&t, "/p/a");
+
+		cr_expect(e != NULL, "an app created outside pacer is never pruned");
+		cr_expect(a != NULL);
+		json_object_put(e);
+		json_object_put(a);
+	}
+	cr_expect_eq(ct_napps(&t), 4);
+
+	/* The pruned app was backed up first: pacer backups lists it. */
+	{
+		const char *args[] = {"backups", "/p/c", "--backup-dir", t.backups, NULL};
+
+		r = ct_pacer(args, NULL);
+		cr_expect_eq(r.rc, 0);
+		cr_expect(ct_has(r.out, "/p/c"), "a backup of the pruned app:\n%s%s", r.out, r.err);
+		ct_run_free(&r);
+	}
+	json_object_put(c);
+	ct_teardown(&t);
+}
+
+Test(prune, refused_when_a_file_fails_to_load, .timeout = 60, .fini = ct_fini)
+{
+	const char *prune[] = {"--prune", NULL};
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "a.json", "/q/a", 32, "v1");
+	write_app(&t, "b.json", "/q/b", 32, "v1");
+	sync_ok(&t, NULL);
+	ct_unlink(&t, "b.json");
+	ct_write(&t, "broken.json", "{\"id\": \"/q/broken\", \"cmd\": \"x\",,}\n");
+	ct_clear_requests(&t);
+
+	r = ct_cmd(&t, "sync", prune);
+	cr_expect_eq(r.rc, 3, "a load error must exit 3, got %d:\n%s%s", r.rc, r.out, r.err);
+	cr_expect(ct_has(r.err, "broken.json"), "the broken file is named:\n%s", r.err);
+	ct_run_free(&r);
+	cr_expect_eq(ct_count_writes(&t), 0, "nothing may be deleted when a file failed to load");
+	cr_expect_eq(ct_napps(&t), 2);
+	ct_teardown(&t);
+}
+
+Test(prune, more_than_half_needs_force_prune, .timeout = 60, .fini = ct_fini)
+{
+	const char *prune[] = {"--prune", NULL};
+	const char *force[] = {"--prune", "--force-prune", NULL};
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+	struct json_object *a;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "a.json", "/h/a", 32, "v1");
+	write_app(&t, "b.json", "/h/b", 32, "v1");
+	write_app(&t, "c.json", "/h/c", 32, "v1");
+	sync_ok(&t, NULL);
+	ct_unlink(&t, "b.json");
+	ct_unlink(&t, "c.json");
+	ct_clear_requests(&t);
+
+	r = ct_cmd(&t, "sync", prune);
+	cr_expect_eq(r.rc, 3, "pruning 2 of 3 owned apps must be refused, got %d:\n%s%s", r.rc,
+	             r.out, r.err);
+	cr_expect(ct_has(r.err, "--force-prune"), "the message says how to proceed:\n%s", r.err);
+	ct_run_free(&r);
+	cr_expect_eq(ct_count_writes(&t), 0);
+	cr_expect_eq(ct_napps(&t), 3);
+
+	r = ct_cmd(&t, "sync", force);
+	if (r.rc)
+		ct_run_dump("sync --prune --force-prune", &r);
+	cr_expect_eq(r.rc, 0);
+	ct_run_free(&r);
+	cr_expect_eq(ct_napps(&t), 1, "with --force-prune both apps go");
+	a = ct_app(&t, "/h/a");
+	cr_expect(a != NULL);
+	json_object_put(a);
+	ct_teardown(&t);
+}

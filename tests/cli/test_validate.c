@@ -1,0 +1,295 @@
+/*
+ * pacer validate over the shared corpus (../shared/corpus): every
+ * realworld/ file gets the verdict VERDICTS.tsv gives it, under DC/OS's
+ * flags (pacer's default when the server's flags are unknown) and under
+ * Marathon's default flags (--mesos-role '*'), with the reason's field
+ * named; invalid/ and templated/ files are refused with a clear message.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/lib/clitest.h"
+
+struct verdict {
+	char *file;
+	int accept_default; /* verdict column */
+	int accept_dcos;    /* verdict_dcos_flags column */
+	char *reasons;
+};
+
+/* Split one TSV line in place into at most n fields. */
+static size_t split_tabs(char *line, char **f, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n) {
+		char *tab = strchr(line, '\t');
+
+		f[k++] = line;
+		if (!tab)
+			break;
+		*tab = '\0';
+		line = tab + 1;
+	}
+	return k;
+}
+
+/* Read VERDICTS.tsv; returns the count, *out freed with free_verdicts(). */
+static size_t load_verdicts(const char *corpus, struct verdict **out)
+{
+	char *path = NULL, *text, *line, *save = NULL;
+	struct verdict *v = NULL;
+	size_t n = 0;
+
+	cr_assert(asprintf(&path, "%s/VERDICTS.tsv", corpus) >= 0);
+	text = test_read_file(path, NULL);
+	cr_assert(text, "cannot read %s", path);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[6];
+
+		if (split_tabs(line, f, 6) != 6 || !strcmp(f[0], "file"))
+			continue;
+		v = realloc(v, (n + 1) * sizeof(*v));
+		cr_assert(v);
+		v[n].file = strdup(f[0]);
+		v[n].accept_default = !strcmp(f[1], "ACCEPT");
+		v[n].accept_dcos = !strcmp(f[5], "ACCEPT");
+		v[n].reasons = strdup(f[3]);
+		n++;
+	}
+	free(text);
+	free(path);
+	*out = v;
+	return n;
+}
+
+static void free_verdicts(struct verdict *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].file);
+		free(v[i].reasons);
+	}
+	free(v);
+}
+
+/*
+ * The field named by the first reason that holds under these flags:
+ * reasons read "[/app] /path: 422 ..." and those that only hold under the
+ * default flags end with "[default flags]". Writes the last path segment
+ * ("acceptedResourceRoles" for "/acceptedResourceRoles") or "" for "/".
+ */
+static void reason_field(const char *reasons, int dcos, char *out, size_t outlen)
+{
+	const char *p = reasons;
+
+	*out = '\0';
+	while ((p = strstr(p, ": 422"))) {
+		const char *start = p, *next = strstr(p + 5, ": 422"), *seg_end;
+		const char *dflt = strstr(p, "[default flags]");
+		const char *last;
+
+		while (start > reasons && start[-1] != ' ')
+			start--;
+		seg_end = next ? next : p + strlen(p);
+		if (!(dcos && dflt && dflt < seg_end)) {
+			last = start;
+			for (const char *q = start; q < p; q++)
+				if (*q == '/')
+					last = q + 1;
+			snprintf(out, outlen, "%.*s", (int)(p - last), last);
+			return;
+		}
+		p += 5;
+	}
+}
+
+static void check_file(const char *corpus, const struct verdict *v, int dcos)
+{
+	char *path = NULL, field[128];
+	const char *args[] = {"validate", "--mesos-role", "*", NULL, NULL};
+	struct ct_run r;
+	int accept = dcos ? v->accept_dcos : v->accept_default;
+
+	cr_assert(asprintf(&path, "%s/realworld/%s", corpus, v->file) >= 0);
+	if (dcos) {
+		args[1] = path;
+		args[2] = NULL;
+	} else {
+		args[3] = path;
+	}
+	r = ct_pacer(args, NULL);
+	cr_expect_eq(r.rc, accept ? 0 : 1,
+	             "%s (%s flags): VERDICTS says %s, pacer validate exit %d:\n%s", v->file,
+	             dcos ? "DC/OS" : "default", accept ? "ACCEPT" : "REJECT", r.rc, r.err);
+	if (!accept) {
+		reason_field(v->reasons, dcos, field, sizeof(field));
+		cr_expect(ct_has(r.err, v->file), "%s: the file is named:\n%s", v->file, r.err);
+		cr_expect(!*field || ct_has(r.err, field),
+		          "%s (%s flags): the reason's field '%s' is named:\n%s", v->file,
+		          dcos ? "DC/OS" : "default", field, r.err);
+	}
+	ct_run_free(&r);
+	free(path);
+}
+
+static char *corpus_or_skip(void)
+{
+	char *corpus = test_shared_path("corpus");
+
+	if (!corpus)
+		cr_skip_test("../shared/corpus is absent; nothing to validate");
+	return corpus;
+}
+
+Test(validate, realworld_verdicts_dcos_flags, .timeout = 120)
+{
+	char *corpus = corpus_or_skip();
+	struct verdict *v = NULL;
+	size_t n = load_verdicts(corpus, &v);
+
+	cr_assert_geq(n, 60, "VERDICTS.tsv lists %zu files", n);
+	for (size_t i = 0; i < n; i++)
+		check_file(corpus, &v[i], 1);
+	free_verdicts(v, n);
+	free(corpus);
+}
+
+Test(validate, realworld_verdicts_default_flags, .timeout = 120)
+{
+	char *corpus = corpus_or_skip();
+	struct verdict *v = NULL;
+	size_t n = load_verdicts(corpus, &v);
+
+	cr_assert_geq(n, 60);
+	for (size_t i = 0; i < n; i++)
+		check_file(corpus, &v[i], 0);
+	free_verdicts(v, n);
+	free(corpus);
+}
+
+static void check_refused_dir(const char *sub, int want_position)
+{
+	char *corpus = corpus_or_skip(), *dir = NULL;
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+	regex_t re;
+
+	cr_assert(asprintf(&dir, "%s/%s", corpus, sub) >= 0);
+	d = opendir(dir);
+	cr_assert(d, "cannot open %s", dir);
+	cr_assert_eq(regcomp(&re, "\\.json:[0-9]+:[0-9]+: ", REG_EXTENDED | REG_NOSUB), 0);
+	while ((e = readdir(d))) {
+		char *path = NULL;
+		const char *args[] = {"validate", NULL, NULL};
+		struct ct_run r;
+
+		if (e->d_name[0] == '.' || !strstr(e->d_name, ".json"))
+			continue;
+		cr_assert(asprintf(&path, "%s/%s", dir, e->d_name) >= 0);
+		args[1] = path;
+		r = ct_pacer(args, NULL);
+		n++;
+		cr_expect_eq(r.rc, 1, "%s/%s must be refused (exit 1), got %d:\n%s", sub, e->d_name,
+		             r.rc, r.err);
+		cr_expect(ct_has(r.err, "error:") && ct_has(r.err, e->d_name),
+		          "%s/%s: an error naming the file:\n%s", sub, e->d_name, r.err);
+		if (want_position)
+			cr_expect(regexec(&re, r.err, 0, NULL, 0) == 0,
+			          "%s/%s: the error gives line:col:\n%s", sub, e->d_name, r.err);
+		cr_expect(!ct_has(r.err, "runtime error") && !ct_has(r.err, "Sanitizer"), "%s",
+		          r.err);
+		ct_run_free(&r);
+		free(path);
+	}
+	closedir(d);
+	regfree(&re);
+	cr_expect_gt(n, 0, "no files in %s", dir);
+	free(dir);
+	free(corpus);
+}
+
+Test(validate, invalid_json_is_refused_with_position, .timeout = 120)
+{
+	check_refused_dir("invalid", 1);
+}
+
+Test(validate, templated_files_are_refused, .timeout = 120)
+{
+	check_refused_dir("templated", 0);
+}
+
+Test(validate, templated_placeholder_is_named, .timeout = 120)
+{
+	char *corpus = corpus_or_skip(), *dir = NULL;
+	struct dirent *e;
+	DIR *d;
+
+	/* Each message says what is wrong: a placeholder or template syntax. */
+	cr_assert(asprintf(&dir, "%s/templated", corpus) >= 0);
+	d = opendir(dir);
+	cr_assert(d);
+	while ((e = readdir(d))) {
+		char *path = NULL;
+		const char *args[] = {"validate", NULL, NULL};
+		struct ct_run r;
+
+		if (e->d_name[0] == '.')
+			continue;
+		cr_assert(asprintf(&path, "%s/%s", dir, e->d_name) >= 0);
+		args[1] = path;
+		r = ct_pacer(args, NULL);
+		cr_expect(ct_has(r.err, "template") || ct_has(r.err, "placeholder") ||
+		              ct_has(r.err, "{{") || ct_has(r.err, "${"),
+		          "templated/%s: the message says it is an unrendered template:\n%s",
+		          e->d_name, r.err);
+		ct_run_free(&r);
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+	free(corpus);
+}
+
+Test(validate, many_files_on_the_command_line, .timeout = 120)
+{
+	enum { NFILES = 300 };
+	const char *args[NFILES + 2] = {"validate"};
+	char *paths[NFILES], *dir = test_tmpdir("pacer-validate");
+	struct ct_run r;
+
+	/* What a shell glob makes of a big repository. */
+	cr_assert(dir);
+	for (int i = 0; i < NFILES; i++) {
+		char def[160];
+
+		cr_assert(asprintf(&paths[i], "%s/app%03d.json", dir, i) >= 0);
+		snprintf(def, sizeof(def),
+		         "{\"id\": \"/many/app%03d\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
+		         "\"mem\": 16}\n",
+		         i);
+		cr_assert_eq(test_write_file(paths[i], def), 0);
+		args[i + 1] = paths[i];
+	}
+	args[NFILES + 1] = NULL;
+	r = ct_pacer(args, NULL);
+	cr_expect_eq(r.rc, 0, "validate of %d valid files exited %d:\n%s", NFILES, r.rc, r.err);
+	cr_expect(ct_has(r.out, "300 file(s), 300 app(s): 0 error(s)"), "%s", r.out);
+	ct_run_free(&r);
+
+	/* The last one broken: found and named. */
+	cr_assert_eq(
+	    test_write_file(paths[NFILES - 1], "{\"id\": \"/many/bad\", \"cpus\": \"x\"}\n"), 0);
+	r = ct_pacer(args, NULL);
+	cr_expect_eq(r.rc, 1, "%s", r.err);
+	cr_expect(ct_has(r.err, "app299.json"), "%s", r.err);
+	ct_run_free(&r);
+	for (int i = 0; i < NFILES; i++)
+		free(paths[i]);
+	test_rmrf(dir);
+	free(dir);
+}

@@ -1,0 +1,307 @@
+/*
+ * Helpers for the pacer end-to-end tests; see clitest.h.
+ */
+#include "tests/lib/clitest.h"
+
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The cts of the running test (one test per process), for ct_fini(). */
+#define CT_MAX_LIVE 4
+static struct ct *ct_live[CT_MAX_LIVE];
+
+/* A sentinel: compared by address only. */
+const char *const CT_NO_SIM[] = {"(no simulator)", NULL};
+
+static char *join(const char *a, const char *b)
+{
+	char *s = NULL;
+
+	cr_assert(asprintf(&s, "%s/%s", a, b) >= 0, "out of memory");
+	return s;
+}
+
+void ct_setup(struct ct *t, const char *const *sim_extra)
+{
+	const char *args[40] = {"--task-launch-ms", "50", "--health-ms", "50"};
+	size_t n = 4;
+
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < CT_MAX_LIVE; i++)
+		if (!ct_live[i] || ct_live[i] == t) {
+			ct_live[i] = t;
+			break;
+		}
+	t->dir = test_tmpdir("pacer-cli");
+	cr_assert(t->dir, "cannot make a scratch directory under $TMPDIR");
+	t->src = join(t->dir, "src");
+	t->state = join(t->dir, "state");
+	t->backups = join(t->dir, "backups");
+	/* The source directory exists even when empty. */
+	{
+		char *keep = join(t->src, ".keep");
+
+		cr_assert_eq(test_write_file(keep, ""), 0, "cannot write %s", keep);
+		free(keep);
+	}
+	if (sim_extra == CT_NO_SIM)
+		return;
+	for (size_t i = 0; sim_extra && sim_extra[i] && n < 39; i++)
+		args[n++] = sim_extra[i];
+	args[n] = NULL;
+	cr_assert_eq(test_sim_start(&t->sim, args), 0,
+	             "marathon-sim did not start (is it built? PACER_SIM_BIN=%s)", test_sim_bin());
+	t->sim_up = 1;
+}
+
+void ct_teardown(struct ct *t)
+{
+	if (t->sim_up) {
+		int rc = test_sim_stop(&t->sim);
+
+		t->sim_up = 0;
+		cr_expect_eq(rc, 0, "marathon-sim did not exit cleanly on SIGTERM (status %d)", rc);
+	}
+	if (t->dir && !getenv("PACER_TEST_KEEP"))
+		test_rmrf(t->dir);
+	free(t->dir);
+	free(t->src);
+	free(t->state);
+	free(t->backups);
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < CT_MAX_LIVE; i++)
+		if (ct_live[i] == t)
+			ct_live[i] = NULL;
+}
+
+void ct_fini(void)
+{
+	for (size_t i = 0; i < CT_MAX_LIVE; i++)
+		if (ct_live[i])
+			ct_teardown(ct_live[i]);
+}
+
+void ct_write(struct ct *t, const char *rel, const char *content)
+{
+	char *p = join(t->src, rel);
+
+	cr_assert_eq(test_write_file(p, content), 0, "cannot write %s", p);
+	free(p);
+}
+
+void ct_unlink(struct ct *t, const char *rel)
+{
+	char *p = join(t->src, rel);
+
+	cr_assert_eq(unlink(p), 0, "cannot remove %s", p);
+	free(p);
+}
+
+struct ct_run ct_pacer(const char *const *args, const char *const *env_extra)
+{
+	struct ct_run r = {-1, NULL, NULL};
+	const char **argv;
+	size_t n = 0, count = 0;
+
+	while (args && args[count])
+		count++;
+	argv = calloc(count + 2, sizeof(*argv));
+	cr_assert(argv, "out of memory");
+	argv[n++] = test_pacer_bin();
+	for (size_t i = 0; i < count; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	r.rc = test_run(argv, env_extra, &r.out, &r.err, 120);
+	free(argv);
+	if (!r.out)
+		r.out = strdup("");
+	if (!r.err)
+		r.err = strdup("");
+	cr_assert(r.out && r.err, "out of memory");
+	return r;
+}
+
+struct ct_run ct_cmd(struct ct *t, const char *cmd, const char *const *extra)
+{
+	const char *args[64] = {cmd,           "--source", t->src,         "--marathon", t->sim.url,
+	                        "--state-dir", t->state,   "--backup-dir", t->backups};
+	size_t n = 9;
+
+	for (size_t i = 0; extra && extra[i] && n < 63; i++)
+		args[n++] = extra[i];
+	args[n] = NULL;
+	return ct_pacer(args, NULL);
+}
+
+void ct_run_free(struct ct_run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+void ct_run_dump(const char *what, const struct ct_run *r)
+{
+	fprintf(stderr, "---- %s: exit %d\n---- stdout:\n%s---- stderr:\n%s----\n", what, r->rc,
+	        r->out ? r->out : "", r->err ? r->err : "");
+}
+
+int ct_http(struct ct *t, const char *method, const char *path, const char *body, char **resp)
+{
+	const char *hdr[] = {"Content-Type: application/json", NULL};
+	char *url = NULL;
+	int status = 0;
+
+	cr_assert(asprintf(&url, "%s%s", t->sim.url, path) >= 0, "out of memory");
+	if (resp)
+		*resp = NULL;
+	test_http(method, url, body, hdr, &status, resp);
+	free(url);
+	return status;
+}
+
+struct json_object *ct_get_json(struct ct *t, const char *path)
+{
+	char *body = NULL;
+	struct json_object *j = NULL;
+
+	if (ct_http(t, "GET", path, NULL, &body) == 200 && body)
+		j = json_tokener_parse(body);
+	free(body);
+	return j;
+}
+
+struct json_object *ct_app(struct ct *t, const char *id)
+{
+	char *path = NULL;
+	struct json_object *j, *app = NULL;
+
+	cr_assert(asprintf(&path, "/v2/apps%s", id) >= 0, "out of memory");
+	j = ct_get_json(t, path);
+	free(path);
+	if (j && json_object_object_get_ex(j, "app", &app))
+		json_object_get(app);
+	else
+		app = NULL;
+	json_object_put(j);
+	return app;
+}
+
+int ct_napps(struct ct *t)
+{
+	struct json_object *j = ct_get_json(t, "/v2/apps"), *apps;
+	int n = -1;
+
+	if (j && json_object_object_get_ex(j, "apps", &apps))
+		n = (int)json_object_array_length(apps);
+	json_object_put(j);
+	return n;
+}
+
+struct json_object *ct_requests(struct ct *t)
+{
+	struct json_object *j = ct_get_json(t, "/_sim/requests"), *reqs = NULL;
+
+	cr_assert(j && json_object_object_get_ex(j, "requests", &reqs) &&
+	              json_object_is_type(reqs, json_type_array),
+	          "GET %s/_sim/requests failed", t->sim.url);
+	json_object_get(reqs);
+	json_object_put(j);
+	return reqs;
+}
+
+int ct_count_requests(struct ct *t, const char *method, const char *prefix)
+{
+	struct json_object *reqs = ct_requests(t);
+	int n = 0;
+
+	for (size_t i = 0; i < json_object_array_length(reqs); i++) {
+		struct json_object *r = json_object_array_get_idx(reqs, i);
+		const char *m = ct_str(r, "method"), *p = ct_str(r, "path");
+
+		if (method && (!m || strcmp(m, method)))
+			continue;
+		if (prefix && (!p || strncmp(p, prefix, strlen(prefix))))
+			continue;
+		n++;
+	}
+	json_object_put(reqs);
+	return n;
+}
+
+int ct_count_writes(struct ct *t)
+{
+	return ct_count_requests(t, "PUT", "/v2/") + ct_count_requests(t, "POST", "/v2/") +
+	       ct_count_requests(t, "DELETE", "/v2/") + ct_count_requests(t, "PATCH", "/v2/");
+}
+
+void ct_clear_requests(struct ct *t)
+{
+	cr_assert_eq(ct_http(t, "DELETE", "/_sim/requests", NULL, NULL), 200,
+	             "DELETE /_sim/requests failed");
+}
+
+int ct_wait_idle(struct ct *t, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 20) {
+		struct json_object *d = ct_get_json(t, "/v2/deployments");
+		int idle = d && json_object_is_type(d, json_type_array) &&
+		           json_object_array_length(d) == 0;
+
+		json_object_put(d);
+		if (idle)
+			return 1;
+		ct_sleep_ms(20);
+	}
+	return 0;
+}
+
+static struct json_object *get_path(struct json_object *o, const char *path)
+{
+	char key[128];
+	const char *p = path;
+
+	while (o && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		if (json_object_is_type(o, json_type_array))
+			o = json_object_array_get_idx(o, strtoul(key, NULL, 10));
+		else if (!json_object_object_get_ex(o, key, &o))
+			return NULL;
+		p += n + (dot ? 1 : 0);
+	}
+	return o;
+}
+
+const char *ct_str(struct json_object *o, const char *path)
+{
+	struct json_object *v = get_path(o, path);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+long long ct_int(struct json_object *o, const char *path)
+{
+	struct json_object *v = get_path(o, path);
+
+	return v ? (long long)json_object_get_int64(v) : -999;
+}
+
+int ct_has(const char *haystack, const char *needle)
+{
+	return haystack && needle && strstr(haystack, needle) != NULL;
+}
+
+void ct_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}

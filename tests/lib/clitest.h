@@ -1,0 +1,105 @@
+/*
+ * clitest.h: helpers for the end-to-end tests of the pacer program
+ * (tests/cli/). Each test gets its own marathon-sim on an ephemeral port and
+ * its own scratch directory holding the source (src/), the state directory
+ * (state/) and the backups (backups/); pacer runs as a real process and the
+ * tests look at what the simulator holds afterwards over real HTTP.
+ *
+ * The helpers fail the running Criterion test (cr_assert) when the harness
+ * itself breaks (the simulator does not start, a file cannot be written), so
+ * a test body only asserts on pacer's behaviour.
+ *
+ * Ownership: every char * and json_object * returned is the caller's
+ * (free() / json_object_put()); ct_teardown() frees what struct ct holds.
+ */
+#ifndef PACER_CLITEST_H
+#define PACER_CLITEST_H
+
+#include <stddef.h>
+
+#include "tests/lib/testlib.h"
+
+struct json_object;
+
+struct ct {
+	struct test_sim sim;
+	int sim_up;
+	char *dir;     /* scratch root, removed by ct_teardown */
+	char *src;     /* dir/src: the desired state */
+	char *state;   /* dir/state: --state-dir */
+	char *backups; /* dir/backups: --backup-dir */
+};
+
+/* What a pacer run printed and how it exited. */
+struct ct_run {
+	int rc;    /* exit status, 128+signal, or -1 */
+	char *out; /* stdout (never NULL) */
+	char *err; /* stderr (never NULL) */
+};
+
+/*
+ * Start a simulator with `--task-launch-ms 50 --health-ms 50` followed by
+ * sim_extra (NULL-terminated, may be NULL; a later flag wins) and make the
+ * scratch directories. sim_extra == CT_NO_SIM makes the directories only.
+ */
+extern const char *const CT_NO_SIM[];
+void ct_setup(struct ct *t, const char *const *sim_extra);
+/* Stop the simulator (asserting a clean exit) and remove the scratch dir. */
+void ct_teardown(struct ct *t);
+/*
+ * Criterion .fini of every cli test: tears down the struct cts (up to 4)
+ * that the test set up if the test ended before its own ct_teardown() (a
+ * failed cr_assert), so no simulator outlives its test.
+ */
+void ct_fini(void);
+
+/* Write src/<rel> (parents created). */
+void ct_write(struct ct *t, const char *rel, const char *content);
+/* Remove src/<rel>. */
+void ct_unlink(struct ct *t, const char *rel);
+
+/* Run `pacer args...` (args NULL-terminated), env_extra as for test_run. 120 s timeout. */
+struct ct_run ct_pacer(const char *const *args, const char *const *env_extra);
+/*
+ * Run `pacer CMD --source SRC --marathon URL --state-dir STATE --backup-dir
+ * BACKUPS extra...` (extra NULL-terminated, may be NULL).
+ */
+struct ct_run ct_cmd(struct ct *t, const char *cmd, const char *const *extra);
+void ct_run_free(struct ct_run *r);
+/* Print a run to stderr (for failing tests' logs). */
+void ct_run_dump(const char *what, const struct ct_run *r);
+
+/* HTTP to the simulator: method + path (+ body, may be NULL). Returns the status (0: no answer). */
+int ct_http(struct ct *t, const char *method, const char *path, const char *body, char **resp);
+/* GET path and parse it; NULL when not 200 or not JSON. */
+struct json_object *ct_get_json(struct ct *t, const char *path);
+/* The "app" object of GET /v2/apps/<id> (id starts with '/'), or NULL when absent. */
+struct json_object *ct_app(struct ct *t, const char *id);
+/* Number of apps in GET /v2/apps; -1 on failure. */
+int ct_napps(struct ct *t);
+
+/*
+ * Requests in the simulator's log (/_sim/requests) whose method equals
+ * `method` (NULL: any) and whose path starts with `prefix` (NULL: any).
+ */
+int ct_count_requests(struct ct *t, const char *method, const char *prefix);
+/* The simulator's request log: the "requests" array (new reference; caller puts). */
+struct json_object *ct_requests(struct ct *t);
+/* PUT, POST and DELETE requests on /v2/ (writes to Marathon). */
+int ct_count_writes(struct ct *t);
+/* Empty the request log. */
+void ct_clear_requests(struct ct *t);
+/* Wait until GET /v2/deployments is empty; 1 when it is, 0 after timeout_ms. */
+int ct_wait_idle(struct ct *t, int timeout_ms);
+
+/* A string member of a JSON object by dotted path ("container.docker.image"), or NULL. */
+const char *ct_str(struct json_object *o, const char *path);
+/* An integer member by dotted path, or -999 when absent. */
+long long ct_int(struct json_object *o, const char *path);
+/* 1 when haystack contains needle (NULL-safe). */
+int ct_has(const char *haystack, const char *needle);
+
+/* Sleep ms milliseconds. */
+void ct_sleep_ms(int ms);
+
+#endif
