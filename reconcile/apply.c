@@ -377,6 +377,14 @@ void apply_item(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
 	rc = waiter_wait(ctx->waiter, id, ref.deployment_id,
 			 item->action == PACER_ACT_PRUNE ? WAITER_GONE : WAITER_HEALTHY,
 			 apply_timeout(ctx, item), on_progress, &pctx, &e);
+	if (rc == PACER_ECANCELLED && ctx->opts->abandon && *ctx->opts->abandon) {
+		/* Abandoned for a newer run that supersedes this deployment:
+		 * no rollback, which would undo what the newer run applies. */
+		res->outcome = SYNC_OUT_SKIPPED;
+		res->error = e;
+		e = NULL;
+		goto finish;
+	}
 	if (rc) {
 		if (rc == PACER_EUNREACHABLE && ctx->unreachable)
 			*ctx->unreachable = 1;

@@ -104,7 +104,8 @@ static void skip(struct run *run, size_t i, struct pacer_error *e)
 static int item_ready(struct run *run, size_t i, int others_pending)
 {
 	const struct pacer_plan_item *it = &run->plan->items[i];
-	int stop = (run->ctx.opts->stop && *run->ctx.opts->stop) || run->unreachable;
+	int abandoned = run->ctx.opts->abandon && *run->ctx.opts->abandon;
+	int stop = (run->ctx.opts->stop && *run->ctx.opts->stop) || run->unreachable || abandoned;
 
 	if (stop) {
 		skip(run, i,
@@ -112,6 +113,7 @@ static int item_ready(struct run *run, size_t i, int others_pending)
 				     "app %s was not started: %s; run the sync again to apply it",
 				     it->app_id,
 				     run->unreachable ? "Marathon became unreachable during the run"
+				     : abandoned      ? "a newer sync superseded this one"
 						      : "the run was stopped by a signal"));
 		return -1;
 	}
@@ -437,6 +439,7 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 	rc = waiter_new(m, opts->poll_ms, &waiter, err);
 	if (rc)
 		goto done;
+	waiter_set_abandon(waiter, opts->abandon);
 	pthread_mutex_init(&run.mu, NULL);
 	pthread_cond_init(&run.cv, NULL);
 	run_init = 1;
@@ -474,7 +477,7 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 			break;
 		}
 	}
-	if (opts->atomic && failed_app && run.norder > 0)
+	if (opts->atomic && failed_app && run.norder > 0 && !(opts->abandon && *opts->abandon))
 		undo_run(&run, failed_app);
 
 tally:

@@ -101,11 +101,20 @@ struct sync_options {
 	volatile sig_atomic_t *stop;
 	void (*on_event)(void *ctx, const struct sync_event *ev); /* may be NULL; called from worker threads */
 	void *event_ctx;
+	/*
+	 * Set (by another thread) to abandon the run: stop waiting for the
+	 * deployments in flight WITHOUT rolling them back, and start nothing
+	 * more, because a newer run will PUT with force and supersede them
+	 * (watch/serve: "newest commit wins"). Abandoned apps end as
+	 * SYNC_OUT_SKIPPED with a PACER_ECANCELLED error (the run returns 0,
+	 * not converged). Checked at least once per poll_ms. May be NULL.
+	 */
+	volatile sig_atomic_t *abandon;
 };
 #define SYNC_OPTIONS_VERSION 1
 #define SYNC_OPTIONS_INIT                                                                          \
 	{SYNC_OPTIONS_VERSION, 0, 0, 0, 8, 600, SYNC_ON_FAILURE_ROLLBACK, 0, 0, 1000, NULL, NULL,  \
-	 NULL, NULL}
+	 NULL, NULL, NULL}
 
 struct sync_app_result {
 	char *app_id;

@@ -57,6 +57,7 @@ struct waiter {
 	unsigned long cycles;
 	double last_progress;
 	double next_cycle; /* monotonic time of the next poll */
+	volatile sig_atomic_t *abandon; /* or NULL */
 };
 
 static double waiter__now(void)
@@ -247,6 +248,20 @@ static void *waiter_main(void *arg)
 			pthread_cond_wait(&w->wake, &w->mu);
 			continue;
 		}
+		/* Abandoned: a newer run supersedes these deployments; stop
+		 * waiting without judging them (the caller must not roll back). */
+		if (w->abandon && *w->abandon) {
+			for (struct waiter_entry *e = w->entries; e; e = e->next)
+				if (!e->done)
+					settle(e, PACER_ECANCELLED,
+					       pacer_error_new(PACER_ECANCELLED,
+							       "app %s: stopped waiting for deployment "
+							       "%s: a newer sync supersedes it",
+							       e->app_id, dep_name(e)));
+			pthread_cond_broadcast(&w->done);
+			pthread_cond_wait(&w->wake, &w->mu);
+			continue;
+		}
 		/* One GET /v2/deployments per interval whatever the number of
 		 * apps: a join never starts a cycle early. */
 		if (now < w->next_cycle) {
@@ -382,6 +397,13 @@ unsigned long waiter_cycles(struct waiter *w)
 	c = w->cycles;
 	pthread_mutex_unlock(&w->mu);
 	return c;
+}
+
+void waiter_set_abandon(struct waiter *w, volatile sig_atomic_t *flag)
+{
+	pthread_mutex_lock(&w->mu);
+	w->abandon = flag;
+	pthread_mutex_unlock(&w->mu);
 }
 
 int waiter_wait(struct waiter *w, const char *app_id, const char *deployment_id,

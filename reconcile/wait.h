@@ -24,6 +24,8 @@
 #ifndef PACER_WAIT_H
 #define PACER_WAIT_H
 
+#include <signal.h>
+
 #include "reconcile/error.h"
 #include "reconcile/marathon.h"
 
@@ -69,6 +71,14 @@ void waiter_free(struct waiter *w);
 int waiter_wait(struct waiter *w, const char *app_id, const char *deployment_id,
 		enum waiter_goal goal, int timeout_s, waiter_progress_cb cb, void *cb_ctx,
 		struct pacer_error **err);
+
+/*
+ * Abandon: when *flag (may be NULL = never; borrowed, must outlive the
+ * waiter) becomes non-zero, every wait in progress and every later one
+ * returns PACER_ECANCELLED within one poll interval, without judging the
+ * deployment (sync_options.abandon: a newer run supersedes this one).
+ */
+void waiter_set_abandon(struct waiter *w, volatile sig_atomic_t *flag);
 
 /* Poll cycles made so far (one GET /v2/deployments each), for tests and logs. */
 unsigned long waiter_cycles(struct waiter *w);

@@ -136,5 +136,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_backups(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ static const struct command commands[] = {
 	{"validate", cmd_validate, "check definition files offline, as Marathon would"},
 	{"backups", cmd_backups, "list backups of live definitions"},
 	{"rollback", cmd_rollback, "re-apply an app's latest (or a named) backup and wait"},
+	{"watch", cmd_watch, "keep Marathon in sync: sync on file changes or new commits, warn on drift"},
+	{"serve", cmd_serve, "HTTP service: sync on signed webhooks and on a timer; /status, /metrics"},
 	{NULL, NULL, NULL},
 };
 

@@ -1,0 +1,138 @@
+/*
+ * pacer serve: the HTTP service (backends/serve/server.h) wired to the sync
+ * engine through runner.h. Webhooks (signed with PACER_WEBHOOK_SECRET or
+ * PACER_WEBHOOK_SECRET_FILE), a timer and startup trigger syncs; /status
+ * and /metrics report them. Exits 0 on SIGTERM/SIGINT once the sync in
+ * flight has returned.
+ */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/serve/server.h"
+#include "cmd/pacer/cli.h"
+#include "cmd/pacer/report.h"
+#include "cmd/pacer/runner.h"
+#include "reconcile/log.h"
+
+struct serve_cli {
+	struct cli_common c;
+	const char *listen, *branch;
+	int interval, insecure_no_secret;
+	int prune, force_prune, parallel, timeout, atomic, ignore_instances;
+	const char *on_failure;
+};
+
+static const struct opt_spec serve_options[] = {
+    CLI_SOURCE_ROWS(struct serve_cli),
+    CLI_MARATHON_ROWS(struct serve_cli),
+    CLI_STATE_ROWS(struct serve_cli),
+    CLI_OUTPUT_ROWS(struct serve_cli),
+    {"listen", 'l', OPT_STRING, offsetof(struct serve_cli, listen), "ADDR:PORT",
+     "where to listen for webhooks, /status, /metrics (default 127.0.0.1:8090)", "PACER_LISTEN"},
+    {"interval", 0, OPT_INT, offsetof(struct serve_cli, interval), "SECONDS",
+     "also sync this often, 0 = only on webhooks (default 60)", "PACER_INTERVAL"},
+    {"branch", 0, OPT_STRING, offsetof(struct serve_cli, branch), "BRANCH",
+     "the branch whose pushes trigger a sync (default --ref, else the remote's default)",
+     "PACER_BRANCH"},
+    {"insecure-no-webhook-secret", 0, OPT_BOOL, offsetof(struct serve_cli, insecure_no_secret),
+     NULL, "accept unsigned webhooks (dangerous: anyone who reaches the port can trigger syncs)",
+     NULL},
+    {"prune", 0, OPT_BOOL, offsetof(struct serve_cli, prune), NULL,
+     "delete apps pacer owns that are gone from the source (backed up first)", "PACER_PRUNE"},
+    {"force-prune", 0, OPT_BOOL, offsetof(struct serve_cli, force_prune), NULL,
+     "allow a prune of more than half of the owned apps", NULL},
+    {"parallel", 'j', OPT_INT, offsetof(struct serve_cli, parallel), "N",
+     "deployments in flight at once, 0 = unbounded (default 8)", "PACER_PARALLEL"},
+    {"timeout", 't', OPT_INT, offsetof(struct serve_cli, timeout), "SECONDS",
+     "per-app deployment timeout (default 600)", "PACER_TIMEOUT"},
+    {"on-failure", 0, OPT_STRING, offsetof(struct serve_cli, on_failure), "rollback|restart|none",
+     "what to do with an app that fails (default rollback)", "PACER_ON_FAILURE"},
+    {"atomic", 0, OPT_BOOL, offsetof(struct serve_cli, atomic), NULL,
+     "if any app fails, roll back every app the run changed", "PACER_ATOMIC"},
+    {"ignore-instances", 0, OPT_BOOL, offsetof(struct serve_cli, ignore_instances), NULL,
+     "never change instances (an autoscaler owns them)", "PACER_IGNORE_INSTANCES"},
+    OPT_ROW_END,
+};
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_cli o = {.parallel = 8, .timeout = 600, .interval = 60};
+	struct serve_options svo = SERVE_OPTIONS_INIT;
+	struct sync_options so = SYNC_OPTIONS_INIT;
+	struct pacer_error *err = NULL;
+	struct runner *runner = NULL;
+	struct serve *srv = NULL;
+	struct cli_env env = {0};
+	char *secret = NULL;
+	int npos, rc, code = PACER_EXIT_FAILED, opened = 0;
+
+	rc = opt_parse("serve", "--source URL [--listen ADDR:PORT] [options]", serve_options, &o,
+	               argc, argv, NULL, 0, &npos);
+	if (rc)
+		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
+	if (cli_parse_on_failure(o.on_failure, &so.on_failure) || o.interval < 0) {
+		fprintf(stderr, "pacer serve: --on-failure must be rollback, restart or none; "
+		                "--interval >= 0\n");
+		return PACER_EXIT_USAGE;
+	}
+	/* The secret first: refuse before touching anything without one. */
+	if (serve_secret_from_env(&secret, &err))
+		goto fail;
+	if (!secret && !o.insecure_no_secret) {
+		pacer_error_set(&err, PACER_EINVALID,
+		                "no webhook secret: set PACER_WEBHOOK_SECRET or "
+		                "PACER_WEBHOOK_SECRET_FILE (the secret configured on the git "
+		                "host's webhook), or pass --insecure-no-webhook-secret");
+		code = PACER_EXIT_USAGE;
+		goto fail;
+	}
+	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_NEED_STATE);
+	if (code)
+		goto done;
+	opened = 1;
+	code = PACER_EXIT_FAILED;
+
+	so.prune = o.prune;
+	so.force_prune = o.force_prune;
+	so.parallel = o.parallel;
+	so.timeout_s = o.timeout;
+	so.atomic = o.atomic;
+	so.ignore_instances = o.ignore_instances;
+	so.flags = &env.flags;
+	so.stop = cli_install_signals();
+	/* The server records every sync in its own registry: no metrics here. */
+	if (runner_new(&runner, &env, &so, NULL, &err))
+		goto fail;
+
+	if (o.listen)
+		svo.listen = o.listen;
+	svo.secret = secret;
+	svo.insecure_no_secret = o.insecure_no_secret && !secret;
+	svo.interval_s = o.interval;
+	svo.branch = o.branch ? o.branch : o.c.ref;
+	rc = serve_new(&srv, &svo, runner_sync, runner, &err);
+	if (rc) {
+		code = rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
+		goto fail;
+	}
+	rc = serve_run(srv, so.stop);
+	code = rc ? PACER_EXIT_FAILED : PACER_EXIT_OK;
+	if (!rc)
+		PLOG_INFO("serve: stopped");
+	goto done;
+fail:
+	cli_print_error("serve", err);
+done:
+	serve_free(srv);
+	runner_free(runner);
+	if (secret) {
+		memset(secret, 0, strlen(secret));
+		free(secret);
+	}
+	pacer_error_free(err);
+	if (opened)
+		cli_env_release(&env);
+	return code;
+}

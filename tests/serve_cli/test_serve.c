@@ -1,0 +1,243 @@
+/*
+ * pacer serve end to end: a real pacer process on an ephemeral port, a real
+ * marathon-sim, a temp git repository, and real signed GitHub push
+ * webhooks (HMAC-SHA256 computed here with OpenSSL).
+ */
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/lib/clitest.h"
+#include "tests/lib/longrun.h"
+
+#define SECRET "hook-secret-4711"
+
+static struct ct t; /* static: the .fini may run after the test frame is gone */
+static struct lr_proc server;
+
+static void fini(void)
+{
+	if (server.pid)
+		lr_stop(&server, SIGKILL, 2000);
+	ct_fini();
+}
+
+static void write_app(const char *dir, int mem)
+{
+	char *p = NULL, *s = NULL;
+
+	cr_assert(asprintf(&p, "%s/web.json", dir) >= 0);
+	cr_assert(asprintf(&s,
+	                   "{\"id\": \"/web\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
+	                   "\"mem\": %d, \"instances\": 1}\n",
+	                   mem) >= 0);
+	cr_assert_eq(test_write_file(p, s), 0);
+	free(p);
+	free(s);
+}
+
+static char *commit(const char *work, const char *msg)
+{
+	free(lr_sh(work, "git add -A && git commit -q -m '%s' && git push -q origin HEAD:main",
+	           msg));
+	return lr_sh(work, "git rev-parse HEAD");
+}
+
+static int sim_mem(void)
+{
+	struct json_object *app = ct_app(&t, "/web"), *v;
+	int mem = -1;
+
+	if (app && json_object_object_get_ex(app, "mem", &v))
+		mem = json_object_get_int(v);
+	json_object_put(app);
+	return mem;
+}
+
+static void expect_log(const char *needle, int n, int timeout_ms)
+{
+	if (!lr_wait_log(&server, needle, n, timeout_ms)) {
+		lr_dump(&server, "pacer serve");
+		cr_assert_fail("pacer serve did not log '%s' (x%d) within %d ms", needle, n,
+		               timeout_ms);
+	}
+}
+
+/* The port from "serve: listening on ... (port N)". */
+static int server_port(void)
+{
+	char *log, *at;
+	int port = 0;
+
+	expect_log("(port ", 1, 15000);
+	log = lr_log(&server);
+	at = strstr(log, "(port ");
+	if (at)
+		port = (int)strtol(at + 6, NULL, 10);
+	free(log);
+	cr_assert(port > 0, "no port in the log");
+	return port;
+}
+
+/* GitHub's push event for `sha` on main, signed with key (NULL = unsigned). */
+static int post_push(int port, const char *sha, const char *key, char **resp)
+{
+	char *body = NULL, *url = NULL, sig[80] = "sha256=", hdr[128];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	const char *headers[4] = {"Content-Type: application/json", "X-GitHub-Event: push", NULL,
+	                          NULL};
+	int status = 0;
+
+	cr_assert(
+	    asprintf(&body,
+	             "{\"ref\":\"refs/heads/main\",\"before\":\"%040d\",\"after\":\"%s\","
+	             "\"repository\":{\"full_name\":\"team/apps\",\"default_branch\":\"main\"},"
+	             "\"head_commit\":{\"id\":\"%s\"}}",
+	             0, sha, sha) >= 0);
+	if (key) {
+		cr_assert(HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)body,
+		               strlen(body), md, &mdlen));
+		for (unsigned i = 0; i < mdlen; i++)
+			snprintf(sig + 7 + 2 * i, 3, "%02x", md[i]);
+		snprintf(hdr, sizeof(hdr), "X-Hub-Signature-256: %s", sig);
+		headers[2] = hdr;
+	}
+	cr_assert(asprintf(&url, "http://127.0.0.1:%d/hooks/github", port) >= 0);
+	test_http("POST", url, body, headers, &status, resp);
+	free(body);
+	free(url);
+	return status;
+}
+
+static struct json_object *get_json(int port, const char *path, int *status)
+{
+	char *url = NULL, *resp = NULL;
+	struct json_object *o;
+
+	cr_assert(asprintf(&url, "http://127.0.0.1:%d%s", port, path) >= 0);
+	test_http("GET", url, NULL, NULL, status, &resp);
+	o = resp ? json_tokener_parse(resp) : NULL;
+	free(url);
+	free(resp);
+	return o;
+}
+
+static const char *commit_of(struct json_object *status)
+{
+	struct json_object *last, *c;
+
+	if (!json_object_object_get_ex(status, "last_sync", &last) ||
+	    !json_object_object_get_ex(last, "commit", &c))
+		return NULL;
+	return json_object_get_string(c);
+}
+
+Test(serve_cli, refuses_to_start_without_a_secret, .timeout = 30, .fini = fini)
+{
+	char *out = NULL, *err = NULL;
+	const char *argv[] = {
+	    test_pacer_bin(), "serve",       "--source", "file:///nonexistent/x.git",
+	    "--listen",       "127.0.0.1:0", NULL};
+	const char *env[] = {"PACER_WEBHOOK_SECRET=", NULL};
+	int rc = test_run(argv, NULL, &out, &err, 20);
+
+	cr_assert_eq(rc, 64, "pacer serve without a secret exited %d:\n%s", rc, err);
+	cr_assert(strstr(err, "PACER_WEBHOOK_SECRET"), "the message must name the variable: %s",
+	          err);
+	free(out);
+	free(err);
+	/* An empty secret is refused too. */
+	rc = test_run(argv, env, &out, &err, 20);
+	cr_assert_neq(rc, 0, "an empty secret was accepted");
+	free(out);
+	free(err);
+}
+
+Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
+{
+	const char *env[] = {"PACER_WEBHOOK_SECRET=" SECRET, NULL};
+	char *work = NULL, *url = NULL, *log = NULL, *c1, *c2, *resp = NULL, line[160];
+	struct json_object *st;
+	int port, status, syncs, rc;
+
+	ct_setup(&t, NULL);
+	cr_assert(asprintf(&work, "%s/work", t.dir) >= 0);
+	free(lr_sh(t.dir, "git init -q --bare -b main remote.git && git init -q -b main work && "
+	                  "git -C work remote add origin ../remote.git"));
+	cr_assert(asprintf(&url, "file://%s/remote.git", t.dir) >= 0);
+	write_app(work, 32);
+	c1 = commit(work, "first");
+
+	cr_assert(asprintf(&log, "%s/serve.log", t.dir) >= 0);
+	{
+		const char *argv[] = {test_pacer_bin(), "serve",   "--source",    url,
+		                      "--marathon",     t.sim.url, "--state-dir", t.state,
+		                      "--backup-dir",   t.backups, "--listen",    "127.0.0.1:0",
+		                      "--interval",     "0",       "--ref",       "main",
+		                      "--log-level",    "info",    NULL};
+
+		lr_start(&server, argv, env, log);
+	}
+	port = server_port();
+	snprintf(line, sizeof(line), "serve: sync=1 finished result=converged commit=%s", c1);
+	expect_log(line, 1, 20000);
+	cr_assert_eq(sim_mem(), 32);
+	st = get_json(port, "/status", &status);
+	cr_assert_eq(status, 200);
+	cr_assert_str_eq(commit_of(st) ? commit_of(st) : "(none)", c1);
+	json_object_put(st);
+
+	write_app(work, 96);
+	c2 = commit(work, "second");
+
+	/* A wrong signature: 401 and nothing synced. */
+	status = post_push(port, c2, "not-the-secret", NULL);
+	cr_assert_eq(status, 401);
+	status = post_push(port, c2, NULL, NULL);
+	cr_assert_eq(status, 401, "an unsigned hook was accepted");
+	lr_sleep_ms(1000);
+	syncs = lr_count(&server, "sync start reason=");
+	cr_assert_eq(syncs, 1, "a rejected hook triggered a sync");
+	cr_assert_eq(sim_mem(), 32);
+
+	/* The real thing. */
+	status = post_push(port, c2, SECRET, &resp);
+	cr_assert_eq(status, 202, "signed push answered %d: %s", status, resp);
+	cr_assert(strstr(resp, "queued"), "%s", resp);
+	snprintf(line, sizeof(line), "finished result=converged commit=%s", c2);
+	expect_log(line, 1, 20000);
+	cr_assert_eq(sim_mem(), 96);
+	st = get_json(port, "/status", &status);
+	cr_assert_eq(status, 200);
+	cr_assert_str_eq(commit_of(st) ? commit_of(st) : "(none)", c2);
+	json_object_put(st);
+
+	{
+		char *murl = NULL, *metrics = NULL;
+
+		cr_assert(asprintf(&murl, "http://127.0.0.1:%d/metrics", port) >= 0);
+		test_http("GET", murl, NULL, NULL, &status, &metrics);
+		cr_assert_eq(status, 200);
+		cr_assert(metrics && strstr(metrics, "pacer_syncs_total{result=\"converged\"} 2"),
+		          "metrics: %s", metrics ? metrics : "(none)");
+		free(murl);
+		free(metrics);
+	}
+
+	cr_assert_eq(lr_count(&server, SECRET), 0, "the webhook secret appeared in the log");
+	rc = lr_stop(&server, SIGTERM, 10000);
+	cr_assert_eq(rc, 0, "pacer serve exited %d on SIGTERM", rc);
+	free(resp);
+	free(c1);
+	free(c2);
+	free(log);
+	free(url);
+	free(work);
+	ct_teardown(&t);
+}
