@@ -698,8 +698,14 @@ static int fill_health_checks(struct json_object *a)
 		    strcmp(proto, "MESOS_HTTPS"))
 			json_object_object_del(hc, "path");
 		if (!strcmp(proto, "COMMAND")) {
+			static const char *const command_fields[] = {"value", NULL};
+			struct json_object *cmd = jsonutil_get(hc, "command");
+
 			json_object_object_del(hc, "portIndex");
 			json_object_object_del(hc, "port");
+			/* Marathon keeps only command.value (e.g. a "_comment" is dropped). */
+			if (is_object(cmd) && filter_keys(cmd, keep_listed, command_fields))
+				return -1;
 		} else {
 			json_object_object_del(hc, "command");
 			if (!jsonutil_get(hc, "port"))
