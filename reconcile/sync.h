@@ -95,7 +95,7 @@ struct sync_options {
 	enum sync_on_failure on_failure;
 	int atomic;           /* --atomic: any failure rolls back every change of the run */
 	int ignore_instances; /* --ignore-instances */
-	int poll_ms;          /* deployment poll interval; default 1000 */
+	int poll_ms;          /* deployment poll interval; default 500 (one GET /v2/deployments for all apps) */
 	const struct appdef_flags *flags; /* server flags for validation, NULL = universal checks */
 	/* Set (by a signal handler) to stop starting new work; in-flight apps finish or roll back. */
 	volatile sig_atomic_t *stop;
@@ -113,7 +113,7 @@ struct sync_options {
 };
 #define SYNC_OPTIONS_VERSION 1
 #define SYNC_OPTIONS_INIT                                                                          \
-	{SYNC_OPTIONS_VERSION, 0, 0, 0, 8, 600, SYNC_ON_FAILURE_ROLLBACK, 0, 0, 1000, NULL, NULL,  \
+	{SYNC_OPTIONS_VERSION, 0, 0, 0, 8, 600, SYNC_ON_FAILURE_ROLLBACK, 0, 0, 500, NULL, NULL,  \
 	 NULL, NULL, NULL}
 
 struct sync_app_result {

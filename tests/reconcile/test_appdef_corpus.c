@@ -330,12 +330,12 @@ static void run_corpus(int dcos)
 	cr_assert_eq(rows, 68, "VERDICTS.tsv has %d rows, expected 68", rows);
 }
 
-Test(appdef_corpus, default_flags, .timeout = 120)
+Test(appdef_corpus, default_flags)
 {
 	run_corpus(0);
 }
 
-Test(appdef_corpus, dcos_flags, .timeout = 120)
+Test(appdef_corpus, dcos_flags)
 {
 	run_corpus(1);
 }

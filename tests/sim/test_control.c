@@ -266,7 +266,7 @@ Test(control, info_leader_ping_and_groups)
 	st_sim_stop(&sim);
 }
 
-Test(control, load_and_ten_thousand_apps, .timeout = 120)
+Test(control, load_and_ten_thousand_apps)
 {
 	struct test_sim sim;
 	struct st_resp r;
