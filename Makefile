@@ -31,7 +31,7 @@ deps:
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build $(BUILD) -j $(JOBS)
+	cmake --build $(BUILD) --target pacer marathon-sim -j $(JOBS)
 
 # Tests build separately with AddressSanitizer and UBSan.
 test: deps

@@ -180,6 +180,14 @@ static inline const char *st_str(struct json_object *o, const char *path)
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
+/* st_str() or "" when absent, for copying into buffers. */
+static inline const char *st_str_or_empty(struct json_object *o, const char *path)
+{
+	const char *s = st_str(o, path);
+
+	return s ? s : "";
+}
+
 static inline int64_t st_int(struct json_object *o, const char *path)
 {
 	struct json_object *v = st_get(o, path);

@@ -131,7 +131,7 @@ Test(apps, service_ports_are_assigned_once_and_kept)
 	r = st_req(&sim, "GET", "/v2/apps/a", NULL);
 	p1 = st_int(r.json, "app.portDefinitions.0.port");
 	p2 = st_int(r.json, "app.portDefinitions.1.port");
-	snprintf(v1, sizeof(v1), "%s", st_str(r.json, "app.version"));
+	snprintf(v1, sizeof(v1), "%s", st_str_or_empty(r.json, "app.version"));
 	cr_assert(p1 >= 10000 && p1 <= 20000 && p2 >= 10000 && p2 <= 20000 && p1 != p2, "%s", r.body);
 	st_free(&r);
 	r = st_req(&sim, "GET", "/v2/apps/b", NULL);
@@ -169,8 +169,8 @@ Test(apps, lock_conflict_409_and_noop_never_conflicts)
 	st_sim_start(&sim, NULL);
 	r = st_req(&sim, "PUT", "/v2/apps/stuck?partialUpdate=false", def);
 	cr_assert_eq(r.status, 201);
-	snprintf(dep, sizeof(dep), "%s", st_str(r.json, "deploymentId"));
-	snprintf(v1, sizeof(v1), "%s", st_str(r.json, "version"));
+	snprintf(dep, sizeof(dep), "%s", st_str_or_empty(r.json, "deploymentId"));
+	snprintf(v1, sizeof(v1), "%s", st_str_or_empty(r.json, "version"));
 	st_free(&r);
 
 	r = st_req(&sim, "PUT", "/v2/apps/stuck", "{\"cmd\":\"sleep 2\"}");
@@ -209,7 +209,7 @@ Test(apps, versions_and_rollback_by_version)
 
 	st_sim_start(&sim, NULL);
 	r = st_req(&sim, "PUT", "/v2/apps/v", "{\"cmd\":\"one\",\"instances\":1}");
-	snprintf(v1, sizeof(v1), "%s", st_str(r.json, "version"));
+	snprintf(v1, sizeof(v1), "%s", st_str_or_empty(r.json, "version"));
 	st_free(&r);
 	r = st_req(&sim, "PUT", "/v2/apps/v?force=true", "{\"cmd\":\"two\"}");
 	st_free(&r);

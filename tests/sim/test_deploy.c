@@ -115,7 +115,7 @@ Test(deploy, unhealthy_never_completes)
 	r = st_req(&sim, "PUT", "/v2/apps/sick",
 		   "{\"cmd\":\"xx\",\"instances\":2,\"env\":{\"SIM_BEHAVIOR\":\"unhealthy\"},"
 		   "\"healthChecks\":[{\"protocol\":\"HTTP\"}]}");
-	snprintf(dep, sizeof(dep), "%s", st_str(r.json, "deploymentId"));
+	snprintf(dep, sizeof(dep), "%s", st_str_or_empty(r.json, "deploymentId"));
 	st_free(&r);
 	st_sleep_ms(800);
 	cr_assert(st_deploy_running(&sim, dep), "a deployment of unhealthy tasks never finishes");
@@ -142,7 +142,7 @@ Test(deploy, delete_deployment_rolls_back_to_the_previous_version)
 	st_free(&r);
 	cr_assert(st_wait_idle(&sim, 5000));
 	r = st_req(&sim, "PUT", "/v2/apps/rb", "{\"cmd\":\"bad\",\"env\":{\"SIM_BEHAVIOR\":\"unhealthy\"}}");
-	snprintf(dep, sizeof(dep), "%s", st_str(r.json, "deploymentId"));
+	snprintf(dep, sizeof(dep), "%s", st_str_or_empty(r.json, "deploymentId"));
 	snprintf(v2, sizeof(v2), "%s", st_str(r.json, "version"));
 	st_free(&r);
 	st_sleep_ms(200);
@@ -210,7 +210,7 @@ Test(deploy, scale_and_restart_update_version_info)
 	st_free(&r);
 	cr_assert(st_wait_idle(&sim, 5000));
 	r = st_req(&sim, "GET", "/v2/apps/vi", NULL);
-	snprintf(v1, sizeof(v1), "%s", st_str(r.json, "app.version"));
+	snprintf(v1, sizeof(v1), "%s", st_str_or_empty(r.json, "app.version"));
 	snprintf(cfg1, sizeof(cfg1), "%s", st_str(r.json, "app.versionInfo.lastConfigChangeAt"));
 	st_free(&r);
 	r = st_req(&sim, "PUT", "/v2/apps/vi", "{\"instances\":3}");
