@@ -306,3 +306,24 @@ void cli_env_release(struct cli_env *env)
 	free(env->backup_dir);
 	memset(env, 0, sizeof(*env));
 }
+
+int cli_apply_options(const struct cli_apply *a, struct sync_options *so)
+{
+	if (!a->on_failure || !strcmp(a->on_failure, "rollback"))
+		so->on_failure = SYNC_ON_FAILURE_ROLLBACK;
+	else if (!strcmp(a->on_failure, "restart"))
+		so->on_failure = SYNC_ON_FAILURE_RESTART;
+	else if (!strcmp(a->on_failure, "none"))
+		so->on_failure = SYNC_ON_FAILURE_NONE;
+	else
+		return -1;
+	so->prune = a->prune;
+	so->force_prune = a->force_prune;
+	so->atomic = a->atomic;
+	so->ignore_instances = a->ignore_instances;
+	if (a->parallel >= 0)
+		so->parallel = a->parallel;
+	if (a->timeout >= 0)
+		so->timeout_s = a->timeout;
+	return 0;
+}

@@ -88,6 +88,39 @@ struct cli_common {
 	 "error, warn, info or debug (default info)", "PACER_LOG_LEVEL"},                          \
 	{"quiet", 'q', OPT_BOOL, offsetof(type, c.quiet), NULL, "only errors on stderr", NULL}
 
+/* How a run applies changes: shared by sync, watch and serve. */
+struct cli_apply {
+	int prune, force_prune, atomic, ignore_instances;
+	int parallel;           /* -1: the engine's default (SYNC_OPTIONS_INIT) */
+	int timeout;            /* -1: the engine's default */
+	const char *on_failure; /* rollback | restart | none */
+};
+#define CLI_APPLY_INIT {.parallel = -1, .timeout = -1}
+
+/* Rows for struct cli_apply embedded as field `a` of the command's struct. */
+#define CLI_APPLY_ROWS(type)                                                                       \
+	{"prune", 0, OPT_BOOL, offsetof(type, a.prune), NULL,                                     \
+	 "delete apps pacer owns that are gone from the source (backed up first)", "PACER_PRUNE"}, \
+	{"force-prune", 0, OPT_BOOL, offsetof(type, a.force_prune), NULL,                         \
+	 "allow a prune of more than half of the owned apps", NULL},                               \
+	{"parallel", 'j', OPT_INT, offsetof(type, a.parallel), "N",                               \
+	 "deployments in flight at once, 0 = unbounded (default 8)", "PACER_PARALLEL"},            \
+	{"timeout", 't', OPT_INT, offsetof(type, a.timeout), "SECONDS",                           \
+	 "per-app deployment timeout (default 600; label pacer.timeout overrides)",               \
+	 "PACER_TIMEOUT"},                                                                         \
+	{"on-failure", 0, OPT_STRING, offsetof(type, a.on_failure), "rollback|restart|none",      \
+	 "what to do with an app that fails (default rollback)", "PACER_ON_FAILURE"},              \
+	{"atomic", 0, OPT_BOOL, offsetof(type, a.atomic), NULL,                                   \
+	 "if any app fails, roll back every app the run changed", "PACER_ATOMIC"},                 \
+	{"ignore-instances", 0, OPT_BOOL, offsetof(type, a.ignore_instances), NULL,               \
+	 "never change instances (an autoscaler owns them)", "PACER_IGNORE_INSTANCES"}
+
+/*
+ * Copy the apply options into so (unset ones keep so's defaults). Returns
+ * 0, or -1 when --on-failure is not rollback, restart or none.
+ */
+int cli_apply_options(const struct cli_apply *a, struct sync_options *so);
+
 /* Everything a run holds open; release with cli_env_release(). */
 struct cli_env {
 	struct pacer_source *source;

@@ -20,8 +20,7 @@ struct serve_cli {
 	struct cli_common c;
 	const char *listen, *branch;
 	int interval, insecure_no_secret;
-	int prune, force_prune, parallel, timeout, atomic, ignore_instances;
-	const char *on_failure;
+	struct cli_apply a;
 };
 
 static const struct opt_spec serve_options[] = {
@@ -39,26 +38,13 @@ static const struct opt_spec serve_options[] = {
     {"insecure-no-webhook-secret", 0, OPT_BOOL, offsetof(struct serve_cli, insecure_no_secret),
      NULL, "accept unsigned webhooks (dangerous: anyone who reaches the port can trigger syncs)",
      NULL},
-    {"prune", 0, OPT_BOOL, offsetof(struct serve_cli, prune), NULL,
-     "delete apps pacer owns that are gone from the source (backed up first)", "PACER_PRUNE"},
-    {"force-prune", 0, OPT_BOOL, offsetof(struct serve_cli, force_prune), NULL,
-     "allow a prune of more than half of the owned apps", NULL},
-    {"parallel", 'j', OPT_INT, offsetof(struct serve_cli, parallel), "N",
-     "deployments in flight at once, 0 = unbounded (default 8)", "PACER_PARALLEL"},
-    {"timeout", 't', OPT_INT, offsetof(struct serve_cli, timeout), "SECONDS",
-     "per-app deployment timeout (default 600)", "PACER_TIMEOUT"},
-    {"on-failure", 0, OPT_STRING, offsetof(struct serve_cli, on_failure), "rollback|restart|none",
-     "what to do with an app that fails (default rollback)", "PACER_ON_FAILURE"},
-    {"atomic", 0, OPT_BOOL, offsetof(struct serve_cli, atomic), NULL,
-     "if any app fails, roll back every app the run changed", "PACER_ATOMIC"},
-    {"ignore-instances", 0, OPT_BOOL, offsetof(struct serve_cli, ignore_instances), NULL,
-     "never change instances (an autoscaler owns them)", "PACER_IGNORE_INSTANCES"},
+    CLI_APPLY_ROWS(struct serve_cli),
     OPT_ROW_END,
 };
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_cli o = {.parallel = 8, .timeout = 600, .interval = 60};
+	struct serve_cli o = {.a = CLI_APPLY_INIT, .interval = 60};
 	struct serve_options svo = SERVE_OPTIONS_INIT;
 	struct sync_options so = SYNC_OPTIONS_INIT;
 	struct pacer_error *err = NULL;
@@ -72,7 +58,7 @@ int cmd_serve(int argc, char **argv)
 	               argc, argv, NULL, 0, &npos);
 	if (rc)
 		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (cli_parse_on_failure(o.on_failure, &so.on_failure) || o.interval < 0) {
+	if (cli_apply_options(&o.a, &so) || o.interval < 0) {
 		fprintf(stderr, "pacer serve: --on-failure must be rollback, restart or none; "
 		                "--interval >= 0\n");
 		return PACER_EXIT_USAGE;
@@ -94,12 +80,6 @@ int cmd_serve(int argc, char **argv)
 	opened = 1;
 	code = PACER_EXIT_FAILED;
 
-	so.prune = o.prune;
-	so.force_prune = o.force_prune;
-	so.parallel = o.parallel;
-	so.timeout_s = o.timeout;
-	so.atomic = o.atomic;
-	so.ignore_instances = o.ignore_instances;
 	so.flags = &env.flags;
 	so.stop = cli_install_signals();
 	/* The server records every sync in its own registry: no metrics here. */

@@ -12,8 +12,8 @@
 
 struct sync_cli {
 	struct cli_common c;
-	int dry_run, prune, force_prune, parallel, timeout, atomic, ignore_instances;
-	const char *on_failure;
+	int dry_run;
+	struct cli_apply a;
 	const char *metrics_file;
 };
 
@@ -22,45 +22,17 @@ static const struct opt_spec sync_options[] = {
 	CLI_MARATHON_ROWS(struct sync_cli),
 	CLI_STATE_ROWS(struct sync_cli),
 	CLI_OUTPUT_ROWS(struct sync_cli),
+	CLI_APPLY_ROWS(struct sync_cli),
 	{"dry-run", 'n', OPT_BOOL, offsetof(struct sync_cli, dry_run), NULL,
 	 "show the plan, change nothing", NULL},
-	{"prune", 0, OPT_BOOL, offsetof(struct sync_cli, prune), NULL,
-	 "delete apps pacer owns that are gone from the source (backed up first)", "PACER_PRUNE"},
-	{"force-prune", 0, OPT_BOOL, offsetof(struct sync_cli, force_prune), NULL,
-	 "allow a prune of more than half of the owned apps", NULL},
-	{"parallel", 'j', OPT_INT, offsetof(struct sync_cli, parallel), "N",
-	 "deployments in flight at once, 0 = unbounded (default 8)", "PACER_PARALLEL"},
-	{"timeout", 't', OPT_INT, offsetof(struct sync_cli, timeout), "SECONDS",
-	 "per-app deployment timeout (default 600; label pacer.timeout overrides)",
-	 "PACER_TIMEOUT"},
-	{"on-failure", 0, OPT_STRING, offsetof(struct sync_cli, on_failure),
-	 "rollback|restart|none", "what to do with an app that fails (default rollback)",
-	 "PACER_ON_FAILURE"},
-	{"atomic", 0, OPT_BOOL, offsetof(struct sync_cli, atomic), NULL,
-	 "if any app fails, roll back every app this run changed", "PACER_ATOMIC"},
-	{"ignore-instances", 0, OPT_BOOL, offsetof(struct sync_cli, ignore_instances), NULL,
-	 "never change instances (an autoscaler owns them)", "PACER_IGNORE_INSTANCES"},
 	{"metrics-file", 0, OPT_STRING, offsetof(struct sync_cli, metrics_file), "PATH",
 	 "write Prometheus metrics for node_exporter's textfile collector", "PACER_METRICS_FILE"},
 	OPT_ROW_END,
 };
 
-int cli_parse_on_failure(const char *s, enum sync_on_failure *out)
-{
-	if (!s || !strcmp(s, "rollback"))
-		*out = SYNC_ON_FAILURE_ROLLBACK;
-	else if (!strcmp(s, "restart"))
-		*out = SYNC_ON_FAILURE_RESTART;
-	else if (!strcmp(s, "none"))
-		*out = SYNC_ON_FAILURE_NONE;
-	else
-		return -1;
-	return 0;
-}
-
 int cmd_sync(int argc, char **argv)
 {
-	struct sync_cli o = {.parallel = 8, .timeout = 600};
+	struct sync_cli o = {.a = CLI_APPLY_INIT};
 	struct sync_options so = SYNC_OPTIONS_INIT;
 	struct sync_result *res = NULL;
 	struct pacer_error *err = NULL;
@@ -72,7 +44,7 @@ int cmd_sync(int argc, char **argv)
 		       sync_options, &o, argc, argv, NULL, 0, &npos);
 	if (rc)
 		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (cli_parse_on_failure(o.on_failure, &so.on_failure)) {
+	if (cli_apply_options(&o.a, &so)) {
 		fprintf(stderr, "pacer sync: --on-failure must be rollback, restart or none\n");
 		return PACER_EXIT_USAGE;
 	}
@@ -83,12 +55,6 @@ int cmd_sync(int argc, char **argv)
 
 	progress_init(&prog, o.c.quiet || (o.c.output && !strcmp(o.c.output, "json")));
 	so.dry_run = o.dry_run;
-	so.prune = o.prune;
-	so.force_prune = o.force_prune;
-	so.parallel = o.parallel;
-	so.timeout_s = o.timeout;
-	so.atomic = o.atomic;
-	so.ignore_instances = o.ignore_instances;
 	so.flags = &env.flags;
 	so.stop = cli_install_signals();
 	so.on_event = progress_event;

@@ -36,8 +36,7 @@
 struct watch_cli {
 	struct cli_common c;
 	int debounce, interval, resync_interval, self_heal;
-	int prune, force_prune, parallel, timeout, atomic, ignore_instances;
-	const char *on_failure;
+	struct cli_apply a;
 };
 
 static const struct opt_spec watch_options[] = {
@@ -54,20 +53,7 @@ static const struct opt_spec watch_options[] = {
      "PACER_RESYNC_INTERVAL"},
     {"self-heal", 0, OPT_BOOL, offsetof(struct watch_cli, self_heal), NULL,
      "revert apps changed outside pacer at once (default: only warn)", "PACER_SELF_HEAL"},
-    {"prune", 0, OPT_BOOL, offsetof(struct watch_cli, prune), NULL,
-     "delete apps pacer owns that are gone from the source (backed up first)", "PACER_PRUNE"},
-    {"force-prune", 0, OPT_BOOL, offsetof(struct watch_cli, force_prune), NULL,
-     "allow a prune of more than half of the owned apps", NULL},
-    {"parallel", 'j', OPT_INT, offsetof(struct watch_cli, parallel), "N",
-     "deployments in flight at once, 0 = unbounded (default 8)", "PACER_PARALLEL"},
-    {"timeout", 't', OPT_INT, offsetof(struct watch_cli, timeout), "SECONDS",
-     "per-app deployment timeout (default 600)", "PACER_TIMEOUT"},
-    {"on-failure", 0, OPT_STRING, offsetof(struct watch_cli, on_failure), "rollback|restart|none",
-     "what to do with an app that fails (default rollback)", "PACER_ON_FAILURE"},
-    {"atomic", 0, OPT_BOOL, offsetof(struct watch_cli, atomic), NULL,
-     "if any app fails, roll back every app the run changed", "PACER_ATOMIC"},
-    {"ignore-instances", 0, OPT_BOOL, offsetof(struct watch_cli, ignore_instances), NULL,
-     "never change instances (an autoscaler owns them)", "PACER_IGNORE_INSTANCES"},
+    CLI_APPLY_ROWS(struct watch_cli),
     OPT_ROW_END,
 };
 
@@ -395,7 +381,7 @@ done:
 int cmd_watch(int argc, char **argv)
 {
 	struct watch_cli o = {
-	    .parallel = 8, .timeout = 600, .debounce = 500, .interval = 60, .resync_interval = 300};
+	    .a = CLI_APPLY_INIT, .debounce = 500, .interval = 60, .resync_interval = 300};
 	struct sync_options so = SYNC_OPTIONS_INIT;
 	struct pacer_error *err = NULL;
 	struct watch w = {0};
@@ -408,7 +394,7 @@ int cmd_watch(int argc, char **argv)
 	               watch_options, &o, argc, argv, NULL, 0, &npos);
 	if (rc)
 		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (cli_parse_on_failure(o.on_failure, &so.on_failure) || o.debounce < 0 ||
+	if (cli_apply_options(&o.a, &so) || o.debounce < 0 ||
 	    o.interval < 1 || o.resync_interval < 0) {
 		fprintf(stderr, "pacer watch: --on-failure must be rollback, restart or none; "
 		                "--debounce >= 0, --interval >= 1, --resync-interval >= 0\n");
@@ -432,12 +418,6 @@ int cmd_watch(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	so.prune = o.prune;
-	so.force_prune = o.force_prune;
-	so.parallel = o.parallel;
-	so.timeout_s = o.timeout;
-	so.atomic = o.atomic;
-	so.ignore_instances = o.ignore_instances;
 	so.flags = &env.flags;
 	so.stop = sig_stop;
 	so.abandon = &w.abandon;

@@ -17,6 +17,4 @@ int report_sync(const char *cmd, const struct cli_common *c, const struct sync_r
 /* Write Prometheus metrics of this run to path, atomically. Errors are printed. */
 int report_metrics_file(const char *cmd, const char *path, const struct sync_result *res, int rc);
 
-int cli_parse_on_failure(const char *s, enum sync_on_failure *out);
-
 #endif
