@@ -18,6 +18,8 @@
 #include "reconcile/desired.h"
 #include "reconcile/appdef.h"
 #include "reconcile/appid.h"
+#include "reconcile/buf.h"
+#include "reconcile/cache.h"
 #include "reconcile/json_pos.h"
 
 #include <json-c/json.h>
@@ -455,6 +457,7 @@ static int add_app(struct loadctx *c, const char *id, struct json_object *app, s
 	if (grow((void **)&d->apps, d->napps, sizeof(*d->apps)) < 0)
 		return -1;
 	a = &d->apps[d->napps];
+	memset(a, 0, sizeof(*a));
 	a->id = strdup(id);
 	a->file = strdup(c->path);
 	if (!a->id || !a->file) {
@@ -869,10 +872,25 @@ static int app_cmp(const void *pa, const void *pb)
 	return r;
 }
 
+/* A cached file's bytes, shared by its apps until each one is parsed. */
+struct desired_blob {
+	size_t refs;
+	size_t len;
+	char data[];
+};
+
+static void blob_unref(struct desired_blob *b)
+{
+	if (b && --b->refs == 0)
+		free(b);
+}
+
 static void app_release(struct pacer_desired_app *a)
 {
 	free(a->id);
 	free(a->file);
+	free(a->key);
+	blob_unref(a->blob);
 	json_object_put(a->def);
 }
 
@@ -982,17 +1000,172 @@ struct load_walk {
 	const struct desired_options *opts;
 };
 
+/* "F <file key> <flags>": the cache key of a file that loads cleanly. */
+static char *file_cache_key(const char *key, const struct appdef_flags *f)
+{
+	char *s = NULL;
+
+	if (!f) {
+		if (asprintf(&s, "F %s -", key) < 0)
+			return NULL;
+	} else if (asprintf(&s, "F %s %s,%u,%s", key, f->mesos_role ? f->mesos_role : "*",
+	                    f->features, f->default_network_name ? f->default_network_name : "-") < 0) {
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * A cached file: add its apps ("id line col ...") without parsing, sharing
+ * one copy of the bytes. Returns 1 when added, 0 when the entry cannot be
+ * used (then the file is loaded as usual), -1 when out of memory.
+ */
+static int add_cached(struct pacer_desired *d, const char *path, const char *data, size_t len,
+                      const char *key, const char *apps)
+{
+	struct desired_blob *blob = NULL;
+	const char *p = apps;
+	size_t first = d->napps;
+
+	blob = malloc(sizeof(*blob) + len + 1);
+	if (!blob)
+		return -1;
+	blob->refs = 1; /* ours, until the end of this function */
+	blob->len = len;
+	memcpy(blob->data, data, len);
+	blob->data[len] = '\0';
+	while (*p) {
+		struct pacer_desired_app *a;
+		int line, col, used = 0;
+		char id[1024];
+
+		if (sscanf(p, "%1023s %d %d%n", id, &line, &col, &used) != 3 || id[0] != '/')
+			goto unusable;
+		p += used;
+		while (*p == ' ')
+			p++;
+		if (grow((void **)&d->apps, d->napps, sizeof(*d->apps)) < 0)
+			goto nomem;
+		a = &d->apps[d->napps];
+		memset(a, 0, sizeof(*a));
+		a->id = strdup(id);
+		a->file = strdup(path);
+		a->key = strdup(key);
+		if (!a->id || !a->file || !a->key) {
+			app_release(a);
+			goto nomem;
+		}
+		a->line = line;
+		a->col = col;
+		a->blob = blob;
+		blob->refs++;
+		d->napps++;
+	}
+	d->nfiles++;
+	blob_unref(blob);
+	return 1;
+unusable:
+	while (d->napps > first)
+		app_release(&d->apps[--d->napps]);
+	blob_unref(blob);
+	return 0;
+nomem:
+	while (d->napps > first)
+		app_release(&d->apps[--d->napps]);
+	blob_unref(blob);
+	return -1;
+}
+
+/* Remember a file that loaded with no diagnostic: its apps from `first` on. */
+static int remember_file(struct pacer_desired *d, size_t first, struct pacer_cache *cache,
+                         const char *ckey)
+{
+	struct pacer_buf v = PACER_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = first; i < d->napps && !rc; i++)
+		rc = pacer_buf_printf(&v, "%s%s %d %d", i > first ? " " : "", d->apps[i].id,
+		                      d->apps[i].line, d->apps[i].col);
+	if (!rc && cache_put(cache, ckey, pacer_buf_cstr(&v)) < 0)
+		rc = -1;
+	pacer_buf_release(&v);
+	return rc;
+}
+
 static int load_file_cb(void *ctx, const char *path, const char *data, size_t len, const char *key)
 {
 	struct load_walk *w = ctx;
+	struct pacer_desired *d = w->d;
+	struct pacer_cache *cache = key ? w->opts->cache : NULL;
+	size_t first = d->napps, ndiags = d->ndiags;
+	char *ckey = NULL;
+	const char *hit;
+	int rc = 0;
 
-	(void)key; /* no parse cache yet: parsing is cheap next to a Marathon round trip */
-	return desired_add_file(w->d, path, data, len, w->opts);
+	if (cache) {
+		if (!(ckey = file_cache_key(key, w->opts->flags)))
+			return -1;
+		hit = cache_get(cache, ckey);
+		if (hit && (rc = add_cached(d, path, data, len, key, hit)) != 0)
+			goto done; /* 1: served from the cache */
+		if (rc < 0)
+			goto done;
+	}
+	if ((rc = desired_add_file(d, path, data, len, w->opts)) < 0)
+		goto done;
+	for (size_t i = first; key && i < d->napps; i++)
+		if (!(d->apps[i].key = strdup(key))) {
+			rc = -1;
+			goto done;
+		}
+	if (cache && d->ndiags == ndiags)
+		rc = remember_file(d, first, cache, ckey);
+done:
+	free(ckey);
+	return rc < 0 ? -1 : 0;
+}
+
+int desired_app_def(struct pacer_desired_app *a, struct pacer_error **err)
+{
+	struct pacer_desired *tmp = NULL;
+	int rc = -1;
+
+	if (a->def)
+		return 0;
+	if (!a->blob)
+		return pacer_error_set(err, PACER_EGENERIC, "app %s has no definition loaded", a->id);
+	tmp = desired_new();
+	if (!tmp || desired_add_file(tmp, a->file, a->blob->data, a->blob->len, NULL) < 0) {
+		rc = pacer_error_set(err, -1, "out of memory reading %s", a->file);
+		goto done;
+	}
+	for (size_t i = 0; i < tmp->napps; i++) {
+		if (!strcmp(tmp->apps[i].id, a->id) && tmp->apps[i].line == a->line &&
+		    tmp->apps[i].col == a->col) {
+			a->def = tmp->apps[i].def;
+			tmp->apps[i].def = NULL;
+			break;
+		}
+	}
+	if (!a->def) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "%s no longer holds app %s where it did (%d:%d): delete the "
+		                     "cache file in the state directory and run again",
+		                     a->file, a->id, a->line, a->col);
+		goto done;
+	}
+	blob_unref(a->blob);
+	a->blob = NULL;
+	rc = 0;
+done:
+	desired_free(tmp);
+	return rc;
 }
 
 int desired_load(struct pacer_source *src, const struct desired_options *opts,
                  struct pacer_desired **out, struct pacer_error **err)
 {
+	static const struct desired_options defaults = DESIRED_OPTIONS_INIT;
 	struct pacer_desired *d = NULL;
 	struct load_walk w;
 	const char *rev;
@@ -1005,7 +1178,7 @@ int desired_load(struct pacer_source *src, const struct desired_options *opts,
 		goto done;
 	}
 	w.d = d;
-	w.opts = opts;
+	w.opts = opts ? opts : &defaults;
 	rc = src->read(src, load_file_cb, &w, err);
 	if (rc != 0) {
 		rc = rc < 0 ? rc : -1;

@@ -24,6 +24,8 @@
 #include "reconcile/source.h"
 
 struct json_object;
+struct pacer_cache;
+struct desired_blob;
 
 struct pacer_desired_app {
 	char *id;                /* absolute app id */
@@ -31,6 +33,10 @@ struct pacer_desired_app {
 				    dependencies absolute, read-only fields removed; owned */
 	char *file;              /* path relative to the source root */
 	int line, col;           /* where the app's object starts, 1-based */
+	char *key;               /* the source's key for the file's content
+				    (reconcile/cache.h), owned, or NULL */
+	struct desired_blob *blob; /* internal: the file's bytes while def is
+				      not parsed yet (a cache hit) */
 };
 
 struct pacer_diag {
@@ -57,9 +63,17 @@ struct desired_options {
 	 * checks that hold under any server flags are made.
 	 */
 	const struct appdef_flags *flags;
+	/*
+	 * When not NULL, a file whose content key (from the source) the cache
+	 * knows as loading cleanly under these flags is not parsed at all: its
+	 * apps are added with def NULL and their file's bytes kept, and
+	 * desired_app_def() parses them when asked. Files that load with no
+	 * error and no warning are added to the cache. Borrowed.
+	 */
+	struct pacer_cache *cache;
 };
 #define DESIRED_OPTIONS_VERSION 1
-#define DESIRED_OPTIONS_INIT {DESIRED_OPTIONS_VERSION, NULL}
+#define DESIRED_OPTIONS_INIT {DESIRED_OPTIONS_VERSION, NULL, NULL}
 
 /*
  * Read every file of `src` and build the desired state. Returns 0 when the
@@ -80,6 +94,13 @@ int desired_add_file(struct pacer_desired *d, const char *path, const char *data
 int desired_finish(struct pacer_desired *d);
 
 struct pacer_desired *desired_new(void);
+/*
+ * The app's definition (a->def), parsed now from the file's kept bytes when
+ * the app came from the cache. Returns 0 and sets a->def (owned by the
+ * app, as always), or -1 when out of memory or when the bytes no longer
+ * yield this app (*err says so). Not thread-safe: it may change `a`.
+ */
+int desired_app_def(struct pacer_desired_app *a, struct pacer_error **err);
 /* Lookup by absolute id (binary search); borrowed, NULL when absent. */
 const struct pacer_desired_app *desired_find(const struct pacer_desired *d, const char *id);
 void desired_free(struct pacer_desired *d);

@@ -19,6 +19,8 @@
 #ifndef PACER_MARATHON_H
 #define PACER_MARATHON_H
 
+#include <stddef.h>
+
 #include "reconcile/error.h"
 
 struct json_object;
@@ -36,11 +38,22 @@ struct pacer_deploy_ref {
 	int created;            /* PUT answered 201 */
 };
 
+/* One app of GET /v2/apps as Marathon sent it (borrowed for the call). 0 = go on. */
+typedef int (*pacer_marathon_app_cb)(void *ctx, const char *json, size_t len);
+
 struct pacer_marathon {
 	/* GET /v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure:
 	 * *out is the array of app objects. */
 	int (*list_apps)(struct pacer_marathon *m, struct json_object **out,
 			 struct pacer_error **err);
+	/*
+	 * Optional (NULL when the backend has none): the same GET /v2/apps, each
+	 * app handed to cb as its bytes, so the caller never holds the whole
+	 * list as one tree. A non-zero return of cb stops and is returned; an
+	 * app handed out before an error may be followed by that error.
+	 */
+	int (*list_apps_raw)(struct pacer_marathon *m, pacer_marathon_app_cb cb, void *ctx,
+			     struct pacer_error **err);
 	/* GET /v2/apps/{id}: *out is the "app" object. */
 	int (*get_app)(struct pacer_marathon *m, const char *id, struct json_object **out,
 		       struct pacer_error **err);

@@ -34,7 +34,7 @@ struct live_ent {
 
 struct des_ent {
 	const char *id;
-	const struct pacer_desired_app *app;
+	struct pacer_desired_app *app;
 	size_t item; /* index into the plan's items */
 };
 
@@ -126,17 +126,21 @@ static int oom(struct pacer_error **err, const char *what)
 	return pacer_error_set(err, PACER_EGENERIC, "out of memory while %s", what);
 }
 
-static int plan_item_desired(struct pacer_plan_item *it, const struct pacer_desired_app *d,
+static int plan_item_desired(struct pacer_plan_item *it, struct pacer_desired_app *d,
 			     struct json_object *live, const struct plan_options *o,
 			     struct pacer_error **err)
 {
 	struct normalize_options no = NORMALIZE_OPTIONS_INIT;
 	struct json_object *dn = NULL, *ln = NULL, *deps;
-	const char *inst = label(d->def, "pacer.instances");
-	int adopt_instances = o->ignore_instances || (inst && !strcmp(inst, "unmanaged"));
+	const char *inst;
+	int adopt_instances;
 	int rc = -1;
 	size_t i, n;
 
+	if ((rc = desired_app_def(d, err)))
+		return rc;
+	inst = label(d->def, "pacer.instances");
+	adopt_instances = o->ignore_instances || (inst && !strcmp(inst, "unmanaged"));
 	it->app_id = strdup(d->id);
 	it->file = d->file ? strdup(d->file) : NULL;
 	if (!it->app_id || (d->file && !it->file)) {
@@ -303,6 +307,8 @@ static int compute_waves(struct pacer_plan *p, struct des_ent *des, size_t nd,
 	for (i = 0; i < nd; i++) {
 		struct pacer_plan_item *it = &p->items[des[i].item];
 
+		if (!is_change(it->action))
+			continue; /* nothing to order: it is not applied */
 		for (k = 0; k < it->ndeps; k++) {
 			struct des_ent *t = find_des(des, nd, it->depends_on[k]);
 
@@ -323,6 +329,8 @@ static int compute_waves(struct pacer_plan *p, struct des_ent *des, size_t nd,
 	for (i = 0; i < nd; i++) {
 		struct pacer_plan_item *it = &p->items[des[i].item];
 
+		if (!is_change(it->action))
+			continue;
 		for (k = 0; k < it->ndeps; k++) {
 			struct des_ent *t = find_des(des, nd, it->depends_on[k]);
 
@@ -373,7 +381,7 @@ static int cmp_item(const void *a, const void *b)
 	return strcmp(x->app_id, y->app_id);
 }
 
-int plan_build(const struct pacer_desired *desired, struct json_object *live_apps,
+int plan_build(struct pacer_desired *desired, struct json_object *live_apps,
 	       const struct plan_options *opts, struct pacer_plan **out,
 	       struct pacer_error **err)
 {
@@ -429,6 +437,16 @@ int plan_build(const struct pacer_desired *desired, struct json_object *live_app
 		des[i].item = p->n - 1;
 		if (le)
 			le->matched = 1;
+		if (o->nunchanged && bsearch(&des[i].id, o->unchanged, o->nunchanged,
+					     sizeof(*o->unchanged), cmp_str)) {
+			/* Known equal: no need for its definition at all. */
+			it->action = PACER_ACT_UNCHANGED;
+			it->app_id = strdup(des[i].app->id);
+			it->file = des[i].app->file ? strdup(des[i].app->file) : NULL;
+			if (!it->app_id || (des[i].app->file && !it->file))
+				goto nomem;
+			continue;
+		}
 		if ((rc = plan_item_desired(it, des[i].app, le ? le->app : NULL, o, err)))
 			goto done;
 	}
@@ -491,24 +509,40 @@ done:
 	return rc;
 }
 
+static void item_release(struct pacer_plan_item *it)
+{
+	free(it->app_id);
+	json_object_put(it->body);
+	json_object_put(it->live);
+	diff_changes_free(it->changes, it->nchanges);
+	free(it->file);
+	for (size_t k = 0; k < it->ndeps; k++)
+		free(it->depends_on[k]);
+	free(it->depends_on);
+}
+
+int plan_compare(struct pacer_desired_app *d, struct json_object *live,
+		 const struct plan_options *opts, int *unchanged, struct pacer_error **err)
+{
+	static const struct plan_options defaults = PLAN_OPTIONS_INIT;
+	struct pacer_plan_item it;
+	int rc;
+
+	memset(&it, 0, sizeof(it));
+	*unchanged = 0;
+	rc = plan_item_desired(&it, d, live, opts ? opts : &defaults, err);
+	if (!rc)
+		*unchanged = it.action == PACER_ACT_UNCHANGED;
+	item_release(&it);
+	return rc;
+}
+
 void plan_free(struct pacer_plan *p)
 {
-	size_t i, k;
-
 	if (!p)
 		return;
-	for (i = 0; i < p->n; i++) {
-		struct pacer_plan_item *it = &p->items[i];
-
-		free(it->app_id);
-		json_object_put(it->body);
-		json_object_put(it->live);
-		diff_changes_free(it->changes, it->nchanges);
-		free(it->file);
-		for (k = 0; k < it->ndeps; k++)
-			free(it->depends_on[k]);
-		free(it->depends_on);
-	}
+	for (size_t i = 0; i < p->n; i++)
+		item_release(&p->items[i]);
 	free(p->items);
 	free(p->revision);
 	free(p);

@@ -63,20 +63,34 @@ struct plan_options {
 	/* Leave every app's instances alone (--ignore-instances). The label
 	 * "pacer.instances": "unmanaged" in a file does the same for one app. */
 	int ignore_instances;
+	/* Desired apps already known to equal their live app (plan_compare()
+	 * or the cache): sorted ids, borrowed. They become UNCHANGED items with
+	 * no live object, whether or not live_apps holds them. */
+	const char *const *unchanged;
+	size_t nunchanged;
 };
 #define PLAN_OPTIONS_VERSION 1
-#define PLAN_OPTIONS_INIT {PLAN_OPTIONS_VERSION, NULL, 0, 0}
+#define PLAN_OPTIONS_INIT {PLAN_OPTIONS_VERSION, NULL, 0, 0, NULL, 0}
 
 /*
  * Build the plan. live_apps (borrowed) is the "apps" array of GET /v2/apps.
  * Returns 0 and *out (plan_free()), or PACER_EINVALID when dependencies form
  * a cycle (the message names it).
  */
-int plan_build(const struct pacer_desired *desired, struct json_object *live_apps,
+int plan_build(struct pacer_desired *desired, struct json_object *live_apps,
 	       const struct plan_options *opts, struct pacer_plan **out,
 	       struct pacer_error **err);
 
 void plan_free(struct pacer_plan *p);
+/*
+ * Compare one desired app with its live app (an element of GET /v2/apps,
+ * borrowed) by the rules of plan_build(): *unchanged is 1 when the plan
+ * would hold it as UNCHANGED. Parses the desired app's file when it came
+ * from the cache (desired_app_def()). Returns 0, or an error as
+ * plan_build() would give for this app (e.g. a bad "pacer.timeout").
+ */
+int plan_compare(struct pacer_desired_app *d, struct json_object *live,
+		 const struct plan_options *opts, int *unchanged, struct pacer_error **err);
 
 /*
  * Render like git diff: "+ /app" create, "~ /app" update with one

@@ -20,6 +20,8 @@
 #include <time.h>
 
 #include "reconcile/apply.h"
+#include "reconcile/cache.h"
+#include "reconcile/live.h"
 #include "reconcile/log.h"
 #include "reconcile/rollback.h"
 #include "reconcile/wait.h"
@@ -308,6 +310,52 @@ static void run_release(struct run *run)
 	pthread_cond_destroy(&run->cv);
 }
 
+/* The run-to-run cache, when the state store keeps one; NULL otherwise. */
+static struct pacer_cache *cache_open(struct pacer_state_store *state,
+				      const struct sync_options *opts)
+{
+	struct pacer_error *e = NULL;
+	struct pacer_cache *c;
+	char *data = NULL;
+	size_t len = 0;
+
+	if (!opts->cache_tag || !state || !state->load_cache || !state->save_cache)
+		return NULL;
+	if (!(c = cache_new()))
+		return NULL;
+	if (state->load_cache(state, &data, &len, &e)) {
+		PLOG_WARN("cannot read the cache, so every file is parsed again: %s",
+			  e ? e->message : "?");
+		pacer_error_free(e);
+	} else if (data && cache_load(c, opts->cache_tag, data, len)) {
+		cache_free(c);
+		c = NULL;
+	}
+	free(data);
+	return c;
+}
+
+/* Write what this run learnt back; a failure costs only speed. */
+static void cache_close(struct pacer_cache *c, struct pacer_state_store *state,
+			const struct sync_options *opts)
+{
+	struct pacer_error *e = NULL;
+	size_t hits, misses, len;
+	char *data = NULL;
+
+	if (!c)
+		return;
+	cache_stats(c, &hits, &misses);
+	PLOG_DEBUG("cache: %zu hits, %zu misses", hits, misses);
+	if (cache_dump(c, opts->cache_tag, &data, &len) == 0 &&
+	    state->save_cache(state, data, len, &e)) {
+		PLOG_WARN("cannot write the cache (the next run parses every file again): %s",
+			  e ? e->message : "?");
+		pacer_error_free(e);
+	}
+	free(data);
+}
+
 int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 	     struct pacer_backup_store *backups, struct pacer_state_store *state,
 	     const struct sync_options *opts_in, struct sync_result **out, struct pacer_error **err)
@@ -317,7 +365,8 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 	struct plan_options popts = PLAN_OPTIONS_INIT;
 	const struct sync_options *opts = opts_in ? opts_in : &defaults;
 	struct sync_result *r = NULL;
-	struct json_object *live = NULL;
+	struct pacer_cache *cache = NULL;
+	struct live_set live;
 	struct waiter *waiter = NULL;
 	char **owned = NULL;
 	const char *failed_app = NULL;
@@ -327,6 +376,7 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 
 	*out = NULL;
 	memset(&run, 0, sizeof(run));
+	memset(&live, 0, sizeof(live));
 	if (opts->version != SYNC_OPTIONS_VERSION)
 		return pacer_error_set(err, PACER_EINVALID,
 				       "sync options version %u is not supported (expected %u)",
@@ -337,7 +387,9 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 	*out = r;
 
 	/* 1. Desired state; any error stops the run before anything is read. */
+	cache = cache_open(state, opts);
 	dopts.flags = opts->flags;
+	dopts.cache = cache;
 	rc = desired_load(src, &dopts, &r->desired, err);
 	if (rc) {
 		pacer_error_wrap(err, rc, "cannot read the desired state from %s; nothing was applied",
@@ -371,14 +423,7 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 		goto done;
 	}
 
-	/* 2. One GET /v2/apps. */
-	rc = m->list_apps(m, &live, err);
-	if (rc) {
-		pacer_error_wrap(err, rc, "cannot read the live apps from Marathon; nothing was applied");
-		goto done;
-	}
-
-	/* 3. Plan. */
+	/* 2. Which apps pacer owns, so that the live list keeps prune candidates. */
 	if (opts->prune) {
 		rc = state->load_owned(state, &owned, err);
 		if (rc) {
@@ -391,7 +436,26 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 		popts.nowned = (size_t)nowned;
 	}
 	popts.ignore_instances = opts->ignore_instances;
-	rc = plan_build(r->desired, live, &popts, &r->plan, err);
+
+	/* 3. One GET /v2/apps, each app compared as it arrives. */
+	rc = live_read(m, r->desired, &popts, cache, &live, err);
+	if (rc) {
+		/* An app that cannot be compared names its file; the rest is Marathon's. */
+		pacer_error_wrap(err, rc,
+				 err && *err && (*err)->file
+					 ? "cannot plan the sync; nothing was applied"
+					 : "cannot read the live apps from Marathon; nothing was applied");
+		goto done;
+	}
+	PLOG_DEBUG("live apps: %zu listed, %zu parsed, %zu known equal", live.nlive, live.nparsed,
+		   live.nunchanged);
+
+	/* 4. Plan. */
+	popts.unchanged = (const char *const *)live.unchanged;
+	popts.nunchanged = live.nunchanged;
+	rc = plan_build(r->desired, live.kept, &popts, &r->plan, err);
+	live_release(&live);
+	cache_close(cache, state, opts);
 	if (rc) {
 		pacer_error_wrap(err, rc, "cannot plan the sync; nothing was applied");
 		goto done;
@@ -406,7 +470,7 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 		goto done;
 	}
 
-	/* 4. Results in plan order. */
+	/* 5. Results in plan order. */
 	r->napps = r->plan->n;
 	r->apps = calloc(r->napps ? r->napps : 1, sizeof(*r->apps));
 	if (!r->apps) {
@@ -435,7 +499,7 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 		goto done;
 	}
 
-	/* 5. Apply. */
+	/* 6. Apply. */
 	rc = waiter_new(m, opts->poll_ms, &waiter, err);
 	if (rc)
 		goto done;
@@ -470,7 +534,7 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 		  r->plan->nprune, r->plan->nunchanged);
 	schedule(&run);
 
-	/* 6. --atomic: all or nothing. */
+	/* 7. --atomic: all or nothing. */
 	for (size_t i = 0; i < r->napps; i++) {
 		if (!apply_outcome_ok(r->apps[i].outcome)) {
 			failed_app = r->apps[i].app_id;
@@ -516,7 +580,8 @@ done:
 	waiter_free(waiter);
 	if (run_init)
 		run_release(&run);
-	json_object_put(live);
+	live_release(&live);
+	cache_free(cache);
 	pacer_strv_free(owned);
 	return rc;
 }

@@ -42,6 +42,15 @@ struct pacer_state_store {
 	int (*load_last_revision)(struct pacer_state_store *s, char **out, struct pacer_error **err);
 	int (*save_last_revision)(struct pacer_state_store *s, const char *rev,
 				  struct pacer_error **err);
+	/*
+	 * Optional (NULL = no cache): the run-to-run cache's bytes
+	 * (reconcile/cache.h). load: *data NULL when there is none yet, else
+	 * owned by the caller (free()). save replaces it as a whole.
+	 */
+	int (*load_cache)(struct pacer_state_store *s, char **data, size_t *len,
+			  struct pacer_error **err);
+	int (*save_cache)(struct pacer_state_store *s, const char *data, size_t len,
+			  struct pacer_error **err);
 	void (*free)(struct pacer_state_store *s);
 };
 
@@ -110,11 +119,17 @@ struct sync_options {
 	 * not converged). Checked at least once per poll_ms. May be NULL.
 	 */
 	volatile sig_atomic_t *abandon;
+	/*
+	 * Names the program for the run-to-run cache in the state store
+	 * (reconcile/cache.h): entries written under another tag are ignored.
+	 * NULL = no cache (every file parsed, every app normalised).
+	 */
+	const char *cache_tag;
 };
 #define SYNC_OPTIONS_VERSION 1
 #define SYNC_OPTIONS_INIT                                                                          \
 	{SYNC_OPTIONS_VERSION, 0, 0, 0, 8, 600, SYNC_ON_FAILURE_ROLLBACK, 0, 0, 500, NULL, NULL,  \
-	 NULL, NULL, NULL}
+	 NULL, NULL, NULL, NULL}
 
 struct sync_app_result {
 	char *app_id;

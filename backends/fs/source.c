@@ -13,6 +13,7 @@
 #include "backends/fs/durable.h"
 
 #include <dirent.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,24 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * The content key handed to the callback: "sha256:" and the hex digest of
+ * the bytes, so a caller can cache what it parsed (reconcile/cache.h).
+ * NULL when hashing failed (the caller then just does not cache).
+ */
+static const char *content_key(const char *data, size_t len, char out[72])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+		return NULL;
+	memcpy(out, "sha256:", 7);
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	return out;
+}
 
 struct fs_source {
 	struct pacer_source base;
@@ -326,7 +345,7 @@ static int fs_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
 	struct fs_source *fs = (struct fs_source *)s;
 	struct walk w = {0};
 	struct stat st;
-	char *data = NULL;
+	char *data = NULL, key[72];
 	size_t len;
 	int rc;
 
@@ -344,7 +363,7 @@ static int fs_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
 	if (S_ISREG(st.st_mode)) {
 		rc = fs_read_file(fs->root, FS_SOURCE_MAX_FILE, &data, &len, err);
 		if (rc == 0)
-			rc = cb(ctx, fs->root, data, len, NULL);
+			rc = cb(ctx, fs->root, data, len, content_key(data, len, key));
 		free(data);
 		return rc;
 	}
@@ -371,7 +390,7 @@ static int fs_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
 		}
 		rc = fs_read_file(full, FS_SOURCE_MAX_FILE, &data, &len, err);
 		if (rc == 0)
-			rc = cb(ctx, w.paths[i], data, len, NULL);
+			rc = cb(ctx, w.paths[i], data, len, content_key(data, len, key));
 		free(data);
 		data = NULL;
 		free(full);

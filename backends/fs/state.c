@@ -17,11 +17,13 @@
 #include <string.h>
 
 #define STATE_MAX_FILE ((size_t)64 << 20)
+#define STATE_MAX_CACHE ((size_t)256 << 20)
 
 struct fs_state {
 	struct pacer_state_store base;
 	char *owned_path;
 	char *rev_path;
+	char *cache_path;
 	pthread_mutex_t mu;
 };
 
@@ -326,6 +328,24 @@ static int st_save_last_revision(struct pacer_state_store *s, const char *rev,
 	return rc;
 }
 
+static int st_load_cache(struct pacer_state_store *s, char **data, size_t *len,
+                         struct pacer_error **err)
+{
+	struct fs_state *st = (struct fs_state *)s;
+
+	*data = NULL;
+	*len = 0;
+	return read_optional(st->cache_path, STATE_MAX_CACHE, data, len, err);
+}
+
+static int st_save_cache(struct pacer_state_store *s, const char *data, size_t len,
+                         struct pacer_error **err)
+{
+	struct fs_state *st = (struct fs_state *)s;
+
+	return durable_write_file(st->cache_path, data, len, 0600, err);
+}
+
 static void st_free(struct pacer_state_store *s)
 {
 	struct fs_state *st = (struct fs_state *)s;
@@ -333,6 +353,7 @@ static void st_free(struct pacer_state_store *s)
 	pthread_mutex_destroy(&st->mu);
 	free(st->owned_path);
 	free(st->rev_path);
+	free(st->cache_path);
 	free(st);
 }
 
@@ -356,17 +377,24 @@ int fs_state_new(struct pacer_state_store **out, const char *state_dir, struct p
 		st->rev_path = NULL;
 		goto oom;
 	}
+	if (asprintf(&st->cache_path, "%s/cache", state_dir) < 0) {
+		st->cache_path = NULL;
+		goto oom;
+	}
 	pthread_mutex_init(&st->mu, NULL);
 	st->base.load_owned = st_load_owned;
 	st->base.add_owned = st_add_owned;
 	st->base.remove_owned = st_remove_owned;
 	st->base.load_last_revision = st_load_last_revision;
 	st->base.save_last_revision = st_save_last_revision;
+	st->base.load_cache = st_load_cache;
+	st->base.save_cache = st_save_cache;
 	st->base.free = st_free;
 	*out = &st->base;
 	return 0;
 oom:
 	free(st->owned_path);
+	free(st->rev_path);
 	free(st);
 	return pacer_error_set(err, -1, "out of memory");
 }

@@ -7,6 +7,8 @@
  *                               these may ever be pruned.
  *   <state-dir>/last-revision   the last revision applied with every app
  *                               converged, one line.
+ *   <state-dir>/cache           what earlier runs worked out (reconcile/cache.h);
+ *                               safe to delete at any time.
  *
  * Every change rewrites the file with durable_write_file() (temp, fsync,
  * rename, fsync the directory), so a crash leaves the old or the new set,

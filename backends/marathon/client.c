@@ -4,6 +4,7 @@
  */
 #include "backends/marathon/client.h"
 #include "backends/marathon/http.h"
+#include "backends/marathon/split.h"
 #include "reconcile/buf.h"
 #include "reconcile/log.h"
 
@@ -244,6 +245,8 @@ done:
 
 static int client_list_apps(struct pacer_marathon *m, struct json_object **out,
                             struct pacer_error **err);
+static int client_list_apps_raw(struct pacer_marathon *m, pacer_marathon_app_cb cb, void *ctx,
+                                struct pacer_error **err);
 static int client_get_app(struct pacer_marathon *m, const char *id, struct json_object **out,
                           struct pacer_error **err);
 static int client_put_app(struct pacer_marathon *m, const char *id, struct json_object *app,
@@ -284,6 +287,7 @@ int marathon_new(struct pacer_marathon **out, const struct marathon_options *o,
 		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
 	pthread_mutex_init(&c->lock, NULL);
 	c->base.list_apps = client_list_apps;
+	c->base.list_apps_raw = client_list_apps_raw;
 	c->base.get_app = client_get_app;
 	c->base.put_app = client_put_app;
 	c->base.create_app = client_create_app;
@@ -524,6 +528,34 @@ static int client_list_apps(struct pacer_marathon *m, struct json_object **out,
 	if (rc)
 		return rc;
 	return take(reply, "apps", json_type_array, "GET /v2/apps", out, err);
+}
+
+static int client_list_apps_raw(struct pacer_marathon *m, pacer_marathon_app_cb cb, void *ctx,
+                                struct pacer_error **err)
+{
+	struct marathon_request rq = {
+	    "GET", "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure",
+	    NULL, NULL, NULL, NULL, NULL, NULL};
+	struct marathon_response resp = MARATHON_RESPONSE_INIT;
+	int rc;
+	CLIENT(m);
+
+	if ((rc = marathon__request(c, &rq, &resp, err)))
+		goto done;
+	rc = split_array_member(resp.body.ptr ? resp.body.ptr : "", resp.body.len, "apps", cb, ctx);
+	if (rc == 1) {
+		rc = pacer_error_set(err, PACER_EHTTP,
+		                     "GET %s: %ld reply is not Marathon's app list (no \"apps\" "
+		                     "array, or not JSON): is this URL Marathon?",
+		                     resp.url, resp.status);
+		if (err && *err) {
+			pacer_error_set_url(*err, resp.url);
+			(*err)->http_status = (int)resp.status;
+		}
+	}
+done:
+	marathon__response_release(&resp);
+	return rc;
 }
 
 static int client_get_app(struct pacer_marathon *m, const char *id, struct json_object **out,

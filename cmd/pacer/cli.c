@@ -307,6 +307,23 @@ void cli_env_release(struct cli_env *env)
 	memset(env, 0, sizeof(*env));
 }
 
+const char *cli_cache_tag(void)
+{
+	static char tag[160];
+	const char *off = getenv("PACER_NO_CACHE");
+	struct stat st;
+
+	if (off && *off && strcmp(off, "0"))
+		return NULL;
+	if (stat("/proc/self/exe", &st) < 0)
+		return NULL;
+	/* Another build or install of pacer is another file: its cache is not ours. */
+	snprintf(tag, sizeof(tag), "pacer-%s exe=%llu:%llu:%lld:%lld.%09ld", PACER_VERSION,
+	         (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, (long long)st.st_size,
+	         (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	return tag;
+}
+
 int cli_apply_options(const struct cli_apply *a, struct sync_options *so)
 {
 	if (!a->on_failure || !strcmp(a->on_failure, "rollback"))

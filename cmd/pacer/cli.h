@@ -116,6 +116,14 @@ struct cli_apply {
 	 "never change instances (an autoscaler owns them)", "PACER_IGNORE_INSTANCES"}
 
 /*
+ * The tag of this program for the run-to-run cache in the state directory
+ * (sync_options.cache_tag): pacer's version and the executable's identity,
+ * so that another build never trusts this one's entries. NULL (no cache)
+ * when PACER_NO_CACHE is set to anything but "0". Static storage.
+ */
+const char *cli_cache_tag(void);
+
+/*
  * Copy the apply options into so (unset ones keep so's defaults). Returns
  * 0, or -1 when --on-failure is not rollback, restart or none.
  */

@@ -51,6 +51,7 @@ int cmd_diff(int argc, char **argv)
 	so.force_prune = 1; /* a diff shows what would go; sync applies the guard */
 	so.ignore_instances = o.ignore_instances;
 	so.flags = &env.flags;
+	so.cache_tag = cli_cache_tag();
 
 	rc = sync_run(env.source, env.marathon, NULL, env.state, &so, &res, &err);
 	code = report_sync("diff", &o.c, res, rc, err, o.show_unchanged);

@@ -81,6 +81,7 @@ int cmd_serve(int argc, char **argv)
 	code = PACER_EXIT_FAILED;
 
 	so.flags = &env.flags;
+	so.cache_tag = cli_cache_tag();
 	so.stop = cli_install_signals();
 	/* The server records every sync in its own registry: no metrics here. */
 	if (runner_new(&runner, &env, &so, NULL, &err))

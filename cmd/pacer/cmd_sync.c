@@ -56,6 +56,7 @@ int cmd_sync(int argc, char **argv)
 	progress_init(&prog, o.c.quiet || (o.c.output && !strcmp(o.c.output, "json")));
 	so.dry_run = o.dry_run;
 	so.flags = &env.flags;
+	so.cache_tag = cli_cache_tag();
 	so.stop = cli_install_signals();
 	so.on_event = progress_event;
 	so.event_ctx = &prog;

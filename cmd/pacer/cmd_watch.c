@@ -419,6 +419,7 @@ int cmd_watch(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	so.flags = &env.flags;
+	so.cache_tag = cli_cache_tag();
 	so.stop = sig_stop;
 	so.abandon = &w.abandon;
 	if (runner_new(&w.runner, &env, &so, NULL, &err)) {

@@ -228,7 +228,9 @@ int runner_drift(struct runner *r, struct json_object *live, char **app_id, char
 	/* Copy what is needed out of the lock: normalising runs appdef checks. */
 	pthread_mutex_lock(&r->mu);
 	da = r->desired ? desired_find(r->desired, json_object_get_string(idv)) : NULL;
-	if (da && json_object_deep_copy(da->def, &raw, NULL))
+	/* An app served from the cache is parsed now (desired_app_def changes it: under mu). */
+	if (da && (desired_app_def((struct pacer_desired_app *)da, &err) ||
+	           json_object_deep_copy(da->def, &raw, NULL)))
 		raw = NULL;
 	pthread_mutex_unlock(&r->mu);
 	if (!da) {

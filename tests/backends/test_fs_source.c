@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "backends/fs/source.h"
+#include <openssl/evp.h>
+
 #include "reconcile/desired.h"
 #include "tests/lib/testlib.h"
 
@@ -27,7 +29,19 @@ static int collect(void *ctx, const char *path, const char *data, size_t len, co
 	struct seen *s = ctx;
 
 	cr_assert_lt(s->n, 64);
-	cr_assert_null(key);
+	/* The content key: "sha256:" and the hex SHA-256 of exactly these bytes. */
+	{
+		unsigned char md[32];
+		char want[7 + 64 + 1];
+		unsigned int n = 0;
+
+		cr_assert(EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) && n == 32);
+		memcpy(want, "sha256:", 7);
+		for (unsigned int i = 0; i < 32; i++)
+			snprintf(want + 7 + 2 * i, 3, "%02x", md[i]);
+		cr_assert_not_null(key);
+		cr_assert_str_eq(key, want, "%s: key %s", path, key);
+	}
 	s->paths[s->n] = strdup(path);
 	s->data[s->n] = strndup(data, len);
 	s->n++;

@@ -15,18 +15,6 @@
 
 #include "tests/lib/clitest.h"
 
-/* A small healthy app: "mem" and one env value make versions tell apart. */
-static void write_app(struct ct *t, const char *file, const char *id, int mem, const char *k)
-{
-	char buf[512];
-
-	snprintf(buf, sizeof(buf),
-		 "{\n  \"id\": \"%s\",\n  \"cmd\": \"sleep 1000\",\n  \"cpus\": 0.1,\n"
-		 "  \"mem\": %d,\n  \"instances\": 1,\n  \"env\": {\"K\": \"%s\"}\n}\n",
-		 id, mem, k);
-	ct_write(t, file, buf);
-}
-
 /* Run a sync that must succeed; dump the run when it does not. */
 static void sync_ok(struct ct *t, const char *const *extra)
 {
@@ -45,8 +33,8 @@ Test(prune, refused_when_the_source_is_empty, .timeout = 60, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/e/a", 32, "v1");
-	write_app(&t, "b.json", "/e/b", 32, "v1");
+	ct_write_app(&t, "a.json", "/e/a", 32, "v1");
+	ct_write_app(&t, "b.json", "/e/b", 32, "v1");
 	sync_ok(&t, NULL);
 	ct_unlink(&t, "a.json");
 	ct_unlink(&t, "b.json");

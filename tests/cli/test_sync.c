@@ -11,18 +11,6 @@
 
 #include "tests/lib/clitest.h"
 
-/* A small healthy app: "mem" and one env value make versions tell apart. */
-static void write_app(struct ct *t, const char *file, const char *id, int mem, const char *k)
-{
-	char buf[512];
-
-	snprintf(buf, sizeof(buf),
-	         "{\n  \"id\": \"%s\",\n  \"cmd\": \"sleep 1000\",\n  \"cpus\": 0.1,\n"
-	         "  \"mem\": %d,\n  \"instances\": 1,\n  \"env\": {\"K\": \"%s\"}\n}\n",
-	         id, mem, k);
-	ct_write(t, file, buf);
-}
-
 /* Run a sync that must succeed; dump the run when it does not. */
 static void sync_ok(struct ct *t, const char *const *extra)
 {
@@ -91,8 +79,8 @@ Test(sync, create_update_unchanged, .timeout = 60, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/shop/a", 32, "v1");
-	write_app(&t, "team/b.json", "/shop/b", 32, "v1");
+	ct_write_app(&t, "a.json", "/shop/a", 32, "v1");
+	ct_write_app(&t, "team/b.json", "/shop/b", 32, "v1");
 	sync_ok(&t, NULL);
 
 	a = ct_app(&t, "/shop/a");
@@ -106,8 +94,8 @@ Test(sync, create_update_unchanged, .timeout = 60, .fini = ct_fini)
 	json_object_put(b);
 
 	/* Update a, leave b alone, add c. */
-	write_app(&t, "a.json", "/shop/a", 64, "v2");
-	write_app(&t, "c.json", "/shop/c", 32, "v1");
+	ct_write_app(&t, "a.json", "/shop/a", 64, "v2");
+	ct_write_app(&t, "c.json", "/shop/c", 32, "v1");
 	ct_clear_requests(&t);
 	r = ct_cmd(&t, "sync", NULL);
 	if (r.rc)
@@ -148,13 +136,13 @@ Test(sync, put_is_forced_full_replace, .timeout = 60, .fini = ct_fini)
 	int seen = 0;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/a", 32, "v1");
+	ct_write_app(&t, "a.json", "/a", 32, "v1");
 	ct_write(&t, "a.json",
 	         "{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
 	         "\"instances\": 1, \"env\": {\"K\": \"v1\", \"GONE\": \"x\"}}");
 	sync_ok(&t, NULL);
 	/* A field deleted in the file must leave Marathon too (no merge). */
-	write_app(&t, "a.json", "/a", 32, "v1");
+	ct_write_app(&t, "a.json", "/a", 32, "v1");
 	ct_clear_requests(&t);
 	sync_ok(&t, NULL);
 	reqs = ct_requests(&t);
@@ -184,8 +172,8 @@ Test(sync, second_run_is_a_no_op, .timeout = 60, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/idem/a", 32, "v1");
-	write_app(&t, "b.json", "/idem/b", 48, "v1");
+	ct_write_app(&t, "a.json", "/idem/a", 32, "v1");
+	ct_write_app(&t, "b.json", "/idem/b", 48, "v1");
 	sync_ok(&t, NULL);
 	ct_clear_requests(&t);
 
@@ -208,8 +196,8 @@ Test(diff, text_and_exit_codes, .timeout = 60, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/d/a", 32, "v1");
-	write_app(&t, "b.json", "/d/b", 32, "v1");
+	ct_write_app(&t, "a.json", "/d/a", 32, "v1");
+	ct_write_app(&t, "b.json", "/d/b", 32, "v1");
 	sync_ok(&t, NULL);
 
 	r = ct_cmd(&t, "diff", NULL);
@@ -217,8 +205,8 @@ Test(diff, text_and_exit_codes, .timeout = 60, .fini = ct_fini)
 	cr_expect(ct_has(r.out, "0 to create, 0 to update, 0 to prune, 2 unchanged"), "%s", r.out);
 	ct_run_free(&r);
 
-	write_app(&t, "a.json", "/d/a", 64, "v2");
-	write_app(&t, "n.json", "/d/new", 32, "v1");
+	ct_write_app(&t, "a.json", "/d/a", 64, "v2");
+	ct_write_app(&t, "n.json", "/d/new", 32, "v1");
 	ct_clear_requests(&t);
 	r = ct_cmd(&t, "diff", NULL);
 	cr_expect_eq(r.rc, 2, "diff with changes must exit 2, got %d:\n%s%s", r.rc, r.out, r.err);
@@ -265,11 +253,11 @@ Test(diff, json_output, .timeout = 60, .fini = ct_fini)
 	int found_mem = 0;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/j/a", 32, "v1");
-	write_app(&t, "b.json", "/j/b", 32, "v1");
+	ct_write_app(&t, "a.json", "/j/a", 32, "v1");
+	ct_write_app(&t, "b.json", "/j/b", 32, "v1");
 	sync_ok(&t, NULL);
-	write_app(&t, "a.json", "/j/a", 64, "v1");
-	write_app(&t, "n.json", "/j/new", 32, "v1");
+	ct_write_app(&t, "a.json", "/j/a", 64, "v1");
+	ct_write_app(&t, "n.json", "/j/new", 32, "v1");
 
 	r = ct_cmd(&t, "diff", json);
 	cr_assert_eq(r.rc, 2, "diff --output json with changes must exit 2, got %d:\n%s", r.rc,
@@ -316,10 +304,10 @@ Test(prune, removes_only_owned_apps, .timeout = 60, .fini = ct_fini)
 	struct json_object *c;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/p/a", 32, "v1");
-	write_app(&t, "b.json", "/p/b", 32, "v1");
-	write_app(&t, "c.json", "/p/c", 32, "v1");
-	write_app(&t, "d.json", "/p/d", 32, "v1");
+	ct_write_app(&t, "a.json", "/p/a", 32, "v1");
+	ct_write_app(&t, "b.json", "/p/b", 32, "v1");
+	ct_write_app(&t, "c.json", "/p/c", 32, "v1");
+	ct_write_app(&t, "d.json", "/p/d", 32, "v1");
 	sync_ok(&t, NULL);
 	/* An app created by someone else, never known to pacer. */
 	cr_assert_eq(ct_http(&t, "POST", "/v2/apps", ext, &resp), 201, "POST /v2/apps: %s", resp);
@@ -377,8 +365,8 @@ Test(prune, refused_when_a_file_fails_to_load, .timeout = 60, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/q/a", 32, "v1");
-	write_app(&t, "b.json", "/q/b", 32, "v1");
+	ct_write_app(&t, "a.json", "/q/a", 32, "v1");
+	ct_write_app(&t, "b.json", "/q/b", 32, "v1");
 	sync_ok(&t, NULL);
 	ct_unlink(&t, "b.json");
 	ct_write(&t, "broken.json", "{\"id\": \"/q/broken\", \"cmd\": \"x\",,}\n");
@@ -402,9 +390,9 @@ Test(prune, more_than_half_needs_force_prune, .timeout = 60, .fini = ct_fini)
 	struct json_object *a;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/h/a", 32, "v1");
-	write_app(&t, "b.json", "/h/b", 32, "v1");
-	write_app(&t, "c.json", "/h/c", 32, "v1");
+	ct_write_app(&t, "a.json", "/h/a", 32, "v1");
+	ct_write_app(&t, "b.json", "/h/b", 32, "v1");
+	ct_write_app(&t, "c.json", "/h/c", 32, "v1");
 	sync_ok(&t, NULL);
 	ct_unlink(&t, "b.json");
 	ct_unlink(&t, "c.json");

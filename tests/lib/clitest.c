@@ -102,6 +102,17 @@ void ct_unlink(struct ct *t, const char *rel)
 	free(p);
 }
 
+void ct_write_app(struct ct *t, const char *file, const char *id, int mem, const char *k)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf),
+	         "{\n  \"id\": \"%s\",\n  \"cmd\": \"sleep 1000\",\n  \"cpus\": 0.1,\n"
+	         "  \"mem\": %d,\n  \"instances\": 1,\n  \"env\": {\"K\": \"%s\"}\n}\n",
+	         id, mem, k);
+	ct_write(t, file, buf);
+}
+
 struct ct_run ct_pacer(const char *const *args, const char *const *env_extra)
 {
 	struct ct_run r = {-1, NULL, NULL};

@@ -55,6 +55,11 @@ void ct_fini(void);
 
 /* Write src/<rel> (parents created). */
 void ct_write(struct ct *t, const char *rel, const char *content);
+/*
+ * Write src/<file>: a small healthy app (cmd "sleep 1000", cpus 0.1,
+ * instances 1) whose "mem" and env value K make versions tell apart.
+ */
+void ct_write_app(struct ct *t, const char *file, const char *id, int mem, const char *k);
 /* Remove src/<rel>. */
 void ct_unlink(struct ct *t, const char *rel);
 

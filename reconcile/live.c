@@ -1,0 +1,239 @@
+/*
+ * live.c: the live apps, compared as they arrive (contract in live.h).
+ *
+ * For each app of the list, in order:
+ *   1. with the app's bytes and a cache: the digest of the bytes names the
+ *      app ("L <digest>" -> id) and, with its desired file's key, an
+ *      earlier verdict ("P <file key> <id> <digest> <opts>"): a hit is
+ *      UNCHANGED without parsing anything;
+ *   2. otherwise the app is parsed; a desired app is compared with
+ *      plan_compare(): equal apps are recorded (and remembered in the
+ *      cache), different ones kept for the plan;
+ *   3. an app nobody desires is kept only when it may be pruned (owned).
+ */
+#include "reconcile/live.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile/jsonutil.h"
+
+struct reader {
+	struct pacer_desired *desired;
+	const struct plan_options *opts;
+	const char **owned; /* sorted copy of opts->owned */
+	struct pacer_cache *cache;
+	struct json_tokener *tok;
+	struct live_set *out;
+	size_t cap;
+	struct pacer_error **err;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int oom(struct pacer_error **err)
+{
+	return pacer_error_set(err, PACER_EGENERIC, "out of memory while reading the live apps");
+}
+
+static int add_unchanged(struct reader *r, const char *id)
+{
+	struct live_set *s = r->out;
+
+	if (s->nunchanged == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		char **v = realloc(s->unchanged, cap * sizeof(*v));
+
+		if (!v)
+			return oom(r->err);
+		s->unchanged = v;
+		r->cap = cap;
+	}
+	if (!(s->unchanged[s->nunchanged] = strdup(id)))
+		return oom(r->err);
+	s->nunchanged++;
+	return 0;
+}
+
+/* "P <file key> <id> <digest> <opts>", or NULL when it cannot be cached. */
+static char *pair_key(const struct pacer_desired_app *d, const char *id, const char *digest,
+		      const struct plan_options *o)
+{
+	char *k = NULL;
+
+	if (!d->key || !digest)
+		return NULL;
+	if (asprintf(&k, "P %s %s %s i%d", d->key, id, digest, o->ignore_instances ? 1 : 0) < 0)
+		return NULL;
+	return k;
+}
+
+/* Step 1: a cached verdict for these bytes? 1 = yes (recorded), 0 = no, <0 error. */
+static int from_cache(struct reader *r, const char *digest)
+{
+	struct pacer_desired_app *d;
+	const char *id;
+	char key[64], *pk;
+	int hit;
+
+	snprintf(key, sizeof(key), "L %s", digest);
+	id = cache_get(r->cache, key);
+	if (!id || !(d = (struct pacer_desired_app *)desired_find(r->desired, id)))
+		return 0;
+	if (!(pk = pair_key(d, id, digest, r->opts)))
+		return 0;
+	hit = cache_get(r->cache, pk) != NULL;
+	free(pk);
+	if (!hit)
+		return 0;
+	return add_unchanged(r, id) ? -1 : 1;
+}
+
+static int is_owned(struct reader *r, const char *id)
+{
+	return r->owned && bsearch(&id, r->owned, r->opts->nowned, sizeof(*r->owned), cmp_str);
+}
+
+/* Steps 2 and 3 for one parsed app (a reference is taken when it is kept). */
+static int take(struct reader *r, struct json_object *app, const char *digest)
+{
+	struct json_object *idv = jsonutil_get(app, "id");
+	struct pacer_desired_app *d;
+	const char *id;
+	int rc, same = 0;
+	char *pk;
+
+	if (!json_object_is_type(idv, json_type_string))
+		return 0; /* not an app: plan_build() skips these too */
+	id = json_object_get_string(idv);
+	if (digest && r->cache) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "L %s", digest);
+		if (cache_put(r->cache, key, id) < 0)
+			return oom(r->err);
+	}
+	d = (struct pacer_desired_app *)desired_find(r->desired, id);
+	if (!d) {
+		if (is_owned(r, id))
+			goto keep;
+		return 0;
+	}
+	if ((rc = plan_compare(d, app, r->opts, &same, r->err)))
+		return rc;
+	if (!same)
+		goto keep;
+	if ((rc = add_unchanged(r, id)))
+		return rc;
+	if (r->cache && (pk = pair_key(d, id, digest, r->opts))) {
+		rc = cache_put(r->cache, pk, NULL);
+		free(pk);
+		if (rc < 0)
+			return oom(r->err);
+	}
+	return 0;
+keep:
+	if (json_object_array_add(r->out->kept, json_object_get(app))) {
+		json_object_put(app);
+		return oom(r->err);
+	}
+	return 0;
+}
+
+static int on_raw(void *ctx, const char *json, size_t len)
+{
+	struct reader *r = ctx;
+	struct json_object *app;
+	char digest[33];
+	int rc;
+
+	r->out->nlive++;
+	cache_digest(json, len, digest);
+	if (r->cache && (rc = from_cache(r, digest)) != 0)
+		return rc < 0 ? rc : 0;
+	r->out->nparsed++;
+	json_tokener_reset(r->tok);
+	app = len <= 0x7fffffff ? json_tokener_parse_ex(r->tok, json, (int)len) : NULL;
+	if (!app || json_tokener_get_error(r->tok) != json_tokener_success)
+		return pacer_error_set(r->err, PACER_EHTTP,
+				       "app %zu of Marathon's app list is not valid JSON (%s): is "
+				       "the URL Marathon?",
+				       r->out->nlive,
+				       json_tokener_error_desc(json_tokener_get_error(r->tok)));
+	rc = take(r, app, digest);
+	json_object_put(app);
+	return rc;
+}
+
+int live_read(struct pacer_marathon *m, struct pacer_desired *desired,
+	      const struct plan_options *opts, struct pacer_cache *cache, struct live_set *out,
+	      struct pacer_error **err)
+{
+	struct json_object *list = NULL;
+	struct reader r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	r.desired = desired;
+	r.opts = opts;
+	r.cache = cache;
+	r.out = out;
+	r.err = err;
+	if (!(out->kept = json_object_new_array())) {
+		rc = oom(err);
+		goto done;
+	}
+	if (opts->owned && opts->nowned) {
+		if (!(r.owned = malloc(opts->nowned * sizeof(*r.owned)))) {
+			rc = oom(err);
+			goto done;
+		}
+		memcpy(r.owned, opts->owned, opts->nowned * sizeof(*r.owned));
+		qsort(r.owned, opts->nowned, sizeof(*r.owned), cmp_str);
+	}
+	if (m->list_apps_raw) {
+		if (!(r.tok = json_tokener_new())) {
+			rc = oom(err);
+			goto done;
+		}
+		rc = m->list_apps_raw(m, on_raw, &r, err);
+	} else {
+		rc = m->list_apps(m, &list, err);
+		if (!rc && !json_object_is_type(list, json_type_array))
+			rc = pacer_error_set(err, PACER_EINVALID,
+					     "Marathon's app list is not a JSON array: check that the "
+					     "URL points at Marathon's /v2/apps");
+		for (size_t i = 0; !rc && i < json_object_array_length(list); i++) {
+			out->nlive++;
+			out->nparsed++;
+			rc = take(&r, json_object_array_get_idx(list, i), NULL);
+		}
+	}
+	if (rc)
+		goto done;
+	if (out->nunchanged > 1)
+		qsort(out->unchanged, out->nunchanged, sizeof(*out->unchanged), cmp_str);
+done:
+	if (rc)
+		live_release(out);
+	json_object_put(list);
+	if (r.tok)
+		json_tokener_free(r.tok);
+	free(r.owned);
+	return rc;
+}
+
+void live_release(struct live_set *s)
+{
+	for (size_t i = 0; i < s->nunchanged; i++)
+		free(s->unchanged[i]);
+	free(s->unchanged);
+	json_object_put(s->kept);
+	memset(s, 0, sizeof(*s));
+}
