@@ -46,12 +46,16 @@ bench: build
 	cmake --build $(BUILD) --target bench-tools -j $(JOBS)
 	./tests/bench/run.sh $(BUILD)
 
-# The unit tests under valgrind (no sanitizers: the two do not mix).
-valgrind: build
-	cd $(BUILD) && ctest -L unit --output-on-failure -T memcheck
+# The unit tests under valgrind, in a build of their own without sanitizers
+# (the two do not mix). An error or a leak fails the target.
+VALGRIND_BUILD ?= build-valgrind
+valgrind: deps
+	cmake -S . -B $(VALGRIND_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPACER_SANITIZE=OFF
+	cmake --build $(VALGRIND_BUILD) -j $(JOBS)
+	./tests/valgrind.sh $(VALGRIND_BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(VALGRIND_BUILD)

@@ -8,7 +8,9 @@ marathon-sim (--load), then measures, each figure the median of BENCH_RUNS
 runs, with bench-measure (wall, user+sys CPU, peak RSS via wait4):
   floor      bench-floor: read+parse the files, one GET /v2/apps, parse it
   no-op      pacer sync with everything already in sync (after one warm-up run
-             with the same state dir, which is reported as "first")
+             with the same state dir, which is reported as "first"), and the same
+             run with PACER_NO_CACHE=1 (no run-to-run cache: every file parsed,
+             every app normalised)
   git        the same files as one commit in a repository: clone-and-sync
              (fresh state dir) and fetch-and-sync after a commit that rewrote
              one file's whitespace (a new blob, no deployment)
@@ -200,7 +202,7 @@ class Bench:
         m = self.measure("sync-first", self.pacer_argv("sync", src, state))
         r["noop_first"] = pick(m)
         ok = self.check_exit(m, "N=%d: first pacer sync" % n)
-        floors, noops, sim_cpu = [], [], 0.0
+        floors, noops, colds, sim_cpu = [], [], [], 0.0
         for i in range(self.runs):
             m = self.measure("floor", [self.floor, src, self.url])
             if self.check_exit(m, "bench-floor"):
@@ -213,9 +215,15 @@ class Bench:
                 sim_cpu += self.sim_cpu() - c0
                 if self.check_exit(m, "N=%d: no-op pacer sync" % n):
                     noops.append(m)
+                # The same run without the state directory's cache: every file parsed and
+                # every app normalised, as a first run against a new state directory.
+                m = self.measure("sync-nocache", ["env", "PACER_NO_CACHE=1"] + self.pacer_argv("sync", src, state))
+                if self.check_exit(m, "N=%d: no-op pacer sync without cache" % n):
+                    colds.append(m)
         r["floor"] = summarise(floors, ["wall_s", "cpu_s", "user_s", "sys_s", "maxrss_kb", "files_s", "get_s",
                                         "get_ttfb_s", "body_parse_s", "body_bytes", "rss_after_files_kb"])
         r["noop"] = summarise(noops, ["wall_s", "cpu_s", "user_s", "sys_s", "maxrss_kb"])
+        r["noop_nocache"] = summarise(colds, ["wall_s", "cpu_s", "user_s", "sys_s", "maxrss_kb"])
         if noops:
             r["noop"]["sim_cpu_s_per_run"] = sim_cpu / len(noops)
         if self.do_profile and n == max(self.ns) and noops:
@@ -478,6 +486,12 @@ def report(res):
             s["N"], fmt(s.get("noop_first", {}).get("wall_s")) if s.get("noop_first", {}).get("exit") == 0 else "failed", fmt(s.get("diff_wall_s")), s.get("diff_exit"),
             s.get("sim_idle_cpu_pct", 0), (s.get("sim_rss_kb") or 0) / 1024)
         lines.append(extra)
+        nc, fl = s.get("noop_nocache", {}), s.get("floor", {})
+        if nc:
+            lines.append("        no-op sync without the cache (PACER_NO_CACHE=1): %s s wall, %s s cpu, %s MB = %s x floor wall, %s x floor cpu" % (
+                fmt(nc.get("wall_s")), fmt(nc.get("cpu_s")),
+                fmt(None if nc.get("maxrss_kb") is None else nc["maxrss_kb"] / 1024, "%.0f"),
+                fmt(ratio(nc.get("wall_s"), fl.get("wall_s")), "%.2f"), fmt(ratio(nc.get("cpu_s"), fl.get("cpu_s")), "%.2f")))
         g = s.get("git")
         if g is not None:
             lines.append("        git: clone-and-sync %s s, no-op %s s, fetch-and-sync (1 file rewritten) %s s" % (

@@ -575,8 +575,9 @@ Test(waiter, one_deployments_poll_per_cycle_for_all_apps)
 	polls = fake_marathon_count(e.f, "list_deployments");
 	/* Every deployment needs POLLS polls; one poll per app per cycle would
 	 * make at least N * POLLS = 32. Apps that joined a cycle late (threads
-	 * start slowly on a loaded machine) add a few cycles. */
-	cr_assert(polls >= POLLS && polls <= POLLS + 6, "%d polls of GET /v2/deployments", polls);
+	 * start slowly on a loaded machine or under valgrind) add a few cycles:
+	 * half of the per-app count still tells the two apart. */
+	cr_assert(polls >= POLLS && polls <= N * POLLS / 2, "%d polls of GET /v2/deployments", polls);
 	cr_assert_eq((unsigned long)polls, waiter_cycles(e.w));
 	cr_assert(fake_marathon_count(e.f, "list_apps") <= polls,
 		  "at most one GET /v2/apps per cycle");
