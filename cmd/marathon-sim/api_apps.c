@@ -376,6 +376,7 @@ static void post_app(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 	e.id = id;
 	e.after = def;
 	e.restart = 0;
+	e.donate = 0; /* post_event() shows def as submitted */
 	if (sim_apply(s, &e, 1, req_bool(r, "force", 0), &res)) {
 		resp_text(resp, res.status, res.body);
 		goto done;
@@ -434,8 +435,13 @@ static struct json_object *update_def(struct sim *s, struct sim_app *a, struct j
 			}
 		}
 		for (size_t i = 0; i < a->nversions; i++)
-			if (!strcmp(sim_json_str(a->versions[i], "version"), want)) {
-				def = sim_json_copy(a->versions[i]);
+			if (!strcmp(a->versions[i].version, want)) {
+				def = json_tokener_parse(a->versions[i].text);
+				if (!def) {
+					resp_message(resp, 500, "marathon-sim: out of memory reading version %s of app '%s'",
+						     want, id);
+					return NULL;
+				}
 				json_object_object_del(def, "version");
 				json_object_object_del(def, "versionInfo");
 				return def;
@@ -483,6 +489,7 @@ static void put_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, con
 	e.id = id;
 	e.after = def;
 	e.restart = 0;
+	e.donate = 0; /* post_event() shows def as submitted */
 	if (sim_apply(s, &e, 1, req_bool(r, "force", 0), &res)) {
 		resp_text(resp, res.status, res.body);
 		goto done;
@@ -544,6 +551,7 @@ static void bulk_update(struct sim *s, struct sim_req *r, struct sim_resp *resp,
 			goto done;
 		edits[i].id = ids[i];
 		edits[i].after = defs[i];
+		edits[i].donate = 1; /* defs[] are ours and only put below */
 	}
 	if (sim_apply(s, edits, n, req_bool(r, "force", 0), &res)) {
 		resp_text(resp, res.status, res.body);
@@ -566,7 +574,7 @@ done:
 
 static void delete_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, const char *id)
 {
-	struct sim_edit e = {id, NULL, 0};
+	struct sim_edit e = {id, NULL, 0, 0};
 	struct sim_result res;
 
 	if (!sim_app_find(s, id)) {
@@ -594,6 +602,7 @@ static void restart_app(struct sim *s, struct sim_req *r, struct sim_resp *resp,
 	e.id = id;
 	e.after = a->def;
 	e.restart = 1;
+	e.donate = 0; /* the stored definition itself */
 	if (sim_apply(s, &e, 1, req_bool(r, "force", 0), &res)) {
 		resp_text(resp, res.status, res.body);
 		return;
@@ -615,7 +624,7 @@ static void versions(struct sim *s, struct sim_resp *resp, const char *id, const
 	if (!ts) {
 		struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
 		for (size_t i = a->nversions; i-- > 0;)
-			json_object_array_add(arr, json_object_new_string(sim_json_str(a->versions[i], "version")));
+			json_object_array_add(arr, json_object_new_string(a->versions[i].version));
 		json_object_object_add(o, "versions", arr);
 		resp_json(resp, 200, o);
 		return;
@@ -625,8 +634,9 @@ static void versions(struct sim *s, struct sim_resp *resp, const char *id, const
 		return;
 	}
 	for (size_t i = 0; i < a->nversions; i++)
-		if (!strcmp(sim_json_str(a->versions[i], "version"), ts)) {
-			resp_json(resp, 200, sim_json_copy(a->versions[i]));
+		if (!strcmp(a->versions[i].version, ts)) {
+			/* Stored as text already: send it as it is. */
+			resp_text(resp, 200, strdup(a->versions[i].text));
 			return;
 		}
 	resp_message(resp, 404, "App '%s' does not exist in version %s", id, ts);
@@ -670,7 +680,7 @@ int api_kill_tasks(struct sim *s, struct sim_app *a, const char *const *task_ids
 	}
 	if (scale && nkill) {
 		struct json_object *def = sim_json_copy(a->def);
-		struct sim_edit e = {a->id, def, 0};
+		struct sim_edit e = {a->id, def, 0, 0};
 		int64_t n = sim_json_int(def, "instances", 1) - (int64_t)nkill;
 		json_object_object_add(def, "instances", json_object_new_int64(n < 0 ? 0 : n));
 		rc = sim_apply(s, &e, 1, force, res);

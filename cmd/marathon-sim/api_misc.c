@@ -259,6 +259,7 @@ static int ge_add(struct group_edits *ge, const char *id, struct json_object *de
 	ge->edits[ge->n].id = ge->ids[ge->n];
 	ge->edits[ge->n].after = def;
 	ge->edits[ge->n].restart = 0;
+	ge->edits[ge->n].donate = 1; /* ge owns def and only puts it */
 	ge->n++;
 	return 0;
 }
@@ -530,7 +531,7 @@ static void queue(struct sim *s, struct sim_resp *resp)
 
 	for (size_t i = 0; i < s->napps; i++) {
 		struct sim_app *a = s->apps[i];
-		int64_t want = sim_json_int(a->def, "instances", 1), left = want - (int64_t)a->ntasks;
+		int64_t want = a->instances, left = want - (int64_t)a->ntasks;
 		struct json_object *e, *delay, *pos;
 		int64_t wait = a->next_launch_mono > now ? (a->next_launch_mono - now + 999) / 1000 : 0;
 		if (left <= 0)
@@ -562,11 +563,12 @@ static void queue_delay(struct sim *s, struct sim_resp *resp, const char *path)
 	char *raw = strndup(path + 9, strlen(path) - 9 - 6), *id = raw ? sim_abs_id("/", raw) : NULL;
 	struct sim_app *a = id ? sim_app_find(s, id) : NULL;
 
-	if (!a || (int64_t)a->ntasks >= sim_json_int(a->def, "instances", 1)) {
+	if (!a || (int64_t)a->ntasks >= a->instances) {
 		resp_message(resp, 404, "Application %s not found in tasks queue.", id ? id : path);
 	} else {
 		a->failures = 0;
 		a->next_launch_mono = 0;
+		sim_app_wake(s, a);
 		resp->status = 204;
 	}
 	free(raw);

@@ -152,6 +152,8 @@ static void deploy_unlink(struct sim *s, struct sim_deploy *d)
 		struct sim_app *a = sim_app_find(s, d->affected[i]);
 		if (!a)
 			continue;
+		/* Without its deployment the app is driven by the launch queue again. */
+		sim_app_wake(s, a);
 		for (size_t j = 0; j < a->ndeps; j++)
 			if (!strcmp(a->deps[j], d->id)) {
 				memmove(&a->deps[j], &a->deps[j + 1], (a->ndeps - j - 1) * sizeof(a->deps[0]));
@@ -332,6 +334,7 @@ void deploy_kill_task(struct sim *s, struct sim_app *a, size_t i)
 {
 	emit_status(s, a, a->tasks[i], "TASK_KILLED", "");
 	task_remove(a, i);
+	sim_app_wake(s, a); /* the launch queue may replace it */
 }
 
 static void task_fail(struct sim *s, struct sim_app *a, size_t i, int64_t now)
@@ -367,9 +370,9 @@ static void task_fail(struct sim *s, struct sim_app *a, size_t i, int64_t now)
 /* Move each task along in time. */
 static void advance_tasks(struct sim *s, struct sim_app *a, int64_t now)
 {
-	int behavior = sim_app_behavior(a);
+	int behavior = a->behavior;
 	int64_t factor = behavior == SIM_SLOW ? 10 : 1;
-	int health = sim_app_has_health(a);
+	int health = a->has_health;
 
 	for (size_t i = 0; i < a->ntasks; i++) {
 		struct sim_task *t = a->tasks[i];
@@ -404,7 +407,7 @@ static void advance_tasks(struct sim *s, struct sim_app *a, int64_t now)
 			}
 		}
 	}
-	if (a->ntasks < (size_t)sim_json_int(a->def, "instances", 1)) {
+	if (a->ntasks < (size_t)a->instances) {
 		if (!a->queue_since[0])
 			sim_timestamp(a->queue_since);
 	} else {
@@ -414,16 +417,35 @@ static void advance_tasks(struct sim *s, struct sim_app *a, int64_t now)
 
 static int64_t instances_of(struct sim_app *a)
 {
-	int64_t n = sim_json_int(a->def, "instances", 1);
+	return a->instances < 0 ? 0 : a->instances;
+}
 
-	return n < 0 ? 0 : n;
+/*
+ * Can a change by itself, as time passes? Not when no deployment drives it,
+ * its launch queue is empty, and every task runs with its health settled
+ * (crashing tasks always fail later). advance_tasks() and the launch queue
+ * in deploy_tick() are the only time-driven rules; this mirrors them.
+ */
+static int app_settled(struct sim_app *a)
+{
+	int want = a->behavior == SIM_UNHEALTHY ? -1 : 1;
+
+	if (a->ndeps || a->queue_since[0] || a->ntasks < (size_t)a->instances)
+		return 0;
+	for (size_t i = 0; i < a->ntasks; i++) {
+		struct sim_task *t = a->tasks[i];
+		if (t->state != SIM_TASK_RUNNING || a->behavior == SIM_CRASH)
+			return 0;
+		if (a->has_health && t->health != want)
+			return 0;
+	}
+	return 1;
 }
 
 /* Kill the task chosen by killSelection among those matching old (-1 = any). */
 static int kill_one(struct sim *s, struct sim_app *a, const char *cfg, int want_old, int only_ready)
 {
-	const char *sel = sim_json_str(a->def, "killSelection");
-	int oldest = sel && !strcmp(sel, "OLDEST_FIRST");
+	int oldest = a->kill_oldest;
 	size_t best = (size_t)-1;
 
 	for (size_t i = 0; i < a->ntasks; i++) {
@@ -523,16 +545,23 @@ void deploy_tick(struct sim *s)
 	int64_t now = sim_mono_ms();
 	struct sim_deploy *d, *next;
 
-	for (size_t i = 0; i < s->napps; i++) {
-		struct sim_app *a = s->apps[i];
+	/* Only apps that can change by themselves: with 10,000 settled apps a
+	 * tick costs next to nothing. Whatever changes an app from outside
+	 * wakes it (sim_app_wake). */
+	for (size_t i = 0; i < s->nactive;) {
+		struct sim_app *a = s->active[i];
 		int64_t n;
 		advance_tasks(s, a, now);
-		if (a->ndeps)
-			continue; /* a deployment drives this app */
-		/* The launch queue: replace tasks that died (crash, kill without scale). */
-		n = instances_of(a);
-		while ((int64_t)a->ntasks < n && now >= a->next_launch_mono)
-			task_launch(s, a, now);
+		if (!a->ndeps) {
+			/* The launch queue: replace tasks that died (crash, kill without scale). */
+			n = instances_of(a);
+			while ((int64_t)a->ntasks < n && now >= a->next_launch_mono)
+				task_launch(s, a, now);
+		}
+		if (app_settled(a))
+			sim_app_sleep(s, a); /* the last active app moves to i */
+		else
+			i++;
 	}
 	for (d = s->deploys; d; d = next) {
 		int done = 1;

@@ -169,6 +169,7 @@ static void set_behavior(struct sim *s, struct sim_req *r, struct sim_resp *resp
 	a = id ? sim_app_find(s, id) : NULL;
 	if (a) {
 		a->behavior_override = beh;
+		sim_app_refresh(s, a);
 		resp_text(resp, 200, strdup("{}"));
 	} else {
 		resp_message(resp, 404, "App '%s' does not exist", id ? id : id_part);

@@ -10,7 +10,9 @@
  *   state.c    the app store (hash + array), service ports, versions, and
  *              sim_apply(): turning a set of edits into a deployment
  *   deploy.c   the ticker: tasks launch, become healthy, crash; deployment
- *              steps advance per upgradeStrategy
+ *              steps advance per upgradeStrategy. It visits only apps that
+ *              can change by themselves (sim.active), so 10,000 settled apps
+ *              cost no CPU
  *   events.c   the SSE hub (a ring of serialised events)
  *   faults.c   /_sim/: fault injection, request log, behaviour overrides
  *   json.c     helpers: timestamps, uuids, JSON access and equality
@@ -115,16 +117,38 @@ struct sim_task {
 	uint64_t seq;       /* launch order, for YOUNGEST_FIRST */
 };
 
+/*
+ * One entry of an app's version history: the stored definition as compact
+ * JSON text (parsed again only by rollback and GET .../versions/{v}). Text
+ * is ~10x smaller than the json-c tree, which matters with 10,000 apps.
+ */
+struct sim_version {
+	char version[32];
+	char *text;                /* malloc'd */
+};
+
 struct sim_app {
 	char *id;
-	struct json_object *def;   /* stored definition incl. version, versionInfo */
+	struct json_object *def;   /* stored definition incl. version, versionInfo.
+				    * Replaced, NEVER changed in place: deployments'
+				    * changes share it, and equal parts of definitions
+				    * stored together are one shared object (state.c).
+				    * Deep-copy (sim_json_copy) before editing. */
 	char *json;                /* cached serialisation of def, NULL when stale */
 	size_t json_len;
-	struct json_object **versions; /* history, oldest first, each with version */
+	int json_owned;            /* 0: json is the newest version's text */
+	struct sim_version *versions; /* history, oldest first */
 	size_t nversions;
 	struct sim_task **tasks;
 	size_t ntasks, atasks;
 	int behavior_override;     /* -1 none, else enum sim_behavior */
+	/* Facts derived from def and behavior_override, so the ticker does no
+	 * JSON lookups; sim_app_refresh() recomputes them on every change. */
+	int behavior;              /* effective enum sim_behavior */
+	int has_health;            /* non-empty healthChecks */
+	int kill_oldest;           /* killSelection OLDEST_FIRST */
+	int64_t instances;         /* "instances" as stored (default 1) */
+	size_t active_idx;         /* position in sim.active, SIM_IDLE when settled */
 	struct json_object *last_failure;
 	int failures;              /* consecutive failures, for backoff */
 	int64_t next_launch_mono;  /* backoff: no launch before this */
@@ -187,6 +211,10 @@ struct sim {
 	size_t napps, aapps;
 	struct sim_app **buckets;
 	size_t nbuckets;
+	/* Apps the ticker visits: those that can change by themselves (see
+	 * deploy.c). Settled apps leave it; sim_app_wake() puts them back. */
+	struct sim_app **active;
+	size_t nactive, aactive;
 	struct sim_deploy *deploys; /* running, oldest first */
 	char **groups;             /* explicitly created groups */
 	size_t ngroups;
@@ -217,9 +245,23 @@ void sim_change_ts(struct sim *s, char out[32]);
 /* The cached JSON of an app's definition (without server fields). */
 const char *sim_app_json(struct sim_app *a, size_t *len);
 void sim_app_invalidate(struct sim_app *a);
-/* Effective SIM_BEHAVIOR of an app. */
+/* Effective SIM_BEHAVIOR of an app (cached: see sim_app_refresh). */
 int sim_app_behavior(struct sim_app *a);
 int sim_app_has_health(struct sim_app *a);
+/*
+ * Recompute the cached facts of a from a->def and a->behavior_override, and
+ * wake it. Call after changing either.
+ */
+void sim_app_refresh(struct sim *s, struct sim_app *a);
+#define SIM_IDLE ((size_t)-1)
+/*
+ * Put a back on the ticker's list (no-op when it is there). Call after
+ * anything that changes an app outside the ticker: tasks killed, launch
+ * backoff reset, deployments added or removed, definition or behaviour.
+ */
+void sim_app_wake(struct sim *s, struct sim_app *a);
+/* Take a off the ticker's list (the ticker found it settled, or it is removed). */
+void sim_app_sleep(struct sim *s, struct sim_app *a);
 /* 1 when the task counts as healthy+ready for deployments. */
 int sim_task_ready(struct sim_app *a, struct sim_task *t);
 /* Is id a group (a strict prefix of some app, or explicitly created)? */
@@ -232,6 +274,9 @@ struct sim_edit {
 	const char *id;
 	struct json_object *after; /* new definition from appdef (borrowed), NULL = delete */
 	int restart;               /* restart request: new version, same definition */
+	int donate;                /* 1: sim_apply may change and keep after (it takes a
+				    * reference instead of a deep copy); the caller must
+				    * not use it afterwards except to put it */
 };
 
 /* Result of sim_apply(). */

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #define MAX_VERSIONS 50
+/* Share equal parts of definitions when one change stores at least this many. */
+#define INTERN_MIN_BATCH 16
 #define PORT_MIN 10000
 #define PORT_MAX 20000
 
@@ -47,15 +49,15 @@ static void app_free(struct sim_app *a)
 {
 	if (!a)
 		return;
+	sim_app_invalidate(a);
 	for (size_t i = 0; i < a->ntasks; i++)
 		deploy_task_free(a->tasks[i]);
 	free(a->tasks);
 	for (size_t i = 0; i < a->nversions; i++)
-		json_object_put(a->versions[i]);
+		free(a->versions[i].text);
 	free(a->versions);
 	json_object_put(a->def);
 	json_object_put(a->last_failure);
-	free(a->json);
 	free(a->deps);
 	free(a->id);
 	free(a);
@@ -71,6 +73,7 @@ void sim_clear(struct sim *s)
 	for (size_t i = 0; i < s->napps; i++)
 		app_free(s->apps[i]);
 	s->napps = 0;
+	s->nactive = 0;
 	memset(s->buckets, 0, s->nbuckets * sizeof(*s->buckets));
 	for (size_t i = 0; i < s->ngroups; i++)
 		free(s->groups[i]);
@@ -85,6 +88,7 @@ void sim_release(struct sim *s)
 {
 	sim_clear(s);
 	free(s->apps);
+	free(s->active);
 	free(s->buckets);
 	faults_clear(s);
 	json_object_put(s->requests);
@@ -125,10 +129,13 @@ static struct sim_app *app_add(struct sim *s, const char *id)
 		s->aapps = n;
 	}
 	a->behavior_override = -1;
+	a->instances = 1;
+	a->active_idx = SIM_IDLE;
 	a->idx = s->napps;
 	s->apps[s->napps++] = a;
 	a->hnext = s->buckets[b];
 	s->buckets[b] = a;
+	sim_app_wake(s, a);
 	return a;
 }
 
@@ -140,6 +147,7 @@ static void app_remove(struct sim *s, struct sim_app *a)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = a->hnext;
+	sim_app_sleep(s, a);
 	s->apps[a->idx] = s->apps[--s->napps];
 	s->apps[a->idx]->idx = a->idx;
 	app_free(a);
@@ -160,10 +168,31 @@ void sim_change_ts(struct sim *s, char out[32])
 	memcpy(s->last_ts, out, 32);
 }
 
+/*
+ * The compact text of o, malloc'd (NULL when out of memory). json-c keeps the
+ * text of the last serialisation inside the object it serialises until that
+ * object is freed: serialising a throwaway [o] instead means a stored
+ * definition does not carry a second, hidden copy of its text (~3 KB an app).
+ */
+static char *detached_text(struct json_object *o)
+{
+	struct json_object *wrap = json_object_new_array();
+	char *out = NULL;
+
+	if (wrap && !json_object_array_add(wrap, json_object_get(o))) {
+		const char *t = sim_json_text(wrap);
+		size_t n = strlen(t);
+		out = n >= 2 ? strndup(t + 1, n - 2) : NULL;
+	}
+	json_object_put(wrap);
+	return out;
+}
+
 const char *sim_app_json(struct sim_app *a, size_t *len)
 {
 	if (!a->json) {
-		a->json = strdup(sim_json_text(a->def));
+		a->json = detached_text(a->def);
+		a->json_owned = 1;
 		a->json_len = a->json ? strlen(a->json) : 0;
 	}
 	if (len)
@@ -173,18 +202,18 @@ const char *sim_app_json(struct sim_app *a, size_t *len)
 
 void sim_app_invalidate(struct sim_app *a)
 {
-	free(a->json);
+	if (a->json_owned)
+		free(a->json);
 	a->json = NULL;
 }
 
-int sim_app_behavior(struct sim_app *a)
+/* SIM_BEHAVIOR from the definition's env. */
+static int def_behavior(struct json_object *def)
 {
 	struct json_object *env, *v;
 	const char *b;
 
-	if (a->behavior_override >= 0)
-		return a->behavior_override;
-	if (!json_object_object_get_ex(a->def, "env", &env) || !json_object_object_get_ex(env, "SIM_BEHAVIOR", &v) ||
+	if (!json_object_object_get_ex(def, "env", &env) || !json_object_object_get_ex(env, "SIM_BEHAVIOR", &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return SIM_HEALTHY;
 	b = json_object_get_string(v);
@@ -197,12 +226,56 @@ int sim_app_behavior(struct sim_app *a)
 	return SIM_HEALTHY;
 }
 
-int sim_app_has_health(struct sim_app *a)
+void sim_app_refresh(struct sim *s, struct sim_app *a)
 {
 	struct json_object *hc;
+	const char *sel = sim_json_str(a->def, "killSelection");
 
-	return json_object_object_get_ex(a->def, "healthChecks", &hc) && json_object_is_type(hc, json_type_array) &&
-	       json_object_array_length(hc) > 0;
+	a->behavior = a->behavior_override >= 0 ? a->behavior_override : def_behavior(a->def);
+	a->has_health = json_object_object_get_ex(a->def, "healthChecks", &hc) &&
+			json_object_is_type(hc, json_type_array) && json_object_array_length(hc) > 0;
+	a->kill_oldest = sel && !strcmp(sel, "OLDEST_FIRST");
+	a->instances = sim_json_int(a->def, "instances", 1);
+	sim_app_wake(s, a);
+}
+
+int sim_app_behavior(struct sim_app *a)
+{
+	return a->behavior;
+}
+
+int sim_app_has_health(struct sim_app *a)
+{
+	return a->has_health;
+}
+
+void sim_app_wake(struct sim *s, struct sim_app *a)
+{
+	if (a->active_idx != SIM_IDLE)
+		return;
+	if (s->nactive == s->aactive) {
+		size_t n = s->aactive ? s->aactive * 2 : 64;
+		struct sim_app **p = realloc(s->active, n * sizeof(*p));
+		/* Out of memory: the app stays settled until the next wake; nothing
+		 * else can be done from here, and it is not worth failing a request. */
+		if (!p)
+			return;
+		s->active = p;
+		s->aactive = n;
+	}
+	a->active_idx = s->nactive;
+	s->active[s->nactive++] = a;
+}
+
+void sim_app_sleep(struct sim *s, struct sim_app *a)
+{
+	size_t i = a->active_idx;
+
+	if (i == SIM_IDLE)
+		return;
+	s->active[i] = s->active[--s->nactive];
+	s->active[i]->active_idx = i;
+	a->active_idx = SIM_IDLE;
 }
 
 int sim_task_ready(struct sim_app *a, struct sim_task *t)
@@ -549,10 +622,13 @@ static void emit_deploy_event(struct sim *s, struct sim_deploy *d, const char *t
 
 static void store_version(struct sim_app *a)
 {
-	struct json_object **v;
+	struct sim_version *v;
+	const char *ver = sim_json_str(a->def, "version");
+	char *text;
 
+	sim_app_invalidate(a); /* it may point into the history */
 	if (a->nversions == MAX_VERSIONS) {
-		json_object_put(a->versions[0]);
+		free(a->versions[0].text);
 		memmove(a->versions, a->versions + 1, (a->nversions - 1) * sizeof(*v));
 		a->nversions--;
 	}
@@ -560,7 +636,122 @@ static void store_version(struct sim_app *a)
 	if (!v)
 		return;
 	a->versions = v;
-	a->versions[a->nversions++] = sim_json_copy(a->def);
+	if (!(text = detached_text(a->def)))
+		return;
+	v = &a->versions[a->nversions++];
+	snprintf(v->version, sizeof(v->version), "%s", ver ? ver : "");
+	v->text = text;
+	/* The newest version is the stored definition: its text doubles as the
+	 * cache of sim_app_json(). */
+	a->json = text;
+	a->json_owned = 0;
+	a->json_len = strlen(text);
+}
+
+/* ------------------------------------------------------------ interning */
+
+/*
+ * Apps of one team look alike: the same upgradeStrategy, healthChecks,
+ * networks, versionInfo... In json-c every object costs ~800 bytes (a hash
+ * table of 16 slots), so 10,000 stored definitions took ~220 MB. When one
+ * sim_apply() stores many definitions, equal objects and arrays below them
+ * are replaced by one shared instance (json-c reference counts keep it alive).
+ * That is safe because stored definitions are never changed in place (see
+ * struct sim_app). The table lives for one sim_apply() only: no global state,
+ * nothing to prune when apps go away.
+ */
+struct intern_ent {
+	char *text;                /* compact JSON of obj */
+	size_t hash;
+	struct json_object *obj;   /* one reference */
+};
+
+struct intern_tab {
+	struct intern_ent *e;
+	size_t cap, n;
+};
+
+static void intern_release(struct intern_tab *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->e[i].text) {
+			free(t->e[i].text);
+			json_object_put(t->e[i].obj);
+		}
+	free(t->e);
+	memset(t, 0, sizeof(*t));
+}
+
+static int intern_grow(struct intern_tab *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024;
+	struct intern_ent *e = calloc(cap, sizeof(*e));
+
+	if (!e)
+		return -1;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->e[i].text) {
+			size_t j = t->e[i].hash & (cap - 1);
+			while (e[j].text)
+				j = (j + 1) & (cap - 1);
+			e[j] = t->e[i];
+		}
+	free(t->e);
+	t->e = e;
+	t->cap = cap;
+	return 0;
+}
+
+/*
+ * The shared instance equal to o (a new reference), or NULL when o is the
+ * first of its kind (then the table keeps a reference to o) or memory ran
+ * out (then nothing is shared: only a missed saving).
+ */
+static struct json_object *intern_one(struct intern_tab *t, struct json_object *o)
+{
+	char *text;
+	size_t h, j;
+
+	if (t->n * 2 >= t->cap && intern_grow(t))
+		return NULL;
+	if (!(text = detached_text(o)))
+		return NULL;
+	h = hash_str(text);
+	for (j = h & (t->cap - 1); t->e[j].text; j = (j + 1) & (t->cap - 1))
+		if (t->e[j].hash == h && !strcmp(t->e[j].text, text)) {
+			free(text);
+			return t->e[j].obj == o ? NULL : json_object_get(t->e[j].obj);
+		}
+	t->e[j].text = text;
+	t->e[j].hash = h;
+	t->e[j].obj = json_object_get(o);
+	t->n++;
+	return NULL;
+}
+
+/* Share the objects and arrays below o (not o itself), deepest first. */
+static void intern_children(struct intern_tab *t, struct json_object *o)
+{
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v) {
+			struct json_object *shared;
+			if (!json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array))
+				continue;
+			intern_children(t, v);
+			/* Replacing the value of an existing key keeps the key order. */
+			if ((shared = intern_one(t, v)))
+				json_object_object_add(o, k, shared);
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			struct json_object *v = json_object_array_get_idx(o, i), *shared;
+			if (!json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array))
+				continue;
+			intern_children(t, v);
+			if ((shared = intern_one(t, v)))
+				json_object_array_put_idx(o, i, shared);
+		}
+	}
 }
 
 int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, struct sim_result *res)
@@ -568,6 +759,7 @@ int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, 
 	struct pending *p = calloc(n ? n : 1, sizeof(*p));
 	struct sim_deploy *d = calloc(1, sizeof(*d));
 	struct json_object *conflicts = NULL;
+	struct intern_tab itab = {NULL, 0, 0};
 	char ts[32];
 	int rc = -1;
 
@@ -584,7 +776,9 @@ int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, 
 			p[i].kind = p[i].app ? K_DELETE : K_NOOP;
 			continue;
 		}
-		p[i].after = sim_json_copy(edits[i].after);
+		/* A donated definition is ours to change: no deep copy (the --load
+		 * of 10,000 apps would otherwise hold every definition twice). */
+		p[i].after = edits[i].donate ? json_object_get(edits[i].after) : sim_json_copy(edits[i].after);
 		if (!p[i].after)
 			goto oom;
 		json_object_object_del(p[i].after, "version");
@@ -670,7 +864,8 @@ int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, 
 		d->changes = ch;
 		ch = &d->changes[d->nchanges++];
 		ch->app_id = strdup(p[i].id);
-		ch->before = a ? sim_json_copy(a->def) : NULL;
+		/* Definitions are replaced, never changed in place: share them. */
+		ch->before = a ? json_object_get(a->def) : NULL;
 		ch->after = NULL;
 		if (p[i].kind == K_DELETE) {
 			struct json_object *ev = json_object_new_object();
@@ -685,6 +880,8 @@ int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, 
 		if (!a && !(a = app_add(s, p[i].id)))
 			goto oom;
 		set_version_info(p[i].after, a->def, p[i].kind, ts);
+		if (n >= INTERN_MIN_BATCH)
+			intern_children(&itab, p[i].after);
 		json_object_put(a->def);
 		a->def = p[i].after;
 		p[i].after = NULL;
@@ -696,8 +893,9 @@ int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, 
 			if (p[i].kind != K_RESTART)
 				a->behavior_override = -1;
 		}
+		sim_app_refresh(s, a);
 		store_version(a);
-		ch->after = sim_json_copy(a->def);
+		ch->after = json_object_get(a->def);
 		app_add_dep(a, d->id);
 	}
 	memcpy(s->root_version, ts, 32);
@@ -728,6 +926,7 @@ done:
 	free(p);
 	json_object_put(conflicts);
 	deploy_free(d);
+	intern_release(&itab);
 	return rc;
 }
 

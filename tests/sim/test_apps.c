@@ -6,6 +6,8 @@
  */
 #include "tests/sim/simtest.h"
 
+#include "reconcile/buf.h"
+
 
 TestSuite(apps, .fini = st_cleanup);
 
@@ -381,6 +383,72 @@ Test(apps, validation_422_from_appdef)
 	st_free(&r);
 	r = st_req(&sim, "GET", "/v2/apps/bad", NULL);
 	cr_assert_eq(r.status, 404, "a rejected app is not stored");
+	st_free(&r);
+	st_sim_stop(&sim);
+}
+
+/*
+ * A change of many apps at once (--load, bulk PUT, group PUT) makes equal
+ * parts of the stored definitions one shared object (state.c, to save
+ * memory). Each app must still behave as if it had its own copy.
+ */
+Test(apps, equal_parts_of_many_apps_stay_independent)
+{
+	struct test_sim sim;
+	struct st_resp r;
+	struct pacer_buf b = PACER_BUF_INIT;
+	int64_t ports[20];
+	char body[512];
+
+	st_sim_start(&sim, NULL);
+	pacer_buf_puts(&b, "{\"id\":\"/same\",\"apps\":[");
+	for (int i = 0; i < 20; i++)
+		pacer_buf_printf(&b, "%s{\"id\":\"a%d\",\"cmd\":\"sleep 1000\",\"instances\":1,"
+				 "\"portDefinitions\":[{\"port\":0}],\"labels\":{\"team\":\"x\"},"
+				 "\"upgradeStrategy\":{\"minimumHealthCapacity\":0.5,\"maximumOverCapacity\":1},"
+				 "\"healthChecks\":[{\"protocol\":\"HTTP\",\"path\":\"/h\"}]}",
+				 i ? "," : "", i);
+	pacer_buf_puts(&b, "]}");
+	r = st_req(&sim, "PUT", "/v2/groups/same", pacer_buf_cstr(&b));
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	st_free(&r);
+	pacer_buf_release(&b);
+	cr_assert(st_wait_idle(&sim, 10000));
+	for (int i = 0; i < 20; i++) {
+		snprintf(body, sizeof(body), "/v2/apps/same/a%d", i);
+		r = st_req(&sim, "GET", body, NULL);
+		ports[i] = st_int(r.json, "app.portDefinitions.0.port");
+		for (int j = 0; j < i; j++)
+			cr_assert_neq(ports[i], ports[j], "a%d and a%d got the same service port: %s", i, j, r.body);
+		st_free(&r);
+	}
+	/* Change the shared-looking parts of one app, through PATCH and PUT. */
+	r = st_req(&sim, "PATCH", "/v2/apps/same/a3",
+		   "{\"labels\":{\"team\":\"y\"},\"upgradeStrategy\":{\"minimumHealthCapacity\":1,\"maximumOverCapacity\":1}}");
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/apps/same/a3", NULL);
+	cr_assert_str_eq(st_str_or_empty(r.json, "app.labels.team"), "y");
+	st_free(&r);
+	for (int i = 0; i < 20; i += 5) {
+		snprintf(body, sizeof(body), "/v2/apps/same/a%d", i);
+		r = st_req(&sim, "GET", body, NULL);
+		cr_assert_str_eq(st_str_or_empty(r.json, "app.labels.team"), "x", "a%d kept its labels: %s", i, r.body);
+		cr_assert_eq(json_object_get_double(st_get(r.json, "app.upgradeStrategy.minimumHealthCapacity")), 0.5);
+		cr_assert_eq(st_int(r.json, "app.portDefinitions.0.port"), ports[i]);
+		cr_assert_str_eq(st_str_or_empty(r.json, "app.healthChecks.0.path"), "/h");
+		st_free(&r);
+	}
+	/* Rolling a3 back to its first version restores its own parts only. */
+	r = st_req(&sim, "GET", "/v2/apps/same/a3/versions", NULL);
+	snprintf(body, sizeof(body), "{\"version\":\"%s\"}", st_str_or_empty(r.json, "versions.1"));
+	st_free(&r);
+	r = st_req(&sim, "PUT", "/v2/apps/same/a3?force=true", body);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/apps/same/a3", NULL);
+	cr_assert_str_eq(st_str_or_empty(r.json, "app.labels.team"), "x", "%s", r.body);
+	cr_assert_eq(st_int(r.json, "app.portDefinitions.0.port"), ports[3]);
 	st_free(&r);
 	st_sim_stop(&sim);
 }
