@@ -453,7 +453,7 @@ int metrics_render(struct metrics *m, struct pacer_buf *out)
 
 /* ---- pacer's families -------------------------------------------------- */
 
-static const char *const sync_results[] = {"converged", "failed", "invalid", "unreachable"};
+static const char *const sync_results[] = {"converged", "failed", "invalid", "unreachable", "abandoned"};
 static const char *const app_states[] = {"in_sync", "out_of_sync", "failed"};
 static const char *const providers[] = {"github", "gitlab", "gitea", "generic"};
 static const char *const hook_results[] = {"accepted", "ignored", "unauthorized", "too_large",
@@ -524,6 +524,8 @@ const char *metrics_sync_result(int rc, int converged)
 		return "invalid";
 	if (rc == PACER_EUNREACHABLE)
 		return "unreachable";
+	if (rc == PACER_ECANCELLED)
+		return "abandoned";
 	return "failed";
 }
 

@@ -108,7 +108,8 @@ int metrics_new_pacer(struct metrics **out, struct pacer_error **err);
 /*
  * The result label of a sync: "converged" when rc == 0 and the run
  * converged, "invalid" for PACER_EINVALID (desired state did not load),
- * "unreachable" for PACER_EUNREACHABLE, "failed" otherwise. Static string.
+ * "unreachable" for PACER_EUNREACHABLE, "abandoned" for PACER_ECANCELLED (a
+ * newer commit superseded it), "failed" otherwise. Static string.
  */
 const char *metrics_sync_result(int rc, int converged);
 

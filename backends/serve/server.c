@@ -42,6 +42,7 @@ struct serve {
 	int insecure;
 	size_t max_body;
 	int interval_s;
+	volatile sig_atomic_t *supersede;
 	serve_sync_fn sync_fn;
 	void *ctx;
 
@@ -113,12 +114,22 @@ static struct json_object *json_time(double t)
 
 /* ---- syncs -------------------------------------------------------------- */
 
-/* Ask for a sync; returns the id of the sync that will cover this request. */
-static unsigned long trigger(struct serve *s, const char *reason)
+/*
+ * Ask for a sync; returns the id of the sync that will cover this request.
+ * newer: a webhook announced a commit, so a sync still running is told to
+ * stop waiting (serve_options.supersede).
+ */
+static unsigned long trigger(struct serve *s, const char *reason, int newer)
 {
 	unsigned long id;
 
 	pthread_mutex_lock(&s->mu);
+	if (newer && s->running && s->supersede && !*s->supersede) {
+		*s->supersede = 1;
+		PLOG_INFO("serve: sync=%lu superseded by a newer commit: it stops waiting for its "
+		          "deployments (no rollback); the next sync applies the new commit",
+		          s->running_id);
+	}
 	if (!s->pending) {
 		s->pending = 1;
 		s->pending_id = ++s->last_id;
@@ -162,6 +173,8 @@ static void *worker_main(void *arg)
 			break;
 		s->pending = 0;
 		s->running = 1;
+		if (s->supersede)
+			*s->supersede = 0;
 		id = s->running_id = s->pending_id;
 		memcpy(reason, s->pending_reason, sizeof(reason));
 		pthread_mutex_unlock(&s->mu);
@@ -329,7 +342,7 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 		struct json_object *o = json_object_new_object();
 
 		snprintf(reason, sizeof(reason), "%s %s", pname, ev.reason);
-		id = trigger(s, reason);
+		id = trigger(s, reason, 1);
 		PLOG_INFO("serve: webhook provider=%s event=\"%s\" commit=%s queued sync=%lu",
 		          pname, ev.event ? ev.event : "-", ev.commit ? ev.commit : "-", id);
 		count_hook(s, r->provider, "accepted");
@@ -636,6 +649,7 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 	s->insecure = opts->insecure_no_secret;
 	s->max_body = opts->max_body ? opts->max_body : defaults.max_body;
 	s->interval_s = opts->interval_s > 0 ? opts->interval_s : 0;
+	s->supersede = opts->supersede;
 	s->sync_fn = sync_fn;
 	s->ctx = ctx;
 
@@ -721,7 +735,7 @@ int serve_run(struct serve *s, volatile sig_atomic_t *stop)
 		return PACER_EIO;
 	}
 	s->worker_started = 1;
-	trigger(s, "startup");
+	trigger(s, "startup", 0);
 	if (s->interval_s) {
 		next_poll = mono_ms() + 1000LL * s->interval_s;
 		pthread_mutex_lock(&s->mu);
@@ -754,7 +768,7 @@ int serve_run(struct serve *s, volatile sig_atomic_t *stop)
 		}
 		now = mono_ms();
 		if (next_poll && now >= next_poll) {
-			trigger(s, "interval");
+			trigger(s, "interval", 0);
 			/* Skip missed ticks instead of firing a burst after a stall. */
 			while (next_poll <= now)
 				next_poll += 1000LL * s->interval_s;

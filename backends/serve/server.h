@@ -32,7 +32,8 @@
  * further trigger joins that pending sync (and gets its sync id), so a
  * burst of hooks yields at most two syncs and no trigger is ever lost:
  * the follow-up starts after the last trigger arrived, so it sees every
- * commit they announced.
+ * commit they announced. With serve_options.supersede a webhook also cuts
+ * the running sync's wait short (newest commit wins).
  *
  * The secret and the signatures are never logged; webhook bodies are not
  * logged either.
@@ -65,11 +66,20 @@ struct serve_options {
 	int interval_s;  /* also sync every interval_s seconds; 0 = off */
 	/* the tracked branch (copied); NULL = the repository's default branch (webhook.h) */
 	const char *branch;
+	/*
+	 * Newest commit wins: when not NULL, a webhook that triggers a sync
+	 * while one is running sets *supersede to 1, so the running sync (given
+	 * the same flag as sync_options.abandon) stops waiting for its
+	 * deployments, without rolling them back, and the follow-up sync applies
+	 * the newer commit with force at once. Cleared before each sync starts.
+	 * Timer syncs never supersede.
+	 */
+	volatile sig_atomic_t *supersede;
 };
 #define SERVE_OPTIONS_VERSION 1
 #define SERVE_OPTIONS_INIT                                                                         \
 	{                                                                                          \
-		SERVE_OPTIONS_VERSION, "127.0.0.1:8090", NULL, 0, 1u << 20, 0, NULL                \
+		SERVE_OPTIONS_VERSION, "127.0.0.1:8090", NULL, 0, 1u << 20, 0, NULL, NULL          \
 	}
 
 /*

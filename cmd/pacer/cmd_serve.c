@@ -44,6 +44,7 @@ static const struct opt_spec serve_options[] = {
 
 int cmd_serve(int argc, char **argv)
 {
+	static volatile sig_atomic_t supersede;
 	struct serve_cli o = {.a = CLI_APPLY_INIT, .interval = 60};
 	struct serve_options svo = SERVE_OPTIONS_INIT;
 	struct sync_options so = SYNC_OPTIONS_INIT;
@@ -83,6 +84,8 @@ int cmd_serve(int argc, char **argv)
 	so.flags = &env.flags;
 	so.cache_tag = cli_cache_tag();
 	so.stop = cli_install_signals();
+	/* Newest commit wins: a push during a sync ends its wait (no rollback). */
+	so.abandon = &supersede;
 	/* The server records every sync in its own registry: no metrics here. */
 	if (runner_new(&runner, &env, &so, NULL, &err))
 		goto fail;
@@ -93,6 +96,7 @@ int cmd_serve(int argc, char **argv)
 	svo.insecure_no_secret = o.insecure_no_secret && !secret;
 	svo.interval_s = o.interval;
 	svo.branch = o.branch ? o.branch : o.c.ref;
+	svo.supersede = &supersede;
 	rc = serve_new(&srv, &svo, runner_sync, runner, &err);
 	if (rc) {
 		code = rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;

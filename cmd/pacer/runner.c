@@ -101,8 +101,7 @@ static void log_result(const char *reason, int rc, const struct sync_result *res
 {
 	size_t changed = 0;
 	char *msg = NULL;
-	const char *result =
-	    rc == PACER_ECANCELLED ? "abandoned" : metrics_sync_result(rc, res && res->converged);
+	const char *result = metrics_sync_result(rc, res && res->converged);
 
 	for (size_t i = 0; res && i < res->napps; i++)
 		if (res->apps[i].outcome != SYNC_OUT_UNCHANGED)

@@ -241,3 +241,83 @@ Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 	free(work);
 	ct_teardown(&t);
 }
+
+/* web.json with mem and, when stuck, a health check Marathon never passes. */
+static void write_app_health(const char *dir, int mem, int stuck)
+{
+	char *p = NULL, *s = NULL;
+
+	cr_assert(asprintf(&p, "%s/web.json", dir) >= 0);
+	cr_assert(asprintf(&s,
+	                   "{\"id\": \"/web\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
+	                   "\"mem\": %d, \"instances\": 1, %s\"healthChecks\": [{\"protocol\": "
+	                   "\"COMMAND\", \"command\": {\"value\": \"true\"}}]}\n",
+	                   mem, stuck ? "\"env\": {\"SIM_BEHAVIOR\": \"unhealthy\"}, " : "") >= 0);
+	cr_assert_eq(test_write_file(p, s), 0);
+	free(p);
+	free(s);
+}
+
+/*
+ * Newest commit wins: commit 2 never gets healthy (its sync would wait
+ * 120 s for it); the push of commit 3, which fixes it, ends that wait at
+ * once (no rollback) and commit 3 is applied.
+ */
+Test(serve_cli, a_push_supersedes_a_stuck_sync, .timeout = 90, .fini = fini)
+{
+	const char *env[] = {"PACER_WEBHOOK_SECRET=" SECRET, NULL};
+	char *work = NULL, *url = NULL, *log = NULL, *c1, *c2, *c3, line[160];
+	long long t0;
+	int port, status;
+
+	ct_setup(&t, NULL);
+	cr_assert(asprintf(&work, "%s/work", t.dir) >= 0);
+	free(lr_sh(t.dir, "git init -q --bare -b main remote.git && git init -q -b main work && "
+	                  "git -C work remote add origin ../remote.git"));
+	cr_assert(asprintf(&url, "file://%s/remote.git", t.dir) >= 0);
+	write_app_health(work, 32, 0);
+	c1 = commit(work, "first");
+	cr_assert(asprintf(&log, "%s/serve.log", t.dir) >= 0);
+	{
+		const char *argv[] = {test_pacer_bin(), "serve",   "--source",    url,
+		                      "--marathon",     t.sim.url, "--state-dir", t.state,
+		                      "--backup-dir",   t.backups, "--listen",    "127.0.0.1:0",
+		                      "--interval",     "0",       "--ref",       "main",
+		                      "--timeout",      "120",     "--log-level", "info",
+		                      NULL};
+
+		lr_start(&server, argv, env, log);
+	}
+	port = server_port();
+	snprintf(line, sizeof(line), "serve: sync=1 finished result=converged commit=%s", c1);
+	expect_log(line, 1, 20000);
+
+	write_app_health(work, 48, 1);
+	c2 = commit(work, "stuck");
+	cr_assert_eq(post_push(port, c2, SECRET, NULL), 202);
+	expect_log("serve: sync=2 started", 1, 10000);
+	lr_sleep_ms(1500); /* sync 2 is now waiting for a deployment that never ends */
+	cr_assert_eq(lr_count(&server, "serve: sync=2 finished"), 0);
+
+	write_app_health(work, 96, 0);
+	c3 = commit(work, "fix");
+	t0 = lr_now_ms();
+	status = post_push(port, c3, SECRET, NULL);
+	cr_assert_eq(status, 202);
+	expect_log("serve: sync=2 finished result=abandoned", 1, 10000);
+	snprintf(line, sizeof(line), "serve: sync=3 finished result=converged commit=%s", c3);
+	expect_log(line, 1, 20000);
+	cr_assert_lt(lr_now_ms() - t0, 20000, "the newer commit waited for the stuck one");
+	if (sim_mem() != 96 || lr_count(&server, "event=rollback") != 0)
+		lr_dump(&server, "pacer serve");
+	cr_assert_eq(sim_mem(), 96);
+	cr_assert_eq(lr_count(&server, "event=rollback"), 0, "the stuck commit was rolled back");
+	cr_assert_eq(lr_stop(&server, SIGTERM, 10000), 0);
+	free(c1);
+	free(c2);
+	free(c3);
+	free(log);
+	free(url);
+	free(work);
+	ct_teardown(&t);
+}
