@@ -36,6 +36,7 @@
 struct watch_cli {
 	struct cli_common c;
 	int debounce, interval, resync_interval, self_heal;
+	const char *metrics_file;
 	struct cli_apply a;
 };
 
@@ -53,6 +54,9 @@ static const struct opt_spec watch_options[] = {
      "PACER_RESYNC_INTERVAL"},
     {"self-heal", 0, OPT_BOOL, offsetof(struct watch_cli, self_heal), NULL,
      "revert apps changed outside pacer at once (default: only warn)", "PACER_SELF_HEAL"},
+    {"metrics-file", 0, OPT_STRING, offsetof(struct watch_cli, metrics_file), "PATH",
+     "after every sync, write Prometheus metrics for node_exporter's textfile collector",
+     "PACER_METRICS_FILE"},
     CLI_APPLY_ROWS(struct watch_cli),
     OPT_ROW_END,
 };
@@ -427,6 +431,8 @@ int cmd_watch(int argc, char **argv)
 		code = PACER_EXIT_FAILED;
 		goto done;
 	}
+	if (o.metrics_file)
+		runner_set_metrics_file(w.runner, "watch", o.metrics_file);
 	w.env = &env;
 	w.stop = sig_stop;
 	w.self_heal = o.self_heal;

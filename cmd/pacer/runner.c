@@ -14,6 +14,7 @@
 #include "reconcile/desired.h"
 #include "reconcile/diff.h"
 #include "reconcile/log.h"
+#include "cmd/pacer/report.h"
 #include "reconcile/metrics.h"
 #include "reconcile/normalize.h"
 
@@ -21,6 +22,7 @@ struct runner {
 	struct cli_env *env;
 	struct sync_options so;
 	struct metrics *metrics;
+	const char *metrics_cmd, *metrics_file; /* borrowed; NULL = no file */
 
 	pthread_mutex_t mu; /* guards everything below */
 	int busy;
@@ -53,6 +55,12 @@ int runner_new(struct runner **out, struct cli_env *env, const struct sync_optio
 	pthread_mutex_init(&r->mu, NULL);
 	*out = r;
 	return 0;
+}
+
+void runner_set_metrics_file(struct runner *r, const char *cmd, const char *path)
+{
+	r->metrics_cmd = cmd;
+	r->metrics_file = path;
 }
 
 void runner_free(struct runner *r)
@@ -172,6 +180,8 @@ int runner_sync(void *ctx, const char *reason, struct json_object **status_out)
 			PLOG_WARN("metrics: the sync could not be recorded");
 		pacer_error_free(merr);
 	}
+	if (r->metrics_file)
+		report_metrics_file(r->metrics_cmd, r->metrics_file, res, rc);
 
 	pthread_mutex_lock(&r->mu);
 	r->busy = 0;

@@ -34,6 +34,15 @@ struct runner;
 int runner_new(struct runner **out, struct cli_env *env, const struct sync_options *so,
                struct metrics *metrics, struct pacer_error **err);
 
+/*
+ * After every sync also write the metrics to `path` for node_exporter's
+ * textfile collector (report_metrics_file(): atomic, counters carried over
+ * from the file), as `pacer sync --metrics-file` does. path is borrowed and
+ * must outlive the runner; cmd names the command in messages. Call before
+ * the first sync.
+ */
+void runner_set_metrics_file(struct runner *r, const char *cmd, const char *path);
+
 /* NULL is a no-op. No sync may be running. */
 void runner_free(struct runner *r);
 

@@ -118,19 +118,44 @@ static void stop_watch(void)
 	free(log);
 }
 
+/* Wait until the metrics file holds `needle`; 1 when it does. */
+static int wait_file_has(const char *path, const char *needle, int timeout_ms)
+{
+	long long end = lr_now_ms() + timeout_ms;
+
+	do {
+		char *s = test_read_file(path, NULL);
+		int ok = s && strstr(s, needle);
+
+		free(s);
+		if (ok)
+			return 1;
+		lr_sleep_ms(50);
+	} while (lr_now_ms() < end);
+	return 0;
+}
+
 Test(watch, directory_edit_and_atomic_rename, .timeout = 60, .fini = fini)
 {
-	char *tmp = NULL, *dst = NULL, *s;
+	char *tmp = NULL, *dst = NULL, *metrics = NULL, *s;
+	const char *extra[3] = {"--metrics-file", NULL, NULL};
 
 	ct_setup(&t, NULL);
+	cr_assert(asprintf(&metrics, "%s/pacer.prom", t.dir) >= 0);
+	extra[1] = metrics;
 	write_app(t.src, "web.json", "/web", 32);
-	start_watch(t.src, NULL);
+	start_watch(t.src, extra);
 	expect_log("sync result=converged reason=\"startup\"", 1, 15000);
 	cr_assert_eq(sim_mem("/web"), 32);
+	cr_assert(wait_file_has(metrics, "pacer_syncs_total{result=\"converged\"} 1\n", 5000),
+		  "no metrics file after the first sync");
 
 	/* Edit in place. */
 	write_app(t.src, "web.json", "/web", 48);
 	expect_mem("/web", 48, 5000);
+	cr_assert(wait_file_has(metrics, "pacer_syncs_total{result=\"converged\"} 2\n", 5000),
+		  "the metrics file does not count the second sync");
+	free(metrics);
 
 	/* An editor's save: write a temp file, rename it over the original. */
 	cr_assert(asprintf(&tmp, "%s/.web.json.swp", t.src) >= 0);
