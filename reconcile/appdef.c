@@ -16,6 +16,8 @@
 #include "reconcile/appdef_internal.h"
 
 #include <json-c/json.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,27 @@ struct json_object *appdef__double(double d)
 {
 	char buf[40];
 
+	/*
+	 * Whole numbers below 1e15 (cpus 2, mem 512, ...) print as "%.15g"
+	 * would, digits only, then ".0": done by hand, as snprintf and strtod
+	 * cost more than the rest of reading a number. -0.0 takes the slow path.
+	 */
+	if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
+		char *p = buf + sizeof(buf);
+		int64_t i = (int64_t)d;
+		uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+
+		*--p = '\0';
+		*--p = '0';
+		*--p = '.';
+		do {
+			*--p = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (i < 0)
+			*--p = '-';
+		return json_object_new_double_s(d, p);
+	}
 	snprintf(buf, sizeof(buf), "%.15g", d);
 	if (strtod(buf, NULL) != d)
 		snprintf(buf, sizeof(buf), "%.17g", d);
@@ -154,14 +177,41 @@ unsigned appdef_parse_features(const char *list)
 
 /* --- defaults helpers --------------------------------------------------- */
 
-static void set_default(struct json_object *o, const char *key, struct json_object *v)
+/* Where a default would go: key holds a value, is absent, or is null. */
+enum slot { SLOT_TAKEN, SLOT_ABSENT, SLOT_NULL };
+
+static enum slot default_slot(struct json_object *o, const char *key)
 {
-	if (appdef__get(o, key)) {
-		json_object_put(v);
-		return;
-	}
-	json_object_object_add(o, key, v);
+	struct json_object *cur = NULL;
+
+	if (!json_object_object_get_ex(o, key, &cur))
+		return SLOT_ABSENT;
+	return cur ? SLOT_TAKEN : SLOT_NULL;
 }
+
+/* o[key] = v (taking v) in a free slot; an absent key goes in without a
+ * second lookup and without a copy of key, which must be a string literal. */
+static void put_default(struct json_object *o, const char *key, struct json_object *v, enum slot s)
+{
+	if (s == SLOT_ABSENT)
+		json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+	else
+		json_object_object_add(o, key, v);
+}
+
+/*
+ * o[key] = make unless key holds a value. `make` (an expression that builds
+ * a new value) is only evaluated when the default is used: most apps carry
+ * most fields, and a value built to be freed costs more than the lookup.
+ */
+#define SET_DEFAULT(o, key, make)                                  \
+	do {                                                       \
+		struct json_object *o_ = (o);                      \
+		enum slot s_ = default_slot(o_, key);              \
+                                                                   \
+		if (s_ != SLOT_TAKEN)                              \
+			put_default(o_, key, (make), s_);          \
+	} while (0)
 
 static void drop(struct json_object *o, const char *key)
 {
@@ -185,7 +235,69 @@ static int str_eq(struct json_object *v, const char *s)
 	return v && json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), s) == 0;
 }
 
-/* Remove later duplicates of equal strings (or equal JSON texts) in place: a set. */
+/*
+ * 1 when a and b print as the same JSON text (JSON_C_TO_STRING_PLAIN),
+ * decided without printing: same type, same strings (bytes), same integers,
+ * arrays element by element, objects member by member in order. Doubles,
+ * whose text is the parsed or given spelling, and an integer against a
+ * double are compared by their text.
+ */
+static int same_text(struct json_object *a, struct json_object *b)
+{
+	enum json_type ta = json_object_get_type(a), tb = json_object_get_type(b);
+
+	if (ta != tb) {
+		if ((ta == json_type_int && tb == json_type_double) || (ta == json_type_double && tb == json_type_int))
+			goto by_text;
+		return 0;
+	}
+	switch (ta) {
+	case json_type_null:
+		return 1;
+	case json_type_boolean:
+		return json_object_get_boolean(a) == json_object_get_boolean(b);
+	case json_type_int:
+		/* Both readings: an int64 and a uint64 above INT64_MAX differ. */
+		return json_object_get_int64(a) == json_object_get_int64(b) &&
+		       json_object_get_uint64(a) == json_object_get_uint64(b);
+	case json_type_double:
+		goto by_text;
+	case json_type_string:
+		return json_object_get_string_len(a) == json_object_get_string_len(b) &&
+		       memcmp(json_object_get_string(a), json_object_get_string(b),
+			      (size_t)json_object_get_string_len(a)) == 0;
+	case json_type_array: {
+		size_t i, n = json_object_array_length(a);
+
+		if (json_object_array_length(b) != n)
+			return 0;
+		for (i = 0; i < n; i++)
+			if (!same_text(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
+				return 0;
+		return 1;
+	}
+	case json_type_object: {
+		struct lh_entry *ea = lh_table_head(json_object_get_object(a));
+		struct lh_entry *eb = lh_table_head(json_object_get_object(b));
+
+		for (; ea && eb; ea = lh_entry_next(ea), eb = lh_entry_next(eb))
+			if (strcmp((const char *)lh_entry_k(ea), (const char *)lh_entry_k(eb)) != 0 ||
+			    !same_text((struct json_object *)lh_entry_v(ea), (struct json_object *)lh_entry_v(eb)))
+				return 0;
+		return !ea && !eb;
+	}
+	}
+	return 0;
+by_text: {
+	char *ta_s = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	int same = ta_s && strcmp(ta_s, json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN)) == 0;
+
+	free(ta_s);
+	return same;
+}
+}
+
+/* Remove later duplicates of equal JSON texts in place: a set. */
 static void dedup_array(struct json_object *arr)
 {
 	size_t i, j;
@@ -193,20 +305,14 @@ static void dedup_array(struct json_object *arr)
 	if (!arr || !json_object_is_type(arr, json_type_array))
 		return;
 	for (i = 0; i < json_object_array_length(arr); i++) {
-		const char *a = json_object_to_json_string_ext(json_object_array_get_idx(arr, i), JSON_C_TO_STRING_PLAIN);
-		char *ac = strdup(a);
+		struct json_object *a = json_object_array_get_idx(arr, i);
 
-		if (!ac)
-			return;
 		for (j = i + 1; j < json_object_array_length(arr);) {
-			const char *b = json_object_to_json_string_ext(json_object_array_get_idx(arr, j),
-								       JSON_C_TO_STRING_PLAIN);
-			if (strcmp(ac, b) == 0)
+			if (same_text(a, json_object_array_get_idx(arr, j)))
 				json_object_array_del_idx(arr, j, 1);
 			else
 				j++;
 		}
-		free(ac);
 	}
 }
 
@@ -384,7 +490,7 @@ static void default_networks(struct json_object *app, const struct appdef_flags 
 	for (i = 0; i < n; i++) {
 		struct json_object *net = json_object_array_get_idx(networks, i);
 
-		set_default(net, "mode", json_object_new_string("container"));
+		SET_DEFAULT(net, "mode", json_object_new_string("container"));
 		omit_empty(net, "labels");
 		if (str_eq(appdef__get(net, "mode"), "container") && !appdef__get(net, "name")) {
 			if (flags->default_network_name) {
@@ -398,12 +504,12 @@ static void default_networks(struct json_object *app, const struct appdef_flags 
 
 static void default_port_mapping(struct json_object *pm, int bridge)
 {
-	set_default(pm, "containerPort", json_object_new_int(0));
+	SET_DEFAULT(pm, "containerPort", json_object_new_int(0));
 	if (bridge)
-		set_default(pm, "hostPort", json_object_new_int(0));
-	set_default(pm, "labels", json_object_new_object());
-	set_default(pm, "protocol", json_object_new_string("tcp"));
-	set_default(pm, "servicePort", json_object_new_int(0));
+		SET_DEFAULT(pm, "hostPort", json_object_new_int(0));
+	SET_DEFAULT(pm, "labels", json_object_new_object());
+	SET_DEFAULT(pm, "protocol", json_object_new_string("tcp"));
+	SET_DEFAULT(pm, "servicePort", json_object_new_int(0));
 	omit_empty(pm, "networkNames");
 }
 
@@ -431,8 +537,8 @@ static void default_ports(struct json_object *app, int host, int bridge)
 		for (i = 0; i < n; i++) {
 			struct json_object *d = json_object_array_get_idx(defs, i);
 
-			set_default(d, "port", json_object_new_int(0));
-			set_default(d, "protocol", json_object_new_string("tcp"));
+			SET_DEFAULT(d, "port", json_object_new_int(0));
+			SET_DEFAULT(d, "protocol", json_object_new_string("tcp"));
 			omit_empty(d, "labels");
 		}
 		return;
@@ -489,13 +595,13 @@ static void default_container(struct json_object *app, bool *resident, bool *ext
 	*resident = *external = false;
 	if (!c)
 		return;
-	set_default(c, "type", json_object_new_string("DOCKER"));
-	set_default(c, "volumes", json_object_new_array());
+	SET_DEFAULT(c, "type", json_object_new_string("DOCKER"));
+	SET_DEFAULT(c, "volumes", json_object_new_array());
 	docker = appdef__get(c, "docker");
 	if (docker) {
-		set_default(docker, "forcePullImage", json_object_new_boolean(0));
-		set_default(docker, "privileged", json_object_new_boolean(0));
-		set_default(docker, "parameters", json_object_new_array());
+		SET_DEFAULT(docker, "forcePullImage", json_object_new_boolean(0));
+		SET_DEFAULT(docker, "privileged", json_object_new_boolean(0));
+		SET_DEFAULT(docker, "parameters", json_object_new_array());
 	}
 	vols = appdef__get(c, "volumes");
 	n = json_object_array_length(vols);
@@ -504,11 +610,11 @@ static void default_container(struct json_object *app, bool *resident, bool *ext
 
 		if ((p = appdef__get(v, "persistent"))) {
 			*resident = true;
-			set_default(p, "type", json_object_new_string("root"));
-			set_default(p, "constraints", json_object_new_array());
+			SET_DEFAULT(p, "type", json_object_new_string("root"));
+			SET_DEFAULT(p, "constraints", json_object_new_array());
 		} else if ((p = appdef__get(v, "external"))) {
 			*external = true;
-			set_default(p, "shared", json_object_new_boolean(0));
+			SET_DEFAULT(p, "shared", json_object_new_boolean(0));
 			omit_empty(p, "options");
 		}
 	}
@@ -527,24 +633,24 @@ static void default_health_checks(struct json_object *app, int host, int had_por
 		const char *proto;
 		int marathon_check, command;
 
-		set_default(hc, "protocol", json_object_new_string("HTTP"));
+		SET_DEFAULT(hc, "protocol", json_object_new_string("HTTP"));
 		proto = json_object_get_string(appdef__get(hc, "protocol"));
 		command = strcmp(proto, "COMMAND") == 0;
 		marathon_check = !strcmp(proto, "HTTP") || !strcmp(proto, "HTTPS") || !strcmp(proto, "TCP");
-		set_default(hc, "gracePeriodSeconds", json_object_new_int(300));
-		set_default(hc, "intervalSeconds", json_object_new_int(60));
-		set_default(hc, "timeoutSeconds", json_object_new_int(20));
-		set_default(hc, "maxConsecutiveFailures", json_object_new_int(3));
+		SET_DEFAULT(hc, "gracePeriodSeconds", json_object_new_int(300));
+		SET_DEFAULT(hc, "intervalSeconds", json_object_new_int(60));
+		SET_DEFAULT(hc, "timeoutSeconds", json_object_new_int(20));
+		SET_DEFAULT(hc, "maxConsecutiveFailures", json_object_new_int(3));
 		/* Marathon-side checks ignore these inputs and always answer 15 / IPv4. */
 		if (marathon_check) {
 			json_object_object_add(hc, "delaySeconds", json_object_new_int(15));
 			json_object_object_add(hc, "ipProtocol", json_object_new_string("IPv4"));
 		} else {
-			set_default(hc, "delaySeconds", json_object_new_int(15));
-			set_default(hc, "ipProtocol", json_object_new_string("IPv4"));
+			SET_DEFAULT(hc, "delaySeconds", json_object_new_int(15));
+			SET_DEFAULT(hc, "ipProtocol", json_object_new_string("IPv4"));
 		}
 		if (!strcmp(proto, "HTTP") || !strcmp(proto, "HTTPS"))
-			set_default(hc, "ignoreHttp1xx", json_object_new_boolean(0));
+			SET_DEFAULT(hc, "ignoreHttp1xx", json_object_new_boolean(0));
 		else
 			drop(hc, "ignoreHttp1xx");
 		if (strcmp(proto, "HTTP") && strcmp(proto, "HTTPS") && strcmp(proto, "MESOS_HTTP") &&
@@ -561,6 +667,18 @@ static void default_health_checks(struct json_object *app, int host, int had_por
 	}
 }
 
+/* [200], the default httpStatusCodesForReady. */
+static struct json_object *status_200(void)
+{
+	struct json_object *codes = json_object_new_array();
+
+	if (codes && json_object_array_add(codes, json_object_new_int(200))) {
+		json_object_put(codes);
+		return NULL;
+	}
+	return codes;
+}
+
 static void default_readiness(struct json_object *app)
 {
 	struct json_object *rcs = appdef__get(app, "readinessChecks");
@@ -568,19 +686,17 @@ static void default_readiness(struct json_object *app)
 
 	n = rcs ? json_object_array_length(rcs) : 0;
 	for (i = 0; i < n; i++) {
-		struct json_object *rc = json_object_array_get_idx(rcs, i), *codes;
+		struct json_object *rc = json_object_array_get_idx(rcs, i);
 
-		set_default(rc, "name", json_object_new_string("readinessCheck"));
-		set_default(rc, "protocol", json_object_new_string("HTTP"));
-		set_default(rc, "path", json_object_new_string("/"));
-		set_default(rc, "portName", json_object_new_string("http-api"));
-		set_default(rc, "intervalSeconds", json_object_new_int(30));
-		set_default(rc, "timeoutSeconds", json_object_new_int(10));
-		codes = json_object_new_array();
-		json_object_array_add(codes, json_object_new_int(200));
-		set_default(rc, "httpStatusCodesForReady", codes);
+		SET_DEFAULT(rc, "name", json_object_new_string("readinessCheck"));
+		SET_DEFAULT(rc, "protocol", json_object_new_string("HTTP"));
+		SET_DEFAULT(rc, "path", json_object_new_string("/"));
+		SET_DEFAULT(rc, "portName", json_object_new_string("http-api"));
+		SET_DEFAULT(rc, "intervalSeconds", json_object_new_int(30));
+		SET_DEFAULT(rc, "timeoutSeconds", json_object_new_int(10));
+		SET_DEFAULT(rc, "httpStatusCodesForReady", status_200());
 		dedup_array(appdef__get(rc, "httpStatusCodesForReady"));
-		set_default(rc, "preserveLastResponse", json_object_new_boolean(0));
+		SET_DEFAULT(rc, "preserveLastResponse", json_object_new_boolean(0));
 	}
 }
 
@@ -593,9 +709,9 @@ static void default_fetch(struct json_object *app)
 	for (i = 0; i < n; i++) {
 		struct json_object *a = json_object_array_get_idx(fetch, i);
 
-		set_default(a, "extract", json_object_new_boolean(1));
-		set_default(a, "executable", json_object_new_boolean(0));
-		set_default(a, "cache", json_object_new_boolean(0));
+		SET_DEFAULT(a, "extract", json_object_new_boolean(1));
+		SET_DEFAULT(a, "executable", json_object_new_boolean(0));
+		SET_DEFAULT(a, "cache", json_object_new_boolean(0));
 	}
 }
 
@@ -622,8 +738,8 @@ static void default_strategies(struct json_object *app, bool resident, bool exte
 			json_object_object_add(app, "unreachableStrategy", un);
 		}
 	} else if (json_object_is_type(un, json_type_object)) {
-		set_default(un, "inactiveAfterSeconds", json_object_new_int(0));
-		set_default(un, "expungeAfterSeconds", json_object_new_int(0));
+		SET_DEFAULT(un, "inactiveAfterSeconds", json_object_new_int(0));
+		SET_DEFAULT(un, "expungeAfterSeconds", json_object_new_int(0));
 	}
 	if (resident) {
 		struct json_object *res = appdef__get(app, "residency");
@@ -632,8 +748,8 @@ static void default_strategies(struct json_object *app, bool resident, bool exte
 			res = json_object_new_object();
 			json_object_object_add(app, "residency", res);
 		}
-		set_default(res, "relaunchEscalationTimeoutSeconds", json_object_new_int(3600));
-		set_default(res, "taskLostBehavior", json_object_new_string("WAIT_FOREVER"));
+		SET_DEFAULT(res, "relaunchEscalationTimeoutSeconds", json_object_new_int(3600));
+		SET_DEFAULT(res, "taskLostBehavior", json_object_new_string("WAIT_FOREVER"));
 	}
 	/* A residency without persistent volumes is kept: validation refuses it. */
 }
@@ -642,23 +758,23 @@ static void default_scalars(struct json_object *app, const struct appdef_flags *
 {
 	struct json_object *er = appdef__get(app, "executorResources");
 
-	set_default(app, "instances", json_object_new_int(1));
-	set_default(app, "cpus", appdef__double(1.0));
-	set_default(app, "mem", appdef__double(128.0));
-	set_default(app, "disk", appdef__double(0.0));
-	set_default(app, "gpus", json_object_new_int(0));
-	set_default(app, "executor", json_object_new_string(""));
-	set_default(app, "backoffSeconds", json_object_new_int(1));
-	set_default(app, "backoffFactor", appdef__double(1.15));
-	set_default(app, "maxLaunchDelaySeconds", json_object_new_int(300));
-	set_default(app, "requirePorts", json_object_new_boolean(0));
-	set_default(app, "killSelection", json_object_new_string("YOUNGEST_FIRST"));
-	set_default(app, "labels", json_object_new_object());
-	set_default(app, "role", json_object_new_string(flags->mesos_role ? flags->mesos_role : "*"));
+	SET_DEFAULT(app, "instances", json_object_new_int(1));
+	SET_DEFAULT(app, "cpus", appdef__double(1.0));
+	SET_DEFAULT(app, "mem", appdef__double(128.0));
+	SET_DEFAULT(app, "disk", appdef__double(0.0));
+	SET_DEFAULT(app, "gpus", json_object_new_int(0));
+	SET_DEFAULT(app, "executor", json_object_new_string(""));
+	SET_DEFAULT(app, "backoffSeconds", json_object_new_int(1));
+	SET_DEFAULT(app, "backoffFactor", appdef__double(1.15));
+	SET_DEFAULT(app, "maxLaunchDelaySeconds", json_object_new_int(300));
+	SET_DEFAULT(app, "requirePorts", json_object_new_boolean(0));
+	SET_DEFAULT(app, "killSelection", json_object_new_string("YOUNGEST_FIRST"));
+	SET_DEFAULT(app, "labels", json_object_new_object());
+	SET_DEFAULT(app, "role", json_object_new_string(flags->mesos_role ? flags->mesos_role : "*"));
 	if (er) {
-		set_default(er, "cpus", appdef__double(0.1));
-		set_default(er, "mem", appdef__double(32.0));
-		set_default(er, "disk", appdef__double(10.0));
+		SET_DEFAULT(er, "cpus", appdef__double(0.1));
+		SET_DEFAULT(er, "mem", appdef__double(32.0));
+		SET_DEFAULT(er, "disk", appdef__double(10.0));
 	}
 	dedup_array(appdef__get(app, "acceptedResourceRoles"));
 	dedup_array(appdef__get(app, "constraints"));
@@ -754,6 +870,37 @@ static struct json_object *with_id(struct json_object *obj, const char *id)
 	return copy;
 }
 
+/*
+ * For a caller that only wants accepted/rejected (out_error NULL): true when
+ * the app is certainly rejected because of its role, decided from the raw
+ * body alone. The role is read as is and never changed by migration or
+ * defaults, and the id it is checked against is the body's (or the URL's)
+ * made absolute, so check_roles() would refuse it, unless an earlier step
+ * refuses the app first: rejected either way. Live apps answered with role
+ * "*" and normalised under DC/OS flags all take this path.
+ */
+static bool role_rejected(struct json_object *raw, const char *url_id, const struct appdef_flags *flags)
+{
+	struct json_object *role = appdef__get(raw, "role");
+	struct json_object *id = appdef__get(raw, "id");
+	char *abs;
+	bool rejected;
+
+	if (!json_object_is_type(role, json_type_string))
+		return false;
+	if (!url_id) {
+		if (!json_object_is_type(id, json_type_string))
+			return false;
+		url_id = json_object_get_string(id);
+	}
+	abs = appid_resolve("/", url_id);
+	if (!abs)
+		return false;
+	rejected = !appdef__role_valid(json_object_get_string(role), abs, flags);
+	free(abs);
+	return rejected;
+}
+
 static int reject(const char *message, struct json_object *errs, struct json_object **out_error)
 {
 	if (out_error) {
@@ -776,6 +923,10 @@ int appdef_submit(struct json_object *raw, const char *url_id, const struct appd
 		*out_error = NULL;
 	if (!flags)
 		flags = &defaults;
+	if (!out_error && role_rejected(raw, url_id, flags)) {
+		rc = PACER_EINVALID;
+		goto done;
+	}
 	errs = json_object_new_object();
 	if (!errs)
 		goto done;

@@ -62,7 +62,10 @@ unsigned appdef_parse_features(const char *list);
  * the exact 422 body Marathon answers:
  *   {"message":"Invalid JSON","details":[{"path":"/cpus","errors":["error.expected.jsnumber"]}]}
  *   {"message":"Object is not valid","details":[{"path":"/","errors":["..."]}]}
- * (details grouped by path, indices as "(n)"). out_error may be NULL.
+ * (details grouped by path, indices as "(n)"). out_error may be NULL: the
+ * answer (0 and *out, or PACER_EINVALID) is the same, but the work may stop
+ * as soon as a rejection is certain (e.g. a role the flags do not allow),
+ * which is what a caller that only needs accepted/rejected should ask for.
  * Returns -1 only when out of memory.
  */
 int appdef_submit(struct json_object *raw, const char *url_id, const struct appdef_flags *flags,

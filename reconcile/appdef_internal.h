@@ -57,6 +57,14 @@ void appdef__validate_legacy(struct json_object *app, struct json_object *errs);
  */
 void appdef__validate(struct json_object *app, const struct appdef_flags *flags, struct json_object *errs);
 
+/*
+ * True when `role` may be used by the app with absolute id `id` (NULL: no
+ * id) under `flags`: it is the --mesos_role or the enforcing group's role,
+ * the name of the app's top-level group. The rule of check_roles(), shared
+ * with appdef_submit()'s early rejection.
+ */
+bool appdef__role_valid(const char *role, const char *id, const struct appdef_flags *flags);
+
 /* True when a container volume is a persistent (local) volume. */
 bool appdef__is_persistent(struct json_object *vol);
 

@@ -12,7 +12,18 @@
  *
  * The types are described by static tables (struct field), so the reader is
  * one generic walk: O(size of the input), which matters when marathon-sim
- * loads 10,000 apps.
+ * loads 10,000 apps and pacer normalises every desired and live app.
+ *
+ * Why it is written the way it is (it is the hottest code of a no-op sync):
+ *   - read_obj() walks the keys the input has, not every field of the type:
+ *     a json-c lookup of an absent key probes with a strcmp per slot, and
+ *     most schema fields are absent. The keys land in a slot array indexed
+ *     by field, which is then walked in schema order, so the output keys and
+ *     the order of the errors are the type's order, whatever the input's;
+ *   - the JSON path of a value ("/healthChecks(0)/port") is a chain of
+ *     stack records (struct rpath) rendered only when an error is reported;
+ *   - output members are added as new keys (no lookup), the field names as
+ *     constant keys (no copy).
  */
 #include "reconcile/appdef_internal.h"
 
@@ -22,6 +33,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "reconcile/jsonutil.h"
 
 enum kind {
 	K_STR,    /* string, optional minlen/maxlen/pattern */
@@ -40,8 +53,23 @@ struct rd {
 	struct json_object *errs;
 };
 
+/*
+ * Where a value is: a chain of records on the reader's stack, from the value
+ * up to the root (up == NULL). Rendered by path_render() only when there is
+ * something to report.
+ */
+struct rpath {
+	const struct rpath *up;
+	const char *name; /* member name; NULL for an array element */
+	size_t idx;       /* array index when name is NULL */
+};
+
+/* Paths are cut at 511 characters, as the reader always did (it printed
+ * them into 512-byte buffers); only a very long map key gets there. */
+#define PATH_MAX_LEN 511
+
 struct field;
-typedef struct json_object *(*read_fn)(struct rd *r, struct json_object *v, const char *path);
+typedef struct json_object *(*read_fn)(struct rd *r, struct json_object *v, const struct rpath *path);
 
 struct field {
 	const char *name;
@@ -57,12 +85,55 @@ struct field {
 	read_fn fn;               /* K_CUSTOM */
 };
 
-static struct json_object *read_value(struct rd *r, struct json_object *v, const char *path,
+static struct json_object *read_value(struct rd *r, struct json_object *v, const struct rpath *path,
 				      const struct field *f);
 
-static void bad(struct rd *r, const char *path, const char *key)
+struct pathbuf {
+	char s[PATH_MAX_LEN + 1];
+	size_t len;
+};
+
+static void pathbuf_add(struct pathbuf *b, const char *s, size_t n)
 {
-	appdef__err(r->errs, path, key);
+	if (n > PATH_MAX_LEN - b->len)
+		n = PATH_MAX_LEN - b->len;
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/*
+ * "/a/b(2)/c": the root is "/", a member of the root "/name", any other
+ * member "<parent>/name", an element "<parent>(n)". Cut at PATH_MAX_LEN.
+ */
+static void path_render(struct pathbuf *b, const struct rpath *p)
+{
+	char idx[32];
+	int n;
+
+	if (!p->up) {
+		pathbuf_add(b, "/", 1);
+		return;
+	}
+	if (p->up->up)
+		path_render(b, p->up);
+	if (p->name) {
+		pathbuf_add(b, "/", 1);
+		pathbuf_add(b, p->name, strlen(p->name));
+	} else {
+		n = snprintf(idx, sizeof(idx), "(%zu)", p->idx);
+		pathbuf_add(b, idx, (size_t)n);
+	}
+}
+
+static void bad(struct rd *r, const struct rpath *path, const char *key)
+{
+	struct pathbuf b;
+
+	b.len = 0;
+	b.s[0] = '\0';
+	path_render(&b, path);
+	appdef__err(r->errs, b.s, key);
 }
 
 /* --- patterns ----------------------------------------------------------- */
@@ -144,7 +215,7 @@ static bool is_number(struct json_object *v)
 	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
 }
 
-static struct json_object *read_str(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+static struct json_object *read_str(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
 	const char *s;
 	size_t n;
@@ -167,10 +238,10 @@ static struct json_object *read_str(struct rd *r, struct json_object *v, const c
 		bad(r, path, "error.pattern");
 		return NULL;
 	}
-	return json_object_new_string(s);
+	return json_object_new_string_len(s, (int)n);
 }
 
-static bool check_range(struct rd *r, const char *path, const struct field *f, double d)
+static bool check_range(struct rd *r, const struct rpath *path, const struct field *f, double d)
 {
 	if (f->has_min && d < f->min) {
 		bad(r, path, "error.min");
@@ -183,7 +254,7 @@ static bool check_range(struct rd *r, const char *path, const struct field *f, d
 	return true;
 }
 
-static struct json_object *read_num(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+static struct json_object *read_num(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
 	double d;
 
@@ -197,7 +268,7 @@ static struct json_object *read_num(struct rd *r, struct json_object *v, const c
 	return appdef__double(d);
 }
 
-static struct json_object *read_int(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+static struct json_object *read_int(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
 	double d;
 	int64_t i;
@@ -226,7 +297,7 @@ static struct json_object *read_int(struct rd *r, struct json_object *v, const c
 	return json_object_new_int64(i);
 }
 
-static struct json_object *read_enum(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+static struct json_object *read_enum(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
 	const char *s;
 	size_t i;
@@ -245,40 +316,81 @@ static struct json_object *read_enum(struct rd *r, struct json_object *v, const 
 
 /* --- containers --------------------------------------------------------- */
 
-static struct json_object *read_obj(struct rd *r, struct json_object *v, const char *path, const struct field *sub)
+/* More fields than any RAML type here has (App, the largest, has 39). */
+#define READ_MAX_FIELDS 48
+
+/*
+ * The field of sub named key, or -1. The scan starts after the previous
+ * match (*cursor) and wraps: inputs mostly list members in the type's order
+ * (Marathon's own output always does), so the first comparison usually hits.
+ */
+static int field_index(const struct field *sub, size_t n, const char *key, size_t *cursor)
 {
+	size_t i, k;
+
+	for (k = 0, i = *cursor; k < n; k++, i = i + 1 == n ? 0 : i + 1) {
+		if (sub[i].name[0] == key[0] && strcmp(sub[i].name, key) == 0) {
+			*cursor = i + 1 == n ? 0 : i + 1;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static struct json_object *read_obj(struct rd *r, struct json_object *v, const struct rpath *path,
+				    const struct field *sub)
+{
+	struct json_object *slot[READ_MAX_FIELDS] = {NULL};
 	struct json_object *out;
-	const struct field *f;
-	char p[512];
+	size_t n, i, cursor = 0, present = 0;
 
 	if (!json_object_is_type(v, json_type_object)) {
 		bad(r, path, "error.expected.jsobject");
 		return NULL;
 	}
-	out = json_object_new_object();
+	for (n = 0; sub[n].name; n++)
+		;
+	/* Unknown members are ignored; a null member is absent (slot stays NULL). */
+	json_object_object_foreach(v, key, val) {
+		int idx;
+
+		if (!val)
+			continue;
+		idx = field_index(sub, n, key, &cursor);
+		if (idx >= 0) {
+			slot[idx] = val;
+			present++;
+		}
+	}
+	/* The app itself gets up to ~16 defaults (instances, cpus, ...) next. */
+	out = jsonutil_new_object_sized(path->up ? present : present + 16);
 	if (!out)
 		return NULL;
-	for (f = sub; f->name; f++) {
-		struct json_object *in = appdef__get(v, f->name), *got;
+	for (i = 0; i < n; i++) {
+		const struct field *f = &sub[i];
+		struct rpath p = {path, f->name, 0};
+		struct json_object *got;
 
-		snprintf(p, sizeof(p), "%s/%s", strcmp(path, "/") ? path : "", f->name);
-		if (!in) {
+		if (!slot[i]) {
 			if (f->required)
-				bad(r, p, "error.path.missing");
+				bad(r, &p, "error.path.missing");
 			continue;
 		}
-		got = read_value(r, in, p, f);
-		if (got)
-			json_object_object_add(out, f->name, got);
+		got = read_value(r, slot[i], &p, f);
+		if (got && json_object_object_add_ex(out, f->name, got,
+						     JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT) < 0) {
+			json_object_put(got);
+			json_object_put(out);
+			return NULL;
+		}
 	}
 	return out;
 }
 
-static struct json_object *read_arr(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+static struct json_object *read_arr(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
 	struct json_object *out;
 	size_t i, n;
-	char p[512];
 
 	if (!json_object_is_type(v, json_type_array)) {
 		bad(r, path, "error.expected.jsarray");
@@ -298,50 +410,53 @@ static struct json_object *read_arr(struct rd *r, struct json_object *v, const c
 		return NULL;
 	for (i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(v, i), *got;
+		struct rpath p = {path, NULL, i};
 
-		snprintf(p, sizeof(p), "%s(%zu)", path, i);
 		if (!e) {
 			/* null inside an array is not "absent": the element reader refuses it */
-			bad(r, p, f->elem->kind == K_NUM || f->elem->kind == K_INT ? "error.expected.jsnumber"
+			bad(r, &p, f->elem->kind == K_NUM || f->elem->kind == K_INT ? "error.expected.jsnumber"
 				  : f->elem->kind == K_STR || f->elem->kind == K_ENUM ? "error.expected.jsstring"
 				  : f->elem->kind == K_ARR ? "error.expected.jsarray" : "error.expected.jsobject");
 			continue;
 		}
-		got = read_value(r, e, p, f->elem);
+		got = read_value(r, e, &p, f->elem);
 		if (got)
 			json_object_array_add(out, got);
 	}
 	return out;
 }
 
-static struct json_object *read_map(struct rd *r, struct json_object *v, const char *path, const struct field *f)
+static struct json_object *read_map(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
 	struct json_object *out;
-	char p[512];
 
 	if (!json_object_is_type(v, json_type_object)) {
 		bad(r, path, "error.expected.jsobject");
 		return NULL;
 	}
-	out = json_object_new_object();
+	out = jsonutil_new_object_sized((size_t)json_object_object_length(v));
 	if (!out)
 		return NULL;
 	json_object_object_foreach(v, key, val) {
+		struct rpath p = {path, key, 0};
 		struct json_object *got;
 
-		snprintf(p, sizeof(p), "%s/%s", path, key);
 		if (!val) {
-			bad(r, p, "error.expected.jsstring");
+			bad(r, &p, "error.expected.jsstring");
 			continue;
 		}
-		got = read_value(r, val, p, f->elem);
-		if (got)
-			json_object_object_add(out, key, got);
+		got = read_value(r, val, &p, f->elem);
+		/* The input's keys are distinct, so each is new in out: no lookup. */
+		if (got && json_object_object_add_ex(out, key, got, JSON_C_OBJECT_ADD_KEY_IS_NEW) < 0) {
+			json_object_put(got);
+			json_object_put(out);
+			return NULL;
+		}
 	}
 	return out;
 }
 
-static struct json_object *read_value(struct rd *r, struct json_object *v, const char *path,
+static struct json_object *read_value(struct rd *r, struct json_object *v, const struct rpath *path,
 				      const struct field *f)
 {
 	struct json_object *copy = NULL;
@@ -467,7 +582,7 @@ static const struct field t_vol_host[] = {
  * AppVolume is a union; the generated reader tries the alternatives in
  * order. The discriminating member decides which one's errors we report.
  */
-static struct json_object *read_volume(struct rd *r, struct json_object *v, const char *path)
+static struct json_object *read_volume(struct rd *r, struct json_object *v, const struct rpath *path)
 {
 	if (!json_object_is_type(v, json_type_object)) {
 		bad(r, path, "error.expected.jsobject");
@@ -544,7 +659,7 @@ static const struct field f_secret_def = OBJ("", t_secret_def);
 static const struct field t_env_secret[] = {STR_REQ("secret"), END};
 
 /* EnvVarValueOrSecret: a string, or {"secret": "<name>"}. */
-static struct json_object *read_env_value(struct rd *r, struct json_object *v, const char *path)
+static struct json_object *read_env_value(struct rd *r, struct json_object *v, const struct rpath *path)
 {
 	if (json_object_is_type(v, json_type_string))
 		return json_object_new_string(json_object_get_string(v));
@@ -558,7 +673,7 @@ static const struct field f_env_value = CUSTOM("", read_env_value);
 static const struct field t_unreachable[] = {INT_MIN("inactiveAfterSeconds", 0), INT_MIN("expungeAfterSeconds", 0), END};
 
 /* UnreachableStrategy: the string "disabled" or an object. */
-static struct json_object *read_unreachable(struct rd *r, struct json_object *v, const char *path)
+static struct json_object *read_unreachable(struct rd *r, struct json_object *v, const struct rpath *path)
 {
 	if (json_object_is_type(v, json_type_string)) {
 		if (strcasecmp(json_object_get_string(v), "disabled") == 0)
@@ -570,7 +685,7 @@ static struct json_object *read_unreachable(struct rd *r, struct json_object *v,
 }
 
 /* ResourceLimit: "unlimited" or a number, for cpus and mem. */
-static struct json_object *read_limit(struct rd *r, struct json_object *v, const char *path)
+static struct json_object *read_limit(struct rd *r, struct json_object *v, const struct rpath *path)
 {
 	if (json_object_is_type(v, json_type_string)) {
 		if (strcasecmp(json_object_get_string(v), "unlimited") == 0)
@@ -629,15 +744,17 @@ static const struct field t_app[] = {
 	END,
 };
 
+/* read_obj() has one slot per field on its stack; App is the largest type. */
+_Static_assert(sizeof(t_app) / sizeof(t_app[0]) <= READ_MAX_FIELDS, "READ_MAX_FIELDS too small for App");
+
 struct json_object *appdef__read(struct json_object *raw, struct json_object *errs)
 {
 	struct rd r = {errs};
-	struct json_object *out;
+	const struct rpath root = {NULL, NULL, 0};
 
 	if (!json_object_is_type(raw, json_type_object)) {
-		bad(&r, "/", "error.expected.jsobject");
+		bad(&r, &root, "error.expected.jsobject");
 		return json_object_new_object();
 	}
-	out = read_obj(&r, raw, "/", t_app);
-	return out;
+	return read_obj(&r, raw, &root, t_app);
 }

@@ -428,6 +428,23 @@ static void check_strategies(struct json_object *app, bool resident, struct json
 		appdef__err(errs, "/unreachableStrategy", "inactiveAfterSeconds must be less or equal to expungeAfterSeconds");
 }
 
+bool appdef__role_valid(const char *role, const char *id, const struct appdef_flags *flags)
+{
+	const char *mesos_role = flags->mesos_role ? flags->mesos_role : "*";
+	char top[256] = "";
+
+	/* The enforcing group's role is the top-level group's name. */
+	if (id && id[0] == '/' && strchr(id + 1, '/')) {
+		size_t len = (size_t)(strchr(id + 1, '/') - (id + 1));
+
+		if (len < sizeof(top)) {
+			memcpy(top, id + 1, len);
+			top[len] = '\0';
+		}
+	}
+	return strcmp(role, mesos_role) == 0 || (top[0] && strcmp(role, top) == 0);
+}
+
 /*
  * Role enforcement (1.9+): the app's role must be --mesos_role or the name
  * of its top-level group; resident apps may not use "*"; and
@@ -454,7 +471,7 @@ static void check_roles(struct json_object *app, const struct appdef_flags *flag
 	}
 	if (!role)
 		return;
-	if (strcmp(role, mesos_role) != 0 && !(top[0] && strcmp(role, top) == 0)) {
+	if (!appdef__role_valid(role, id, flags)) {
 		if (top[0])
 			errf(errs, "/role", "Role '%s' is not valid. Valid roles are '%s' and '%s'.", role, mesos_role, top);
 		else

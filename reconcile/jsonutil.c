@@ -180,6 +180,23 @@ int jsonutil_sort_array(struct json_object *arr, int dedup)
 	return 0;
 }
 
+struct json_object *jsonutil_new_object_sized(size_t n)
+{
+	struct json_object *o = json_object_new_object();
+	int size = JSON_OBJECT_DEF_HASH_ENTRIES;
+
+	if (!o)
+		return NULL;
+	/* The size at which inserting the n-th member does not trigger a resize. */
+	while ((double)n >= size * LH_LOAD_FACTOR && size < (1 << 20))
+		size *= 2;
+	if (size > JSON_OBJECT_DEF_HASH_ENTRIES && lh_table_resize(json_object_get_object(o), size) != 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 char *jsonutil_to_string(struct json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(

@@ -47,6 +47,15 @@ int jsonutil_sorted_keys(struct json_object *obj, const char ***out, size_t *n);
 int jsonutil_sort_array(struct json_object *arr, int dedup);
 
 /*
+ * A new empty object whose table takes n members without growing: json-c
+ * starts every object at 16 slots and rehashes all members each time two
+ * thirds are used (four times for a 120-variable env map). Member order is
+ * insertion order whatever the size. The caller releases it with
+ * json_object_put(). NULL when out of memory.
+ */
+struct json_object *jsonutil_new_object_sized(size_t n);
+
+/*
  * Compact one-line rendering ("nginx:1.25", 128, {"a":1}) with no escaped
  * slashes. Returns a new string the caller frees, "null" for NULL, or NULL
  * when out of memory.

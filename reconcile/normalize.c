@@ -10,6 +10,14 @@
  *
  * Every step is idempotent: appdef_submit()'s output, which already has
  * every default, goes through the same steps unchanged.
+ *
+ * Cost matters: a sync normalises every desired and every live app (10,000
+ * of each in the benchmark). So appdef is asked without an error body (it
+ * can stop at a certain rejection, e.g. live role "*" under DC/OS flags),
+ * the raw fallback copies only the members it keeps, nulls and numbers are
+ * canonicalised in one walk that holds json-c's entries instead of looking
+ * keys up again, and values already canonical (ids, upper-case enums) are
+ * not rebuilt.
  */
 #include "reconcile/normalize.h"
 
@@ -24,15 +32,16 @@
 
 /* Fields of the App RAML type (1.10) plus the legacy input-only ones; any
  * other top-level field is ignored by Marathon's generated reader, and so
- * here. Server fields (version, tasks, ...) are not in the list. */
+ * here. Server fields (version, tasks, ...) are not in the list. In strcmp
+ * order: is_app_field() searches it by bisection (every member of every
+ * app is looked up, a live app has ~40). */
 static const char *const app_fields[] = {
-	"id", "acceptedResourceRoles", "args", "backoffFactor", "backoffSeconds", "cmd",
-	"constraints", "container", "cpus", "dependencies", "disk", "env", "executor",
-	"executorResources", "fetch", "healthChecks", "check", "instances", "labels",
-	"maxLaunchDelaySeconds", "mem", "gpus", "ipAddress", "networks", "ports",
-	"portDefinitions", "readinessChecks", "resourceLimits", "requirePorts", "secrets",
-	"taskKillGracePeriodSeconds", "upgradeStrategy", "uris", "user", "killSelection",
-	"unreachableStrategy", "tty", "role", NULL,
+	"acceptedResourceRoles", "args", "backoffFactor", "backoffSeconds", "check", "cmd", "constraints",
+	"container", "cpus", "dependencies", "disk", "env", "executor", "executorResources", "fetch",
+	"gpus", "healthChecks", "id", "instances", "ipAddress", "killSelection", "labels",
+	"maxLaunchDelaySeconds", "mem", "networks", "portDefinitions", "ports", "readinessChecks",
+	"requirePorts", "resourceLimits", "role", "secrets", "taskKillGracePeriodSeconds", "tty",
+	"unreachableStrategy", "upgradeStrategy", "uris", "user",
 };
 static const char *const container_fields[] = {
 	"type", "docker", "appc", "linuxInfo", "volumes", "portMappings", NULL,
@@ -56,8 +65,26 @@ static const char *const omit_empty_fields[] = {
 static int in_list(const char *const *list, const char *s)
 {
 	for (; *list; list++)
-		if (!strcmp(*list, s))
+		if ((*list)[0] == s[0] && !strcmp(*list, s))
 			return 1;
+	return 0;
+}
+
+static int is_app_field(const char *key)
+{
+	size_t lo = 0, hi = sizeof(app_fields) / sizeof(app_fields[0]);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(key, app_fields[mid]);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return 0;
 }
 
@@ -89,59 +116,27 @@ static int is_empty_collection(struct json_object *o)
 	return 0;
 }
 
-/* Delete every key of obj for which keep() says no. Keys are collected
- * first: deleting while iterating a json-c object is not safe. */
-static int filter_keys(struct json_object *obj, int (*keep)(const char *key, struct json_object *v,
-							   const void *arg),
-		       const void *arg)
+/*
+ * The walks below hold json-c's own hash entries (struct lh_entry): deleting
+ * or replacing the entry in hand is allowed while walking (json-c keeps the
+ * next one), and using the entry avoids a lookup by key, which in json-c
+ * probes with a strcmp per slot. They never fail: nothing is allocated.
+ */
+
+/* Delete every member of obj whose key is not in list. */
+static void filter_listed(struct json_object *obj, const char *const *list)
 {
-	const char **keys = NULL;
-	size_t n = 0, i;
+	struct lh_table *t;
+	struct lh_entry *e, *next;
 
 	if (!is_object(obj))
-		return 0;
-	if (jsonutil_sorted_keys(obj, &keys, &n))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (!keep(keys[i], json_object_object_get(obj, keys[i]), arg))
-			json_object_object_del(obj, keys[i]);
+		return;
+	t = json_object_get_object(obj);
+	for (e = lh_table_head(t); e; e = next) {
+		next = lh_entry_next(e);
+		if (!in_list(list, (const char *)lh_entry_k(e)))
+			lh_table_delete_entry(t, e);
 	}
-	free(keys);
-	return 0;
-}
-
-static int keep_listed(const char *key, struct json_object *v, const void *arg)
-{
-	(void)v;
-	return in_list(arg, key);
-}
-
-static int keep_not_null(const char *key, struct json_object *v, const void *arg)
-{
-	(void)key;
-	(void)arg;
-	return v != NULL;
-}
-
-/* Explicit nulls are absent (1.4 output writes "cmd": null and friends). */
-static int strip_nulls(struct json_object *o)
-{
-	if (is_object(o)) {
-		if (filter_keys(o, keep_not_null, NULL))
-			return -1;
-		json_object_object_foreach(o, k, v) {
-			(void)k;
-			if (strip_nulls(v))
-				return -1;
-		}
-	} else if (is_array(o)) {
-		size_t i, n = json_object_array_length(o);
-
-		for (i = 0; i < n; i++)
-			if (strip_nulls(json_object_array_get_idx(o, i)))
-				return -1;
-	}
-	return 0;
 }
 
 /* An integral double becomes an integer: 128.0 and 128 are one value, and a
@@ -158,75 +153,158 @@ static struct json_object *canon_number(struct json_object *v)
 	return NULL;
 }
 
-static int canon_numbers(struct json_object *o)
+/*
+ * One pass over the whole tree below o: explicit nulls are absent (1.4
+ * output writes "cmd": null and friends) and numbers are canonical.
+ */
+static void canon_tree(struct json_object *o);
+
+/* v canonical: a new integer when v is an integral double (the caller puts
+ * it in v's place), else NULL once v's contents are canonical. One type
+ * test per value: most values are strings of env and labels maps. */
+static struct json_object *canon_value(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_double:
+		return canon_number(v);
+	case json_type_object:
+	case json_type_array:
+		canon_tree(v);
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+static void canon_tree(struct json_object *o)
 {
 	if (is_object(o)) {
-		const char **keys = NULL;
-		size_t n = 0, i;
+		struct lh_table *t = json_object_get_object(o);
+		struct lh_entry *e, *next;
 
-		if (jsonutil_sorted_keys(o, &keys, &n))
-			return -1;
-		for (i = 0; i < n; i++) {
-			struct json_object *v = json_object_object_get(o, keys[i]);
-			struct json_object *c = canon_number(v);
+		for (e = lh_table_head(t); e; e = next) {
+			struct json_object *v = (struct json_object *)lh_entry_v(e), *c;
 
-			if (c)
-				json_object_object_add(o, keys[i], c);
-			else if (canon_numbers(v)) {
-				free(keys);
-				return -1;
+			next = lh_entry_next(e);
+			if (!v) {
+				lh_table_delete_entry(t, e);
+			} else if ((c = canon_value(v))) {
+				json_object_put(v);
+				lh_entry_set_val(e, c);
 			}
 		}
-		free(keys);
 	} else if (is_array(o)) {
 		size_t i, n = json_object_array_length(o);
 
 		for (i = 0; i < n; i++) {
-			struct json_object *v = json_object_array_get_idx(o, i);
-			struct json_object *c = canon_number(v);
+			struct json_object *c = canon_value(json_object_array_get_idx(o, i));
 
 			if (c)
 				json_object_array_put_idx(o, i, c);
-			else if (canon_numbers(v))
-				return -1;
 		}
 	}
-	return 0;
 }
 
+/* The app's own members: nulls and fields Marathon does not read go, the
+ * rest is made canonical (canon_tree). */
+static void canon_app_members(struct json_object *a)
+{
+	struct lh_table *t = json_object_get_object(a);
+	struct lh_entry *e, *next;
+
+	for (e = lh_table_head(t); e; e = next) {
+		struct json_object *v = (struct json_object *)lh_entry_v(e), *c;
+
+		next = lh_entry_next(e);
+		if (!v || !is_app_field((const char *)lh_entry_k(e))) {
+			lh_table_delete_entry(t, e);
+		} else if ((c = canon_value(v))) {
+			json_object_put(v);
+			lh_entry_set_val(e, c);
+		}
+	}
+}
+
+/* Where a default would go: key holds a value, is absent, or is null. */
+enum slot { SLOT_TAKEN, SLOT_ABSENT, SLOT_NULL };
+
+static enum slot default_slot(struct json_object *obj, const char *key)
+{
+	struct json_object *cur = NULL;
+
+	if (!json_object_object_get_ex(obj, key, &cur))
+		return SLOT_ABSENT;
+	return cur ? SLOT_TAKEN : SLOT_NULL;
+}
+
+/* obj[key] = v (taking v) in a free slot; an absent key goes in without a
+ * second lookup and without a copy of key, which must be a string literal. */
+static void put_default(struct json_object *obj, const char *key, struct json_object *v, enum slot s)
+{
+	if (s == SLOT_ABSENT)
+		json_object_object_add_ex(obj, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+	else
+		json_object_object_add(obj, key, v);
+}
+
+/* Set obj[key] = v (taking v) when key is absent or null, else drop v. */
 static void set_default(struct json_object *obj, const char *key, struct json_object *v)
 {
-	if (!json_object_object_get_ex(obj, key, NULL) || !json_object_object_get(obj, key))
-		json_object_object_add(obj, key, v);
-	else
+	enum slot s = default_slot(obj, key);
+
+	if (s == SLOT_TAKEN)
 		json_object_put(v);
+	else
+		put_default(obj, key, v, s);
 }
 
+/*
+ * The typed defaults build their value only when it is used: an app from
+ * appdef_submit() already has every default, and a value built to be freed
+ * costs more than the lookup.
+ */
 static void set_default_int(struct json_object *obj, const char *key, int64_t v)
 {
-	set_default(obj, key, json_object_new_int64(v));
+	enum slot s = default_slot(obj, key);
+
+	if (s != SLOT_TAKEN)
+		put_default(obj, key, json_object_new_int64(v), s);
 }
 
 static void set_default_str(struct json_object *obj, const char *key, const char *v)
 {
-	set_default(obj, key, json_object_new_string(v));
+	enum slot s = default_slot(obj, key);
+
+	if (s != SLOT_TAKEN)
+		put_default(obj, key, json_object_new_string(v), s);
 }
 
 static void set_default_bool(struct json_object *obj, const char *key, int v)
 {
-	set_default(obj, key, json_object_new_boolean(v));
+	enum slot s = default_slot(obj, key);
+
+	if (s != SLOT_TAKEN)
+		put_default(obj, key, json_object_new_boolean(v), s);
 }
 
 /* Marathon's enum readers are case-insensitive; the stored form is fixed. */
 static void recase(struct json_object *obj, const char *key, int upper)
 {
 	struct json_object *v = jsonutil_get(obj, key);
+	const char *cur;
 	char *s;
 	size_t i;
 
 	if (!json_object_is_type(v, json_type_string))
 		return;
-	s = strdup(json_object_get_string(v));
+	/* Most values are already in their stored case: leave them be. */
+	cur = json_object_get_string(v);
+	for (i = 0; cur[i]; i++)
+		if (cur[i] != (char)(upper ? toupper((unsigned char)cur[i]) : tolower((unsigned char)cur[i])))
+			break;
+	if (!cur[i] && (int)i == json_object_get_string_len(v))
+		return;
+	s = strdup(cur);
 	if (!s)
 		return;
 	for (i = 0; s[i]; i++)
@@ -301,14 +379,41 @@ done:
 	return res;
 }
 
+/* 1 when resolve_id("/", s) is s itself: absolute, no empty, "." or ".."
+ * segment, no trailing slash. */
+static int id_is_canonical(const char *s)
+{
+	const char *p, *end;
+
+	if (s[0] != '/')
+		return 0;
+	if (!s[1])
+		return 1;
+	for (p = s + 1;; p = end + 1) {
+		size_t len;
+
+		end = strchr(p, '/');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (!end)
+			return 1;
+	}
+}
+
 static int canon_id(struct json_object *a)
 {
 	struct json_object *id = jsonutil_get(a, "id");
+	const char *s;
 	char *abs;
 
 	if (!json_object_is_type(id, json_type_string))
 		return 0;
-	abs = resolve_id("/", json_object_get_string(id));
+	s = json_object_get_string(id);
+	/* Ids are mostly absolute already (always on the live side). */
+	if (id_is_canonical(s) && strlen(s) == (size_t)json_object_get_string_len(id))
+		return 0;
+	abs = resolve_id("/", s);
 	if (!abs)
 		return -1;
 	json_object_object_add(a, "id", json_object_new_string(abs));
@@ -610,8 +715,7 @@ static int fill_networking(struct json_object *a)
 	if (container) {
 		struct json_object *docker = get_obj(container, "docker");
 
-		if (filter_keys(container, keep_listed, container_fields))
-			return -1;
+		filter_listed(container, container_fields);
 		set_default_str(container, "type", "DOCKER");
 		recase(container, "type", 1);
 		drop_if_empty(container, "volumes");
@@ -619,8 +723,7 @@ static int fill_networking(struct json_object *a)
 		if (docker) {
 			const char *type = json_object_get_string(jsonutil_get(container, "type"));
 
-			if (filter_keys(docker, keep_listed, docker_fields))
-				return -1;
+			filter_listed(docker, docker_fields);
 			/* What each engine stores (ContainerConversion): a Mesos
 			 * container never keeps privileged or parameters, a
 			 * Docker one never keeps the credential. */
@@ -668,8 +771,7 @@ static int fill_health_checks(struct json_object *a)
 
 		if (!is_object(hc))
 			continue;
-		if (filter_keys(hc, keep_listed, health_fields))
-			return -1;
+		filter_listed(hc, health_fields);
 		set_default_int(hc, "gracePeriodSeconds", 300);
 		set_default_int(hc, "intervalSeconds", 60);
 		set_default_int(hc, "timeoutSeconds", 20);
@@ -704,8 +806,7 @@ static int fill_health_checks(struct json_object *a)
 			json_object_object_del(hc, "portIndex");
 			json_object_object_del(hc, "port");
 			/* Marathon keeps only command.value (e.g. a "_comment" is dropped). */
-			if (is_object(cmd) && filter_keys(cmd, keep_listed, command_fields))
-				return -1;
+			filter_listed(cmd, command_fields);
 		} else {
 			json_object_object_del(hc, "command");
 			if (!jsonutil_get(hc, "port"))
@@ -799,6 +900,18 @@ static void fill_strategies(struct json_object *a, const struct normalize_option
 	}
 }
 
+/* 1 when string v has no lower-case letter (and no NUL inside). */
+static int is_upper(struct json_object *v)
+{
+	const char *s = json_object_get_string(v);
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (islower((unsigned char)s[i]))
+			return 0;
+	return (int)i == json_object_get_string_len(v);
+}
+
 static int canon_constraints(struct json_object *a)
 {
 	struct json_object *cs = jsonutil_get(a, "constraints");
@@ -809,7 +922,7 @@ static int canon_constraints(struct json_object *a)
 		struct json_object *op = is_array(c) ? json_object_array_get_idx(c, 1) : NULL;
 
 		/* Validation upper-cases the operator ("unique" == "UNIQUE"). */
-		if (json_object_is_type(op, json_type_string)) {
+		if (json_object_is_type(op, json_type_string) && !is_upper(op)) {
 			char *s = strdup(json_object_get_string(op));
 			size_t k;
 
@@ -847,14 +960,15 @@ static int canon_dependencies(struct json_object *a)
 	return jsonutil_sort_array(deps, 1);
 }
 
-static int canonicalise(struct json_object *a, const struct normalize_options *o)
+/* members_done: a's members are canonical already (copy_app_members()). */
+static int canonicalise(struct json_object *a, const struct normalize_options *o, int members_done)
 {
 	struct json_object *er, *checks;
 	int rc = -1;
 	size_t i;
 
-	if (strip_nulls(a) || filter_keys(a, keep_listed, app_fields) || canon_numbers(a))
-		goto done;
+	if (!members_done)
+		canon_app_members(a);
 	if (canon_id(a))
 		goto done;
 	migrate_networking(a);
@@ -889,8 +1003,13 @@ static int canonicalise(struct json_object *a, const struct normalize_options *o
 
 	for (i = 0; omit_empty_fields[i]; i++)
 		drop_if_empty(a, omit_empty_fields[i]);
-	if (canon_numbers(a))
-		goto done;
+	/*
+	 * No second number pass: everything added since canon_app_members()
+	 * is canonical already (integers are ints; the only doubles added,
+	 * 1.15, 0.5 and 0.1, are not integral), and what was moved or shared
+	 * (legacy ports, uris, networks) came from canonical subtrees. Keep it
+	 * so when adding a default.
+	 */
 
 	/* Sets, last: every element is complete now. */
 	if (canon_constraints(a) || canon_dependencies(a))
@@ -913,14 +1032,112 @@ done:
 	return rc;
 }
 
+/*
+ * A deep copy of v into *out (NULL for null) that is canonical as
+ * canon_tree() makes it: members whose value is null are left out and
+ * integral doubles become integers; the copy is otherwise what
+ * json_object_deep_copy() makes (same order, doubles keep their spelling),
+ * but objects are sized for their members up front and members go in
+ * without a lookup (the source's keys are distinct): json-c's copy re-grows
+ * every large env or labels map. Returns 0, -1 when out of memory.
+ */
+static int copy_canonical(struct json_object *v, struct json_object **out)
+{
+	struct json_object *c = NULL;
+
+	*out = NULL;
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return 0;
+	case json_type_string:
+		c = json_object_new_string_len(json_object_get_string(v), json_object_get_string_len(v));
+		break;
+	case json_type_double:
+		c = canon_number(v);
+		if (!c)
+			return json_object_deep_copy(v, out, NULL) ? -1 : 0;
+		break;
+	case json_type_array: {
+		size_t i, n = json_object_array_length(v);
+
+		c = json_object_new_array_ext((int)n);
+		for (i = 0; c && i < n; i++) {
+			struct json_object *e = NULL;
+
+			/* A null element stays: its position counts. */
+			if (copy_canonical(json_object_array_get_idx(v, i), &e) || json_object_array_add(c, e)) {
+				json_object_put(e);
+				json_object_put(c);
+				return -1;
+			}
+		}
+		break;
+	}
+	case json_type_object: {
+		c = jsonutil_new_object_sized((size_t)json_object_object_length(v));
+		if (!c)
+			return -1;
+		json_object_object_foreach(v, key, val) {
+			struct json_object *e = NULL;
+
+			if (!val)
+				continue;
+			if (copy_canonical(val, &e) || json_object_object_add_ex(c, key, e, JSON_C_OBJECT_ADD_KEY_IS_NEW)) {
+				json_object_put(e);
+				json_object_put(c);
+				return -1;
+			}
+		}
+		break;
+	}
+	default:
+		/* booleans and integers: json-c's own copy */
+		return json_object_deep_copy(v, out, NULL) ? -1 : 0;
+	}
+	if (!c)
+		return -1;
+	*out = c;
+	return 0;
+}
+
+/*
+ * The raw fallback's working copy, canonical as canon_app_members() makes
+ * it: only the members it keeps (non-null, known to Marathon), in their
+ * order, copied by copy_canonical(). A live app's tasks, deployments and
+ * other server fields are never copied just to be deleted, and the copy
+ * needs no second walk. Returns 0, -1 when out of memory.
+ */
+static int copy_app_members(struct json_object *app, struct json_object **out)
+{
+	struct json_object *copy = json_object_new_object();
+
+	*out = NULL;
+	if (!copy)
+		return -1;
+	json_object_object_foreach(app, key, val) {
+		struct json_object *v = NULL;
+
+		if (!val || !is_app_field(key))
+			continue;
+		/* The keys of app are distinct: each is new in copy. */
+		if (copy_canonical(val, &v) || json_object_object_add_ex(copy, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW)) {
+			json_object_put(v);
+			json_object_put(copy);
+			return -1;
+		}
+	}
+	*out = copy;
+	return 0;
+}
+
 int normalize_app(struct json_object *app, const struct normalize_options *opts,
 		  struct json_object **out, struct pacer_error **err)
 {
 	static const struct normalize_options defaults = NORMALIZE_OPTIONS_INIT;
 	static const struct appdef_flags dcos = APPDEF_FLAGS_DCOS;
 	const struct normalize_options *o = opts ? opts : &defaults;
-	struct json_object *work = NULL, *rejection = NULL;
-	int rc = -1;
+	struct json_object *work = NULL;
+	int rc = -1, copied = 0;
 
 	*out = NULL;
 	if (!is_object(app)) {
@@ -932,8 +1149,9 @@ int normalize_app(struct json_object *app, const struct normalize_options *opts,
 	}
 	if (!o->skip_appdef) {
 		/* Marathon's own pipeline first; a rejection is not an error
-		 * here: the diff must still show what differs. */
-		int r = appdef_submit(app, NULL, o->flags ? o->flags : &dcos, &work, &rejection);
+		 * here: the diff must still show what differs. Without an
+		 * error body appdef_submit() may stop at a certain rejection. */
+		int r = appdef_submit(app, NULL, o->flags ? o->flags : &dcos, &work, NULL);
 
 		if (r == -1) {
 			rc = pacer_error_set(err, -1, "out of memory normalising app %s",
@@ -945,12 +1163,15 @@ int normalize_app(struct json_object *app, const struct normalize_options *opts,
 			work = NULL;
 		}
 	}
-	if (!work && json_object_deep_copy(app, &work, NULL)) {
-		rc = pacer_error_set(err, -1, "out of memory copying app %s",
-				     json_object_get_string(jsonutil_get(app, "id")));
-		goto done;
+	if (!work) {
+		if (copy_app_members(app, &work)) {
+			rc = pacer_error_set(err, -1, "out of memory copying app %s",
+					     json_object_get_string(jsonutil_get(app, "id")));
+			goto done;
+		}
+		copied = 1;
 	}
-	if (canonicalise(work, o)) {
+	if (canonicalise(work, o, copied)) {
 		rc = pacer_error_set(err, -1, "out of memory normalising app %s",
 				     json_object_get_string(jsonutil_get(app, "id")));
 		goto done;
@@ -967,7 +1188,6 @@ int normalize_app(struct json_object *app, const struct normalize_options *opts,
 	rc = 0;
 done:
 	json_object_put(work);
-	json_object_put(rejection);
 	return rc;
 }
 
