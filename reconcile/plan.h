@@ -23,6 +23,14 @@ enum pacer_action {
 	PACER_ACT_PRUNE,
 };
 
+/*
+ * The action's name in JSON documents and logs: "create", "update",
+ * "prune", "unchanged" ("unknown" for a value outside the enum). Static
+ * string. Defined in plan_render.c; shared by plan_to_json() and
+ * sync_result_to_json().
+ */
+const char *plan_action_name(enum pacer_action a);
+
 /* One changed field: a JSON-pointer-like path ("/container/docker/image",
  * "/env/LOG_LEVEL", "/healthChecks") and its normalised values. */
 struct pacer_field_change {

@@ -150,19 +150,19 @@ fail:
 	return NULL;
 }
 
-static const char *action_name(enum pacer_action a)
+const char *plan_action_name(enum pacer_action a)
 {
 	switch (a) {
+	case PACER_ACT_UNCHANGED:
+		return "unchanged";
 	case PACER_ACT_CREATE:
 		return "create";
 	case PACER_ACT_UPDATE:
 		return "update";
 	case PACER_ACT_PRUNE:
 		return "prune";
-	case PACER_ACT_UNCHANGED:
-		return "unchanged";
 	}
-	return "unchanged";
+	return "unknown";
 }
 
 static struct json_object *str_or_null(const char *s)
@@ -196,7 +196,8 @@ struct json_object *plan_to_json(const struct pacer_plan *p)
 		struct json_object *changes = json_object_new_array();
 
 		json_object_object_add(a, "id", json_object_new_string(it->app_id));
-		json_object_object_add(a, "action", json_object_new_string(action_name(it->action)));
+		json_object_object_add(a, "action",
+				       json_object_new_string(plan_action_name(it->action)));
 		json_object_object_add(a, "file", str_or_null(it->file));
 		json_object_object_add(a, "wave", json_object_new_int(it->wave));
 		for (k = 0; k < it->nchanges; k++) {

@@ -41,21 +41,6 @@ const char *sync_outcome_name(enum sync_outcome o)
 	return "unknown";
 }
 
-static const char *action_name(enum pacer_action a)
-{
-	switch (a) {
-	case PACER_ACT_UNCHANGED:
-		return "unchanged";
-	case PACER_ACT_CREATE:
-		return "create";
-	case PACER_ACT_UPDATE:
-		return "update";
-	case PACER_ACT_PRUNE:
-		return "prune";
-	}
-	return "unknown";
-}
-
 static struct json_object *str_or_null(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
@@ -94,7 +79,8 @@ struct json_object *sync_result_to_json(const struct sync_result *r)
 		struct json_object *x = json_object_new_object();
 
 		json_object_object_add(x, "id", str_or_null(a->app_id));
-		json_object_object_add(x, "action", json_object_new_string(action_name(a->action)));
+		json_object_object_add(x, "action",
+				       json_object_new_string(plan_action_name(a->action)));
 		json_object_object_add(x, "outcome",
 				       json_object_new_string(sync_outcome_name(a->outcome)));
 		json_object_object_add(x, "deployment_id",

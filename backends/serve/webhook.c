@@ -25,12 +25,93 @@
 
 #define SHA256_LEN 32
 
-static const char *const provider_names[] = {"github", "gitlab", "gitea", "generic"};
+enum sig_kind {
+	SIG_HMAC,  /* the header carries hex HMAC-SHA256(secret, body) */
+	SIG_TOKEN, /* the header carries the secret itself */
+};
+
+/*
+ * What tells the providers apart, one row each, indexed by enum
+ * webhook_provider: how a request is signed and which events it sends.
+ * The checks and decisions below are the same code for every row.
+ */
+static const struct provider {
+	const char *name;
+	/* Signature: the headers tried in order; how to name them when none is
+	 * present (NULL: the first); the prefix before the hex digest, if any. */
+	const char *sig_headers[2];
+	const char *sig_missing;
+	const char *sig_prefix;
+	enum sig_kind sig;
+	/* Event: the headers tried in order; must one be present? */
+	const char *event_headers[3];
+	int event_required;
+	/* The event names understood (NULL: none); the generic hook has none
+	 * and is decided by decide_generic(). */
+	const char *ping, *push, *pull_request, *merge_request;
+	const char *default_branch_in; /* the object holding "default_branch" */
+	int push_deleted;              /* pushes carry GitHub's "deleted" flag */
+} providers[] = {
+    [WEBHOOK_GITHUB] =
+        {
+            .name = "github",
+            .sig_headers = {"X-Hub-Signature-256"},
+            .sig_prefix = "sha256=",
+            .sig = SIG_HMAC,
+            .event_headers = {"X-GitHub-Event"},
+            .event_required = 1,
+            .ping = "ping",
+            .push = "push",
+            .pull_request = "pull_request",
+            .default_branch_in = "repository",
+            .push_deleted = 1,
+        },
+    [WEBHOOK_GITLAB] =
+        {
+            .name = "gitlab",
+            .sig_headers = {"X-Gitlab-Token"},
+            .sig = SIG_TOKEN,
+            .event_headers = {"X-Gitlab-Event"},
+            .event_required = 1,
+            .push = "Push Hook",
+            .merge_request = "Merge Request Hook",
+            .default_branch_in = "project",
+        },
+    [WEBHOOK_GITEA] =
+        {
+            .name = "gitea",
+            .sig_headers = {"X-Gitea-Signature", "X-Forgejo-Signature"},
+            .sig_missing = "X-Gitea-Signature (or X-Forgejo-Signature)",
+            .sig = SIG_HMAC,
+            .event_headers = {"X-Gitea-Event", "X-Forgejo-Event", "X-Gogs-Event"},
+            .event_required = 1,
+            .push = "push",
+            .pull_request = "pull_request",
+            .default_branch_in = "repository",
+        },
+    [WEBHOOK_GENERIC] =
+        {
+            .name = "generic",
+            .sig_headers = {"X-Pacer-Signature"},
+            .sig_prefix = "sha256=",
+            .sig = SIG_HMAC,
+            .event_headers = {"X-Pacer-Event"},
+        },
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define NPROVIDERS NELEM(providers)
+
+/* The row of p, or NULL when p is out of range. */
+static const struct provider *provider_get(enum webhook_provider p)
+{
+	return (unsigned)p < NPROVIDERS ? &providers[p] : NULL;
+}
 
 int webhook_provider_parse(const char *name, enum webhook_provider *out)
 {
-	for (size_t i = 0; i < sizeof(provider_names) / sizeof(provider_names[0]); i++)
-		if (strcmp(name, provider_names[i]) == 0) {
+	for (size_t i = 0; i < NPROVIDERS; i++)
+		if (strcmp(name, providers[i].name) == 0) {
 			*out = (enum webhook_provider)i;
 			return 0;
 		}
@@ -43,9 +124,9 @@ int webhook_provider_parse(const char *name, enum webhook_provider *out)
 
 const char *webhook_provider_name(enum webhook_provider p)
 {
-	if ((unsigned)p < sizeof(provider_names) / sizeof(provider_names[0]))
-		return provider_names[p];
-	return "unknown";
+	const struct provider *row = provider_get(p);
+
+	return row ? row->name : "unknown";
 }
 
 const char *webhook_header(const char *const *headers, const char *name)
@@ -128,79 +209,72 @@ static int auth_error(struct pacer_error **err, enum webhook_provider p, const c
 	                       p == WEBHOOK_GENERIC ? "the sender" : webhook_provider_name(p));
 }
 
+/* SHA-256 of a string, for comparing tokens of any length in constant time. */
+static int sha256_str(const char *s, unsigned char out[SHA256_LEN])
+{
+	unsigned int n = 0;
+
+	return EVP_Digest(s, strlen(s), out, &n, EVP_sha256(), NULL) && n == SHA256_LEN ? 0 : -1;
+}
+
 int webhook_verify(enum webhook_provider provider, const char *const *headers, const void *body,
                    size_t len, const char *secret, struct pacer_error **err)
 {
+	const struct provider *p = provider_get(provider);
 	unsigned char want[SHA256_LEN], got[SHA256_LEN];
-	const char *header = NULL, *value = NULL;
-	int rc = 0;
+	const char *header = NULL, *value = NULL, *mismatch;
+	int rc;
 
 	if (!secret || !*secret)
 		return pacer_error_set(err, PACER_EINVALID,
 		                       "webhook: no secret to verify %s webhooks with: set "
 		                       "PACER_WEBHOOK_SECRET or PACER_WEBHOOK_SECRET_FILE",
 		                       webhook_provider_name(provider));
-
-	switch (provider) {
-	case WEBHOOK_GITLAB: {
-		unsigned char a[SHA256_LEN], b[SHA256_LEN];
-		unsigned int n = 0;
-
-		header = "X-Gitlab-Token";
-		value = webhook_header(headers, header);
-		if (!value)
-			return auth_error(err, provider, header, "is missing");
-		/*
-		 * GitLab sends the token itself. Hashing both sides first gives
-		 * equal-length inputs to CRYPTO_memcmp, so neither the length nor
-		 * a matching prefix shows in the timing.
-		 */
-		if (!EVP_Digest(value, strlen(value), a, &n, EVP_sha256(), NULL) ||
-		    !EVP_Digest(secret, strlen(secret), b, &n, EVP_sha256(), NULL))
-			return pacer_error_set(err, PACER_EGENERIC,
-			                       "gitlab webhook: SHA-256 failed in OpenSSL");
-		if (CRYPTO_memcmp(a, b, SHA256_LEN) != 0)
-			return auth_error(err, provider, header, "does not match");
-		return 0;
-	}
-	case WEBHOOK_GITHUB:
-		header = "X-Hub-Signature-256";
-		value = webhook_header(headers, header);
-		break;
-	case WEBHOOK_GENERIC:
-		header = "X-Pacer-Signature";
-		value = webhook_header(headers, header);
-		break;
-	case WEBHOOK_GITEA:
-		header = "X-Gitea-Signature";
-		value = webhook_header(headers, header);
-		if (!value) {
-			header = "X-Forgejo-Signature";
-			value = webhook_header(headers, header);
-		}
-		if (!value)
-			header = "X-Gitea-Signature (or X-Forgejo-Signature)";
-		break;
-	default:
+	if (!p)
 		return pacer_error_set(err, PACER_EINVALID, "webhook: unknown provider %d",
 		                       (int)provider);
+
+	for (size_t i = 0; i < NELEM(p->sig_headers) && p->sig_headers[i] && !value; i++) {
+		header = p->sig_headers[i];
+		value = webhook_header(headers, header);
 	}
 	if (!value)
-		return auth_error(err, provider, header, "is missing");
-	if (provider != WEBHOOK_GITEA) {
-		if (strncasecmp(value, "sha256=", 7) != 0)
+		return auth_error(err, provider,
+		                  p->sig_missing ? p->sig_missing : p->sig_headers[0],
+		                  "is missing");
+	/*
+	 * Either way the comparison is CRYPTO_memcmp over two fixed-size
+	 * digests, so neither a matching prefix nor the length of a guess shows
+	 * in the timing.
+	 */
+	if (p->sig == SIG_TOKEN) {
+		/* The token itself: hashing both sides gives equal-length inputs. */
+		if (sha256_str(value, got) || sha256_str(secret, want))
+			return pacer_error_set(err, PACER_EGENERIC,
+			                       "%s webhook: SHA-256 failed in OpenSSL", p->name);
+		mismatch = "does not match";
+	} else {
+		size_t plen = p->sig_prefix ? strlen(p->sig_prefix) : 0;
+
+		if (plen && strncasecmp(value, p->sig_prefix, plen) != 0) {
+			char what[80];
+
+			snprintf(what, sizeof(what), "is malformed (expected %s<64 hex digits>)",
+			         p->sig_prefix);
+			return auth_error(err, provider, header, what);
+		}
+		if (parse_hex_digest(value + plen, got))
 			return auth_error(err, provider, header,
-			                  "is malformed (expected sha256=<64 hex digits>)");
-		value += 7;
+			                  "is malformed (expected 64 hex digits)");
+		if (hmac_sha256(secret, body, len, want))
+			return pacer_error_set(err, PACER_EGENERIC,
+			                       "%s webhook: HMAC-SHA256 failed in OpenSSL",
+			                       p->name);
+		mismatch = "does not match the body";
 	}
-	if (parse_hex_digest(value, got))
-		return auth_error(err, provider, header, "is malformed (expected 64 hex digits)");
-	if (hmac_sha256(secret, body, len, want))
-		return pacer_error_set(err, PACER_EGENERIC,
-		                       "%s webhook: HMAC-SHA256 failed in OpenSSL",
-		                       webhook_provider_name(provider));
+	rc = 0;
 	if (CRYPTO_memcmp(want, got, SHA256_LEN) != 0)
-		rc = auth_error(err, provider, header, "does not match the body");
+		rc = auth_error(err, provider, header, mismatch);
 	OPENSSL_cleanse(want, sizeof(want));
 	return rc;
 }
@@ -347,61 +421,44 @@ static int decide_pull_request(struct webhook_event *ev, struct json_object *o, 
 	                     default_branch);
 }
 
-static int decide_github(struct webhook_event *ev, const char *event, struct json_object *o,
-                         const char *tracked)
+/* GitLab Merge Request Hook: only action "merge" counts. */
+static int decide_merge_request(struct webhook_event *ev, struct json_object *o,
+                                const char *tracked, const char *default_branch)
 {
-	const char *def = jstr(o, "repository", "default_branch", NULL);
+	const char *action = jstr(o, "object_attributes", "action", NULL);
+	const char *target = jstr(o, "object_attributes", "target_branch", NULL);
 
-	if (strcmp(event, "ping") == 0) {
+	if (!action || strcmp(action, "merge") != 0) {
+		ev->action = WEBHOOK_IGNORE;
+		return set_reason(ev, "merge request %s, not merged", action ? action : "event");
+	}
+	if (!target) {
+		ev->action = WEBHOOK_IGNORE;
+		return set_reason(ev, "merged merge request without "
+		                      "object_attributes.target_branch");
+	}
+	return decide_branch(ev, "merge request merged", target,
+	                     jstr(o, "object_attributes", "merge_commit_sha", NULL), tracked,
+	                     default_branch);
+}
+
+/* A git host's event (GitHub, GitLab, Gitea), by the names in its row. */
+static int decide_hosted(const struct provider *p, struct webhook_event *ev, const char *event,
+                         struct json_object *o, const char *tracked)
+{
+	const char *def = jstr(o, p->default_branch_in, "default_branch", NULL);
+
+	if (p->ping && strcmp(event, p->ping) == 0) {
 		ev->action = WEBHOOK_PING;
 		return set_reason(ev, "ping");
 	}
-	if (strcmp(event, "push") == 0)
-		return decide_push(ev, o, tracked, def, jbool(o, "deleted", NULL));
-	if (strcmp(event, "pull_request") == 0)
+	if (strcmp(event, p->push) == 0)
+		return decide_push(ev, o, tracked, def,
+		                   p->push_deleted && jbool(o, "deleted", NULL));
+	if (p->pull_request && strcmp(event, p->pull_request) == 0)
 		return decide_pull_request(ev, o, tracked, def);
-	ev->action = WEBHOOK_IGNORE;
-	return set_reason(ev, "event %s does not change the branch", event);
-}
-
-static int decide_gitlab(struct webhook_event *ev, const char *event, struct json_object *o,
-                         const char *tracked)
-{
-	const char *def = jstr(o, "project", "default_branch", NULL);
-
-	if (strcmp(event, "Push Hook") == 0)
-		return decide_push(ev, o, tracked, def, 0);
-	if (strcmp(event, "Merge Request Hook") == 0) {
-		const char *action = jstr(o, "object_attributes", "action", NULL);
-		const char *target = jstr(o, "object_attributes", "target_branch", NULL);
-
-		if (!action || strcmp(action, "merge") != 0) {
-			ev->action = WEBHOOK_IGNORE;
-			return set_reason(ev, "merge request %s, not merged",
-			                  action ? action : "event");
-		}
-		if (!target) {
-			ev->action = WEBHOOK_IGNORE;
-			return set_reason(ev, "merged merge request without "
-			                      "object_attributes.target_branch");
-		}
-		return decide_branch(ev, "merge request merged", target,
-		                     jstr(o, "object_attributes", "merge_commit_sha", NULL),
-		                     tracked, def);
-	}
-	ev->action = WEBHOOK_IGNORE;
-	return set_reason(ev, "event %s does not change the branch", event);
-}
-
-static int decide_gitea(struct webhook_event *ev, const char *event, struct json_object *o,
-                        const char *tracked)
-{
-	const char *def = jstr(o, "repository", "default_branch", NULL);
-
-	if (strcmp(event, "push") == 0)
-		return decide_push(ev, o, tracked, def, 0);
-	if (strcmp(event, "pull_request") == 0)
-		return decide_pull_request(ev, o, tracked, def);
+	if (p->merge_request && strcmp(event, p->merge_request) == 0)
+		return decide_merge_request(ev, o, tracked, def);
 	ev->action = WEBHOOK_IGNORE;
 	return set_reason(ev, "event %s does not change the branch", event);
 }
@@ -442,39 +499,23 @@ int webhook_parse(enum webhook_provider provider, const char *const *headers, co
                   size_t len, const char *tracked_branch, struct webhook_event *out,
                   struct pacer_error **err)
 {
+	const struct provider *p = provider_get(provider);
 	struct json_tokener *tok = NULL;
 	struct json_object *o = NULL;
-	const char *event = NULL, *header = NULL;
+	const char *event = NULL;
 	int rc = 0;
 
 	out->action = WEBHOOK_IGNORE;
-	switch (provider) {
-	case WEBHOOK_GITHUB:
-		header = "X-GitHub-Event";
-		event = webhook_header(headers, header);
-		break;
-	case WEBHOOK_GITLAB:
-		header = "X-Gitlab-Event";
-		event = webhook_header(headers, header);
-		break;
-	case WEBHOOK_GITEA:
-		header = "X-Gitea-Event";
-		event = webhook_header(headers, header);
-		if (!event)
-			event = webhook_header(headers, "X-Forgejo-Event");
-		if (!event)
-			event = webhook_header(headers, "X-Gogs-Event");
-		break;
-	case WEBHOOK_GENERIC:
-		event = webhook_header(headers, "X-Pacer-Event");
-		break;
-	}
-	if (header && !event)
+	if (!p)
+		return pacer_error_set(err, PACER_EINVALID, "webhook: unknown provider %d",
+		                       (int)provider);
+	for (size_t i = 0; i < NELEM(p->event_headers) && p->event_headers[i] && !event; i++)
+		event = webhook_header(headers, p->event_headers[i]);
+	if (p->event_required && !event)
 		return pacer_error_set(err, PACER_EINVALID,
 		                       "%s webhook: the %s header is missing: is the webhook "
 		                       "configured as a %s webhook?",
-		                       webhook_provider_name(provider), header,
-		                       webhook_provider_name(provider));
+		                       p->name, p->event_headers[0], p->name);
 	if (set_str(&out->event, event))
 		goto oom;
 
@@ -491,31 +532,20 @@ int webhook_parse(enum webhook_provider provider, const char *const *headers, co
 			rc = pacer_error_set(err, PACER_EINVALID,
 			                     "%s webhook: the body is not a JSON object: set the "
 			                     "webhook's content type to application/json",
-			                     webhook_provider_name(provider));
+			                     p->name);
 			goto done;
 		}
 	}
 
-	switch (provider) {
-	case WEBHOOK_GITHUB:
-		rc = decide_github(out, event, o, tracked_branch);
-		break;
-	case WEBHOOK_GITLAB:
-		rc = decide_gitlab(out, event, o, tracked_branch);
-		break;
-	case WEBHOOK_GITEA:
-		rc = decide_gitea(out, event, o, tracked_branch);
-		break;
-	case WEBHOOK_GENERIC:
+	if (provider == WEBHOOK_GENERIC)
 		rc = decide_generic(out, o, tracked_branch);
-		break;
-	}
+	else
+		rc = decide_hosted(p, out, event, o, tracked_branch);
 	if (rc)
 		goto oom;
 	goto done;
 oom:
-	rc = pacer_error_set(err, PACER_EGENERIC, "%s webhook: out of memory",
-	                     webhook_provider_name(provider));
+	rc = pacer_error_set(err, PACER_EGENERIC, "%s webhook: out of memory", p->name);
 done:
 	json_object_put(o);
 	if (tok)
