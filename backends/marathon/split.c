@@ -1,148 +1,94 @@
 /*
  * split.c: elements of one array member of a JSON object (contract in
- * split.h). A scanner, not a parser: it tracks strings and nesting only.
+ * split.h). Values are skipped with reconcile/json_pos.h's scanner; this
+ * file adds the structure around them (braces, colons, commas, the end of
+ * the text), so that a cut or foreign reply is refused rather than read as a
+ * shorter list.
  */
 #include "backends/marathon/split.h"
 
 #include <string.h>
 
-struct scan {
-	const char *p, *end;
-};
+#include "reconcile/json_pos.h"
 
-static void skip_ws(struct scan *s)
+/* After the value at i: its end, or 0 when it does not end inside the text. */
+static size_t value_end(const char *data, size_t len, size_t i)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-		s->p++;
+	size_t end = json_pos_skip_value(data, len, i);
+
+	/* A value that runs to the very end never closed: the object must still. */
+	return end >= len || end == json_pos_skip_ws(data, len, i) ? 0 : end;
 }
 
-/* At an opening quote: move past the closing one. 0, or 1 when unterminated. */
-static int skip_string(struct scan *s)
+static int each_element(const char *data, size_t len, size_t *pos, split_elem_cb cb, void *ctx)
 {
-	for (s->p++; s->p < s->end; s->p++) {
-		if (*s->p == '\\') {
-			s->p++;
-		} else if (*s->p == '"') {
-			s->p++;
-			return 0;
-		}
-	}
-	return 1;
-}
+	size_t i = json_pos_skip_ws(data, len, *pos + 1); /* after '[' */
 
-/* Move past one value. 0, or 1 when it does not scan. */
-static int skip_value(struct scan *s)
-{
-	int depth = 0;
-
-	if (s->p >= s->end)
-		return 1;
-	if (*s->p == '"')
-		return skip_string(s);
-	if (*s->p != '{' && *s->p != '[') {
-		const char *start = s->p;
-
-		while (s->p < s->end && !strchr(",}] \t\r\n", *s->p))
-			s->p++;
-		return s->p == start;
-	}
-	while (s->p < s->end) {
-		char ch = *s->p;
-
-		if (ch == '"') {
-			if (skip_string(s))
-				return 1;
-			continue;
-		}
-		if (ch == '{' || ch == '[') {
-			depth++;
-		} else if (ch == '}' || ch == ']') {
-			if (--depth == 0) {
-				s->p++;
-				return 0;
-			}
-		}
-		s->p++;
-	}
-	return 1;
-}
-
-static int each_element(struct scan *s, split_elem_cb cb, void *ctx)
-{
-	s->p++; /* '[' */
-	skip_ws(s);
-	if (s->p < s->end && *s->p == ']') {
-		s->p++;
+	if (i < len && data[i] == ']') {
+		*pos = i + 1;
 		return 0;
 	}
 	for (;;) {
-		const char *start;
+		size_t start = json_pos_skip_ws(data, len, i), end = value_end(data, len, start);
 		int rc;
 
-		skip_ws(s);
-		start = s->p;
-		if (skip_value(s))
+		if (!end)
 			return 1;
-		if ((rc = cb(ctx, start, (size_t)(s->p - start))) != 0)
+		if ((rc = cb(ctx, data + start, end - start)) != 0)
 			return rc;
-		skip_ws(s);
-		if (s->p >= s->end)
+		i = json_pos_skip_ws(data, len, end);
+		if (i >= len)
 			return 1;
-		if (*s->p == ']') {
-			s->p++;
+		if (data[i] == ']') {
+			*pos = i + 1;
 			return 0;
 		}
-		if (*s->p++ != ',')
+		if (data[i++] != ',')
 			return 1;
 	}
 }
 
 int split_array_member(const char *data, size_t len, const char *key, split_elem_cb cb, void *ctx)
 {
-	struct scan s = {data, data + len};
-	size_t klen = strlen(key);
-	int found = 0;
+	size_t klen = strlen(key), i = json_pos_skip_ws(data, len, 0);
+	int found = 0, rc;
 
-	skip_ws(&s);
-	if (s.p >= s.end || *s.p != '{')
+	if (i >= len || data[i] != '{')
 		return 1;
-	s.p++;
+	i = json_pos_skip_ws(data, len, i + 1);
+	if (i < len && data[i] == '}')
+		return 1; /* an empty object has no such member */
 	for (;;) {
-		const char *name;
-		int match, rc;
+		size_t kstart = json_pos_skip_ws(data, len, i), kend = value_end(data, len, kstart);
+		int match;
 
-		skip_ws(&s);
-		if (s.p < s.end && *s.p == '}' && !found)
-			return 1; /* also an empty object */
-		if (s.p >= s.end || *s.p != '"')
+		if (!kend || data[kstart] != '"')
 			return 1;
-		name = s.p + 1;
-		if (skip_string(&s))
+		match = kend - kstart - 2 == klen && !memcmp(data + kstart + 1, key, klen);
+		i = json_pos_skip_ws(data, len, kend);
+		if (i >= len || data[i] != ':')
 			return 1;
-		match = (size_t)(s.p - 1 - name) == klen && !memcmp(name, key, klen);
-		skip_ws(&s);
-		if (s.p >= s.end || *s.p++ != ':')
-			return 1;
-		skip_ws(&s);
+		i = json_pos_skip_ws(data, len, i + 1);
 		if (match && !found) {
-			if (s.p >= s.end || *s.p != '[')
+			if (i >= len || data[i] != '[')
 				return 1;
 			found = 1;
-			if ((rc = each_element(&s, cb, ctx)) != 0)
+			if ((rc = each_element(data, len, &i, cb, ctx)) != 0)
 				return rc;
-		} else if (skip_value(&s)) {
-			return 1;
+		} else {
+			size_t end = value_end(data, len, i);
+
+			if (!end)
+				return 1;
+			i = end;
 		}
-		skip_ws(&s);
-		if (s.p < s.end && *s.p == ',') {
-			s.p++;
+		i = json_pos_skip_ws(data, len, i);
+		if (i < len && data[i] == ',') {
+			i++;
 			continue;
 		}
-		if (s.p < s.end && *s.p == '}') {
-			s.p++;
-			skip_ws(&s);
-			return found && s.p == s.end ? 0 : 1;
-		}
+		if (i < len && data[i] == '}')
+			return found && json_pos_skip_ws(data, len, i + 1) == len ? 0 : 1;
 		return 1;
 	}
 }
