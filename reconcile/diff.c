@@ -126,6 +126,8 @@ int diff_apps(struct json_object *desired, struct json_object *live,
 
 	*out = NULL;
 	*n = 0;
+	if (jsonutil_equal(desired, live))
+		return 0; /* the common case, without sorting any keys */
 	if (is_object(desired) && is_object(live)) {
 		if (walk(&l, &path, desired, live))
 			goto done;

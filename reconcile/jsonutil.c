@@ -140,9 +140,43 @@ int jsonutil_compare(struct json_object *a, struct json_object *b)
 	return 0;
 }
 
+/*
+ * The same answer as jsonutil_compare() == 0 without ordering anything:
+ * objects by lookup of each key (no sorted key lists), arrays element by
+ * element, everything else through jsonutil_compare().
+ */
 int jsonutil_equal(struct json_object *a, struct json_object *b)
 {
-	return jsonutil_compare(a, b) == 0;
+	size_t i, n;
+
+	if (type_rank(a) != type_rank(b))
+		return 0;
+	switch (json_object_get_type(a)) {
+	case json_type_object:
+		if (json_object_object_length(a) != json_object_object_length(b))
+			return 0;
+		{
+			json_object_object_foreach(a, key, va)
+			{
+				struct json_object *vb;
+
+				if (!json_object_object_get_ex(b, key, &vb) || !jsonutil_equal(va, vb))
+					return 0;
+			}
+		}
+		return 1;
+	case json_type_array:
+		n = json_object_array_length(a);
+		if (n != json_object_array_length(b))
+			return 0;
+		for (i = 0; i < n; i++)
+			if (!jsonutil_equal(json_object_array_get_idx(a, i),
+					    json_object_array_get_idx(b, i)))
+				return 0;
+		return 1;
+	default:
+		return jsonutil_compare(a, b) == 0;
+	}
 }
 
 struct json_object *jsonutil_get(struct json_object *obj, const char *key)
