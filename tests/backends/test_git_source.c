@@ -7,7 +7,6 @@
 #include <criterion/parameterized.h>
 #include <netinet/in.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,46 +23,12 @@
 #include "backends/git/source.h"
 #include "reconcile/buf.h"
 #include "reconcile/log.h"
+#include "tests/lib/longrun.h"
 #include "tests/lib/testlib.h"
-
-static const char *const git_env[] = {
-    "GIT_AUTHOR_NAME=Pacer Test",    "GIT_AUTHOR_EMAIL=test@example.com",
-    "GIT_COMMITTER_NAME=Pacer Test", "GIT_COMMITTER_EMAIL=test@example.com",
-    "GIT_CONFIG_NOSYSTEM=1",         "GIT_CONFIG_GLOBAL=/dev/null",
-    "GIT_TERMINAL_PROMPT=0",         NULL};
-
-/* Run a shell command in `dir`; fails the test when it fails. Returns trimmed stdout (caller
- * frees). */
-static char *sh(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *sh(const char *dir, const char *fmt, ...)
-{
-	char *cmd = NULL, *full = NULL, *out = NULL, *errout = NULL;
-	va_list ap;
-	int rc;
-	size_t n;
-
-	va_start(ap, fmt);
-	cr_assert(vasprintf(&cmd, fmt, ap) >= 0);
-	va_end(ap);
-	cr_assert(asprintf(&full, "cd '%s' && %s", dir, cmd) >= 0);
-	{
-		const char *argv[] = {"sh", "-c", full, NULL};
-
-		rc = test_run(argv, git_env, &out, &errout, 60);
-	}
-	cr_assert_eq(rc, 0, "command failed (%d): %s\n%s", rc, cmd, errout ? errout : "");
-	n = out ? strlen(out) : 0;
-	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-		out[--n] = '\0';
-	free(cmd);
-	free(full);
-	free(errout);
-	return out;
-}
 
 static void sh0(const char *dir, const char *cmd)
 {
-	free(sh(dir, "%s", cmd));
+	free(lr_sh(dir, "%s", cmd));
 }
 
 static void put(const char *dir, const char *rel, const char *content)
@@ -88,7 +53,7 @@ static void fixture_init(struct fixture *f, const char *branch)
 	cr_assert(asprintf(&f->work, "%s/work", f->tmp) >= 0);
 	cr_assert(asprintf(&f->cache, "%s/state/git", f->tmp) >= 0);
 	cr_assert(asprintf(&f->url, "file://%s", f->remote) >= 0);
-	free(sh(f->tmp,
+	free(lr_sh(f->tmp,
 	        "git init -q --bare -b %s remote.git && git init -q -b %s work && "
 	        "git -C work remote add origin ../remote.git",
 	        branch, branch));
@@ -96,7 +61,7 @@ static void fixture_init(struct fixture *f, const char *branch)
 
 static void commit_push(struct fixture *f, const char *msg)
 {
-	free(sh(f->work, "git add -A && git commit -q -m '%s' && git push -q origin HEAD", msg));
+	free(lr_sh(f->work, "git add -A && git commit -q -m '%s' && git push -q origin HEAD", msg));
 }
 
 static void fixture_release(struct fixture *f)
@@ -138,19 +103,26 @@ static int read_all(struct pacer_source *src, char **files, struct pacer_error *
 	return rc;
 }
 
+/* gitsrc_new() that must succeed (reading is what the tests check). */
+static struct pacer_source *open_opts(const struct gitsrc_options *o)
+{
+	struct pacer_source *src = NULL;
+	struct pacer_error *err = NULL;
+
+	cr_assert_eq(gitsrc_new(&src, o, &err), 0, "%s", err ? err->message : "");
+	return src;
+}
+
 static struct pacer_source *open_src(const char *url, const char *ref, const char *path,
                                      const char *cache)
 {
 	struct gitsrc_options o = GITSRC_OPTIONS_INIT;
-	struct pacer_source *src = NULL;
-	struct pacer_error *err = NULL;
 
 	o.url = url;
 	o.ref = ref;
 	o.path = path;
 	o.cache_dir = cache;
-	cr_assert_eq(gitsrc_new(&src, &o, &err), 0, "%s", err ? err->message : "");
-	return src;
+	return open_opts(&o);
 }
 
 static void expect_read(struct pacer_source *src, const char *want_files, const char *want_rev)
@@ -200,7 +172,7 @@ Test(gitsrc, clone_over_file_url_then_fetch_new_commit)
 	put(f.work, "notes.txt", "x");
 	put(f.work, "team/json", "not a .json file");
 	commit_push(&f, "first");
-	rev1 = sh(f.work, "git rev-parse HEAD");
+	rev1 = lr_sh(f.work, "git rev-parse HEAD");
 
 	src = open_src(f.url, "main", NULL, f.cache);
 	cr_assert_null(src->revision(src), "no revision before the first read");
@@ -212,20 +184,20 @@ Test(gitsrc, clone_over_file_url_then_fetch_new_commit)
 	/* One bare clone in the cache, no temp dirs, no working copy. */
 	cr_assert_eq(count_entries(f.cache), 1);
 	free(
-	    sh(f.cache,
+	    lr_sh(f.cache,
 	       "test \"$(git --git-dir=\"$(ls -d ./*)\" rev-parse --is-bare-repository)\" = true"));
-	free(sh(f.cache, "test -z \"$(find . -name web.json)\""));
+	free(lr_sh(f.cache, "test -z \"$(find . -name web.json)\""));
 
 	/* The key is the blob id. */
 	cr_assert_eq(src->read(src, collect, &s, &err), 0);
-	blob = sh(f.work, "git rev-parse HEAD:web.json");
+	blob = lr_sh(f.work, "git rev-parse HEAD:web.json");
 	cr_assert(strstr(pacer_buf_cstr(&s.keys), blob), "keys %s lack %s", pacer_buf_cstr(&s.keys),
 	          blob);
 
 	put(f.work, "web.json", "{\"id\":\"/web\",\"instances\":2}");
 	sh0(f.work, "git rm -q a-b.json");
 	commit_push(&f, "second");
-	rev2 = sh(f.work, "git rev-parse HEAD");
+	rev2 = lr_sh(f.work, "git rev-parse HEAD");
 	cr_assert_str_neq(rev1, rev2);
 	expect_read(src,
 	            "team/api.json={\"id\":\"/api\"}|web.json={\"id\":\"/web\",\"instances\":2}|",
@@ -252,7 +224,7 @@ Test(gitsrc, plain_path_and_describe)
 	put(f.work, "apps/team/api.json", "{\"id\":\"/api\"}");
 	put(f.work, "other.json", "{\"id\":\"/other\"}");
 	commit_push(&f, "first");
-	rev = sh(f.work, "git rev-parse HEAD");
+	rev = lr_sh(f.work, "git rev-parse HEAD");
 
 	/* A plain path works like file://; --path is normalised. */
 	src = open_src(f.remote, NULL, "./apps/", f.cache);
@@ -288,16 +260,16 @@ Test(gitsrc, branch_tag_and_commit_refs)
 	fixture_init(&f, "main");
 	put(f.work, "app.json", "v1");
 	commit_push(&f, "one");
-	c1 = sh(f.work, "git rev-parse HEAD");
-	short1 = sh(f.work, "git rev-parse --short=7 HEAD");
+	c1 = lr_sh(f.work, "git rev-parse HEAD");
+	short1 = lr_sh(f.work, "git rev-parse --short=7 HEAD");
 	sh0(f.work, "git tag -a v1 -m 'release 1' && git tag light && git push -q origin v1 light");
 	put(f.work, "app.json", "v2");
 	commit_push(&f, "two");
-	c2 = sh(f.work, "git rev-parse HEAD");
+	c2 = lr_sh(f.work, "git rev-parse HEAD");
 	sh0(f.work, "git checkout -q -b dev");
 	put(f.work, "app.json", "dev");
-	free(sh(f.work, "git add -A && git commit -q -m dev && git push -q origin dev"));
-	dev = sh(f.work, "git rev-parse HEAD");
+	free(lr_sh(f.work, "git add -A && git commit -q -m dev && git push -q origin dev"));
+	dev = lr_sh(f.work, "git rev-parse HEAD");
 
 	cases[n].ref = "main", cases[n].rev = &c2, cases[n++].files = "app.json=v2|";
 	cases[n].ref = "dev", cases[n].rev = &dev, cases[n++].files = "app.json=dev|";
@@ -333,11 +305,11 @@ Test(gitsrc, default_branch_is_the_remote_head)
 	fixture_init(&f, "trunk");
 	put(f.work, "x.json", "trunk");
 	commit_push(&f, "t");
-	trunk = sh(f.work, "git rev-parse HEAD");
+	trunk = lr_sh(f.work, "git rev-parse HEAD");
 	sh0(f.work, "git checkout -q -b other");
 	put(f.work, "x.json", "other");
-	free(sh(f.work, "git add -A && git commit -q -m o && git push -q origin other"));
-	other = sh(f.work, "git rev-parse HEAD");
+	free(lr_sh(f.work, "git add -A && git commit -q -m o && git push -q origin other"));
+	other = lr_sh(f.work, "git rev-parse HEAD");
 
 	src = open_src(f.url, NULL, NULL, f.cache);
 	expect_read(src, "x.json=trunk|", trunk);
@@ -363,15 +335,15 @@ Test(gitsrc, force_push_is_followed)
 	commit_push(&f, "A");
 	put(f.work, "app.json", "B");
 	commit_push(&f, "B");
-	b = sh(f.work, "git rev-parse HEAD");
+	b = lr_sh(f.work, "git rev-parse HEAD");
 	src = open_src(f.url, "main", NULL, f.cache);
 	expect_read(src, "app.json=B|", b);
 
 	/* Rewrite history: drop B, commit C instead, force-push. */
 	sh0(f.work, "git reset -q --hard HEAD~1");
 	put(f.work, "app.json", "C");
-	free(sh(f.work, "git add -A && git commit -q -m C && git push -q --force origin main"));
-	c = sh(f.work, "git rev-parse HEAD");
+	free(lr_sh(f.work, "git add -A && git commit -q -m C && git push -q --force origin main"));
+	c = lr_sh(f.work, "git rev-parse HEAD");
 	cr_assert_eq(gitsrc_resolve(src, out, &err), 0, "%s", err ? err->message : "");
 	cr_assert_str_eq(out, c);
 	cr_assert_str_eq(src->revision(src), b, "resolve does not change revision()");
@@ -380,21 +352,6 @@ Test(gitsrc, force_push_is_followed)
 	free(b);
 	free(c);
 	fixture_release(&f);
-}
-
-static int closed_port(void)
-{
-	struct sockaddr_in a = {0};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
 }
 
 static void expect_error(struct pacer_source *src, int code, const char *const *needles)
@@ -419,7 +376,7 @@ Test(gitsrc, unreachable_remotes)
 {
 	char *tmp = test_tmpdir("pacer-gitsrc"), *cache = NULL, *url = NULL;
 	struct pacer_source *src;
-	int port = closed_port();
+	int port = test_closed_port();
 
 	cr_assert(asprintf(&cache, "%s/git", tmp) >= 0);
 	src = open_src("file:///nonexistent/pacer/x.git", "main", NULL, cache);
@@ -508,7 +465,7 @@ Test(gitsrc, cache_survives_a_failed_fetch)
 	fixture_init(&f, "main");
 	put(f.work, "a.json", "1");
 	commit_push(&f, "one");
-	r1 = sh(f.work, "git rev-parse HEAD");
+	r1 = lr_sh(f.work, "git rev-parse HEAD");
 	src = open_src(f.url, "main", NULL, f.cache);
 	expect_read(src, "a.json=1|", r1);
 
@@ -523,7 +480,7 @@ Test(gitsrc, cache_survives_a_failed_fetch)
 	cr_assert_eq(rename(moved, f.remote), 0);
 	put(f.work, "a.json", "2");
 	commit_push(&f, "two");
-	r2 = sh(f.work, "git rev-parse HEAD");
+	r2 = lr_sh(f.work, "git rev-parse HEAD");
 	src = open_src(f.url, "main", NULL, f.cache);
 	expect_read(src, "a.json=2|", r2);
 	cr_assert_eq(count_entries(f.cache), 1);
@@ -551,7 +508,7 @@ Test(gitsrc, cancel_stops_the_fetch_and_keeps_the_cache)
 	fixture_init(&f, "main");
 	put(f.work, "a.json", "1");
 	commit_push(&f, "one");
-	r1 = sh(f.work, "git rev-parse HEAD");
+	r1 = lr_sh(f.work, "git rev-parse HEAD");
 	o.url = f.url;
 	o.ref = "main";
 	o.cache_dir = f.cache;
@@ -565,7 +522,7 @@ Test(gitsrc, cancel_stops_the_fetch_and_keeps_the_cache)
 	/* Cancelled fetch of a new commit: the old revision stays, the next read gets it. */
 	put(f.work, "a.json", "2");
 	commit_push(&f, "two");
-	r2 = sh(f.work, "git rev-parse HEAD");
+	r2 = lr_sh(f.work, "git rev-parse HEAD");
 	cancel = 1;
 	expect_error(src, PACER_ECANCELLED, (const char *const[]){"cancelled", NULL});
 	cr_assert_str_eq(src->revision(src), r1);
@@ -768,16 +725,13 @@ static struct pacer_source *open_http(const char *url, const char *user, const c
                                       const char *cache)
 {
 	struct gitsrc_options o = GITSRC_OPTIONS_INIT;
-	struct pacer_source *src = NULL;
-	struct pacer_error *err = NULL;
 
 	o.url = url;
 	o.ref = "main";
 	o.cache_dir = cache;
 	o.https_user = user;
 	o.https_token = token;
-	cr_assert_eq(gitsrc_new(&src, &o, &err), 0, "%s", err ? err->message : "");
-	return src;
+	return open_opts(&o);
 }
 
 Test(gitsrc, http_basic_auth)
@@ -790,7 +744,7 @@ Test(gitsrc, http_basic_auth)
 	fixture_init(&f, "main");
 	put(f.work, "app.json", "over-http");
 	commit_push(&f, "one");
-	rev = sh(f.work, "git rev-parse HEAD");
+	rev = lr_sh(f.work, "git rev-parse HEAD");
 	http_server_start(&hs, f.tmp, "deploy", "tok-right-1234");
 	cr_assert(asprintf(&url, "http://127.0.0.1:%d/remote.git", hs.port) >= 0);
 
@@ -857,11 +811,11 @@ static void sshd_start(struct sshd *d, const char *dir)
 	if (access(SSHD_BIN, X_OK))
 		cr_skip_test("openssh-server is not installed: ssh transport not tested");
 	d->dir = strdup(dir);
-	d->port = closed_port();
+	d->port = test_closed_port();
 	/* Run as root, sshd wants its privilege separation directory. */
 	if (getuid() == 0)
 		mkdir("/run/sshd", 0755);
-	free(sh(dir,
+	free(lr_sh(dir,
 	        "ssh-keygen -q -t ed25519 -N '' -f hostkey && "
 	        "ssh-keygen -q -t ed25519 -N '' -f client && "
 	        "ssh-keygen -q -t ed25519 -N 'pp-secret-42' -f client_pp && "
@@ -932,8 +886,6 @@ static struct pacer_source *open_ssh(const char *url, const char *cache, const c
                                      const char *passphrase, const char *known_hosts)
 {
 	struct gitsrc_options o = GITSRC_OPTIONS_INIT;
-	struct pacer_source *src = NULL;
-	struct pacer_error *err = NULL;
 
 	o.url = url;
 	o.ref = "main";
@@ -942,8 +894,7 @@ static struct pacer_source *open_ssh(const char *url, const char *cache, const c
 	o.ssh_passphrase = passphrase;
 	o.known_hosts_file = known_hosts;
 	o.use_ssh_agent = 0;
-	cr_assert_eq(gitsrc_new(&src, &o, &err), 0, "%s", err ? err->message : "");
-	return src;
+	return open_opts(&o);
 }
 
 Test(gitsrc, ssh_key_and_known_hosts)
@@ -957,7 +908,7 @@ Test(gitsrc, ssh_key_and_known_hosts)
 	fixture_init(&f, "main");
 	put(f.work, "app.json", "over-ssh");
 	commit_push(&f, "one");
-	rev = sh(f.work, "git rev-parse HEAD");
+	rev = lr_sh(f.work, "git rev-parse HEAD");
 	sshd_start(&d, f.tmp);
 	cr_assert(asprintf(&url, "ssh://%s@127.0.0.1:%d%s", getpwuid(getuid())->pw_name, d.port,
 	                   f.remote) >= 0);
@@ -965,8 +916,8 @@ Test(gitsrc, ssh_key_and_known_hosts)
 	cr_assert(asprintf(&key, "%s/client", f.tmp) >= 0);
 	cr_assert(asprintf(&key_pp, "%s/client_pp", f.tmp) >= 0);
 	cr_assert(asprintf(&stranger, "%s/stranger", f.tmp) >= 0);
-	hostpub = sh(f.tmp, "cut -d' ' -f1,2 hostkey.pub");
-	otherpub = sh(f.tmp, "cut -d' ' -f1,2 otherhost.pub");
+	hostpub = lr_sh(f.tmp, "cut -d' ' -f1,2 hostkey.pub");
+	otherpub = lr_sh(f.tmp, "cut -d' ' -f1,2 otherhost.pub");
 
 	/* Unknown host: no known_hosts entry at all, then an empty file. */
 	src = open_ssh(url, f.cache, key, NULL, kh);
@@ -1012,7 +963,7 @@ Test(gitsrc, ssh_key_and_known_hosts)
 	put(f.work, "app.json", "over-ssh-2");
 	commit_push(&f, "two");
 	free(rev);
-	rev = sh(f.work, "git rev-parse HEAD");
+	rev = lr_sh(f.work, "git rev-parse HEAD");
 	src = open_ssh(url, f.cache, key_pp, "pp-secret-42", kh);
 	ssh_expect_read(src, "app.json=over-ssh-2|", rev);
 	pacer_source_free(src);
@@ -1034,12 +985,12 @@ Test(gitsrc, ssh_key_and_known_hosts)
 		}
 		for (int i = 0; i < 100 && access(sock, F_OK); i++)
 			usleep(50000);
-		free(sh(f.tmp, "SSH_AUTH_SOCK='%s' ssh-add -q client 2>&1", sock));
+		free(lr_sh(f.tmp, "SSH_AUTH_SOCK='%s' ssh-add -q client 2>&1", sock));
 		setenv("SSH_AUTH_SOCK", sock, 1);
 		put(f.work, "app.json", "via-agent");
 		commit_push(&f, "three");
 		free(rev);
-		rev = sh(f.work, "git rev-parse HEAD");
+		rev = lr_sh(f.work, "git rev-parse HEAD");
 		o.url = url;
 		o.ref = "main";
 		o.cache_dir = f.cache;
@@ -1080,8 +1031,8 @@ static void load_key(const char *dir, const char *name, const char *type, unsign
 {
 	char *pubtext, *b64, *sp;
 
-	free(sh(dir, "ssh-keygen -q -t %s -N '' -f %s", type, name));
-	pubtext = sh(dir, "cat %s.pub", name);
+	free(lr_sh(dir, "ssh-keygen -q -t %s -N '' -f %s", type, name));
+	pubtext = lr_sh(dir, "cat %s.pub", name);
 	sp = strchr(pubtext, ' ');
 	cr_assert(sp);
 	b64 = sp + 1;
@@ -1182,7 +1133,7 @@ Test(knownhosts, hashed_entries_as_ssh_keygen_writes_them)
 	cr_assert(asprintf(&content, "git.example.com %s\n[git.example.com]:2222 %s\n", k.ed_line,
 	                   k.ed2_line) >= 0);
 	file = kh_file(&k, content);
-	free(sh(k.dir, "ssh-keygen -q -H -f known_hosts 2>/dev/null && rm -f known_hosts.old && "
+	free(lr_sh(k.dir, "ssh-keygen -q -H -f known_hosts 2>/dev/null && rm -f known_hosts.old && "
 	               "! grep -q example known_hosts"));
 	expect_kh(file, "git.example.com", 22, k.ed, k.ed_len, 0, NULL);
 	expect_kh(file, "git.example.com", 2222, k.ed2, k.ed2_len, 0, NULL);

@@ -95,19 +95,64 @@ void fake_marathon_log(struct fake_marathon *f, const char *fmt, ...)
 	pthread_mutex_unlock(&f->mu);
 }
 
-static int injected(struct fake_marathon *f, const char *op, struct pacer_error **err)
+/*
+ * Injected failures, shared by the fake Marathon and the fake state store:
+ * the first armed entry for op is used up and returned, NULL when none.
+ */
+static struct fake_fail *fail_take(struct fake_fail *fails, size_t n, const char *op)
 {
-	for (size_t i = 0; i < f->nfails; i++) {
-		if (f->fails[i].times > 0 && !strcmp(f->fails[i].op, op)) {
-			f->fails[i].times--;
-			return pacer_error_set(err, f->fails[i].code, "fake: injected failure of %s (%s)",
-					       op, pacer_code_name(f->fails[i].code));
+	for (size_t i = 0; i < n; i++) {
+		if (fails[i].times > 0 && !strcmp(fails[i].op, op)) {
+			fails[i].times--;
+			return &fails[i];
 		}
 	}
-	return 0;
+	return NULL;
 }
 
-static const char *label(struct json_object *def)
+/* Arm op to fail `times` times with code; silently full at cap entries. */
+static void fail_add(struct fake_fail *fails, size_t *n, size_t cap, const char *op, int code,
+		     int times)
+{
+	if (*n >= cap)
+		return;
+	snprintf(fails[*n].op, sizeof(fails[*n].op), "%s", op);
+	fails[*n].code = code;
+	fails[*n].times = times;
+	(*n)++;
+}
+
+static int injected(struct fake_marathon *f, const char *op, struct pacer_error **err)
+{
+	struct fake_fail *x = fail_take(f->fails, f->nfails, op);
+
+	if (!x)
+		return 0;
+	return pacer_error_set(err, x->code, "fake: injected failure of %s (%s)", op,
+			       pacer_code_name(x->code));
+}
+
+/*
+ * The start of every API call: take the lock (the caller unlocks), log the
+ * call, then apply an injected failure of op, whose code is returned.
+ */
+static int call_begin(struct fake_marathon *f, const char *op, struct pacer_error **err,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int call_begin(struct fake_marathon *f, const char *op, struct pacer_error **err,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&f->mu);
+	va_start(ap, fmt);
+	log_locked(f, fmt, ap);
+	va_end(ap);
+	return injected(f, op, err);
+}
+
+#define FORCE_SUFFIX(flags) ((flags) & PACER_MF_FORCE ? " force" : "")
+
+const char *fake_marathon_label(struct json_object *def)
 {
 	struct json_object *l, *v;
 
@@ -130,6 +175,17 @@ static struct fake_app *find_app(struct fake_marathon *f, const char *id)
 		if (!strcmp(f->apps[i].id, id))
 			return &f->apps[i];
 	return NULL;
+}
+
+/* find_app(), or NULL with *rc set to Marathon's 404. */
+static struct fake_app *app_or_404(struct fake_marathon *f, const char *id, int *rc,
+				   struct pacer_error **err)
+{
+	struct fake_app *a = find_app(f, id);
+
+	if (!a)
+		*rc = pacer_error_set(err, PACER_ENOTFOUND, "App '%s' does not exist", id);
+	return a;
 }
 
 static void remove_app(struct fake_marathon *f, struct fake_app *a)
@@ -166,6 +222,19 @@ static void cancel_deps(struct fake_marathon *f, const char *id)
 	}
 }
 
+/* Marathon's lock: a change of an app in deployment is 409 unless forced, which cancels. */
+static int take_lock(struct fake_marathon *f, const char *id, unsigned flags,
+		     struct pacer_error **err)
+{
+	if (!app_in_deployment(f, id))
+		return 0;
+	if (!(flags & PACER_MF_FORCE))
+		return pacer_error_set(err, PACER_ELOCKED,
+				       "App is locked by one or more deployments.");
+	cancel_deps(f, id);
+	return 0;
+}
+
 static struct fake_dep *new_dep(struct fake_marathon *f, const char *app_id, enum dep_kind kind,
 				struct json_object *def, struct pacer_deploy_ref *out)
 {
@@ -178,7 +247,9 @@ static struct fake_dep *new_dep(struct fake_marathon *f, const char *app_id, enu
 	snprintf(d->id, sizeof(d->id), "dep-%d", ++f->next_dep);
 	d->app_id = strdup(app_id);
 	d->kind = kind;
-	d->polls_left = kind != DEP_DELETE && !strcmp(label(def), "unhealthy") ? -1 : f->polls;
+	d->polls_left = f->polls;
+	if (kind != DEP_DELETE && !strcmp(fake_marathon_label(def), "unhealthy"))
+		d->polls_left = -1;
 	if ((int)f->ndeps > f->max_inflight)
 		f->max_inflight = (int)f->ndeps;
 	if (out) {
@@ -202,7 +273,7 @@ static int check_body(struct fake_marathon *f, struct json_object *body, struct 
 {
 	if (json_object_object_get_ex(body, "version", NULL))
 		f->saw_version = 1;
-	if (!strcmp(label(body), "reject")) {
+	if (!strcmp(fake_marathon_label(body), "reject")) {
 		int rc = pacer_error_set(err, PACER_EINVALID,
 					 "Object is not valid: /cpus: fake rejects this app");
 		if (err && *err)
@@ -247,9 +318,7 @@ static int f_list_apps(struct pacer_marathon *m, struct json_object **out,
 	int rc;
 
 	*out = NULL;
-	pthread_mutex_lock(&f->mu);
-	flog(f, "list_apps");
-	rc = injected(f, "list_apps", err);
+	rc = call_begin(f, "list_apps", err, "list_apps");
 	if (rc)
 		goto done;
 	arr = json_object_new_array();
@@ -289,18 +358,9 @@ static int f_get_app(struct pacer_marathon *m, const char *id, struct json_objec
 	int rc;
 
 	*out = NULL;
-	pthread_mutex_lock(&f->mu);
-	flog(f, "get_app %s", id);
-	rc = injected(f, "get_app", err);
-	if (rc)
-		goto done;
-	a = find_app(f, id);
-	if (!a) {
-		rc = pacer_error_set(err, PACER_ENOTFOUND, "App '%s' does not exist", id);
-		goto done;
-	}
-	*out = copy(a->def);
-done:
+	rc = call_begin(f, "get_app", err, "get_app %s", id);
+	if (!rc && (a = app_or_404(f, id, &rc, err)))
+		*out = copy(a->def);
 	pthread_mutex_unlock(&f->mu);
 	return rc;
 }
@@ -314,26 +374,20 @@ static int f_put_app(struct pacer_marathon *m, const char *id, struct json_objec
 	struct json_object *prev = NULL;
 	int rc, had;
 
-	pthread_mutex_lock(&f->mu);
-	flog(f, "put %s%s%s", id, flags & PACER_MF_FORCE ? " force" : "",
-	     flags & PACER_MF_PARTIAL ? " partial" : "");
-	rc = injected(f, "put_app", err);
+	rc = call_begin(f, "put_app", err, "put %s%s%s", id, FORCE_SUFFIX(flags),
+			flags & PACER_MF_PARTIAL ? " partial" : "");
 	if (!rc)
 		rc = check_body(f, app, err);
 	if (rc)
 		goto done;
 	a = find_app(f, id);
 	had = a != NULL;
-	if (a && app_in_deployment(f, id)) {
-		if (!(flags & PACER_MF_FORCE)) {
-			rc = pacer_error_set(err, PACER_ELOCKED,
-					     "App is locked by one or more deployments.");
+	if (a) {
+		rc = take_lock(f, id, flags, err);
+		if (rc)
 			goto done;
-		}
-		cancel_deps(f, id);
-	}
-	if (a)
 		prev = copy(a->def);
+	}
 	a = store(f, id, copy(app));
 	if (!had)
 		a->running = a->healthy = 0;
@@ -356,10 +410,8 @@ static int f_create_app(struct pacer_marathon *m, struct json_object *app, unsig
 	struct fake_app *a;
 	int rc;
 
-	pthread_mutex_lock(&f->mu);
 	id = json_object_object_get_ex(app, "id", &v) ? json_object_get_string(v) : "";
-	flog(f, "create %s%s", id, flags & PACER_MF_FORCE ? " force" : "");
-	rc = injected(f, "create_app", err);
+	rc = call_begin(f, "create_app", err, "create %s%s", id, FORCE_SUFFIX(flags));
 	if (!rc)
 		rc = check_body(f, app, err);
 	if (rc)
@@ -382,16 +434,9 @@ static int f_delete_app(struct pacer_marathon *m, const char *id, unsigned flags
 	struct fake_app *a;
 	int rc;
 
-	pthread_mutex_lock(&f->mu);
-	flog(f, "delete_app %s%s", id, flags & PACER_MF_FORCE ? " force" : "");
-	rc = injected(f, "delete_app", err);
-	if (rc)
+	rc = call_begin(f, "delete_app", err, "delete_app %s%s", id, FORCE_SUFFIX(flags));
+	if (rc || !(a = app_or_404(f, id, &rc, err)))
 		goto done;
-	a = find_app(f, id);
-	if (!a) {
-		rc = pacer_error_set(err, PACER_ENOTFOUND, "App '%s' does not exist", id);
-		goto done;
-	}
 	cancel_deps(f, id);
 	remove_app(f, a);
 	new_dep(f, id, DEP_DELETE, NULL, out);
@@ -407,23 +452,12 @@ static int f_restart_app(struct pacer_marathon *m, const char *id, unsigned flag
 	struct fake_app *a;
 	int rc;
 
-	pthread_mutex_lock(&f->mu);
-	flog(f, "restart %s%s", id, flags & PACER_MF_FORCE ? " force" : "");
-	rc = injected(f, "restart_app", err);
+	rc = call_begin(f, "restart_app", err, "restart %s%s", id, FORCE_SUFFIX(flags));
+	if (rc || !(a = app_or_404(f, id, &rc, err)))
+		goto done;
+	rc = take_lock(f, id, flags, err);
 	if (rc)
 		goto done;
-	a = find_app(f, id);
-	if (!a) {
-		rc = pacer_error_set(err, PACER_ENOTFOUND, "App '%s' does not exist", id);
-		goto done;
-	}
-	if (app_in_deployment(f, id)) {
-		if (!(flags & PACER_MF_FORCE)) {
-			rc = pacer_error_set(err, PACER_ELOCKED, "App is locked");
-			goto done;
-		}
-		cancel_deps(f, id);
-	}
 	a->version++;
 	new_dep(f, id, DEP_RESTART, a->def, out);
 done:
@@ -440,9 +474,7 @@ static int f_list_deployments(struct pacer_marathon *m, struct json_object **out
 	int rc;
 
 	*out = NULL;
-	pthread_mutex_lock(&f->mu);
-	flog(f, "list_deployments");
-	rc = injected(f, "list_deployments", err);
+	rc = call_begin(f, "list_deployments", err, "list_deployments");
 	if (rc)
 		goto done;
 	for (size_t i = 0; i < f->ndeps;) {
@@ -452,7 +484,7 @@ static int f_list_deployments(struct pacer_marathon *m, struct json_object **out
 			struct fake_app *a = find_app(f, d->app_id);
 
 			if (a && d->kind != DEP_DELETE) {
-				int ok = strcmp(label(a->def), "cancel") != 0;
+				int ok = strcmp(fake_marathon_label(a->def), "cancel") != 0;
 
 				a->running = a->healthy = ok ? instances(a->def) : 0;
 			}
@@ -488,9 +520,8 @@ static int f_delete_deployment(struct pacer_marathon *m, const char *id, unsigne
 
 	if (out)
 		memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&f->mu);
-	flog(f, "delete_deployment %s%s", id, flags & PACER_MF_FORCE ? " force" : "");
-	rc = injected(f, "delete_deployment", err);
+	rc = call_begin(f, "delete_deployment", err, "delete_deployment %s%s", id,
+			FORCE_SUFFIX(flags));
 	if (rc)
 		goto done;
 	for (i = 0; i < f->ndeps; i++)
@@ -606,12 +637,7 @@ void fake_marathon_set_polls(struct fake_marathon *f, int polls)
 void fake_marathon_fail(struct fake_marathon *f, const char *op, int code, int times)
 {
 	pthread_mutex_lock(&f->mu);
-	if (f->nfails < sizeof(f->fails) / sizeof(f->fails[0])) {
-		snprintf(f->fails[f->nfails].op, sizeof(f->fails[0].op), "%s", op);
-		f->fails[f->nfails].code = code;
-		f->fails[f->nfails].times = times;
-		f->nfails++;
-	}
+	fail_add(f->fails, &f->nfails, sizeof(f->fails) / sizeof(f->fails[0]), op, code, times);
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -655,24 +681,25 @@ int fake_marathon_count(struct fake_marathon *f, const char *prefix)
 	return n;
 }
 
-int fake_marathon_max_inflight(struct fake_marathon *f)
+/* One counter of f, read under the lock. */
+static int read_locked(struct fake_marathon *f, const int *field)
 {
 	int n;
 
 	pthread_mutex_lock(&f->mu);
-	n = f->max_inflight;
+	n = *field;
 	pthread_mutex_unlock(&f->mu);
 	return n;
 }
 
+int fake_marathon_max_inflight(struct fake_marathon *f)
+{
+	return read_locked(f, &f->max_inflight);
+}
+
 int fake_marathon_saw_version(struct fake_marathon *f)
 {
-	int n;
-
-	pthread_mutex_lock(&f->mu);
-	n = f->saw_version;
-	pthread_mutex_unlock(&f->mu);
-	return n;
+	return read_locked(f, &f->saw_version);
 }
 
 struct json_object *fake_marathon_app(struct fake_marathon *f, const char *id)
@@ -770,13 +797,9 @@ struct fake_state {
 
 static int state_injected(struct fake_state *s, const char *op, struct pacer_error **err)
 {
-	for (size_t i = 0; i < s->nfails; i++) {
-		if (s->fails[i].times > 0 && !strcmp(s->fails[i].op, op)) {
-			s->fails[i].times--;
-			return pacer_error_set(err, PACER_EIO, "fake state: injected failure of %s", op);
-		}
-	}
-	return 0;
+	struct fake_fail *x = fail_take(s->fails, s->nfails, op);
+
+	return x ? pacer_error_set(err, x->code, "fake state: injected failure of %s", op) : 0;
 }
 
 static long state_find(struct fake_state *s, const char *id)
@@ -920,11 +943,8 @@ void fake_state_fail(struct pacer_state_store *ss, const char *op, int times)
 	struct fake_state *s = (struct fake_state *)ss;
 
 	pthread_mutex_lock(&s->mu);
-	if (s->nfails < sizeof(s->fails) / sizeof(s->fails[0])) {
-		snprintf(s->fails[s->nfails].op, sizeof(s->fails[0].op), "%s", op);
-		s->fails[s->nfails].times = times;
-		s->nfails++;
-	}
+	fail_add(s->fails, &s->nfails, sizeof(s->fails) / sizeof(s->fails[0]), op, PACER_EIO,
+		 times);
 	pthread_mutex_unlock(&s->mu);
 }
 

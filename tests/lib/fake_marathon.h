@@ -65,6 +65,8 @@ int fake_marathon_max_inflight(struct fake_marathon *f);
 int fake_marathon_saw_version(struct fake_marathon *f);
 /* Copy of the stored definition of app id (json_object_put), or NULL. */
 struct json_object *fake_marathon_app(struct fake_marathon *f, const char *id);
+/* The definition's "fake" label (borrowed from def), "" when it has none or def is NULL. */
+const char *fake_marathon_label(struct json_object *def);
 
 /*
  * A source over files[] = {path, content, path, content, ..., NULL}

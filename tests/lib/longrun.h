@@ -3,7 +3,8 @@
  * (tests/watch/, tests/serve_cli/): start `pacer watch|serve` in the
  * background with its log captured in a file, wait for log lines, stop it
  * with a signal and read its exit status; run shell commands (git) in a
- * directory; wait for a condition with a deadline.
+ * directory (also used by tests/backends/test_git_source.c); wait for a
+ * condition with a deadline.
  *
  * The helpers fail the running Criterion test (cr_assert) when the harness
  * breaks (fork fails, a command of the fixture fails).

@@ -1,7 +1,12 @@
 #include "tests/lib/testlib.h"
 #include "reconcile/buf.h"
 
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <json-c/json.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -102,6 +107,43 @@ int test_sim_stop(struct test_sim *sim)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
+}
+
+int test_sim_request(const struct test_sim *sim, const char *method, const char *path,
+		     const char *body, char **resp)
+{
+	static const char *const json[] = {"Content-Type: application/json", NULL};
+	char *url = NULL;
+	int status = 0;
+
+	if (resp)
+		*resp = NULL;
+	if (asprintf(&url, "%s%s", sim->url, path) < 0)
+		return 0;
+	test_http(method, url, body, body ? json : NULL, &status, resp);
+	free(url);
+	return status;
+}
+
+void test_sim_expect(const struct test_sim *sim, const char *method, const char *path,
+		     const char *body, int want, const char *want_body, const char *why)
+{
+	char *got = NULL;
+	int status = test_sim_request(sim, method, path, body, &got);
+	const char *text = got ? got : "";
+	int ok = status == want;
+
+	/* Report with cr_expect, free, then end the test: no leak report on failure. */
+	cr_expect(ok, "%s %s answered %d, want %d%s%s: %s", method, path, status, want,
+		  why ? ": " : "", why ? why : "", text);
+	if (ok && want_body) {
+		ok = !strcmp(text, want_body);
+		cr_expect(ok, "%s %s answered '%s', want '%s'%s%s", method, path, text, want_body,
+			  why ? ": " : "", why ? why : "");
+	}
+	free(got);
+	if (!ok)
+		cr_assert_fail("%s %s: unexpected answer (above)", method, path);
 }
 
 static void drain(int fd, struct pacer_buf *b, int *open_)
@@ -321,4 +363,35 @@ int test_http(const char *method, const char *url, const char *body, const char 
 	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+struct json_object *test_json(const char *sq)
+{
+	char *s = strdup(sq);
+	struct json_object *o;
+
+	cr_assert_not_null(s);
+	for (char *p = s; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	o = json_tokener_parse(s);
+	cr_assert_not_null(o, "bad test JSON: %s", s);
+	free(s);
+	return o;
+}
+
+int test_closed_port(void)
+{
+	struct sockaddr_in a = {0};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0, "bind: %s", strerror(errno));
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
 }

@@ -3,11 +3,18 @@
  *
  * - test_sim_*: start a real marathon-sim on an ephemeral loopback port and
  *   stop it (SIGTERM, then wait). The URL is what the simulator printed.
+ *   test_sim_request / test_sim_expect: one request to it (and its check).
  * - test_run: run a program (pacer, git...) and capture its output.
  * - test_tmpdir / test_rmrf: scratch directories under $TMPDIR.
  * - test_http: one real HTTP request with libcurl.
  * - test_shared_path: a path under ../shared (reference material), or NULL
  *   when the folder is not there (tests then skip, saying so).
+ * - test_json: JSON written with single quotes; test_closed_port: a port
+ *   nothing listens on.
+ *
+ * test_sim_expect, test_json and test_closed_port fail the running Criterion
+ * test (cr_assert) when they cannot do their job or the check fails; the
+ * others return an error instead.
  */
 #ifndef PACER_TESTLIB_H
 #define PACER_TESTLIB_H
@@ -29,6 +36,24 @@ struct test_sim {
 int test_sim_start(struct test_sim *sim, const char *const *extra_args);
 /* SIGTERM and wait. Returns the exit status (0 for a clean exit) or -1. */
 int test_sim_stop(struct test_sim *sim);
+
+/*
+ * One request to a started simulator: method on sim->url + path, with body
+ * (may be NULL) sent as application/json. Returns the HTTP status, 0 when no
+ * answer came (connection refused or dropped). *resp (may be NULL) receives
+ * the response body, caller frees.
+ */
+int test_sim_request(const struct test_sim *sim, const char *method, const char *path,
+		     const char *body, char **resp);
+
+/*
+ * test_sim_request() whose answer must have status want and, unless
+ * want_body is NULL, exactly that body. Otherwise the running Criterion test
+ * fails with the request, what came back, and why (may be NULL): what the
+ * check is about.
+ */
+void test_sim_expect(const struct test_sim *sim, const char *method, const char *path,
+		     const char *body, int want, const char *want_body, const char *why);
 
 /*
  * Run argv[0] (searched in PATH unless it has a '/') with env_extra
@@ -66,5 +91,16 @@ char *test_source_path(const char *rel);
  */
 int test_http(const char *method, const char *url, const char *body, const char *const *headers,
 	      int *status, char **resp);
+
+struct json_object;
+/*
+ * Parse JSON written with single quotes for readability ({'id':'/a'}): every
+ * ' becomes ", so values cannot contain a quote. The test fails on bad JSON.
+ * Caller frees with json_object_put().
+ */
+struct json_object *test_json(const char *sq);
+
+/* A loopback TCP port that nothing listens on (bound, then closed). */
+int test_closed_port(void);
 
 #endif

@@ -184,50 +184,56 @@ struct parse_case {
 	char reason_has[40];
 };
 
+/* The commits the payloads in testdata/webhooks/ carry. */
+#define GH_SHA "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
+#define GL_SHA "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"
+#define GT_SHA "bffeb74224043ba2feb48d137756c8a9331c449a"
+#define GN_SHA "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+/* One row per provider: its event header is the provider's own. */
+#define GITHUB(file, ev, branch, want, commit, reason)                                             \
+	{"github", file, "X-GitHub-Event", ev, branch, want, commit, reason}
+#define GITLAB(file, ev, branch, want, commit, reason)                                             \
+	{"gitlab", file, "X-Gitlab-Event", ev, branch, want, commit, reason}
+#define GITEA(header, ev, branch, want, commit, reason)                                            \
+	{"gitea", "gitea_push.json", header, ev, branch, want, commit, reason}
+#define GENERIC(branch, want, reason)                                                              \
+	{"generic", "generic.json", "", "", branch, want, GN_SHA, reason}
+
 static const struct parse_case parse_cases[] = {
-    {"github", "github_push.json", "X-GitHub-Event", "push", "main", WEBHOOK_TRIGGER,
-     "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "push to main"},
-    {"github", "github_push.json", "X-GitHub-Event", "push", "", WEBHOOK_TRIGGER,
-     "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "push to main"},
-    {"github", "github_push.json", "X-GitHub-Event", "push", "release", WEBHOOK_IGNORE,
-     "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "not the tracked branch release"},
-    {"github", "github_push_other_branch.json", "X-GitHub-Event", "push", "main", WEBHOOK_IGNORE,
-     "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "feature/canary"},
-    {"github", "github_push_other_branch.json", "X-GitHub-Event", "push", "", WEBHOOK_IGNORE,
-     "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "tracked branch main"},
-    {"github", "github_pull_request_merged.json", "X-GitHub-Event", "pull_request", "main",
-     WEBHOOK_TRIGGER, "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "pull request merged"},
-    {"github", "github_pull_request_merged.json", "X-GitHub-Event", "pull_request", "prod",
-     WEBHOOK_IGNORE, "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "not the tracked"},
-    {"github", "github_pull_request_closed_unmerged.json", "X-GitHub-Event", "pull_request", "main",
-     WEBHOOK_IGNORE, "", "without merging"},
-    {"github", "github_ping.json", "X-GitHub-Event", "ping", "main", WEBHOOK_PING, "", "ping"},
-    {"github", "github_push.json", "X-GitHub-Event", "issues", "main", WEBHOOK_IGNORE, "",
-     "event issues"},
-    {"gitlab", "gitlab_push.json", "X-Gitlab-Event", "Push Hook", "main", WEBHOOK_TRIGGER,
-     "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "push to main"},
-    {"gitlab", "gitlab_push.json", "X-Gitlab-Event", "Push Hook", "dev", WEBHOOK_IGNORE,
-     "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "not the tracked branch dev"},
-    {"gitlab", "gitlab_merge_request_merged.json", "X-Gitlab-Event", "Merge Request Hook", "main",
-     WEBHOOK_TRIGGER, "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "merge request merged"},
-    {"gitlab", "gitlab_merge_request_merged.json", "X-Gitlab-Event", "Merge Request Hook", "",
-     WEBHOOK_TRIGGER, "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "merge request merged"},
-    {"gitlab", "gitlab_merge_request_opened.json", "X-Gitlab-Event", "Merge Request Hook", "main",
-     WEBHOOK_IGNORE, "", "merge request open"},
-    {"gitlab", "gitlab_push.json", "X-Gitlab-Event", "Tag Push Hook", "main", WEBHOOK_IGNORE, "",
-     "Tag Push Hook"},
-    {"gitea", "gitea_push.json", "X-Gitea-Event", "push", "main", WEBHOOK_TRIGGER,
-     "bffeb74224043ba2feb48d137756c8a9331c449a", "push to main"},
-    {"gitea", "gitea_push.json", "X-Forgejo-Event", "push", "main", WEBHOOK_TRIGGER,
-     "bffeb74224043ba2feb48d137756c8a9331c449a", "push to main"},
-    {"gitea", "gitea_push.json", "X-Gitea-Event", "push", "stable", WEBHOOK_IGNORE,
-     "bffeb74224043ba2feb48d137756c8a9331c449a", "not the tracked branch stable"},
-    {"gitea", "gitea_push.json", "X-Gitea-Event", "create", "main", WEBHOOK_IGNORE, "",
-     "event create"},
-    {"generic", "generic.json", "", "", "main", WEBHOOK_TRIGGER,
-     "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "generic hook to main"},
-    {"generic", "generic.json", "", "", "other", WEBHOOK_IGNORE,
-     "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "not the tracked branch other"},
+    GITHUB("github_push.json", "push", "main", WEBHOOK_TRIGGER, GH_SHA, "push to main"),
+    GITHUB("github_push.json", "push", "", WEBHOOK_TRIGGER, GH_SHA, "push to main"),
+    GITHUB("github_push.json", "push", "release", WEBHOOK_IGNORE, GH_SHA,
+           "not the tracked branch release"),
+    GITHUB("github_push_other_branch.json", "push", "main", WEBHOOK_IGNORE, GH_SHA,
+           "feature/canary"),
+    GITHUB("github_push_other_branch.json", "push", "", WEBHOOK_IGNORE, GH_SHA,
+           "tracked branch main"),
+    GITHUB("github_pull_request_merged.json", "pull_request", "main", WEBHOOK_TRIGGER, GH_SHA,
+           "pull request merged"),
+    GITHUB("github_pull_request_merged.json", "pull_request", "prod", WEBHOOK_IGNORE, GH_SHA,
+           "not the tracked"),
+    GITHUB("github_pull_request_closed_unmerged.json", "pull_request", "main", WEBHOOK_IGNORE, "",
+           "without merging"),
+    GITHUB("github_ping.json", "ping", "main", WEBHOOK_PING, "", "ping"),
+    GITHUB("github_push.json", "issues", "main", WEBHOOK_IGNORE, "", "event issues"),
+    GITLAB("gitlab_push.json", "Push Hook", "main", WEBHOOK_TRIGGER, GL_SHA, "push to main"),
+    GITLAB("gitlab_push.json", "Push Hook", "dev", WEBHOOK_IGNORE, GL_SHA,
+           "not the tracked branch dev"),
+    GITLAB("gitlab_merge_request_merged.json", "Merge Request Hook", "main", WEBHOOK_TRIGGER,
+           GL_SHA, "merge request merged"),
+    GITLAB("gitlab_merge_request_merged.json", "Merge Request Hook", "", WEBHOOK_TRIGGER, GL_SHA,
+           "merge request merged"),
+    GITLAB("gitlab_merge_request_opened.json", "Merge Request Hook", "main", WEBHOOK_IGNORE, "",
+           "merge request open"),
+    GITLAB("gitlab_push.json", "Tag Push Hook", "main", WEBHOOK_IGNORE, "", "Tag Push Hook"),
+    GITEA("X-Gitea-Event", "push", "main", WEBHOOK_TRIGGER, GT_SHA, "push to main"),
+    GITEA("X-Forgejo-Event", "push", "main", WEBHOOK_TRIGGER, GT_SHA, "push to main"),
+    GITEA("X-Gitea-Event", "push", "stable", WEBHOOK_IGNORE, GT_SHA,
+          "not the tracked branch stable"),
+    GITEA("X-Gitea-Event", "create", "main", WEBHOOK_IGNORE, "", "event create"),
+    GENERIC("main", WEBHOOK_TRIGGER, "generic hook to main"),
+    GENERIC("other", WEBHOOK_IGNORE, "not the tracked branch other"),
 };
 
 ParameterizedTestParameters(webhook, parse)
@@ -266,55 +272,81 @@ ParameterizedTest(const struct parse_case *c, webhook, parse)
 	free(body);
 }
 
-Test(webhook, malformed_requests)
+/* Leave the commit unchecked in expect_parse(). */
+static const char ANY_COMMIT[] = "<any>";
+
+/*
+ * webhook_parse() of body (len bytes) succeeds with action want; the reason
+ * contains reason_has (unless NULL) and the commit is commit (NULL: none,
+ * ANY_COMMIT: not checked).
+ */
+static void expect_parse(enum webhook_provider p, const char *const *headers, const char *body,
+                         size_t len, enum webhook_action want, const char *reason_has,
+                         const char *commit)
+{
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
+
+	cr_assert_eq(webhook_parse(p, headers, body, len, "main", &ev, NULL), 0, "%.*s", (int)len,
+	             body);
+	cr_assert_eq(ev.action, want, "%.*s: action %d, want %d (%s)", (int)len, body, ev.action,
+	             want, ev.reason ? ev.reason : "");
+	if (reason_has)
+		cr_assert_not_null(strstr(ev.reason, reason_has), "reason '%s' lacks '%s'",
+		                   ev.reason, reason_has);
+	if (!commit)
+		cr_assert_null(ev.commit);
+	else if (commit != ANY_COMMIT)
+		cr_assert_str_eq(ev.commit, commit);
+	webhook_event_release(&ev);
+}
+
+/*
+ * A GitHub webhook_parse() that must fail with PACER_EINVALID. With msg_has
+ * the error is asked for and must contain it; without, err is NULL (the
+ * module must cope).
+ */
+static void expect_malformed(const char *const *headers, const char *body, size_t len,
+                             const char *msg_has)
 {
 	struct webhook_event ev = WEBHOOK_EVENT_INIT;
 	struct pacer_error *err = NULL;
+
+	cr_assert_eq(webhook_parse(WEBHOOK_GITHUB, headers, body, len, "main", &ev,
+	                           msg_has ? &err : NULL),
+	             PACER_EINVALID, "%.*s", (int)len, body);
+	if (msg_has)
+		cr_assert_not_null(strstr(err->message, msg_has), "%s", err->message);
+	pacer_error_free(err);
+	webhook_event_release(&ev);
+}
+
+Test(webhook, malformed_requests)
+{
 	const char *push[] = {"X-GitHub-Event", "push", NULL};
 	const char *none[] = {NULL};
 
 	/* Missing event header: names the header. */
-	cr_assert_eq(webhook_parse(WEBHOOK_GITHUB, none, "{}", 2, "main", &ev, &err),
-	             PACER_EINVALID);
-	cr_assert_not_null(strstr(err->message, "X-GitHub-Event"), "%s", err->message);
-	pacer_error_clear(&err);
-	webhook_event_release(&ev);
+	expect_malformed(none, "{}", 2, "X-GitHub-Event");
 	/* Not JSON, trailing garbage, a JSON array. */
-	cr_assert_eq(webhook_parse(WEBHOOK_GITHUB, push, "ref=main", 8, "main", &ev, &err),
-	             PACER_EINVALID);
-	cr_assert_not_null(strstr(err->message, "application/json"), "%s", err->message);
-	pacer_error_clear(&err);
-	webhook_event_release(&ev);
-	cr_assert_eq(webhook_parse(WEBHOOK_GITHUB, push, "{} x", 4, "main", &ev, NULL),
-	             PACER_EINVALID);
-	webhook_event_release(&ev);
-	cr_assert_eq(webhook_parse(WEBHOOK_GITHUB, push, "[1]", 3, "main", &ev, NULL),
-	             PACER_EINVALID);
-	webhook_event_release(&ev);
+	expect_malformed(push, "ref=main", 8, "application/json");
+	expect_malformed(push, "{} x", 4, NULL);
+	expect_malformed(push, "[1]", 3, NULL);
 	/* Length is honoured: the body need not be NUL-terminated. */
-	cr_assert_eq(webhook_parse(WEBHOOK_GITHUB, push, "{}garbage", 2, "main", &ev, NULL), 0);
-	cr_assert_eq(ev.action, WEBHOOK_IGNORE);
-	webhook_event_release(&ev);
+	expect_parse(WEBHOOK_GITHUB, push, "{}garbage", 2, WEBHOOK_IGNORE, NULL, ANY_COMMIT);
 }
 
 Test(webhook, push_edge_cases)
 {
-	struct webhook_event ev = WEBHOOK_EVENT_INIT;
 	const char *push[] = {"X-GitHub-Event", "push", NULL};
 	const char *del = "{\"ref\":\"refs/heads/main\",\"after\":"
 	                  "\"0000000000000000000000000000000000000000\",\"deleted\":true}";
 	const char *tag = "{\"ref\":\"refs/tags/v1.0\",\"after\":\"abc\"}";
 	const char *nodef = "{\"ref\":\"refs/heads/anything\",\"after\":\"abc\"}";
+	struct webhook_event ev = WEBHOOK_EVENT_INIT;
 
-	cr_assert_eq(webhook_parse(WEBHOOK_GITHUB, push, del, strlen(del), "main", &ev, NULL), 0);
-	cr_assert_eq(ev.action, WEBHOOK_IGNORE);
-	cr_assert_not_null(strstr(ev.reason, "deleted"));
-	webhook_event_release(&ev);
-
-	cr_assert_eq(webhook_parse(WEBHOOK_GITHUB, push, tag, strlen(tag), "main", &ev, NULL), 0);
-	cr_assert_eq(ev.action, WEBHOOK_IGNORE);
-	cr_assert_not_null(strstr(ev.reason, "not a branch"));
-	webhook_event_release(&ev);
+	expect_parse(WEBHOOK_GITHUB, push, del, strlen(del), WEBHOOK_IGNORE, "deleted", ANY_COMMIT);
+	expect_parse(WEBHOOK_GITHUB, push, tag, strlen(tag), WEBHOOK_IGNORE, "not a branch",
+	             ANY_COMMIT);
 
 	/* No tracked branch and no default_branch in the payload: sync (idempotent). */
 	cr_assert_eq(webhook_parse(WEBHOOK_GITHUB, push, nodef, strlen(nodef), NULL, &ev, NULL), 0);
@@ -325,18 +357,11 @@ Test(webhook, push_edge_cases)
 
 Test(webhook, generic_empty_body_means_sync_now)
 {
-	struct webhook_event ev = WEBHOOK_EVENT_INIT;
 	const char *commit = "{\"commit\":\"feedbeef\"}";
 
-	cr_assert_eq(webhook_parse(WEBHOOK_GENERIC, NULL, "", 0, "main", &ev, NULL), 0);
-	cr_assert_eq(ev.action, WEBHOOK_TRIGGER);
-	cr_assert_null(ev.commit);
-	webhook_event_release(&ev);
-	cr_assert_eq(
-	    webhook_parse(WEBHOOK_GENERIC, NULL, commit, strlen(commit), "main", &ev, NULL), 0);
-	cr_assert_eq(ev.action, WEBHOOK_TRIGGER);
-	cr_assert_str_eq(ev.commit, "feedbeef");
-	webhook_event_release(&ev);
+	expect_parse(WEBHOOK_GENERIC, NULL, "", 0, WEBHOOK_TRIGGER, NULL, NULL);
+	expect_parse(WEBHOOK_GENERIC, NULL, commit, strlen(commit), WEBHOOK_TRIGGER, NULL,
+	             "feedbeef");
 }
 
 Test(webhook, provider_names)

@@ -46,10 +46,8 @@ Test(apps, post_answers_201_with_the_app_as_submitted)
 	cr_assert_not_null(st_get(r.json, "app.tasks"));
 	st_free(&r);
 
-	r = st_req(&sim, "POST", "/v2/apps", "{\"id\":\"/simple\",\"cmd\":\"sleep 1\"}");
-	cr_assert_eq(r.status, 409);
-	cr_assert_str_eq(r.body, "{\"message\":\"An app with id [/simple] already exists.\"}");
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/v2/apps", "{\"id\":\"/simple\",\"cmd\":\"sleep 1\"}", 409,
+	                "{\"message\":\"An app with id [/simple] already exists.\"}", NULL);
 	st_sim_stop(&sim);
 }
 
@@ -68,20 +66,16 @@ Test(apps, put_creates_with_201_and_updates_with_200)
 	cr_assert_str_eq(hdr, st_str(r.json, "deploymentId"));
 	st_free(&r);
 	cr_assert(st_wait_idle(&sim, 5000));
-	r = st_req(&sim, "PUT", "/v2/apps/prod/web", "{\"id\":\"/ignored\",\"cmd\":\"sleep 2000\"}");
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps/prod/web",
+	                "{\"id\":\"/ignored\",\"cmd\":\"sleep 2000\"}", 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/prod/web", NULL);
 	cr_assert_eq(r.status, 200, "the URL id wins over the body id");
 	cr_assert_str_eq(st_str(r.json, "app.cmd"), "sleep 2000");
 	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/apps/ignored", NULL);
-	cr_assert_eq(r.status, 404);
-	cr_assert_str_eq(r.body, "{\"message\":\"App '/ignored' does not exist\"}");
-	st_free(&r);
-	r = st_req(&sim, "PATCH", "/v2/apps/nope", "{\"instances\":2}");
-	cr_assert_eq(r.status, 404, "PATCH never creates");
-	st_free(&r);
+	test_sim_expect(&sim, "GET", "/v2/apps/ignored", NULL, 404,
+	                "{\"message\":\"App '/ignored' does not exist\"}", NULL);
+	test_sim_expect(&sim, "PATCH", "/v2/apps/nope", "{\"instances\":2}", 404, NULL,
+	                "PATCH never creates");
 	st_sim_stop(&sim);
 }
 
@@ -91,22 +85,20 @@ Test(apps, partial_update_merges_top_level_fields_and_false_replaces)
 	struct st_resp r;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/merge",
-		   "{\"cmd\":\"sleep 1000\",\"env\":{\"A\":\"1\",\"B\":\"2\"},\"labels\":{\"team\":\"x\"},\"instances\":1}");
-	cr_assert_eq(r.status, 201);
-	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps/merge?force=true", "{\"env\":{\"C\":\"3\"}}");
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(
+	    &sim, "PUT", "/v2/apps/merge",
+	    "{\"cmd\":\"sleep 1000\",\"env\":{\"A\":\"1\",\"B\":\"2\"},\"labels\":{\"team\":\"x\"},\"instances\":1}",
+	    201, NULL, NULL);
+	test_sim_expect(&sim, "PUT", "/v2/apps/merge?force=true", "{\"env\":{\"C\":\"3\"}}", 200,
+	                NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/merge", NULL);
 	cr_assert_str_eq(st_str(r.json, "app.env.C"), "3");
 	cr_assert_null(st_get(r.json, "app.env.A"), "env is replaced whole, not deep-merged");
 	cr_assert_str_eq(st_str(r.json, "app.labels.team"), "x", "absent fields keep their value");
 	cr_assert_str_eq(st_str(r.json, "app.cmd"), "sleep 1000");
 	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps/merge?force=true&partialUpdate=false", "{\"cmd\":\"sleep 5\"}");
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps/merge?force=true&partialUpdate=false",
+	                "{\"cmd\":\"sleep 5\"}", 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/merge", NULL);
 	cr_assert_str_eq(st_str(r.json, "app.cmd"), "sleep 5");
 	cr_assert_null(st_get(r.json, "app.env"), "partialUpdate=false replaces the whole app: %s", r.body);
@@ -124,11 +116,8 @@ Test(apps, service_ports_are_assigned_once_and_kept)
 	const char *def = "{\"cmd\":\"sleep 1000\",\"instances\":1,\"portDefinitions\":[{\"port\":0},{\"port\":0}]}";
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/a?partialUpdate=false", def);
-	cr_assert_eq(r.status, 201);
-	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps/b?partialUpdate=false", def);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps/a?partialUpdate=false", def, 201, NULL, NULL);
+	test_sim_request(&sim, "PUT", "/v2/apps/b?partialUpdate=false", def, NULL);
 	cr_assert(st_wait_idle(&sim, 5000));
 	r = st_req(&sim, "GET", "/v2/apps/a", NULL);
 	p1 = st_int(r.json, "app.portDefinitions.0.port");
@@ -141,18 +130,17 @@ Test(apps, service_ports_are_assigned_once_and_kept)
 	cr_assert_neq(st_int(r.json, "app.portDefinitions.1.port"), p1);
 	st_free(&r);
 	/* Re-sending 0 keeps the assigned ports and is no change at all. */
-	r = st_req(&sim, "PUT", "/v2/apps/a?partialUpdate=false", def);
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps/a?partialUpdate=false", def, 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/a", NULL);
 	cr_assert_eq(st_int(r.json, "app.portDefinitions.0.port"), p1);
 	cr_assert_eq(st_int(r.json, "app.portDefinitions.1.port"), p2);
 	cr_assert_str_eq(st_str(r.json, "app.version"), v1, "a no-op keeps the version");
 	st_free(&r);
 	/* A config change keeps them too. */
-	r = st_req(&sim, "PUT", "/v2/apps/a?partialUpdate=false",
-		   "{\"cmd\":\"sleep 9\",\"instances\":1,\"portDefinitions\":[{\"port\":0},{\"port\":0}]}");
-	st_free(&r);
+	test_sim_request(
+	    &sim, "PUT", "/v2/apps/a?partialUpdate=false",
+	    "{\"cmd\":\"sleep 9\",\"instances\":1,\"portDefinitions\":[{\"port\":0},{\"port\":0}]}",
+	    NULL);
 	r = st_req(&sim, "GET", "/v2/apps/a", NULL);
 	cr_assert_eq(st_int(r.json, "app.portDefinitions.0.port"), p1);
 	cr_assert_str_neq(st_str(r.json, "app.version"), v1);
@@ -196,9 +184,8 @@ Test(apps, lock_conflict_409_and_noop_never_conflicts)
 	st_free(&r);
 
 	/* force cancels the running deployment. */
-	r = st_req(&sim, "PUT", "/v2/apps/stuck?force=True", "{\"cmd\":\"sleep 2\"}");
-	cr_assert_eq(r.status, 200, "force=True (any case) overrides the lock: %s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps/stuck?force=True", "{\"cmd\":\"sleep 2\"}", 200,
+	                NULL, "force=True (any case) overrides the lock");
 	cr_assert_not(st_deploy_running(&sim, dep), "the forced change cancelled %s", dep);
 	st_sim_stop(&sim);
 }
@@ -213,8 +200,7 @@ Test(apps, versions_and_rollback_by_version)
 	r = st_req(&sim, "PUT", "/v2/apps/v", "{\"cmd\":\"one\",\"instances\":1}");
 	snprintf(v1, sizeof(v1), "%s", st_str_or_empty(r.json, "version"));
 	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps/v?force=true", "{\"cmd\":\"two\"}");
-	st_free(&r);
+	test_sim_request(&sim, "PUT", "/v2/apps/v?force=true", "{\"cmd\":\"two\"}", NULL);
 	r = st_req(&sim, "GET", "/v2/apps/v/versions", NULL);
 	cr_assert_eq(r.status, 200);
 	cr_assert_eq(json_object_array_length(st_get(r.json, "versions")), 2, "%s", r.body);
@@ -224,22 +210,20 @@ Test(apps, versions_and_rollback_by_version)
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(st_str(r.json, "cmd"), "one");
 	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/apps/v/versions/yesterday", NULL);
-	cr_assert_eq(r.status, 422);
-	cr_assert_str_eq(r.body, "{\"message\":\"Invalid timestamp provided 'yesterday'. Expecting ISO-8601 datetime string.\"}");
-	st_free(&r);
+	test_sim_expect(
+	    &sim, "GET", "/v2/apps/v/versions/yesterday", NULL, 422,
+	    "{\"message\":\"Invalid timestamp provided 'yesterday'. Expecting ISO-8601 datetime string.\"}",
+	    NULL);
 
 	/* "version" with another field is refused; alone it rolls back. */
 	snprintf(path, sizeof(path), "{\"version\":\"%s\",\"cmd\":\"xx\"}", v1);
-	r = st_req(&sim, "PUT", "/v2/apps/v?force=true", path);
-	cr_assert_eq(r.status, 422);
-	cr_assert_str_eq(r.body, "{\"message\":\"Object is not valid\",\"details\":[{\"path\":\"/\",\"errors\":[\"The 'version' "
-				 "field may only be combined with the 'id' field.\"]}]}");
-	st_free(&r);
+	test_sim_expect(
+	    &sim, "PUT", "/v2/apps/v?force=true", path, 422,
+	    "{\"message\":\"Object is not valid\",\"details\":[{\"path\":\"/\",\"errors\":[\"The 'version' "
+	    "field may only be combined with the 'id' field.\"]}]}",
+	    NULL);
 	snprintf(path, sizeof(path), "{\"version\":\"%s\"}", v1);
-	r = st_req(&sim, "PUT", "/v2/apps/v?force=true", path);
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps/v?force=true", path, 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/v", NULL);
 	cr_assert_str_eq(st_str(r.json, "app.cmd"), "one");
 	cr_assert_str_neq(st_str(r.json, "app.version"), v1, "a rollback is a new version");
@@ -260,17 +244,11 @@ Test(apps, error_bodies_and_client_quirks)
 	cr_assert_str_eq(st_str(r.json, "message"), "Invalid JSON");
 	cr_assert(json_object_is_type(st_get(r.json, "details"), json_type_string));
 	st_free(&r);
-	r = st_req(&sim, "POST", "/v2/apps", "[1]");
-	cr_assert_eq(r.status, 422);
-	st_free(&r);
-	r = st_req(&sim, "DELETE", "/v2/deployments/abc", NULL);
-	cr_assert_eq(r.status, 404);
-	cr_assert_str_eq(r.body, "{\"message\":\"DeploymentPlan abc does not exist\"}");
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/v2/apps", "[1]", 422, NULL, NULL);
+	test_sim_expect(&sim, "DELETE", "/v2/deployments/abc", NULL, 404,
+	                "{\"message\":\"DeploymentPlan abc does not exist\"}", NULL);
 	/* marathon-python: "//" for absolute ids, Content-Type on a GET, force=True. */
-	r = st_req(&sim, "PUT", "/v2/apps//q/w?force=True", SLEEPER);
-	cr_assert_eq(r.status, 201, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps//q/w?force=True", SLEEPER, 201, NULL, NULL);
 	snprintf(url, sizeof(url), "%s/v2/apps//q/w", sim.url);
 	r = st_http("GET", url, NULL, ct);
 	cr_assert_eq(r.status, 200, "%s", r.body);
@@ -280,15 +258,11 @@ Test(apps, error_bodies_and_client_quirks)
 	cr_assert_eq(r.status, 200);
 	cr_assert_eq(json_object_array_length(st_get(r.json, "*")), 1);
 	st_free(&r);
-	r = st_req(&sim, "POST", "/v2/apps", "{\"id\":\"/q\",\"cmd\":\"xx\"}");
-	cr_assert_eq(r.status, 422, "an app may not take a group's id: %s", r.body);
-	st_free(&r);
-	r = st_req(&sim, "DELETE", "/v2/apps/q/w", NULL);
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/apps/q/w", NULL);
-	cr_assert_eq(r.status, 404, "a deleted app vanishes at once");
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/v2/apps", "{\"id\":\"/q\",\"cmd\":\"xx\"}", 422, NULL,
+	                "an app may not take a group's id");
+	test_sim_expect(&sim, "DELETE", "/v2/apps/q/w", NULL, 200, NULL, NULL);
+	test_sim_expect(&sim, "GET", "/v2/apps/q/w", NULL, 404, NULL,
+	                "a deleted app vanishes at once");
 	st_sim_stop(&sim);
 }
 
@@ -298,10 +272,11 @@ Test(apps, list_filters_and_embeds)
 	struct st_resp r;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/prod/web", "{\"cmd\":\"python3 -m http.server\",\"labels\":{\"tier\":\"web\"}}");
-	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps/prod/db", "{\"cmd\":\"postgres\",\"labels\":{\"tier\":\"db\"}}");
-	st_free(&r);
+	test_sim_request(&sim, "PUT", "/v2/apps/prod/web",
+	                 "{\"cmd\":\"python3 -m http.server\",\"labels\":{\"tier\":\"web\"}}",
+	                 NULL);
+	test_sim_request(&sim, "PUT", "/v2/apps/prod/db",
+	                 "{\"cmd\":\"postgres\",\"labels\":{\"tier\":\"db\"}}", NULL);
 	r = st_req(&sim, "GET", "/v2/apps?label=tier==web", NULL);
 	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 1, "%s", r.body);
 	cr_assert_str_eq(st_str(r.json, "apps.0.id"), "/prod/web");
@@ -320,9 +295,8 @@ Test(apps, list_filters_and_embeds)
 	r = st_req(&sim, "GET", "/v2/apps?cmd=postgres", NULL);
 	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 1);
 	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/apps?label=a%20b%20c", NULL);
-	cr_assert_eq(r.status, 422, "a bad selector is a 422");
-	st_free(&r);
+	test_sim_expect(&sim, "GET", "/v2/apps?label=a%20b%20c", NULL, 422, NULL,
+	                "a bad selector is a 422");
 	st_sim_stop(&sim);
 }
 
@@ -332,10 +306,10 @@ Test(apps, bulk_put_is_one_deployment)
 	struct st_resp r;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps",
-		   "[{\"id\":\"/b/one\",\"cmd\":\"aa\"},{\"id\":\"/b/two\",\"cmd\":\"bb\",\"dependencies\":[\"/b/one\"]}]");
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(
+	    &sim, "PUT", "/v2/apps",
+	    "[{\"id\":\"/b/one\",\"cmd\":\"aa\"},{\"id\":\"/b/two\",\"cmd\":\"bb\",\"dependencies\":[\"/b/one\"]}]",
+	    200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/deployments", NULL);
 	cr_assert_eq(json_object_array_length(r.json), 1);
 	cr_assert_eq(json_object_array_length(st_get(r.json, "0.affectedApps")), 2);
@@ -344,13 +318,11 @@ Test(apps, bulk_put_is_one_deployment)
 	cr_assert_str_eq(st_str(r.json, "0.steps.1.actions.0.app"), "/b/one");
 	cr_assert_str_eq(st_str(r.json, "0.steps.2.actions.0.app"), "/b/two");
 	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps", "[{\"cmd\":\"no id\"}]");
-	cr_assert_eq(r.status, 422);
-	cr_assert_str_eq(r.body, "{\"message\":\"requirement failed: App Update must have app id set\"}");
-	st_free(&r);
-	r = st_req(&sim, "PATCH", "/v2/apps", "[{\"id\":\"/b/none\",\"cmd\":\"xx\"}]");
-	cr_assert_eq(r.status, 404);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps", "[{\"cmd\":\"no id\"}]", 422,
+	                "{\"message\":\"requirement failed: App Update must have app id set\"}",
+	                NULL);
+	test_sim_expect(&sim, "PATCH", "/v2/apps", "[{\"id\":\"/b/none\",\"cmd\":\"xx\"}]", 404,
+	                NULL, NULL);
 	st_sim_stop(&sim);
 }
 
@@ -361,8 +333,7 @@ Test(apps, validation_422_from_appdef)
 	struct st_resp r;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "POST", "/v2/apps", "{\"id\":\"probe\",\"cmd\":\"xx\"}");
-	st_free(&r);
+	test_sim_request(&sim, "POST", "/v2/apps", "{\"id\":\"probe\",\"cmd\":\"xx\"}", NULL);
 	r = st_req(&sim, "GET", "/v2/apps/probe", NULL);
 	if (!st_get(r.json, "app.cpus")) {
 		st_free(&r);
@@ -375,15 +346,12 @@ Test(apps, validation_422_from_appdef)
 	cr_assert_str_eq(st_str(r.json, "message"), "Invalid JSON");
 	cr_assert_str_eq(st_str(r.json, "details.0.path"), "/cpus");
 	st_free(&r);
-	r = st_req(&sim, "POST", "/v2/apps", "{\"id\":\"Bad_Id\",\"cmd\":\"xx\"}");
-	cr_assert_eq(r.status, 422, "%s", r.body);
-	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps/neg", "{\"cmd\":\"xx\",\"mem\":-1}");
-	cr_assert_eq(r.status, 422, "%s", r.body);
-	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/apps/bad", NULL);
-	cr_assert_eq(r.status, 404, "a rejected app is not stored");
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/v2/apps", "{\"id\":\"Bad_Id\",\"cmd\":\"xx\"}", 422, NULL,
+	                NULL);
+	test_sim_expect(&sim, "PUT", "/v2/apps/neg", "{\"cmd\":\"xx\",\"mem\":-1}", 422, NULL,
+	                NULL);
+	test_sim_expect(&sim, "GET", "/v2/apps/bad", NULL, 404, NULL,
+	                "a rejected app is not stored");
 	st_sim_stop(&sim);
 }
 
@@ -409,9 +377,7 @@ Test(apps, equal_parts_of_many_apps_stay_independent)
 				 "\"healthChecks\":[{\"protocol\":\"HTTP\",\"path\":\"/h\"}]}",
 				 i ? "," : "", i);
 	pacer_buf_puts(&b, "]}");
-	r = st_req(&sim, "PUT", "/v2/groups/same", pacer_buf_cstr(&b));
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/groups/same", pacer_buf_cstr(&b), 200, NULL, NULL);
 	pacer_buf_release(&b);
 	cr_assert(st_wait_idle(&sim, 10000));
 	for (int i = 0; i < 20; i++) {
@@ -423,10 +389,10 @@ Test(apps, equal_parts_of_many_apps_stay_independent)
 		st_free(&r);
 	}
 	/* Change the shared-looking parts of one app, through PATCH and PUT. */
-	r = st_req(&sim, "PATCH", "/v2/apps/same/a3",
-		   "{\"labels\":{\"team\":\"y\"},\"upgradeStrategy\":{\"minimumHealthCapacity\":1,\"maximumOverCapacity\":1}}");
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(
+	    &sim, "PATCH", "/v2/apps/same/a3",
+	    "{\"labels\":{\"team\":\"y\"},\"upgradeStrategy\":{\"minimumHealthCapacity\":1,\"maximumOverCapacity\":1}}",
+	    200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/same/a3", NULL);
 	cr_assert_str_eq(st_str_or_empty(r.json, "app.labels.team"), "y");
 	st_free(&r);
@@ -443,9 +409,7 @@ Test(apps, equal_parts_of_many_apps_stay_independent)
 	r = st_req(&sim, "GET", "/v2/apps/same/a3/versions", NULL);
 	snprintf(body, sizeof(body), "{\"version\":\"%s\"}", st_str_or_empty(r.json, "versions.1"));
 	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps/same/a3?force=true", body);
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps/same/a3?force=true", body, 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/same/a3", NULL);
 	cr_assert_str_eq(st_str_or_empty(r.json, "app.labels.team"), "x", "%s", r.body);
 	cr_assert_eq(st_int(r.json, "app.portDefinitions.0.port"), ports[3]);

@@ -20,35 +20,22 @@ Test(control, faults_answer_status_count_times_then_stop)
 	cr_assert_eq(r.status, 201);
 	cr_assert_eq(st_int(r.json, "id"), 1);
 	st_free(&r);
-	r = st_req(&sim, "POST", "/v2/apps", "{\"id\":\"x\",\"cmd\":\"yy\"}");
-	cr_assert_eq(r.status, 201, "method did not match");
-	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/info", NULL);
-	cr_assert_eq(r.status, 200, "path did not match");
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/v2/apps", "{\"id\":\"x\",\"cmd\":\"yy\"}", 201, NULL,
+	                "method did not match");
+	test_sim_expect(&sim, "GET", "/v2/info", NULL, 200, NULL, "path did not match");
 	for (int i = 0; i < 2; i++) {
-		r = st_req(&sim, "GET", "/v2/apps/x", NULL);
-		cr_assert_eq(r.status, 503);
-		cr_assert_str_eq(r.body, "{\"message\":\"injected\"}");
-		st_free(&r);
+		test_sim_expect(&sim, "GET", "/v2/apps/x", NULL, 503, "{\"message\":\"injected\"}",
+		                NULL);
 	}
-	r = st_req(&sim, "GET", "/v2/apps/x", NULL);
-	cr_assert_eq(r.status, 200, "count 2 means two requests");
-	st_free(&r);
-	r = st_req(&sim, "POST", "/_sim/faults", "{\"status\":500,\"count\":-1,\"body\":\"{\\\"message\\\":\\\"boom\\\"}\"}");
-	st_free(&r);
+	test_sim_expect(&sim, "GET", "/v2/apps/x", NULL, 200, NULL, "count 2 means two requests");
+	test_sim_request(
+	    &sim, "POST", "/_sim/faults",
+	    "{\"status\":500,\"count\":-1,\"body\":\"{\\\"message\\\":\\\"boom\\\"}\"}", NULL);
 	for (int i = 0; i < 3; i++) {
-		r = st_req(&sim, "GET", "/ping", NULL);
-		cr_assert_eq(r.status, 500);
-		cr_assert_str_eq(r.body, "{\"message\":\"boom\"}");
-		st_free(&r);
+		test_sim_expect(&sim, "GET", "/ping", NULL, 500, "{\"message\":\"boom\"}", NULL);
 	}
-	r = st_req(&sim, "DELETE", "/_sim/faults", NULL);
-	st_free(&r);
-	r = st_req(&sim, "GET", "/ping", NULL);
-	cr_assert_eq(r.status, 200);
-	cr_assert_str_eq(r.body, "pong");
-	st_free(&r);
+	test_sim_request(&sim, "DELETE", "/_sim/faults", NULL, NULL);
+	test_sim_expect(&sim, "GET", "/ping", NULL, 200, "pong", NULL);
 	st_sim_stop(&sim);
 }
 
@@ -60,8 +47,8 @@ Test(control, latency_and_drop)
 	long ms;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "POST", "/_sim/faults", "{\"latency_ms\":300,\"count\":1,\"path\":\"/v2/info\"}");
-	st_free(&r);
+	test_sim_request(&sim, "POST", "/_sim/faults",
+	                 "{\"latency_ms\":300,\"count\":1,\"path\":\"/v2/info\"}", NULL);
 	gettimeofday(&a, NULL);
 	r = st_req(&sim, "GET", "/v2/info", NULL);
 	gettimeofday(&b, NULL);
@@ -69,11 +56,9 @@ Test(control, latency_and_drop)
 	cr_assert_eq(r.status, 200, "latency alone delays, then answers normally");
 	cr_assert_geq(ms, 280, "took %ld ms", ms);
 	st_free(&r);
-	r = st_req(&sim, "POST", "/_sim/faults", "{\"drop\":true,\"count\":1,\"path\":\"/v2/leader\"}");
-	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/leader", NULL);
-	cr_assert_eq(r.status, 0, "the connection was dropped");
-	st_free(&r);
+	test_sim_request(&sim, "POST", "/_sim/faults",
+	                 "{\"drop\":true,\"count\":1,\"path\":\"/v2/leader\"}", NULL);
+	test_sim_expect(&sim, "GET", "/v2/leader", NULL, 0, NULL, "the connection was dropped");
 	r = st_req(&sim, "GET", "/v2/leader", NULL);
 	cr_assert_eq(r.status, 200);
 	cr_assert_not_null(st_str(r.json, "leader"));
@@ -92,8 +77,7 @@ Test(control, request_log_and_reset)
 	snprintf(url, sizeof(url), "%s/v2/apps?embed=apps.tasks", sim.url);
 	r = st_http("GET", url, NULL, h);
 	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps/logged", "{\"cmd\":\"xx\"}");
-	st_free(&r);
+	test_sim_request(&sim, "PUT", "/v2/apps/logged", "{\"cmd\":\"xx\"}", NULL);
 	r = st_req(&sim, "GET", "/_sim/requests", NULL);
 	cr_assert_eq(r.status, 200);
 	cr_assert_eq(json_object_array_length(st_get(r.json, "requests")), 2, "/_sim/ calls are not logged: %s", r.body);
@@ -103,14 +87,11 @@ Test(control, request_log_and_reset)
 	cr_assert_str_eq(st_str(r.json, "requests.0.headers.authorization"), "token=abc");
 	cr_assert_str_eq(st_str(r.json, "requests.1.headers.content-type"), "application/json");
 	st_free(&r);
-	r = st_req(&sim, "DELETE", "/_sim/requests", NULL);
-	st_free(&r);
+	test_sim_request(&sim, "DELETE", "/_sim/requests", NULL, NULL);
 	r = st_req(&sim, "GET", "/_sim/requests", NULL);
 	cr_assert_eq(json_object_array_length(st_get(r.json, "requests")), 0);
 	st_free(&r);
-	r = st_req(&sim, "POST", "/_sim/reset", NULL);
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/_sim/reset", NULL, 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps", NULL);
 	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 0, "reset forgets apps");
 	st_free(&r);
@@ -123,21 +104,43 @@ Test(control, behavior_override_turns_a_running_app_unhealthy)
 	struct st_resp r;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/drift", "{\"cmd\":\"xx\",\"instances\":2,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}");
-	st_free(&r);
+	test_sim_request(
+	    &sim, "PUT", "/v2/apps/drift",
+	    "{\"cmd\":\"xx\",\"instances\":2,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}", NULL);
 	cr_assert(st_wait_idle(&sim, 5000));
-	r = st_req(&sim, "POST", "/_sim/apps/drift/behavior", "{\"behavior\":\"unhealthy\"}");
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/_sim/apps/drift/behavior", "{\"behavior\":\"unhealthy\"}",
+	                200, NULL, NULL);
 	st_sleep_ms(100);
 	r = st_req(&sim, "GET", "/v2/apps/drift", NULL);
 	cr_assert_eq(st_int(r.json, "app.tasksUnhealthy"), 2, "%s", r.body);
 	cr_assert_eq(st_ndeploys(&sim), 0, "no deployment was made");
 	st_free(&r);
-	r = st_req(&sim, "POST", "/_sim/apps/none/behavior", "{\"behavior\":\"crash\"}");
-	cr_assert_eq(r.status, 404);
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/_sim/apps/none/behavior", "{\"behavior\":\"crash\"}", 404,
+	                NULL, NULL);
 	st_sim_stop(&sim);
+}
+
+/* Start sim with `flag FILE`, FILE holding content; returns its temp dir (remove, free). */
+static char *start_with_secret_file(struct test_sim *sim, const char *flag, const char *content)
+{
+	char *dir = test_tmpdir("simsecret"), path[512];
+	const char *args[] = {flag, path, NULL};
+
+	cr_assert_not_null(dir);
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	cr_assert_eq(test_write_file(path, content), 0, "cannot write %s", path);
+	st_sim_start(sim, args);
+	return dir;
+}
+
+/* GET url with headers (may be NULL) answers want. */
+static void expect_get(const char *url, const char *const *headers, int want)
+{
+	struct st_resp r = st_http("GET", url, NULL, headers);
+
+	cr_assert_eq(r.status, want, "GET %s answered %d, want %d: %s", url, r.status, want,
+	             r.body);
+	st_free(&r);
 }
 
 Test(control, basic_auth)
@@ -145,26 +148,18 @@ Test(control, basic_auth)
 	struct test_sim sim;
 	struct st_resp r;
 	char url[256], hdr[128];
-	char *dir = test_tmpdir("simauth"), path[512];
+	char *dir = start_with_secret_file(&sim, "--http-credentials-file", "user:pass\n");
 	const char *good[] = {"Authorization: Basic dXNlcjpwYXNz", NULL}; /* user:pass */
 	const char *bad[] = {"Authorization: Basic dXNlcjp3cm9uZw==", NULL};
-	const char *args[] = {"--http-credentials-file", path, NULL};
 
-	snprintf(path, sizeof(path), "%s/creds", dir);
-	cr_assert_eq(test_write_file(path, "user:pass\n"), 0);
-	st_sim_start(&sim, args);
 	snprintf(url, sizeof(url), "%s/ping", sim.url);
 	r = st_http("GET", url, NULL, NULL);
 	cr_assert_eq(r.status, 401);
 	cr_assert(st_header(&r, "WWW-Authenticate", hdr, sizeof(hdr)));
 	cr_assert_str_eq(hdr, "basic realm=\"Mesosphere\"");
 	st_free(&r);
-	r = st_http("GET", url, NULL, bad);
-	cr_assert_eq(r.status, 401);
-	st_free(&r);
-	r = st_http("GET", url, NULL, good);
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
+	expect_get(url, bad, 401);
+	expect_get(url, good, 200);
 	st_sim_stop(&sim);
 	test_rmrf(dir);
 	free(dir);
@@ -173,23 +168,14 @@ Test(control, basic_auth)
 Test(control, token_auth)
 {
 	struct test_sim sim;
-	struct st_resp r;
 	char url[256];
-	char *dir = test_tmpdir("simtok"), path[512];
+	char *dir = start_with_secret_file(&sim, "--token-file", "s3cr3t-token\n");
 	const char *good[] = {"Authorization: token=s3cr3t-token", NULL};
-	const char *args[] = {"--token-file", path, NULL};
 
-	snprintf(path, sizeof(path), "%s/token", dir);
-	cr_assert_eq(test_write_file(path, "s3cr3t-token\n"), 0);
-	st_sim_start(&sim, args);
 	snprintf(url, sizeof(url), "%s/v2/apps", sim.url);
-	r = st_http("GET", url, NULL, NULL);
-	cr_assert_eq(r.status, 401);
-	cr_assert_str_eq(r.body, "{\"message\":\"Invalid username or password.\"}");
-	st_free(&r);
-	r = st_http("GET", url, NULL, good);
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
+	test_sim_expect(&sim, "GET", "/v2/apps", NULL, 401,
+	                "{\"message\":\"Invalid username or password.\"}", NULL);
+	expect_get(url, good, 200);
 	st_sim_stop(&sim);
 	test_rmrf(dir);
 	free(dir);
@@ -234,35 +220,25 @@ Test(control, info_leader_ping_and_groups)
 	cr_assert_eq(r.status, 201, "%s", r.body);
 	cr_assert_not_null(st_str(r.json, "deploymentId"));
 	st_free(&r);
-	r = st_req(&sim, "POST", "/v2/groups", "{\"id\":\"/shop\"}");
-	cr_assert_eq(r.status, 409);
-	cr_assert_str_eq(r.body, "{\"message\":\"Group /shop is already created. Use PUT to change this group.\"}");
-	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/apps/shop/back/db", NULL);
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
+	test_sim_expect(
+	    &sim, "POST", "/v2/groups", "{\"id\":\"/shop\"}", 409,
+	    "{\"message\":\"Group /shop is already created. Use PUT to change this group.\"}",
+	    NULL);
+	test_sim_expect(&sim, "GET", "/v2/apps/shop/back/db", NULL, 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/groups/shop", NULL);
 	cr_assert_str_eq(st_str(r.json, "apps.0.id"), "/shop/web");
 	cr_assert_str_eq(st_str(r.json, "groups.0.id"), "/shop/back");
 	cr_assert_str_eq(st_str(r.json, "groups.0.apps.0.id"), "/shop/back/db");
 	st_free(&r);
 	/* A PUT listing "apps" removes the apps it no longer lists. */
-	r = st_req(&sim, "PUT", "/v2/groups/shop?force=true", "{\"apps\":[{\"id\":\"api\",\"cmd\":\"cc\"}]}");
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/apps/shop/web", NULL);
-	cr_assert_eq(r.status, 404);
-	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/apps/shop/back/db", NULL);
-	cr_assert_eq(r.status, 200, "groups absent from the body are kept");
-	st_free(&r);
-	r = st_req(&sim, "DELETE", "/v2/groups/shop?force=true", NULL);
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/groups/shop", NULL);
-	cr_assert_eq(r.status, 404);
-	cr_assert_str_eq(r.body, "{\"message\":\"Group '/shop' does not exist\"}");
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/groups/shop?force=true",
+	                "{\"apps\":[{\"id\":\"api\",\"cmd\":\"cc\"}]}", 200, NULL, NULL);
+	test_sim_expect(&sim, "GET", "/v2/apps/shop/web", NULL, 404, NULL, NULL);
+	test_sim_expect(&sim, "GET", "/v2/apps/shop/back/db", NULL, 200, NULL,
+	                "groups absent from the body are kept");
+	test_sim_expect(&sim, "DELETE", "/v2/groups/shop?force=true", NULL, 200, NULL, NULL);
+	test_sim_expect(&sim, "GET", "/v2/groups/shop", NULL, 404,
+	                "{\"message\":\"Group '/shop' does not exist\"}", NULL);
 	st_sim_stop(&sim);
 }
 
@@ -306,9 +282,7 @@ Test(control, load_and_ten_thousand_apps)
 	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 10000);
 	cr_assert_lt(ms, 1000, "GET /v2/apps of 10,000 apps took %ld ms", ms);
 	st_free(&r);
-	r = st_req(&sim, "GET", "/v2/apps/team7/app107", NULL);
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
+	test_sim_expect(&sim, "GET", "/v2/apps/team7/app107", NULL, 200, NULL, NULL);
 	st_sim_stop(&sim);
 	test_rmrf(dir);
 	free(dir);

@@ -36,11 +36,11 @@ Test(deploy, upgrade_respects_minimum_health_capacity)
 	int samples = 0, min_seen = 99, max_total = 0, total, new_healthy;
 
 	st_sim_start(&sim, args);
-	r = st_req(&sim, "PUT", "/v2/apps/rolling",
-		   "{\"cmd\":\"v1\",\"instances\":4,\"healthChecks\":[{\"protocol\":\"HTTP\",\"path\":\"/\"}],"
-		   "\"upgradeStrategy\":{\"minimumHealthCapacity\":0.5,\"maximumOverCapacity\":0.0}}");
-	cr_assert_eq(r.status, 201);
-	st_free(&r);
+	test_sim_expect(
+	    &sim, "PUT", "/v2/apps/rolling",
+	    "{\"cmd\":\"v1\",\"instances\":4,\"healthChecks\":[{\"protocol\":\"HTTP\",\"path\":\"/\"}],"
+	    "\"upgradeStrategy\":{\"minimumHealthCapacity\":0.5,\"maximumOverCapacity\":0.0}}",
+	    201, NULL, NULL);
 	cr_assert(st_wait_idle(&sim, 5000), "the first deployment finishes");
 	r = st_req(&sim, "GET", "/v2/apps/rolling", NULL);
 	cr_assert_eq(st_int(r.json, "app.tasksHealthy"), 4, "%s", r.body);
@@ -84,12 +84,11 @@ Test(deploy, default_strategy_starts_all_new_before_killing_old)
 	int max_total = 0, total, nh;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/d", "{\"cmd\":\"v1\",\"instances\":2,\"healthChecks\":[{\"protocol\":\"TCP\"}]}");
-	st_free(&r);
+	test_sim_request(
+	    &sim, "PUT", "/v2/apps/d",
+	    "{\"cmd\":\"v1\",\"instances\":2,\"healthChecks\":[{\"protocol\":\"TCP\"}]}", NULL);
 	cr_assert(st_wait_idle(&sim, 5000));
-	r = st_req(&sim, "POST", "/v2/apps/d/restart", NULL);
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/v2/apps/d/restart", NULL, 200, NULL, NULL);
 	for (int t = 0; t < 5000 && st_ndeploys(&sim) > 0; t += 5) {
 		int healthy;
 		r = st_req(&sim, "GET", "/v2/apps/d", NULL);
@@ -138,8 +137,9 @@ Test(deploy, delete_deployment_rolls_back_to_the_previous_version)
 	char dep[64], v2[64], rb[64];
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/rb", "{\"cmd\":\"good\",\"instances\":1,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}");
-	st_free(&r);
+	test_sim_request(
+	    &sim, "PUT", "/v2/apps/rb",
+	    "{\"cmd\":\"good\",\"instances\":1,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}", NULL);
 	cr_assert(st_wait_idle(&sim, 5000));
 	r = st_req(&sim, "PUT", "/v2/apps/rb", "{\"cmd\":\"bad\",\"env\":{\"SIM_BEHAVIOR\":\"unhealthy\"}}");
 	snprintf(dep, sizeof(dep), "%s", st_str_or_empty(r.json, "deploymentId"));
@@ -184,18 +184,13 @@ Test(deploy, force_delete_deployment_keeps_the_target_config)
 	r = st_req(&sim, "PUT", "/v2/apps/f", "{\"cmd\":\"bad\",\"env\":{\"SIM_BEHAVIOR\":\"unhealthy\"}}");
 	snprintf(path, sizeof(path), "/v2/deployments/%s?force=true", st_str(r.json, "deploymentId"));
 	st_free(&r);
-	r = st_req(&sim, "DELETE", path, NULL);
-	cr_assert_eq(r.status, 202);
-	cr_assert_str_eq(r.body, "");
-	st_free(&r);
+	test_sim_expect(&sim, "DELETE", path, NULL, 202, "", NULL);
 	cr_assert_eq(st_ndeploys(&sim), 0);
 	r = st_req(&sim, "GET", "/v2/apps/f", NULL);
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(st_str(r.json, "app.cmd"), "bad");
 	st_free(&r);
-	r = st_req(&sim, "DELETE", path, NULL);
-	cr_assert_eq(r.status, 404, "a finished deployment is gone");
-	st_free(&r);
+	test_sim_expect(&sim, "DELETE", path, NULL, 404, NULL, "a finished deployment is gone");
 	st_sim_stop(&sim);
 }
 
@@ -206,15 +201,13 @@ Test(deploy, scale_and_restart_update_version_info)
 	char v1[64], cfg1[64], scale2[64];
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/vi", "{\"cmd\":\"xx\",\"instances\":1}");
-	st_free(&r);
+	test_sim_request(&sim, "PUT", "/v2/apps/vi", "{\"cmd\":\"xx\",\"instances\":1}", NULL);
 	cr_assert(st_wait_idle(&sim, 5000));
 	r = st_req(&sim, "GET", "/v2/apps/vi", NULL);
 	snprintf(v1, sizeof(v1), "%s", st_str_or_empty(r.json, "app.version"));
 	snprintf(cfg1, sizeof(cfg1), "%s", st_str(r.json, "app.versionInfo.lastConfigChangeAt"));
 	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps/vi", "{\"instances\":3}");
-	st_free(&r);
+	test_sim_request(&sim, "PUT", "/v2/apps/vi", "{\"instances\":3}", NULL);
 	r = st_req(&sim, "GET", "/v2/deployments", NULL);
 	cr_assert_str_eq(st_str(r.json, "0.steps.0.actions.0.action"), "ScaleApplication");
 	st_free(&r);
@@ -224,9 +217,7 @@ Test(deploy, scale_and_restart_update_version_info)
 	snprintf(scale2, sizeof(scale2), "%s", st_str(r.json, "app.versionInfo.lastScalingAt"));
 	st_free(&r);
 	cr_assert(st_wait_idle(&sim, 5000));
-	r = st_req(&sim, "POST", "/v2/apps/vi/restart", NULL);
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/v2/apps/vi/restart", NULL, 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/vi", NULL);
 	cr_assert_str_eq(st_str(r.json, "app.versionInfo.lastScalingAt"), scale2, "restart keeps lastScalingAt");
 	cr_assert_str_neq(st_str(r.json, "app.versionInfo.lastConfigChangeAt"), cfg1);
@@ -236,9 +227,7 @@ Test(deploy, scale_and_restart_update_version_info)
 	r = st_req(&sim, "GET", "/v2/apps/vi", NULL);
 	cr_assert_eq(st_int(r.json, "app.tasksRunning"), 3);
 	st_free(&r);
-	r = st_req(&sim, "POST", "/v2/apps/nope/restart", NULL);
-	cr_assert_eq(r.status, 404);
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/v2/apps/nope/restart", NULL, 404, NULL, NULL);
 	st_sim_stop(&sim);
 }
 
@@ -249,9 +238,10 @@ Test(deploy, crash_sets_last_task_failure_and_queue)
 	int seen = 0;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/crashy",
-		   "{\"cmd\":\"xx\",\"instances\":1,\"backoffSeconds\":1,\"env\":{\"SIM_BEHAVIOR\":\"crash\"},\"healthChecks\":[{\"protocol\":\"HTTP\"}]}");
-	st_free(&r);
+	test_sim_request(
+	    &sim, "PUT", "/v2/apps/crashy",
+	    "{\"cmd\":\"xx\",\"instances\":1,\"backoffSeconds\":1,\"env\":{\"SIM_BEHAVIOR\":\"crash\"},\"healthChecks\":[{\"protocol\":\"HTTP\"}]}",
+	    NULL);
 	for (int t = 0; t < 3000 && !seen; t += 20) {
 		r = st_req(&sim, "GET", "/v2/apps/crashy", NULL);
 		seen = st_get(r.json, "app.lastTaskFailure") != NULL;
@@ -270,9 +260,7 @@ Test(deploy, crash_sets_last_task_failure_and_queue)
 	cr_assert_not_null(st_get(r.json, "queue.0.delay.timeLeftSeconds"));
 	st_free(&r);
 	cr_assert_eq(st_ndeploys(&sim), 1, "task failures never fail a deployment");
-	r = st_req(&sim, "DELETE", "/v2/queue/crashy/delay", NULL);
-	cr_assert_eq(r.status, 204);
-	st_free(&r);
+	test_sim_expect(&sim, "DELETE", "/v2/queue/crashy/delay", NULL, 204, NULL, NULL);
 	st_sim_stop(&sim);
 }
 
@@ -283,8 +271,7 @@ Test(deploy, kill_tasks_with_and_without_scale)
 	char path[512], killed[256];
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/k", "{\"cmd\":\"xx\",\"instances\":3}");
-	st_free(&r);
+	test_sim_request(&sim, "PUT", "/v2/apps/k", "{\"cmd\":\"xx\",\"instances\":3}", NULL);
 	cr_assert(st_wait_idle(&sim, 5000));
 	r = st_req(&sim, "GET", "/v2/apps/k/tasks", NULL);
 	cr_assert_eq(json_object_array_length(st_get(r.json, "tasks")), 3);
@@ -295,9 +282,7 @@ Test(deploy, kill_tasks_with_and_without_scale)
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	cr_assert_str_eq(st_str(r.json, "task.id"), killed);
 	st_free(&r);
-	r = st_req(&sim, "DELETE", path, NULL);
-	cr_assert_eq(r.status, 404);
-	st_free(&r);
+	test_sim_expect(&sim, "DELETE", path, NULL, 404, NULL, NULL);
 	/* Without scale the launch queue replaces it. */
 	st_sleep_ms(300);
 	r = st_req(&sim, "GET", "/v2/apps/k", NULL);
@@ -305,9 +290,7 @@ Test(deploy, kill_tasks_with_and_without_scale)
 	cr_assert_eq(st_int(r.json, "app.instances"), 3);
 	snprintf(killed, sizeof(killed), "{\"ids\":[\"%s\"]}", st_str(r.json, "app.tasks.0.id"));
 	st_free(&r);
-	r = st_req(&sim, "POST", "/v2/tasks/delete?scale=true", killed);
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/v2/tasks/delete?scale=true", killed, 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/k", NULL);
 	cr_assert_eq(st_int(r.json, "app.instances"), 2, "scale=true lowers instances");
 	st_free(&r);

@@ -103,19 +103,15 @@ Test(events, accept_header_is_required_and_filter_works)
 {
 	struct test_sim sim;
 	struct sse s;
-	struct st_resp r;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "GET", "/v2/events", NULL);
-	cr_assert_eq(r.status, 405, "without Accept: text/event-stream Marathon answers 405");
-	st_free(&r);
+	test_sim_expect(&sim, "GET", "/v2/events", NULL, 405, NULL,
+	                "without Accept: text/event-stream Marathon answers 405");
 	sse_open(&s, &sim, "?event_type=deployment_success&event_type=app_terminated_event");
 	cr_assert(sse_wait(&s, "event_stream_attached", 3000));
-	r = st_req(&sim, "PUT", "/v2/apps/filt", "{\"cmd\":\"xx\"}");
-	st_free(&r);
+	test_sim_request(&sim, "PUT", "/v2/apps/filt", "{\"cmd\":\"xx\"}", NULL);
 	cr_assert(sse_wait(&s, "event: deployment_success", 5000));
-	r = st_req(&sim, "DELETE", "/v2/apps/filt", NULL);
-	st_free(&r);
+	test_sim_request(&sim, "DELETE", "/v2/apps/filt", NULL, NULL);
 	cr_assert(sse_wait(&s, "event: app_terminated_event", 5000));
 	cr_assert_null(strstr(s.buf, "deployment_info"), "filtered out: %s", s.buf);
 	cr_assert_null(strstr(s.buf, "status_update_event"));
@@ -136,9 +132,7 @@ Test(events, force_cancel_emits_deployment_failed)
 	r = st_req(&sim, "PUT", "/v2/apps/c", "{\"cmd\":\"xx\",\"env\":{\"SIM_BEHAVIOR\":\"unhealthy\"}}");
 	snprintf(needle, sizeof(needle), "{\"id\":\"%s\"", st_str(r.json, "deploymentId"));
 	st_free(&r);
-	r = st_req(&sim, "PUT", "/v2/apps/c?force=true", "{\"cmd\":\"yy\"}");
-	cr_assert_eq(r.status, 200);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps/c?force=true", "{\"cmd\":\"yy\"}", 200, NULL, NULL);
 	cr_assert(sse_wait(&s, needle, 3000), "deployment_failed for the cancelled plan: %s", s.buf);
 	cr_assert(strstr(s.buf, "\"reason\":\"The upgrade has been cancelled\""), "%s", s.buf);
 	sse_close(&s);

@@ -48,26 +48,21 @@ static int wait_int(struct test_sim *sim, const char *id, const char *path, int6
 Test(idle, settled_app_scaled_through_the_api_gets_its_tasks)
 {
 	struct test_sim sim;
-	struct st_resp r;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/sc",
-		   "{\"cmd\":\"xx\",\"instances\":1,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}");
-	cr_assert_eq(r.status, 201, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(
+	    &sim, "PUT", "/v2/apps/sc",
+	    "{\"cmd\":\"xx\",\"instances\":1,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}", 201,
+	    NULL, NULL);
 	settle(&sim);
 	cr_assert_eq(app_int(&sim, "sc", "app.tasksHealthy"), 1);
-	r = st_req(&sim, "PUT", "/v2/apps/sc", "{\"instances\":3}");
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps/sc", "{\"instances\":3}", 200, NULL, NULL);
 	cr_assert(st_wait_idle(&sim, 10000), "the scale deployment finishes: new tasks run and pass health checks");
 	cr_assert_eq(app_int(&sim, "sc", "app.tasksRunning"), 3);
 	cr_assert_eq(app_int(&sim, "sc", "app.tasksHealthy"), 3);
 	/* A group scaleBy goes through the same path: settle, then double. */
 	settle(&sim);
-	r = st_req(&sim, "PUT", "/v2/groups/", "{\"scaleBy\":2}");
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/groups/", "{\"scaleBy\":2}", 200, NULL, NULL);
 	cr_assert(st_wait_idle(&sim, 10000));
 	cr_assert_eq(app_int(&sim, "sc", "app.tasksHealthy"), 6);
 	st_sim_stop(&sim);
@@ -80,14 +75,14 @@ Test(idle, crash_override_after_settling_starts_failing)
 	int seen = 0;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/cr",
-		   "{\"cmd\":\"xx\",\"instances\":2,\"backoffSeconds\":1,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}");
-	st_free(&r);
+	test_sim_request(
+	    &sim, "PUT", "/v2/apps/cr",
+	    "{\"cmd\":\"xx\",\"instances\":2,\"backoffSeconds\":1,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}",
+	    NULL);
 	settle(&sim);
 	cr_assert_eq(app_int(&sim, "cr", "app.tasksHealthy"), 2);
-	r = st_req(&sim, "POST", "/_sim/apps/cr/behavior", "{\"behavior\":\"crash\"}");
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "POST", "/_sim/apps/cr/behavior", "{\"behavior\":\"crash\"}", 200,
+	                NULL, NULL);
 	for (int t = 0; t < 3000 && !seen; t += 20) {
 		r = st_req(&sim, "GET", "/v2/apps/cr", NULL);
 		seen = st_get(r.json, "app.lastTaskFailure") != NULL;
@@ -107,20 +102,19 @@ Test(idle, crash_override_after_settling_starts_failing)
 Test(idle, unhealthy_then_healthy_override_after_settling)
 {
 	struct test_sim sim;
-	struct st_resp r;
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/flip",
-		   "{\"cmd\":\"xx\",\"instances\":2,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}");
-	st_free(&r);
+	test_sim_request(
+	    &sim, "PUT", "/v2/apps/flip",
+	    "{\"cmd\":\"xx\",\"instances\":2,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}", NULL);
 	settle(&sim);
-	r = st_req(&sim, "POST", "/_sim/apps/flip/behavior", "{\"behavior\":\"unhealthy\"}");
-	st_free(&r);
+	test_sim_request(&sim, "POST", "/_sim/apps/flip/behavior", "{\"behavior\":\"unhealthy\"}",
+	                 NULL);
 	cr_assert(wait_int(&sim, "flip", "app.tasksUnhealthy", 2, 3000), "both tasks turn unhealthy");
 	/* Settled again (unhealthy is a steady state); the next override must still act. */
 	st_sleep_ms(150);
-	r = st_req(&sim, "POST", "/_sim/apps/flip/behavior", "{\"behavior\":\"healthy\"}");
-	st_free(&r);
+	test_sim_request(&sim, "POST", "/_sim/apps/flip/behavior", "{\"behavior\":\"healthy\"}",
+	                 NULL);
 	cr_assert(wait_int(&sim, "flip", "app.tasksHealthy", 2, 3000), "both tasks turn healthy again");
 	cr_assert_eq(app_int(&sim, "flip", "app.tasksUnhealthy"), 0);
 	st_sim_stop(&sim);
@@ -133,22 +127,17 @@ Test(idle, killed_task_of_a_settled_app_is_replaced)
 	char path[512];
 
 	st_sim_start(&sim, NULL);
-	r = st_req(&sim, "PUT", "/v2/apps/rep", "{\"cmd\":\"xx\",\"instances\":2}");
-	st_free(&r);
+	test_sim_request(&sim, "PUT", "/v2/apps/rep", "{\"cmd\":\"xx\",\"instances\":2}", NULL);
 	settle(&sim);
 	r = st_req(&sim, "GET", "/v2/apps/rep/tasks", NULL);
 	snprintf(path, sizeof(path), "/v2/apps/rep/tasks/%s", st_str_or_empty(r.json, "tasks.0.id"));
 	st_free(&r);
-	r = st_req(&sim, "DELETE", path, NULL);
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "DELETE", path, NULL, 200, NULL, NULL);
 	cr_assert_eq(app_int(&sim, "rep", "app.tasksRunning"), 1, "the kill takes effect at once");
 	cr_assert(wait_int(&sim, "rep", "app.tasksRunning", 2, 3000), "the launch queue replaces the killed task");
 	/* All of them, through /v2/tasks/delete this time. */
 	settle(&sim);
-	r = st_req(&sim, "DELETE", "/v2/apps/rep/tasks", NULL);
-	cr_assert_eq(r.status, 200, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "DELETE", "/v2/apps/rep/tasks", NULL, 200, NULL, NULL);
 	cr_assert(wait_int(&sim, "rep", "app.tasksRunning", 2, 3000), "both tasks are replaced");
 	st_sim_stop(&sim);
 }
@@ -163,10 +152,10 @@ Test(idle, crashing_app_keeps_relaunching_without_a_deployment)
 	st_sim_start(&sim, NULL);
 	/* Without health checks a running task counts as ready, so the deployment
 	 * ends at once; from then on only the launch queue relaunches the task. */
-	r = st_req(&sim, "PUT", "/v2/apps/loop", "{\"cmd\":\"xx\",\"instances\":1,\"backoffSeconds\":0,"
-						 "\"backoffFactor\":1,\"env\":{\"SIM_BEHAVIOR\":\"crash\"}}");
-	cr_assert_eq(r.status, 201, "%s", r.body);
-	st_free(&r);
+	test_sim_expect(&sim, "PUT", "/v2/apps/loop",
+	                "{\"cmd\":\"xx\",\"instances\":1,\"backoffSeconds\":0,"
+	                "\"backoffFactor\":1,\"env\":{\"SIM_BEHAVIOR\":\"crash\"}}",
+	                201, NULL, NULL);
 	cr_assert(st_wait_idle(&sim, 5000));
 	for (int t = 0; t < 4000 && !changed; t += 20) {
 		r = st_req(&sim, "GET", "/v2/apps/loop", NULL);
@@ -240,12 +229,9 @@ Test(idle, thousands_of_settled_apps_cost_no_cpu, .timeout = 240)
 		r = st_req(&sim, "GET", "/v2/deployments", NULL);
 		for (size_t i = 0; r.json && i < json_object_array_length(r.json); i++) {
 			char p[128];
-			struct st_resp d;
 			snprintf(p, sizeof(p), "/v2/deployments/%s?force=true",
 				 st_str_or_empty(json_object_array_get_idx(r.json, i), "id"));
-			d = st_req(&sim, "DELETE", p, NULL);
-			cr_assert_eq(d.status, 202, "%s", d.body);
-			st_free(&d);
+			test_sim_expect(&sim, "DELETE", p, NULL, 202, NULL, NULL);
 		}
 		st_free(&r);
 	}
