@@ -198,23 +198,6 @@ static const char *header_of(struct json_object *req, const char *name)
 	return jstr(h, name);
 }
 
-/* A loopback port nothing listens on. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = {0};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(fd >= 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static int array_has_app(struct json_object *apps, const char *id)
 {
 	for (size_t i = 0; i < json_object_array_length(apps); i++) {
@@ -560,7 +543,7 @@ Test(client, fails_over_from_a_dead_url_and_remembers)
 	struct json_object *info = NULL;
 	struct marathon_client *c;
 
-	snprintf(urls, sizeof(urls), "http://127.0.0.1:%d,%s", closed_port(), sim.url);
+	snprintf(urls, sizeof(urls), "http://127.0.0.1:%d,%s", test_closed_port(), sim.url);
 	m = client_for(urls, 0, 10000);
 	OK(m->info(m, &info, E));
 	cr_assert_str_eq(jstr(info, "name"), "marathon");
@@ -579,8 +562,8 @@ Test(client, unreachable_names_every_url)
 	struct pacer_error *err = NULL;
 	struct json_object *info = NULL;
 
-	snprintf(a, sizeof(a), "http://127.0.0.1:%d", closed_port());
-	snprintf(b, sizeof(b), "http://127.0.0.1:%d", closed_port());
+	snprintf(a, sizeof(a), "http://127.0.0.1:%d", test_closed_port());
+	snprintf(b, sizeof(b), "http://127.0.0.1:%d", test_closed_port());
 	snprintf(urls, sizeof(urls), "%s,%s", a, b);
 	m = client_for(urls, 2, 5000);
 	cr_assert_eq(m->info(m, &info, &err), PACER_EUNREACHABLE);

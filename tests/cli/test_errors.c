@@ -107,23 +107,6 @@ Test(invalid, duplicate_app_id_names_both_files, .timeout = 60, .fini = ct_fini)
 	ct_teardown(&t);
 }
 
-/* A loopback port nobody listens on. */
-static int closed_port(void)
-{
-	struct sockaddr_in a = {0};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	cr_assert(fd >= 0);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 Test(errors, marathon_unreachable_exits_4, .timeout = 60, .fini = ct_fini)
 {
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
@@ -131,7 +114,7 @@ Test(errors, marathon_unreachable_exits_4, .timeout = 60, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, CT_NO_SIM);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", closed_port());
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", test_closed_port());
 	write_app(&t, "a.json", "/u/a", 32);
 	{
 		const char *args[] = {"sync", "--source",    t.src,   "--marathon",
@@ -351,7 +334,7 @@ Test(secrets, password_never_in_output, .timeout = 60, .fini = ct_fini)
 		const char *args[] = {"sync", "--source",    t.src,   "--marathon",
 		                      dead,   "--state-dir", t.state, NULL};
 
-		snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", closed_port());
+		snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", test_closed_port());
 		r = ct_pacer(args, env_ok);
 		cr_expect_eq(r.rc, 4);
 		expect_no_secret(&r, "unreachable");

@@ -14,21 +14,9 @@
 #include <string.h>
 
 #include "reconcile/normalize.h"
+#include "tests/lib/testlib.h"
 
-static struct json_object *J(const char *sq)
-{
-	char *s = strdup(sq);
-	struct json_object *o;
-
-	cr_assert_not_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	o = json_tokener_parse(s);
-	cr_assert_not_null(o, "bad test JSON: %s", s);
-	free(s);
-	return o;
-}
+#define J(sq) test_json(sq)
 
 static const char *text(struct json_object *o)
 {

@@ -11,21 +11,9 @@
 
 #include "reconcile/jsonutil.h"
 #include "reconcile/plan.h"
+#include "tests/lib/testlib.h"
 
-static struct json_object *J(const char *sq)
-{
-	char *s = strdup(sq);
-	struct json_object *o;
-
-	cr_assert_not_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	o = json_tokener_parse(s);
-	cr_assert_not_null(o, "bad test JSON: %s", s);
-	free(s);
-	return o;
-}
+#define J(sq) test_json(sq)
 
 static int cmp_app(const void *a, const void *b)
 {
