@@ -36,8 +36,11 @@ static const char *content_key(const char *data, size_t len, char out[72])
 	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
 		return NULL;
 	memcpy(out, "sha256:", 7);
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	for (unsigned int i = 0; i < n; i++) {
+		out[7 + 2 * i] = "0123456789abcdef"[md[i] >> 4];
+		out[8 + 2 * i] = "0123456789abcdef"[md[i] & 15];
+	}
+	out[7 + 2 * n] = '\0';
 	return out;
 }
 
