@@ -872,9 +872,13 @@ static int app_cmp(const void *pa, const void *pb)
 	return r;
 }
 
-/* A cached file's bytes, shared by its apps until each one is parsed. */
+/*
+ * A cached file's bytes, shared by its apps until each one is parsed; or,
+ * from a source that reads lazily, none: then src reads them again.
+ */
 struct desired_blob {
 	size_t refs;
+	struct pacer_source *src; /* borrowed; NULL when data holds the bytes */
 	size_t len;
 	char data[];
 };
@@ -998,6 +1002,8 @@ void desired_free(struct pacer_desired *d)
 struct load_walk {
 	struct pacer_desired *d;
 	const struct desired_options *opts;
+	struct pacer_source *src;
+	char *hit; /* read_lazy: the cache entry of the file want() skipped */
 };
 
 /* "F <file key> <flags>": the cache key of a file that loads cleanly. */
@@ -1021,18 +1027,22 @@ static char *file_cache_key(const char *key, const struct appdef_flags *f)
  * used (then the file is loaded as usual), -1 when out of memory.
  */
 static int add_cached(struct pacer_desired *d, const char *path, const char *data, size_t len,
-                      const char *key, const char *apps)
+                      const char *key, const char *apps, struct pacer_source *src)
 {
 	struct desired_blob *blob = NULL;
 	const char *p = apps;
 	size_t first = d->napps;
 
+	if (!data)
+		len = 0; /* src reads the bytes when an app needs them */
 	blob = malloc(sizeof(*blob) + len + 1);
 	if (!blob)
 		return -1;
 	blob->refs = 1; /* ours, until the end of this function */
+	blob->src = data ? NULL : src;
 	blob->len = len;
-	memcpy(blob->data, data, len);
+	if (len)
+		memcpy(blob->data, data, len);
 	blob->data[len] = '\0';
 	while (*p) {
 		struct pacer_desired_app *a;
@@ -1092,21 +1102,56 @@ static int remember_file(struct pacer_desired *d, size_t first, struct pacer_cac
 	return rc;
 }
 
+/* read_lazy's question: are this file's bytes needed, or is it cached? */
+static int want_file(void *ctx, const char *path, const char *key)
+{
+	struct load_walk *w = ctx;
+	const char *hit;
+	char *ckey;
+
+	(void)path;
+	free(w->hit);
+	w->hit = NULL;
+	if (!key || !w->opts->cache)
+		return 1;
+	if (!(ckey = file_cache_key(key, w->opts->flags)))
+		return -1;
+	hit = cache_get(w->opts->cache, ckey);
+	free(ckey);
+	if (!hit)
+		return 1;
+	return (w->hit = strdup(hit)) ? 0 : -1;
+}
+
 static int load_file_cb(void *ctx, const char *path, const char *data, size_t len, const char *key)
 {
 	struct load_walk *w = ctx;
 	struct pacer_desired *d = w->d;
 	struct pacer_cache *cache = key ? w->opts->cache : NULL;
 	size_t first = d->napps, ndiags = d->ndiags;
-	char *ckey = NULL;
+	char *ckey = NULL, *owned = NULL;
 	const char *hit;
 	int rc = 0;
 
-	if (cache) {
-		if (!(ckey = file_cache_key(key, w->opts->flags)))
+	if (!data) {
+		/* Skipped by read_lazy: want_file() found it in the cache. */
+		rc = w->hit && key ? add_cached(d, path, NULL, 0, key, w->hit, w->src) : 0;
+		free(w->hit);
+		w->hit = NULL;
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+		/* An entry that cannot be used after all: read the bytes. */
+		if (!key || w->src->load(w->src, path, key, &owned, &len, NULL))
 			return -1;
+		data = owned;
+	}
+	if (cache) {
+		if (!(ckey = file_cache_key(key, w->opts->flags))) {
+			rc = -1;
+			goto done;
+		}
 		hit = cache_get(cache, ckey);
-		if (hit && (rc = add_cached(d, path, data, len, key, hit)) != 0)
+		if (hit && (rc = add_cached(d, path, data, len, key, hit, NULL)) != 0)
 			goto done; /* 1: served from the cache */
 		if (rc < 0)
 			goto done;
@@ -1122,20 +1167,33 @@ static int load_file_cb(void *ctx, const char *path, const char *data, size_t le
 		rc = remember_file(d, first, cache, ckey);
 done:
 	free(ckey);
+	free(owned);
 	return rc < 0 ? -1 : 0;
 }
 
 int desired_app_def(struct pacer_desired_app *a, struct pacer_error **err)
 {
 	struct pacer_desired *tmp = NULL;
+	char *bytes = NULL;
+	size_t len = 0;
 	int rc = -1;
 
 	if (a->def)
 		return 0;
 	if (!a->blob)
 		return pacer_error_set(err, PACER_EGENERIC, "app %s has no definition loaded", a->id);
+	if (a->blob->src) {
+		struct pacer_source *src = a->blob->src;
+
+		rc = src->load(src, a->file, a->key, &bytes, &len, err);
+		if (rc) {
+			pacer_error_wrap(err, rc, "cannot read %s again for app %s", a->file, a->id);
+			goto done;
+		}
+	}
 	tmp = desired_new();
-	if (!tmp || desired_add_file(tmp, a->file, a->blob->data, a->blob->len, NULL) < 0) {
+	if (!tmp || desired_add_file(tmp, a->file, bytes ? bytes : a->blob->data,
+	                             bytes ? len : a->blob->len, NULL) < 0) {
 		rc = pacer_error_set(err, -1, "out of memory reading %s", a->file);
 		goto done;
 	}
@@ -1159,6 +1217,7 @@ int desired_app_def(struct pacer_desired_app *a, struct pacer_error **err)
 	rc = 0;
 done:
 	desired_free(tmp);
+	free(bytes);
 	return rc;
 }
 
@@ -1179,7 +1238,13 @@ int desired_load(struct pacer_source *src, const struct desired_options *opts,
 	}
 	w.d = d;
 	w.opts = opts ? opts : &defaults;
-	rc = src->read(src, load_file_cb, &w, err);
+	w.src = src;
+	w.hit = NULL;
+	if (w.opts->cache && src->read_lazy && src->load)
+		rc = src->read_lazy(src, want_file, load_file_cb, &w, err);
+	else
+		rc = src->read(src, load_file_cb, &w, err);
+	free(w.hit);
 	if (rc != 0) {
 		rc = rc < 0 ? rc : -1;
 		if (err && !*err)

@@ -35,8 +35,9 @@ struct pacer_desired_app {
 	int line, col;           /* where the app's object starts, 1-based */
 	char *key;               /* the source's key for the file's content
 				    (reconcile/cache.h), owned, or NULL */
-	struct desired_blob *blob; /* internal: the file's bytes while def is
-				      not parsed yet (a cache hit) */
+	struct desired_blob *blob; /* internal: the file's bytes, or the source
+				      to read them from, while def is not
+				      parsed yet (a cache hit) */
 };
 
 struct pacer_diag {
@@ -72,6 +73,12 @@ struct desired_options {
 	 */
 	struct pacer_cache *cache;
 };
+/*
+ * With a cache and a source that reads lazily (source.h read_lazy/load,
+ * e.g. git), a cached file's bytes are not even read: the desired state
+ * then borrows the source to read them if an app needs its definition, so
+ * the source must outlive it.
+ */
 #define DESIRED_OPTIONS_VERSION 1
 #define DESIRED_OPTIONS_INIT {DESIRED_OPTIONS_VERSION, NULL, NULL}
 

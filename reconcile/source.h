@@ -23,6 +23,14 @@
 typedef int (*pacer_source_file_cb)(void *ctx, const char *path, const char *data, size_t len,
 				    const char *key);
 
+/*
+ * For read_lazy(): asked before a file's bytes are read, with its key.
+ * Return 1 when the bytes are needed, 0 when the caller already knows that
+ * content (the file callback then gets data NULL and len 0), anything
+ * else stops the walk and is returned.
+ */
+typedef int (*pacer_source_want_cb)(void *ctx, const char *path, const char *key);
+
 struct pacer_source {
 	/*
 	 * Bring the source up to date (git: fetch) and walk its files.
@@ -35,6 +43,21 @@ struct pacer_source {
 	/* The revision last read (git commit id), or NULL. Borrowed until the next read(). */
 	const char *(*revision)(struct pacer_source *s);
 	void (*free)(struct pacer_source *s);
+	/*
+	 * Optional, for sources that know each file's key before reading it
+	 * (git: the blob id), NULL otherwise: read() that reads only the files
+	 * `want` asks for. Every file still reaches cb, in the same order.
+	 */
+	int (*read_lazy)(struct pacer_source *s, pacer_source_want_cb want,
+			 pacer_source_file_cb cb, void *ctx, struct pacer_error **err);
+	/*
+	 * Optional, with read_lazy: the bytes of a file a read skipped, by its
+	 * path and key. *data is the caller's (free()). May be called from any
+	 * thread, also while another thread runs read(). PACER_ENOTFOUND when
+	 * that content is gone.
+	 */
+	int (*load)(struct pacer_source *s, const char *path, const char *key, char **data,
+		    size_t *len, struct pacer_error **err);
 };
 
 static inline void pacer_source_free(struct pacer_source *s)

@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <git2.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,10 @@ struct gitsrc {
 	char *https_user, *https_token;
 	int use_ssh_agent;
 	git_repository *repo; /* opened on first use */
+	/* A second handle on the cache for load(), which may run on another
+	 * thread while read() fetches: a git_repository is one thread's. */
+	pthread_mutex_t load_mu;
+	git_repository *load_repo;
 	struct gitsrc__auth auth;
 	char revision[GIT_OID_HEXSZ + 1];
 };
@@ -628,10 +633,65 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
 }
 
+/* read() and read_lazy(): want may be NULL (every file's bytes). */
+static int read_tree(struct gitsrc *s, pacer_source_want_cb want, pacer_source_file_cb cb,
+                     void *ctx, struct pacer_error **err);
+
 static int src_read(struct pacer_source *base, pacer_source_file_cb cb, void *ctx,
                     struct pacer_error **err)
 {
+	return read_tree((struct gitsrc *)base, NULL, cb, ctx, err);
+}
+
+static int src_read_lazy(struct pacer_source *base, pacer_source_want_cb want,
+                         pacer_source_file_cb cb, void *ctx, struct pacer_error **err)
+{
+	return read_tree((struct gitsrc *)base, want, cb, ctx, err);
+}
+
+/* The blob `key` from the cache, on a handle of its own (any thread). */
+static int src_load(struct pacer_source *base, const char *path, const char *key, char **data,
+                    size_t *len, struct pacer_error **err)
+{
 	struct gitsrc *s = (struct gitsrc *)base;
+	git_blob *blob = NULL;
+	git_oid id;
+	int ret = 0;
+
+	*data = NULL;
+	*len = 0;
+	if (!key || strlen(key) != GIT_OID_HEXSZ || git_oid_fromstr(&id, key))
+		return pacer_error_set(err, PACER_EINVALID, "%s: '%s' is not a git blob id",
+		                       path, key ? key : "(none)");
+	pthread_mutex_lock(&s->load_mu);
+	if (!s->load_repo && git_repository_open_bare(&s->load_repo, s->repo_dir)) {
+		ret = pacer_error_set(err, PACER_EIO, "cannot open the git cache %s: %s", s->repo_dir,
+		                      lg2_message());
+		goto done;
+	}
+	if (git_blob_lookup(&blob, s->load_repo, &id)) {
+		ret = pacer_error_set(err, PACER_ENOTFOUND, "%s (blob %.12s) is not in the git cache %s: %s",
+		                      path, key, s->repo_dir, lg2_message());
+		goto done;
+	}
+	*len = (size_t)git_blob_rawsize(blob);
+	*data = malloc(*len + 1);
+	if (!*data) {
+		*len = 0;
+		ret = pacer_error_set(err, PACER_EGENERIC, "out of memory reading %s", path);
+		goto done;
+	}
+	memcpy(*data, git_blob_rawcontent(blob), *len);
+	(*data)[*len] = '\0';
+done:
+	git_blob_free(blob);
+	pthread_mutex_unlock(&s->load_mu);
+	return ret;
+}
+
+static int read_tree(struct gitsrc *s, pacer_source_want_cb want, pacer_source_file_cb cb,
+                     void *ctx, struct pacer_error **err)
+{
 	struct walk w = {0};
 	git_commit *commit = NULL;
 	git_tree *tree = NULL, *sub = NULL;
@@ -690,13 +750,25 @@ static int src_read(struct pacer_source *base, pacer_source_file_cb cb, void *ct
 		git_blob *blob = NULL;
 		char key[GIT_OID_HEXSZ + 1];
 
+		git_oid_tostr(key, sizeof(key), &w.v[i].id);
+		if (want) {
+			ret = want(ctx, w.v[i].path, key);
+			if (ret == 0) {
+				/* Known content: the blob is not even inflated. */
+				if ((ret = cb(ctx, w.v[i].path, NULL, 0, key)))
+					goto done;
+				continue;
+			}
+			if (ret != 1)
+				goto done;
+			ret = 0;
+		}
 		if (git_blob_lookup(&blob, s->repo, &w.v[i].id)) {
 			ret = pacer_error_set(err, PACER_EIO,
 			                      "cannot read %s in commit %.12s of %s: %s",
 			                      w.v[i].path, hex, s->url_safe, lg2_message());
 			goto done;
 		}
-		git_oid_tostr(key, sizeof(key), &w.v[i].id);
 		ret = cb(ctx, w.v[i].path, git_blob_rawcontent(blob),
 		         (size_t)git_blob_rawsize(blob), key);
 		git_blob_free(blob);
@@ -741,6 +813,8 @@ static void src_free(struct pacer_source *base)
 	if (!s)
 		return;
 	git_repository_free(s->repo);
+	git_repository_free(s->load_repo);
+	pthread_mutex_destroy(&s->load_mu);
 	pacer_error_free(s->auth.err);
 	free_secret(s->url);
 	free(s->url_safe);
@@ -826,6 +900,7 @@ int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		goto oom;
+	pthread_mutex_init(&s->load_mu, NULL);
 	if (dup_opt(&s->url, o->url) || dup_opt(&s->ref, o->ref) ||
 	    dup_opt(&s->cache_dir, o->cache_dir) || dup_opt(&s->ssh_key_file, o->ssh_key_file) ||
 	    dup_opt(&s->ssh_pubkey_file, o->ssh_pubkey_file) ||
@@ -888,6 +963,8 @@ int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct
 	s->auth.cancel = o->cancel;
 
 	s->base.read = src_read;
+	s->base.read_lazy = src_read_lazy;
+	s->base.load = src_load;
 	s->base.describe = src_describe;
 	s->base.revision = src_revision;
 	s->base.free = src_free;

@@ -213,6 +213,94 @@ Test(gitsrc, clone_over_file_url_then_fetch_new_commit)
 	fixture_release(&f);
 }
 
+/* read_lazy: skip every file whose key is in `known` ("key|key|..."). */
+struct lazy {
+	const char *known;
+	struct pacer_buf seen; /* "path:bytes|" or "path:-|" for a skipped file */
+	char *skipped_key, *skipped_path;
+};
+
+static int lazy_want(void *ctx, const char *path, const char *key)
+{
+	struct lazy *l = ctx;
+
+	(void)path;
+	return strstr(l->known, key) ? 0 : 1;
+}
+
+static int lazy_cb(void *ctx, const char *path, const char *data, size_t len, const char *key)
+{
+	struct lazy *l = ctx;
+
+	pacer_buf_printf(&l->seen, "%s:", path);
+	if (data) {
+		pacer_buf_add(&l->seen, data, len);
+	} else {
+		cr_assert_eq(len, 0);
+		pacer_buf_puts(&l->seen, "-");
+		free(l->skipped_key);
+		free(l->skipped_path);
+		l->skipped_key = strdup(key);
+		l->skipped_path = strdup(path);
+	}
+	pacer_buf_putc(&l->seen, '|');
+	return 0;
+}
+
+Test(gitsrc, lazy_read_skips_known_blobs_and_loads_them_by_key)
+{
+	struct lazy l = {NULL, PACER_BUF_INIT, NULL, NULL};
+	struct pacer_error *err = NULL;
+	struct pacer_source *src;
+	struct fixture f;
+	char *api_blob, *data = NULL;
+	size_t len = 0;
+
+	fixture_init(&f, "main");
+	put(f.work, "web.json", "{\"id\":\"/web\"}");
+	put(f.work, "team/api.json", "{\"id\":\"/api\"}");
+	commit_push(&f, "first");
+	api_blob = lr_sh(f.work, "git rev-parse HEAD:team/api.json");
+	src = open_src(f.url, "main", NULL, f.cache);
+	cr_assert_not_null(src->read_lazy);
+	cr_assert_not_null(src->load);
+
+	/* Every file reaches the callback in order; the known one without bytes. */
+	l.known = api_blob;
+	cr_assert_eq(src->read_lazy(src, lazy_want, lazy_cb, &l, &err), 0, "%s",
+		     err ? err->message : "");
+	cr_assert_str_eq(pacer_buf_cstr(&l.seen), "team/api.json:-|web.json:{\"id\":\"/web\"}|");
+	cr_assert_str_eq(l.skipped_key, api_blob);
+
+	/* load() gives the skipped bytes back by key, also after a newer commit. */
+	put(f.work, "team/api.json", "{\"id\":\"/api\",\"instances\":3}");
+	commit_push(&f, "second");
+	expect_read(src, "team/api.json={\"id\":\"/api\",\"instances\":3}|web.json={\"id\":\"/web\"}|",
+		    NULL);
+	cr_assert_eq(src->load(src, l.skipped_path, l.skipped_key, &data, &len, &err), 0, "%s",
+		     err ? err->message : "");
+	cr_assert_eq(len, strlen("{\"id\":\"/api\"}"));
+	cr_assert_str_eq(data, "{\"id\":\"/api\"}");
+	free(data);
+
+	/* A key that is no blob of the cache, or no blob id at all. */
+	cr_assert_eq(src->load(src, "x.json", "0123456789012345678901234567890123456789", &data,
+			       &len, &err),
+		     PACER_ENOTFOUND);
+	cr_assert(strstr(err->message, "x.json"), "%s", err->message);
+	pacer_error_clear(&err);
+	cr_assert_eq(src->load(src, "x.json", "0123", &data, &len, &err), PACER_EINVALID);
+	cr_assert_null(data);
+	pacer_error_clear(&err);
+
+	pacer_buf_release(&l.seen);
+	free(l.skipped_key);
+	free(l.skipped_path);
+	free(api_blob);
+	pacer_source_free(src);
+	fixture_release(&f);
+}
+
 Test(gitsrc, plain_path_and_describe)
 {
 	struct fixture f;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tests/lib/clitest.h"
+#include "tests/lib/longrun.h"
 
 /* A sync that must succeed, at debug level; the run is the caller's. */
 static struct ct_run sync_debug(struct ct *t)
@@ -115,5 +116,69 @@ Test(cache, second_sync_parses_nothing_and_still_sees_every_change, .timeout = 1
 		cr_expect_neq(access(path, F_OK), 0, "PACER_NO_CACHE writes no cache");
 	}
 	free(path);
+	ct_teardown(&t);
+}
+
+/*
+ * A git source: files the cache knows are not even read from the object
+ * database, and are read by blob id when an app needs its definition after
+ * all (here: it was changed in Marathon behind pacer's back).
+ */
+Test(cache, git_source_reads_known_blobs_only_when_needed, .timeout = 120, .fini = ct_fini)
+{
+	static struct ct t;
+	const char *extra[] = {"--log-level", "debug", NULL};
+	char *work = NULL, *url = NULL, *src;
+	struct json_object *app;
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	free(lr_sh(t.dir, "git init -q --bare -b main remote.git && git init -q -b main work && "
+			  "git -C work remote add origin ../remote.git"));
+	cr_assert(asprintf(&work, "%s/work", t.dir) >= 0);
+	cr_assert(asprintf(&url, "file://%s/remote.git", t.dir) >= 0);
+	src = t.src;
+	t.src = work; /* ct_write_app writes below t.src */
+	ct_write_app(&t, "a.json", "/g/a", 32, "v1");
+	ct_write_app(&t, "b.json", "/g/b", 32, "v1");
+	t.src = src;
+	free(lr_sh(work, "git add -A && git commit -q -m first && git push -q origin HEAD:main"));
+
+	{
+		const char *args[] = {"sync",         "--source", url,       "--marathon",
+				      t.sim.url,      "--state-dir", t.state, "--backup-dir",
+				      t.backups,      "--log-level", "debug", NULL};
+
+		for (int i = 0; i < 3; i++) {
+			r = ct_pacer(args, NULL);
+			if (r.rc != 0)
+				ct_run_dump("pacer sync", &r);
+			cr_assert_eq(r.rc, 0);
+			if (i < 2) {
+				ct_run_free(&r);
+				cr_assert(ct_wait_idle(&t, 20000));
+			}
+		}
+		cr_expect(ct_has(r.err, "2 listed, 0 parsed, 2 known equal"), "%s", r.err);
+		ct_run_free(&r);
+
+		/* Drift in Marathon: /g/a's file is read again by blob id and applied. */
+		cr_assert_eq(ct_http(&t, "PUT", "/v2/apps/g/a?force=true",
+				     "{\"id\": \"/g/a\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
+				     "\"mem\": 48, \"instances\": 1, \"env\": {\"K\": \"v1\"}}",
+				     NULL),
+			     200);
+		cr_assert(ct_wait_idle(&t, 20000));
+		r = ct_pacer(args, NULL);
+		cr_expect_eq(r.rc, 0, "%s", r.err);
+		cr_expect(ct_has(r.out, "/g/a"), "%s", r.out);
+		ct_run_free(&r);
+		app = ct_app(&t, "/g/a");
+		cr_expect_eq(ct_int(app, "mem"), 32);
+		json_object_put(app);
+	}
+	(void)extra;
+	free(work);
+	free(url);
 	ct_teardown(&t);
 }

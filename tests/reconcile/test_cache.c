@@ -162,7 +162,7 @@ static const char *mem_describe(struct pacer_source *s)
 static struct pacer_desired *load(const char *const *files, struct pacer_cache *cache,
 				  const struct appdef_flags *flags)
 {
-	struct mem_source src = {{mem_read, mem_describe, NULL, NULL}, files};
+	struct mem_source src = {{mem_read, mem_describe, NULL, NULL, NULL, NULL}, files};
 	struct desired_options o = DESIRED_OPTIONS_INIT;
 	struct pacer_desired *d = NULL;
 	struct pacer_error *err = NULL;
