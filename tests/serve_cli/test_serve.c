@@ -138,6 +138,32 @@ static const char *commit_of(struct json_object *status)
 	return json_object_get_string(c);
 }
 
+/* A bare remote and a working clone in t.dir; *work and *url are the caller's. */
+static void make_repo(char **work, char **url)
+{
+	cr_assert(asprintf(work, "%s/work", t.dir) >= 0);
+	free(lr_sh(t.dir, "git init -q --bare -b main remote.git && git init -q -b main work && "
+	                  "git -C work remote add origin ../remote.git"));
+	cr_assert(asprintf(url, "file://%s/remote.git", t.dir) >= 0);
+}
+
+/* pacer serve on an ephemeral port over url, signed with SECRET, log in t.dir/serve.log. */
+static void start_server(const char *url, const char *timeout)
+{
+	const char *env[] = {"PACER_WEBHOOK_SECRET=" SECRET, NULL};
+	const char *argv[] = {test_pacer_bin(), "serve",   "--source",    url,
+	                      "--marathon",     t.sim.url, "--state-dir", t.state,
+	                      "--backup-dir",   t.backups, "--listen",    "127.0.0.1:0",
+	                      "--interval",     "0",       "--ref",       "main",
+	                      "--timeout",      timeout,   "--log-level", "info",
+	                      NULL};
+	char *log = NULL;
+
+	cr_assert(asprintf(&log, "%s/serve.log", t.dir) >= 0);
+	lr_start(&server, argv, env, log);
+	free(log);
+}
+
 Test(serve_cli, refuses_to_start_without_a_secret, .timeout = 30, .fini = fini)
 {
 	char *out = NULL, *err = NULL;
@@ -161,29 +187,15 @@ Test(serve_cli, refuses_to_start_without_a_secret, .timeout = 30, .fini = fini)
 
 Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 {
-	const char *env[] = {"PACER_WEBHOOK_SECRET=" SECRET, NULL};
-	char *work = NULL, *url = NULL, *log = NULL, *c1, *c2, *resp = NULL, line[160];
+	char *work = NULL, *url = NULL, *c1, *c2, *resp = NULL, line[160];
 	struct json_object *st;
 	int port, status, syncs, rc;
 
 	ct_setup(&t, NULL);
-	cr_assert(asprintf(&work, "%s/work", t.dir) >= 0);
-	free(lr_sh(t.dir, "git init -q --bare -b main remote.git && git init -q -b main work && "
-	                  "git -C work remote add origin ../remote.git"));
-	cr_assert(asprintf(&url, "file://%s/remote.git", t.dir) >= 0);
+	make_repo(&work, &url);
 	write_app(work, 32);
 	c1 = commit(work, "first");
-
-	cr_assert(asprintf(&log, "%s/serve.log", t.dir) >= 0);
-	{
-		const char *argv[] = {test_pacer_bin(), "serve",   "--source",    url,
-		                      "--marathon",     t.sim.url, "--state-dir", t.state,
-		                      "--backup-dir",   t.backups, "--listen",    "127.0.0.1:0",
-		                      "--interval",     "0",       "--ref",       "main",
-		                      "--log-level",    "info",    NULL};
-
-		lr_start(&server, argv, env, log);
-	}
+	start_server(url, "600");
 	port = server_port();
 	snprintf(line, sizeof(line), "serve: sync=1 finished result=converged commit=%s", c1);
 	expect_log(line, 1, 20000);
@@ -236,7 +248,6 @@ Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 	free(resp);
 	free(c1);
 	free(c2);
-	free(log);
 	free(url);
 	free(work);
 	ct_teardown(&t);
@@ -265,29 +276,15 @@ static void write_app_health(const char *dir, int mem, int stuck)
  */
 Test(serve_cli, a_push_supersedes_a_stuck_sync, .timeout = 90, .fini = fini)
 {
-	const char *env[] = {"PACER_WEBHOOK_SECRET=" SECRET, NULL};
-	char *work = NULL, *url = NULL, *log = NULL, *c1, *c2, *c3, line[160];
+	char *work = NULL, *url = NULL, *c1, *c2, *c3, line[160];
 	long long t0;
 	int port, status;
 
 	ct_setup(&t, NULL);
-	cr_assert(asprintf(&work, "%s/work", t.dir) >= 0);
-	free(lr_sh(t.dir, "git init -q --bare -b main remote.git && git init -q -b main work && "
-	                  "git -C work remote add origin ../remote.git"));
-	cr_assert(asprintf(&url, "file://%s/remote.git", t.dir) >= 0);
+	make_repo(&work, &url);
 	write_app_health(work, 32, 0);
 	c1 = commit(work, "first");
-	cr_assert(asprintf(&log, "%s/serve.log", t.dir) >= 0);
-	{
-		const char *argv[] = {test_pacer_bin(), "serve",   "--source",    url,
-		                      "--marathon",     t.sim.url, "--state-dir", t.state,
-		                      "--backup-dir",   t.backups, "--listen",    "127.0.0.1:0",
-		                      "--interval",     "0",       "--ref",       "main",
-		                      "--timeout",      "120",     "--log-level", "info",
-		                      NULL};
-
-		lr_start(&server, argv, env, log);
-	}
+	start_server(url, "120");
 	port = server_port();
 	snprintf(line, sizeof(line), "serve: sync=1 finished result=converged commit=%s", c1);
 	expect_log(line, 1, 20000);
@@ -316,7 +313,6 @@ Test(serve_cli, a_push_supersedes_a_stuck_sync, .timeout = 90, .fini = fini)
 	free(c1);
 	free(c2);
 	free(c3);
-	free(log);
 	free(url);
 	free(work);
 	ct_teardown(&t);
