@@ -70,7 +70,8 @@ const char *fake_marathon_label(struct json_object *def);
 
 /*
  * A source over files[] = {path, content, path, content, ..., NULL}
- * (copied). revision may be NULL. Free with pacer_source_free().
+ * (copied), handing "k" + cache_digest() of each content as its key.
+ * revision may be NULL. Free with pacer_source_free().
  */
 struct pacer_source *fake_source_new(const char *const *files, const char *revision);
 

@@ -1,9 +1,7 @@
 /*
- * The run-to-run cache (reconcile/cache.c) and its two users: the desired
- * state loader (a cached file is not parsed until its definition is asked
- * for) and the live reader (reconcile/live.c: a cached verdict for the same
- * bytes is not parsed at all; anything else is compared as plan_build
- * would).
+ * The run-to-run cache (reconcile/cache.c) and its use by the desired state
+ * loader: a cached file is not parsed until its definition is asked for.
+ * The live reader's use of it: test_live.c.
  */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
@@ -13,8 +11,6 @@
 
 #include "reconcile/cache.h"
 #include "reconcile/desired.h"
-#include "reconcile/live.h"
-#include "reconcile/plan.h"
 
 /* ---- the cache itself ---- */
 
@@ -245,121 +241,5 @@ Test(cache, files_with_problems_or_other_flags_are_loaded_every_time)
 	d = load(files, c, &plain);
 	cr_assert_not_null(desired_find(d, "/ok")->def, "other flags: validated again");
 	desired_free(d);
-	cache_free(c);
-}
-
-/* ---- the live reader ---- */
-
-struct raw_marathon {
-	struct pacer_marathon base;
-	const char *const *apps; /* JSON texts, NULL-terminated */
-	int lists;
-};
-
-static int raw_list(struct pacer_marathon *m, pacer_marathon_app_cb cb, void *ctx,
-		    struct pacer_error **err)
-{
-	struct raw_marathon *r = (struct raw_marathon *)m;
-	int rc;
-
-	(void)err;
-	r->lists++;
-	for (size_t i = 0; r->apps[i]; i++)
-		if ((rc = cb(ctx, r->apps[i], strlen(r->apps[i]))))
-			return rc;
-	return 0;
-}
-
-static const char *kept_id(const struct live_set *s, size_t i)
-{
-	struct json_object *id;
-
-	json_object_object_get_ex(json_object_array_get_idx(s->kept, i), "id", &id);
-	return json_object_get_string(id);
-}
-
-Test(cache, live_apps_are_compared_as_they_come_and_known_ones_are_not_parsed)
-{
-	static const char *const files[] = {
-	    "a.json", "{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 64}",
-	    "b.json", "{\"id\": \"/b\", \"cmd\": \"x\", \"mem\": 64}",
-	    NULL};
-	const char *live[] = {
-	    "{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 64, \"version\": \"2026-01-01T00:00:00.000Z\", "
-	    "\"tasksRunning\": 1}",
-	    "{\"id\": \"/b\", \"cmd\": \"x\", \"mem\": 128, \"version\": \"2026-01-01T00:00:00.000Z\"}",
-	    "{\"id\": \"/old\", \"cmd\": \"x\"}",
-	    "{\"id\": \"/other\", \"cmd\": \"x\"}",
-	    NULL};
-	const char *owned[] = {"/a", "/old"};
-	struct raw_marathon m = {{0}, live, 0};
-	struct plan_options po = PLAN_OPTIONS_INIT;
-	struct pacer_cache *c = cache_new();
-	struct pacer_desired *d;
-	struct pacer_error *err = NULL;
-	struct live_set s;
-
-	m.base.list_apps_raw = raw_list;
-	po.owned = owned;
-	po.nowned = 2;
-	d = load(files, c, NULL);
-	cr_assert_eq(live_read(&m.base, d, &po, c, &s, &err), 0);
-	cr_assert_eq(s.nlive, 4);
-	cr_assert_eq(s.nparsed, 4);
-	cr_assert_eq(s.nunchanged, 1);
-	cr_assert_str_eq(s.unchanged[0], "/a");
-	cr_assert_eq(json_object_array_length(s.kept), 2, "/b differs, /old may be pruned");
-	cr_assert_str_eq(kept_id(&s, 0), "/b");
-	cr_assert_str_eq(kept_id(&s, 1), "/old");
-	live_release(&s);
-	desired_free(d);
-	c = roundtrip(c, "t");
-
-	/* Same files, same bytes: /a is known without parsing it or its file. */
-	d = load(files, c, NULL);
-	cr_assert_eq(live_read(&m.base, d, &po, c, &s, &err), 0);
-	cr_assert_eq(s.nparsed, 3);
-	cr_assert_eq(s.nunchanged, 1);
-	cr_assert_null(desired_find(d, "/a")->def, "/a's file was never parsed");
-	live_release(&s);
-	desired_free(d);
-
-	/* Marathon's /a changed (another mem): compared again, and kept. */
-	live[0] = "{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 96, \"version\": "
-		  "\"2026-01-02T00:00:00.000Z\", \"tasksRunning\": 1}";
-	d = load(files, c, NULL);
-	cr_assert_eq(live_read(&m.base, d, &po, c, &s, &err), 0);
-	cr_assert_eq(s.nparsed, 4);
-	cr_assert_eq(s.nunchanged, 0);
-	cr_assert_str_eq(kept_id(&s, 0), "/a");
-	live_release(&s);
-	desired_free(d);
-
-	/* And the plan from it matches a plan from the whole list. */
-	{
-		struct json_object *all = json_object_new_array();
-		struct pacer_plan *p1 = NULL, *p2 = NULL;
-		struct plan_options po2 = po;
-
-		for (size_t i = 0; live[i]; i++)
-			json_object_array_add(all, json_tokener_parse(live[i]));
-		d = load(files, c, NULL);
-		cr_assert_eq(live_read(&m.base, d, &po, c, &s, &err), 0);
-		po2.unchanged = (const char *const *)s.unchanged;
-		po2.nunchanged = s.nunchanged;
-		cr_assert_eq(plan_build(d, s.kept, &po2, &p1, &err), 0);
-		cr_assert_eq(plan_build(d, all, &po, &p2, &err), 0);
-		cr_assert_eq(p1->n, p2->n);
-		for (size_t i = 0; i < p1->n; i++) {
-			cr_assert_str_eq(p1->items[i].app_id, p2->items[i].app_id);
-			cr_assert_eq(p1->items[i].action, p2->items[i].action);
-			cr_assert_eq(p1->items[i].nchanges, p2->items[i].nchanges);
-		}
-		plan_free(p1);
-		plan_free(p2);
-		live_release(&s);
-		desired_free(d);
-		json_object_put(all);
-	}
 	cache_free(c);
 }
