@@ -79,8 +79,11 @@ void api_app_info(struct sim *s, struct sim_app *a, unsigned emb, struct pacer_b
 			pacer_buf_printf(b, "%s{\"id\":\"%s\"}", i ? "," : "", a->deps[i]);
 		pacer_buf_puts(b, "]");
 	}
-	if (emb & EMB_READINESS)
-		pacer_buf_puts(b, ",\"readinessCheckResults\":[]");
+	if (emb & EMB_READINESS) {
+		struct json_object *rr = deploy_readiness_json(s, a);
+		pacer_buf_printf(b, ",\"readinessCheckResults\":%s", sim_json_text(rr));
+		json_object_put(rr);
+	}
 	if (emb & EMB_TASKS) {
 		pacer_buf_puts(b, ",\"tasks\":[");
 		for (size_t i = 0; i < a->ntasks; i++) {

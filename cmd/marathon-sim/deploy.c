@@ -2,7 +2,10 @@
  * deploy.c: time in the simulator. The ticker (main.c) calls deploy_tick()
  * every ~10 ms with the state locked. Tasks are staged, run after
  * --task-launch-ms and pass their health checks --health-ms later, each
- * according to the app's SIM_BEHAVIOR; running deployments execute their
+ * according to the app's SIM_BEHAVIOR; tasks of apps with readinessChecks
+ * pass them --health-ms after running (SIM_BEHAVIOR=unready: never), and
+ * unhealthy tasks are killed after maxConsecutiveFailures failed checks,
+ * one check every --health-ms (see advance_tasks); running deployments execute their
  * current step the way Marathon's TaskStartActor / TaskReplaceActor do
  * (SPEC.md §4.4), and move to the next step when its condition holds.
  */
@@ -77,7 +80,53 @@ struct json_object *deploy_plan_json(struct sim_deploy *d)
 	return o;
 }
 
-static struct json_object *current_actions(struct sim_deploy *d, int with_readiness)
+/* One result object per readiness check of a for task t (Marathon's ReadinessCheckResult). */
+static void readiness_results(struct sim_app *a, struct sim_task *t, struct json_object *out)
+{
+	struct json_object *checks;
+
+	if (!json_object_object_get_ex(a->def, "readinessChecks", &checks) || !json_object_is_type(checks, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(checks); i++) {
+		struct json_object *c = json_object_array_get_idx(checks, i), *o = json_object_new_object(), *lr, *pl;
+		const char *name = sim_json_str(c, "name");
+		json_object_object_add(o, "name", json_object_new_string(name ? name : "readinessCheck"));
+		json_object_object_add(o, "taskId", json_object_new_string(t->id));
+		json_object_object_add(o, "lastCheckedAt", json_object_new_string(t->ready_at));
+		json_object_object_add(o, "ready", json_object_new_boolean(t->ready));
+		/* Marathon keeps the response only with preserveLastResponse. */
+		if (json_object_object_get_ex(c, "preserveLastResponse", &pl) && json_object_get_boolean(pl)) {
+			lr = json_object_new_object();
+			json_object_object_add(lr, "status", json_object_new_int(t->ready ? 200 : 503));
+			json_object_object_add(lr, "contentType", json_object_new_string("text/plain"));
+			json_object_object_add(lr, "body", json_object_new_string(t->ready ? "ready" : "simulated: SIM_BEHAVIOR=unready"));
+			json_object_object_add(o, "lastResponse", lr);
+		}
+		json_object_array_add(out, o);
+	}
+}
+
+static const char *app_cfg_version(struct sim_app *a);
+
+struct json_object *deploy_readiness_json(struct sim *s, struct sim_app *a)
+{
+	struct json_object *out = json_object_new_array();
+	const char *cfg;
+
+	(void)s;
+	/* Marathon checks readiness only for the instances a deployment starts. */
+	if (!a->has_readiness || !a->ndeps)
+		return out;
+	cfg = app_cfg_version(a);
+	for (size_t i = 0; i < a->ntasks; i++) {
+		struct sim_task *t = a->tasks[i];
+		if (t->ready_checked && !strcmp(t->cfg_version, cfg))
+			readiness_results(a, t, out);
+	}
+	return out;
+}
+
+static struct json_object *current_actions(struct sim *s, struct sim_deploy *d, int with_readiness)
 {
 	struct json_object *acts = json_object_new_array();
 
@@ -88,8 +137,11 @@ static struct json_object *current_actions(struct sim_deploy *d, int with_readin
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "action", json_object_new_string(ACTION_NAMES[a->kind]));
 		json_object_object_add(o, "app", json_object_new_string(a->app_id));
-		if (with_readiness)
-			json_object_object_add(o, "readinessCheckResults", json_object_new_array());
+		if (with_readiness) {
+			struct sim_app *app = a->kind == SIM_ACT_SCALE || a->kind == SIM_ACT_RESTART ? sim_app_find(s, a->app_id) : NULL;
+			json_object_object_add(o, "readinessCheckResults",
+					       app ? deploy_readiness_json(s, app) : json_object_new_array());
+		}
 		json_object_array_add(acts, o);
 	}
 	return acts;
@@ -99,7 +151,6 @@ struct json_object *deploy_json(struct sim *s, struct sim_deploy *d)
 {
 	struct json_object *o = json_object_new_object(), *aff = json_object_new_array();
 
-	(void)s;
 	for (size_t i = 0; i < d->naffected; i++)
 		json_object_array_add(aff, json_object_new_string(d->affected[i]));
 	json_object_object_add(o, "id", json_object_new_string(d->id));
@@ -107,7 +158,7 @@ struct json_object *deploy_json(struct sim *s, struct sim_deploy *d)
 	json_object_object_add(o, "affectedApps", aff);
 	json_object_object_add(o, "affectedPods", json_object_new_array());
 	json_object_object_add(o, "steps", steps_json(d));
-	json_object_object_add(o, "currentActions", current_actions(d, 1));
+	json_object_object_add(o, "currentActions", current_actions(s, d, 1));
 	json_object_object_add(o, "currentStep", json_object_new_int((int)d->current));
 	json_object_object_add(o, "totalSteps", json_object_new_int((int)d->nsteps));
 	return o;
@@ -128,7 +179,7 @@ static void emit_plan_event(struct sim *s, struct sim_deploy *d, const char *typ
 	if (!strcmp(type, "deployment_info") || !strncmp(type, "deployment_step", 15)) {
 		struct json_object *cs = json_object_new_object();
 		json_object_object_add(o, "plan", deploy_plan_json(d));
-		json_object_object_add(cs, "actions", current_actions(d, 0));
+		json_object_object_add(cs, "actions", current_actions(s, d, 0));
 		json_object_object_add(o, "currentStep", cs);
 	} else {
 		json_object_object_add(o, "id", json_object_new_string(d->id));
@@ -180,14 +231,16 @@ struct json_object *deploy_task_json(struct sim *s, struct sim_app *a, struct si
 	char inst[256];
 	const char *dot = strstr(t->id, "._app.");
 
-	(void)s;
 	snprintf(inst, sizeof(inst), "%.*s", dot ? (int)(dot - t->id) : (int)strlen(t->id), t->id);
 	json_object_object_add(o, "appId", json_object_new_string(a->id));
 	if (t->health && json_object_object_get_ex(a->def, "healthChecks", &arr)) {
 		for (size_t i = 0; i < json_object_array_length(arr); i++) {
 			struct json_object *r = json_object_new_object();
 			json_object_object_add(r, "alive", json_object_new_boolean(t->health > 0));
-			json_object_object_add(r, "consecutiveFailures", json_object_new_int(t->health > 0 ? 0 : 1));
+			/* One failed check every --health-ms since the first (advance_tasks). */
+			int64_t every = s->cfg.health_ms > 0 ? s->cfg.health_ms : 1,
+				fails = t->health > 0 ? 0 : 1 + (sim_mono_ms() - t->health_mono) / every;
+			json_object_object_add(r, "consecutiveFailures", json_object_new_int64(fails));
 			if (t->health > 0) {
 				json_object_object_add(r, "firstSuccess", json_object_new_string(t->health_at));
 				json_object_object_add(r, "lastSuccess", json_object_new_string(t->health_at));
@@ -337,7 +390,12 @@ void deploy_kill_task(struct sim *s, struct sim_app *a, size_t i)
 	sim_app_wake(s, a); /* the launch queue may replace it */
 }
 
-static void task_fail(struct sim *s, struct sim_app *a, size_t i, int64_t now)
+/*
+ * Task i ends by itself: crashed (TASK_FAILED) or killed by Marathon for
+ * failing its health checks (TASK_KILLED). Either way it is the app's
+ * lastTaskFailure and the launch queue replaces it after the backoff.
+ */
+static void task_fail(struct sim *s, struct sim_app *a, size_t i, int64_t now, int unhealthy)
 {
 	struct sim_task *t = a->tasks[i];
 	struct json_object *f = json_object_new_object();
@@ -348,8 +406,10 @@ static void task_fail(struct sim *s, struct sim_app *a, size_t i, int64_t now)
 	sim_timestamp(ts);
 	json_object_object_add(f, "appId", json_object_new_string(a->id));
 	json_object_object_add(f, "host", json_object_new_string("127.0.0.1"));
-	json_object_object_add(f, "message", json_object_new_string("Command exited with status 1 (simulated: SIM_BEHAVIOR=crash)"));
-	json_object_object_add(f, "state", json_object_new_string("TASK_FAILED"));
+	json_object_object_add(f, "message",
+			       json_object_new_string(unhealthy ? "Killed after failing its health checks (simulated: SIM_BEHAVIOR=unhealthy)"
+								: "Command exited with status 1 (simulated: SIM_BEHAVIOR=crash)"));
+	json_object_object_add(f, "state", json_object_new_string(unhealthy ? "TASK_KILLED" : "TASK_FAILED"));
 	json_object_object_add(f, "taskId", json_object_new_string(t->id));
 	json_object_object_add(f, "timestamp", json_object_new_string(ts));
 	json_object_object_add(f, "version", json_object_new_string(t->version));
@@ -363,7 +423,23 @@ static void task_fail(struct sim *s, struct sim_app *a, size_t i, int64_t now)
 		delay = maxd;
 	a->failures++;
 	a->next_launch_mono = now + (int64_t)(delay * 1000);
-	emit_status(s, a, t, "TASK_FAILED", "Command exited with status 1");
+	if (unhealthy) {
+		struct json_object *k = json_object_new_object();
+		char inst[256];
+		const char *dot = strstr(t->id, "._app.");
+		snprintf(inst, sizeof(inst), "%.*s", dot ? (int)(dot - t->id) : (int)strlen(t->id), t->id);
+		json_object_object_add(k, "appId", json_object_new_string(a->id));
+		json_object_object_add(k, "taskId", json_object_new_string(t->id));
+		json_object_object_add(k, "instanceId", json_object_new_string(inst));
+		json_object_object_add(k, "version", json_object_new_string(t->version));
+		json_object_object_add(k, "reason", json_object_new_string("FailedHealthChecks"));
+		json_object_object_add(k, "host", json_object_new_string("127.0.0.1"));
+		json_object_object_add(k, "slaveId", json_object_new_string("sim-agent-S0"));
+		events_emit(s->events, "unhealthy_instance_kill_event", k);
+		emit_status(s, a, t, "TASK_KILLED", "Killed after failing its health checks");
+	} else {
+		emit_status(s, a, t, "TASK_FAILED", "Command exited with status 1");
+	}
 	task_remove(a, i);
 }
 
@@ -371,7 +447,7 @@ static void task_fail(struct sim *s, struct sim_app *a, size_t i, int64_t now)
 static void advance_tasks(struct sim *s, struct sim_app *a, int64_t now)
 {
 	int behavior = a->behavior;
-	int64_t factor = behavior == SIM_SLOW ? 10 : 1;
+	int64_t factor = behavior == SIM_SLOW ? 10 : 1, every = s->cfg.health_ms * factor;
 	int health = a->has_health;
 
 	for (size_t i = 0; i < a->ntasks; i++) {
@@ -385,7 +461,7 @@ static void advance_tasks(struct sim *s, struct sim_app *a, int64_t now)
 		if (t->state != SIM_TASK_RUNNING)
 			continue;
 		if (behavior == SIM_CRASH && now - t->started_mono >= s->cfg.task_launch_ms) {
-			task_fail(s, a, i, now);
+			task_fail(s, a, i, now, 0);
 			i--;
 			continue;
 		}
@@ -397,6 +473,7 @@ static void advance_tasks(struct sim *s, struct sim_app *a, int64_t now)
 				char inst[256];
 				const char *dot = strstr(t->id, "._app.");
 				t->health = want;
+				t->health_mono = now;
 				sim_timestamp(t->health_at);
 				snprintf(inst, sizeof(inst), "%.*s", dot ? (int)(dot - t->id) : (int)strlen(t->id), t->id);
 				json_object_object_add(o, "appId", json_object_new_string(a->id));
@@ -405,6 +482,32 @@ static void advance_tasks(struct sim *s, struct sim_app *a, int64_t now)
 				json_object_object_add(o, "alive", json_object_new_boolean(want > 0));
 				events_emit(s->events, "health_status_changed_event", o);
 			}
+			/*
+			 * Marathon kills a task after maxConsecutiveFailures failed
+			 * checks past its grace period. Time scale: the first check
+			 * (end of gracePeriodSeconds) is --health-ms after RUNNING,
+			 * then one check every --health-ms (intervalSeconds), so the
+			 * kill comes kill_after × --health-ms after RUNNING.
+			 */
+			if (t->health < 0 && a->kill_after > 0 && now - t->health_mono >= (int64_t)(a->kill_after - 1) * every) {
+				task_fail(s, a, i, now, 1);
+				i--;
+				continue;
+			}
+		}
+		/*
+		 * Readiness (ReadinessBehavior): first checked --health-ms after
+		 * RUNNING, then every --health-ms until it passes; once ready a
+		 * task is not checked again. Re-checks of an "unready" task only
+		 * matter (lastCheckedAt) while a deployment waits for it, so the
+		 * app can settle without one.
+		 */
+		if (a->has_readiness && behavior != SIM_CRASH && !t->ready && now - t->started_mono >= every &&
+		    (!t->ready_checked || (now - t->ready_mono >= every && (a->ndeps || behavior != SIM_UNREADY)))) {
+			t->ready_checked = 1;
+			t->ready = behavior != SIM_UNREADY;
+			t->ready_mono = now;
+			sim_timestamp(t->ready_at);
 		}
 	}
 	if (a->ntasks < (size_t)a->instances) {
@@ -432,17 +535,26 @@ static int app_settled(struct sim_app *a)
 
 	if (a->ndeps || a->queue_since[0] || a->ntasks < (size_t)a->instances)
 		return 0;
+	/* Failing tasks are killed and replaced, again and again. */
+	if (a->has_health && a->behavior == SIM_UNHEALTHY && a->kill_after > 0 && a->ntasks)
+		return 0;
 	for (size_t i = 0; i < a->ntasks; i++) {
 		struct sim_task *t = a->tasks[i];
 		if (t->state != SIM_TASK_RUNNING || a->behavior == SIM_CRASH)
 			return 0;
 		if (a->has_health && t->health != want)
 			return 0;
+		if (a->has_readiness && (!t->ready_checked || (!t->ready && a->behavior != SIM_UNREADY)))
+			return 0;
 	}
 	return 1;
 }
 
-/* Kill the task chosen by killSelection among those matching old (-1 = any). */
+/*
+ * Kill the task chosen by killSelection among those matching old (-1 = any)
+ * and healthy (only_ready, -1 = any). Only old tasks are chosen by health,
+ * and readiness is not checked for them.
+ */
 static int kill_one(struct sim *s, struct sim_app *a, const char *cfg, int want_old, int only_ready)
 {
 	int oldest = a->kill_oldest;
@@ -453,7 +565,7 @@ static int kill_one(struct sim *s, struct sim_app *a, const char *cfg, int want_
 		int is_old = strcmp(t->cfg_version, cfg) != 0;
 		if (want_old >= 0 && is_old != want_old)
 			continue;
-		if (only_ready >= 0 && sim_task_ready(a, t) != only_ready)
+		if (only_ready >= 0 && sim_task_healthy(a, t) != only_ready)
 			continue;
 		if (best == (size_t)-1 || (oldest ? t->seq < a->tasks[best]->seq : t->seq > a->tasks[best]->seq))
 			best = i;
@@ -497,7 +609,9 @@ static int act_restart(struct sim *s, struct sim_app *a, int64_t now)
 	while (kill_one(s, a, cfg, 1, 0))
 		;
 	for (size_t i = 0; i < a->ntasks; i++) {
-		int is_old = strcmp(a->tasks[i]->cfg_version, cfg) != 0, r = sim_task_ready(a, a->tasks[i]);
+		/* Old tasks count when healthy; new ones when healthy and ready. */
+		int is_old = strcmp(a->tasks[i]->cfg_version, cfg) != 0,
+		    r = is_old ? sim_task_healthy(a, a->tasks[i]) : sim_task_ready(a, a->tasks[i]);
 		old += is_old;
 		fresh += !is_old;
 		ready += r;

@@ -159,9 +159,11 @@ static void set_behavior(struct sim *s, struct sim_req *r, struct sim_resp *resp
 		beh = SIM_CRASH;
 	else if (b && !strcmp(b, "slow"))
 		beh = SIM_SLOW;
+	else if (b && !strcmp(b, "unready"))
+		beh = SIM_UNREADY;
 	json_object_put(o);
 	if (beh < 0) {
-		resp_message(resp, 422, "behavior must be one of healthy, unhealthy, crash, slow");
+		resp_message(resp, 422, "behavior must be one of healthy, unhealthy, crash, slow, unready");
 		return;
 	}
 	id = sim_abs_id("/", id_part);

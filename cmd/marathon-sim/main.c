@@ -36,7 +36,7 @@ static const char USAGE[] =
 	"                              (or env MESOSPHERE_HTTP_CREDENTIALS)\n"
 	"  --token-file F              require 'Authorization: token=<contents of F>' (DC/OS style)\n"
 	"  --standby-redirect URL      act as a standby: answer 307 to the same path on URL\n"
-	"Apps' env SIM_BEHAVIOR=healthy|unhealthy|crash|slow sets how their tasks behave.\n";
+	"Apps' env SIM_BEHAVIOR=healthy|unhealthy|crash|slow|unready sets how their tasks behave.\n";
 
 struct ticker {
 	struct sim *s;

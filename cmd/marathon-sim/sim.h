@@ -102,7 +102,11 @@ ssize_t events_read(void *sub, uint64_t pos, char *buf, size_t max);
 /* ----------------------------------------------------------------- state */
 
 enum sim_task_state { SIM_TASK_STAGING, SIM_TASK_RUNNING };
-enum sim_behavior { SIM_HEALTHY, SIM_UNHEALTHY, SIM_CRASH, SIM_SLOW };
+/*
+ * SIM_BEHAVIOR values. UNREADY: tasks run (and pass health checks) but fail
+ * their readiness check forever; only matters for apps with readinessChecks.
+ */
+enum sim_behavior { SIM_HEALTHY, SIM_UNHEALTHY, SIM_CRASH, SIM_SLOW, SIM_UNREADY };
 
 struct sim_task {
 	char *id;
@@ -110,8 +114,10 @@ struct sim_task {
 	char *cfg_version;  /* the app's lastConfigChangeAt at launch: old vs new */
 	int state;
 	int health;         /* 0 unknown, 1 healthy, -1 unhealthy */
-	int64_t staged_mono, started_mono, health_mono;
-	char staged_at[32], started_at[32], health_at[32];
+	int ready_checked;  /* readiness checked at least once (readinessChecks) */
+	int ready;          /* last readiness check passed; never re-checked after */
+	int64_t staged_mono, started_mono, health_mono, ready_mono; /* health_mono: last change */
+	char staged_at[32], started_at[32], health_at[32], ready_at[32];
 	int ports[8];
 	int nports;
 	uint64_t seq;       /* launch order, for YOUNGEST_FIRST */
@@ -146,6 +152,10 @@ struct sim_app {
 	 * JSON lookups; sim_app_refresh() recomputes them on every change. */
 	int behavior;              /* effective enum sim_behavior */
 	int has_health;            /* non-empty healthChecks */
+	int has_readiness;         /* non-empty readinessChecks */
+	int kill_after;            /* failed health checks before Marathon kills a
+				    * task: smallest positive maxConsecutiveFailures
+				    * (default 3); 0 = never (all checks say 0) */
 	int kill_oldest;           /* killSelection OLDEST_FIRST */
 	int64_t instances;         /* "instances" as stored (default 1) */
 	size_t active_idx;         /* position in sim.active, SIM_IDLE when settled */
@@ -264,6 +274,8 @@ void sim_app_wake(struct sim *s, struct sim_app *a);
 void sim_app_sleep(struct sim *s, struct sim_app *a);
 /* 1 when the task counts as healthy+ready for deployments. */
 int sim_task_ready(struct sim_app *a, struct sim_task *t);
+/* 1 when the task is running and healthy, readiness aside (old tasks in a restart). */
+int sim_task_healthy(struct sim_app *a, struct sim_task *t);
 /* Is id a group (a strict prefix of some app, or explicitly created)? */
 int sim_is_group(struct sim *s, const char *id);
 /* Sort set-like arrays (constraints, healthChecks, ...) as Marathon's sets lose order. */
@@ -308,6 +320,12 @@ struct json_object *deploy_plan_json(struct sim_deploy *d);
 /* Full GET /v2/deployments element. Caller puts. */
 struct json_object *deploy_json(struct sim *s, struct sim_deploy *d);
 struct sim_deploy *deploy_find(struct sim *s, const char *id);
+/*
+ * readinessCheckResults of a: while a deployment acts on a, one entry per
+ * readiness check per checked task of its current config, [] otherwise
+ * (Marathon keeps them in the deployment actor). Caller puts.
+ */
+struct json_object *deploy_readiness_json(struct sim *s, struct sim_app *a);
 /* Task JSON as in /v2/apps/{id}/tasks. Caller puts. */
 struct json_object *deploy_task_json(struct sim *s, struct sim_app *a, struct sim_task *t);
 void deploy_task_free(struct sim_task *t);

@@ -223,18 +223,30 @@ static int def_behavior(struct json_object *def)
 		return SIM_CRASH;
 	if (!strcmp(b, "slow"))
 		return SIM_SLOW;
+	if (!strcmp(b, "unready"))
+		return SIM_UNREADY;
 	return SIM_HEALTHY;
 }
 
 void sim_app_refresh(struct sim *s, struct sim_app *a)
 {
-	struct json_object *hc;
+	struct json_object *hc, *rc;
 	const char *sel = sim_json_str(a->def, "killSelection");
 
 	a->behavior = a->behavior_override >= 0 ? a->behavior_override : def_behavior(a->def);
 	a->has_health = json_object_object_get_ex(a->def, "healthChecks", &hc) &&
 			json_object_is_type(hc, json_type_array) && json_object_array_length(hc) > 0;
 	a->kill_oldest = sel && !strcmp(sel, "OLDEST_FIRST");
+	a->has_readiness = json_object_object_get_ex(a->def, "readinessChecks", &rc) &&
+			   json_object_is_type(rc, json_type_array) && json_object_array_length(rc) > 0;
+	/* Any check reaching its maxConsecutiveFailures kills the task; 0 turns
+	 * killing off for that check (Marathon's HealthCheckActor). */
+	a->kill_after = 0;
+	for (size_t i = 0; a->has_health && i < json_object_array_length(hc); i++) {
+		int64_t m = sim_json_int(json_object_array_get_idx(hc, i), "maxConsecutiveFailures", 3);
+		if (m > 0 && (a->kill_after == 0 || m < a->kill_after))
+			a->kill_after = m > 1000000 ? 1000000 : (int)m;
+	}
 	a->instances = sim_json_int(a->def, "instances", 1);
 	sim_app_wake(s, a);
 }
@@ -278,7 +290,7 @@ void sim_app_sleep(struct sim *s, struct sim_app *a)
 	a->active_idx = SIM_IDLE;
 }
 
-int sim_task_ready(struct sim_app *a, struct sim_task *t)
+int sim_task_healthy(struct sim_app *a, struct sim_task *t)
 {
 	if (t->state != SIM_TASK_RUNNING)
 		return 0;
@@ -287,6 +299,12 @@ int sim_task_ready(struct sim_app *a, struct sim_task *t)
 	/* Without health checks a running task counts, except that "unhealthy"
 	 * apps never become ready so that their deployments never finish. */
 	return sim_app_behavior(a) != SIM_UNHEALTHY;
+}
+
+int sim_task_ready(struct sim_app *a, struct sim_task *t)
+{
+	/* Healthy AND ready (SPEC §4.4, ReadinessBehavior). */
+	return sim_task_healthy(a, t) && (!a->has_readiness || t->ready);
 }
 
 int sim_is_group(struct sim *s, const char *id)

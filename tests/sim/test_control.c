@@ -106,7 +106,9 @@ Test(control, behavior_override_turns_a_running_app_unhealthy)
 	st_sim_start(&sim, NULL);
 	test_sim_request(
 	    &sim, "PUT", "/v2/apps/drift",
-	    "{\"cmd\":\"xx\",\"instances\":2,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}", NULL);
+	    /* maxConsecutiveFailures 0: not killed, so they stay running and unhealthy */
+	    "{\"cmd\":\"xx\",\"instances\":2,\"healthChecks\":[{\"protocol\":\"HTTP\",\"maxConsecutiveFailures\":0}]}",
+	    NULL);
 	cr_assert(st_wait_idle(&sim, 5000));
 	test_sim_expect(&sim, "POST", "/_sim/apps/drift/behavior", "{\"behavior\":\"unhealthy\"}",
 	                200, NULL, NULL);

@@ -113,7 +113,8 @@ Test(deploy, unhealthy_never_completes)
 	st_sim_start(&sim, NULL);
 	r = st_req(&sim, "PUT", "/v2/apps/sick",
 		   "{\"cmd\":\"xx\",\"instances\":2,\"env\":{\"SIM_BEHAVIOR\":\"unhealthy\"},"
-		   "\"healthChecks\":[{\"protocol\":\"HTTP\"}]}");
+		   /* 0: never killed, so both stay running and unhealthy (kills: test_unhealthy.c) */
+		   "\"healthChecks\":[{\"protocol\":\"HTTP\",\"maxConsecutiveFailures\":0}]}");
 	snprintf(dep, sizeof(dep), "%s", st_str_or_empty(r.json, "deploymentId"));
 	st_free(&r);
 	st_sleep_ms(800);

@@ -150,3 +150,28 @@ Test(events, sim_stops_cleanly_with_a_stream_open)
 	st_sim_stop(&sim);
 	sse_close(&s);
 }
+
+Test(events, unhealthy_kill_emits_health_kill_and_status_events)
+{
+	struct test_sim sim;
+	struct sse s;
+	const char *health, *kill, *killed;
+
+	st_sim_start(&sim, NULL);
+	sse_open(&s, &sim, NULL);
+	cr_assert(sse_wait(&s, "event_stream_attached", 3000));
+	test_sim_request(&sim, "PUT", "/v2/apps/k",
+			 "{\"cmd\":\"xx\",\"env\":{\"SIM_BEHAVIOR\":\"unhealthy\"},"
+			 "\"healthChecks\":[{\"protocol\":\"HTTP\"}]}",
+			 NULL);
+	cr_assert(sse_wait(&s, "\"taskStatus\":\"TASK_KILLED\"", 5000), "the failing task is killed: %s", s.buf);
+	health = strstr(s.buf, "event: health_status_changed_event");
+	kill = strstr(s.buf, "event: unhealthy_instance_kill_event");
+	killed = strstr(s.buf, "\"taskStatus\":\"TASK_KILLED\"");
+	cr_assert(health && kill && health < kill && kill < killed,
+		  "health_status_changed_event, unhealthy_instance_kill_event, then TASK_KILLED: %s", s.buf);
+	cr_assert(strstr(kill, "\"reason\":\"FailedHealthChecks\""), "%s", s.buf);
+	cr_assert(strstr(health, "\"alive\":false"), "%s", s.buf);
+	sse_close(&s);
+	st_sim_stop(&sim);
+}

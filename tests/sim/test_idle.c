@@ -104,9 +104,12 @@ Test(idle, unhealthy_then_healthy_override_after_settling)
 	struct test_sim sim;
 
 	st_sim_start(&sim, NULL);
-	test_sim_request(
-	    &sim, "PUT", "/v2/apps/flip",
-	    "{\"cmd\":\"xx\",\"instances\":2,\"healthChecks\":[{\"protocol\":\"HTTP\"}]}", NULL);
+	/* maxConsecutiveFailures 0: Marathon never kills the unhealthy tasks,
+	 * so "unhealthy" is a steady state the app can settle in. */
+	test_sim_request(&sim, "PUT", "/v2/apps/flip",
+			 "{\"cmd\":\"xx\",\"instances\":2,"
+			 "\"healthChecks\":[{\"protocol\":\"HTTP\",\"maxConsecutiveFailures\":0}]}",
+			 NULL);
 	settle(&sim);
 	test_sim_request(&sim, "POST", "/_sim/apps/flip/behavior", "{\"behavior\":\"unhealthy\"}",
 	                 NULL);
@@ -211,7 +214,9 @@ Test(idle, thousands_of_settled_apps_cost_no_cpu, .timeout = 240)
 		fprintf(f, "%s{\"id\":\"/t%d/a%d\",\"cmd\":\"sleep 1000\",\"instances\":1,"
 			"\"env\":{\"SIM_BEHAVIOR\":\"%s\"}%s}",
 			i ? "," : "", i % 30, i, i % 3 ? "healthy" : "unhealthy",
-			i % 2 ? ",\"healthChecks\":[{\"protocol\":\"HTTP\"}]" : "");
+			/* maxConsecutiveFailures 0: unhealthy tasks are never killed,
+			 * so they settle too (killed ones would be relaunched forever) */
+			i % 2 ? ",\"healthChecks\":[{\"protocol\":\"HTTP\",\"maxConsecutiveFailures\":0}]" : "");
 	fputs("]}", f);
 	cr_assert_eq(fclose(f), 0);
 	st_sim_start(&sim, args);
