@@ -4,7 +4,9 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "backends/fs/state.h"
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/report.h"
 
@@ -33,7 +35,9 @@ int cmd_diff(int argc, char **argv)
 	struct sync_options so = SYNC_OPTIONS_INIT;
 	struct sync_result *res = NULL;
 	struct pacer_error *err = NULL;
+	struct pacer_state_store *cache_state = NULL;
 	struct cli_env env;
+	struct stat st;
 	int npos, rc, code;
 
 	rc = opt_parse("diff", "--source DIR|URL [--marathon URL[,URL...]] [options]",
@@ -53,7 +57,19 @@ int cmd_diff(int argc, char **argv)
 	so.flags = &env.flags;
 	so.cache_tag = cli_cache_tag();
 
-	rc = sync_run(env.source, env.marathon, NULL, env.state, &so, &res, &err);
+	/*
+	 * Without --prune the state is not locked, but an existing state
+	 * directory's cache still serves a diff: a dry run touches nothing else
+	 * of the state, and the cache is replaced by rename, never edited in
+	 * place, so a sync writing it at the same time is harmless (its entries
+	 * are facts: any version of the file is right).
+	 */
+	if (!env.state && stat(env.state_dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    fs_state_new(&cache_state, env.state_dir, NULL) != 0)
+		cache_state = NULL;
+	rc = sync_run(env.source, env.marathon, NULL, env.state ? env.state : cache_state, &so,
+		      &res, &err);
+	pacer_state_store_free(cache_state);
 	code = report_sync("diff", &o.c, res, rc, err, o.show_unchanged);
 	if (code == PACER_EXIT_OK && res && res->plan &&
 	    res->plan->ncreate + res->plan->nupdate + res->plan->nprune > 0)

@@ -62,6 +62,16 @@ Test(cache, second_sync_parses_nothing_and_still_sees_every_change, .timeout = 1
 	ct_run_free(&r);
 	cr_expect_eq(ct_count_writes(&t), 0);
 
+	/* pacer diff (no lock, no --prune) reads the same cache. */
+	{
+		const char *extra[] = {"--log-level", "debug", NULL};
+
+		r = ct_cmd(&t, "diff", extra);
+		cr_expect_eq(r.rc, 0, "diff in sync exits 0, got %d:\n%s", r.rc, r.err);
+		cr_expect(ct_has(r.err, "2 listed, 0 parsed, 2 known equal"), "%s", r.err);
+		ct_run_free(&r);
+	}
+
 	/* Someone changes /c/a in Marathon: the next sync puts it back. */
 	cr_assert_eq(ct_http(&t, "PUT", "/v2/apps/c/a?force=true",
 			     "{\"id\": \"/c/a\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 48, "
