@@ -192,3 +192,32 @@ Test(cache, git_source_reads_known_blobs_only_when_needed, .timeout = 120, .fini
 	free(url);
 	ct_teardown(&t);
 }
+
+/* A cache that cannot be read or written costs speed, never the sync. */
+Test(cache, an_unusable_cache_file_only_warns, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t;
+	struct ct_run r;
+	char *path, *inner = NULL;
+
+	ct_setup(&t, NULL);
+	ct_write_app(&t, "a.json", "/u/a", 32, "v1");
+	path = cache_path(&t);
+	cr_assert(asprintf(&inner, "%s/x", path) > 0);
+	/* A directory where the cache file belongs: reading and replacing it fail. */
+	cr_assert_eq(test_write_file(inner, "x"), 0);
+	r = ct_cmd(&t, "sync", NULL);
+	cr_expect_eq(r.rc, 0, "the sync itself must succeed:\n%s", r.err);
+	cr_expect(ct_has(r.err, "cannot read the cache") && ct_has(r.err, "cannot write the cache"),
+		  "both problems are reported:\n%s", r.err);
+	ct_run_free(&r);
+	{
+		struct json_object *app = ct_app(&t, "/u/a");
+
+		cr_expect_eq(ct_int(app, "mem"), 32);
+		json_object_put(app);
+	}
+	free(inner);
+	free(path);
+	ct_teardown(&t);
+}
