@@ -75,7 +75,9 @@ struct cli_common {
 
 #define CLI_STATE_ROWS(type)                                                                       \
 	{"state-dir", 0, OPT_STRING, offsetof(type, c.state_dir), "DIR",                          \
-	 "lock, owned apps, git cache (default $STATE_DIRECTORY or ./.pacer)", "PACER_STATE_DIR"}, \
+	 "lock, owned apps, git cache, what earlier runs worked out (PACER_NO_CACHE=1: "       \
+	 "ignore it); default $STATE_DIRECTORY or ./.pacer",                                     \
+	 "PACER_STATE_DIR"},                                                                      \
 	{"backup-dir", 0, OPT_STRING, offsetof(type, c.backup_dir), "DIR",                        \
 	 "where live definitions are backed up (default STATE_DIR/backups)", "PACER_BACKUP_DIR"},  \
 	{"wait-lock", 0, OPT_BOOL, offsetof(type, c.wait_lock), NULL,                             \
