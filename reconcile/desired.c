@@ -1003,7 +1003,9 @@ struct load_walk {
 	struct pacer_desired *d;
 	const struct desired_options *opts;
 	struct pacer_source *src;
-	char *hit; /* read_lazy: the cache entry of the file want() skipped */
+	/* read_lazy: want_file()'s lookup of the file about to be handed over,
+	 * so load_file_cb() does not repeat it; hit is NULL on a miss. */
+	char *ckey, *hit;
 };
 
 /* "F <file key> <flags>": the cache key of a file that loads cleanly. */
@@ -1032,6 +1034,7 @@ static int add_cached(struct pacer_desired *d, const char *path, const char *dat
 	struct desired_blob *blob = NULL;
 	const char *p = apps;
 	size_t first = d->napps;
+	int rc;
 
 	if (!data)
 		len = 0; /* src reads the bytes when an app needs them */
@@ -1075,15 +1078,15 @@ static int add_cached(struct pacer_desired *d, const char *path, const char *dat
 	blob_unref(blob);
 	return 1;
 unusable:
-	while (d->napps > first)
-		app_release(&d->apps[--d->napps]);
-	blob_unref(blob);
-	return 0;
+	rc = 0;
+	goto undo;
 nomem:
+	rc = -1;
+undo:
 	while (d->napps > first)
 		app_release(&d->apps[--d->napps]);
 	blob_unref(blob);
-	return -1;
+	return rc;
 }
 
 /* Remember a file that loaded with no diagnostic: its apps from `first` on. */
@@ -1107,17 +1110,16 @@ static int want_file(void *ctx, const char *path, const char *key)
 {
 	struct load_walk *w = ctx;
 	const char *hit;
-	char *ckey;
 
 	(void)path;
+	free(w->ckey);
 	free(w->hit);
-	w->hit = NULL;
+	w->ckey = w->hit = NULL;
 	if (!key || !w->opts->cache)
 		return 1;
-	if (!(ckey = file_cache_key(key, w->opts->flags)))
+	if (!(w->ckey = file_cache_key(key, w->opts->flags)))
 		return -1;
-	hit = cache_get(w->opts->cache, ckey);
-	free(ckey);
+	hit = cache_get(w->opts->cache, w->ckey);
 	if (!hit)
 		return 1;
 	return (w->hit = strdup(hit)) ? 0 : -1;
@@ -1129,32 +1131,31 @@ static int load_file_cb(void *ctx, const char *path, const char *data, size_t le
 	struct pacer_desired *d = w->d;
 	struct pacer_cache *cache = key ? w->opts->cache : NULL;
 	size_t first = d->napps, ndiags = d->ndiags;
-	char *ckey = NULL, *owned = NULL;
-	const char *hit;
-	int rc = 0;
+	char *ckey = w->ckey, *hit = w->hit, *owned = NULL;
+	int rc = 0, looked_up = ckey != NULL;
 
+	w->ckey = w->hit = NULL; /* ours now */
 	if (!data) {
 		/* Skipped by read_lazy: want_file() found it in the cache. */
-		rc = w->hit && key ? add_cached(d, path, NULL, 0, key, w->hit, w->src) : 0;
-		free(w->hit);
-		w->hit = NULL;
+		rc = hit && key ? add_cached(d, path, NULL, 0, key, hit, w->src) : 0;
 		if (rc != 0)
-			return rc < 0 ? -1 : 0;
+			goto done;
 		/* An entry that cannot be used after all: read the bytes. */
-		if (!key || w->src->load(w->src, path, key, &owned, &len, NULL))
-			return -1;
+		if (!key || w->src->load(w->src, path, key, &owned, &len, NULL)) {
+			rc = -1;
+			goto done;
+		}
 		data = owned;
-	}
-	if (cache) {
+	} else if (cache && !looked_up) {
+		const char *entry;
+
 		if (!(ckey = file_cache_key(key, w->opts->flags))) {
 			rc = -1;
 			goto done;
 		}
-		hit = cache_get(cache, ckey);
-		if (hit && (rc = add_cached(d, path, data, len, key, hit, NULL)) != 0)
+		entry = cache_get(cache, ckey);
+		if (entry && (rc = add_cached(d, path, data, len, key, entry, NULL)) != 0)
 			goto done; /* 1: served from the cache */
-		if (rc < 0)
-			goto done;
 	}
 	if ((rc = desired_add_file(d, path, data, len, w->opts)) < 0)
 		goto done;
@@ -1163,10 +1164,11 @@ static int load_file_cb(void *ctx, const char *path, const char *data, size_t le
 			rc = -1;
 			goto done;
 		}
-	if (cache && d->ndiags == ndiags)
+	if (cache && ckey && d->ndiags == ndiags)
 		rc = remember_file(d, first, cache, ckey);
 done:
 	free(ckey);
+	free(hit);
 	free(owned);
 	return rc < 0 ? -1 : 0;
 }
@@ -1239,11 +1241,12 @@ int desired_load(struct pacer_source *src, const struct desired_options *opts,
 	w.d = d;
 	w.opts = opts ? opts : &defaults;
 	w.src = src;
-	w.hit = NULL;
+	w.ckey = w.hit = NULL;
 	if (w.opts->cache && src->read_lazy && src->load)
 		rc = src->read_lazy(src, want_file, load_file_cb, &w, err);
 	else
 		rc = src->read(src, load_file_cb, &w, err);
+	free(w.ckey);
 	free(w.hit);
 	if (rc != 0) {
 		rc = rc < 0 ? rc : -1;
