@@ -60,6 +60,12 @@ static int add_unchanged(struct reader *r, const char *id)
 	return 0;
 }
 
+/* "L <digest>": which app these bytes are. */
+static void live_key(char out[40], const char *digest)
+{
+	snprintf(out, 40, "L %s", digest);
+}
+
 /* "P <file key> <id> <digest> <opts>", or NULL when it cannot be cached. */
 static char *pair_key(const struct pacer_desired_app *d, const char *id, const char *digest,
 		      const struct plan_options *o)
@@ -78,10 +84,10 @@ static int from_cache(struct reader *r, const char *digest)
 {
 	struct pacer_desired_app *d;
 	const char *id;
-	char key[64], *pk;
+	char key[40], *pk;
 	int hit;
 
-	snprintf(key, sizeof(key), "L %s", digest);
+	live_key(key, digest);
 	id = cache_get(r->cache, key);
 	if (!id || !(d = (struct pacer_desired_app *)desired_find(r->desired, id)))
 		return 0;
@@ -112,9 +118,9 @@ static int take(struct reader *r, struct json_object *app, const char *digest)
 		return 0; /* not an app: plan_build() skips these too */
 	id = json_object_get_string(idv);
 	if (digest && r->cache) {
-		char key[64];
+		char key[40];
 
-		snprintf(key, sizeof(key), "L %s", digest);
+		live_key(key, digest);
 		if (cache_put(r->cache, key, id) < 0)
 			return oom(r->err);
 	}

@@ -509,6 +509,9 @@ static int app_path(struct pacer_buf *b, const char *id, const char *suffix,
 
 /* ---- the vtable ------------------------------------------------------- */
 
+/* The one GET /v2/apps of a run, whole (list_apps) or app by app (list_apps_raw). */
+#define APPS_LIST_PATH "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure"
+
 #define CLIENT(m)                                                                                  \
 	struct marathon_client *c = marathon__client((m), err);                                    \
 	if (!c)                                                                                    \
@@ -522,9 +525,7 @@ static int client_list_apps(struct pacer_marathon *m, struct json_object **out,
 	CLIENT(m);
 
 	*out = NULL;
-	rc = call(c, "GET",
-	          "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure",
-	          NULL, NULL, &reply, NULL, err);
+	rc = call(c, "GET", APPS_LIST_PATH, NULL, NULL, &reply, NULL, err);
 	if (rc)
 		return rc;
 	return take(reply, "apps", json_type_array, "GET /v2/apps", out, err);
@@ -533,9 +534,7 @@ static int client_list_apps(struct pacer_marathon *m, struct json_object **out,
 static int client_list_apps_raw(struct pacer_marathon *m, pacer_marathon_app_cb cb, void *ctx,
                                 struct pacer_error **err)
 {
-	struct marathon_request rq = {
-	    "GET", "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure",
-	    NULL, NULL, NULL, NULL, NULL, NULL};
+	struct marathon_request rq = {"GET", APPS_LIST_PATH, NULL, NULL, NULL, NULL, NULL, NULL};
 	struct marathon_response resp = MARATHON_RESPONSE_INIT;
 	int rc;
 	CLIENT(m);
