@@ -380,11 +380,8 @@ static void post_app(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 	e.after = def;
 	e.restart = 0;
 	e.donate = 0; /* post_event() shows def as submitted */
-	if (sim_apply(s, &e, 1, req_bool(r, "force", 0), &res)) {
-		resp_text(resp, res.status, res.body);
+	if (resp_apply(s, &e, 1, req_bool(r, "force", 0), &res, resp))
 		goto done;
-	}
-	free(res.body);
 	post_event(s, r, def);
 	/* The answer shows the app as submitted: service ports not yet assigned. */
 	sim_setlike(shown);
@@ -493,11 +490,8 @@ static void put_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, con
 	e.after = def;
 	e.restart = 0;
 	e.donate = 0; /* post_event() shows def as submitted */
-	if (sim_apply(s, &e, 1, req_bool(r, "force", 0), &res)) {
-		resp_text(resp, res.status, res.body);
+	if (resp_apply(s, &e, 1, req_bool(r, "force", 0), &res, resp))
 		goto done;
-	}
-	free(res.body);
 	post_event(s, r, def);
 	resp_deployment(resp, created ? 201 : 200, &res);
 	if (created) {
@@ -556,11 +550,8 @@ static void bulk_update(struct sim *s, struct sim_req *r, struct sim_resp *resp,
 		edits[i].after = defs[i];
 		edits[i].donate = 1; /* defs[] are ours and only put below */
 	}
-	if (sim_apply(s, edits, n, req_bool(r, "force", 0), &res)) {
-		resp_text(resp, res.status, res.body);
+	if (resp_apply(s, edits, n, req_bool(r, "force", 0), &res, resp))
 		goto done;
-	}
-	free(res.body);
 	resp_deployment(resp, 200, &res);
 done:
 	for (size_t i = 0; i < n; i++) {
@@ -584,11 +575,8 @@ static void delete_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, 
 		resp_message(resp, 404, "App '%s' does not exist", id);
 		return;
 	}
-	if (sim_apply(s, &e, 1, req_bool(r, "force", 1), &res)) {
-		resp_text(resp, res.status, res.body);
+	if (resp_apply(s, &e, 1, req_bool(r, "force", 1), &res, resp))
 		return;
-	}
-	free(res.body);
 	resp_deployment(resp, 200, &res);
 }
 
@@ -606,11 +594,8 @@ static void restart_app(struct sim *s, struct sim_req *r, struct sim_resp *resp,
 	e.after = a->def;
 	e.restart = 1;
 	e.donate = 0; /* the stored definition itself */
-	if (sim_apply(s, &e, 1, req_bool(r, "force", 0), &res)) {
-		resp_text(resp, res.status, res.body);
+	if (resp_apply(s, &e, 1, req_bool(r, "force", 0), &res, resp))
 		return;
-	}
-	free(res.body);
 	resp_deployment(resp, 200, &res);
 }
 

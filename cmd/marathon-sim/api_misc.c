@@ -115,12 +115,8 @@ static void delete_deployment(struct sim *s, struct sim_req *r, struct sim_resp 
 		edits[i].after = keep[i];
 	}
 	deploy_cancel(s, d, "The upgrade has been cancelled");
-	if (sim_apply(s, edits, n, 1, &res))
-		resp_text(resp, res.status, res.body);
-	else {
-		free(res.body);
+	if (!resp_apply(s, edits, n, 1, &res, resp))
 		resp_deployment(resp, 200, &res);
-	}
 	for (size_t i = 0; i < n; i++) {
 		json_object_put(keep[i]);
 		free(ids[i]);
@@ -387,11 +383,8 @@ static void change_group(struct sim *s, struct sim_req *r, struct sim_resp *resp
 	} else if (collect_group(s, body, gid, &ge, resp)) {
 		goto done;
 	}
-	if (sim_apply(s, ge.edits, ge.n, req_bool(r, "force", 0), &res)) {
-		resp_text(resp, res.status, res.body);
+	if (resp_apply(s, ge.edits, ge.n, req_bool(r, "force", 0), &res, resp))
 		goto done;
-	}
-	free(res.body);
 	resp_deployment(resp, post ? 201 : 200, &res);
 done:
 	ge_release(&ge);
@@ -411,10 +404,7 @@ static void delete_group(struct sim *s, struct sim_req *r, struct sim_resp *resp
 	for (size_t i = 0; i < s->napps; i++)
 		if (under(s->apps[i]->id, gid))
 			ge_add(&ge, s->apps[i]->id, NULL);
-	if (sim_apply(s, ge.edits, ge.n, req_bool(r, "force", 0), &res)) {
-		resp_text(resp, res.status, res.body);
-	} else {
-		free(res.body);
+	if (!resp_apply(s, ge.edits, ge.n, req_bool(r, "force", 0), &res, resp)) {
 		drop_groups_under(s, gid, 1);
 		resp_deployment(resp, 200, &res);
 	}

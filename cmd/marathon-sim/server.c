@@ -154,6 +154,18 @@ void resp_message(struct sim_resp *resp, int status, const char *fmt, ...)
 	resp_text(resp, status, sim_message_body("%s", msg));
 }
 
+int resp_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force,
+	       struct sim_result *res, struct sim_resp *resp)
+{
+	if (sim_apply(s, edits, n, force, res)) {
+		resp_text(resp, res->status, res->body);
+		return -1;
+	}
+	free(res->body);
+	res->body = NULL;
+	return 0;
+}
+
 void resp_deployment(struct sim_resp *resp, int status, const struct sim_result *res)
 {
 	struct json_object *o = json_object_new_object();

@@ -367,6 +367,14 @@ void resp_message(struct sim_resp *resp, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* {deploymentId, version} with the header. */
 void resp_deployment(struct sim_resp *resp, int status, const struct sim_result *res);
+/*
+ * sim_apply() for a request: when the change is refused, its answer
+ * (res->status, res->body) becomes the response and -1 is returned; when
+ * applied, 0 (res->body freed), and the caller answers, usually with
+ * resp_deployment().
+ */
+int resp_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force,
+	       struct sim_result *res, struct sim_resp *resp);
 
 /* AppInfo of a (embed bits as in api_apps.c) appended to b. */
 void api_app_info(struct sim *s, struct sim_app *a, unsigned emb, struct pacer_buf *b);
