@@ -308,6 +308,16 @@ static void get_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, con
 
 /* -------------------------------------------------------------- changes */
 
+/* The Location header of a created app. */
+static void set_location(struct sim *s, struct sim_resp *resp, const char *id)
+{
+	size_t n = strlen(id) + 64;
+
+	resp->location = malloc(n);
+	if (resp->location)
+		snprintf(resp->location, n, "http://127.0.0.1:%d%s", s->port, id);
+}
+
 static void post_event(struct sim *s, struct sim_req *r, struct json_object *def)
 {
 	struct json_object *o = json_object_new_object();
@@ -394,12 +404,7 @@ static void post_app(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 			 "\"deployments\":[{\"id\":\"%s\"}]}", res.dep_id);
 	resp_text(resp, 201, pacer_buf_detach(&b));
 	memcpy(resp->dep_id, res.dep_id, 37);
-	{
-		size_t n = strlen(id) + 64;
-		resp->location = malloc(n);
-		if (resp->location)
-			snprintf(resp->location, n, "http://127.0.0.1:%d%s", s->port, id);
-	}
+	set_location(s, resp, id);
 done:
 	json_object_put(raw);
 	json_object_put(def);
@@ -494,12 +499,8 @@ static void put_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, con
 		goto done;
 	post_event(s, r, def);
 	resp_deployment(resp, created ? 201 : 200, &res);
-	if (created) {
-		size_t n = strlen(id) + 64;
-		resp->location = malloc(n);
-		if (resp->location)
-			snprintf(resp->location, n, "http://127.0.0.1:%d%s", s->port, id);
-	}
+	if (created)
+		set_location(s, resp, id);
 done:
 	json_object_put(body);
 	json_object_put(def);
