@@ -64,4 +64,28 @@ int json_pos_member(const char *data, size_t len, size_t obj_off, const char *ke
  */
 int json_pos_elements(const char *data, size_t len, size_t arr_off, size_t **out, size_t *n);
 
+/*
+ * A key written more than once in one object. json-c (like Marathon's
+ * parser) silently keeps the last value, so the scanner reports them.
+ */
+struct json_pos_dup {
+	char *key;      /* the key with escapes decoded ("\u0063pus" is "cpus"); owned */
+	size_t keylen;  /* bytes in key (a decoded key may hold a NUL) */
+	size_t first;   /* offset of the first occurrence's opening quote */
+	size_t again;   /* offset of this later occurrence's opening quote */
+	int same_value; /* 1 when both values are the same bytes: nothing is lost */
+};
+
+/*
+ * Every repeated key of every object in data, nested ones included: a key
+ * written n times in one object gives n - 1 entries, each against the
+ * first occurrence, ordered by `again`. Keys are compared after decoding
+ * escapes, as json-c compares them. *out (free with json_pos_dups_free())
+ * is NULL and *n 0 when there are none. Returns 0, or -1 when out of memory
+ * (then *out is NULL and *n 0). One pass over data; an object's keys are
+ * compared pairwise when it has few, sorted when it has many.
+ */
+int json_pos_duplicates(const char *data, size_t len, struct json_pos_dup **out, size_t *n);
+void json_pos_dups_free(struct json_pos_dup *v, size_t n);
+
 #endif
