@@ -16,6 +16,7 @@
  * of them at once. Only running out of memory stops a load.
  */
 #include "reconcile/desired.h"
+#include "reconcile/desired_internal.h"
 #include "reconcile/appdef.h"
 #include "reconcile/appid.h"
 #include "reconcile/buf.h"
@@ -366,6 +367,53 @@ static void drop_readonly(struct loadctx *c, struct json_object *app, size_t off
 		     n > 1 ? "s" : "", names, n > 1 ? "are" : "is", n > 1 ? "them" : "it");
 }
 
+int desired_label_timeout(struct json_object *def, int *out_s, struct pacer_error **err)
+{
+	struct json_object *labels = NULL, *v = NULL;
+	const char *s, *p;
+	long n = 0;
+
+	*out_s = 0;
+	/* A label that is not a string is reported by check_string_map(). */
+	if (!json_object_object_get_ex(def, "labels", &labels) ||
+	    !json_object_object_get_ex(labels, "pacer.timeout", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return 0;
+	s = json_object_get_string(v);
+	/*
+	 * Digits only: strtol() would also take " 90", "+90" and "0x5a". The
+	 * bound keeps a typo ("6000000") from holding a run for months; n
+	 * cannot overflow because it stops growing past the bound.
+	 */
+	for (p = s; *p >= '0' && *p <= '9' && n <= DESIRED_TIMEOUT_MAX; p++)
+		n = n * 10 + (*p - '0');
+	if (p > s && *p == 's')
+		p++;
+	if (p == s || *p || n < 1 || n > DESIRED_TIMEOUT_MAX)
+		return pacer_error_set(
+		    err, PACER_EINVALID,
+		    "label \"pacer.timeout\" is \"%s\": write the deployment "
+		    "timeout as a whole number of seconds from 1 to %d (7 days), "
+		    "e.g. \"900\"",
+		    s, DESIRED_TIMEOUT_MAX);
+	*out_s = (int)n;
+	return 0;
+}
+
+/* The label sync reads for the app's deployment timeout, checked as sync checks it. */
+static void check_timeout_label(struct loadctx *c, struct json_object *app, size_t off,
+                                const char *id)
+{
+	struct pacer_error *e = NULL;
+	int secs;
+
+	if (desired_label_timeout(app, &secs, &e) == 0)
+		return;
+	diag(c, 1, member_pos(c, member_pos(c, off, "labels"), "pacer.timeout"), id, "%s",
+	     e ? e->message : "invalid label \"pacer.timeout\"");
+	pacer_error_free(e);
+}
+
 /* Parent group of an absolute id: "/a/b" -> "/a", "/x" -> "/". Caller frees. */
 static char *parent_of(const char *id)
 {
@@ -534,6 +582,7 @@ static void load_app(struct loadctx *c, struct json_object *app, size_t off, con
 	for (size_t i = 0; i < sizeof(number_fields) / sizeof(number_fields[0]); i++)
 		check_number(c, app, off, id, number_fields[i], 0);
 	check_string_map(c, app, off, id, "labels", 0);
+	check_timeout_label(c, app, off, id);
 	check_string_map(c, app, off, id, "env", 1);
 	check_array(c, app, off, id, "healthChecks");
 	check_array(c, app, off, id, "constraints");
@@ -762,6 +811,41 @@ static size_t find_raw_control(const char *s, size_t len)
 	return NO_POS;
 }
 
+/*
+ * A key written twice in one object: json-c keeps the last value without a
+ * word (so does Marathon), and the first is lost. With different values the
+ * file does not say what it means: an error naming both places. With the
+ * same value nothing is lost: a warning (a real file of the corpus repeats
+ * an env variable so, and Marathon runs it).
+ */
+static void check_duplicate_keys(struct loadctx *c)
+{
+	struct json_pos_dup *v = NULL;
+	size_t n = 0;
+
+	if (json_pos_duplicates(c->data, c->len, &v, &n) < 0) {
+		c->oom = 1;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int line = 0, col = 0, klen = v[i].keylen > 100 ? 100 : (int)v[i].keylen;
+
+		position(c, v[i].first, &line, &col);
+		if (v[i].same_value)
+			diag(c, 0, v[i].again, NULL,
+			     "key \"%.*s\" is written twice in one object, first at %s:%d:%d, with "
+			     "the same value; remove one of them",
+			     klen, v[i].key, c->path, line, col);
+		else
+			diag(c, 1, v[i].again, NULL,
+			     "key \"%.*s\" is written twice in one object, first at %s:%d:%d, with "
+			     "different values: only this last one would be used, silently; keep "
+			     "only the one you mean",
+			     klen, v[i].key, c->path, line, col);
+	}
+	json_pos_dups_free(v, n);
+}
+
 int desired_add_file(struct pacer_desired *d, const char *path, const char *data, size_t len,
                      const struct desired_options *opts)
 {
@@ -826,6 +910,7 @@ int desired_add_file(struct pacer_desired *d, const char *path, const char *data
 		                           : "a \\u00XX escape");
 		goto done;
 	}
+	check_duplicate_keys(&c);
 	off = json_pos_skip_ws(c.data, c.len, 0);
 	if (json_object_is_type(root, json_type_array)) {
 		size_t *offs = NULL, n = 0, count = json_object_array_length(root);
@@ -876,17 +961,39 @@ static int app_cmp(const void *pa, const void *pb)
  * A cached file's bytes, shared by its apps until each one is parsed; or,
  * from a source that reads lazily, none: then src reads them again.
  */
-struct desired_blob {
+struct desired_bytes {
 	size_t refs;
 	struct pacer_source *src; /* borrowed; NULL when data holds the bytes */
 	size_t len;
 	char data[];
 };
 
-static void blob_unref(struct desired_blob *b)
+/*
+ * What a cached app keeps until its definition is parsed (a->blob): the
+ * file's bytes, and its dependencies as the cache entry gave them, so the
+ * cycle check never has to parse the file.
+ */
+struct desired_blob {
+	struct desired_bytes *bytes; /* one reference */
+	char **deps;                 /* owned */
+	size_t ndeps;
+};
+
+static void bytes_unref(struct desired_bytes *b)
 {
 	if (b && --b->refs == 0)
 		free(b);
+}
+
+static void blob_free(struct desired_blob *b)
+{
+	if (!b)
+		return;
+	bytes_unref(b->bytes);
+	for (size_t i = 0; i < b->ndeps; i++)
+		free(b->deps[i]);
+	free(b->deps);
+	free(b);
 }
 
 static void app_release(struct pacer_desired_app *a)
@@ -894,13 +1001,36 @@ static void app_release(struct pacer_desired_app *a)
 	free(a->id);
 	free(a->file);
 	free(a->key);
-	blob_unref(a->blob);
+	blob_free(a->blob);
 	json_object_put(a->def);
 }
 
-static int diag_at(struct pacer_desired *d, const struct pacer_desired_app *a, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int diag_at(struct pacer_desired *d, const struct pacer_desired_app *a, const char *fmt, ...)
+size_t desired__ndeps(const struct pacer_desired_app *a)
+{
+	struct json_object *deps = NULL;
+
+	if (!a->def)
+		return a->blob ? a->blob->ndeps : 0;
+	if (!json_object_object_get_ex(a->def, "dependencies", &deps) ||
+	    !json_object_is_type(deps, json_type_array))
+		return 0;
+	return json_object_array_length(deps);
+}
+
+const char *desired__dep(const struct pacer_desired_app *a, size_t i)
+{
+	struct json_object *deps = NULL, *v;
+
+	if (!a->def)
+		return a->blob && i < a->blob->ndeps ? a->blob->deps[i] : NULL;
+	/* Made absolute by the loader; left as written only when that was an error. */
+	json_object_object_get_ex(a->def, "dependencies", &deps);
+	v = json_object_array_get_idx(deps, i);
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+int desired__diag_at(struct pacer_desired *d, const struct pacer_desired_app *a, const char *fmt,
+                     ...)
 {
 	struct pacer_error *e;
 	va_list ap;
@@ -927,10 +1057,11 @@ int desired_finish(struct pacer_desired *d)
 		if (w > 0 && !strcmp(d->apps[w - 1].id, d->apps[r].id)) {
 			const struct pacer_desired_app *first = &d->apps[w - 1];
 
-			if (diag_at(d, &d->apps[r],
-			            "app %s is defined twice: here and in %s:%d:%d; keep only one "
-			            "definition",
-			            d->apps[r].id, first->file, first->line, first->col) < 0)
+			if (desired__diag_at(
+			        d, &d->apps[r],
+			        "app %s is defined twice: here and in %s:%d:%d; keep only one "
+			        "definition",
+			        d->apps[r].id, first->file, first->line, first->col) < 0)
 				rc = -1;
 			app_release(&d->apps[r]);
 			continue;
@@ -958,13 +1089,16 @@ int desired_finish(struct pacer_desired *d)
 		}
 		if (lo < d->napps && !strncmp(d->apps[lo].id, a->id, n) &&
 		    d->apps[lo].id[n] == '/' &&
-		    diag_at(d, a,
-		            "app %s has the same id as the group of %s (%s:%d:%d): Marathon does "
-		            "not allow an app and a group with one id; rename one of them",
-		            a->id, d->apps[lo].id, d->apps[lo].file, d->apps[lo].line,
-		            d->apps[lo].col) < 0)
+		    desired__diag_at(
+		        d, a,
+		        "app %s has the same id as the group of %s (%s:%d:%d): Marathon does "
+		        "not allow an app and a group with one id; rename one of them",
+		        a->id, d->apps[lo].id, d->apps[lo].file, d->apps[lo].line,
+		        d->apps[lo].col) < 0)
 			rc = -1;
 	}
+	if (desired__check_cycles(d) < 0)
+		rc = -1;
 	return rc;
 }
 
@@ -1024,83 +1158,129 @@ static char *file_cache_key(const char *key, const struct appdef_flags *f)
 }
 
 /*
- * A cached file: add its apps ("id line col ...") without parsing, sharing
- * one copy of the bytes. Returns 1 when added, 0 when the entry cannot be
- * used (then the file is loaded as usual), -1 when out of memory.
+ * One app of a cache entry, at *pp: "id line col", then " >dep" for each of
+ * its dependencies (ids hold no spaces, and a dependency that does is never
+ * cached), so the cycle check knows them without parsing the file.
+ * Returns 1 when added (*pp moves past it), 0 when the entry cannot be
+ * used, -1 when out of memory; an app added stays added either way.
+ */
+static int add_cached_app(struct pacer_desired *d, const char **pp, const char *path,
+                          const char *key, struct desired_bytes *bytes)
+{
+	struct pacer_desired_app *a;
+	struct desired_blob *blob;
+	const char *p = *pp;
+	int line, col, used = 0;
+	char id[1024];
+
+	if (sscanf(p, "%1023s %d %d%n", id, &line, &col, &used) != 3 || id[0] != '/')
+		return 0;
+	p += used;
+	if (grow((void **)&d->apps, d->napps, sizeof(*d->apps)) < 0)
+		return -1;
+	a = &d->apps[d->napps];
+	memset(a, 0, sizeof(*a));
+	a->id = strdup(id);
+	a->file = strdup(path);
+	a->key = strdup(key);
+	a->blob = blob = calloc(1, sizeof(*blob));
+	if (!a->id || !a->file || !a->key || !blob) {
+		app_release(a);
+		return -1;
+	}
+	a->line = line;
+	a->col = col;
+	blob->bytes = bytes;
+	bytes->refs++;
+	d->napps++;
+	for (;;) {
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		if (*p != '>')
+			break;
+		n = strcspn(++p, " ");
+		if (!n)
+			return 0;
+		if (grow((void **)&blob->deps, blob->ndeps, sizeof(*blob->deps)) < 0 ||
+		    !(blob->deps[blob->ndeps] = strndup(p, n)))
+			return -1;
+		blob->ndeps++;
+		p += n;
+	}
+	*pp = p;
+	return 1;
+}
+
+/*
+ * A cached file: add its apps without parsing, sharing one copy of the
+ * bytes. Returns 1 when added, 0 when the entry cannot be used (then the
+ * file is loaded as usual), -1 when out of memory.
  */
 static int add_cached(struct pacer_desired *d, const char *path, const char *data, size_t len,
                       const char *key, const char *apps, struct pacer_source *src)
 {
-	struct desired_blob *blob = NULL;
+	struct desired_bytes *bytes = NULL;
 	const char *p = apps;
 	size_t first = d->napps;
-	int rc;
+	int rc = 1;
 
 	if (!data)
 		len = 0; /* src reads the bytes when an app needs them */
-	blob = malloc(sizeof(*blob) + len + 1);
-	if (!blob)
+	bytes = malloc(sizeof(*bytes) + len + 1);
+	if (!bytes)
 		return -1;
-	blob->refs = 1; /* ours, until the end of this function */
-	blob->src = data ? NULL : src;
-	blob->len = len;
+	bytes->refs = 1; /* ours, until the end of this function */
+	bytes->src = data ? NULL : src;
+	bytes->len = len;
 	if (len)
-		memcpy(blob->data, data, len);
-	blob->data[len] = '\0';
-	while (*p) {
-		struct pacer_desired_app *a;
-		int line, col, used = 0;
-		char id[1024];
-
-		if (sscanf(p, "%1023s %d %d%n", id, &line, &col, &used) != 3 || id[0] != '/')
-			goto unusable;
-		p += used;
-		while (*p == ' ')
-			p++;
-		if (grow((void **)&d->apps, d->napps, sizeof(*d->apps)) < 0)
-			goto nomem;
-		a = &d->apps[d->napps];
-		memset(a, 0, sizeof(*a));
-		a->id = strdup(id);
-		a->file = strdup(path);
-		a->key = strdup(key);
-		if (!a->id || !a->file || !a->key) {
-			app_release(a);
-			goto nomem;
-		}
-		a->line = line;
-		a->col = col;
-		a->blob = blob;
-		blob->refs++;
-		d->napps++;
-	}
-	d->nfiles++;
-	blob_unref(blob);
-	return 1;
-unusable:
-	rc = 0;
-	goto undo;
-nomem:
-	rc = -1;
-undo:
-	while (d->napps > first)
-		app_release(&d->apps[--d->napps]);
-	blob_unref(blob);
+		memcpy(bytes->data, data, len);
+	bytes->data[len] = '\0';
+	while (*p && rc == 1)
+		rc = add_cached_app(d, &p, path, key, bytes);
+	if (rc == 1)
+		d->nfiles++;
+	else
+		while (d->napps > first)
+			app_release(&d->apps[--d->napps]);
+	bytes_unref(bytes);
 	return rc;
 }
 
-/* Remember a file that loaded with no diagnostic: its apps from `first` on. */
+/*
+ * Remember a file that loaded with no diagnostic: its apps from `first` on,
+ * as add_cached_app() reads them. An empty dependency, or one with a space
+ * or a control character (Marathon refuses them, but the loader does not
+ * check dependencies without server flags), could not be read back: such a
+ * file is simply not remembered.
+ */
 static int remember_file(struct pacer_desired *d, size_t first, struct pacer_cache *cache,
                          const char *ckey)
 {
 	struct pacer_buf v = PACER_BUF_INIT;
 	int rc = 0;
 
-	for (size_t i = first; i < d->napps && !rc; i++)
-		rc = pacer_buf_printf(&v, "%s%s %d %d", i > first ? " " : "", d->apps[i].id,
-		                      d->apps[i].line, d->apps[i].col);
+	for (size_t i = first; i < d->napps && !rc; i++) {
+		const struct pacer_desired_app *a = &d->apps[i];
+		size_t n = desired__ndeps(a);
+
+		rc = pacer_buf_printf(&v, "%s%s %d %d", i > first ? " " : "", a->id, a->line,
+		                      a->col);
+		for (size_t k = 0; k < n && !rc; k++) {
+			const char *dep = desired__dep(a, k);
+
+			if (!dep || !*dep)
+				goto done;
+			for (const char *q = dep; *q; q++)
+				if ((unsigned char)*q <= ' ')
+					goto done;
+			rc = pacer_buf_printf(&v, " >%s", dep);
+		}
+	}
 	if (!rc && cache_put(cache, ckey, pacer_buf_cstr(&v)) < 0)
 		rc = -1;
+done:
 	pacer_buf_release(&v);
 	return rc;
 }
@@ -1184,8 +1364,8 @@ int desired_app_def(struct pacer_desired_app *a, struct pacer_error **err)
 		return 0;
 	if (!a->blob)
 		return pacer_error_set(err, PACER_EGENERIC, "app %s has no definition loaded", a->id);
-	if (a->blob->src) {
-		struct pacer_source *src = a->blob->src;
+	if (a->blob->bytes->src) {
+		struct pacer_source *src = a->blob->bytes->src;
 
 		rc = src->load(src, a->file, a->key, &bytes, &len, err);
 		if (rc) {
@@ -1194,8 +1374,8 @@ int desired_app_def(struct pacer_desired_app *a, struct pacer_error **err)
 		}
 	}
 	tmp = desired_new();
-	if (!tmp || desired_add_file(tmp, a->file, bytes ? bytes : a->blob->data,
-	                             bytes ? len : a->blob->len, NULL) < 0) {
+	if (!tmp || desired_add_file(tmp, a->file, bytes ? bytes : a->blob->bytes->data,
+	                             bytes ? len : a->blob->bytes->len, NULL) < 0) {
 		rc = pacer_error_set(err, -1, "out of memory reading %s", a->file);
 		goto done;
 	}
@@ -1214,7 +1394,7 @@ int desired_app_def(struct pacer_desired_app *a, struct pacer_error **err)
 		                     a->file, a->id, a->line, a->col);
 		goto done;
 	}
-	blob_unref(a->blob);
+	blob_free(a->blob);
 	a->blob = NULL;
 	rc = 0;
 done:

@@ -9,10 +9,13 @@
  * Loading never stops at the first problem: every file is read and every
  * problem is collected (malformed JSON with line:col, not an object, missing
  * or invalid id, wrong field types, unrendered templates such as ${VAR} or
- * {{ }} where an id or number must be, duplicate ids naming both files), so
- * that a user fixes them all at once. Read-only fields (version, tasks, ...)
- * are dropped with a warning. A load with any error must stop the run
- * before anything is applied.
+ * {{ }} where an id or number must be, duplicate ids naming both files, a key
+ * written twice in one object with different values, naming both places,
+ * a "pacer.timeout" label sync would refuse, dependency cycles among the
+ * desired apps naming the cycle), so that a user fixes them all at once.
+ * Read-only fields (version, tasks, ...) are dropped with a warning, and so
+ * is a key repeated with the same value. A load with any error must stop
+ * the run before anything is applied.
  */
 #ifndef PACER_DESIRED_H
 #define PACER_DESIRED_H
@@ -35,9 +38,10 @@ struct pacer_desired_app {
 	int line, col;           /* where the app's object starts, 1-based */
 	char *key;               /* the source's key for the file's content
 				    (reconcile/cache.h), owned, or NULL */
-	struct desired_blob *blob; /* internal: the file's bytes, or the source
-				      to read them from, while def is not
-				      parsed yet (a cache hit) */
+	struct desired_blob *blob; /* internal: while def is not parsed yet (a
+	                              cache hit), the file's bytes or the source
+	                              to read them from, and the app's
+	                              dependencies */
 };
 
 struct pacer_diag {
@@ -97,8 +101,28 @@ int desired_load(struct pacer_source *src, const struct desired_options *opts,
  */
 int desired_add_file(struct pacer_desired *d, const char *path, const char *data, size_t len,
 		     const struct desired_options *opts);
-/* Sort apps, report duplicate ids. */
+/*
+ * Sort apps, report duplicate ids, apps sharing an id with a group, and
+ * dependency cycles. A dependency names an app or a group (then it means
+ * every app below it, as Marathon reads it); one that names nothing
+ * desired (an app that is only live, or none at all) orders nothing and
+ * is allowed. Each cycle is one error at the position of its first app
+ * (by id) whose message names the cycle ("/a -> /b -> /a") and where the
+ * other apps of it are.
+ */
 int desired_finish(struct pacer_desired *d);
+
+/*
+ * The label "pacer.timeout" of an app definition (borrowed): *out_s is
+ * the deployment timeout in seconds it sets, 0 when the label is absent.
+ * The value is a whole number of seconds from 1 to
+ * DESIRED_TIMEOUT_MAX, optionally followed by "s" ("900", "900s").
+ * Returns 0, or PACER_EINVALID with *err saying what to write (no
+ * position: the caller adds where the app is). The one parser of this
+ * label: the loader rejects what the plan would.
+ */
+#define DESIRED_TIMEOUT_MAX (7 * 24 * 3600)
+int desired_label_timeout(struct json_object *def, int *out_s, struct pacer_error **err);
 
 struct pacer_desired *desired_new(void);
 /*

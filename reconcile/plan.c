@@ -15,9 +15,7 @@
  */
 #include "reconcile/plan.h"
 
-#include <errno.h>
 #include <json-c/json.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,33 +72,16 @@ static const char *label(struct json_object *app, const char *key)
 	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
-/* "pacer.timeout": seconds as a whole number, optionally with an "s". */
+/* "pacer.timeout", by the loader's parser (the loader already refused what it refuses). */
 static int parse_timeout(const struct pacer_desired_app *d, int *out, struct pacer_error **err)
 {
-	const char *s = label(d->def, "pacer.timeout");
-	char *end = NULL;
-	long v;
+	int rc = desired_label_timeout(d->def, out, err);
 
-	*out = 0;
-	if (!s)
-		return 0;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end && *end == 's')
-		end++;
-	if (errno || end == s || !end || *end || v <= 0 || v > INT_MAX) {
-		int rc = pacer_error_set(err, PACER_EINVALID,
-					 "app %s: label \"pacer.timeout\" is \"%s\": write the deployment "
-					 "timeout as a whole number of seconds, e.g. \"900\"",
-					 d->id, s);
-		if (err && *err) {
-			pacer_error_set_file(*err, d->file, d->line, d->col);
-			pacer_error_set_app(*err, d->id);
-		}
-		return rc;
+	if (rc && err && *err) {
+		pacer_error_set_file(*err, d->file, d->line, d->col);
+		pacer_error_set_app(*err, d->id);
 	}
-	*out = (int)v;
-	return 0;
+	return rc;
 }
 
 /* The body to PUT/POST: the app as written, id absolute, no version. */

@@ -367,6 +367,87 @@ Test(desired, duplicates_across_and_within_files_name_both_places)
 	desired_free(d);
 }
 
+/* The one parser of "pacer.timeout": what sync would refuse, the loader refuses, where it is. */
+Test(desired, timeout_label_is_checked_as_sync_checks_it)
+{
+	static const struct {
+		const char *value;
+		int secs; /* 0: refused */
+	} cases[] = {
+	    {"900", 900},
+	    {"900s", 900},
+	    {"1", 1},
+	    {"604800", 604800},
+	    {"0900", 900},
+	    {"ten minutes", 0},
+	    {"0", 0},
+	    {"0s", 0},
+	    {"-5", 0},
+	    {"", 0},
+	    {" 90", 0},
+	    {"+90", 0},
+	    {"90m", 0},
+	    {"0x5a", 0},
+	    {"s", 0},
+	    {"604801", 0},
+	    {"99999999999999999999", 0},
+	    {"9.5", 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256];
+		struct pacer_desired *d;
+		struct pacer_error *err = NULL;
+		int secs = -1;
+
+		snprintf(text, sizeof(text),
+		         "{\"id\": \"/t\", \"cmd\": \"x\",\n"
+		         " \"labels\": {\"team\": \"a\", \"pacer.timeout\": \"%s\"}}",
+		         cases[i].value);
+		d = load_one("t.json", text);
+		if (cases[i].secs) {
+			cr_assert_eq(d->nerrors, 0, "\"%s\" is fine", cases[i].value);
+			cr_assert_eq(desired_label_timeout(d->apps[0].def, &secs, &err), 0);
+			cr_assert_eq(secs, cases[i].secs, "\"%s\": %d s", cases[i].value, secs);
+		} else {
+			cr_assert_eq(d->nerrors, 1, "\"%s\" is refused", cases[i].value);
+			assert_diag(d, "label \"pacer.timeout\" is", 1, 2, 43, "/t");
+			cr_assert(strstr(d->diags[0].error->message, "whole number of seconds"));
+			cr_assert_eq(d->napps, 1);
+			cr_assert_eq(desired_label_timeout(d->apps[0].def, &secs, &err),
+			             PACER_EINVALID);
+			cr_assert_eq(secs, 0);
+			cr_assert_not_null(err);
+			pacer_error_free(err);
+		}
+		desired_free(d);
+	}
+}
+
+Test(desired, duplicate_keys_name_both_places)
+{
+	struct pacer_desired *d =
+	    load_one("k.json", "{\"id\": \"/k\", \"cpus\": 1,\n"
+	                       " \"env\": {\"A\": \"1\", \"B\": \"2\", \"A\": \"1\"},\n"
+	                       " \"cpus\": 2}");
+
+	/* Different values: which one is meant is unknown, an error. */
+	assert_diag(d, "key \"cpus\" is written twice in one object, first at k.json:1:14", 1, 3, 2,
+	            NULL);
+	/* The same value twice loses nothing: a warning. */
+	assert_diag(d, "key \"A\" is written twice in one object, first at k.json:2:10", 0, 2, 30,
+	            NULL);
+	cr_assert_eq(d->nerrors, 1);
+	cr_assert_eq(d->ndiags, 2);
+	desired_free(d);
+
+	/* Keys are compared as json-c reads them: escapes decoded. */
+	d = load_one("e.json", "{\"id\": \"/e\", \"cpus\": 1, \"\\u0063pus\": 2}");
+	assert_diag(d, "key \"cpus\" is written twice in one object, first at e.json:1:14", 1, 1,
+	            25, NULL);
+	desired_free(d);
+}
+
 Test(desired, app_and_group_may_not_share_an_id)
 {
 	struct pacer_desired *d =
