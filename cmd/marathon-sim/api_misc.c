@@ -42,7 +42,7 @@ static void info(struct sim *s, struct sim_resp *resp)
 	json_object_object_add(o, "buildref", json_object_new_string("marathon-sim"));
 	json_object_object_add(o, "elected", json_object_new_boolean(1));
 	json_object_object_add(o, "leader", json_object_new_string(leader));
-	json_object_object_add(o, "frameworkId", json_object_new_string("marathon-sim-framework-0000"));
+	json_object_object_add(o, "frameworkId", json_object_new_string(s->framework_id));
 	json_object_object_add(mc, "master", json_object_new_string("local"));
 	json_object_object_add(mc, "hostname", json_object_new_string("127.0.0.1"));
 	json_object_object_add(mc, "ha", json_object_new_boolean(1));

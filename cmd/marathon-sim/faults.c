@@ -4,9 +4,16 @@
  * overrides. Tests of other modules depend on these exact shapes:
  *
  *   POST   /_sim/faults   {"status":503,"count":2,"path":"/v2/apps","method":"GET",
- *                          "latency_ms":0,"drop":false,"body":"{...}"} -> 201 {"id":n}
+ *                          "latency_ms":0,"drop":false,"body":"{...}",
+ *                          "when":"before"} -> 201 {"id":n}
+ *                          when "before" (default): the fault replaces handling,
+ *                          nothing is applied; "after": the request is handled
+ *                          and applied first, then delayed, dropped (no reply at
+ *                          all, as when a reply is lost) or answered status
  *   DELETE /_sim/faults   clear all faults
- *   POST   /_sim/reset    clear apps, deployments, faults and the request log
+ *   POST   /_sim/reset    clear apps, deployments, faults and the request log;
+ *                         the framework id stays unless the body is
+ *                         {"new_framework_id":true}
  *   GET    /_sim/requests {"requests":[{"method","path","query","headers":{...}}]}
  *   DELETE /_sim/requests clear the log
  *   POST   /_sim/apps/{id}/behavior {"behavior":"unhealthy"}
@@ -14,10 +21,12 @@
 #include "cmd/marathon-sim/sim.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static void fault_free(struct sim_fault *f)
 {
@@ -34,6 +43,36 @@ void faults_clear(struct sim *s)
 		s->faults = f->next;
 		fault_free(f);
 	}
+}
+
+void faults_wait(struct sim *s, int ms)
+{
+	struct timespec until;
+
+	if (ms <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	/* A deliberate, one-off delay of one request, not polling: the wait
+	 * only ends early so that a stopping simulator does not hang for the
+	 * rest of a 30 s latency fault. */
+	pthread_mutex_lock(&s->fmu);
+	while (!s->stopping && pthread_cond_timedwait(&s->fcond, &s->fmu, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&s->fmu);
+}
+
+void faults_shutdown(struct sim *s)
+{
+	pthread_mutex_lock(&s->fmu);
+	s->stopping = 1;
+	pthread_cond_broadcast(&s->fcond);
+	pthread_mutex_unlock(&s->fmu);
 }
 
 static enum MHD_Result log_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -66,11 +105,12 @@ void faults_log_request(struct sim *s, struct sim_req *r)
 	pthread_mutex_unlock(&s->fmu);
 }
 
-int faults_match(struct sim *s, struct sim_req *r, int *status, char **body, int *latency_ms, int *drop)
+int faults_match(struct sim *s, struct sim_req *r, struct sim_fault_hit *hit)
 {
 	struct sim_fault **pp;
 	int found = 0;
 
+	memset(hit, 0, sizeof(*hit));
 	pthread_mutex_lock(&s->fmu);
 	for (pp = &s->faults; *pp; pp = &(*pp)->next) {
 		struct sim_fault *f = *pp;
@@ -78,10 +118,11 @@ int faults_match(struct sim *s, struct sim_req *r, int *status, char **body, int
 			continue;
 		if (f->method && strcasecmp(f->method, r->method))
 			continue;
-		*status = f->status;
-		*body = f->body ? strdup(f->body) : NULL;
-		*latency_ms = f->latency_ms;
-		*drop = f->drop;
+		hit->status = f->status;
+		hit->body = f->body ? strdup(f->body) : NULL;
+		hit->latency_ms = f->latency_ms;
+		hit->drop = f->drop;
+		hit->after = f->after;
 		found = 1;
 		if (f->count > 0 && --f->count == 0) {
 			*pp = f->next;
@@ -93,28 +134,34 @@ int faults_match(struct sim *s, struct sim_req *r, int *status, char **body, int
 	return found;
 }
 
-static void add_fault(struct sim *s, struct sim_req *r, struct sim_resp *resp)
+/*
+ * A fault from its JSON. Returns it, or NULL with the reason in why (a
+ * static string; NULL when memory ran out).
+ */
+static struct sim_fault *fault_parse(struct json_object *o, const char **why)
 {
-	struct json_object *o = req_json(r, resp), *v, *out;
-	struct sim_fault *f, **pp;
+	struct sim_fault *f;
+	struct json_object *v;
+	const char *when = sim_json_str(o, "when");
 
-	if (!o)
-		return;
-	if (!json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		resp_message(resp, 422, "/_sim/faults wants an object like {\"status\":503,\"count\":1,\"path\":\"/v2/apps\"}");
-		return;
-	}
-	f = calloc(1, sizeof(*f));
-	if (!f) {
-		json_object_put(o);
-		resp_message(resp, 500, "out of memory");
-		return;
-	}
+	*why = "/_sim/faults wants an object like {\"status\":503,\"count\":1,\"path\":\"/v2/apps\"}";
+	if (!json_object_is_type(o, json_type_object))
+		return NULL;
+	*why = "/_sim/faults: \"when\" is \"before\" (default: instead of handling the request) or \"after\" "
+	       "(once it was applied)";
+	if (json_object_object_get_ex(o, "when", &v) && (!when || (strcmp(when, "before") && strcmp(when, "after"))))
+		return NULL;
+	*why = "/_sim/faults: count must be positive or -1 (forever)";
+	if (sim_json_int(o, "count", 1) == 0)
+		return NULL;
+	*why = NULL;
+	if (!(f = calloc(1, sizeof(*f))))
+		return NULL;
 	f->status = (int)sim_json_int(o, "status", 0);
 	f->count = (int)sim_json_int(o, "count", 1);
 	f->latency_ms = (int)sim_json_int(o, "latency_ms", 0);
 	f->drop = json_object_object_get_ex(o, "drop", &v) && json_object_get_boolean(v);
+	f->after = when && !strcmp(when, "after");
 	if (sim_json_str(o, "path"))
 		f->path = strdup(sim_json_str(o, "path"));
 	if (sim_json_str(o, "method"))
@@ -123,10 +170,24 @@ static void add_fault(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 		f->body = strdup(json_object_is_type(v, json_type_string) ? json_object_get_string(v) : sim_json_text(v));
 	else if (f->status)
 		f->body = strdup("{\"message\":\"injected\"}");
+	return f;
+}
+
+static void add_fault(struct sim *s, struct sim_req *r, struct sim_resp *resp)
+{
+	struct json_object *o = req_json(r, resp), *out;
+	struct sim_fault *f, **pp;
+	const char *why;
+
+	if (!o)
+		return;
+	f = fault_parse(o, &why);
 	json_object_put(o);
-	if (f->count == 0) {
-		fault_free(f);
-		resp_message(resp, 422, "/_sim/faults: count must be positive or -1 (forever)");
+	if (!f) {
+		if (why)
+			resp_message(resp, 422, "%s", why);
+		else
+			resp_message(resp, 500, "out of memory");
 		return;
 	}
 	pthread_mutex_lock(&s->fmu);
@@ -180,6 +241,39 @@ static void set_behavior(struct sim *s, struct sim_req *r, struct sim_resp *resp
 	free(id);
 }
 
+/*
+ * POST /_sim/reset: the same cluster, emptied (its framework id stays), or
+ * with {"new_framework_id":true} a different Marathon: wiped and registered
+ * again with Mesos under a new id. An empty body is {}.
+ */
+static void reset(struct sim *s, struct sim_req *r, struct sim_resp *resp)
+{
+	struct json_object *o = NULL, *v;
+	int fresh = 0;
+
+	if (r->body_len && !(o = req_json(r, resp)))
+		return;
+	if (o && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		resp_message(resp, 422, "/_sim/reset wants no body or an object like {\"new_framework_id\":true}");
+		return;
+	}
+	if (o && json_object_object_get_ex(o, "new_framework_id", &v))
+		fresh = json_object_get_boolean(v);
+	json_object_put(o);
+	pthread_mutex_lock(&s->mu);
+	sim_clear(s);
+	if (fresh)
+		sim_framework_id_new(s->framework_id);
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_lock(&s->fmu);
+	faults_clear(s);
+	json_object_put(s->requests);
+	s->requests = json_object_new_array();
+	pthread_mutex_unlock(&s->fmu);
+	resp_text(resp, 200, strdup("{}"));
+}
+
 void api_sim(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
 	const char *m = r->method;
@@ -192,15 +286,7 @@ void api_sim(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 		pthread_mutex_unlock(&s->fmu);
 		resp_text(resp, 200, strdup("{}"));
 	} else if (!strcmp(r->path, "/_sim/reset") && !strcmp(m, "POST")) {
-		pthread_mutex_lock(&s->mu);
-		sim_clear(s);
-		pthread_mutex_unlock(&s->mu);
-		pthread_mutex_lock(&s->fmu);
-		faults_clear(s);
-		json_object_put(s->requests);
-		s->requests = json_object_new_array();
-		pthread_mutex_unlock(&s->fmu);
-		resp_text(resp, 200, strdup("{}"));
+		reset(s, r, resp);
 	} else if (!strcmp(r->path, "/_sim/requests") && !strcmp(m, "GET")) {
 		struct json_object *o = json_object_new_object();
 		pthread_mutex_lock(&s->fmu);

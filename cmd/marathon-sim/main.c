@@ -6,7 +6,7 @@
  *   marathon-sim --listen 127.0.0.1:0 [--task-launch-ms N] [--health-ms N]
  *                [--load FILE] [--mesos-role ROLE] [--enable-features LIST]
  *                [--http-credentials-file FILE] [--token-file FILE]
- *                [--standby-redirect URL]
+ *                [--standby-redirect URL] [--framework-id ID]
  *
  * The first line of stdout is the base URL; then it serves until SIGTERM or
  * SIGINT and exits 0.
@@ -36,6 +36,8 @@ static const char USAGE[] =
 	"                              (or env MESOSPHERE_HTTP_CREDENTIALS)\n"
 	"  --token-file F              require 'Authorization: token=<contents of F>' (DC/OS style)\n"
 	"  --standby-redirect URL      act as a standby: answer 307 to the same path on URL\n"
+	"  --framework-id ID           GET /v2/info's frameworkId (default: random \"<uuid>-0000\" per start,\n"
+	"                              or the \"frameworkId\" member of the --load document)\n"
 	"Apps' env SIM_BEHAVIOR=healthy|unhealthy|crash|slow|unready sets how their tasks behave.\n";
 
 struct ticker {
@@ -123,7 +125,9 @@ static int collect_load(struct sim *s, struct json_object *doc, const char *gid,
 	if (!json_object_object_get_ex(doc, "id", NULL) && json_object_object_get_ex(doc, "app", &apps) &&
 	    json_object_is_type(apps, json_type_object))
 		return collect_load(s, apps, gid, defs); /* a saved GET /v2/apps/{id} answer */
-	if (json_object_object_get_ex(doc, "apps", &apps) || json_object_object_get_ex(doc, "groups", &groups)) {
+	/* A group, a saved {"apps":[...]}, or a bare {"frameworkId":...}. */
+	if (json_object_object_get_ex(doc, "apps", &apps) || json_object_object_get_ex(doc, "groups", &groups) ||
+	    (json_object_object_get_ex(doc, "frameworkId", NULL) && !json_object_object_get_ex(doc, "id", NULL))) {
 		char *sub = sim_abs_id(gid, sim_json_str(doc, "id") ? sim_json_str(doc, "id") : ".");
 		int rc = 0;
 		if (json_object_object_get_ex(doc, "apps", &apps))
@@ -151,6 +155,25 @@ static int collect_load(struct sim *s, struct json_object *doc, const char *gid,
 	return 0;
 }
 
+/*
+ * A --load document may carry the cluster's "frameworkId" at its top level
+ * (beside "apps", or among a group's fields): a Marathon restarted on its
+ * stored state keeps the id it registered with. --framework-id wins.
+ */
+static int load_framework_id(struct sim *s, struct json_object *doc, const char *path)
+{
+	const char *id = json_object_is_type(doc, json_type_object) ? sim_json_str(doc, "frameworkId") : NULL;
+
+	if (!id || s->cfg.framework_id)
+		return 0;
+	if (!sim_framework_id_ok(id)) {
+		fprintf(stderr, "marathon-sim: --load %s: frameworkId '%s' is not 1-63 of A-Z a-z 0-9 . _ : -\n", path, id);
+		return -1;
+	}
+	snprintf(s->framework_id, sizeof(s->framework_id), "%s", id);
+	return 0;
+}
+
 int sim_load_file(struct sim *s, const char *path)
 {
 	struct json_object *doc = json_object_from_file(path), *defs = json_object_new_array();
@@ -163,7 +186,7 @@ int sim_load_file(struct sim *s, const char *path)
 		fprintf(stderr, "marathon-sim: --load %s: not readable JSON (%s)\n", path, json_util_get_last_err());
 		goto done;
 	}
-	if (collect_load(s, doc, "/", defs))
+	if (load_framework_id(s, doc, path) || collect_load(s, doc, "/", defs))
 		goto done;
 	/* defs holds everything now; the raw document is as big again. */
 	json_object_put(doc);
@@ -229,17 +252,136 @@ static int parse_ms(const char *flag, const char *v, int *out)
 	return 0;
 }
 
+/* Secret files and feature lists named by flags, resolved after parsing. */
+struct flag_files {
+	const char *features, *cred_file, *token_file;
+};
+
+/* Returns 0, 1 for --help (printed), or -1 with a message on stderr. */
+static int parse_flags(struct sim *s, int argc, char **argv, struct flag_files *ff)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(USAGE, stdout);
+			return 1;
+		}
+		if (!v) {
+			fprintf(stderr, "marathon-sim: %s needs a value (or unknown flag)\n%s", a, USAGE);
+			return -1;
+		}
+		i++;
+		if (!strcmp(a, "--listen"))
+			s->cfg.listen = v;
+		else if (!strcmp(a, "--task-launch-ms")) {
+			if (parse_ms(a, v, &s->cfg.task_launch_ms))
+				return -1;
+		} else if (!strcmp(a, "--health-ms")) {
+			if (parse_ms(a, v, &s->cfg.health_ms))
+				return -1;
+		} else if (!strcmp(a, "--load"))
+			s->cfg.load_file = v;
+		else if (!strcmp(a, "--mesos-role"))
+			s->cfg.flags.mesos_role = v;
+		else if (!strcmp(a, "--enable-features"))
+			ff->features = v;
+		else if (!strcmp(a, "--http-credentials-file"))
+			ff->cred_file = v;
+		else if (!strcmp(a, "--token-file"))
+			ff->token_file = v;
+		else if (!strcmp(a, "--standby-redirect"))
+			s->cfg.standby_url = v;
+		else if (!strcmp(a, "--framework-id"))
+			s->cfg.framework_id = v;
+		else {
+			fprintf(stderr, "marathon-sim: unknown flag %s\n%s", a, USAGE);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Everything the flags name: addresses, secrets, the framework id, --load. */
+static int configure(struct sim *s, const struct flag_files *ff, struct sockaddr_in *sa)
+{
+	if (!s->cfg.listen) {
+		fprintf(stderr, "marathon-sim: --listen ADDR:PORT is required (e.g. --listen 127.0.0.1:0)\n%s", USAGE);
+		return -1;
+	}
+	if (parse_listen(s->cfg.listen, sa)) {
+		fprintf(stderr, "marathon-sim: --listen '%s' is not IPv4ADDR:PORT (e.g. 127.0.0.1:8080)\n", s->cfg.listen);
+		return -1;
+	}
+	s->cfg.flags.features = appdef_parse_features(ff->features);
+	if (ff->cred_file || getenv("MESOSPHERE_HTTP_CREDENTIALS")) {
+		char *up = ff->cred_file ? read_secret_file(ff->cred_file) : strdup(getenv("MESOSPHERE_HTTP_CREDENTIALS"));
+		if (!up || !strchr(up, ':')) {
+			fprintf(stderr, "marathon-sim: HTTP credentials must be 'user:password'\n");
+			free(up);
+			return -1;
+		}
+		s->cfg.basic_auth = basic_header(up);
+		free(up);
+	}
+	if (ff->token_file && !(s->cfg.token = read_secret_file(ff->token_file)))
+		return -1;
+	if (s->cfg.framework_id) {
+		if (!sim_framework_id_ok(s->cfg.framework_id)) {
+			fprintf(stderr, "marathon-sim: --framework-id '%s': use 1-63 of A-Z a-z 0-9 . _ : -\n",
+				s->cfg.framework_id);
+			return -1;
+		}
+		snprintf(s->framework_id, sizeof(s->framework_id), "%s", s->cfg.framework_id);
+	}
+	if (s->cfg.load_file && sim_load_file(s, s->cfg.load_file))
+		return -1;
+	return 0;
+}
+
+static struct MHD_Daemon *start_daemon(struct sim *s, struct sockaddr_in *sa)
+{
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *di;
+
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
+			     NULL, server_handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
+			     MHD_OPTION_URI_LOG_CALLBACK, server_uri_log, s, MHD_OPTION_NOTIFY_COMPLETED,
+			     server_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "marathon-sim: cannot listen on %s: %s (port in use?)\n", s->cfg.listen, strerror(errno));
+		return NULL;
+	}
+	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di ? di->port : ntohs(sa->sin_port);
+	return d;
+}
+
+/* The base URL on the first line of stdout: tests and scripts read it. */
+static int announce(struct sim *s, const struct sockaddr_in *sa)
+{
+	char ip[64];
+
+	inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof(ip));
+	if (!strcmp(ip, "0.0.0.0"))
+		snprintf(ip, sizeof(ip), "127.0.0.1");
+	printf("http://%s:%d\n", ip, s->port);
+	if (fflush(stdout))
+		return -1;
+	fprintf(stderr, "marathon-sim: serving Marathon 1.10 API on port %d (task-launch %d ms, health %d ms, "
+		"framework %s)\n", s->port, s->cfg.task_launch_ms, s->cfg.health_ms, s->framework_id);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct sim s;
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d = NULL;
-	const union MHD_DaemonInfo *di;
+	struct flag_files ff = {NULL, NULL, NULL};
 	struct ticker t = {&s, 0};
 	pthread_t tid;
 	sigset_t sigs;
-	int sig = 0, rc = 1, ticker_started = 0;
-	const char *features = NULL, *cred_file = NULL, *token_file = NULL;
+	int sig = 0, rc = 1, ticker_started = 0, parsed;
 
 	if (sim_init(&s)) {
 		fprintf(stderr, "marathon-sim: out of memory\n");
@@ -247,65 +389,12 @@ int main(int argc, char **argv)
 	}
 	s.cfg.task_launch_ms = 500;
 	s.cfg.health_ms = 500;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(USAGE, stdout);
-			rc = 0;
-			goto done;
-		}
-		if (!v) {
-			fprintf(stderr, "marathon-sim: %s needs a value (or unknown flag)\n%s", a, USAGE);
-			goto done;
-		}
-		i++;
-		if (!strcmp(a, "--listen"))
-			s.cfg.listen = v;
-		else if (!strcmp(a, "--task-launch-ms")) {
-			if (parse_ms(a, v, &s.cfg.task_launch_ms))
-				goto done;
-		} else if (!strcmp(a, "--health-ms")) {
-			if (parse_ms(a, v, &s.cfg.health_ms))
-				goto done;
-		} else if (!strcmp(a, "--load"))
-			s.cfg.load_file = v;
-		else if (!strcmp(a, "--mesos-role"))
-			s.cfg.flags.mesos_role = v;
-		else if (!strcmp(a, "--enable-features"))
-			features = v;
-		else if (!strcmp(a, "--http-credentials-file"))
-			cred_file = v;
-		else if (!strcmp(a, "--token-file"))
-			token_file = v;
-		else if (!strcmp(a, "--standby-redirect"))
-			s.cfg.standby_url = v;
-		else {
-			fprintf(stderr, "marathon-sim: unknown flag %s\n%s", a, USAGE);
-			goto done;
-		}
-	}
-	if (!s.cfg.listen) {
-		fprintf(stderr, "marathon-sim: --listen ADDR:PORT is required (e.g. --listen 127.0.0.1:0)\n%s", USAGE);
+	parsed = parse_flags(&s, argc, argv, &ff);
+	if (parsed) {
+		rc = parsed > 0 ? 0 : 1;
 		goto done;
 	}
-	if (parse_listen(s.cfg.listen, &sa)) {
-		fprintf(stderr, "marathon-sim: --listen '%s' is not IPv4ADDR:PORT (e.g. 127.0.0.1:8080)\n", s.cfg.listen);
-		goto done;
-	}
-	s.cfg.flags.features = appdef_parse_features(features);
-	if (cred_file || getenv("MESOSPHERE_HTTP_CREDENTIALS")) {
-		char *up = cred_file ? read_secret_file(cred_file) : strdup(getenv("MESOSPHERE_HTTP_CREDENTIALS"));
-		if (!up || !strchr(up, ':')) {
-			fprintf(stderr, "marathon-sim: HTTP credentials must be 'user:password'\n");
-			free(up);
-			goto done;
-		}
-		s.cfg.basic_auth = basic_header(up);
-		free(up);
-	}
-	if (token_file && !(s.cfg.token = read_secret_file(token_file)))
-		goto done;
-	if (s.cfg.load_file && sim_load_file(&s, s.cfg.load_file))
+	if (configure(&s, &ff, &sa))
 		goto done;
 
 	/* Signals are taken by sigwait() below; every thread inherits the mask. */
@@ -315,32 +404,15 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
-			     NULL, server_handle, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-			     MHD_OPTION_URI_LOG_CALLBACK, server_uri_log, &s, MHD_OPTION_NOTIFY_COMPLETED,
-			     server_completed, &s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
-	if (!d) {
-		fprintf(stderr, "marathon-sim: cannot listen on %s: %s (port in use?)\n", s.cfg.listen, strerror(errno));
+	if (!(d = start_daemon(&s, &sa)))
 		goto done;
-	}
-	di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	s.port = di ? di->port : ntohs(sa.sin_port);
 	if (pthread_create(&tid, NULL, ticker_main, &t)) {
 		fprintf(stderr, "marathon-sim: cannot start the ticker thread\n");
 		goto done;
 	}
 	ticker_started = 1;
-	{
-		char ip[64];
-		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
-		if (!strcmp(ip, "0.0.0.0"))
-			snprintf(ip, sizeof(ip), "127.0.0.1");
-		printf("http://%s:%d\n", ip, s.port);
-		if (fflush(stdout))
-			goto done;
-	}
-	fprintf(stderr, "marathon-sim: serving Marathon 1.10 API on port %d (task-launch %d ms, health %d ms)\n", s.port,
-		s.cfg.task_launch_ms, s.cfg.health_ms);
+	if (announce(&s, &sa))
+		goto done;
 	while (sigwait(&sigs, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
 		;
 	rc = 0;
@@ -351,6 +423,7 @@ done:
 	}
 	if (d) {
 		events_shutdown(s.events);
+		faults_shutdown(&s);
 		MHD_stop_daemon(d);
 	}
 	sim_release(&s);

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define MAX_BODY ((size_t)256 << 20)
 
@@ -291,6 +290,130 @@ static void client_ip(struct MHD_Connection *conn, char out[64])
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, 64);
 }
 
+/* Free what resp holds (body, Location, an SSE subscription) and zero it. */
+static void resp_release(struct sim_resp *resp)
+{
+	free(resp->body);
+	free(resp->location);
+	if (resp->sse_sub)
+		events_unsubscribe(resp->sse_sub);
+	memset(resp, 0, sizeof(*resp));
+}
+
+/* The standby of --standby-redirect: 307 to the same URI on the leader. */
+static void standby_redirect(struct sim *s, struct conn_ctx *ctx, struct sim_resp *resp)
+{
+	size_t n = strlen(s->cfg.standby_url) + strlen(ctx->uri) + 1;
+
+	resp->location = malloc(n);
+	if (resp->location)
+		snprintf(resp->location, n, "%s%s", s->cfg.standby_url, ctx->uri);
+	resp_text(resp, 307, strdup(""));
+}
+
+/* The request itself: body cap, auth, the event stream or the API under the state lock. */
+static void handle(struct sim *s, struct conn_ctx *ctx, struct sim_req *r, struct sim_resp *resp)
+{
+	if (ctx->body.len >= MAX_BODY) {
+		resp_message(resp, 413, "Request body over %zu bytes: send fewer apps per request", MAX_BODY);
+		return;
+	}
+	if (!auth_ok(s, r, resp))
+		return;
+	if (!strcmp(r->path, "/v2/events")) {
+		handle_events(s, r, resp);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	route(s, r, resp);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * The end of a matched fault, once its delay passed: -1 to drop the
+ * connection, else 0 with resp replaced by the injected status (when the
+ * fault has one). Takes hit->body.
+ */
+static int fault_finish(struct sim_fault_hit *hit, struct sim_resp *resp)
+{
+	if (hit->drop) {
+		free(hit->body);
+		return -1;
+	}
+	if (!hit->status) {
+		free(hit->body);
+		return 0;
+	}
+	resp_release(resp);
+	resp_text(resp, hit->status, hit->body ? hit->body : strdup("{\"message\":\"injected\"}"));
+	return 0;
+}
+
+/*
+ * The answer to one request, into resp. Returns 0, or -1 when the
+ * connection is to be closed without a reply. A fault "before" stands in
+ * for handling (nothing is applied unless it only delays); a fault "after"
+ * lets the request be handled, so its change is applied and stays, and
+ * only then delays, drops or replaces the answer: the reply that was lost.
+ */
+static int serve(struct sim *s, struct conn_ctx *ctx, struct sim_req *r, struct sim_resp *resp)
+{
+	struct sim_fault_hit hit;
+
+	if (!strncmp(r->path, "/_sim/", 6)) {
+		api_sim(s, r, resp);
+		return 0;
+	}
+	faults_log_request(s, r);
+	if (s->cfg.standby_url) {
+		standby_redirect(s, ctx, resp);
+		return 0;
+	}
+	if (!faults_match(s, r, &hit)) {
+		handle(s, ctx, r, resp);
+		return 0;
+	}
+	if (hit.after) {
+		handle(s, ctx, r, resp);
+		faults_wait(s, hit.latency_ms);
+	} else {
+		faults_wait(s, hit.latency_ms);
+		if (!hit.drop && !hit.status)
+			handle(s, ctx, r, resp); /* only a delay */
+	}
+	return fault_finish(&hit, resp);
+}
+
+/* Queue resp on conn. The SSE subscription passes to MHD (or is freed). */
+static enum MHD_Result reply(struct sim *s, struct MHD_Connection *conn, struct sim_resp *resp)
+{
+	struct MHD_Response *mr;
+	enum MHD_Result ret;
+
+	if (resp->sse) {
+		mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, events_read, resp->sse_sub,
+						       events_unsubscribe);
+		if (!mr)
+			return MHD_NO; /* resp_release() frees the subscription */
+		resp->sse_sub = NULL;
+		MHD_add_response_header(mr, "Content-Type", "text/event-stream;charset=UTF-8");
+		MHD_add_response_header(mr, "Connection", "close");
+	} else {
+		const char *body = resp->body ? resp->body : "";
+		if (!resp->status)
+			resp->status = 500;
+		mr = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+		if (!mr)
+			return MHD_NO;
+		if (resp->body || resp->ctype)
+			MHD_add_response_header(mr, "Content-Type", resp->ctype ? resp->ctype : "application/json");
+	}
+	add_headers(s, mr, resp);
+	ret = MHD_queue_response(conn, (unsigned)resp->status, mr);
+	MHD_destroy_response(mr);
+	return ret;
+}
+
 enum MHD_Result server_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			      const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
@@ -298,7 +421,6 @@ enum MHD_Result server_handle(void *cls, struct MHD_Connection *conn, const char
 	struct conn_ctx *ctx = *con_cls;
 	struct sim_req r;
 	struct sim_resp resp;
-	struct MHD_Response *mr = NULL;
 	enum MHD_Result ret = MHD_NO;
 	const char *q;
 
@@ -328,80 +450,11 @@ enum MHD_Result server_handle(void *cls, struct MHD_Connection *conn, const char
 	client_ip(conn, r.client_ip);
 	if (!r.path)
 		return MHD_NO;
-
-	if (!strncmp(r.path, "/_sim/", 6)) {
-		api_sim(s, &r, &resp);
-		goto respond;
-	}
-	faults_log_request(s, &r);
-	if (s->cfg.standby_url) {
-		size_t n = strlen(s->cfg.standby_url) + strlen(ctx->uri) + 1;
-		resp.location = malloc(n);
-		if (resp.location)
-			snprintf(resp.location, n, "%s%s", s->cfg.standby_url, ctx->uri);
-		resp_text(&resp, 307, strdup(""));
-		goto respond;
-	}
-	{
-		int fstatus = 0, latency = 0, drop = 0;
-		char *fbody = NULL;
-		if (faults_match(s, &r, &fstatus, &fbody, &latency, &drop)) {
-			if (latency > 0) {
-				/* Deliberate, one-off delay of this request (not polling). */
-				struct timespec ts = {latency / 1000, (long)(latency % 1000) * 1000000L};
-				nanosleep(&ts, NULL);
-			}
-			if (drop) {
-				free(fbody);
-				free(r.path);
-				return MHD_NO;
-			}
-			if (fstatus) {
-				resp_text(&resp, fstatus, fbody ? fbody : strdup("{\"message\":\"injected\"}"));
-				goto respond;
-			}
-			free(fbody);
-		}
-	}
-	if (ctx->body.len >= MAX_BODY) {
-		resp_message(&resp, 413, "Request body over %zu bytes: send fewer apps per request", MAX_BODY);
-		goto respond;
-	}
-	if (!auth_ok(s, &r, &resp))
-		goto respond;
-	if (!strcmp(r.path, "/v2/events")) {
-		handle_events(s, &r, &resp);
-		goto respond;
-	}
-	pthread_mutex_lock(&s->mu);
-	route(s, &r, &resp);
-	pthread_mutex_unlock(&s->mu);
-
-respond:
-	if (resp.sse) {
-		mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, events_read, resp.sse_sub,
-						       events_unsubscribe);
-		if (mr) {
-			MHD_add_response_header(mr, "Content-Type", "text/event-stream;charset=UTF-8");
-			MHD_add_response_header(mr, "Connection", "close");
-		} else {
-			events_unsubscribe(resp.sse_sub);
-		}
-	} else {
-		const char *body = resp.body ? resp.body : "";
-		if (!resp.status)
-			resp.status = 500;
-		mr = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-		if (mr && (resp.body || resp.ctype))
-			MHD_add_response_header(mr, "Content-Type", resp.ctype ? resp.ctype : "application/json");
-	}
-	if (mr) {
-		add_headers(s, mr, &resp);
-		ret = MHD_queue_response(conn, (unsigned)resp.status, mr);
-		MHD_destroy_response(mr);
-	}
-	free(resp.body);
-	free(resp.location);
+	/* MHD_NO without a queued response: MHD closes the connection, and the
+	 * client gets no reply at all (curl: "Empty reply from server"). */
+	if (!serve(s, ctx, &r, &resp))
+		ret = reply(s, conn, &resp);
+	resp_release(&resp);
 	free(r.path);
 	return ret;
 }

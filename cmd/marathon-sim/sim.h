@@ -46,6 +46,7 @@ struct sim_config {
 	char *basic_auth;       /* expected "Basic <b64>" header value, or NULL */
 	char *token;            /* expected DC/OS token, or NULL */
 	const char *standby_url;/* act as standby: 307 to this base URL */
+	const char *framework_id; /* --framework-id, or NULL */
 };
 
 /* ---------------------------------------------------------------- json.c */
@@ -210,6 +211,7 @@ struct sim_fault {
 	char *method;
 	int latency_ms;
 	int drop;
+	int after;                 /* "when":"after": act once the request was applied */
 	char *body;
 	struct sim_fault *next;
 };
@@ -236,8 +238,12 @@ struct sim {
 	uint64_t task_seq;
 	struct sim_events *events;
 	int port;                  /* the port we listen on */
+	/* GET /v2/info's frameworkId: one per simulated cluster (see main.c) */
+	char framework_id[64];
 	/* faults.c, under fmu */
 	pthread_mutex_t fmu;
+	pthread_cond_t fcond;      /* wakes fault delays when stopping */
+	int stopping;
 	struct sim_fault *faults;
 	int next_fault_id;
 	struct json_object *requests; /* array of logged requests */
@@ -247,8 +253,15 @@ struct sim {
 
 int sim_init(struct sim *s);
 void sim_release(struct sim *s);
-/* Forget apps, deployments, groups (not faults). */
+/* Forget apps, deployments, groups (not faults, not the framework id). */
 void sim_clear(struct sim *s);
+/*
+ * A fresh Mesos-style framework id ("<uuid>-0000") into out[64]: a new
+ * Marathon registering with Mesos gets one and keeps it for its whole life.
+ */
+void sim_framework_id_new(char out[64]);
+/* 1 when id can be a framework id: 1..63 of [A-Za-z0-9._:-]. */
+int sim_framework_id_ok(const char *id);
 struct sim_app *sim_app_find(struct sim *s, const char *id);
 /* A fresh change timestamp, strictly increasing. */
 void sim_change_ts(struct sim *s, char out[32]);
@@ -405,13 +418,27 @@ enum MHD_Result server_handle(void *cls, struct MHD_Connection *conn, const char
 
 /* Log one request (not /_sim/ ones). */
 void faults_log_request(struct sim *s, struct sim_req *r);
+/* What the fault that matched a request does to it. */
+struct sim_fault_hit {
+	int status;                /* answer this status instead (0: the real answer) */
+	char *body;                /* with this body (malloc'd; the caller frees) */
+	int latency_ms;            /* wait this long */
+	int drop;                  /* close the connection without any reply */
+	int after;                 /* 0: all of it instead of handling the request
+				    * (nothing is applied); 1: after the request was
+				    * handled and its change applied */
+};
+
 /*
- * Match the request against active faults. Returns 1 with *status, *body
- * (malloc'd), *latency_ms and *drop filled when one matched.
+ * Match the request against active faults (first added first) and count the
+ * match. Returns 1 with *hit filled when one matched, 0 with *hit zeroed.
  */
-int faults_match(struct sim *s, struct sim_req *r, int *status, char **body, int *latency_ms,
-		 int *drop);
+int faults_match(struct sim *s, struct sim_req *r, struct sim_fault_hit *hit);
 void faults_clear(struct sim *s);
+/* Wait ms for a fault's delay; returns early once faults_shutdown() was called. */
+void faults_wait(struct sim *s, int ms);
+/* End every fault delay now and from now on (the simulator is stopping). */
+void faults_shutdown(struct sim *s);
 
 /* ------------------------------------------------------------------ load */
 

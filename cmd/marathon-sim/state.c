@@ -6,6 +6,7 @@
  */
 #include "cmd/marathon-sim/sim.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +34,13 @@ int sim_init(struct sim *s)
 {
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->fmu, NULL);
+	{
+		pthread_condattr_t attr;
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&s->fcond, &attr);
+		pthread_condattr_destroy(&attr);
+	}
 	s->nbuckets = 16384;
 	s->buckets = calloc(s->nbuckets, sizeof(*s->buckets));
 	s->events = events_new();
@@ -40,9 +48,32 @@ int sim_init(struct sim *s)
 	s->next_host_port = 31000;
 	s->next_fault_id = 1;
 	sim_timestamp(s->root_version);
+	sim_framework_id_new(s->framework_id);
 	if (!s->buckets || !s->events || !s->requests)
 		return -1;
 	return 0;
+}
+
+void sim_framework_id_new(char out[64])
+{
+	char uuid[37];
+
+	/* Mesos names a framework after the master that registered it plus a
+	 * sequence number: "<master uuid>-0000". */
+	sim_uuid(uuid);
+	snprintf(out, 64, "%s-0000", uuid);
+}
+
+int sim_framework_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (!n || n >= 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)id[i]) && !strchr("._:-", id[i]))
+			return 0;
+	return 1;
 }
 
 static void app_free(struct sim_app *a)
@@ -96,6 +127,7 @@ void sim_release(struct sim *s)
 	free(s->cfg.basic_auth);
 	free(s->cfg.token);
 	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->fcond);
 	pthread_mutex_destroy(&s->fmu);
 }
 

@@ -289,3 +289,110 @@ Test(control, load_and_ten_thousand_apps)
 	test_rmrf(dir);
 	free(dir);
 }
+
+/* GET /v2/info's frameworkId into out[64] ("" when missing). */
+static void framework_id(struct test_sim *sim, char out[64])
+{
+	struct st_resp r = st_req(sim, "GET", "/v2/info", NULL);
+
+	cr_assert_eq(r.status, 200);
+	snprintf(out, 64, "%s", st_str_or_empty(r.json, "frameworkId"));
+	st_free(&r);
+}
+
+/* Shaped like a Mesos framework id: a UUID, then "-0000". */
+static int mesos_shaped(const char *id)
+{
+	if (strlen(id) != 41 || strcmp(id + 36, "-0000"))
+		return 0;
+	for (int i = 0; i < 36; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? id[i] != '-' : !strchr("0123456789abcdef", id[i]))
+			return 0;
+	}
+	return 1;
+}
+
+Test(control, spec_5_4_framework_id_is_one_per_simulated_cluster)
+{
+	struct test_sim a, b;
+	char ida[64], idb[64], again[64];
+
+	st_sim_start(&a, NULL);
+	st_sim_start(&b, NULL);
+	framework_id(&a, ida);
+	framework_id(&b, idb);
+	cr_assert(mesos_shaped(ida), "'%s' is not <uuid>-0000", ida);
+	cr_assert(mesos_shaped(idb), "'%s' is not <uuid>-0000", idb);
+	cr_assert_str_neq(ida, idb, "two simulated clusters share a framework id");
+	framework_id(&a, again);
+	cr_assert_str_eq(ida, again, "the id changes while the cluster lives");
+	st_sim_stop(&b);
+	st_sim_stop(&a);
+}
+
+Test(control, reset_keeps_the_framework_id_unless_asked_for_a_new_one)
+{
+	struct test_sim sim;
+	char before[64], after[64], fresh[64];
+
+	st_sim_start(&sim, NULL);
+	framework_id(&sim, before);
+	test_sim_request(&sim, "PUT", "/v2/apps/x", "{\"cmd\":\"xx\"}", NULL);
+	test_sim_expect(&sim, "POST", "/_sim/reset", NULL, 200, NULL, NULL);
+	test_sim_expect(&sim, "POST", "/_sim/reset", "{\"new_framework_id\":false}", 200, NULL, NULL);
+	framework_id(&sim, after);
+	cr_assert_str_eq(before, after, "a reset is the same cluster, emptied");
+	test_sim_request(&sim, "PUT", "/v2/apps/x", "{\"cmd\":\"xx\"}", NULL);
+	test_sim_expect(&sim, "POST", "/_sim/reset", "{\"new_framework_id\":true}", 200, NULL, NULL);
+	framework_id(&sim, fresh);
+	cr_assert(mesos_shaped(fresh), "%s", fresh);
+	cr_assert_str_neq(before, fresh, "a wiped Marathon registers under a new id");
+	test_sim_expect(&sim, "GET", "/v2/apps/x", NULL, 404, NULL, "and has no apps");
+	test_sim_expect(&sim, "POST", "/_sim/reset", "[true]", 422, NULL, NULL);
+	test_sim_expect(&sim, "POST", "/_sim/reset", "{oops", 400, NULL, NULL);
+	st_sim_stop(&sim);
+}
+
+Test(control, framework_id_from_the_flag_or_the_loaded_state)
+{
+	struct test_sim sim;
+	char *dir = test_tmpdir("simfwid"), path[512], id[64];
+	const char *flag[] = {"--framework-id", "5a0c2f4e-0f1b-4c52-9d63-1a2b3c4d5e6f-0007", NULL};
+	const char *load[] = {"--load", path, NULL};
+	const char *both[] = {"--load", path, "--framework-id", "from-the-flag-0001", NULL};
+
+	st_sim_start(&sim, flag);
+	framework_id(&sim, id);
+	cr_assert_str_eq(id, "5a0c2f4e-0f1b-4c52-9d63-1a2b3c4d5e6f-0007");
+	st_sim_stop(&sim);
+	/* A loaded state keeps its cluster's id, as a restarted Marathon does. */
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	cr_assert_eq(test_write_file(path, "{\"frameworkId\":\"kept-0003\",\"apps\":[{\"id\":\"/a\",\"cmd\":\"xx\"}]}"), 0);
+	st_sim_start(&sim, load);
+	framework_id(&sim, id);
+	cr_assert_str_eq(id, "kept-0003");
+	test_sim_expect(&sim, "GET", "/v2/apps/a", NULL, 200, NULL, "the apps load with it");
+	st_sim_stop(&sim);
+	st_sim_start(&sim, both);
+	framework_id(&sim, id);
+	cr_assert_str_eq(id, "from-the-flag-0001", "the flag wins over the file");
+	st_sim_stop(&sim);
+	cr_assert_eq(test_write_file(path, "{\"frameworkId\":\"only-0004\"}"), 0);
+	st_sim_start(&sim, load);
+	framework_id(&sim, id);
+	cr_assert_str_eq(id, "only-0004", "a state without apps");
+	st_sim_stop(&sim);
+	test_rmrf(dir);
+	free(dir);
+}
+
+Test(control, a_bad_framework_id_is_refused_at_start)
+{
+	const char *argv[] = {test_sim_bin(), "--listen", "127.0.0.1:0", "--framework-id", "has space", NULL};
+	char *err = NULL;
+
+	cr_assert_eq(test_run(argv, NULL, NULL, &err, 10), 1);
+	cr_assert(strstr(err, "--framework-id"), "%s", err);
+	free(err);
+}
