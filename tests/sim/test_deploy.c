@@ -305,3 +305,117 @@ Test(deploy, kill_tasks_with_and_without_scale)
 	st_free(&r);
 	st_sim_stop(&sim);
 }
+
+/* DELETE /v2/deployments/{id} (with query), its answer kept in *r. */
+static void cancel_deployment(struct test_sim *sim, const char *id, const char *query, struct st_resp *r)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/v2/deployments/%s%s", id, query);
+	*r = st_req(sim, "DELETE", path, NULL);
+}
+
+Test(deploy, spec_4_2_rollback_is_a_new_config_change_and_force_only_stops)
+{
+	struct test_sim sim;
+	struct st_resp r;
+	char cfg1[64], v2[64], dep[64], rb[64], rbv[64];
+
+	st_sim_start(&sim, NULL);
+	test_sim_expect(&sim, "PUT", "/v2/apps/cs", "{\"cmd\":\"v1\",\"instances\":1}", 201, NULL, NULL);
+	cr_assert(st_wait_idle(&sim, 5000));
+	r = st_req(&sim, "GET", "/v2/apps/cs", NULL);
+	snprintf(cfg1, sizeof(cfg1), "%s", st_str_or_empty(r.json, "app.versionInfo.lastConfigChangeAt"));
+	st_free(&r);
+	r = st_req(&sim, "PUT", "/v2/apps/cs", "{\"cmd\":\"v2\",\"env\":{\"SIM_BEHAVIOR\":\"crash\"}}");
+	snprintf(v2, sizeof(v2), "%s", st_str_or_empty(r.json, "version"));
+	snprintf(dep, sizeof(dep), "%s", st_str_or_empty(r.json, "deploymentId"));
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/apps/cs", NULL);
+	cr_assert_str_eq(st_str_or_empty(r.json, "app.deployments.0.id"), dep, "%s", r.body);
+	cr_assert_str_eq(st_str_or_empty(r.json, "app.versionInfo.lastConfigChangeAt"), v2);
+	st_free(&r);
+
+	cancel_deployment(&sim, dep, "", &r);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	snprintf(rb, sizeof(rb), "%s", st_str_or_empty(r.json, "deploymentId"));
+	snprintf(rbv, sizeof(rbv), "%s", st_str_or_empty(r.json, "version"));
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/apps/cs", NULL);
+	cr_assert_str_eq(st_str_or_empty(r.json, "app.cmd"), "v1", "the previous definition: %s", r.body);
+	cr_assert_str_neq(st_str_or_empty(r.json, "app.version"), v2);
+	cr_assert_str_eq(st_str_or_empty(r.json, "app.version"), rbv, "the rollback's own version");
+	cr_assert_str_neq(st_str_or_empty(r.json, "app.versionInfo.lastConfigChangeAt"), v2);
+	cr_assert_str_neq(st_str_or_empty(r.json, "app.versionInfo.lastConfigChangeAt"), cfg1,
+			  "a rollback is a config change of its own");
+	cr_assert_str_eq(st_str_or_empty(r.json, "app.deployments.0.id"), rb, "the rollback runs: %s", r.body);
+	st_free(&r);
+	cr_assert(st_wait_idle(&sim, 5000), "the rollback deployment completes");
+
+	/* force=true: the deployment goes, the definition stays at its target. */
+	r = st_req(&sim, "PUT", "/v2/apps/cs", "{\"cmd\":\"v3\",\"env\":{\"SIM_BEHAVIOR\":\"crash\"}}");
+	snprintf(v2, sizeof(v2), "%s", st_str_or_empty(r.json, "version"));
+	snprintf(dep, sizeof(dep), "%s", st_str_or_empty(r.json, "deploymentId"));
+	st_free(&r);
+	cancel_deployment(&sim, dep, "?force=true", &r);
+	cr_assert_eq(r.status, 202);
+	cr_assert_str_eq(r.body, "");
+	st_free(&r);
+	cr_assert_eq(st_ndeploys(&sim), 0);
+	r = st_req(&sim, "GET", "/v2/apps/cs", NULL);
+	cr_assert_str_eq(st_str_or_empty(r.json, "app.cmd"), "v3");
+	cr_assert_str_eq(st_str_or_empty(r.json, "app.version"), v2);
+	cr_assert_eq(json_object_array_length(st_get(r.json, "app.deployments")), 0, "%s", r.body);
+	st_free(&r);
+	st_sim_stop(&sim);
+}
+
+/* lastTaskFailure of a crashing task, as Marathon reports it (SPEC §5.2). */
+static void check_failure(struct json_object *f, const char *app_version)
+{
+	cr_assert_not_null(f);
+	cr_assert_str_eq(st_str_or_empty(f, "state"), "TASK_FAILED");
+	cr_assert_neq(st_str_or_empty(f, "message")[0], '\0');
+	cr_assert_eq(strlen(st_str_or_empty(f, "timestamp")), 24, "%s", json_object_to_json_string(f));
+	cr_assert_str_eq(st_str_or_empty(f, "version"), app_version);
+	cr_assert_neq(st_str_or_empty(f, "taskId")[0], '\0');
+}
+
+Test(deploy, spec_5_2_crash_reports_last_task_failure_and_fewer_running)
+{
+	struct test_sim sim;
+	struct st_resp r;
+	char version[64], dep[64];
+	int64_t min_running = 99;
+	int failed = 0;
+
+	st_sim_start(&sim, NULL);
+	r = st_req(&sim, "PUT", "/v2/apps/crashy",
+		   /* Health checks: a task that ran for a moment does not count, so the deployment never ends. */
+		   "{\"cmd\":\"xx\",\"instances\":2,\"backoffSeconds\":0,\"env\":{\"SIM_BEHAVIOR\":\"crash\"},"
+		   "\"healthChecks\":[{\"protocol\":\"TCP\"}]}");
+	snprintf(dep, sizeof(dep), "%s", st_str_or_empty(r.json, "deploymentId"));
+	st_free(&r);
+	for (int t = 0; t < 5000 && (!failed || min_running >= 2); t += 10) {
+		r = st_req(&sim, "GET", "/v2/apps?embed=apps.lastTaskFailure", NULL);
+		if (st_int(r.json, "apps.0.tasksRunning") < min_running)
+			min_running = st_int(r.json, "apps.0.tasksRunning");
+		if (st_get(r.json, "apps.0.lastTaskFailure")) {
+			snprintf(version, sizeof(version), "%s", st_str_or_empty(r.json, "apps.0.version"));
+			check_failure(st_get(r.json, "apps.0.lastTaskFailure"), version);
+			failed = 1;
+		}
+		st_free(&r);
+		st_sleep_ms(10);
+	}
+	cr_assert(failed, "a crash leaves lastTaskFailure in GET /v2/apps?embed=apps.lastTaskFailure");
+	cr_assert_lt(min_running, 2, "crashing tasks leave tasksRunning below instances at times");
+	r = st_req(&sim, "GET", "/v2/apps/crashy", NULL);
+	check_failure(st_get(r.json, "app.lastTaskFailure"), version);
+	cr_assert_str_eq(st_str_or_empty(r.json, "app.deployments.0.id"), dep, "task failures never fail a deployment");
+	st_free(&r);
+	r = st_req(&sim, "GET", "/v2/apps", NULL);
+	cr_assert_null(st_get(r.json, "apps.0.lastTaskFailure"), "only embedded on request: %s", r.body);
+	st_free(&r);
+	st_sim_stop(&sim);
+}
