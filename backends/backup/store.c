@@ -4,6 +4,17 @@
  * Names carry everything list() needs (app id, time, order within a
  * second), so listing never opens a file: `pacer backups` over years of
  * backups stays a readdir.
+ *
+ * Except for very long ids. Marathon puts no limit on an id's length, but a
+ * file name has NAME_MAX (255) bytes, and the longest name a backup needs
+ * is its temp file (".<stem>.json.tmp-XXXXXX", durable.c) while it is
+ * written. An id whose mangled form does not fit is named by its first
+ * bytes (for whoever reads the directory), '+' (which no mangled id holds,
+ * so such a name is never read as an old-style one) and a SHA-256 of the
+ * whole id (so two ids never share names). The id itself is in the backup
+ * ("id", as Marathon returned the definition): listing one app compares
+ * names and still opens nothing; only listing every app opens such files,
+ * to read their id and check it against the name.
  */
 #include "backends/backup/store.h"
 #include "backends/fs/durable.h"
@@ -15,17 +26,62 @@
 #include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define TIME_LEN 19 /* "YYYY-mm-dd_HH:MM:SS" */
+/* What a name adds to its id part: "_" + time, and for the temp file "." + ".json.tmp-XXXXXX". */
+#define NAME_OVERHEAD (1 + TIME_LEN + 1 + 16)
+/* The longest id part that fits: 218, as long as an id could be before hashing existed. */
+#define ID_PART_MAX (NAME_MAX - NAME_OVERHEAD)
+#define HASH_HEX 32 /* 128 bits of the SHA-256 */
 
 struct backup_store {
 	struct pacer_backup_store base;
 	char *dir;
 };
+
+/*
+ * The id part of a backup's name: the mangled id when it fits, else its
+ * first bytes, '+' and the hash (see the top). NULL when the id has no file
+ * name ("/" or "") or out of memory. Caller frees.
+ */
+static char *id_part(const char *id)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *m = appid_mangle(id), *out = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t keep = ID_PART_MAX - 1 - HASH_HEX;
+
+	if (!m || strlen(m) <= ID_PART_MAX)
+		return m;
+	if (!EVP_Digest(id, strlen(id), md, &mdlen, EVP_sha256(), NULL) || mdlen < HASH_HEX / 2)
+		goto done;
+	/* Never cut a "%XX" escape in two: the prefix stays readable. */
+	for (size_t i = keep - 2; i < keep; i++)
+		if (m[i] == '%') {
+			keep = i;
+			break;
+		}
+	out = malloc(keep + 1 + HASH_HEX + 1);
+	if (!out)
+		goto done;
+	memcpy(out, m, keep);
+	out[keep] = '+';
+	for (size_t i = 0; i < HASH_HEX / 2; i++) {
+		out[keep + 1 + 2 * i] = hex[md[i] >> 4];
+		out[keep + 2 + 2 * i] = hex[md[i] & 15];
+	}
+	out[keep + 1 + HASH_HEX] = '\0';
+done:
+	free(m);
+	return out;
+}
 
 static int bs_save(struct pacer_backup_store *s, const char *app_id, struct json_object *def,
                    char **out_path, struct pacer_error **err)
@@ -45,7 +101,7 @@ static int bs_save(struct pacer_backup_store *s, const char *app_id, struct json
 		    pacer_error_set(err, PACER_EINVALID, "cannot back up: no app id or definition");
 		goto done;
 	}
-	mangled = appid_mangle(app_id);
+	mangled = id_part(app_id);
 	if (!mangled || app_id[0] != '/') {
 		/* Only "/" or "" mangle to nothing; live apps always have absolute ids. */
 		rc = pacer_error_set(err, PACER_EINVALID,
@@ -162,13 +218,55 @@ static int entry_cmp(const void *pa, const void *pb)
 	return r ? r : strcmp(a->path, b->path);
 }
 
+static int bs_load(struct pacer_backup_store *s, const char *path, struct json_object **out,
+                   struct pacer_error **err);
+
+/*
+ * The id of a backup named with a hash: read from the file, and only if it
+ * gives that very name back (a file renamed or edited by hand is not
+ * trusted). NULL otherwise. Caller frees.
+ */
+static char *hashed_id(struct backup_store *bs, const char *name, const char *part)
+{
+	struct json_object *def = NULL, *idv;
+	char *id = NULL, *check = NULL;
+
+	if (bs_load(&bs->base, name, &def, NULL) < 0 ||
+	    !json_object_object_get_ex(def, "id", &idv) ||
+	    !json_object_is_type(idv, json_type_string))
+		goto done;
+	check = id_part(json_object_get_string(idv));
+	if (check && !strcmp(check, part))
+		id = strdup(json_object_get_string(idv));
+done:
+	free(check);
+	json_object_put(def);
+	return id;
+}
+
+/*
+ * The app id of a backup whose name's id part is `part`; NULL when the name
+ * is no backup's, or (want_part not NULL) not a backup of that app. Names
+ * are compared, not ids: mangling is one-to-one and the hash unique, so the
+ * names of one app are exactly those with its id part. Caller frees.
+ */
+static char *entry_id(struct backup_store *bs, const char *name, const char *part, const char *want,
+                      const char *want_part)
+{
+	if (want_part)
+		return strcmp(part, want_part) ? NULL : strdup(want);
+	if (strchr(part, '+'))
+		return hashed_id(bs, name, part);
+	return appid_unmangle(part);
+}
+
 static int bs_list(struct pacer_backup_store *s, const char *app_id,
                    struct pacer_backup_entry **out, size_t *count, struct pacer_error **err)
 {
 	struct backup_store *bs = (struct backup_store *)s;
 	struct pacer_backup_entry *v = NULL;
 	size_t n = 0, cap = 0;
-	char *want = NULL;
+	char *want = NULL, *want_part = NULL;
 	DIR *dir = NULL;
 	struct dirent *de;
 	int rc = 0;
@@ -177,6 +275,11 @@ static int bs_list(struct pacer_backup_store *s, const char *app_id,
 	*count = 0;
 	/* "prod/web" and "/prod/web" name the same app. */
 	if (app_id && !(want = appid_resolve(NULL, app_id)) && !(want = strdup(app_id))) {
+		rc = pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
+		goto done;
+	}
+	/* "/" or "": no name has an empty id part, so nothing matches. */
+	if (want && !(want_part = id_part(want)) && !(want_part = strdup(""))) {
 		rc = pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
 		goto done;
 	}
@@ -202,10 +305,9 @@ static int bs_list(struct pacer_backup_store *s, const char *app_id,
 		}
 		if (de->d_name[0] == '.' || parse_name(de->d_name, &mangled, &stamp, &seq) < 0)
 			continue;
-		id = appid_unmangle(mangled);
+		id = entry_id(bs, de->d_name, mangled, want, want_part);
 		free(mangled);
-		if (!id || (want && strcmp(id, want))) {
-			free(id);
+		if (!id) {
 			free(stamp);
 			continue;
 		}
@@ -246,6 +348,7 @@ done:
 		closedir(dir);
 	pacer_backup_entries_free(v, n);
 	free(want);
+	free(want_part);
 	return rc;
 }
 

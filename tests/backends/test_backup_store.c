@@ -447,3 +447,136 @@ Test(backup_store, unusable_directory_is_an_error)
 	free(under);
 	free(dir);
 }
+
+/* A valid id of segments "/aaa...", `len` bytes long, whose last segment is `tail`. */
+static char *long_id(size_t len, const char *tail)
+{
+	char *id = malloc(len + 1);
+	size_t t = strlen(tail);
+
+	cr_assert_not_null(id);
+	cr_assert_gt(len, t + 3);
+	for (size_t i = 0; i < len - t; i++)
+		id[i] = i % 64 == 0 ? '/' : 'a';
+	id[len - t - 2] = 'a'; /* no empty segment before the tail */
+	id[len - t - 1] = '/';
+	memcpy(id + len - t, tail, t + 1);
+	return id;
+}
+
+static const char *base_name(const char *path)
+{
+	return strrchr(path, '/') + 1;
+}
+
+/*
+ * Marathon accepts ids of any length; their backups must be written (the
+ * temp file's name included) within NAME_MAX, stay apart from every other
+ * app's, and be found by list() for that app and for all apps.
+ */
+Test(backup_store, ids_of_any_length_are_backed_up_and_found)
+{
+	char *fits = long_id(219, "x"); /* mangled: 218 bytes, the longest plain name */
+	char *over = long_id(220, "x");
+	char *huge1 = long_id(4000, "one");
+	char *huge2 = long_id(4000, "two"); /* same 185-byte prefix as huge1 */
+	const char *ids[] = {fits, over, huge1, huge2};
+	char *dir = test_tmpdir("pacer-bk");
+	struct pacer_backup_store *bs = open_store(dir);
+	struct json_object *def = NULL;
+	struct pacer_backup_entry *v = NULL;
+	struct pacer_error *err = NULL;
+	char *paths[4][2], *mangled;
+	size_t n = 0;
+	int hidden;
+
+	for (size_t i = 0; i < 4; i++) {
+		char *text = NULL;
+
+		cr_assert(asprintf(&text, "{\"id\": \"%s\", \"cmd\": \"sleep %zu\"}", ids[i], i) >
+		          0);
+		def = json_tokener_parse(text);
+		free(text);
+		/* Twice: the second one in the same second takes "_2". */
+		for (int k = 0; k < 2; k++) {
+			cr_assert_eq(bs->save(bs, ids[i], def, &paths[i][k], &err), 0,
+			             "id of %zu bytes: %s", strlen(ids[i]),
+			             err ? err->message : "");
+			cr_assert_leq(strlen(base_name(paths[i][k])), NAME_MAX);
+		}
+		json_object_put(def);
+	}
+	/* The longest id that fitted before keeps its plain name. */
+	mangled = appid_mangle(fits);
+	cr_assert_eq(strlen(mangled), 218);
+	cr_assert_eq(strncmp(base_name(paths[0][0]), mangled, 218), 0);
+	cr_assert_eq(base_name(paths[0][0])[218], '_');
+	free(mangled);
+	/* Longer ones: a prefix, '+' and the hash; the two huge ids apart. */
+	cr_assert(strchr(base_name(paths[1][0]), '+'));
+	cr_assert(strchr(base_name(paths[2][0]), '+'));
+	cr_assert_str_neq(base_name(paths[2][0]), base_name(paths[3][0]));
+	cr_assert_eq(count_entries(dir, &hidden), 8);
+	cr_assert_eq(hidden, 0, "no temp file left");
+
+	/* One app's backups: both of its own, none of the other's. */
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_eq(bs->list(bs, ids[i], &v, &n, &err), 0);
+		cr_assert_eq(n, 2, "id %zu: %zu backups", i, n);
+		for (size_t j = 0; j < n; j++) {
+			cr_assert_str_eq(v[j].app_id, ids[i]);
+			cr_assert_str_eq(v[j].path, paths[i][j]);
+		}
+		pacer_backup_entries_free(v, n);
+	}
+	/* Every app's: the full ids, read back from the files. */
+	cr_assert_eq(bs->list(bs, NULL, &v, &n, &err), 0);
+	cr_assert_eq(n, 8);
+	for (size_t i = 0; i < 4; i++) {
+		size_t found = 0;
+
+		for (size_t j = 0; j < n; j++)
+			found += !strcmp(v[j].app_id, ids[i]);
+		cr_assert_eq(found, 2, "id %zu listed %zu times", i, found);
+	}
+	pacer_backup_entries_free(v, n);
+	cr_assert_eq(bs->load(bs, base_name(paths[3][1]), &def, &err), 0);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(def, "id")), huge2);
+	json_object_put(def);
+
+	for (size_t i = 0; i < 4; i++) {
+		free(paths[i][0]);
+		free(paths[i][1]);
+		free((char *)ids[i]);
+	}
+	pacer_backup_store_free(bs);
+	test_rmrf(dir);
+	free(dir);
+}
+
+/* A hashed name whose file does not hold that id (edited by hand) is not listed as some app's. */
+Test(backup_store, a_hashed_name_is_checked_against_its_file)
+{
+	char *id = long_id(300, "x"), *text = NULL, *path = NULL;
+	char *dir = test_tmpdir("pacer-bk");
+	struct pacer_backup_store *bs = open_store(dir);
+	struct json_object *def;
+	struct pacer_backup_entry *v = NULL;
+	struct pacer_error *err = NULL;
+	size_t n = 0;
+
+	cr_assert(asprintf(&text, "{\"id\": \"%s\"}", id) > 0);
+	def = json_tokener_parse(text);
+	cr_assert_eq(bs->save(bs, id, def, &path, &err), 0);
+	cr_assert_eq(test_write_file(path, "{\"id\": \"/other\"}"), 0);
+	cr_assert_eq(bs->list(bs, NULL, &v, &n, &err), 0);
+	cr_assert_eq(n, 0);
+	pacer_backup_entries_free(v, n);
+	json_object_put(def);
+	free(path);
+	free(text);
+	free(id);
+	pacer_backup_store_free(bs);
+	test_rmrf(dir);
+	free(dir);
+}

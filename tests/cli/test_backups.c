@@ -12,7 +12,7 @@
 
 static void write_app(struct ct *t, const char *file, const char *id, const char *k)
 {
-	char buf[512];
+	char buf[2048];
 
 	snprintf(buf, sizeof(buf),
 	         "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
@@ -142,5 +142,80 @@ Test(backups, rollback_without_backup_fails_clearly, .timeout = 60, .fini = ct_f
 	cr_expect(ct_has(r.err, "/nothing/here"), "the app is named:\n%s", r.err);
 	ct_run_free(&r);
 	cr_expect_eq(ct_count_writes(&t), 0);
+	ct_teardown(&t);
+}
+
+/* A valid app id `len` bytes long: "/" + 63-byte segments, then "/" + tail. */
+static void long_id(char *out, size_t len, const char *tail)
+{
+	size_t t = strlen(tail);
+
+	for (size_t i = 0; i < len - t; i++)
+		out[i] = i % 64 == 0 ? '/' : 'a';
+	out[len - t - 2] = 'a';
+	out[len - t - 1] = '/';
+	memcpy(out + len - t, tail, t + 1);
+}
+
+/*
+ * An app id too long for a plain backup file name (the temp file would pass
+ * NAME_MAX) is updated, listed and rolled back like any other, and its
+ * backups are kept apart from another long id with the same beginning.
+ */
+Test(backups, long_app_ids_are_backed_up_and_rolled_back, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	char a[401], b[401];
+	struct json_object *list, *app;
+	struct ct_run r;
+
+	long_id(a, 400, "one");
+	long_id(b, 400, "two");
+	ct_setup(&t, NULL);
+	write_app(&t, "a.json", a, "v1");
+	write_app(&t, "b.json", b, "v1");
+	sync_ok(&t);
+	write_app(&t, "a.json", a, "v2");
+	write_app(&t, "b.json", b, "v2");
+	sync_ok(&t);
+	app = ct_app(&t, a);
+	cr_assert(app);
+	cr_expect_str_eq(ct_str(app, "env.K"), "v2", "the long id was updated");
+	json_object_put(app);
+
+	r = backups(&t, a, 1);
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	list = json_tokener_parse(r.out);
+	cr_assert(list && json_object_array_length(list) == 1, "one backup of a:\n%s", r.out);
+	cr_expect_str_eq(ct_str(list, "0.app"), a);
+	json_object_put(list);
+	ct_run_free(&r);
+	/* All apps: both full ids, read back from the files. */
+	r = backups(&t, NULL, 0);
+	cr_expect(ct_has(r.out, a) && ct_has(r.out, b), "%s", r.out);
+	ct_run_free(&r);
+
+	{
+		const char *args[] = {
+		    "rollback",     a,         "--marathon", t.sim.url, "--state-dir", t.state,
+		    "--backup-dir", t.backups, "--timeout",  "20",      NULL};
+
+		r = ct_pacer(args, NULL);
+	}
+	cr_expect_eq(r.rc, 0, "rollback exited %d:\n%s%s", r.rc, r.out, r.err);
+	ct_run_free(&r);
+	app = ct_app(&t, a);
+	cr_assert(app);
+	cr_expect_str_eq(ct_str(app, "env.K"), "v1", "rollback restores a's previous definition");
+	json_object_put(app);
+	app = ct_app(&t, b);
+	cr_assert(app);
+	cr_expect_str_eq(ct_str(app, "env.K"), "v2", "b is untouched");
+	json_object_put(app);
+	r = backups(&t, b, 1);
+	list = json_tokener_parse(r.out);
+	cr_expect(list && json_object_array_length(list) == 1, "b has its one backup:\n%s", r.out);
+	json_object_put(list);
+	ct_run_free(&r);
 	ct_teardown(&t);
 }
