@@ -110,6 +110,16 @@ void events_shutdown(struct sim_events *ev)
 	pthread_mutex_unlock(&ev->mu);
 }
 
+static int wanted(struct sim_sub *sub, const char *type)
+{
+	if (!sub->ntypes)
+		return 1;
+	for (size_t i = 0; i < sub->ntypes; i++)
+		if (sub->types[i] && !strcmp(sub->types[i], type))
+			return 1;
+	return 0;
+}
+
 struct sim_sub *events_subscribe(struct sim_events *ev, const char *const *types, const char *remote)
 {
 	struct sim_sub *sub = calloc(1, sizeof(*sub));
@@ -132,7 +142,10 @@ struct sim_sub *events_subscribe(struct sim_events *ev, const char *const *types
 	pthread_mutex_lock(&ev->mu);
 	sub->seq = ev->next_seq;
 	pthread_mutex_unlock(&ev->mu);
-	/* The first frame of every stream, as Marathon sends it (not filtered). */
+	/* The first frame of every stream, as Marathon sends it, when the
+	 * event_type filter lets it through: Marathon filters it like any other. */
+	if (!wanted(sub, "event_stream_attached"))
+		return sub;
 	sim_timestamp(ts);
 	o = json_object_new_object();
 	json_object_object_add(o, "remoteAddress", json_object_new_string(remote));
@@ -158,16 +171,6 @@ void events_unsubscribe(void *p)
 	free(sub->types);
 	free(sub->pending);
 	free(sub);
-}
-
-static int wanted(struct sim_sub *sub, const char *type)
-{
-	if (!sub->ntypes)
-		return 1;
-	for (size_t i = 0; i < sub->ntypes; i++)
-		if (sub->types[i] && !strcmp(sub->types[i], type))
-			return 1;
-	return 0;
 }
 
 ssize_t events_read(void *p, uint64_t pos, char *buf, size_t max)

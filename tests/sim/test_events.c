@@ -108,7 +108,7 @@ Test(events, accept_header_is_required_and_filter_works)
 	test_sim_expect(&sim, "GET", "/v2/events", NULL, 405, NULL,
 	                "without Accept: text/event-stream Marathon answers 405");
 	sse_open(&s, &sim, "?event_type=deployment_success&event_type=app_terminated_event");
-	cr_assert(sse_wait(&s, "event_stream_attached", 3000));
+	cr_assert(sse_wait(&s, "HTTP/1.1 200", 3000), "the stream is open: %s", s.buf ? s.buf : "");
 	test_sim_request(&sim, "PUT", "/v2/apps/filt", "{\"cmd\":\"xx\"}", NULL);
 	cr_assert(sse_wait(&s, "event: deployment_success", 5000));
 	test_sim_request(&sim, "DELETE", "/v2/apps/filt", NULL, NULL);
@@ -128,7 +128,7 @@ Test(events, force_cancel_emits_deployment_failed)
 
 	st_sim_start(&sim, NULL);
 	sse_open(&s, &sim, "?event_type=deployment_failed");
-	cr_assert(sse_wait(&s, "event_stream_attached", 3000));
+	cr_assert(sse_wait(&s, "HTTP/1.1 200", 3000), "the stream is open: %s", s.buf ? s.buf : "");
 	r = st_req(&sim, "PUT", "/v2/apps/c", "{\"cmd\":\"xx\",\"env\":{\"SIM_BEHAVIOR\":\"unhealthy\"}}");
 	snprintf(needle, sizeof(needle), "{\"id\":\"%s\"", st_str(r.json, "deploymentId"));
 	st_free(&r);
@@ -173,5 +173,25 @@ Test(events, unhealthy_kill_emits_health_kill_and_status_events)
 	cr_assert(strstr(kill, "\"reason\":\"FailedHealthChecks\""), "%s", s.buf);
 	cr_assert(strstr(health, "\"alive\":false"), "%s", s.buf);
 	sse_close(&s);
+	st_sim_stop(&sim);
+}
+
+Test(events, spec_5_1_event_type_filters_event_stream_attached_too)
+{
+	struct test_sim sim;
+	struct sse only, with;
+
+	st_sim_start(&sim, NULL);
+	sse_open(&only, &sim, "?event_type=status_update_event");
+	sse_open(&with, &sim, "?event_type=status_update_event&event_type=event_stream_attached");
+	cr_assert(sse_wait(&with, "event: event_stream_attached\r\n", 3000), "asked for: %s", with.buf ? with.buf : "");
+	cr_assert(sse_wait(&only, "HTTP/1.1 200", 3000), "the stream is open: %s", only.buf ? only.buf : "");
+	test_sim_request(&sim, "PUT", "/v2/apps/f", "{\"cmd\":\"xx\"}", NULL);
+	cr_assert(sse_wait(&only, "event: status_update_event\r\n", 5000), "%s", only.buf);
+	cr_assert_null(strstr(only.buf, "event_stream_attached"), "not asked for: %s", only.buf);
+	/* The first frame of the stream is the first status update. */
+	cr_assert_eq(strstr(only.buf, "event: "), strstr(only.buf, "event: status_update_event\r\n"), "%s", only.buf);
+	sse_close(&only);
+	sse_close(&with);
 	st_sim_stop(&sim);
 }
