@@ -1,11 +1,13 @@
 #include "backends/git/source.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <git2.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,10 +378,100 @@ done:
 	return ret;
 }
 
+/* ---- temporary clones left by killed runs ---- */
+
+/* When process pid started, in seconds since the epoch; -1 when unknown. */
+static double process_start(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks = 0, btime = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	/* The name (field 2) may hold spaces: count fields after its ')'. */
+	if (!p || !(p = strrchr(buf, ')')))
+		return -1;
+	for (field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 22 || sscanf(p, "%llu", &ticks) != 1 || hz <= 0)
+		return -1;
+	if (!(f = fopen("/proc/stat", "re")))
+		return -1;
+	while (fgets(buf, sizeof(buf), f) && sscanf(buf, "btime %llu", &btime) != 1)
+		;
+	fclose(f);
+	return btime ? (double)btime + (double)ticks / (double)hz : -1;
+}
+
+/*
+ * Whether the clone directory `path` of process `pid` can still be in use.
+ * Its owner is gone when no process has that pid, or when the process that
+ * has it started after the directory last changed: the pid was reused (a
+ * container's pacer often gets the same small pid run after run). Two
+ * seconds of slack cover /proc's whole-second boot time.
+ */
+static int clone_owner_alive(const char *path, pid_t pid)
+{
+	struct stat st;
+	double started;
+
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+		return 0;
+	if (stat(path, &st) < 0)
+		return 0;
+	started = process_start(pid);
+	return started < 0 || started <= (double)st.st_mtim.tv_sec + 2;
+}
+
+/*
+ * Remove the temporary clones ("<name>.tmp-<pid>") that killed runs left in
+ * the cache directory: nothing else ever would, and each can be as big as
+ * the repository. A clone whose owner may still be running (another
+ * process, or another source of this one) is left alone, so this needs no
+ * lock. Failures only leave a directory for the next run to remove.
+ */
+static void sweep_stale_clones(const struct gitsrc *s)
+{
+	DIR *d = opendir(s->cache_dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *tag = strstr(de->d_name, ".tmp-");
+		char *end = NULL, *path = NULL;
+		long pid;
+
+		if (!tag || tag == de->d_name)
+			continue;
+		errno = 0;
+		pid = strtol(tag + 5, &end, 10);
+		if (errno || end == tag + 5 || *end || pid <= 0 || (pid_t)pid != pid)
+			continue;
+		if (asprintf(&path, "%s/%s", s->cache_dir, de->d_name) < 0)
+			break;
+		if (!clone_owner_alive(path, (pid_t)pid)) {
+			PLOG_INFO("git: removing %s, a clone left by process %ld, which is gone",
+			          path, pid);
+			rm_rf(path);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
 /*
  * Open the cache, cloning it on first use. The first fetch goes into a
  * temporary directory that is renamed into place only when it succeeded,
- * so a half-made clone is never mistaken for the cache.
+ * so a half-made clone is never mistaken for the cache. Clones that killed
+ * runs left behind are removed first.
  */
 static int open_or_clone(struct gitsrc *s, int *fetched, struct pacer_error **err)
 {
@@ -395,6 +487,7 @@ static int open_or_clone(struct gitsrc *s, int *fetched, struct pacer_error **er
 		                       "cannot create the git cache directory %s: %s; check "
 		                       "--state-dir and its permissions",
 		                       s->cache_dir, strerror(errno));
+	sweep_stale_clones(s);
 	if (access(s->repo_dir, F_OK) == 0) {
 		if (git_repository_open_bare(&s->repo, s->repo_dir))
 			ret = pacer_error_set(

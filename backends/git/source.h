@@ -17,10 +17,13 @@
  * HEAD when it is the remote's default branch).
  *
  * A failed fetch changes nothing in the cache (libgit2 writes packs first
- * and refs last; the first clone is made in a temporary directory and
- * renamed into place only when complete), so the next read works as soon as
- * the remote is back. A failed fetch is still an error: the source never
- * silently serves an old commit.
+ * and refs last; the first clone is made in a temporary directory
+ * "<repo>.tmp-<pid>" and renamed into place only when complete), so the
+ * next read works as soon as the remote is back. A failed fetch is still an
+ * error: the source never silently serves an old commit. The temporary
+ * clone of a run that was killed is removed by the next read of any source
+ * on that cache directory, once no process that could own it runs (its pid
+ * is free, or taken by a process younger than the directory).
  *
  * Error codes (the message always names the URL without credentials, and
  * the ref or path, and says what to check):

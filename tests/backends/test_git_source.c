@@ -5,6 +5,8 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -581,6 +583,125 @@ Test(gitsrc, cache_survives_a_failed_fetch)
 	free(moved);
 	free(r1);
 	free(r2);
+	fixture_release(&f);
+}
+
+/* The one entry of dir (the clone's directory name); caller frees. */
+static char *only_entry(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *name = NULL;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			cr_assert_null(name, "one entry in %s", dir);
+			name = strdup(de->d_name);
+		}
+	closedir(d);
+	cr_assert_not_null(name);
+	return name;
+}
+
+/*
+ * What a run killed while cloning leaves: `<repo>.tmp-<its pid>`, a real
+ * repository that process made before it died. Returns the directory.
+ */
+static char *killed_clone(const char *repo_dir)
+{
+	char *dir = NULL;
+	int status;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char own[PATH_MAX];
+
+		snprintf(own, sizeof(own), "%s.tmp-%ld", repo_dir, (long)getpid());
+		/* sh keeps this pid; git makes the repository; then SIGKILL, as a kill -9 would. */
+		execl("/bin/sh", "sh", "-c", "git init -q --bare \"$1\" && kill -KILL $$", "sh",
+		      own, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %d", status);
+	cr_assert(asprintf(&dir, "%s.tmp-%ld", repo_dir, (long)pid) >= 0);
+	cr_assert_eq(access(dir, F_OK), 0, "the killed run left %s", dir);
+	return dir;
+}
+
+/* A directory named for a live process: a sleeping child (*child), made after it started. */
+static char *live_clone(const char *repo_dir, pid_t *child)
+{
+	char *dir = NULL;
+
+	*child = fork();
+	cr_assert_geq(*child, 0);
+	if (*child == 0) {
+		execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	cr_assert(asprintf(&dir, "%s.tmp-%ld", repo_dir, (long)*child) >= 0);
+	/* The child already runs (its start time is the fork's): the directory is younger. */
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	return dir;
+}
+
+/*
+ * Temporary clones of killed runs are removed at the next clone, and when
+ * an existing cache is opened; a clone whose process still runs is kept,
+ * unless that pid now belongs to a process younger than the directory.
+ */
+Test(gitsrc, clones_left_by_killed_runs_are_removed)
+{
+	struct fixture f;
+	struct pacer_source *src;
+	char *name, *repo_dir = NULL, *dead, *live, *reused;
+	pid_t child, child2;
+	struct timespec old[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+
+	fixture_init(&f, "main");
+	put(f.work, "a.json", "1");
+	commit_push(&f, "one");
+	src = open_src(f.url, "main", NULL, f.cache);
+	expect_read(src, "a.json=1|", NULL);
+	pacer_source_free(src);
+	name = only_entry(f.cache);
+	cr_assert(asprintf(&repo_dir, "%s/%s", f.cache, name) >= 0);
+
+	/* The cache is gone (a fresh state directory), a killed clone is there. */
+	test_rmrf(repo_dir);
+	dead = killed_clone(repo_dir);
+	live = live_clone(repo_dir, &child);
+	/* A live pid, but its process started after the directory last changed: reused. */
+	reused = live_clone(repo_dir, &child2);
+	cr_assert_eq(utimensat(AT_FDCWD, reused, old, 0), 0);
+	cr_assert_eq(count_entries(f.cache), 3);
+
+	src = open_src(f.url, "main", NULL, f.cache);
+	expect_read(src, "a.json=1|", NULL);
+	pacer_source_free(src);
+	cr_assert_neq(access(dead, F_OK), 0, "%s was removed at the next clone", dead);
+	cr_assert_neq(access(reused, F_OK), 0, "%s: its pid was reused", reused);
+	cr_assert_eq(access(live, F_OK), 0, "%s belongs to a running process", live);
+	cr_assert_eq(access(repo_dir, F_OK), 0);
+
+	/* Once its process is gone, opening the existing cache removes it too. */
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	kill(child2, SIGKILL);
+	waitpid(child2, NULL, 0);
+	src = open_src(f.url, "main", NULL, f.cache);
+	expect_read(src, "a.json=1|", NULL);
+	pacer_source_free(src);
+	cr_assert_neq(access(live, F_OK), 0);
+	cr_assert_eq(count_entries(f.cache), 1);
+	free(dead);
+	free(live);
+	free(reused);
+	free(repo_dir);
+	free(name);
 	fixture_release(&f);
 }
 
