@@ -12,6 +12,7 @@
  * SIGINT and exits 0.
  */
 #include "cmd/marathon-sim/sim.h"
+#include "generated/pacer_commit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +39,7 @@ static const char USAGE[] =
 	"  --standby-redirect URL      act as a standby: answer 307 to the same path on URL\n"
 	"  --framework-id ID           GET /v2/info's frameworkId (default: random \"<uuid>-0000\" per start,\n"
 	"                              or the \"frameworkId\" member of the --load document)\n"
+	"  --version                   print the version and the commit, and exit\n"
 	"Apps' env SIM_BEHAVIOR=healthy|unhealthy|crash|slow|unready sets how their tasks behave.\n";
 
 struct ticker {
@@ -264,6 +266,10 @@ static int parse_flags(struct sim *s, int argc, char **argv, struct flag_files *
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			fputs(USAGE, stdout);
+			return 1;
+		}
+		if (!strcmp(a, "--version")) {
+			printf("marathon-sim %s (commit %s)\n", PACER_VERSION, PACER_COMMIT);
 			return 1;
 		}
 		if (!v) {

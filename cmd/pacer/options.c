@@ -87,12 +87,25 @@ void opt_help(const char *cmd, const char *usage, const struct opt_spec *specs)
 	printf("  %-30s %s\n", "-h, --help", "show this help");
 }
 
+static opt_describe_fn describer;
+static void *describer_ctx;
+
+void opt_set_describer(opt_describe_fn fn, void *ctx)
+{
+	describer = fn;
+	describer_ctx = ctx;
+}
+
 int opt_parse(const char *cmd, const char *usage, const struct opt_spec *specs, void *target,
 	      int argc, char **argv, char **positional, int max_pos, int *npos)
 {
 	int i, only_positional = 0;
 
 	*npos = 0;
+	if (describer) {
+		describer(describer_ctx, cmd, usage, specs);
+		return 1;
+	}
 	for (const struct opt_spec *o = specs; o->type != OPT_END; o++) {
 		const char *v = o->env ? getenv(o->env) : NULL;
 

@@ -46,4 +46,17 @@ int opt_parse(const char *cmd, const char *usage, const struct opt_spec *specs, 
 /* Print "usage: ..." and the option table to stdout. */
 void opt_help(const char *cmd, const char *usage, const struct opt_spec *specs);
 
+/*
+ * Describe instead of parse (after git's --git-completion-helper): while a
+ * describer is set, opt_parse() hands its command's name, usage and table
+ * to it and returns 1, as after --help, without reading argv or the
+ * environment. This is how `pacer completion`, the man page and the
+ * unknown-variable warning see every command's table (commands.h:
+ * commands_describe()); so a command must call opt_parse() before it does
+ * anything else. fn NULL clears it. Single-threaded start-up only.
+ */
+typedef void (*opt_describe_fn)(void *ctx, const char *cmd, const char *usage,
+                                const struct opt_spec *specs);
+void opt_set_describer(opt_describe_fn fn, void *ctx);
+
 #endif
