@@ -1,24 +1,37 @@
 /*
- * apply.c: one app: back up, submit with force, wait, apply the failure
- * policy.
+ * apply.c: one app: back up, journal, submit with force, wait, judge,
+ * apply the failure policy.
  *
  * Order matters and is the point of this file:
  * - an update is backed up before anything is sent: a failed backup means
  *   the app is not touched at all;
- * - ownership of a new app is recorded before the POST, so a crash between
- *   the two can never leave an app pacer made but does not know about;
+ * - ownership is recorded before the PUT or POST, so a crash between the
+ *   two can never leave an app pacer changed but does not know about;
+ * - the intent is journalled before the request and the answer after it,
+ *   so a run killed at any point is finished by the next one
+ *   (reconcile/resume.c), and a rollback is journalled the same way;
+ * - "converged" means the submitted definition runs healthy: the app the
+ *   waiter last saw is compared with the body, so a deployment that ended
+ *   because someone cancelled or replaced it is a failure;
  * - a change Marathon refused (4xx) changed nothing, so it is never
  *   "rolled back": rolling back would itself be a change.
  */
 #include "reconcile/apply.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "reconcile/converge.h"
+#include "reconcile/crash.h"
+#include "reconcile/jsonutil.h"
 #include "reconcile/log.h"
 #include "reconcile/rollback.h"
+
+/* Submissions of one change when Marathon's answers keep getting lost. */
+#define APPLY_MAX_SUBMITS 3
 
 static double now_s(void)
 {
@@ -178,37 +191,343 @@ static void submit_failed(const struct apply_ctx *ctx, struct sync_app_result *r
 	res->outcome = SYNC_OUT_FAILED;
 }
 
-/* The deployment failed or timed out: apply --on-failure. `e` is the reason (owned). */
+
+/* ---- ownership and the journal ------------------------------------------ */
+
+/* Record (add) or forget ownership; 0, or the store's error. */
+static int own(const struct apply_ctx *ctx, const char *id, int add, struct pacer_error **err)
+{
+	const char *ids[1] = {id};
+
+	if (!ctx->state)
+		return 0;
+	return add ? ctx->state->add_owned(ctx->state, ids, 1, err)
+		   : ctx->state->remove_owned(ctx->state, ids, 1, err);
+}
+
+/* The same where a failure only costs a later prune, and is logged. */
+static void own_quiet(const struct apply_ctx *ctx, const char *id, int add)
+{
+	struct pacer_error *e = NULL;
+
+	if (own(ctx, id, add, &e)) {
+		PLOG_WARN("app=%s could not %s ownership: %s", id, add ? "record" : "forget",
+			  e ? e->message : "?");
+		pacer_error_free(e);
+	}
+}
+
+static void journal_clear_quiet(const struct apply_ctx *ctx, const char *id)
+{
+	struct pacer_error *e = NULL;
+
+	if (journal_clear(ctx->state, id, &e)) {
+		PLOG_WARN("app=%s %s (the next run reads the app back and settles it)", id,
+			  e ? e->message : "cannot clear the journal entry");
+		pacer_error_free(e);
+	}
+}
+
+/*
+ * A journal entry of this run for item. Its strings are borrowed (from
+ * ctx, item and the caller): it is written, never released.
+ */
+static void entry_init(struct journal_entry *je, const struct apply_ctx *ctx,
+		       const struct pacer_plan_item *item, enum journal_action action,
+		       struct json_object *body, const char *digest, const char *backup)
+{
+	int timeout = apply_timeout(ctx, item);
+
+	memset(je, 0, sizeof(*je));
+	je->app_id = item->app_id;
+	je->action = action;
+	je->phase = JOURNAL_INTENT;
+	je->body = body;
+	if (digest)
+		snprintf(je->digest, sizeof(je->digest), "%s", digest);
+	je->backup = (char *)backup;
+	je->commit = (char *)ctx->revision;
+	je->started = (long long)time(NULL);
+	je->deadline = je->started + timeout;
+	je->timeout_s = timeout;
+	je->on_failure = ctx->opts->on_failure;
+}
+
+/* Record Marathon's answer (or that there was none) in the app's entry. */
+static void entry_answer(const struct apply_ctx *ctx, struct journal_entry *je,
+			 enum journal_phase phase, const struct pacer_deploy_ref *ref)
+{
+	struct pacer_error *e = NULL;
+
+	je->phase = phase;
+	je->deployment = ref && ref->deployment_id[0] ? (char *)ref->deployment_id : NULL;
+	je->version = ref && ref->version[0] ? (char *)ref->version : NULL;
+	if (journal_write(ctx->state, je, &e)) {
+		/* The intent is on disk already: a later run still reads the app back. */
+		PLOG_WARN("app=%s %s", je->app_id, e ? e->message : "cannot update the journal");
+		pacer_error_free(e);
+	}
+}
+
+struct json_object *apply_previous(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+				   const char **backup)
+{
+	for (size_t i = 0; i < ctx->ninherit; i++) {
+		if (!strcmp(ctx->inherit[i].app_id, item->app_id) && ctx->inherit[i].previous) {
+			*backup = ctx->inherit[i].backup;
+			return ctx->inherit[i].previous;
+		}
+	}
+	return item->live;
+}
+
+/* ---- submitting --------------------------------------------------------- */
+
+static int submit(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+		  struct json_object *body, struct pacer_deploy_ref *ref, struct pacer_error **err)
+{
+	memset(ref, 0, sizeof(*ref));
+	switch (item->action) {
+	case PACER_ACT_UPDATE:
+		return ctx->m->put_app(ctx->m, item->app_id, body, PACER_MF_FORCE, ref, err);
+	case PACER_ACT_CREATE:
+		return ctx->m->create_app(ctx->m, body, PACER_MF_FORCE, ref, err);
+	default:
+		return ctx->m->delete_app(ctx->m, item->app_id, PACER_MF_FORCE, ref, err);
+	}
+}
+
+/* The first deployment an app lists (GET /v2/apps/{id}), into ref. */
+static void ref_from_app(struct json_object *app, struct pacer_deploy_ref *ref)
+{
+	struct json_object *d = json_object_array_get_idx(jsonutil_get(app, "deployments"), 0);
+	const char *id = json_object_get_string(jsonutil_get(d, "id"));
+	const char *v = json_object_get_string(jsonutil_get(app, "version"));
+
+	memset(ref, 0, sizeof(*ref));
+	snprintf(ref->deployment_id, sizeof(ref->deployment_id), "%s", id ? id : "");
+	snprintf(ref->version, sizeof(ref->version), "%s", v ? v : "");
+}
+
+/*
+ * After an unknown outcome: is the change there? For a create or update,
+ * whether the app runs `body`; for a prune, whether the app is gone or
+ * being deleted. ref gets the app's deployment when applied.
+ */
+static int read_back(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+		     struct json_object *body, int *applied, struct pacer_deploy_ref *ref,
+		     struct pacer_error **err)
+{
+	struct json_object *app = NULL;
+	int rc = ctx->m->get_app(ctx->m, item->app_id, &app, err);
+
+	*applied = 0;
+	memset(ref, 0, sizeof(*ref));
+	if (rc == PACER_ENOTFOUND) {
+		pacer_error_clear(err);
+		*applied = item->action == PACER_ACT_PRUNE;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	ref_from_app(app, ref);
+	if (item->action == PACER_ACT_PRUNE)
+		*applied = ref->deployment_id[0] != '\0';
+	else
+		rc = converge_matches(body, app, ctx->opts->ignore_instances, applied, err);
+	json_object_put(app);
+	return rc;
+}
+
+static void pause_s(int s)
+{
+	struct timespec ts = {s, 0};
+
+	while (nanosleep(&ts, &ts))
+		;
+}
+
+/*
+ * Submit, and when the outcome is unknown read the app back before
+ * anything else: applied -> as if Marathon had answered; not applied ->
+ * send again, at most APPLY_MAX_SUBMITS times in all. A 409 "already
+ * exists" on a create after an unknown attempt is read back the same way.
+ * Returns 0 (ref set), PACER_EUNKNOWN when it stays unknown, or
+ * Marathon's refusal.
+ */
+static int submit_resolved(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+			   struct json_object *body, struct pacer_deploy_ref *ref,
+			   struct pacer_error **err)
+{
+	int rc = submit(ctx, item, body, ref, err), unknown = 0, applied = 0;
+
+	CRASH_POINT("after-request");
+	for (int n = 1; rc == PACER_EUNKNOWN || (unknown && rc == PACER_ECONFLICT); n++) {
+		struct pacer_error *rerr = NULL;
+		int rrc;
+
+		unknown = 1;
+		PLOG_WARN("app=%s %s; reading the app back before doing anything else",
+			  item->app_id, err && *err ? (*err)->message : "outcome unknown");
+		pause_s(n); /* a request still queued in Marathon lands meanwhile */
+		rrc = read_back(ctx, item, body, &applied, ref, &rerr);
+		if (rrc) {
+			char *why = pacer_error_format(rerr);
+
+			pacer_error_free(rerr);
+			pacer_error_clear(err);
+			rc = pacer_error_set(err, PACER_EUNKNOWN,
+					     "the outcome of the %s of app %s is unknown (the reply "
+					     "was lost) and the app cannot be read back (%s); the next "
+					     "run reads it back and finishes or undoes it",
+					     plan_action_name(item->action), item->app_id,
+					     why ? why : "?");
+			free(why);
+			return rc;
+		}
+		pacer_error_clear(err);
+		if (applied)
+			return 0;
+		if (n >= APPLY_MAX_SUBMITS)
+			return pacer_error_set(err, PACER_EUNKNOWN,
+					       "the %s of app %s was sent %d times without an answer "
+					       "and has not taken effect; it may still do so: the next "
+					       "run reads the app back",
+					       plan_action_name(item->action), item->app_id, n);
+		rc = submit(ctx, item, body, ref, err);
+	}
+	return rc;
+}
+
+/* ---- undoing ------------------------------------------------------------ */
+
+int apply_undo(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+	       const char *failed_deployment, struct json_object *previous, const char *backup,
+	       const char *digest, char **out_deployment, struct pacer_error **err)
+{
+	struct journal_entry je;
+	struct json_object *body = NULL;
+	int timeout = apply_timeout(ctx, item), rc;
+
+	*out_deployment = NULL;
+	if (item->action != PACER_ACT_CREATE && !(body = rollback_strip_server_fields(previous)))
+		return pacer_error_set(err, PACER_EGENERIC,
+				       "no previous definition of app %s to restore", item->app_id);
+	entry_init(&je, ctx, item, JOURNAL_UNDO, body, digest, backup);
+	je.undo = item->action == PACER_ACT_CREATE   ? JOURNAL_CREATE
+		  : item->action == PACER_ACT_PRUNE ? JOURNAL_PRUNE
+						    : JOURNAL_UPDATE;
+	if ((rc = journal_write(ctx->state, &je, err)))
+		goto done;
+	CRASH_POINT("before-undo");
+	switch (item->action) {
+	case PACER_ACT_CREATE:
+		rc = rollback_create(ctx, item->app_id, timeout, out_deployment, err);
+		break;
+	case PACER_ACT_PRUNE:
+		own_quiet(ctx, item->app_id, 1); /* it comes back: pacer made it */
+		rc = rollback_prune(ctx, item->app_id, body, timeout, out_deployment, err);
+		break;
+	default:
+		rc = rollback_update(ctx, item->app_id, failed_deployment, body, timeout,
+				     out_deployment, err);
+		break;
+	}
+	if (rc == 0 && item->action == PACER_ACT_CREATE)
+		own_quiet(ctx, item->app_id, 0); /* confirmed gone: not pacer's any more */
+	/* Settled either way, unless nobody knows how it ended: then the entry
+	 * stays and the next run finishes the undo. */
+	if (rc != PACER_ECANCELLED && rc != PACER_EUNKNOWN && rc != PACER_EUNREACHABLE)
+		journal_clear_quiet(ctx, item->app_id);
+done:
+	json_object_put(body);
+	return rc;
+}
+
+/* ---- waiting and judging ------------------------------------------------ */
+
+/* Whether a code leaves the outcome open (the journal entry is kept). */
+static int open_code(int rc)
+{
+	return rc == PACER_ECANCELLED || rc == PACER_EUNKNOWN || rc == PACER_EUNREACHABLE;
+}
+
+static void open_outcome(const struct apply_ctx *ctx, struct sync_app_result *res, int rc,
+			 struct pacer_error *e)
+{
+	if (rc == PACER_EUNREACHABLE && ctx->unreachable)
+		*ctx->unreachable = 1;
+	if (rc == PACER_EUNREACHABLE)
+		pacer_error_wrap(&e, PACER_EUNKNOWN,
+				 "app %s: Marathon stopped answering while pacer waited; the "
+				 "outcome is unknown and the next run reads it back",
+				 res->app_id);
+	res->outcome = rc == PACER_ECANCELLED ? SYNC_OUT_INTERRUPTED : SYNC_OUT_UNKNOWN;
+	set_error(res, e);
+}
+
+/* Hold a failed change so that later runs do not deploy it again. */
+static void hold(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+		 const struct sync_app_result *res, const char *digest)
+{
+	struct pacer_error *e = NULL;
+	char *why;
+
+	if (item->action == PACER_ACT_PRUNE || !digest || !*digest)
+		return;
+	why = res->error ? pacer_error_format(res->error) : NULL;
+	if (held_put(ctx->held, item->app_id, digest, ctx->revision, res->outcome, why, &e)) {
+		PLOG_WARN("app=%s %s", item->app_id, e ? e->message : "cannot hold the change");
+		pacer_error_free(e);
+	}
+	free(why);
+}
+
+/* --on-failure restart: journalled, as every request that changes Marathon. */
+static int restart(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+		   const char *digest, struct pacer_deploy_ref *ref, struct pacer_error **err)
+{
+	struct journal_entry je;
+	int rc;
+
+	entry_init(&je, ctx, item, JOURNAL_RESTART, NULL, digest, NULL);
+	if ((rc = journal_write(ctx->state, &je, err)))
+		return rc;
+	rc = ctx->m->restart_app(ctx->m, item->app_id, PACER_MF_FORCE, ref, err);
+	CRASH_POINT("after-restart");
+	if (!open_code(rc))
+		journal_clear_quiet(ctx, item->app_id);
+	return rc;
+}
+
+/*
+ * The change failed after Marathon accepted it: apply --on-failure (the
+ * entry's policy when resuming), then hold the change. `e` is the reason
+ * (owned).
+ */
 static void deploy_failed(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+			  enum sync_on_failure policy, const char *digest,
 			  struct sync_app_result *res, struct pacer_error *e)
 {
 	struct pacer_error *rerr = NULL;
 	struct pacer_deploy_ref ref;
-	char *rdep = NULL;
-	int timeout = apply_timeout(ctx, item), rc;
+	struct json_object *previous;
+	const char *backup = res->backup_path;
+	char *rdep = NULL, *rwhy;
+	int rc;
 
-	memset(&ref, 0, sizeof(ref));
-	switch (ctx->opts->on_failure) {
+	switch (policy) {
 	case SYNC_ON_FAILURE_ROLLBACK:
 		apply_emit(ctx, SYNC_EV_ROLLBACK, res->app_id, res->deployment_id,
 			   e ? e->message : "failed", SYNC_OUT_FAILED, 0);
-		if (item->action == PACER_ACT_CREATE) {
-			rc = rollback_create(ctx, res->app_id, timeout, &rdep, &rerr);
-			if (rc == 0 && ctx->state) {
-				const char *ids[1] = {res->app_id};
-				struct pacer_error *serr = NULL;
-
-				if (ctx->state->remove_owned(ctx->state, ids, 1, &serr)) {
-					PLOG_WARN("app=%s could not forget ownership after removing "
-						  "it: %s", res->app_id, serr ? serr->message : "?");
-					pacer_error_free(serr);
-				}
-			}
-		} else if (item->action == PACER_ACT_PRUNE) {
-			rc = rollback_prune(ctx, res->app_id, item->live, timeout, &rdep, &rerr);
-		} else {
-			rc = rollback_update(ctx, res->app_id, res->deployment_id, item->live,
-					     timeout, &rdep, &rerr);
+		previous = apply_previous(ctx, item, &backup);
+		rc = apply_undo(ctx, item, res->deployment_id, previous, backup, digest, &rdep,
+				&rerr);
+		if (open_code(rc)) {
+			pacer_error_free(e);
+			open_outcome(ctx, res, rc, rerr);
+			rerr = NULL;
+			goto done;
 		}
 		if (rc == 0) {
 			pacer_error_wrap(&e, PACER_EFAILED,
@@ -218,19 +537,18 @@ static void deploy_failed(const struct apply_ctx *ctx, const struct pacer_plan_i
 						 ? "the app this run created was removed"
 						 : "the previous definition runs healthy again");
 			res->outcome = SYNC_OUT_ROLLED_BACK;
-		} else {
-			char *rwhy = pacer_error_format(rerr);
-
-			pacer_error_wrap(&e, PACER_EFAILED,
-					 "app %s did not converge and rolling it back failed too (%s); "
-					 "check it in Marathon and restore it with 'pacer rollback %s'",
-					 res->app_id, rwhy ? rwhy : "unknown error", res->app_id);
-			free(rwhy);
-			res->outcome = SYNC_OUT_ROLLBACK_FAILED;
+			break;
 		}
+		rwhy = pacer_error_format(rerr);
+		pacer_error_wrap(&e, PACER_EFAILED,
+				 "app %s did not converge and rolling it back failed too (%s); "
+				 "check it in Marathon and restore it with 'pacer rollback %s'",
+				 res->app_id, rwhy ? rwhy : "unknown error", res->app_id);
+		free(rwhy);
+		res->outcome = SYNC_OUT_ROLLBACK_FAILED;
 		break;
 	case SYNC_ON_FAILURE_RESTART:
-		rc = ctx->m->restart_app(ctx->m, res->app_id, PACER_MF_FORCE, &ref, &rerr);
+		rc = restart(ctx, item, digest, &ref, &rerr);
 		if (rc == 0) {
 			apply_emit(ctx, SYNC_EV_SUBMIT, res->app_id, ref.deployment_id, "restart",
 				   SYNC_OUT_RESTARTED, 0);
@@ -239,15 +557,14 @@ static void deploy_failed(const struct apply_ctx *ctx, const struct pacer_plan_i
 					 "as --on-failure restart asks",
 					 res->app_id, ref.deployment_id[0] ? ref.deployment_id : "-");
 			res->outcome = SYNC_OUT_RESTARTED;
-		} else {
-			char *rwhy = pacer_error_format(rerr);
-
-			pacer_error_wrap(&e, PACER_EFAILED,
-					 "app %s did not converge and restarting it failed (%s)",
-					 res->app_id, rwhy ? rwhy : "unknown error");
-			free(rwhy);
-			res->outcome = SYNC_OUT_FAILED;
+			break;
 		}
+		rwhy = pacer_error_format(rerr);
+		pacer_error_wrap(&e, PACER_EFAILED,
+				 "app %s did not converge and restarting it failed (%s)", res->app_id,
+				 rwhy ? rwhy : "unknown error");
+		free(rwhy);
+		res->outcome = SYNC_OUT_FAILED;
 		break;
 	case SYNC_ON_FAILURE_NONE:
 	default:
@@ -255,176 +572,199 @@ static void deploy_failed(const struct apply_ctx *ctx, const struct pacer_plan_i
 				 "app %s did not converge; left as it is (--on-failure none)",
 				 res->app_id);
 		res->outcome = SYNC_OUT_FAILED;
+		journal_clear_quiet(ctx, item->app_id);
 		break;
 	}
+	set_error(res, e);
+	hold(ctx, item, res, digest);
+	if (rdep) {
+		free(res->deployment_id);
+		res->deployment_id = rdep;
+		rdep = NULL;
+	}
+done:
 	pacer_error_free(rerr);
 	free(rdep);
-	set_error(res, e);
 }
 
-static void record_owned(const struct apply_ctx *ctx, const char *app_id)
+/*
+ * Wait for the change of item (submitted: deployment dep), check that the
+ * submitted body is what runs, and settle: converged, failed (policy), or
+ * open (interrupted / unknown, journal kept).
+ */
+static void wait_and_settle(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+			    enum sync_on_failure policy, const char *digest, const char *dep,
+			    struct sync_app_result *res)
 {
-	const char *ids[1] = {app_id};
+	struct progress_ctx pctx = {ctx, now_s()};
+	struct json_object *app = NULL;
 	struct pacer_error *e = NULL;
+	int prune = item->action == PACER_ACT_PRUNE, equal = 1, rc;
 
-	if (ctx->state && ctx->state->add_owned(ctx->state, ids, 1, &e)) {
-		PLOG_WARN("app=%s could not record ownership (it will not be pruned by pacer): %s",
-			  app_id, e ? e->message : "?");
-		pacer_error_free(e);
+	CRASH_POINT("during-wait");
+	rc = waiter_wait_app(ctx->waiter, item->app_id, dep, prune ? WAITER_GONE : WAITER_HEALTHY,
+			     apply_timeout(ctx, item), on_progress, &pctx, &app, &e);
+	if (rc == 0 && !prune && item->body &&
+	    (!app || (rc = converge_matches(item->body, app, ctx->opts->ignore_instances, &equal,
+						 &e)) == 0) && !equal)
+		rc = pacer_error_set(&e, PACER_EFAILED,
+				     "deployment %s of app %s ended, but the app does not run the "
+				     "definition pacer submitted: the deployment was cancelled "
+				     "(Marathon rolled it back) or replaced by another change",
+				     dep && *dep ? dep : "(none)", item->app_id);
+	json_object_put(app);
+	if (open_code(rc)) {
+		open_outcome(ctx, res, rc, e);
+		return;
 	}
+	if (rc) {
+		deploy_failed(ctx, item, policy, digest, res, e);
+		return;
+	}
+	pacer_error_free(e);
+	if (prune)
+		own_quiet(ctx, item->app_id, 0);
+	else
+		held_drop(ctx->held, item->app_id, NULL);
+	journal_clear_quiet(ctx, item->app_id);
+	res->outcome = item->action == PACER_ACT_CREATE   ? SYNC_OUT_CREATED
+		       : item->action == PACER_ACT_UPDATE ? SYNC_OUT_UPDATED
+							  : SYNC_OUT_PRUNED;
+}
+
+/* ---- one app ------------------------------------------------------------ */
+
+/* Back up (update, prune) and record ownership (create, update): 0 or why not. */
+static int prepare(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+		   struct sync_app_result *res, struct pacer_error **err)
+{
+	const char *id = item->app_id;
+	int rc;
+
+	if (item->action == PACER_ACT_UPDATE || item->action == PACER_ACT_PRUNE) {
+		if (!ctx->backups)
+			return pacer_error_set(err, PACER_EINVALID,
+					       "app %s was not touched: no backup store configured",
+					       id);
+		rc = ctx->backups->save(ctx->backups, id, item->live, &res->backup_path, err);
+		if (rc)
+			return pacer_error_wrap(err, rc,
+						"app %s was not touched: its live definition could "
+						"not be backed up; fix the backup directory (space, "
+						"permissions) and run again",
+						id);
+		apply_emit(ctx, SYNC_EV_BACKUP, id, NULL, res->backup_path, SYNC_OUT_UNCHANGED, 0);
+		CRASH_POINT("after-backup");
+	}
+	if (item->action != PACER_ACT_PRUNE && (rc = own(ctx, id, 1, err)))
+		return pacer_error_wrap(err, rc,
+					"app %s was not touched: pacer could not record that it "
+					"owns it; fix the state directory and run again",
+					id);
+	CRASH_POINT("after-own");
+	return 0;
 }
 
 void apply_item(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
 		struct sync_app_result *res, int *changed)
 {
-	struct progress_ctx pctx = {ctx, now_s()};
+	static const enum journal_action actions[] = {JOURNAL_UPDATE, JOURNAL_CREATE,
+						      JOURNAL_UPDATE, JOURNAL_PRUNE};
+	struct journal_entry je;
 	struct pacer_deploy_ref ref;
 	struct pacer_error *e = NULL;
 	struct json_object *body = NULL;
-	const char *id = item->app_id;
-	const char *what = "update";
+	const char *backup = NULL;
+	char digest[33] = "";
+	double t0 = now_s();
 	int rc;
 
 	*changed = 0;
-	memset(&ref, 0, sizeof(ref));
-
-	/* 1. Durable backup (update, prune) or ownership (create) first. */
-	if (item->action == PACER_ACT_UPDATE || item->action == PACER_ACT_PRUNE) {
-		if (!ctx->backups) {
-			rc = pacer_error_set(&e, PACER_EINVALID,
-					     "app %s was not touched: no backup store configured", id);
-			goto fail_untouched;
-		}
-		rc = ctx->backups->save(ctx->backups, id, item->live, &res->backup_path, &e);
-		if (rc) {
-			pacer_error_wrap(&e, rc,
-					 "app %s was not touched: its live definition could not be "
-					 "backed up; fix the backup directory (space, permissions) and "
-					 "run again",
-					 id);
-			goto fail_untouched;
-		}
-		apply_emit(ctx, SYNC_EV_BACKUP, id, NULL, res->backup_path, SYNC_OUT_UNCHANGED, 0);
-	} else if (item->action == PACER_ACT_CREATE && ctx->state) {
-		const char *ids[1] = {id};
-
-		rc = ctx->state->add_owned(ctx->state, ids, 1, &e);
-		if (rc) {
-			pacer_error_wrap(&e, rc,
-					 "app %s was not created: pacer could not record that it "
-					 "owns it; fix the state directory and run again",
-					 id);
-			goto fail_untouched;
-		}
-	}
-
-	/* 2. Submit with force. */
-	switch (item->action) {
-	case PACER_ACT_UPDATE:
-	case PACER_ACT_CREATE:
-		body = submit_body(item->body);
-		if (!body) {
-			rc = pacer_error_set(&e, PACER_EGENERIC, "out of memory preparing app %s", id);
-			goto fail_untouched;
-		}
-		if (item->action == PACER_ACT_UPDATE) {
-			rc = ctx->m->put_app(ctx->m, id, body, PACER_MF_FORCE, &ref, &e);
-		} else {
-			what = "create";
-			rc = ctx->m->create_app(ctx->m, body, PACER_MF_FORCE, &ref, &e);
-		}
-		break;
-	case PACER_ACT_PRUNE:
-		what = "delete";
-		rc = ctx->m->delete_app(ctx->m, id, PACER_MF_FORCE, &ref, &e);
-		break;
-	default:
+	if (item->action == PACER_ACT_UNCHANGED) {
 		res->outcome = SYNC_OUT_UNCHANGED;
-		goto done;
+		return;
 	}
+	if (item->action != PACER_ACT_PRUNE) {
+		if (!(body = submit_body(item->body))) {
+			pacer_error_set(&e, PACER_EGENERIC, "out of memory preparing app %s",
+					item->app_id);
+			goto untouched;
+		}
+		converge_digest(item->body, digest);
+	}
+	if (prepare(ctx, item, res, &e))
+		goto untouched;
+	/* The rollback target: what ran before this change, or before an
+	 * earlier run's unfinished change this one supersedes. */
+	backup = res->backup_path;
+	apply_previous(ctx, item, &backup);
+	entry_init(&je, ctx, item, actions[item->action], body, digest, backup);
+	if (journal_write(ctx->state, &je, &e))
+		goto untouched;
+	CRASH_POINT("after-intent");
+
+	rc = submit_resolved(ctx, item, body, &ref, &e);
 	if (rc == PACER_ENOTFOUND && item->action == PACER_ACT_PRUNE) {
 		/* Someone deleted it since the plan was made: already pruned. */
-		const char *ids[1] = {id};
-
 		pacer_error_clear(&e);
+		own_quiet(ctx, item->app_id, 0);
+		journal_clear_quiet(ctx, item->app_id);
 		res->outcome = SYNC_OUT_PRUNED;
-		if (ctx->state && ctx->state->remove_owned(ctx->state, ids, 1, &e))
-			pacer_error_clear(&e);
+		goto finish;
+	}
+	if (rc == PACER_EUNKNOWN) {
+		*changed = 1; /* it may have happened: --atomic must look at it */
+		entry_answer(ctx, &je, JOURNAL_UNKNOWN, NULL);
+		open_outcome(ctx, res, rc, e);
+		e = NULL;
 		goto finish;
 	}
 	if (rc) {
-		/* A refused create made nothing: forget the ownership recorded
-		 * for it. When the answer is unknown (unreachable, 5xx, timeout)
-		 * the app may exist, so pacer keeps owning it. */
-		if (item->action == PACER_ACT_CREATE && ctx->state && rc != PACER_EUNREACHABLE &&
-		    rc != PACER_EHTTP && rc != PACER_ETIMEOUT && rc != PACER_EGENERIC) {
-			const char *ids[1] = {id};
-			struct pacer_error *serr = NULL;
-
-			if (ctx->state->remove_owned(ctx->state, ids, 1, &serr))
-				pacer_error_free(serr);
-		}
-		submit_failed(ctx, res, rc, e, what);
+		/* Refused: nothing changed. A refused create made nothing to own. */
+		if (item->action == PACER_ACT_CREATE)
+			own_quiet(ctx, item->app_id, 0);
+		journal_clear_quiet(ctx, item->app_id);
+		submit_failed(ctx, res, rc, e,
+			      item->action == PACER_ACT_CREATE	 ? "create"
+			      : item->action == PACER_ACT_PRUNE ? "delete"
+								 : "update");
 		e = NULL;
 		goto finish;
 	}
 	*changed = 1;
 	res->deployment_id = strdup(ref.deployment_id);
-	apply_emit(ctx, SYNC_EV_SUBMIT, id, ref.deployment_id, what, SYNC_OUT_UNCHANGED,
-		   now_s() - pctx.t0);
-
-	/* 3. Wait for the deployment. */
-	rc = waiter_wait(ctx->waiter, id, ref.deployment_id,
-			 item->action == PACER_ACT_PRUNE ? WAITER_GONE : WAITER_HEALTHY,
-			 apply_timeout(ctx, item), on_progress, &pctx, &e);
-	if (rc == PACER_ECANCELLED && ctx->opts->abandon && *ctx->opts->abandon) {
-		/* Abandoned for a newer run that supersedes this deployment:
-		 * no rollback, which would undo what the newer run applies. */
-		res->outcome = SYNC_OUT_SKIPPED;
-		res->error = e;
-		e = NULL;
-		goto finish;
-	}
-	if (rc) {
-		if (rc == PACER_EUNREACHABLE && ctx->unreachable)
-			*ctx->unreachable = 1;
-		deploy_failed(ctx, item, res, e);
-		e = NULL;
-		goto finish;
-	}
-
-	/* 4. Converged. */
-	switch (item->action) {
-	case PACER_ACT_UPDATE:
-		record_owned(ctx, id);
-		res->outcome = SYNC_OUT_UPDATED;
-		break;
-	case PACER_ACT_CREATE:
-		res->outcome = SYNC_OUT_CREATED;
-		break;
-	default: {
-		const char *ids[1] = {id};
-
-		res->outcome = SYNC_OUT_PRUNED;
-		if (ctx->state && ctx->state->remove_owned(ctx->state, ids, 1, &e)) {
-			PLOG_WARN("app=%s pruned but its ownership could not be forgotten: %s", id,
-				  e ? e->message : "?");
-			pacer_error_clear(&e);
-		}
-		break;
-	}
-	}
+	entry_answer(ctx, &je, JOURNAL_SUBMITTED, &ref);
+	CRASH_POINT("after-submitted");
+	apply_emit(ctx, SYNC_EV_SUBMIT, item->app_id, ref.deployment_id,
+		   plan_action_name(item->action), SYNC_OUT_UNCHANGED, now_s() - t0);
+	wait_and_settle(ctx, item, ctx->opts->on_failure, digest, ref.deployment_id, res);
 	goto finish;
 
-fail_untouched:
+untouched:
 	set_error(res, e);
 	e = NULL;
 	res->outcome = SYNC_OUT_FAILED;
 finish:
-	res->seconds = now_s() - pctx.t0;
-	apply_emit(ctx, SYNC_EV_DONE, id, res->deployment_id,
+	res->seconds = now_s() - t0;
+	apply_emit(ctx, SYNC_EV_DONE, item->app_id, res->deployment_id,
 		   res->error ? res->error->message : NULL, res->outcome, res->seconds);
-done:
 	pacer_error_free(e);
 	json_object_put(body);
+}
+
+void apply_continue(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+		    const struct journal_entry *entry, const char *deployment_id,
+		    struct sync_app_result *res)
+{
+	double t0 = now_s();
+
+	res->resumed = 1;
+	if (deployment_id && *deployment_id && !res->deployment_id)
+		res->deployment_id = strdup(deployment_id);
+	if (!res->backup_path && entry->backup)
+		res->backup_path = strdup(entry->backup);
+	wait_and_settle(ctx, item, entry->on_failure, entry->digest, deployment_id, res);
+	res->seconds = now_s() - t0;
+	apply_emit(ctx, SYNC_EV_DONE, item->app_id, res->deployment_id,
+		   res->error ? res->error->message : NULL, res->outcome, res->seconds);
 }

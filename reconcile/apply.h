@@ -1,15 +1,24 @@
 /*
  * apply.h: one app of a sync run, start to end.
  *
- *   update: back up the live definition (durably) -> PUT with force and
- *           partialUpdate=false -> wait until healthy -> record ownership
- *   create: record ownership -> POST with force -> wait until healthy
- *   prune:  back up -> DELETE with force -> wait until gone -> forget
- *           ownership
- * and on failure (timeout, never healthy, deployment cancelled) the policy
- * of sync_options.on_failure (reconcile/rollback.h does the rolling back).
- * A change Marathon refuses (4xx) changed nothing: the app is FAILED with
- * Marathon's message and nothing is rolled back.
+ *   update: back up the live definition (durably) -> record ownership ->
+ *           journal the intent -> PUT with force and partialUpdate=false ->
+ *           journal the deployment -> wait until the submitted definition
+ *           runs healthy -> clear the journal entry
+ *   create: record ownership -> journal -> POST with force -> wait -> clear
+ *   prune:  back up -> journal -> DELETE with force -> wait until gone ->
+ *           forget ownership -> clear
+ * and on failure (timeout, never healthy, deployment cancelled or replaced)
+ * the policy of sync_options.on_failure (reconcile/rollback.h does the
+ * rolling back, itself journalled), after which the change is held
+ * (reconcile/held.h). A change Marathon refuses (4xx) changed nothing: the
+ * app is FAILED with Marathon's message and nothing is rolled back.
+ *
+ * A request whose outcome is unknown (PACER_EUNKNOWN: timeout, lost reply,
+ * 5xx) is never sent again blindly: the app is read back; if the change is
+ * there it is waited for like any other, if it is not it is sent again
+ * (a bounded number of times), and if Marathon cannot be read the app ends
+ * SYNC_OUT_UNKNOWN with its journal entry kept for the next run.
  *
  * sync.c runs apply_item() on worker threads; everything here is
  * thread-safe as long as the backends are.
@@ -19,9 +28,22 @@
 
 #include <signal.h>
 
+#include "reconcile/held.h"
+#include "reconcile/journal.h"
 #include "reconcile/plan.h"
 #include "reconcile/sync.h"
 #include "reconcile/wait.h"
+
+/*
+ * A change an earlier run left in the journal that this run supersedes
+ * with a newer definition of the same app: the rollback target stays the
+ * definition that ran before the earlier change, not the half-deployed one.
+ */
+struct apply_inherit {
+	const char *app_id;           /* borrowed from the journal entry */
+	const char *backup;           /* its backup path, or NULL */
+	struct json_object *previous; /* owned: the backup's definition, or NULL */
+};
 
 /* What every apply of one run shares. All borrowed. */
 struct apply_ctx {
@@ -31,6 +53,9 @@ struct apply_ctx {
 	struct waiter *waiter;
 	const struct sync_options *opts; /* never NULL */
 	const char *revision;            /* for log lines, may be NULL */
+	struct held *held;               /* may be NULL: failures are then not held */
+	const struct apply_inherit *inherit; /* sorted by app id; may be NULL */
+	size_t ninherit;
 	/* Set by apply_item() when Marathon became unreachable: the run must
 	 * stop starting new work. Read and written under the run's lock by
 	 * sync.c; apply only sets it (a plain store of 1 is fine). */
@@ -60,5 +85,31 @@ void apply_emit(const struct apply_ctx *ctx, enum sync_event_kind kind, const ch
 
 /* Whether an outcome means the app reached its desired state. */
 int apply_outcome_ok(enum sync_outcome o);
+
+/*
+ * Go on with a change an earlier run submitted (reconcile/resume.c): item
+ * describes it as a plan item would (action, app_id, body, live = the
+ * definition before the change, timeout_s = seconds left of its original
+ * deadline), deployment_id is the deployment to wait for ("" = judge the
+ * app by its state). Waits, checks that `item->body` is what runs, and on
+ * failure applies the entry's policy; fills res like apply_item().
+ */
+void apply_continue(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+		    const struct journal_entry *entry, const char *deployment_id,
+		    struct sync_app_result *res);
+
+/*
+ * Undo a change of this run (or of an earlier one): journalled, then
+ * rollback_update/create/prune; ownership follows (a removed create is
+ * forgotten, a restored prune owned again). previous (borrowed) is the
+ * definition to restore. 0 when the previous state runs.
+ */
+int apply_undo(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+	       const char *failed_deployment, struct json_object *previous, const char *backup,
+	       const char *digest, char **out_deployment, struct pacer_error **err);
+
+/* The definition to restore for item: an inherited one, else item->live. Borrowed. */
+struct json_object *apply_previous(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+				   const char **backup);
 
 #endif

@@ -179,6 +179,8 @@ const char *pacer_code_name(int code)
 	case PACER_ECANCELLED: return "cancelled";
 	case PACER_EFAILED: return "failed";
 	case PACER_EBUSY: return "busy";
+	case PACER_EUNKNOWN: return "outcome unknown";
+	case PACER_ECLUSTER: return "another cluster";
 	default: return "error";
 	}
 }

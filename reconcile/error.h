@@ -34,6 +34,10 @@ enum pacer_code {
 	PACER_ECANCELLED = -11,  /* stopped by a signal or a newer run */
 	PACER_EFAILED = -12,     /* a deployment failed or never converged */
 	PACER_EBUSY = -13,       /* another run holds the lock */
+	PACER_EUNKNOWN = -14,    /* a changing request may or may not have been
+				    applied (timeout, lost reply, 5xx): read the
+				    truth back before doing anything else */
+	PACER_ECLUSTER = -15,    /* the state directory belongs to another cluster */
 };
 
 struct pacer_error {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "reconcile/jsonutil.h"
 
@@ -24,6 +25,9 @@ struct reader {
 	struct pacer_desired *desired;
 	const struct plan_options *opts;
 	const char **owned; /* sorted copy of opts->owned */
+	const char **track; /* sorted copy of the tracked ids */
+	size_t ntrack, captracked, caphealth;
+	long long now;
 	struct pacer_cache *cache;
 	struct json_tokener *tok;
 	struct live_set *out;
@@ -60,6 +64,48 @@ static int add_unchanged(struct reader *r, const char *id)
 	return 0;
 }
 
+static int add_str(char ***v, size_t *n, size_t *cap, const char *s)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		char **nv = realloc(*v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = ncap;
+	}
+	if (!((*v)[*n] = strdup(s)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* An unchanged app that is not healthy is remembered with why. */
+static int add_health(struct reader *r, const char *id, enum converge_health h,
+		      const char *reason)
+{
+	struct live_set *s = r->out;
+
+	if (h == CONVERGE_HEALTHY)
+		return 0;
+	if (s->nunhealthy == r->caphealth) {
+		size_t cap = r->caphealth ? r->caphealth * 2 : 16;
+		struct live_health *v = realloc(s->unhealthy, cap * sizeof(*v));
+
+		if (!v)
+			return oom(r->err);
+		s->unhealthy = v;
+		r->caphealth = cap;
+	}
+	if (!(s->unhealthy[s->nunhealthy].id = strdup(id)))
+		return oom(r->err);
+	s->unhealthy[s->nunhealthy].health = h;
+	snprintf(s->unhealthy[s->nunhealthy].reason, sizeof(s->unhealthy->reason), "%s", reason);
+	s->nunhealthy++;
+	return 0;
+}
+
 /* "L <digest>": which app these bytes are. */
 static void live_key(char out[40], const char *digest)
 {
@@ -80,8 +126,10 @@ static char *pair_key(const struct pacer_desired_app *d, const char *id, const c
 }
 
 /* Step 1: a cached verdict for these bytes? 1 = yes (recorded), 0 = no, <0 error. */
-static int from_cache(struct reader *r, const char *digest)
+static int from_cache(struct reader *r, const char *digest, const char *json, size_t len)
 {
+	char reason[200];
+	enum converge_health h;
 	struct pacer_desired_app *d;
 	const char *id;
 	char key[40], *pk;
@@ -97,7 +145,9 @@ static int from_cache(struct reader *r, const char *digest)
 	free(pk);
 	if (!hit)
 		return 0;
-	return add_unchanged(r, id) ? -1 : 1;
+	/* Equal definitions, but is it running well? Read from the bytes. */
+	h = converge_health_raw(json, len, r->now, reason, sizeof(reason));
+	return add_unchanged(r, id) || add_health(r, id, h, reason) ? -1 : 1;
 }
 
 static int is_owned(struct reader *r, const char *id)
@@ -126,6 +176,10 @@ static int take(struct reader *r, struct json_object *app, const char *digest)
 	}
 	d = (struct pacer_desired_app *)desired_find(r->desired, id);
 	if (!d) {
+		if (r->track &&
+		    bsearch(&id, r->track, r->ntrack, sizeof(*r->track), cmp_str) &&
+		    add_str(&r->out->tracked, &r->out->ntracked, &r->captracked, id))
+			return oom(r->err);
 		if (is_owned(r, id))
 			goto keep;
 		return 0;
@@ -136,6 +190,13 @@ static int take(struct reader *r, struct json_object *app, const char *digest)
 		goto keep;
 	if ((rc = add_unchanged(r, id)))
 		return rc;
+	{
+		char reason[200];
+		enum converge_health h = converge_health(app, r->now, reason, sizeof(reason));
+
+		if ((rc = add_health(r, id, h, reason)))
+			return rc;
+	}
 	if (r->cache && (pk = pair_key(d, id, digest, r->opts))) {
 		rc = cache_put(r->cache, pk, NULL);
 		free(pk);
@@ -160,7 +221,7 @@ static int on_raw(void *ctx, const char *json, size_t len)
 
 	r->out->nlive++;
 	cache_digest(json, len, digest);
-	if (r->cache && (rc = from_cache(r, digest)) != 0)
+	if (r->cache && (rc = from_cache(r, digest, json, len)) != 0)
 		return rc < 0 ? rc : 0;
 	r->out->nparsed++;
 	json_tokener_reset(r->tok);
@@ -180,12 +241,28 @@ int live_read(struct pacer_marathon *m, struct pacer_desired *desired,
 	      const struct plan_options *opts, struct pacer_cache *cache, struct live_set *out,
 	      struct pacer_error **err)
 {
+	return live_read_tracked(m, desired, opts, NULL, 0, (long long)time(NULL), cache, out, err);
+}
+
+int live_read_tracked(struct pacer_marathon *m, struct pacer_desired *desired,
+		      const struct plan_options *opts, const char *const *track, size_t ntrack,
+		      long long now, struct pacer_cache *cache, struct live_set *out,
+		      struct pacer_error **err)
+{
 	struct json_object *list = NULL;
 	struct reader r;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
+	r.now = now;
+	if (track && ntrack) {
+		if (!(r.track = malloc(ntrack * sizeof(*r.track))))
+			return oom(err);
+		memcpy(r.track, track, ntrack * sizeof(*r.track));
+		qsort(r.track, ntrack, sizeof(*r.track), cmp_str);
+		r.ntrack = ntrack;
+	}
 	r.desired = desired;
 	r.opts = opts;
 	r.cache = cache;
@@ -225,6 +302,8 @@ int live_read(struct pacer_marathon *m, struct pacer_desired *desired,
 		goto done;
 	if (out->nunchanged > 1)
 		qsort(out->unchanged, out->nunchanged, sizeof(*out->unchanged), cmp_str);
+	if (out->ntracked > 1)
+		qsort(out->tracked, out->ntracked, sizeof(*out->tracked), cmp_str);
 done:
 	if (rc)
 		live_release(out);
@@ -232,6 +311,7 @@ done:
 	if (r.tok)
 		json_tokener_free(r.tok);
 	free(r.owned);
+	free(r.track);
 	return rc;
 }
 
@@ -240,6 +320,12 @@ void live_release(struct live_set *s)
 	for (size_t i = 0; i < s->nunchanged; i++)
 		free(s->unchanged[i]);
 	free(s->unchanged);
+	for (size_t i = 0; i < s->nunhealthy; i++)
+		free(s->unhealthy[i].id);
+	free(s->unhealthy);
+	for (size_t i = 0; i < s->ntracked; i++)
+		free(s->tracked[i]);
+	free(s->tracked);
 	json_object_put(s->kept);
 	memset(s, 0, sizeof(*s));
 }

@@ -14,11 +14,19 @@
 #include <stddef.h>
 
 #include "reconcile/cache.h"
+#include "reconcile/converge.h"
 #include "reconcile/desired.h"
 #include "reconcile/marathon.h"
 #include "reconcile/plan.h"
 
 struct json_object;
+
+/* A desired app equal to its live app that does not run well. */
+struct live_health {
+	char *id; /* owned */
+	enum converge_health health;
+	char reason[200];
+};
 
 struct live_set {
 	/* The live apps a plan still needs (owned): those that differ from
@@ -30,6 +38,13 @@ struct live_set {
 	size_t nunchanged;
 	size_t nlive;    /* apps Marathon listed */
 	size_t nparsed;  /* of which were parsed (not known from the cache) */
+	/* Unchanged apps that are progressing or degraded (converge.h), owned. */
+	struct live_health *unhealthy;
+	size_t nunhealthy;
+	/* Of the ids given to live_read_tracked(), those Marathon lists and
+	 * nobody desires, sorted; owned. */
+	char **tracked;
+	size_t ntracked;
 };
 
 /*
@@ -41,6 +56,17 @@ struct live_set {
 int live_read(struct pacer_marathon *m, struct pacer_desired *desired,
 	      const struct plan_options *opts, struct pacer_cache *cache, struct live_set *out,
 	      struct pacer_error **err);
+
+/*
+ * live_read() that also reports which of the apps `track` (borrowed, n
+ * ids; e.g. the owned set) Marathon lists while no file desires them, so
+ * that ownership of apps that are neither desired nor live can expire, and
+ * judges the health of every unchanged app at `now` (Unix seconds).
+ */
+int live_read_tracked(struct pacer_marathon *m, struct pacer_desired *desired,
+		      const struct plan_options *opts, const char *const *track, size_t ntrack,
+		      long long now, struct pacer_cache *cache, struct live_set *out,
+		      struct pacer_error **err);
 
 void live_release(struct live_set *s);
 

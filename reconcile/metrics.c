@@ -454,7 +454,8 @@ int metrics_render(struct metrics *m, struct pacer_buf *out)
 /* ---- pacer's families -------------------------------------------------- */
 
 static const char *const sync_results[] = {"converged", "failed", "invalid", "unreachable", "abandoned"};
-static const char *const app_states[] = {"in_sync", "out_of_sync", "failed"};
+static const char *const app_states[] = {"in_sync", "out_of_sync", "failed", "degraded",
+                                         "progressing", "held", "unknown"};
 static const char *const providers[] = {"github", "gitlab", "gitea", "generic"};
 static const char *const hook_results[] = {"accepted", "ignored", "unauthorized", "too_large",
                                            "bad_request"};
@@ -547,6 +548,12 @@ const char *metrics_app_state(const char *outcome)
 	for (size_t i = 0; i < NELEM(failed); i++)
 		if (strcmp(outcome, failed[i]) == 0)
 			return "failed";
+	/* Their own states: each needs another kind of attention. */
+	if (!strcmp(outcome, "degraded") || !strcmp(outcome, "progressing") ||
+	    !strcmp(outcome, "held") || !strcmp(outcome, "unknown"))
+		return outcome;
+	if (!strcmp(outcome, "interrupted"))
+		return "unknown";
 	return NULL;
 }
 

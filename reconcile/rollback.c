@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/crash.h"
 #include "reconcile/log.h"
 
 static const char *const server_fields[] = {
@@ -67,6 +68,7 @@ static int restore_from_backup(const struct apply_ctx *ctx, const char *app_id,
 	}
 	if (out_deployment && !*out_deployment)
 		*out_deployment = dup_dep(&ref);
+	CRASH_POINT("during-undo");
 	apply_emit(ctx, SYNC_EV_SUBMIT, app_id, ref.deployment_id, "restore backup",
 		   SYNC_OUT_UNCHANGED, 0);
 	rc = waiter_wait(ctx->waiter, app_id, ref.deployment_id, WAITER_HEALTHY, timeout_s, NULL,
@@ -97,6 +99,7 @@ int rollback_update(const struct apply_ctx *ctx, const char *app_id,
 		if (rc == 0 && ref.deployment_id[0]) {
 			if (out_deployment)
 				*out_deployment = dup_dep(&ref);
+			CRASH_POINT("during-undo");
 			apply_emit(ctx, SYNC_EV_SUBMIT, app_id, ref.deployment_id,
 				   "Marathon rollback", SYNC_OUT_UNCHANGED, 0);
 			rc = waiter_wait(ctx->waiter, app_id, ref.deployment_id, WAITER_HEALTHY,
@@ -139,6 +142,7 @@ int rollback_create(const struct apply_ctx *ctx, const char *app_id, int timeout
 					app_id, app_id);
 	if (out_deployment)
 		*out_deployment = dup_dep(&ref);
+	CRASH_POINT("during-undo");
 	apply_emit(ctx, SYNC_EV_SUBMIT, app_id, ref.deployment_id, "remove created app",
 		   SYNC_OUT_UNCHANGED, 0);
 	rc = waiter_wait(ctx->waiter, app_id, ref.deployment_id, WAITER_GONE, timeout_s, NULL, NULL,

@@ -21,8 +21,12 @@
 
 #include "reconcile/apply.h"
 #include "reconcile/cache.h"
+#include "reconcile/cluster.h"
+#include "reconcile/converge.h"
+#include "reconcile/held.h"
 #include "reconcile/live.h"
 #include "reconcile/log.h"
+#include "reconcile/resume.h"
 #include "reconcile/rollback.h"
 #include "reconcile/wait.h"
 
@@ -144,7 +148,11 @@ static int item_ready(struct run *run, size_t i, int others_pending)
 			continue; /* not part of this run: nothing to wait for */
 		if (run->st[j] != ITEM_DONE)
 			return 0;
-		if (!apply_outcome_ok(run->res[j].outcome)) {
+		/* A dependency that runs its desired definition, however well, is
+		 * no reason to hold back the apps that need it. */
+		if (!apply_outcome_ok(run->res[j].outcome) &&
+		    run->res[j].outcome != SYNC_OUT_DEGRADED &&
+		    run->res[j].outcome != SYNC_OUT_PROGRESSING) {
 			skip(run, i,
 			     pacer_error_new(PACER_EFAILED,
 					     "app %s was not started: it depends on app %s, which "
@@ -237,19 +245,22 @@ static void undo_run(struct run *run, const char *failed_app)
 		struct sync_app_result *res = &run->res[i];
 		struct pacer_error *e = NULL;
 		char *dep = NULL;
-		int rc, timeout = apply_timeout(&run->ctx, it);
+		int rc;
 		double t0 = now_s();
 
 		if (res->outcome == SYNC_OUT_ROLLED_BACK)
 			continue; /* its own failure already undid it */
 		apply_emit(&run->ctx, SYNC_EV_ROLLBACK, it->app_id, NULL,
 			   "--atomic: another app failed", res->outcome, 0);
-		if (it->action == PACER_ACT_CREATE)
-			rc = rollback_create(&run->ctx, it->app_id, timeout, &dep, &e);
-		else if (it->action == PACER_ACT_PRUNE)
-			rc = rollback_prune(&run->ctx, it->app_id, it->live, timeout, &dep, &e);
-		else
-			rc = rollback_update(&run->ctx, it->app_id, NULL, it->live, timeout, &dep, &e);
+		{
+			const char *backup = res->backup_path;
+			struct json_object *previous = apply_previous(&run->ctx, it, &backup);
+			char digest[33] = "";
+
+			if (it->body)
+				converge_digest(it->body, digest);
+			rc = apply_undo(&run->ctx, it, NULL, previous, backup, digest, &dep, &e);
+		}
 		if (rc == 0) {
 			pacer_error_free(e);
 			e = NULL;
@@ -288,6 +299,11 @@ static void undo_run(struct run *run, const char *failed_app)
 		apply_emit(&run->ctx, SYNC_EV_DONE, it->app_id, res->deployment_id,
 			   res->error ? res->error->message : NULL, res->outcome, now_s() - t0);
 	}
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int count_strv(char **v)
@@ -356,233 +372,446 @@ static void cache_close(struct pacer_cache *c, struct pacer_state_store *state,
 	free(data);
 }
 
-int sync_run(struct pacer_source *src, struct pacer_marathon *m,
-	     struct pacer_backup_store *backups, struct pacer_state_store *state,
-	     const struct sync_options *opts_in, struct sync_result **out, struct pacer_error **err)
-{
-	static const struct sync_options defaults = SYNC_OPTIONS_INIT;
-	struct desired_options dopts = DESIRED_OPTIONS_INIT;
-	struct plan_options popts = PLAN_OPTIONS_INIT;
-	const struct sync_options *opts = opts_in ? opts_in : &defaults;
-	struct sync_result *r = NULL;
-	struct pacer_cache *cache = NULL;
+/* Everything one sync_run() holds, so that its steps can be functions. */
+struct sync_state {
+	struct pacer_source *src;
+	struct pacer_marathon *m;
+	struct pacer_backup_store *backups;
+	struct pacer_state_store *state;
+	const struct sync_options *opts;
+	struct sync_result *r;
+	struct pacer_cache *cache;
+	struct held *held;
+	struct waiter *waiter;
+	struct resume_result resumed;
 	struct live_set live;
-	struct waiter *waiter = NULL;
-	char **owned = NULL;
-	const char *failed_app = NULL;
+	char **owned;
+	int nowned;
 	struct run run;
-	int rc = 0, nowned = 0, run_init = 0;
-	double t0 = now_s();
+	int run_init;
+};
 
-	*out = NULL;
-	memset(&run, 0, sizeof(run));
-	memset(&live, 0, sizeof(live));
-	if (opts->version != SYNC_OPTIONS_VERSION)
-		return pacer_error_set(err, PACER_EINVALID,
-				       "sync options version %u is not supported (expected %u)",
-				       opts->version, SYNC_OPTIONS_VERSION);
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
-	*out = r;
+static const char *src_name(struct pacer_source *src)
+{
+	return src->describe ? src->describe(src) : "the source";
+}
 
-	/* 1. Desired state; any error stops the run before anything is read. */
-	cache = cache_open(state, opts);
-	dopts.flags = opts->flags;
-	dopts.cache = cache;
-	rc = desired_load(src, &dopts, &r->desired, err);
-	if (rc) {
-		pacer_error_wrap(err, rc, "cannot read the desired state from %s; nothing was applied",
-				 src->describe ? src->describe(src) : "the source");
-		goto done;
-	}
+/* Step 1: the desired state; any error stops the run before anything is read. */
+static int load_desired(struct sync_state *ss, struct pacer_error **err)
+{
+	struct desired_options dopts = DESIRED_OPTIONS_INIT;
+	struct sync_result *r = ss->r;
+	int rc;
+
+	ss->cache = cache_open(ss->state, ss->opts);
+	dopts.flags = ss->opts->flags;
+	dopts.cache = ss->cache;
+	rc = desired_load(ss->src, &dopts, &r->desired, err);
+	if (rc)
+		return pacer_error_wrap(err, rc,
+					"cannot read the desired state from %s; nothing was applied",
+					src_name(ss->src));
 	if (r->desired->revision)
 		r->revision = strdup(r->desired->revision);
-	else if (src->revision && src->revision(src))
-		r->revision = strdup(src->revision(src));
-	if (r->desired->nerrors > 0) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-				     "the desired state in %s has %zu error%s; nothing was applied: fix "
-				     "every file listed and run again",
-				     src->describe ? src->describe(src) : "the source",
-				     r->desired->nerrors, r->desired->nerrors == 1 ? "" : "s");
-		goto done;
-	}
-	if (opts->prune && !state) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-				     "--prune needs a state directory (pacer prunes only apps it "
-				     "owns); pass --state-dir; nothing was applied");
-		goto done;
-	}
-	if (opts->prune && r->desired->napps == 0) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-				     "refusing to --prune: the source %s holds no apps, which would "
-				     "delete every app pacer owns; nothing was applied. Check the "
-				     "source path",
-				     src->describe ? src->describe(src) : "");
-		goto done;
-	}
+	else if (ss->src->revision && ss->src->revision(ss->src))
+		r->revision = strdup(ss->src->revision(ss->src));
+	if (r->desired->nerrors > 0)
+		return pacer_error_set(err, PACER_EINVALID,
+				       "the desired state in %s has %zu error%s; nothing was applied: "
+				       "fix every file listed and run again",
+				       src_name(ss->src), r->desired->nerrors,
+				       r->desired->nerrors == 1 ? "" : "s");
+	if (ss->opts->prune && !ss->state)
+		return pacer_error_set(err, PACER_EINVALID,
+				       "--prune needs a state directory (pacer prunes only apps it "
+				       "owns); pass --state-dir; nothing was applied");
+	if (ss->opts->prune && r->desired->napps == 0)
+		return pacer_error_set(err, PACER_EINVALID,
+				       "refusing to --prune: the source %s holds no apps, which would "
+				       "delete every app pacer owns; nothing was applied. Check the "
+				       "source path",
+				       src_name(ss->src));
+	return 0;
+}
 
-	/* 2. Which apps pacer owns, so that the live list keeps prune candidates. */
-	if (opts->prune) {
-		rc = state->load_owned(state, &owned, err);
-		if (rc) {
-			pacer_error_wrap(err, rc,
-					 "cannot read which apps pacer owns; nothing was applied");
-			goto done;
-		}
-		nowned = count_strv(owned);
-		popts.owned = (const char *const *)owned;
-		popts.nowned = (size_t)nowned;
-	}
-	popts.ignore_instances = opts->ignore_instances;
+/* The shared waiter and apply context, made once per run that changes anything. */
+static int start_apply(struct sync_state *ss, struct pacer_error **err)
+{
+	struct run *run = &ss->run;
+	int rc;
 
-	/* 3. One GET /v2/apps, each app compared as it arrives. */
-	rc = live_read(m, r->desired, &popts, cache, &live, err);
-	if (rc) {
+	if (ss->waiter)
+		return 0;
+	if ((rc = waiter_new(ss->m, ss->opts->poll_ms, &ss->waiter, err)))
+		return rc;
+	waiter_set_abandon(ss->waiter, ss->opts->abandon);
+	waiter_set_stop(ss->waiter, ss->opts->stop);
+	pthread_mutex_init(&run->mu, NULL);
+	pthread_cond_init(&run->cv, NULL);
+	ss->run_init = 1;
+	run->ctx.m = ss->m;
+	run->ctx.backups = ss->backups;
+	run->ctx.state = ss->state;
+	run->ctx.waiter = ss->waiter;
+	run->ctx.opts = ss->opts;
+	run->ctx.revision = ss->r->revision;
+	run->ctx.unreachable = &run->unreachable;
+	run->ctx.held = ss->held;
+	return 0;
+}
+
+/*
+ * Step 2: whose state this is (cluster.h), the held changes, and what
+ * earlier runs left in the journal (finished here, before the live apps
+ * are read, so the plan sees their outcome).
+ */
+static int prepare_state(struct sync_state *ss, struct pacer_error **err)
+{
+	int rc;
+
+	if (!ss->state)
+		return 0;
+	if ((rc = cluster_check(ss->m, ss->state, !ss->opts->dry_run, err)) ||
+	    (rc = held_open(ss->state, &ss->held, err)))
+		return rc;
+	if (ss->opts->dry_run || !journal_supported(ss->state))
+		return 0;
+	if ((rc = start_apply(ss, err)))
+		return rc;
+	if ((rc = resume_run(&ss->run.ctx, ss->r->desired, &ss->resumed, err)))
+		return pacer_error_wrap(err, rc, "cannot finish what an earlier run started; "
+						 "nothing was applied");
+	ss->run.ctx.inherit = ss->resumed.inherit;
+	ss->run.ctx.ninherit = ss->resumed.ninherit;
+	return 0;
+}
+
+/* Owned apps that are neither desired nor live are not pacer's any more. */
+static void expire_owned(struct sync_state *ss)
+{
+	struct pacer_error *e = NULL;
+	const char **gone;
+	size_t n = 0;
+
+	if (ss->opts->dry_run || !ss->nowned || !(gone = calloc((size_t)ss->nowned, sizeof(*gone))))
+		return;
+	for (int i = 0; i < ss->nowned; i++) {
+		const char *id = ss->owned[i];
+
+		if (desired_find(ss->r->desired, id) ||
+		    bsearch(&id, ss->live.tracked, ss->live.ntracked, sizeof(char *), cmp_strp))
+			continue;
+		gone[n++] = id;
+		PLOG_INFO("app=%s is neither desired nor in Marathon: pacer no longer owns it", id);
+	}
+	if (n && ss->state->remove_owned(ss->state, gone, n, &e)) {
+		PLOG_WARN("cannot forget %zu apps that no longer exist: %s", n,
+			  e ? e->message : "?");
+		pacer_error_free(e);
+	}
+	ss->nowned -= (int)n;
+	free(gone);
+}
+
+/* Steps 3 and 4: one GET /v2/apps, compared as it arrives, then the plan. */
+static int read_and_plan(struct sync_state *ss, struct pacer_error **err)
+{
+	struct plan_options popts = PLAN_OPTIONS_INIT;
+	struct sync_result *r = ss->r;
+	int rc;
+
+	if (ss->state) {
+		if ((rc = ss->state->load_owned(ss->state, &ss->owned, err)))
+			return pacer_error_wrap(err, rc, "cannot read which apps pacer owns; "
+							 "nothing was applied");
+		ss->nowned = count_strv(ss->owned);
+	}
+	if (ss->opts->prune) {
+		popts.owned = (const char *const *)ss->owned;
+		popts.nowned = (size_t)ss->nowned;
+	}
+	popts.ignore_instances = ss->opts->ignore_instances;
+	rc = live_read_tracked(ss->m, r->desired, &popts, (const char *const *)ss->owned,
+			       (size_t)ss->nowned, (long long)time(NULL), ss->cache, &ss->live, err);
+	if (rc)
 		/* An app that cannot be compared names its file; the rest is Marathon's. */
-		pacer_error_wrap(err, rc,
-				 err && *err && (*err)->file
-					 ? "cannot plan the sync; nothing was applied"
-					 : "cannot read the live apps from Marathon; nothing was applied");
-		goto done;
-	}
-	PLOG_DEBUG("live apps: %zu listed, %zu parsed, %zu known equal", live.nlive, live.nparsed,
-		   live.nunchanged);
+		return pacer_error_wrap(err, rc,
+					err && *err && (*err)->file
+						? "cannot plan the sync; nothing was applied"
+						: "cannot read the live apps from Marathon; nothing was "
+						  "applied");
+	PLOG_DEBUG("live apps: %zu listed, %zu parsed, %zu known equal", ss->live.nlive,
+		   ss->live.nparsed, ss->live.nunchanged);
+	expire_owned(ss);
+	popts.unchanged = (const char *const *)ss->live.unchanged;
+	popts.nunchanged = ss->live.nunchanged;
+	rc = plan_build(r->desired, ss->live.kept, &popts, &r->plan, err);
+	cache_close(ss->cache, ss->state, ss->opts);
+	if (rc)
+		return pacer_error_wrap(err, rc, "cannot plan the sync; nothing was applied");
+	if (ss->opts->prune && r->plan->nprune > 0 && !ss->opts->force_prune &&
+	    r->plan->nprune * 2 > (size_t)ss->nowned)
+		return pacer_error_set(err, PACER_EINVALID,
+				       "refusing to prune %zu of the %d apps pacer owns (more than "
+				       "half); nothing was applied. If this is intended, pass "
+				       "--force-prune",
+				       r->plan->nprune, ss->nowned);
+	return 0;
+}
 
-	/* 4. Plan. */
-	popts.unchanged = (const char *const *)live.unchanged;
-	popts.nunchanged = live.nunchanged;
-	rc = plan_build(r->desired, live.kept, &popts, &r->plan, err);
-	live_release(&live);
-	cache_close(cache, state, opts);
-	if (rc) {
-		pacer_error_wrap(err, rc, "cannot plan the sync; nothing was applied");
-		goto done;
-	}
-	if (opts->prune && r->plan->nprune > 0 && !opts->force_prune &&
-	    r->plan->nprune * 2 > (size_t)nowned) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-				     "refusing to prune %zu of the %d apps pacer owns (more than "
-				     "half); nothing was applied. If this is intended, pass "
-				     "--force-prune",
-				     r->plan->nprune, nowned);
-		goto done;
-	}
+static const struct live_health *find_health(const struct live_set *l, const char *id)
+{
+	for (size_t i = 0; i < l->nunhealthy; i++)
+		if (!strcmp(l->unhealthy[i].id, id))
+			return &l->unhealthy[i];
+	return NULL;
+}
 
-	/* 5. Results in plan order. */
+/*
+ * An unchanged app is in sync only when it runs well: otherwise it is
+ * degraded or progressing, with the reason. pacer does not redeploy it (it
+ * did not cause it). Its hold, if any, is dropped: the desired definition
+ * runs.
+ */
+static void judge_unchanged(struct sync_state *ss, struct sync_app_result *a)
+{
+	const struct live_health *h = find_health(&ss->live, a->app_id);
+
+	if (!ss->opts->dry_run)
+		held_drop(ss->held, a->app_id, NULL);
+	if (!h)
+		return;
+	a->outcome = h->health == CONVERGE_PROGRESSING ? SYNC_OUT_PROGRESSING : SYNC_OUT_DEGRADED;
+	a->error = pacer_error_new(PACER_EFAILED, "app %s runs its desired definition but is %s: %s",
+				   a->app_id, converge_health_name(h->health), h->reason);
+	if (a->error)
+		pacer_error_set_app(a->error, a->app_id);
+}
+
+/* A change that failed before is not deployed again (held.h). 1 = held. */
+static int judge_held(struct sync_state *ss, const struct pacer_plan_item *it,
+		      struct sync_app_result *a)
+{
+	struct json_object *h;
+	char digest[33];
+
+	if (!it->body || ss->opts->retry_failed)
+		return 0;
+	converge_digest(it->body, digest);
+	if (!(h = held_find(ss->held, it->app_id, digest)))
+		return 0;
+	a->outcome = SYNC_OUT_HELD;
+	a->error = pacer_error_new(
+		PACER_EFAILED,
+		"app %s: this definition failed before (%s at commit %s: %s) and is held: pacer does "
+		"not deploy it again until the file changes; pass --retry-failed to try it anyway",
+		it->app_id, json_object_get_string(json_object_object_get(h, "outcome")),
+		json_object_get_string(json_object_object_get(h, "commit"))
+			? json_object_get_string(json_object_object_get(h, "commit"))
+			: "-",
+		json_object_get_string(json_object_object_get(h, "reason")));
+	if (a->error)
+		pacer_error_set_app(a->error, it->app_id);
+	return 1;
+}
+
+/*
+ * A row of a resumed change replaces the plan's row of the same app when
+ * that says nothing more (unchanged or held); the others are appended.
+ */
+static int merge_resumed(struct sync_state *ss)
+{
+	struct sync_result *r = ss->r;
+	struct sync_app_result *v;
+	size_t extra = 0;
+
+	for (size_t k = 0; k < ss->resumed.napps; k++) {
+		struct sync_app_result *res = &ss->resumed.apps[k];
+		size_t i;
+
+		for (i = 0; i < r->plan->n; i++)
+			if (!strcmp(r->apps[i].app_id, res->app_id))
+				break;
+		if (i < r->plan->n && (r->apps[i].outcome == SYNC_OUT_UNCHANGED ||
+				       r->apps[i].outcome == SYNC_OUT_HELD)) {
+			free(r->apps[i].app_id);
+			pacer_error_free(r->apps[i].error);
+			r->apps[i] = *res;
+			r->apps[i].action = r->plan->items[i].action == PACER_ACT_UNCHANGED
+						    ? res->action
+						    : r->plan->items[i].action;
+			memset(res, 0, sizeof(*res));
+			continue;
+		}
+		extra++;
+	}
+	if (!extra)
+		return 0;
+	if (!(v = realloc(r->apps, (r->napps + extra) * sizeof(*v))))
+		return -1;
+	r->apps = v;
+	for (size_t k = 0; k < ss->resumed.napps; k++) {
+		if (!ss->resumed.apps[k].app_id)
+			continue;
+		r->apps[r->napps++] = ss->resumed.apps[k];
+		memset(&ss->resumed.apps[k], 0, sizeof(ss->resumed.apps[k]));
+	}
+	return 0;
+}
+
+/* Step 5: one result row per plan item, in plan order; then resumed rows. */
+static int build_results(struct sync_state *ss, struct pacer_error **err)
+{
+	struct sync_result *r = ss->r;
+
 	r->napps = r->plan->n;
 	r->apps = calloc(r->napps ? r->napps : 1, sizeof(*r->apps));
-	if (!r->apps) {
-		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
-		goto done;
-	}
+	if (!r->apps)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
 	for (size_t i = 0; i < r->napps; i++) {
 		const struct pacer_plan_item *it = &r->plan->items[i];
+		struct sync_app_result *a = &r->apps[i];
 
-		r->apps[i].app_id = strdup(it->app_id);
-		r->apps[i].action = it->action;
-		r->apps[i].outcome = it->action == PACER_ACT_UNCHANGED ? SYNC_OUT_UNCHANGED
-				      : opts->dry_run                  ? SYNC_OUT_PLANNED
-								       : SYNC_OUT_SKIPPED;
-		if (!r->apps[i].app_id) {
-			rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
-			goto done;
-		}
+		a->action = it->action;
+		a->outcome = it->action == PACER_ACT_UNCHANGED ? SYNC_OUT_UNCHANGED
+			     : ss->opts->dry_run              ? SYNC_OUT_PLANNED
+							      : SYNC_OUT_SKIPPED;
+		if (!(a->app_id = strdup(it->app_id)))
+			return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+		if (it->action == PACER_ACT_UNCHANGED)
+			judge_unchanged(ss, a);
+		else
+			judge_held(ss, it, a);
 	}
-	if (opts->dry_run || r->plan->ncreate + r->plan->nupdate + r->plan->nprune == 0)
-		goto tally;
-	if (!backups && r->plan->nupdate + r->plan->nprune > 0) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-				     "no backup store: pacer never changes an app it cannot back up "
-				     "first; pass --backup-dir");
-		goto done;
-	}
+	if (merge_resumed(ss))
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	return 0;
+}
 
-	/* 6. Apply. */
-	rc = waiter_new(m, opts->poll_ms, &waiter, err);
-	if (rc)
-		goto done;
-	waiter_set_abandon(waiter, opts->abandon);
-	pthread_mutex_init(&run.mu, NULL);
-	pthread_cond_init(&run.cv, NULL);
-	run_init = 1;
-	run.plan = r->plan;
-	run.res = r->apps;
-	run.ctx.m = m;
-	run.ctx.backups = backups;
-	run.ctx.state = state;
-	run.ctx.waiter = waiter;
-	run.ctx.opts = opts;
-	run.ctx.revision = r->revision;
-	run.ctx.unreachable = &run.unreachable;
-	run.st = calloc(r->napps, sizeof(*run.st));
-	run.changed = calloc(r->napps, sizeof(*run.changed));
-	run.threads = calloc(r->napps, sizeof(*run.threads));
-	run.started = calloc(r->napps, sizeof(*run.started));
-	run.order = calloc(r->napps, sizeof(*run.order));
-	if (!run.st || !run.changed || !run.threads || !run.started || !run.order) {
-		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < r->napps; i++)
-		if (r->plan->items[i].action == PACER_ACT_UNCHANGED)
-			run.st[i] = ITEM_DONE;
+/* Steps 6 and 7: apply what changes, in waves; --atomic undoes it all on failure. */
+static int execute(struct sync_state *ss, struct pacer_error **err)
+{
+	struct sync_result *r = ss->r;
+	struct run *run = &ss->run;
+	size_t n = r->plan->n, todo = 0;
+	const char *failed_app = NULL;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		todo += r->apps[i].outcome == SYNC_OUT_SKIPPED;
+	if (ss->opts->dry_run || !todo)
+		return 0;
+	if (!ss->backups && r->plan->nupdate + r->plan->nprune > 0)
+		return pacer_error_set(err, PACER_EINVALID,
+				       "no backup store: pacer never changes an app it cannot back up "
+				       "first; pass --backup-dir");
+	if ((rc = start_apply(ss, err)))
+		return rc;
+	run->plan = r->plan;
+	run->res = r->apps;
+	run->st = calloc(n, sizeof(*run->st));
+	run->changed = calloc(n, sizeof(*run->changed));
+	run->threads = calloc(n, sizeof(*run->threads));
+	run->started = calloc(n, sizeof(*run->started));
+	run->order = calloc(n, sizeof(*run->order));
+	if (!run->st || !run->changed || !run->threads || !run->started || !run->order)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	/* Only the rows still "skipped" are to be applied; held ones are done. */
+	for (size_t i = 0; i < n; i++)
+		if (r->apps[i].outcome != SYNC_OUT_SKIPPED)
+			run->st[i] = ITEM_DONE;
 	PLOG_INFO("commit=%s sync starting: %zu to create, %zu to update, %zu to prune, "
 		  "%zu unchanged",
 		  r->revision ? r->revision : "-", r->plan->ncreate, r->plan->nupdate,
 		  r->plan->nprune, r->plan->nunchanged);
-	schedule(&run);
-
-	/* 7. --atomic: all or nothing. */
-	for (size_t i = 0; i < r->napps; i++) {
-		if (!apply_outcome_ok(r->apps[i].outcome)) {
+	schedule(run);
+	for (size_t i = 0; i < n; i++) {
+		if (!apply_outcome_ok(r->apps[i].outcome) &&
+		    r->apps[i].outcome != SYNC_OUT_DEGRADED &&
+		    r->apps[i].outcome != SYNC_OUT_PROGRESSING) {
 			failed_app = r->apps[i].app_id;
 			break;
 		}
 	}
-	if (opts->atomic && failed_app && run.norder > 0 && !(opts->abandon && *opts->abandon))
-		undo_run(&run, failed_app);
+	if (ss->opts->atomic && failed_app && run->norder > 0 &&
+	    !(ss->opts->abandon && *ss->opts->abandon) && !(ss->opts->stop && *ss->opts->stop))
+		undo_run(run, failed_app);
+	return 0;
+}
 
-tally:
-	for (size_t i = 0; i < r->napps; i++) {
-		switch (r->apps[i].outcome) {
-		case SYNC_OUT_FAILED:
-		case SYNC_OUT_ROLLED_BACK:
-		case SYNC_OUT_RESTARTED:
-		case SYNC_OUT_ROLLBACK_FAILED:
-		case SYNC_OUT_SKIPPED:
+static int held_keep(void *ctx, const char *app_id)
+{
+	return desired_find(ctx, app_id) != NULL;
+}
+
+/* Step 8: count, remember the revision when all converged, forget old holds. */
+static void tally(struct sync_state *ss)
+{
+	struct sync_result *r = ss->r;
+
+	for (size_t i = 0; i < r->napps; i++)
+		if (!apply_outcome_ok(r->apps[i].outcome) && r->apps[i].outcome != SYNC_OUT_PLANNED)
 			r->nfailed++;
-			break;
-		default:
-			break;
-		}
-	}
 	r->converged = r->nfailed == 0;
-	if (r->converged && !opts->dry_run && state && r->revision) {
+	if (ss->opts->dry_run || !ss->state)
+		return;
+	held_prune(ss->held, held_keep, r->desired, NULL);
+	if (r->converged && r->revision) {
 		struct pacer_error *serr = NULL;
 
-		if (state->save_last_revision(state, r->revision, &serr)) {
+		if (ss->state->save_last_revision(ss->state, r->revision, &serr)) {
 			PLOG_WARN("commit=%s could not record the last applied revision: %s",
 				  r->revision, serr ? serr->message : "?");
 			pacer_error_free(serr);
 		}
 	}
-	rc = 0;
+}
+
+int sync_run(struct pacer_source *src, struct pacer_marathon *m,
+	     struct pacer_backup_store *backups, struct pacer_state_store *state,
+	     const struct sync_options *opts_in, struct sync_result **out, struct pacer_error **err)
+{
+	static const struct sync_options defaults = SYNC_OPTIONS_INIT;
+	const struct sync_options *opts = opts_in ? opts_in : &defaults;
+	struct sync_state ss;
+	int rc;
+	double t0 = now_s();
+
+	*out = NULL;
+	memset(&ss, 0, sizeof(ss));
+	if (opts->version != SYNC_OPTIONS_VERSION)
+		return pacer_error_set(err, PACER_EINVALID,
+				       "sync options version %u is not supported (expected %u)",
+				       opts->version, SYNC_OPTIONS_VERSION);
+	ss.src = src;
+	ss.m = m;
+	ss.backups = backups;
+	ss.state = state;
+	ss.opts = opts;
+	if (!(ss.r = calloc(1, sizeof(*ss.r))))
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	*out = ss.r;
+
+	if ((rc = load_desired(&ss, err)) || (rc = prepare_state(&ss, err)) ||
+	    (rc = read_and_plan(&ss, err)) || (rc = build_results(&ss, err)) ||
+	    (rc = execute(&ss, err)))
+		goto done;
+	tally(&ss);
 done:
-	if (r)
-		r->seconds = now_s() - t0;
-	if (r && r->plan && !opts->dry_run && rc == 0)
+	ss.r->seconds = now_s() - t0;
+	if (ss.r->plan && !opts->dry_run && rc == 0)
 		PLOG_INFO("commit=%s sync finished: %s, %zu app%s failed, %.1fs",
-			  r->revision ? r->revision : "-",
-			  r->converged ? "converged" : "not converged", r->nfailed,
-			  r->nfailed == 1 ? "" : "s", r->seconds);
-	waiter_free(waiter);
-	if (run_init)
-		run_release(&run);
-	live_release(&live);
-	cache_free(cache);
-	pacer_strv_free(owned);
+			  ss.r->revision ? ss.r->revision : "-",
+			  ss.r->converged ? "converged" : "not converged", ss.r->nfailed,
+			  ss.r->nfailed == 1 ? "" : "s", ss.r->seconds);
+	waiter_free(ss.waiter);
+	if (ss.run_init)
+		run_release(&ss.run);
+	resume_release(&ss.resumed);
+	live_release(&ss.live);
+	cache_free(ss.cache);
+	held_free(ss.held);
+	pacer_strv_free(ss.owned);
 	return rc;
 }
 

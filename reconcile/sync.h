@@ -51,6 +51,29 @@ struct pacer_state_store {
 			  struct pacer_error **err);
 	int (*save_cache)(struct pacer_state_store *s, const char *data, size_t len,
 			  struct pacer_error **err);
+	/*
+	 * Small named documents, each written durably as a whole (temp file,
+	 * fsync, rename, fsync the directory) so that a crash leaves the old or
+	 * the new one, never a torn one: the intent journal
+	 * ("journal/<digest>.json", reconcile/journal.h), held failures
+	 * ("held.json") and the cluster identity ("cluster.json"). Names are
+	 * made of [A-Za-z0-9._-] with at most one "/" for a folder.
+	 *   doc_load:   *data NULL (and 0 returned) when the document does not
+	 *               exist, else owned by the caller (free());
+	 *   doc_save:   replaces the document;
+	 *   doc_remove: 0 also when it did not exist;
+	 *   doc_list:   the names of the documents in a folder ("journal"),
+	 *               sorted, NULL-terminated; free with pacer_strv_free().
+	 * Optional as a group: all four NULL means no journal (unit tests of
+	 * other parts); sync then refuses nothing but records nothing either.
+	 */
+	int (*doc_load)(struct pacer_state_store *s, const char *name, char **data, size_t *len,
+			struct pacer_error **err);
+	int (*doc_save)(struct pacer_state_store *s, const char *name, const char *data,
+			size_t len, struct pacer_error **err);
+	int (*doc_remove)(struct pacer_state_store *s, const char *name, struct pacer_error **err);
+	int (*doc_list)(struct pacer_state_store *s, const char *folder, char ***names,
+			struct pacer_error **err);
 	void (*free)(struct pacer_state_store *s);
 };
 
@@ -73,6 +96,13 @@ enum sync_outcome {
 	SYNC_OUT_RESTARTED,    /* failed, restarted per policy */
 	SYNC_OUT_ROLLBACK_FAILED, /* failed and the rollback failed too */
 	SYNC_OUT_SKIPPED,      /* not started: stopped by a signal, or a dependency failed */
+	SYNC_OUT_HELD,         /* this definition failed before: not tried again (held.h) */
+	SYNC_OUT_DEGRADED,     /* definition in sync, but tasks unhealthy/failing/missing */
+	SYNC_OUT_PROGRESSING,  /* definition in sync, a deployment pacer did not start runs */
+	SYNC_OUT_UNKNOWN,      /* submitted, outcome unknown (reply lost, Marathon unreadable):
+				  the journal keeps it and the next run reads it back */
+	SYNC_OUT_INTERRUPTED,  /* submitted, stopped waiting (signal, newer run): the
+				  journal hands it to the next run, nothing rolled back */
 };
 const char *sync_outcome_name(enum sync_outcome o);
 
@@ -125,11 +155,13 @@ struct sync_options {
 	 * NULL = no cache (every file parsed, every app normalised).
 	 */
 	const char *cache_tag;
+	/* --retry-failed: apply held changes again (reconcile/held.h). */
+	int retry_failed;
 };
 #define SYNC_OPTIONS_VERSION 1
 #define SYNC_OPTIONS_INIT                                                                          \
 	{SYNC_OPTIONS_VERSION, 0, 0, 0, 8, 600, SYNC_ON_FAILURE_ROLLBACK, 0, 0, 500, NULL, NULL,  \
-	 NULL, NULL, NULL, NULL}
+	 NULL, NULL, NULL, NULL, 0}
 
 struct sync_app_result {
 	char *app_id;
@@ -139,6 +171,7 @@ struct sync_app_result {
 	char *backup_path;        /* or NULL */
 	struct pacer_error *error; /* why it failed, or NULL */
 	double seconds;
+	int resumed;              /* finished a change an earlier run started (journal) */
 };
 
 struct sync_result {

@@ -4,7 +4,7 @@
  *   {"converged": bool, "failed": n, "revision": "..."|null, "seconds": s,
  *    "plan": <plan_to_json()>|null,
  *    "apps": [{"id", "action", "outcome", "deployment_id", "backup",
- *              "seconds", "error"}],
+ *              "seconds", "error", "resumed"}],
  *    "diagnostics": [{"level": "error"|"warning", "message", "file",
  *                     "line", "column", "app"}]}
  * Absent values are null so consumers can rely on every key.
@@ -37,8 +37,18 @@ const char *sync_outcome_name(enum sync_outcome o)
 		return "rollback_failed";
 	case SYNC_OUT_SKIPPED:
 		return "skipped";
+	case SYNC_OUT_HELD:
+		return "held";
+	case SYNC_OUT_DEGRADED:
+		return "degraded";
+	case SYNC_OUT_PROGRESSING:
+		return "progressing";
+	case SYNC_OUT_UNKNOWN:
+		return "unknown";
+	case SYNC_OUT_INTERRUPTED:
+		return "interrupted";
 	}
-	return "unknown";
+	return "?";
 }
 
 static struct json_object *str_or_null(const char *s)
@@ -90,6 +100,7 @@ struct json_object *sync_result_to_json(const struct sync_result *r)
 		json_object_object_add(x, "backup", str_or_null(a->backup_path));
 		json_object_object_add(x, "seconds", json_object_new_double(a->seconds));
 		json_object_object_add(x, "error", error_json(a->error));
+		json_object_object_add(x, "resumed", json_object_new_boolean(a->resumed));
 		json_object_array_add(apps, x);
 	}
 	json_object_object_add(o, "apps", apps);

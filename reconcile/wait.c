@@ -47,6 +47,7 @@ struct waiter_entry {
 	int healthy, running, total;
 	int done, rc;
 	struct pacer_error *err;
+	struct json_object *app; /* on success: the app as last read, or NULL */
 	struct waiter_entry *next;
 };
 
@@ -64,6 +65,7 @@ struct waiter {
 	double last_progress;
 	double next_cycle; /* monotonic time of the next poll */
 	volatile sig_atomic_t *abandon; /* or NULL */
+	volatile sig_atomic_t *stop;    /* or NULL */
 };
 
 static double waiter__now(void)
@@ -193,6 +195,7 @@ static void judge(struct waiter_entry *e, struct json_object *deps, struct json_
 			if (e->vanished && e->goal == WAITER_HEALTHY) {
 				if (ok) {
 					settle(e, 0, NULL);
+					e->app = json_object_get(app);
 					return;
 				}
 				/* Marathon only ends a deployment once the app is
@@ -374,16 +377,21 @@ static void *waiter_main(void *arg)
 			pthread_cond_wait(&w->wake, &w->mu);
 			continue;
 		}
-		/* Abandoned: a newer run supersedes these deployments; stop
-		 * waiting without judging them (the caller must not roll back). */
-		if (w->abandon && *w->abandon) {
+		/* Abandoned (a newer run supersedes these deployments) or
+		 * stopped (SIGTERM): stop waiting without judging them; the
+		 * caller must not roll back, the journal hands them on. */
+		if ((w->abandon && *w->abandon) || (w->stop && *w->stop)) {
+			int newer = w->abandon && *w->abandon;
+
 			for (struct waiter_entry *e = w->entries; e; e = e->next)
 				if (!e->done)
 					settle(e, PACER_ECANCELLED,
 					       pacer_error_new(PACER_ECANCELLED,
 							       "app %s: stopped waiting for deployment "
-							       "%s: a newer sync supersedes it",
-							       e->app_id, dep_name(e)));
+							       "%s: %s; the next run finishes it",
+							       e->app_id, dep_name(e),
+							       newer ? "a newer sync supersedes it"
+								     : "pacer is stopping"));
 			pthread_cond_broadcast(&w->done);
 			pthread_cond_wait(&w->wake, &w->mu);
 			continue;
@@ -538,9 +546,23 @@ void waiter_set_abandon(struct waiter *w, volatile sig_atomic_t *flag)
 	pthread_mutex_unlock(&w->mu);
 }
 
+void waiter_set_stop(struct waiter *w, volatile sig_atomic_t *flag)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = flag;
+	pthread_mutex_unlock(&w->mu);
+}
+
 int waiter_wait(struct waiter *w, const char *app_id, const char *deployment_id,
 		enum waiter_goal goal, int timeout_s, waiter_progress_cb cb, void *cb_ctx,
 		struct pacer_error **err)
+{
+	return waiter_wait_app(w, app_id, deployment_id, goal, timeout_s, cb, cb_ctx, NULL, err);
+}
+
+int waiter_wait_app(struct waiter *w, const char *app_id, const char *deployment_id,
+		    enum waiter_goal goal, int timeout_s, waiter_progress_cb cb, void *cb_ctx,
+		    struct json_object **out_app, struct pacer_error **err)
 {
 	struct waiter_entry e, **pp;
 
@@ -567,6 +589,10 @@ int waiter_wait(struct waiter *w, const char *app_id, const char *deployment_id,
 	}
 	pthread_mutex_unlock(&w->mu);
 
+	if (out_app)
+		*out_app = e.app;
+	else
+		json_object_put(e.app);
 	if (e.rc) {
 		if (err && !*err)
 			*err = e.err;

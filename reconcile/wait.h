@@ -73,6 +73,23 @@ int waiter_wait(struct waiter *w, const char *app_id, const char *deployment_id,
 		struct pacer_error **err);
 
 /*
+ * waiter_wait() that also hands out, on success with WAITER_HEALTHY, the app
+ * as the last GET /v2/apps showed it (*out_app: caller puts; NULL on
+ * failure, or when not read), so the caller can check that the version it
+ * submitted is the one running without another request.
+ */
+int waiter_wait_app(struct waiter *w, const char *app_id, const char *deployment_id,
+		    enum waiter_goal goal, int timeout_s, waiter_progress_cb cb, void *cb_ctx,
+		    struct json_object **out_app, struct pacer_error **err);
+
+/*
+ * Stop: like abandon below, for SIGTERM/SIGINT (sync_options.stop): waits
+ * return PACER_ECANCELLED within one poll interval and leave the
+ * deployments to the journal and the next run.
+ */
+void waiter_set_stop(struct waiter *w, volatile sig_atomic_t *flag);
+
+/*
  * Abandon: when *flag (may be NULL = never; borrowed, must outlive the
  * waiter) becomes non-zero, every wait in progress and every later one
  * returns PACER_ECANCELLED within one poll interval, without judging the

@@ -10,8 +10,11 @@
 #include "backends/fs/source.h"
 #include "reconcile/json_pos.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,7 @@ struct fs_state {
 	char *owned_path;
 	char *rev_path;
 	char *cache_path;
+	char *dir;
 	pthread_mutex_t mu;
 };
 
@@ -346,11 +350,155 @@ static int st_save_cache(struct pacer_state_store *s, const char *data, size_t l
 	return durable_write_file(st->cache_path, data, len, 0600, err);
 }
 
+/*
+ * Named documents (reconcile/sync.h): <state-dir>/<name>. A name is checked
+ * here too, so that no caller can reach outside the state directory.
+ */
+static int doc_name_ok(const char *name)
+{
+	int slashes = 0;
+
+	if (!name || !*name || name[0] == '.' || strstr(name, "/."))
+		return 0;
+	for (const char *p = name; *p; p++) {
+		if (*p == '/')
+			slashes++;
+		else if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+		                 *p))
+			return 0;
+	}
+	return slashes <= 1 && name[strlen(name) - 1] != '/';
+}
+
+static int doc_path(struct fs_state *st, const char *name, char **out, struct pacer_error **err)
+{
+	*out = NULL;
+	if (!doc_name_ok(name))
+		return pacer_error_set(err, PACER_EINVALID, "'%s' is not a state document name",
+		                       name ? name : "(null)");
+	if (asprintf(out, "%s/%s", st->dir, name) < 0) {
+		*out = NULL;
+		return pacer_error_set(err, -1, "out of memory");
+	}
+	return 0;
+}
+
+static int st_doc_load(struct pacer_state_store *s, const char *name, char **data, size_t *len,
+                       struct pacer_error **err)
+{
+	char *path = NULL;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	if ((rc = doc_path((struct fs_state *)s, name, &path, err)))
+		return rc;
+	rc = read_optional(path, STATE_MAX_FILE, data, len, err);
+	free(path);
+	return rc;
+}
+
+static int st_doc_save(struct pacer_state_store *s, const char *name, const char *data,
+                       size_t len, struct pacer_error **err)
+{
+	char *path = NULL, *slash;
+	int rc;
+
+	if ((rc = doc_path((struct fs_state *)s, name, &path, err)))
+		return rc;
+	/* A document in a folder: the folder is made on first use. */
+	slash = strrchr(path, '/');
+	if (strchr(name, '/')) {
+		*slash = '\0';
+		rc = durable_mkdirs(path, 0700, err);
+		*slash = '/';
+	}
+	if (!rc)
+		rc = durable_write_file(path, data, len, 0600, err);
+	free(path);
+	return rc;
+}
+
+static int st_doc_remove(struct pacer_state_store *s, const char *name, struct pacer_error **err)
+{
+	char *path = NULL, *slash;
+	int rc;
+
+	if ((rc = doc_path((struct fs_state *)s, name, &path, err)))
+		return rc;
+	if (unlink(path) && errno != ENOENT) {
+		rc = pacer_error_set(err, PACER_EIO, "cannot remove '%s': %s", path,
+		                     durable_strerror(errno));
+		goto done;
+	}
+	/* The removal must survive a crash as the write did. */
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	rc = durable_sync_dir(path, err);
+done:
+	free(path);
+	return rc;
+}
+
+static int st_doc_list(struct pacer_state_store *s, const char *folder, char ***names,
+                       struct pacer_error **err)
+{
+	struct fs_state *st = (struct fs_state *)s;
+	struct strvec v;
+	struct dirent *de;
+	char *path = NULL;
+	DIR *d = NULL;
+	int rc;
+
+	*names = NULL;
+	memset(&v, 0, sizeof(v));
+	if ((rc = doc_path(st, folder, &path, err)))
+		return rc;
+	if (!(d = opendir(path))) {
+		if (errno == ENOENT)
+			goto empty;
+		rc = pacer_error_set(err, PACER_EIO, "cannot read the folder '%s': %s", path,
+		                     durable_strerror(errno));
+		goto done;
+	}
+	while ((de = readdir(d))) {
+		char *name = NULL;
+
+		/* Temp files of an interrupted write (".tmp") are not documents. */
+		if (de->d_name[0] == '.' || !strstr(de->d_name, ".json") ||
+		    strcmp(de->d_name + strlen(de->d_name) - 5, ".json"))
+			continue;
+		if (asprintf(&name, "%s/%s", folder, de->d_name) < 0 || strvec_add(&v, name)) {
+			free(name);
+			rc = pacer_error_set(err, -1, "out of memory");
+			goto done;
+		}
+		free(name);
+	}
+	strvec_normalize(&v);
+empty:
+	if (!v.v && !(v.v = calloc(1, sizeof(*v.v)))) {
+		rc = pacer_error_set(err, -1, "out of memory");
+		goto done;
+	}
+	*names = v.v;
+	v.v = NULL;
+	v.n = 0;
+	rc = 0;
+done:
+	if (d)
+		closedir(d);
+	strvec_release(&v);
+	free(path);
+	return rc;
+}
+
 static void st_free(struct pacer_state_store *s)
 {
 	struct fs_state *st = (struct fs_state *)s;
 
 	pthread_mutex_destroy(&st->mu);
+	free(st->dir);
 	free(st->owned_path);
 	free(st->rev_path);
 	free(st->cache_path);
@@ -381,7 +529,13 @@ int fs_state_new(struct pacer_state_store **out, const char *state_dir, struct p
 		st->cache_path = NULL;
 		goto oom;
 	}
+	if (!(st->dir = strdup(state_dir)))
+		goto oom;
 	pthread_mutex_init(&st->mu, NULL);
+	st->base.doc_load = st_doc_load;
+	st->base.doc_save = st_doc_save;
+	st->base.doc_remove = st_doc_remove;
+	st->base.doc_list = st_doc_list;
 	st->base.load_owned = st_load_owned;
 	st->base.add_owned = st_add_owned;
 	st->base.remove_owned = st_remove_owned;
@@ -395,6 +549,7 @@ int fs_state_new(struct pacer_state_store **out, const char *state_dir, struct p
 oom:
 	free(st->owned_path);
 	free(st->rev_path);
+	free(st->cache_path);
 	free(st);
 	return pacer_error_set(err, -1, "out of memory");
 }

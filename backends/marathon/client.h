@@ -14,10 +14,14 @@
  * - Redirects (301/302/303/307/308, e.g. a standby pointing at the leader)
  *   are followed, at most 5, keeping the method, the body and the
  *   credentials; an https -> http redirect is refused.
- * - Connection errors and 502/503/504 are retried `retries` times with
- *   exponential backoff (backoff_ms, doubling, capped at 10 s) and jitter.
- *   Nothing else is retried: not 4xx, not other 5xx, not a request that
- *   timed out after it was sent (PACER_ETIMEOUT).
+ * - Reads (GET) are retried `retries` times on connection errors and
+ *   502/503/504, with exponential backoff (backoff_ms, doubling, capped at
+ *   10 s) and jitter. A request that changes Marathon (PUT, POST, DELETE)
+ *   is retried only when it never left (the connection could not be made):
+ *   once it may have reached Marathon — the connection broke after sending,
+ *   the reply timed out, or Marathon answered 5xx — it fails with
+ *   PACER_EUNKNOWN, and the caller reads the truth back before anything
+ *   else (reconcile/apply.c). Nothing else is retried.
  * - Connections are kept alive and reused (a small pool of curl handles).
  * - Bodies sent carry `Content-Type: application/json`; replies are capped
  *   at max_body bytes (bigger is an error, never an unbounded allocation).

@@ -26,7 +26,8 @@
 
 enum outcome {
 	OUT_REPLY,   /* an HTTP reply came back (any status) */
-	OUT_CONN,    /* could not connect / connection dropped: try the next URL */
+	OUT_CONN,    /* could not connect: nothing was sent, try the next URL */
+	OUT_LOST,    /* the connection broke after the request may have been sent */
 	OUT_TIMEOUT, /* the request was sent but the reply did not come in time */
 	OUT_STOPPED, /* stream mode: ended, or stopped by the caller */
 	OUT_FAIL,    /* anything else; *err is set */
@@ -191,6 +192,17 @@ int marathon__append_id(struct pacer_buf *b, const char *id, const char *what, i
 	return 0;
 }
 
+/*
+ * A request that changes Marathon is never sent twice blindly: once it may
+ * have reached Marathon (the reply was lost, timed out, or was a 5xx that a
+ * proxy or a failing leader may give after applying it), the caller gets
+ * PACER_EUNKNOWN and must read the app back before deciding anything.
+ */
+static int is_mutating(const struct marathon_request *rq)
+{
+	return strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD");
+}
+
 /* Set every option of one hop. curl_easy_reset() keeps the connection cache. */
 static void setup(struct marathon_client *c, CURL *h, const char *url,
                   const struct marathon_request *rq, struct curl_slist *hdrs, struct xfer *x,
@@ -241,6 +253,11 @@ static void setup(struct marathon_client *c, CURL *h, const char *url,
 	} else {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
 	}
+	/* On a reused connection that dies before any reply, curl sends the
+	 * request again by itself: for a change, that is exactly the blind retry
+	 * pacer must never make. A fresh connection is never retried. */
+	if (is_mutating(rq))
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 }
 
 static int is_conn_error(CURLcode rc)
@@ -258,6 +275,28 @@ static int is_conn_error(CURLcode rc)
 	default:
 		return 0;
 	}
+}
+
+/* Failures that happen before a single byte of the request is sent. */
+static int is_connect_error(CURLcode rc)
+{
+	return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
+	       rc == CURLE_COULDNT_CONNECT || rc == CURLE_SSL_CONNECT_ERROR;
+}
+
+static int unknown_outcome(const struct marathon_request *rq, const char *url, const char *why,
+                           struct pacer_error **err)
+{
+	int rc = pacer_error_set(err, PACER_EUNKNOWN,
+	                         "%s %s: %s; the request may or may not have been applied "
+	                         "by Marathon",
+	                         rq->method, url, why);
+
+	if (err && *err) {
+		pacer_error_set_url(*err, url);
+		pacer_error_set_app(*err, rq->app_id);
+	}
+	return rc;
 }
 
 static int is_redirect(long status)
@@ -344,7 +383,7 @@ static enum outcome send_to(struct marathon_client *c, CURL *h, const char *base
 		if (x.streaming) /* the stream was open and is now over, however it ended */
 			return OUT_STOPPED;
 		if (is_conn_error(rc))
-			return OUT_CONN;
+			return pretransfer > 0 && !is_connect_error(rc) ? OUT_LOST : OUT_CONN;
 		if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
 		    rc == CURLE_SSL_CERTPROBLEM) {
 			*code = pacer_error_set(
@@ -620,7 +659,18 @@ int marathon__request(struct marathon_client *c, const struct marathon_request *
 			enum outcome o =
 			    send_to(c, h, c->urls[i], rq, hdrs, resp, why, sizeof(why), &code, err);
 
+			if (o == OUT_LOST && is_mutating(rq)) {
+				rc = unknown_outcome(rq, resp->url, why, err);
+				goto done;
+			}
+			if (o == OUT_TIMEOUT && is_mutating(rq)) {
+				snprintf(why + strlen(why), sizeof(why) - strlen(why),
+				         " (no reply within %ld ms)", c->timeout_ms);
+				rc = unknown_outcome(rq, resp->url, why, err);
+				goto done;
+			}
 			switch (o) {
+			case OUT_LOST:
 			case OUT_CONN:
 				if (tried.len)
 					pacer_buf_puts(&tried, ", ");
@@ -656,6 +706,15 @@ int marathon__request(struct marathon_client *c, const struct marathon_request *
 			pthread_mutex_unlock(&c->lock);
 			if (resp->status >= 200 && resp->status < 300) {
 				rc = 0;
+				goto done;
+			}
+			if (resp->status >= 500 && is_mutating(rq)) {
+				char st[64];
+
+				snprintf(st, sizeof(st), "Marathon answered %ld", resp->status);
+				rc = unknown_outcome(rq, resp->url, st, err);
+				if (err && *err)
+					(*err)->http_status = (int)resp->status;
 				goto done;
 			}
 			if (resp->status == 502 || resp->status == 503 || resp->status == 504) {

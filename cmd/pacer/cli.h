@@ -28,6 +28,7 @@ enum {
 	PACER_EXIT_UNREACHABLE = 4, /* Marathon unreachable */
 	PACER_EXIT_SOURCE = 5,      /* git source unavailable: remote, auth, ref or path */
 	PACER_EXIT_LOCKED = 6,      /* another pacer run holds the state lock */
+	PACER_EXIT_CLUSTER = 7,     /* the state directory belongs to another Marathon cluster */
 	PACER_EXIT_USAGE = 64,      /* bad command line */
 };
 
@@ -39,6 +40,7 @@ struct cli_common {
 	const char *marathon;   /* comma-separated URLs */
 	const char *ca_file;
 	int insecure;
+	int request_timeout;    /* seconds for one request to Marathon; 0: the client's default */
 	const char *state_dir;
 	const char *backup_dir;
 	int wait_lock;
@@ -67,6 +69,10 @@ struct cli_common {
 	 "CA bundle for Marathon's TLS certificate", "PACER_MARATHON_CA_FILE"},                             \
 	{"marathon-insecure", 0, OPT_BOOL, offsetof(type, c.insecure), NULL,                               \
 	 "do not verify Marathon's TLS certificate (dangerous)", "PACER_MARATHON_INSECURE"},                \
+	{"marathon-timeout", 0, OPT_INT, offsetof(type, c.request_timeout), "SECONDS",            \
+	 "time one request to Marathon may take (default 30); a change whose reply does not "      \
+	 "come in time is read back, never sent again blindly",                                    \
+	 "PACER_MARATHON_TIMEOUT"},                                                                \
 	{"mesos-role", 0, OPT_STRING, offsetof(type, c.mesos_role), "ROLE",                       \
 	 "Marathon's --mesos_role, for validation (default *)", "PACER_MESOS_ROLE"},               \
 	{"enable-features", 0, OPT_STRING, offsetof(type, c.features), "LIST",                    \
@@ -92,7 +98,7 @@ struct cli_common {
 
 /* How a run applies changes: shared by sync, watch and serve. */
 struct cli_apply {
-	int prune, force_prune, atomic, ignore_instances;
+	int prune, force_prune, atomic, ignore_instances, retry_failed;
 	int parallel;           /* -1: the engine's default (SYNC_OPTIONS_INIT) */
 	int timeout;            /* -1: the engine's default */
 	const char *on_failure; /* rollback | restart | none */
@@ -115,7 +121,11 @@ struct cli_apply {
 	{"atomic", 0, OPT_BOOL, offsetof(type, a.atomic), NULL,                                   \
 	 "if any app fails, roll back every app the run changed", "PACER_ATOMIC"},                 \
 	{"ignore-instances", 0, OPT_BOOL, offsetof(type, a.ignore_instances), NULL,               \
-	 "never change instances (an autoscaler owns them)", "PACER_IGNORE_INSTANCES"}
+	 "never change instances (an autoscaler owns them)", "PACER_IGNORE_INSTANCES"},            \
+	{"retry-failed", 0, OPT_BOOL, offsetof(type, a.retry_failed), NULL,                       \
+	 "deploy held changes again (a definition that failed is otherwise not retried until "     \
+	 "its file changes)",                                                                      \
+	 "PACER_RETRY_FAILED"}
 
 /*
  * The tag of this program for the run-to-run cache in the state directory
@@ -148,6 +158,9 @@ enum {
 	CLI_NEED_MARATHON = 1 << 1,
 	CLI_NEED_STATE = 1 << 2, /* state dir, lock, state store and backups */
 	CLI_NEED_BACKUPS = 1 << 3, /* backups without the lock (listing) */
+	/* Dry runs: an existing state directory read without the lock (its
+	 * files are replaced by rename, never edited in place); none: NULL. */
+	CLI_READ_STATE = 1 << 4,
 };
 
 /*
@@ -166,14 +179,6 @@ void cli_print_error(const char *cmd, const struct pacer_error *err);
 
 /* Print every diagnostic of a desired-state load to stderr. */
 void cli_print_diags(const struct pacer_desired *d);
-
-/*
- * Log a warning for every PACER_* environment variable that is not one of
- * the n names in known[]: a misspelt variable would otherwise be ignored
- * silently. Names the nearest known name when one is close (a few typos
- * away, or the same words with more: PACER_CA_FILE, PACER_MARATHON_CA_FILE).
- */
-void cli_warn_unknown_env(const char *const *known, size_t n);
 
 /* 1 when stdout is a terminal and NO_COLOR is not set. */
 int cli_color(void);

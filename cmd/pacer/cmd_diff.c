@@ -35,18 +35,15 @@ int cmd_diff(int argc, char **argv)
 	struct sync_options so = SYNC_OPTIONS_INIT;
 	struct sync_result *res = NULL;
 	struct pacer_error *err = NULL;
-	struct pacer_state_store *cache_state = NULL;
 	struct cli_env env;
-	struct stat st;
 	int npos, rc, code;
 
 	rc = opt_parse("diff", "--source DIR|URL [--marathon URL[,URL...]] [options]",
 		       diff_options, &o, argc, argv, NULL, 0, &npos);
 	if (rc)
 		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	/* Reading only: the lock is needed just to read the owned apps for --prune. */
-	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON |
-					   (o.prune ? CLI_NEED_STATE : 0));
+	/* Reading only: an existing state directory is read without its lock. */
+	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_READ_STATE);
 	if (code)
 		return code;
 
@@ -58,18 +55,12 @@ int cmd_diff(int argc, char **argv)
 	so.cache_tag = cli_cache_tag();
 
 	/*
-	 * Without --prune the state is not locked, but an existing state
-	 * directory's cache still serves a diff: a dry run touches nothing else
-	 * of the state, and the cache is replaced by rename, never edited in
-	 * place, so a sync writing it at the same time is harmless (its entries
-	 * are facts: any version of the file is right).
+	 * The state is read without the lock: a dry run changes nothing of it
+	 * but the cache, which is replaced by rename, never edited in place,
+	 * so a sync writing it at the same time is harmless (its entries are
+	 * facts: any version of the file is right).
 	 */
-	if (!env.state && stat(env.state_dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-	    fs_state_new(&cache_state, env.state_dir, NULL) != 0)
-		cache_state = NULL;
-	rc = sync_run(env.source, env.marathon, NULL, env.state ? env.state : cache_state, &so,
-		      &res, &err);
-	pacer_state_store_free(cache_state);
+	rc = sync_run(env.source, env.marathon, NULL, env.state, &so, &res, &err);
 	code = report_sync("diff", &o.c, res, rc, err, o.show_unchanged);
 	if (code == PACER_EXIT_OK && res && res->plan &&
 	    res->plan->ncreate + res->plan->nupdate + res->plan->nprune > 0)

@@ -49,7 +49,7 @@ int cmd_sync(int argc, char **argv)
 		return PACER_EXIT_USAGE;
 	}
 	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON |
-					   (o.dry_run ? 0 : CLI_NEED_STATE));
+					   (o.dry_run ? CLI_READ_STATE : CLI_NEED_STATE));
 	if (code)
 		return code;
 

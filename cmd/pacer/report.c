@@ -10,14 +10,23 @@
 #include "reconcile/metrics.h"
 #include "reconcile/plan.h"
 
-static void print_outcomes(const struct sync_result *res)
+/* Outcomes a dry run (diff) reports too: what the plan alone does not say. */
+static int dry_worthy(enum sync_outcome o)
+{
+	return o == SYNC_OUT_HELD || o == SYNC_OUT_DEGRADED || o == SYNC_OUT_PROGRESSING;
+}
+
+static void print_outcomes(const struct sync_result *res, int dry)
 {
 	for (size_t i = 0; i < res->napps; i++) {
 		const struct sync_app_result *a = &res->apps[i];
 
-		if (a->outcome == SYNC_OUT_UNCHANGED || a->outcome == SYNC_OUT_PLANNED)
+		if (a->outcome == SYNC_OUT_UNCHANGED || a->outcome == SYNC_OUT_PLANNED ||
+		    (dry && !dry_worthy(a->outcome)))
 			continue;
 		printf("%-16s %s", sync_outcome_name(a->outcome), a->app_id);
+		if (a->resumed)
+			printf("  (finishing an earlier run's change)");
 		if (a->deployment_id)
 			printf("  deployment %s", a->deployment_id);
 		if (a->backup_path)
@@ -60,8 +69,7 @@ int report_sync(const char *cmd, const struct cli_common *c, const struct sync_r
 		if (text && *text)
 			fputs(text, stdout);
 		free(text);
-		if (!dry)
-			print_outcomes(res);
+		print_outcomes(res, dry);
 	}
 	fflush(stdout);
 

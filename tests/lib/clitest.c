@@ -139,6 +139,12 @@ struct ct_run ct_pacer(const char *const *args, const char *const *env_extra)
 
 struct ct_run ct_cmd(struct ct *t, const char *cmd, const char *const *extra)
 {
+	return ct_cmd_env(t, cmd, extra, NULL);
+}
+
+struct ct_run ct_cmd_env(struct ct *t, const char *cmd, const char *const *extra,
+                         const char *const *env_extra)
+{
 	const char *args[64] = {cmd,           "--source", t->src,         "--marathon", t->sim.url,
 	                        "--state-dir", t->state,   "--backup-dir", t->backups};
 	size_t n = 9;
@@ -146,7 +152,7 @@ struct ct_run ct_cmd(struct ct *t, const char *cmd, const char *const *extra)
 	for (size_t i = 0; extra && extra[i] && n < 63; i++)
 		args[n++] = extra[i];
 	args[n] = NULL;
-	return ct_pacer(args, NULL);
+	return ct_pacer(args, env_extra);
 }
 
 void ct_run_free(struct ct_run *r)

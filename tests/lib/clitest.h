@@ -70,6 +70,9 @@ struct ct_run ct_pacer(const char *const *args, const char *const *env_extra);
  * BACKUPS extra...` (extra NULL-terminated, may be NULL).
  */
 struct ct_run ct_cmd(struct ct *t, const char *cmd, const char *const *extra);
+/* ct_cmd() with environment variables ("NAME=value", NULL-terminated, may be NULL). */
+struct ct_run ct_cmd_env(struct ct *t, const char *cmd, const char *const *extra,
+                         const char *const *env_extra);
 void ct_run_free(struct ct_run *r);
 /* Print a run to stderr (for failing tests' logs). */
 void ct_run_dump(const char *what, const struct ct_run *r);

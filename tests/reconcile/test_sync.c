@@ -478,7 +478,8 @@ static void stop_on_submit(void *ctx, const struct sync_event *ev)
 		*(volatile sig_atomic_t *)ctx = 1;
 }
 
-Test(sync, stop_lets_the_app_in_flight_finish)
+/* SIGTERM: stop waiting at once, roll nothing back, leave it to the next run. */
+Test(sync, stop_hands_the_app_in_flight_to_the_next_run)
 {
 	const char *files[] = {
 		"a.json", "{\"id\":\"/a\",\"cmd\":\"x\"}",
@@ -487,7 +488,7 @@ Test(sync, stop_lets_the_app_in_flight_finish)
 		NULL};
 	static volatile sig_atomic_t stop = 0;
 	struct env e;
-	int created = 0, skipped = 0;
+	int interrupted = 0, skipped = 0;
 
 	env_init(&e, files);
 	e.o.parallel = 1;
@@ -496,12 +497,14 @@ Test(sync, stop_lets_the_app_in_flight_finish)
 	e.o.event_ctx = (void *)&stop;
 	cr_assert_eq(run(&e), 0);
 	for (size_t i = 0; i < e.r->napps; i++) {
-		created += e.r->apps[i].outcome == SYNC_OUT_CREATED;
+		interrupted += e.r->apps[i].outcome == SYNC_OUT_INTERRUPTED;
 		skipped += e.r->apps[i].outcome == SYNC_OUT_SKIPPED;
 	}
-	cr_assert_eq(created, 1, "the app in flight finishes");
+	cr_assert_eq(interrupted, 1, "the app in flight is handed on, not waited for");
 	cr_assert_eq(skipped, 2);
 	cr_assert_eq(fake_marathon_count(e.f, "create "), 1);
+	cr_assert_eq(fake_marathon_count(e.f, "delete "), 0, "nothing is rolled back");
+	cr_assert_not(e.r->converged);
 	env_fini(&e);
 }
 
