@@ -355,3 +355,104 @@ int cli_apply_options(const struct cli_apply *a, struct sync_options *so)
 		so->timeout_s = a->timeout;
 	return 0;
 }
+
+/* ---- unknown PACER_* variables ------------------------------------------ */
+
+/* Edit distance of a and b, capped: names are short. */
+static size_t env_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[96];
+
+	if (la >= 95 || lb >= 95)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* 1 when every _-separated word of `name` is a word of `known`, in order. */
+static int env_words_in(const char *name, const char *known)
+{
+	const char *p = name + strlen("PACER_"), *k = known + strlen("PACER_");
+
+	while (*p) {
+		size_t len = strcspn(p, "_");
+		const char *hit = k;
+
+		/* whole words only: CA in PACER_MARATHON_CA_FILE, not in CACHE */
+		while (*hit) {
+			size_t wlen = strcspn(hit, "_");
+
+			if (wlen == len && !strncmp(hit, p, len))
+				break;
+			hit += wlen;
+			if (*hit == '_')
+				hit++;
+		}
+		if (!*hit)
+			return 0;
+		k = hit + len;
+		p += len;
+		if (*p == '_')
+			p++;
+	}
+	return 1;
+}
+
+void cli_warn_unknown_env(const char *const *known, size_t n)
+{
+	extern char **environ;
+
+	for (char **e = environ; e && *e; e++) {
+		char name[96];
+		size_t len = strcspn(*e, "=");
+		const char *best = NULL;
+		size_t best_d = (size_t)-1;
+		int known_name = 0;
+
+		if (strncmp(*e, "PACER_", 6) || len >= sizeof(name))
+			continue;
+		memcpy(name, *e, len);
+		name[len] = '\0';
+		for (size_t i = 0; i < n && !known_name; i++)
+			known_name = !strcmp(name, known[i]);
+		if (known_name)
+			continue;
+		/*
+		 * The nearest name: one or two typos away (fewer in a short name:
+		 * PACER_FOO is no typo of PACER_BIN), or the same words with more.
+		 */
+		for (size_t i = 0; i < n; i++) {
+			size_t d = env_distance(name, known[i]);
+			int typo = d <= 2 && d * 3 <= len - strlen("PACER_");
+
+			if ((typo || env_words_in(name, known[i])) && d < best_d) {
+				best = known[i];
+				best_d = d;
+			}
+		}
+		if (best)
+			PLOG_WARN("environment: %s is not a pacer variable and is ignored; did you "
+			          "mean %s?",
+			          name, best);
+		else
+			PLOG_WARN("environment: %s is not a pacer variable and is ignored (pacer(1) "
+			          "lists them)",
+			          name);
+	}
+}

@@ -180,6 +180,14 @@ void cli_print_error(const char *cmd, const struct pacer_error *err);
 /* Print every diagnostic of a desired-state load to stderr. */
 void cli_print_diags(const struct pacer_desired *d);
 
+/*
+ * Log a warning for every PACER_* environment variable that is not one of
+ * the n names in known[]: a misspelt variable would otherwise be ignored
+ * silently. Names the nearest known name when one is close (a few typos
+ * away, or the same words with more: PACER_CA_FILE, PACER_MARATHON_CA_FILE).
+ */
+void cli_warn_unknown_env(const char *const *known, size_t n);
+
 /* 1 when stdout is a terminal and NO_COLOR is not set. */
 int cli_color(void);
 

@@ -1,21 +1,21 @@
 /*
  * pacer: GitOps for Marathon. The command table (after git's git.c):
- * one row per subcommand, each implemented in cmd_<name>.c.
+ * one row per subcommand, each implemented in cmd_<name>.c; the exit codes
+ * and the environment variables read outside the option tables. Everything
+ * that lists commands, options or variables is generated from these rows
+ * (commands.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/pacer/cli.h"
 #include "reconcile/crash.h"
 
-struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help;
-};
+#include "cmd/pacer/cli.h"
+#include "cmd/pacer/commands.h"
+#include "generated/pacer_commit.h"
 
-static const struct command commands[] = {
+const struct pacer_command pacer_commands[] = {
 	{"sync", cmd_sync, "make Marathon equal to the desired state (back up, apply, wait, roll back)"},
 	{"diff", cmd_diff, "show what sync would change (exit 0 none, 2 changes, 1 error)"},
 	{"validate", cmd_validate, "check definition files offline, as Marathon would"},
@@ -23,30 +23,126 @@ static const struct command commands[] = {
 	{"rollback", cmd_rollback, "re-apply an app's latest (or a named) backup and wait"},
 	{"watch", cmd_watch, "keep Marathon in sync: sync on file changes or new commits, warn on drift"},
 	{"serve", cmd_serve, "HTTP service: sync on signed webhooks and on a timer; /status, /metrics"},
+	{"completion", cmd_completion, "print a bash or zsh completion script"},
 	{NULL, NULL, NULL},
 };
 
+const struct pacer_exit_code pacer_exit_codes[] = {
+	{PACER_EXIT_OK, "in sync / success"},
+	{PACER_EXIT_FAILED, "some app is not in sync: failed, rolled back, restarted, held, degraded, "
+			    "progressing, skipped or of unknown outcome; or another error"},
+	{PACER_EXIT_CHANGES, "changes pending (diff only)"},
+	{PACER_EXIT_INVALID, "invalid desired state: nothing was applied"},
+	{PACER_EXIT_UNREACHABLE, "Marathon unreachable"},
+	{PACER_EXIT_SOURCE, "git source unavailable (remote, authentication, ref or path)"},
+	{PACER_EXIT_LOCKED, "another pacer run holds the lock (use --wait-lock)"},
+	{PACER_EXIT_CLUSTER, "the state directory belongs to another Marathon cluster: nothing was changed"},
+	{PACER_EXIT_USAGE, "usage error"},
+	{0, NULL},
+};
+
+/*
+ * Secrets are read by the backends (backends/marathon/client.c,
+ * backends/git/auth.c, backends/serve/server.c): VAR, else the file named
+ * by VAR_FILE, else the systemd credential of that name.
+ */
+const struct pacer_env_var pacer_env_vars[] = {
+	{"PACER_MARATHON_USER", PACER_ENV_SETTING, NULL, "user for Marathon's HTTP basic auth"},
+	{"PACER_MARATHON_PASSWORD", PACER_ENV_SECRET, "marathon-password",
+	 "password for Marathon's HTTP basic auth"},
+	{"PACER_MARATHON_TOKEN", PACER_ENV_SECRET, "marathon-token",
+	 "DC/OS authentication token for Marathon"},
+	{"PACER_GIT_USER", PACER_ENV_SETTING, NULL, "user for a git https remote"},
+	{"PACER_GIT_PASSWORD", PACER_ENV_SECRET, "git-password", "password for a git https remote"},
+	{"PACER_GIT_TOKEN", PACER_ENV_SECRET, "git-token", "token for a git https remote"},
+	{"PACER_GIT_SSH_KEY", PACER_ENV_SETTING, NULL,
+	 "private key file for a git ssh remote (with LoadCredential=: the credential git-ssh-key)"},
+	{"PACER_GIT_SSH_PASSPHRASE", PACER_ENV_SECRET, "git-ssh-passphrase",
+	 "passphrase of that key"},
+	{"PACER_GIT_SSH_AGENT", PACER_ENV_SETTING, NULL,
+	 "use the ssh-agent of SSH_AUTH_SOCK (default: when SSH_AUTH_SOCK is set)"},
+	{"PACER_GIT_KNOWN_HOSTS", PACER_ENV_SETTING, NULL,
+	 "ssh known_hosts file (default ~/.ssh/known_hosts; with LoadCredential=: the credential "
+	 "git-known-hosts); an unknown host is an error"},
+	{"PACER_WEBHOOK_SECRET", PACER_ENV_SECRET, "webhook-secret",
+	 "shared secret of the webhooks (pacer serve)"},
+	{"PACER_NO_CACHE", PACER_ENV_SETTING, NULL,
+	 "1: ignore what earlier runs worked out (the state directory's cache)"},
+	/* pacer's own tests set these for the programs they run. */
+	{"PACER_BIN", PACER_ENV_INTERNAL, NULL, NULL},
+	{"PACER_SIM_BIN", PACER_ENV_INTERNAL, NULL, NULL},
+	{"PACER_SOURCE_DIR", PACER_ENV_INTERNAL, NULL, NULL},
+	{"PACER_SHARED_DIR", PACER_ENV_INTERNAL, NULL, NULL},
+	{"PACER_TEST_KEEP", PACER_ENV_INTERNAL, NULL, NULL},
+	{"PACER_CRASH_AT", PACER_ENV_INTERNAL, NULL, NULL},
+	{NULL, 0, NULL, NULL},
+};
+
+void commands_describe(opt_describe_fn fn, void *ctx)
+{
+	opt_set_describer(fn, ctx);
+	for (const struct pacer_command *c = pacer_commands; c->name; c++) {
+		char *argv[] = {(char *)c->name, NULL};
+
+		c->fn(1, argv);
+	}
+	opt_set_describer(NULL, NULL);
+}
+
 static void usage(FILE *to)
 {
-	fprintf(to, "usage: pacer <command> [options]   (pacer <command> --help for its options)\n\n"
+	fprintf(to, "usage: pacer <command> [options]   (pacer <command> --help for its options)\n"
+		    "       pacer --version\n\n"
 		    "commands:\n");
-	for (const struct command *c = commands; c->name; c++)
+	for (const struct pacer_command *c = pacer_commands; c->name; c++)
 		fprintf(to, "  %-10s %s\n", c->name, c->help);
-	fprintf(to,
-		"\nexit codes:\n"
-		"  0   in sync / success\n"
-		"  1   some app is not in sync: failed, rolled back, restarted, held, degraded,\n"
-		"      progressing, skipped or of unknown outcome; or another error\n"
-		"  2   changes pending (diff only)\n"
-		"  3   invalid desired state: nothing was applied\n"
-		"  4   Marathon unreachable\n"
-		"  5   git source unavailable (remote, authentication, ref or path)\n"
-		"  6   another pacer run holds the lock (use --wait-lock)\n"
-		"  7   the state directory belongs to another Marathon cluster: nothing was changed\n"
-		"  64  usage error\n"
-		"\nenvironment: PACER_MARATHON_URL, PACER_MARATHON_USER, PACER_MARATHON_PASSWORD[_FILE],\n"
-		"  PACER_MARATHON_TOKEN[_FILE], PACER_SOURCE, PACER_STATE_DIR, PACER_BACKUP_DIR\n"
-		"  (secrets are read only from the environment or files, never from arguments)\n");
+	fprintf(to, "\nexit codes:\n");
+	for (const struct pacer_exit_code *e = pacer_exit_codes; e->meaning; e++)
+		fprintf(to, "  %-3d %s\n", e->code, e->meaning);
+	fprintf(to, "\nenvironment: PACER_MARATHON_URL, PACER_MARATHON_USER, PACER_MARATHON_PASSWORD[_FILE],\n"
+		    "  PACER_MARATHON_TOKEN[_FILE], PACER_SOURCE, PACER_STATE_DIR, PACER_BACKUP_DIR\n"
+		    "  (secrets are read only from the environment, files or systemd credentials,\n"
+		    "  never from arguments; see pacer(1))\n");
+}
+
+/* Collect the variables of every option table (commands_describe()). */
+struct known_env {
+	const char *names[256];
+	size_t n;
+	char files[32][64]; /* VAR_FILE of each secret */
+	size_t nfiles;
+};
+
+static void add_table_env(void *ctx, const char *cmd, const char *usage_line,
+			  const struct opt_spec *specs)
+{
+	struct known_env *k = ctx;
+
+	for (const struct opt_spec *o = specs; o->type != OPT_END; o++) {
+		size_t i = 0;
+
+		while (o->env && i < k->n && strcmp(k->names[i], o->env))
+			i++;
+		if (o->env && i == k->n && k->n < sizeof(k->names) / sizeof(k->names[0]))
+			k->names[k->n++] = o->env;
+	}
+}
+
+/* Warn about PACER_* variables no table names: a typo would be ignored silently. */
+static void warn_unknown_env(void)
+{
+	static struct known_env k;
+	const size_t max = sizeof(k.names) / sizeof(k.names[0]);
+
+	commands_describe(add_table_env, &k);
+	for (const struct pacer_env_var *v = pacer_env_vars; v->name && k.n + 2 <= max; v++) {
+		k.names[k.n++] = v->name;
+		if (v->kind == PACER_ENV_SECRET && k.nfiles < sizeof(k.files) / sizeof(k.files[0])) {
+			snprintf(k.files[k.nfiles], sizeof(k.files[0]), "%s_FILE", v->name);
+			k.names[k.n++] = k.files[k.nfiles++];
+		}
+	}
+	cli_warn_unknown_env(k.names, k.n);
 }
 
 int main(int argc, char **argv)
@@ -60,7 +156,7 @@ int main(int argc, char **argv)
 		return PACER_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("pacer %s\n", PACER_VERSION);
+		printf("pacer %s (commit %s)\n", PACER_VERSION, PACER_COMMIT);
 		return PACER_EXIT_OK;
 	}
 	/* Test builds only (reconcile/crash.h): die at a named point. */
@@ -69,9 +165,13 @@ int main(int argc, char **argv)
 			getenv("PACER_CRASH_AT"));
 		return PACER_EXIT_USAGE;
 	}
-	for (const struct command *c = commands; c->name; c++)
-		if (!strcmp(argv[1], c->name))
-			return c->fn(argc - 1, argv + 1);
+	for (const struct pacer_command *c = pacer_commands; c->name; c++) {
+		if (strcmp(argv[1], c->name))
+			continue;
+		if (c->fn != cmd_completion)
+			warn_unknown_env();
+		return c->fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "pacer: '%s' is not a pacer command\n\n", argv[1]);
 	usage(stderr);
 	return PACER_EXIT_USAGE;
