@@ -293,3 +293,135 @@ Test(validate, many_files_on_the_command_line, .timeout = 120)
 	test_rmrf(dir);
 	free(dir);
 }
+
+/* ---- problems only the whole desired state shows, and what sync makes of them ---- */
+
+/* pacer validate DIR of t's source; the caller frees the run. */
+static struct ct_run validate_src(struct ct *t)
+{
+	const char *args[] = {"validate", t->src, NULL};
+
+	return ct_pacer(args, NULL);
+}
+
+Test(validate, dependency_cycles_are_refused_with_the_cycle, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+
+	ct_setup(&t, CT_NO_SIM);
+	/* An app depending on itself. */
+	ct_write(&t, "d.json", "{\"id\": \"/d\", \"cmd\": \"x\",\n \"dependencies\": [\"/d\"]}\n");
+	r = validate_src(&t);
+	cr_expect_eq(r.rc, 1, "%s", r.err);
+	cr_expect(
+	    ct_has(r.err, "d.json:1:1: app /d: depends on itself (dependency cycle /d -> /d)"),
+	    "%s", r.err);
+	ct_run_free(&r);
+
+	/* Across files and groups; a dependency on an app that is not desired is fine. */
+	ct_write(&t, "d.json",
+	         "{\"id\": \"/d\", \"cmd\": \"x\", \"dependencies\": [\"/live-only\"]}\n");
+	ct_write(&t, "shop.json",
+	         "{\"id\": \"/shop\", \"apps\": [\n  {\"id\": \"web\", \"cmd\": \"x\", "
+	         "\"dependencies\": [\"/back/db\"]}]}\n");
+	ct_write(&t, "back/db.json",
+	         "{\"id\": \"/back/db\", \"cmd\": \"x\", \"dependencies\": [\"../shop/web\"]}\n");
+	r = validate_src(&t);
+	cr_expect_eq(r.rc, 1, "%s", r.err);
+	cr_expect(ct_has(r.err, "back/db.json:1:1: app /back/db: dependency cycle: /back/db -> "
+	                        "/shop/web -> /back/db (/shop/web is at "),
+	          "%s", r.err);
+	cr_expect(ct_has(r.err, "shop.json:2:3)"), "%s", r.err);
+	cr_expect(!ct_has(r.err, "live-only"), "%s", r.err);
+	ct_run_free(&r);
+
+	ct_write(&t, "back/db.json", "{\"id\": \"/back/db\", \"cmd\": \"x\"}\n");
+	r = validate_src(&t);
+	cr_expect_eq(r.rc, 0, "no cycle left:\n%s", r.err);
+	ct_run_free(&r);
+	ct_teardown(&t);
+}
+
+Test(validate, a_timeout_label_sync_would_refuse_is_refused, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	static const char *const bad[] = {"ten minutes", "0", "-5", "99999999999"};
+	struct ct_run r;
+
+	ct_setup(&t, CT_NO_SIM);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char def[256], want[128];
+
+		snprintf(
+		    def, sizeof(def),
+		    "{\"id\": \"/t\", \"cmd\": \"x\",\n \"labels\": {\"pacer.timeout\": \"%s\"}}\n",
+		    bad[i]);
+		ct_write(&t, "t.json", def);
+		r = validate_src(&t);
+		snprintf(want, sizeof(want),
+		         "t.json:2:30: app /t: label \"pacer.timeout\" is \"%s\"", bad[i]);
+		cr_expect_eq(r.rc, 1, "%s: %s", bad[i], r.err);
+		cr_expect(ct_has(r.err, want), "want %s:\n%s", want, r.err);
+		ct_run_free(&r);
+	}
+	ct_write(&t, "t.json",
+	         "{\"id\": \"/t\", \"cmd\": \"x\", \"labels\": {\"pacer.timeout\": \"900s\"}}\n");
+	r = validate_src(&t);
+	cr_expect_eq(r.rc, 0, "%s", r.err);
+	ct_run_free(&r);
+	ct_teardown(&t);
+}
+
+Test(validate, duplicate_keys_name_both_places, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+
+	ct_setup(&t, CT_NO_SIM);
+	ct_write(&t, "k.json", "{\"id\": \"/k\", \"cmd\": \"x\", \"cpus\": 1,\n \"cpus\": 2}\n");
+	r = validate_src(&t);
+	cr_expect_eq(r.rc, 1, "%s", r.err);
+	cr_expect(
+	    ct_has(r.err, "k.json:2:2: key \"cpus\" is written twice in one object, first at "),
+	    "%s", r.err);
+	cr_expect(ct_has(r.err, "k.json:1:26, with different values"), "%s", r.err);
+	ct_run_free(&r);
+
+	/* The same value twice loses nothing: a warning, exit 0. */
+	ct_write(&t, "k.json", "{\"id\": \"/k\", \"cmd\": \"x\", \"cpus\": 1, \"cpus\": 1}\n");
+	r = validate_src(&t);
+	cr_expect_eq(r.rc, 0, "%s", r.err);
+	cr_expect(ct_has(r.err, "warning:") && ct_has(r.err, "with the same value"), "%s", r.err);
+	ct_run_free(&r);
+	ct_teardown(&t);
+}
+
+/* sync loads with the same loader: what validate refuses stops sync before Marathon is touched. */
+Test(validate, sync_refuses_the_same_with_exit_3, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	static const char *const files[][2] = {
+	    {"c.json", "[{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"dependencies\": [\"/b\"]},\n"
+	               " {\"id\": \"/b\", \"cmd\": \"sleep 1000\", \"dependencies\": [\"/a\"]}]\n"},
+	    {"c.json", "{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"labels\": {\"pacer.timeout\": "
+	               "\"soon\"}}\n"},
+	    {"c.json", "{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"mem\": 32, \"mem\": 64}\n"},
+	};
+	static const char *const want[] = {"dependency cycle: /a -> /b -> /a", "\"pacer.timeout\"",
+	                                   "key \"mem\" is written twice"};
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	for (size_t i = 0; i < 3; i++) {
+		ct_write(&t, files[i][0], files[i][1]);
+		ct_clear_requests(&t);
+		r = ct_cmd(&t, "sync", NULL);
+		cr_expect_eq(r.rc, 3, "%s: exit %d:\n%s", want[i], r.rc, r.err);
+		cr_expect(ct_has(r.err, "c.json:") && ct_has(r.err, want[i]), "%s", r.err);
+		ct_run_free(&r);
+		cr_expect_eq(ct_count_writes(&t), 0, "nothing was applied");
+	}
+	cr_expect_eq(ct_napps(&t), 0);
+	ct_teardown(&t);
+}
