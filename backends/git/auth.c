@@ -1,5 +1,6 @@
 #include "backends/git/auth.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,14 +74,18 @@ done:
 }
 
 /*
- * VAR or VAR_FILE into *slot (unchanged when neither is set). `secret`
- * registers the value with the log redaction.
+ * VAR or VAR_FILE into *slot (unchanged when none is set), else the systemd
+ * credential of the same name ($CREDENTIALS_DIRECTORY/git-token for
+ * PACER_GIT_TOKEN, so LoadCredential= works with DynamicUser=): its content
+ * for a secret, its path for the variables that name a file (the ssh key,
+ * known_hosts). `secret` registers the value with the log redaction.
  */
 static int env_value(struct gitsrc_options *o, const char *var, int secret, const char **slot,
                      struct pacer_error **err)
 {
-	char fvar[64];
-	const char *val = getenv(var), *fpath;
+	char fvar[96], cred_path[4096];
+	const char *val = getenv(var), *fpath, *creds = getenv("CREDENTIALS_DIRECTORY");
+	int names_file = !strcmp(var, "PACER_GIT_SSH_KEY") || !strcmp(var, "PACER_GIT_KNOWN_HOSTS");
 	char *copy = NULL;
 	int ret;
 
@@ -89,6 +94,23 @@ static int env_value(struct gitsrc_options *o, const char *var, int secret, cons
 	if (val && *val && fpath && *fpath)
 		return pacer_error_set(err, PACER_EINVALID, "both %s and %s are set; set only one",
 		                       var, fvar);
+	if ((secret || names_file) && !(val && *val) && !(fpath && *fpath) && creds && *creds) {
+		/* The credential's name: PACER_GIT_SSH_KEY -> git-ssh-key. */
+		char name[64];
+		size_t i;
+
+		for (i = 0; var[6 + i] && i + 1 < sizeof(name); i++)
+			name[i] = var[6 + i] == '_' ? '-' : (char)tolower((unsigned char)var[6 + i]);
+		name[i] = '\0';
+		snprintf(cred_path, sizeof(cred_path), "%s/%s", creds, name);
+		if (access(cred_path, F_OK) == 0) {
+			if (names_file)
+				val = cred_path;
+			else
+				fpath = cred_path;
+			snprintf(fvar, sizeof(fvar), "credential %s", name);
+		}
+	}
 	if (val && *val) {
 		copy = strdup(val);
 	} else if (fpath && *fpath) {

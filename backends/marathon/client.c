@@ -8,6 +8,7 @@
 #include "reconcile/buf.h"
 #include "reconcile/log.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <json-c/json.h>
@@ -75,14 +76,18 @@ done:
 }
 
 /*
- * Fill *field (when still NULL) from $var or the file named by $var_FILE.
- * slot receives the string we made, for marathon_options_release().
+ * Fill *field (when still NULL) from $var or the file named by $var_FILE,
+ * or for a secret set neither way from the systemd credential of the same
+ * name ($CREDENTIALS_DIRECTORY/marathon-password for
+ * PACER_MARATHON_PASSWORD: LoadCredential= hands a DynamicUser= service a
+ * file it could not read itself). slot receives the string we made, for
+ * marathon_options_release().
  */
 static int env_field(const char **field, char **slot, const char *var, int secret,
                      struct pacer_error **err)
 {
-	char file_var[64];
-	const char *value = getenv(var), *file;
+	char file_var[96], cred_path[4096];
+	const char *value = getenv(var), *file, *creds = getenv("CREDENTIALS_DIRECTORY");
 	char *made = NULL;
 	int rc;
 
@@ -98,6 +103,20 @@ static int env_field(const char **field, char **slot, const char *var, int secre
 		return pacer_error_set(err, PACER_EINVALID,
 		                       "both %s and %s are set: set only one of them", var,
 		                       file_var);
+	if (secret && !value && !file && creds && *creds) {
+		/* The credential's name: PACER_MARATHON_PASSWORD -> marathon-password. */
+		char name[64];
+		size_t i;
+
+		for (i = 0; var[6 + i] && i + 1 < sizeof(name); i++)
+			name[i] = var[6 + i] == '_' ? '-' : (char)tolower((unsigned char)var[6 + i]);
+		name[i] = '\0';
+		snprintf(cred_path, sizeof(cred_path), "%s/%s", creds, name);
+		if (access(cred_path, F_OK) == 0) {
+			file = cred_path;
+			snprintf(file_var, sizeof(file_var), "credential %s", name);
+		}
+	}
 	if (file) {
 		rc = read_secret_file(file, file_var, &made, err);
 		if (rc)

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backends/serve/webhook.h"
 #include "reconcile/buf.h"
@@ -814,6 +815,8 @@ int serve_secret_from_env(char **out, struct pacer_error **err)
 {
 	const char *env = getenv("PACER_WEBHOOK_SECRET");
 	const char *path = getenv("PACER_WEBHOOK_SECRET_FILE");
+	const char *creds = getenv("CREDENTIALS_DIRECTORY"), *what = "PACER_WEBHOOK_SECRET_FILE";
+	char cred_path[4096];
 	struct pacer_buf b;
 	FILE *f = NULL;
 	char chunk[4096];
@@ -836,6 +839,14 @@ int serve_secret_from_env(char **out, struct pacer_error **err)
 		pacer_log_add_secret(*out);
 		return 0;
 	}
+	/* Neither set: systemd's LoadCredential=webhook-secret:..., for DynamicUser=. */
+	if (!path && creds && *creds) {
+		snprintf(cred_path, sizeof(cred_path), "%s/webhook-secret", creds);
+		if (access(cred_path, F_OK) == 0) {
+			path = cred_path;
+			what = "credential webhook-secret";
+		}
+	}
 	if (!path)
 		return 0;
 
@@ -843,31 +854,30 @@ int serve_secret_from_env(char **out, struct pacer_error **err)
 	f = fopen(path, "re");
 	if (!f) {
 		rc = pacer_error_set(err, PACER_EIO,
-		                     "cannot read PACER_WEBHOOK_SECRET_FILE %s: %s: check the path "
-		                     "and that pacer may read it",
-		                     path, strerror(errno));
+		                     "cannot read %s %s: %s: check the path and that pacer may "
+		                     "read it",
+		                     what, path, strerror(errno));
 		goto done;
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (pacer_buf_add(&b, chunk, n)) {
 			rc = pacer_error_set(err, PACER_EINVALID,
-			                     "PACER_WEBHOOK_SECRET_FILE %s is larger than %d "
-			                     "bytes: it must hold only the secret",
-			                     path, SECRET_FILE_MAX);
+			                     "%s %s is larger than %d bytes: it must hold only "
+			                     "the secret",
+			                     what, path, SECRET_FILE_MAX);
 			goto done;
 		}
 	if (ferror(f)) {
-		rc = pacer_error_set(err, PACER_EIO, "cannot read PACER_WEBHOOK_SECRET_FILE %s: %s",
-		                     path, strerror(errno));
+		rc = pacer_error_set(err, PACER_EIO, "cannot read %s %s: %s", what, path,
+		                     strerror(errno));
 		goto done;
 	}
 	while (b.len > 0 && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
 		b.ptr[--b.len] = '\0';
 	if (b.len == 0 || memchr(b.ptr, '\0', b.len)) {
 		rc = pacer_error_set(err, PACER_EINVALID,
-		                     "PACER_WEBHOOK_SECRET_FILE %s is empty or binary: write the "
-		                     "webhook secret into it",
-		                     path);
+		                     "%s %s is empty or binary: write the webhook secret into it",
+		                     what, path);
 		goto done;
 	}
 	*out = pacer_buf_detach(&b);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char USAGE[] =
 	"usage: marathon-sim --listen ADDR:PORT [options]\n"
@@ -68,12 +69,25 @@ static void *ticker_main(void *p)
 	return NULL;
 }
 
+/*
+ * The secret in the file a flag names. A bare name (no '/') that systemd
+ * passed as a credential (LoadCredential=NAME:/etc/...) is read from
+ * $CREDENTIALS_DIRECTORY, so `--token-file sim-token` works under
+ * DynamicUser= with files only root may read.
+ */
 static char *read_secret_file(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char buf[4096];
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char buf[4096], cred_path[4096];
+	FILE *f;
 	size_t n;
 
+	if (!strchr(path, '/') && creds && *creds) {
+		snprintf(cred_path, sizeof(cred_path), "%s/%s", creds, path);
+		if (access(cred_path, F_OK) == 0)
+			path = cred_path;
+	}
+	f = fopen(path, "r");
 	if (!f) {
 		fprintf(stderr, "marathon-sim: cannot read %s: %s\n", path, strerror(errno));
 		return NULL;

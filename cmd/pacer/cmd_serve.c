@@ -14,6 +14,7 @@
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/report.h"
 #include "cmd/pacer/runner.h"
+#include "cmd/pacer/sdnotify.h"
 #include "reconcile/log.h"
 
 struct serve_cli {
@@ -51,6 +52,7 @@ int cmd_serve(int argc, char **argv)
 	struct pacer_error *err = NULL;
 	struct runner *runner = NULL;
 	struct serve *srv = NULL;
+	struct sdnotify_probe *probe = NULL;
 	struct cli_env env = {0};
 	char *secret = NULL;
 	int npos, rc, code = PACER_EXIT_FAILED, opened = 0;
@@ -102,7 +104,14 @@ int cmd_serve(int argc, char **argv)
 		code = rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
 		goto fail;
 	}
+	/* Type=notify: ready once it listens; the watchdog pings while /healthz answers. */
+	if (sdnotify_probe_start(&probe, svo.listen, serve_port(srv)))
+		PLOG_WARN("watchdog: cannot start the probe thread; systemd will restart pacer "
+		          "after WatchdogSec=");
+	sdnotify_ready();
 	rc = serve_run(srv, so.stop);
+	sdnotify_stopping();
+	sdnotify_probe_stop(probe);
 	code = rc ? PACER_EXIT_FAILED : PACER_EXIT_OK;
 	if (!rc)
 		PLOG_INFO("serve: stopped");

@@ -15,6 +15,7 @@
 #include "reconcile/diff.h"
 #include "reconcile/log.h"
 #include "cmd/pacer/report.h"
+#include "cmd/pacer/sdnotify.h"
 #include "reconcile/metrics.h"
 #include "reconcile/normalize.h"
 
@@ -140,6 +141,26 @@ static void log_result(const char *reason, int rc, const struct sync_result *res
 	free(msg);
 }
 
+/* systemctl status shows the last result (sdnotify.h; nothing outside systemd). */
+static void notify_result(const char *reason, int rc, const struct sync_result *res)
+{
+	size_t changed = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	char at[16] = "";
+
+	for (size_t i = 0; res && i < res->napps; i++)
+		if (res->apps[i].outcome != SYNC_OUT_UNCHANGED)
+			changed++;
+	if (gmtime_r(&now, &tm))
+		strftime(at, sizeof(at), "%H:%M:%SZ", &tm);
+	sdnotify_status("last sync %s at %s (%s): commit %s, %zu apps, %zu changed, %zu failed",
+	                metrics_sync_result(rc, res && res->converged), at, reason,
+	                res && res->revision ? res->revision : "-",
+	                res && res->desired ? res->desired->napps : 0, changed,
+	                res ? res->nfailed : 0);
+}
+
 int runner_sync(void *ctx, const char *reason, struct json_object **status_out)
 {
 	struct runner *r = ctx;
@@ -156,11 +177,13 @@ int runner_sync(void *ctx, const char *reason, struct json_object **status_out)
 	pthread_mutex_unlock(&r->mu);
 
 	PLOG_INFO("sync start reason=\"%s\"", reason);
+	sdnotify_status("syncing (%s)", reason);
 	rc = sync_run(r->env->source, r->env->marathon, r->env->backups, r->env->state, &r->so,
 	              &res, &err);
 	if (rc == 0 && res && !res->converged)
 		rc = r->so.abandon && *r->so.abandon ? PACER_ECANCELLED : PACER_EFAILED;
 	log_result(reason, rc, res, err);
+	notify_result(reason, rc, res);
 
 	if (res) {
 		status = sync_result_to_json(res);

@@ -26,6 +26,7 @@
 #include "backends/fs/watch.h"
 #include "backends/git/source.h"
 #include "backends/marathon/client.h"
+#include "cmd/pacer/sdnotify.h"
 #include "reconcile/log.h"
 
 /* The sync queue: at most one sync pending behind the running one. */
@@ -98,6 +99,7 @@ static void *watcher_worker(void *arg)
 	struct watcher *w = arg;
 	long backoff_ms = 0;
 	char reason[160];
+	int ready = 0;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -124,6 +126,10 @@ static void *watcher_worker(void *arg)
 
 		int rc = runner_sync(w->runner, reason, NULL);
 
+		/* Type=notify: started once the first sync has returned, however it went. */
+		if (!ready)
+			sdnotify_ready();
+		ready = 1;
 		pthread_mutex_lock(&w->mu);
 		w->running = 0;
 		*w->o.abandon = 0;
@@ -337,6 +343,9 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 	struct stat st;
 	char last[41] = "";
 	long long now = debounce_now_ms(), poll_at = -1, resync_at;
+	/* WatchdogSec=: the loop pings systemd; one that stops turning gets restarted. */
+	long watchdog_ms = sdnotify_watchdog_ms();
+	long long watchdog_at = watchdog_ms ? now : -1;
 	int is_dir = !stat(w->o.source, &st) && S_ISDIR(st.st_mode) && !strstr(w->o.source, "://");
 	int rc = 0;
 
@@ -364,6 +373,7 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 
 		timeout = until(poll_at, now, timeout);
 		timeout = until(resync_at, now, timeout);
+		timeout = until(watchdog_at, now, timeout);
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			rc = pacer_error_set(err, PACER_EIO, "poll failed: %s", strerror(errno));
 			goto done;
@@ -397,6 +407,10 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 			watcher_trigger(w, "resync", 0);
 			resync_at = next_at(now, w->o.resync_interval_s);
 		}
+		if (watchdog_at >= 0 && now >= watchdog_at) {
+			sdnotify_watchdog();
+			watchdog_at = now + watchdog_ms;
+		}
 	}
 done:
 	fswatch_free(fw);
@@ -410,6 +424,7 @@ void watcher_free(struct watcher *w)
 		return;
 	/* Stop: abandon the wait in flight (no rollback), let the worker finish. */
 	*w->o.stop = 1;
+	sdnotify_stopping();
 	PLOG_INFO("stopping: waiting for the sync in flight");
 	pthread_mutex_lock(&w->mu);
 	w->quit = 1;
