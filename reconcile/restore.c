@@ -1,5 +1,10 @@
 #include "reconcile/restore.h"
 
+#include <time.h>
+
+#include "reconcile/crash.h"
+#include "reconcile/journal.h"
+
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +58,13 @@ int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, co
 	struct restore_options defaults = RESTORE_OPTIONS_INIT;
 	struct json_object *def = NULL, *body = NULL, *live = NULL, *idval;
 	struct pacer_deploy_ref ref;
+	struct journal_entry entry;
 	struct waiter *w = NULL;
 	char *id = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	memset(&entry, 0, sizeof(entry));
 	if (!opts)
 		opts = &defaults;
 	id = appid_resolve("/", app_id);
@@ -102,9 +109,35 @@ int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, co
 		rc = -1;
 		goto done;
 	}
+	/* Journalled as an update with no failure policy: a later run finishes
+	 * the wait and reports the outcome, it does not undo the restore. */
+	entry.app_id = id;
+	entry.action = out->created ? JOURNAL_CREATE : JOURNAL_UPDATE;
+	entry.body = body;
+	entry.backup = out->backup_path;
+	entry.started = (long long)time(NULL);
+	entry.timeout_s = opts->timeout_s > 0 ? opts->timeout_s : 600;
+	entry.deadline = entry.started + entry.timeout_s;
+	entry.on_failure = SYNC_ON_FAILURE_NONE;
+	if (opts->state) {
+		const char *ids[1] = {id};
+
+		if ((rc = opts->state->add_owned(opts->state, ids, 1, err)) ||
+		    (rc = journal_write(opts->state, &entry, err)))
+			goto done;
+	}
+	CRASH_POINT("after-intent");
 	rc = m->put_app(m, id, body, PACER_MF_FORCE, &ref, err);
-	if (rc)
+	if (rc) {
+		/* Refused: nothing changed. Unknown: the next run reads it back. */
+		if (rc != PACER_EUNKNOWN)
+			journal_clear(opts->state, id, NULL);
 		goto done;
+	}
+	entry.phase = JOURNAL_SUBMITTED;
+	entry.deployment = ref.deployment_id;
+	journal_write(opts->state, &entry, NULL);
+	CRASH_POINT("during-wait");
 	out->deployment_id = ref.deployment_id[0] ? strdup(ref.deployment_id) : NULL;
 	PLOG_INFO("app=%s deployment=%s event=restore from=%s", id,
 		  ref.deployment_id[0] ? ref.deployment_id : "-", out->restored_from);
@@ -114,6 +147,9 @@ int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, co
 		goto done;
 	rc = waiter_wait(w, id, ref.deployment_id, WAITER_HEALTHY, opts->timeout_s, NULL, NULL,
 			 err);
+	/* Settled either way: success, or a failure reported to the operator. */
+	if (rc != PACER_ECANCELLED && rc != PACER_EUNREACHABLE)
+		journal_clear(opts->state, id, NULL);
 done:
 	if (rc && err && *err)
 		pacer_error_set_app(*err, id);

@@ -12,15 +12,20 @@
 #include "reconcile/backup.h"
 #include "reconcile/error.h"
 #include "reconcile/marathon.h"
+#include "reconcile/sync.h"
 
 struct restore_options {
 	unsigned version;
 	const char *backup_path; /* the backup to restore; NULL = the app's latest */
 	int timeout_s;           /* deployment timeout; <= 0 means 600 */
 	int poll_ms;             /* <= 0 means 1000 */
+	/* The state directory (borrowed; NULL = none): the restore is journalled
+	 * (reconcile/journal.h) so that a killed `pacer rollback` is finished by
+	 * the next run, and the app is owned, as for any change pacer makes. */
+	struct pacer_state_store *state;
 };
 #define RESTORE_OPTIONS_VERSION 1
-#define RESTORE_OPTIONS_INIT {RESTORE_OPTIONS_VERSION, NULL, 600, 1000}
+#define RESTORE_OPTIONS_INIT {RESTORE_OPTIONS_VERSION, NULL, 600, 1000, NULL}
 
 struct restore_result {
 	char *restored_from;  /* backup file applied (owned) */

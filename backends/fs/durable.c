@@ -7,13 +7,16 @@
  * there.
  */
 #include "backends/fs/durable.h"
+#include "reconcile/crash.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *durable_strerror(int errnum)
@@ -141,6 +144,29 @@ done:
 	return rc;
 }
 
+int durable_sweep_temps(const char *dir, int min_age_s)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	time_t now = time(NULL);
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] != '.' || !strstr(de->d_name, ".tmp-") ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || now - st.st_mtime < min_age_s)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 int durable_sync_dir(const char *dir, struct pacer_error **err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -175,6 +201,9 @@ int durable_write_file(const char *path, const void *data, size_t len, mode_t mo
 	rc = write_temp(dir, base, path, data, len, mode, &tmp, err);
 	if (rc < 0)
 		goto done;
+	/* A crash here leaves a temp file beside the old version: the state
+	 * (owned set, journal, cache, held failures) must read as the old one. */
+	CRASH_POINT("mid-state-write");
 	if (rename(tmp, path) < 0) {
 		rc = fail(err, path, "rename", errno);
 		unlink(tmp);

@@ -39,6 +39,14 @@ int durable_write_file(const char *path, const void *data, size_t len, mode_t mo
 int durable_write_unique(const char *dir, const char *stem, const char *ext, const void *data,
                          size_t len, mode_t mode, char **out_path, struct pacer_error **err);
 
+/*
+ * Remove the temp files (".<name>.tmp-XXXXXX") that writes interrupted by a
+ * crash left in dir, when older than min_age_s seconds (a younger one may
+ * be another process's write in progress). Returns how many were removed;
+ * a directory that does not exist has none.
+ */
+int durable_sweep_temps(const char *dir, int min_age_s);
+
 /* fsync a directory so that names created or removed in it are durable. */
 int durable_sync_dir(const char *dir, struct pacer_error **err);
 

@@ -22,6 +22,7 @@
 #define STATE_MAX_FILE ((size_t)64 << 20)
 #define STATE_MAX_CACHE ((size_t)256 << 20)
 
+
 struct fs_state {
 	struct pacer_state_store base;
 	char *owned_path;
@@ -505,6 +506,17 @@ static void st_free(struct pacer_state_store *s)
 	free(st);
 }
 
+void fs_state_sweep(const char *state_dir)
+{
+	char *journal = NULL;
+
+	durable_sweep_temps(state_dir, 0);
+	if (asprintf(&journal, "%s/journal", state_dir) >= 0) {
+		durable_sweep_temps(journal, 0);
+		free(journal);
+	}
+}
+
 int fs_state_new(struct pacer_state_store **out, const char *state_dir, struct pacer_error **err)
 {
 	struct fs_state *st = NULL;
@@ -531,6 +543,7 @@ int fs_state_new(struct pacer_state_store **out, const char *state_dir, struct p
 	}
 	if (!(st->dir = strdup(state_dir)))
 		goto oom;
+
 	pthread_mutex_init(&st->mu, NULL);
 	st->base.doc_load = st_doc_load;
 	st->base.doc_save = st_doc_save;

@@ -9,6 +9,10 @@
  *                               converged, one line.
  *   <state-dir>/cache           what earlier runs worked out (reconcile/cache.h);
  *                               safe to delete at any time.
+ *   <state-dir>/journal/        the intent journal, one .json per app (reconcile/journal.h),
+ *   <state-dir>/held.json       held failures (reconcile/held.h) and
+ *   <state-dir>/cluster.json    the cluster it belongs to (reconcile/cluster.h):
+ *                               the documents of the doc_* methods.
  *
  * Every change rewrites the file with durable_write_file() (temp, fsync,
  * rename, fsync the directory), so a crash leaves the old or the new set,
@@ -32,5 +36,13 @@
  * the directory cannot be created, -1 when out of memory.
  */
 int fs_state_new(struct pacer_state_store **out, const char *state_dir, struct pacer_error **err);
+
+/*
+ * Remove the temp files that writes cut short by a crash left in the state
+ * directory (and its journal folder). Only for the holder of the state
+ * directory's lock: nobody else writes there but an unlocked dry run's
+ * cache, which at worst loses that write.
+ */
+void fs_state_sweep(const char *state_dir);
 
 #endif

@@ -15,6 +15,7 @@
 #include "backends/backup/store.h"
 #include "backends/fs/lock.h"
 #include "backends/fs/source.h"
+#include "backends/fs/durable.h"
 #include "backends/fs/state.h"
 #include "backends/git/source.h"
 #include "backends/marathon/client.h"
@@ -210,6 +211,9 @@ static int open_state(struct cli_env *env, const struct cli_common *c, unsigned 
 		rc = fs_state_new(&env->state, env->state_dir, err);
 		if (rc)
 			return rc;
+		/* Writes a crash cut short: the lock is ours, so none is in progress. */
+		fs_state_sweep(env->state_dir);
+		durable_sweep_temps(env->backup_dir, 0);
 	}
 	rc = mkdir_p(env->backup_dir, err);
 	if (rc)

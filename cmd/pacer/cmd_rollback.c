@@ -49,6 +49,7 @@ int cmd_rollback(int argc, char **argv)
 
 	ro.backup_path = o.to;
 	ro.timeout_s = o.timeout;
+	ro.state = env.state;
 	rc = restore_app(env.marathon, env.backups, pos[0], &ro, &res, &err);
 	if (rc) {
 		cli_print_error("rollback", err);
