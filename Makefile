@@ -1,16 +1,28 @@
-# Thin wrapper around CMake. The README documents two commands: `make demo`
-# and `make test`. Everything else here is a convenience for developers.
+# Thin wrapper around CMake. The README documents `make demo`, `make test`,
+# `make install` and `make deb`. Everything else here is a convenience for
+# developers.
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
+DEB_BUILD  ?= build-deb
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+# make install PREFIX=/opt/pacer (and DESTDIR=/staging for a staged install)
+PREFIX     ?= /usr/local
 
-# Debian 12 packages pacer needs to build and test.
+# Debian 12 packages pacer needs to build and test. The second line builds
+# the .deb; the third is what tests/packaging checks with: the installed
+# units (systemd-analyze), the man pages (man-db) and the zsh completion.
 DEB_PACKAGES = build-essential cmake pkg-config git \
 	libgit2-dev libcurl4-openssl-dev libjson-c-dev libcriterion-dev \
-	libmicrohttpd-dev libssl-dev openssh-client openssh-server python3 python3-marathon
+	libmicrohttpd-dev libssl-dev libsystemd-dev openssh-client openssh-server python3 python3-marathon \
+	debhelper dpkg-dev \
+	systemd man-db zsh
 
-.PHONY: all deps build test demo bench valgrind clean format
+# The commit `pacer --version` names, for the .deb (built from a copy without .git).
+COMMIT = $(shell git -c safe.directory='*' rev-parse --short=12 HEAD 2>/dev/null)$(shell \
+	git -c safe.directory='*' status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty)
+
+.PHONY: all deps build install deb deb-lint test demo bench valgrind clean format
 
 all: build
 
@@ -33,9 +45,36 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) --target pacer marathon-sim -j $(JOBS)
 
-# Tests build separately with AddressSanitizer and UBSan.
+# The programs, man pages, completions, systemd units (ExecStart under
+# PREFIX) and examples.
+install: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(BUILD) --target pacer marathon-sim pacer-docs -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# $(DEB_BUILD)/pacer_<version>_<arch>.deb and marathon-sim_<version>_<arch>.deb
+# (with the source package pacer_<version>.dsc and .tar.xz), built by
+# dpkg-buildpackage from a copy of the tree: the checkout stays clean, and
+# nothing is written next to it.
+deb: deps
+	rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD)/src/pacer
+	cp -a CMakeLists.txt LICENSE README.md backends cmd contrib debian reconcile testdata tests \
+		$(DEB_BUILD)/src/pacer/
+	cd $(DEB_BUILD)/src/pacer && PACER_COMMIT=$(COMMIT) DEB_BUILD_OPTIONS="nocheck parallel=$(JOBS)" \
+		dpkg-buildpackage -us -uc
+	find $(DEB_BUILD)/src -maxdepth 1 -type f -exec mv -t $(DEB_BUILD) {} +
+	@ls $(DEB_BUILD)/*.deb
+
+# What lintian, Debian's package checker, still finds.
+deb-lint: deb
+	@command -v lintian >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lintian; }
+	lintian --display-info --pedantic $(DEB_BUILD)/*.changes
+
+# Tests build separately with AddressSanitizer and UBSan, and warnings as
+# errors (PACER_WERROR).
 test: deps
-	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPACER_SANITIZE=ON
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPACER_SANITIZE=ON -DPACER_WERROR=ON
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
@@ -58,4 +97,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(VALGRIND_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(VALGRIND_BUILD) $(DEB_BUILD)
