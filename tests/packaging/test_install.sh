@@ -44,6 +44,12 @@ for unit in pacer-sync.service pacer-watch.service pacer-serve.service; do
 	check "$unit runs $prefix/bin/pacer" grep -q "^ExecStart=$prefix/bin/pacer " \
 		"$prefix/lib/systemd/system/$unit"
 done
+version=$(sed -n 's/^project(pacer VERSION \([0-9.]*\).*/\1/p' "$SRC/CMakeLists.txt")
+example=$prefix/share/doc/pacer/examples/pacer-serve.json
+check "the Marathon app example runs the .deb of this version (pacer_${version}_)" \
+	grep -q "pacer_${version}_amd64.deb" "$example"
+check "the Marathon app example is valid for Marathon (persistent volume rules)" \
+	"$prefix/bin/pacer" validate --enable-features secrets "$example"
 check "man finds the installed pages" test "$(MANPATH=$prefix/share/man man -w pacer 2>/dev/null)" = \
 	"$prefix/share/man/man1/pacer.1"
 if command -v systemd-analyze >/dev/null; then
