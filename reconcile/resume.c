@@ -288,10 +288,7 @@ int resume_run(const struct apply_ctx *ctx, struct pacer_desired *desired,
 				out->apps[out->napps] = out->apps[i];
 			out->napps++;
 		} else {
-			free(out->apps[i].app_id);
-			pacer_error_free(out->apps[i].error);
-			free(out->apps[i].deployment_id);
-			free(out->apps[i].backup_path);
+			sync_app_result_release(&out->apps[i]);
 		}
 	}
 	free(jobs);
@@ -300,12 +297,8 @@ int resume_run(const struct apply_ctx *ctx, struct pacer_desired *desired,
 
 void resume_release(struct resume_result *r)
 {
-	for (size_t i = 0; i < r->napps; i++) {
-		free(r->apps[i].app_id);
-		free(r->apps[i].deployment_id);
-		free(r->apps[i].backup_path);
-		pacer_error_free(r->apps[i].error);
-	}
+	for (size_t i = 0; i < r->napps; i++)
+		sync_app_result_release(&r->apps[i]);
 	free(r->apps);
 	for (size_t i = 0; i < r->ninherit; i++)
 		json_object_put(r->inherit[i].previous);

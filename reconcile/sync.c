@@ -634,8 +634,7 @@ static int merge_resumed(struct sync_state *ss)
 				break;
 		if (i < r->plan->n && (r->apps[i].outcome == SYNC_OUT_UNCHANGED ||
 				       r->apps[i].outcome == SYNC_OUT_HELD)) {
-			free(r->apps[i].app_id);
-			pacer_error_free(r->apps[i].error);
+			sync_app_result_release(&r->apps[i]);
 			r->apps[i] = *res;
 			r->apps[i].action = r->plan->items[i].action == PACER_ACT_UNCHANGED
 						    ? res->action
@@ -815,16 +814,21 @@ done:
 	return rc;
 }
 
+void sync_app_result_release(struct sync_app_result *a)
+{
+	free(a->app_id);
+	free(a->deployment_id);
+	free(a->backup_path);
+	pacer_error_free(a->error);
+	memset(a, 0, sizeof(*a));
+}
+
 void sync_result_free(struct sync_result *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->napps; i++) {
-		free(r->apps[i].app_id);
-		free(r->apps[i].deployment_id);
-		free(r->apps[i].backup_path);
-		pacer_error_free(r->apps[i].error);
-	}
+	for (size_t i = 0; i < r->napps; i++)
+		sync_app_result_release(&r->apps[i]);
 	free(r->apps);
 	if (r->desired)
 		desired_free(r->desired);

@@ -199,6 +199,9 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 
 void sync_result_free(struct sync_result *r);
 
+/* Free the members of one row (not the row itself) and zero it. */
+void sync_app_result_release(struct sync_app_result *a);
+
 /* The result as JSON (plan + outcomes), new object. */
 struct json_object *sync_result_to_json(const struct sync_result *r);
 
