@@ -21,17 +21,15 @@ static atomic_long hits;
 
 int crash_init(const char *spec)
 {
-	const char *colon;
-	size_t len;
-
 	armed[0] = '\0';
 	if (!spec || !*spec)
 		return 0;
 #ifndef PACER_CRASH_POINTS
 	return -1;
 #else
-	colon = strchr(spec, ':');
-	len = colon ? (size_t)(colon - spec) : strlen(spec);
+	const char *colon = strchr(spec, ':');
+	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+
 	if (!len || len >= sizeof(armed))
 		return -1;
 	if (colon) {

@@ -780,7 +780,9 @@ Test(client_flags, basic_auth)
 	json_object_put(req);
 
 	/* user:password in the URL works and never shows in errors. */
-	snprintf(url, sizeof(url), "http://alice:s3cret-pw@%s", extra[0].url + strlen("http://"));
+	cr_assert_lt(snprintf(url, sizeof(url), "http://alice:s3cret-pw@%s",
+	                      extra[0].url + strlen("http://")),
+	             (int)sizeof(url));
 	cr_assert_eq(info_with(url, NULL, NULL, NULL, &err), 0, "%s", err ? err->message : "");
 	{
 		struct marathon_options o = MARATHON_OPTIONS_INIT;
