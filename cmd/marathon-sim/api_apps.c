@@ -87,7 +87,7 @@ void api_app_info(struct sim *s, struct sim_app *a, unsigned emb, struct pacer_b
 	if (emb & EMB_TASKS) {
 		pacer_buf_puts(b, ",\"tasks\":[");
 		for (size_t i = 0; i < a->ntasks; i++) {
-			struct json_object *t = deploy_task_json(s, a, a->tasks[i]);
+			struct json_object *t = tasks_json(s, a, a->tasks[i]);
 			if (i)
 				pacer_buf_putc(b, ',');
 			pacer_buf_puts(b, sim_json_text(t));
@@ -643,7 +643,7 @@ static void app_tasks(struct sim *s, struct sim_resp *resp, const char *id)
 	o = json_object_new_object();
 	arr = json_object_new_array();
 	for (size_t i = 0; i < a->ntasks; i++)
-		json_object_array_add(arr, deploy_task_json(s, a, a->tasks[i]));
+		json_object_array_add(arr, tasks_json(s, a, a->tasks[i]));
 	json_object_object_add(o, "tasks", arr);
 	resp_json(resp, 200, o);
 }
@@ -660,9 +660,11 @@ int api_kill_tasks(struct sim *s, struct sim_app *a, const char *const *task_ids
 		return -1;
 	for (size_t i = 0; i < a->ntasks; i++) {
 		int match = !task_ids;
+		char th[SIM_HOST_LEN];
 		for (size_t j = 0; task_ids && j < nids; j++)
 			match |= !strcmp(a->tasks[i]->id, task_ids[j]);
-		if (match && host && strcmp(host, "*") && strcmp(host, "127.0.0.1"))
+		tasks_host(a->tasks[i], th);
+		if (match && host && strcmp(host, "*") && strcmp(host, th))
 			match = 0;
 		if (match)
 			kill_ids[nkill++] = a->tasks[i]->id;
@@ -683,8 +685,8 @@ int api_kill_tasks(struct sim *s, struct sim_app *a, const char *const *task_ids
 		for (size_t i = 0; i < a->ntasks; i++)
 			if (a->tasks[i]->id == kill_ids[k]) {
 				if (killed)
-					json_object_array_add(killed, deploy_task_json(s, a, a->tasks[i]));
-				deploy_kill_task(s, a, i);
+					json_object_array_add(killed, tasks_json(s, a, a->tasks[i]));
+				tasks_kill(s, a, i);
 				break;
 			}
 	free(kill_ids);

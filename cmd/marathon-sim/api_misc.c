@@ -451,7 +451,7 @@ static void all_tasks(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 				continue;
 			if (status && !strcmp(status, "staging") && t->state != SIM_TASK_STAGING)
 				continue;
-			json_object_array_add(arr, deploy_task_json(s, s->apps[i], t));
+			json_object_array_add(arr, tasks_json(s, s->apps[i], t));
 		}
 	json_object_object_add(o, "tasks", arr);
 	resp_json(resp, 200, o);

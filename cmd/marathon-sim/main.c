@@ -4,6 +4,7 @@
  * cluster. This file: flags, loading, the ticker thread, signals.
  *
  *   marathon-sim --listen 127.0.0.1:0 [--task-launch-ms N] [--health-ms N]
+ *                [--kill-ms N] [--agents N]
  *                [--load FILE] [--mesos-role ROLE] [--enable-features LIST]
  *                [--http-credentials-file FILE] [--token-file FILE]
  *                [--standby-redirect URL] [--framework-id ID]
@@ -29,7 +30,13 @@
 static const char USAGE[] =
 	"usage: marathon-sim --listen ADDR:PORT [options]\n"
 	"  --listen ADDR:PORT          address to serve on (port 0 = pick a free one); prints the URL first\n"
-	"  --task-launch-ms N          time for a task to start (default 500)\n"
+	"  --task-launch-ms N          time for a task to start: TASK_STAGING, TASK_STARTING half way, then\n"
+	"                              TASK_RUNNING (default 500)\n"
+	"  --kill-ms N                 TASK_KILLING lasts N ms per second of the app's taskKillGracePeriodSeconds\n"
+	"                              (1 when unset) before TASK_KILLED (default: --task-launch-ms / 10)\n"
+	"  --agents N                  simulated agents, hosts 127.0.0.1 .. 127.0.0.N; hostname constraints\n"
+	"                              UNIQUE, MAX_PER and CLUSTER place tasks on them (default: one agent,\n"
+	"                              constraints not looked at)\n"
 	"  --health-ms N               time until a started task passes health checks (default 500)\n"
 	"  --load FILE                 preload apps: an app, an array, {\"apps\":[...]}, {\"app\":{...}} or a group\n"
 	"  --mesos-role ROLE           Marathon's --mesos_role (default *)\n"
@@ -268,6 +275,19 @@ static int parse_ms(const char *flag, const char *v, int *out)
 	return 0;
 }
 
+static int parse_agents(const char *v, int *out)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*end || n < 1 || n > SIM_MAX_AGENTS) {
+		fprintf(stderr, "marathon-sim: --agents wants a number of agents (1..%d), got '%s'\n", SIM_MAX_AGENTS, v);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
 /* Secret files and feature lists named by flags, resolved after parsing. */
 struct flag_files {
 	const char *features, *cred_file, *token_file;
@@ -298,6 +318,12 @@ static int parse_flags(struct sim *s, int argc, char **argv, struct flag_files *
 				return -1;
 		} else if (!strcmp(a, "--health-ms")) {
 			if (parse_ms(a, v, &s->cfg.health_ms))
+				return -1;
+		} else if (!strcmp(a, "--kill-ms")) {
+			if (parse_ms(a, v, &s->cfg.kill_ms))
+				return -1;
+		} else if (!strcmp(a, "--agents")) {
+			if (parse_agents(v, &s->cfg.agents))
 				return -1;
 		} else if (!strcmp(a, "--load"))
 			s->cfg.load_file = v;
@@ -409,11 +435,15 @@ int main(int argc, char **argv)
 	}
 	s.cfg.task_launch_ms = 500;
 	s.cfg.health_ms = 500;
+	s.cfg.kill_ms = -1;
 	parsed = parse_flags(&s, argc, argv, &ff);
 	if (parsed) {
 		rc = parsed > 0 ? 0 : 1;
 		goto done;
 	}
+	/* Kills scale with launches unless set: tests that shorten one shorten both. */
+	if (s.cfg.kill_ms < 0)
+		s.cfg.kill_ms = s.cfg.task_launch_ms / 10;
 	if (configure(&s, &ff, &sa))
 		goto done;
 

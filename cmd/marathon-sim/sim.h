@@ -9,10 +9,13 @@
  *   api_apps.c /v2/apps...       api_misc.c  everything else in /v2, /ping
  *   state.c    the app store (hash + array), service ports, versions, and
  *              sim_apply(): turning a set of edits into a deployment
- *   deploy.c   the ticker: tasks launch, become healthy, crash; deployment
- *              steps advance per upgradeStrategy. It visits only apps that
- *              can change by themselves (sim.active), so 10,000 settled apps
- *              cost no CPU
+ *   deploy.c   the ticker: deployment steps advance per upgradeStrategy,
+ *              the launch queue replaces dead tasks. It visits only apps
+ *              that can change by themselves (sim.active), so 10,000
+ *              settled apps cost no CPU
+ *   tasks.c    one task's life: STAGING, STARTING, RUNNING, health and
+ *              readiness, crashes, KILLING then KILLED; agents, placement
+ *              by hostname constraints, container-network addresses
  *   events.c   the SSE hub (a ring of serialised events)
  *   faults.c   /_sim/: fault injection, request log, behaviour overrides
  *   json.c     helpers: timestamps, uuids, JSON access and equality
@@ -39,7 +42,10 @@ struct json_object;
 
 struct sim_config {
 	const char *listen;     /* ADDR:PORT */
-	int task_launch_ms;     /* time from STAGING to RUNNING */
+	int task_launch_ms;     /* time from STAGING to RUNNING (STARTING half way) */
+	int kill_ms;            /* TASK_KILLING per second of taskKillGracePeriodSeconds */
+	int agents;             /* --agents: simulated Mesos agents (hosts 127.0.0.1...);
+				 * 0 = not given: one agent, constraints ignored */
 	int health_ms;          /* time from RUNNING to passing health checks */
 	const char *load_file;
 	struct appdef_flags flags;
@@ -102,7 +108,14 @@ ssize_t events_read(void *sub, uint64_t pos, char *buf, size_t max);
 
 /* ----------------------------------------------------------------- state */
 
-enum sim_task_state { SIM_TASK_STAGING, SIM_TASK_RUNNING };
+/* Container-network addresses 127.0.1.1 .. 127.0.255.254 (127.0.0.x are agents). */
+#define SIM_IP_POOL (255 * 254)
+#define SIM_MAX_AGENTS 254
+/* Room for a dotted IPv4 address as the simulator prints them. */
+#define SIM_HOST_LEN 24
+
+/* Mesos task states a task passes through in the simulator, in order. */
+enum sim_task_state { SIM_TASK_STAGING, SIM_TASK_STARTING, SIM_TASK_RUNNING, SIM_TASK_KILLING };
 /*
  * SIM_BEHAVIOR values. UNREADY: tasks run (and pass health checks) but fail
  * their readiness check forever; only matters for apps with readinessChecks.
@@ -114,6 +127,11 @@ struct sim_task {
 	char *version;      /* the app version it was launched for */
 	char *cfg_version;  /* the app's lastConfigChangeAt at launch: old vs new */
 	int state;
+	int agent;          /* the simulated agent it runs on (0..agents-1) */
+	int ip;             /* its own address in the container-network pool, -1 none */
+	int64_t kill_mono;  /* KILLING: when it becomes TASK_KILLED */
+	int killed_unhealthy; /* the kill is Marathon's, for failed health checks */
+	char *app_id;       /* set only once its app is gone (sim.dying) */
 	int health;         /* 0 unknown, 1 healthy, -1 unhealthy */
 	int ready_checked;  /* readiness checked at least once (readinessChecks) */
 	int ready;          /* last readiness check passed; never re-checked after */
@@ -158,6 +176,11 @@ struct sim_app {
 				    * task: smallest positive maxConsecutiveFailures
 				    * (default 3); 0 = never (all checks say 0) */
 	int kill_oldest;           /* killSelection OLDEST_FIRST */
+	int kill_ms;               /* how long its tasks stay TASK_KILLING */
+	int ip_per_task;           /* on a container network: tasks get their own address */
+	int max_per_agent;         /* hostname:UNIQUE (1) or MAX_PER; 0 = no limit */
+	int cluster_agent;         /* hostname:CLUSTER: the only agent allowed; -1 any,
+				    * INT_MAX when the value names no agent */
 	int64_t instances;         /* "instances" as stored (default 1) */
 	size_t active_idx;         /* position in sim.active, SIM_IDLE when settled */
 	struct json_object *last_failure;
@@ -234,6 +257,11 @@ struct sim {
 	char last_ts[32];
 	int64_t last_ts_ms;
 	uint16_t port_refs[10001]; /* service ports 10000..20000 in use */
+	unsigned char ip_used[SIM_IP_POOL]; /* container-network addresses in use */
+	/* Tasks still being killed whose app was deleted: the ticker finishes
+	 * them and StopApplication waits for them (deploy.c). */
+	struct sim_task **dying;
+	size_t ndying, adying;
 	int next_host_port;
 	uint64_t task_seq;
 	struct sim_events *events;
@@ -323,8 +351,6 @@ int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, 
 
 /* Advance tasks and deployments; called with mu held by the ticker. */
 void deploy_tick(struct sim *s);
-/* Kill one task (removes it, emits TASK_KILLED). */
-void deploy_kill_task(struct sim *s, struct sim_app *a, size_t i);
 /* Remove and free a deployment, emitting deployment_failed with reason when non-NULL. */
 void deploy_cancel(struct sim *s, struct sim_deploy *d, const char *reason);
 void deploy_free(struct sim_deploy *d);
@@ -339,9 +365,37 @@ struct sim_deploy *deploy_find(struct sim *s, const char *id);
  * (Marathon keeps them in the deployment actor). Caller puts.
  */
 struct json_object *deploy_readiness_json(struct sim *s, struct sim_app *a);
+/* --------------------------------------------------------------- tasks.c */
+
 /* Task JSON as in /v2/apps/{id}/tasks. Caller puts. */
-struct json_object *deploy_task_json(struct sim *s, struct sim_app *a, struct sim_task *t);
-void deploy_task_free(struct sim_task *t);
+struct json_object *tasks_json(struct sim *s, struct sim_app *a, struct sim_task *t);
+/* Free a task that holds nothing in sim (see tasks.c for those that do). */
+void tasks_free(struct sim_task *t);
+/* The host (agent address) of a task: "127.0.0.<agent+1>". */
+void tasks_host(const struct sim_task *t, char out[SIM_HOST_LEN]);
+/* The app's config version its tasks are compared with (lastConfigChangeAt). Borrowed from a->def. */
+const char *tasks_cfg_version(struct sim_app *a);
+/*
+ * Launch one task of a (TASK_STAGING) on an agent its constraints allow.
+ * Returns 0, or -1 when no agent allows one (or out of memory).
+ */
+int tasks_launch(struct sim *s, struct sim_app *a, int64_t now);
+/*
+ * Kill task i of a: TASK_KILLING now, TASK_KILLED (and gone) after the
+ * app's kill grace, at once when that is 0 (then i no longer exists). A task
+ * already being killed is left alone.
+ */
+void tasks_kill(struct sim *s, struct sim_app *a, size_t i);
+/* Move a's tasks along in time: states, health, readiness, crashes, kills. */
+void tasks_advance(struct sim *s, struct sim_app *a, int64_t now);
+/* a is being deleted: kill all its tasks and keep them in sim.dying until killed. */
+void tasks_orphan(struct sim *s, struct sim_app *a);
+/* Finish the kills in sim.dying that are due. */
+void tasks_advance_dying(struct sim *s, int64_t now);
+/* How many tasks of the deleted app app_id are still being killed. */
+size_t tasks_dying_of(struct sim *s, const char *app_id);
+/* Forget every task in sim.dying (reset). */
+void tasks_clear_dying(struct sim *s);
 
 /* ---------------------------------------------------------------- server */
 

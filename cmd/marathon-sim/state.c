@@ -8,10 +8,12 @@
 
 #include <ctype.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_VERSIONS 50
 /* Share equal parts of definitions when one change stores at least this many. */
@@ -82,7 +84,7 @@ static void app_free(struct sim_app *a)
 		return;
 	sim_app_invalidate(a);
 	for (size_t i = 0; i < a->ntasks; i++)
-		deploy_task_free(a->tasks[i]);
+		tasks_free(a->tasks[i]);
 	free(a->tasks);
 	for (size_t i = 0; i < a->nversions; i++)
 		free(a->versions[i].text);
@@ -104,6 +106,8 @@ void sim_clear(struct sim *s)
 	for (size_t i = 0; i < s->napps; i++)
 		app_free(s->apps[i]);
 	s->napps = 0;
+	tasks_clear_dying(s);
+	memset(s->ip_used, 0, sizeof(s->ip_used));
 	s->nactive = 0;
 	memset(s->buckets, 0, s->nbuckets * sizeof(*s->buckets));
 	for (size_t i = 0; i < s->ngroups; i++)
@@ -120,6 +124,7 @@ void sim_release(struct sim *s)
 	sim_clear(s);
 	free(s->apps);
 	free(s->active);
+	free(s->dying);
 	free(s->buckets);
 	faults_clear(s);
 	json_object_put(s->requests);
@@ -239,6 +244,19 @@ void sim_app_invalidate(struct sim_app *a)
 	a->json = NULL;
 }
 
+/* The agent whose host is h ("127.0.0.3" is agent 2), INT_MAX when none is. */
+static int agent_of_host(struct sim *s, const char *h)
+{
+	char host[SIM_HOST_LEN];
+
+	for (int k = 0; k < (s->cfg.agents > 0 ? s->cfg.agents : 1); k++) {
+		snprintf(host, sizeof(host), "127.0.0.%d", k + 1);
+		if (!strcmp(host, h))
+			return k;
+	}
+	return INT_MAX;
+}
+
 /* SIM_BEHAVIOR from the definition's env. */
 static int def_behavior(struct json_object *def)
 {
@@ -258,6 +276,47 @@ static int def_behavior(struct json_object *def)
 	if (!strcmp(b, "unready"))
 		return SIM_UNREADY;
 	return SIM_HEALTHY;
+}
+
+/*
+ * Where and how a's tasks run: the kill grace, an address of their own on a
+ * container network, and, with --agents, the hostname constraints the
+ * simulator honours (UNIQUE, MAX_PER, CLUSTER; other fields and operators
+ * are accepted and ignored: the simulated agents have no attributes).
+ */
+static void refresh_placement(struct sim *s, struct sim_app *a)
+{
+	struct json_object *arr;
+	int64_t grace = sim_json_int(a->def, "taskKillGracePeriodSeconds", 1);
+
+	/* --kill-ms per second of grace, as if every process used its whole grace. */
+	a->kill_ms = (int)((grace < 1 ? 1 : grace > 600 ? 600 : grace) * s->cfg.kill_ms);
+	a->ip_per_task = 0;
+	if (json_object_object_get_ex(a->def, "networks", &arr) && json_object_is_type(arr, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			const char *mode = sim_json_str(json_object_array_get_idx(arr, i), "mode");
+			a->ip_per_task |= mode && !strcmp(mode, "container");
+		}
+	a->max_per_agent = 0;
+	a->cluster_agent = -1;
+	/* Only --agents makes placement a question (see tasks.c). */
+	if (!s->cfg.agents || !json_object_object_get_ex(a->def, "constraints", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *c = json_object_array_get_idx(arr, i);
+		const char *field = json_object_get_string(json_object_array_get_idx(c, 0)),
+			   *op = json_object_get_string(json_object_array_get_idx(c, 1)),
+			   *val = json_object_get_string(json_object_array_get_idx(c, 2));
+		if (!json_object_is_type(c, json_type_array) || !field || !op || strcmp(field, "hostname"))
+			continue;
+		if (!strcasecmp(op, "UNIQUE"))
+			a->max_per_agent = 1;
+		else if (!strcasecmp(op, "MAX_PER") && val && strtol(val, NULL, 10) > 0)
+			a->max_per_agent = (int)(strtol(val, NULL, 10) > 1000000 ? 1000000 : strtol(val, NULL, 10));
+		else if (!strcasecmp(op, "CLUSTER") && val)
+			a->cluster_agent = agent_of_host(s, val);
+	}
 }
 
 void sim_app_refresh(struct sim *s, struct sim_app *a)
@@ -280,6 +339,7 @@ void sim_app_refresh(struct sim *s, struct sim_app *a)
 			a->kill_after = m > 1000000 ? 1000000 : (int)m;
 	}
 	a->instances = sim_json_int(a->def, "instances", 1);
+	refresh_placement(s, a);
 	sim_app_wake(s, a);
 }
 
@@ -920,8 +980,7 @@ int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, 
 		if (p[i].kind == K_DELETE) {
 			struct json_object *ev = json_object_new_object();
 			ports_ref(s, a->def, -1);
-			while (a->ntasks)
-				deploy_kill_task(s, a, a->ntasks - 1);
+			tasks_orphan(s, a);
 			app_remove(s, a);
 			json_object_object_add(ev, "appId", json_object_new_string(p[i].id));
 			events_emit(s->events, "app_terminated_event", ev);

@@ -6,9 +6,11 @@
 #ifndef PACER_SIMTEST_H
 #define PACER_SIMTEST_H
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <strings.h>
 #include <time.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -235,6 +238,64 @@ static inline int st_deploy_running(struct test_sim *sim, const char *id)
 	}
 	st_free(&r);
 	return found;
+}
+
+/*
+ * /v2/events read over a raw socket, so a test sees the frames (and the
+ * response head) as they arrive. buf holds everything read so far.
+ */
+struct st_sse {
+	int fd;
+	char *buf;
+	size_t len;
+};
+
+static inline void st_sse_open(struct st_sse *s, struct test_sim *sim, const char *query)
+{
+	struct sockaddr_in sa;
+	char req[512];
+
+	memset(s, 0, sizeof(*s));
+	s->fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(s->fd, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)sim->port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	cr_assert_eq(connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(req, sizeof(req), "GET /v2/events%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n",
+		 query ? query : "");
+	cr_assert_eq(write(s->fd, req, strlen(req)), (ssize_t)strlen(req));
+}
+
+/* Read until `needle` shows up in the stream (or timeout). Returns 1 when found. */
+static inline int st_sse_wait(struct st_sse *s, const char *needle, int timeout_ms)
+{
+	for (int t = 0; t < timeout_ms; t += 50) {
+		struct pollfd p = {s->fd, POLLIN, 0};
+		if (s->buf && strstr(s->buf, needle))
+			return 1;
+		if (poll(&p, 1, 50) > 0) {
+			char chunk[4096];
+			ssize_t n = read(s->fd, chunk, sizeof(chunk));
+			char *nb;
+			if (n <= 0)
+				return s->buf && strstr(s->buf, needle);
+			nb = realloc(s->buf, s->len + (size_t)n + 1);
+			cr_assert(nb);
+			s->buf = nb;
+			memcpy(s->buf + s->len, chunk, (size_t)n);
+			s->len += (size_t)n;
+			s->buf[s->len] = '\0';
+		}
+	}
+	return s->buf && strstr(s->buf, needle);
+}
+
+static inline void st_sse_close(struct st_sse *s)
+{
+	close(s->fd);
+	free(s->buf);
 }
 
 #endif

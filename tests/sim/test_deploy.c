@@ -283,6 +283,9 @@ Test(deploy, kill_tasks_with_and_without_scale)
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	cr_assert_str_eq(st_str(r.json, "task.id"), killed);
 	st_free(&r);
+	/* TASK_KILLING for the kill grace, then gone. */
+	for (int t = 0; t < 2000 && test_sim_request(&sim, "DELETE", path, NULL, NULL) != 404; t += 10)
+		st_sleep_ms(10);
 	test_sim_expect(&sim, "DELETE", path, NULL, 404, NULL, NULL);
 	/* Without scale the launch queue replaces it. */
 	st_sleep_ms(300);
