@@ -11,7 +11,9 @@
  *   F <file key> <flags>            a file with this content loads with no
  *                                   error and no warning under these
  *                                   validation flags; value: its apps
- *                                   ("id line col" for each, space separated)
+ *                                   ("id line col" for each, space separated,
+ *                                   each followed by a " >dep" token per
+ *                                   dependency, for the cycle check)
  *   L <live digest>                 a live app element of GET /v2/apps with
  *                                   this digest of its bytes; value: its id
  *   P <file key> <id> <live digest> <opts>
