@@ -3,9 +3,9 @@
  *
  * The real store is backends/backup/store.c: one file per backup,
  * <dir>/<mangled-app-id>_<YYYY-mm-dd_HH:MM:SS>.json (UTC), written durably
- * (an id too long for a file name is named by its first 185 bytes, '+' and
- * a SHA-256 of the whole id; the file holds the full id),
- * (temp file, fsync, rename, fsync the directory). save() returns only once
+ * (temp file, fsync, rename, fsync the directory). An id too long for a file
+ * name is named by its first 185 bytes, '+' and a SHA-256 of the whole id;
+ * the file holds the full id. save() returns only once
  * the backup is on disk; if it fails, the app must not be touched.
  */
 #ifndef PACER_BACKUP_H
