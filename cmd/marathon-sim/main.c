@@ -7,7 +7,8 @@
  *                [--kill-ms N] [--agents N]
  *                [--load FILE] [--mesos-role ROLE] [--enable-features LIST]
  *                [--http-credentials-file FILE] [--token-file FILE]
- *                [--standby-redirect URL] [--framework-id ID]
+ *                [--standby-of URL [--standby-mode proxy|redirect]]
+ *                [--framework-id ID]
  *
  * The first line of stdout is the base URL; then it serves until SIGTERM or
  * SIGINT and exits 0.
@@ -16,6 +17,7 @@
 #include "generated/pacer_commit.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <malloc.h>
@@ -44,7 +46,10 @@ static const char USAGE[] =
 	"  --http-credentials-file F   require HTTP basic auth with user:pass from F\n"
 	"                              (or env MESOSPHERE_HTTP_CREDENTIALS)\n"
 	"  --token-file F              require 'Authorization: token=<contents of F>' (DC/OS style)\n"
-	"  --standby-redirect URL      act as a standby: answer 307 to the same path on URL\n"
+	"  --standby-of URL            act as a standby of the leader at URL: proxy every request to it and\n"
+	"                              redirect /v2/events (302), as Marathon does (--standby-redirect URL: the same)\n"
+	"  --standby-mode MODE         proxy (default; env MARATHON_SIM_STANDBY_MODE) or redirect: answer 307\n"
+	"                              to the same URI on the leader for every path\n"
 	"  --framework-id ID           GET /v2/info's frameworkId (default: random \"<uuid>-0000\" per start,\n"
 	"                              or the \"frameworkId\" member of the --load document)\n"
 	"  --version                   print the version and the commit, and exit\n"
@@ -288,9 +293,9 @@ static int parse_agents(const char *v, int *out)
 	return 0;
 }
 
-/* Secret files and feature lists named by flags, resolved after parsing. */
+/* Flags whose values are looked at after parsing (files, lists, the standby). */
 struct flag_files {
-	const char *features, *cred_file, *token_file;
+	const char *features, *cred_file, *token_file, *standby, *standby_mode;
 };
 
 /* Returns 0, 1 for --help (printed), or -1 with a message on stderr. */
@@ -335,8 +340,10 @@ static int parse_flags(struct sim *s, int argc, char **argv, struct flag_files *
 			ff->cred_file = v;
 		else if (!strcmp(a, "--token-file"))
 			ff->token_file = v;
-		else if (!strcmp(a, "--standby-redirect"))
-			s->cfg.standby_url = v;
+		else if (!strcmp(a, "--standby-of") || !strcmp(a, "--standby-redirect"))
+			ff->standby = v;
+		else if (!strcmp(a, "--standby-mode"))
+			ff->standby_mode = v;
 		else if (!strcmp(a, "--framework-id"))
 			s->cfg.framework_id = v;
 		else {
@@ -344,6 +351,38 @@ static int parse_flags(struct sim *s, int argc, char **argv, struct flag_files *
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/*
+ * --standby-of URL (or its older name --standby-redirect URL) and
+ * --standby-mode proxy|redirect, whose default comes from
+ * MARATHON_SIM_STANDBY_MODE, else proxy: a Marathon standby proxies.
+ */
+static int configure_standby(struct sim *s, const struct flag_files *ff)
+{
+	const char *mode = ff->standby_mode ? ff->standby_mode : getenv("MARATHON_SIM_STANDBY_MODE");
+	size_t n;
+
+	if (mode && *mode && strcmp(mode, "proxy") && strcmp(mode, "redirect")) {
+		fprintf(stderr, "marathon-sim: --standby-mode (or MARATHON_SIM_STANDBY_MODE) is proxy or redirect, not '%s'\n",
+			mode);
+		return -1;
+	}
+	s->cfg.standby_redirect = mode && !strcmp(mode, "redirect");
+	if (!ff->standby)
+		return 0;
+	if (strncmp(ff->standby, "http://", 7) && strncmp(ff->standby, "https://", 8)) {
+		fprintf(stderr, "marathon-sim: --standby-of wants the leader's base URL (http://HOST:PORT), got '%s'\n",
+			ff->standby);
+		return -1;
+	}
+	/* The request URI is appended as it came: no slash of our own at the end. */
+	n = strlen(ff->standby);
+	while (n > 8 && ff->standby[n - 1] == '/')
+		n--;
+	if (!(s->cfg.standby_url = strndup(ff->standby, n)))
+		return -1;
 	return 0;
 }
 
@@ -370,6 +409,8 @@ static int configure(struct sim *s, const struct flag_files *ff, struct sockaddr
 		free(up);
 	}
 	if (ff->token_file && !(s->cfg.token = read_secret_file(ff->token_file)))
+		return -1;
+	if (configure_standby(s, ff))
 		return -1;
 	if (s->cfg.framework_id) {
 		if (!sim_framework_id_ok(s->cfg.framework_id)) {
@@ -423,13 +464,14 @@ int main(int argc, char **argv)
 	static struct sim s;
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d = NULL;
-	struct flag_files ff = {NULL, NULL, NULL};
+	struct flag_files ff = {NULL, NULL, NULL, NULL, NULL};
 	struct ticker t = {&s, 0};
 	pthread_t tid;
 	sigset_t sigs;
 	int sig = 0, rc = 1, ticker_started = 0, parsed;
 
-	if (sim_init(&s)) {
+	/* libcurl (the standby's proxy) is set up before any thread starts. */
+	if (sim_init(&s) || curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		fprintf(stderr, "marathon-sim: out of memory\n");
 		return 1;
 	}
@@ -477,5 +519,6 @@ done:
 		MHD_stop_daemon(d);
 	}
 	sim_release(&s);
+	curl_global_cleanup();
 	return rc;
 }

@@ -1,9 +1,10 @@
 /*
  * server.c: the libmicrohttpd side. Collects request bodies (capped), then
  * for each request: /_sim/ control calls bypass everything; every other
- * request is logged, redirected when we act as a standby, matched against
- * injected faults, authenticated, and routed with the state lock held. The
- * answer gets Marathon's leader headers (SPEC.md §1).
+ * request is logged, redirected when we are a standby in redirect mode,
+ * matched against injected faults, authenticated, and then proxied to the
+ * leader when we are a standby (standby.c) or routed with the state lock
+ * held. The answer gets Marathon's leader headers (SPEC.md §1).
  */
 #include "cmd/marathon-sim/sim.h"
 
@@ -262,12 +263,37 @@ static void handle_events(struct sim *s, struct sim_req *r, struct sim_resp *res
 	resp->status = resp->sse ? 200 : 500;
 }
 
+/* The leader's own headers on a proxied answer, plus the standby it came through. */
+static void add_proxied_headers(struct sim *s, struct MHD_Response *mr, struct sim_resp *resp)
+{
+	char via[64];
+
+	for (size_t i = 0; i < resp->nheaders; i++) {
+		char *h = resp->headers[i], *colon = strchr(h, ':');
+		const char *v;
+		if (!colon)
+			continue;
+		*colon = '\0';
+		for (v = colon + 1; *v == ' '; v++)
+			;
+		MHD_add_response_header(mr, h, v);
+		*colon = ':';
+	}
+	snprintf(via, sizeof(via), "1.1 127.0.0.1:%d", s->port);
+	MHD_add_response_header(mr, "X-Marathon-Via", via);
+}
+
 static void add_headers(struct sim *s, struct MHD_Response *mr, struct sim_resp *resp)
 {
 	char leader[64];
 
+	if (resp->proxied) {
+		add_proxied_headers(s, mr, resp);
+		return;
+	}
+	/* A standby names the leader; the leader itself. */
 	snprintf(leader, sizeof(leader), "http://127.0.0.1:%d", s->port);
-	MHD_add_response_header(mr, "X-Marathon-Leader", leader);
+	MHD_add_response_header(mr, "X-Marathon-Leader", s->cfg.standby_url ? s->cfg.standby_url : leader);
 	MHD_add_response_header(mr, "X-Frame-Options", "DENY");
 	MHD_add_response_header(mr, "X-XSS-Protection", "1; mode=block");
 	MHD_add_response_header(mr, "Cache-Control", "no-cache, no-store, must-revalidate");
@@ -290,17 +316,27 @@ static void client_ip(struct MHD_Connection *conn, char out[64])
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, 64);
 }
 
-/* Free what resp holds (body, Location, an SSE subscription) and zero it. */
+void resp_headers_free(struct sim_resp *resp)
+{
+	for (size_t i = 0; i < resp->nheaders; i++)
+		free(resp->headers[i]);
+	free(resp->headers);
+	resp->headers = NULL;
+	resp->nheaders = 0;
+}
+
+/* Free what resp holds (body, headers, an SSE subscription) and zero it. */
 static void resp_release(struct sim_resp *resp)
 {
 	free(resp->body);
 	free(resp->location);
+	resp_headers_free(resp);
 	if (resp->sse_sub)
 		events_unsubscribe(resp->sse_sub);
 	memset(resp, 0, sizeof(*resp));
 }
 
-/* The standby of --standby-redirect: 307 to the same URI on the leader. */
+/* A standby in --standby-mode redirect: 307 to the same URI on the leader, for every path. */
 static void standby_redirect(struct sim *s, struct conn_ctx *ctx, struct sim_resp *resp)
 {
 	size_t n = strlen(s->cfg.standby_url) + strlen(ctx->uri) + 1;
@@ -320,6 +356,10 @@ static void handle(struct sim *s, struct conn_ctx *ctx, struct sim_req *r, struc
 	}
 	if (!auth_ok(s, r, resp))
 		return;
+	if (s->cfg.standby_url) {
+		standby_handle(s, r, ctx->uri, resp);
+		return;
+	}
 	if (!strcmp(r->path, "/v2/events")) {
 		handle_events(s, r, resp);
 		return;
@@ -365,7 +405,7 @@ static int serve(struct sim *s, struct conn_ctx *ctx, struct sim_req *r, struct 
 		return 0;
 	}
 	faults_log_request(s, r);
-	if (s->cfg.standby_url) {
+	if (s->cfg.standby_url && s->cfg.standby_redirect) {
 		standby_redirect(s, ctx, resp);
 		return 0;
 	}
@@ -405,7 +445,7 @@ static enum MHD_Result reply(struct sim *s, struct MHD_Connection *conn, struct 
 		mr = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 		if (!mr)
 			return MHD_NO;
-		if (resp->body || resp->ctype)
+		if (!resp->proxied && (resp->body || resp->ctype))
 			MHD_add_response_header(mr, "Content-Type", resp->ctype ? resp->ctype : "application/json");
 	}
 	add_headers(s, mr, resp);

@@ -51,7 +51,8 @@ struct sim_config {
 	struct appdef_flags flags;
 	char *basic_auth;       /* expected "Basic <b64>" header value, or NULL */
 	char *token;            /* expected DC/OS token, or NULL */
-	const char *standby_url;/* act as standby: 307 to this base URL */
+	char *standby_url;      /* act as a standby of the leader at this base URL (malloc'd) */
+	int standby_redirect;   /* --standby-mode redirect: 307 for everything instead of proxying */
 	const char *framework_id; /* --framework-id, or NULL */
 };
 
@@ -418,6 +419,9 @@ struct sim_resp {
 	int sse;                   /* stream events: sse_sub is set */
 	void *sse_sub;
 	int www_auth;
+	int proxied;               /* the leader's answer: headers are the leader's */
+	char **headers;            /* "Name: value" lines to send as they are (malloc'd) */
+	size_t nheaders;
 };
 
 const char *req_arg(struct sim_req *r, const char *name);
@@ -432,6 +436,8 @@ void resp_json(struct sim_resp *resp, int status, struct json_object *o); /* tak
 void resp_text(struct sim_resp *resp, int status, char *body);             /* takes body */
 void resp_message(struct sim_resp *resp, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Free resp->headers. */
+void resp_headers_free(struct sim_resp *resp);
 /* {deploymentId, version} with the header. */
 void resp_deployment(struct sim_resp *resp, int status, const struct sim_result *res);
 /*
@@ -467,6 +473,15 @@ void *server_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
 void server_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe);
 enum MHD_Result server_handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			      const char *version, const char *upload_data, size_t *upload_size, void **con_cls);
+
+/* ---------------------------------------------------------------- standby */
+
+/*
+ * Answer r as a standby of s->cfg.standby_url (standby.c): proxied to the
+ * leader, 302 for /v2/events, 502 for a loop or an unreachable leader. uri
+ * is the raw request URI with its query. Blocks; call without the state lock.
+ */
+void standby_handle(struct sim *s, struct sim_req *r, const char *uri, struct sim_resp *resp);
 
 /* ---------------------------------------------------------------- faults */
 

@@ -131,6 +131,7 @@ void sim_release(struct sim *s)
 	events_free(s->events);
 	free(s->cfg.basic_auth);
 	free(s->cfg.token);
+	free(s->cfg.standby_url);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->fcond);
 	pthread_mutex_destroy(&s->fmu);

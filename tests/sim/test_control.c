@@ -1,7 +1,7 @@
 /*
  * marathon-sim: its own control API (/_sim/ faults, request log, reset,
- * behaviour), auth, standby redirect, --load, groups, /v2/info, /v2/leader,
- * /ping, and the 10,000-app scale requirement.
+ * behaviour), auth, --load, the framework id, groups, /v2/info, /v2/leader,
+ * /ping, and the 10,000-app scale requirement. Standbys: test_standby.c.
  */
 #include "tests/sim/simtest.h"
 
@@ -181,26 +181,6 @@ Test(control, token_auth)
 	st_sim_stop(&sim);
 	test_rmrf(dir);
 	free(dir);
-}
-
-Test(control, standby_redirects_to_the_leader)
-{
-	struct test_sim leader, standby;
-	struct st_resp r;
-	char hdr[256], want[256];
-	const char *args[] = {"--standby-redirect", NULL, NULL};
-
-	st_sim_start(&leader, NULL);
-	args[1] = leader.url;
-	st_sim_start(&standby, args);
-	r = st_req(&standby, "GET", "/v2/apps?embed=apps.tasks", NULL);
-	cr_assert_eq(r.status, 307);
-	cr_assert(st_header(&r, "Location", hdr, sizeof(hdr)));
-	snprintf(want, sizeof(want), "%s/v2/apps?embed=apps.tasks", leader.url);
-	cr_assert_str_eq(hdr, want);
-	st_free(&r);
-	st_sim_stop(&standby);
-	st_sim_stop(&leader);
 }
 
 Test(control, info_leader_ping_and_groups)
