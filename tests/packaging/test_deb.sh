@@ -30,6 +30,7 @@ arch=$(dpkg --print-architecture)
 deb=$OUT/pacer_${version}_${arch}.deb
 simdeb=$OUT/marathon-sim_${version}_${arch}.deb
 
+head=$(git -C "$SRC" rev-parse --short=12 HEAD 2>/dev/null)
 start=$(date +%s)
 if ! make -C "$SRC" deb DEB_BUILD="$OUT" JOBS=2 >"$BIN_DIR/deb.log" 2>&1; then
 	tail -40 "$BIN_DIR/deb.log"
@@ -75,9 +76,8 @@ trap cleanup EXIT
 
 v=$(/usr/bin/pacer --version)
 check "installed pacer --version: $v" grep -qE "^pacer $version \\(commit [0-9a-f]{7,}(-dirty)?\\)\$" <<<"$v"
-if git -C "$SRC" rev-parse --short=12 HEAD >/dev/null 2>&1; then
-	head=$(git -C "$SRC" rev-parse --short=12 HEAD)
-	check "the commit is the checkout's ($head)" grep -q "commit $head" <<<"$v"
+if [ -n "$head" ]; then
+	check "the commit is the checkout's when make deb ran ($head)" grep -q "commit $head" <<<"$v"
 fi
 v=$(/usr/bin/marathon-sim --version)
 check "installed marathon-sim --version: $v" grep -qE "^marathon-sim $version \\(commit " <<<"$v"
