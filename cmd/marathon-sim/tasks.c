@@ -236,12 +236,12 @@ static int place(struct sim *s, struct sim_app *a)
 /* The lowest free container-network address, taken; -1 when all are in use. */
 static int ip_take(struct sim *s)
 {
-	for (int i = 0; i < SIM_IP_POOL; i++)
-		if (!s->ip_used[i]) {
-			s->ip_used[i] = 1;
-			return i;
-		}
-	return -1;
+	unsigned char *free_one = memchr(s->ip_used, 0, SIM_IP_POOL);
+
+	if (!free_one)
+		return -1;
+	*free_one = 1;
+	return (int)(free_one - s->ip_used);
 }
 
 static int tasks_grow(struct sim_app *a)

@@ -345,3 +345,21 @@ Test(tasks, max_per_cluster_and_kills_by_host)
 	st_free(&r);
 	st_sim_stop(&sim);
 }
+
+Test(tasks, without_agents_constraints_are_not_looked_at)
+{
+	struct test_sim sim;
+	struct placed p;
+
+	/* Definitions written for real clusters still deploy on the one simulated agent. */
+	st_sim_start(&sim, NULL);
+	test_sim_request(&sim, "PUT", "/v2/apps/real",
+			 "{\"cmd\":\"xx\",\"instances\":3,\"constraints\":[[\"hostname\",\"UNIQUE\"],"
+			 "[\"hostname\",\"CLUSTER\",\"10.0.0.5\"]]}", NULL);
+	cr_assert(st_wait_idle(&sim, 5000));
+	placed(&sim, "real", &p);
+	cr_assert_eq(p.n, 3);
+	for (size_t i = 0; i < p.n; i++)
+		cr_assert_str_eq(p.host[i], "127.0.0.1");
+	st_sim_stop(&sim);
+}
