@@ -1,4 +1,5 @@
 #include "backends/git/auth.h"
+#include "backends/git/deadline.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -188,7 +189,8 @@ void gitsrc__auth_reset(struct gitsrc__auth *a)
 
 int gitsrc__cancelled(const struct gitsrc__auth *a)
 {
-	return a->cancel && *a->cancel;
+	return (a->cancel && *a->cancel) ||
+	       gitsrc__deadline_state(a->deadline) != GITSRC_DEADLINE_RUNNING;
 }
 
 static int stop_if_cancelled(struct gitsrc__auth *a)
@@ -201,15 +203,21 @@ static int stop_if_cancelled(struct gitsrc__auth *a)
 
 int gitsrc__transfer_progress(const git_indexer_progress *stats, void *payload)
 {
+	struct gitsrc__auth *a = payload;
+
 	(void)stats;
-	return stop_if_cancelled(payload);
+	gitsrc__deadline_poke(a->deadline); /* data arrives: not idle */
+	return stop_if_cancelled(a);
 }
 
 int gitsrc__sideband_progress(const char *str, int len, void *payload)
 {
+	struct gitsrc__auth *a = payload;
+
 	(void)str;
 	(void)len;
-	return stop_if_cancelled(payload);
+	gitsrc__deadline_poke(a->deadline);
+	return stop_if_cancelled(a);
 }
 
 /* Record why we refused and give libgit2 a short error to unwind with. */

@@ -16,6 +16,8 @@
 
 #include "reconcile/error.h"
 
+struct gitsrc__deadline;
+
 struct gitsrc__auth {
 	/* Configuration, borrowed from the source. */
 	const char *url_safe; /* for messages */
@@ -25,6 +27,7 @@ struct gitsrc__auth {
 	const char *https_user, *https_token;
 	int port;                   /* ssh port from the URL (22 when none) */
 	const volatile int *cancel; /* may be NULL */
+	struct gitsrc__deadline *deadline; /* the running fetch's (deadline.h), or NULL */
 
 	/* Per-fetch state: zero before each fetch with gitsrc__auth_reset(). */
 	int calls;

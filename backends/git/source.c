@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backends/git/auth.h"
+#include "backends/git/deadline.h"
 #include "backends/git/knownhosts.h"
 #include "reconcile/buf.h"
 #include "reconcile/log.h"
@@ -40,6 +41,7 @@ struct gitsrc {
 	char *ssh_key_file, *ssh_pubkey_file, *ssh_passphrase, *known_hosts_file;
 	char *https_user, *https_token;
 	int use_ssh_agent;
+	int timeout_s;        /* idle deadline of a fetch */
 	git_repository *repo; /* opened on first use */
 	/* A second handle on the cache for load(), which may run on another
 	 * thread while read() fetches: a git_repository is one thread's. */
@@ -232,7 +234,13 @@ static int fetch_error(struct gitsrc *s, int lg2rc, const char *step, struct pac
 	char *msg = safe_lg2_message(s);
 	int code;
 
-	if (gitsrc__cancelled(&s->auth)) {
+	if (gitsrc__deadline_state(s->auth.deadline) == GITSRC_DEADLINE_IDLE) {
+		code = pacer_error_set(err, PACER_EUNREACHABLE,
+		                       "git remote %s sent nothing for %d s while %s (--git-timeout, "
+		                       "PACER_GIT_TIMEOUT); the cache is unchanged: check the remote "
+		                       "and the network",
+		                       s->url_safe, s->timeout_s, step);
+	} else if (gitsrc__cancelled(&s->auth)) {
 		code = pacer_error_set(err, PACER_ECANCELLED,
 		                       "fetch from %s cancelled while %s; the cache is unchanged",
 		                       s->url_safe, step);
@@ -351,6 +359,8 @@ static int fetch_into(struct gitsrc *s, git_repository *repo, struct pacer_error
 		free(msg);
 		goto done;
 	}
+	/* From here on the network is used: nothing may block for ever. */
+	s->auth.deadline = gitsrc__deadline_start(s->timeout_s, s->auth.cancel);
 	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL, NULL)))
 		goto fail;
 	if (gitsrc__cancelled(&s->auth)) {
@@ -374,6 +384,8 @@ fail:
 	ret = fetch_error(s, rc, step, err);
 done:
 	git_remote_free(remote);
+	gitsrc__deadline_stop(s->auth.deadline);
+	s->auth.deadline = NULL;
 	gitsrc__auth_reset(&s->auth);
 	return ret;
 }
@@ -1054,6 +1066,7 @@ int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct
 	s->auth.https_token = s->https_token;
 	s->auth.port = port;
 	s->auth.cancel = o->cancel;
+	s->timeout_s = o->timeout_s > 0 ? o->timeout_s : GITSRC_DEFAULT_TIMEOUT_S;
 
 	s->base.read = src_read;
 	s->base.read_lazy = src_read_lazy;

@@ -47,6 +47,7 @@
 #include "reconcile/source.h"
 
 #define GITSRC_OPTIONS_VERSION 1
+#define GITSRC_DEFAULT_TIMEOUT_S 60
 
 struct gitsrc_options {
 	unsigned version; /* GITSRC_OPTIONS_VERSION */
@@ -75,6 +76,11 @@ struct gitsrc_options {
 	 * read is interrupted, and read()/gitsrc_resolve() fail with
 	 * PACER_ECANCELLED leaving the cache as it was. NULL = never. */
 	const volatile int *cancel;
+	/* A fetch (or clone) that sees no progress for this many seconds — a
+	 * remote that accepts the connection and never answers — fails with
+	 * PACER_EUNREACHABLE, and *cancel stops it at once even inside a
+	 * blocking read (backends/git/deadline.h). 0 = GITSRC_DEFAULT_TIMEOUT_S. */
+	int timeout_s;
 
 	/* Private: strings allocated by gitsrc_options_from_env(); freed by
 	 * gitsrc_options_release(). */

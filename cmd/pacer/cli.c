@@ -160,6 +160,7 @@ static int open_source(struct cli_env *env, const struct cli_common *c, struct p
 	/* SIGINT/SIGTERM interrupt a fetch that hangs (libgit2 has no timeout). */
 	_Static_assert(sizeof(sig_atomic_t) == sizeof(int), "sig_atomic_t is an int here");
 	go.cancel = (const volatile int *)cli_install_signals();
+	go.timeout_s = c->git_timeout;
 	rc = gitsrc_options_from_env(&go, err);
 	if (rc)
 		goto done;

@@ -37,6 +37,7 @@ struct cli_common {
 	const char *source;     /* directory or git URL */
 	const char *ref;        /* git ref */
 	const char *path;       /* subdirectory in the git tree */
+	int git_timeout;        /* seconds a git fetch may see no progress; 0: default */
 	const char *marathon;   /* comma-separated URLs */
 	const char *ca_file;
 	int insecure;
@@ -59,7 +60,10 @@ struct cli_common {
 	{"ref", 0, OPT_STRING, offsetof(type, c.ref), "REF",                                      \
 	 "git branch, tag or commit (default: the remote's default branch)", "PACER_GIT_REF"},    \
 	{"path", 0, OPT_STRING, offsetof(type, c.path), "DIR",                                    \
-	 "subdirectory of the git tree holding the definitions", "PACER_GIT_PATH"}
+	 "subdirectory of the git tree holding the definitions", "PACER_GIT_PATH"},                \
+	{"git-timeout", 0, OPT_INT, offsetof(type, c.git_timeout), "SECONDS",                     \
+	 "a git fetch that sees no progress this long fails (default 60); signals stop it at once", \
+	 "PACER_GIT_TIMEOUT"}
 
 #define CLI_MARATHON_ROWS(type)                                                                    \
 	{"marathon", 'm', OPT_STRING, offsetof(type, c.marathon), "URL[,URL...]",                \

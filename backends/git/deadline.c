@@ -1,0 +1,140 @@
+/*
+ * deadline.c: the watchdog of deadline.h.
+ */
+#include "backends/git/deadline.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEADLINE_TICK_MS 200
+
+struct gitsrc__deadline {
+	pthread_t target, watchdog;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int idle_s, done;
+	enum gitsrc__deadline_state state;
+	struct timespec last; /* CLOCK_MONOTONIC of the last progress */
+	const volatile int *cancel;
+};
+
+static void on_urg(int sig)
+{
+	(void)sig; /* only here to interrupt a blocking call */
+}
+
+static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+
+static void install_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_urg;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: the blocking call must fail with EINTR */
+	sigaction(SIGURG, &sa, NULL);
+}
+
+static double seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void *watchdog_main(void *p)
+{
+	struct gitsrc__deadline *d = p;
+
+	pthread_mutex_lock(&d->mu);
+	while (!d->done) {
+		struct timespec at;
+
+		clock_gettime(CLOCK_MONOTONIC, &at);
+		at.tv_nsec += DEADLINE_TICK_MS * 1000000L;
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&d->cv, &d->mu, &at);
+		if (d->done)
+			break;
+		if (d->state == GITSRC_DEADLINE_RUNNING) {
+			if (d->cancel && *d->cancel)
+				d->state = GITSRC_DEADLINE_CANCELLED;
+			else if (d->idle_s > 0 && seconds_since(&d->last) >= d->idle_s)
+				d->state = GITSRC_DEADLINE_IDLE;
+		}
+		/* Again every tick: the first signal may come between two calls. */
+		if (d->state != GITSRC_DEADLINE_RUNNING)
+			pthread_kill(d->target, SIGURG);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+struct gitsrc__deadline *gitsrc__deadline_start(int idle_s, const volatile int *cancel)
+{
+	struct gitsrc__deadline *d = calloc(1, sizeof(*d));
+	pthread_condattr_t attr;
+
+	if (!d)
+		return NULL;
+	pthread_once(&handler_once, install_handler);
+	d->target = pthread_self();
+	d->idle_s = idle_s;
+	d->cancel = cancel;
+	clock_gettime(CLOCK_MONOTONIC, &d->last);
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cv, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&d->watchdog, NULL, watchdog_main, d)) {
+		pthread_mutex_destroy(&d->mu);
+		pthread_cond_destroy(&d->cv);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void gitsrc__deadline_poke(struct gitsrc__deadline *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->mu);
+	clock_gettime(CLOCK_MONOTONIC, &d->last);
+	pthread_mutex_unlock(&d->mu);
+}
+
+enum gitsrc__deadline_state gitsrc__deadline_state(struct gitsrc__deadline *d)
+{
+	enum gitsrc__deadline_state s;
+
+	if (!d)
+		return GITSRC_DEADLINE_RUNNING;
+	pthread_mutex_lock(&d->mu);
+	s = d->state;
+	pthread_mutex_unlock(&d->mu);
+	return s;
+}
+
+void gitsrc__deadline_stop(struct gitsrc__deadline *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->done = 1;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->watchdog, NULL);
+	pthread_mutex_destroy(&d->mu);
+	pthread_cond_destroy(&d->cv);
+	free(d);
+}
