@@ -480,6 +480,10 @@ int metrics_new_pacer(struct metrics **out, struct pacer_error **err)
 	                         NELEM(duration_buckets), err)) ||
 	    (rc = metrics_define(m, "pacer_apps", METRICS_GAUGE,
 	                         "Managed apps by state after the last sync.", NULL, 0, err)) ||
+	    (rc = metrics_define(m, "pacer_apps_last_update_timestamp_seconds", METRICS_GAUGE,
+	                         "Unix time pacer_apps was last computed from Marathon's state "
+	                         "(0 = never).",
+	                         NULL, 0, err)) ||
 	    (rc = metrics_define(m, "pacer_last_sync_timestamp_seconds", METRICS_GAUGE,
 	                         "Unix time the last sync finished.", NULL, 0, err)) ||
 	    (rc = metrics_define(m, "pacer_last_success_timestamp_seconds", METRICS_GAUGE,
@@ -500,6 +504,8 @@ int metrics_new_pacer(struct metrics **out, struct pacer_error **err)
 	}
 	if (rc == 0)
 		rc = metrics_set(m, "pacer_last_sync_timestamp_seconds", NULL, 0, err);
+	if (rc == 0)
+		rc = metrics_set(m, "pacer_apps_last_update_timestamp_seconds", NULL, 0, err);
 	if (rc == 0)
 		rc = metrics_set(m, "pacer_last_success_timestamp_seconds", NULL, 0, err);
 	for (size_t i = 0; i < NELEM(providers) && rc == 0; i++)
@@ -560,7 +566,7 @@ const char *metrics_app_state(const char *outcome)
 int metrics_record_sync(struct metrics *m, int rc, const struct json_object *status, double seconds,
                         double finished_unix, struct pacer_error **err)
 {
-	struct json_object *conv = NULL, *apps = NULL;
+	struct json_object *conv = NULL, *apps = NULL, *plan = NULL;
 	const char *result;
 	int converged = 0, r;
 
@@ -582,7 +588,14 @@ int metrics_record_sync(struct metrics *m, int rc, const struct json_object *sta
 	if (r == 0 && strcmp(result, "converged") == 0)
 		r = metrics_set(m, "pacer_last_success_timestamp_seconds", NULL, finished_unix,
 		                err);
+	/*
+	 * The per-state gauges change only when this sync read Marathon (it has
+	 * a plan): a sync that could not read it knows nothing new, and zeroing
+	 * them would clear alerts exactly when Marathon is down. Their age is
+	 * pacer_apps_last_update_timestamp_seconds.
+	 */
 	if (r == 0 && status &&
+	    json_object_object_get_ex((struct json_object *)status, "plan", &plan) && plan &&
 	    json_object_object_get_ex((struct json_object *)status, "apps", &apps) &&
 	    json_object_is_type(apps, json_type_array)) {
 		double counts[NELEM(app_states)] = {0};
@@ -602,6 +615,9 @@ int metrics_record_sync(struct metrics *m, int rc, const struct json_object *sta
 
 			r = metrics_set(m, "pacer_apps", l, counts[k], err);
 		}
+		if (r == 0)
+			r = metrics_set(m, "pacer_apps_last_update_timestamp_seconds", NULL,
+			                finished_unix, err);
 	}
 	return r;
 }

@@ -59,6 +59,8 @@ struct serve {
 	pthread_t worker;
 	int worker_started;
 	int quit;
+	int stopping;    /* SIGTERM seen: /healthz says so until the worker is done */
+	int worker_done; /* worker_main returned (under mu) */
 	unsigned long last_id; /* the last sync id handed out */
 	int running;
 	unsigned long running_id;
@@ -216,6 +218,7 @@ static void *worker_main(void *arg)
 			s->last_success = finished;
 		pthread_cond_broadcast(&s->cv);
 	}
+	s->worker_done = 1;
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
 }
@@ -417,10 +420,23 @@ static struct json_object *status_json(struct serve *s)
 	return o;
 }
 
+static int is_stopping(struct serve *s)
+{
+	int v;
+
+	pthread_mutex_lock(&s->mu);
+	v = s->stopping;
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}
+
 static enum MHD_Result handle_get(struct serve *s, struct MHD_Connection *c, const char *url)
 {
+	/* While stopping, a load balancer or Marathon's health check learns it. */
 	if (strcmp(url, "/healthz") == 0)
-		return respond(c, MHD_HTTP_OK, "text/plain", "ok\n");
+		return is_stopping(s) ? respond(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
+		                                "stopping\n")
+		                      : respond(c, MHD_HTTP_OK, "text/plain", "ok\n");
 	if (strcmp(url, "/status") == 0)
 		return respond_json(c, MHD_HTTP_OK, status_json(s));
 	if (strcmp(url, "/metrics") == 0) {
@@ -711,6 +727,48 @@ struct metrics *serve_metrics(struct serve *s)
 	return s->metrics;
 }
 
+/* One round of the HTTP event loop: wait up to timeout_ms, then serve. 0 or PACER_EIO. */
+static int serve_http(struct serve *s, long long timeout_ms)
+{
+	struct pollfd pfd = {.fd = s->epoll_fd, .events = POLLIN};
+	MHD_UNSIGNED_LONG_LONG mhd_to = 0;
+
+	if (MHD_get_timeout(s->daemon, &mhd_to) == MHD_YES && (long long)mhd_to < timeout_ms)
+		timeout_ms = (long long)mhd_to;
+	if (poll(&pfd, 1, (int)timeout_ms) < 0 && errno != EINTR) {
+		PLOG_ERROR("serve: poll failed: %s", strerror(errno));
+		return PACER_EIO;
+	}
+	if (MHD_run(s->daemon) != MHD_YES) {
+		PLOG_ERROR("serve: libmicrohttpd event processing failed");
+		return PACER_EIO;
+	}
+	return 0;
+}
+
+/*
+ * Stop: the sync in flight stops waiting at once (its stop flag is the
+ * same signal flag) and hands what it started to the next run through the
+ * journal. Meanwhile HTTP keeps being answered, /healthz with 503 "stopping".
+ */
+static void stop_gracefully(struct serve *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	s->quit = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	for (;;) {
+		int done;
+
+		pthread_mutex_lock(&s->mu);
+		done = s->worker_done || !s->worker_started;
+		pthread_mutex_unlock(&s->mu);
+		if (done || serve_http(s, LOOP_TICK_MS))
+			break;
+	}
+}
+
 static void stop_worker(struct serve *s)
 {
 	pthread_mutex_lock(&s->mu);
@@ -745,28 +803,16 @@ int serve_run(struct serve *s, volatile sig_atomic_t *stop)
 	}
 
 	while (!(stop && *stop)) {
-		struct pollfd pfd = {.fd = s->epoll_fd, .events = POLLIN};
-		MHD_UNSIGNED_LONG_LONG mhd_to = 0;
 		long long timeout = LOOP_TICK_MS, now;
 
-		if (MHD_get_timeout(s->daemon, &mhd_to) == MHD_YES && (long long)mhd_to < timeout)
-			timeout = (long long)mhd_to;
 		if (next_poll) {
 			long long left = next_poll - mono_ms();
 
 			if (left < timeout)
 				timeout = left < 0 ? 0 : left;
 		}
-		if (poll(&pfd, 1, (int)timeout) < 0 && errno != EINTR) {
-			PLOG_ERROR("serve: poll failed: %s", strerror(errno));
-			rc = PACER_EIO;
+		if ((rc = serve_http(s, timeout)))
 			break;
-		}
-		if (MHD_run(s->daemon) != MHD_YES) {
-			PLOG_ERROR("serve: libmicrohttpd event processing failed");
-			rc = PACER_EIO;
-			break;
-		}
 		now = mono_ms();
 		if (next_poll && now >= next_poll) {
 			trigger(s, "interval", 0);
@@ -778,7 +824,10 @@ int serve_run(struct serve *s, volatile sig_atomic_t *stop)
 			pthread_mutex_unlock(&s->mu);
 		}
 	}
-	PLOG_INFO("serve: stopping; waiting for a running sync to finish");
+	PLOG_INFO("serve: stopping: a sync in flight stops waiting and leaves its deployments to "
+	          "the next run (journal)");
+	if (!rc)
+		stop_gracefully(s);
 	stop_worker(s);
 	return rc;
 }

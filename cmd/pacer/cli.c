@@ -38,6 +38,9 @@ volatile sig_atomic_t *cli_install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A closed terminal or `systemctl reload` must not kill a run mid-way:
+	 * SIGHUP stops like SIGTERM (the journal hands over what is in flight). */
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return &cli_stop;
 }

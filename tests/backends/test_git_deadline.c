@@ -82,7 +82,7 @@ static int on_file(void *ctx, const char *path, const char *data, size_t len, co
 	return 0;
 }
 
-Test(git_deadline, silent_remote_fails_after_the_timeout, .timeout = 30)
+Test(git_deadline, silent_remote_fails_after_the_timeout)
 {
 	struct blackhole b;
 	struct pacer_source *src;
@@ -115,7 +115,7 @@ static void *set_cancel(void *p)
 	return NULL;
 }
 
-Test(git_deadline, cancel_stops_a_blocked_fetch_at_once, .timeout = 30)
+Test(git_deadline, cancel_stops_a_blocked_fetch_at_once)
 {
 	struct blackhole b;
 	struct pacer_source *src;
@@ -141,7 +141,7 @@ Test(git_deadline, cancel_stops_a_blocked_fetch_at_once, .timeout = 30)
 }
 
 /* End to end: pacer sync exits 5 in time; pacer serve stops on SIGTERM while stuck. */
-Test(git_deadline, pacer_never_hangs_on_a_silent_remote, .timeout = 60)
+Test(git_deadline, pacer_never_hangs_on_a_silent_remote)
 {
 	struct blackhole b;
 	char url[128], state[512], log[512];

@@ -227,12 +227,12 @@ Test(metrics, pacer_families)
 	struct metrics *m = NULL;
 	struct pacer_error *err = NULL;
 	struct json_object *st =
-	    json_tokener_parse("{\"converged\": true, \"revision\": \"abc\", \"apps\": ["
+	    json_tokener_parse("{\"converged\": true, \"revision\": \"abc\", \"plan\": {}, \"apps\": ["
 	                       "{\"id\": \"/a\", \"outcome\": \"unchanged\"},"
 	                       "{\"id\": \"/b\", \"outcome\": \"updated\"},"
 	                       "{\"id\": \"/c\", \"outcome\": \"pruned\"}]}");
 	struct json_object *st2 =
-	    json_tokener_parse("{\"converged\": false, \"apps\": ["
+	    json_tokener_parse("{\"converged\": false, \"plan\": {}, \"apps\": ["
 	                       "{\"id\": \"/a\", \"outcome\": \"unchanged\"},"
 	                       "{\"id\": \"/b\", \"outcome\": \"rolled_back\"},"
 	                       "{\"id\": \"/d\", \"outcome\": \"skipped\"}]}");
@@ -272,10 +272,13 @@ Test(metrics, pacer_families)
 	cr_assert_eq(get(m, "pacer_last_sync_timestamp_seconds", NULL), 1764268900);
 	cr_assert_eq(get(m, "pacer_last_success_timestamp_seconds", NULL), 1764268800);
 
+	cr_assert_eq(get(m, "pacer_apps_last_update_timestamp_seconds", NULL), 1764268900);
+
 	/* No status: the code alone decides, the app gauges stay. */
 	cr_assert_eq(metrics_record_sync(m, PACER_EINVALID, NULL, 0.1, 1764269000, &err), 0);
 	cr_assert_eq(get(m, "pacer_syncs_total", invalid), 1);
 	cr_assert_eq(get(m, "pacer_apps", app_failed), 1);
+
 
 	cr_assert_eq(metrics_record_webhook(m, "gitlab", "unauthorized", &err), 0);
 	cr_assert_eq(get(m, "pacer_webhooks_total", hook), 1);
@@ -291,6 +294,22 @@ Test(metrics, pacer_families)
 	                                "pacer_sync_duration_seconds_sum 31.8\n"
 	                                "pacer_sync_duration_seconds_count 3\n"));
 	free(text);
+
+	/* Marathon could not be read (no plan): the gauges keep their last known
+	 * values instead of dropping to 0, and their age shows. */
+	{
+		struct json_object *down =
+		    json_tokener_parse("{\"converged\": false, \"plan\": null, \"apps\": []}");
+		const char *unreach[] = {"result", "unreachable", NULL};
+
+		cr_assert_eq(metrics_record_sync(m, PACER_EUNREACHABLE, down, 0.1, 1764269100, &err),
+		             0);
+		cr_assert_eq(get(m, "pacer_syncs_total", unreach), 1);
+		cr_assert_eq(get(m, "pacer_apps", app_failed), 1);
+		cr_assert_eq(get(m, "pacer_apps", in_sync), 1);
+		cr_assert_eq(get(m, "pacer_apps_last_update_timestamp_seconds", NULL), 1764268900);
+		json_object_put(down);
+	}
 	json_object_put(st);
 	json_object_put(st2);
 	metrics_free(m);

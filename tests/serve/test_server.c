@@ -88,10 +88,10 @@ static int counting_sync(void *ctx, const char *reason, struct json_object **sta
 
 	sleep_ms(ms);
 	*status_out = json_tokener_parse(
-	    rc == 0 ? "{\"converged\": true, \"revision\": \"0d1a26e67d8f\", \"apps\": ["
+	    rc == 0 ? "{\"converged\": true, \"revision\": \"0d1a26e67d8f\", \"plan\": {}, \"apps\": ["
 	              "{\"id\": \"/prod/web\", \"outcome\": \"updated\"},"
 	              "{\"id\": \"/prod/api\", \"outcome\": \"unchanged\"}]}"
-	            : "{\"converged\": false, \"revision\": \"0d1a26e67d8f\", \"apps\": ["
+	            : "{\"converged\": false, \"revision\": \"0d1a26e67d8f\", \"plan\": {}, \"apps\": ["
 	              "{\"id\": \"/prod/web\", \"outcome\": \"rolled_back\"}]}");
 
 	pthread_mutex_lock(&c->mu);
