@@ -61,7 +61,9 @@ mkdir -p "$tmp/apps.d" && touch "$tmp/apps.json"
 expect "$tmp/apps.d $tmp/apps.json" pacer validate "$tmp/apps"
 expect "$tmp/apps.d" pacer sync --source "$tmp/app"
 # Every long option of every command's table is offered after --.
-for cmd in sync diff validate backups rollback watch serve; do
+commands=$("$PACER_BIN" --help | sed -n '/^commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')
+check "pacer --help lists commands" test -n "$commands"
+for cmd in $commands; do
 	want=$("$PACER_BIN" "$cmd" --help | sed -n 's/^ *\(-., \)\{0,1\}\(--[a-z][a-z-]*\).*/\2/p' |
 		sort -u | tr '\n' ' ')
 	got=$(complete_line pacer "$cmd" -- | grep -- '^--' | sort -u | tr '\n' ' ')
