@@ -118,7 +118,18 @@ struct health_facts {
 	char failure_at[40];     /* lastTaskFailure.timestamp */
 	char failure_msg[120];   /* lastTaskFailure.message */
 	char config_at[40];      /* versionInfo.lastConfigChangeAt */
+	char version[40];        /* version */
 };
+
+static void tasks_out(const struct health_facts *f, struct converge_tasks *t)
+{
+	if (!t)
+		return;
+	t->instances = f->instances;
+	t->running = f->running;
+	t->healthy = f->healthy;
+	snprintf(t->version, sizeof(t->version), "%s", f->config_at[0] ? f->config_at : f->version);
+}
 
 /* "2026-12-02T14:25:08.123Z" -> Unix seconds; -1 when not a timestamp. */
 static long long parse_iso(const char *s)
@@ -167,7 +178,7 @@ static enum converge_health judge(const struct health_facts *f, long long now, c
 }
 
 enum converge_health converge_health(struct json_object *app, long long now, char *reason,
-				     size_t reason_len)
+				     size_t reason_len, struct converge_tasks *tasks)
 {
 	struct json_object *deps = jsonutil_get(app, "deployments");
 	struct json_object *hc = jsonutil_get(app, "healthChecks");
@@ -192,6 +203,9 @@ enum converge_health converge_health(struct json_object *app, long long now, cha
 		snprintf(f.failure_msg, sizeof(f.failure_msg), "%s", s);
 	if ((s = json_object_get_string(jsonutil_get(vi, "lastConfigChangeAt"))))
 		snprintf(f.config_at, sizeof(f.config_at), "%s", s);
+	if ((s = json_object_get_string(jsonutil_get(app, "version"))))
+		snprintf(f.version, sizeof(f.version), "%s", s);
+	tasks_out(&f, tasks);
 	return judge(&f, now, reason, reason_len);
 }
 
@@ -241,6 +255,8 @@ static void raw_member(struct health_facts *f, const char *json, size_t len, con
 		f->running = raw_long(json, len, v);
 	else if (KEY("tasksHealthy"))
 		f->healthy = raw_long(json, len, v);
+	else if (KEY("version"))
+		raw_string(json, len, v, f->version, sizeof(f->version));
 	else if (KEY("healthChecks"))
 		f->has_checks = raw_nonempty_array(json, len, v);
 	else if (KEY("deployments")) {
@@ -261,14 +277,17 @@ static void raw_member(struct health_facts *f, const char *json, size_t len, con
 }
 
 enum converge_health converge_health_raw(const char *json, size_t len, long long now,
-					 char *reason, size_t reason_len)
+					 char *reason, size_t reason_len,
+					 struct converge_tasks *tasks)
 {
 	struct health_facts f;
 	size_t p = json_pos_skip_ws(json, len, 0);
 
 	memset(&f, 0, sizeof(f));
-	if (p >= len || json[p] != '{')
+	if (p >= len || json[p] != '{') {
+		tasks_out(&f, tasks);
 		return judge(&f, now, reason, reason_len);
+	}
 	p = json_pos_skip_ws(json, len, p + 1);
 	/* One pass over the members: "key" ws : ws value ws , ... */
 	while (p < len && json[p] == '"') {
@@ -288,5 +307,6 @@ enum converge_health converge_health_raw(const char *json, size_t len, long long
 			break;
 		p = json_pos_skip_ws(json, len, p + 1);
 	}
+	tasks_out(&f, tasks);
 	return judge(&f, now, reason, reason_len);
 }

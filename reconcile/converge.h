@@ -48,19 +48,27 @@ enum converge_health {
 /* How recent a lastTaskFailure makes an app degraded, in seconds. */
 #define CONVERGE_FAILURE_WINDOW_S 300
 
+/* What status reports of an app's tasks, read with its health. */
+struct converge_tasks {
+	long instances, running, healthy;
+	char version[40]; /* versionInfo.lastConfigChangeAt, else version; "" if none */
+};
+
 /*
  * The health of one live app from its JSON bytes (as GET /v2/apps with
  * embed=apps.counts, apps.deployments, apps.lastTaskFailure sends it).
  * now is the wall clock (Unix seconds). reason (may be NULL) gets a short
  * explanation for a non-healthy verdict ("1 of 3 instances healthy",
  * "deployment 5ed4... in progress", "tasks are failing: ... at ...").
+ * tasks (may be NULL) gets the counts and the version.
  */
 enum converge_health converge_health_raw(const char *json, size_t len, long long now,
-					 char *reason, size_t reason_len);
+					 char *reason, size_t reason_len,
+					 struct converge_tasks *tasks);
 
-/* The same for a parsed app (borrowed). */
+/* The same for a parsed app (borrowed). tasks may be NULL. */
 enum converge_health converge_health(struct json_object *app, long long now, char *reason,
-				     size_t reason_len);
+				     size_t reason_len, struct converge_tasks *tasks);
 
 /* "healthy", "progressing", "degraded". */
 const char *converge_health_name(enum converge_health h);

@@ -81,29 +81,35 @@ static int add_str(char ***v, size_t *n, size_t *cap, const char *s)
 	return 0;
 }
 
-/* An unchanged app that is not healthy is remembered with why. */
+/* How an unchanged app runs is remembered (status reports it; sync judges it). */
 static int add_health(struct reader *r, const char *id, enum converge_health h,
-		      const char *reason)
+		      const char *reason, const struct converge_tasks *tasks)
 {
 	struct live_set *s = r->out;
+	struct live_health *e;
 
-	if (h == CONVERGE_HEALTHY)
-		return 0;
-	if (s->nunhealthy == r->caphealth) {
-		size_t cap = r->caphealth ? r->caphealth * 2 : 16;
-		struct live_health *v = realloc(s->unhealthy, cap * sizeof(*v));
+	if (s->nhealth == r->caphealth) {
+		size_t cap = r->caphealth ? r->caphealth * 2 : 64;
+		struct live_health *v = realloc(s->health, cap * sizeof(*v));
 
 		if (!v)
 			return oom(r->err);
-		s->unhealthy = v;
+		s->health = v;
 		r->caphealth = cap;
 	}
-	if (!(s->unhealthy[s->nunhealthy].id = strdup(id)))
+	e = &s->health[s->nhealth];
+	if (!(e->id = strdup(id)))
 		return oom(r->err);
-	s->unhealthy[s->nunhealthy].health = h;
-	snprintf(s->unhealthy[s->nunhealthy].reason, sizeof(s->unhealthy->reason), "%s", reason);
-	s->nunhealthy++;
+	e->health = h;
+	snprintf(e->reason, sizeof(e->reason), "%s", h == CONVERGE_HEALTHY ? "" : reason);
+	e->tasks = *tasks;
+	s->nhealth++;
 	return 0;
+}
+
+static int cmp_health(const void *a, const void *b)
+{
+	return strcmp(((const struct live_health *)a)->id, ((const struct live_health *)b)->id);
 }
 
 /* "L <digest>": which app these bytes are. */
@@ -129,6 +135,7 @@ static char *pair_key(const struct pacer_desired_app *d, const char *id, const c
 static int from_cache(struct reader *r, const char *digest, const char *json, size_t len)
 {
 	char reason[200];
+	struct converge_tasks tasks;
 	enum converge_health h;
 	struct pacer_desired_app *d;
 	const char *id;
@@ -146,8 +153,8 @@ static int from_cache(struct reader *r, const char *digest, const char *json, si
 	if (!hit)
 		return 0;
 	/* Equal definitions, but is it running well? Read from the bytes. */
-	h = converge_health_raw(json, len, r->now, reason, sizeof(reason));
-	return add_unchanged(r, id) || add_health(r, id, h, reason) ? -1 : 1;
+	h = converge_health_raw(json, len, r->now, reason, sizeof(reason), &tasks);
+	return add_unchanged(r, id) || add_health(r, id, h, reason, &tasks) ? -1 : 1;
 }
 
 static int is_owned(struct reader *r, const char *id)
@@ -192,9 +199,11 @@ static int take(struct reader *r, struct json_object *app, const char *digest)
 		return rc;
 	{
 		char reason[200];
-		enum converge_health h = converge_health(app, r->now, reason, sizeof(reason));
+		struct converge_tasks tasks;
+		enum converge_health h =
+			converge_health(app, r->now, reason, sizeof(reason), &tasks);
 
-		if ((rc = add_health(r, id, h, reason)))
+		if ((rc = add_health(r, id, h, reason, &tasks)))
 			return rc;
 	}
 	if (r->cache && (pk = pair_key(d, id, digest, r->opts))) {
@@ -304,6 +313,8 @@ int live_read_tracked(struct pacer_marathon *m, struct pacer_desired *desired,
 		qsort(out->unchanged, out->nunchanged, sizeof(*out->unchanged), cmp_str);
 	if (out->ntracked > 1)
 		qsort(out->tracked, out->ntracked, sizeof(*out->tracked), cmp_str);
+	if (out->nhealth > 1)
+		qsort(out->health, out->nhealth, sizeof(*out->health), cmp_health);
 done:
 	if (rc)
 		live_release(out);
@@ -320,9 +331,9 @@ void live_release(struct live_set *s)
 	for (size_t i = 0; i < s->nunchanged; i++)
 		free(s->unchanged[i]);
 	free(s->unchanged);
-	for (size_t i = 0; i < s->nunhealthy; i++)
-		free(s->unhealthy[i].id);
-	free(s->unhealthy);
+	for (size_t i = 0; i < s->nhealth; i++)
+		free(s->health[i].id);
+	free(s->health);
 	for (size_t i = 0; i < s->ntracked; i++)
 		free(s->tracked[i]);
 	free(s->tracked);

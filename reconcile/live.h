@@ -21,11 +21,12 @@
 
 struct json_object;
 
-/* A desired app equal to its live app that does not run well. */
+/* A desired app equal to its live app: how it runs. */
 struct live_health {
 	char *id; /* owned */
 	enum converge_health health;
-	char reason[200];
+	char reason[200]; /* why it is not healthy, "" when it is */
+	struct converge_tasks tasks;
 };
 
 struct live_set {
@@ -38,9 +39,9 @@ struct live_set {
 	size_t nunchanged;
 	size_t nlive;    /* apps Marathon listed */
 	size_t nparsed;  /* of which were parsed (not known from the cache) */
-	/* Unchanged apps that are progressing or degraded (converge.h), owned. */
-	struct live_health *unhealthy;
-	size_t nunhealthy;
+	/* Every unchanged app's health and tasks (converge.h), sorted by id; owned. */
+	struct live_health *health;
+	size_t nhealth;
 	/* Of the ids given to live_read_tracked(), those Marathon lists and
 	 * nobody desires, sorted; owned. */
 	char **tracked;

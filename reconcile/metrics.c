@@ -455,7 +455,7 @@ int metrics_render(struct metrics *m, struct pacer_buf *out)
 
 static const char *const sync_results[] = {"converged", "failed", "invalid", "unreachable", "abandoned"};
 static const char *const app_states[] = {"in_sync", "out_of_sync", "failed", "degraded",
-                                         "progressing", "held", "unknown"};
+                                         "progressing", "held", "unknown", "suspended"};
 static const char *const providers[] = {"github", "gitlab", "gitea", "generic"};
 static const char *const hook_results[] = {"accepted", "ignored", "unauthorized", "too_large",
                                            "bad_request"};
@@ -556,7 +556,8 @@ const char *metrics_app_state(const char *outcome)
 			return "failed";
 	/* Their own states: each needs another kind of attention. */
 	if (!strcmp(outcome, "degraded") || !strcmp(outcome, "progressing") ||
-	    !strcmp(outcome, "held") || !strcmp(outcome, "unknown"))
+	    !strcmp(outcome, "held") || !strcmp(outcome, "unknown") ||
+	    !strcmp(outcome, "suspended"))
 		return outcome;
 	if (!strcmp(outcome, "interrupted"))
 		return "unknown";

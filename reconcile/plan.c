@@ -518,6 +518,30 @@ int plan_compare(struct pacer_desired_app *d, struct json_object *live,
 	return rc;
 }
 
+void plan_retain(struct pacer_plan *p, int (*keep)(void *ctx, const struct pacer_plan_item *it),
+		 void *ctx)
+{
+	size_t w = 0;
+
+	p->ncreate = p->nupdate = p->nunchanged = p->nprune = 0;
+	for (size_t r = 0; r < p->n; r++) {
+		struct pacer_plan_item *it = &p->items[r];
+
+		if (!keep(ctx, it)) {
+			item_release(it);
+			continue;
+		}
+		p->ncreate += it->action == PACER_ACT_CREATE;
+		p->nupdate += it->action == PACER_ACT_UPDATE;
+		p->nunchanged += it->action == PACER_ACT_UNCHANGED;
+		p->nprune += it->action == PACER_ACT_PRUNE;
+		if (w != r)
+			p->items[w] = *it;
+		w++;
+	}
+	p->n = w;
+}
+
 void plan_free(struct pacer_plan *p)
 {
 	if (!p)

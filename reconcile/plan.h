@@ -90,6 +90,13 @@ int plan_build(struct pacer_desired *desired, struct json_object *live_apps,
 	       struct pacer_error **err);
 
 void plan_free(struct pacer_plan *p);
+
+/*
+ * Keep only the items for which keep(ctx, item) is non-zero, in their order,
+ * and recount (`pacer sync APP...`). Dropped items are freed.
+ */
+void plan_retain(struct pacer_plan *p, int (*keep)(void *ctx, const struct pacer_plan_item *it),
+		 void *ctx);
 /*
  * Compare one desired app with its live app (an element of GET /v2/apps,
  * borrowed) by the rules of plan_build(): *unchanged is 1 when the plan

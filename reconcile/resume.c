@@ -162,6 +162,7 @@ static void *job_main(void *p)
 	it.app_id = j->e->app_id;
 	it.body = j->e->body;
 	j->res->app_id = strdup(j->e->app_id);
+	j->res->tasks_healthy = j->res->tasks_running = j->res->instances = -1;
 	j->res->action = plan_action(j->e->action == JOURNAL_UNDO ? j->e->undo : j->e->action);
 	j->res->resumed = 1;
 	switch (j->e->action) {

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,10 +25,12 @@
 #include "reconcile/cluster.h"
 #include "reconcile/converge.h"
 #include "reconcile/held.h"
+#include "reconcile/history.h"
 #include "reconcile/live.h"
 #include "reconcile/log.h"
 #include "reconcile/resume.h"
 #include "reconcile/rollback.h"
+#include "reconcile/suspend.h"
 #include "reconcile/wait.h"
 
 /* Upper bound on worker threads when parallel is 0 ("unbounded"). */
@@ -152,7 +155,8 @@ static int item_ready(struct run *run, size_t i, int others_pending)
 		 * no reason to hold back the apps that need it. */
 		if (!apply_outcome_ok(run->res[j].outcome) &&
 		    run->res[j].outcome != SYNC_OUT_DEGRADED &&
-		    run->res[j].outcome != SYNC_OUT_PROGRESSING) {
+		    run->res[j].outcome != SYNC_OUT_PROGRESSING &&
+		    run->res[j].outcome != SYNC_OUT_SUSPENDED) {
 			skip(run, i,
 			     pacer_error_new(PACER_EFAILED,
 					     "app %s was not started: it depends on app %s, which "
@@ -306,6 +310,11 @@ static int cmp_strp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static int cmp_health_id(const void *a, const void *b)
+{
+	return strcmp(((const struct live_health *)a)->id, ((const struct live_health *)b)->id);
+}
+
 static int count_strv(char **v)
 {
 	int n = 0;
@@ -382,6 +391,7 @@ struct sync_state {
 	struct sync_result *r;
 	struct pacer_cache *cache;
 	struct held *held;
+	struct suspend *suspend;
 	struct waiter *waiter;
 	struct resume_result resumed;
 	struct live_set live;
@@ -472,7 +482,8 @@ static int prepare_state(struct sync_state *ss, struct pacer_error **err)
 	if (!ss->state)
 		return 0;
 	if ((rc = cluster_check(ss->m, ss->state, !ss->opts->dry_run, err)) ||
-	    (rc = held_open(ss->state, &ss->held, err)))
+	    (rc = held_open(ss->state, &ss->held, err)) ||
+	    (rc = suspend_open(ss->state, &ss->suspend, err)))
 		return rc;
 	if (ss->opts->dry_run || !journal_supported(ss->state))
 		return 0;
@@ -513,6 +524,68 @@ static void expire_owned(struct sync_state *ss)
 	free(gone);
 }
 
+/* The apps of `pacer sync APP...`, and, transitively, what they depend on. */
+struct selection {
+	const struct pacer_plan *plan;
+	char **ids; /* sorted, NULL-terminated */
+	size_t n, cap;
+};
+
+static int selected(struct selection *sel, const char *id)
+{
+	return sel->n && bsearch(&id, sel->ids, sel->n, sizeof(char *), cmp_strp);
+}
+
+static int select_add(struct selection *sel, const char *id)
+{
+	if (selected(sel, id))
+		return 0;
+	if (sel->n + 1 >= sel->cap) {
+		size_t cap = sel->cap ? sel->cap * 2 : 16;
+		char **v = realloc(sel->ids, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		sel->ids = v;
+		sel->cap = cap;
+	}
+	if (!(sel->ids[sel->n] = strdup(id)))
+		return -1;
+	sel->ids[++sel->n] = NULL;
+	qsort(sel->ids, sel->n, sizeof(*sel->ids), cmp_strp);
+	return 0;
+}
+
+static int keep_selected(void *ctx, const struct pacer_plan_item *it)
+{
+	return selected(ctx, it->app_id);
+}
+
+static int select_only(struct sync_state *ss, struct pacer_error **err)
+{
+	struct selection sel = {ss->r->plan, NULL, 0, 0};
+	const struct pacer_plan *p = ss->r->plan;
+	size_t before;
+	int rc = 0;
+
+	for (size_t i = 0; i < ss->opts->nonly && !rc; i++)
+		rc = select_add(&sel, ss->opts->only[i]);
+	/* The dependencies of what is selected, until nothing more is added. */
+	do {
+		before = sel.n;
+		for (size_t i = 0; i < p->n && !rc; i++)
+			for (size_t d = 0; selected(&sel, p->items[i].app_id) &&
+					   d < p->items[i].ndeps && !rc; d++)
+				rc = select_add(&sel, p->items[i].depends_on[d]);
+	} while (!rc && sel.n != before);
+	if (rc)
+		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	else
+		plan_retain(ss->r->plan, keep_selected, &sel);
+	pacer_strv_free(sel.ids);
+	return rc;
+}
+
 /* Steps 3 and 4: one GET /v2/apps, compared as it arrives, then the plan. */
 static int read_and_plan(struct sync_state *ss, struct pacer_error **err)
 {
@@ -549,6 +622,8 @@ static int read_and_plan(struct sync_state *ss, struct pacer_error **err)
 	cache_close(ss->cache, ss->state, ss->opts);
 	if (rc)
 		return pacer_error_wrap(err, rc, "cannot plan the sync; nothing was applied");
+	if (ss->opts->only && (rc = select_only(ss, err)))
+		return rc;
 	if (ss->opts->prune && r->plan->nprune > 0 && !ss->opts->force_prune &&
 	    r->plan->nprune * 2 > (size_t)ss->nowned)
 		return pacer_error_set(err, PACER_EINVALID,
@@ -561,10 +636,27 @@ static int read_and_plan(struct sync_state *ss, struct pacer_error **err)
 
 static const struct live_health *find_health(const struct live_set *l, const char *id)
 {
-	for (size_t i = 0; i < l->nunhealthy; i++)
-		if (!strcmp(l->unhealthy[i].id, id))
-			return &l->unhealthy[i];
-	return NULL;
+	struct live_health key = {(char *)id, CONVERGE_HEALTHY, "", {0, 0, 0, ""}};
+
+	return l->nhealth ? bsearch(&key, l->health, l->nhealth, sizeof(key), cmp_health_id)
+			  : NULL;
+}
+
+/* A row's tasks and version: from the health read of an unchanged app, or its live object. */
+static void fill_tasks(struct sync_state *ss, const struct pacer_plan_item *it,
+		       struct sync_app_result *a)
+{
+	const struct live_health *h = find_health(&ss->live, it->app_id);
+	struct converge_tasks t = {-1, -1, -1, ""};
+
+	if (h)
+		t = h->tasks;
+	else if (it->live)
+		converge_health(it->live, (long long)time(NULL), NULL, 0, &t);
+	a->tasks_healthy = t.healthy;
+	a->tasks_running = t.running;
+	a->instances = t.instances;
+	snprintf(a->version, sizeof(a->version), "%s", t.version);
 }
 
 /*
@@ -579,13 +671,33 @@ static void judge_unchanged(struct sync_state *ss, struct sync_app_result *a)
 
 	if (!ss->opts->dry_run)
 		held_drop(ss->held, a->app_id, NULL);
-	if (!h)
+	if (!h || h->health == CONVERGE_HEALTHY)
 		return;
 	a->outcome = h->health == CONVERGE_PROGRESSING ? SYNC_OUT_PROGRESSING : SYNC_OUT_DEGRADED;
 	a->error = pacer_error_new(PACER_EFAILED, "app %s runs its desired definition but is %s: %s",
 				   a->app_id, converge_health_name(h->health), h->reason);
 	if (a->error)
 		pacer_error_set_app(a->error, a->app_id);
+}
+
+/* An app an operator suspended is left alone, its drift reported (suspend.h). 1 = so. */
+static int judge_suspended(struct sync_state *ss, const struct pacer_plan_item *it,
+			   struct sync_app_result *a)
+{
+	struct json_object *rec = suspend_find(ss->suspend, it->app_id);
+	char how[256];
+
+	if (!rec)
+		return 0;
+	suspend_describe(rec, how, sizeof(how));
+	a->outcome = SYNC_OUT_SUSPENDED;
+	a->error = pacer_error_new(PACER_ECANCELLED,
+				   "app %s differs from git but is suspended (%s): left as it is; "
+				   "'pacer resume %s' hands it back to git",
+				   it->app_id, how, it->app_id);
+	if (a->error)
+		pacer_error_set_app(a->error, it->app_id);
+	return 1;
 }
 
 /* A change that failed before is not deployed again (held.h). 1 = held. */
@@ -677,9 +789,10 @@ static int build_results(struct sync_state *ss, struct pacer_error **err)
 							      : SYNC_OUT_SKIPPED;
 		if (!(a->app_id = strdup(it->app_id)))
 			return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+		fill_tasks(ss, it, a);
 		if (it->action == PACER_ACT_UNCHANGED)
 			judge_unchanged(ss, a);
-		else
+		else if (!judge_suspended(ss, it, a))
 			judge_held(ss, it, a);
 	}
 	if (merge_resumed(ss))
@@ -727,7 +840,9 @@ static int execute(struct sync_state *ss, struct pacer_error **err)
 	for (size_t i = 0; i < n; i++) {
 		if (!apply_outcome_ok(r->apps[i].outcome) &&
 		    r->apps[i].outcome != SYNC_OUT_DEGRADED &&
-		    r->apps[i].outcome != SYNC_OUT_PROGRESSING) {
+		    r->apps[i].outcome != SYNC_OUT_PROGRESSING &&
+		    r->apps[i].outcome != SYNC_OUT_SUSPENDED &&
+		    r->apps[i].outcome != SYNC_OUT_HELD) {
 			failed_app = r->apps[i].app_id;
 			break;
 		}
@@ -748,8 +863,10 @@ static void tally(struct sync_state *ss)
 {
 	struct sync_result *r = ss->r;
 
+	/* An operator's suspension is a decision, not a failure. */
 	for (size_t i = 0; i < r->napps; i++)
-		if (!apply_outcome_ok(r->apps[i].outcome) && r->apps[i].outcome != SYNC_OUT_PLANNED)
+		if (!apply_outcome_ok(r->apps[i].outcome) && r->apps[i].outcome != SYNC_OUT_PLANNED &&
+		    r->apps[i].outcome != SYNC_OUT_SUSPENDED)
 			r->nfailed++;
 	r->converged = r->nfailed == 0;
 	if (ss->opts->dry_run || !ss->state)
@@ -766,6 +883,27 @@ static void tally(struct sync_state *ss)
 	}
 }
 
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Every run that may change something is remembered (history.h); a dry run is not. */
+static void record_history(struct sync_state *ss, int rc, double start)
+{
+	struct pacer_error *e = NULL;
+
+	if (ss->opts->dry_run || !journal_supported(ss->state) || rc == PACER_ECLUSTER)
+		return;
+	if (history_append(ss->state, ss->r, rc, ss->opts->trigger, start, wall_s(), &e)) {
+		PLOG_WARN("cannot record the run in the history: %s", e ? e->message : "?");
+		pacer_error_free(e);
+	}
+}
+
 int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 	     struct pacer_backup_store *backups, struct pacer_state_store *state,
 	     const struct sync_options *opts_in, struct sync_result **out, struct pacer_error **err)
@@ -774,7 +912,7 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 	const struct sync_options *opts = opts_in ? opts_in : &defaults;
 	struct sync_state ss;
 	int rc;
-	double t0 = now_s();
+	double t0 = now_s(), start = wall_s();
 
 	*out = NULL;
 	memset(&ss, 0, sizeof(ss));
@@ -803,6 +941,7 @@ done:
 			  ss.r->revision ? ss.r->revision : "-",
 			  ss.r->converged ? "converged" : "not converged", ss.r->nfailed,
 			  ss.r->nfailed == 1 ? "" : "s", ss.r->seconds);
+	record_history(&ss, rc, start);
 	waiter_free(ss.waiter);
 	if (ss.run_init)
 		run_release(&ss.run);
@@ -810,6 +949,7 @@ done:
 	live_release(&ss.live);
 	cache_free(ss.cache);
 	held_free(ss.held);
+	suspend_free(ss.suspend);
 	pacer_strv_free(ss.owned);
 	return rc;
 }

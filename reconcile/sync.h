@@ -103,6 +103,8 @@ enum sync_outcome {
 				  the journal keeps it and the next run reads it back */
 	SYNC_OUT_INTERRUPTED,  /* submitted, stopped waiting (signal, newer run): the
 				  journal hands it to the next run, nothing rolled back */
+	SYNC_OUT_SUSPENDED,    /* differs from git, but an operator suspended it
+				  (reconcile/suspend.h): left alone, not a failure */
 };
 const char *sync_outcome_name(enum sync_outcome o);
 
@@ -157,11 +159,19 @@ struct sync_options {
 	const char *cache_tag;
 	/* --retry-failed: apply held changes again (reconcile/held.h). */
 	int retry_failed;
+	/*
+	 * Only these apps (absolute ids, borrowed; NULL = all), plus what they
+	 * depend on so that ordering holds: `pacer sync APP...`.
+	 */
+	const char *const *only;
+	size_t nonly;
+	/* What started the run, for the history ("cli", "webhook", "interval"...); may be NULL. */
+	const char *trigger;
 };
 #define SYNC_OPTIONS_VERSION 1
 #define SYNC_OPTIONS_INIT                                                                          \
 	{SYNC_OPTIONS_VERSION, 0, 0, 0, 8, 600, SYNC_ON_FAILURE_ROLLBACK, 0, 0, 500, NULL, NULL,  \
-	 NULL, NULL, NULL, NULL, 0}
+	 NULL, NULL, NULL, NULL, 0, NULL, 0, NULL}
 
 struct sync_app_result {
 	char *app_id;
@@ -172,6 +182,9 @@ struct sync_app_result {
 	struct pacer_error *error; /* why it failed, or NULL */
 	double seconds;
 	int resumed;              /* finished a change an earlier run started (journal) */
+	/* How the app runs, as the run's GET /v2/apps showed it (-1: not listed). */
+	long tasks_healthy, tasks_running, instances;
+	char version[40];
 };
 
 struct sync_result {

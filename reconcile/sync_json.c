@@ -4,7 +4,8 @@
  *   {"converged": bool, "failed": n, "revision": "..."|null, "seconds": s,
  *    "plan": <plan_to_json()>|null,
  *    "apps": [{"id", "action", "outcome", "deployment_id", "backup",
- *              "seconds", "error", "resumed"}],
+ *              "seconds", "error", "resumed", "tasks": {"healthy", "running",
+ *              "instances"}|null, "version"}],
  *    "diagnostics": [{"level": "error"|"warning", "message", "file",
  *                     "line", "column", "app"}]}
  * Absent values are null so consumers can rely on every key.
@@ -47,6 +48,8 @@ const char *sync_outcome_name(enum sync_outcome o)
 		return "unknown";
 	case SYNC_OUT_INTERRUPTED:
 		return "interrupted";
+	case SYNC_OUT_SUSPENDED:
+		return "suspended";
 	}
 	return "?";
 }
@@ -101,6 +104,18 @@ struct json_object *sync_result_to_json(const struct sync_result *r)
 		json_object_object_add(x, "seconds", json_object_new_double(a->seconds));
 		json_object_object_add(x, "error", error_json(a->error));
 		json_object_object_add(x, "resumed", json_object_new_boolean(a->resumed));
+		if (a->instances >= 0) {
+			struct json_object *t = json_object_new_object();
+
+			json_object_object_add(t, "healthy", json_object_new_int64(a->tasks_healthy));
+			json_object_object_add(t, "running", json_object_new_int64(a->tasks_running));
+			json_object_object_add(t, "instances", json_object_new_int64(a->instances));
+			json_object_object_add(x, "tasks", t);
+		} else {
+			json_object_object_add(x, "tasks", NULL);
+		}
+		json_object_object_add(x, "version",
+				       a->version[0] ? json_object_new_string(a->version) : NULL);
 		json_object_array_add(apps, x);
 	}
 	json_object_object_add(o, "apps", apps);

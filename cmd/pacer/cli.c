@@ -19,6 +19,7 @@
 #include "backends/fs/state.h"
 #include "backends/git/source.h"
 #include "backends/marathon/client.h"
+#include "reconcile/appid.h"
 #include "reconcile/log.h"
 
 static volatile sig_atomic_t cli_stop;
@@ -43,6 +44,33 @@ volatile sig_atomic_t *cli_install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return &cli_stop;
+}
+
+char **cli_app_ids(const char *cmd, char **pos, int npos)
+{
+	char **ids = calloc((size_t)npos + 1, sizeof(*ids));
+
+	for (int i = 0; ids && i < npos; i++) {
+		if (!(ids[i] = appid_resolve("/", pos[i]))) {
+			fprintf(stderr, "pacer %s: '%s' is not an app id\n", cmd, pos[i]);
+			pacer_strv_free(ids);
+			return NULL;
+		}
+	}
+	return ids;
+}
+
+const char *cli_user(void)
+{
+	static char uid[32];
+	const char *u = getenv("SUDO_USER");
+
+	if (!u || !*u)
+		u = getenv("USER");
+	if (u && *u)
+		return u;
+	snprintf(uid, sizeof(uid), "uid %ld", (long)getuid());
+	return uid;
 }
 
 int cli_exit_for(int code)
@@ -280,7 +308,8 @@ int cli_env_open(struct cli_env *env, const struct cli_common *c, unsigned needs
 		rc = open_state(env, c, needs, &err);
 		if (rc)
 			goto done;
-	} else if (needs & CLI_READ_STATE) {
+	}
+	if ((needs & CLI_READ_STATE) && !env->state) {
 		struct stat st;
 
 		if (stat(env->state_dir, &st) == 0 && S_ISDIR(st.st_mode) &&

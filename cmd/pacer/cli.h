@@ -199,7 +199,21 @@ int cli_color(void);
 volatile sig_atomic_t *cli_install_signals(void);
 
 /* The command table entry points. */
+/*
+ * App ids from the command line made absolute ("shop/api" -> "/shop/api"),
+ * NULL-terminated (free with pacer_strv_free()). On a bad id prints
+ * "pacer <cmd>: '<id>' is not an app id" and returns NULL.
+ */
+char **cli_app_ids(const char *cmd, char **pos, int npos);
+
+/* Who runs this command, for records of who did what: $SUDO_USER, $USER, or the uid. */
+const char *cli_user(void);
+
 int cmd_sync(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_suspend(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);

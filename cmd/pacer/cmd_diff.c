@@ -36,22 +36,30 @@ int cmd_diff(int argc, char **argv)
 	struct sync_result *res = NULL;
 	struct pacer_error *err = NULL;
 	struct cli_env env;
+	char *pos[256], **ids = NULL;
 	int npos, rc, code;
 
-	rc = opt_parse("diff", "--source DIR|URL [--marathon URL[,URL...]] [options]",
-		       diff_options, &o, argc, argv, NULL, 0, &npos);
+	rc = opt_parse("diff", "[APP_ID...] --source DIR|URL [--marathon URL[,URL...]] [options]",
+		       diff_options, &o, argc, argv, pos, 256, &npos);
 	if (rc)
 		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
+	/* Only these apps, and what they depend on (the plan keeps the order). */
+	if (!(ids = cli_app_ids("diff", pos, npos)))
+		return PACER_EXIT_USAGE;
 	/* Reading only: an existing state directory is read without its lock. */
 	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_READ_STATE);
-	if (code)
+	if (code) {
+		pacer_strv_free(ids);
 		return code;
+	}
 
 	so.dry_run = 1;
 	so.prune = o.prune;
 	so.force_prune = 1; /* a diff shows what would go; sync applies the guard */
 	so.ignore_instances = o.ignore_instances;
 	so.flags = &env.flags;
+	so.only = npos ? (const char *const *)ids : NULL;
+	so.nonly = (size_t)npos;
 	so.cache_tag = cli_cache_tag();
 
 	/*
@@ -69,5 +77,6 @@ int cmd_diff(int argc, char **argv)
 	sync_result_free(res);
 	pacer_error_free(err);
 	cli_env_release(&env);
+	pacer_strv_free(ids);
 	return code;
 }

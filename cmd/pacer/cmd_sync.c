@@ -38,24 +38,34 @@ int cmd_sync(int argc, char **argv)
 	struct pacer_error *err = NULL;
 	struct cli_env env;
 	struct progress prog;
+	char *pos[256], **ids = NULL;
 	int npos, rc, code;
 
-	rc = opt_parse("sync", "--source DIR|URL [--marathon URL[,URL...]] [options]",
-		       sync_options, &o, argc, argv, NULL, 0, &npos);
+	rc = opt_parse("sync", "[APP_ID...] --source DIR|URL [--marathon URL[,URL...]] [options]",
+		       sync_options, &o, argc, argv, pos, 256, &npos);
 	if (rc)
 		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
+	/* Only these apps, and what they depend on (the plan keeps the order). */
+	if (!(ids = cli_app_ids("sync", pos, npos)))
+		return PACER_EXIT_USAGE;
 	if (cli_apply_options(&o.a, &so)) {
 		fprintf(stderr, "pacer sync: --on-failure must be rollback, restart or none\n");
+		pacer_strv_free(ids);
 		return PACER_EXIT_USAGE;
 	}
 	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON |
 					   (o.dry_run ? CLI_READ_STATE : CLI_NEED_STATE));
-	if (code)
+	if (code) {
+		pacer_strv_free(ids);
 		return code;
+	}
 
 	progress_init(&prog, o.c.quiet || (o.c.output && !strcmp(o.c.output, "json")));
 	so.dry_run = o.dry_run;
+	so.trigger = "cli";
 	so.flags = &env.flags;
+	so.only = npos ? (const char *const *)ids : NULL;
+	so.nonly = (size_t)npos;
 	so.cache_tag = cli_cache_tag();
 	so.stop = cli_install_signals();
 	so.on_event = progress_event;
@@ -70,5 +80,6 @@ int cmd_sync(int argc, char **argv)
 	sync_result_free(res);
 	pacer_error_free(err);
 	cli_env_release(&env);
+	pacer_strv_free(ids);
 	return code;
 }

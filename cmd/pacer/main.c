@@ -18,6 +18,10 @@
 const struct pacer_command pacer_commands[] = {
 	{"sync", cmd_sync, "make Marathon equal to the desired state (back up, apply, wait, roll back)"},
 	{"diff", cmd_diff, "show what sync would change (exit 0 none, 2 changes, 1 error)"},
+	{"status", cmd_status, "every app's state: synced, out of sync, degraded, held, suspended..."},
+	{"history", cmd_history, "what earlier runs did, for every app or one"},
+	{"suspend", cmd_suspend, "stop pacer from changing an app (or the whole source)"},
+	{"resume", cmd_resume, "hand a suspended app (or the whole source) back to git"},
 	{"validate", cmd_validate, "check definition files offline, as Marathon would"},
 	{"backups", cmd_backups, "list backups of live definitions"},
 	{"rollback", cmd_rollback, "re-apply an app's latest (or a named) backup and wait"},

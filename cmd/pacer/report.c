@@ -13,7 +13,8 @@
 /* Outcomes a dry run (diff) reports too: what the plan alone does not say. */
 static int dry_worthy(enum sync_outcome o)
 {
-	return o == SYNC_OUT_HELD || o == SYNC_OUT_DEGRADED || o == SYNC_OUT_PROGRESSING;
+	return o == SYNC_OUT_HELD || o == SYNC_OUT_DEGRADED || o == SYNC_OUT_PROGRESSING ||
+	       o == SYNC_OUT_SUSPENDED;
 }
 
 static void print_outcomes(const struct sync_result *res, int dry)

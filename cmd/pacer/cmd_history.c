@@ -1,0 +1,102 @@
+/*
+ * pacer history [APP] [--limit N]: what earlier runs did (reconcile/history.h),
+ * oldest first; with APP, only the runs that did something to it.
+ */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/pacer/cli.h"
+#include "reconcile/history.h"
+#include "reconcile/jsonutil.h"
+
+struct history_cli {
+	struct cli_common c;
+	int limit;
+};
+
+static const struct opt_spec history_options[] = {
+	CLI_STATE_ROWS(struct history_cli),
+	CLI_OUTPUT_ROWS(struct history_cli),
+	{"limit", 'l', OPT_INT, offsetof(struct history_cli, limit), "N",
+	 "only the newest N runs (default 20; 0 = all that are kept)", NULL},
+	OPT_ROW_END,
+};
+
+static void print_time(double t)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+	char buf[32] = "?";
+
+	if (gmtime_r(&s, &tm))
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s", buf);
+}
+
+static void print_run(struct json_object *run)
+{
+	struct json_object *apps = jsonutil_get(run, "apps");
+	const char *commit = json_object_get_string(jsonutil_get(run, "commit"));
+	double start = json_object_get_double(jsonutil_get(run, "start"));
+	double end = json_object_get_double(jsonutil_get(run, "end"));
+
+	print_time(start);
+	printf("  %-9s %-11s %6.1fs  commit %.12s\n",
+	       json_object_get_string(jsonutil_get(run, "trigger")),
+	       json_object_get_string(jsonutil_get(run, "result")), end - start,
+	       commit ? commit : "-");
+	for (size_t i = 0; i < json_object_array_length(apps); i++) {
+		struct json_object *a = json_object_array_get_idx(apps, i);
+		const char *backup = json_object_get_string(jsonutil_get(a, "backup"));
+		const char *error = json_object_get_string(jsonutil_get(a, "error"));
+
+		printf("    %-16s %s%s%s\n", json_object_get_string(jsonutil_get(a, "outcome")),
+		       json_object_get_string(jsonutil_get(a, "id")), backup ? "  backup " : "",
+		       backup ? backup : "");
+		if (error)
+			printf("        %s\n", error);
+	}
+}
+
+int cmd_history(int argc, char **argv)
+{
+	struct history_cli o = {.limit = 20};
+	struct pacer_error *err = NULL;
+	struct json_object *runs = NULL;
+	struct cli_env env;
+	char *pos[1], **ids = NULL;
+	int npos, rc, code;
+
+	rc = opt_parse("history", "[APP_ID] [--limit N]", history_options, &o, argc, argv, pos, 1,
+		       &npos);
+	if (rc)
+		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
+	if (!(ids = cli_app_ids("history", pos, npos)))
+		return PACER_EXIT_USAGE;
+	code = cli_env_open(&env, &o.c, CLI_READ_STATE);
+	if (code)
+		goto done;
+	rc = history_load(env.state, npos ? ids[0] : NULL, o.limit, &runs, &err);
+	if (rc) {
+		cli_print_error("history", err);
+		code = cli_exit_for(pacer_error_root_code(err));
+	} else if (o.c.output && !strcmp(o.c.output, "json")) {
+		printf("%s\n", json_object_to_json_string_ext(runs, JSON_C_TO_STRING_PRETTY |
+								       JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else if (!json_object_array_length(runs)) {
+		printf("no runs recorded%s%s in %s\n", npos ? " for " : "", npos ? ids[0] : "",
+		       env.state_dir);
+	} else {
+		for (size_t i = 0; i < json_object_array_length(runs); i++)
+			print_run(json_object_array_get_idx(runs, i));
+	}
+	json_object_put(runs);
+	pacer_error_free(err);
+	cli_env_release(&env);
+done:
+	pacer_strv_free(ids);
+	return code;
+}

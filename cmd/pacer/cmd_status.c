@@ -1,0 +1,204 @@
+/*
+ * pacer status [APP...]: every desired, owned, held or suspended app with
+ * its state, tasks, version and the commit that last changed it.
+ *
+ * A status is a dry run that also looks for orphans (a prune plan that is
+ * never applied): the same one GET /v2/apps with embeds, the same
+ * comparison as sync, no per-app request. States:
+ *   synced, out_of_sync, progressing, degraded, suspended, held, missing
+ *   (desired, not in Marathon), orphaned (owned, in Marathon, not desired).
+ * Exit 0 when every app is synced, 1 otherwise (3, 4, 5, 7 as for sync).
+ */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/pacer/cli.h"
+#include "cmd/pacer/report.h"
+#include "reconcile/history.h"
+#include "reconcile/jsonutil.h"
+#include "reconcile/suspend.h"
+
+struct status_cli {
+	struct cli_common c;
+	int ignore_instances;
+};
+
+static const struct opt_spec status_options[] = {
+	CLI_SOURCE_ROWS(struct status_cli),
+	CLI_MARATHON_ROWS(struct status_cli),
+	CLI_STATE_ROWS(struct status_cli),
+	CLI_OUTPUT_ROWS(struct status_cli),
+	{"ignore-instances", 0, OPT_BOOL, offsetof(struct status_cli, ignore_instances), NULL,
+	 "compare without instances (an autoscaler owns them)", "PACER_IGNORE_INSTANCES"},
+	OPT_ROW_END,
+};
+
+/* The state word of one row of a dry run. */
+static const char *state_of(const struct sync_app_result *a, struct suspend *sp)
+{
+	if (suspend_find(sp, a->app_id))
+		return "suspended";
+	switch (a->outcome) {
+	case SYNC_OUT_UNCHANGED:
+		return "synced";
+	case SYNC_OUT_DEGRADED:
+		return "degraded";
+	case SYNC_OUT_PROGRESSING:
+		return "progressing";
+	case SYNC_OUT_HELD:
+		return "held";
+	default:
+		break;
+	}
+	return a->action == PACER_ACT_CREATE  ? "missing"
+	       : a->action == PACER_ACT_PRUNE ? "orphaned"
+					      : "out_of_sync";
+}
+
+/* Per app, the commit of the last run that created or updated it. */
+static const char *changed_at(struct json_object *runs, const char *app_id)
+{
+	for (size_t i = json_object_array_length(runs); i-- > 0;) {
+		struct json_object *run = json_object_array_get_idx(runs, i);
+		struct json_object *apps = jsonutil_get(run, "apps");
+
+		for (size_t k = 0; k < json_object_array_length(apps); k++) {
+			struct json_object *a = json_object_array_get_idx(apps, k);
+			const char *o = json_object_get_string(jsonutil_get(a, "outcome"));
+
+			if (!strcmp(json_object_get_string(jsonutil_get(a, "id")), app_id) && o &&
+			    (!strcmp(o, "created") || !strcmp(o, "updated")))
+				return json_object_get_string(jsonutil_get(run, "commit"));
+		}
+	}
+	return NULL;
+}
+
+static struct json_object *app_json(const struct sync_app_result *a, const char *state,
+				    const char *commit, struct suspend *sp)
+{
+	struct json_object *o = json_object_new_object(), *t = json_object_new_object();
+	struct json_object *rec = suspend_find(sp, a->app_id);
+	char *why = a->error ? pacer_error_format(a->error) : NULL;
+
+	json_object_object_add(o, "id", json_object_new_string(a->app_id));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "reason", why ? json_object_new_string(why) : NULL);
+	json_object_object_add(t, "healthy", json_object_new_int64(a->tasks_healthy));
+	json_object_object_add(t, "running", json_object_new_int64(a->tasks_running));
+	json_object_object_add(t, "instances", json_object_new_int64(a->instances));
+	json_object_object_add(o, "tasks", a->instances >= 0 ? t : NULL);
+	if (a->instances < 0)
+		json_object_put(t);
+	json_object_object_add(o, "version", a->version[0] ? json_object_new_string(a->version)
+							     : NULL);
+	json_object_object_add(o, "commit", commit ? json_object_new_string(commit) : NULL);
+	json_object_object_add(o, "suspended", rec ? json_object_get(rec) : NULL);
+	free(why);
+	return o;
+}
+
+static void print_row(struct json_object *o)
+{
+	struct json_object *t = jsonutil_get(o, "tasks");
+	const char *reason = json_object_get_string(jsonutil_get(o, "reason"));
+	const char *version = json_object_get_string(jsonutil_get(o, "version"));
+	const char *commit = json_object_get_string(jsonutil_get(o, "commit"));
+	char tasks[48] = "-";
+
+	if (t)
+		snprintf(tasks, sizeof(tasks), "%lld/%lld/%lld",
+			 (long long)json_object_get_int64(jsonutil_get(t, "healthy")),
+			 (long long)json_object_get_int64(jsonutil_get(t, "running")),
+			 (long long)json_object_get_int64(jsonutil_get(t, "instances")));
+	printf("%-12s %-40s %-10s %-25s %.12s\n", json_object_get_string(jsonutil_get(o, "state")),
+	       json_object_get_string(jsonutil_get(o, "id")), tasks, version ? version : "-",
+	       commit ? commit : "-");
+	if (reason && strcmp(json_object_get_string(jsonutil_get(o, "state")), "synced"))
+		printf("    %s\n", reason);
+}
+
+/* Render the rows; returns how many are not synced. */
+static size_t report(const struct status_cli *o, const struct sync_result *res,
+		     struct suspend *sp, struct json_object *runs)
+{
+	struct json_object *doc = json_object_new_object(), *apps = json_object_new_array();
+	size_t bad = 0;
+
+	for (size_t i = 0; i < res->napps; i++) {
+		const struct sync_app_result *a = &res->apps[i];
+		const char *state = state_of(a, sp);
+
+		bad += strcmp(state, "synced") != 0;
+		json_object_array_add(apps, app_json(a, state, changed_at(runs, a->app_id), sp));
+	}
+	json_object_object_add(doc, "commit", res->revision ? json_object_new_string(res->revision)
+							    : NULL);
+	json_object_object_add(doc, "last_sync",
+			       json_object_get(json_object_array_get_idx(
+				       runs, json_object_array_length(runs) - 1)));
+	json_object_object_add(doc, "apps", apps);
+	if (o->c.output && !strcmp(o->c.output, "json")) {
+		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+								      JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		printf("%-12s %-40s %-10s %-25s %s\n", "STATE", "APP", "TASKS h/r/n", "VERSION",
+		       "COMMIT");
+		for (size_t i = 0; i < json_object_array_length(apps); i++)
+			print_row(json_object_array_get_idx(apps, i));
+		printf("%zu app%s, %zu not synced\n", res->napps, res->napps == 1 ? "" : "s", bad);
+	}
+	json_object_put(doc);
+	return bad;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct status_cli o = {0};
+	struct sync_options so = SYNC_OPTIONS_INIT;
+	struct sync_result *res = NULL;
+	struct pacer_error *err = NULL;
+	struct json_object *runs = NULL;
+	struct suspend *sp = NULL;
+	struct cli_env env;
+	char *pos[256], **ids = NULL;
+	int npos, rc, code;
+
+	rc = opt_parse("status", "[APP_ID...] --source DIR|URL [--marathon URL]", status_options,
+		       &o, argc, argv, pos, 256, &npos);
+	if (rc)
+		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
+	if (!(ids = cli_app_ids("status", pos, npos)))
+		return PACER_EXIT_USAGE;
+	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_READ_STATE);
+	if (code)
+		goto done;
+	so.dry_run = 1;
+	so.prune = env.state != NULL; /* orphans are what a prune would delete */
+	so.force_prune = 1;
+	so.ignore_instances = o.ignore_instances;
+	so.flags = &env.flags;
+	so.cache_tag = cli_cache_tag();
+	so.only = npos ? (const char *const *)ids : NULL;
+	so.nonly = (size_t)npos;
+	rc = sync_run(env.source, env.marathon, NULL, env.state, &so, &res, &err);
+	if (rc) {
+		code = report_sync("status", &o.c, res, rc, err, 0);
+	} else if ((rc = suspend_open(env.state, &sp, &err)) ||
+		   (rc = history_load(env.state, NULL, 0, &runs, &err))) {
+		cli_print_error("status", err);
+		code = cli_exit_for(pacer_error_root_code(err));
+	} else {
+		code = report(&o, res, sp, runs) ? PACER_EXIT_FAILED : PACER_EXIT_OK;
+	}
+	json_object_put(runs);
+	suspend_free(sp);
+	sync_result_free(res);
+	pacer_error_free(err);
+	cli_env_release(&env);
+done:
+	pacer_strv_free(ids);
+	return code;
+}

@@ -1,0 +1,40 @@
+/*
+ * history.h: what every run did, kept in the state store's document
+ * "history.json" (a JSON array, oldest first, at most HISTORY_MAX runs: the
+ * oldest are dropped). `pacer history [APP]` reads it.
+ *
+ *   {"start": 1764690000.1, "end": 1764690012.5, "trigger": "cli",
+ *    "commit": "3f2a...", "result": "failed",
+ *    "apps": [{"id": "/shop/api", "outcome": "rolled_back", "backup": "...",
+ *              "deployment": "...", "error": "..."}]}
+ *
+ * Only apps whose outcome is not "unchanged" are listed, so a no-op run
+ * costs one short entry.
+ */
+#ifndef PACER_HISTORY_H
+#define PACER_HISTORY_H
+
+#include "reconcile/error.h"
+#include "reconcile/sync.h"
+
+struct json_object;
+
+#define HISTORY_MAX 500
+
+/*
+ * Append the run r (may be NULL when nothing was loaded) whose sync_run()
+ * returned rc. A failure to write only costs the history: the caller warns.
+ */
+int history_append(struct pacer_state_store *s, const struct sync_result *r, int rc,
+		   const char *trigger, double start_unix, double end_unix,
+		   struct pacer_error **err);
+
+/*
+ * The runs, oldest first; with app_id, only runs that did something to that
+ * app, each with only that app's row. At most `limit` (<= 0: all), the
+ * newest. *out is a new array (json_object_put()).
+ */
+int history_load(struct pacer_state_store *s, const char *app_id, int limit,
+		 struct json_object **out, struct pacer_error **err);
+
+#endif
