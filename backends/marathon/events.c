@@ -6,7 +6,9 @@
 #include "reconcile/log.h"
 
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void marathon_sse_init(struct marathon_sse *p, marathon_event_cb cb, void *ctx)
 {
@@ -109,40 +111,225 @@ int marathon_sse_feed(struct marathon_sse *p, const char *data, size_t len,
 	return 0;
 }
 
-static int feed(void *ctx, const char *data, size_t len, struct pacer_error **err)
+/* ---- following the stream ---- */
+
+const char *const marathon_definition_events[] = {
+    "event_stream_attached", "api_post_event",  "app_terminated_event",
+    "group_change_success",  "deployment_info", NULL,
+};
+
+/* One connection: the parser, the silence deadline and what the caller learns. */
+struct follow {
+	struct marathon_sse sse;
+	marathon_event_cb cb;
+	void *ctx;
+	struct marathon_stream_info *info;
+	long long last_rx_ms;
+	long idle_ms;
+};
+
+static long long mono_ms(void)
 {
-	return marathon_sse_feed(ctx, data, len, err);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int follow_event(void *ctx, const char *type, struct json_object *data)
+{
+	struct follow *f = ctx;
+
+	f->info->events++;
+	if (!strcmp(type, "event_stream_attached"))
+		f->info->attached = 1;
+	return f->cb(f->ctx, type, data);
+}
+
+/*
+ * Bytes, or a tick (data NULL) from http.c about once a second. Any byte
+ * counts as life, a heartbeat included: the deadline is about silence, not
+ * about a rate, since an idle Marathon sends 2 bytes every 10 s.
+ */
+static int follow_feed(void *ctx, const char *data, size_t len, struct pacer_error **err)
+{
+	struct follow *f = ctx;
+	long long now = mono_ms();
+
+	if (len) {
+		f->last_rx_ms = now;
+		f->info->bytes += len;
+		return marathon_sse_feed(&f->sse, data, len, err);
+	}
+	if (now - f->last_rx_ms < f->idle_ms)
+		return 0;
+	return pacer_error_set(err, PACER_ETIMEOUT,
+	                       "nothing came for %lld s, not even Marathon's heartbeat (every "
+	                       "10 s): the connection is dead",
+	                       (now - f->last_rx_ms) / 1000);
+}
+
+/* "/v2/events?event_type=a&event_type=b", with event_stream_attached when asked. */
+static int events_path(struct pacer_buf *path, const char *const *types, int attached,
+                       struct pacer_error **err)
+{
+	size_t n = 0;
+	int rc = pacer_buf_puts(path, "/v2/events");
+
+	for (size_t i = 0; !rc && types && types[i]; i++) {
+		if (!strcmp(types[i], "event_stream_attached"))
+			attached = 0; /* already there */
+		pacer_buf_puts(path, n++ ? "&event_type=" : "?event_type=");
+		rc = marathon__append_id(path, types[i], "event type", 0, err);
+	}
+	if (!rc && types && types[0] && attached) {
+		pacer_buf_puts(path, "&event_type=");
+		rc = marathon__append_id(path, "event_stream_attached", "event type", 0, err);
+	}
+	return rc;
+}
+
+static int events_run(struct pacer_marathon *m, const struct marathon_events_options *o,
+                      int want_attached, struct marathon_stream_info *info,
+                      struct pacer_error **err)
+{
+	struct follow f = {.cb = o->cb, .ctx = o->ctx, .info = info};
+	struct marathon_request rq = {"GET",      NULL,   NULL,   "text/event-stream",
+	                              NULL,       follow_feed, &f, o->stop};
+	struct marathon_response resp = MARATHON_RESPONSE_INIT;
+	struct pacer_buf path = PACER_BUF_INIT;
+	struct marathon_client *c = marathon__client(m, err);
+	long long t0 = mono_ms();
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if (!c)
+		return PACER_EINVALID;
+	marathon_sse_init(&f.sse, follow_event, &f);
+	f.idle_ms = o->idle_ms > 0 ? o->idle_ms : MARATHON_STREAM_IDLE_MS;
+	f.last_rx_ms = t0;
+	if ((rc = events_path(&path, o->event_types, want_attached, err)))
+		goto done;
+	rq.path = pacer_buf_cstr(&path);
+	rc = marathon__request(c, &rq, &resp, err);
+	if (!rc)
+		PLOG_DEBUG("marathon: event stream from %s ended after %lld ms (%llu bytes, %lu "
+		           "events)",
+		           resp.url ? resp.url : "?", mono_ms() - t0, info->bytes, info->events);
+done:
+	info->ms = mono_ms() - t0;
+	marathon__response_release(&resp);
+	marathon_sse_release(&f.sse);
+	pacer_buf_release(&path);
+	return rc;
+}
+
+int marathon_events_follow(struct pacer_marathon *m, const struct marathon_events_options *o,
+                           struct marathon_stream_info *info, struct pacer_error **err)
+{
+	struct marathon_stream_info ignored;
+
+	return events_run(m, o, 1, info ? info : &ignored, err);
 }
 
 int marathon_events_open(struct pacer_marathon *m, const char *const *event_types,
                          marathon_event_cb cb, void *ctx, volatile sig_atomic_t *stop,
                          struct pacer_error **err)
 {
-	struct marathon_request rq = {"GET", NULL, NULL, "text/event-stream",
-	                              NULL,  feed, NULL, stop};
-	struct marathon_response resp = MARATHON_RESPONSE_INIT;
-	struct pacer_buf path = PACER_BUF_INIT;
-	struct marathon_sse sse;
-	struct marathon_client *c = marathon__client(m, err);
-	int rc;
+	struct marathon_events_options o = {event_types, 0, cb, ctx, stop};
+	struct marathon_stream_info info;
 
-	if (!c)
-		return PACER_EINVALID;
-	marathon_sse_init(&sse, cb, ctx);
-	pacer_buf_puts(&path, "/v2/events");
-	for (size_t i = 0; event_types && event_types[i]; i++) {
-		pacer_buf_puts(&path, i ? "&event_type=" : "?event_type=");
-		if ((rc = marathon__append_id(&path, event_types[i], "event type", 0, err)))
-			goto done;
+	return events_run(m, &o, 0, &info, err);
+}
+
+/* ---- what an event says about app definitions ---- */
+
+static const char *str_member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int add_id(struct marathon_event_info *e, const char *id)
+{
+	const char **v;
+
+	for (size_t i = 0; i < e->nids; i++)
+		if (!strcmp(e->ids[i], id))
+			return 0;
+	v = realloc(e->ids, (e->nids + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	e->ids = v;
+	e->ids[e->nids++] = id;
+	return 0;
+}
+
+/* deployment_info: plan.steps[].actions[].app, every app the deployment touches. */
+static int plan_apps(struct marathon_event_info *e, struct json_object *data)
+{
+	struct json_object *plan, *steps;
+
+	if (!json_object_object_get_ex(data, "plan", &plan) ||
+	    !json_object_object_get_ex(plan, "steps", &steps) ||
+	    !json_object_is_type(steps, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(steps); i++) {
+		struct json_object *actions;
+
+		if (!json_object_object_get_ex(json_object_array_get_idx(steps, i), "actions",
+		                               &actions) ||
+		    !json_object_is_type(actions, json_type_array))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(actions); k++) {
+			const char *app = str_member(json_object_array_get_idx(actions, k), "app");
+
+			if (app && add_id(e, app))
+				return -1;
+		}
 	}
-	rq.path = pacer_buf_cstr(&path);
-	rq.ctx = &sse;
-	rc = marathon__request(c, &rq, &resp, err);
-	if (!rc)
-		PLOG_DEBUG("marathon: event stream from %s ended", resp.url ? resp.url : "?");
-done:
-	marathon__response_release(&resp);
-	marathon_sse_release(&sse);
-	pacer_buf_release(&path);
-	return rc;
+	return 0;
+}
+
+int marathon_event_classify(const char *type, struct json_object *data,
+                            struct marathon_event_info *out)
+{
+	struct json_object *def;
+	const char *s;
+
+	memset(out, 0, sizeof(*out));
+	if (!strcmp(type, "event_stream_attached")) {
+		out->kind = MARATHON_EVK_ATTACHED;
+	} else if (!strcmp(type, "api_post_event")) {
+		if (json_object_object_get_ex(data, "appDefinition", &def) && str_member(def, "id")) {
+			out->kind = MARATHON_EVK_APP_DEF;
+			out->def = def;
+		}
+	} else if (!strcmp(type, "app_terminated_event")) {
+		if ((s = str_member(data, "appId"))) {
+			if (add_id(out, s))
+				return -1;
+			out->kind = MARATHON_EVK_APP_GONE;
+		}
+	} else if (!strcmp(type, "deployment_info")) {
+		if (plan_apps(out, data)) {
+			marathon_event_info_release(out);
+			return -1;
+		}
+		if (out->nids)
+			out->kind = MARATHON_EVK_APPS;
+	} else if (!strcmp(type, "group_change_success")) {
+		if ((out->group = str_member(data, "groupId")))
+			out->kind = MARATHON_EVK_GROUP;
+	}
+	return 0;
+}
+
+void marathon_event_info_release(struct marathon_event_info *e)
+{
+	free(e->ids);
+	memset(e, 0, sizeof(*e));
 }

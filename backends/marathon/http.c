@@ -21,7 +21,6 @@
 
 #define MAX_REDIRECTS 5
 #define BACKOFF_CAP_MS 10000L
-#define STREAM_IDLE_S 60L /* Marathon sends a heartbeat every 10 s */
 #define MAX_DETAILS 20
 
 enum outcome {
@@ -84,12 +83,27 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
                        curl_off_t ulnow)
 {
 	struct xfer *x = ud;
+	int rc;
 
 	if (x->rq->stop && *x->rq->stop) {
 		x->stopped = 1;
 		return 1;
 	}
-	return 0;
+	if (!x->rq->on_data)
+		return 0;
+	/*
+	 * A stream's clock tick (curl calls this at least once a second, also
+	 * while nothing arrives): the stream's owner decides when silence
+	 * means a dead connection. curl's low-speed limit cannot say it: it
+	 * measures an average rate, and Marathon's heartbeat (2 bytes every
+	 * 10 s) is below any useful one.
+	 */
+	rc = x->rq->on_data(x->rq->ctx, NULL, 0, &x->cb_err);
+	if (rc > 0)
+		x->stopped = 1;
+	if (rc < 0)
+		x->cb_rc = rc;
+	return rc ? 1 : 0;
 }
 
 static CURL *pool_get(struct marathon_client *c)
@@ -215,13 +229,10 @@ static void setup(struct marathon_client *c, CURL *h, const char *url,
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "pacer/" PACER_VERSION);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-	if (rq->on_data) {
-		/* A stream never ends by itself: detect a dead one by silence instead. */
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, STREAM_IDLE_S);
-	} else {
+	/* A stream never ends by itself: its owner detects a dead one by
+	 * silence, from on_data's ticks (on_progress). */
+	if (!rq->on_data)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
@@ -680,9 +691,7 @@ int marathon__request(struct marathon_client *c, const struct marathon_request *
 				rc = pacer_error_set(err, PACER_ETIMEOUT,
 				                     "%s %s: %s; no reply within %ld ms (raise the "
 				                     "timeout, or check Marathon's load)",
-				                     rq->method, resp->url, why,
-				                     rq->on_data ? STREAM_IDLE_S * 1000
-				                                 : c->timeout_ms);
+				                     rq->method, resp->url, why, c->timeout_ms);
 				if (err && *err) {
 					pacer_error_set_url(*err, resp->url);
 					pacer_error_set_app(*err, rq->app_id);

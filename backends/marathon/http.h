@@ -36,8 +36,11 @@ struct marathon_client {
 	uint64_t rng; /* jitter */
 };
 
-/* Feed streamed bytes (2xx replies in stream mode). Return 0 to go on,
- * 1 to stop the transfer quietly, negative to fail with *err set. */
+/* Feed streamed bytes (2xx replies in stream mode). Also called with data
+ * NULL and len 0 about once a second for as long as the request runs, bytes
+ * or not: a clock tick, so that the stream's owner can end a stream that
+ * went silent. Return 0 to go on, 1 to stop the transfer quietly, negative
+ * to fail with *err set. */
 typedef int (*marathon__data_fn)(void *ctx, const char *data, size_t len, struct pacer_error **err);
 
 struct marathon_request {
@@ -46,7 +49,8 @@ struct marathon_request {
 	const char *body;   /* JSON text or NULL */
 	const char *accept; /* NULL: application/json */
 	const char *app_id; /* for the error context, or NULL */
-	/* Stream mode (SSE): no total timeout, no retries, 2xx bodies go to on_data. */
+	/* Stream mode (SSE): no total timeout (on_data's ticks watch for silence),
+	 * no retries, 2xx bodies go to on_data. */
 	marathon__data_fn on_data;
 	void *ctx;
 	volatile sig_atomic_t *stop; /* may be NULL */
