@@ -358,6 +358,191 @@ Test(fswatch, burst_of_200_files_is_one_due_event)
 	env_release(&e);
 }
 
+/* ---- the root replaced: by a copy, by a rename, by switching a symlink ---- */
+
+static void sh(const char *dir, const char *cmd)
+{
+	char *full = NULL;
+	const char *argv[] = {"sh", "-c", NULL, NULL};
+
+	cr_assert(asprintf(&full, "cd '%s' && %s", dir, cmd) >= 0);
+	argv[2] = full;
+	cr_assert_eq(test_run(argv, NULL, NULL, NULL, 30), 0, "%s", cmd);
+	free(full);
+}
+
+/* A watch on parent/<name>, where name is "apps" or a symlink to a sibling. */
+struct tree {
+	struct env e; /* e.dir: the parent */
+	char *root;   /* what fswatch_new() was given */
+};
+
+static void tree_init(struct tree *t, const char *root_rel, const char *link_to)
+{
+	struct pacer_error *err = NULL;
+	char *target = NULL;
+
+	t->e.dir = test_tmpdir("pacer-watch");
+	cr_assert(t->e.dir);
+	t->root = path_of(&t->e, root_rel);
+	if (link_to) {
+		target = path_of(&t->e, link_to);
+		cr_assert_eq(mkdir(target, 0755), 0);
+		cr_assert_eq(symlink(link_to, t->root), 0);
+	} else {
+		char *cmd = NULL;
+
+		cr_assert(asprintf(&cmd, "mkdir -p '%s'", root_rel) >= 0);
+		sh(t->e.dir, cmd);
+		free(cmd);
+	}
+	cr_assert_eq(fswatch_new(&t->e.w, t->root, &err), 0, "%s", err ? err->message : "");
+	free(target);
+}
+
+static void tree_release(struct tree *t)
+{
+	env_release(&t->e);
+	free(t->root);
+}
+
+static void expect_resync(struct env *e, const char *what)
+{
+	int ovf = 0;
+
+	cr_assert(wait_changes(e, 3000, &ovf), "no change reported for: %s", what);
+	cr_assert_eq(ovf, 1, "%s: the whole tree must be read again (overflow)", what);
+}
+
+Test(fswatch, root_replaced_by_a_copy)
+{
+	struct tree t;
+
+	tree_init(&t, "apps", NULL);
+	write_rel(&t.e, "new/web.json", "{}");
+	write_rel(&t.e, "new/team/api.json", "{}");
+	write_rel(&t.e, "apps/web.json", "{}");
+	expect_change(&t.e, "create");
+	sh(t.e.dir, "rm -rf apps && cp -r new apps");
+	expect_resync(&t.e, "rm -rf apps && cp -r new apps");
+	cr_assert_eq(fswatch_count(t.e.w), 2, "apps and apps/team watched again");
+	write_rel(&t.e, "apps/team/api.json", "{\"v\":2}");
+	expect_change(&t.e, "an edit in the copy");
+	write_rel(&t.e, "new/web.json", "{\"v\":2}");
+	expect_quiet(&t.e, "the copy's source is not watched");
+	tree_release(&t);
+}
+
+Test(fswatch, root_swapped_by_renames)
+{
+	struct tree t;
+
+	tree_init(&t, "apps", NULL);
+	write_rel(&t.e, "next/web.json", "{}");
+	sh(t.e.dir, "mv apps old && mv next apps");
+	expect_resync(&t.e, "mv apps old && mv next apps");
+	write_rel(&t.e, "apps/web.json", "{\"v\":2}");
+	expect_change(&t.e, "an edit in the directory now named apps");
+	write_rel(&t.e, "old/web.json", "{}");
+	expect_quiet(&t.e, "the old directory, renamed away");
+	tree_release(&t);
+}
+
+Test(fswatch, symlinked_root_switched)
+{
+	struct tree t;
+
+	tree_init(&t, "current", "v1");
+	write_rel(&t.e, "v1/web.json", "{}");
+	expect_change(&t.e, "a file through the symlink");
+	write_rel(&t.e, "v2/web.json", "{}");
+	expect_quiet(&t.e, "the other target");
+	sh(t.e.dir, "ln -sfn v2 current.tmp && mv -T current.tmp current");
+	expect_resync(&t.e, "ln -sfn v2 current.tmp && mv -T current.tmp current");
+	write_rel(&t.e, "v2/web.json", "{\"v\":2}");
+	expect_change(&t.e, "an edit in the new target");
+	write_rel(&t.e, "v1/web.json", "{\"v\":2}");
+	expect_quiet(&t.e, "the old target");
+	/* Replaced in place (unlink, then symlink) works too. */
+	sh(t.e.dir, "mkdir v3 && ln -sfn v3 current");
+	expect_resync(&t.e, "ln -sfn v3 current");
+	write_rel(&t.e, "v3/web.json", "{}");
+	expect_change(&t.e, "a file in the third target");
+	tree_release(&t);
+}
+
+/* The parent goes too: nothing can tell when it is back but a look on a timer. */
+Test(fswatch, root_and_parent_gone_then_back)
+{
+	struct tree t;
+	char *parent;
+	int changed = 0, overflow = 0;
+	struct pacer_error *err = NULL;
+
+	tree_init(&t, "site/apps", NULL);
+	parent = path_of(&t.e, "site");
+	cr_assert_eq(fswatch_timeout_ms(t.e.w), -1, "no timer while the root is there");
+	cr_assert_eq(test_rmrf(parent), 0);
+	expect_resync(&t.e, "the parent deleted");
+	cr_assert_gt(fswatch_timeout_ms(t.e.w), 0, "a lost root is looked for on a timer");
+	write_rel(&t.e, "site/apps/web.json", "{}");
+	cr_assert_eq(fswatch_read(t.e.w, &changed, &overflow, &err), 0);
+	cr_assert(changed && overflow, "the root back: read everything again");
+	cr_assert_eq(fswatch_timeout_ms(t.e.w), -1);
+	write_rel(&t.e, "site/apps/web.json", "{\"v\":2}");
+	expect_change(&t.e, "an edit once it is back");
+	free(parent);
+	tree_release(&t);
+}
+
+/* ---- files being written ---- */
+
+Test(fswatch, a_file_open_for_writing_is_being_written)
+{
+	struct env e;
+	long long latest = 0;
+	const char *path = NULL;
+	char *p, *other = NULL;
+	FILE *f;
+
+	env_init(&e);
+	p = path_of(&e, "web.json");
+	f = fopen(p, "w");
+	cr_assert(f);
+	cr_assert_eq(fputs("{\"id\": \"/web\",", f) >= 0, 1);
+	cr_assert_eq(fflush(f), 0);
+	cr_assert(wait_changes(&e, 3000, NULL));
+	cr_assert_eq(fswatch_writing(e.w, &latest, &path), 1, "created and written, not closed");
+	cr_assert_str_eq(path, p);
+	cr_assert_gt(latest, 0);
+	cr_assert_eq(fputs(" \"mem\": 32}", f) >= 0, 1);
+	cr_assert_eq(fclose(f), 0);
+	expect_change(&e, "closed");
+	cr_assert_eq(fswatch_writing(e.w, NULL, NULL), 0, "closed after writing");
+	/* A hard link or a symlink is complete as soon as it exists. */
+	other = path_of(&e, "api.json");
+	cr_assert_eq(link(p, other), 0);
+	expect_change(&e, "hard link");
+	cr_assert_eq(fswatch_writing(e.w, NULL, NULL), 0, "a hard link is not being written");
+	free(other);
+	other = path_of(&e, "db.json");
+	cr_assert_eq(symlink("web.json", other), 0);
+	expect_change(&e, "symlink");
+	cr_assert_eq(fswatch_writing(e.w, NULL, NULL), 0, "a symlink is not being written");
+	/* Deleted while open: not waited for. */
+	f = fopen(p, "w");
+	cr_assert(f);
+	cr_assert(wait_changes(&e, 3000, NULL));
+	cr_assert_eq(fswatch_writing(e.w, NULL, NULL), 1);
+	cr_assert_eq(unlink(p), 0);
+	cr_assert(wait_changes(&e, 3000, NULL));
+	cr_assert_eq(fswatch_writing(e.w, NULL, NULL), 0, "a deleted file is not waited for");
+	fclose(f);
+	free(other);
+	free(p);
+	env_release(&e);
+}
+
 /* ---- debounce on a fake clock ---- */
 
 Test(debounce, waits_for_quiet)
@@ -412,6 +597,22 @@ Test(debounce, endless_changes_still_fire_at_max_wait)
 	cr_assert_eq(first_fire, 5000);
 	cr_assert_eq(fires, 2, "every max_wait while changes never stop");
 	cr_assert_eq(debounce_timeout_ms(&d, 12000), 500);
+}
+
+Test(debounce, without_a_cap_only_quiet_fires)
+{
+	struct debounce d;
+	int fires = 0;
+
+	debounce_init(&d, 500);
+	debounce_set_max_wait(&d, -1); /* pacer watch --prune */
+	for (long long t = 0; t <= 12000; t += 100) {
+		debounce_note(&d, t);
+		fires += debounce_due(&d, t);
+	}
+	cr_assert_eq(fires, 0, "an endless burst never fires without a cap");
+	cr_assert_eq(debounce_timeout_ms(&d, 12000), 500);
+	cr_assert_eq(debounce_due(&d, 12500), 1);
 }
 
 Test(debounce, overdue_timeout_is_zero)
