@@ -19,7 +19,8 @@
 
 #define JOURNAL_FOLDER "journal"
 
-static const char *const action_names[] = {"create", "update", "prune", "undo", "restart"};
+static const char *const action_names[] = {"create", "update",  "prune",
+					    "undo",   "restart", "operator"};
 static const char *const phase_names[] = {"intent", "submitted", "unknown"};
 static const char *const policy_names[] = {"rollback", "restart", "none"};
 
@@ -132,7 +133,7 @@ static int entry_from_json(struct json_object *o, struct journal_entry *e)
 	int a, u = 0, p, f;
 
 	memset(e, 0, sizeof(*e));
-	a = name_index(action_names, 5, json_object_get_string(jsonutil_get(o, "action")));
+	a = name_index(action_names, 6, json_object_get_string(jsonutil_get(o, "action")));
 	p = name_index(phase_names, 3, json_object_get_string(jsonutil_get(o, "phase")));
 	f = name_index(policy_names, 3, json_object_get_string(jsonutil_get(o, "on_failure")));
 	if (a == JOURNAL_UNDO)

@@ -32,6 +32,9 @@ enum journal_action {
 	JOURNAL_UNDO,       /* putting back what `undo` changed: body is the previous
 			       definition (NULL when undoing a create = DELETE) */
 	JOURNAL_RESTART,    /* --on-failure restart of a failed change */
+	JOURNAL_OPERATOR,   /* an operator's action (restart, cancel, scale, delete):
+			       a later run waits for its deployment and reports it,
+			       nothing is undone */
 };
 
 enum journal_phase {
@@ -82,7 +85,7 @@ int journal_load(struct pacer_state_store *s, struct journal_entry **out, size_t
 void journal_entry_release(struct journal_entry *e);
 void journal_entries_free(struct journal_entry *v, size_t n);
 
-/* "create", "update", "prune", "undo", "restart". */
+/* "create", "update", "prune", "undo", "restart", "operator". */
 const char *journal_action_name(enum journal_action a);
 
 #endif

@@ -153,6 +153,51 @@ static void resume_change(struct job *j, struct pacer_plan_item *it)
 	j->settled = 1;
 }
 
+/*
+ * An operator's action an earlier process started (pacer restart, scale,
+ * cancel, delete): wait for the app's deployment until the original
+ * deadline and report how it ended; nothing is undone.
+ */
+static void resume_operator(struct job *j)
+{
+	struct json_object *app = NULL;
+	struct pacer_error *e = NULL;
+	const char *dep = NULL;
+	int rc = j->ctx->m->get_app(j->ctx->m, j->e->app_id, &app, &e);
+
+	if (rc == PACER_ENOTFOUND) {
+		pacer_error_clear(&e);
+		journal_clear(j->ctx->state, j->e->app_id, NULL);
+		return; /* a delete that finished, or an app gone: nothing to wait for */
+	}
+	if (!rc)
+		dep = json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(json_object_object_get(app, "deployments"), 0),
+			"id"));
+	if (!rc && dep)
+		rc = waiter_wait(j->ctx->waiter, j->e->app_id, dep, WAITER_HEALTHY, time_left(j->e),
+				 NULL, NULL, &e);
+	json_object_put(app);
+	if (rc == PACER_ECANCELLED || rc == PACER_EUNREACHABLE) {
+		j->res->outcome = rc == PACER_ECANCELLED ? SYNC_OUT_INTERRUPTED : SYNC_OUT_UNKNOWN;
+		j->res->error = e;
+		j->settled = 1;
+		return;
+	}
+	journal_clear(j->ctx->state, j->e->app_id, NULL);
+	if (!rc) {
+		pacer_error_free(e);
+		return; /* finished well: nothing to report */
+	}
+	j->res->outcome = SYNC_OUT_FAILED;
+	pacer_error_wrap(&e, PACER_EFAILED,
+			 "app %s: an operator's action an earlier process started did not "
+			 "finish healthy",
+			 j->e->app_id);
+	j->res->error = e;
+	j->settled = 1;
+}
+
 static void *job_main(void *p)
 {
 	struct job *j = p;
@@ -168,6 +213,9 @@ static void *job_main(void *p)
 	switch (j->e->action) {
 	case JOURNAL_UNDO:
 		redo_undo(j, &it);
+		break;
+	case JOURNAL_OPERATOR:
+		resume_operator(j);
 		break;
 	case JOURNAL_RESTART:
 		/* The change failed and was restarted: only the hold may be missing. */

@@ -235,7 +235,19 @@ static int open_state(struct cli_env *env, const struct cli_common *c, unsigned 
 	rc = mkdir_p(env->state_dir, err);
 	if (rc)
 		return rc;
-	if (needs & CLI_NEED_STATE) {
+	if (needs & CLI_LOCK_PER_RUN) {
+		/* Swept while nobody runs; each sync then takes the lock itself. */
+		struct fslock *l = NULL;
+
+		if (fslock_acquire(env->state_dir, 0, &l, NULL) == 0) {
+			fs_state_sweep(env->state_dir);
+			durable_sweep_temps(env->backup_dir, 0);
+			fslock_release(l);
+		}
+		rc = fs_state_new(&env->state, env->state_dir, err);
+		if (rc)
+			return rc;
+	} else if (needs & CLI_NEED_STATE) {
 		/* The lock comes first: nothing of the state is read before it is ours. */
 		rc = fslock_acquire(env->state_dir, c->wait_lock, &env->lock, err);
 		if (rc)
@@ -304,7 +316,7 @@ int cli_env_open(struct cli_env *env, const struct cli_common *c, unsigned needs
 		goto done;
 	}
 
-	if (needs & (CLI_NEED_STATE | CLI_NEED_BACKUPS)) {
+	if (needs & (CLI_NEED_STATE | CLI_NEED_BACKUPS | CLI_LOCK_PER_RUN)) {
 		rc = open_state(env, c, needs, &err);
 		if (rc)
 			goto done;

@@ -165,6 +165,9 @@ enum {
 	/* Dry runs: an existing state directory read without the lock (its
 	 * files are replaced by rename, never edited in place); none: NULL. */
 	CLI_READ_STATE = 1 << 4,
+	/* watch and serve: state and backups like CLI_NEED_STATE, but the lock
+	 * is taken around each sync (runner.c), not for the command's life. */
+	CLI_LOCK_PER_RUN = 1 << 5,
 };
 
 /*
@@ -214,6 +217,11 @@ int cmd_status(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_suspend(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+int cmd_scale(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);

@@ -3,8 +3,12 @@
  * named) backup with force, and wait until it runs healthy.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd/pacer/cli.h"
+#include "reconcile/appid.h"
+#include "reconcile/suspend.h"
 #include "reconcile/restore.h"
 
 struct rollback_cli {
@@ -24,6 +28,24 @@ static const struct opt_spec rollback_options[] = {
 	 "error, warn, info or debug", "PACER_LOG_LEVEL"},
 	OPT_ROW_END,
 };
+
+static int suspend_app(struct cli_env *env, const char *arg, const char *to,
+		       struct pacer_error **err)
+{
+	struct suspend *sp = NULL;
+	char *id = appid_resolve("/", arg), why[512];
+	int rc;
+
+	if (!id)
+		return pacer_error_set(err, PACER_EINVALID, "'%s' is not an app id", arg);
+	snprintf(why, sizeof(why), "rolled back to %s", to ? to : "its latest backup");
+	rc = suspend_open(env->state, &sp, err);
+	if (!rc)
+		rc = suspend_put(sp, id, cli_user(), why, err);
+	suspend_free(sp);
+	free(id);
+	return rc;
+}
 
 int cmd_rollback(int argc, char **argv)
 {
@@ -50,7 +72,16 @@ int cmd_rollback(int argc, char **argv)
 	ro.backup_path = o.to;
 	ro.timeout_s = o.timeout;
 	ro.state = env.state;
-	rc = restore_app(env.marathon, env.backups, pos[0], &ro, &res, &err);
+	/*
+	 * git still holds the newer definition: without a suspension the next
+	 * sync (of a running watch or serve too) would undo the rollback. It is
+	 * suspended before the request, so that no sync can come in between.
+	 */
+	rc = suspend_app(&env, pos[0], o.to, &err);
+	if (!rc)
+		rc = restore_app(env.marathon, env.backups, pos[0], &ro, &res, &err);
+	else
+		memset(&res, 0, sizeof(res));
 	if (rc) {
 		cli_print_error("rollback", err);
 		code = cli_exit_for(pacer_error_root_code(err));
@@ -59,6 +90,9 @@ int cmd_rollback(int argc, char **argv)
 		       pos[0], res.restored_from, res.deployment_id ? res.deployment_id : "-");
 		if (res.backup_path)
 			printf("the definition that was live is saved in %s\n", res.backup_path);
+		printf("suspended %s: git still holds the newer definition, so sync leaves the app "
+		       "alone until 'pacer resume %s'\n",
+		       pos[0], pos[0]);
 	}
 	restore_result_release(&res);
 	pacer_error_free(err);

@@ -77,7 +77,7 @@ int cmd_serve(int argc, char **argv)
 		code = PACER_EXIT_USAGE;
 		goto fail;
 	}
-	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_NEED_STATE);
+	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN);
 	if (code)
 		goto done;
 	opened = 1;

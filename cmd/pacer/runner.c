@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "cmd/pacer/runner.h"
+
+#include "backends/fs/lock.h"
 #include "reconcile/buf.h"
 #include "reconcile/desired.h"
 #include "reconcile/diff.h"
@@ -24,6 +26,8 @@ struct runner {
 	struct sync_options so;
 	struct metrics *metrics;
 	const char *metrics_cmd, *metrics_file; /* borrowed; NULL = no file */
+
+	struct fslock *lock; /* held during a sync only (worker thread) */
 
 	pthread_mutex_t mu; /* guards everything below */
 	int busy;
@@ -161,6 +165,43 @@ static void notify_result(const char *reason, int rc, const struct sync_result *
 	                res ? res->nfailed : 0);
 }
 
+/*
+ * The state directory's lock is held for one sync, not for the service's
+ * life, so that `pacer rollback`, `scale`, `suspend`... work while watch or
+ * serve runs. A run that holds it (an operator's action) is waited for,
+ * polling, so that a stop request is seen within a tick.
+ */
+static int runner_lock(struct runner *r, struct pacer_error **err)
+{
+	int said = 0;
+
+	if (!r->env->state_dir || r->env->lock)
+		return 0; /* the command holds it for its life */
+	for (;;) {
+		struct pacer_error *e = NULL;
+		int rc = fslock_acquire(r->env->state_dir, 0, &r->lock, &e);
+
+		if (rc != PACER_EBUSY) {
+			if (rc && err && !*err)
+				*err = e;
+			else
+				pacer_error_free(e);
+			return rc;
+		}
+		if (!said++)
+			PLOG_INFO("waiting for another pacer run to finish: %s", e ? e->message : "");
+		pacer_error_free(e);
+		if (r->so.stop && *r->so.stop)
+			return pacer_error_set(err, PACER_ECANCELLED,
+			                       "stopped while waiting for the state directory's lock");
+		{
+			struct timespec ts = {0, 100 * 1000000L};
+
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
 int runner_sync(void *ctx, const char *reason, struct json_object **status_out)
 {
 	struct runner *r = ctx;
@@ -178,8 +219,13 @@ int runner_sync(void *ctx, const char *reason, struct json_object **status_out)
 
 	PLOG_INFO("sync start reason=\"%s\"", reason);
 	sdnotify_status("syncing (%s)", reason);
-	rc = sync_run(r->env->source, r->env->marathon, r->env->backups, r->env->state, &r->so,
-	              &res, &err);
+	rc = runner_lock(r, &err);
+	if (!rc) {
+		rc = sync_run(r->env->source, r->env->marathon, r->env->backups, r->env->state,
+		              &r->so, &res, &err);
+		fslock_release(r->lock);
+		r->lock = NULL;
+	}
 	if (rc == 0 && res && !res->converged)
 		rc = r->so.abandon && *r->so.abandon ? PACER_ECANCELLED : PACER_EFAILED;
 	log_result(reason, rc, res, err);

@@ -1,0 +1,55 @@
+/*
+ * action.c (cmd): the shared body of the operator commands (action.h).
+ */
+#include "cmd/pacer/action.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "reconcile/appid.h"
+
+int action_cmd(const char *cmd, const char *arg, const struct action_cli *a,
+	       struct action_options *o)
+{
+	struct action_result res;
+	struct pacer_error *err = NULL;
+	struct cli_env env;
+	char *id = appid_resolve("/", arg);
+	int rc, code;
+
+	if (!id) {
+		fprintf(stderr, "pacer %s: '%s' is not an app id\n", cmd, arg);
+		return PACER_EXIT_USAGE;
+	}
+	code = cli_env_open(&env, &a->c, CLI_NEED_MARATHON | CLI_NEED_STATE);
+	if (code) {
+		free(id);
+		return code;
+	}
+	o->timeout_s = a->timeout > 0 ? a->timeout : 600;
+	o->by = cli_user();
+	o->state = env.state;
+	o->backups = env.backups;
+	o->stop = cli_install_signals();
+	rc = action_run(env.marathon, id, o, &res, &err);
+	if (res.backup_path)
+		printf("backup %s\n", res.backup_path);
+	if (res.suspended)
+		printf("suspended %s so that the next sync does not undo it; 'pacer resume %s' "
+		       "hands it back to git\n",
+		       id, id);
+	if (rc) {
+		cli_print_error(cmd, err);
+		code = cli_exit_for(pacer_error_root_code(err));
+	} else {
+		printf("%s %s: done%s%s\n", action_name(o->kind), id,
+		       res.deployment_id ? ", deployment " : "",
+		       res.deployment_id ? res.deployment_id : "");
+		code = PACER_EXIT_OK;
+	}
+	action_result_release(&res);
+	pacer_error_free(err);
+	cli_env_release(&env);
+	free(id);
+	return code;
+}
