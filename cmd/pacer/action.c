@@ -5,8 +5,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "reconcile/appid.h"
+#include "reconcile/suspend.h"
 
 int action_cmd(const char *cmd, const char *arg, const struct action_cli *a,
 	       struct action_options *o)
@@ -51,5 +53,58 @@ int action_cmd(const char *cmd, const char *arg, const struct action_cli *a,
 	pacer_error_free(err);
 	cli_env_release(&env);
 	free(id);
+	return code;
+}
+
+/* Say what stays suspended, so that "resume" never looks like more than it did. */
+static void print_left(struct suspend *sp)
+{
+	char **left = suspend_ids(sp);
+
+	if (left && left[0]) {
+		printf("still suspended:");
+		for (size_t i = 0; left[i]; i++)
+			printf(" %s", !strcmp(left[i], SUSPEND_ALL) ? "(the whole source)" : left[i]);
+		printf("\n");
+	}
+	pacer_strv_free(left);
+}
+
+int suspension_cmd(const char *cmd, const struct cli_common *c, char **ids, int suspend,
+		   const char *reason)
+{
+	struct pacer_error *err = NULL;
+	struct suspend *sp = NULL;
+	struct cli_env env;
+	int rc, code, n = 0;
+
+	while (ids[n])
+		n++;
+	code = cli_env_open(&env, c, CLI_NEED_BACKUPS | CLI_READ_STATE);
+	if (code)
+		return code;
+	rc = suspend_open(env.state, &sp, &err);
+	for (int i = 0; !rc && i < (n ? n : 1); i++) {
+		const char *id = n ? ids[i] : NULL;
+
+		rc = suspend ? suspend_put(sp, id, cli_user(), reason, &err)
+			     : suspend_drop(sp, id, &err);
+		if (rc)
+			break;
+		if (suspend)
+			printf("suspended %s: pacer leaves it as it is until 'pacer resume%s%s'\n",
+			       id ? id : "the whole source", id ? " " : "", id ? id : "");
+		else
+			printf("resumed %s: the next sync applies git\n",
+			       id ? id : "the whole source");
+	}
+	if (!rc && !suspend)
+		print_left(sp);
+	if (rc)
+		cli_print_error(cmd, err);
+	code = rc ? cli_exit_for(pacer_error_root_code(err)) : PACER_EXIT_OK;
+	suspend_free(sp);
+	pacer_error_free(err);
+	cli_env_release(&env);
 	return code;
 }

@@ -31,4 +31,13 @@ struct action_cli {
 int action_cmd(const char *cmd, const char *arg, const struct action_cli *a,
 	       struct action_options *o);
 
+/*
+ * suspend and resume: suspend (or, with suspend 0, resume) the apps ids
+ * (NULL-terminated; none = the whole source) in the state directory of
+ * options c. Prints what it did, and after a resume what stays suspended.
+ * Returns the exit code.
+ */
+int suspension_cmd(const char *cmd, const struct cli_common *c, char **ids, int suspend,
+		   const char *reason);
+
 #endif

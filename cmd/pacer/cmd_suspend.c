@@ -6,11 +6,7 @@
  * replaced atomically, so it needs no run lock and works while pacer watch
  * or serve runs: their next sync leaves the app alone.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "cmd/pacer/cli.h"
-#include "reconcile/suspend.h"
+#include "cmd/pacer/action.h"
 
 struct suspend_cli {
 	struct cli_common c;
@@ -27,10 +23,7 @@ static const struct opt_spec suspend_options[] = {
 int cmd_suspend(int argc, char **argv)
 {
 	struct suspend_cli o = {0};
-	struct pacer_error *err = NULL;
-	struct suspend *sp = NULL;
-	struct cli_env env;
-	char *pos[256], **ids = NULL;
+	char *pos[256], **ids;
 	int npos, rc, code;
 
 	rc = opt_parse("suspend", "[APP_ID...] [--reason TEXT]", suspend_options, &o, argc, argv,
@@ -39,24 +32,7 @@ int cmd_suspend(int argc, char **argv)
 		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
 	if (!(ids = cli_app_ids("suspend", pos, npos)))
 		return PACER_EXIT_USAGE;
-	code = cli_env_open(&env, &o.c, CLI_NEED_BACKUPS | CLI_READ_STATE);
-	if (code)
-		goto done;
-	rc = suspend_open(env.state, &sp, &err);
-	for (int i = 0; !rc && i < (npos ? npos : 1); i++) {
-		rc = suspend_put(sp, npos ? ids[i] : NULL, cli_user(), o.reason, &err);
-		if (!rc)
-			printf("suspended %s: pacer leaves it as it is until 'pacer resume%s%s'\n",
-			       npos ? ids[i] : "the whole source", npos ? " " : "",
-			       npos ? ids[i] : "");
-	}
-	if (rc)
-		cli_print_error("suspend", err);
-	code = rc ? cli_exit_for(pacer_error_root_code(err)) : PACER_EXIT_OK;
-	suspend_free(sp);
-	pacer_error_free(err);
-	cli_env_release(&env);
-done:
+	code = suspension_cmd("suspend", &o.c, ids, 1, o.reason);
 	pacer_strv_free(ids);
 	return code;
 }
