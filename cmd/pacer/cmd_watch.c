@@ -71,6 +71,7 @@ int cmd_watch(int argc, char **argv)
 	so.cache_tag = cli_cache_tag();
 	so.stop = o.w.stop = cli_install_signals();
 	so.abandon = o.w.abandon = &abandon;
+	o.w.sync = &so;
 	o.w.source = o.c.source;
 	o.w.ref = o.c.ref;
 	o.w.path = o.c.path;

@@ -1,21 +1,18 @@
 /*
- * watcher.c: the event loop of pacer watch (contract in watcher.h).
+ * watcher.c: the event loop of pacer watch (contract in watcher.h; the
+ * worker is in watcher_sync.c, the event stream in watcher_drift.c).
  *
  * One poll() over the inotify fd (directory source) and a self-pipe that
- * the SIGTERM/SIGINT handler writes to, with three timers: the debounce,
- * the git poll and the full resync. Syncs run in a worker thread so the
- * loop stays responsive; a drift thread reads Marathon's event stream and
- * warns when an app is changed outside pacer. Transient failures (Marathon
- * down, git unreachable) are retried with backoff; nothing but a signal
- * ends the loop.
+ * the SIGTERM/SIGINT handler and the other threads write to, with timers:
+ * the debounce, the lost root's retry, a writer's hold, the git poll, the
+ * full resync and the watchdog. Nothing but a signal ends the loop.
  */
-#include "cmd/pacer/watcher.h"
+#include "cmd/pacer/watcher_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
+#include <ftw.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,25 +22,18 @@
 
 #include "backends/fs/watch.h"
 #include "backends/git/source.h"
-#include "backends/marathon/client.h"
 #include "cmd/pacer/sdnotify.h"
 #include "reconcile/log.h"
 
-/* The sync queue: at most one sync pending behind the running one. */
-struct watcher {
-	struct watcher_options o;
-	struct runner *runner;
-	struct cli_env *env;
-	int pipe_r, pipe_w; /* the self-pipe: the signal handler wakes poll() */
-	pthread_t worker, events;
-	int has_events; /* the drift thread started */
-
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int pending, quit;
-	int running; /* the worker runs a sync taken before now */
-	char reason[160];
-};
+/*
+ * A file open for writing holds the syncs back for as long as it is being
+ * written, and this long after its last write: a writer that keeps a file
+ * open without writing (a leaked descriptor) must not stop pacer for ever.
+ */
+#define WRITE_HOLD_MS 30000LL
+/* While the event stream is down, resync this much more often, and at least this often. */
+#define DOWN_RESYNC_FACTOR 5
+#define DOWN_RESYNC_MAX_S 60
 
 /* For the signal handler, which gets no context: one watcher per process. */
 static volatile sig_atomic_t *sig_stop;
@@ -61,8 +51,32 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-/* Queue a sync. newer: the source changed, so a sync still waiting is abandoned. */
-static void watcher_trigger(struct watcher *w, const char *reason, int newer)
+long long watcher__now_ms(void)
+{
+	return debounce_now_ms();
+}
+
+void watcher__wake_loop(struct watcher *w)
+{
+	if (write(w->pipe_w, "w", 1) < 0) {
+		/* full: the loop wakes anyway */
+	}
+}
+
+void watcher__wait(struct watcher *w, long long at_ms)
+{
+	struct timespec ts;
+
+	if (at_ms < 0) {
+		pthread_cond_wait(&w->cv, &w->mu);
+		return;
+	}
+	ts.tv_sec = at_ms / 1000;
+	ts.tv_nsec = (at_ms % 1000) * 1000000L;
+	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+}
+
+void watcher__trigger(struct watcher *w, const char *reason, int newer)
 {
 	pthread_mutex_lock(&w->mu);
 	if (!w->pending)
@@ -71,181 +85,197 @@ static void watcher_trigger(struct watcher *w, const char *reason, int newer)
 	/* Under the lock: the sync running now was taken before this change. */
 	if (newer && w->running)
 		*w->o.abandon = 1;
-	pthread_cond_signal(&w->cv);
+	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
 
-static int transient(int rc)
+void watcher__check_release(struct watcher_check *c)
 {
-	return rc == PACER_EUNREACHABLE || rc == PACER_EIO || rc == PACER_EAUTH ||
-	       rc == PACER_EHTTP || rc == PACER_ETIMEOUT || rc == PACER_ENOTFOUND ||
-	       rc == PACER_EGENERIC || rc == PACER_ELOCKED;
+	for (size_t i = 0; i < c->nids; i++)
+		free(c->ids[i]);
+	free(c->ids);
+	memset(c, 0, sizeof(*c));
 }
 
-static void deadline_in(struct timespec *ts, long ms)
+/* Under mu: one more app for the pending check (a failed allocation widens it to all). */
+static void check_add(struct watcher_check *c, const char *id)
 {
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
+	char **v;
+
+	for (size_t i = 0; i < c->nids; i++)
+		if (!strcmp(c->ids[i], id))
+			return;
+	v = realloc(c->ids, (c->nids + 1) * sizeof(*v));
+	if (!v || !(v[c->nids] = strdup(id))) {
+		if (v)
+			c->ids = v;
+		c->all = 1;
+		return;
 	}
+	c->ids = v;
+	c->nids++;
 }
 
-/* The sync worker: runs queued syncs; retries transient failures with backoff. */
-static void *watcher_worker(void *arg)
+void watcher__request_check(struct watcher *w, const char *const *ids, size_t n,
+                            const char *reason)
 {
-	struct watcher *w = arg;
-	long backoff_ms = 0;
-	char reason[160];
-	int ready = 0;
-
 	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		if (backoff_ms && !w->pending && !w->quit) {
-			struct timespec ts;
-
-			deadline_in(&ts, backoff_ms);
-			if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) == ETIMEDOUT &&
-			    !w->pending) {
-				w->pending = 1;
-				snprintf(w->reason, sizeof(w->reason), "retry");
-			}
-			continue;
-		}
-		while (!w->pending && !w->quit)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->quit)
-			break;
-		w->pending = 0;
-		w->running = 1;
-		*w->o.abandon = 0;
-		memcpy(reason, w->reason, sizeof(reason));
-		pthread_mutex_unlock(&w->mu);
-
-		int rc = runner_sync(w->runner, reason, NULL);
-
-		/* Type=notify: started once the first sync has returned, however it went. */
-		if (!ready)
-			sdnotify_ready();
-		ready = 1;
-		pthread_mutex_lock(&w->mu);
-		w->running = 0;
-		*w->o.abandon = 0;
-		if (rc && transient(rc) && !*w->o.stop) {
-			backoff_ms = backoff_ms ? backoff_ms * 2 : 1000;
-			if (backoff_ms > 60000)
-				backoff_ms = 60000;
-			PLOG_WARN("sync failed (%s); retrying in %ld s", pacer_code_name(rc),
-			          backoff_ms / 1000);
-		} else {
-			backoff_ms = 0;
-		}
+	if (!w->check_pending) {
+		snprintf(w->check.reason, sizeof(w->check.reason), "%s", reason);
+		w->check_asked_ms = watcher__now_ms();
 	}
+	w->check_pending = 1;
+	if (!ids)
+		w->check.all = 1;
+	for (size_t i = 0; ids && !w->check.all && i < n; i++)
+		check_add(&w->check, ids[i]);
+	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	return NULL;
 }
 
-/* An api_post_event: warn when it moved an app away from the desired state. */
-static int on_marathon_event(void *ctx, const char *type, struct json_object *data)
+void watcher__set_foreign(struct watcher *w, int foreign, const char *why)
 {
-	struct watcher *w = ctx;
-	struct json_object *def;
-	char *id = NULL, *paths = NULL;
-
-	if (strcmp(type, "api_post_event") ||
-	    !json_object_object_get_ex(data, "appDefinition", &def))
-		return 0;
-	/*
-	 * While a sync runs, the PUTs are pacer's own (or its rollbacks), made
-	 * for a desired state the runner does not hold yet: skip them. Once it
-	 * has ended, its desired state is the reference, and a late event for
-	 * one of its PUTs matches it. Drift missed meanwhile: --resync-interval.
-	 */
-	if (runner_busy(w->runner)) {
-		PLOG_DEBUG("drift: event during a sync ignored");
-		return 0;
-	}
-	if (runner_drift(w->runner, def, &id, &paths) == 1) {
-		PLOG_WARN("drift: app=%s changed outside pacer (%s)%s", id, paths,
-		          w->o.self_heal ? "; reverting (--self-heal)"
-		                         : "; the next sync reverts it (or use --self-heal)");
-		if (w->o.self_heal)
-			watcher_trigger(w, "drift", 0);
-	}
-	free(id);
-	free(paths);
-	return 0;
+	if (foreign && !w->foreign)
+		PLOG_ERROR("Marathon answers as another cluster than the one %s belongs to (%s): "
+		           "pacer watch goes on, but refuses every sync and reports no drift until "
+		           "that cluster answers again; if the cluster was replaced on purpose, "
+		           "see Reliability in the README",
+		           w->env->state_dir ? w->env->state_dir : "the state directory",
+		           why ? why : "?");
+	else if (!foreign && w->foreign)
+		PLOG_INFO("Marathon answers as the state directory's cluster again");
+	w->foreign = foreign;
 }
 
-/* The drift thread: follow /v2/events, reconnecting with backoff. */
-static void *watcher_events(void *arg)
+/* ---- git: one cache for the polls and the syncs ---- */
+
+/*
+ * The source the runner reads, in front of the git source: read() takes
+ * git_mu, so a sync's fetch and a poll's fetch never run at once on the
+ * one bare clone (libgit2 locks refs, but two fetches racing for them
+ * fail). load() is made for other threads (source.h) and needs no turn.
+ */
+struct shared_source {
+	struct pacer_source base;
+	struct watcher *w;
+};
+
+static int shared_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
+                       struct pacer_error **err)
 {
-	static const char *const types[] = {"api_post_event", NULL};
-	struct watcher *w = arg;
-	long backoff_ms = 500;
+	struct watcher *w = ((struct shared_source *)s)->w;
+	int rc;
 
-	while (!*w->o.stop) {
-		struct pacer_error *err = NULL;
-		int rc = marathon_events_open(w->env->marathon, types, on_marathon_event, w,
-		                              w->o.stop, &err);
-
-		if (*w->o.stop)
-			break;
-		if (rc) {
-			char *msg = pacer_error_format(err);
-
-			PLOG_WARN("drift: the Marathon event stream failed (%s); reconnecting in "
-			          "%ld ms",
-			          msg ? msg : "?", backoff_ms);
-			free(msg);
-		}
-		pacer_error_free(err);
-		/* Wait, waking at once on a stop. */
-		for (long waited = 0; waited < backoff_ms && !*w->o.stop; waited += 100) {
-			struct timespec ts = {0, 100 * 1000000L};
-
-			nanosleep(&ts, NULL);
-		}
-		backoff_ms = rc ? (backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2) : 500;
-	}
-	return NULL;
-}
-
-/* A second git source with its own cache, so polls never race the sync's reads. */
-static int open_poller(struct pacer_source **out, const struct watcher *w, struct pacer_error **err)
-{
-	struct gitsrc_options go = GITSRC_OPTIONS_INIT;
-	char *cache = NULL;
-	int rc = -1;
-
-	if (asprintf(&cache, "%s/git-poll", w->env->state_dir) < 0) {
-		cache = NULL;
-		goto done;
-	}
-	mkdir(cache, 0700);
-	go.url = w->o.source;
-	go.ref = w->o.ref;
-	go.path = w->o.path;
-	go.cache_dir = cache;
-	go.cancel = (const volatile int *)w->o.stop;
-	rc = gitsrc_options_from_env(&go, err);
-	if (!rc)
-		rc = gitsrc_new(out, &go, err);
-done:
-	gitsrc_options_release(&go);
-	free(cache);
+	pthread_mutex_lock(&w->git_mu);
+	rc = w->git_inner->read(w->git_inner, cb, ctx, err);
+	pthread_mutex_unlock(&w->git_mu);
 	return rc;
 }
 
-/* Poll the git ref; a new commit is a sync that supersedes the running one. */
-static void poll_git(struct watcher *w, struct pacer_source *poller, char last[41])
+static int shared_read_lazy(struct pacer_source *s, pacer_source_want_cb want,
+                            pacer_source_file_cb cb, void *ctx, struct pacer_error **err)
+{
+	struct watcher *w = ((struct shared_source *)s)->w;
+	int rc;
+
+	pthread_mutex_lock(&w->git_mu);
+	rc = w->git_inner->read_lazy(w->git_inner, want, cb, ctx, err);
+	pthread_mutex_unlock(&w->git_mu);
+	return rc;
+}
+
+static int shared_load(struct pacer_source *s, const char *path, const char *key, char **data,
+                       size_t *len, struct pacer_error **err)
+{
+	struct pacer_source *in = ((struct shared_source *)s)->w->git_inner;
+
+	return in->load(in, path, key, data, len, err);
+}
+
+static const char *shared_describe(struct pacer_source *s)
+{
+	struct pacer_source *in = ((struct shared_source *)s)->w->git_inner;
+
+	return in->describe(in);
+}
+
+static const char *shared_revision(struct pacer_source *s)
+{
+	struct pacer_source *in = ((struct shared_source *)s)->w->git_inner;
+
+	return in->revision(in);
+}
+
+static void shared_free(struct pacer_source *s)
+{
+	free(s);
+}
+
+static int share_git_source(struct watcher *w, struct pacer_error **err)
+{
+	struct shared_source *s = calloc(1, sizeof(*s));
+	struct pacer_source *in = w->env->source;
+
+	if (!s)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	s->w = w;
+	s->base.read = shared_read;
+	s->base.read_lazy = in->read_lazy ? shared_read_lazy : NULL;
+	s->base.load = in->load ? shared_load : NULL;
+	s->base.describe = shared_describe;
+	s->base.revision = shared_revision;
+	s->base.free = shared_free;
+	w->git_inner = in;
+	w->env->source = &s->base;
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Earlier versions polled through a second clone: 2 x the disk for nothing. */
+static void remove_poll_cache(const struct watcher *w)
+{
+	char *old = NULL;
+	struct stat st;
+
+	if (!w->env->state_dir || asprintf(&old, "%s/git-poll", w->env->state_dir) < 0)
+		return;
+	if (!lstat(old, &st)) {
+		if (nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS))
+			PLOG_WARN("git: cannot remove %s, the poll cache of earlier versions: %s",
+			          old, strerror(errno));
+		else
+			PLOG_INFO("git: removed %s, the poll cache of earlier versions (polls use "
+			          "%s/git now)",
+			          old, w->env->state_dir);
+	}
+	free(old);
+}
+
+/*
+ * Poll the git ref; a new commit is a sync that supersedes the running
+ * one. A sync fetching right now gets the newest commit itself: the poll
+ * then waits for the next interval rather than for the fetch.
+ */
+static void poll_git(struct watcher *w, char last[41])
 {
 	struct pacer_error *err = NULL;
 	char head[41];
+	int rc;
 
-	if (gitsrc_resolve(poller, head, &err)) {
+	if (pthread_mutex_trylock(&w->git_mu)) {
+		PLOG_DEBUG("git: a sync is fetching; polling again in %d s", w->o.interval_s);
+		return;
+	}
+	rc = gitsrc_resolve(w->git_inner, head, &err);
+	pthread_mutex_unlock(&w->git_mu);
+	if (rc) {
 		char *msg = pacer_error_format(err);
 
 		if (!*w->o.stop)
@@ -259,14 +289,106 @@ static void poll_git(struct watcher *w, struct pacer_source *poller, char last[4
 		if (*last)
 			PLOG_INFO("git: new commit %s (was %.12s)", head, last);
 		memcpy(last, head, 41);
-		watcher_trigger(w, reason, 1);
+		watcher__trigger(w, reason, 1);
 	}
 	pacer_error_free(err);
 }
 
-static long long next_at(long long now, int seconds)
+/* ---- the loop ---- */
+
+struct loop {
+	struct fswatch *fw;
+	struct debounce db;
+	long long now;
+	long long poll_at;     /* next git poll; -1: none */
+	long long resync_base; /* the last resync, or the start */
+	long long watchdog_at; /* -1: no watchdog */
+	long watchdog_ms;
+	long long hold_until; /* a writer's hold ends; -1: none */
+	int hold_warned;
+	char last[41];
+};
+
+/* Read inotify; a change starts or extends a burst. */
+static void read_files(struct watcher *w, struct loop *l)
 {
-	return seconds > 0 ? now + (long long)seconds * 1000 : -1;
+	struct pacer_error *err = NULL;
+	int changed = 0, overflow = 0;
+
+	/* Not fatal: the next event, the lost root's retry or the resync catches up. */
+	if (fswatch_read(l->fw, &changed, &overflow, &err)) {
+		char *msg = pacer_error_format(err);
+
+		PLOG_WARN("watch: %s", msg ? msg : "?");
+		free(msg);
+	}
+	pacer_error_free(err);
+	if (!changed && !overflow)
+		return;
+	debounce_note(&l->db, l->now);
+	pthread_mutex_lock(&w->mu);
+	w->file_gen++;
+	w->last_file_ms = l->now;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Is a definition being written? Until when that holds the syncs back. */
+static int files_writing(struct watcher *w, struct loop *l)
+{
+	long long latest = 0;
+	const char *path = NULL;
+
+	l->hold_until = -1;
+	if (!fswatch_writing(l->fw, &latest, &path))
+		return 0;
+	if (l->now < latest + WRITE_HOLD_MS) {
+		l->hold_until = latest + WRITE_HOLD_MS;
+		l->hold_warned = 0;
+		return 1;
+	}
+	if (!l->hold_warned)
+		PLOG_WARN("watch: %s is still open for writing, with nothing written for %lld s; "
+		          "reading the files without waiting for it",
+		          path, WRITE_HOLD_MS / 1000);
+	l->hold_warned = 1;
+	return 0;
+}
+
+/* Tell the worker what the files are doing, and fire a quiet burst. */
+static void publish_files(struct watcher *w, struct loop *l)
+{
+	int due = debounce_due(&l->db, l->now), writing = files_writing(w, l);
+
+	if (due)
+		watcher__trigger(w, "files changed", 1);
+	pthread_mutex_lock(&w->mu);
+	if (w->burst != l->db.pending || w->writing != writing) {
+		w->burst = l->db.pending;
+		w->writing = writing;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* The next full resync: more often while the event stream is down. */
+static long long resync_at(struct watcher *w, const struct loop *l, int *down)
+{
+	long long period = (long long)w->o.resync_interval_s * 1000, since, fast;
+
+	pthread_mutex_lock(&w->mu);
+	since = w->stream_down_ms;
+	pthread_mutex_unlock(&w->mu);
+	*down = since != 0;
+	if (period <= 0)
+		return -1;
+	if (!*down)
+		return l->resync_base + period;
+	fast = period / DOWN_RESYNC_FACTOR;
+	if (fast > DOWN_RESYNC_MAX_S * 1000LL)
+		fast = DOWN_RESYNC_MAX_S * 1000LL;
+	if (fast < 1000)
+		fast = 1000;
+	return (since > l->resync_base ? since : l->resync_base) + fast;
 }
 
 static int until(long long at, long long now, int cur)
@@ -275,26 +397,152 @@ static int until(long long at, long long now, int cur)
 
 	if (at < 0)
 		return cur;
-	t = at <= now ? 0 : (int)(at - now);
+	t = at <= now ? 0 : (at - now > 86400000LL ? 86400000 : (int)(at - now));
 	return cur < 0 || t < cur ? t : cur;
+}
+
+/* Everything due now. */
+static void run_timers(struct watcher *w, struct loop *l)
+{
+	int down;
+	long long rs;
+
+	if (l->fw)
+		publish_files(w, l);
+	if (l->poll_at >= 0 && l->now >= l->poll_at) {
+		poll_git(w, l->last);
+		l->now = watcher__now_ms();
+		l->poll_at = l->now + (long long)w->o.interval_s * 1000;
+	}
+	rs = resync_at(w, l, &down);
+	if (rs >= 0 && l->now >= rs) {
+		watcher__trigger(w, down ? "resync (event stream down)" : "resync", 0);
+		l->resync_base = l->now;
+	}
+	if (l->watchdog_at >= 0 && l->now >= l->watchdog_at) {
+		sdnotify_watchdog();
+		l->watchdog_at = l->now + l->watchdog_ms;
+	}
+}
+
+static int next_timeout(struct watcher *w, struct loop *l)
+{
+	int down, t = -1;
+
+	if (l->fw) {
+		t = debounce_timeout_ms(&l->db, l->now);
+		t = until(fswatch_timeout_ms(l->fw) < 0 ? -1 : l->now + fswatch_timeout_ms(l->fw),
+		          l->now, t);
+		t = until(l->hold_until, l->now, t);
+	}
+	t = until(l->poll_at, l->now, t);
+	t = until(resync_at(w, l, &down), l->now, t);
+	return until(l->watchdog_at, l->now, t);
+}
+
+static int loop_start(struct watcher *w, struct loop *l, struct pacer_error **err)
+{
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->now = l->resync_base = watcher__now_ms();
+	l->poll_at = l->hold_until = -1;
+	/* WatchdogSec=: the loop pings systemd; one that stops turning gets restarted. */
+	l->watchdog_ms = sdnotify_watchdog_ms();
+	l->watchdog_at = l->watchdog_ms ? l->now : -1;
+	debounce_init(&l->db, w->o.debounce_ms);
+	/* With --prune an endless burst is never read mid-way: no cap. */
+	if (w->so.prune)
+		debounce_set_max_wait(&l->db, -1);
+	if (w->is_dir)
+		return fswatch_new(&l->fw, w->o.source, err);
+	remove_poll_cache(w);
+	if ((rc = share_git_source(w, err)))
+		return rc;
+	poll_git(w, l->last); /* the startup sync covers this commit */
+	l->poll_at = watcher__now_ms() + (long long)w->o.interval_s * 1000;
+	return 0;
+}
+
+int watcher_run(struct watcher *w, struct pacer_error **err)
+{
+	struct loop l;
+	int rc = loop_start(w, &l, err);
+
+	if (rc)
+		goto done;
+	if (!*l.last) /* else the first poll's commit is the startup sync */
+		watcher__trigger(w, "startup", 0);
+	PLOG_INFO("watching %s (%s); resync every %d s", w->o.source,
+	          w->is_dir ? "inotify" : "git poll", w->o.resync_interval_s);
+
+	while (!*w->o.stop) {
+		struct pollfd pfd[2] = {{w->pipe_r, POLLIN, 0},
+		                        {l.fw ? fswatch_fd(l.fw) : -1, POLLIN, 0}};
+		char drain[64];
+
+		if (poll(pfd, 2, next_timeout(w, &l)) < 0 && errno != EINTR) {
+			rc = pacer_error_set(err, PACER_EIO, "poll failed: %s", strerror(errno));
+			goto done;
+		}
+		l.now = watcher__now_ms();
+		if (*w->o.stop)
+			break;
+		if (pfd[0].revents & POLLIN)
+			while (read(w->pipe_r, drain, sizeof(drain)) > 0)
+				;
+		/* A lost root is looked for on its own timer, events or not. */
+		if (l.fw && ((pfd[1].revents & POLLIN) || fswatch_timeout_ms(l.fw) >= 0))
+			read_files(w, &l);
+		run_timers(w, &l);
+	}
+done:
+	fswatch_free(l.fw);
+	return rc;
+}
+
+/* ---- life cycle ---- */
+
+static int start_threads(struct watcher *w, struct pacer_error **err)
+{
+	int rc;
+
+	if ((rc = pthread_create(&w->worker, NULL, watcher__worker, w)) != 0)
+		return pacer_error_set(err, -1, "cannot start the sync thread: %s", strerror(rc));
+	if ((rc = pthread_create(&w->events, NULL, watcher__events, w)) != 0)
+		PLOG_ERROR("events: cannot start the event stream thread (%s); drift is only "
+		           "caught by --resync-interval",
+		           strerror(rc));
+	else
+		w->has_events = 1;
+	return 0;
 }
 
 int watcher_new(struct watcher **out, const struct watcher_options *opts, struct runner *runner,
                 struct cli_env *env, struct pacer_error **err)
 {
 	struct watcher *w = calloc(1, sizeof(*w));
+	struct sync_options defaults = SYNC_OPTIONS_INIT;
+	pthread_condattr_t ca;
 	struct sigaction sa;
+	struct stat st;
 	int pfd[2], rc;
 
 	*out = NULL;
 	if (!w)
 		return pacer_error_set(err, -1, "out of memory");
 	w->o = *opts;
+	w->so = opts->sync ? *opts->sync : defaults;
 	w->runner = runner;
 	w->env = env;
 	w->pipe_r = w->pipe_w = -1;
+	w->is_dir = !stat(opts->source, &st) && S_ISDIR(st.st_mode) && !strstr(opts->source, "://");
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	pthread_mutex_init(&w->git_mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
 
 	/* Signals: the handler sets the shared stop flag and wakes poll(). */
 	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK)) {
@@ -310,17 +558,8 @@ int watcher_new(struct watcher **out, const struct watcher_options *opts, struct
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-
-	if ((rc = pthread_create(&w->worker, NULL, watcher_worker, w)) != 0) {
-		rc = pacer_error_set(err, -1, "cannot start the sync thread: %s", strerror(rc));
+	if ((rc = start_threads(w, err)))
 		goto fail;
-	}
-	if ((rc = pthread_create(&w->events, NULL, watcher_events, w)) != 0)
-		PLOG_ERROR("drift: cannot start the event stream thread (%s); drift is only "
-		           "caught by --resync-interval",
-		           strerror(rc));
-	else
-		w->has_events = 1;
 	*out = w;
 	return 0;
 fail:
@@ -330,91 +569,9 @@ fail:
 	if (w->pipe_w >= 0)
 		close(w->pipe_w);
 	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->git_mu);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
-	return rc;
-}
-
-int watcher_run(struct watcher *w, struct pacer_error **err)
-{
-	struct fswatch *fw = NULL;
-	struct pacer_source *poller = NULL;
-	struct debounce db;
-	struct stat st;
-	char last[41] = "";
-	long long now = debounce_now_ms(), poll_at = -1, resync_at;
-	/* WatchdogSec=: the loop pings systemd; one that stops turning gets restarted. */
-	long watchdog_ms = sdnotify_watchdog_ms();
-	long long watchdog_at = watchdog_ms ? now : -1;
-	int is_dir = !stat(w->o.source, &st) && S_ISDIR(st.st_mode) && !strstr(w->o.source, "://");
-	int rc = 0;
-
-	debounce_init(&db, w->o.debounce_ms);
-	if (is_dir) {
-		rc = fswatch_new(&fw, w->o.source, err);
-	} else {
-		rc = open_poller(&poller, w, err);
-		if (!rc)
-			poll_git(w, poller, last); /* the startup sync covers this commit */
-		poll_at = next_at(now, w->o.interval_s);
-	}
-	if (rc)
-		goto done;
-	if (!*last) /* else the first poll's commit is the startup sync */
-		watcher_trigger(w, "startup", 0);
-	resync_at = next_at(now, w->o.resync_interval_s);
-	PLOG_INFO("watching %s (%s); resync every %d s", w->o.source,
-	          is_dir ? "inotify" : "git poll", w->o.resync_interval_s);
-
-	while (!*w->o.stop) {
-		struct pollfd pfd[2] = {{w->pipe_r, POLLIN, 0},
-		                        {fw ? fswatch_fd(fw) : -1, POLLIN, 0}};
-		int timeout = debounce_timeout_ms(&db, now);
-
-		timeout = until(poll_at, now, timeout);
-		timeout = until(resync_at, now, timeout);
-		timeout = until(watchdog_at, now, timeout);
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
-			rc = pacer_error_set(err, PACER_EIO, "poll failed: %s", strerror(errno));
-			goto done;
-		}
-		now = debounce_now_ms();
-		if (*w->o.stop)
-			break;
-		if (fw && (pfd[1].revents & POLLIN)) {
-			struct pacer_error *rerr = NULL;
-			int changed = 0, overflow = 0;
-
-			/* Not fatal: the next event or the resync catches up. */
-			if (fswatch_read(fw, &changed, &overflow, &rerr)) {
-				char *msg = pacer_error_format(rerr);
-
-				PLOG_WARN("watch: %s", msg ? msg : "?");
-				free(msg);
-			}
-			pacer_error_free(rerr);
-			if (changed || overflow)
-				debounce_note(&db, now);
-		}
-		if (debounce_due(&db, now))
-			watcher_trigger(w, "files changed", 1);
-		if (poll_at >= 0 && now >= poll_at) {
-			poll_git(w, poller, last);
-			now = debounce_now_ms();
-			poll_at = next_at(now, w->o.interval_s);
-		}
-		if (resync_at >= 0 && now >= resync_at) {
-			watcher_trigger(w, "resync", 0);
-			resync_at = next_at(now, w->o.resync_interval_s);
-		}
-		if (watchdog_at >= 0 && now >= watchdog_at) {
-			sdnotify_watchdog();
-			watchdog_at = now + watchdog_ms;
-		}
-	}
-done:
-	fswatch_free(fw);
-	pacer_source_free(poller);
 	return rc;
 }
 
@@ -430,13 +587,20 @@ void watcher_free(struct watcher *w)
 	w->quit = 1;
 	if (w->running)
 		*w->o.abandon = 1;
-	pthread_cond_signal(&w->cv);
+	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 
 	pthread_join(w->worker, NULL);
 	if (w->has_events)
 		pthread_join(w->events, NULL);
+	if (w->git_inner) { /* the runner reads env->source no more */
+		pacer_source_free(w->env->source);
+		w->env->source = w->git_inner;
+	}
+	watcher__check_release(&w->check);
+	watcher__notes_clear(w);
 	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->git_mu);
 	pthread_mutex_destroy(&w->mu);
 	sig_pipe_w = -1;
 	close(w->pipe_r);

@@ -1,0 +1,464 @@
+/*
+ * watcher_drift.c: pacer watch's drift detection (see watcher.h): the
+ * thread that follows Marathon's event stream, and the checks the worker
+ * runs when an event (or a reconnect) says apps may have changed.
+ *
+ * Drift is measured against the last sync, not against the source: the
+ * apps its status lists as running their desired definition (runner.h's
+ * runner_last_status()) are compared with what Marathon holds now
+ * (runner_drift()). A file edited since, or a commit not synced yet, is
+ * not drift; it is the next sync's business.
+ */
+#include "cmd/pacer/watcher_int.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/marathon/events.h"
+#include "reconcile/cluster.h"
+#include "reconcile/log.h"
+
+#define BACKOFF_MIN_MS 500L
+#define BACKOFF_MAX_MS 30000L
+/* A connection that lived this long (a heartbeat is due every 10 s) was
+ * not the problem: the next reconnect starts from BACKOFF_MIN_MS again. */
+#define HEALTHY_MS 10000LL
+/* An outage is logged when it begins, then this often. */
+#define OUTAGE_LOG_EVERY_MS 300000LL
+
+/* ---- what the last sync left as desired ---- */
+
+/*
+ * 1 when the last sync's status lists app `id` as running its desired
+ * definition: outcomes where Marathon should now equal the file. An app
+ * that failed, was rolled back, held or skipped is not expected to match.
+ */
+static int settled(struct json_object *status, const char *id)
+{
+	static const char *const ok[] = {"unchanged", "created", "updated", "degraded",
+	                                 "progressing", NULL};
+	struct json_object *apps;
+
+	if (!json_object_object_get_ex(status, "apps", &apps) ||
+	    !json_object_is_type(apps, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(apps); i++) {
+		struct json_object *a = json_object_array_get_idx(apps, i), *v;
+		const char *outcome;
+
+		if (!json_object_object_get_ex(a, "id", &v) || strcmp(json_object_get_string(v), id))
+			continue;
+		if (!json_object_object_get_ex(a, "outcome", &v))
+			return 0;
+		outcome = json_object_get_string(v);
+		for (size_t k = 0; ok[k]; k++)
+			if (!strcmp(outcome, ok[k]))
+				return 1;
+		return 0;
+	}
+	return 0;
+}
+
+/* The ids of the settled apps (borrowed from status), NULL-terminated; caller frees the array. */
+static const char **settled_ids(struct json_object *status, size_t *n)
+{
+	struct json_object *apps, *v;
+	const char **ids;
+	size_t len;
+
+	*n = 0;
+	if (!json_object_object_get_ex(status, "apps", &apps) ||
+	    !json_object_is_type(apps, json_type_array))
+		return NULL;
+	len = json_object_array_length(apps);
+	if (!(ids = calloc(len + 1, sizeof(*ids))))
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(apps, i), "id", &v) &&
+		    settled(status, json_object_get_string(v)))
+			ids[(*n)++] = json_object_get_string(v);
+	return ids;
+}
+
+/* ---- reporting, each drift once ---- */
+
+void watcher__notes_clear(struct watcher *w)
+{
+	for (size_t i = 0; i < w->nnotes; i++) {
+		free(w->notes[i].id);
+		free(w->notes[i].what);
+	}
+	free(w->notes);
+	w->notes = NULL;
+	w->nnotes = 0;
+}
+
+/* Under mu: 1 when this drift of id was not reported yet (and now is). */
+static int note_new(struct watcher *w, const char *id, const char *what)
+{
+	struct watcher_note *v;
+
+	for (size_t i = 0; i < w->nnotes; i++) {
+		if (strcmp(w->notes[i].id, id))
+			continue;
+		if (!strcmp(w->notes[i].what, what))
+			return 0;
+		free(w->notes[i].what);
+		w->notes[i].what = strdup(what);
+		return 1;
+	}
+	v = realloc(w->notes, (w->nnotes + 1) * sizeof(*v));
+	if (!v)
+		return 1;
+	w->notes = v;
+	v[w->nnotes].id = strdup(id);
+	v[w->nnotes].what = strdup(what);
+	if (v[w->nnotes].id && v[w->nnotes].what) {
+		w->nnotes++;
+	} else { /* out of memory: reported, not remembered */
+		free(v[w->nnotes].id);
+		free(v[w->nnotes].what);
+	}
+	return 1;
+}
+
+/* Under mu: id was found as desired; a later drift of it is news. */
+static void note_gone(struct watcher *w, const char *id)
+{
+	for (size_t i = 0; i < w->nnotes; i++)
+		if (!strcmp(w->notes[i].id, id)) {
+			free(w->notes[i].id);
+			free(w->notes[i].what);
+			w->notes[i] = w->notes[--w->nnotes];
+			return;
+		}
+}
+
+/* Log a drift once; with --self-heal, ask for the sync that reverts it. paths NULL: deleted. */
+static void report(struct watcher *w, const char *id, const char *paths)
+{
+	int fresh;
+
+	pthread_mutex_lock(&w->mu);
+	fresh = note_new(w, id, paths ? paths : "");
+	pthread_mutex_unlock(&w->mu);
+	if (fresh && paths)
+		PLOG_WARN("drift: app=%s changed outside pacer (%s)%s", id, paths,
+		          w->o.self_heal ? "; reverting (--self-heal)"
+		                         : "; the next sync reverts it (or use --self-heal)");
+	else if (fresh)
+		PLOG_WARN("drift: app=%s was deleted outside pacer%s", id,
+		          w->o.self_heal ? "; re-creating it (--self-heal)"
+		                         : "; the next sync re-creates it (or use --self-heal)");
+	if (w->o.self_heal)
+		watcher__trigger(w, "drift", 0);
+}
+
+/* Compare one live definition (borrowed) with the last sync's. */
+static void compare(struct watcher *w, struct json_object *live, const char *id)
+{
+	char *app = NULL, *paths = NULL;
+	int rc = runner_drift(w->runner, live, &app, &paths);
+
+	if (rc == 1) {
+		report(w, app, paths);
+	} else if (rc == 0) {
+		pthread_mutex_lock(&w->mu);
+		note_gone(w, id);
+		pthread_mutex_unlock(&w->mu);
+	}
+	free(app);
+	free(paths);
+}
+
+/* ---- checks (the worker runs them) ---- */
+
+/* The identity check of a reconnect; 0 when the cluster is ours. */
+static int check_cluster(struct watcher *w)
+{
+	struct pacer_error *err = NULL;
+	int rc = cluster_check(w->env->marathon, w->env->state, 0, &err);
+
+	if (rc == PACER_ECLUSTER || !rc) {
+		char *msg = rc ? pacer_error_format(err) : NULL;
+
+		pthread_mutex_lock(&w->mu);
+		watcher__set_foreign(w, rc != 0, msg);
+		pthread_mutex_unlock(&w->mu);
+		free(msg);
+	} else {
+		char *msg = pacer_error_format(err);
+
+		PLOG_WARN("drift check: cannot check which cluster Marathon is (%s); the next sync does",
+		          msg ? msg : "?");
+		free(msg);
+	}
+	pacer_error_free(err);
+	return rc;
+}
+
+/* Every settled app against one GET /v2/apps. */
+static void check_all(struct watcher *w, struct json_object *status, const char *reason)
+{
+	struct json_object *list = NULL, *byid = json_object_new_object();
+	struct pacer_error *err = NULL;
+	size_t n = 0;
+	const char **ids = NULL;
+
+	if (check_cluster(w) || !byid)
+		goto done;
+	if (w->env->marathon->list_apps(w->env->marathon, &list, &err)) {
+		char *msg = pacer_error_format(err);
+
+		PLOG_WARN("drift check: cannot list the apps after %s (%s); the next resync compares "
+		          "them",
+		          reason, msg ? msg : "?");
+		free(msg);
+		goto done;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *a = json_object_array_get_idx(list, i), *id;
+
+		if (json_object_object_get_ex(a, "id", &id))
+			json_object_object_add(byid, json_object_get_string(id), json_object_get(a));
+	}
+	ids = settled_ids(status, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *live;
+
+		if (json_object_object_get_ex(byid, ids[i], &live))
+			compare(w, live, ids[i]);
+		else
+			report(w, ids[i], NULL);
+	}
+	PLOG_DEBUG("drift check: compared %zu apps after %s", n, reason);
+done:
+	free(ids);
+	json_object_put(byid);
+	json_object_put(list);
+	pacer_error_free(err);
+}
+
+/* The named apps, one GET each. */
+static void check_some(struct watcher *w, struct json_object *status, const struct watcher_check *c)
+{
+	for (size_t i = 0; i < c->nids && !*w->o.stop; i++) {
+		struct json_object *live = NULL;
+		struct pacer_error *err = NULL;
+		int rc;
+
+		if (!settled(status, c->ids[i]))
+			continue;
+		rc = w->env->marathon->get_app(w->env->marathon, c->ids[i], &live, &err);
+		if (rc == PACER_ENOTFOUND)
+			report(w, c->ids[i], NULL);
+		else if (!rc)
+			compare(w, live, c->ids[i]);
+		else
+			PLOG_DEBUG("drift check: cannot read app=%s after %s: %s", c->ids[i], c->reason,
+			           err ? err->message : "?");
+		json_object_put(live);
+		pacer_error_free(err);
+	}
+}
+
+void watcher__check(struct watcher *w, const struct watcher_check *c)
+{
+	/* Nothing synced yet: the first sync compares everything anyway. */
+	struct json_object *status = runner_last_status(w->runner);
+
+	if (!status)
+		return;
+	if (c->all)
+		check_all(w, status, c->reason);
+	else
+		check_some(w, status, c);
+	json_object_put(status);
+}
+
+/* ---- events ---- */
+
+/* Events of a sync in flight are mostly its own; Marathon that is another cluster is not ours. */
+static int deaf(struct watcher *w)
+{
+	int foreign;
+
+	if (runner_busy(w->runner)) {
+		PLOG_DEBUG("events: an event during a sync is not looked at");
+		return 1;
+	}
+	pthread_mutex_lock(&w->mu);
+	foreign = w->foreign;
+	pthread_mutex_unlock(&w->mu);
+	return foreign;
+}
+
+/* The stream is open: whatever happened while it was not, compare everything. */
+static void attached(struct watcher *w)
+{
+	struct watcher_stream *s = &w->stream;
+
+	if (s->outage_ms && !s->said_back)
+		PLOG_INFO("events: the Marathon event stream is back after %lld s; comparing every "
+		          "app for what was missed",
+		          (watcher__now_ms() - s->outage_ms) / 1000);
+	else if (!s->ever_attached)
+		PLOG_INFO("events: following Marathon's event stream");
+	s->said_back = s->outage_ms != 0;
+	s->ever_attached = 1;
+	pthread_mutex_lock(&w->mu);
+	w->stream_down_ms = 0;
+	pthread_mutex_unlock(&w->mu);
+	watcher__wake_loop(w);
+	watcher__request_check(w, NULL, 0, "the event stream attached");
+}
+
+/* The apps an event names, kept when the last sync left them as desired. */
+static void check_named(struct watcher *w, const char *const *ids, size_t n, const char *why)
+{
+	struct json_object *status = runner_last_status(w->runner);
+	const char **keep = calloc(n + 1, sizeof(*keep));
+	size_t k = 0;
+
+	for (size_t i = 0; keep && i < n; i++)
+		if (!status || settled(status, ids[i]))
+			keep[k++] = ids[i];
+	if (k)
+		watcher__request_check(w, keep, k, why);
+	free(keep);
+	json_object_put(status);
+}
+
+/* A group changed: anything below it may have; compare everything when it holds settled apps. */
+static void group_changed(struct watcher *w, const char *group)
+{
+	struct json_object *status = runner_last_status(w->runner);
+	size_t n = 0, len = strlen(group);
+	const char **ids = settled_ids(status, &n);
+	int hit = !status;
+
+	while (len && group[len - 1] == '/')
+		len--; /* "/" is the root: every app */
+	for (size_t i = 0; i < n && !hit; i++)
+		hit = !strncmp(ids[i], group, len) && ids[i][len] == '/';
+	if (hit)
+		watcher__request_check(w, NULL, 0, "a group change");
+	free(ids);
+	json_object_put(status);
+}
+
+static int on_event(void *ctx, const char *type, struct json_object *data)
+{
+	struct watcher *w = ctx;
+	struct marathon_event_info ev;
+
+	if (marathon_event_classify(type, data, &ev))
+		return 0;
+	if (ev.kind == MARATHON_EVK_ATTACHED) {
+		attached(w);
+	} else if (ev.kind != MARATHON_EVK_OTHER && !deaf(w)) {
+		switch (ev.kind) {
+		case MARATHON_EVK_APP_DEF:
+			compare(w, ev.def, json_object_get_string(json_object_object_get(ev.def, "id")));
+			break;
+		case MARATHON_EVK_APP_GONE: /* checked with the rest of the same change */
+		case MARATHON_EVK_APPS:
+			check_named(w, ev.ids, ev.nids, type);
+			break;
+		default:
+			group_changed(w, ev.group);
+			break;
+		}
+	}
+	marathon_event_info_release(&ev);
+	return 0;
+}
+
+/* ---- the stream thread ---- */
+
+/* Why the connection ended, for the log; caller frees. */
+static char *why_ended(int rc, const struct marathon_stream_info *info,
+                       const struct pacer_error *err)
+{
+	char *s = NULL;
+
+	if (rc)
+		return pacer_error_format(err);
+	if (!info->attached)
+		return strdup("the reply ended before the stream's first event, as when a proxy "
+		              "in front of Marathon buffers or cuts streams");
+	if (asprintf(&s, "closed by Marathon after %lld s", info->ms / 1000) < 0)
+		s = NULL;
+	return s;
+}
+
+/* Log a connection's end, and decide the wait before the next. */
+static void ended(struct watcher *w, int rc, const struct marathon_stream_info *info,
+                  const struct pacer_error *err)
+{
+	struct watcher_stream *s = &w->stream;
+	long long now = watcher__now_ms();
+	int healthy = info->attached && info->ms >= HEALTHY_MS;
+	char *why = why_ended(rc, info, err);
+
+	if (healthy) { /* a new outage, however the last one went */
+		s->outage_ms = 0;
+		s->backoff_ms = BACKOFF_MIN_MS;
+	} else {
+		s->backoff_ms = s->outage_ms ? s->backoff_ms * 2 : BACKOFF_MIN_MS;
+		if (s->backoff_ms > BACKOFF_MAX_MS)
+			s->backoff_ms = BACKOFF_MAX_MS;
+	}
+	if (!s->outage_ms) {
+		s->outage_ms = s->warned_ms = now;
+		s->failures = 0;
+		s->said_back = 0;
+		PLOG_WARN("events: the Marathon event stream %s (%s); reconnecting with backoff "
+		          "(%ld ms, doubling up to %ld s); until it is back, changes outside pacer "
+		          "are only found by resyncs, which run more often meanwhile",
+		          info->attached ? "ended" : "cannot be followed", why ? why : "?",
+		          s->backoff_ms, BACKOFF_MAX_MS / 1000);
+	} else if (now - s->warned_ms >= OUTAGE_LOG_EVERY_MS) {
+		s->warned_ms = now;
+		PLOG_WARN("events: the Marathon event stream is still down after %lld s and %lu "
+		          "attempts (last: %s)",
+		          (now - s->outage_ms) / 1000, s->failures + 1, why ? why : "?");
+	} else {
+		PLOG_DEBUG("events: the event stream failed again (%s); next try in %ld ms",
+		           why ? why : "?", s->backoff_ms);
+	}
+	s->failures++;
+	free(why);
+	pthread_mutex_lock(&w->mu);
+	if (!w->stream_down_ms)
+		w->stream_down_ms = s->outage_ms;
+	pthread_mutex_unlock(&w->mu);
+	watcher__wake_loop(w);
+}
+
+void *watcher__events(void *arg)
+{
+	struct watcher *w = arg;
+	struct marathon_events_options eo = {marathon_definition_events, 0, on_event, w, w->o.stop};
+
+	w->stream.backoff_ms = BACKOFF_MIN_MS;
+	while (!*w->o.stop) {
+		struct marathon_stream_info info;
+		struct pacer_error *err = NULL;
+		int rc = marathon_events_follow(w->env->marathon, &eo, &info, &err);
+		long long at;
+
+		if (!*w->o.stop)
+			ended(w, rc, &info, err);
+		pacer_error_free(err);
+		/* Wait, waking at once when the watcher stops. */
+		pthread_mutex_lock(&w->mu);
+		at = watcher__now_ms() + w->stream.backoff_ms;
+		while (!w->quit && !*w->o.stop && watcher__now_ms() < at)
+			watcher__wait(w, at);
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}

@@ -1,0 +1,108 @@
+/*
+ * watcher_int.h: what the three files of pacer watch's event loop share
+ * (the contract is in watcher.h). Not for other files.
+ *
+ *   watcher.c        the loop (files, git polls, resyncs, the watchdog),
+ *                    the queues, signals, one git cache for polls and syncs
+ *   watcher_sync.c   the worker thread: runs the queued syncs and drift
+ *                    checks, holds them while files are being written, and
+ *                    confirms a prune with a second look
+ *   watcher_drift.c  the event stream thread (reconnects, health, what each
+ *                    event means) and the drift checks
+ *
+ * Locking: everything under "shared" is guarded by mu; cv is broadcast on
+ * every change a waiting thread may care about (the worker and the stream
+ * thread both wait on it). The loop thread owns the fswatch and the
+ * debounce, the stream thread owns `stream`.
+ */
+#ifndef PACER_CMD_WATCHER_INT_H
+#define PACER_CMD_WATCHER_INT_H
+
+#include <pthread.h>
+
+#include "cmd/pacer/watcher.h"
+#include "reconcile/source.h"
+#include "reconcile/sync.h"
+
+/* A drift check asked for: every app, or the apps named in ids. */
+struct watcher_check {
+	int all;
+	char **ids; /* owned */
+	size_t nids;
+	char reason[80];
+};
+
+/* A drift already reported, so that it is said once. */
+struct watcher_note {
+	char *id;   /* owned */
+	char *what; /* the changed fields, or "" for a deleted app; owned */
+};
+
+/* The event stream's health, kept by the stream thread alone. */
+struct watcher_stream {
+	long backoff_ms;
+	long long outage_ms; /* when the current outage began; 0: none */
+	unsigned long failures; /* connections that failed in this outage */
+	long long warned_ms;    /* the outage's last warning */
+	int said_back;          /* this outage's attach was logged */
+	int ever_attached;
+};
+
+struct watcher {
+	struct watcher_options o;
+	struct sync_options so; /* copy of *o.sync (its pointers borrowed) */
+	struct runner *runner;
+	struct cli_env *env;
+	int is_dir;         /* a directory source, else git */
+	int pipe_r, pipe_w; /* wakes the loop: signals and the other threads */
+	pthread_t worker, events;
+	int has_events;
+	struct watcher_stream stream;
+
+	/* git: the source the syncs read, wrapped so polls share its cache. */
+	pthread_mutex_t git_mu; /* held by whoever fetches */
+	struct pacer_source *git_inner;
+
+	/* shared, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* CLOCK_MONOTONIC */
+	int quit;
+	int pending, running; /* the sync queue: one waiting, one running */
+	char reason[160];
+	int check_pending; /* a drift check waits (it goes before a sync) */
+	struct watcher_check check;
+	long long check_asked_ms; /* when the pending check was asked for */
+	long long check_end_ms;   /* when the last check over every app ended */
+	int burst;                /* files changed and are not quiet yet */
+	int writing;              /* a file is being written: hold reads */
+	unsigned long file_gen;   /* bumped by every change of the files */
+	long long last_file_ms;   /* the latest change; 0: none yet */
+	long long stream_down_ms; /* the stream is down since; 0: up or unknown */
+	int foreign;              /* Marathon answered as another cluster */
+	struct watcher_note *notes;
+	size_t nnotes;
+};
+
+long long watcher__now_ms(void);
+/* Queue a sync. newer: the source changed, so a sync still waiting is abandoned. */
+void watcher__trigger(struct watcher *w, const char *reason, int newer);
+/* Queue a drift check of ids (NULL: every app). */
+void watcher__request_check(struct watcher *w, const char *const *ids, size_t n,
+                            const char *reason);
+/* Make the loop recompute its timers. Any thread. */
+void watcher__wake_loop(struct watcher *w);
+/* Under mu: wait on cv until at_ms (monotonic; < 0: no deadline). */
+void watcher__wait(struct watcher *w, long long at_ms);
+
+/* The loud line for Marathon answering as another cluster; under mu, once per episode. */
+void watcher__set_foreign(struct watcher *w, int foreign, const char *why);
+
+void *watcher__worker(void *arg); /* watcher_sync.c */
+void *watcher__events(void *arg); /* watcher_drift.c */
+/* Run a drift check in the worker (watcher_drift.c); not under mu. */
+void watcher__check(struct watcher *w, const struct watcher_check *c);
+/* Under mu: forget the drift reported (a sync has just compared everything). */
+void watcher__notes_clear(struct watcher *w);
+void watcher__check_release(struct watcher_check *c);
+
+#endif
