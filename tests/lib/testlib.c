@@ -109,6 +109,34 @@ int test_sim_stop(struct test_sim *sim)
 	return 128 + WTERMSIG(status);
 }
 
+int test_sim_restart(struct test_sim *sim, const char *const *extra_args)
+{
+	const char *argv[64] = {"--listen"};
+	char listen[64], url[sizeof(sim->url)];
+	int n = 2, port = sim->port;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(url, sizeof(url), "%s", sim->url);
+	argv[1] = listen;
+	for (int i = 0; extra_args && extra_args[i] && n < 62; i++)
+		argv[n++] = extra_args[i];
+	argv[n] = NULL;
+	test_sim_stop(sim);
+	for (int attempt = 0; attempt < 50; attempt++) {
+		struct timespec ts = {0, 100 * 1000000L};
+
+		/* The later --listen wins over test_sim_start()'s port 0. */
+		if (!test_sim_start(sim, argv) && sim->port == port)
+			return 0;
+		if (sim->pid > 0)
+			test_sim_stop(sim);
+		nanosleep(&ts, NULL);
+	}
+	snprintf(sim->url, sizeof(sim->url), "%s", url);
+	sim->port = port;
+	return -1;
+}
+
 int test_sim_request(const struct test_sim *sim, const char *method, const char *path,
 		     const char *body, char **resp)
 {

@@ -36,6 +36,15 @@ struct test_sim {
 int test_sim_start(struct test_sim *sim, const char *const *extra_args);
 /* SIGTERM and wait. Returns the exit status (0 for a clean exit) or -1. */
 int test_sim_stop(struct test_sim *sim);
+/*
+ * What a Marathon restart looks like to its clients: stop the simulator
+ * (SIGTERM, wait) and start a new one on the same port with extra_args
+ * (as for test_sim_start(); pass the first one's "--framework-id ID" to be
+ * the same cluster again; without it the new one is another cluster). The
+ * simulator binds with SO_REUSEADDR; a port still taken is retried for up
+ * to 5 s. Returns 0 (sim->pid is the new process, sim->url unchanged) or -1.
+ */
+int test_sim_restart(struct test_sim *sim, const char *const *extra_args);
 
 /*
  * One request to a started simulator: method on sim->url + path, with body
