@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "reconcile/error.h"
+#include "reconcile/jsonutil.h"
 
 struct series {
 	char *labels; /* rendered, without braces; "" for none */
@@ -490,7 +491,17 @@ int metrics_new_pacer(struct metrics **out, struct pacer_error **err)
 	                         "Unix time the last converged sync finished (0 = never).", NULL, 0,
 	                         err)) ||
 	    (rc = metrics_define(m, "pacer_webhooks_total", METRICS_COUNTER,
-	                         "Webhook requests, by provider and result.", NULL, 0, err)))
+	                         "Webhook requests, by provider and result.", NULL, 0, err)) ||
+	    (rc = metrics_define(m, "pacer_build_info", METRICS_GAUGE,
+	                         "pacer's version and commit (value 1).", NULL, 0, err)) ||
+	    (rc = metrics_define(m, "pacer_app_status", METRICS_GAUGE,
+	                         "1 for each app's state after the last sync that read it "
+	                         "(synced, out_of_sync, failed, degraded, progressing, held, "
+	                         "suspended, unknown).",
+	                         NULL, 0, err)) ||
+	    (rc = metrics_define(m, "pacer_app_tasks", METRICS_GAUGE,
+	                         "Each app's tasks by kind (healthy, running, instances).", NULL, 0,
+	                         err)))
 		goto done;
 	for (size_t i = 0; i < NELEM(sync_results) && rc == 0; i++) {
 		const char *l[] = {"result", sync_results[i], NULL};
@@ -564,6 +575,146 @@ const char *metrics_app_state(const char *outcome)
 	return NULL;
 }
 
+/* ---- per-app series ----------------------------------------------------- */
+
+static void drop_series_at(struct family *f, size_t i)
+{
+	free(f->series[i].labels);
+	free(f->series[i].buckets);
+	memmove(&f->series[i], &f->series[i + 1], (f->nseries - i - 1) * sizeof(f->series[0]));
+	f->nseries--;
+}
+
+/* Under mu: drop f's series whose labels start with prefix (NULL: every series). */
+static void drop_series(struct family *f, const char *prefix)
+{
+	for (size_t i = f->nseries; f && i-- > 0;)
+		if (!prefix || !strncmp(f->series[i].labels, prefix, strlen(prefix)))
+			drop_series_at(f, i);
+}
+
+int metrics_remove(struct metrics *m, const char *name, const char *const *labels)
+{
+	struct family *f;
+	char *key = NULL;
+	int rc = PACER_ENOTFOUND;
+
+	if (render_labels(labels, &key, NULL))
+		return -1;
+	pthread_mutex_lock(&m->mu);
+	f = find_family(m, name);
+	for (size_t i = 0; f && i < f->nseries; i++)
+		if (!strcmp(f->series[i].labels, key)) {
+			drop_series_at(f, i);
+			rc = 0;
+			break;
+		}
+	pthread_mutex_unlock(&m->mu);
+	free(key);
+	return rc;
+}
+
+/* Under mu: set the gauge series of f named by labels to v. */
+static int set_locked(struct family *f, const char *const *labels, double v)
+{
+	struct series *s;
+	char *key = NULL;
+
+	if (!f || render_labels(labels, &key, NULL))
+		return -1;
+	s = get_series(f, &key);
+	free(key);
+	if (!s)
+		return -1;
+	s->value = v;
+	return 0;
+}
+
+/* The word of pacer_app_status for an outcome: the states of `pacer status`. */
+static const char *app_status_word(const char *outcome)
+{
+	const char *st = metrics_app_state(outcome);
+
+	return st && !strcmp(st, "in_sync") ? "synced" : st;
+}
+
+/* One app's series: its status (value 1) and its task counts. */
+static int record_app(struct family *fs, struct family *ft, struct json_object *a)
+{
+	static const char *const kinds[] = {"healthy", "running", "instances"};
+	const char *id = json_object_get_string(jsonutil_get(a, "id"));
+	const char *st = app_status_word(json_object_get_string(jsonutil_get(a, "outcome")));
+	struct json_object *t = jsonutil_get(a, "tasks");
+	int rc = 0;
+
+	if (!id || !st)
+		return 0; /* pruned: gone, no series */
+	{
+		const char *l[] = {"app", id, "status", st, NULL};
+
+		rc = set_locked(fs, l, 1);
+	}
+	for (size_t k = 0; t && k < NELEM(kinds) && !rc; k++) {
+		const char *l[] = {"app", id, "kind", kinds[k], NULL};
+
+		rc = set_locked(ft, l, (double)json_object_get_int64(jsonutil_get(t, kinds[k])));
+	}
+	return rc;
+}
+
+/*
+ * pacer_app_status and pacer_app_tasks from the apps of a sync, in one
+ * hold of the lock so a scrape never sees half of them. A whole sync
+ * replaces every series (apps that are gone lose theirs); a partial one
+ * ("only" in the status) replaces only the series of its apps.
+ */
+static int record_apps(struct metrics *m, struct json_object *status, struct json_object *apps)
+{
+	struct family *fs, *ft;
+	int partial = jsonutil_get(status, "only") != NULL, rc = 0;
+
+	pthread_mutex_lock(&m->mu);
+	fs = find_family(m, "pacer_app_status");
+	ft = find_family(m, "pacer_app_tasks");
+	if (!fs || !ft)
+		goto done;
+	for (size_t i = 0; i < json_object_array_length(apps); i++) {
+		const char *id =
+		    json_object_get_string(jsonutil_get(json_object_array_get_idx(apps, i), "id"));
+		struct pacer_buf b = PACER_BUF_INIT;
+
+		if (!partial || !id)
+			break;
+		if (pacer_buf_puts(&b, "app=\"") || put_escaped(&b, id, 1) ||
+		    pacer_buf_puts(&b, "\",")) {
+			pacer_buf_release(&b);
+			rc = -1;
+			goto done;
+		}
+		drop_series(fs, pacer_buf_cstr(&b));
+		drop_series(ft, pacer_buf_cstr(&b));
+		pacer_buf_release(&b);
+	}
+	if (!partial) {
+		drop_series(fs, NULL);
+		drop_series(ft, NULL);
+	}
+	for (size_t i = 0; i < json_object_array_length(apps) && !rc; i++)
+		rc = record_app(fs, ft, json_object_array_get_idx(apps, i));
+done:
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
+int metrics_set_build_info(struct metrics *m, const char *version, const char *commit,
+			   struct pacer_error **err)
+{
+	const char *l[] = {"version", version ? version : "", "commit", commit ? commit : "",
+			   NULL};
+
+	return metrics_set(m, "pacer_build_info", l, 1, err);
+}
+
 int metrics_record_sync(struct metrics *m, int rc, const struct json_object *status, double seconds,
                         double finished_unix, struct pacer_error **err)
 {
@@ -619,6 +770,8 @@ int metrics_record_sync(struct metrics *m, int rc, const struct json_object *sta
 		if (r == 0)
 			r = metrics_set(m, "pacer_apps_last_update_timestamp_seconds", NULL,
 			                finished_unix, err);
+		if (r == 0 && record_apps(m, (struct json_object *)status, apps))
+			r = pacer_error_set(err, PACER_EGENERIC, "metrics: out of memory");
 	}
 	return r;
 }

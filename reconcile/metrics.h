@@ -82,6 +82,12 @@ int metrics_observe(struct metrics *m, const char *name, const char *const *labe
 int metrics_get(struct metrics *m, const char *name, const char *const *labels, double *out);
 
 /*
+ * Remove one series of a counter or gauge (an app that is gone). Returns 0,
+ * PACER_ENOTFOUND when there is no such series, -1 for bad labels.
+ */
+int metrics_remove(struct metrics *m, const char *name, const char *const *labels);
+
+/*
  * Append the whole registry to out in the Prometheus text format 0.0.4:
  * "# HELP name text\n# TYPE name type\n" then one line per series
  * (histograms: name_bucket{...,le="..."} cumulative, name_sum, name_count).
@@ -101,6 +107,13 @@ int metrics_render(struct metrics *m, struct pacer_buf *out);
  *   pacer_last_success_timestamp_seconds gauge (last converged sync; 0 = never)
  *   pacer_webhooks_total{provider="github|gitlab|gitea|generic",
  *     result="accepted|ignored|unauthorized|too_large|bad_request"} counter
+ *   pacer_build_info{version,commit} gauge 1 (metrics_set_build_info())
+ *   pacer_app_status{app,status} gauge: 1 for each app's state (the words of
+ *     `pacer status`: synced, out_of_sync, failed, degraded, progressing,
+ *     held, suspended, unknown); one series per app
+ *   pacer_app_tasks{app,kind="healthy|running|instances"} gauge
+ * The per-app series follow the apps of the last sync (metrics_record_sync()):
+ * an app that is gone loses its series, so their number stays that of the apps.
  * Free with metrics_free().
  */
 int metrics_new_pacer(struct metrics **out, struct pacer_error **err);
@@ -127,10 +140,17 @@ const char *metrics_app_state(const char *outcome);
  * (sync_result_to_json() shape: "converged" and "apps":[{"outcome"}] are
  * read, the object is borrowed and may be NULL); seconds its duration;
  * finished_unix the wall-clock time it ended. pacer_apps is replaced by
- * the counts of this sync when status has an "apps" array.
+ * the counts of this sync when status has an "apps" array, and so are
+ * pacer_app_status and pacer_app_tasks ("id", "outcome", "tasks" of each
+ * row): all of them, or with "only" in status (a sync of some apps) only
+ * the series of the apps listed.
  */
 int metrics_record_sync(struct metrics *m, int rc, const struct json_object *status, double seconds,
                         double finished_unix, struct pacer_error **err);
+
+/* pacer_build_info{version,commit} 1 (cmd/ knows them; reconcile/ does not). */
+int metrics_set_build_info(struct metrics *m, const char *version, const char *commit,
+                           struct pacer_error **err);
 
 /* Count one webhook request in a registry made by metrics_new_pacer(). */
 int metrics_record_webhook(struct metrics *m, const char *provider, const char *result,

@@ -29,63 +29,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/serve/server_int.h"
+#include "backends/serve/tokens.h"
 #include "backends/serve/webhook.h"
 #include "reconcile/buf.h"
 #include "reconcile/log.h"
 #include "reconcile/metrics.h"
+#include "reconcile/sync.h"
 
-#define REASON_MAX 256
 #define MAX_HEADERS 128
 #define LOOP_TICK_MS 100 /* the longest a stop request waits to be noticed */
-
-struct serve {
-	char *listen, *secret, *branch;
-	int insecure;
-	size_t max_body;
-	int interval_s;
-	volatile sig_atomic_t *supersede;
-	serve_sync_fn sync_fn;
-	void *ctx;
-
-	struct MHD_Daemon *daemon;
-	int port;
-	int epoll_fd;
-	struct metrics *metrics;
-	int ran; /* serve_run() was called */
-
-	/* Everything below is guarded by mu. */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t worker;
-	int worker_started;
-	int quit;
-	int stopping;    /* SIGTERM seen: /healthz says so until the worker is done */
-	int worker_done; /* worker_main returned (under mu) */
-	unsigned long last_id; /* the last sync id handed out */
-	int running;
-	unsigned long running_id;
-	int pending;
-	unsigned long pending_id;
-	char pending_reason[REASON_MAX];
-	unsigned long nsyncs;
-	double next_run; /* wall clock of the next interval sync, 0 = none */
-
-	int have_last;
-	unsigned long done_id;
-	char done_reason[REASON_MAX];
-	int done_rc;
-	int done_converged;
-	double done_started, done_finished, done_seconds;
-	struct json_object *done_status; /* owned, or NULL */
-	double last_success;             /* 0 = never */
-};
-
-/* Per-request state of a webhook POST (MHD's con_cls). */
-struct hook_req {
-	enum webhook_provider provider;
-	struct pacer_buf body;
-	int too_large;
-};
 
 static double wall_now(void)
 {
@@ -117,12 +70,63 @@ static struct json_object *json_time(double t)
 
 /* ---- syncs -------------------------------------------------------------- */
 
+/* The number of ids in a NULL-terminated list. */
+static size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/*
+ * The pending sync also covers `only`: the union of both lists, or every
+ * app (NULL) when either is. Out of memory makes it every app: a sync of
+ * more apps than asked is never wrong, a lost one would be.
+ */
+static void pending_add_only(struct serve *s, const char *const *only, int fresh)
+{
+	size_t n, k;
+	char **v;
+
+	if (!only || (!fresh && !s->pending_only)) {
+		pacer_strv_free(s->pending_only);
+		s->pending_only = NULL;
+		return;
+	}
+	n = strv_len(s->pending_only);
+	k = strv_len((char *const *)only);
+	v = realloc(s->pending_only, (n + k + 1) * sizeof(*v));
+	if (!v)
+		goto all;
+	s->pending_only = v;
+	for (size_t i = 0; i < k; i++) {
+		size_t j = 0;
+
+		while (j < n && strcmp(v[j], only[i]))
+			j++;
+		if (j < n)
+			continue;
+		v[n] = strdup(only[i]);
+		if (!v[n])
+			goto all;
+		v[++n] = NULL;
+	}
+	v[n] = NULL;
+	return;
+all:
+	pacer_strv_free(s->pending_only);
+	s->pending_only = NULL;
+}
+
 /*
  * Ask for a sync; returns the id of the sync that will cover this request.
  * newer: a webhook announced a commit, so a sync still running is told to
  * stop waiting (serve_options.supersede).
  */
-static unsigned long trigger(struct serve *s, const char *reason, int newer)
+unsigned long serve__trigger(struct serve *s, const char *reason, int newer,
+			     const char *const *only)
 {
 	unsigned long id;
 
@@ -137,7 +141,10 @@ static unsigned long trigger(struct serve *s, const char *reason, int newer)
 		s->pending = 1;
 		s->pending_id = ++s->last_id;
 		snprintf(s->pending_reason, sizeof(s->pending_reason), "%s", reason);
+		pending_add_only(s, only, 1);
 		pthread_cond_signal(&s->cv);
+	} else {
+		pending_add_only(s, only, 0);
 	}
 	id = s->pending_id;
 	pthread_mutex_unlock(&s->mu);
@@ -164,7 +171,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		struct json_object *st = NULL, *conv = NULL;
 		struct pacer_error *err = NULL;
-		char reason[REASON_MAX];
+		char reason[REASON_MAX], **only;
 		unsigned long id;
 		double started, finished;
 		long long t0;
@@ -180,12 +187,19 @@ static void *worker_main(void *arg)
 			*s->supersede = 0;
 		id = s->running_id = s->pending_id;
 		memcpy(reason, s->pending_reason, sizeof(reason));
+		only = s->pending_only;
+		s->pending_only = NULL;
 		pthread_mutex_unlock(&s->mu);
 
-		PLOG_INFO("serve: sync=%lu started reason=\"%s\"", id, reason);
+		PLOG_INFO("serve: sync=%lu started reason=\"%s\"%s", id, reason,
+		          only ? " (some apps)" : "");
 		started = wall_now();
 		t0 = mono_ms();
-		rc = s->sync_fn(s->ctx, reason, &st);
+		if (only && s->sync_only)
+			rc = s->sync_only(s->ctx, reason, (const char *const *)only, &st);
+		else
+			rc = s->sync_fn(s->ctx, reason, &st);
+		pacer_strv_free(only);
 		finished = wall_now();
 		if (st && json_object_object_get_ex(st, "converged", &conv))
 			converged = json_object_get_boolean(conv);
@@ -225,7 +239,7 @@ static void *worker_main(void *arg)
 
 /* ---- HTTP --------------------------------------------------------------- */
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
+enum MHD_Result serve__respond(struct MHD_Connection *c, unsigned status, const char *type,
                                const char *body)
 {
 	struct MHD_Response *r;
@@ -241,21 +255,21 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
 	return ret;
 }
 
-static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status,
+enum MHD_Result serve__respond_json(struct MHD_Connection *c, unsigned status,
                                     struct json_object *o)
 {
 	enum MHD_Result ret;
 
 	if (!o)
 		return MHD_NO;
-	ret = respond(c, status, "application/json",
+	ret = serve__respond(c, status, "application/json",
 	              json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return ret;
 }
 
-static enum MHD_Result respond_status_reason(struct MHD_Connection *c, unsigned code,
+enum MHD_Result serve__respond_status_reason(struct MHD_Connection *c, unsigned code,
                                              const char *status, const char *key, const char *text)
 {
 	struct json_object *o = json_object_new_object();
@@ -263,7 +277,7 @@ static enum MHD_Result respond_status_reason(struct MHD_Connection *c, unsigned 
 	json_object_object_add(o, "status", json_object_new_string(status));
 	if (key && text)
 		json_object_object_add(o, key, json_object_new_string(text));
-	return respond_json(c, code, o);
+	return serve__respond_json(c, code, o);
 }
 
 static void count_hook(struct serve *s, enum webhook_provider p, const char *result)
@@ -295,7 +309,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	return MHD_YES;
 }
 
-static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, struct hook_req *r)
+static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, struct serve_req *r)
 {
 	struct header_list h = {.n = 0};
 	struct webhook_event ev = WEBHOOK_EVENT_INIT;
@@ -314,7 +328,7 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 			/* The message names the header, never its value or the secret. */
 			PLOG_WARN("serve: webhook provider=%s rejected: %s", pname, err->message);
 			count_hook(s, r->provider, "unauthorized");
-			ret = respond_status_reason(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+			ret = serve__respond_status_reason(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
 			                            "error", err->message);
 			goto done;
 		}
@@ -324,20 +338,20 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 		PLOG_WARN("serve: webhook provider=%s bad request: %s", pname, err->message);
 		count_hook(s, r->provider, "bad_request");
 		ret =
-		    respond_status_reason(c, MHD_HTTP_BAD_REQUEST, "error", "error", err->message);
+		    serve__respond_status_reason(c, MHD_HTTP_BAD_REQUEST, "error", "error", err->message);
 		goto done;
 	}
 	switch (ev.action) {
 	case WEBHOOK_PING:
 		PLOG_INFO("serve: webhook provider=%s ping", pname);
 		count_hook(s, r->provider, "ignored");
-		ret = respond_status_reason(c, MHD_HTTP_OK, "pong", NULL, NULL);
+		ret = serve__respond_status_reason(c, MHD_HTTP_OK, "pong", NULL, NULL);
 		break;
 	case WEBHOOK_IGNORE:
 		PLOG_INFO("serve: webhook provider=%s event=\"%s\" ignored: %s", pname,
 		          ev.event ? ev.event : "-", ev.reason);
 		count_hook(s, r->provider, "ignored");
-		ret = respond_status_reason(c, MHD_HTTP_ACCEPTED, "ignored", "reason", ev.reason);
+		ret = serve__respond_status_reason(c, MHD_HTTP_ACCEPTED, "ignored", "reason", ev.reason);
 		break;
 	case WEBHOOK_TRIGGER:
 	default: {
@@ -346,13 +360,13 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 		struct json_object *o = json_object_new_object();
 
 		snprintf(reason, sizeof(reason), "%s %s", pname, ev.reason);
-		id = trigger(s, reason, 1);
+		id = serve__trigger(s, reason, 1, NULL);
 		PLOG_INFO("serve: webhook provider=%s event=\"%s\" commit=%s queued sync=%lu",
 		          pname, ev.event ? ev.event : "-", ev.commit ? ev.commit : "-", id);
 		count_hook(s, r->provider, "accepted");
 		json_object_object_add(o, "status", json_object_new_string("queued"));
 		json_object_object_add(o, "sync_id", json_object_new_int64((int64_t)id));
-		ret = respond_json(c, MHD_HTTP_ACCEPTED, o);
+		ret = serve__respond_json(c, MHD_HTTP_ACCEPTED, o);
 		break;
 	}
 	}
@@ -434,31 +448,31 @@ static enum MHD_Result handle_get(struct serve *s, struct MHD_Connection *c, con
 {
 	/* While stopping, a load balancer or Marathon's health check learns it. */
 	if (strcmp(url, "/healthz") == 0)
-		return is_stopping(s) ? respond(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
+		return is_stopping(s) ? serve__respond(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
 		                                "stopping\n")
-		                      : respond(c, MHD_HTTP_OK, "text/plain", "ok\n");
+		                      : serve__respond(c, MHD_HTTP_OK, "text/plain", "ok\n");
 	if (strcmp(url, "/status") == 0)
-		return respond_json(c, MHD_HTTP_OK, status_json(s));
+		return serve__respond_json(c, MHD_HTTP_OK, status_json(s));
 	if (strcmp(url, "/metrics") == 0) {
 		struct pacer_buf b = PACER_BUF_INIT;
 		enum MHD_Result ret;
 
 		if (metrics_render(s->metrics, &b)) {
 			pacer_buf_release(&b);
-			return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
+			return serve__respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
 			               "metrics could not be rendered (out of memory)\n");
 		}
-		ret = respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+		ret = serve__respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
 		              pacer_buf_cstr(&b));
 		pacer_buf_release(&b);
 		return ret;
 	}
-	return respond_status_reason(c, MHD_HTTP_NOT_FOUND, "error", "error",
+	return serve__respond_status_reason(c, MHD_HTTP_NOT_FOUND, "error", "error",
 	                             "not found: try /healthz, /status, /metrics or "
 	                             "POST /hooks/github|gitlab|gitea|generic");
 }
 
-static enum MHD_Result too_large(struct serve *s, struct MHD_Connection *c, struct hook_req *r)
+static enum MHD_Result too_large(struct serve *s, struct MHD_Connection *c, struct serve_req *r)
 {
 	char msg[160];
 
@@ -468,7 +482,7 @@ static enum MHD_Result too_large(struct serve *s, struct MHD_Connection *c, stru
 	snprintf(msg, sizeof(msg),
 	         "webhook body larger than %zu bytes: send only push and merge events",
 	         s->max_body);
-	return respond_status_reason(c, MHD_HTTP_CONTENT_TOO_LARGE, "error", "error", msg);
+	return serve__respond_status_reason(c, MHD_HTTP_CONTENT_TOO_LARGE, "error", "error", msg);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -476,28 +490,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   size_t *upload_data_size, void **con_cls)
 {
 	struct serve *s = cls;
-	struct hook_req *r = *con_cls;
+	struct serve_req *r = *con_cls;
 
 	(void)version;
 	if (!r) {
 		enum webhook_provider p;
 		const char *cl;
 
+		if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0) {
+			enum MHD_Result ret = serve__api_begin(s, c, url, method, &r);
+
+			*con_cls = r;
+			return ret;
+		}
 		if (strncmp(url, "/hooks/", 7) != 0) {
 			if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 			    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-				return respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				return serve__respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				                             "error", "error",
 				                             "only GET is allowed here");
 			return handle_get(s, c, url);
 		}
 		if (webhook_provider_parse(url + 7, &p) != 0)
-			return respond_status_reason(
+			return serve__respond_status_reason(
 			    c, MHD_HTTP_NOT_FOUND, "error", "error",
 			    "unknown webhook provider: use /hooks/github, "
 			    "/hooks/gitlab, /hooks/gitea or /hooks/generic");
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-			return respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
+			return serve__respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
 			                             "error", "webhooks must be POSTed");
 		r = calloc(1, sizeof(*r));
 		if (!r)
@@ -528,6 +548,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (r->is_api)
+		return serve__api_finish(s, c, r);
 	if (r->too_large)
 		return too_large(s, c, r);
 	return handle_hook(s, c, r);
@@ -536,13 +558,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-	struct hook_req *r = *con_cls;
+	struct serve_req *r = *con_cls;
 
 	(void)cls;
 	(void)c;
 	(void)toe;
 	if (!r)
 		return;
+	serve__api_release(r);
 	pacer_buf_release(&r->body);
 	free(r);
 	*con_cls = NULL;
@@ -627,7 +650,8 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 	struct serve *s = NULL;
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* Suspend/resume: an API call runs on its own thread while the loop goes on. */
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	int rc = 0, saved;
 
 	*out = NULL;
@@ -669,6 +693,10 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 	s->supersede = opts->supersede;
 	s->sync_fn = sync_fn;
 	s->ctx = ctx;
+	s->tokens = opts->tokens;
+	s->api_fn = opts->api_fn;
+	s->api_ctx = opts->api_ctx;
+	s->sync_only = opts->sync_only;
 
 	rc = metrics_new_pacer(&s->metrics, err);
 	if (rc)
@@ -707,6 +735,11 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 		          "(--insecure-no-webhook-secret): anyone who can reach %s can trigger "
 		          "syncs",
 		          s->listen);
+	if (s->tokens)
+		PLOG_INFO("serve: API /api/v1/ on, %zu token%s", tokens_count(s->tokens),
+		          tokens_count(s->tokens) == 1 ? "" : "s");
+	else
+		PLOG_INFO("serve: API /api/v1/ off (no --tokens-file)");
 	PLOG_INFO("serve: listening on %s (port %d)", s->listen, s->port);
 done:
 	if (rc) {
@@ -762,7 +795,8 @@ static void stop_gracefully(struct serve *s)
 		int done;
 
 		pthread_mutex_lock(&s->mu);
-		done = s->worker_done || !s->worker_started;
+		/* API threads hold suspended connections: MHD must not stop under them. */
+		done = (s->worker_done || !s->worker_started) && s->api_jobs == 0;
 		pthread_mutex_unlock(&s->mu);
 		if (done || serve_http(s, LOOP_TICK_MS))
 			break;
@@ -794,7 +828,7 @@ int serve_run(struct serve *s, volatile sig_atomic_t *stop)
 		return PACER_EIO;
 	}
 	s->worker_started = 1;
-	trigger(s, "startup", 0);
+	serve__trigger(s, "startup", 0, NULL);
 	if (s->interval_s) {
 		next_poll = mono_ms() + 1000LL * s->interval_s;
 		pthread_mutex_lock(&s->mu);
@@ -815,7 +849,7 @@ int serve_run(struct serve *s, volatile sig_atomic_t *stop)
 			break;
 		now = mono_ms();
 		if (next_poll && now >= next_poll) {
-			trigger(s, "interval", 0);
+			serve__trigger(s, "interval", 0, NULL);
 			/* Skip missed ticks instead of firing a burst after a stall. */
 			while (next_poll <= now)
 				next_poll += 1000LL * s->interval_s;
@@ -837,10 +871,15 @@ void serve_free(struct serve *s)
 	if (!s)
 		return;
 	stop_worker(s);
+	pthread_mutex_lock(&s->mu);
+	while (s->api_jobs > 0)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	metrics_free(s->metrics);
 	json_object_put(s->done_status);
+	pacer_strv_free(s->pending_only);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->listen);

@@ -26,6 +26,9 @@
  *            per-app outcomes), "diagnostics": [...] (likewise, when
  *            present)}}
  *   GET  /metrics  -> Prometheus text format 0.0.4 (metrics.h families)
+ *   /api/v1/...    -> the authenticated API (api.h), only with
+ *        serve_options.tokens; without it every /api/v1/ request gets 404
+ *        with a message saying how to enable it.
  *
  * Syncs: one worker thread runs them, one at a time. A trigger that
  * arrives while a sync runs marks one follow-up sync as pending; every
@@ -53,6 +56,49 @@
 struct json_object;
 struct metrics;
 struct serve;
+struct tokens;
+
+/* What an API call asks for (api.h routes a request to one of these). */
+enum serve_api_op {
+	SERVE_API_APPS = 0, /* GET apps */
+	SERVE_API_APP,      /* GET apps/{id} */
+	SERVE_API_HISTORY,  /* GET history[?app=ID&limit=N] */
+	SERVE_API_SYNC,     /* POST sync (handled by the server: a trigger) */
+	SERVE_API_RESTART,  /* POST apps/{id}/restart */
+	SERVE_API_CANCEL,   /* POST apps/{id}/cancel   {"force": bool} */
+	SERVE_API_SUSPEND,  /* POST apps/{id}/suspend  {"reason": "..."} */
+	SERVE_API_RESUME,   /* POST apps/{id}/resume */
+	SERVE_API_ROLLBACK, /* POST apps/{id}/rollback {"backup": "<name>"} */
+	SERVE_API_SCALE,    /* POST apps/{id}/scale    {"instances": N} */
+	SERVE_API_DELETE,   /* DELETE apps/{id} */
+};
+
+/* One authenticated API call, handed to serve_api_fn. Everything is borrowed. */
+struct serve_api_call {
+	enum serve_api_op op;
+	const char *app_id;      /* absolute ("/shop/api"), checked by appid_check(); or NULL */
+	struct json_object *body; /* the request's JSON object (query arguments for GETs); or NULL */
+	const char *who;          /* the token's name */
+};
+
+/*
+ * Carry out an API call (everything but SERVE_API_SYNC). Runs on an API
+ * thread of the server, never on the event loop, at most
+ * SERVE_API_THREADS at once; it may block (take the state lock, wait for
+ * a deployment) but should honour the service's stop flag. Returns the
+ * HTTP status and sets *reply to a new JSON object (the server takes the
+ * reference; NULL answers {"status":"error"}).
+ */
+typedef unsigned (*serve_api_fn)(void *ctx, const struct serve_api_call *call,
+				 struct json_object **reply);
+#define SERVE_API_THREADS 4
+
+/*
+ * Like serve_sync_fn, of some apps only: only is a NULL-terminated list of
+ * absolute app ids (borrowed), or NULL for every app.
+ */
+typedef int (*serve_sync_only_fn)(void *ctx, const char *reason, const char *const *only,
+				  struct json_object **status_out);
 
 struct serve_options {
 	unsigned version;
@@ -75,11 +121,23 @@ struct serve_options {
 	 * Timer syncs never supersede.
 	 */
 	volatile sig_atomic_t *supersede;
+	/*
+	 * The API (api.h): tokens (borrowed, must outlive the server; NULL =
+	 * the API is off), the function that carries out calls and its ctx,
+	 * and the sync of some apps for POST sync {"apps": [...]} (NULL: such
+	 * a sync syncs every app; called with serve_new()'s ctx, from the sync
+	 * worker like sync_fn).
+	 */
+	const struct tokens *tokens;
+	serve_api_fn api_fn;
+	void *api_ctx;
+	serve_sync_only_fn sync_only;
 };
 #define SERVE_OPTIONS_VERSION 1
 #define SERVE_OPTIONS_INIT                                                                         \
 	{                                                                                          \
-		SERVE_OPTIONS_VERSION, "127.0.0.1:8090", NULL, 0, 1u << 20, 0, NULL, NULL          \
+		SERVE_OPTIONS_VERSION, "127.0.0.1:8090", NULL, 0, 1u << 20, 0, NULL, NULL, NULL,   \
+		    NULL, NULL, NULL                                                               \
 	}
 
 /*

@@ -3,12 +3,33 @@
  */
 #include "cmd/pacer/action.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "cmd/pacer/remote.h"
 #include <string.h>
 
 #include "reconcile/appid.h"
 #include "reconcile/suspend.h"
+
+/* The same action through the API of a running pacer serve. */
+static int action_remote(const char *cmd, const char *id, const struct action_cli *a,
+			 const struct action_options *o)
+{
+	struct json_object *body = json_object_new_object();
+	int code, timeout = a->timeout > 0 ? a->timeout : 600;
+
+	json_object_object_add(body, "timeout", json_object_new_int(timeout));
+	if (o->kind == ACTION_SCALE)
+		json_object_object_add(body, "instances", json_object_new_int(o->instances));
+	if (o->kind == ACTION_CANCEL && o->force)
+		json_object_object_add(body, "force", json_object_new_boolean(1));
+	code = remote_action(cmd, &a->c, id, o->kind == ACTION_DELETE ? NULL : action_name(o->kind),
+			     body, timeout);
+	json_object_put(body);
+	return code;
+}
 
 int action_cmd(const char *cmd, const char *arg, const struct action_cli *a,
 	       struct action_options *o)
@@ -22,6 +43,11 @@ int action_cmd(const char *cmd, const char *arg, const struct action_cli *a,
 	if (!id) {
 		fprintf(stderr, "pacer %s: '%s' is not an app id\n", cmd, arg);
 		return PACER_EXIT_USAGE;
+	}
+	if (a->c.server) {
+		code = action_remote(cmd, id, a, o);
+		free(id);
+		return code;
 	}
 	code = cli_env_open(&env, &a->c, CLI_NEED_MARATHON | CLI_NEED_STATE);
 	if (code) {
@@ -70,6 +96,26 @@ static void print_left(struct suspend *sp)
 	pacer_strv_free(left);
 }
 
+/* --server: one API call per app (the API names apps; the whole source is local only). */
+static int suspension_remote(const char *cmd, const struct cli_common *c, char **ids, int n,
+			     int suspend, const char *reason)
+{
+	struct json_object *body = json_object_new_object();
+	int code = PACER_EXIT_OK;
+
+	if (!n) {
+		fprintf(stderr, "pacer %s: with --server, name the apps\n", cmd);
+		json_object_put(body);
+		return PACER_EXIT_USAGE;
+	}
+	if (suspend && reason)
+		json_object_object_add(body, "reason", json_object_new_string(reason));
+	for (int i = 0; i < n && !code; i++)
+		code = remote_action(cmd, c, ids[i], cmd, body, 60);
+	json_object_put(body);
+	return code;
+}
+
 int suspension_cmd(const char *cmd, const struct cli_common *c, char **ids, int suspend,
 		   const char *reason)
 {
@@ -80,6 +126,8 @@ int suspension_cmd(const char *cmd, const struct cli_common *c, char **ids, int 
 
 	while (ids[n])
 		n++;
+	if (c->server)
+		return suspension_remote(cmd, c, ids, n, suspend, reason);
 	code = cli_env_open(&env, c, CLI_NEED_BACKUPS | CLI_READ_STATE);
 	if (code)
 		return code;

@@ -3,7 +3,8 @@
  * and delete share: open Marathon and the state directory (its lock taken
  * for the action, so it never runs beside a sync; --wait-lock waits for the
  * sync in progress of a running watch or serve), run reconcile/action.h's
- * action_run(), report it.
+ * action_run(), report it. With --server URL the action is sent to a
+ * running pacer serve's API instead (remote.h), same output and exit codes.
  */
 #ifndef PACER_CMD_ACTION_H
 #define PACER_CMD_ACTION_H
@@ -20,7 +21,7 @@ struct action_cli {
 
 #define ACTION_CLI_ROWS                                                                            \
 	CLI_MARATHON_ROWS(struct action_cli), CLI_STATE_ROWS(struct action_cli),                   \
-	    CLI_OUTPUT_ROWS(struct action_cli),                                                    \
+	    CLI_OUTPUT_ROWS(struct action_cli), CLI_SERVER_ROWS(struct action_cli),                \
 	    {"timeout", 't', OPT_INT, offsetof(struct action_cli, timeout), "SECONDS",             \
 	     "how long to wait for the app to run healthy (default 600)", "PACER_TIMEOUT"}
 

@@ -29,6 +29,7 @@ enum {
 	PACER_EXIT_SOURCE = 5,      /* git source unavailable: remote, auth, ref or path */
 	PACER_EXIT_LOCKED = 6,      /* another pacer run holds the state lock */
 	PACER_EXIT_CLUSTER = 7,     /* the state directory belongs to another Marathon cluster */
+	PACER_EXIT_DENIED = 9,      /* --server: the API refused the token (401) or its role (403) */
 	PACER_EXIT_USAGE = 64,      /* bad command line */
 };
 
@@ -50,6 +51,7 @@ struct cli_common {
 	const char *output;     /* text | json */
 	const char *log_level;
 	int quiet;
+	const char *server;     /* --server URL: act through a running pacer serve's API */
 };
 
 /* Rows for struct cli_common embedded as field `c` of the command's struct. */
@@ -99,6 +101,13 @@ struct cli_common {
 	{"log-level", 0, OPT_STRING, offsetof(type, c.log_level), "LEVEL",                        \
 	 "error, warn, info or debug (default info)", "PACER_LOG_LEVEL"},                          \
 	{"quiet", 'q', OPT_BOOL, offsetof(type, c.quiet), NULL, "only errors on stderr", NULL}
+
+/* --server: the command goes to a running `pacer serve` (cmd/pacer/remote.h). */
+#define CLI_SERVER_ROWS(type)                                                                      \
+	{"server", 0, OPT_STRING, offsetof(type, c.server), "URL",                                \
+	 "send the command to a running pacer serve's API (token: PACER_SERVER_TOKEN or "         \
+	 "PACER_SERVER_TOKEN_FILE)",                                                               \
+	 "PACER_SERVER"}
 
 /* How a run applies changes: shared by sync, watch and serve. */
 struct cli_apply {

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/remote.h"
 #include "reconcile/appid.h"
 #include "reconcile/suspend.h"
 #include "reconcile/restore.h"
@@ -20,6 +23,7 @@ struct rollback_cli {
 static const struct opt_spec rollback_options[] = {
 	CLI_MARATHON_ROWS(struct rollback_cli),
 	CLI_STATE_ROWS(struct rollback_cli),
+	CLI_SERVER_ROWS(struct rollback_cli),
 	{"to", 0, OPT_STRING, offsetof(struct rollback_cli, to), "BACKUP_FILE",
 	 "the backup to restore (default: the app's latest)", NULL},
 	{"timeout", 't', OPT_INT, offsetof(struct rollback_cli, timeout), "SECONDS",
@@ -47,6 +51,28 @@ static int suspend_app(struct cli_env *env, const char *arg, const char *to,
 	return rc;
 }
 
+/* --server: POST apps/ID/rollback {"backup": NAME}; the server knows only names, not paths. */
+static int rollback_remote(const struct rollback_cli *o, const char *arg)
+{
+	struct json_object *body = json_object_new_object();
+	char *id = appid_resolve("/", arg);
+	const char *base = o->to ? strrchr(o->to, '/') : NULL;
+	int code;
+
+	if (!id) {
+		json_object_put(body);
+		fprintf(stderr, "pacer rollback: '%s' is not an app id\n", arg);
+		return PACER_EXIT_USAGE;
+	}
+	if (o->to)
+		json_object_object_add(body, "backup", json_object_new_string(base ? base + 1 : o->to));
+	json_object_object_add(body, "timeout", json_object_new_int(o->timeout));
+	code = remote_action("rollback", &o->c, id, "rollback", body, o->timeout);
+	json_object_put(body);
+	free(id);
+	return code;
+}
+
 int cmd_rollback(int argc, char **argv)
 {
 	struct rollback_cli o = {.timeout = 600};
@@ -65,6 +91,8 @@ int cmd_rollback(int argc, char **argv)
 		fprintf(stderr, "pacer rollback: name the app to roll back, e.g. pacer rollback /shop/api\n");
 		return PACER_EXIT_USAGE;
 	}
+	if (o.c.server)
+		return rollback_remote(&o, pos[0]);
 	code = cli_env_open(&env, &o.c, CLI_NEED_MARATHON | CLI_NEED_STATE);
 	if (code)
 		return code;

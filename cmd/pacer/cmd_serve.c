@@ -2,24 +2,30 @@
  * pacer serve: the HTTP service (backends/serve/server.h) wired to the sync
  * engine through runner.h. Webhooks (signed with PACER_WEBHOOK_SECRET or
  * PACER_WEBHOOK_SECRET_FILE), a timer and startup trigger syncs; /status
- * and /metrics report them. Exits 0 on SIGTERM/SIGINT once the sync in
- * flight has returned.
+ * and /metrics report them; with --tokens-file the authenticated API
+ * (backends/serve/api.h, cmd/pacer/api.h) reads and steers apps. Exits 0
+ * on SIGTERM/SIGINT once the sync in flight has returned.
  */
+
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/serve/server.h"
+#include "backends/serve/tokens.h"
+#include "cmd/pacer/api.h"
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/report.h"
 #include "cmd/pacer/runner.h"
 #include "cmd/pacer/sdnotify.h"
+#include "generated/pacer_commit.h"
 #include "reconcile/log.h"
+#include "reconcile/metrics.h"
 
 struct serve_cli {
 	struct cli_common c;
-	const char *listen, *branch;
+	const char *listen, *branch, *tokens_file;
 	int interval, insecure_no_secret;
 	struct cli_apply a;
 };
@@ -36,12 +42,34 @@ static const struct opt_spec serve_options[] = {
     {"branch", 0, OPT_STRING, offsetof(struct serve_cli, branch), "BRANCH",
      "the branch whose pushes trigger a sync (default --ref, else the remote's default)",
      "PACER_BRANCH"},
+    {"tokens-file", 0, OPT_STRING, offsetof(struct serve_cli, tokens_file), "FILE",
+     "turn the API (/api/v1/) on: bearer tokens, lines 'ROLE NAME TOKEN' (viewer, operator, "
+     "admin); not readable by others (default: the systemd credential api-tokens)",
+     "PACER_TOKENS_FILE"},
     {"insecure-no-webhook-secret", 0, OPT_BOOL, offsetof(struct serve_cli, insecure_no_secret),
      NULL, "accept unsigned webhooks (dangerous: anyone who reaches the port can trigger syncs)",
      NULL},
     CLI_APPLY_ROWS(struct serve_cli),
     OPT_ROW_END,
 };
+
+/*
+ * The API's tokens: --tokens-file (PACER_TOKENS_FILE), else the systemd
+ * credential api-tokens; none: the API stays off. A file that exists but
+ * is unsafe or malformed stops the start: a typo must not leave the API
+ * open or silently closed.
+ */
+static int load_tokens(const char *path, struct tokens **out, struct pacer_error **err)
+{
+	char *cred = path ? NULL : tokens_credential_path();
+	int rc = 0;
+
+	*out = NULL;
+	if (path || cred)
+		rc = tokens_load(out, path ? path : cred, err);
+	free(cred);
+	return rc;
+}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -53,6 +81,8 @@ int cmd_serve(int argc, char **argv)
 	struct runner *runner = NULL;
 	struct serve *srv = NULL;
 	struct sdnotify_probe *probe = NULL;
+	struct tokens *tokens = NULL;
+	struct api *api = NULL;
 	struct cli_env env = {0};
 	char *secret = NULL;
 	int npos, rc, code = PACER_EXIT_FAILED, opened = 0;
@@ -77,6 +107,10 @@ int cmd_serve(int argc, char **argv)
 		code = PACER_EXIT_USAGE;
 		goto fail;
 	}
+	if (load_tokens(o.tokens_file, &tokens, &err)) {
+		code = PACER_EXIT_USAGE;
+		goto fail;
+	}
 	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN);
 	if (code)
 		goto done;
@@ -91,6 +125,10 @@ int cmd_serve(int argc, char **argv)
 	/* The server records every sync in its own registry: no metrics here. */
 	if (runner_new(&runner, &env, &so, NULL, &err))
 		goto fail;
+	if (tokens && api_new(&api, &env, so.stop, so.ignore_instances)) {
+		pacer_error_set(&err, -1, "out of memory");
+		goto fail;
+	}
 
 	if (o.listen)
 		svo.listen = o.listen;
@@ -99,11 +137,17 @@ int cmd_serve(int argc, char **argv)
 	svo.interval_s = o.interval;
 	svo.branch = o.branch ? o.branch : o.c.ref;
 	svo.supersede = &supersede;
+	svo.tokens = tokens;
+	svo.api_fn = api ? api_handle : NULL;
+	svo.api_ctx = api;
+	svo.sync_only = runner_sync_only;
 	rc = serve_new(&srv, &svo, runner_sync, runner, &err);
 	if (rc) {
 		code = rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
 		goto fail;
 	}
+	if (metrics_set_build_info(serve_metrics(srv), PACER_VERSION, PACER_COMMIT, &err))
+		goto fail;
 	/* Type=notify: ready once it listens; the watchdog pings while /healthz answers. */
 	if (sdnotify_probe_start(&probe, svo.listen, serve_port(srv)))
 		PLOG_WARN("watchdog: cannot start the probe thread; systemd will restart pacer "
@@ -120,6 +164,8 @@ fail:
 	cli_print_error("serve", err);
 done:
 	serve_free(srv);
+	api_free(api);
+	tokens_free(tokens);
 	runner_free(runner);
 	if (secret) {
 		memset(secret, 0, strlen(secret));

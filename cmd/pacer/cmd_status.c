@@ -8,6 +8,7 @@
  *   synced, out_of_sync, progressing, degraded, suspended, held, missing
  *   (desired, not in Marathon), orphaned (owned, in Marathon, not desired).
  * Exit 0 when every app is synced, 1 otherwise (3, 4, 5, 7 as for sync).
+ * With --server URL the rows come from a running pacer serve (remote.h).
  */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -15,7 +16,9 @@
 #include <string.h>
 
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/remote.h"
 #include "cmd/pacer/report.h"
+#include "cmd/pacer/status.h"
 #include "reconcile/history.h"
 #include "reconcile/jsonutil.h"
 #include "reconcile/suspend.h"
@@ -30,6 +33,7 @@ static const struct opt_spec status_options[] = {
 	CLI_MARATHON_ROWS(struct status_cli),
 	CLI_STATE_ROWS(struct status_cli),
 	CLI_OUTPUT_ROWS(struct status_cli),
+	CLI_SERVER_ROWS(struct status_cli),
 	{"ignore-instances", 0, OPT_BOOL, offsetof(struct status_cli, ignore_instances), NULL,
 	 "compare without instances (an autoscaler owns them)", "PACER_IGNORE_INSTANCES"},
 	OPT_ROW_END,
@@ -120,18 +124,18 @@ static void print_row(struct json_object *o)
 		printf("    %s\n", reason);
 }
 
-/* Render the rows; returns how many are not synced. */
-static size_t report(const struct status_cli *o, const struct sync_result *res,
-		     struct suspend *sp, struct json_object *runs)
+/* The document of the rows; *bad: how many are not synced. */
+static struct json_object *status_doc(const struct sync_result *res, struct suspend *sp,
+				      struct json_object *runs, size_t *bad)
 {
 	struct json_object *doc = json_object_new_object(), *apps = json_object_new_array();
-	size_t bad = 0;
 
+	*bad = 0;
 	for (size_t i = 0; i < res->napps; i++) {
 		const struct sync_app_result *a = &res->apps[i];
 		const char *state = state_of(a, sp);
 
-		bad += strcmp(state, "synced") != 0;
+		*bad += strcmp(state, "synced") != 0;
 		json_object_array_add(apps, app_json(a, state, changed_at(runs, a->app_id), sp));
 	}
 	json_object_object_add(doc, "commit", res->revision ? json_object_new_string(res->revision)
@@ -140,30 +144,67 @@ static size_t report(const struct status_cli *o, const struct sync_result *res,
 			       json_object_get(json_object_array_get_idx(
 				       runs, json_object_array_length(runs) - 1)));
 	json_object_object_add(doc, "apps", apps);
-	if (o->c.output && !strcmp(o->c.output, "json")) {
+	return doc;
+}
+
+int status_collect(struct cli_env *env, const char *const *only, size_t nonly,
+		   int ignore_instances, struct json_object **doc, struct sync_result **res,
+		   size_t *not_synced, struct pacer_error **err)
+{
+	struct sync_options so = SYNC_OPTIONS_INIT;
+	struct json_object *runs = NULL;
+	struct suspend *sp = NULL;
+	int rc;
+
+	*doc = NULL;
+	*not_synced = 0;
+	so.dry_run = 1;
+	so.prune = env->state != NULL; /* orphans are what a prune would delete */
+	so.force_prune = 1;
+	so.ignore_instances = ignore_instances;
+	so.flags = &env->flags;
+	so.cache_tag = cli_cache_tag();
+	so.only = nonly ? only : NULL;
+	so.nonly = nonly;
+	rc = sync_run(env->source, env->marathon, NULL, env->state, &so, res, err);
+	if (!rc && !(rc = suspend_open(env->state, &sp, err)) &&
+	    !(rc = history_load(env->state, NULL, 0, &runs, err)))
+		*doc = status_doc(*res, sp, runs, not_synced);
+	json_object_put(runs);
+	suspend_free(sp);
+	return rc;
+}
+
+/* Print the document of status_collect() (or of GET /api/v1/apps). */
+void status_print(const struct cli_common *c, struct json_object *doc)
+{
+	struct json_object *apps = jsonutil_get(doc, "apps");
+	size_t n = json_object_array_length(apps), bad = 0;
+
+	if (c->output && !strcmp(c->output, "json")) {
 		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 								      JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else {
-		printf("%-12s %-40s %-10s %-25s %s\n", "STATE", "APP", "TASKS h/r/n", "VERSION",
-		       "COMMIT");
-		for (size_t i = 0; i < json_object_array_length(apps); i++)
-			print_row(json_object_array_get_idx(apps, i));
-		printf("%zu app%s, %zu not synced\n", res->napps, res->napps == 1 ? "" : "s", bad);
+		return;
 	}
-	json_object_put(doc);
-	return bad;
+	printf("%-12s %-40s %-10s %-25s %s\n", "STATE", "APP", "TASKS h/r/n", "VERSION", "COMMIT");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *row = json_object_array_get_idx(apps, i);
+
+		bad += strcmp(json_object_get_string(jsonutil_get(row, "state")), "synced") != 0;
+		print_row(row);
+	}
+	printf("%zu app%s, %zu not synced\n", n, n == 1 ? "" : "s", bad);
 }
 
 int cmd_status(int argc, char **argv)
 {
 	struct status_cli o = {0};
-	struct sync_options so = SYNC_OPTIONS_INIT;
 	struct sync_result *res = NULL;
 	struct pacer_error *err = NULL;
-	struct json_object *runs = NULL;
-	struct suspend *sp = NULL;
+	struct json_object *doc = NULL;
 	struct cli_env env;
 	char *pos[256], **ids = NULL;
+	size_t bad = 0;
 	int npos, rc, code;
 
 	rc = opt_parse("status", "[APP_ID...] --source DIR|URL [--marathon URL]", status_options,
@@ -172,29 +213,22 @@ int cmd_status(int argc, char **argv)
 		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
 	if (!(ids = cli_app_ids("status", pos, npos)))
 		return PACER_EXIT_USAGE;
+	if (o.c.server) {
+		code = remote_status(&o.c, (const char *const *)ids, (size_t)npos);
+		goto done;
+	}
 	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_READ_STATE);
 	if (code)
 		goto done;
-	so.dry_run = 1;
-	so.prune = env.state != NULL; /* orphans are what a prune would delete */
-	so.force_prune = 1;
-	so.ignore_instances = o.ignore_instances;
-	so.flags = &env.flags;
-	so.cache_tag = cli_cache_tag();
-	so.only = npos ? (const char *const *)ids : NULL;
-	so.nonly = (size_t)npos;
-	rc = sync_run(env.source, env.marathon, NULL, env.state, &so, &res, &err);
+	rc = status_collect(&env, (const char *const *)ids, (size_t)npos, o.ignore_instances, &doc,
+			    &res, &bad, &err);
 	if (rc) {
 		code = report_sync("status", &o.c, res, rc, err, 0);
-	} else if ((rc = suspend_open(env.state, &sp, &err)) ||
-		   (rc = history_load(env.state, NULL, 0, &runs, &err))) {
-		cli_print_error("status", err);
-		code = cli_exit_for(pacer_error_root_code(err));
 	} else {
-		code = report(&o, res, sp, runs) ? PACER_EXIT_FAILED : PACER_EXIT_OK;
+		status_print(&o.c, doc);
+		code = bad ? PACER_EXIT_FAILED : PACER_EXIT_OK;
 	}
-	json_object_put(runs);
-	suspend_free(sp);
+	json_object_put(doc);
 	sync_result_free(res);
 	pacer_error_free(err);
 	cli_env_release(&env);

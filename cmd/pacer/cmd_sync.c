@@ -8,6 +8,7 @@
 
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/progress.h"
+#include "cmd/pacer/remote.h"
 #include "cmd/pacer/report.h"
 
 struct sync_cli {
@@ -23,6 +24,7 @@ static const struct opt_spec sync_options[] = {
 	CLI_STATE_ROWS(struct sync_cli),
 	CLI_OUTPUT_ROWS(struct sync_cli),
 	CLI_APPLY_ROWS(struct sync_cli),
+	CLI_SERVER_ROWS(struct sync_cli),
 	{"dry-run", 'n', OPT_BOOL, offsetof(struct sync_cli, dry_run), NULL,
 	 "show the plan, change nothing", NULL},
 	{"metrics-file", 0, OPT_STRING, offsetof(struct sync_cli, metrics_file), "PATH",
@@ -48,6 +50,12 @@ int cmd_sync(int argc, char **argv)
 	/* Only these apps, and what they depend on (the plan keeps the order). */
 	if (!(ids = cli_app_ids("sync", pos, npos)))
 		return PACER_EXIT_USAGE;
+	/* --server: the running service syncs (queued, answered at once). */
+	if (o.c.server) {
+		code = remote_sync(&o.c, (const char *const *)ids, (size_t)npos);
+		pacer_strv_free(ids);
+		return code;
+	}
 	if (cli_apply_options(&o.a, &so)) {
 		fprintf(stderr, "pacer sync: --on-failure must be rollback, restart or none\n");
 		pacer_strv_free(ids);

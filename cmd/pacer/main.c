@@ -46,6 +46,7 @@ const struct pacer_exit_code pacer_exit_codes[] = {
 	{PACER_EXIT_SOURCE, "git source unavailable (remote, authentication, ref or path)"},
 	{PACER_EXIT_LOCKED, "another pacer run holds the lock (use --wait-lock)"},
 	{PACER_EXIT_CLUSTER, "the state directory belongs to another Marathon cluster: nothing was changed"},
+	{PACER_EXIT_DENIED, "--server: the API refused the token (401) or its role is too low (403)"},
 	{PACER_EXIT_USAGE, "usage error"},
 	{0, NULL},
 };
@@ -75,6 +76,8 @@ const struct pacer_env_var pacer_env_vars[] = {
 	 "git-known-hosts); an unknown host is an error"},
 	{"PACER_WEBHOOK_SECRET", PACER_ENV_SECRET, "webhook-secret",
 	 "shared secret of the webhooks (pacer serve)"},
+	{"PACER_SERVER_TOKEN", PACER_ENV_SECRET, "server-token",
+	 "bearer token for --server (the API of a running pacer serve)"},
 	{"PACER_NO_CACHE", PACER_ENV_SETTING, NULL,
 	 "1: ignore what earlier runs worked out (the state directory's cache)"},
 	/* pacer's own tests set these for the programs they run. */

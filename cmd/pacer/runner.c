@@ -204,7 +204,27 @@ static int runner_lock(struct runner *r, struct pacer_error **err)
 
 int runner_sync(void *ctx, const char *reason, struct json_object **status_out)
 {
+	return runner_sync_only(ctx, reason, NULL, status_out);
+}
+
+/* The ids of a partial sync, for its status JSON ("only"); NULL for a whole one. */
+static struct json_object *only_json(const char *const *only)
+{
+	struct json_object *a;
+
+	if (!only)
+		return NULL;
+	a = json_object_new_array();
+	for (size_t i = 0; a && only[i]; i++)
+		json_object_array_add(a, json_object_new_string(only[i]));
+	return a;
+}
+
+int runner_sync_only(void *ctx, const char *reason, const char *const *only,
+		     struct json_object **status_out)
+{
 	struct runner *r = ctx;
+	struct sync_options so = r->so;
 	struct sync_result *res = NULL;
 	struct pacer_error *err = NULL;
 	struct json_object *status = NULL;
@@ -221,8 +241,11 @@ int runner_sync(void *ctx, const char *reason, struct json_object **status_out)
 	sdnotify_status("syncing (%s)", reason);
 	rc = runner_lock(r, &err);
 	if (!rc) {
+		so.only = only;
+		for (so.nonly = 0; only && only[so.nonly];)
+			so.nonly++;
 		rc = sync_run(r->env->source, r->env->marathon, r->env->backups, r->env->state,
-		              &r->so, &res, &err);
+		              &so, &res, &err);
 		fslock_release(r->lock);
 		r->lock = NULL;
 	}
@@ -238,6 +261,9 @@ int runner_sync(void *ctx, const char *reason, struct json_object **status_out)
 			                       res->revision ? json_object_new_string(res->revision)
 			                                     : NULL);
 			json_object_object_add(status, "reason", json_object_new_string(reason));
+			/* A partial run says so: metrics keep the other apps' series. */
+			if (only)
+				json_object_object_add(status, "only", only_json(only));
 		}
 	}
 	if (r->metrics) {
@@ -258,7 +284,7 @@ int runner_sync(void *ctx, const char *reason, struct json_object **status_out)
 	json_object_put(r->last_status);
 	r->last_status = json_object_get(status);
 	/* Keep a desired state that loaded cleanly, for drift checks. */
-	if (res && res->desired && !res->desired->nerrors) {
+	if (res && res->desired && !res->desired->nerrors && !only) {
 		desired_free(r->desired);
 		r->desired = res->desired;
 		res->desired = NULL;

@@ -58,6 +58,14 @@ void runner_free(struct runner *r);
  */
 int runner_sync(void *runner, const char *reason, struct json_object **status_out);
 
+/*
+ * runner_sync() of the apps in only (absolute ids, NULL-terminated,
+ * borrowed; NULL = every app) and what they depend on: sync_options.only.
+ * The status JSON then has "only": [ids]. The serve_sync_only_fn signature.
+ */
+int runner_sync_only(void *runner, const char *reason, const char *const *only,
+		     struct json_object **status_out);
+
 /* 1 while a sync runs. */
 int runner_busy(struct runner *r);
 
