@@ -31,32 +31,55 @@
 /* ---- what the last sync left as desired ---- */
 
 /*
- * 1 when the last sync's status lists app `id` as running its desired
- * definition: outcomes where Marathon should now equal the file. An app
- * that failed, was rolled back, held or skipped is not expected to match.
+ * A row of the last sync's status ({"id", "outcome", ...}) whose app runs
+ * its desired definition: outcomes where Marathon should now equal the
+ * file. An app that failed, was rolled back, held or skipped is not
+ * expected to match.
  */
-static int settled(struct json_object *status, const char *id)
+static int row_settled(struct json_object *row)
 {
 	static const char *const ok[] = {"unchanged", "created", "updated", "degraded",
 	                                 "progressing", NULL};
+	struct json_object *v;
+	const char *outcome;
+
+	if (!json_object_object_get_ex(row, "outcome", &v) ||
+	    !(outcome = json_object_get_string(v)))
+		return 0;
+	for (size_t k = 0; ok[k]; k++)
+		if (!strcmp(outcome, ok[k]))
+			return 1;
+	return 0;
+}
+
+static struct json_object *status_rows(struct json_object *status)
+{
 	struct json_object *apps;
 
 	if (!json_object_object_get_ex(status, "apps", &apps) ||
 	    !json_object_is_type(apps, json_type_array))
-		return 0;
-	for (size_t i = 0; i < json_object_array_length(apps); i++) {
-		struct json_object *a = json_object_array_get_idx(apps, i), *v;
-		const char *outcome;
+		return NULL;
+	return apps;
+}
 
-		if (!json_object_object_get_ex(a, "id", &v) || strcmp(json_object_get_string(v), id))
-			continue;
-		if (!json_object_object_get_ex(a, "outcome", &v))
-			return 0;
-		outcome = json_object_get_string(v);
-		for (size_t k = 0; ok[k]; k++)
-			if (!strcmp(outcome, ok[k]))
-				return 1;
-		return 0;
+static const char *row_id(struct json_object *row)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(row, "id", &v) ? json_object_get_string(v) : NULL;
+}
+
+/* 1 when the last sync's status lists app `id` as settled. */
+static int settled(struct json_object *status, const char *id)
+{
+	struct json_object *apps = status_rows(status);
+
+	for (size_t i = 0; apps && i < json_object_array_length(apps); i++) {
+		struct json_object *row = json_object_array_get_idx(apps, i);
+		const char *rid = row_id(row);
+
+		if (rid && !strcmp(rid, id))
+			return row_settled(row);
 	}
 	return 0;
 }
@@ -64,21 +87,19 @@ static int settled(struct json_object *status, const char *id)
 /* The ids of the settled apps (borrowed from status), NULL-terminated; caller frees the array. */
 static const char **settled_ids(struct json_object *status, size_t *n)
 {
-	struct json_object *apps, *v;
+	struct json_object *apps = status_rows(status);
+	size_t len = apps ? json_object_array_length(apps) : 0;
 	const char **ids;
-	size_t len;
 
 	*n = 0;
-	if (!json_object_object_get_ex(status, "apps", &apps) ||
-	    !json_object_is_type(apps, json_type_array))
+	if (!apps || !(ids = calloc(len + 1, sizeof(*ids))))
 		return NULL;
-	len = json_object_array_length(apps);
-	if (!(ids = calloc(len + 1, sizeof(*ids))))
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-		if (json_object_object_get_ex(json_object_array_get_idx(apps, i), "id", &v) &&
-		    settled(status, json_object_get_string(v)))
-			ids[(*n)++] = json_object_get_string(v);
+	for (size_t i = 0; i < len; i++) {
+		struct json_object *row = json_object_array_get_idx(apps, i);
+
+		if (row_id(row) && row_settled(row))
+			ids[(*n)++] = row_id(row);
+	}
 	return ids;
 }
 
