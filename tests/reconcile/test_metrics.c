@@ -336,3 +336,62 @@ Test(metrics, concurrent_updates)
 	cr_assert_eq(get(m, "pacer_webhooks_total", l), 4000);
 	metrics_free(m);
 }
+
+Test(metrics, per_app_series_follow_the_apps)
+{
+	struct metrics *m = NULL;
+	struct pacer_error *err = NULL;
+	struct json_object *st1 = json_tokener_parse(
+	    "{\"converged\": true, \"plan\": {}, \"apps\": ["
+	    "{\"id\": \"/web\", \"outcome\": \"unchanged\", \"tasks\": {\"healthy\": 2, "
+	    "\"running\": 2, \"instances\": 2}},"
+	    "{\"id\": \"/gone\", \"outcome\": \"degraded\", \"tasks\": null}]}");
+	struct json_object *st2 = json_tokener_parse(
+	    "{\"converged\": true, \"plan\": {}, \"apps\": ["
+	    "{\"id\": \"/web\", \"outcome\": \"suspended\", \"tasks\": {\"healthy\": 1, "
+	    "\"running\": 1, \"instances\": 1}}]}");
+	struct json_object *part = json_tokener_parse(
+	    "{\"converged\": true, \"plan\": {}, \"only\": [\"/new\"], \"apps\": ["
+	    "{\"id\": \"/new\", \"outcome\": \"created\", \"tasks\": null}]}");
+	char *text;
+
+	cr_assert_eq(metrics_new_pacer(&m, &err), 0);
+	cr_assert_eq(metrics_set_build_info(m, "0.1.0", "abc123", &err), 0);
+	cr_assert_eq(metrics_record_sync(m, 0, st1, 1, 1764268800, &err), 0);
+	text = render(m);
+	cr_assert(strstr(text, "pacer_build_info{version=\"0.1.0\",commit=\"abc123\"} 1\n"), "%s",
+		  text);
+	cr_assert(strstr(text, "pacer_app_status{app=\"/web\",status=\"synced\"} 1\n"), "%s", text);
+	cr_assert(strstr(text, "pacer_app_status{app=\"/gone\",status=\"degraded\"} 1\n"), "%s",
+		  text);
+	cr_assert(strstr(text, "pacer_app_tasks{app=\"/web\",kind=\"healthy\"} 2\n"), "%s", text);
+	free(text);
+
+	/* The next whole sync: /gone is not listed any more, /web changed state. */
+	cr_assert_eq(metrics_record_sync(m, 0, st2, 1, 1764268900, &err), 0);
+	text = render(m);
+	cr_assert(!strstr(text, "/gone"), "a gone app kept its series: %s", text);
+	cr_assert(!strstr(text, "status=\"synced\""), "an old state kept its series: %s", text);
+	cr_assert(strstr(text, "pacer_app_status{app=\"/web\",status=\"suspended\"} 1\n"), "%s",
+		  text);
+	cr_assert(strstr(text, "pacer_app_tasks{app=\"/web\",kind=\"instances\"} 1\n"), "%s", text);
+	free(text);
+
+	/* A sync of some apps keeps the series of the others. */
+	cr_assert_eq(metrics_record_sync(m, 0, part, 1, 1764269000, &err), 0);
+	text = render(m);
+	cr_assert(strstr(text, "pacer_app_status{app=\"/web\",status=\"suspended\"} 1\n"), "%s",
+		  text);
+	cr_assert(strstr(text, "pacer_app_status{app=\"/new\",status=\"synced\"} 1\n"), "%s", text);
+	free(text);
+	{
+		const char *l[] = {"app", "/new", "status", "synced", NULL};
+
+		cr_assert_eq(metrics_remove(m, "pacer_app_status", l), 0);
+		cr_assert_eq(metrics_remove(m, "pacer_app_status", l), PACER_ENOTFOUND);
+	}
+	json_object_put(st1);
+	json_object_put(st2);
+	json_object_put(part);
+	metrics_free(m);
+}
