@@ -510,7 +510,8 @@ static void expire_owned(struct sync_state *ss)
 		const char *id = ss->owned[i];
 
 		if (desired_find(ss->r->desired, id) ||
-		    bsearch(&id, ss->live.tracked, ss->live.ntracked, sizeof(char *), cmp_strp))
+		    (ss->live.ntracked &&
+		     bsearch(&id, ss->live.tracked, ss->live.ntracked, sizeof(char *), cmp_strp)))
 			continue;
 		gone[n++] = id;
 		PLOG_INFO("app=%s is neither desired nor in Marathon: pacer no longer owns it", id);
