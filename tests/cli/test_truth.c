@@ -411,3 +411,29 @@ Test(truth, prune_dry_run_reads_the_state, .timeout = 120, .fini = ct_fini)
 	json_object_put(app);
 	ct_teardown(&t);
 }
+
+/* Ownership of an app that is neither desired nor in Marathon expires. */
+Test(truth, ownership_of_a_gone_app_expires, .timeout = 120, .fini = ct_fini)
+{
+	static struct ct t;
+	char path[512], *owned;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "x.json", "/x", "v1", NULL);
+	write_app(&t, "y.json", "/y", "v1", NULL);
+	sync_expect(&t, NULL, 0, "first sync");
+	snprintf(path, sizeof(path), "%s/owned.json", t.state);
+	owned = test_read_file(path, NULL);
+	cr_assert(owned && strstr(owned, "\"/x\""), "%s", owned ? owned : "(none)");
+	free(owned);
+	/* Someone deletes /x in Marathon, and its file goes too. */
+	cr_assert_eq(ct_http(&t, "DELETE", "/v2/apps/x?force=true", NULL, NULL), 200);
+	cr_assert(ct_wait_idle(&t, 10000));
+	ct_unlink(&t, "x.json");
+	sync_expect(&t, NULL, 0, "sync after /x is gone");
+	owned = test_read_file(path, NULL);
+	cr_expect(owned && !strstr(owned, "\"/x\"") && strstr(owned, "\"/y\""), "%s",
+	          owned ? owned : "(none)");
+	free(owned);
+	ct_teardown(&t);
+}
