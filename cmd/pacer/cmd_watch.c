@@ -62,7 +62,7 @@ int cmd_watch(int argc, char **argv)
 		                "--debounce >= 0, --interval >= 1, --resync-interval >= 0\n");
 		return PACER_EXIT_USAGE;
 	}
-	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_NEED_STATE);
+	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN);
 	if (code)
 		return code;
 	code = PACER_EXIT_FAILED;

@@ -558,6 +558,8 @@ int watcher_new(struct watcher **out, const struct watcher_options *opts, struct
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A closed terminal or a reload stops like SIGTERM, never kills mid-sync. */
+	sigaction(SIGHUP, &sa, NULL);
 	if ((rc = start_threads(w, err)))
 		goto fail;
 	*out = w;

@@ -129,3 +129,43 @@ Test(stop, sighup_stops_a_sync_and_hands_the_change_on, .timeout = 90, .fini = f
 	next_sync_finishes_it();
 	ct_teardown(&t);
 }
+
+Test(stop, sighup_stops_watch_like_sigterm, .timeout = 90, .fini = fini)
+{
+	long long took;
+	int st;
+
+	ct_setup(&t, NULL);
+	write_stuck_app(&t);
+	start("watch", NULL);
+	st = stop_after_submit(SIGHUP, &took);
+	cr_expect_eq(st, 0, "SIGHUP is handled by watch, not fatal (exit %d)", st);
+	cr_expect_lt(took, 3000);
+	next_sync_finishes_it();
+	ct_teardown(&t);
+}
+
+/* watch holds the state lock only while it syncs: an operator's action runs beside it. */
+Test(stop, actions_run_while_watch_runs, .timeout = 90, .fini = fini)
+{
+	const char *args[] = {"scale", "/ok", "2", "--marathon", NULL, "--state-dir", NULL,
+	                      "--backup-dir", NULL, "--wait-lock", NULL};
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	ct_write(&t, "ok.json",
+	         "{\"id\": \"/ok\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
+	         "\"instances\": 1}\n");
+	start("watch", NULL);
+	cr_assert(lr_wait_log(&proc, "event=done", 1, 20000), "watch synced");
+	args[4] = t.sim.url;
+	args[6] = t.state;
+	args[8] = t.backups;
+	r = ct_pacer(args, NULL);
+	if (r.rc)
+		ct_run_dump("scale beside watch", &r);
+	cr_expect_eq(r.rc, 0, "pacer scale works while pacer watch runs");
+	ct_run_free(&r);
+	cr_expect_eq(lr_stop(&proc, SIGTERM, 10000), 0);
+	ct_teardown(&t);
+}
