@@ -58,23 +58,87 @@ static const char *event_name(enum sync_event_kind k)
 	return "?";
 }
 
+/*
+ * The level of an app's last word: a failure is an error; an app left not
+ * in sync for a reason that needs a look (rolled back, restarted, held,
+ * degraded, interrupted, unknown, skipped, another's deployment) is a
+ * warning, so `journalctl -p warning` shows every app that needs a person.
+ */
+static int done_level(enum sync_outcome o)
+{
+	switch (o) {
+	case SYNC_OUT_FAILED:
+	case SYNC_OUT_ROLLBACK_FAILED:
+		return PACER_LOG_ERROR;
+	case SYNC_OUT_ROLLED_BACK:
+	case SYNC_OUT_RESTARTED:
+	case SYNC_OUT_SKIPPED:
+	case SYNC_OUT_HELD:
+	case SYNC_OUT_DEGRADED:
+	case SYNC_OUT_PROGRESSING:
+	case SYNC_OUT_UNKNOWN:
+	case SYNC_OUT_INTERRUPTED:
+		return PACER_LOG_WARN;
+	default:
+		return PACER_LOG_INFO;
+	}
+}
+
+/* The event as one log line at `level`; only called when the level is on. */
+static void log_event(const struct apply_ctx *ctx, const struct sync_event *ev, int level)
+{
+	char healthy[16], running[16], total[16], elapsed[32];
+	struct pacer_log_kv kv[9] = {
+		{"app", ev->app_id},
+		{"deployment", ev->deployment_id && *ev->deployment_id ? ev->deployment_id : "-"},
+		{"commit", ctx->revision ? ctx->revision : "-"},
+		{"event", event_name(ev->kind)},
+	};
+	size_t n = 4;
+	/* The detail of a backup (its path) and of a submission (what was sent)
+	 * is a value; of a rollback or an outcome (why) it is the message. */
+	const char *msg = ev->detail;
+
+	snprintf(elapsed, sizeof(elapsed), "%.1fs", ev->elapsed_s);
+	if (ev->kind == SYNC_EV_BACKUP) {
+		kv[n++] = (struct pacer_log_kv){"backup", ev->detail};
+		msg = "backed up";
+	} else if (ev->kind == SYNC_EV_SUBMIT) {
+		kv[n++] = (struct pacer_log_kv){"action", ev->detail};
+		msg = "submitted";
+	} else if (ev->kind == SYNC_EV_PROGRESS) {
+		snprintf(healthy, sizeof(healthy), "%d", ev->tasks_healthy);
+		snprintf(running, sizeof(running), "%d", ev->tasks_running);
+		snprintf(total, sizeof(total), "%d", ev->tasks_total);
+		kv[n++] = (struct pacer_log_kv){"healthy", healthy};
+		kv[n++] = (struct pacer_log_kv){"running", running};
+		kv[n++] = (struct pacer_log_kv){"instances", total};
+		kv[n++] = (struct pacer_log_kv){"elapsed", elapsed};
+		msg = "waiting";
+	} else if (ev->kind == SYNC_EV_DONE) {
+		kv[n++] = (struct pacer_log_kv){"outcome", sync_outcome_name(ev->outcome)};
+		kv[n++] = (struct pacer_log_kv){"elapsed", elapsed};
+		if (!msg)
+			msg = "finished";
+	} else if (!msg) {
+		msg = "rolling back";
+	}
+	pacer_log_write_kv(level, kv, n, "%s", msg);
+}
+
+/*
+ * One structured line per event: app, deployment and commit are keys of
+ * their own (text shows them as it always did, "app=... deployment=...
+ * commit=... event=..." first), so logfmt and JSON need no parsing.
+ */
 static void emit_full(const struct apply_ctx *ctx, struct sync_event *ev)
 {
-	const char *dep = ev->deployment_id && *ev->deployment_id ? ev->deployment_id : "-";
-	const char *rev = ctx->revision ? ctx->revision : "-";
+	int level = ev->kind == SYNC_EV_DONE       ? done_level(ev->outcome)
+		    : ev->kind == SYNC_EV_ROLLBACK ? PACER_LOG_WARN
+						   : PACER_LOG_INFO;
 
-	if (ev->kind == SYNC_EV_PROGRESS)
-		PLOG_INFO("app=%s deployment=%s commit=%s event=progress healthy=%d running=%d "
-			  "instances=%d elapsed=%.1fs",
-			  ev->app_id, dep, rev, ev->tasks_healthy, ev->tasks_running,
-			  ev->tasks_total, ev->elapsed_s);
-	else if (ev->kind == SYNC_EV_DONE)
-		PLOG_INFO("app=%s deployment=%s commit=%s event=done outcome=%s elapsed=%.1fs%s%s",
-			  ev->app_id, dep, rev, sync_outcome_name(ev->outcome), ev->elapsed_s,
-			  ev->detail ? " " : "", ev->detail ? ev->detail : "");
-	else
-		PLOG_INFO("app=%s deployment=%s commit=%s event=%s%s%s", ev->app_id, dep, rev,
-			  event_name(ev->kind), ev->detail ? " " : "", ev->detail ? ev->detail : "");
+	if (level <= pacer_log_level)
+		log_event(ctx, ev, level);
 	if (ctx->opts->on_event)
 		ctx->opts->on_event(ctx->opts->event_ctx, ev);
 }

@@ -76,8 +76,11 @@ void apply_item(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
 int apply_timeout(const struct apply_ctx *ctx, const struct pacer_plan_item *item);
 
 /*
- * Emit one progress event: to opts->on_event and as one PLOG_INFO line
- * with app=, deployment= and commit= fields.
+ * Emit one progress event: to opts->on_event and as one log line with the
+ * keys app, deployment, commit and event (reconcile/log.h). The level
+ * follows the outcome: error for a failure, warn for a rollback and for
+ * an app left rolled back, restarted, skipped, held, degraded, progressing,
+ * unknown or interrupted, info otherwise.
  */
 void apply_emit(const struct apply_ctx *ctx, enum sync_event_kind kind, const char *app_id,
 		const char *deployment_id, const char *detail, enum sync_outcome outcome,
