@@ -108,13 +108,27 @@ int plan_compare(struct pacer_desired_app *d, struct json_object *live,
 		 const struct plan_options *opts, int *unchanged, struct pacer_error **err);
 
 /*
- * Render like git diff: "+ /app" create, "~ /app" update with one
- * "    ~ /path: old -> new" line per field, "- /app" prune; a summary line.
- * Colour only when `color`. Caller frees.
+ * Render like git diff, for review: "+ /app (file)" create, "~ /app (file)"
+ * update, "- /app" prune, each followed by one line per changed leaf with
+ * its full path and whole value, never cut:
+ *     ~ /container/docker/image: "nginx:1.24" -> "nginx:1.25"
+ *     + /env/NEW: "x"
+ *     - /healthChecks: {"gracePeriodSeconds":300,...,"protocol":"HTTP"}
+ *     + /healthChecks: {"gracePeriodSeconds":300,...,"protocol":"HTTPS"}
+ * Objects and ordered arrays are descended into ("/portDefinitions/0/port");
+ * an element of a set-like collection (constraints, healthChecks,
+ * dependencies, acceptedResourceRoles, readinessChecks) is shown whole, a
+ * changed one as removed + added. A create and a prune list every leaf of
+ * the normalised definition. Then a summary line. Colour only when
+ * `color`. Caller frees.
  */
 char *plan_render_text(const struct pacer_plan *p, int color, int show_unchanged);
 
-/* The same plan as one JSON document (new object, caller puts). */
+/*
+ * The same plan as one JSON document (new object, caller puts): per app its
+ * id, action, file, wave and changes (path, old, new; values whole), and for
+ * a create or a prune the normalised "definition".
+ */
 struct json_object *plan_to_json(const struct pacer_plan *p);
 
 #endif

@@ -3,6 +3,7 @@
  * dependency waves and cycles, rendering, and a 10,000-app plan.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,22 +268,37 @@ Test(plan, render_text)
 	struct pacer_plan *p = small_plan(&d, &live);
 	char *text = plan_render_text(p, 0, 0), *all, *col;
 
-	cr_assert_str_eq(text,
-			 "+ /new (apps/new.json)\n"
-			 "~ /web\n"
-			 "    ~ /cmd: \"short\" -> \"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy...\n"
+	/* Long values whole; a create and a prune show every leaf of the normalised app. */
+	cr_assert(strstr(text, "+ /new (apps/new.json)\n"
+			       "    + /backoffFactor: 1.15\n"
+			       "    + /backoffSeconds: 1\n"
+			       "    + /cmd: \"x\"\n"
+			       "    + /cpus: 1\n"),
+		  "%s", text);
+	cr_assert(strstr(text, "    + /mem: 128\n"
+			       "    + /networks/0/mode: \"host\"\n"),
+		  "%s", text);
+	cr_assert(strstr(text,
+			 "~ /web (apps/web.json)\n"
+			 "    ~ /cmd: \"short\" -> \"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+			 "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\"\n"
 			 "    ~ /container/docker/image: \"nginx:1.24\" -> \"nginx:1.25\"\n"
 			 "    + /env/NEW: \"x\"\n"
 			 "    - /labels/OLD: \"y\"\n"
 			 "- /gone\n"
-			 "1 to create, 1 to update, 1 to prune, 1 unchanged\n");
+			 "    - /backoffFactor: 1.15\n"),
+		  "%s", text);
+	cr_assert(strstr(text, "    - /cmd: \"x\"\n"), "%s", text);
+	cr_assert_null(strstr(text, "/id:"), "the header names the app:\n%s", text);
+	cr_assert_null(strstr(text, "..."), "nothing is cut:\n%s", text);
+	cr_assert(strstr(text, "\n1 to create, 1 to update, 1 to prune, 1 unchanged\n"), "%s", text);
 	all = plan_render_text(p, 0, 1);
 	cr_expect(strstr(all, "\n  /same\n"), "%s", all);
 	cr_expect_null(strchr(text, '\033'), "no colour unless asked");
 	col = plan_render_text(p, 1, 0);
 	cr_expect(strstr(col, "\033[32m+ /new (apps/new.json)\033[0m\n"), "%s", col);
 	cr_expect(strstr(col, "\033[31m- /gone\033[0m\n"), "%s", col);
-	cr_expect(strstr(col, "\033[33m~ /web\033[0m\n"), "%s", col);
+	cr_expect(strstr(col, "\033[33m~ /web (apps/web.json)\033[0m\n"), "%s", col);
 	free(text);
 	free(all);
 	free(col);
@@ -310,6 +326,94 @@ Test(plan, render_neutralises_control_characters_in_paths)
 	free_desired(d);
 }
 
+/* Render the plan of one desired app against one live app. */
+static char *render_one(const char *def, const char *live_app)
+{
+	const char *files[] = {"a.json"};
+	const char *defs[] = {def};
+	struct pacer_desired *d = mk_desired(files, defs, 1);
+	struct json_object *live = live_app ? test_json(live_app) : NULL, *arr = json_object_new_array();
+	struct pacer_plan *p = NULL;
+	char *text;
+
+	if (live)
+		json_object_array_add(arr, live);
+	cr_assert_eq(plan_build(d, arr, NULL, &p, NULL), 0);
+	text = plan_render_text(p, 0, 0);
+	cr_assert_not_null(text);
+	plan_free(p);
+	json_object_put(arr);
+	free_desired(d);
+	return text;
+}
+
+struct render_case {
+	char name[48];
+	char def[400];
+	char live[400];
+	char want[3][260]; /* lines that must be there ("" = unused) */
+	char not_want[80]; /* text that must not be there ("" = none) */
+};
+
+static struct render_case render_cases[] = {
+	/* A changed health check: the old one removed, the new one added, each whole. */
+	{"set element changed",
+	 "{'id':'/a','cmd':'x','healthChecks':[{'protocol':'COMMAND','command':{'value':'true'},'intervalSeconds':30}]}",
+	 "{'id':'/a','cmd':'x','healthChecks':[{'protocol':'COMMAND','command':{'value':'true'},'intervalSeconds':10}]}",
+	 {"    - /healthChecks: {\"command\":{\"value\":\"true\"},\"delaySeconds\":15,"
+	  "\"gracePeriodSeconds\":300,\"intervalSeconds\":10,\"ipProtocol\":\"IPv4\","
+	  "\"maxConsecutiveFailures\":3,\"protocol\":\"COMMAND\",\"timeoutSeconds\":20}\n",
+	  "    + /healthChecks: {\"command\":{\"value\":\"true\"},\"delaySeconds\":15,"
+	  "\"gracePeriodSeconds\":300,\"intervalSeconds\":30,\"ipProtocol\":\"IPv4\","
+	  "\"maxConsecutiveFailures\":3,\"protocol\":\"COMMAND\",\"timeoutSeconds\":20}\n",
+	  ""},
+	 "..."},
+	/* One constraint more: only it is shown, the kept one is not. */
+	{"set element added",
+	 "{'id':'/a','cmd':'x','constraints':[['hostname','UNIQUE'],['rack','GROUP_BY']]}",
+	 "{'id':'/a','cmd':'x','constraints':[['hostname','UNIQUE']]}",
+	 {"    + /constraints: [\"rack\",\"GROUP_BY\"]\n", "", ""},
+	 "UNIQUE"},
+	/* An ordered array element by element, down to the leaf. */
+	{"ordered array",
+	 "{'id':'/a','cmd':'x','portDefinitions':[{'port':8080,'name':'http'},{'port':9090,'name':'admin'}]}",
+	 "{'id':'/a','cmd':'x','portDefinitions':[{'port':8080,'name':'web'}]}",
+	 {"    ~ /portDefinitions/0/name: \"web\" -> \"http\"\n",
+	  "    + /portDefinitions/1/name: \"admin\"\n", "    + /portDefinitions/1/port: 9090\n"},
+	 "/portDefinitions/0/port"},
+	/* Objects are descended into, even below an array element. */
+	{"nested object",
+	 "{'id':'/a','cmd':'x','upgradeStrategy':{'minimumHealthCapacity':0.5,'maximumOverCapacity':0}}",
+	 "{'id':'/a','cmd':'x','upgradeStrategy':{'minimumHealthCapacity':1,'maximumOverCapacity':0}}",
+	 {"    ~ /upgradeStrategy/minimumHealthCapacity: 1 -> 0.5\n", "", ""},
+	 "maximumOverCapacity"},
+	/* A create lists its whole definition, the set elements whole. */
+	{"create",
+	 "{'id':'/a','cmd':'x','constraints':[['hostname','UNIQUE']],'env':{'K':'v'}}",
+	 "",
+	 {"+ /a (a.json)\n", "    + /constraints: [\"hostname\",\"UNIQUE\"]\n", "    + /env/K: \"v\"\n"},
+	 "/constraints/0"},
+};
+
+ParameterizedTestParameters(plan, render_leaves)
+{
+	return cr_make_param_array(struct render_case, render_cases,
+				   sizeof(render_cases) / sizeof(render_cases[0]));
+}
+
+ParameterizedTest(const struct render_case *c, plan, render_leaves)
+{
+	char *text = render_one(c->def, c->live[0] ? c->live : NULL);
+
+	for (int i = 0; i < 3; i++)
+		if (c->want[i][0])
+			cr_expect(strstr(text, c->want[i]), "%s: no line\n%s\nin\n%s", c->name,
+				  c->want[i], text);
+	if (c->not_want[0])
+		cr_expect_null(strstr(text, c->not_want), "%s: %s in\n%s", c->name, c->not_want, text);
+	free(text);
+}
+
 Test(plan, to_json)
 {
 	struct pacer_desired *d;
@@ -335,6 +439,14 @@ Test(plan, to_json)
 	cr_expect_str_eq(json_object_get_string(jsonutil_get(c, "new")), "nginx:1.25");
 	cr_expect_str_eq(json_object_get_string(jsonutil_get(json_object_array_get_idx(apps, 3), "action")),
 			 "prune");
+	/* A create and a prune carry the whole normalised definition; an update does not. */
+	cr_expect_eq(json_object_get_int(jsonutil_get(
+			 jsonutil_get(json_object_array_get_idx(apps, 0), "definition"), "mem")),
+		     128);
+	cr_expect_str_eq(json_object_get_string(jsonutil_get(
+			     jsonutil_get(json_object_array_get_idx(apps, 3), "definition"), "cmd")),
+			 "x");
+	cr_expect_null(jsonutil_get(web, "definition"));
 	json_object_put(doc);
 	plan_free(p);
 	json_object_put(live);
