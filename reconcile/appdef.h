@@ -15,6 +15,8 @@
 #ifndef PACER_APPDEF_H
 #define PACER_APPDEF_H
 
+#include <stddef.h>
+
 #include "reconcile/error.h"
 
 struct json_object;
@@ -70,6 +72,41 @@ unsigned appdef_parse_features(const char *list);
  */
 int appdef_submit(struct json_object *raw, const char *url_id, const struct appdef_flags *flags,
 		  struct json_object **out, struct json_object **out_error);
+
+/* One step of a path into an app: a member (name) or an array element (name NULL). */
+struct appdef_seg {
+	const char *name; /* borrowed from the app */
+	size_t index;     /* when name is NULL */
+};
+
+/* A member of an app that Marathon's reader does not know (appdef_unknown_fields()). */
+struct appdef_unknown {
+	const struct appdef_seg *segs; /* from the app down to the member: segs[nsegs - 1] */
+	size_t nsegs;
+	/* A known field at the same place that the name is a near miss of
+	 * ("cpu": "cpus", "forcePull": "forcePullImage"), or NULL. */
+	const char *suggestion;
+	/* Where a field of exactly this name is read instead, when that is
+	 * worth saying: "" for the top level of the app (an "env" put inside
+	 * "container"), else dotted ("container.volumes" for a top-level
+	 * "volumes", "container.docker.network" for "container.network");
+	 * NULL when not (a sibling's field, or no such field). */
+	const char *elsewhere;
+	/* All strings are borrowed for the duration of the callback. */
+};
+
+/*
+ * Marathon ignores members its reader does not know, silently: a typo such
+ * as "cpu": 1 does nothing in production. Call fn(ctx, u) for every such
+ * member of raw (an app as written; borrowed), in the reader's types
+ * (shared/marathon-api/raml). Free-form maps and objects are not looked
+ * into: labels, env (but an env secret reference is), linuxInfo, check.
+ * The app's read-only server fields (version, tasks, ...) are unknown to
+ * the reader too: drop them first. Null members are reported like others.
+ * Returns 0, or the first non-zero value fn returned (the walk stops).
+ */
+typedef int (*appdef_unknown_fn)(void *ctx, const struct appdef_unknown *u);
+int appdef_unknown_fields(struct json_object *raw, appdef_unknown_fn fn, void *ctx);
 
 /*
  * Render a 422 body from appdef_submit() as human lines, one per violation:

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 
 #include "reconcile/jsonutil.h"
 
@@ -757,4 +758,246 @@ struct json_object *appdef__read(struct json_object *raw, struct json_object *er
 		return json_object_new_object();
 	}
 	return read_obj(&r, raw, &root, t_app);
+}
+
+/* --- members the reader does not know ------------------------------------ */
+
+/*
+ * The same tables, walked for what they do not name. The walk follows the
+ * reader's choices (a volume's type by its discriminating member, an env
+ * value that is a secret reference, an unreachableStrategy object) so that
+ * it never reports a member the reader would have read.
+ */
+
+#define UNKNOWN_MAX_DEPTH 16
+
+struct uwalk {
+	appdef_unknown_fn fn;
+	void *ctx;
+	struct appdef_seg segs[UNKNOWN_MAX_DEPTH];
+	size_t n;
+	int rc;
+	char home[128]; /* appdef_unknown.elsewhere of the member being reported */
+};
+
+static void unknown_obj(struct uwalk *u, struct json_object *v, const struct field *sub);
+
+/* The table a custom reader reads an object value with, or NULL. */
+static const struct field *custom_table(const struct field *f, struct json_object *v)
+{
+	if (!json_object_is_type(v, json_type_object))
+		return NULL;
+	if (f->fn == read_volume)
+		return appdef__get(v, "persistent") ? t_vol_persistent
+		       : appdef__get(v, "external") ? t_vol_external
+		       : appdef__get(v, "secret")   ? t_vol_secret
+						    : t_vol_host;
+	if (f->fn == read_env_value)
+		return t_env_secret;
+	if (f->fn == read_unreachable)
+		return t_unreachable;
+	return NULL;
+}
+
+static void unknown_value(struct uwalk *u, struct json_object *v, const struct field *f)
+{
+	const struct field *sub;
+
+	if (u->rc || u->n >= UNKNOWN_MAX_DEPTH)
+		return;
+	switch (f->kind) {
+	case K_OBJ:
+		unknown_obj(u, v, f->sub);
+		return;
+	case K_CUSTOM:
+		if ((sub = custom_table(f, v)))
+			unknown_obj(u, v, sub);
+		return;
+	case K_ARR:
+		if (!json_object_is_type(v, json_type_array))
+			return;
+		for (size_t i = 0; i < json_object_array_length(v) && !u->rc; i++) {
+			u->segs[u->n++] = (struct appdef_seg){NULL, i};
+			unknown_value(u, json_object_array_get_idx(v, i), f->elem);
+			u->n--;
+		}
+		return;
+	case K_MAP:
+		if (!json_object_is_type(v, json_type_object))
+			return;
+		json_object_object_foreach(v, key, val) {
+			if (u->rc)
+				break;
+			u->segs[u->n++] = (struct appdef_seg){key, 0};
+			unknown_value(u, val, f->elem);
+			u->n--;
+		}
+		return;
+	default:
+		return; /* scalars; K_ANYOBJ is free-form */
+	}
+}
+
+/* Edit distance of a and b, case-insensitive; names are short (capped at 63). */
+static size_t name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	if (la > 63 || lb > 63)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (tolower((unsigned char)a[i - 1]) !=
+							     tolower((unsigned char)b[j - 1]));
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * The field of sub that name is a near miss of: another case, one or two
+ * typos (one in a name of four letters or less, so that "port" is not
+ * "path"), or a truncation of at least four letters ("forcePull").
+ */
+static const char *near_miss(const struct field *sub, const char *name)
+{
+	size_t len = strlen(name), best_d = (size_t)-1;
+	const char *best = NULL;
+
+	for (const struct field *f = sub; f->name; f++) {
+		size_t d = name_distance(name, f->name);
+		int ok = d <= (len <= 4 ? 1u : 2u) ||
+			 (len >= 4 && !strncasecmp(f->name, name, len));
+
+		if (ok && d < best_d) {
+			best = f->name;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+/* The object table below field f, for the search of where a name belongs. */
+static const struct field *inner_table(const struct field *f)
+{
+	if (f->kind == K_OBJ)
+		return f->sub;
+	if ((f->kind == K_ARR || f->kind == K_MAP) && f->elem->kind == K_OBJ)
+		return f->elem->sub;
+	if (f->kind == K_ARR && f->elem->kind == K_CUSTOM && f->elem->fn == read_volume)
+		return t_vol_host;
+	return NULL;
+}
+
+/*
+ * Where the app reads a field called name, as a dotted path into *out: at
+ * the top level (""), else the first place one or two objects down
+ * ("container.volumes", "container.docker.parameters"). 0 when found.
+ */
+static int find_home(const char *name, char *out, size_t size)
+{
+	for (const struct field *f = t_app; f->name; f++)
+		if (!strcmp(f->name, name)) {
+			snprintf(out, size, "%s", "");
+			return 0;
+		}
+	for (const struct field *f = t_app; f->name; f++) {
+		const struct field *sub = inner_table(f), *g2;
+
+		for (const struct field *g = sub; g && g->name; g++) {
+			if (!strcmp(g->name, name)) {
+				snprintf(out, size, "%s.%s", f->name, g->name);
+				return 0;
+			}
+			for (g2 = inner_table(g); g2 && g2->name; g2++)
+				if (!strcmp(g2->name, name)) {
+					snprintf(out, size, "%s.%s.%s", f->name, g->name, g2->name);
+					return 0;
+				}
+		}
+	}
+	return -1;
+}
+
+/*
+ * Whether the place where `key` is read is worth naming: a top-level
+ * member that belongs deeper, a member that belongs at the top level, or
+ * one put in the wrong object below its own ("container.network" for
+ * "container.docker.network"). Not a sibling structure: "portName" in a
+ * health check is no misplaced readiness check field.
+ */
+static int home_worth_naming(const struct uwalk *u, const char *home)
+{
+	char parent[128] = "";
+	size_t used = 0;
+
+	if (u->n == 1 || !*home)
+		return 1;
+	for (size_t i = 0; i + 1 < u->n && used < sizeof(parent); i++)
+		if (u->segs[i].name)
+			used += (size_t)snprintf(parent + used, sizeof(parent) - used, "%s.",
+						 u->segs[i].name);
+	return used < sizeof(parent) && !strncmp(home, parent, used);
+}
+
+static void report_unknown(struct uwalk *u, const struct field *sub, const char *key)
+{
+	struct appdef_unknown un;
+
+	u->segs[u->n++] = (struct appdef_seg){key, 0};
+	un.segs = u->segs;
+	un.nsegs = u->n;
+	un.suggestion = near_miss(sub, key);
+	un.elsewhere = NULL;
+	if (!un.suggestion && find_home(key, u->home, sizeof(u->home)) == 0 &&
+	    home_worth_naming(u, u->home))
+		un.elsewhere = u->home;
+	u->rc = u->fn(u->ctx, &un);
+	u->n--;
+}
+
+static void unknown_obj(struct uwalk *u, struct json_object *v, const struct field *sub)
+{
+	if (!json_object_is_type(v, json_type_object) || u->n >= UNKNOWN_MAX_DEPTH - 1)
+		return;
+	json_object_object_foreach(v, key, val) {
+		const struct field *f = sub;
+
+		if (u->rc)
+			return;
+		while (f->name && strcmp(f->name, key))
+			f++;
+		if (!f->name) {
+			report_unknown(u, sub, key);
+			continue;
+		}
+		if (!val)
+			continue;
+		u->segs[u->n++] = (struct appdef_seg){key, 0};
+		unknown_value(u, val, f);
+		u->n--;
+	}
+}
+
+int appdef_unknown_fields(struct json_object *raw, appdef_unknown_fn fn, void *ctx)
+{
+	struct uwalk u;
+
+	memset(&u, 0, sizeof(u));
+	u.fn = fn;
+	u.ctx = ctx;
+	unknown_obj(&u, raw, t_app);
+	return u.rc;
 }

@@ -341,6 +341,108 @@ static void warn_templates_in(struct loadctx *c, struct json_object *app, size_t
 	}
 }
 
+/* ---- fields Marathon would ignore ------------------------------------------ */
+
+/* The opening quote of the key whose value starts at v; v itself if the text is not so. */
+static size_t key_start(const struct loadctx *c, size_t v)
+{
+	size_t p = v;
+
+	while (p > 0 && strchr(" \t\r\n", c->data[p - 1]))
+		p--;
+	if (p == 0 || c->data[--p] != ':')
+		return v;
+	while (p > 0 && strchr(" \t\r\n", c->data[p - 1]))
+		p--;
+	if (p == 0 || c->data[--p] != '"')
+		return v;
+	while (p > 0) {
+		size_t bs = 0;
+
+		p--;
+		while (c->data[p] == '"' && bs < p && c->data[p - 1 - bs] == '\\')
+			bs++;
+		if (c->data[p] == '"' && bs % 2 == 0)
+			return p;
+	}
+	return v;
+}
+
+/* Where the member named by segs (the last one a name) starts, below the app at off. */
+static size_t segs_pos(struct loadctx *c, size_t off, const struct appdef_seg *segs, size_t n)
+{
+	size_t cur = off, next, *offs = NULL, k = 0;
+
+	for (size_t i = 0; i < n && cur != NO_POS; i++) {
+		if (segs[i].name) {
+			if (json_pos_member(c->data, c->len, cur, segs[i].name, &next) < 0)
+				return cur; /* as near as the text allows */
+			cur = i + 1 == n ? key_start(c, next) : next;
+			continue;
+		}
+		if (json_pos_elements(c->data, c->len, cur, &offs, &k) < 0 || segs[i].index >= k) {
+			free(offs);
+			return cur;
+		}
+		cur = offs[segs[i].index];
+		free(offs);
+		offs = NULL;
+	}
+	return cur;
+}
+
+/* "container.docker.forcePull", "fetch[0].outputFile": segs[0..n) dotted. */
+static void segs_dotted(struct pacer_buf *b, const struct appdef_seg *segs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!segs[i].name)
+			pacer_buf_printf(b, "[%zu]", segs[i].index);
+		else
+			pacer_buf_printf(b, "%s%s", i ? "." : "", segs[i].name);
+	}
+}
+
+struct unknown_ctx {
+	struct loadctx *c;
+	size_t off;
+	const char *id;
+};
+
+static int warn_unknown(void *ctx, const struct appdef_unknown *u)
+{
+	struct unknown_ctx *x = ctx;
+	struct pacer_buf where = PACER_BUF_INIT, hint = PACER_BUF_INIT;
+	const char *name = u->segs[u->nsegs - 1].name;
+
+	segs_dotted(&where, u->segs, u->nsegs);
+	if (u->suggestion) {
+		pacer_buf_puts(&hint, "; did you mean \"");
+		segs_dotted(&hint, u->segs, u->nsegs - 1);
+		pacer_buf_printf(&hint, "%s%s\"?", u->nsegs > 1 ? "." : "", u->suggestion);
+	} else if (u->elsewhere && !*u->elsewhere) {
+		pacer_buf_printf(&hint, "; \"%s\" is a field of the app itself: move it to the top "
+					"level", name);
+	} else if (u->elsewhere) {
+		pacer_buf_printf(&hint, "; Marathon reads \"%s\" only as %s", name, u->elsewhere);
+	}
+	diag(x->c, 0, segs_pos(x->c, x->off, u->segs, u->nsegs), x->id,
+	     "unknown field \"%s\": Marathon ignores it silently%s", pacer_buf_cstr(&where),
+	     pacer_buf_cstr(&hint));
+	pacer_buf_release(&where);
+	pacer_buf_release(&hint);
+	return x->c->oom ? -1 : 0;
+}
+
+/* Every member Marathon's reader does not know (appdef.h), one warning each. */
+static void warn_unknown_fields(struct loadctx *c, struct json_object *app, size_t off,
+				const char *id)
+{
+	struct unknown_ctx x = {c, off, id};
+
+	if (appdef_unknown_fields(app, warn_unknown, &x) < 0)
+		c->oom = 1;
+}
+
 /* Drop read-only fields, with one warning naming all of them. */
 static void drop_readonly(struct loadctx *c, struct json_object *app, size_t off, const char *id)
 {
@@ -578,6 +680,7 @@ static void load_app(struct loadctx *c, struct json_object *app, size_t off, con
 		json_object_object_add(app, "id", json_object_new_string(id));
 
 	drop_readonly(c, app, off, id);
+	warn_unknown_fields(c, app, off, id);
 	check_number(c, app, off, id, "instances", 1);
 	for (size_t i = 0; i < sizeof(number_fields) / sizeof(number_fields[0]); i++)
 		check_number(c, app, off, id, number_fields[i], 0);
@@ -1403,6 +1506,17 @@ done:
 	return rc;
 }
 
+int desired_warn_empty(struct pacer_desired *d, const char *where)
+{
+	struct pacer_error *e = pacer_error_new(PACER_EINVALID,
+	                    "no app definitions found in %s: pacer reads *.json files (one app, "
+	                    "an array of apps, or a group per file; YAML is not read), so this "
+	                    "source asks for no apps at all",
+	                    where);
+
+	return e ? diag_add(d, 0, e) : -1;
+}
+
 int desired_load(struct pacer_source *src, const struct desired_options *opts,
                  struct pacer_desired **out, struct pacer_error **err)
 {
@@ -1429,16 +1543,16 @@ int desired_load(struct pacer_source *src, const struct desired_options *opts,
 	free(w.ckey);
 	free(w.hit);
 	if (rc != 0) {
+		/* The source's own error says what failed; the caller says what for. */
 		rc = rc < 0 ? rc : -1;
-		if (err && !*err)
-			pacer_error_set(err, rc, "cannot read the desired state from %s",
-			                src->describe ? src->describe(src) : "the source");
-		else if (err)
-			pacer_error_wrap(err, rc, "cannot read the desired state from %s",
-			                 src->describe ? src->describe(src) : "the source");
+		pacer_error_set(err, rc, "cannot read the desired state from %s",
+		                src->describe ? src->describe(src) : "the source");
 		goto done;
 	}
-	if (desired_finish(d) < 0) {
+	/* Files that failed explain themselves; only a clean nothing is suspicious. */
+	if (desired_finish(d) < 0 ||
+	    (!d->napps && !d->nerrors &&
+	     desired_warn_empty(d, src->describe ? src->describe(src) : "the source") < 0)) {
 		rc = pacer_error_set(err, -1, "out of memory loading the desired state");
 		goto done;
 	}

@@ -113,6 +113,15 @@ int desired_add_file(struct pacer_desired *d, const char *path, const char *data
 int desired_finish(struct pacer_desired *d);
 
 /*
+ * Add the warning "no app definitions found in <where>": a source that
+ * asks for no app at all (an empty directory, or one with only YAML) is
+ * more likely a wrong path than an intent. desired_load() adds it when the
+ * whole load found no app and no error; pacer validate for each directory
+ * that gave none. Returns 0, -1 when out of memory.
+ */
+int desired_warn_empty(struct pacer_desired *d, const char *where);
+
+/*
  * The label "pacer.timeout" of an app definition (borrowed): *out_s is
  * the deployment timeout in seconds it sets, 0 when the label is absent.
  * The value is a whole number of seconds from 1 to
