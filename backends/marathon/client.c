@@ -209,6 +209,22 @@ static int dup_opt(char **slot, const char *value)
 	return *slot ? 0 : -1;
 }
 
+/*
+ * "http://m:8080/v2" names Marathon's API root, which is how its docs write
+ * it; pacer adds "/v2/..." itself and would ask for /v2/v2/apps (a 404
+ * that says nothing useful). The base is the URL without it.
+ */
+static void strip_api_root(char *url)
+{
+	size_t n = strlen(url);
+
+	if (n < 3 || strcmp(url + n - 3, "/v2"))
+		return;
+	url[n - 3] = '\0';
+	PLOG_WARN("marathon: the URL %s/v2 names the API root; pacer adds /v2 itself and uses %s",
+	          url, url);
+}
+
 /* Split "a,b , c" into clean base URLs; credentials in a URL become basic auth. */
 static int parse_urls(struct marathon_client *c, const char *list, struct pacer_error **err)
 {
@@ -236,6 +252,7 @@ static int parse_urls(struct marathon_client *c, const char *list, struct pacer_
 			                     c->nurls + 1);
 			goto done;
 		}
+		strip_api_root(clean);
 		if (user && *user && !c->user) {
 			c->user = user;
 			c->password = pass ? pass : strdup("");

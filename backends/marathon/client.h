@@ -10,7 +10,9 @@
  * - Several base URLs ("http://a:8080,http://b:8080"): on a connection error
  *   the next URL is tried; the URL that answered last is tried first next
  *   time. When none answers, the error is PACER_EUNREACHABLE and its message
- *   names every URL tried.
+ *   names every URL tried. A base URL ending in "/v2" (Marathon's API root,
+ *   as its docs write it) is used without it, with a warning: pacer adds
+ *   "/v2/..." itself.
  * - Redirects (301/302/303/307/308, e.g. a standby pointing at the leader)
  *   are followed, at most 5, keeping the method, the body and the
  *   credentials; an https -> http redirect is refused.
@@ -170,7 +172,7 @@ typedef int (*marathon_event_cb)(void *ctx, const char *event_type, struct json_
  *
  * Returns 0 when the stream ended, *stop became non-zero (checked at least
  * once a second; stop may be NULL) or cb asked to stop; a negative code
- * otherwise (PACER_ETIMEOUT when not even a heartbeat came for 60 s). Data
+ * otherwise (PACER_ETIMEOUT when not even a heartbeat came for 30 s). Data
  * lines that are not JSON are logged and skipped.
  */
 int marathon_events_open(struct pacer_marathon *m, const char *const *event_types,
