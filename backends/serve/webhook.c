@@ -484,7 +484,8 @@ static int decide_generic(struct webhook_event *ev, struct json_object *o, const
 		ev->action = WEBHOOK_TRIGGER;
 		return set_reason(ev, "sync requested");
 	}
-	return decide_branch(ev, "generic hook", branch, commit, tracked, NULL);
+	/* The server names the provider first: "generic hook to main". */
+	return decide_branch(ev, "hook", branch, commit, tracked, NULL);
 }
 
 static int only_blanks(const char *s, size_t n)

@@ -232,7 +232,7 @@ static const struct parse_case parse_cases[] = {
     GITEA("X-Gitea-Event", "push", "stable", WEBHOOK_IGNORE, GT_SHA,
           "not the tracked branch stable"),
     GITEA("X-Gitea-Event", "create", "main", WEBHOOK_IGNORE, "", "event create"),
-    GENERIC("main", WEBHOOK_TRIGGER, "generic hook to main"),
+    GENERIC("main", WEBHOOK_TRIGGER, "hook to main"),
     GENERIC("other", WEBHOOK_IGNORE, "not the tracked branch other"),
 };
 
@@ -263,6 +263,9 @@ ParameterizedTest(const struct parse_case *c, webhook, parse)
 	cr_assert_not_null(ev.reason);
 	cr_assert_not_null(strstr(ev.reason, c->reason_has), "reason '%s' lacks '%s'", ev.reason,
 	                   c->reason_has);
+	/* The server puts the provider's name first: the reason must not repeat it. */
+	cr_assert(strncmp(ev.reason, c->provider, strlen(c->provider)), "reason '%s' starts with '%s'",
+	          ev.reason, c->provider);
 	if (c->want_commit[0] && c->want != WEBHOOK_PING)
 		cr_assert(ev.commit && strcmp(ev.commit, c->want_commit) == 0, "commit %s, want %s",
 		          ev.commit ? ev.commit : "NULL", c->want_commit);
