@@ -73,6 +73,18 @@ const char *cli_user(void)
 	return uid;
 }
 
+static const char *cli_cmd_name = "pacer";
+
+void cli_set_command(const char *name)
+{
+	cli_cmd_name = name ? name : "pacer";
+}
+
+const char *cli_command(void)
+{
+	return cli_cmd_name;
+}
+
 int cli_exit_for(int code)
 {
 	switch (code) {
@@ -86,9 +98,26 @@ int cli_exit_for(int code)
 		return PACER_EXIT_LOCKED;
 	case PACER_ECLUSTER:
 		return PACER_EXIT_CLUSTER;
+	case PACER_EAUTH:
+		return PACER_EXIT_AUTH;
 	default:
 		return PACER_EXIT_FAILED;
 	}
+}
+
+int cli_exit_for_error(const struct pacer_error *err)
+{
+	int status = 0;
+
+	/* The innermost HTTP status says what Marathon answered. */
+	for (const struct pacer_error *e = err; e; e = e->cause)
+		if (e->http_status)
+			status = e->http_status;
+	if (status == 502 || status == 503 || status == 504)
+		return PACER_EXIT_UNREACHABLE;
+	if (status == 401 || status == 403)
+		return PACER_EXIT_AUTH;
+	return cli_exit_for(err ? pacer_error_root_code(err) : PACER_EGENERIC);
 }
 
 void cli_print_error(const char *cmd, const struct pacer_error *err)
@@ -167,18 +196,8 @@ static int open_source(struct cli_env *env, const struct cli_common *c, struct p
 	char *cache = NULL;
 	int rc;
 
-	if (!c->source || !*c->source)
-		return pacer_error_set(err, PACER_EINVALID,
-				       "no desired state: pass --source DIR (or a git URL), or set "
-				       "PACER_SOURCE");
-	if (!looks_like_git_url(c->source)) {
-		if (c->ref || c->path)
-			return pacer_error_set(err, PACER_EINVALID,
-					       "--ref and --path only apply to a git source, and "
-					       "'%s' is a directory",
-					       c->source);
+	if (!looks_like_git_url(c->source))
 		return fs_source_new(&env->source, c->source, err);
-	}
 	if (asprintf(&cache, "%s/git", env->state_dir) < 0)
 		return -1;
 	rc = mkdir_p(cache, err);
@@ -265,28 +284,104 @@ static int open_state(struct cli_env *env, const struct cli_common *c, unsigned 
 	return backup_store_new(&env->backups, env->backup_dir, err);
 }
 
-int cli_env_open(struct cli_env *env, const struct cli_common *c, unsigned needs)
-{
-	struct pacer_error *err = NULL;
-	const char *sd;
-	int rc = 0, level, failed_source = 0;
+/* ---- the log --------------------------------------------------------------- */
 
-	memset(env, 0, sizeof(*env));
-	if (c->output && strcmp(c->output, "text") && strcmp(c->output, "json")) {
-		fprintf(stderr, "pacer: --output must be text or json, not '%s'\n", c->output);
-		return PACER_EXIT_USAGE;
+void cli_log_early(int argc, char **argv)
+{
+	const char *f = getenv("PACER_LOG_FORMAT");
+	int fmt;
+
+	/* The flag wins over the variable, as opt_parse() will decide later. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strncmp(argv[i], "--log-format=", 13))
+			f = argv[i] + 13;
+		else if (!strcmp(argv[i], "--log-format") && i + 1 < argc)
+			f = argv[++i];
 	}
+	if (f && (fmt = pacer_log_parse_format(f)) >= 0)
+		pacer_log_set_format(fmt);
+	pacer_log_set_priority_prefix(
+	    pacer_log_stderr_is_journal(getenv("JOURNAL_STREAM"), STDERR_FILENO));
+}
+
+int cli_log_open(const struct cli_common *c)
+{
+	int level, format = -1;
+
 	level = c->log_level ? pacer_log_parse_level(c->log_level) : PACER_LOG_INFO;
 	if (level < 0) {
-		fprintf(stderr, "pacer: --log-level must be error, warn, info or debug, not '%s'\n",
-			c->log_level);
+		fprintf(stderr, "pacer %s: --log-level must be error, warn, info or debug, not '%s'\n",
+			cli_command(), c->log_level);
+		return PACER_EXIT_USAGE;
+	}
+	if (c->log_format && (format = pacer_log_parse_format(c->log_format)) < 0) {
+		fprintf(stderr, "pacer %s: --log-format must be text, logfmt or json, not '%s'\n",
+			cli_command(), c->log_format);
 		return PACER_EXIT_USAGE;
 	}
 	/* On a terminal the progress display replaces the info lines, unless asked. */
 	if (!c->log_level && isatty(STDERR_FILENO))
 		level = PACER_LOG_WARN;
 	pacer_log_set_level(c->quiet ? PACER_LOG_ERROR : level);
+	/* A command without the row keeps what cli_log_early() found. */
+	if (format >= 0)
+		pacer_log_set_format(format);
+	pacer_log_set_priority_prefix(
+	    pacer_log_stderr_is_journal(getenv("JOURNAL_STREAM"), STDERR_FILENO));
+	return 0;
+}
 
+/* ---- the environment of a run -------------------------------------------------- */
+
+/*
+ * What the command line alone can tell is wrong is a usage error, found
+ * before anything is created (no ./.pacer for a command that cannot run):
+ * the output format, the log options, and a source that is missing or a
+ * local directory that is not there.
+ */
+static int check_usage(const struct cli_common *c, unsigned needs)
+{
+	struct stat st;
+	int code;
+
+	if (c->output && strcmp(c->output, "text") && strcmp(c->output, "json")) {
+		fprintf(stderr, "pacer %s: --output must be text or json, not '%s'\n", cli_command(),
+			c->output);
+		return PACER_EXIT_USAGE;
+	}
+	if ((code = cli_log_open(c)))
+		return code;
+	if (!(needs & CLI_NEED_SOURCE))
+		return 0;
+	if (!c->source || !*c->source) {
+		fprintf(stderr, "pacer %s: no desired state: pass --source DIR (or a git URL), or set "
+				"PACER_SOURCE\n", cli_command());
+		return PACER_EXIT_USAGE;
+	}
+	if (looks_like_git_url(c->source))
+		return 0;
+	if (stat(c->source, &st)) {
+		fprintf(stderr, "pacer %s: the source directory '%s' %s: check --source (or "
+				"PACER_SOURCE)\n", cli_command(), c->source,
+			errno == ENOENT ? "does not exist" : strerror(errno));
+		return PACER_EXIT_USAGE;
+	}
+	if (c->ref || c->path) {
+		fprintf(stderr, "pacer %s: --ref and --path only apply to a git source, and '%s' is "
+				"a directory\n", cli_command(), c->source);
+		return PACER_EXIT_USAGE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "pacer %s: the source '%s' is not a directory: --source names a "
+				"directory of definition files, or a git URL\n", cli_command(),
+			c->source);
+		return PACER_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void choose_flags(struct cli_env *env, const struct cli_common *c)
+{
 	if (c->mesos_role || c->features) {
 		env->flags.mesos_role = c->mesos_role;
 		env->flags.features = appdef_parse_features(c->features);
@@ -300,8 +395,12 @@ int cli_env_open(struct cli_env *env, const struct cli_common *c, unsigned needs
 
 		env->flags = dcos;
 	}
+}
 
-	sd = c->state_dir;
+static int choose_dirs(struct cli_env *env, const struct cli_common *c)
+{
+	const char *sd = c->state_dir;
+
 	if (!sd || !*sd)
 		sd = getenv("STATE_DIRECTORY"); /* systemd's StateDirectory= */
 	if (!sd || !*sd)
@@ -311,11 +410,20 @@ int cli_env_open(struct cli_env *env, const struct cli_common *c, unsigned needs
 		env->backup_dir = strdup(c->backup_dir);
 	else if (asprintf(&env->backup_dir, "%s/backups", sd) < 0)
 		env->backup_dir = NULL;
-	if (!env->state_dir || !env->backup_dir) {
-		rc = -1;
-		goto done;
-	}
+	return env->state_dir && env->backup_dir ? 0 : -1;
+}
 
+int cli_env_open(struct cli_env *env, const struct cli_common *c, unsigned needs)
+{
+	struct pacer_error *err = NULL;
+	int rc = 0, code, failed_source = 0;
+
+	memset(env, 0, sizeof(*env));
+	if ((code = check_usage(c, needs)))
+		return code;
+	choose_flags(env, c);
+	if ((rc = choose_dirs(env, c)))
+		goto done;
 	if (needs & (CLI_NEED_STATE | CLI_NEED_BACKUPS | CLI_LOCK_PER_RUN)) {
 		rc = open_state(env, c, needs, &err);
 		if (rc)
@@ -341,15 +449,16 @@ int cli_env_open(struct cli_env *env, const struct cli_common *c, unsigned needs
 	}
 done:
 	if (rc) {
-		int code = err ? pacer_error_root_code(err) : rc;
+		int root = err ? pacer_error_root_code(err) : rc;
 
-		cli_print_error("setup", err);
+		cli_print_error(cli_command(), err);
+		code = cli_exit_for_error(err);
 		pacer_error_free(err);
 		cli_env_release(env);
 		/* A source that cannot be opened has its own exit code. */
-		if (failed_source && code != PACER_EINVALID)
+		if (failed_source && root != PACER_EINVALID)
 			return PACER_EXIT_SOURCE;
-		return cli_exit_for(code);
+		return code;
 	}
 	return 0;
 }

@@ -23,12 +23,13 @@
 enum {
 	PACER_EXIT_OK = 0,          /* in sync / success */
 	PACER_EXIT_FAILED = 1,      /* some app did not converge, or another error */
-	PACER_EXIT_CHANGES = 2,     /* diff: changes pending */
+	PACER_EXIT_CHANGES = 2,     /* diff, sync -n: changes pending */
 	PACER_EXIT_INVALID = 3,     /* invalid desired state (nothing applied) */
-	PACER_EXIT_UNREACHABLE = 4, /* Marathon unreachable */
+	PACER_EXIT_UNREACHABLE = 4, /* Marathon unreachable or unavailable (502/503/504) */
 	PACER_EXIT_SOURCE = 5,      /* git source unavailable: remote, auth, ref or path */
 	PACER_EXIT_LOCKED = 6,      /* another pacer run holds the state lock */
 	PACER_EXIT_CLUSTER = 7,     /* the state directory belongs to another Marathon cluster */
+	PACER_EXIT_AUTH = 8,        /* Marathon refused pacer's credentials (401/403) */
 	PACER_EXIT_DENIED = 9,      /* --server: the API refused the token (401) or its role (403) */
 	PACER_EXIT_USAGE = 64,      /* bad command line */
 };
@@ -51,6 +52,7 @@ struct cli_common {
 	const char *output;     /* text | json */
 	const char *log_level;
 	int quiet;
+	const char *log_format; /* text | logfmt | json */
 	const char *server;     /* --server URL: act through a running pacer serve's API */
 };
 
@@ -100,7 +102,15 @@ struct cli_common {
 	 "PACER_OUTPUT"},                                                                          \
 	{"log-level", 0, OPT_STRING, offsetof(type, c.log_level), "LEVEL",                        \
 	 "error, warn, info or debug (default info)", "PACER_LOG_LEVEL"},                          \
-	{"quiet", 'q', OPT_BOOL, offsetof(type, c.quiet), NULL, "only errors on stderr", NULL}
+	{"quiet", 'q', OPT_BOOL, offsetof(type, c.quiet), NULL, "only errors on stderr", NULL},    \
+	CLI_LOG_FORMAT_ROW(type)
+
+/* The log's format: every command that logs has this row (in CLI_OUTPUT_ROWS or alone). */
+#define CLI_LOG_FORMAT_ROW(type)                                                                   \
+	{"log-format", 0, OPT_STRING, offsetof(type, c.log_format), "text|logfmt|json",           \
+	 "log lines as text (default), logfmt (ts= level= msg= app= ...) or JSON, one object "     \
+	 "per line; under systemd with a priority prefix for journalctl -p",                       \
+	 "PACER_LOG_FORMAT"}
 
 /* --server: the command goes to a running `pacer serve` (cmd/pacer/remote.h). */
 #define CLI_SERVER_ROWS(type)                                                                      \
@@ -189,6 +199,39 @@ void cli_env_release(struct cli_env *env);
 
 /* Map an error code to an exit code. */
 int cli_exit_for(int code);
+
+/*
+ * The exit code for a failed run's error: cli_exit_for() of its root code,
+ * except that Marathon answering 502, 503 or 504 (unavailable) is
+ * PACER_EXIT_UNREACHABLE and Marathon's 401/403 is PACER_EXIT_AUTH.
+ */
+int cli_exit_for_error(const struct pacer_error *err);
+
+/*
+ * The command being run ("sync"), for messages of shared code
+ * ("pacer sync: ..."). main() sets it before it runs the command; "pacer"
+ * until then. Static storage.
+ */
+void cli_set_command(const char *name);
+const char *cli_command(void);
+
+/*
+ * Set up the log from the environment and the command line before a
+ * command parses its options (so that the first warnings, e.g. about
+ * unknown PACER_* variables, already have the chosen format):
+ * PACER_LOG_FORMAT, a --log-format in argv (up to "--"), and the priority
+ * prefix when stderr is the journal ($JOURNAL_STREAM). Values that do not
+ * parse are left for the command's own option check to refuse.
+ */
+void cli_log_early(int argc, char **argv);
+
+/*
+ * Apply the log options of c: level (--log-level, --quiet; on a terminal
+ * warn unless asked) and format. Returns 0, or PACER_EXIT_USAGE after
+ * printing what is wrong. cli_env_open() calls it; commands that do not
+ * open an environment (validate) call it themselves.
+ */
+int cli_log_open(const struct cli_common *c);
 
 /* Print an error for a human: "pacer <cmd>: <message>" with causes. */
 void cli_print_error(const char *cmd, const struct pacer_error *err);

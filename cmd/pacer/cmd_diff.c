@@ -36,6 +36,7 @@ int cmd_diff(int argc, char **argv)
 	struct sync_result *res = NULL;
 	struct pacer_error *err = NULL;
 	struct cli_env env;
+	struct report_opts ro = {0, 0, 0};
 	char *pos[256], **ids = NULL;
 	int npos, rc, code;
 
@@ -69,10 +70,9 @@ int cmd_diff(int argc, char **argv)
 	 * facts: any version of the file is right).
 	 */
 	rc = sync_run(env.source, env.marathon, NULL, env.state, &so, &res, &err);
-	code = report_sync("diff", &o.c, res, rc, err, o.show_unchanged);
-	if (code == PACER_EXIT_OK && res && res->plan &&
-	    res->plan->ncreate + res->plan->nupdate + res->plan->nprune > 0)
-		code = PACER_EXIT_CHANGES;
+	ro.show_unchanged = o.show_unchanged;
+	ro.dry_run = 1;
+	code = report_sync_opts("diff", &o.c, res, rc, err, &ro);
 
 	sync_result_free(res);
 	pacer_error_free(err);

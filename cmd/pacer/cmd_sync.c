@@ -26,7 +26,7 @@ static const struct opt_spec sync_options[] = {
 	CLI_APPLY_ROWS(struct sync_cli),
 	CLI_SERVER_ROWS(struct sync_cli),
 	{"dry-run", 'n', OPT_BOOL, offsetof(struct sync_cli, dry_run), NULL,
-	 "show the plan, change nothing", NULL},
+	 "show the plan, change nothing; exit like diff (0 in sync, 2 changes pending)", NULL},
 	{"metrics-file", 0, OPT_STRING, offsetof(struct sync_cli, metrics_file), "PATH",
 	 "write Prometheus metrics for node_exporter's textfile collector", "PACER_METRICS_FILE"},
 	OPT_ROW_END,
@@ -40,6 +40,8 @@ int cmd_sync(int argc, char **argv)
 	struct pacer_error *err = NULL;
 	struct cli_env env;
 	struct progress prog;
+	struct report_gate gate;
+	struct report_opts ro = {0, 0, 0};
 	char *pos[256], **ids = NULL;
 	int npos, rc, code;
 
@@ -79,9 +81,15 @@ int cmd_sync(int argc, char **argv)
 	so.on_event = progress_event;
 	so.event_ctx = &prog;
 
-	rc = sync_run(env.source, env.marathon, env.backups, env.state, &so, &res, &err);
+	/* The plan is printed before the first app is touched (report.h). */
+	report_gate_init(&gate, &o.c, env.state, env.backups, &res);
+	rc = sync_run(env.source, env.marathon, env.backups ? &gate.backups : NULL,
+		      env.state ? &gate.state : NULL, &so, &res, &err);
 	progress_finish(&prog);
-	code = report_sync("sync", &o.c, res, rc, err, 0);
+	ro.dry_run = o.dry_run;
+	ro.plan_shown = gate.shown;
+	report_gate_release(&gate);
+	code = report_sync_opts("sync", &o.c, res, rc, err, &ro);
 	if (o.metrics_file)
 		report_metrics_file("sync", o.metrics_file, res, rc);
 

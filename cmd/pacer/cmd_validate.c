@@ -1,7 +1,8 @@
 /*
  * pacer validate PATH...: offline checks of definition files, as Marathon
  * would make them. Every problem is printed with file:line:col; exit 0 when
- * all files are valid, 1 otherwise.
+ * all files are valid, 1 otherwise. Warnings (fields Marathon would ignore,
+ * a directory with no definitions) do not change the exit code.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ static const struct opt_spec validate_options[] = {
 	 "validate for a Marathon with these --enable_features", "PACER_ENABLE_FEATURES"},
 	{"quiet", 'q', OPT_BOOL, offsetof(struct validate_cli, c.quiet), NULL,
 	 "print errors only, no warnings or summary", NULL},
+	CLI_LOG_FORMAT_ROW(struct validate_cli),
 	OPT_ROW_END,
 };
 
@@ -77,6 +79,29 @@ static int add_from_source(void *ctx, const char *path, const char *data, size_t
 	return rc < 0 && rc != PACER_EINVALID ? rc : 0;
 }
 
+/* Every definition file below dir; 1 when the directory could not be read. */
+static int add_directory(struct pacer_desired *d, const char *dir,
+			 const struct desired_options *dopts)
+{
+	struct pacer_source *src = NULL;
+	struct pacer_error *err = NULL;
+	struct load_ctx lc = {d, dopts, dir};
+	size_t napps = d->napps, nerrors = d->nerrors;
+	int rc;
+
+	rc = fs_source_new(&src, dir, &err);
+	if (!rc)
+		rc = src->read(src, add_from_source, &lc, &err);
+	if (rc)
+		cli_print_error("validate", err);
+	/* A directory that asks for nothing is more likely a wrong path. */
+	else if (d->napps == napps && d->nerrors == nerrors)
+		desired_warn_empty(d, dir);
+	pacer_error_free(err);
+	pacer_source_free(src);
+	return rc != 0;
+}
+
 int cmd_validate(int argc, char **argv)
 {
 	struct validate_cli o = {0};
@@ -101,6 +126,10 @@ int cmd_validate(int argc, char **argv)
 		free(paths);
 		return PACER_EXIT_USAGE;
 	}
+	if (cli_log_open(&o.c)) {
+		free(paths);
+		return PACER_EXIT_USAGE;
+	}
 	if (o.c.mesos_role || o.c.features) {
 		flags.mesos_role = o.c.mesos_role;
 		flags.features = appdef_parse_features(o.c.features);
@@ -119,19 +148,7 @@ int cmd_validate(int argc, char **argv)
 			fprintf(stderr, "pacer validate: %s: %m\n", paths[i]);
 			failed = 1;
 		} else if (S_ISDIR(st.st_mode)) {
-			struct pacer_source *src = NULL;
-			struct pacer_error *err = NULL;
-			struct load_ctx lc = {d, &dopts, paths[i]};
-
-			rc = fs_source_new(&src, paths[i], &err);
-			if (!rc)
-				rc = src->read(src, add_from_source, &lc, &err);
-			if (rc) {
-				cli_print_error("validate", err);
-				failed = 1;
-			}
-			pacer_error_free(err);
-			pacer_source_free(src);
+			failed |= add_directory(d, paths[i], &dopts);
 		} else if (add_one_file(d, paths[i], &dopts) < 0) {
 			failed = 1;
 		}
@@ -149,7 +166,8 @@ int cmd_validate(int argc, char **argv)
 		free(text);
 	}
 	if (!o.c.quiet)
-		printf("%zu file(s), %zu app(s): %zu error(s)\n", d->nfiles, d->napps, d->nerrors);
+		printf("%zu file(s), %zu app(s): %zu error(s), %zu warning(s)\n", d->nfiles, d->napps,
+		       d->nerrors, d->ndiags - d->nerrors);
 	rc = d->nerrors || failed ? PACER_EXIT_FAILED : PACER_EXIT_OK;
 	desired_free(d);
 	free(paths);

@@ -40,14 +40,18 @@ const struct pacer_exit_code pacer_exit_codes[] = {
 	{PACER_EXIT_OK, "in sync / success"},
 	{PACER_EXIT_FAILED, "some app is not in sync: failed, rolled back, restarted, held, degraded, "
 			    "progressing, skipped or of unknown outcome; or another error"},
-	{PACER_EXIT_CHANGES, "changes pending (diff only)"},
+	{PACER_EXIT_CHANGES, "changes pending (diff, sync -n)"},
 	{PACER_EXIT_INVALID, "invalid desired state: nothing was applied"},
-	{PACER_EXIT_UNREACHABLE, "Marathon unreachable"},
+	{PACER_EXIT_UNREACHABLE, "Marathon unreachable or unavailable (no connection, or 502/503/504 "
+				 "after retries)"},
 	{PACER_EXIT_SOURCE, "git source unavailable (remote, authentication, ref or path)"},
 	{PACER_EXIT_LOCKED, "another pacer run holds the lock (use --wait-lock)"},
 	{PACER_EXIT_CLUSTER, "the state directory belongs to another Marathon cluster: nothing was changed"},
+	{PACER_EXIT_AUTH, "Marathon refused pacer's credentials (401/403): check PACER_MARATHON_USER/"
+			  "PASSWORD or PACER_MARATHON_TOKEN"},
 	{PACER_EXIT_DENIED, "--server: the API refused the token (401) or its role is too low (403)"},
-	{PACER_EXIT_USAGE, "usage error"},
+	{PACER_EXIT_USAGE, "usage error: a bad option, no --source, or a source directory that does "
+			   "not exist (nothing was created)"},
 	{0, NULL},
 };
 
@@ -180,6 +184,8 @@ int main(int argc, char **argv)
 	for (const struct pacer_command *c = pacer_commands; c->name; c++) {
 		if (strcmp(argv[1], c->name))
 			continue;
+		cli_set_command(c->name);
+		cli_log_early(argc, argv);
 		if (c->fn != cmd_completion)
 			warn_unknown_env();
 		return c->fn(argc - 1, argv + 1);

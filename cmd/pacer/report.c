@@ -1,12 +1,19 @@
+/*
+ * report.c: what a sync or diff prints, and its exit code; the gate that
+ * shows the plan before a sync applies anything; the metrics file.
+ * Contract in report.h.
+ */
 #include "cmd/pacer/report.h"
 
 #include <json-c/json.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "backends/fs/durable.h"
+#include "reconcile/log.h"
 #include "reconcile/metrics.h"
 #include "reconcile/plan.h"
 
@@ -42,51 +49,116 @@ static void print_outcomes(const struct sync_result *res, int dry)
 	}
 }
 
-int report_sync(const char *cmd, const struct cli_common *c, const struct sync_result *res, int rc,
-		const struct pacer_error *err, int show_unchanged)
+/*
+ * Errors of the engine are written for sync, which may have applied part of
+ * a run; a read-only command never applies anything, so "nothing was
+ * applied" there is noise at best and alarming at worst. Caller frees.
+ */
+static char *readonly_wording(const char *text)
 {
-	int json = c->output && !strcmp(c->output, "json");
-	int dry = !strcmp(cmd, "diff");
-	int code;
+	static const char phrase[] = "; nothing was applied";
+	struct pacer_buf b = PACER_BUF_INIT;
+	const char *p = text, *hit;
 
-	if (res && res->desired)
+	while ((hit = strstr(p, phrase))) {
+		pacer_buf_add(&b, p, (size_t)(hit - p));
+		p = hit + strlen(phrase);
+	}
+	pacer_buf_puts(&b, p);
+	return pacer_buf_detach(&b);
+}
+
+static void print_run_error(const char *cmd, const struct pacer_error *err, int dry)
+{
+	char *text, *clean, *worded;
+
+	if (!dry) {
+		cli_print_error(cmd, err);
+		return;
+	}
+	text = pacer_error_format(err);
+	clean = text ? pacer_log_redact(text) : NULL;
+	worded = clean ? readonly_wording(clean) : NULL;
+	fprintf(stderr, "pacer %s: %s\n", cmd, worded ? worded : "unknown error");
+	free(worded);
+	free(clean);
+	free(text);
+}
+
+static void print_plan(const struct cli_common *c, const struct sync_result *res,
+		       int show_unchanged)
+{
+	char *text;
+
+	/* JSON output is one document at the end, diagnostics with it. */
+	if (c->output && !strcmp(c->output, "json"))
+		return;
+	if (res->desired)
 		cli_print_diags(res->desired);
+	if (!res->plan)
+		return;
+	text = plan_render_text(res->plan, cli_color(), show_unchanged);
+	if (text && *text)
+		fputs(text, stdout);
+	free(text);
+	fflush(stdout);
+	fflush(stderr);
+}
 
-	if (json && res) {
-		struct json_object *j = sync_result_to_json(res);
+static void print_json(const struct sync_result *res, int rc, const struct pacer_error *err)
+{
+	struct json_object *j = sync_result_to_json(res);
 
-		if (rc && err) {
-			char *text = pacer_error_format(err);
+	if (rc && err) {
+		char *text = pacer_error_format(err);
 
-			json_object_object_add(j, "error", json_object_new_string(text ? text : ""));
-			free(text);
-		}
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(j);
-	} else if (res && res->plan) {
-		char *text = plan_render_text(res->plan, cli_color(), show_unchanged);
-
-		if (text && *text)
-			fputs(text, stdout);
+		json_object_object_add(j, "error", json_object_new_string(text ? text : ""));
 		free(text);
-		print_outcomes(res, dry);
+	}
+	printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(j);
+}
+
+/* The exit code of a run that failed as a whole (rc != 0). */
+static int failed_run_code(const char *cmd, const struct sync_result *res, int rc,
+			   const struct pacer_error *err, int dry)
+{
+	int root = err ? pacer_error_root_code(err) : rc;
+
+	if (err)
+		print_run_error(cmd, err, dry);
+	if (res && res->desired && res->desired->nerrors)
+		return PACER_EXIT_INVALID;
+	/* Nothing could be read from the source: a source problem. */
+	if ((!res || !res->desired) && root != PACER_EINVALID && root != PACER_EBUSY)
+		return PACER_EXIT_SOURCE;
+	return err ? cli_exit_for_error(err) : cli_exit_for(root);
+}
+
+int report_sync_opts(const char *cmd, const struct cli_common *c, const struct sync_result *res,
+		     int rc, const struct pacer_error *err, const struct report_opts *ro)
+{
+	static const struct report_opts none = {0, 0, 0};
+	int json = c->output && !strcmp(c->output, "json");
+	int dry;
+
+	ro = ro ? ro : &none;
+	dry = ro->dry_run || !strcmp(cmd, "diff");
+	if (res && json) {
+		if (res->desired)
+			cli_print_diags(res->desired);
+		print_json(res, rc, err);
+	} else if (res) {
+		if (!ro->plan_shown)
+			print_plan(c, res, ro->show_unchanged);
+		if (res->plan)
+			print_outcomes(res, dry);
 	}
 	fflush(stdout);
 
-	if (rc) {
-		int root = err ? pacer_error_root_code(err) : rc;
-
-		if (err)
-			cli_print_error(cmd, err);
-		if (res && res->desired && res->desired->nerrors)
-			return PACER_EXIT_INVALID;
-		/* Nothing could be read from the source: a source problem. */
-		if ((!res || !res->desired) && root != PACER_EINVALID && root != PACER_EBUSY)
-			return PACER_EXIT_SOURCE;
-		return cli_exit_for(root);
-	}
-	code = PACER_EXIT_OK;
+	if (rc)
+		return failed_run_code(cmd, res, rc, err, dry);
 	/* Marathon lost mid-run: the run returns 0 but the apps say why. */
 	for (size_t i = 0; res && i < res->napps; i++)
 		if (res->apps[i].error &&
@@ -95,11 +167,177 @@ int report_sync(const char *cmd, const struct cli_common *c, const struct sync_r
 				cmd);
 			return PACER_EXIT_UNREACHABLE;
 		}
-	if (res && !res->converged && !dry) {
+	if (dry)
+		return res && res->plan && res->plan->ncreate + res->plan->nupdate + res->plan->nprune
+			       ? PACER_EXIT_CHANGES
+			       : PACER_EXIT_OK;
+	if (res && !res->converged) {
 		fprintf(stderr, "pacer %s: %zu app(s) did not converge\n", cmd, res->nfailed);
-		code = PACER_EXIT_FAILED;
+		return PACER_EXIT_FAILED;
 	}
-	return code;
+	return PACER_EXIT_OK;
+}
+
+int report_sync(const char *cmd, const struct cli_common *c, const struct sync_result *res, int rc,
+		const struct pacer_error *err, int show_unchanged)
+{
+	struct report_opts ro = {show_unchanged, 0, 0};
+
+	return report_sync_opts(cmd, c, res, rc, err, &ro);
+}
+
+/* ---- the plan before anything is applied ------------------------------------- */
+
+#define GATE_OF(s, member) ((struct report_gate *)((char *)(s) - offsetof(struct report_gate, member)))
+
+/* Print the plan once, when there is one: the first step of applying has come. */
+static void gate_pass(struct report_gate *g)
+{
+	const struct sync_result *res = *g->res;
+
+	pthread_mutex_lock(&g->lock);
+	if (!g->shown && res && res->plan) {
+		print_plan(g->c, res, 0);
+		g->shown = 1;
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+static int gate_save(struct pacer_backup_store *s, const char *app_id, struct json_object *def,
+		     char **out_path, struct pacer_error **err)
+{
+	struct report_gate *g = GATE_OF(s, backups);
+
+	gate_pass(g);
+	return g->inner_backups->save(g->inner_backups, app_id, def, out_path, err);
+}
+
+static int gate_list(struct pacer_backup_store *s, const char *app_id,
+		     struct pacer_backup_entry **out, size_t *count, struct pacer_error **err)
+{
+	struct report_gate *g = GATE_OF(s, backups);
+
+	return g->inner_backups->list(g->inner_backups, app_id, out, count, err);
+}
+
+static int gate_load(struct pacer_backup_store *s, const char *path, struct json_object **out,
+		     struct pacer_error **err)
+{
+	struct report_gate *g = GATE_OF(s, backups);
+
+	return g->inner_backups->load(g->inner_backups, path, out, err);
+}
+
+static int gate_add_owned(struct pacer_state_store *s, const char *const *ids, size_t n,
+			  struct pacer_error **err)
+{
+	struct report_gate *g = GATE_OF(s, state);
+
+	gate_pass(g);
+	return g->inner_state->add_owned(g->inner_state, ids, n, err);
+}
+
+static int gate_doc_save(struct pacer_state_store *s, const char *name, const char *data,
+			 size_t len, struct pacer_error **err)
+{
+	struct report_gate *g = GATE_OF(s, state);
+
+	/* An intent is journalled before its request (journal.h). */
+	if (!strncmp(name, "journal/", 8))
+		gate_pass(g);
+	return g->inner_state->doc_save(g->inner_state, name, data, len, err);
+}
+
+/* The rest of the state store passes through as it is. */
+#define INNER(s) (GATE_OF(s, state)->inner_state)
+
+static int gate_load_owned(struct pacer_state_store *s, char ***ids, struct pacer_error **err)
+{
+	return INNER(s)->load_owned(INNER(s), ids, err);
+}
+
+static int gate_remove_owned(struct pacer_state_store *s, const char *const *ids, size_t n,
+			     struct pacer_error **err)
+{
+	return INNER(s)->remove_owned(INNER(s), ids, n, err);
+}
+
+static int gate_load_rev(struct pacer_state_store *s, char **out, struct pacer_error **err)
+{
+	return INNER(s)->load_last_revision(INNER(s), out, err);
+}
+
+static int gate_save_rev(struct pacer_state_store *s, const char *rev, struct pacer_error **err)
+{
+	return INNER(s)->save_last_revision(INNER(s), rev, err);
+}
+
+static int gate_load_cache(struct pacer_state_store *s, char **data, size_t *len,
+			   struct pacer_error **err)
+{
+	return INNER(s)->load_cache(INNER(s), data, len, err);
+}
+
+static int gate_save_cache(struct pacer_state_store *s, const char *data, size_t len,
+			   struct pacer_error **err)
+{
+	return INNER(s)->save_cache(INNER(s), data, len, err);
+}
+
+static int gate_doc_load(struct pacer_state_store *s, const char *name, char **data, size_t *len,
+			 struct pacer_error **err)
+{
+	return INNER(s)->doc_load(INNER(s), name, data, len, err);
+}
+
+static int gate_doc_remove(struct pacer_state_store *s, const char *name, struct pacer_error **err)
+{
+	return INNER(s)->doc_remove(INNER(s), name, err);
+}
+
+static int gate_doc_list(struct pacer_state_store *s, const char *folder, char ***names,
+			 struct pacer_error **err)
+{
+	return INNER(s)->doc_list(INNER(s), folder, names, err);
+}
+
+void report_gate_init(struct report_gate *g, const struct cli_common *c,
+		      struct pacer_state_store *state, struct pacer_backup_store *backups,
+		      struct sync_result *const *res)
+{
+	struct pacer_state_store *in = state;
+
+	memset(g, 0, sizeof(*g));
+	g->inner_state = state;
+	g->inner_backups = backups;
+	g->res = res;
+	g->c = c;
+	pthread_mutex_init(&g->lock, NULL);
+	if (backups)
+		g->backups = (struct pacer_backup_store){
+		    .save = gate_save, .list = gate_list, .load = gate_load, .free = NULL};
+	if (!in)
+		return;
+	/* Optional slots stay optional: NULL where the store has none. */
+	g->state = (struct pacer_state_store){
+	    .load_owned = gate_load_owned,
+	    .add_owned = gate_add_owned,
+	    .remove_owned = gate_remove_owned,
+	    .load_last_revision = gate_load_rev,
+	    .save_last_revision = gate_save_rev,
+	    .load_cache = in->load_cache ? gate_load_cache : NULL,
+	    .save_cache = in->save_cache ? gate_save_cache : NULL,
+	    .doc_load = in->doc_load ? gate_doc_load : NULL,
+	    .doc_save = in->doc_save ? gate_doc_save : NULL,
+	    .doc_remove = in->doc_remove ? gate_doc_remove : NULL,
+	    .doc_list = in->doc_list ? gate_doc_list : NULL,
+	    .free = NULL, /* the gate owns nothing: the caller frees the store */
+	};
+}
+
+void report_gate_release(struct report_gate *g)
+{
+	pthread_mutex_destroy(&g->lock);
 }
 
 /*

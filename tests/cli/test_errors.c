@@ -143,6 +143,7 @@ Test(errors, usage_errors_exit_64, .timeout = 60, .fini = ct_fini)
 	    {"diff", "--no-such", NULL, "--no-such"},
 	    {"sync", "--on-failure", "sometimes", "--on-failure"},
 	    {"sync", "--timeout", "soon", "--timeout"},
+	    {"diff", "--log-format", "xml", "--log-format"},
 	    {"frobnicate", NULL, NULL, "frobnicate"},
 	    {"validate", NULL, NULL, "validate"},
 	    {"rollback", NULL, NULL, "rollback"},
@@ -349,4 +350,135 @@ Test(secrets, password_never_in_output, .timeout = 60, .fini = ct_fini)
 		free(dir);
 	}
 	free(cred);
+}
+
+/*
+ * Messages name the command that failed, not an internal step; a missing
+ * --source or a source directory that is not there is a usage error (64),
+ * said once, and nothing is created for a command that cannot run.
+ */
+Test(errors, a_bad_source_is_a_usage_error_and_creates_nothing, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	char *cmd = NULL, *out = NULL, *err = NULL, *missing = NULL, *pacer_dir = NULL;
+	const char *sh[] = {"sh", "-c", NULL, NULL};
+	struct ct_run r;
+	int rc;
+
+	ct_setup(&t, NULL);
+	/* No --source, run in an empty directory: exit 64 and no ./.pacer made. */
+	cr_assert(asprintf(&cmd, "cd %s && exec env -u PACER_SOURCE %s sync --marathon %s", t.dir,
+	                   test_pacer_bin(), t.sim.url) > 0);
+	sh[2] = cmd;
+	rc = test_run(sh, NULL, &out, &err, 60);
+	cr_expect_eq(rc, 64, "a missing --source exits 64, got %d:\n%s", rc, err);
+	cr_expect(ct_has(err, "pacer sync: no desired state"), "%s", err);
+	cr_assert(asprintf(&pacer_dir, "%s/.pacer", t.dir) > 0);
+	cr_expect(access(pacer_dir, F_OK) != 0, "%s was created", pacer_dir);
+	free(out);
+	free(err);
+
+	/* A local directory that is not there: 64, the cause said once, no "git". */
+	cr_assert(asprintf(&missing, "%s/no-such-dir", t.dir) > 0);
+	{
+		const char *args[] = {"diff", "--source", missing, "--marathon", t.sim.url, NULL};
+
+		r = ct_pacer(args, NULL);
+	}
+	cr_expect_eq(r.rc, 64, "a missing source directory exits 64, got %d:\n%s", r.rc, r.err);
+	cr_expect(ct_has(r.err, "pacer diff: the source directory") &&
+	              ct_has(r.err, "does not exist"),
+	          "%s", r.err);
+	cr_expect(!ct_has(r.err, "caused by") && !ct_has(r.err, "git"), "%s", r.err);
+	cr_expect(!ct_has(r.err, "pacer setup"), "%s", r.err);
+	ct_run_free(&r);
+	free(missing);
+	free(pacer_dir);
+	free(cmd);
+	ct_teardown(&t);
+}
+
+/* A read-only command never claims that "nothing was applied": it never applies. */
+Test(errors, diff_does_not_say_nothing_was_applied, .fini = ct_fini)
+{
+	static struct ct t;
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	ct_write(&t, "bad.json", "{\"id\": \"/m/bad\", \"cmd\": \"x\" \"cpus\": 1}\n");
+	r = ct_cmd(&t, "diff", NULL);
+	cr_expect_eq(r.rc, 3, "%s", r.err);
+	cr_expect(ct_has(r.err, "pacer diff: ") && !ct_has(r.err, "nothing was applied"), "%s",
+	          r.err);
+	ct_run_free(&r);
+	r = ct_cmd(&t, "sync", NULL);
+	cr_expect_eq(r.rc, 3, "%s", r.err);
+	cr_expect(ct_has(r.err, "nothing was applied"), "sync still says it: %s", r.err);
+	ct_run_free(&r);
+	ct_teardown(&t);
+}
+
+/* Marathon unavailable (503 after retries) exits 4 like unreachable; 401 has its own code. */
+Test(errors, marathon_503_exits_4_and_401_exits_8, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	const char *sim_args[] = {"--http-credentials-file", NULL, NULL};
+	const char *env_ok[] = {"PACER_MARATHON_USER=pacer", "PACER_MARATHON_PASSWORD=right-one",
+	                        NULL};
+	const char *env_bad[] = {"PACER_MARATHON_USER=pacer", "PACER_MARATHON_PASSWORD=wrong-one",
+	                         NULL};
+	const char *auth[] = {"Authorization: Basic cGFjZXI6cmlnaHQtb25l", NULL};
+	char *dir = test_tmpdir("pacer-cred"), *cred = NULL, *url = NULL;
+	struct ct_run r;
+	int status = 0;
+
+	cr_assert(dir && asprintf(&cred, "%s/cred", dir) > 0);
+	cr_assert_eq(test_write_file(cred, "pacer:right-one\n"), 0);
+	sim_args[1] = cred;
+	ct_setup(&t, sim_args);
+	write_app(&t, "a.json", "/u/a", 32);
+
+	r = ct_cmd_env(&t, "sync", NULL, env_bad);
+	cr_expect_eq(r.rc, 8, "401 exits 8, got %d:\n%s", r.rc, r.err);
+	cr_expect(ct_has(r.err, "401"), "%s", r.err);
+	ct_run_free(&r);
+
+	cr_assert(asprintf(&url, "%s/_sim/faults", t.sim.url) > 0);
+	test_http("POST", url, "{\"status\": 503, \"count\": 1000, \"path\": \"/v2\"}", auth,
+	          &status, NULL);
+	cr_assert_eq(status, 201);
+	r = ct_cmd_env(&t, "diff", NULL, env_ok);
+	cr_expect_eq(r.rc, 4, "503 exits 4, got %d:\n%s", r.rc, r.err);
+	cr_expect(ct_has(r.err, "503"), "%s", r.err);
+	ct_run_free(&r);
+	free(url);
+	ct_teardown(&t);
+	test_rmrf(dir);
+	free(dir);
+	free(cred);
+}
+
+/* "http://host:8080/v2" is Marathon's API root as its docs write it: it works. */
+Test(errors, a_url_ending_in_v2_is_the_base, .fini = ct_fini)
+{
+	static struct ct t;
+	char *url = NULL;
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	write_app(&t, "a.json", "/u/a", 32);
+	cr_assert(asprintf(&url, "%s/v2/", t.sim.url) > 0);
+	{
+		const char *args[] = {"sync",      "--source", t.src, "--marathon", url,
+		                      "--state-dir", t.state,  NULL};
+
+		r = ct_pacer(args, NULL);
+	}
+	cr_expect_eq(r.rc, 0, "got %d:\n%s", r.rc, r.err);
+	cr_expect(!ct_has(r.err, "/v2/v2"), "%s", r.err);
+	cr_expect(ct_has(r.err, "pacer adds /v2 itself"), "the user is told:\n%s", r.err);
+	ct_run_free(&r);
+	cr_expect_eq(ct_napps(&t), 1);
+	free(url);
+	ct_teardown(&t);
 }

@@ -425,3 +425,64 @@ Test(validate, sync_refuses_the_same_with_exit_3, .fini = ct_fini)
 	cr_expect_eq(ct_napps(&t), 0);
 	ct_teardown(&t);
 }
+
+/*
+ * A field Marathon would ignore is a warning with file:line:col and the
+ * near miss; the file is still valid (exit 0) and sync still applies it,
+ * saying the same.
+ */
+Test(validate, unknown_fields_warn_and_still_apply, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	char *path = NULL;
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	ct_write(&t, "typo.json",
+	         "{\"id\": \"/v/typo\", \"cmd\": \"sleep 1000\", \"mem\": 32,\n"
+	         "  \"cpu\": 0.1, \"labels\": {\"cpu\": \"is a label\"}}\n");
+	cr_assert(asprintf(&path, "%s/typo.json", t.src) > 0);
+	{
+		const char *args[] = {"validate", path, NULL};
+
+		r = ct_pacer(args, NULL);
+	}
+	cr_expect_eq(r.rc, 0, "a warning does not fail validate, got %d:\n%s", r.rc, r.err);
+	cr_expect(ct_has(r.err, "typo.json:2:3: app /v/typo: unknown field \"cpu\"") &&
+	              ct_has(r.err, "did you mean \"cpus\"?"),
+	          "%s", r.err);
+	cr_expect(!ct_has(r.err, "labels"), "labels are free-form:\n%s", r.err);
+	cr_expect(ct_has(r.out, "1 file(s), 1 app(s): 0 error(s), 1 warning(s)"), "%s", r.out);
+	ct_run_free(&r);
+
+	r = ct_cmd(&t, "sync", NULL);
+	cr_expect_eq(r.rc, 0, "%s", r.err);
+	cr_expect(ct_has(r.err, "unknown field \"cpu\""), "sync warns too:\n%s", r.err);
+	ct_run_free(&r);
+	cr_expect_eq(ct_napps(&t), 1);
+	free(path);
+	ct_teardown(&t);
+}
+
+/* A directory with no definition (empty, or only YAML) is named, not passed in silence. */
+Test(validate, a_source_without_definitions_warns, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	ct_write(&t, "app.yaml", "id: /v/yaml\ncmd: sleep 1000\n");
+	{
+		const char *args[] = {"validate", t.src, NULL};
+
+		r = ct_pacer(args, NULL);
+	}
+	cr_expect_eq(r.rc, 0, "%s", r.err);
+	cr_expect(ct_has(r.err, "warning: no app definitions found in") && ct_has(r.err, t.src),
+	          "%s", r.err);
+	ct_run_free(&r);
+	r = ct_cmd(&t, "diff", NULL);
+	cr_expect(ct_has(r.err, "no app definitions found in"), "diff warns too:\n%s", r.err);
+	ct_run_free(&r);
+	ct_teardown(&t);
+}
