@@ -4,6 +4,7 @@
 #include "tests/lib/clitest.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,4 +322,270 @@ void ct_sleep_ms(int ms)
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
+}
+
+int ct_versions(struct ct *t, const char *id)
+{
+	char *path = NULL;
+	struct json_object *j, *v;
+	int n = -1;
+
+	cr_assert(asprintf(&path, "/v2/apps%s/versions", id) >= 0, "out of memory");
+	j = ct_get_json(t, path);
+	free(path);
+	if (j && json_object_object_get_ex(j, "versions", &v) &&
+	    json_object_is_type(v, json_type_array))
+		n = (int)json_object_array_length(v);
+	json_object_put(j);
+	return n;
+}
+
+int ct_settled(struct json_object *app)
+{
+	struct json_object *deps = NULL;
+	long long inst = ct_int(app, "instances");
+
+	if (!app || !json_object_object_get_ex(app, "deployments", &deps))
+		return 0;
+	return ct_int(app, "tasksHealthy") == inst && ct_int(app, "tasksRunning") == inst &&
+	       json_object_array_length(deps) == 0;
+}
+
+/* ---- pacer's state directory ------------------------------------------ */
+
+static const char *const ct_outcome_names[] = {
+	"unchanged", "created", "updated", "pruned",  "planned",     "failed",  "rolled_back",
+	"restarted", "rollback_failed", "skipped", "held", "degraded", "progressing", "unknown",
+	"interrupted", "suspended", NULL,
+};
+
+char *ct_outcomes(const char *out, const char *app_id)
+{
+	size_t cap = 1, len = 0, idlen = strlen(app_id);
+	char *acc = calloc(1, cap);
+
+	cr_assert(acc, "out of memory");
+	for (const char *line = out; line && *line;) {
+		const char *nl = strchr(line, '\n'), *end = nl ? nl : line + strlen(line);
+
+		for (size_t k = 0; ct_outcome_names[k]; k++) {
+			size_t n = strlen(ct_outcome_names[k]);
+			const char *p = line + n;
+
+			/* "%-16s %s": the name, spaces, the id, then a space or the end. */
+			if ((size_t)(end - line) <= n || strncmp(line, ct_outcome_names[k], n) || *p != ' ')
+				continue;
+			while (p < end && *p == ' ')
+				p++;
+			if ((size_t)(end - p) < idlen || strncmp(p, app_id, idlen) ||
+			    (p + idlen < end && p[idlen] != ' '))
+				continue;
+			cap += n + 1;
+			acc = realloc(acc, cap);
+			cr_assert(acc, "out of memory");
+			len += (size_t)sprintf(acc + len, "%s%s", len ? " " : "", ct_outcome_names[k]);
+			break;
+		}
+		line = nl ? nl + 1 : end;
+	}
+	return acc;
+}
+
+/* A file that must hold one JSON value of `type`, parsed strictly (nothing after it); NULL otherwise. */
+static struct json_object *ct_json_file(const char *path, enum json_type type, int *missing)
+{
+	struct json_tokener *tok;
+	struct json_object *j;
+	size_t len = 0;
+	char *text = test_read_file(path, &len);
+
+	*missing = text == NULL && access(path, F_OK) != 0;
+	if (!text)
+		return NULL;
+	tok = json_tokener_new();
+	cr_assert(tok, "out of memory");
+	j = json_tokener_parse_ex(tok, text, (int)len);
+	if (j && (json_tokener_get_error(tok) != json_tokener_success ||
+	          !json_object_is_type(j, type) ||
+	          strspn(text + json_tokener_get_parse_end(tok), " \t\r\n") !=
+	              len - json_tokener_get_parse_end(tok))) {
+		json_object_put(j);
+		j = NULL;
+	}
+	json_tokener_free(tok);
+	free(text);
+	return j;
+}
+
+static struct json_object *ct_state_json(struct ct *t, const char *name, int *missing)
+{
+	char *p = join(t->state, name);
+	struct json_object *j = ct_json_file(p, json_type_object, missing);
+
+	free(p);
+	return j;
+}
+
+int ct_owned(struct ct *t, const char *id)
+{
+	int missing = 0, found = 0;
+	struct json_object *j = ct_state_json(t, "owned.json", &missing), *arr;
+
+	if (!j)
+		return missing ? 0 : -1;
+	if (!json_object_object_get_ex(j, "owned", &arr) || !json_object_is_type(arr, json_type_array))
+		found = -1;
+	for (size_t i = 0; found == 0 && i < json_object_array_length(arr); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(arr, i));
+
+		found = s && !strcmp(s, id);
+	}
+	json_object_put(j);
+	return found;
+}
+
+int ct_held(struct ct *t, const char *id)
+{
+	int missing = 0, found;
+	struct json_object *j = ct_state_json(t, "held.json", &missing);
+
+	if (!j)
+		return missing ? 0 : -1;
+	found = json_object_object_get_ex(j, id, NULL);
+	json_object_put(j);
+	return found;
+}
+
+/* Names in dir that end in ".json" (not hidden), or -1 when dir is missing. */
+static int ct_count_json(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] != '.' && l > 5 && !strcmp(de->d_name + l - 5, ".json"))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int ct_journal_count(struct ct *t)
+{
+	char *p = join(t->state, "journal");
+	int n = ct_count_json(p);
+
+	free(p);
+	return n < 0 ? 0 : n;
+}
+
+/* Append "what" to *msg ("; " between problems). */
+static void ct_problem(char **msg, const char *fmt, const char *a, const char *b)
+{
+	char *more = NULL, *joined = NULL;
+
+	cr_assert(asprintf(&more, fmt, a, b ? b : "") >= 0, "out of memory");
+	if (*msg) {
+		cr_assert(asprintf(&joined, "%s; %s", *msg, more) >= 0, "out of memory");
+		free(*msg);
+		free(more);
+		*msg = joined;
+	} else {
+		*msg = more;
+	}
+}
+
+/*
+ * Check every entry of dir: temp files are problems; with `kind` "journal"
+ * or "backup", each *.json must parse (and name its app).
+ */
+static void ct_check_dir(const char *dir, const char *kind, char **msg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char *p;
+		struct json_object *j;
+		int missing = 0;
+
+		if (strstr(de->d_name, ".tmp-")) {
+			ct_problem(msg, "temp file %s/%s left behind", dir, de->d_name);
+			continue;
+		}
+		if (!kind || de->d_name[0] == '.' || l <= 5 || strcmp(de->d_name + l - 5, ".json"))
+			continue;
+		p = join(dir, de->d_name);
+		j = ct_json_file(p, json_type_object, &missing);
+		if (!j)
+			ct_problem(msg, "%s %s does not parse as a JSON object", kind, p);
+		else if (!strcmp(kind, "journal entry") &&
+		         (!ct_str(j, "app") || !ct_str(j, "action") || !ct_str(j, "phase")))
+			ct_problem(msg, "journal entry %s lacks app, action or phase%s", p, NULL);
+		else if (!strcmp(kind, "backup") && !ct_str(j, "id"))
+			ct_problem(msg, "backup %s names no app id%s", p, NULL);
+		json_object_put(j);
+		free(p);
+	}
+	closedir(d);
+}
+
+char *ct_check_state(struct ct *t)
+{
+	static const char *const docs[] = {"owned.json", "held.json", "cluster.json",
+	                                   "suspended.json", NULL};
+	char *msg = NULL, *journal = join(t->state, "journal"), *cache = join(t->state, "cache");
+	char *history = join(t->state, "history.json"), *text;
+	struct json_object *h;
+	size_t len = 0;
+	int missing = 0;
+
+	for (size_t i = 0; docs[i]; i++) {
+		struct json_object *j = ct_state_json(t, docs[i], &missing);
+
+		if (!j && !missing)
+			ct_problem(&msg, "%s/%s does not parse as a JSON object", t->state, docs[i]);
+		else if (j && !i && ct_owned(t, "/") < 0)
+			ct_problem(&msg, "%s/owned.json has no \"owned\" array of app ids%s", t->state,
+			           NULL);
+		json_object_put(j);
+	}
+	if (!(h = ct_json_file(history, json_type_array, &missing)) && !missing)
+		ct_problem(&msg, "%s does not parse as a JSON array%s", history, NULL);
+	json_object_put(h);
+	if ((text = test_read_file(cache, &len))) {
+		const char *nl = memchr(text, '\n', len);
+
+		if (strncmp(text, "pacer-cache 1 ", 14) || !nl)
+			ct_problem(&msg, "%s has no \"pacer-cache 1 <tag>\" header line%s", cache, NULL);
+		else if (text[len - 1] != '\n')
+			ct_problem(&msg, "%s ends in a torn line%s", cache, NULL);
+		for (const char *l = nl ? nl + 1 : text + len; l < text + len;) {
+			const char *e = memchr(l, '\n', (size_t)(text + len - l));
+
+			if (!e)
+				break;
+			if (!memchr(l, '\t', (size_t)(e - l))) {
+				ct_problem(&msg, "%s has a line that is not key<TAB>value%s", cache, NULL);
+				break;
+			}
+			l = e + 1;
+		}
+		free(text);
+	}
+	ct_check_dir(t->state, NULL, &msg);
+	ct_check_dir(journal, "journal entry", &msg);
+	ct_check_dir(t->backups, "backup", &msg);
+	free(journal);
+	free(cache);
+	free(history);
+	return msg;
 }

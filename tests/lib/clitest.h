@@ -110,4 +110,37 @@ int ct_has(const char *haystack, const char *needle);
 /* Sleep ms milliseconds. */
 void ct_sleep_ms(int ms);
 
+/* Versions Marathon keeps of app id (GET /v2/apps/<id>/versions); -1 when it has none. */
+int ct_versions(struct ct *t, const char *id);
+/*
+ * 1 when app (an object of GET /v2/apps) runs every instance healthy and
+ * running and has no deployment in flight: settled.
+ */
+int ct_settled(struct json_object *app);
+
+/* ---- pacer's state directory, as the crash and fault tests check it ---- */
+
+/*
+ * The outcomes pacer's text report printed for app_id (rows "<outcome>  <id>
+ * ..."), space separated in report order; "" when the app has no row
+ * (unchanged). Caller frees.
+ */
+char *ct_outcomes(const char *out, const char *app_id);
+/* 1 when owned.json lists id, 0 when it does not (or there is none), -1 when it does not parse. */
+int ct_owned(struct ct *t, const char *id);
+/* 1 when held.json holds a change of id, 0 when not (or there is none), -1 when it does not parse. */
+int ct_held(struct ct *t, const char *id);
+/* Entries (*.json) in state/journal/; 0 when the folder is missing. */
+int ct_journal_count(struct ct *t);
+/*
+ * Everything a crash may have torn, checked: owned.json, held.json,
+ * cluster.json, suspended.json and every journal entry parse as the JSON
+ * objects they must be, history.json as an array, the cache has its header
+ * and key<TAB>value lines, every backup parses
+ * and names its app, and no temp file (a name with ".tmp-") is left in the
+ * state directory, its journal folder or the backups. NULL when all is
+ * well, else what is wrong (caller frees).
+ */
+char *ct_check_state(struct ct *t);
+
 #endif
