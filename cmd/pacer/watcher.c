@@ -473,8 +473,12 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 		goto done;
 	if (!*l.last) /* else the first poll's commit is the startup sync */
 		watcher__trigger(w, "startup", 0);
-	PLOG_INFO("watching %s (%s); resync every %d s", w->o.source,
-	          w->is_dir ? "inotify" : "git poll", w->o.resync_interval_s);
+	if (w->o.resync_interval_s > 0)
+		PLOG_INFO("watching %s (%s); resync every %d s", w->o.source,
+		          w->is_dir ? "inotify" : "git poll", w->o.resync_interval_s);
+	else
+		PLOG_INFO("watching %s (%s); periodic resync off (--resync-interval 0)", w->o.source,
+		          w->is_dir ? "inotify" : "git poll");
 
 	while (!*w->o.stop) {
 		struct pollfd pfd[2] = {{w->pipe_r, POLLIN, 0},
