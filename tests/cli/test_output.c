@@ -316,3 +316,29 @@ Test(output, priority_prefix_when_stderr_is_the_journal, .fini = ct_fini)
 	free(cmd);
 	ct_teardown(&t);
 }
+
+/* watch says that the periodic resync is off, not that it runs "every 0 s". */
+Test(output, watch_says_when_the_resync_is_off, .fini = ct_fini)
+{
+	static struct ct t;
+	struct lr_proc p = {0};
+	char *log_path = NULL, *log;
+	const char *argv[] = {test_pacer_bin(), "watch", "--source", NULL, "--marathon", NULL,
+	                      "--state-dir", NULL, "--resync-interval", "0", "--log-level", "info",
+	                      NULL};
+
+	ct_setup(&t, NULL);
+	ct_write_app(&t, "a.json", "/o/a", 32, "v1");
+	argv[3] = t.src;
+	argv[5] = t.sim.url;
+	argv[7] = t.state;
+	cr_assert(asprintf(&log_path, "%s/watch.log", t.dir) > 0);
+	lr_start(&p, argv, NULL, log_path);
+	cr_expect(lr_wait_log(&p, "watching ", 1, 20000));
+	log = lr_log(&p);
+	cr_expect(ct_has(log, "periodic resync off") && !ct_has(log, "resync every 0"), "%s", log);
+	free(log);
+	cr_expect_eq(lr_stop(&p, SIGTERM, 20000), 0);
+	free(log_path);
+	ct_teardown(&t);
+}
