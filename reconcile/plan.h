@@ -126,8 +126,8 @@ char *plan_render_text(const struct pacer_plan *p, int color, int show_unchanged
 
 /*
  * The same plan as one JSON document (new object, caller puts): per app its
- * id, action, file, wave and changes (path, old, new; values whole), and for
- * a create or a prune the normalised "definition".
+ * id, action, file, wave and changes (path, old, new; values whole), and as
+ * "definition" the body a create sends or the live app a prune deletes.
  */
 struct json_object *plan_to_json(const struct pacer_plan *p);
 

@@ -451,11 +451,16 @@ struct json_object *plan_to_json(const struct pacer_plan *p)
 			json_object_array_add(changes, c);
 		}
 		json_object_object_add(a, "changes", changes);
-		/* What a create makes and a prune deletes, as a reviewer needs it. */
+		/*
+		 * What a create sends and what a prune deletes, as they are (a
+		 * reference, no copy): the result of every watch and serve run is
+		 * rendered as JSON, so normalising here would cost each run.
+		 */
 		if (it->action == PACER_ACT_CREATE || it->action == PACER_ACT_PRUNE)
 			json_object_object_add(a, "definition",
-					       normalised(it->action == PACER_ACT_CREATE ? it->body
-											 : it->live));
+					       json_object_get(it->action == PACER_ACT_CREATE
+								   ? it->body
+								   : it->live));
 		json_object_array_add(apps, a);
 	}
 	json_object_object_add(doc, "apps", apps);

@@ -439,10 +439,10 @@ Test(plan, to_json)
 	cr_expect_str_eq(json_object_get_string(jsonutil_get(c, "new")), "nginx:1.25");
 	cr_expect_str_eq(json_object_get_string(jsonutil_get(json_object_array_get_idx(apps, 3), "action")),
 			 "prune");
-	/* A create and a prune carry the whole normalised definition; an update does not. */
-	cr_expect_eq(json_object_get_int(jsonutil_get(
-			 jsonutil_get(json_object_array_get_idx(apps, 0), "definition"), "mem")),
-		     128);
+	/* A create carries the body it sends, a prune the live app; an update does not. */
+	cr_expect_str_eq(json_object_get_string(jsonutil_get(
+			     jsonutil_get(json_object_array_get_idx(apps, 0), "definition"), "id")),
+			 "/new");
 	cr_expect_str_eq(json_object_get_string(jsonutil_get(
 			     jsonutil_get(json_object_array_get_idx(apps, 3), "definition"), "cmd")),
 			 "x");
