@@ -244,6 +244,28 @@ static void submit_failed(const struct apply_ctx *ctx, struct sync_app_result *r
 				 "was most likely not applied (check with 'pacer diff')",
 				 what, res->app_id);
 		break;
+	case PACER_ELOCKED:
+		pacer_error_wrap(&e, rc,
+				 "could not %s app %s: it is locked by a deployment Marathon is "
+				 "running; nothing was changed; wait for that deployment (or cancel "
+				 "it with 'pacer cancel %s') and run again",
+				 what, res->app_id, res->app_id);
+		break;
+	case PACER_EAUTH:
+		pacer_error_wrap(&e, rc,
+				 "could not %s app %s: Marathon refused pacer's credentials or "
+				 "permissions; nothing was changed; check PACER_MARATHON_USER/"
+				 "PASSWORD or PACER_MARATHON_TOKEN",
+				 what, res->app_id);
+		break;
+	case PACER_ECONFLICT:
+	case PACER_ENOTFOUND:
+		pacer_error_wrap(&e, rc,
+				 "could not %s app %s: Marathon answered that it %s; nothing was "
+				 "changed; run the sync again to compare afresh",
+				 what, res->app_id,
+				 rc == PACER_ECONFLICT ? "already exists" : "does not exist");
+		break;
 	default:
 		pacer_error_wrap(&e, rc,
 				 "Marathon refused to %s app %s; nothing was changed on Marathon, "
@@ -419,9 +441,9 @@ static void pause_s(int s)
  * Returns 0 (ref set), PACER_EUNKNOWN when it stays unknown, or
  * Marathon's refusal.
  */
-static int submit_resolved(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
-			   struct json_object *body, struct pacer_deploy_ref *ref,
-			   struct pacer_error **err)
+int apply_submit_resolved(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+			  struct json_object *body, struct pacer_deploy_ref *ref,
+			  struct pacer_error **err)
 {
 	int rc = submit(ctx, item, body, ref, err), unknown = 0, applied = 0;
 
@@ -548,17 +570,48 @@ static void hold(const struct apply_ctx *ctx, const struct pacer_plan_item *item
 }
 
 /* --on-failure restart: journalled, as every request that changes Marathon. */
+/* The app's version into out ("" when it cannot be read). */
+static void app_version(const struct apply_ctx *ctx, const char *id, char *out, size_t len)
+{
+	struct json_object *app = NULL;
+	struct pacer_error *e = NULL;
+	const char *v;
+
+	out[0] = '\0';
+	if (ctx->m->get_app(ctx->m, id, &app, &e) == 0 &&
+	    (v = json_object_get_string(jsonutil_get(app, "version"))))
+		snprintf(out, len, "%s", v);
+	pacer_error_free(e);
+	json_object_put(app);
+}
+
 static int restart(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
 		   const char *digest, struct pacer_deploy_ref *ref, struct pacer_error **err)
 {
 	struct journal_entry je;
+	char before[64], after[64];
 	int rc;
 
 	entry_init(&je, ctx, item, JOURNAL_RESTART, NULL, digest, NULL);
 	if ((rc = journal_write(ctx->state, &je, err)))
 		return rc;
+	app_version(ctx, item->app_id, before, sizeof(before));
 	rc = ctx->m->restart_app(ctx->m, item->app_id, PACER_MF_FORCE, ref, err);
 	CRASH_POINT("after-restart");
+	/*
+	 * The reply was lost: a restart that happened gives the app a new
+	 * version. A restart is not idempotent (a second one replaces the tasks
+	 * again), so it is never sent twice: pacer looks a few times, and if the
+	 * version never moves the outcome stays unknown.
+	 */
+	for (int n = 1; rc == PACER_EUNKNOWN && before[0] && n <= APPLY_MAX_SUBMITS; n++) {
+		pause_s(n);
+		app_version(ctx, item->app_id, after, sizeof(after));
+		if (after[0] && strcmp(before, after)) {
+			pacer_error_clear(err);
+			rc = 0;
+		}
+	}
 	if (!open_code(rc))
 		journal_clear_quiet(ctx, item->app_id);
 	return rc;
@@ -580,6 +633,9 @@ static void deploy_failed(const struct apply_ctx *ctx, const struct pacer_plan_i
 	char *rdep = NULL, *rwhy;
 	int rc;
 
+	/* Before anything is held or undone: this --atomic run has failed. */
+	if (ctx->opts->atomic)
+		journal_atomic_failed(ctx->state, item->app_id);
 	switch (policy) {
 	case SYNC_ON_FAILURE_ROLLBACK:
 		apply_emit(ctx, SYNC_EV_ROLLBACK, res->app_id, res->deployment_id,
@@ -690,7 +746,10 @@ static void wait_and_settle(const struct apply_ctx *ctx, const struct pacer_plan
 		own_quiet(ctx, item->app_id, 0);
 	else
 		held_drop(ctx->held, item->app_id, NULL);
-	journal_clear_quiet(ctx, item->app_id);
+	/* An --atomic run keeps the entry until the whole run is settled: killed
+	 * later, the next run must still be able to undo this change too. */
+	if (!ctx->opts->atomic)
+		journal_clear_quiet(ctx, item->app_id);
 	res->outcome = item->action == PACER_ACT_CREATE   ? SYNC_OUT_CREATED
 		       : item->action == PACER_ACT_UPDATE ? SYNC_OUT_UPDATED
 							  : SYNC_OUT_PRUNED;
@@ -767,7 +826,7 @@ void apply_item(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
 		goto untouched;
 	CRASH_POINT("after-intent");
 
-	rc = submit_resolved(ctx, item, body, &ref, &e);
+	rc = apply_submit_resolved(ctx, item, body, &ref, &e);
 	if (rc == PACER_ENOTFOUND && item->action == PACER_ACT_PRUNE) {
 		/* Someone deleted it since the plan was made: already pruned. */
 		pacer_error_clear(&e);

@@ -39,6 +39,8 @@
  * with a newer definition of the same app: the rollback target stays the
  * definition that ran before the earlier change, not the half-deployed one.
  */
+struct suspend;
+
 struct apply_inherit {
 	const char *app_id;           /* borrowed from the journal entry */
 	const char *backup;           /* its backup path, or NULL */
@@ -54,6 +56,7 @@ struct apply_ctx {
 	const struct sync_options *opts; /* never NULL */
 	const char *revision;            /* for log lines, may be NULL */
 	struct held *held;               /* may be NULL: failures are then not held */
+	struct suspend *suspend;         /* may be NULL: nothing suspended */
 	const struct apply_inherit *inherit; /* sorted by app id; may be NULL */
 	size_t ninherit;
 	/* Set by apply_item() when Marathon became unreachable: the run must
@@ -110,6 +113,17 @@ void apply_continue(const struct apply_ctx *ctx, const struct pacer_plan_item *i
 int apply_undo(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
 	       const char *failed_deployment, struct json_object *previous, const char *backup,
 	       const char *digest, char **out_deployment, struct pacer_error **err);
+
+/*
+ * Send item's request (PUT body for an update, POST for a create, DELETE
+ * for a prune), and when its outcome is unknown read the app back before
+ * anything else: applied -> as if answered (ref from the app), not applied
+ * -> sent again, at most 3 times in all. Returns 0, PACER_EUNKNOWN, or
+ * Marathon's refusal. Used by apply and by rollback for its own requests.
+ */
+int apply_submit_resolved(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+			  struct json_object *body, struct pacer_deploy_ref *ref,
+			  struct pacer_error **err);
 
 /* The definition to restore for item: an inherited one, else item->live. Borrowed. */
 struct json_object *apply_previous(const struct apply_ctx *ctx, const struct pacer_plan_item *item,

@@ -16,6 +16,7 @@
 
 #include "reconcile/cache.h"
 #include "reconcile/jsonutil.h"
+#include "reconcile/log.h"
 
 #define JOURNAL_FOLDER "journal"
 
@@ -248,4 +249,46 @@ void journal_entries_free(struct journal_entry *v, size_t n)
 	for (size_t i = 0; v && i < n; i++)
 		journal_entry_release(&v[i]);
 	free(v);
+}
+
+#define ATOMIC_DOC "atomic.json"
+
+void journal_atomic_failed(struct pacer_state_store *s, const char *failed_app)
+{
+	struct json_object *o;
+	const char *text;
+	char *prev = journal_atomic_pending(s);
+
+	/* The first failure is the one to report; it stays. */
+	if (prev || !journal_supported(s)) {
+		free(prev);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "failed", json_object_new_string(failed_app));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	if (s->doc_save(s, ATOMIC_DOC, text, strlen(text), NULL))
+		PLOG_WARN("cannot record that this --atomic run failed (app %s)", failed_app);
+	json_object_put(o);
+}
+
+char *journal_atomic_pending(struct pacer_state_store *s)
+{
+	struct json_object *o;
+	char *data = NULL, *app = NULL;
+	size_t len = 0;
+
+	if (!journal_supported(s) || s->doc_load(s, ATOMIC_DOC, &data, &len, NULL) || !data)
+		return NULL;
+	if ((o = json_tokener_parse(data)) && jsonutil_get(o, "failed"))
+		app = strdup(json_object_get_string(jsonutil_get(o, "failed")));
+	json_object_put(o);
+	free(data);
+	return app;
+}
+
+void journal_atomic_settled(struct pacer_state_store *s)
+{
+	if (journal_supported(s))
+		s->doc_remove(s, ATOMIC_DOC, NULL);
 }

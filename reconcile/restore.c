@@ -2,10 +2,12 @@
 
 #include <time.h>
 
+#include "reconcile/converge.h"
 #include "reconcile/crash.h"
 #include "reconcile/journal.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,33 @@
 #include "reconcile/log.h"
 #include "reconcile/rollback.h"
 #include "reconcile/wait.h"
+
+/*
+ * The reply of the restoring PUT was lost: after `attempt` seconds, 0 when
+ * the app runs body (ref gets its deployment), else -1.
+ */
+static int read_back(struct pacer_marathon *m, const char *id, struct json_object *body,
+		     struct pacer_deploy_ref *ref, int attempt)
+{
+	struct timespec pause = {attempt, 0};
+	struct json_object *app = NULL, *d;
+	struct pacer_error *e = NULL;
+	int equal = 0;
+
+	nanosleep(&pause, NULL); /* a request still queued in Marathon lands meanwhile */
+	if (m->get_app(m, id, &app, &e) == 0 && converge_matches(body, app, 0, &equal, &e) == 0 &&
+	    equal) {
+		d = json_object_array_get_idx(json_object_object_get(app, "deployments"), 0);
+		memset(ref, 0, sizeof(*ref));
+		snprintf(ref->deployment_id, sizeof(ref->deployment_id), "%s",
+			 d && json_object_get_string(json_object_object_get(d, "id"))
+				 ? json_object_get_string(json_object_object_get(d, "id"))
+				 : "");
+	}
+	pacer_error_free(e);
+	json_object_put(app);
+	return equal ? 0 : -1;
+}
 
 void restore_result_release(struct restore_result *r)
 {
@@ -128,6 +157,16 @@ int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, co
 	}
 	CRASH_POINT("after-intent");
 	rc = m->put_app(m, id, body, PACER_MF_FORCE, &ref, err);
+	/* Lost reply: read back; only what has not taken effect is sent again. */
+	for (int n = 1; rc == PACER_EUNKNOWN && n <= 3; n++) {
+		if (read_back(m, id, body, &ref, n) == 0) {
+			pacer_error_clear(err);
+			rc = 0;
+		} else if (n < 3) {
+			pacer_error_clear(err);
+			rc = m->put_app(m, id, body, PACER_MF_FORCE, &ref, err);
+		}
+	}
 	if (rc) {
 		/* Refused: nothing changed. Unknown: the next run reads it back. */
 		if (rc != PACER_EUNKNOWN)

@@ -20,11 +20,13 @@
 
 #include "reconcile/converge.h"
 #include "reconcile/log.h"
+#include "reconcile/suspend.h"
 
 struct job {
 	const struct apply_ctx *ctx;
 	struct journal_entry *e;
 	struct sync_app_result *res;
+	struct pacer_plan_item *item; /* the change as a plan item, kept for --atomic */
 	int settled; /* res holds a row to report */
 	int started; /* thread created, to be joined */
 	pthread_t thread;
@@ -93,6 +95,32 @@ static void redo_undo(struct job *j, struct pacer_plan_item *it)
 	it->live = NULL;
 }
 
+/*
+ * A change intended but not applied, for an app the plan will not touch
+ * because it is suspended (`pacer rollback` suspends before restoring): no
+ * later run would do it, so it is done now, as the operator asked. 0 when
+ * submitted (dep gets its deployment).
+ */
+static int resubmit(struct job *j, struct pacer_plan_item *it, char *dep, size_t len)
+{
+	struct pacer_deploy_ref ref;
+	struct pacer_error *e = NULL;
+	int rc;
+
+	if (!it->body || !suspend_find(j->ctx->suspend, it->app_id) ||
+	    (it->action != PACER_ACT_UPDATE && it->action != PACER_ACT_CREATE))
+		return -1;
+	PLOG_INFO("app=%s finishing the %s an earlier process intended (the app is suspended: "
+		  "no sync would)",
+		  it->app_id, journal_action_name(j->e->action));
+	rc = j->ctx->m->put_app(j->ctx->m, it->app_id, it->body, PACER_MF_FORCE, &ref, &e);
+	pacer_error_free(e);
+	if (rc)
+		return rc;
+	snprintf(dep, len, "%s", ref.deployment_id);
+	return 0;
+}
+
 /* A create/update/prune: wait for it, or read it back first. */
 static void resume_change(struct job *j, struct pacer_plan_item *it)
 {
@@ -132,6 +160,8 @@ static void resume_change(struct job *j, struct pacer_plan_item *it)
 				pacer_error_clear(&e);
 		}
 		json_object_put(app);
+		if (!applied && resubmit(j, it, first, sizeof(first)) == 0)
+			applied = 1;
 		if (!applied) {
 			/* It never took effect: nothing to finish, the plan decides. */
 			PLOG_INFO("app=%s the %s an earlier run intended did not take effect",
@@ -148,9 +178,7 @@ static void resume_change(struct job *j, struct pacer_plan_item *it)
 		  it->app_id, dep && *dep ? dep : "-", j->e->commit ? j->e->commit : "-",
 		  journal_action_name(j->e->action), it->timeout_s);
 	apply_continue(j->ctx, it, j->e, dep ? dep : "", j->res);
-	json_object_put(it->live);
-	it->live = NULL;
-	j->settled = 1;
+	j->settled = 1; /* it->live stays: an --atomic run may have to restore it */
 }
 
 /*
@@ -201,18 +229,17 @@ static void resume_operator(struct job *j)
 static void *job_main(void *p)
 {
 	struct job *j = p;
-	struct pacer_plan_item it;
+	struct pacer_plan_item *itp = j->item;
 
-	memset(&it, 0, sizeof(it));
-	it.app_id = j->e->app_id;
-	it.body = j->e->body;
+	itp->app_id = j->e->app_id;
+	itp->body = j->e->body;
 	j->res->app_id = strdup(j->e->app_id);
 	j->res->tasks_healthy = j->res->tasks_running = j->res->instances = -1;
 	j->res->action = plan_action(j->e->action == JOURNAL_UNDO ? j->e->undo : j->e->action);
 	j->res->resumed = 1;
 	switch (j->e->action) {
 	case JOURNAL_UNDO:
-		redo_undo(j, &it);
+		redo_undo(j, itp);
 		break;
 	case JOURNAL_OPERATOR:
 		resume_operator(j);
@@ -220,20 +247,20 @@ static void *job_main(void *p)
 	case JOURNAL_RESTART:
 		/* The change failed and was restarted: only the hold may be missing. */
 		if (j->e->digest[0])
-			held_put(j->ctx->held, it.app_id, j->e->digest, j->e->commit, SYNC_OUT_RESTARTED,
+			held_put(j->ctx->held, itp->app_id, j->e->digest, j->e->commit, SYNC_OUT_RESTARTED,
 				 "the change failed and the app was restarted (--on-failure "
 				 "restart)",
 				 NULL);
-		journal_clear(j->ctx->state, it.app_id, NULL);
+		journal_clear(j->ctx->state, itp->app_id, NULL);
 		j->res->outcome = SYNC_OUT_RESTARTED;
 		j->res->error = pacer_error_new(PACER_EFAILED,
 						"app %s did not converge and was restarted by an "
 						"earlier run",
-						it.app_id);
+						itp->app_id);
 		j->settled = 1;
 		break;
 	default:
-		resume_change(j, &it);
+		resume_change(j, itp);
 		break;
 	}
 	return NULL;
@@ -243,14 +270,16 @@ static void *job_main(void *p)
  * Whether a newer definition of the entry's app is desired now: the entry
  * is then superseded, not waited for (newest commit wins).
  */
-static int superseded(struct pacer_desired *desired, const struct journal_entry *e,
-		      int ignore_instances)
+static int superseded(const struct apply_ctx *ctx, struct pacer_desired *desired,
+		      const struct journal_entry *e, int ignore_instances)
 {
 	struct pacer_desired_app *d;
 	struct pacer_error *err = NULL;
 	int equal = 1;
 
-	if ((e->action != JOURNAL_CREATE && e->action != JOURNAL_UPDATE) || !e->body)
+	/* A suspended app is not the source's to supersede (pacer rollback). */
+	if ((e->action != JOURNAL_CREATE && e->action != JOURNAL_UPDATE) || !e->body ||
+	    suspend_find(ctx->suspend, e->app_id))
 		return 0;
 	d = (struct pacer_desired_app *)desired_find(desired, e->app_id);
 	if (!d || desired_app_def(d, &err) || converge_matches(d->def, e->body, ignore_instances, &equal, &err)) {
@@ -312,32 +341,39 @@ int resume_run(const struct apply_ctx *ctx, struct pacer_desired *desired,
 		  out->nentries == 1 ? "" : "s");
 	out->inherit = calloc(out->nentries, sizeof(*out->inherit));
 	out->apps = calloc(out->nentries, sizeof(*out->apps));
+	out->items = calloc(out->nentries, sizeof(*out->items));
 	jobs = calloc(out->nentries, sizeof(*jobs));
-	if (!out->inherit || !out->apps || !jobs) {
+	if (!out->inherit || !out->apps || !out->items || !jobs) {
 		free(jobs);
 		return pacer_error_set(err, PACER_EGENERIC, "out of memory reading the journal");
 	}
 	for (size_t i = 0; i < out->nentries; i++) {
 		struct journal_entry *e = &out->entries[i];
 
-		if (superseded(desired, e, ctx->opts->ignore_instances)) {
+		if (superseded(ctx, desired, e, ctx->opts->ignore_instances)) {
 			add_inherit(ctx, out, e);
 			continue;
 		}
 		jobs[njobs].ctx = ctx;
 		jobs[njobs].e = e;
 		jobs[njobs].res = &out->apps[njobs];
+		jobs[njobs].item = &out->items[njobs];
 		njobs++;
 	}
 	run_jobs(jobs, njobs, ctx->opts->parallel);
 	/* Keep the rows of settled entries, in entry (app id) order. */
 	for (size_t i = 0; i < njobs; i++) {
 		if (jobs[i].settled) {
-			if (out->napps != i)
+			if (out->napps != i) {
 				out->apps[out->napps] = out->apps[i];
+				out->items[out->napps] = out->items[i];
+				memset(&out->items[i], 0, sizeof(out->items[i]));
+			}
 			out->napps++;
 		} else {
 			sync_app_result_release(&out->apps[i]);
+			json_object_put(out->items[i].live);
+			memset(&out->items[i], 0, sizeof(out->items[i]));
 		}
 	}
 	free(jobs);
@@ -349,6 +385,9 @@ void resume_release(struct resume_result *r)
 	for (size_t i = 0; i < r->napps; i++)
 		sync_app_result_release(&r->apps[i]);
 	free(r->apps);
+	for (size_t i = 0; r->items && i < r->nentries; i++)
+		json_object_put(r->items[i].live);
+	free(r->items);
 	for (size_t i = 0; i < r->ninherit; i++)
 		json_object_put(r->inherit[i].previous);
 	free(r->inherit);

@@ -29,6 +29,11 @@
 struct resume_result {
 	struct sync_app_result *apps; /* owned: rows of the entries settled */
 	size_t napps;
+	/* The settled changes as plan items (same order as apps): action, id, the
+	 * submitted body and `live` = the definition before the change (an owned
+	 * reference, or NULL), so that an --atomic run can undo them too.
+	 * Strings and body are borrowed from entries. nentries long. */
+	struct pacer_plan_item *items;
 	struct apply_inherit *inherit; /* owned: superseded entries, sorted by id */
 	size_t ninherit;
 	struct journal_entry *entries; /* owned: the journal as read (inherit borrows ids) */

@@ -58,7 +58,16 @@ static int restore_from_backup(const struct apply_ctx *ctx, const char *app_id,
 		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory restoring app %s", app_id);
 		goto done;
 	}
-	rc = ctx->m->put_app(ctx->m, app_id, body, PACER_MF_FORCE, &ref, err);
+	/* Like every change: a lost reply is read back, never resent blindly. */
+	{
+		struct pacer_plan_item it;
+
+		memset(&it, 0, sizeof(it));
+		it.action = PACER_ACT_UPDATE;
+		it.app_id = (char *)app_id;
+		it.body = body;
+		rc = apply_submit_resolved(ctx, &it, body, &ref, err);
+	}
 	if (rc) {
 		pacer_error_wrap(err, rc,
 				 "could not write the previous definition of app %s back to "
@@ -130,7 +139,14 @@ int rollback_create(const struct apply_ctx *ctx, const char *app_id, int timeout
 	if (out_deployment)
 		*out_deployment = NULL;
 	memset(&ref, 0, sizeof(ref));
-	rc = ctx->m->delete_app(ctx->m, app_id, PACER_MF_FORCE, &ref, err);
+	{
+		struct pacer_plan_item it;
+
+		memset(&it, 0, sizeof(it));
+		it.action = PACER_ACT_PRUNE;
+		it.app_id = (char *)app_id;
+		rc = apply_submit_resolved(ctx, &it, NULL, &ref, err);
+	}
 	if (rc == PACER_ENOTFOUND) {
 		pacer_error_clear(err);
 		return 0; /* nothing to remove */

@@ -24,6 +24,7 @@
 #include "reconcile/cache.h"
 #include "reconcile/cluster.h"
 #include "reconcile/converge.h"
+#include "reconcile/crash.h"
 #include "reconcile/held.h"
 #include "reconcile/history.h"
 #include "reconcile/live.h"
@@ -265,7 +266,12 @@ static void undo_run(struct run *run, const char *failed_app)
 				converge_digest(it->body, digest);
 			rc = apply_undo(&run->ctx, it, NULL, previous, backup, digest, &dep, &e);
 		}
-		if (rc == 0) {
+		if (rc == PACER_EUNKNOWN || rc == PACER_ECANCELLED || rc == PACER_EUNREACHABLE) {
+			/* Nobody knows how the undo ended: the journal keeps it. */
+			pacer_error_free(res->error);
+			res->error = e;
+			res->outcome = rc == PACER_ECANCELLED ? SYNC_OUT_INTERRUPTED : SYNC_OUT_UNKNOWN;
+		} else if (rc == 0) {
 			pacer_error_free(e);
 			e = NULL;
 			if (!res->error)
@@ -467,6 +473,7 @@ static int start_apply(struct sync_state *ss, struct pacer_error **err)
 	run->ctx.revision = ss->r->revision;
 	run->ctx.unreachable = &run->unreachable;
 	run->ctx.held = ss->held;
+	run->ctx.suspend = ss->suspend;
 	return 0;
 }
 
@@ -802,18 +809,128 @@ static int build_results(struct sync_state *ss, struct pacer_error **err)
 }
 
 /* Steps 6 and 7: apply what changes, in waves; --atomic undoes it all on failure. */
+/* A row that stops an --atomic run: anything but success or a state pacer did not cause. */
+static int atomic_failure(enum sync_outcome o)
+{
+	return !apply_outcome_ok(o) && o != SYNC_OUT_DEGRADED && o != SYNC_OUT_PROGRESSING &&
+	       o != SYNC_OUT_SUSPENDED && o != SYNC_OUT_HELD;
+}
+
+/* --atomic also undoes what this run finished for an interrupted one (resume.h). */
+static void undo_resumed(struct sync_state *ss, const char *failed_app)
+{
+	struct sync_result *r = ss->r;
+
+	for (size_t k = ss->resumed.napps; k-- > 0;) {
+		const struct pacer_plan_item *it = &ss->resumed.items[k];
+		struct sync_app_result *row = NULL;
+		struct pacer_error *e = NULL;
+		char digest[33] = "", *dep = NULL;
+
+		for (size_t i = 0; i < r->napps && !row; i++)
+			if (r->apps[i].resumed && !strcmp(r->apps[i].app_id, it->app_id))
+				row = &r->apps[i];
+		if (!row || !it->app_id || (row->outcome != SYNC_OUT_CREATED &&
+					    row->outcome != SYNC_OUT_UPDATED &&
+					    row->outcome != SYNC_OUT_PRUNED))
+			continue;
+		if (it->body)
+			converge_digest(it->body, digest);
+		if (apply_undo(&ss->run.ctx, it, NULL, it->live, row->backup_path, digest, &dep, &e)) {
+			row->outcome = SYNC_OUT_ROLLBACK_FAILED;
+			pacer_error_wrap(&e, PACER_EFAILED,
+					 "app %s could not be rolled back after app %s failed in this "
+					 "--atomic run; restore it with 'pacer rollback %s'",
+					 it->app_id, failed_app, it->app_id);
+		} else {
+			row->outcome = SYNC_OUT_ROLLED_BACK;
+			pacer_error_free(e);
+			e = pacer_error_new(PACER_EFAILED,
+					    "app %s was rolled back because app %s failed and the run "
+					    "is --atomic",
+					    it->app_id, failed_app);
+		}
+		pacer_error_free(row->error);
+		row->error = e;
+		free(dep);
+	}
+}
+
+/*
+ * --atomic: all or nothing. The changes that converged kept their journal
+ * entries (apply.c) until here: undone now if anything failed, cleared
+ * once the run is settled. A stopped or superseded run leaves them to the
+ * next run.
+ */
+static void settle_atomic(struct sync_state *ss)
+{
+	struct sync_result *r = ss->r;
+	const char *failed_app = NULL;
+	char *pending = NULL;
+
+	if (!ss->opts->atomic || ss->opts->dry_run || (ss->opts->abandon && *ss->opts->abandon) ||
+	    (ss->opts->stop && *ss->opts->stop))
+		return;
+	for (size_t i = 0; i < r->napps && !failed_app; i++)
+		if (atomic_failure(r->apps[i].outcome))
+			failed_app = r->apps[i].app_id;
+	/* A killed --atomic run that was undoing: finish its undo. */
+	if (!failed_app && (pending = journal_atomic_pending(ss->state)))
+		failed_app = pending;
+	if (failed_app && ss->run_init) {
+		journal_atomic_failed(ss->state, failed_app);
+		CRASH_POINT("during-atomic-undo");
+		if (ss->run.norder > 0)
+			undo_run(&ss->run, failed_app);
+		undo_resumed(ss, failed_app);
+	}
+	for (size_t i = 0; i < r->napps; i++)
+		if (apply_outcome_ok(r->apps[i].outcome) && r->apps[i].outcome != SYNC_OUT_UNCHANGED)
+			journal_clear(ss->state, r->apps[i].app_id, NULL);
+	journal_atomic_settled(ss->state);
+	free(pending);
+}
+
+/*
+ * --atomic and a held app: the commit cannot be applied as a whole (the
+ * held definition is known to fail), so nothing of it is; this also keeps
+ * the other apps from being deployed and undone again on every run.
+ */
+static void atomic_hold_all(struct sync_state *ss)
+{
+	struct sync_result *r = ss->r;
+	const char *held = NULL;
+
+	if (!ss->opts->atomic)
+		return;
+	for (size_t i = 0; i < r->plan->n && !held; i++)
+		if (r->apps[i].outcome == SYNC_OUT_HELD)
+			held = r->apps[i].app_id;
+	for (size_t i = 0; held && i < r->plan->n; i++) {
+		if (r->apps[i].outcome != SYNC_OUT_SKIPPED || r->apps[i].error)
+			continue;
+		r->apps[i].error = pacer_error_new(PACER_ECANCELLED,
+						   "app %s was not applied: app %s is held (its "
+						   "definition failed before) and the run is --atomic",
+						   r->apps[i].app_id, held);
+		if (r->apps[i].error)
+			pacer_error_set_app(r->apps[i].error, r->apps[i].app_id);
+	}
+}
+
+/* Steps 6 and 7: apply what changes, in waves; --atomic undoes it all on failure. */
 static int execute(struct sync_state *ss, struct pacer_error **err)
 {
 	struct sync_result *r = ss->r;
 	struct run *run = &ss->run;
 	size_t n = r->plan->n, todo = 0;
-	const char *failed_app = NULL;
 	int rc;
 
+	atomic_hold_all(ss);
 	for (size_t i = 0; i < n; i++)
-		todo += r->apps[i].outcome == SYNC_OUT_SKIPPED;
+		todo += r->apps[i].outcome == SYNC_OUT_SKIPPED && !r->apps[i].error;
 	if (ss->opts->dry_run || !todo)
-		return 0;
+		goto done;
 	if (!ss->backups && r->plan->nupdate + r->plan->nprune > 0)
 		return pacer_error_set(err, PACER_EINVALID,
 				       "no backup store: pacer never changes an app it cannot back up "
@@ -829,28 +946,17 @@ static int execute(struct sync_state *ss, struct pacer_error **err)
 	run->order = calloc(n, sizeof(*run->order));
 	if (!run->st || !run->changed || !run->threads || !run->started || !run->order)
 		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
-	/* Only the rows still "skipped" are to be applied; held ones are done. */
+	/* Only the rows still "skipped" without a reason are to be applied. */
 	for (size_t i = 0; i < n; i++)
-		if (r->apps[i].outcome != SYNC_OUT_SKIPPED)
+		if (r->apps[i].outcome != SYNC_OUT_SKIPPED || r->apps[i].error)
 			run->st[i] = ITEM_DONE;
 	PLOG_INFO("commit=%s sync starting: %zu to create, %zu to update, %zu to prune, "
 		  "%zu unchanged",
 		  r->revision ? r->revision : "-", r->plan->ncreate, r->plan->nupdate,
 		  r->plan->nprune, r->plan->nunchanged);
 	schedule(run);
-	for (size_t i = 0; i < n; i++) {
-		if (!apply_outcome_ok(r->apps[i].outcome) &&
-		    r->apps[i].outcome != SYNC_OUT_DEGRADED &&
-		    r->apps[i].outcome != SYNC_OUT_PROGRESSING &&
-		    r->apps[i].outcome != SYNC_OUT_SUSPENDED &&
-		    r->apps[i].outcome != SYNC_OUT_HELD) {
-			failed_app = r->apps[i].app_id;
-			break;
-		}
-	}
-	if (ss->opts->atomic && failed_app && run->norder > 0 &&
-	    !(ss->opts->abandon && *ss->opts->abandon) && !(ss->opts->stop && *ss->opts->stop))
-		undo_run(run, failed_app);
+done:
+	settle_atomic(ss);
 	return 0;
 }
 

@@ -192,6 +192,12 @@ static void judge(struct waiter_entry *e, struct json_object *deps, struct json_
 			if (e->cb)
 				e->cb(e->cb_ctx, e->app_id, e->deployment_id, e->healthy,
 				      e->running, e->total);
+			/* "Done" also means that the app has no deployment left:
+			 * a PUT of a definition equal to the one an earlier
+			 * deployment is rolling out ends at once (or answers
+			 * none) while that deployment still runs. */
+			if (ok && app_has_deployments(app))
+				ok = 0;
 			if (e->vanished && e->goal == WAITER_HEALTHY) {
 				if (ok) {
 					settle(e, 0, NULL);

@@ -10,6 +10,7 @@ struct resume_cli {
 
 static const struct opt_spec resume_options[] = {
 	CLI_STATE_ROWS(struct resume_cli),
+	CLI_LOG_FORMAT_ROW(struct resume_cli),
 	CLI_SERVER_ROWS(struct resume_cli),
 	OPT_ROW_END,
 };

@@ -24,6 +24,7 @@ static const struct opt_spec rollback_options[] = {
 	CLI_MARATHON_ROWS(struct rollback_cli),
 	CLI_STATE_ROWS(struct rollback_cli),
 	CLI_SERVER_ROWS(struct rollback_cli),
+	CLI_LOG_FORMAT_ROW(struct rollback_cli),
 	{"to", 0, OPT_STRING, offsetof(struct rollback_cli, to), "BACKUP_FILE",
 	 "the backup to restore (default: the app's latest)", NULL},
 	{"timeout", 't', OPT_INT, offsetof(struct rollback_cli, timeout), "SECONDS",

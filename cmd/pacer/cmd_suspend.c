@@ -15,6 +15,7 @@ struct suspend_cli {
 
 static const struct opt_spec suspend_options[] = {
 	CLI_STATE_ROWS(struct suspend_cli),
+	CLI_LOG_FORMAT_ROW(struct suspend_cli),
 	CLI_SERVER_ROWS(struct suspend_cli),
 	{"reason", 'r', OPT_STRING, offsetof(struct suspend_cli, reason), "TEXT",
 	 "why (shown by status, sync and diff)", NULL},

@@ -7,7 +7,7 @@
  *
  * Exit codes are those of the local commands: the API's error answers
  * carry the pacer error code, mapped with cli_exit_for(). Besides:
- * 401 or 403 -> PACER_EXIT_DENIED (8); no answer -> PACER_EXIT_UNREACHABLE
+ * 401 or 403 -> PACER_EXIT_DENIED (9); no answer -> PACER_EXIT_UNREACHABLE
  * (4); no token -> PACER_EXIT_USAGE.
  */
 #ifndef PACER_CMD_REMOTE_H
