@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -643,6 +644,24 @@ bad:
 	                       listen);
 }
 
+
+/* Whether the poke file changed since the last look (serve_options.poke_file). */
+static int poked(struct serve *s)
+{
+	struct stat st;
+	char sig[sizeof(s->poke_sig)] = "";
+
+	if (!s->poke_file)
+		return 0;
+	if (!stat(s->poke_file, &st))
+		snprintf(sig, sizeof(sig), "%lld.%09ld:%lld:%llu", (long long)st.st_mtim.tv_sec,
+		         st.st_mtim.tv_nsec, (long long)st.st_size, (unsigned long long)st.st_ino);
+	if (!strcmp(sig, s->poke_sig))
+		return 0;
+	memcpy(s->poke_sig, sig, sizeof(sig));
+	return 1;
+}
+
 int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_fn sync_fn,
               void *ctx, struct pacer_error **err)
 {
@@ -680,13 +699,15 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 	s->listen = strdup(opts->listen ? opts->listen : defaults.listen);
 	s->secret = opts->secret && *opts->secret ? strdup(opts->secret) : NULL;
 	s->branch = opts->branch ? strdup(opts->branch) : NULL;
+	s->poke_file = opts->poke_file ? strdup(opts->poke_file) : NULL;
 	if (!s->listen || (opts->secret && *opts->secret && !s->secret) ||
-	    (opts->branch && !s->branch)) {
+	    (opts->branch && !s->branch) || (opts->poke_file && !s->poke_file)) {
 		rc = pacer_error_set(err, PACER_EGENERIC, "serve: out of memory");
 		goto done;
 	}
 	if (s->secret)
 		pacer_log_add_secret(s->secret);
+	poked(s); /* as it is now: only later changes trigger */
 	s->insecure = opts->insecure_no_secret;
 	s->max_body = opts->max_body ? opts->max_body : defaults.max_body;
 	s->interval_s = opts->interval_s > 0 ? opts->interval_s : 0;
@@ -847,6 +868,8 @@ int serve_run(struct serve *s, volatile sig_atomic_t *stop)
 		}
 		if ((rc = serve_http(s, timeout)))
 			break;
+		if (poked(s))
+			serve__trigger(s, "suspensions changed", 0, NULL);
 		now = mono_ms();
 		if (next_poll && now >= next_poll) {
 			serve__trigger(s, "interval", 0, NULL);
@@ -883,6 +906,7 @@ void serve_free(struct serve *s)
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->listen);
+	free(s->poke_file);
 	if (s->secret) {
 		/* Do not leave the secret in freed heap memory. */
 		volatile char *p = s->secret;

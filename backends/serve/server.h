@@ -132,12 +132,19 @@ struct serve_options {
 	serve_api_fn api_fn;
 	void *api_ctx;
 	serve_sync_only_fn sync_only;
+	/*
+	 * A file whose change (mtime, size or inode) triggers a sync at once,
+	 * e.g. <state-dir>/suspended.json: `pacer suspend`/`resume` take effect
+	 * without waiting for the next interval. Looked at every loop tick
+	 * (100 ms, one stat()); NULL = none. Copied.
+	 */
+	const char *poke_file;
 };
 #define SERVE_OPTIONS_VERSION 1
 #define SERVE_OPTIONS_INIT                                                                         \
 	{                                                                                          \
 		SERVE_OPTIONS_VERSION, "127.0.0.1:8090", NULL, 0, 1u << 20, 0, NULL, NULL, NULL,   \
-		    NULL, NULL, NULL                                                               \
+		    NULL, NULL, NULL, NULL                                                         \
 	}
 
 /*

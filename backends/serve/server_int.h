@@ -37,6 +37,8 @@ struct serve {
 	int worker_started;
 	int quit;
 	int stopping;    /* SIGTERM seen: /healthz says so until the worker is done */
+	char *poke_file; /* serve_options.poke_file, or NULL */
+	char poke_sig[96]; /* its last seen mtime:size:inode ("" = absent) */
 	int worker_done; /* worker_main returned (under mu) */
 	unsigned long last_id; /* the last sync id handed out */
 	int running;

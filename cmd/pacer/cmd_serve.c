@@ -83,6 +83,7 @@ int cmd_serve(int argc, char **argv)
 	struct sdnotify_probe *probe = NULL;
 	struct tokens *tokens = NULL;
 	struct api *api = NULL;
+	char *poke = NULL;
 	struct cli_env env = {0};
 	char *secret = NULL;
 	int npos, rc, code = PACER_EXIT_FAILED, opened = 0;
@@ -141,6 +142,9 @@ int cmd_serve(int argc, char **argv)
 	svo.api_fn = api ? api_handle : NULL;
 	svo.api_ctx = api;
 	svo.sync_only = runner_sync_only;
+	/* pacer suspend/resume take effect at once, not at the next interval. */
+	if (asprintf(&poke, "%s/suspended.json", env.state_dir) >= 0)
+		svo.poke_file = poke;
 	rc = serve_new(&srv, &svo, runner_sync, runner, &err);
 	if (rc) {
 		code = rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
@@ -164,6 +168,7 @@ fail:
 	cli_print_error("serve", err);
 done:
 	serve_free(srv);
+	free(poke);
 	api_free(api);
 	tokens_free(tokens);
 	runner_free(runner);

@@ -36,6 +36,32 @@
 #define DOWN_RESYNC_MAX_S 60
 
 /* For the signal handler, which gets no context: one watcher per process. */
+
+/* How often the suspensions file is looked at (pacer suspend/resume take effect at once). */
+#define SUSPEND_LOOK_MS 1000
+
+/*
+ * Whether <state-dir>/suspended.json changed (mtime, size, inode) since the
+ * last look, sig holding what was seen: `pacer suspend` and `pacer resume`
+ * are picked up at once, not at the next resync.
+ */
+static int suspensions_changed(struct watcher *w, char sig[96])
+{
+	char path[4096], now[96] = "";
+	struct stat st;
+
+	if (!w->env || !w->env->state_dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/suspended.json", w->env->state_dir);
+	if (!stat(path, &st))
+		snprintf(now, sizeof(now), "%lld.%09ld:%lld:%llu", (long long)st.st_mtim.tv_sec,
+		         st.st_mtim.tv_nsec, (long long)st.st_size, (unsigned long long)st.st_ino);
+	if (!strcmp(now, sig))
+		return 0;
+	memcpy(sig, now, sizeof(now));
+	return 1;
+}
+
 static volatile sig_atomic_t *sig_stop;
 static int sig_pipe_w = -1;
 
@@ -468,6 +494,7 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 {
 	struct loop l;
 	int rc = loop_start(w, &l, err);
+	char susp[96] = "";
 
 	if (rc)
 		goto done;
@@ -480,12 +507,17 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 		PLOG_INFO("watching %s (%s); periodic resync off (--resync-interval 0)", w->o.source,
 		          w->is_dir ? "inotify" : "git poll");
 
+	suspensions_changed(w, susp);
 	while (!*w->o.stop) {
 		struct pollfd pfd[2] = {{w->pipe_r, POLLIN, 0},
 		                        {l.fw ? fswatch_fd(l.fw) : -1, POLLIN, 0}};
 		char drain[64];
+		int timeout = next_timeout(w, &l);
 
-		if (poll(pfd, 2, next_timeout(w, &l)) < 0 && errno != EINTR) {
+		/* Look at the suspensions at least once a second. */
+		if (timeout < 0 || timeout > SUSPEND_LOOK_MS)
+			timeout = SUSPEND_LOOK_MS;
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
 			rc = pacer_error_set(err, PACER_EIO, "poll failed: %s", strerror(errno));
 			goto done;
 		}
@@ -498,6 +530,8 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 		/* A lost root is looked for on its own timer, events or not. */
 		if (l.fw && ((pfd[1].revents & POLLIN) || fswatch_timeout_ms(l.fw) >= 0))
 			read_files(w, &l);
+		if (suspensions_changed(w, susp))
+			watcher__trigger(w, "suspensions changed", 0);
 		run_timers(w, &l);
 	}
 done:
