@@ -27,10 +27,11 @@ COMMIT = $(shell git -c safe.directory='*' rev-parse --short=12 HEAD 2>/dev/null
 all: build
 
 # Install what is missing, with apt-get, when we are root. Otherwise say what
-# is missing and let the build fail with CMake's message.
+# is missing and let the build fail with CMake's message. A package whose
+# triggers are pending (man-db while a .deb is being installed) is there.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -Eq "ok (installed|triggers-)" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
