@@ -25,6 +25,7 @@
  *   - output members are added as new keys (no lookup), the field names as
  *     constant keys (no copy).
  */
+#include "reconcile/strdist.h"
 #include "reconcile/appdef_internal.h"
 
 #include <json-c/json.h>
@@ -838,33 +839,6 @@ static void unknown_value(struct uwalk *u, struct json_object *v, const struct f
 	}
 }
 
-/* Edit distance of a and b, case-insensitive; names are short (capped at 63). */
-static size_t name_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64];
-
-	if (la > 63 || lb > 63)
-		return (size_t)-1;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (tolower((unsigned char)a[i - 1]) !=
-							     tolower((unsigned char)b[j - 1]));
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
 
 /*
  * The field of sub that name is a near miss of: another case, one or two
@@ -877,7 +851,7 @@ static const char *near_miss(const struct field *sub, const char *name)
 	const char *best = NULL;
 
 	for (const struct field *f = sub; f->name; f++) {
-		size_t d = name_distance(name, f->name);
+		size_t d = strdist(name, f->name, STRDIST_FOLD_CASE);
 		int ok = d <= (len <= 4 ? 1u : 2u) ||
 			 (len >= 4 && !strncasecmp(f->name, name, len));
 

@@ -19,6 +19,7 @@
 #include "backends/fs/state.h"
 #include "backends/git/source.h"
 #include "backends/marathon/client.h"
+#include "reconcile/strdist.h"
 #include "reconcile/appid.h"
 #include "reconcile/log.h"
 
@@ -516,32 +517,6 @@ int cli_apply_options(const struct cli_apply *a, struct sync_options *so)
 
 /* ---- unknown PACER_* variables ------------------------------------------ */
 
-/* Edit distance of a and b, capped: names are short. */
-static size_t env_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[96];
-
-	if (la >= 95 || lb >= 95)
-		return (size_t)-1;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
 
 /* 1 when every _-separated word of `name` is a word of `known`, in order. */
 static int env_words_in(const char *name, const char *known)
@@ -596,7 +571,7 @@ void cli_warn_unknown_env(const char *const *known, size_t n)
 		 * PACER_FOO is no typo of PACER_BIN), or the same words with more.
 		 */
 		for (size_t i = 0; i < n; i++) {
-			size_t d = env_distance(name, known[i]);
+			size_t d = strdist(name, known[i], 0);
 			int typo = d <= 2 && d * 3 <= len - strlen("PACER_");
 
 			if ((typo || env_words_in(name, known[i])) && d < best_d) {
