@@ -159,73 +159,41 @@ static struct crash_case cases[] = {
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-/*
- * Two instances with a command health check; SIM_BEHAVIOR when behavior is
- * set. fast: a one-second deployment timeout (label pacer.timeout), for an
- * app that is to fail fast whatever the run's --timeout (its undo waits as
- * long: only for an app whose undo is a removal).
- */
-static void write_app(struct ct *t, const char *id, const char *k, const char *behavior, int fast)
-{
-	char buf[768], beh[96] = "", file[64];
-
-	if (behavior)
-		snprintf(beh, sizeof(beh), ", \"SIM_BEHAVIOR\": \"%s\"", behavior);
-	snprintf(buf, sizeof(buf),
-	         "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
-	         "\"instances\": 2, \"env\": {\"K\": \"%s\"%s}, %s"
-	         "\"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": "
-	         "\"true\"}, \"gracePeriodSeconds\": 1, \"intervalSeconds\": 1}]}\n",
-	         id, k, beh, fast ? "\"labels\": {\"pacer.timeout\": \"1\"}, " : "");
-	snprintf(file, sizeof(file), "%s.json", id + 1);
-	ct_write(t, file, buf);
-}
-
-static void sync_ok(struct ct *t, const char *what)
-{
-	struct ct_run r = ct_cmd(t, "sync", NULL);
-
-	if (r.rc)
-		ct_run_dump(what, &r);
-	cr_assert_eq(r.rc, 0, "setting the case up: %s exited %d", what, r.rc);
-	ct_run_free(&r);
-}
-
 /* The state before the run that is killed, and the source it applies. */
 static void prepare(struct ct *t, enum action a)
 {
 	switch (a) {
 	case ACT_CREATE:
-		write_app(t, "/a", "v1", NULL, 0);
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
 		break;
 	case ACT_UPDATE:
-		write_app(t, "/a", "v1", NULL, 0);
-		sync_ok(t, "the sync creating /a v1");
-		write_app(t, "/a", "v2", NULL, 0);
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a v1");
+		ct_write_checked_app(t, "/a", "v2", NULL, 0);
 		break;
 	case ACT_PRUNE:
-		write_app(t, "/a", "v1", NULL, 0);
-		write_app(t, "/b", "v1", NULL, 0);
-		sync_ok(t, "the sync creating /a and /b");
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_write_checked_app(t, "/b", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a and /b");
 		ct_unlink(t, "b.json");
 		break;
 	case ACT_ROLLBACK:
 	case ACT_RESTART:
-		write_app(t, "/a", "v1", NULL, 0);
-		sync_ok(t, "the sync creating /a v1");
-		write_app(t, "/a", "v2", "unhealthy", 0);
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a v1");
+		ct_write_checked_app(t, "/a", "v2", "unhealthy", 0);
 		break;
 	case ACT_ATOMIC:
-		write_app(t, "/a", "v1", NULL, 0);
-		sync_ok(t, "the sync creating /a v1");
-		write_app(t, "/a", "v2", NULL, 0);
-		write_app(t, "/z", "v1", "unhealthy", 1);
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a v1");
+		ct_write_checked_app(t, "/a", "v2", NULL, 0);
+		ct_write_checked_app(t, "/z", "v1", "unhealthy", 1);
 		break;
 	case ACT_RESTORE:
-		write_app(t, "/a", "v1", NULL, 0);
-		sync_ok(t, "the sync creating /a v1");
-		write_app(t, "/a", "v2", NULL, 0);
-		sync_ok(t, "the sync updating /a to v2");
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a v1");
+		ct_write_checked_app(t, "/a", "v2", NULL, 0);
+		ct_sync_ok(t, "the sync updating /a to v2");
 		break;
 	case ACT_COUNT:
 		break;

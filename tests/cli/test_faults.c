@@ -187,79 +187,48 @@ static struct fault_case cases[] = {
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-/*
- * Two instances with a command health check; unhealthy: tasks never pass
- * it. fast: the app's deployment times out after one second (label
- * pacer.timeout) whatever the run's --timeout; its undo waits as long, so
- * only for apps whose undo is a removal.
- */
-static void write_app(struct ct *t, const char *id, const char *k, int unhealthy, int fast)
-{
-	char buf[768], file[64];
-
-	snprintf(buf, sizeof(buf),
-	         "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
-	         "\"instances\": 2, \"env\": {\"K\": \"%s\"%s}, %s"
-	         "\"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": "
-	         "\"true\"}, \"gracePeriodSeconds\": 1, \"intervalSeconds\": 1}]}\n",
-	         id, k, unhealthy ? ", \"SIM_BEHAVIOR\": \"unhealthy\"" : "",
-	         fast ? "\"labels\": {\"pacer.timeout\": \"1\"}, " : "");
-	snprintf(file, sizeof(file), "%s.json", id + 1);
-	ct_write(t, file, buf);
-}
-
-static void sync_ok(struct ct *t, const char *what)
-{
-	struct ct_run r = ct_cmd(t, "sync", NULL);
-
-	if (r.rc)
-		ct_run_dump(what, &r);
-	cr_assert_eq(r.rc, 0, "setting the case up: %s exited %d", what, r.rc);
-	ct_run_free(&r);
-}
-
 /* The state before the run, and the source it applies. */
 static void prepare(struct ct *t, enum request rq)
 {
 	switch (rq) {
 	case R_UPDATE:
-		write_app(t, "/a", "v1", 0, 0);
-		sync_ok(t, "the sync creating /a v1");
-		write_app(t, "/a", "v2", 0, 0);
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a v1");
+		ct_write_checked_app(t, "/a", "v2", NULL, 0);
 		break;
 	case R_CREATE:
-		write_app(t, "/a", "v1", 0, 0);
-		sync_ok(t, "the sync creating /a");
-		write_app(t, "/n", "v1", 0, 0);
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a");
+		ct_write_checked_app(t, "/n", "v1", NULL, 0);
 		break;
 	case R_PRUNE:
-		write_app(t, "/a", "v1", 0, 0);
-		write_app(t, "/b", "v1", 0, 0);
-		sync_ok(t, "the sync creating /a and /b");
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_write_checked_app(t, "/b", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a and /b");
 		ct_unlink(t, "b.json");
 		break;
 	case R_UNDO_PUT:
-		write_app(t, "/a", "v1", 0, 0);
-		sync_ok(t, "the sync creating /a v1");
-		write_app(t, "/a", "v2", 0, 0);
-		write_app(t, "/z", "v1", 1, 1); /* fails: every change of the run is undone */
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a v1");
+		ct_write_checked_app(t, "/a", "v2", NULL, 0);
+		ct_write_checked_app(t, "/z", "v1", "unhealthy", 1); /* fails: every change of the run is undone */
 		break;
 	case R_RESTART:
 	case R_CANCEL:
-		write_app(t, "/a", "v1", 0, 0);
-		sync_ok(t, "the sync creating /a v1");
-		write_app(t, "/a", "v2", 1, 0);
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a v1");
+		ct_write_checked_app(t, "/a", "v2", "unhealthy", 0);
 		break;
 	case R_UNCREATE:
-		write_app(t, "/a", "v1", 0, 0);
-		sync_ok(t, "the sync creating /a");
-		write_app(t, "/z", "v1", 1, 1);
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a");
+		ct_write_checked_app(t, "/z", "v1", "unhealthy", 1);
 		break;
 	case R_RESTORE:
-		write_app(t, "/a", "v1", 0, 0);
-		sync_ok(t, "the sync creating /a v1");
-		write_app(t, "/a", "v2", 0, 0);
-		sync_ok(t, "the sync updating /a to v2");
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating /a v1");
+		ct_write_checked_app(t, "/a", "v2", NULL, 0);
+		ct_sync_ok(t, "the sync updating /a to v2");
 		break;
 	case R_COUNT:
 		break;

@@ -18,23 +18,6 @@
 
 #define KILLED 137 /* 128 + SIGKILL */
 
-/* Two instances with a command health check; behaviour from SIM_BEHAVIOR (or none). */
-static void write_app(struct ct *t, const char *file, const char *id, const char *k,
-                      const char *behavior)
-{
-	char buf[768], beh[96] = "";
-
-	if (behavior)
-		snprintf(beh, sizeof(beh), ", \"SIM_BEHAVIOR\": \"%s\"", behavior);
-	snprintf(buf, sizeof(buf),
-	         "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
-	         "\"instances\": 2, \"env\": {\"K\": \"%s\"%s}, "
-	         "\"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": "
-	         "\"true\"}, \"gracePeriodSeconds\": 1, \"intervalSeconds\": 1}]}\n",
-	         id, k, beh);
-	ct_write(t, file, buf);
-}
-
 static struct ct_run sync_args(struct ct *t, const char *const *extra)
 {
 	return ct_cmd(t, "sync", extra);
@@ -89,9 +72,9 @@ Test(truth, killed_sync_is_finished_and_the_failure_held, .timeout = 120, .fini 
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "pay.json", "/pay", "v1", NULL);
+	ct_write_checked_app(&t, "/pay", "v1", NULL, 0);
 	sync_expect(&t, NULL, 0, "first sync");
-	write_app(&t, "pay.json", "/pay", "v2", "unhealthy");
+	ct_write_checked_app(&t, "/pay", "v2", "unhealthy", 0);
 	sync_killed_at(&t, timeout, "during-wait");
 
 	r = sync_args(&t, timeout);
@@ -113,7 +96,7 @@ Test(truth, killed_sync_is_finished_and_the_failure_held, .timeout = 120, .fini 
 	ct_run_free(&r);
 
 	/* A new definition is tried normally. */
-	write_app(&t, "pay.json", "/pay", "v3", NULL);
+	ct_write_checked_app(&t, "/pay", "v3", NULL, 0);
 	sync_expect(&t, timeout, 0, "sync of a fixed definition");
 	cr_expect_str_eq(live_k(&t, "/pay", k, sizeof(k)), "v3");
 	ct_teardown(&t);
@@ -127,9 +110,9 @@ Test(truth, retry_failed_tries_a_held_change_again, .timeout = 120, .fini = ct_f
 	const char *retry[] = {"--timeout", "3", "--retry-failed", NULL};
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/a", "v1", NULL);
+	ct_write_checked_app(&t, "/a", "v1", NULL, 0);
 	sync_expect(&t, NULL, 0, "first sync");
-	write_app(&t, "a.json", "/a", "v2", "unhealthy");
+	ct_write_checked_app(&t, "/a", "v2", "unhealthy", 0);
 	sync_expect(&t, timeout, 1, "failing sync");
 	ct_clear_requests(&t);
 	sync_expect(&t, retry, 1, "retried failing sync");
@@ -146,9 +129,9 @@ Test(truth, timed_out_put_is_read_back, .timeout = 120, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "pay.json", "/pay", "v1", NULL);
+	ct_write_checked_app(&t, "/pay", "v1", NULL, 0);
 	sync_expect(&t, NULL, 0, "first sync");
-	write_app(&t, "pay.json", "/pay", "v2", NULL);
+	ct_write_checked_app(&t, "/pay", "v2", NULL, 0);
 	cr_assert_eq(ct_http(&t, "POST", "/_sim/faults",
 	                     "{\"path\": \"/v2/apps/pay\", \"method\": \"PUT\", \"count\": 1, "
 	                     "\"latency_ms\": 2500, \"when\": \"after\"}",
@@ -177,8 +160,8 @@ Test(truth, lost_create_reply_is_read_back_and_owned, .timeout = 120, .fini = ct
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "keep.json", "/keep", "v1", NULL);
-	write_app(&t, "new.json", "/new", "v1", NULL);
+	ct_write_checked_app(&t, "/keep", "v1", NULL, 0);
+	ct_write_checked_app(&t, "/new", "v1", NULL, 0);
 	cr_assert_eq(ct_http(&t, "POST", "/_sim/faults",
 	                     "{\"path\": \"/v2/apps\", \"method\": \"POST\", \"count\": 1, "
 	                     "\"drop\": true, \"when\": \"after\"}",
@@ -211,8 +194,8 @@ Test(truth, applied_app_is_owned_even_if_the_run_is_killed, .timeout = 120, .fin
 	ct_setup(&t, NULL);
 	cr_assert_eq(ct_http(&t, "POST", "/v2/apps", hand, NULL), 201);
 	cr_assert(ct_wait_idle(&t, 10000));
-	write_app(&t, "hand.json", "/hand", "v2", NULL);
-	write_app(&t, "other.json", "/other", "v1", NULL);
+	ct_write_checked_app(&t, "/hand", "v2", NULL, 0);
+	ct_write_checked_app(&t, "/other", "v1", NULL, 0);
 	sync_killed_at(&t, NULL, "after-submitted");
 	sync_expect(&t, NULL, 0, "the next run finishes the update");
 	ct_unlink(&t, "hand.json");
@@ -234,15 +217,15 @@ Test(truth, atomic_undo_forgets_the_created_app, .timeout = 120, .fini = ct_fini
 	struct json_object *app;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "ok.json", "/ok", "v1", NULL);
-	write_app(&t, "bad.json", "/bad", "v1", "unhealthy");
+	ct_write_checked_app(&t, "/ok", "v1", NULL, 0);
+	ct_write_checked_app(&t, "/bad", "v1", "unhealthy", 0);
 	sync_expect(&t, atomic, 1, "atomic run with a failing app");
 	app = ct_app(&t, "/ok");
 	cr_expect_null(app, "the atomic run removed what it created");
 	json_object_put(app);
 	ct_unlink(&t, "ok.json");
 	ct_unlink(&t, "bad.json");
-	write_app(&t, "other.json", "/other", "v1", NULL);
+	ct_write_checked_app(&t, "/other", "v1", NULL, 0);
 	cr_assert_eq(ct_http(&t, "POST", "/v2/apps", theirs, NULL), 201);
 	cr_assert(ct_wait_idle(&t, 10000));
 	sync_expect(&t, prune, 0, "prune");
@@ -261,7 +244,7 @@ Test(truth, state_of_another_cluster_is_refused, .timeout = 120, .fini = ct_fini
 
 	ct_setup(&a, NULL);
 	ct_setup(&b, NULL);
-	write_app(&a, "x.json", "/x", "v1", NULL);
+	ct_write_checked_app(&a, "/x", "v1", NULL, 0);
 	sync_expect(&a, NULL, 0, "sync against cluster A");
 	/* Same state directory, cluster B. */
 	args[0] = "sync";
@@ -334,9 +317,9 @@ Test(truth, cancelled_deployment_is_a_failure, .timeout = 120, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "pay.json", "/pay", "v1", NULL);
+	ct_write_checked_app(&t, "/pay", "v1", NULL, 0);
 	sync_expect(&t, NULL, 0, "first sync");
-	write_app(&t, "pay.json", "/pay", "v2", "unhealthy");
+	ct_write_checked_app(&t, "/pay", "v2", "unhealthy", 0);
 	c.url = t.sim.url;
 	cr_assert_eq(pthread_create(&th, NULL, cancel_main, &c), 0);
 	r = sync_args(&t, timeout);
@@ -361,7 +344,7 @@ Test(truth, crash_looping_app_is_degraded, .timeout = 120, .fini = ct_fini)
 
 	ct_setup(&t, NULL);
 	snprintf(metrics, sizeof(metrics), "%s/pacer.prom", t.dir);
-	write_app(&t, "c.json", "/c", "v1", NULL);
+	ct_write_checked_app(&t, "/c", "v1", NULL, 0);
 	sync_expect(&t, NULL, 0, "first sync");
 	cr_assert_eq(ct_http(&t, "POST", "/_sim/apps/c/behavior", "{\"behavior\": \"crash\"}", NULL),
 	             200);
@@ -394,8 +377,8 @@ Test(truth, prune_dry_run_reads_the_state, .timeout = 120, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/a", "v1", NULL);
-	write_app(&t, "b.json", "/b", "v1", NULL);
+	ct_write_checked_app(&t, "/a", "v1", NULL, 0);
+	ct_write_checked_app(&t, "/b", "v1", NULL, 0);
 	sync_expect(&t, NULL, 0, "first sync");
 	ct_unlink(&t, "b.json");
 	ct_clear_requests(&t);
@@ -419,8 +402,8 @@ Test(truth, ownership_of_a_gone_app_expires, .timeout = 120, .fini = ct_fini)
 	char path[512], *owned;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "x.json", "/x", "v1", NULL);
-	write_app(&t, "y.json", "/y", "v1", NULL);
+	ct_write_checked_app(&t, "/x", "v1", NULL, 0);
+	ct_write_checked_app(&t, "/y", "v1", NULL, 0);
 	sync_expect(&t, NULL, 0, "first sync");
 	snprintf(path, sizeof(path), "%s/owned.json", t.state);
 	owned = test_read_file(path, NULL);

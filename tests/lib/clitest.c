@@ -138,6 +138,33 @@ struct ct_run ct_pacer(const char *const *args, const char *const *env_extra)
 	return r;
 }
 
+void ct_write_checked_app(struct ct *t, const char *id, const char *k, const char *behavior,
+                          int fast)
+{
+	char buf[768], beh[96] = "", file[64];
+
+	if (behavior)
+		snprintf(beh, sizeof(beh), ", \"SIM_BEHAVIOR\": \"%s\"", behavior);
+	snprintf(buf, sizeof(buf),
+	         "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
+	         "\"instances\": 2, \"env\": {\"K\": \"%s\"%s}, %s"
+	         "\"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": "
+	         "\"true\"}, \"gracePeriodSeconds\": 1, \"intervalSeconds\": 1}]}\n",
+	         id, k, beh, fast ? "\"labels\": {\"pacer.timeout\": \"1\"}, " : "");
+	snprintf(file, sizeof(file), "%s.json", id + 1);
+	ct_write(t, file, buf);
+}
+
+void ct_sync_ok(struct ct *t, const char *what)
+{
+	struct ct_run r = ct_cmd(t, "sync", NULL);
+
+	if (r.rc)
+		ct_run_dump(what, &r);
+	cr_assert_eq(r.rc, 0, "setting the case up: %s exited %d", what, r.rc);
+	ct_run_free(&r);
+}
+
 struct ct_run ct_cmd(struct ct *t, const char *cmd, const char *const *extra)
 {
 	return ct_cmd_env(t, cmd, extra, NULL);

@@ -60,6 +60,16 @@ void ct_write(struct ct *t, const char *rel, const char *content);
  * instances 1) whose "mem" and env value K make versions tell apart.
  */
 void ct_write_app(struct ct *t, const char *file, const char *id, int mem, const char *k);
+/*
+ * Write src/<id without the leading />.json: an app of 2 instances with a
+ * command health check, env.K = k (tells versions apart) and, when behavior
+ * is not NULL, env.SIM_BEHAVIOR = behavior. fast: label pacer.timeout "1",
+ * for an app that is to fail fast whatever the run's --timeout.
+ */
+void ct_write_checked_app(struct ct *t, const char *id, const char *k, const char *behavior,
+                          int fast);
+/* `pacer sync` that must exit 0 while setting a test up (`what` names it). */
+void ct_sync_ok(struct ct *t, const char *what);
 /* Remove src/<rel>. */
 void ct_unlink(struct ct *t, const char *rel);
 
