@@ -15,10 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "reconcile/crash.h"
+#include "reconcile/base/crash.h"
+#include "reconcile/base/jsonutil.h"
+#include "reconcile/base/log.h"
 #include "reconcile/journal.h"
-#include "reconcile/jsonutil.h"
-#include "reconcile/log.h"
 #include "reconcile/suspend.h"
 #include "reconcile/wait.h"
 

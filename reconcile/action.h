@@ -16,7 +16,7 @@
 #include <signal.h>
 
 #include "reconcile/backup.h"
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/marathon.h"
 #include "reconcile/sync.h"
 

@@ -24,10 +24,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "reconcile/base/crash.h"
+#include "reconcile/base/jsonutil.h"
+#include "reconcile/base/log.h"
 #include "reconcile/converge.h"
-#include "reconcile/crash.h"
-#include "reconcile/jsonutil.h"
-#include "reconcile/log.h"
 #include "reconcile/rollback.h"
 
 /* Submissions of one change when Marathon's answers keep getting lost. */

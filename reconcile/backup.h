@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 struct json_object;
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/jsonutil.h"
-#include "reconcile/log.h"
+#include "reconcile/base/jsonutil.h"
+#include "reconcile/base/log.h"
 
 #define CLUSTER_DOC "cluster.json"
 

@@ -12,7 +12,7 @@
 #ifndef PACER_CLUSTER_H
 #define PACER_CLUSTER_H
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/marathon.h"
 #include "reconcile/sync.h"
 

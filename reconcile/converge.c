@@ -15,12 +15,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/json_pos.h"
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/cache.h"
-#include "reconcile/json_pos.h"
-#include "reconcile/jsonutil.h"
-#include "reconcile/normalize.h"
 #include "reconcile/diff.h"
+#include "reconcile/normalize.h"
 
 static int owns_instances(struct json_object *body)
 {

@@ -15,13 +15,13 @@
  * Every problem becomes a diagnostic and loading goes on, so a user sees all
  * of them at once. Only running out of memory stops a load.
  */
+#include "reconcile/base/buf.h"
+#include "reconcile/base/json_pos.h"
+#include "reconcile/cache.h"
 #include "reconcile/desired.h"
 #include "reconcile/desired_internal.h"
-#include "reconcile/appdef.h"
-#include "reconcile/appid.h"
-#include "reconcile/buf.h"
-#include "reconcile/cache.h"
-#include "reconcile/json_pos.h"
+#include "reconcile/model/appdef.h"
+#include "reconcile/model/appid.h"
 
 #include <json-c/json.h>
 #include <math.h>

@@ -22,8 +22,8 @@
 
 #include <stddef.h>
 
-#include "reconcile/appdef.h"
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
+#include "reconcile/model/appdef.h"
 #include "reconcile/source.h"
 
 struct json_object;

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
 
 #define NONE SIZE_MAX
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/buf.h"
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/jsonutil.h"
 
 struct diff_list {
 	struct pacer_field_change *v;

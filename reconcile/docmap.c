@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/jsonutil.h"
 
 struct docmap {
 	struct pacer_state_store *s; /* borrowed; NULL: memory only */

@@ -10,7 +10,7 @@
 #ifndef PACER_DOCMAP_H
 #define PACER_DOCMAP_H
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/sync.h"
 
 struct docmap;

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/docmap.h"
-#include "reconcile/jsonutil.h"
 
 struct held {
 	struct docmap *map;

@@ -18,7 +18,7 @@
 #ifndef PACER_HELD_H
 #define PACER_HELD_H
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/sync.h"
 
 struct held;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/metrics.h"
 
 #define HISTORY_DOC "history.json"

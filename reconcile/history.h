@@ -14,7 +14,7 @@
 #ifndef PACER_HISTORY_H
 #define PACER_HISTORY_H
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/sync.h"
 
 struct json_object;

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/base/jsonutil.h"
+#include "reconcile/base/log.h"
 #include "reconcile/cache.h"
-#include "reconcile/jsonutil.h"
-#include "reconcile/log.h"
 
 #define JOURNAL_FOLDER "journal"
 

@@ -20,7 +20,7 @@
 #ifndef PACER_JOURNAL_H
 #define PACER_JOURNAL_H
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/sync.h"
 
 struct json_object;

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/jsonutil.h"
 
 struct reader {
 	struct pacer_desired *desired;

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/error.h"
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/error.h"
+#include "reconcile/base/jsonutil.h"
 
 struct series {
 	char *labels; /* rendered, without braces; "" for none */

@@ -30,8 +30,8 @@
 
 #include <stddef.h>
 
-#include "reconcile/buf.h"
-#include "reconcile/error.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/error.h"
 
 struct json_object;
 struct metrics;

@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/buf.h"
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/jsonutil.h"
 
 /* Fields of the App RAML type (1.10) plus the legacy input-only ones; any
  * other top-level field is ignored by Marathon's generated reader, and so

@@ -48,8 +48,8 @@
 #ifndef PACER_NORMALIZE_H
 #define PACER_NORMALIZE_H
 
-#include "reconcile/appdef.h"
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
+#include "reconcile/model/appdef.h"
 
 struct json_object;
 

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/diff.h"
-#include "reconcile/jsonutil.h"
 #include "reconcile/normalize.h"
 
 struct live_ent {

@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
+#include "reconcile/base/error.h"
 #include "reconcile/desired.h"
-#include "reconcile/error.h"
 
 struct json_object;
 

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/buf.h"
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/normalize.h"
 #include "reconcile/plan.h"
 

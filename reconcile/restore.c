@@ -2,8 +2,8 @@
 
 #include <time.h>
 
+#include "reconcile/base/crash.h"
 #include "reconcile/converge.h"
-#include "reconcile/crash.h"
 #include "reconcile/journal.h"
 
 #include <json-c/json.h>
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/appid.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
+#include "reconcile/model/appid.h"
 #include "reconcile/rollback.h"
 #include "reconcile/wait.h"
 

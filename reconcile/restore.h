@@ -10,7 +10,7 @@
 #define PACER_RESTORE_H
 
 #include "reconcile/backup.h"
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/marathon.h"
 #include "reconcile/sync.h"
 

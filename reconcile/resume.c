@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "reconcile/base/log.h"
 #include "reconcile/converge.h"
-#include "reconcile/log.h"
 #include "reconcile/suspend.h"
 
 struct job {

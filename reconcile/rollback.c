@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/crash.h"
-#include "reconcile/log.h"
+#include "reconcile/base/crash.h"
+#include "reconcile/base/log.h"
 
 static const char *const server_fields[] = {
 	"version", "versionInfo", "tasksStaged", "tasksRunning", "tasksHealthy",

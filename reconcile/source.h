@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 /*
  * Called once per file. `path` is relative to the source root, for messages.

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/docmap.h"
-#include "reconcile/jsonutil.h"
 
 struct suspend {
 	struct docmap *map;

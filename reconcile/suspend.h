@@ -16,7 +16,7 @@
 #ifndef PACER_SUSPEND_H
 #define PACER_SUSPEND_H
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/sync.h"
 
 struct json_object;

@@ -21,14 +21,14 @@
 #include <time.h>
 
 #include "reconcile/apply.h"
+#include "reconcile/base/crash.h"
+#include "reconcile/base/log.h"
 #include "reconcile/cache.h"
 #include "reconcile/cluster.h"
 #include "reconcile/converge.h"
-#include "reconcile/crash.h"
 #include "reconcile/held.h"
 #include "reconcile/history.h"
 #include "reconcile/live.h"
-#include "reconcile/log.h"
 #include "reconcile/resume.h"
 #include "reconcile/rollback.h"
 #include "reconcile/suspend.h"

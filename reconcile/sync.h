@@ -16,11 +16,12 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "reconcile/appdef.h"
 #include "reconcile/backup.h"
+#include "reconcile/base/error.h"
+#include "reconcile/base/strv.h"
 #include "reconcile/desired.h"
-#include "reconcile/error.h"
 #include "reconcile/marathon.h"
+#include "reconcile/model/appdef.h"
 #include "reconcile/plan.h"
 #include "reconcile/source.h"
 
@@ -77,7 +78,6 @@ struct pacer_state_store {
 	void (*free)(struct pacer_state_store *s);
 };
 
-void pacer_strv_free(char **v);
 
 enum sync_on_failure {
 	SYNC_ON_FAILURE_ROLLBACK = 0, /* default */

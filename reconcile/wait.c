@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "reconcile/json_pos.h"
-#include "reconcile/log.h"
+#include "reconcile/base/json_pos.h"
+#include "reconcile/base/log.h"
 #include "reconcile/sync.h" /* pacer_strv_free() */
 
 /* Consecutive failed polls before every waiting app fails. */

@@ -26,7 +26,7 @@
 
 #include <signal.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/marathon.h"
 
 struct waiter;

@@ -19,8 +19,8 @@
 #include "backends/backup/store.h"
 #include "backends/fs/durable.h"
 #include "backends/fs/source.h"
-#include "reconcile/appid.h"
-#include "reconcile/json_pos.h"
+#include "reconcile/base/json_pos.h"
+#include "reconcile/model/appid.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -35,7 +35,7 @@
 #define PACER_BACKUP_STORE_H
 
 #include "reconcile/backup.h"
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 /* Largest backup file load() reads. */
 #define BACKUP_MAX_FILE ((size_t)16 << 20)

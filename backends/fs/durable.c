@@ -7,7 +7,7 @@
  * there.
  */
 #include "backends/fs/durable.h"
-#include "reconcile/crash.h"
+#include "reconcile/base/crash.h"
 
 #include <dirent.h>
 #include <errno.h>

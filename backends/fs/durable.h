@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 /*
  * Atomically replace (or create) `path` with len bytes of data and

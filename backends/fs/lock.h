@@ -11,7 +11,7 @@
 #ifndef PACER_FS_LOCK_H
 #define PACER_FS_LOCK_H
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 struct fslock;
 

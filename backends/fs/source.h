@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/source.h"
 
 #define FS_SOURCE_MAX_FILE ((size_t)16 << 20)

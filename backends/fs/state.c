@@ -5,10 +5,10 @@
  * is rewritten durably each time. A run records ownership before it creates
  * an app, so a handful of writes per run is the expected load.
  */
-#include "backends/fs/state.h"
 #include "backends/fs/durable.h"
 #include "backends/fs/source.h"
-#include "reconcile/json_pos.h"
+#include "backends/fs/state.h"
+#include "reconcile/base/json_pos.h"
 
 #include <dirent.h>
 #include <errno.h>

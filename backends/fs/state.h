@@ -27,7 +27,7 @@
 #ifndef PACER_FS_STATE_H
 #define PACER_FS_STATE_H
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/sync.h"
 
 /*

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 
 /*
  * What we ask the kernel for. IN_CLOSE_WRITE says a save is complete;

@@ -42,7 +42,7 @@
 
 #include <stddef.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 struct fswatch;
 

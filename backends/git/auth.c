@@ -10,8 +10,8 @@
 
 #include "backends/git/knownhosts.h"
 #include "backends/git/source.h"
-#include "reconcile/buf.h"
-#include "reconcile/log.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/log.h"
 
 /* More than this many credential requests in one fetch is a loop. */
 #define MAX_CREDENTIAL_CALLS 6

@@ -14,7 +14,7 @@
 
 #include <git2.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 struct gitsrc__deadline;
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
 
 /*
  * A small SHA-1 (FIPS 180-1). pacer_git links libgit2 only, and the one

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 /*
  * Check that `key` (the ssh wire-format public key blob, as base64-encoded

@@ -17,8 +17,8 @@
 #include "backends/git/auth.h"
 #include "backends/git/deadline.h"
 #include "backends/git/knownhosts.h"
-#include "reconcile/buf.h"
-#include "reconcile/log.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/log.h"
 
 /*
  * Layout of the cache: one bare repository per URL. Branches of the remote

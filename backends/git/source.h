@@ -43,7 +43,7 @@
 #ifndef PACER_GITSRC_SOURCE_H
 #define PACER_GITSRC_SOURCE_H
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/source.h"
 
 #define GITSRC_OPTIONS_VERSION 1

@@ -5,8 +5,8 @@
 #include "backends/marathon/client.h"
 #include "backends/marathon/http.h"
 #include "backends/marathon/split.h"
-#include "reconcile/buf.h"
-#include "reconcile/log.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/log.h"
 
 #include <ctype.h>
 #include <curl/curl.h>

@@ -40,7 +40,7 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/marathon.h"
 
 struct json_object;

@@ -3,7 +3,7 @@
  */
 #include "backends/marathon/events.h"
 #include "backends/marathon/http.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>

@@ -21,8 +21,8 @@
 #include <stddef.h>
 
 #include "backends/marathon/client.h"
-#include "reconcile/buf.h"
-#include "reconcile/error.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/error.h"
 
 #define MARATHON_SSE_LINE_CAP ((size_t)16 << 20)
 

@@ -7,9 +7,9 @@
  * (and the same method and body). Doing it here also lets us refuse an
  * https -> http downgrade and log every hop.
  */
-#include "backends/marathon/http.h"
 #include "backends/marathon/client.h"
-#include "reconcile/log.h"
+#include "backends/marathon/http.h"
+#include "reconcile/base/log.h"
 
 #include <curl/curl.h>
 #include <json-c/json.h>

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reconcile/buf.h"
-#include "reconcile/error.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/error.h"
 #include "reconcile/marathon.h"
 
 #define MARATHON__POOL_MAX 16

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "reconcile/json_pos.h"
+#include "reconcile/base/json_pos.h"
 
 /* After the value at i: its end, or 0 when it does not end inside the text. */
 static size_t value_end(const char *data, size_t len, size_t i)

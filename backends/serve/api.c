@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "backends/serve/server_int.h"
-#include "reconcile/appid.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
+#include "reconcile/model/appid.h"
 #include "reconcile/sync.h"
 
 enum { API_READING = 0, API_RUNNING, API_DONE };

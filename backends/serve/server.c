@@ -33,8 +33,8 @@
 #include "backends/serve/server_int.h"
 #include "backends/serve/tokens.h"
 #include "backends/serve/webhook.h"
-#include "reconcile/buf.h"
-#include "reconcile/log.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/log.h"
 #include "reconcile/metrics.h"
 #include "reconcile/sync.h"
 

@@ -51,7 +51,7 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 struct json_object;
 struct metrics;

@@ -11,7 +11,7 @@
 
 #include "backends/serve/server.h"
 #include "backends/serve/webhook.h"
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
 
 #define REASON_MAX 256
 

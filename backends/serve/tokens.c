@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
 
 #define TOKENS_FILE_MAX (1u << 20)
 #define TOKEN_MIN_LEN 16 /* shorter tokens are guessable: refused */

@@ -38,7 +38,7 @@
 
 #include <stddef.h>
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 enum webhook_provider {
 	WEBHOOK_GITHUB = 0,

@@ -33,8 +33,8 @@
 #include <sys/types.h>
 #include <microhttpd.h>
 
-#include "reconcile/appdef.h"
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/model/appdef.h"
 
 struct json_object;
 

@@ -10,7 +10,7 @@
 #include "cmd/pacer/remote.h"
 #include <string.h>
 
-#include "reconcile/appid.h"
+#include "reconcile/model/appid.h"
 #include "reconcile/suspend.h"
 
 /* The same action through the API of a running pacer serve. */

@@ -15,10 +15,10 @@
 #include "backends/serve/api.h"
 #include "cmd/pacer/status.h"
 #include "reconcile/action.h"
-#include "reconcile/appid.h"
+#include "reconcile/base/jsonutil.h"
+#include "reconcile/base/log.h"
 #include "reconcile/history.h"
-#include "reconcile/jsonutil.h"
-#include "reconcile/log.h"
+#include "reconcile/model/appid.h"
 #include "reconcile/restore.h"
 #include "reconcile/suspend.h"
 

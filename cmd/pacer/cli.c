@@ -13,15 +13,15 @@
 #include <unistd.h>
 
 #include "backends/backup/store.h"
+#include "backends/fs/durable.h"
 #include "backends/fs/lock.h"
 #include "backends/fs/source.h"
-#include "backends/fs/durable.h"
 #include "backends/fs/state.h"
 #include "backends/git/source.h"
 #include "backends/marathon/client.h"
-#include "reconcile/strdist.h"
-#include "reconcile/appid.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
+#include "reconcile/base/strdist.h"
+#include "reconcile/model/appid.h"
 
 static volatile sig_atomic_t cli_stop;
 

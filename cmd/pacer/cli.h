@@ -12,10 +12,10 @@
 #include <stddef.h>
 
 #include "cmd/pacer/options.h"
-#include "reconcile/appdef.h"
 #include "reconcile/backup.h"
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 #include "reconcile/marathon.h"
+#include "reconcile/model/appdef.h"
 #include "reconcile/source.h"
 #include "reconcile/sync.h"
 

@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "cmd/pacer/cli.h"
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/history.h"
-#include "reconcile/jsonutil.h"
 
 struct history_cli {
 	struct cli_common c;

@@ -10,9 +10,9 @@
 
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/remote.h"
-#include "reconcile/appid.h"
-#include "reconcile/suspend.h"
+#include "reconcile/model/appid.h"
 #include "reconcile/restore.h"
+#include "reconcile/suspend.h"
 
 struct rollback_cli {
 	struct cli_common c;

@@ -20,7 +20,7 @@
 #include "cmd/pacer/runner.h"
 #include "cmd/pacer/sdnotify.h"
 #include "generated/pacer_commit.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 #include "reconcile/metrics.h"
 
 struct serve_cli {

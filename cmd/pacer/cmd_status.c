@@ -19,8 +19,8 @@
 #include "cmd/pacer/remote.h"
 #include "cmd/pacer/report.h"
 #include "cmd/pacer/status.h"
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/history.h"
-#include "reconcile/jsonutil.h"
 #include "reconcile/suspend.h"
 
 struct status_cli {

@@ -10,7 +10,7 @@
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/runner.h"
 #include "cmd/pacer/watcher.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 
 struct watch_cli {
 	struct cli_common c;

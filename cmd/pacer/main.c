@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/crash.h"
+#include "reconcile/base/crash.h"
 
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/commands.h"

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "cmd/pacer/status.h"
-#include "reconcile/buf.h"
-#include "reconcile/jsonutil.h"
-#include "reconcile/log.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/jsonutil.h"
+#include "reconcile/base/log.h"
 
 #define REPLY_MAX (16u << 20)
 #define TOKEN_MAX 4096

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "backends/fs/durable.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 #include "reconcile/metrics.h"
 #include "reconcile/plan.h"
 

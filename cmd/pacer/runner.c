@@ -12,12 +12,12 @@
 #include "cmd/pacer/runner.h"
 
 #include "backends/fs/lock.h"
-#include "reconcile/buf.h"
-#include "reconcile/desired.h"
-#include "reconcile/diff.h"
-#include "reconcile/log.h"
 #include "cmd/pacer/report.h"
 #include "cmd/pacer/sdnotify.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/log.h"
+#include "reconcile/desired.h"
+#include "reconcile/diff.h"
 #include "reconcile/metrics.h"
 #include "reconcile/normalize.h"
 

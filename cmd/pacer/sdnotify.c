@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 
 void sdnotify_ready(void)
 {

@@ -23,7 +23,7 @@
 #include "backends/fs/watch.h"
 #include "backends/git/source.h"
 #include "cmd/pacer/sdnotify.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 
 /*
  * A file open for writing holds the syncs back for as long as it is being

@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "backends/marathon/events.h"
+#include "reconcile/base/log.h"
 #include "reconcile/cluster.h"
-#include "reconcile/log.h"
 
 #define BACKOFF_MIN_MS 500L
 #define BACKOFF_MAX_MS 30000L

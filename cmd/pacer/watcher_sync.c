@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cmd/pacer/sdnotify.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 
 #define RETRY_MIN_MS 1000L
 #define RETRY_MAX_MS 60000L

@@ -20,7 +20,7 @@
 
 #include "backends/backup/store.h"
 #include "backends/fs/durable.h"
-#include "reconcile/appid.h"
+#include "reconcile/model/appid.h"
 #include "tests/lib/testlib.h"
 
 static const char *live_app =

@@ -23,10 +23,11 @@
 
 #include "backends/git/knownhosts.h"
 #include "backends/git/source.h"
-#include "reconcile/buf.h"
-#include "reconcile/log.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/log.h"
 #include "tests/lib/longrun.h"
 #include "tests/lib/testlib.h"
+#include "tests/lib/testsim.h"
 
 static void sh0(const char *dir, const char *cmd)
 {

@@ -19,9 +19,10 @@
 
 #include "backends/marathon/client.h"
 #include "backends/marathon/http.h"
-#include "reconcile/buf.h"
-#include "reconcile/log.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/log.h"
 #include "tests/lib/testlib.h"
+#include "tests/lib/testsim.h"
 
 static struct test_sim sim;
 

@@ -12,8 +12,8 @@
 #include "backends/marathon/client.h"
 #include "backends/marathon/events.h"
 #include "backends/marathon/http.h"
-#include "reconcile/buf.h"
-#include "reconcile/log.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/log.h"
 #include "tests/lib/testlib.h"
 
 struct seen {

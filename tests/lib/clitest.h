@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "tests/lib/testlib.h"
+#include "tests/lib/testsim.h"
 
 struct json_object;
 

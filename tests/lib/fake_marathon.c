@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
 #include "reconcile/cache.h"
 
 #define FAKE_MAX 128

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "reconcile/apply.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 #include "reconcile/rollback.h"
 #include "reconcile/wait.h"
 #include "tests/lib/fake_marathon.h"

@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/appdef.h"
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/diff.h"
-#include "reconcile/jsonutil.h"
+#include "reconcile/model/appdef.h"
 #include "reconcile/normalize.h"
 #include "reconcile/plan.h"
 #include "tests/lib/testlib.h"

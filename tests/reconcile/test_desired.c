@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/base/json_pos.h"
 #include "reconcile/desired.h"
-#include "reconcile/json_pos.h"
 #include "tests/lib/testlib.h"
 
 static struct pacer_desired *load_one(const char *path, const char *text)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/diff.h"
-#include "reconcile/jsonutil.h"
 #include "tests/lib/testlib.h"
 
 static void expect_value(struct json_object *got, const char *want_sq)

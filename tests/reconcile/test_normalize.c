@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/diff.h"
-#include "reconcile/jsonutil.h"
 #include "reconcile/normalize.h"
 #include "tests/lib/testlib.h"
 

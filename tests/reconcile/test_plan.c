@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/plan.h"
 #include "tests/lib/testlib.h"
 

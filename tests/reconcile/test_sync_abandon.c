@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 #include "reconcile/sync.h"
 #include "tests/lib/fake_marathon.h"
 

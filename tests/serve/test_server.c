@@ -20,8 +20,9 @@
 #include <unistd.h>
 
 #include "backends/serve/server.h"
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 #include "tests/lib/testlib.h"
+#include "tests/lib/testsim.h"
 
 #define SECRET "integration-secret-42"
 

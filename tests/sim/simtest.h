@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "tests/lib/testlib.h"
+#include "tests/lib/testsim.h"
 
 struct st_resp {
 	int status;

@@ -6,7 +6,7 @@
  */
 #include "tests/sim/simtest.h"
 
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
 
 
 TestSuite(apps, .fini = st_cleanup);

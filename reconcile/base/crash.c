@@ -6,7 +6,7 @@
  * threads and a test names "the second hit" to crash in the middle of a
  * run rather than at its first app.
  */
-#include "reconcile/crash.h"
+#include "reconcile/base/crash.h"
 
 #include <signal.h>
 #include <stdatomic.h>

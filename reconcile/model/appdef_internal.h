@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 
-#include "reconcile/appdef.h"
+#include "reconcile/model/appdef.h"
 
 struct json_object;
 

@@ -4,7 +4,7 @@
 #ifndef PACER_APPID_H
 #define PACER_APPID_H
 
-#include "reconcile/error.h"
+#include "reconcile/base/error.h"
 
 /*
  * Resolve `id` against the group `base` ("/" or "/prod"; NULL means "/"):

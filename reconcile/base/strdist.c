@@ -1,7 +1,7 @@
 /*
  * strdist.c: Levenshtein distance with one row of the table on the stack.
  */
-#include "reconcile/strdist.h"
+#include "reconcile/base/strdist.h"
 
 #include <ctype.h>
 #include <string.h>

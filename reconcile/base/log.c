@@ -7,8 +7,8 @@
  * happens after the level test in the macros, so a disabled line costs
  * nothing.
  */
-#include "reconcile/log.h"
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>

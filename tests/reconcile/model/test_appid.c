@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/appid.h"
+#include "reconcile/model/appid.h"
 
 /*
  * Criterion copies parameters into the worker process byte by byte, so the

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "reconcile/appdef.h"
+#include "reconcile/model/appdef.h"
 
 #ifndef PACER_TEST_SHARED_DIR
 #define PACER_TEST_SHARED_DIR "../shared"

@@ -9,7 +9,7 @@
  * own texts where we know them (the corpus VERDICTS quote them); paths use
  * Marathon's "(n)" index notation.
  */
-#include "reconcile/appdef_internal.h"
+#include "reconcile/model/appdef_internal.h"
 
 #include <json-c/json.h>
 #include <regex.h>

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "reconcile/log.h"
+#include "reconcile/base/log.h"
 
 /* 2026-12-02T14:25:08Z */
 #define T0 1796221508LL

@@ -1,5 +1,5 @@
-#include "reconcile/error.h"
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/appdef.h"
+#include "reconcile/model/appdef.h"
 #include "tests/lib/testlib.h"
 
 #define J(sq) test_json(sq)

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/appdef.h"
-#include "reconcile/appid.h"
+#include "reconcile/model/appdef.h"
+#include "reconcile/model/appid.h"
 
 #ifndef PACER_TEST_SHARED_DIR
 #define PACER_TEST_SHARED_DIR "../shared"

@@ -1,7 +1,7 @@
 /*
- * strv.c: NULL-terminated string vectors (reconcile/sync.h).
+ * strv.c: NULL-terminated string vectors (strv.h).
  */
-#include "reconcile/sync.h"
+#include "reconcile/base/strv.h"
 
 #include <stdlib.h>
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/json_pos.h"
+#include "reconcile/base/json_pos.h"
 
 struct found {
 	struct json_pos_dup *v;

@@ -6,7 +6,7 @@
  * back in any order. Sorting both sides with the same total order turns set
  * comparison into plain element-wise comparison, in O(n log n).
  */
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/jsonutil.h"
 
 #include <json-c/json.h>
 #include <stdint.h>

@@ -13,7 +13,7 @@
  * Everything works on the reader's private copy, so the input is never
  * modified. Each step is a pass over the app's fields: O(size of the app).
  */
-#include "reconcile/appdef_internal.h"
+#include "reconcile/model/appdef_internal.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/appid.h"
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/model/appid.h"
 
 /* --- shared helpers ----------------------------------------------------- */
 

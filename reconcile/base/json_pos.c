@@ -6,7 +6,7 @@
  * scalars end. Every loop is bounded by len, so even malformed text cannot
  * make it read out of bounds; it just gives meaningless offsets.
  */
-#include "reconcile/json_pos.h"
+#include "reconcile/base/json_pos.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/jsonutil.h"
 
 static const char *const values[] = {
     "null", "true", "false", "0", "1", "1.0", "1.5", "-1", "\"1\"", "\"\"", "\"a\"",

@@ -11,13 +11,13 @@
  * unmangle(name) succeeding implies mangle(unmangle(name)) == name and two
  * different names can never decode to the same id.
  */
-#include "reconcile/appid.h"
+#include "reconcile/model/appid.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/buf.h"
+#include "reconcile/base/buf.h"
 
 /* Append `len` bytes of segment `seg` to the resolved path in *b. */
 static int push_segment(struct pacer_buf *b, const char *seg, size_t len)

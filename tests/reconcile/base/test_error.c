@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile/buf.h"
-#include "reconcile/error.h"
-#include "reconcile/log.h"
+#include "reconcile/base/buf.h"
+#include "reconcile/base/error.h"
+#include "reconcile/base/log.h"
 
 Test(error, wrap_keeps_cause_and_context)
 {

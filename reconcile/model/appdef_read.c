@@ -25,8 +25,8 @@
  *   - output members are added as new keys (no lookup), the field names as
  *     constant keys (no copy).
  */
-#include "reconcile/strdist.h"
-#include "reconcile/appdef_internal.h"
+#include "reconcile/base/strdist.h"
+#include "reconcile/model/appdef_internal.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -36,7 +36,7 @@
 #include <strings.h>
 #include <ctype.h>
 
-#include "reconcile/jsonutil.h"
+#include "reconcile/base/jsonutil.h"
 
 enum kind {
 	K_STR,    /* string, optional minlen/maxlen/pattern */
