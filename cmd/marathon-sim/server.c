@@ -18,11 +18,17 @@
 #include <string.h>
 #include <strings.h>
 
+/* The largest request body accepted: a bulk PUT of 10,000 apps is ~30 MB. */
 #define MAX_BODY ((size_t)256 << 20)
+/* The simulator's own control API (faults.c), outside Marathon's paths. */
+#define SIM_CONTROL_PREFIX "/_sim/"
 
 struct conn_ctx {
 	char *uri;       /* raw request URI with query */
 	struct pacer_buf body;
+	/* The body went over MAX_BODY: the rest was dropped and body released,
+	 * so body.len is never more than what body holds. */
+	int too_large;
 	int started;
 };
 
@@ -347,13 +353,20 @@ static void standby_redirect(struct sim *s, struct conn_ctx *ctx, struct sim_res
 	resp_text(resp, 307, strdup(""));
 }
 
+/* 1 with resp set to 413 when the body was over the cap: the request is not handled. */
+static int body_refused(const struct conn_ctx *ctx, struct sim_resp *resp)
+{
+	if (!ctx->too_large)
+		return 0;
+	resp_message(resp, 413, "Request body over %zu bytes: send fewer apps per request", MAX_BODY);
+	return 1;
+}
+
 /* The request itself: body cap, auth, the event stream or the API under the state lock. */
 static void handle(struct sim *s, struct conn_ctx *ctx, struct sim_req *r, struct sim_resp *resp)
 {
-	if (ctx->body.len >= MAX_BODY) {
-		resp_message(resp, 413, "Request body over %zu bytes: send fewer apps per request", MAX_BODY);
+	if (body_refused(ctx, resp))
 		return;
-	}
 	if (!auth_ok(s, r, resp))
 		return;
 	if (s->cfg.standby_url) {
@@ -400,8 +413,10 @@ static int serve(struct sim *s, struct conn_ctx *ctx, struct sim_req *r, struct 
 {
 	struct sim_fault_hit hit;
 
-	if (!strncmp(r->path, "/_sim/", 6)) {
-		api_sim(s, r, resp);
+	/* Control calls skip the log, faults and auth, but not the body cap. */
+	if (!strncmp(r->path, SIM_CONTROL_PREFIX, strlen(SIM_CONTROL_PREFIX))) {
+		if (!body_refused(ctx, resp))
+			api_sim(s, r, resp);
 		return 0;
 	}
 	faults_log_request(s, r);
@@ -472,9 +487,12 @@ enum MHD_Result server_handle(void *cls, struct MHD_Connection *conn, const char
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		/* Over the cap the rest is dropped and the request answered 413 below. */
-		if (pacer_buf_add(&ctx->body, upload_data, *upload_size) && ctx->body.len < MAX_BODY)
-			ctx->body.len = MAX_BODY;
+		/* Over the cap (or out of memory) the rest is read and dropped, so
+		 * the client gets its 413 instead of a reset connection. */
+		if (!ctx->too_large && pacer_buf_add(&ctx->body, upload_data, *upload_size)) {
+			ctx->too_large = 1;
+			pacer_buf_release(&ctx->body);
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	}

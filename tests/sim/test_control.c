@@ -376,3 +376,70 @@ Test(control, a_bad_framework_id_is_refused_at_start)
 	cr_assert(strstr(err, "--framework-id"), "%s", err);
 	free(err);
 }
+
+/*
+ * A body over marathon-sim's cap (256 MiB): streamed by a read callback, so
+ * the test never holds it. It starts like a JSON object so that a server
+ * that parsed it anyway would not answer 413 by accident.
+ */
+#define OVERSIZE_BODY (((size_t)256 << 20) + 4096)
+
+struct oversize_src {
+	size_t sent;
+};
+
+static size_t oversize_read(char *buf, size_t size, size_t nitems, void *ud)
+{
+	struct oversize_src *src = ud;
+	size_t n = size * nitems;
+
+	if (n > OVERSIZE_BODY - src->sent)
+		n = OVERSIZE_BODY - src->sent;
+	memset(buf, 'a', n);
+	if (src->sent == 0 && n >= 8)
+		memcpy(buf, "{\"id\":\"", 7);
+	src->sent += n;
+	return n;
+}
+
+static int post_oversize(struct test_sim *sim, const char *path)
+{
+	struct oversize_src src = {0};
+	struct curl_slist *hl = curl_slist_append(NULL, "Content-Type: application/json");
+	CURL *c = curl_easy_init();
+	char url[256], *body = NULL;
+	long code = 0;
+
+	cr_assert(c && hl);
+	/* No "Expect: 100-continue" round trip: the body goes at once. */
+	hl = curl_slist_append(hl, "Expect:");
+	snprintf(url, sizeof(url), "%s%s", sim->url, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, oversize_read);
+	curl_easy_setopt(c, CURLOPT_READDATA, &src);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)OVERSIZE_BODY);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, st_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	free(body);
+	return (int)code;
+}
+
+Test(control, a_body_over_the_cap_is_413_on_control_and_api_routes, .timeout = 240)
+{
+	struct test_sim sim;
+
+	st_sim_start(&sim, NULL);
+	cr_expect_eq(post_oversize(&sim, "/_sim/faults"), 413, "/_sim/ routes check the size first");
+	cr_expect_eq(post_oversize(&sim, "/v2/apps"), 413);
+	/* Still serving, and nothing of either request was applied. */
+	test_sim_expect(&sim, "GET", "/v2/apps", NULL, 200, "{\"apps\":[]}", NULL);
+	test_sim_expect(&sim, "GET", "/v2/info", NULL, 200, NULL, "no fault was added");
+	st_sim_stop(&sim);
+}
