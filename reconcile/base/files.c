@@ -27,12 +27,14 @@ static const char *mkdir_hint(int e)
 
 int pacer_mkdir_p(const char *dir, mode_t mode, struct pacer_error **err)
 {
-	char *p = strdup(dir);
 	struct stat st;
 	int rc = 0;
+	char *p;
 
+	/* Checked before the copy is made: an early return must not leak it. */
 	if (!*dir)
 		return pacer_error_set(err, PACER_EINVALID, "cannot create a directory with an empty name");
+	p = strdup(dir);
 	if (!p)
 		return pacer_error_set(err, PACER_EGENERIC, "cannot create directory '%s': out of memory",
 				       dir);

@@ -39,12 +39,11 @@ enum pacer_secret_flags {
 /*
  * Look var up as above. On success returns 0 and sets *out to a string the
  * caller frees (with pacer_secret_free() for a secret), or to NULL when none
- * of the three is set. *from (may be NULL) receives a static description of
- * where it came from ("PACER_GIT_TOKEN_FILE", "credential git-token"),
- * valid until the next call. Fails with PACER_EINVALID when both VAR and
- * VAR_FILE are set or the file is empty, too large or not one line, and
- * with PACER_EIO when the file cannot be read; the message names the
- * variable and the file.
+ * of the three is set. Error messages say where the value came from
+ * ("PACER_GIT_TOKEN_FILE=/path", "credential git-token=/path"). Fails
+ * with PACER_EINVALID when both VAR and VAR_FILE are set or the file is
+ * empty, too large or not one line, and with PACER_EIO when the file
+ * cannot be read; the message names the variable and the file.
  */
 int pacer_secret_lookup(pacer_getenv_fn env, const char *var, unsigned flags, char **out,
 			struct pacer_error **err);
