@@ -21,16 +21,6 @@ static void write_app(struct ct *t, const char *file, const char *id, const char
 	ct_write(t, file, buf);
 }
 
-static void sync_ok(struct ct *t)
-{
-	struct ct_run r = ct_cmd(t, "sync", NULL);
-
-	if (r.rc)
-		ct_run_dump("pacer sync", &r);
-	cr_assert_eq(r.rc, 0);
-	ct_run_free(&r);
-}
-
 static struct ct_run backups(struct ct *t, const char *app, int json)
 {
 	const char *args[8] = {"backups", "--backup-dir", t->backups};
@@ -55,7 +45,7 @@ Test(backups, list_and_rollback, .timeout = 60, .fini = ct_fini)
 	ct_setup(&t, NULL);
 	write_app(&t, "a.json", "/bk/a", "v1");
 	write_app(&t, "b.json", "/bk/b", "v1");
-	sync_ok(&t);
+	ct_sync_ok(&t, "pacer sync");
 	v1 = ct_app(&t, "/bk/a");
 	cr_assert(v1);
 
@@ -67,7 +57,7 @@ Test(backups, list_and_rollback, .timeout = 60, .fini = ct_fini)
 	ct_run_free(&r);
 
 	write_app(&t, "a.json", "/bk/a", "v2");
-	sync_ok(&t);
+	ct_sync_ok(&t, "pacer sync");
 
 	r = backups(&t, NULL, 0);
 	cr_expect_eq(r.rc, 0, "%s", r.err);
@@ -174,10 +164,10 @@ Test(backups, long_app_ids_are_backed_up_and_rolled_back, .timeout = 60, .fini =
 	ct_setup(&t, NULL);
 	write_app(&t, "a.json", a, "v1");
 	write_app(&t, "b.json", b, "v1");
-	sync_ok(&t);
+	ct_sync_ok(&t, "pacer sync");
 	write_app(&t, "a.json", a, "v2");
 	write_app(&t, "b.json", b, "v2");
-	sync_ok(&t);
+	ct_sync_ok(&t, "pacer sync");
 	app = ct_app(&t, a);
 	cr_assert(app);
 	cr_expect_str_eq(ct_str(app, "env.K"), "v2", "the long id was updated");

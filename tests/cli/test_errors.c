@@ -40,16 +40,6 @@ static int matches(const char *text, const char *pattern)
 	return ok;
 }
 
-static void sync_ok(struct ct *t)
-{
-	struct ct_run r = ct_cmd(t, "sync", NULL);
-
-	if (r.rc)
-		ct_run_dump("pacer sync", &r);
-	cr_assert_eq(r.rc, 0);
-	ct_run_free(&r);
-}
-
 Test(invalid, malformed_file_leaves_marathon_untouched, .timeout = 60, .fini = ct_fini)
 {
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
@@ -58,7 +48,7 @@ Test(invalid, malformed_file_leaves_marathon_untouched, .timeout = 60, .fini = c
 
 	ct_setup(&t, NULL);
 	write_app(&t, "good.json", "/m/good", 32);
-	sync_ok(&t);
+	ct_sync_ok(&t, "pacer sync");
 	ct_clear_requests(&t);
 
 	/* A change that must not be applied, next to a broken file (missing comma, line 3). */

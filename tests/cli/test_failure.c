@@ -29,16 +29,6 @@ static void write_app(struct ct *t, const char *id, const char *k, const char *b
 	ct_write(t, "app.json", buf);
 }
 
-static void sync_ok(struct ct *t)
-{
-	struct ct_run r = ct_cmd(t, "sync", NULL);
-
-	if (r.rc)
-		ct_run_dump("pacer sync", &r);
-	cr_assert_eq(r.rc, 0, "the first sync must succeed");
-	ct_run_free(&r);
-}
-
 /*
  * A copy of a live app without what Marathon changes by itself (task
  * counts, versions, deployments): what "the same definition" means.
@@ -109,7 +99,7 @@ Test(failure, unhealthy_update_is_rolled_back, .timeout = 60, .fini = ct_fini)
 
 	ct_setup(&t, NULL);
 	write_app(&t, "/fail/api", "v1", NULL);
-	sync_ok(&t);
+	ct_sync_ok(&t, "the first sync");
 	cr_assert(ct_wait_idle(&t, 5000));
 	before = ct_app(&t, "/fail/api");
 	cr_assert(before);
@@ -155,7 +145,7 @@ Test(failure, on_failure_restart, .timeout = 60, .fini = ct_fini)
 
 	ct_setup(&t, NULL);
 	write_app(&t, "/fail/rs", "v1", NULL);
-	sync_ok(&t);
+	ct_sync_ok(&t, "the first sync");
 	before = ct_app(&t, "/fail/rs");
 	cr_assert(before);
 
@@ -191,7 +181,7 @@ Test(failure, on_failure_none, .timeout = 60, .fini = ct_fini)
 
 	ct_setup(&t, NULL);
 	write_app(&t, "/fail/none", "v1", NULL);
-	sync_ok(&t);
+	ct_sync_ok(&t, "the first sync");
 
 	write_app(&t, "/fail/none", "v2", "unhealthy");
 	ct_clear_requests(&t);
@@ -287,7 +277,7 @@ Test(failure, locked_app_is_updated_with_force, .timeout = 60, .fini = ct_fini)
 
 	ct_setup(&t, NULL);
 	write_app(&t, "/locked/a", "v1", NULL);
-	sync_ok(&t);
+	ct_sync_ok(&t, "the first sync");
 
 	/* Another client starts a deployment that never finishes: the app is locked. */
 	cr_assert_eq(ct_http(&t, "PUT", "/v2/apps/locked/a", other, &resp), 200, "PUT: %s", resp);

@@ -31,16 +31,6 @@ static void write_rich(struct ct *t, int interval, const char *extra_constraint,
 	ct_write(t, "api.json", buf);
 }
 
-static void sync_ok(struct ct *t, const char *const *extra)
-{
-	struct ct_run r = ct_cmd(t, "sync", extra);
-
-	if (r.rc)
-		ct_run_dump("pacer sync", &r);
-	cr_assert_eq(r.rc, 0, "pacer sync exited %d", r.rc);
-	ct_run_free(&r);
-}
-
 Test(output, diff_shows_every_changed_leaf_whole, .fini = ct_fini)
 {
 	static struct ct t;
@@ -53,7 +43,7 @@ Test(output, diff_shows_every_changed_leaf_whole, .fini = ct_fini)
 	ct_setup(&t, NULL);
 	write_rich(&t, 10, "", "short");
 	ct_write_app(&t, "old.json", "/o/old", 32, "v1");
-	sync_ok(&t, NULL);
+	ct_sync_ok(&t, "pacer sync");
 
 	write_rich(&t, 30, ", [\"rack\", \"GROUP_BY\"]", tail);
 	ct_unlink(&t, "old.json");
@@ -94,7 +84,7 @@ Test(output, sync_dry_run_exits_like_diff, .fini = ct_fini)
 	cr_expect(ct_has(r.out, "+ /o/a (a.json)"), "%s", r.out);
 	ct_run_free(&r);
 	cr_expect_eq(ct_count_writes(&t), 0);
-	sync_ok(&t, NULL);
+	ct_sync_ok(&t, "pacer sync");
 	r = ct_cmd(&t, "sync", dry);
 	cr_expect_eq(r.rc, 0, "sync -n in sync exits 0, got %d:\n%s%s", r.rc, r.out, r.err);
 	ct_run_free(&r);
@@ -245,7 +235,7 @@ Test(output, rollbacks_warn_and_failures_are_errors, .fini = ct_fini)
 
 	ct_setup(&t, NULL);
 	write_checked(&t, "v1", NULL);
-	sync_ok(&t, NULL);
+	ct_sync_ok(&t, "pacer sync");
 	cr_assert(ct_wait_idle(&t, 5000));
 	write_checked(&t, "v2", "unhealthy");
 	r = ct_cmd(&t, "sync", args);

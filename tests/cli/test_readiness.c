@@ -30,16 +30,6 @@ static void write_app(struct ct *t, const char *id, const char *k, const char *b
 	ct_write(t, "app.json", buf);
 }
 
-static void sync_ok(struct ct *t, const char *what)
-{
-	struct ct_run r = ct_cmd(t, "sync", NULL);
-
-	if (r.rc)
-		ct_run_dump(what, &r);
-	cr_assert_eq(r.rc, 0, "%s must succeed", what);
-	ct_run_free(&r);
-}
-
 Test(readiness, unready_update_is_rolled_back, .timeout = 60, .fini = ct_fini)
 {
 	const char *args[] = {"--timeout", "3", NULL};
@@ -49,7 +39,7 @@ Test(readiness, unready_update_is_rolled_back, .timeout = 60, .fini = ct_fini)
 
 	ct_setup(&t, NULL);
 	write_app(&t, "/rc/api", "v1", NULL);
-	sync_ok(&t, "the first sync");
+	ct_sync_ok(&t, "the first sync");
 	cr_assert(ct_wait_idle(&t, 5000));
 
 	write_app(&t, "/rc/api", "v2", "unready");
@@ -81,9 +71,9 @@ Test(readiness, ready_update_converges, .timeout = 60, .fini = ct_fini)
 
 	ct_setup(&t, NULL);
 	write_app(&t, "/rc/web", "v1", NULL);
-	sync_ok(&t, "the first sync");
+	ct_sync_ok(&t, "the first sync");
 	write_app(&t, "/rc/web", "v2", NULL);
-	sync_ok(&t, "the update");
+	ct_sync_ok(&t, "the update");
 	/* pacer waited for the deployment, so nothing is left running. */
 	cr_expect(ct_wait_idle(&t, 200), "sync returned before its deployment ended");
 	after = ct_app(&t, "/rc/web");

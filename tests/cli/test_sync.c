@@ -1,7 +1,7 @@
 /*
  * pacer sync and pacer diff end to end against marathon-sim: create, update,
- * unchanged, prune and its guards, idempotence, the number of reads, and the
- * plan pacer diff prints (text and JSON).
+ * unchanged, idempotence, the number of reads, and the plan pacer diff
+ * prints (text and JSON). --prune and its guards: test_prune.c.
  */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
@@ -10,17 +10,6 @@
 #include <string.h>
 
 #include "tests/lib/clitest.h"
-
-/* Run a sync that must succeed; dump the run when it does not. */
-static void sync_ok(struct ct *t, const char *const *extra)
-{
-	struct ct_run r = ct_cmd(t, "sync", extra);
-
-	if (r.rc != 0)
-		ct_run_dump("pacer sync", &r);
-	cr_assert_eq(r.rc, 0, "pacer sync exited %d, expected 0", r.rc);
-	ct_run_free(&r);
-}
 
 static const char *app_env(struct json_object *app, const char *key)
 {
@@ -81,7 +70,7 @@ Test(sync, create_update_unchanged, .timeout = 60, .fini = ct_fini)
 	ct_setup(&t, NULL);
 	ct_write_app(&t, "a.json", "/shop/a", 32, "v1");
 	ct_write_app(&t, "team/b.json", "/shop/b", 32, "v1");
-	sync_ok(&t, NULL);
+	ct_sync_ok(&t, "the first sync");
 
 	a = ct_app(&t, "/shop/a");
 	b = ct_app(&t, "/shop/b");
@@ -140,11 +129,11 @@ Test(sync, put_is_forced_full_replace, .timeout = 60, .fini = ct_fini)
 	ct_write(&t, "a.json",
 	         "{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
 	         "\"instances\": 1, \"env\": {\"K\": \"v1\", \"GONE\": \"x\"}}");
-	sync_ok(&t, NULL);
+	ct_sync_ok(&t, "the sync creating /a with env GONE");
 	/* A field deleted in the file must leave Marathon too (no merge). */
 	ct_write_app(&t, "a.json", "/a", 32, "v1");
 	ct_clear_requests(&t);
-	sync_ok(&t, NULL);
+	ct_sync_ok(&t, "the sync removing env GONE");
 	reqs = ct_requests(&t);
 	for (size_t i = 0; i < json_object_array_length(reqs); i++) {
 		struct json_object *q = json_object_array_get_idx(reqs, i);
@@ -171,10 +160,7 @@ Test(sync, second_run_is_a_no_op, .timeout = 60, .fini = ct_fini)
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
 	struct ct_run r;
 
-	ct_setup(&t, NULL);
-	ct_write_app(&t, "a.json", "/idem/a", 32, "v1");
-	ct_write_app(&t, "b.json", "/idem/b", 48, "v1");
-	sync_ok(&t, NULL);
+	ct_setup_synced(&t, "idem", 2);
 	ct_clear_requests(&t);
 
 	r = ct_cmd(&t, "sync", NULL);
@@ -195,10 +181,7 @@ Test(diff, text_and_exit_codes, .timeout = 60, .fini = ct_fini)
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
 	struct ct_run r;
 
-	ct_setup(&t, NULL);
-	ct_write_app(&t, "a.json", "/d/a", 32, "v1");
-	ct_write_app(&t, "b.json", "/d/b", 32, "v1");
-	sync_ok(&t, NULL);
+	ct_setup_synced(&t, "d", 2);
 
 	r = ct_cmd(&t, "diff", NULL);
 	cr_expect_eq(r.rc, 0, "diff in sync must exit 0, got %d:\n%s%s", r.rc, r.out, r.err);
@@ -252,10 +235,7 @@ Test(diff, json_output, .timeout = 60, .fini = ct_fini)
 	struct ct_run r;
 	int found_mem = 0;
 
-	ct_setup(&t, NULL);
-	ct_write_app(&t, "a.json", "/j/a", 32, "v1");
-	ct_write_app(&t, "b.json", "/j/b", 32, "v1");
-	sync_ok(&t, NULL);
+	ct_setup_synced(&t, "j", 2);
 	ct_write_app(&t, "a.json", "/j/a", 64, "v1");
 	ct_write_app(&t, "n.json", "/j/new", 32, "v1");
 
@@ -290,130 +270,5 @@ Test(diff, json_output, .timeout = 60, .fini = ct_fini)
 	cr_expect_str_eq(ct_str(find_plan_app(apps, "/j/b"), "action"), "unchanged");
 	json_object_put(doc);
 	ct_run_free(&r);
-	ct_teardown(&t);
-}
-
-Test(prune, removes_only_owned_apps, .timeout = 60, .fini = ct_fini)
-{
-	const char *prune[] = {"--prune", NULL};
-	const char *ext = "{\"id\": \"/p/external\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
-	                  "\"mem\": 16, \"instances\": 1}";
-	static struct ct t; /* static: ct_fini may run after the test frame is gone */
-	struct ct_run r;
-	char *resp = NULL;
-	struct json_object *c;
-
-	ct_setup(&t, NULL);
-	ct_write_app(&t, "a.json", "/p/a", 32, "v1");
-	ct_write_app(&t, "b.json", "/p/b", 32, "v1");
-	ct_write_app(&t, "c.json", "/p/c", 32, "v1");
-	ct_write_app(&t, "d.json", "/p/d", 32, "v1");
-	sync_ok(&t, NULL);
-	/* An app created by someone else, never known to pacer. */
-	cr_assert_eq(ct_http(&t, "POST", "/v2/apps", ext, &resp), 201, "POST /v2/apps: %s", resp);
-	free(resp);
-	cr_assert(ct_wait_idle(&t, 5000));
-	c = ct_app(&t, "/p/c");
-	cr_assert(c);
-
-	ct_unlink(&t, "c.json");
-	/* Without --prune, an app gone from the source is left alone. */
-	sync_ok(&t, NULL);
-	json_object_put(c);
-	c = ct_app(&t, "/p/c");
-	cr_expect(c != NULL, "without --prune nothing is deleted");
-
-	ct_clear_requests(&t);
-	r = ct_cmd(&t, "sync", prune);
-	if (r.rc)
-		ct_run_dump("sync --prune", &r);
-	cr_assert_eq(r.rc, 0);
-	cr_expect(ct_has(r.out, "0 to create, 0 to update, 1 to prune, 3 unchanged"),
-	          "the external app is not in the prune plan:\n%s", r.out);
-	ct_run_free(&r);
-
-	cr_expect_null(ct_app(&t, "/p/c"), "the owned app gone from the source is pruned");
-	cr_expect_eq(ct_count_requests(&t, "DELETE", "/v2/apps/p/c"), 1);
-	cr_expect_eq(ct_count_requests(&t, "DELETE", "/v2/apps/p/external"), 0);
-	{
-		struct json_object *e = ct_app(&t, "/p/external"), *a = ct_app(&t, "/p/a");
-
-		cr_expect(e != NULL, "an app created outside pacer is never pruned");
-		cr_expect(a != NULL);
-		json_object_put(e);
-		json_object_put(a);
-	}
-	cr_expect_eq(ct_napps(&t), 4);
-
-	/* The pruned app was backed up first: pacer backups lists it. */
-	{
-		const char *args[] = {"backups", "/p/c", "--backup-dir", t.backups, NULL};
-
-		r = ct_pacer(args, NULL);
-		cr_expect_eq(r.rc, 0);
-		cr_expect(ct_has(r.out, "/p/c"), "a backup of the pruned app:\n%s%s", r.out, r.err);
-		ct_run_free(&r);
-	}
-	json_object_put(c);
-	ct_teardown(&t);
-}
-
-Test(prune, refused_when_a_file_fails_to_load, .timeout = 60, .fini = ct_fini)
-{
-	const char *prune[] = {"--prune", NULL};
-	static struct ct t; /* static: ct_fini may run after the test frame is gone */
-	struct ct_run r;
-
-	ct_setup(&t, NULL);
-	ct_write_app(&t, "a.json", "/q/a", 32, "v1");
-	ct_write_app(&t, "b.json", "/q/b", 32, "v1");
-	sync_ok(&t, NULL);
-	ct_unlink(&t, "b.json");
-	ct_write(&t, "broken.json", "{\"id\": \"/q/broken\", \"cmd\": \"x\",,}\n");
-	ct_clear_requests(&t);
-
-	r = ct_cmd(&t, "sync", prune);
-	cr_expect_eq(r.rc, 3, "a load error must exit 3, got %d:\n%s%s", r.rc, r.out, r.err);
-	cr_expect(ct_has(r.err, "broken.json"), "the broken file is named:\n%s", r.err);
-	ct_run_free(&r);
-	cr_expect_eq(ct_count_writes(&t), 0, "nothing may be deleted when a file failed to load");
-	cr_expect_eq(ct_napps(&t), 2);
-	ct_teardown(&t);
-}
-
-Test(prune, more_than_half_needs_force_prune, .timeout = 60, .fini = ct_fini)
-{
-	const char *prune[] = {"--prune", NULL};
-	const char *force[] = {"--prune", "--force-prune", NULL};
-	static struct ct t; /* static: ct_fini may run after the test frame is gone */
-	struct ct_run r;
-	struct json_object *a;
-
-	ct_setup(&t, NULL);
-	ct_write_app(&t, "a.json", "/h/a", 32, "v1");
-	ct_write_app(&t, "b.json", "/h/b", 32, "v1");
-	ct_write_app(&t, "c.json", "/h/c", 32, "v1");
-	sync_ok(&t, NULL);
-	ct_unlink(&t, "b.json");
-	ct_unlink(&t, "c.json");
-	ct_clear_requests(&t);
-
-	r = ct_cmd(&t, "sync", prune);
-	cr_expect_eq(r.rc, 3, "pruning 2 of 3 owned apps must be refused, got %d:\n%s%s", r.rc,
-	             r.out, r.err);
-	cr_expect(ct_has(r.err, "--force-prune"), "the message says how to proceed:\n%s", r.err);
-	ct_run_free(&r);
-	cr_expect_eq(ct_count_writes(&t), 0);
-	cr_expect_eq(ct_napps(&t), 3);
-
-	r = ct_cmd(&t, "sync", force);
-	if (r.rc)
-		ct_run_dump("sync --prune --force-prune", &r);
-	cr_expect_eq(r.rc, 0);
-	ct_run_free(&r);
-	cr_expect_eq(ct_napps(&t), 1, "with --force-prune both apps go");
-	a = ct_app(&t, "/h/a");
-	cr_expect(a != NULL);
-	json_object_put(a);
 	ct_teardown(&t);
 }

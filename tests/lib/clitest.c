@@ -161,8 +161,22 @@ void ct_sync_ok(struct ct *t, const char *what)
 
 	if (r.rc)
 		ct_run_dump(what, &r);
-	cr_assert_eq(r.rc, 0, "setting the case up: %s exited %d", what, r.rc);
+	cr_assert_eq(r.rc, 0, "%s exited %d, expected 0", what, r.rc);
 	ct_run_free(&r);
+}
+
+void ct_setup_synced(struct ct *t, const char *group, int n)
+{
+	char file[8], id[128];
+
+	cr_assert(n >= 1 && n <= 26, "ct_setup_synced: %d apps", n);
+	ct_setup(t, NULL);
+	for (int i = 0; i < n; i++) {
+		snprintf(file, sizeof(file), "%c.json", 'a' + i);
+		snprintf(id, sizeof(id), "/%s/%c", group, 'a' + i);
+		ct_write_app(t, file, id, 32, "v1");
+	}
+	ct_sync_ok(t, "the sync creating the apps");
 }
 
 struct ct_run ct_cmd(struct ct *t, const char *cmd, const char *const *extra)

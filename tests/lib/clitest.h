@@ -69,8 +69,14 @@ void ct_write_app(struct ct *t, const char *file, const char *id, int mem, const
  */
 void ct_write_checked_app(struct ct *t, const char *id, const char *k, const char *behavior,
                           int fast);
-/* `pacer sync` that must exit 0 while setting a test up (`what` names it). */
+/* `pacer sync` that must exit 0 (`what` names it in the failure); the run is dumped if not. */
 void ct_sync_ok(struct ct *t, const char *what);
+/*
+ * ct_setup(t, NULL), then n (1 to 26) small apps written with ct_write_app()
+ * to a.json, b.json... as /<group>/a, /<group>/b... (mem 32, K "v1") and
+ * applied by ct_sync_ok(): a cluster pacer owns, for a test to change.
+ */
+void ct_setup_synced(struct ct *t, const char *group, int n);
 /* Remove src/<rel>. */
 void ct_unlink(struct ct *t, const char *rel);
 
