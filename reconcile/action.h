@@ -18,7 +18,7 @@
 #include "reconcile/backup.h"
 #include "reconcile/base/error.h"
 #include "reconcile/marathon.h"
-#include "reconcile/sync.h"
+#include "reconcile/run.h"
 
 enum action_kind {
 	ACTION_RESTART = 0, /* POST /v2/apps/{id}/restart?force=true: new tasks, same definition */

@@ -24,178 +24,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "reconcile/base/clock.h"
 #include "reconcile/base/crash.h"
 #include "reconcile/base/jsonutil.h"
 #include "reconcile/base/log.h"
 #include "reconcile/converge.h"
+#include "reconcile/held.h"
 #include "reconcile/rollback.h"
-
-/* Submissions of one change when Marathon's answers keep getting lost. */
-#define APPLY_MAX_SUBMITS 3
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const char *event_name(enum sync_event_kind k)
-{
-	switch (k) {
-	case SYNC_EV_BACKUP:
-		return "backup";
-	case SYNC_EV_SUBMIT:
-		return "submit";
-	case SYNC_EV_PROGRESS:
-		return "progress";
-	case SYNC_EV_DONE:
-		return "done";
-	case SYNC_EV_ROLLBACK:
-		return "rollback";
-	}
-	return "?";
-}
-
-/*
- * The level of an app's last word: a failure is an error; an app left not
- * in sync for a reason that needs a look (rolled back, restarted, held,
- * degraded, interrupted, unknown, skipped, another's deployment) is a
- * warning, so `journalctl -p warning` shows every app that needs a person.
- */
-static int done_level(enum sync_outcome o)
-{
-	switch (o) {
-	case SYNC_OUT_FAILED:
-	case SYNC_OUT_ROLLBACK_FAILED:
-		return PACER_LOG_ERROR;
-	case SYNC_OUT_ROLLED_BACK:
-	case SYNC_OUT_RESTARTED:
-	case SYNC_OUT_SKIPPED:
-	case SYNC_OUT_HELD:
-	case SYNC_OUT_DEGRADED:
-	case SYNC_OUT_PROGRESSING:
-	case SYNC_OUT_UNKNOWN:
-	case SYNC_OUT_INTERRUPTED:
-		return PACER_LOG_WARN;
-	default:
-		return PACER_LOG_INFO;
-	}
-}
-
-/* The event as one log line at `level`; only called when the level is on. */
-static void log_event(const struct apply_ctx *ctx, const struct sync_event *ev, int level)
-{
-	char healthy[16], running[16], total[16], elapsed[32];
-	struct pacer_log_kv kv[9] = {
-		{"app", ev->app_id},
-		{"deployment", ev->deployment_id && *ev->deployment_id ? ev->deployment_id : "-"},
-		{"commit", ctx->revision ? ctx->revision : "-"},
-		{"event", event_name(ev->kind)},
-	};
-	size_t n = 4;
-	/* The detail of a backup (its path) and of a submission (what was sent)
-	 * is a value; of a rollback or an outcome (why) it is the message. */
-	const char *msg = ev->detail;
-
-	snprintf(elapsed, sizeof(elapsed), "%.1fs", ev->elapsed_s);
-	if (ev->kind == SYNC_EV_BACKUP) {
-		kv[n++] = (struct pacer_log_kv){"backup", ev->detail};
-		msg = "backed up";
-	} else if (ev->kind == SYNC_EV_SUBMIT) {
-		kv[n++] = (struct pacer_log_kv){"action", ev->detail};
-		msg = "submitted";
-	} else if (ev->kind == SYNC_EV_PROGRESS) {
-		snprintf(healthy, sizeof(healthy), "%d", ev->tasks_healthy);
-		snprintf(running, sizeof(running), "%d", ev->tasks_running);
-		snprintf(total, sizeof(total), "%d", ev->tasks_total);
-		kv[n++] = (struct pacer_log_kv){"healthy", healthy};
-		kv[n++] = (struct pacer_log_kv){"running", running};
-		kv[n++] = (struct pacer_log_kv){"instances", total};
-		kv[n++] = (struct pacer_log_kv){"elapsed", elapsed};
-		msg = "waiting";
-	} else if (ev->kind == SYNC_EV_DONE) {
-		kv[n++] = (struct pacer_log_kv){"outcome", sync_outcome_name(ev->outcome)};
-		kv[n++] = (struct pacer_log_kv){"elapsed", elapsed};
-		if (!msg)
-			msg = "finished";
-	} else if (!msg) {
-		msg = "rolling back";
-	}
-	pacer_log_write_kv(level, kv, n, "%s", msg);
-}
-
-/*
- * One structured line per event: app, deployment and commit are keys of
- * their own (text shows them as it always did, "app=... deployment=...
- * commit=... event=..." first), so logfmt and JSON need no parsing.
- */
-static void emit_full(const struct apply_ctx *ctx, struct sync_event *ev)
-{
-	int level = ev->kind == SYNC_EV_DONE       ? done_level(ev->outcome)
-		    : ev->kind == SYNC_EV_ROLLBACK ? PACER_LOG_WARN
-						   : PACER_LOG_INFO;
-
-	if (level <= pacer_log_level)
-		log_event(ctx, ev, level);
-	if (ctx->opts->on_event)
-		ctx->opts->on_event(ctx->opts->event_ctx, ev);
-}
-
-void apply_emit(const struct apply_ctx *ctx, enum sync_event_kind kind, const char *app_id,
-		const char *deployment_id, const char *detail, enum sync_outcome outcome,
-		double elapsed_s)
-{
-	struct sync_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = kind;
-	ev.app_id = app_id;
-	ev.deployment_id = deployment_id && *deployment_id ? deployment_id : NULL;
-	ev.detail = detail;
-	ev.outcome = outcome;
-	ev.elapsed_s = elapsed_s;
-	emit_full(ctx, &ev);
-}
-
-int apply_outcome_ok(enum sync_outcome o)
-{
-	return o == SYNC_OUT_UNCHANGED || o == SYNC_OUT_CREATED || o == SYNC_OUT_UPDATED ||
-	       o == SYNC_OUT_PRUNED;
-}
-
-int apply_timeout(const struct apply_ctx *ctx, const struct pacer_plan_item *item)
-{
-	if (item->timeout_s > 0)
-		return item->timeout_s;
-	if (ctx->opts->timeout_s > 0)
-		return ctx->opts->timeout_s;
-	return 600;
-}
-
-/* Waiter progress -> SYNC_EV_PROGRESS for this app. */
-struct progress_ctx {
-	const struct apply_ctx *ctx;
-	double t0;
-};
-
-static void on_progress(void *arg, const char *app_id, const char *deployment_id, int healthy,
-			int running, int total)
-{
-	struct progress_ctx *p = arg;
-	struct sync_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = SYNC_EV_PROGRESS;
-	ev.app_id = app_id;
-	ev.deployment_id = deployment_id && *deployment_id ? deployment_id : NULL;
-	ev.tasks_healthy = healthy;
-	ev.tasks_running = running;
-	ev.tasks_total = total;
-	ev.elapsed_s = now_s() - p->t0;
-	emit_full(p->ctx, &ev);
-}
 
 /* The body without "version"/"versionInfo": with them a PUT would be read as
  * a rollback to that version. Returns a new reference. */
@@ -226,7 +61,7 @@ static void set_error(struct sync_app_result *res, struct pacer_error *e)
  * A submission Marathon answered with an error. 4xx: nothing changed.
  * Unreachable: the run stops starting new work.
  */
-static void submit_failed(const struct apply_ctx *ctx, struct sync_app_result *res, int rc,
+static void submit_failed(const struct exec_ctx *ctx, struct sync_app_result *res, int rc,
 			  struct pacer_error *e, const char *what)
 {
 	switch (rc) {
@@ -281,7 +116,7 @@ static void submit_failed(const struct apply_ctx *ctx, struct sync_app_result *r
 /* ---- ownership and the journal ------------------------------------------ */
 
 /* Record (add) or forget ownership; 0, or the store's error. */
-static int own(const struct apply_ctx *ctx, const char *id, int add, struct pacer_error **err)
+static int own(const struct exec_ctx *ctx, const char *id, int add, struct pacer_error **err)
 {
 	const char *ids[1] = {id};
 
@@ -292,7 +127,7 @@ static int own(const struct apply_ctx *ctx, const char *id, int add, struct pace
 }
 
 /* The same where a failure only costs a later prune, and is logged. */
-static void own_quiet(const struct apply_ctx *ctx, const char *id, int add)
+static void own_quiet(const struct exec_ctx *ctx, const char *id, int add)
 {
 	struct pacer_error *e = NULL;
 
@@ -303,7 +138,7 @@ static void own_quiet(const struct apply_ctx *ctx, const char *id, int add)
 	}
 }
 
-static void journal_clear_quiet(const struct apply_ctx *ctx, const char *id)
+static void journal_clear_quiet(const struct exec_ctx *ctx, const char *id)
 {
 	struct pacer_error *e = NULL;
 
@@ -318,11 +153,11 @@ static void journal_clear_quiet(const struct apply_ctx *ctx, const char *id)
  * A journal entry of this run for item. Its strings are borrowed (from
  * ctx, item and the caller): it is written, never released.
  */
-static void entry_init(struct journal_entry *je, const struct apply_ctx *ctx,
+static void entry_init(struct journal_entry *je, const struct exec_ctx *ctx,
 		       const struct pacer_plan_item *item, enum journal_action action,
 		       struct json_object *body, const char *digest, const char *backup)
 {
-	int timeout = apply_timeout(ctx, item);
+	int timeout = exec_timeout(ctx, item);
 
 	memset(je, 0, sizeof(*je));
 	je->app_id = item->app_id;
@@ -340,7 +175,7 @@ static void entry_init(struct journal_entry *je, const struct apply_ctx *ctx,
 }
 
 /* Record Marathon's answer (or that there was none) in the app's entry. */
-static void entry_answer(const struct apply_ctx *ctx, struct journal_entry *je,
+static void entry_answer(const struct exec_ctx *ctx, struct journal_entry *je,
 			 enum journal_phase phase, const struct pacer_deploy_ref *ref)
 {
 	struct pacer_error *e = NULL;
@@ -355,145 +190,17 @@ static void entry_answer(const struct apply_ctx *ctx, struct journal_entry *je,
 	}
 }
 
-struct json_object *apply_previous(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
-				   const char **backup)
-{
-	for (size_t i = 0; i < ctx->ninherit; i++) {
-		if (!strcmp(ctx->inherit[i].app_id, item->app_id) && ctx->inherit[i].previous) {
-			*backup = ctx->inherit[i].backup;
-			return ctx->inherit[i].previous;
-		}
-	}
-	return item->live;
-}
 
-/* ---- submitting --------------------------------------------------------- */
-
-static int submit(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
-		  struct json_object *body, struct pacer_deploy_ref *ref, struct pacer_error **err)
-{
-	memset(ref, 0, sizeof(*ref));
-	switch (item->action) {
-	case PACER_ACT_UPDATE:
-		return ctx->m->put_app(ctx->m, item->app_id, body, PACER_MF_FORCE, ref, err);
-	case PACER_ACT_CREATE:
-		return ctx->m->create_app(ctx->m, body, PACER_MF_FORCE, ref, err);
-	default:
-		return ctx->m->delete_app(ctx->m, item->app_id, PACER_MF_FORCE, ref, err);
-	}
-}
-
-/* The first deployment an app lists (GET /v2/apps/{id}), into ref. */
-static void ref_from_app(struct json_object *app, struct pacer_deploy_ref *ref)
-{
-	struct json_object *d = json_object_array_get_idx(jsonutil_get(app, "deployments"), 0);
-	const char *id = json_object_get_string(jsonutil_get(d, "id"));
-	const char *v = json_object_get_string(jsonutil_get(app, "version"));
-
-	memset(ref, 0, sizeof(*ref));
-	snprintf(ref->deployment_id, sizeof(ref->deployment_id), "%s", id ? id : "");
-	snprintf(ref->version, sizeof(ref->version), "%s", v ? v : "");
-}
-
-/*
- * After an unknown outcome: is the change there? For a create or update,
- * whether the app runs `body`; for a prune, whether the app is gone or
- * being deleted. ref gets the app's deployment when applied.
- */
-static int read_back(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
-		     struct json_object *body, int *applied, struct pacer_deploy_ref *ref,
-		     struct pacer_error **err)
-{
-	struct json_object *app = NULL;
-	int rc = ctx->m->get_app(ctx->m, item->app_id, &app, err);
-
-	*applied = 0;
-	memset(ref, 0, sizeof(*ref));
-	if (rc == PACER_ENOTFOUND) {
-		pacer_error_clear(err);
-		*applied = item->action == PACER_ACT_PRUNE;
-		return 0;
-	}
-	if (rc)
-		return rc;
-	ref_from_app(app, ref);
-	if (item->action == PACER_ACT_PRUNE)
-		*applied = ref->deployment_id[0] != '\0';
-	else
-		rc = converge_matches(body, app, ctx->opts->ignore_instances, applied, err);
-	json_object_put(app);
-	return rc;
-}
-
-static void pause_s(int s)
-{
-	struct timespec ts = {s, 0};
-
-	while (nanosleep(&ts, &ts))
-		;
-}
-
-/*
- * Submit, and when the outcome is unknown read the app back before
- * anything else: applied -> as if Marathon had answered; not applied ->
- * send again, at most APPLY_MAX_SUBMITS times in all. A 409 "already
- * exists" on a create after an unknown attempt is read back the same way.
- * Returns 0 (ref set), PACER_EUNKNOWN when it stays unknown, or
- * Marathon's refusal.
- */
-int apply_submit_resolved(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
-			  struct json_object *body, struct pacer_deploy_ref *ref,
-			  struct pacer_error **err)
-{
-	int rc = submit(ctx, item, body, ref, err), unknown = 0, applied = 0;
-
-	CRASH_POINT("after-request");
-	for (int n = 1; rc == PACER_EUNKNOWN || (unknown && rc == PACER_ECONFLICT); n++) {
-		struct pacer_error *rerr = NULL;
-		int rrc;
-
-		unknown = 1;
-		PLOG_WARN("app=%s %s; reading the app back before doing anything else",
-			  item->app_id, err && *err ? (*err)->message : "outcome unknown");
-		pause_s(n); /* a request still queued in Marathon lands meanwhile */
-		rrc = read_back(ctx, item, body, &applied, ref, &rerr);
-		if (rrc) {
-			char *why = pacer_error_format(rerr);
-
-			pacer_error_free(rerr);
-			pacer_error_clear(err);
-			rc = pacer_error_set(err, PACER_EUNKNOWN,
-					     "the outcome of the %s of app %s is unknown (the reply "
-					     "was lost) and the app cannot be read back (%s); the next "
-					     "run reads it back and finishes or undoes it",
-					     plan_action_name(item->action), item->app_id,
-					     why ? why : "?");
-			free(why);
-			return rc;
-		}
-		pacer_error_clear(err);
-		if (applied)
-			return 0;
-		if (n >= APPLY_MAX_SUBMITS)
-			return pacer_error_set(err, PACER_EUNKNOWN,
-					       "the %s of app %s was sent %d times without an answer "
-					       "and has not taken effect; it may still do so: the next "
-					       "run reads the app back",
-					       plan_action_name(item->action), item->app_id, n);
-		rc = submit(ctx, item, body, ref, err);
-	}
-	return rc;
-}
 
 /* ---- undoing ------------------------------------------------------------ */
 
-int apply_undo(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+int apply_undo(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 	       const char *failed_deployment, struct json_object *previous, const char *backup,
 	       const char *digest, char **out_deployment, struct pacer_error **err)
 {
 	struct journal_entry je;
 	struct json_object *body = NULL;
-	int timeout = apply_timeout(ctx, item), rc;
+	int timeout = exec_timeout(ctx, item), rc;
 
 	*out_deployment = NULL;
 	if (item->action != PACER_ACT_CREATE && !(body = rollback_strip_server_fields(previous)))
@@ -538,7 +245,7 @@ static int open_code(int rc)
 	return rc == PACER_ECANCELLED || rc == PACER_EUNKNOWN || rc == PACER_EUNREACHABLE;
 }
 
-static void open_outcome(const struct apply_ctx *ctx, struct sync_app_result *res, int rc,
+static void open_outcome(const struct exec_ctx *ctx, struct sync_app_result *res, int rc,
 			 struct pacer_error *e)
 {
 	if (rc == PACER_EUNREACHABLE && ctx->unreachable)
@@ -553,7 +260,7 @@ static void open_outcome(const struct apply_ctx *ctx, struct sync_app_result *re
 }
 
 /* Hold a failed change so that later runs do not deploy it again. */
-static void hold(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+static void hold(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 		 const struct sync_app_result *res, const char *digest)
 {
 	struct pacer_error *e = NULL;
@@ -571,7 +278,7 @@ static void hold(const struct apply_ctx *ctx, const struct pacer_plan_item *item
 
 /* --on-failure restart: journalled, as every request that changes Marathon. */
 /* The app's version into out ("" when it cannot be read). */
-static void app_version(const struct apply_ctx *ctx, const char *id, char *out, size_t len)
+static void app_version(const struct exec_ctx *ctx, const char *id, char *out, size_t len)
 {
 	struct json_object *app = NULL;
 	struct pacer_error *e = NULL;
@@ -585,7 +292,7 @@ static void app_version(const struct apply_ctx *ctx, const char *id, char *out, 
 	json_object_put(app);
 }
 
-static int restart(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+static int restart(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 		   const char *digest, struct pacer_deploy_ref *ref, struct pacer_error **err)
 {
 	struct journal_entry je;
@@ -604,8 +311,8 @@ static int restart(const struct apply_ctx *ctx, const struct pacer_plan_item *it
 	 * again), so it is never sent twice: pacer looks a few times, and if the
 	 * version never moves the outcome stays unknown.
 	 */
-	for (int n = 1; rc == PACER_EUNKNOWN && before[0] && n <= APPLY_MAX_SUBMITS; n++) {
-		pause_s(n);
+	for (int n = 1; rc == PACER_EUNKNOWN && before[0] && n <= EXEC_MAX_SUBMITS; n++) {
+		pacer_sleep_ms(n * 1000LL);
 		app_version(ctx, item->app_id, after, sizeof(after));
 		if (after[0] && strcmp(before, after)) {
 			pacer_error_clear(err);
@@ -622,7 +329,7 @@ static int restart(const struct apply_ctx *ctx, const struct pacer_plan_item *it
  * entry's policy when resuming), then hold the change. `e` is the reason
  * (owned).
  */
-static void deploy_failed(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+static void deploy_failed(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 			  enum sync_on_failure policy, const char *digest,
 			  struct sync_app_result *res, struct pacer_error *e)
 {
@@ -638,9 +345,9 @@ static void deploy_failed(const struct apply_ctx *ctx, const struct pacer_plan_i
 		journal_atomic_failed(ctx->state, item->app_id);
 	switch (policy) {
 	case SYNC_ON_FAILURE_ROLLBACK:
-		apply_emit(ctx, SYNC_EV_ROLLBACK, res->app_id, res->deployment_id,
+		exec_emit(ctx, SYNC_EV_ROLLBACK, res->app_id, res->deployment_id,
 			   e ? e->message : "failed", SYNC_OUT_FAILED, 0);
-		previous = apply_previous(ctx, item, &backup);
+		previous = exec_previous(ctx, item, &backup);
 		rc = apply_undo(ctx, item, res->deployment_id, previous, backup, digest, &rdep,
 				&rerr);
 		if (open_code(rc)) {
@@ -670,7 +377,7 @@ static void deploy_failed(const struct apply_ctx *ctx, const struct pacer_plan_i
 	case SYNC_ON_FAILURE_RESTART:
 		rc = restart(ctx, item, digest, &ref, &rerr);
 		if (rc == 0) {
-			apply_emit(ctx, SYNC_EV_SUBMIT, res->app_id, ref.deployment_id, "restart",
+			exec_emit(ctx, SYNC_EV_SUBMIT, res->app_id, ref.deployment_id, "restart",
 				   SYNC_OUT_RESTARTED, 0);
 			pacer_error_wrap(&e, PACER_EFAILED,
 					 "app %s did not converge; it was restarted (deployment %s) "
@@ -712,18 +419,18 @@ done:
  * submitted body is what runs, and settle: converged, failed (policy), or
  * open (interrupted / unknown, journal kept).
  */
-static void wait_and_settle(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+static void wait_and_settle(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 			    enum sync_on_failure policy, const char *digest, const char *dep,
 			    struct sync_app_result *res)
 {
-	struct progress_ctx pctx = {ctx, now_s()};
+	struct exec_progress pctx = {ctx, pacer_now_s()};
 	struct json_object *app = NULL;
 	struct pacer_error *e = NULL;
 	int prune = item->action == PACER_ACT_PRUNE, equal = 1, rc;
 
 	CRASH_POINT("during-wait");
 	rc = waiter_wait_app(ctx->waiter, item->app_id, dep, prune ? WAITER_GONE : WAITER_HEALTHY,
-			     apply_timeout(ctx, item), on_progress, &pctx, &app, &e);
+			     exec_timeout(ctx, item), exec_on_progress, &pctx, &app, &e);
 	if (rc == 0 && !prune && item->body &&
 	    (!app || (rc = converge_matches(item->body, app, ctx->opts->ignore_instances, &equal,
 						 &e)) == 0) && !equal)
@@ -758,7 +465,7 @@ static void wait_and_settle(const struct apply_ctx *ctx, const struct pacer_plan
 /* ---- one app ------------------------------------------------------------ */
 
 /* Back up (update, prune) and record ownership (create, update): 0 or why not. */
-static int prepare(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+static int prepare(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 		   struct sync_app_result *res, struct pacer_error **err)
 {
 	const char *id = item->app_id;
@@ -776,7 +483,7 @@ static int prepare(const struct apply_ctx *ctx, const struct pacer_plan_item *it
 						"not be backed up; fix the backup directory (space, "
 						"permissions) and run again",
 						id);
-		apply_emit(ctx, SYNC_EV_BACKUP, id, NULL, res->backup_path, SYNC_OUT_UNCHANGED, 0);
+		exec_emit(ctx, SYNC_EV_BACKUP, id, NULL, res->backup_path, SYNC_OUT_UNCHANGED, 0);
 		CRASH_POINT("after-backup");
 	}
 	if (item->action != PACER_ACT_PRUNE && (rc = own(ctx, id, 1, err)))
@@ -788,7 +495,7 @@ static int prepare(const struct apply_ctx *ctx, const struct pacer_plan_item *it
 	return 0;
 }
 
-void apply_item(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+void apply_item(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 		struct sync_app_result *res, int *changed)
 {
 	static const enum journal_action actions[] = {JOURNAL_UPDATE, JOURNAL_CREATE,
@@ -799,7 +506,7 @@ void apply_item(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
 	struct json_object *body = NULL;
 	const char *backup = NULL;
 	char digest[33] = "";
-	double t0 = now_s();
+	double t0 = pacer_now_s();
 	int rc;
 
 	*changed = 0;
@@ -820,13 +527,13 @@ void apply_item(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
 	/* The rollback target: what ran before this change, or before an
 	 * earlier run's unfinished change this one supersedes. */
 	backup = res->backup_path;
-	apply_previous(ctx, item, &backup);
+	exec_previous(ctx, item, &backup);
 	entry_init(&je, ctx, item, actions[item->action], body, digest, backup);
 	if (journal_write(ctx->state, &je, &e))
 		goto untouched;
 	CRASH_POINT("after-intent");
 
-	rc = apply_submit_resolved(ctx, item, body, &ref, &e);
+	rc = exec_submit_resolved(ctx, item, body, &ref, &e);
 	if (rc == PACER_ENOTFOUND && item->action == PACER_ACT_PRUNE) {
 		/* Someone deleted it since the plan was made: already pruned. */
 		pacer_error_clear(&e);
@@ -858,8 +565,8 @@ void apply_item(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
 	res->deployment_id = strdup(ref.deployment_id);
 	entry_answer(ctx, &je, JOURNAL_SUBMITTED, &ref);
 	CRASH_POINT("after-submitted");
-	apply_emit(ctx, SYNC_EV_SUBMIT, item->app_id, ref.deployment_id,
-		   plan_action_name(item->action), SYNC_OUT_UNCHANGED, now_s() - t0);
+	exec_emit(ctx, SYNC_EV_SUBMIT, item->app_id, ref.deployment_id,
+		   plan_action_name(item->action), SYNC_OUT_UNCHANGED, pacer_now_s() - t0);
 	wait_and_settle(ctx, item, ctx->opts->on_failure, digest, ref.deployment_id, res);
 	goto finish;
 
@@ -868,18 +575,18 @@ untouched:
 	e = NULL;
 	res->outcome = SYNC_OUT_FAILED;
 finish:
-	res->seconds = now_s() - t0;
-	apply_emit(ctx, SYNC_EV_DONE, item->app_id, res->deployment_id,
+	res->seconds = pacer_now_s() - t0;
+	exec_emit(ctx, SYNC_EV_DONE, item->app_id, res->deployment_id,
 		   res->error ? res->error->message : NULL, res->outcome, res->seconds);
 	pacer_error_free(e);
 	json_object_put(body);
 }
 
-void apply_continue(const struct apply_ctx *ctx, const struct pacer_plan_item *item,
+void apply_continue(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 		    const struct journal_entry *entry, const char *deployment_id,
 		    struct sync_app_result *res)
 {
-	double t0 = now_s();
+	double t0 = pacer_now_s();
 
 	res->resumed = 1;
 	if (deployment_id && *deployment_id && !res->deployment_id)
@@ -887,7 +594,7 @@ void apply_continue(const struct apply_ctx *ctx, const struct pacer_plan_item *i
 	if (!res->backup_path && entry->backup)
 		res->backup_path = strdup(entry->backup);
 	wait_and_settle(ctx, item, entry->on_failure, entry->digest, deployment_id, res);
-	res->seconds = now_s() - t0;
-	apply_emit(ctx, SYNC_EV_DONE, item->app_id, res->deployment_id,
+	res->seconds = pacer_now_s() - t0;
+	exec_emit(ctx, SYNC_EV_DONE, item->app_id, res->deployment_id,
 		   res->error ? res->error->message : NULL, res->outcome, res->seconds);
 }

@@ -14,7 +14,7 @@
 
 #include "reconcile/base/error.h"
 #include "reconcile/marathon.h"
-#include "reconcile/sync.h"
+#include "reconcile/run.h"
 
 /*
  * Check (and with bind, on first use, record) that state belongs to the

@@ -15,9 +15,15 @@
 
 #include <stddef.h>
 
-#include "reconcile/plan.h"
-
 struct json_object;
+
+/* One changed field: a JSON-pointer-like path ("/container/docker/image",
+ * "/env/LOG_LEVEL", "/healthChecks") and its normalised values. */
+struct pacer_field_change {
+	char *path;                   /* owned */
+	struct json_object *old_value; /* owned reference, NULL when absent */
+	struct json_object *new_value; /* owned reference, NULL when absent */
+};
 
 /*
  * Compare desired (the new value) with live (the old value); both borrowed.

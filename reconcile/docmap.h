@@ -11,7 +11,7 @@
 #define PACER_DOCMAP_H
 
 #include "reconcile/base/error.h"
-#include "reconcile/sync.h"
+#include "reconcile/run.h"
 
 struct docmap;
 struct json_object;

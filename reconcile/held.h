@@ -19,7 +19,7 @@
 #define PACER_HELD_H
 
 #include "reconcile/base/error.h"
-#include "reconcile/sync.h"
+#include "reconcile/run.h"
 
 struct held;
 struct json_object;

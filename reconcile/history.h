@@ -15,7 +15,7 @@
 #define PACER_HISTORY_H
 
 #include "reconcile/base/error.h"
-#include "reconcile/sync.h"
+#include "reconcile/run.h"
 
 struct json_object;
 

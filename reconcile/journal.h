@@ -21,7 +21,7 @@
 #define PACER_JOURNAL_H
 
 #include "reconcile/base/error.h"
-#include "reconcile/sync.h"
+#include "reconcile/run.h"
 
 struct json_object;
 

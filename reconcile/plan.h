@@ -13,6 +13,7 @@
 
 #include "reconcile/base/error.h"
 #include "reconcile/desired.h"
+#include "reconcile/diff.h"
 
 struct json_object;
 
@@ -30,14 +31,6 @@ enum pacer_action {
  * sync_result_to_json().
  */
 const char *plan_action_name(enum pacer_action a);
-
-/* One changed field: a JSON-pointer-like path ("/container/docker/image",
- * "/env/LOG_LEVEL", "/healthChecks") and its normalised values. */
-struct pacer_field_change {
-	char *path;                   /* owned */
-	struct json_object *old_value; /* owned reference, NULL when absent */
-	struct json_object *new_value; /* owned reference, NULL when absent */
-};
 
 struct pacer_plan_item {
 	enum pacer_action action;

@@ -1,47 +1,18 @@
 #include "reconcile/restore.h"
 
-#include <time.h>
-
-#include "reconcile/base/crash.h"
-#include "reconcile/converge.h"
-#include "reconcile/journal.h"
-
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "reconcile/base/crash.h"
 #include "reconcile/base/log.h"
+#include "reconcile/exec.h"
+#include "reconcile/journal.h"
 #include "reconcile/model/appid.h"
 #include "reconcile/rollback.h"
 #include "reconcile/wait.h"
-
-/*
- * The reply of the restoring PUT was lost: after `attempt` seconds, 0 when
- * the app runs body (ref gets its deployment), else -1.
- */
-static int read_back(struct pacer_marathon *m, const char *id, struct json_object *body,
-		     struct pacer_deploy_ref *ref, int attempt)
-{
-	struct timespec pause = {attempt, 0};
-	struct json_object *app = NULL, *d;
-	struct pacer_error *e = NULL;
-	int equal = 0;
-
-	nanosleep(&pause, NULL); /* a request still queued in Marathon lands meanwhile */
-	if (m->get_app(m, id, &app, &e) == 0 && converge_matches(body, app, 0, &equal, &e) == 0 &&
-	    equal) {
-		d = json_object_array_get_idx(json_object_object_get(app, "deployments"), 0);
-		memset(ref, 0, sizeof(*ref));
-		snprintf(ref->deployment_id, sizeof(ref->deployment_id), "%s",
-			 d && json_object_get_string(json_object_object_get(d, "id"))
-				 ? json_object_get_string(json_object_object_get(d, "id"))
-				 : "");
-	}
-	pacer_error_free(e);
-	json_object_put(app);
-	return equal ? 0 : -1;
-}
 
 void restore_result_release(struct restore_result *r)
 {
@@ -78,6 +49,29 @@ static int latest_backup(struct pacer_backup_store *backups, const char *app_id,
 done:
 	pacer_backup_entries_free(v, n);
 	return rc;
+}
+
+/*
+ * PUT body (a create when the app is gone: PUT makes an unknown id) with
+ * force through the one submit of every change (reconcile/exec.h): a lost
+ * reply is read back before anything is sent again. The context holds only
+ * what the submit reads: Marathon and the default options.
+ */
+static int submit_restore(struct pacer_marathon *m, const char *id, struct json_object *body,
+			  struct pacer_deploy_ref *ref, struct pacer_error **err)
+{
+	struct sync_options defaults = SYNC_OPTIONS_INIT;
+	struct exec_ctx ctx;
+	struct pacer_plan_item it;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.m = m;
+	ctx.opts = &defaults;
+	memset(&it, 0, sizeof(it));
+	it.action = PACER_ACT_UPDATE;
+	it.app_id = (char *)id;
+	it.body = body;
+	return exec_submit_resolved(&ctx, &it, body, ref, err);
 }
 
 int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, const char *app_id,
@@ -145,7 +139,7 @@ int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, co
 	entry.body = body;
 	entry.backup = out->backup_path;
 	entry.started = (long long)time(NULL);
-	entry.timeout_s = opts->timeout_s > 0 ? opts->timeout_s : 600;
+	entry.timeout_s = opts->timeout_s > 0 ? opts->timeout_s : EXEC_DEFAULT_TIMEOUT_S;
 	entry.deadline = entry.started + entry.timeout_s;
 	entry.on_failure = SYNC_ON_FAILURE_NONE;
 	if (opts->state) {
@@ -156,17 +150,9 @@ int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, co
 			goto done;
 	}
 	CRASH_POINT("after-intent");
-	rc = m->put_app(m, id, body, PACER_MF_FORCE, &ref, err);
-	/* Lost reply: read back; only what has not taken effect is sent again. */
-	for (int n = 1; rc == PACER_EUNKNOWN && n <= 3; n++) {
-		if (read_back(m, id, body, &ref, n) == 0) {
-			pacer_error_clear(err);
-			rc = 0;
-		} else if (n < 3) {
-			pacer_error_clear(err);
-			rc = m->put_app(m, id, body, PACER_MF_FORCE, &ref, err);
-		}
-	}
+	/* A lost reply is read back the way every change's is: only what has
+	 * not taken effect is sent again. */
+	rc = submit_restore(m, id, body, &ref, err);
 	if (rc) {
 		/* Refused: nothing changed. Unknown: the next run reads it back. */
 		if (rc != PACER_EUNKNOWN)

@@ -12,7 +12,7 @@
 #include "reconcile/backup.h"
 #include "reconcile/base/error.h"
 #include "reconcile/marathon.h"
-#include "reconcile/sync.h"
+#include "reconcile/run.h"
 
 struct restore_options {
 	unsigned version;

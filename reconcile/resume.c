@@ -20,10 +20,11 @@
 
 #include "reconcile/base/log.h"
 #include "reconcile/converge.h"
+#include "reconcile/held.h"
 #include "reconcile/suspend.h"
 
 struct job {
-	const struct apply_ctx *ctx;
+	const struct exec_ctx *ctx;
 	struct journal_entry *e;
 	struct sync_app_result *res;
 	struct pacer_plan_item *item; /* the change as a plan item, kept for --atomic */
@@ -33,7 +34,7 @@ struct job {
 };
 
 /* The definition the entry's backup holds (the app before the change), or NULL. */
-static struct json_object *load_previous(const struct apply_ctx *ctx, const char *backup)
+static struct json_object *load_previous(const struct exec_ctx *ctx, const char *backup)
 {
 	struct json_object *def = NULL;
 	struct pacer_error *e = NULL;
@@ -270,7 +271,7 @@ static void *job_main(void *p)
  * Whether a newer definition of the entry's app is desired now: the entry
  * is then superseded, not waited for (newest commit wins).
  */
-static int superseded(const struct apply_ctx *ctx, struct pacer_desired *desired,
+static int superseded(const struct exec_ctx *ctx, struct pacer_desired *desired,
 		      const struct journal_entry *e, int ignore_instances)
 {
 	struct pacer_desired_app *d;
@@ -289,10 +290,10 @@ static int superseded(const struct apply_ctx *ctx, struct pacer_desired *desired
 	return !equal;
 }
 
-static int add_inherit(const struct apply_ctx *ctx, struct resume_result *out,
+static int add_inherit(const struct exec_ctx *ctx, struct resume_result *out,
 		       const struct journal_entry *e)
 {
-	struct apply_inherit *in = &out->inherit[out->ninherit++];
+	struct exec_inherit *in = &out->inherit[out->ninherit++];
 
 	in->app_id = e->app_id;
 	in->backup = e->backup;
@@ -326,7 +327,7 @@ static void run_jobs(struct job *jobs, size_t n, int limit)
 	}
 }
 
-int resume_run(const struct apply_ctx *ctx, struct pacer_desired *desired,
+int resume_run(const struct exec_ctx *ctx, struct pacer_desired *desired,
 	       struct resume_result *out, struct pacer_error **err)
 {
 	struct job *jobs = NULL;

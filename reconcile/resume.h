@@ -5,7 +5,7 @@
  * For each entry, in parallel (at most sync_options.parallel at once):
  *   - a create/update whose app is desired with another definition now is
  *     superseded: this run applies the newer one at once, and keeps the
- *     entry's backup as the rollback target (struct apply_inherit);
+ *     entry's backup as the rollback target (struct exec_inherit);
  *   - a submitted change is waited for until its ORIGINAL deadline, then
  *     judged by what runs (the submitted definition, healthy) and on
  *     failure rolled back (or restarted) as the interrupted run would have;
@@ -34,7 +34,7 @@ struct resume_result {
 	 * reference, or NULL), so that an --atomic run can undo them too.
 	 * Strings and body are borrowed from entries. nentries long. */
 	struct pacer_plan_item *items;
-	struct apply_inherit *inherit; /* owned: superseded entries, sorted by id */
+	struct exec_inherit *inherit; /* owned: superseded entries, sorted by id */
 	size_t ninherit;
 	struct journal_entry *entries; /* owned: the journal as read (inherit borrows ids) */
 	size_t nentries;
@@ -46,7 +46,7 @@ struct resume_result {
  * Returns 0 (each entry's fate is in its row), or an error reading the
  * journal. Release out with resume_release() (also after an error).
  */
-int resume_run(const struct apply_ctx *ctx, struct pacer_desired *desired,
+int resume_run(const struct exec_ctx *ctx, struct pacer_desired *desired,
 	       struct resume_result *out, struct pacer_error **err);
 
 void resume_release(struct resume_result *r);

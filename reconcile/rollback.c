@@ -39,7 +39,7 @@ static char *dup_dep(const struct pacer_deploy_ref *ref)
 }
 
 /* PUT `previous` back with force and wait until healthy. */
-static int restore_from_backup(const struct apply_ctx *ctx, const char *app_id,
+static int restore_from_backup(const struct exec_ctx *ctx, const char *app_id,
 			       struct json_object *previous, int timeout_s, char **out_deployment,
 			       struct pacer_error **err)
 {
@@ -66,7 +66,7 @@ static int restore_from_backup(const struct apply_ctx *ctx, const char *app_id,
 		it.action = PACER_ACT_UPDATE;
 		it.app_id = (char *)app_id;
 		it.body = body;
-		rc = apply_submit_resolved(ctx, &it, body, &ref, err);
+		rc = exec_submit_resolved(ctx, &it, body, &ref, err);
 	}
 	if (rc) {
 		pacer_error_wrap(err, rc,
@@ -78,7 +78,7 @@ static int restore_from_backup(const struct apply_ctx *ctx, const char *app_id,
 	if (out_deployment && !*out_deployment)
 		*out_deployment = dup_dep(&ref);
 	CRASH_POINT("during-undo");
-	apply_emit(ctx, SYNC_EV_SUBMIT, app_id, ref.deployment_id, "restore backup",
+	exec_emit(ctx, SYNC_EV_SUBMIT, app_id, ref.deployment_id, "restore backup",
 		   SYNC_OUT_UNCHANGED, 0);
 	rc = waiter_wait(ctx->waiter, app_id, ref.deployment_id, WAITER_HEALTHY, timeout_s, NULL,
 			 NULL, err);
@@ -92,7 +92,7 @@ done:
 	return rc;
 }
 
-int rollback_update(const struct apply_ctx *ctx, const char *app_id,
+int rollback_update(const struct exec_ctx *ctx, const char *app_id,
 		    const char *failed_deployment, struct json_object *previous, int timeout_s,
 		    char **out_deployment, struct pacer_error **err)
 {
@@ -109,7 +109,7 @@ int rollback_update(const struct apply_ctx *ctx, const char *app_id,
 			if (out_deployment)
 				*out_deployment = dup_dep(&ref);
 			CRASH_POINT("during-undo");
-			apply_emit(ctx, SYNC_EV_SUBMIT, app_id, ref.deployment_id,
+			exec_emit(ctx, SYNC_EV_SUBMIT, app_id, ref.deployment_id,
 				   "Marathon rollback", SYNC_OUT_UNCHANGED, 0);
 			rc = waiter_wait(ctx->waiter, app_id, ref.deployment_id, WAITER_HEALTHY,
 					 timeout_s, NULL, NULL, err);
@@ -130,7 +130,7 @@ int rollback_update(const struct apply_ctx *ctx, const char *app_id,
 	return restore_from_backup(ctx, app_id, previous, timeout_s, out_deployment, err);
 }
 
-int rollback_create(const struct apply_ctx *ctx, const char *app_id, int timeout_s,
+int rollback_create(const struct exec_ctx *ctx, const char *app_id, int timeout_s,
 		    char **out_deployment, struct pacer_error **err)
 {
 	struct pacer_deploy_ref ref;
@@ -145,7 +145,7 @@ int rollback_create(const struct apply_ctx *ctx, const char *app_id, int timeout
 		memset(&it, 0, sizeof(it));
 		it.action = PACER_ACT_PRUNE;
 		it.app_id = (char *)app_id;
-		rc = apply_submit_resolved(ctx, &it, NULL, &ref, err);
+		rc = exec_submit_resolved(ctx, &it, NULL, &ref, err);
 	}
 	if (rc == PACER_ENOTFOUND) {
 		pacer_error_clear(err);
@@ -159,7 +159,7 @@ int rollback_create(const struct apply_ctx *ctx, const char *app_id, int timeout
 	if (out_deployment)
 		*out_deployment = dup_dep(&ref);
 	CRASH_POINT("during-undo");
-	apply_emit(ctx, SYNC_EV_SUBMIT, app_id, ref.deployment_id, "remove created app",
+	exec_emit(ctx, SYNC_EV_SUBMIT, app_id, ref.deployment_id, "remove created app",
 		   SYNC_OUT_UNCHANGED, 0);
 	rc = waiter_wait(ctx->waiter, app_id, ref.deployment_id, WAITER_GONE, timeout_s, NULL, NULL,
 			 err);
@@ -169,7 +169,7 @@ int rollback_create(const struct apply_ctx *ctx, const char *app_id, int timeout
 	return rc;
 }
 
-int rollback_prune(const struct apply_ctx *ctx, const char *app_id, struct json_object *previous,
+int rollback_prune(const struct exec_ctx *ctx, const char *app_id, struct json_object *previous,
 		   int timeout_s, char **out_deployment, struct pacer_error **err)
 {
 	if (out_deployment)

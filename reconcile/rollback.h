@@ -9,7 +9,7 @@
 #ifndef PACER_ROLLBACK_H
 #define PACER_ROLLBACK_H
 
-#include "reconcile/apply.h"
+#include "reconcile/exec.h"
 
 struct json_object;
 
@@ -28,20 +28,28 @@ struct json_object *rollback_strip_server_fields(struct json_object *live);
  * (the deployment is over, or the cancel fails), the backup `previous`
  * (borrowed; as GET returned it) is PUT with force. Then waits until the
  * app runs healthy. 0 when the previous version runs healthy; otherwise a
- * negative code and *err saying what failed. *out_deployment (caller
- * frees, may be NULL) is the rollback deployment.
+ * negative code and *err saying what failed. *out_deployment (may be
+ * NULL: not wanted) gets the rollback deployment id, which the caller frees
+ * with free(); NULL when none was started.
  */
-int rollback_update(const struct apply_ctx *ctx, const char *app_id,
+int rollback_update(const struct exec_ctx *ctx, const char *app_id,
 		    const char *failed_deployment, struct json_object *previous, int timeout_s,
 		    char **out_deployment, struct pacer_error **err);
 
-/* Undo a create: DELETE the app with force and wait until it is gone. */
-int rollback_create(const struct apply_ctx *ctx, const char *app_id, int timeout_s,
+/*
+ * Undo a create: DELETE the app with force and wait until it is gone. 0
+ * also when the app was gone already. *out_deployment as for
+ * rollback_update(): caller frees with free(), NULL when none.
+ */
+int rollback_create(const struct exec_ctx *ctx, const char *app_id, int timeout_s,
 		    char **out_deployment, struct pacer_error **err);
 
-/* Undo a prune: create the app again from `previous` (borrowed) and wait
- * until it runs healthy. */
-int rollback_prune(const struct apply_ctx *ctx, const char *app_id, struct json_object *previous,
+/*
+ * Undo a prune: create the app again from `previous` (borrowed) and wait
+ * until it runs healthy. *out_deployment as for rollback_update(): caller
+ * frees with free(), NULL when none.
+ */
+int rollback_prune(const struct exec_ctx *ctx, const char *app_id, struct json_object *previous,
 		   int timeout_s, char **out_deployment, struct pacer_error **err);
 
 #endif

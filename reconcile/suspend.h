@@ -17,7 +17,7 @@
 #define PACER_SUSPEND_H
 
 #include "reconcile/base/error.h"
-#include "reconcile/sync.h"
+#include "reconcile/run.h"
 
 struct json_object;
 struct suspend;

@@ -42,7 +42,7 @@ enum item_state { ITEM_PENDING = 0, ITEM_RUNNING, ITEM_DONE };
 struct run {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct apply_ctx ctx;
+	struct exec_ctx ctx;
 	const struct pacer_plan *plan;
 	struct sync_app_result *res;
 	enum item_state *st;
@@ -103,7 +103,7 @@ static void skip(struct run *run, size_t i, struct pacer_error *e)
 	run->res[i].outcome = SYNC_OUT_SKIPPED;
 	run->res[i].error = e;
 	run->st[i] = ITEM_DONE;
-	apply_emit(&run->ctx, SYNC_EV_DONE, run->plan->items[i].app_id, NULL,
+	exec_emit(&run->ctx, SYNC_EV_DONE, run->plan->items[i].app_id, NULL,
 		   e ? e->message : NULL, SYNC_OUT_SKIPPED, 0);
 }
 
@@ -133,7 +133,7 @@ static int item_ready(struct run *run, size_t i, int others_pending)
 			return 0;
 		if (run->ctx.opts->atomic) {
 			for (size_t j = 0; j < run->plan->n; j++) {
-				if (run->st[j] == ITEM_DONE && !apply_outcome_ok(run->res[j].outcome)) {
+				if (run->st[j] == ITEM_DONE && !exec_outcome_ok(run->res[j].outcome)) {
 					skip(run, i,
 					     pacer_error_new(PACER_ECANCELLED,
 							     "app %s was not pruned: app %s failed and "
@@ -154,7 +154,7 @@ static int item_ready(struct run *run, size_t i, int others_pending)
 			return 0;
 		/* A dependency that runs its desired definition, however well, is
 		 * no reason to hold back the apps that need it. */
-		if (!apply_outcome_ok(run->res[j].outcome) &&
+		if (!exec_outcome_ok(run->res[j].outcome) &&
 		    run->res[j].outcome != SYNC_OUT_DEGRADED &&
 		    run->res[j].outcome != SYNC_OUT_PROGRESSING &&
 		    run->res[j].outcome != SYNC_OUT_SUSPENDED) {
@@ -255,11 +255,11 @@ static void undo_run(struct run *run, const char *failed_app)
 
 		if (res->outcome == SYNC_OUT_ROLLED_BACK)
 			continue; /* its own failure already undid it */
-		apply_emit(&run->ctx, SYNC_EV_ROLLBACK, it->app_id, NULL,
+		exec_emit(&run->ctx, SYNC_EV_ROLLBACK, it->app_id, NULL,
 			   "--atomic: another app failed", res->outcome, 0);
 		{
 			const char *backup = res->backup_path;
-			struct json_object *previous = apply_previous(&run->ctx, it, &backup);
+			struct json_object *previous = exec_previous(&run->ctx, it, &backup);
 			char digest[33] = "";
 
 			if (it->body)
@@ -306,7 +306,7 @@ static void undo_run(struct run *run, const char *failed_app)
 			res->deployment_id = dep;
 		}
 		res->seconds += now_s() - t0;
-		apply_emit(&run->ctx, SYNC_EV_DONE, it->app_id, res->deployment_id,
+		exec_emit(&run->ctx, SYNC_EV_DONE, it->app_id, res->deployment_id,
 			   res->error ? res->error->message : NULL, res->outcome, now_s() - t0);
 	}
 }
@@ -812,7 +812,7 @@ static int build_results(struct sync_state *ss, struct pacer_error **err)
 /* A row that stops an --atomic run: anything but success or a state pacer did not cause. */
 static int atomic_failure(enum sync_outcome o)
 {
-	return !apply_outcome_ok(o) && o != SYNC_OUT_DEGRADED && o != SYNC_OUT_PROGRESSING &&
+	return !exec_outcome_ok(o) && o != SYNC_OUT_DEGRADED && o != SYNC_OUT_PROGRESSING &&
 	       o != SYNC_OUT_SUSPENDED && o != SYNC_OUT_HELD;
 }
 
@@ -885,7 +885,7 @@ static void settle_atomic(struct sync_state *ss)
 		undo_resumed(ss, failed_app);
 	}
 	for (size_t i = 0; i < r->napps; i++)
-		if (apply_outcome_ok(r->apps[i].outcome) && r->apps[i].outcome != SYNC_OUT_UNCHANGED)
+		if (exec_outcome_ok(r->apps[i].outcome) && r->apps[i].outcome != SYNC_OUT_UNCHANGED)
 			journal_clear(ss->state, r->apps[i].app_id, NULL);
 	journal_atomic_settled(ss->state);
 	free(pending);
@@ -972,7 +972,7 @@ static void tally(struct sync_state *ss)
 
 	/* An operator's suspension is a decision, not a failure. */
 	for (size_t i = 0; i < r->napps; i++)
-		if (!apply_outcome_ok(r->apps[i].outcome) && r->apps[i].outcome != SYNC_OUT_PLANNED &&
+		if (!exec_outcome_ok(r->apps[i].outcome) && r->apps[i].outcome != SYNC_OUT_PLANNED &&
 		    r->apps[i].outcome != SYNC_OUT_SUSPENDED)
 			r->nfailed++;
 	r->converged = r->nfailed == 0;

@@ -22,7 +22,7 @@
 
 #include "reconcile/base/json_pos.h"
 #include "reconcile/base/log.h"
-#include "reconcile/sync.h" /* pacer_strv_free() */
+#include "reconcile/base/strv.h"
 
 /* Consecutive failed polls before every waiting app fails. */
 #define WAITER_MAX_POLL_FAILURES 5

@@ -24,7 +24,7 @@ struct env {
 	struct pacer_state_store *s;
 	struct waiter *w;
 	struct sync_options o;
-	struct apply_ctx c;
+	struct exec_ctx c;
 	volatile sig_atomic_t unreachable;
 	int nevents[5];
 	pthread_mutex_t evmu;
