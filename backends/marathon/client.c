@@ -300,28 +300,9 @@ static int client_delete_deployment(struct pacer_marathon *m, const char *id, un
 static int client_info(struct pacer_marathon *m, struct json_object **out,
                        struct pacer_error **err);
 
-int marathon_new(struct pacer_marathon **out, const struct marathon_options *o,
-                 struct pacer_error **err)
+/* The vtable, and the numbers of o with their defaults. */
+static void client_init(struct marathon_client *c, const struct marathon_options *o)
 {
-	struct marathon_options defaults = MARATHON_OPTIONS_INIT;
-	struct marathon_client *c = NULL;
-	int rc = 0;
-
-	*out = NULL;
-	if (!o)
-		o = &defaults;
-	if (o->version != MARATHON_OPTIONS_VERSION)
-		return pacer_error_set(err, PACER_EINVALID,
-		                       "internal: marathon_options version %u, expected %u",
-		                       o->version, MARATHON_OPTIONS_VERSION);
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return pacer_error_set(err, PACER_EGENERIC, "cannot initialise libcurl: %s",
-		                       curl_easy_strerror(curl_init_rc));
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
-	pthread_mutex_init(&c->lock, NULL);
 	c->base.list_apps = client_list_apps;
 	c->base.list_apps_raw = client_list_apps_raw;
 	c->base.get_app = client_get_app;
@@ -340,54 +321,93 @@ int marathon_new(struct pacer_marathon **out, const struct marathon_options *o,
 	c->retries = o->retries >= 0 ? o->retries : MARATHON_DEFAULT_RETRIES;
 	c->backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : MARATHON_DEFAULT_BACKOFF_MS;
 	c->max_body = o->max_body ? o->max_body : MARATHON_BODY_CAP;
+	/* The jitter of backoffs only has to differ between clients started
+	 * together: the time, the process and the address are enough. */
 	c->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)c;
 	if (!c->rng)
-		c->rng = 1;
+		c->rng = 1; /* xorshift stays at 0 forever */
+}
 
-	if (o->user && o->token) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-		                     "both a Marathon user and a token are set: use basic auth "
-		                     "(PACER_MARATHON_USER/PASSWORD) or a token "
-		                     "(PACER_MARATHON_TOKEN), not both");
-		goto done;
-	}
-	if ((o->user && !o->password) || (!o->user && o->password)) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-		                     "Marathon basic auth needs both a user and a password: set "
-		                     "PACER_MARATHON_USER and PACER_MARATHON_PASSWORD(_FILE)");
-		goto done;
-	}
+/* One kind of authentication, complete, before anything is copied. */
+static int check_auth_options(const struct marathon_options *o, struct pacer_error **err)
+{
+	if (o->user && o->token)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "both a Marathon user and a token are set: use basic auth "
+		                       "(PACER_MARATHON_USER/PASSWORD) or a token "
+		                       "(PACER_MARATHON_TOKEN), not both");
+	if ((o->user && !o->password) || (!o->user && o->password))
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "Marathon basic auth needs both a user and a password: set "
+		                       "PACER_MARATHON_USER and PACER_MARATHON_PASSWORD(_FILE)");
+	return 0;
+}
+
+/* Copy the strings of o and parse the URLs (which may carry basic auth). */
+static int copy_options(struct marathon_client *c, const struct marathon_options *o,
+                        struct pacer_error **err)
+{
+	int rc;
+
 	if (dup_opt(&c->user, o->user) || dup_opt(&c->password, o->password) ||
-	    dup_opt(&c->token, o->token) || dup_opt(&c->ca_file, o->ca_file)) {
-		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
-		goto done;
-	}
+	    dup_opt(&c->token, o->token) || dup_opt(&c->ca_file, o->ca_file))
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
 	pacer_log_add_secret(c->password);
 	pacer_log_add_secret(c->token);
 	if ((rc = parse_urls(c, o->urls, err)))
-		goto done;
-	if (c->user && c->token) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-		                     "a Marathon URL carries user:password and a token is set too: "
-		                     "use one kind of authentication");
-		goto done;
-	}
+		return rc;
+	/* Checked again: the URLs may have brought a user of their own. */
+	if (c->user && c->token)
+		return pacer_error_set(
+		    err, PACER_EINVALID,
+		    "a Marathon URL carries user:password and a token is set too: "
+		    "use one kind of authentication");
 	if (c->token && asprintf(&c->auth_header, "Authorization: token=%s", c->token) < 0) {
 		c->auth_header = NULL;
-		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
-		goto done;
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
 	}
+	return 0;
+}
+
+/* Say what the options make less safe. */
+static void warn_unsafe(const struct marathon_client *c)
+{
 	if (c->insecure)
 		PLOG_WARN("marathon: TLS certificate verification is off (--marathon-insecure)");
 	for (size_t i = 0; i < c->nurls; i++)
-		if ((c->user || c->token) && !strncmp(c->urls[i], "http:", 5))
+		if ((c->user || c->token) && !strncmp(c->urls[i], "http:", strlen("http:")))
 			PLOG_WARN("marathon: credentials go in clear text to %s (use https)",
 			          c->urls[i]);
-done:
-	if (rc) {
+}
+
+int marathon_new(struct pacer_marathon **out, const struct marathon_options *o,
+                 struct pacer_error **err)
+{
+	struct marathon_options defaults = MARATHON_OPTIONS_INIT;
+	struct marathon_client *c = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!o)
+		o = &defaults;
+	if (o->version != MARATHON_OPTIONS_VERSION)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "internal: marathon_options version %u, expected %u",
+		                       o->version, MARATHON_OPTIONS_VERSION);
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK)
+		return pacer_error_set(err, PACER_EGENERIC, "cannot initialise libcurl: %s",
+		                       curl_easy_strerror(curl_init_rc));
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	pthread_mutex_init(&c->lock, NULL);
+	client_init(c, o);
+	if ((rc = check_auth_options(o, err)) || (rc = copy_options(c, o, err))) {
 		marathon__free(&c->base);
 		return rc;
 	}
+	warn_unsafe(c);
 	*out = &c->base;
 	return 0;
 }
@@ -536,7 +556,7 @@ static int app_path(struct pacer_buf *b, const char *id, const char *suffix,
 	int rc;
 
 	pacer_buf_puts(b, "/v2/apps/");
-	if ((rc = marathon__append_id(b, id, "app", 1, err)))
+	if ((rc = marathon__append_id(b, id, "app", MARATHON__ID_STRICT, err)))
 		return rc;
 	if (suffix && pacer_buf_puts(b, suffix))
 		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
@@ -707,7 +727,7 @@ static int client_delete_deployment(struct pacer_marathon *m, const char *id, un
 	if (out)
 		memset(out, 0, sizeof(*out));
 	pacer_buf_puts(&path, "/v2/deployments/");
-	if ((rc = marathon__append_id(&path, id, "deployment", 0, err)))
+	if ((rc = marathon__append_id(&path, id, "deployment", MARATHON__ID_READABLE, err)))
 		goto done;
 	pacer_buf_printf(&path, "?force=%s", tf(flags, PACER_MF_FORCE));
 	rc = change(c, "DELETE", pacer_buf_cstr(&path), NULL, NULL, out, err);
@@ -824,7 +844,7 @@ int marathon_app_version(struct pacer_marathon *m, const char *id, const char *v
 	*out = NULL;
 	if ((rc = app_path(&path, id, "/versions/", err)))
 		goto done;
-	if ((rc = marathon__append_id(&path, version, "version", 0, err)))
+	if ((rc = marathon__append_id(&path, version, "version", MARATHON__ID_READABLE, err)))
 		goto done;
 	if ((rc = call(c, "GET", pacer_buf_cstr(&path), id, NULL, &reply, NULL, err)))
 		goto done;
@@ -870,7 +890,7 @@ int marathon_kill_task(struct pacer_marathon *m, const char *app_id, const char 
 
 	if ((rc = app_path(&path, app_id, "/tasks/", err)))
 		goto done;
-	if ((rc = marathon__append_id(&path, task_id, "task", 0, err)))
+	if ((rc = marathon__append_id(&path, task_id, "task", MARATHON__ID_READABLE, err)))
 		goto done;
 	pacer_buf_printf(&path, "?scale=%s&force=%s", tf(flags, MARATHON_KILL_SCALE),
 	                 tf(flags, PACER_MF_FORCE));

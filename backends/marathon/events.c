@@ -3,12 +3,12 @@
  */
 #include "backends/marathon/events.h"
 #include "backends/marathon/http.h"
+#include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void marathon_sse_init(struct marathon_sse *p, marathon_event_cb cb, void *ctx)
 {
@@ -128,14 +128,6 @@ struct follow {
 	long idle_ms;
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int follow_event(void *ctx, const char *type, struct json_object *data)
 {
 	struct follow *f = ctx;
@@ -154,7 +146,7 @@ static int follow_event(void *ctx, const char *type, struct json_object *data)
 static int follow_feed(void *ctx, const char *data, size_t len, struct pacer_error **err)
 {
 	struct follow *f = ctx;
-	long long now = mono_ms();
+	long long now = pacer_now_ms();
 
 	if (len) {
 		f->last_rx_ms = now;
@@ -169,37 +161,50 @@ static int follow_feed(void *ctx, const char *data, size_t len, struct pacer_err
 	                       (now - f->last_rx_ms) / 1000);
 }
 
-/* "/v2/events?event_type=a&event_type=b", with event_stream_attached when asked. */
-static int events_path(struct pacer_buf *path, const char *const *types, int attached,
-                       struct pacer_error **err)
+/*
+ * Whether a filtered stream asks for event_stream_attached too. Marathon
+ * filters that event like any other (SPEC 5.1), so a follower, which must
+ * know when the stream is open, adds it; marathon_events_open() sends the
+ * filter as given.
+ */
+enum attached_filter {
+	ATTACHED_AS_GIVEN,
+	ATTACHED_ALWAYS,
+};
+
+/* "/v2/events?event_type=a&event_type=b", with event_stream_attached as asked. */
+static int events_path(struct pacer_buf *path, const char *const *types,
+                       enum attached_filter attached, struct pacer_error **err)
 {
 	size_t n = 0;
 	int rc = pacer_buf_puts(path, "/v2/events");
 
 	for (size_t i = 0; !rc && types && types[i]; i++) {
 		if (!strcmp(types[i], "event_stream_attached"))
-			attached = 0; /* already there */
+			attached = ATTACHED_AS_GIVEN; /* already there */
 		pacer_buf_puts(path, n++ ? "&event_type=" : "?event_type=");
-		rc = marathon__append_id(path, types[i], "event type", 0, err);
+		rc = marathon__append_id(path, types[i], "event type", MARATHON__ID_READABLE, err);
 	}
-	if (!rc && types && types[0] && attached) {
+	/* Without a filter every event comes, event_stream_attached included. */
+	if (!rc && types && types[0] && attached == ATTACHED_ALWAYS) {
 		pacer_buf_puts(path, "&event_type=");
-		rc = marathon__append_id(path, "event_stream_attached", "event type", 0, err);
+		rc = marathon__append_id(path, "event_stream_attached", "event type",
+		                         MARATHON__ID_READABLE, err);
 	}
 	return rc;
 }
 
 static int events_run(struct pacer_marathon *m, const struct marathon_events_options *o,
-                      int want_attached, struct marathon_stream_info *info,
+                      enum attached_filter attached, struct marathon_stream_info *info,
                       struct pacer_error **err)
 {
 	struct follow f = {.cb = o->cb, .ctx = o->ctx, .info = info};
-	struct marathon_request rq = {"GET",      NULL,   NULL,   "text/event-stream",
-	                              NULL,       follow_feed, &f, o->stop};
+	struct marathon_request rq = {"GET", NULL,        NULL, "text/event-stream",
+	                              NULL,  follow_feed, &f,   o->stop};
 	struct marathon_response resp = MARATHON_RESPONSE_INIT;
 	struct pacer_buf path = PACER_BUF_INIT;
 	struct marathon_client *c = marathon__client(m, err);
-	long long t0 = mono_ms();
+	long long t0 = pacer_now_ms();
 	int rc;
 
 	memset(info, 0, sizeof(*info));
@@ -208,16 +213,17 @@ static int events_run(struct pacer_marathon *m, const struct marathon_events_opt
 	marathon_sse_init(&f.sse, follow_event, &f);
 	f.idle_ms = o->idle_ms > 0 ? o->idle_ms : MARATHON_STREAM_IDLE_MS;
 	f.last_rx_ms = t0;
-	if ((rc = events_path(&path, o->event_types, want_attached, err)))
+	if ((rc = events_path(&path, o->event_types, attached, err)))
 		goto done;
 	rq.path = pacer_buf_cstr(&path);
 	rc = marathon__request(c, &rq, &resp, err);
 	if (!rc)
 		PLOG_DEBUG("marathon: event stream from %s ended after %lld ms (%llu bytes, %lu "
 		           "events)",
-		           resp.url ? resp.url : "?", mono_ms() - t0, info->bytes, info->events);
+		           resp.url ? resp.url : "?", pacer_now_ms() - t0, info->bytes,
+		           info->events);
 done:
-	info->ms = mono_ms() - t0;
+	info->ms = pacer_now_ms() - t0;
 	marathon__response_release(&resp);
 	marathon_sse_release(&f.sse);
 	pacer_buf_release(&path);
@@ -229,7 +235,7 @@ int marathon_events_follow(struct pacer_marathon *m, const struct marathon_event
 {
 	struct marathon_stream_info ignored;
 
-	return events_run(m, o, 1, info ? info : &ignored, err);
+	return events_run(m, o, ATTACHED_ALWAYS, info ? info : &ignored, err);
 }
 
 int marathon_events_open(struct pacer_marathon *m, const char *const *event_types,
@@ -239,7 +245,7 @@ int marathon_events_open(struct pacer_marathon *m, const char *const *event_type
 	struct marathon_events_options o = {event_types, 0, cb, ctx, stop};
 	struct marathon_stream_info info;
 
-	return events_run(m, &o, 0, &info, err);
+	return events_run(m, &o, ATTACHED_AS_GIVEN, &info, err);
 }
 
 /* ---- what an event says about app definitions ---- */
@@ -304,7 +310,8 @@ int marathon_event_classify(const char *type, struct json_object *data,
 	if (!strcmp(type, "event_stream_attached")) {
 		out->kind = MARATHON_EVK_ATTACHED;
 	} else if (!strcmp(type, "api_post_event")) {
-		if (json_object_object_get_ex(data, "appDefinition", &def) && str_member(def, "id")) {
+		if (json_object_object_get_ex(data, "appDefinition", &def) &&
+		    str_member(def, "id")) {
 			out->kind = MARATHON_EVK_APP_DEF;
 			out->def = def;
 		}

@@ -6,9 +6,15 @@
  * Marathon standby sends us to the leader, which wants the same credentials
  * (and the same method and body). Doing it here also lets us refuse an
  * https -> http downgrade and log every hop.
+ *
+ * The layers, from the top: marathon__request() runs rounds over the URLs
+ * as a retry_policy allows (run_round), each URL is one attempt (try_url),
+ * an attempt follows redirects (send_to), and each hop is one curl transfer
+ * (one_hop) whose result is sorted into an `enum outcome` (classify).
  */
 #include "backends/marathon/client.h"
 #include "backends/marathon/http.h"
+#include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
 
 #include <curl/curl.h>
@@ -17,11 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define MAX_REDIRECTS 5
 #define BACKOFF_CAP_MS 10000L
 #define MAX_DETAILS 20
+/* How much of a non-JSON error body goes into the message. */
+#define TEXT_EXCERPT_MAX 200
 
 enum outcome {
 	OUT_REPLY,   /* an HTTP reply came back (any status) */
@@ -44,12 +51,9 @@ struct xfer {
 	int cb_rc;
 };
 
-static long now_ms(void)
+static int is_2xx(long status)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return status >= 200 && status < 300;
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -61,7 +65,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 		long status = 0;
 
 		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
-		if (status >= 200 && status < 300) {
+		if (is_2xx(status)) {
 			int rc = x->rq->on_data(x->rq->ctx, ptr, n, &x->cb_err);
 
 			x->streaming = 1;
@@ -178,8 +182,8 @@ done:
 	return out;
 }
 
-int marathon__append_id(struct pacer_buf *b, const char *id, const char *what, int strict,
-                        struct pacer_error **err)
+int marathon__append_id(struct pacer_buf *b, const char *id, const char *what,
+                        enum marathon__id_style style, struct pacer_error **err)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -194,7 +198,7 @@ int marathon__append_id(struct pacer_buf *b, const char *id, const char *what, i
 
 		/* Task ids ("a_b.instance-...") and versions ("...T12:00:00.000Z") are
 		 * not app ids: keep them readable where RFC 3986 allows. */
-		if (!strict)
+		if (style == MARATHON__ID_READABLE)
 			plain = plain || (*p >= 'A' && *p <= 'Z') || *p == '_' || *p == '~' ||
 			        *p == ':';
 		int rc = plain ? pacer_buf_putc(b, (char)*p)
@@ -206,40 +210,128 @@ int marathon__append_id(struct pacer_buf *b, const char *id, const char *what, i
 	return 0;
 }
 
+/* ---- the retry policy ------------------------------------------------- */
+
 /*
  * A request that changes Marathon is never sent twice blindly: once it may
  * have reached Marathon (the reply was lost, timed out, or was a 5xx that a
  * proxy or a failing leader may give after applying it), the caller gets
  * PACER_EUNKNOWN and must read the app back before deciding anything.
  */
-static int is_mutating(const struct marathon_request *rq)
+enum resend {
+	RESEND_UNSENT, /* a change: again only while it never left (no connection) */
+	RESEND_ANY,    /* a read: also after a lost reply (next URL) or 502-504 (next round) */
+};
+
+/* When a request goes out again. Every decision below reads this rather
+ * than looking at the method again. */
+struct retry_policy {
+	int attempts;        /* rounds over every URL: retries + 1; 1 for a stream */
+	long backoff_ms;     /* the pause before the second round, doubled for each next one */
+	long backoff_cap_ms; /* ... never longer than this (before jitter) */
+	enum resend resend;
+};
+
+static struct retry_policy retry_policy_for(const struct marathon_client *c,
+                                            const struct marathon_request *rq)
 {
-	return strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD");
+	struct retry_policy p = {c->retries + 1, c->backoff_ms, BACKOFF_CAP_MS, RESEND_ANY};
+
+	/* A stream is never retried here: its owner reconnects, with backoff
+	 * of its own, and must learn that the stream ended. */
+	if (rq->on_data)
+		p.attempts = 1;
+	if (strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
+		p.resend = RESEND_UNSENT;
+	return p;
 }
 
-/* Set every option of one hop. curl_easy_reset() keeps the connection cache. */
-static void setup(struct marathon_client *c, CURL *h, const char *url,
-                  const struct marathon_request *rq, struct curl_slist *hdrs, struct xfer *x,
-                  char *errbuf)
+/* Sleep before round `round` (1 = the second). */
+static void backoff(struct marathon_client *c, const struct retry_policy *p, int round)
 {
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "pacer/" PACER_VERSION);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
-	/* A stream never ends by itself: its owner detects a dead one by
-	 * silence, from on_data's ticks (on_progress). */
-	if (!rq->on_data)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+	long delay = p->backoff_ms;
+	uint64_t r;
+
+	for (int i = 1; i < round && delay < p->backoff_cap_ms; i++)
+		delay *= 2;
+	if (delay > p->backoff_cap_ms)
+		delay = p->backoff_cap_ms;
+	pthread_mutex_lock(&c->lock);
+	/* xorshift64: jitter only needs to spread clients apart. */
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	r = c->rng;
+	pthread_mutex_unlock(&c->lock);
+	/* "Equal jitter": between half and all of the delay. */
+	delay = delay / 2 + (long)(r % (uint64_t)(delay / 2 + 1));
+	pacer_sleep_ms(delay);
+}
+
+/* ---- one request: its state, headers and curl options ------------------ */
+
+struct call {
+	struct marathon_client *c;
+	const struct marathon_request *rq;
+	struct marathon_response *resp;
+	struct pacer_error **err;
+	struct retry_policy policy;
+	CURL *h;
+	struct curl_slist *hdrs;
+	int round;                      /* 0-based */
+	struct pacer_buf tried;         /* "url (why), ..." of this round, for the error */
+	char why[CURL_ERROR_SIZE + 64]; /* curl's reason for the last transfer's end */
+	int code;                       /* OUT_FAIL: the code *err was set with */
+};
+
+/* The URL and app id an error is about, on the error *err (if any). */
+static void add_context(const struct call *k)
+{
+	if (k->err && *k->err) {
+		pacer_error_set_url(*k->err, k->resp->url);
+		pacer_error_set_app(*k->err, k->rq->app_id);
+	}
+}
+
+static int has_body(const struct marathon_request *rq)
+{
+	return rq->body || !strcmp(rq->method, "POST") || !strcmp(rq->method, "PUT") ||
+	       !strcmp(rq->method, "PATCH");
+}
+
+static int add_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *grown = curl_slist_append(*list, line);
+
+	if (!grown)
+		return -1;
+	*list = grown;
+	return 0;
+}
+
+/* The headers of every hop into k->hdrs; -1 when out of memory. */
+static int build_headers(struct call *k)
+{
+	const char *accept = k->rq->accept ? k->rq->accept : "application/json";
+	struct pacer_buf line = PACER_BUF_INIT;
+	int rc = pacer_buf_printf(&line, "Accept: %s", accept);
+
+	if (!rc)
+		rc = add_header(&k->hdrs, pacer_buf_cstr(&line));
+	/* No "Expect: 100-continue" round trip for big PUTs. */
+	if (!rc)
+		rc = add_header(&k->hdrs, "Expect:");
+	if (!rc && has_body(k->rq))
+		rc = add_header(&k->hdrs, "Content-Type: application/json");
+	/* Token auth is a header; basic auth is curl's (setup_auth_tls). */
+	if (!rc && k->c->auth_header)
+		rc = add_header(&k->hdrs, k->c->auth_header);
+	pacer_buf_release(&line);
+	return rc ? -1 : 0;
+}
+
+static void setup_auth_tls(const struct marathon_client *c, CURL *h)
+{
 	if (c->user) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
@@ -251,10 +343,16 @@ static void setup(struct marathon_client *c, CURL *h, const char *url,
 	} else if (c->ca_file) {
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	}
+}
+
+static void setup_method(const struct call *k)
+{
+	const struct marathon_request *rq = k->rq;
+	CURL *h = k->h;
+
 	if (!strcmp(rq->method, "GET")) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-	} else if (rq->body || !strcmp(rq->method, "POST") || !strcmp(rq->method, "PUT") ||
-	           !strcmp(rq->method, "PATCH")) {
+	} else if (has_body(rq)) {
 		const char *body = rq->body ? rq->body : "";
 
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -267,9 +365,39 @@ static void setup(struct marathon_client *c, CURL *h, const char *url,
 	/* On a reused connection that dies before any reply, curl sends the
 	 * request again by itself: for a change, that is exactly the blind retry
 	 * pacer must never make. A fresh connection is never retried. */
-	if (is_mutating(rq))
+	if (k->policy.resend == RESEND_UNSENT)
 		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 }
+
+/* Set every option of one hop to k->resp->url. curl_easy_reset() keeps the
+ * connection cache. */
+static void setup(const struct call *k, struct xfer *x, char *errbuf)
+{
+	CURL *h = k->h;
+
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, k->resp->url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "pacer/" PACER_VERSION);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, k->c->connect_timeout_ms);
+	/* A stream never ends by itself: its owner detects a dead one by
+	 * silence, from on_data's ticks (on_progress). */
+	if (!k->rq->on_data)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, k->c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, k->hdrs);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+	setup_auth_tls(k->c, h);
+	setup_method(k);
+}
+
+/* ---- one hop: a curl transfer and what became of it -------------------- */
 
 static int is_conn_error(CURLcode rc)
 {
@@ -295,153 +423,188 @@ static int is_connect_error(CURLcode rc)
 	       rc == CURLE_COULDNT_CONNECT || rc == CURLE_SSL_CONNECT_ERROR;
 }
 
-static int unknown_outcome(const struct marathon_request *rq, const char *url, const char *why,
-                           struct pacer_error **err)
+static int is_tls_verify_error(CURLcode rc)
 {
-	int rc = pacer_error_set(err, PACER_EUNKNOWN,
-	                         "%s %s: %s; the request may or may not have been applied "
-	                         "by Marathon",
-	                         rq->method, url, why);
-
-	if (err && *err) {
-		pacer_error_set_url(*err, url);
-		pacer_error_set_app(*err, rq->app_id);
-	}
-	return rc;
+	return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+	       rc == CURLE_SSL_CERTPROBLEM;
 }
+
+static void log_hop(const struct call *k, CURLcode rc, long status, long long t0)
+{
+	long fresh = 0;
+
+	if (pacer_log_level < PACER_LOG_DEBUG)
+		return;
+	curl_easy_getinfo(k->h, CURLINFO_NUM_CONNECTS, &fresh);
+	if (rc == CURLE_OK)
+		PLOG_DEBUG("marathon: %s %s -> %ld in %lld ms (%s connection)", k->rq->method,
+		           k->resp->url, status, pacer_now_ms() - t0, fresh ? "new" : "reused");
+	else
+		PLOG_DEBUG("marathon: %s %s -> %s in %lld ms", k->rq->method, k->resp->url, k->why,
+		           pacer_now_ms() - t0);
+}
+
+/* The stream's owner failed the transfer (on_data returned < 0): its error,
+ * wrapped, is the result. */
+static enum outcome stream_error(struct call *k, struct xfer *x)
+{
+	const char *method = k->rq->method, *url = k->resp->url;
+
+	k->code = x->cb_rc;
+	if (x->cb_err && k->err && !*k->err) {
+		*k->err = x->cb_err;
+		pacer_error_wrap(k->err, x->cb_rc, "%s %s: the event stream broke off", method,
+		                 url);
+	} else {
+		pacer_error_free(x->cb_err);
+		pacer_error_set(k->err, x->cb_rc, "%s %s: the event stream broke off", method, url);
+	}
+	return OUT_FAIL;
+}
+
+/* Sort how the transfer ended; on OUT_REPLY resp->status is set. */
+static enum outcome classify(struct call *k, struct xfer *x, CURLcode rc, long status,
+                             curl_off_t pretransfer)
+{
+	const char *method = k->rq->method, *url = k->resp->url;
+
+	if (x->cb_rc)
+		return stream_error(k, x);
+	if (x->stopped)
+		return OUT_STOPPED;
+	if (x->overflow) {
+		k->code = pacer_error_set(k->err, PACER_EHTTP,
+		                          "%s %s: the reply is larger than %zu bytes; refusing it "
+		                          "(is this Marathon?)",
+		                          method, url, k->c->max_body);
+		return OUT_FAIL;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		/* Not yet sent: as good as a refused connection, try elsewhere. */
+		if (pretransfer == 0 && !x->streaming)
+			return OUT_CONN;
+		return OUT_TIMEOUT;
+	}
+	if (x->streaming) /* the stream was open and is now over, however it ended */
+		return OUT_STOPPED;
+	if (is_conn_error(rc))
+		return pretransfer > 0 && !is_connect_error(rc) ? OUT_LOST : OUT_CONN;
+	if (is_tls_verify_error(rc)) {
+		k->code =
+		    pacer_error_set(k->err, PACER_EUNREACHABLE,
+		                    "%s %s: TLS verification failed (%s): give the CA bundle with "
+		                    "--marathon-ca-file, or --marathon-insecure to skip the check",
+		                    method, url, k->why);
+		return OUT_FAIL;
+	}
+	if (rc != CURLE_OK) {
+		k->code = pacer_error_set(k->err, PACER_EHTTP, "%s %s: %s", method, url, k->why);
+		return OUT_FAIL;
+	}
+	k->resp->status = status;
+	return OUT_REPLY;
+}
+
+/* One transfer to url (taken: it becomes resp->url). */
+static enum outcome one_hop(struct call *k, char *url)
+{
+	struct xfer x = {k->rq, k->h, &k->resp->body, 0, 0, 0, NULL, 0};
+	char errbuf[CURL_ERROR_SIZE];
+	long long t0 = pacer_now_ms();
+	curl_off_t pretransfer = 0;
+	long status = 0;
+	CURLcode rc;
+
+	free(k->resp->url);
+	k->resp->url = url;
+	k->resp->status = 0;
+	pacer_buf_reset(&k->resp->body);
+	errbuf[0] = '\0';
+	setup(k, &x, errbuf);
+	rc = curl_easy_perform(k->h);
+	curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &status);
+	/* Whether the request started to go out: a failure before that is a
+	 * connection that never happened, safe to try elsewhere. */
+	curl_easy_getinfo(k->h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+	snprintf(k->why, sizeof(k->why), "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	log_hop(k, rc, status, t0);
+	return classify(k, &x, rc, status, pretransfer);
+}
+
+/* ---- redirects -------------------------------------------------------- */
 
 static int is_redirect(long status)
 {
 	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-/*
- * Send rq to one base URL, following redirects. On OUT_CONN and OUT_TIMEOUT
- * `why` gets curl's reason; on OUT_FAIL *err is set.
- */
-static enum outcome send_to(struct marathon_client *c, CURL *h, const char *base,
-                            const struct marathon_request *rq, struct curl_slist *hdrs,
-                            struct marathon_response *resp, char *why, size_t whylen, int *code,
-                            struct pacer_error **err)
+static int is_https(const char *url)
 {
-	char errbuf[CURL_ERROR_SIZE];
-	char *url = NULL;
+	return !strncasecmp(url, "https:", strlen("https:"));
+}
 
-	if (asprintf(&url, "%s%s", base, rq->path) < 0) {
-		*code = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+/*
+ * After a reply: the URL to follow (caller frees), or NULL with *o saying
+ * why not: OUT_REPLY when the reply is the answer, OUT_FAIL with the error.
+ */
+static char *redirect_target(struct call *k, int hop, enum outcome *o)
+{
+	const char *method = k->rq->method, *url = k->resp->url;
+	char *next = NULL, *clean;
+
+	*o = OUT_REPLY;
+	if (!is_redirect(k->resp->status))
+		return NULL;
+	if (curl_easy_getinfo(k->h, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next)
+		return NULL; /* a 3xx without Location: let the caller report it */
+	*o = OUT_FAIL;
+	if (hop >= MAX_REDIRECTS) {
+		k->code = pacer_error_set(k->err, PACER_EHTTP,
+		                          "%s %s: more than %d redirects; check that the Marathon "
+		                          "URLs point at one cluster",
+		                          method, url, MAX_REDIRECTS);
+		return NULL;
+	}
+	clean = marathon__url_clean(next, NULL, NULL);
+	if (!clean) {
+		k->code =
+		    pacer_error_set(k->err, PACER_EHTTP,
+		                    "%s %s: redirected to a URL that is not http(s)", method, url);
+		return NULL;
+	}
+	if (is_https(url) && !is_https(clean)) {
+		k->code = pacer_error_set(k->err, PACER_EHTTP,
+		                          "%s %s: refusing the redirect from https to %s (it would "
+		                          "send credentials in clear text)",
+		                          method, url, clean);
+		free(clean);
+		return NULL;
+	}
+	*o = OUT_REPLY;
+	return clean;
+}
+
+/*
+ * Send k->rq to one base URL, following redirects. On OUT_CONN, OUT_LOST
+ * and OUT_TIMEOUT k->why says curl's reason; on OUT_FAIL *err is set.
+ */
+static enum outcome send_to(struct call *k, const char *base)
+{
+	char *url = NULL;
+	enum outcome o;
+
+	if (asprintf(&url, "%s%s", base, k->rq->path) < 0) {
+		k->code = pacer_error_set(k->err, PACER_EGENERIC, "out of memory");
 		return OUT_FAIL;
 	}
 	for (int hop = 0;; hop++) {
-		struct xfer x = {rq, h, &resp->body, 0, 0, 0, NULL, 0};
-		long t0 = now_ms(), status = 0;
-		curl_off_t pretransfer = 0;
-		char *next = NULL, *clean = NULL;
-		CURLcode rc;
-
-		free(resp->url);
-		resp->url = url;
-		url = NULL;
-		resp->status = 0;
-		pacer_buf_reset(&resp->body);
-		errbuf[0] = '\0';
-		setup(c, h, resp->url, rq, hdrs, &x, errbuf);
-		rc = curl_easy_perform(h);
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
-		snprintf(why, whylen, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		if (pacer_log_level >= PACER_LOG_DEBUG) {
-			long fresh = 0;
-
-			curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &fresh);
-			if (rc == CURLE_OK)
-				PLOG_DEBUG("marathon: %s %s -> %ld in %ld ms (%s connection)",
-				           rq->method, resp->url, status, now_ms() - t0,
-				           fresh ? "new" : "reused");
-			else
-				PLOG_DEBUG("marathon: %s %s -> %s in %ld ms", rq->method, resp->url,
-				           why, now_ms() - t0);
-		}
-
-		if (x.cb_rc) {
-			*code = x.cb_rc;
-			if (x.cb_err && err && !*err) {
-				*err = x.cb_err;
-				pacer_error_wrap(err, x.cb_rc, "%s %s: the event stream broke off",
-				                 rq->method, resp->url);
-			} else {
-				pacer_error_free(x.cb_err);
-				pacer_error_set(err, x.cb_rc, "%s %s: the event stream broke off",
-				                rq->method, resp->url);
-			}
-			return OUT_FAIL;
-		}
-		if (x.stopped)
-			return OUT_STOPPED;
-		if (x.overflow) {
-			*code = pacer_error_set(
-			    err, PACER_EHTTP,
-			    "%s %s: the reply is larger than %zu bytes; refusing it (is "
-			    "this Marathon?)",
-			    rq->method, resp->url, c->max_body);
-			return OUT_FAIL;
-		}
-		if (rc == CURLE_OPERATION_TIMEDOUT) {
-			/* Not yet sent: as good as a refused connection, try elsewhere. */
-			if (pretransfer == 0 && !x.streaming)
-				return OUT_CONN;
-			return OUT_TIMEOUT;
-		}
-		if (x.streaming) /* the stream was open and is now over, however it ended */
-			return OUT_STOPPED;
-		if (is_conn_error(rc))
-			return pretransfer > 0 && !is_connect_error(rc) ? OUT_LOST : OUT_CONN;
-		if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
-		    rc == CURLE_SSL_CERTPROBLEM) {
-			*code = pacer_error_set(
-			    err, PACER_EUNREACHABLE,
-			    "%s %s: TLS verification failed (%s): give the CA bundle with "
-			    "--marathon-ca-file, or --marathon-insecure to skip the check",
-			    rq->method, resp->url, why);
-			return OUT_FAIL;
-		}
-		if (rc != CURLE_OK) {
-			*code = pacer_error_set(err, PACER_EHTTP, "%s %s: %s", rq->method,
-			                        resp->url, why);
-			return OUT_FAIL;
-		}
-		resp->status = status;
-		if (!is_redirect(status))
-			return OUT_REPLY;
-		if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next)
-			return OUT_REPLY; /* a 3xx without Location: let the caller report it */
-		if (hop >= MAX_REDIRECTS) {
-			*code = pacer_error_set(
-			    err, PACER_EHTTP,
-			    "%s %s: more than %d redirects; check that the Marathon URLs "
-			    "point at one cluster",
-			    rq->method, resp->url, MAX_REDIRECTS);
-			return OUT_FAIL;
-		}
-		clean = marathon__url_clean(next, NULL, NULL);
-		if (!clean) {
-			*code = pacer_error_set(err, PACER_EHTTP,
-			                        "%s %s: redirected to a URL that is not http(s)",
-			                        rq->method, resp->url);
-			return OUT_FAIL;
-		}
-		if (!strncasecmp(resp->url, "https:", 6) && strncasecmp(clean, "https:", 6)) {
-			*code = pacer_error_set(
-			    err, PACER_EHTTP,
-			    "%s %s: refusing the redirect from https to %s (it would send "
-			    "credentials in clear text)",
-			    rq->method, resp->url, clean);
-			free(clean);
-			return OUT_FAIL;
-		}
-		url = clean;
+		o = one_hop(k, url);
+		if (o != OUT_REPLY || !(url = redirect_target(k, hop, &o)))
+			return o;
 	}
 }
 
+/* ---- error replies ---------------------------------------------------- */
 static const struct {
 	long status;
 	const char *text;
@@ -513,20 +676,22 @@ static void render_text(struct pacer_buf *b, const struct pacer_buf *body)
 	if (!*s || *s == '<')
 		return;
 	pacer_buf_puts(b, ": ");
-	for (; *s && n < 200; s++, n++)
+	for (; *s && n < TEXT_EXCERPT_MAX; s++, n++)
 		pacer_buf_putc(b, (*s >= 0 && *s < ' ') ? ' ' : *s);
 	if (*s)
 		pacer_buf_puts(b, "...");
 }
 
-/* Turn a non-2xx reply into an error. */
-static int status_error(const struct marathon_request *rq, const struct marathon_response *resp,
-                        int attempts, struct pacer_error **err)
+/* Marathon is between leaders or overloaded: worth another round. */
+static int is_busy(long status)
 {
-	struct json_object *body = NULL, *v, *deps = NULL;
-	struct pacer_buf msg = PACER_BUF_INIT;
-	long s = resp->status;
-	int code;
+	return status == 502 || status == 503 || status == 504;
+}
+
+/* The reply body as a JSON object (caller puts), or NULL. */
+static struct json_object *object_body(const struct marathon_response *resp)
+{
+	struct json_object *body = NULL;
 
 	if (resp->body.len)
 		body = json_tokener_parse(pacer_buf_cstr(&resp->body));
@@ -534,17 +699,65 @@ static int status_error(const struct marathon_request *rq, const struct marathon
 		json_object_put(body);
 		body = NULL;
 	}
+	return body;
+}
+
+/* The code of a non-2xx status; a 409 naming deployments is a lock. */
+static int status_code(long s, struct json_object *body)
+{
 	if (s == 400 || s == 422)
-		code = PACER_EINVALID;
-	else if (s == 401 || s == 403)
-		code = PACER_EAUTH;
-	else if (s == 404)
-		code = PACER_ENOTFOUND;
-	else if (s == 409)
-		code = json_object_object_get_ex(body, "deployments", &deps) ? PACER_ELOCKED
-		                                                             : PACER_ECONFLICT;
-	else
-		code = PACER_EHTTP;
+		return PACER_EINVALID;
+	if (s == 401 || s == 403)
+		return PACER_EAUTH;
+	if (s == 404)
+		return PACER_ENOTFOUND;
+	if (s == 409)
+		return json_object_object_get_ex(body, "deployments", NULL) ? PACER_ELOCKED
+		                                                            : PACER_ECONFLICT;
+	return PACER_EHTTP;
+}
+
+/* What the user can do about it, after Marathon's own words. */
+static void append_hint(struct pacer_buf *msg, int code, long s, struct json_object *body,
+                        int attempts)
+{
+	struct json_object *deps = NULL;
+
+	if (code == PACER_ELOCKED) {
+		size_t n = 0;
+
+		if (json_object_object_get_ex(body, "deployments", &deps) &&
+		    json_object_is_type(deps, json_type_array))
+			n = json_object_array_length(deps);
+		pacer_buf_puts(msg, " (deployments:");
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *d = json_object_array_get_idx(deps, i), *id;
+
+			if (json_object_object_get_ex(d, "id", &id))
+				pacer_buf_printf(msg, "%s %s", i ? "," : "",
+				                 json_object_get_string(id));
+		}
+		pacer_buf_puts(msg, "); wait for them to finish, or force the change");
+	} else if (code == PACER_EAUTH) {
+		pacer_buf_puts(msg,
+		               "; check the credentials in PACER_MARATHON_USER and "
+		               "PACER_MARATHON_PASSWORD(_FILE), or PACER_MARATHON_TOKEN(_FILE)");
+	} else if (is_busy(s)) {
+		pacer_buf_printf(msg,
+		                 " (gave up after %d attempt%s; Marathon may be electing a "
+		                 "leader or overloaded: try again later)",
+		                 attempts, attempts == 1 ? "" : "s");
+	}
+}
+
+/* Turn a non-2xx reply into an error. */
+static int status_error(const struct marathon_request *rq, const struct marathon_response *resp,
+                        int attempts, struct pacer_error **err)
+{
+	struct json_object *body = object_body(resp), *v;
+	struct pacer_buf msg = PACER_BUF_INIT;
+	long s = resp->status;
+	int code = status_code(s, body);
 
 	pacer_buf_printf(&msg, "%s %s: %ld ", rq->method, resp->url, s);
 	if (body && json_object_object_get_ex(body, "message", &v) &&
@@ -557,29 +770,7 @@ static int status_error(const struct marathon_request *rq, const struct marathon
 		if (!body)
 			render_text(&msg, &resp->body);
 	}
-	if (code == PACER_ELOCKED) {
-		size_t n =
-		    json_object_is_type(deps, json_type_array) ? json_object_array_length(deps) : 0;
-
-		pacer_buf_puts(&msg, " (deployments:");
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *d = json_object_array_get_idx(deps, i), *id;
-
-			if (json_object_object_get_ex(d, "id", &id))
-				pacer_buf_printf(&msg, "%s %s", i ? "," : "",
-				                 json_object_get_string(id));
-		}
-		pacer_buf_puts(&msg, "); wait for them to finish, or force the change");
-	} else if (code == PACER_EAUTH) {
-		pacer_buf_puts(&msg,
-		               "; check the credentials in PACER_MARATHON_USER and "
-		               "PACER_MARATHON_PASSWORD(_FILE), or PACER_MARATHON_TOKEN(_FILE)");
-	} else if (s == 502 || s == 503 || s == 504) {
-		pacer_buf_printf(&msg,
-		                 " (gave up after %d attempt%s; Marathon may be electing a "
-		                 "leader or overloaded: try again later)",
-		                 attempts, attempts == 1 ? "" : "s");
-	}
+	append_hint(&msg, code, s, body, attempts);
 	if (err && !*err) {
 		*err = pacer_error_new(code, "%s", pacer_buf_cstr(&msg));
 		if (*err) {
@@ -593,181 +784,194 @@ static int status_error(const struct marathon_request *rq, const struct marathon
 	return code;
 }
 
-static void backoff(struct marathon_client *c, int attempt)
-{
-	long delay = c->backoff_ms;
-	struct timespec ts;
-	uint64_t r;
+/* ---- rounds over the URLs --------------------------------------------- */
 
-	for (int i = 0; i < attempt && delay < BACKOFF_CAP_MS; i++)
-		delay *= 2;
-	if (delay > BACKOFF_CAP_MS)
-		delay = BACKOFF_CAP_MS;
-	pthread_mutex_lock(&c->lock);
-	/* xorshift64: jitter only needs to spread clients apart. */
-	c->rng ^= c->rng << 13;
-	c->rng ^= c->rng >> 7;
-	c->rng ^= c->rng << 17;
-	r = c->rng;
-	pthread_mutex_unlock(&c->lock);
-	/* "Equal jitter": between half and all of the delay. */
-	delay = delay / 2 + (long)(r % (uint64_t)(delay / 2 + 1));
-	ts.tv_sec = delay / 1000;
-	ts.tv_nsec = (delay % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts))
-		;
+/* What to do after one attempt. */
+enum step {
+	STEP_DONE,       /* the request is over: *rc is its result */
+	STEP_NEXT_URL,   /* this URL did not answer: try the next one */
+	STEP_NEXT_ROUND, /* Marathon is busy (502-504): back off, then start over */
+};
+
+/* A request that may have been applied: the caller must read the truth back. */
+static int unknown_outcome(const struct call *k, const char *why)
+{
+	int rc = pacer_error_set(k->err, PACER_EUNKNOWN,
+	                         "%s %s: %s; the request may or may not have been applied "
+	                         "by Marathon",
+	                         k->rq->method, k->resp->url, why);
+
+	add_context(k);
+	return rc;
+}
+
+/* The transfer was sent and no reply came in time. */
+static int timed_out(struct call *k)
+{
+	size_t used = strlen(k->why);
+	int rc;
+
+	if (k->policy.resend == RESEND_UNSENT) {
+		snprintf(k->why + used, sizeof(k->why) - used, " (no reply within %ld ms)",
+		         k->c->timeout_ms);
+		return unknown_outcome(k, k->why);
+	}
+	/* Not even a read is sent again: a Marathon too slow for one request
+	 * would only get more of them. */
+	rc = pacer_error_set(k->err, PACER_ETIMEOUT,
+	                     "%s %s: %s; no reply within %ld ms (raise the timeout, or check "
+	                     "Marathon's load)",
+	                     k->rq->method, k->resp->url, k->why, k->c->timeout_ms);
+	add_context(k);
+	return rc;
+}
+
+/* An attempt that got no usable reply from URL i. */
+static enum step after_failure(struct call *k, enum outcome o, size_t i, int *rc)
+{
+	if (o == OUT_LOST && k->policy.resend == RESEND_UNSENT) {
+		*rc = unknown_outcome(k, k->why);
+		return STEP_DONE;
+	}
+	switch (o) {
+	case OUT_LOST: /* a read: sent again, to the next URL */
+	case OUT_CONN:
+		/* Name each URL once, with its latest failure. */
+		if (k->tried.len)
+			pacer_buf_puts(&k->tried, ", ");
+		pacer_buf_printf(&k->tried, "%s (%s)", k->c->urls[i], k->why);
+		return STEP_NEXT_URL;
+	case OUT_TIMEOUT:
+		*rc = timed_out(k);
+		return STEP_DONE;
+	case OUT_STOPPED:
+		*rc = 0;
+		return STEP_DONE;
+	default:
+		*rc = k->code;
+		add_context(k);
+		return STEP_DONE;
+	}
+}
+
+/* An attempt that got an HTTP reply. */
+static enum step after_reply(struct call *k, int *rc)
+{
+	long s = k->resp->status;
+
+	if (is_2xx(s)) {
+		*rc = 0;
+		return STEP_DONE;
+	}
+	if (s >= 500 && k->policy.resend == RESEND_UNSENT) {
+		char st[64];
+
+		snprintf(st, sizeof(st), "Marathon answered %ld", s);
+		*rc = unknown_outcome(k, st);
+		if (k->err && *k->err)
+			(*k->err)->http_status = (int)s;
+		return STEP_DONE;
+	}
+	if (is_busy(s))
+		return STEP_NEXT_ROUND;
+	*rc = status_error(k->rq, k->resp, k->round + 1, k->err);
+	return STEP_DONE;
+}
+
+/* One attempt: the request to URL i. */
+static enum step try_url(struct call *k, size_t i, int *rc)
+{
+	enum outcome o = send_to(k, k->c->urls[i]);
+
+	if (o != OUT_REPLY)
+		return after_failure(k, o, i, rc);
+	/* Whoever answered, even with an error, is up: start there next time. */
+	pthread_mutex_lock(&k->c->lock);
+	k->c->current = i;
+	pthread_mutex_unlock(&k->c->lock);
+	return after_reply(k, rc);
+}
+
+/*
+ * One round: every URL once, from the one that answered last, until one
+ * answers. STEP_NEXT_URL here means that none did.
+ */
+static enum step run_round(struct call *k, int *rc)
+{
+	size_t start;
+
+	pthread_mutex_lock(&k->c->lock);
+	start = k->c->current;
+	pthread_mutex_unlock(&k->c->lock);
+	pacer_buf_reset(&k->tried);
+	for (size_t n = 0; n < k->c->nurls; n++) {
+		enum step s = try_url(k, (start + n) % k->c->nurls, rc);
+
+		if (s != STEP_NEXT_URL)
+			return s;
+	}
+	PLOG_DEBUG("marathon: %s %s: no URL answered (attempt %d of %d)", k->rq->method,
+	           k->rq->path, k->round + 1, k->policy.attempts);
+	return STEP_NEXT_URL;
+}
+
+/* Every round ended without an answer: name each URL and why it failed. */
+static int unreachable(const struct call *k)
+{
+	struct pacer_buf msg = PACER_BUF_INIT;
+	int rc;
+
+	pacer_buf_printf(&msg, "%s %s: cannot reach Marathon at %s", k->rq->method, k->rq->path,
+	                 pacer_buf_cstr(&k->tried));
+	if (k->policy.attempts > 1)
+		pacer_buf_printf(&msg, " (tried each URL %d times)", k->policy.attempts);
+	pacer_buf_puts(&msg,
+	               "; check --marathon / PACER_MARATHON_URL and that Marathon is running");
+	rc = pacer_error_set(k->err, PACER_EUNREACHABLE, "%s", pacer_buf_cstr(&msg));
+	add_context(k);
+	pacer_buf_release(&msg);
+	return rc;
 }
 
 int marathon__request(struct marathon_client *c, const struct marathon_request *rq,
                       struct marathon_response *resp, struct pacer_error **err)
 {
-	int attempts = rq->on_data ? 1 : c->retries + 1, rc = PACER_EGENERIC, retry_status = 0;
-	struct pacer_buf tried = PACER_BUF_INIT, hdr = PACER_BUF_INIT;
-	struct curl_slist *hdrs = NULL, *tmp;
-	CURL *h = rq->on_data ? curl_easy_init() : pool_get(c);
-	char why[CURL_ERROR_SIZE + 64];
-	const char *failed_step = "building headers";
-	int attempt;
+	struct call k = {.c = c, .rq = rq, .resp = resp, .err = err, .tried = PACER_BUF_INIT};
+	enum step last = STEP_NEXT_URL;
+	int rc = PACER_EGENERIC;
 
+	k.policy = retry_policy_for(c, rq);
 	pacer_buf_init(&resp->body, c->max_body);
-	if (!h)
-		goto oom;
-	pacer_buf_printf(&hdr, "Accept: %s", rq->accept ? rq->accept : "application/json");
-	if (!(tmp = curl_slist_append(hdrs, pacer_buf_cstr(&hdr))))
-		goto oom;
-	hdrs = tmp;
-	/* No "Expect: 100-continue" round trip for big PUTs. */
-	if (!(tmp = curl_slist_append(hdrs, "Expect:")))
-		goto oom;
-	hdrs = tmp;
-	if (rq->body || !strcmp(rq->method, "POST") || !strcmp(rq->method, "PUT") ||
-	    !strcmp(rq->method, "PATCH")) {
-		if (!(tmp = curl_slist_append(hdrs, "Content-Type: application/json")))
-			goto oom;
-		hdrs = tmp;
-	}
-	if (c->auth_header) {
-		if (!(tmp = curl_slist_append(hdrs, c->auth_header)))
-			goto oom;
-		hdrs = tmp;
-	}
-	failed_step = NULL;
-	pacer_buf_reset(&hdr); /* reused for the unreachable message */
-
-	for (attempt = 0; attempt < attempts; attempt++) {
-		size_t start;
-
-		if (attempt)
-			backoff(c, attempt - 1);
-		pthread_mutex_lock(&c->lock);
-		start = c->current;
-		pthread_mutex_unlock(&c->lock);
-		retry_status = 0;
-		pacer_buf_reset(&tried); /* name each URL once, with its latest failure */
-		for (size_t k = 0; k < c->nurls; k++) {
-			size_t i = (start + k) % c->nurls;
-			int code = PACER_EGENERIC;
-			enum outcome o =
-			    send_to(c, h, c->urls[i], rq, hdrs, resp, why, sizeof(why), &code, err);
-
-			if (o == OUT_LOST && is_mutating(rq)) {
-				rc = unknown_outcome(rq, resp->url, why, err);
-				goto done;
-			}
-			if (o == OUT_TIMEOUT && is_mutating(rq)) {
-				snprintf(why + strlen(why), sizeof(why) - strlen(why),
-				         " (no reply within %ld ms)", c->timeout_ms);
-				rc = unknown_outcome(rq, resp->url, why, err);
-				goto done;
-			}
-			switch (o) {
-			case OUT_LOST:
-			case OUT_CONN:
-				if (tried.len)
-					pacer_buf_puts(&tried, ", ");
-				pacer_buf_printf(&tried, "%s (%s)", c->urls[i], why);
-				continue;
-			case OUT_TIMEOUT:
-				rc = pacer_error_set(err, PACER_ETIMEOUT,
-				                     "%s %s: %s; no reply within %ld ms (raise the "
-				                     "timeout, or check Marathon's load)",
-				                     rq->method, resp->url, why, c->timeout_ms);
-				if (err && *err) {
-					pacer_error_set_url(*err, resp->url);
-					pacer_error_set_app(*err, rq->app_id);
-				}
-				goto done;
-			case OUT_STOPPED:
-				rc = 0;
-				goto done;
-			case OUT_FAIL:
-				rc = code;
-				if (err && *err) {
-					pacer_error_set_url(*err, resp->url);
-					pacer_error_set_app(*err, rq->app_id);
-				}
-				goto done;
-			case OUT_REPLY:
-				break;
-			}
-			pthread_mutex_lock(&c->lock);
-			c->current = i;
-			pthread_mutex_unlock(&c->lock);
-			if (resp->status >= 200 && resp->status < 300) {
-				rc = 0;
-				goto done;
-			}
-			if (resp->status >= 500 && is_mutating(rq)) {
-				char st[64];
-
-				snprintf(st, sizeof(st), "Marathon answered %ld", resp->status);
-				rc = unknown_outcome(rq, resp->url, st, err);
-				if (err && *err)
-					(*err)->http_status = (int)resp->status;
-				goto done;
-			}
-			if (resp->status == 502 || resp->status == 503 || resp->status == 504) {
-				retry_status = 1;
-				break;
-			}
-			rc = status_error(rq, resp, attempt + 1, err);
-			goto done;
-		}
-		if (!retry_status)
-			PLOG_DEBUG("marathon: %s %s: no URL answered (attempt %d of %d)",
-			           rq->method, rq->path, attempt + 1, attempts);
-	}
-	if (retry_status) {
-		rc = status_error(rq, resp, attempts, err);
+	/* A stream holds its connection for hours: it gets a handle of its own
+	 * rather than one of the pool's, which short requests share. */
+	k.h = rq->on_data ? curl_easy_init() : pool_get(c);
+	if (!k.h || build_headers(&k)) {
+		rc = pacer_error_set(err, PACER_EGENERIC,
+		                     "out of memory while building headers for %s %s", rq->method,
+		                     rq->path);
 		goto done;
 	}
-	pacer_buf_printf(&hdr, "%s %s: cannot reach Marathon at %s", rq->method, rq->path,
-	                 pacer_buf_cstr(&tried));
-	if (attempts > 1)
-		pacer_buf_printf(&hdr, " (tried each URL %d times)", attempts);
-	pacer_buf_puts(&hdr,
-	               "; check --marathon / PACER_MARATHON_URL and that Marathon is running");
-	rc = pacer_error_set(err, PACER_EUNREACHABLE, "%s", pacer_buf_cstr(&hdr));
-	if (err && *err) {
-		pacer_error_set_url(*err, resp->url);
-		pacer_error_set_app(*err, rq->app_id);
+	for (k.round = 0; k.round < k.policy.attempts; k.round++) {
+		if (k.round)
+			backoff(c, &k.policy, k.round);
+		last = run_round(&k, &rc);
+		if (last == STEP_DONE)
+			goto done;
 	}
-	goto done;
-oom:
-	rc = pacer_error_set(err, PACER_EGENERIC, "out of memory while %s for %s %s",
-	                     failed_step ? failed_step : "sending", rq->method, rq->path);
+	/* The last round decides: still busy, or nobody answered at all. */
+	rc = last == STEP_NEXT_ROUND ? status_error(rq, resp, k.policy.attempts, err)
+	                             : unreachable(&k);
 done:
 	/* Forget pointers into our stack frames (error buffer, callbacks' data)
 	 * before the handle is pooled or closed; the connections stay. */
-	if (h)
-		curl_easy_reset(h);
-	curl_slist_free_all(hdrs);
-	pacer_buf_release(&hdr);
-	pacer_buf_release(&tried);
+	if (k.h)
+		curl_easy_reset(k.h);
+	curl_slist_free_all(k.hdrs);
+	pacer_buf_release(&k.tried);
 	if (rq->on_data)
-		curl_easy_cleanup(h);
+		curl_easy_cleanup(k.h);
 	else
-		pool_put(c, h);
+		pool_put(c, k.h);
 	return rc;
 }
 

@@ -59,7 +59,8 @@ struct marathon_request {
 struct marathon_response {
 	long status;
 	struct pacer_buf body; /* the reply body (empty in stream mode on 2xx) */
-	char *url;             /* the URL that answered (no credentials), owned */
+	char *url;             /* the URL that answered (no credentials), owned: freed by
+	                          marathon__response_release() */
 };
 
 #define MARATHON_RESPONSE_INIT                                                                     \
@@ -68,26 +69,34 @@ struct marathon_response {
 	}
 
 /*
- * Send rq. Returns 0 when a 2xx reply was received (resp filled), else a
- * negative code per reconcile/marathon.h with *err set (resp is still
- * filled with whatever came back). In stream mode 0 also means the stream
- * ended or was stopped. Release resp with marathon__response_release().
+ * Send rq, with the failover, retries and redirects client.h describes.
+ * Returns 0 when a 2xx reply was received (resp filled), else a negative
+ * code per reconcile/marathon.h with *err set (resp is still filled with
+ * whatever came back). In stream mode 0 also means the stream ended or was
+ * stopped. rq and what it points to are borrowed for the call. resp must
+ * start as MARATHON_RESPONSE_INIT; the caller releases it with
+ * marathon__response_release(), whatever the result.
  */
 int marathon__request(struct marathon_client *c, const struct marathon_request *rq,
                       struct marathon_response *resp, struct pacer_error **err);
 void marathon__response_release(struct marathon_response *r);
 
+/* Which bytes of an id marathon__append_id() keeps as they are. */
+enum marathon__id_style {
+	MARATHON__ID_STRICT,   /* app ids: [a-z0-9.-/] only */
+	MARATHON__ID_READABLE, /* task, deployment and version ids, event types: A-Z _ ~ : too */
+};
+
 /*
- * Append an id as URL path segments: leading '/' dropped, every byte outside
- * [a-z0-9.-/] percent-encoded (strict, for app ids; otherwise A-Z _ ~ : are
- * kept too, for task ids and version timestamps). `what` names the id in the
+ * Append an id to b as URL path segments: leading '/' dropped, every byte
+ * that `style` does not keep percent-encoded. `what` names the id in the
  * error: PACER_EINVALID for an empty id.
  */
-int marathon__append_id(struct pacer_buf *b, const char *id, const char *what, int strict,
-                        struct pacer_error **err);
+int marathon__append_id(struct pacer_buf *b, const char *id, const char *what,
+                        enum marathon__id_style style, struct pacer_error **err);
 
 /* Check that m came from marathon_new() (its free slot is marathon__free);
- * returns the client, or NULL with *err set. */
+ * returns the client (borrowed: it is m), or NULL with *err set. */
 struct marathon_client *marathon__client(struct pacer_marathon *m, struct pacer_error **err);
 void marathon__free(struct pacer_marathon *m);
 
@@ -96,9 +105,9 @@ void marathon__pool_clear(struct marathon_client *c);
 
 /*
  * Parse an http(s) URL, hand back any user:password in it (*user and
- * *password, caller frees, may stay NULL; pass NULL to discard) and return
- * the URL without them and without a trailing '/' (caller frees). NULL
- * when it is not a valid http(s) URL.
+ * *password, caller frees with free(), may stay NULL; pass NULL to discard)
+ * and return the URL without them and without a trailing '/' (caller frees
+ * with free()). NULL when it is not a valid http(s) URL.
  */
 char *marathon__url_clean(const char *url, char **user, char **password);
 
