@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "reconcile/base/log.h"
@@ -116,7 +115,7 @@ static void writer_forget(struct fswatch *w, const char *path, int tree)
 
 static void writer_note(struct fswatch *w, const char *path)
 {
-	long long now = debounce_now_ms();
+	long long now = pacer_now_ms();
 	struct writer *v;
 
 	for (size_t i = 0; i < w->nwr; i++)
@@ -675,12 +674,4 @@ int debounce_timeout_ms(const struct debounce *d, long long now_ms)
 	if (t < 0)
 		return 0;
 	return t > INT_MAX ? INT_MAX : (int)t;
-}
-
-long long debounce_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -42,6 +42,7 @@
 
 #include <stddef.h>
 
+#include "reconcile/base/clock.h" /* pacer_now_ms(): the clock of every time below */
 #include "reconcile/base/error.h"
 
 struct fswatch;
@@ -88,7 +89,7 @@ int fswatch_timeout_ms(const struct fswatch *w);
  * How many relevant files are being written now: created or written to
  * (IN_CREATE, IN_MODIFY) and not yet closed after writing (IN_CLOSE_WRITE),
  * deleted or renamed. A file made as a hard link or a symlink is complete
- * at once. *latest_ms (may be NULL; debounce_now_ms() clock) gets the time
+ * at once. *latest_ms (may be NULL; pacer_now_ms() clock) gets the time
  * of the latest write among them, *path (may be NULL; borrowed until the
  * next fswatch_read()) that file. A writer that keeps a file open for ever
  * stays counted: the caller decides how long to wait (e.g. until no write
@@ -137,8 +138,5 @@ int debounce_due(struct debounce *d, long long now_ms);
 
 /* Milliseconds until debounce_due() would fire (0 if now), or -1 when nothing is pending. */
 int debounce_timeout_ms(const struct debounce *d, long long now_ms);
-
-/* CLOCK_MONOTONIC in milliseconds. */
-long long debounce_now_ms(void);
 
 #endif

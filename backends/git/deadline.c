@@ -7,7 +7,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "reconcile/base/clock.h"
 
 #define DEADLINE_TICK_MS 200
 
@@ -17,7 +18,7 @@ struct gitsrc__deadline {
 	pthread_cond_t cv;
 	int idle_s, done;
 	enum gitsrc__deadline_state state;
-	struct timespec last; /* CLOCK_MONOTONIC of the last progress */
+	long long last_ms; /* pacer_now_ms() of the last progress */
 	const volatile int *cancel;
 };
 
@@ -39,35 +40,22 @@ static void install_handler(void)
 	sigaction(SIGURG, &sa, NULL);
 }
 
-static double seconds_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
 static void *watchdog_main(void *p)
 {
 	struct gitsrc__deadline *d = p;
 
 	pthread_mutex_lock(&d->mu);
 	while (!d->done) {
-		struct timespec at;
+		/* The condition waits on CLOCK_MONOTONIC (pacer_cond_init()). */
+		struct timespec at = pacer_deadline_ms(DEADLINE_TICK_MS);
 
-		clock_gettime(CLOCK_MONOTONIC, &at);
-		at.tv_nsec += DEADLINE_TICK_MS * 1000000L;
-		if (at.tv_nsec >= 1000000000L) {
-			at.tv_sec++;
-			at.tv_nsec -= 1000000000L;
-		}
 		pthread_cond_timedwait(&d->cv, &d->mu, &at);
 		if (d->done)
 			break;
 		if (d->state == GITSRC_DEADLINE_RUNNING) {
 			if (d->cancel && *d->cancel)
 				d->state = GITSRC_DEADLINE_CANCELLED;
-			else if (d->idle_s > 0 && seconds_since(&d->last) >= d->idle_s)
+			else if (d->idle_s > 0 && pacer_now_ms() - d->last_ms >= d->idle_s * 1000LL)
 				d->state = GITSRC_DEADLINE_IDLE;
 		}
 		/* Again every tick: the first signal may come between two calls. */
@@ -81,7 +69,6 @@ static void *watchdog_main(void *p)
 struct gitsrc__deadline *gitsrc__deadline_start(int idle_s, const volatile int *cancel)
 {
 	struct gitsrc__deadline *d = calloc(1, sizeof(*d));
-	pthread_condattr_t attr;
 
 	if (!d)
 		return NULL;
@@ -89,12 +76,13 @@ struct gitsrc__deadline *gitsrc__deadline_start(int idle_s, const volatile int *
 	d->target = pthread_self();
 	d->idle_s = idle_s;
 	d->cancel = cancel;
-	clock_gettime(CLOCK_MONOTONIC, &d->last);
+	d->last_ms = pacer_now_ms();
 	pthread_mutex_init(&d->mu, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cv, &attr);
-	pthread_condattr_destroy(&attr);
+	if (pacer_cond_init(&d->cv)) {
+		pthread_mutex_destroy(&d->mu);
+		free(d);
+		return NULL;
+	}
 	if (pthread_create(&d->watchdog, NULL, watchdog_main, d)) {
 		pthread_mutex_destroy(&d->mu);
 		pthread_cond_destroy(&d->cv);
@@ -109,7 +97,7 @@ void gitsrc__deadline_poke(struct gitsrc__deadline *d)
 	if (!d)
 		return;
 	pthread_mutex_lock(&d->mu);
-	clock_gettime(CLOCK_MONOTONIC, &d->last);
+	d->last_ms = pacer_now_ms();
 	pthread_mutex_unlock(&d->mu);
 }
 

@@ -79,7 +79,7 @@ static void on_signal(int sig)
 
 long long watcher__now_ms(void)
 {
-	return debounce_now_ms();
+	return pacer_now_ms();
 }
 
 void watcher__wake_loop(struct watcher *w)

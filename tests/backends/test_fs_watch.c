@@ -58,12 +58,12 @@ static void write_rel(struct env *e, const char *rel, const char *content)
  */
 static int wait_changes(struct env *e, int timeout_ms, int *overflow_out)
 {
-	long long deadline = debounce_now_ms() + timeout_ms;
+	long long deadline = pacer_now_ms() + timeout_ms;
 	int any = 0, ovf = 0;
 
 	for (;;) {
 		struct pollfd p = {fswatch_fd(e->w), POLLIN, 0};
-		long long left = deadline - debounce_now_ms();
+		long long left = deadline - pacer_now_ms();
 		struct pacer_error *err = NULL;
 		int changed = 0, overflow = 0;
 
@@ -325,18 +325,18 @@ Test(fswatch, burst_of_200_files_is_one_due_event)
 
 			cr_assert_eq(fswatch_read(e.w, &changed, &overflow, &err), 0);
 			if (changed || overflow) {
-				debounce_note(&d, debounce_now_ms());
+				debounce_note(&d, pacer_now_ms());
 				notes++;
 			}
-			cr_assert_eq(debounce_due(&d, debounce_now_ms()), 0, "fired mid-burst");
+			cr_assert_eq(debounce_due(&d, pacer_now_ms()), 0, "fired mid-burst");
 		}
 	}
 	/* The event loop proper, for 3 s after the burst. */
-	end = debounce_now_ms() + 3000;
-	while (debounce_now_ms() < end) {
+	end = pacer_now_ms() + 3000;
+	while (pacer_now_ms() < end) {
 		struct pollfd p = {fswatch_fd(e.w), POLLIN, 0};
-		int t = debounce_timeout_ms(&d, debounce_now_ms());
-		long long left = end - debounce_now_ms();
+		int t = debounce_timeout_ms(&d, pacer_now_ms());
+		long long left = end - pacer_now_ms();
 
 		if (t < 0 || t > left)
 			t = (int)(left > 0 ? left : 0);
@@ -346,11 +346,11 @@ Test(fswatch, burst_of_200_files_is_one_due_event)
 
 			cr_assert_eq(fswatch_read(e.w, &changed, &overflow, &err), 0);
 			if (changed || overflow) {
-				debounce_note(&d, debounce_now_ms());
+				debounce_note(&d, pacer_now_ms());
 				notes++;
 			}
 		}
-		if (debounce_due(&d, debounce_now_ms()))
+		if (debounce_due(&d, pacer_now_ms()))
 			fires++;
 	}
 	cr_assert_gt(notes, 1, "the burst was seen as several reads");
