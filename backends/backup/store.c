@@ -19,6 +19,7 @@
 #include "backends/backup/store.h"
 #include "backends/fs/durable.h"
 #include "backends/fs/source.h"
+#include "reconcile/base/files.h"
 #include "reconcile/base/json_pos.h"
 #include "reconcile/model/appid.h"
 
@@ -429,7 +430,7 @@ int backup_store_new(struct pacer_backup_store **out, const char *dir, struct pa
 	int rc;
 
 	*out = NULL;
-	rc = durable_mkdirs(dir, 0700, err);
+	rc = pacer_mkdir_p(dir, 0700, err);
 	if (rc < 0)
 		return pacer_error_wrap(err, rc, "cannot use backup directory '%s'", dir);
 	bs = calloc(1, sizeof(*bs));

@@ -291,36 +291,3 @@ done:
 	free(base);
 	return rc;
 }
-
-int durable_mkdirs(const char *dir, mode_t mode, struct pacer_error **err)
-{
-	char *p = strdup(dir);
-	struct stat st;
-	int rc = 0;
-
-	if (!p)
-		return pacer_error_set(err, -1, "cannot create directory '%s': out of memory", dir);
-	/* Each prefix in turn; existing ones are fine. */
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			rc = pacer_error_set(err, PACER_EIO, "cannot create directory '%s': %s%s",
-			                     p, durable_strerror(errno), hint(errno));
-			goto done;
-		}
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST) {
-		rc = pacer_error_set(err, PACER_EIO, "cannot create directory '%s': %s%s", dir,
-		                     durable_strerror(errno), hint(errno));
-		goto done;
-	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		rc = pacer_error_set(err, PACER_EIO,
-		                     "'%s' is not a directory: pacer needs a directory there", dir);
-done:
-	free(p);
-	return rc;
-}

@@ -11,6 +11,9 @@
  *
  * Errors (PACER_EIO) name the path, the step that failed and the errno text;
  * ENOSPC says "disk full", EDQUOT "disk quota exceeded", EFBIG "file too large".
+ *
+ * Directories are made with pacer_mkdir_p() (reconcile/base/files.h); a
+ * file written here must go into a directory that exists.
  */
 #ifndef PACER_FS_DURABLE_H
 #define PACER_FS_DURABLE_H
@@ -49,12 +52,6 @@ int durable_sweep_temps(const char *dir, int min_age_s);
 
 /* fsync a directory so that names created or removed in it are durable. */
 int durable_sync_dir(const char *dir, struct pacer_error **err);
-
-/*
- * mkdir -p with `mode` for the directories it creates. Returns 0 when the
- * directory exists afterwards, PACER_EIO with a message naming it otherwise.
- */
-int durable_mkdirs(const char *dir, mode_t mode, struct pacer_error **err);
 
 /* A short human explanation of errno values about space ("disk full"), or strerror(). */
 const char *durable_strerror(int errnum);

@@ -6,6 +6,7 @@
  */
 #include "backends/fs/lock.h"
 #include "backends/fs/durable.h"
+#include "reconcile/base/files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +44,7 @@ int fslock_acquire(const char *dir, int wait, struct fslock **out, struct pacer_
 	int rc, n;
 
 	*out = NULL;
-	rc = durable_mkdirs(dir, 0700, err);
+	rc = pacer_mkdir_p(dir, 0700, err);
 	if (rc < 0)
 		goto done;
 	l = calloc(1, sizeof(*l));

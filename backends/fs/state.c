@@ -8,6 +8,7 @@
 #include "backends/fs/durable.h"
 #include "backends/fs/source.h"
 #include "backends/fs/state.h"
+#include "reconcile/base/files.h"
 #include "reconcile/base/json_pos.h"
 
 #include <dirent.h>
@@ -411,7 +412,7 @@ static int st_doc_save(struct pacer_state_store *s, const char *name, const char
 	slash = strrchr(path, '/');
 	if (strchr(name, '/')) {
 		*slash = '\0';
-		rc = durable_mkdirs(path, 0700, err);
+		rc = pacer_mkdir_p(path, 0700, err);
 		*slash = '/';
 	}
 	if (!rc)
@@ -523,7 +524,7 @@ int fs_state_new(struct pacer_state_store **out, const char *state_dir, struct p
 	int rc;
 
 	*out = NULL;
-	rc = durable_mkdirs(state_dir, 0700, err);
+	rc = pacer_mkdir_p(state_dir, 0700, err);
 	if (rc < 0)
 		return rc;
 	st = calloc(1, sizeof(*st));

@@ -18,6 +18,7 @@
 #include "backends/git/deadline.h"
 #include "backends/git/knownhosts.h"
 #include "reconcile/base/buf.h"
+#include "reconcile/base/files.h"
 #include "reconcile/base/log.h"
 
 /*
@@ -172,27 +173,6 @@ static char *safe_lg2_message(const struct gitsrc *s)
 	out = pacer_log_redact(pacer_buf_cstr(&b));
 	pacer_buf_release(&b);
 	return out;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, path, len + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(tmp, 0700) && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -1;
-	return 0;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -494,11 +474,11 @@ static int open_or_clone(struct gitsrc *s, int *fetched, struct pacer_error **er
 	*fetched = 0;
 	if (s->repo)
 		return 0;
-	if (mkdir_p(s->cache_dir))
-		return pacer_error_set(err, PACER_EIO,
-		                       "cannot create the git cache directory %s: %s; check "
-		                       "--state-dir and its permissions",
-		                       s->cache_dir, strerror(errno));
+	if ((ret = pacer_mkdir_p(s->cache_dir, 0700, err)))
+		return pacer_error_wrap(err, ret,
+		                        "cannot create the git cache directory %s; check "
+		                        "--state-dir and its permissions",
+		                        s->cache_dir);
 	sweep_stale_clones(s);
 	if (access(s->repo_dir, F_OK) == 0) {
 		if (git_repository_open_bare(&s->repo, s->repo_dir))
