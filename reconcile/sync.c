@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "reconcile/apply.h"
+#include "reconcile/base/clock.h"
 #include "reconcile/base/crash.h"
 #include "reconcile/base/log.h"
 #include "reconcile/cache.h"
@@ -59,14 +60,6 @@ struct worker_arg {
 	struct run *run;
 	size_t idx;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void *worker_main(void *p)
 {
@@ -251,7 +244,7 @@ static void undo_run(struct run *run, const char *failed_app)
 		struct pacer_error *e = NULL;
 		char *dep = NULL;
 		int rc;
-		double t0 = now_s();
+		double t0 = pacer_now_s();
 
 		if (res->outcome == SYNC_OUT_ROLLED_BACK)
 			continue; /* its own failure already undid it */
@@ -305,9 +298,9 @@ static void undo_run(struct run *run, const char *failed_app)
 			free(res->deployment_id);
 			res->deployment_id = dep;
 		}
-		res->seconds += now_s() - t0;
+		res->seconds += pacer_now_s() - t0;
 		exec_emit(&run->ctx, SYNC_EV_DONE, it->app_id, res->deployment_id,
-			   res->error ? res->error->message : NULL, res->outcome, now_s() - t0);
+			   res->error ? res->error->message : NULL, res->outcome, pacer_now_s() - t0);
 	}
 }
 
@@ -1019,7 +1012,7 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 	const struct sync_options *opts = opts_in ? opts_in : &defaults;
 	struct sync_state ss;
 	int rc;
-	double t0 = now_s(), start = wall_s();
+	double t0 = pacer_now_s(), start = wall_s();
 
 	*out = NULL;
 	memset(&ss, 0, sizeof(ss));
@@ -1042,7 +1035,7 @@ int sync_run(struct pacer_source *src, struct pacer_marathon *m,
 		goto done;
 	tally(&ss);
 done:
-	ss.r->seconds = now_s() - t0;
+	ss.r->seconds = pacer_now_s() - t0;
 	if (ss.r->plan && !opts->dry_run && rc == 0)
 		PLOG_INFO("commit=%s sync finished: %s, %zu app%s failed, %.1fs",
 			  ss.r->revision ? ss.r->revision : "-",

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "reconcile/base/clock.h"
 #include "reconcile/base/json_pos.h"
 #include "reconcile/base/log.h"
 #include "reconcile/base/strv.h"
@@ -67,14 +68,6 @@ struct waiter {
 	volatile sig_atomic_t *abandon; /* or NULL */
 	volatile sig_atomic_t *stop;    /* or NULL */
 };
-
-static double waiter__now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int json_int(struct json_object *o, const char *key, int def)
 {
@@ -377,7 +370,7 @@ static void *waiter_main(void *arg)
 		struct json_object *deps = NULL, *apps = NULL;
 		struct pacer_error *perr = NULL;
 		int rc, need_apps = 0;
-		double now = waiter__now();
+		double now = pacer_now_s();
 
 		if (!w->entries) {
 			pthread_cond_wait(&w->wake, &w->mu);
@@ -405,13 +398,10 @@ static void *waiter_main(void *arg)
 		/* One GET /v2/deployments per interval whatever the number of
 		 * apps: a join never starts a cycle early. */
 		if (now < w->next_cycle) {
-			struct timespec ts;
-			double at = w->next_cycle;
+			/* Rounded up: waking a little early would only loop back here. */
+			struct timespec ts =
+				pacer_deadline_ms((long long)((w->next_cycle - now) * 1000.0) + 1);
 
-			ts.tv_sec = (time_t)at;
-			ts.tv_nsec = (long)((at - (double)ts.tv_sec) * 1e9);
-			if (ts.tv_nsec >= 1000000000L)
-				ts.tv_nsec = 999999999L;
 			pthread_cond_timedwait(&w->wake, &w->mu, &ts);
 			continue;
 		}
@@ -425,7 +415,7 @@ static void *waiter_main(void *arg)
 		rc = w->m->list_deployments(w->m, &deps, &perr);
 		pthread_mutex_lock(&w->mu);
 		w->cycles++;
-		now = waiter__now();
+		now = pacer_now_s();
 		if (rc) {
 			PLOG_WARN("polling deployments failed (%s); retrying",
 				  perr ? perr->message : pacer_code_name(rc));
@@ -490,7 +480,6 @@ int waiter_new(struct pacer_marathon *m, int poll_ms, struct waiter **out,
 	       struct pacer_error **err)
 {
 	struct waiter *w;
-	pthread_condattr_t attr;
 
 	*out = NULL;
 	w = calloc(1, sizeof(*w));
@@ -498,14 +487,11 @@ int waiter_new(struct pacer_marathon *m, int poll_ms, struct waiter **out,
 		return pacer_error_set(err, PACER_EGENERIC, "out of memory starting the deployment waiter");
 	w->m = m;
 	w->poll_ms = poll_ms > 0 ? poll_ms : 1000;
-	w->last_progress = waiter__now();
+	w->last_progress = pacer_now_s();
 	pthread_mutex_init(&w->mu, NULL);
 	/* Timed waits on the monotonic clock: a wall-clock jump neither
 	 * stalls nor rushes polling. */
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	pacer_cond_init(&w->wake);
 	pthread_cond_init(&w->done, NULL);
 	if (pthread_create(&w->thread, NULL, waiter_main, w)) {
 		pthread_mutex_destroy(&w->mu);
@@ -577,7 +563,7 @@ int waiter_wait_app(struct waiter *w, const char *app_id, const char *deployment
 	e.deployment_id = deployment_id;
 	e.goal = goal;
 	e.timeout_s = timeout_s > 0 ? timeout_s : 600;
-	e.deadline = waiter__now() + e.timeout_s;
+	e.deadline = pacer_now_s() + e.timeout_s;
 	e.cb = cb;
 	e.cb_ctx = cb_ctx;
 
