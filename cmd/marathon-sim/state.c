@@ -865,11 +865,210 @@ static void intern_children(struct intern_tab *t, struct json_object *o)
 	}
 }
 
+/*
+ * Step 1 of sim_apply() for one edit: take the new definition (a copy, or
+ * the donated one), assign its service ports and decide what kind of change
+ * it is. Ports are assigned before comparing, preferring the app's own, so
+ * that re-sending 0 compares equal to the stored port. Returns 0, -1 when
+ * out of memory.
+ */
+static int classify_edit(struct sim *s, const struct sim_edit *e, struct pending *p)
+{
+	struct assign_ctx ac = {s, NULL};
+
+	p->id = e->id;
+	p->app = sim_app_find(s, e->id);
+	if (!e->after) {
+		p->kind = p->app ? K_DELETE : K_NOOP;
+		return 0;
+	}
+	/* A donated definition is ours to change: no deep copy (the --load
+	 * of 10,000 apps would otherwise hold every definition twice). */
+	p->after = e->donate ? json_object_get(e->after) : sim_json_copy(e->after);
+	if (!p->after)
+		return -1;
+	json_object_object_del(p->after, "version");
+	json_object_object_del(p->after, "versionInfo");
+	sim_setlike(p->after);
+	/* The app's own ports are released first so that it may keep them. */
+	if (p->app)
+		ports_ref(s, p->app->def, -1);
+	ports_ref(s, p->after, +1); /* explicit ports; assign_slot references the ones it picks */
+	ac.before = p->app ? p->app->def : NULL;
+	each_port_slot(p->after, assign_slot, &ac);
+	if (!p->app)
+		p->kind = K_NEW;
+	else if (e->restart)
+		p->kind = K_RESTART;
+	else if (!equal_except(p->after, p->app->def, NOT_COMPARED))
+		p->kind = K_UPGRADE;
+	else if (sim_json_int(p->after, "instances", 1) !=
+		 sim_json_int(p->app->def, "instances", 1))
+		p->kind = K_SCALE;
+	else
+		p->kind = K_NOOP;
+	return 0;
+}
+
+/*
+ * Step 2: the running deployments that lock an app of d (SPEC §1.2), as
+ * [{"id":...}] (caller puts), or NULL when none does. A plan with no
+ * affected apps never conflicts.
+ */
+static struct json_object *locking_deploys(struct sim *s, struct sim_deploy *d)
+{
+	struct json_object *conflicts = NULL;
+
+	for (struct sim_deploy *o = s->deploys; o; o = o->next) {
+		struct json_object *e;
+		if (!deploy_touches(d, o))
+			continue;
+		if (!conflicts)
+			conflicts = json_object_new_array();
+		e = json_object_new_object();
+		json_object_object_add(e, "id", json_object_new_string(o->id));
+		json_object_array_add(conflicts, e);
+	}
+	return conflicts;
+}
+
+#define LOCKED_MESSAGE                                                                             \
+	"App is locked by one or more deployments. Override with the option '?force=true'. View "  \
+	"details at '/v2/deployments/<DEPLOYMENT_ID>'."
+
+/*
+ * The change is refused with Marathon's 409 (takes conflicts): res gets the
+ * answer, the plan is announced as failed, and the ports step 1 took are
+ * given back to the apps that held them.
+ */
+static void refuse_locked(struct sim *s, struct sim_deploy *d, struct pending *p, size_t n,
+			  struct json_object *conflicts, struct sim_result *res)
+{
+	struct json_object *body = json_object_new_object();
+
+	json_object_object_add(body, "message", json_object_new_string(LOCKED_MESSAGE));
+	json_object_object_add(body, "deployments", conflicts);
+	res->status = 409;
+	res->body = strdup(sim_json_text(body));
+	json_object_put(body);
+	emit_deploy_event(s, d, "deployment_failed", NULL);
+	for (size_t i = 0; i < n; i++)
+		if (p[i].after) {
+			ports_ref(s, p[i].after, -1);
+			if (p[i].app)
+				ports_ref(s, p[i].app->def, +1);
+		}
+}
+
+/* With force: cancel every running deployment that touches an app of d. */
+static void cancel_locking(struct sim *s, struct sim_deploy *d)
+{
+	struct sim_deploy *o, *next;
+
+	for (o = s->deploys; o; o = next) {
+		next = o->next;
+		if (deploy_touches(d, o))
+			deploy_cancel(s, o, "The upgrade has been cancelled");
+	}
+}
+
+/* A new entry of d's changes for app id, before = a's definition (shared); NULL: out of memory. */
+static struct sim_change *change_add(struct sim_deploy *d, const char *id, struct sim_app *a)
+{
+	struct sim_change *ch = realloc(d->changes, (d->nchanges + 1) * sizeof(*ch));
+
+	if (!ch)
+		return NULL;
+	d->changes = ch;
+	ch = &d->changes[d->nchanges++];
+	ch->app_id = strdup(id);
+	/* Definitions are replaced, never changed in place: share them. */
+	ch->before = a ? json_object_get(a->def) : NULL;
+	ch->after = NULL;
+	return ch;
+}
+
+/* Delete a: its ports are free, its tasks are killed in sim.dying, and it is gone at once. */
+static void delete_app(struct sim *s, struct sim_app *a, const char *id)
+{
+	struct json_object *ev = json_object_new_object();
+
+	ports_ref(s, a->def, -1);
+	tasks_orphan(s, a);
+	app_remove(s, a);
+	json_object_object_add(ev, "appId", json_object_new_string(id));
+	events_emit(s->events, "app_terminated_event", ev);
+}
+
+/* Store p->after (taken) as a's definition of version ts; itab shares its parts when not NULL. */
+static void store_def(struct sim *s, struct sim_app *a, struct pending *p, const char *ts,
+		      struct intern_tab *itab)
+{
+	set_version_info(p->after, a->def, p->kind, ts);
+	if (itab)
+		intern_children(itab, p->after);
+	json_object_put(a->def);
+	a->def = p->after;
+	p->after = NULL;
+	sim_app_invalidate(a);
+	if (p->kind == K_UPGRADE || p->kind == K_RESTART || p->kind == K_NEW) {
+		/* A new config key resets the launch backoff, and drops any /_sim/ override. */
+		a->failures = 0;
+		a->next_launch_mono = 0;
+		if (p->kind != K_RESTART)
+			a->behavior_override = -1;
+	}
+	sim_app_refresh(s, a);
+	store_version(a);
+}
+
+/*
+ * Step 3 for one app: change the root group and record the change in d.
+ * Returns 0, -1 when out of memory.
+ */
+static int commit_one(struct sim *s, struct sim_deploy *d, struct pending *p, const char *ts,
+		      struct intern_tab *itab)
+{
+	struct sim_app *a = p->app;
+	struct sim_change *ch;
+
+	if (p->kind == K_NOOP) {
+		if (p->after && a) {
+			/* Same definition: keep the stored one (and its port references). */
+			ports_ref(s, p->after, -1);
+			ports_ref(s, a->def, +1);
+		}
+		return 0;
+	}
+	if (!(ch = change_add(d, p->id, a)))
+		return -1;
+	if (p->kind == K_DELETE) {
+		delete_app(s, a, p->id);
+		return 0;
+	}
+	if (!a && !(a = app_add(s, p->id)))
+		return -1;
+	store_def(s, a, p, ts, itab);
+	ch->after = json_object_get(a->def);
+	app_add_dep(a, d->id);
+	return 0;
+}
+
+/* Step 4: d runs after the deployments already running (takes d). */
+static void queue_deploy(struct sim *s, struct sim_deploy *d)
+{
+	struct sim_deploy **pp = &s->deploys;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = d;
+}
+
 int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, struct sim_result *res)
 {
 	struct pending *p = calloc(n ? n : 1, sizeof(*p));
 	struct sim_deploy *d = calloc(1, sizeof(*d));
-	struct json_object *conflicts = NULL;
+	struct json_object *conflicts;
 	struct intern_tab itab = {NULL, 0, 0};
 	char ts[32];
 	int rc = -1;
@@ -878,163 +1077,43 @@ int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, 
 	if (!p || !d)
 		goto oom;
 	sim_uuid(d->id);
-	/* 1. What kind of change is each edit? Service ports are assigned
-	 * first (preferring the app's own), so re-sending 0 is no change. */
-	for (size_t i = 0; i < n; i++) {
-		p[i].id = edits[i].id;
-		p[i].app = sim_app_find(s, edits[i].id);
-		if (!edits[i].after) {
-			p[i].kind = p[i].app ? K_DELETE : K_NOOP;
-			continue;
-		}
-		/* A donated definition is ours to change: no deep copy (the --load
-		 * of 10,000 apps would otherwise hold every definition twice). */
-		p[i].after = edits[i].donate ? json_object_get(edits[i].after) : sim_json_copy(edits[i].after);
-		if (!p[i].after)
+	for (size_t i = 0; i < n; i++)
+		if (classify_edit(s, &edits[i], &p[i]))
 			goto oom;
-		json_object_object_del(p[i].after, "version");
-		json_object_object_del(p[i].after, "versionInfo");
-		sim_setlike(p[i].after);
-		if (p[i].app)
-			ports_ref(s, p[i].app->def, -1);
-		ports_ref(s, p[i].after, +1); /* explicit ports; assign_slot references the ones it picks */
-		{
-			struct assign_ctx ac = {s, p[i].app ? p[i].app->def : NULL};
-			each_port_slot(p[i].after, assign_slot, &ac);
-		}
-		if (!p[i].app)
-			p[i].kind = K_NEW;
-		else if (edits[i].restart)
-			p[i].kind = K_RESTART;
-		else if (!equal_except(p[i].after, p[i].app->def, NOT_COMPARED))
-			p[i].kind = K_UPGRADE;
-		else if (sim_json_int(p[i].after, "instances", 1) != sim_json_int(p[i].app->def, "instances", 1))
-			p[i].kind = K_SCALE;
-		else
-			p[i].kind = K_NOOP;
-	}
 	if (build_plan(s, d, p, n))
 		goto oom;
 	sim_change_ts(s, ts);
-	memcpy(d->version, ts, 32);
-	/* 2. Lock conflicts (SPEC §1.2): a plan with no affected apps never conflicts. */
-	for (struct sim_deploy *o = s->deploys; o; o = o->next)
-		if (deploy_touches(d, o)) {
-			struct json_object *e = json_object_new_object();
-			if (!conflicts)
-				conflicts = json_object_new_array();
-			json_object_object_add(e, "id", json_object_new_string(o->id));
-			json_object_array_add(conflicts, e);
-		}
-	if (conflicts && !force) {
-		struct json_object *body = json_object_new_object();
-		json_object_object_add(body, "message",
-				       json_object_new_string("App is locked by one or more deployments. Override with the option "
-							      "'?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'."));
-		json_object_object_add(body, "deployments", conflicts);
-		conflicts = NULL;
-		res->status = 409;
-		res->body = strdup(sim_json_text(body));
-		json_object_put(body);
-		emit_deploy_event(s, d, "deployment_failed", NULL);
-		/* Undo the tentative port assignment. */
-		for (size_t i = 0; i < n; i++)
-			if (p[i].after) {
-				struct ref_ctx rc1 = {s, -1};
-				each_port_slot(p[i].after, ref_slot, &rc1);
-				if (p[i].app)
-					ports_ref(s, p[i].app->def, +1);
-			}
+	memcpy(d->version, ts, sizeof(d->version));
+	if ((conflicts = locking_deploys(s, d)) && !force) {
+		refuse_locked(s, d, p, n, conflicts, res);
 		goto done;
 	}
 	if (conflicts) {
-		struct sim_deploy *o = s->deploys, *next;
-		for (; o; o = next) {
-			next = o->next;
-			if (deploy_touches(d, o))
-				deploy_cancel(s, o, "The upgrade has been cancelled");
-		}
+		json_object_put(conflicts);
+		cancel_locking(s, d);
 	}
-	/* 3. Mutate the root group. */
-	for (size_t i = 0; i < n; i++) {
-		struct sim_app *a = p[i].app;
-		struct sim_change *ch;
-
-		if (p[i].kind == K_NOOP) {
-			if (p[i].after && a) {
-				/* Same definition: keep the stored one (and its port references). */
-				struct ref_ctx rc1 = {s, -1};
-				each_port_slot(p[i].after, ref_slot, &rc1);
-				ports_ref(s, a->def, +1);
-			}
-			continue;
-		}
-		ch = realloc(d->changes, (d->nchanges + 1) * sizeof(*ch));
-		if (!ch)
+	for (size_t i = 0; i < n; i++)
+		if (commit_one(s, d, &p[i], ts, n >= INTERN_MIN_BATCH ? &itab : NULL))
 			goto oom;
-		d->changes = ch;
-		ch = &d->changes[d->nchanges++];
-		ch->app_id = strdup(p[i].id);
-		/* Definitions are replaced, never changed in place: share them. */
-		ch->before = a ? json_object_get(a->def) : NULL;
-		ch->after = NULL;
-		if (p[i].kind == K_DELETE) {
-			struct json_object *ev = json_object_new_object();
-			ports_ref(s, a->def, -1);
-			tasks_orphan(s, a);
-			app_remove(s, a);
-			json_object_object_add(ev, "appId", json_object_new_string(p[i].id));
-			events_emit(s->events, "app_terminated_event", ev);
-			continue;
-		}
-		if (!a && !(a = app_add(s, p[i].id)))
-			goto oom;
-		set_version_info(p[i].after, a->def, p[i].kind, ts);
-		if (n >= INTERN_MIN_BATCH)
-			intern_children(&itab, p[i].after);
-		json_object_put(a->def);
-		a->def = p[i].after;
-		p[i].after = NULL;
-		sim_app_invalidate(a);
-		if (p[i].kind == K_UPGRADE || p[i].kind == K_RESTART || p[i].kind == K_NEW) {
-			/* A new config key resets the launch backoff, and drops any /_sim/ override. */
-			a->failures = 0;
-			a->next_launch_mono = 0;
-			if (p[i].kind != K_RESTART)
-				a->behavior_override = -1;
-		}
-		sim_app_refresh(s, a);
-		store_version(a);
-		ch->after = json_object_get(a->def);
-		app_add_dep(a, d->id);
-	}
-	memcpy(s->root_version, ts, 32);
-	memcpy(res->dep_id, d->id, 37);
-	memcpy(res->version, ts, 32);
+	memcpy(s->root_version, ts, sizeof(s->root_version));
+	memcpy(res->dep_id, d->id, sizeof(res->dep_id));
+	memcpy(res->version, ts, sizeof(res->version));
+	rc = 0;
 	if (!d->nsteps) {
 		/* Nothing to do: the deployment succeeds at once and is never listed. */
 		emit_deploy_event(s, d, "deployment_success", NULL);
 		goto done;
 	}
-	{
-		struct sim_deploy **pp = &s->deploys;
-		while (*pp)
-			pp = &(*pp)->next;
-		*pp = d;
-		d = NULL;
-	}
-	rc = 0;
+	queue_deploy(s, d);
+	d = NULL;
 	goto done;
 oom:
 	res->status = 500;
 	res->body = sim_message_body("marathon-sim: out of memory");
 done:
-	if (rc && !res->status)
-		rc = 0; /* zero-step plan: success */
 	for (size_t i = 0; p && i < n; i++)
 		json_object_put(p[i].after);
 	free(p);
-	json_object_put(conflicts);
 	deploy_free(d);
 	intern_release(&itab);
 	return rc;
