@@ -14,10 +14,13 @@
  * thing we need a hash for is OpenSSH's hashed host names (HMAC-SHA1), so a
  * hundred lines here beat pulling libcrypto into the backend.
  */
+#define SHA1_BLOCK 64       /* bytes per SHA-1 block, also HMAC's key block */
+#define SSH_DEFAULT_PORT 22 /* the port known_hosts names without "[host]:port" */
+
 struct sha1_ctx {
 	uint32_t h[5];
 	uint64_t len;
-	unsigned char block[64];
+	unsigned char block[SHA1_BLOCK];
 	size_t used;
 };
 
@@ -83,7 +86,7 @@ static void sha1_update(struct sha1_ctx *c, const void *data, size_t len)
 
 	c->len += len;
 	while (len) {
-		size_t n = 64 - c->used;
+		size_t n = SHA1_BLOCK - c->used;
 
 		if (n > len)
 			n = len;
@@ -91,14 +94,14 @@ static void sha1_update(struct sha1_ctx *c, const void *data, size_t len)
 		c->used += n;
 		p += n;
 		len -= n;
-		if (c->used == 64) {
+		if (c->used == SHA1_BLOCK) {
 			sha1_block(c, c->block);
 			c->used = 0;
 		}
 	}
 }
 
-static void sha1_final(struct sha1_ctx *c, unsigned char out[20])
+static void sha1_final(struct sha1_ctx *c, unsigned char out[GITSRC_SHA1_LEN])
 {
 	uint64_t bits = c->len * 8;
 	unsigned char pad = 0x80, zero = 0, lenbuf[8];
@@ -117,7 +120,7 @@ static void sha1_final(struct sha1_ctx *c, unsigned char out[20])
 	}
 }
 
-void gitsrc__sha1(const void *data, size_t len, unsigned char out[20])
+void gitsrc__sha1(const void *data, size_t len, unsigned char out[GITSRC_SHA1_LEN])
 {
 	struct sha1_ctx c;
 
@@ -127,32 +130,34 @@ void gitsrc__sha1(const void *data, size_t len, unsigned char out[20])
 }
 
 static void hmac_sha1(const unsigned char *key, size_t key_len, const void *msg, size_t msg_len,
-                      unsigned char out[20])
+                      unsigned char out[GITSRC_SHA1_LEN])
 {
-	unsigned char k[64] = {0}, ipad[64], opad[64], inner[20];
+	unsigned char k[SHA1_BLOCK] = {0}, ipad[SHA1_BLOCK], opad[SHA1_BLOCK],
+	              inner[GITSRC_SHA1_LEN];
 	struct sha1_ctx c;
 
-	if (key_len > 64)
+	if (key_len > SHA1_BLOCK)
 		gitsrc__sha1(key, key_len, k);
 	else
 		memcpy(k, key, key_len);
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < SHA1_BLOCK; i++) {
 		ipad[i] = k[i] ^ 0x36;
 		opad[i] = k[i] ^ 0x5c;
 	}
 	sha1_init(&c);
-	sha1_update(&c, ipad, 64);
+	sha1_update(&c, ipad, SHA1_BLOCK);
 	sha1_update(&c, msg, msg_len);
 	sha1_final(&c, inner);
 	sha1_init(&c);
-	sha1_update(&c, opad, 64);
-	sha1_update(&c, inner, 20);
+	sha1_update(&c, opad, SHA1_BLOCK);
+	sha1_update(&c, inner, GITSRC_SHA1_LEN);
 	sha1_final(&c, out);
 }
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-size_t gitsrc__base64_encode(const unsigned char *data, size_t len, int pad, char *out)
+size_t gitsrc__base64_encode(const unsigned char *data, size_t len, enum gitsrc__b64_pad pad,
+                             char *out)
 {
 	size_t o = 0;
 
@@ -168,11 +173,11 @@ size_t gitsrc__base64_encode(const unsigned char *data, size_t len, int pad, cha
 		out[o++] = b64chars[(v >> 12) & 63];
 		if (n > 1)
 			out[o++] = b64chars[(v >> 6) & 63];
-		else if (pad)
+		else if (pad == GITSRC_B64_PAD)
 			out[o++] = '=';
 		if (n > 2)
 			out[o++] = b64chars[v & 63];
-		else if (pad)
+		else if (pad == GITSRC_B64_PAD)
 			out[o++] = '=';
 	}
 	out[o] = '\0';
@@ -237,9 +242,10 @@ static int hosts_match(char *field, const char *name)
 {
 	int positive = 0;
 
+	/* "|1|salt|hash": HMAC-SHA1 keyed with the salt, over the name (see the header). */
 	if (!strncmp(field, "|1|", 3)) {
 		char *salt64 = field + 3, *hash64 = strchr(salt64, '|');
-		unsigned char *salt = NULL, *hash = NULL, mac[20];
+		unsigned char *salt = NULL, *hash = NULL, mac[GITSRC_SHA1_LEN];
 		size_t salt_len, hash_len;
 		int ok = 0;
 
@@ -247,9 +253,9 @@ static int hosts_match(char *field, const char *name)
 			return 0;
 		if (!gitsrc__base64_decode(salt64, (size_t)(hash64 - salt64), &salt, &salt_len) &&
 		    !gitsrc__base64_decode(hash64 + 1, strlen(hash64 + 1), &hash, &hash_len) &&
-		    hash_len == 20) {
+		    hash_len == GITSRC_SHA1_LEN) {
 			hmac_sha1(salt, salt_len, name, strlen(name), mac);
-			ok = !memcmp(mac, hash, 20);
+			ok = !memcmp(mac, hash, GITSRC_SHA1_LEN);
 		}
 		free(salt);
 		free(hash);
@@ -307,147 +313,201 @@ static char *next_token(char **cursor)
 }
 
 /*
- * The one scan behind both public checks: exactly one of key / sha1 is
- * given. Every line is read (no early return on a match) because a
- * @revoked line anywhere in the file must win.
+ * What the server presented. libssh2 gives either the key blob itself or
+ * only its SHA-1; the two public entry points differ in nothing else, so
+ * they describe the key here and share one scan of the file.
  */
-static int check(const char *path, const char *host, int port, const unsigned char *key,
-                 size_t key_len, const unsigned char *sha1, const char *fingerprint,
-                 struct pacer_error **err)
+enum key_form {
+	KEY_BLOB, /* data is the ssh wire-format key */
+	KEY_SHA1, /* data is the SHA-1 of that blob (GITSRC_SHA1_LEN bytes) */
+};
+
+struct presented_key {
+	enum key_form form;
+	const unsigned char *data;
+	size_t len;
+	char type[64]; /* "ssh-ed25519"; "unknown" when only the hash is known */
+};
+
+/* The host as known_hosts names it, and what ssh-keyscan needs to reach it. */
+struct target {
+	const char *path, *host;
+	char name[600];          /* "host" or "[host]:port", lower-case */
+	char port_opt[32];       /* "-p 2222 " or "" */
+	const char *fp, *fp_pre; /* " SHA256:..." for messages, or two empty strings */
+};
+
+/* What the lines naming the host said, over the whole file. */
+struct tally {
+	int found;                    /* a non-revoked line lists exactly this key */
+	int revoked;                  /* a @revoked line lists this key */
+	int listed;                   /* some non-revoked line names the host */
+	int same_type_listed;         /* ... with a key of the presented type */
+	struct pacer_buf other_types; /* the other key types listed, "a, b" */
+};
+
+static void target_init(struct target *t, const char *path, const char *host, int port,
+                        const char *fingerprint)
 {
-	char name[600], keytype[64] = "unknown", port_opt[32] = "";
-	struct pacer_buf other_types = PACER_BUF_INIT;
-	FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	int found = 0, revoked = 0, listed = 0, same_type_listed = 0, ret;
-	const char *fp = fingerprint ? fingerprint : "";
-	const char *fp_pre = fingerprint ? " " : "";
-
-	if (port > 0 && port != 22) {
-		snprintf(name, sizeof(name), "[%s]:%d", host, port);
-		snprintf(port_opt, sizeof(port_opt), "-p %d ", port);
+	t->path = path;
+	t->host = host;
+	t->port_opt[0] = '\0';
+	/* OpenSSH writes a non-default port as "[host]:port" and matches the whole string. */
+	if (port > 0 && port != SSH_DEFAULT_PORT) {
+		snprintf(t->name, sizeof(t->name), "[%s]:%d", host, port);
+		snprintf(t->port_opt, sizeof(t->port_opt), "-p %d ", port);
 	} else {
-		snprintf(name, sizeof(name), "%s", host);
+		snprintf(t->name, sizeof(t->name), "%s", host);
 	}
-	for (char *p = name; *p; p++)
+	for (char *p = t->name; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	if (key)
-		blob_type(key, key_len, keytype, sizeof(keytype));
+	t->fp = fingerprint ? fingerprint : "";
+	t->fp_pre = fingerprint ? " " : "";
+}
 
-	f = fopen(path, "r");
-	if (!f) {
-		ret = pacer_error_set(
-		    err, PACER_EAUTH,
-		    "cannot check the ssh host key of %s: known_hosts file %s cannot "
-		    "be read (%s); create it with 'ssh-keyscan %s%s >> %s' after "
-		    "verifying the key, or point PACER_GIT_KNOWN_HOSTS at one",
-		    name, path, strerror(errno), port_opt, host, path);
-		goto done;
-	}
-	while (getline(&line, &cap, f) >= 0) {
-		char *cur = line, *tok, *hosts, *type, *b64;
-		unsigned char *blob = NULL;
-		size_t blob_len = 0;
-		int is_revoked = 0, same;
+static int key_equals(const struct presented_key *k, const unsigned char *blob, size_t len)
+{
+	unsigned char h[GITSRC_SHA1_LEN];
 
-		line[strcspn(line, "\r\n")] = '\0';
+	if (k->form == KEY_BLOB)
+		return len == k->len && !memcmp(blob, k->data, len);
+	gitsrc__sha1(blob, len, h);
+	return !memcmp(h, k->data, GITSRC_SHA1_LEN);
+}
+
+/*
+ * Fold one known_hosts line into the tally. Lines that are comments, carry
+ * a marker other than @revoked, do not parse or do not name the host are
+ * left out: OpenSSH skips what it cannot read rather than failing.
+ */
+static void tally_line(struct tally *t, char *line, const char *name, const struct presented_key *k)
+{
+	char *cur = line, *tok, *type, *b64;
+	unsigned char *blob = NULL;
+	size_t blob_len = 0;
+	int is_revoked = 0, same;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	tok = next_token(&cur);
+	if (!tok || *tok == '#')
+		return;
+	if (*tok == '@') {
+		if (strcmp(tok, "@revoked"))
+			return; /* @cert-authority: host certificates, not supported */
+		is_revoked = 1;
 		tok = next_token(&cur);
-		if (!tok || *tok == '#')
-			continue;
-		if (*tok == '@') {
-			if (strcmp(tok, "@revoked"))
-				continue; /* @cert-authority: host certificates, not supported */
-			is_revoked = 1;
-			tok = next_token(&cur);
-		}
-		hosts = tok;
-		type = next_token(&cur);
-		b64 = next_token(&cur);
-		if (!hosts || !type || !b64 ||
-		    gitsrc__base64_decode(b64, strlen(b64), &blob, &blob_len))
-			continue;
-		if (!hosts_match(hosts, name)) {
-			free(blob);
-			continue;
-		}
-		if (key) {
-			same = blob_len == key_len && !memcmp(blob, key, key_len);
-		} else {
-			unsigned char h[20];
-
-			gitsrc__sha1(blob, blob_len, h);
-			same = !memcmp(h, sha1, 20);
-		}
+	}
+	type = next_token(&cur);
+	b64 = next_token(&cur);
+	if (!tok || !type || !b64 || gitsrc__base64_decode(b64, strlen(b64), &blob, &blob_len))
+		return;
+	if (!hosts_match(tok, name)) {
 		free(blob);
-		if (is_revoked) {
-			revoked |= same;
-			continue;
-		}
-		listed = 1;
-		if (same)
-			found = 1;
-		if (!strcmp(type, keytype))
-			same_type_listed = 1;
-		else if (!strstr(pacer_buf_cstr(&other_types), type))
-			pacer_buf_printf(&other_types, "%s%s", other_types.len ? ", " : "", type);
+		return;
 	}
-	if (ferror(f)) {
-		ret = pacer_error_set(err, PACER_EAUTH, "cannot read known_hosts file %s: %s", path,
-		                      strerror(errno));
-		goto done;
+	same = key_equals(k, blob, blob_len);
+	free(blob);
+	if (is_revoked) {
+		t->revoked |= same;
+		return;
 	}
+	t->listed = 1;
+	t->found |= same;
+	if (!strcmp(type, k->type))
+		t->same_type_listed = 1;
+	else if (!strstr(pacer_buf_cstr(&t->other_types), type))
+		pacer_buf_printf(&t->other_types, "%s%s", t->other_types.len ? ", " : "", type);
+}
 
-	if (revoked) {
-		ret = pacer_error_set(
+/* The refusal for a tally without an accepted key: what is wrong and what to run. */
+static int refusal(const struct target *t, const struct presented_key *k, const struct tally *ty,
+                   struct pacer_error **err)
+{
+	if (ty->revoked)
+		return pacer_error_set(
 		    err, PACER_EAUTH,
 		    "the ssh host key%s%s of %s is marked @revoked in %s: refusing "
 		    "to connect; ask the server's administrator for its current key",
-		    fp_pre, fp, name, path);
-	} else if (found) {
-		ret = 0;
-	} else if (!listed) {
-		ret = pacer_error_set(
+		    t->fp_pre, t->fp, t->name, t->path);
+	if (!ty->listed)
+		return pacer_error_set(
 		    err, PACER_EAUTH,
 		    "unknown ssh host %s: %s has no key for it (the server presented "
 		    "a %s key%s%s); verify the key with the server's administrator, "
 		    "then add it with 'ssh-keyscan -t %s %s%s >> %s'",
-		    name, path, keytype, fp_pre, fp, keytype, port_opt, host, path);
-	} else if (key && !same_type_listed) {
-		ret = pacer_error_set(
+		    t->name, t->path, k->type, t->fp_pre, t->fp, k->type, t->port_opt, t->host,
+		    t->path);
+	/* With only a hash the type is unknown: any listed key is a mismatch. */
+	if (k->form == KEY_BLOB && !ty->same_type_listed)
+		return pacer_error_set(
 		    err, PACER_EAUTH,
 		    "%s lists %s only with key type(s) %s, but the server presented "
 		    "a %s key%s%s; verify it with the server's administrator, then add "
 		    "it with 'ssh-keyscan -t %s %s%s >> %s'",
-		    path, name, pacer_buf_cstr(&other_types), keytype, fp_pre, fp, keytype,
-		    port_opt, host, path);
-	} else {
-		ret = pacer_error_set(
+		    t->path, t->name, pacer_buf_cstr(&ty->other_types), k->type, t->fp_pre, t->fp,
+		    k->type, t->port_opt, t->host, t->path);
+	return pacer_error_set(err, PACER_EAUTH,
+	                       "ssh host key mismatch for %s: the server presented a %s key%s%s "
+	                       "that is not the one in %s. Someone may be intercepting the "
+	                       "connection, or the server's key was changed. Refusing to connect; "
+	                       "if the change is expected, run 'ssh-keygen -R \"%s\" -f %s' and "
+	                       "add the new key",
+	                       t->name, k->type, t->fp_pre, t->fp, t->path, t->name, t->path);
+}
+
+/*
+ * The one scan behind both public checks. Every line is read (no early
+ * return on a match) because a @revoked line anywhere in the file must win.
+ */
+static int check(const struct target *t, const struct presented_key *k, struct pacer_error **err)
+{
+	struct tally ty = {.other_types = PACER_BUF_INIT};
+	FILE *f = fopen(t->path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int ret;
+
+	if (!f)
+		return pacer_error_set(
 		    err, PACER_EAUTH,
-		    "ssh host key mismatch for %s: the server presented a %s key%s%s "
-		    "that is not the one in %s. Someone may be intercepting the "
-		    "connection, or the server's key was changed. Refusing to connect; "
-		    "if the change is expected, run 'ssh-keygen -R \"%s\" -f %s' and "
-		    "add the new key",
-		    name, keytype, fp_pre, fp, path, name, path);
-	}
-done:
+		    "cannot check the ssh host key of %s: known_hosts file %s cannot "
+		    "be read (%s); create it with 'ssh-keyscan %s%s >> %s' after "
+		    "verifying the key, or point PACER_GIT_KNOWN_HOSTS at one",
+		    t->name, t->path, strerror(errno), t->port_opt, t->host, t->path);
+	while (getline(&line, &cap, f) >= 0)
+		tally_line(&ty, line, t->name, k);
+	if (ferror(f))
+		ret = pacer_error_set(err, PACER_EAUTH, "cannot read known_hosts file %s: %s",
+		                      t->path, strerror(errno));
+	else if (ty.found && !ty.revoked)
+		ret = 0;
+	else
+		ret = refusal(t, k, &ty, err);
 	free(line);
-	if (f)
-		fclose(f);
-	pacer_buf_release(&other_types);
+	fclose(f);
+	pacer_buf_release(&ty.other_types);
 	return ret;
 }
 
 int gitsrc_knownhosts_check(const char *path, const char *host, int port, const unsigned char *key,
                             size_t key_len, const char *fingerprint, struct pacer_error **err)
 {
-	return check(path, host, port, key, key_len, NULL, fingerprint, err);
+	struct presented_key k = {.form = KEY_BLOB, .data = key, .len = key_len};
+	struct target t;
+
+	target_init(&t, path, host, port, fingerprint);
+	blob_type(key, key_len, k.type, sizeof(k.type));
+	return check(&t, &k, err);
 }
 
 int gitsrc_knownhosts_check_sha1(const char *path, const char *host, int port,
-                                 const unsigned char sha1[20], const char *fingerprint,
+                                 const unsigned char sha1[GITSRC_SHA1_LEN], const char *fingerprint,
                                  struct pacer_error **err)
 {
-	return check(path, host, port, NULL, 0, sha1, fingerprint, err);
+	struct presented_key k = {
+	    .form = KEY_SHA1, .data = sha1, .len = GITSRC_SHA1_LEN, .type = "unknown"};
+	struct target t;
+
+	target_init(&t, path, host, port, fingerprint);
+	return check(&t, &k, err);
 }

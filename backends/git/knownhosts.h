@@ -26,6 +26,9 @@
 
 #include "reconcile/base/error.h"
 
+/* Bytes of a SHA-1 digest. */
+#define GITSRC_SHA1_LEN 20
+
 /*
  * Check that `key` (the ssh wire-format public key blob, as base64-encoded
  * in known_hosts and as libgit2's git_cert_hostkey.hostkey) is a known key
@@ -50,21 +53,29 @@ int gitsrc_knownhosts_check(const char *path, const char *host, int port, const 
  * that do not expose the raw key): `sha1` is the 20-byte hash of the blob.
  */
 int gitsrc_knownhosts_check_sha1(const char *path, const char *host, int port,
-                                 const unsigned char sha1[20], const char *fingerprint,
+                                 const unsigned char sha1[GITSRC_SHA1_LEN], const char *fingerprint,
                                  struct pacer_error **err);
 
-/* SHA-1 of data (also used for hashed host names). Exposed for tests. */
-void gitsrc__sha1(const void *data, size_t len, unsigned char out[20]);
+/* SHA-1 of data into the caller's out (also used for hashed host names). Exposed for tests. */
+void gitsrc__sha1(const void *data, size_t len, unsigned char out[GITSRC_SHA1_LEN]);
+
+/* Whether base64 output ends with '=' padding (ssh-keygen's SHA256: fingerprints have none). */
+enum gitsrc__b64_pad {
+	GITSRC_B64_NOPAD,
+	GITSRC_B64_PAD,
+};
 
 /*
- * Base64 (RFC 4648, with padding when `pad`) of data into out, which must
- * hold 4 * ((len + 2) / 3) + 1 bytes. Returns the string length.
+ * Base64 (RFC 4648) of data into the caller's out, which must hold
+ * 4 * ((len + 2) / 3) + 1 bytes. Returns the string length.
  */
-size_t gitsrc__base64_encode(const unsigned char *data, size_t len, int pad, char *out);
+size_t gitsrc__base64_encode(const unsigned char *data, size_t len, enum gitsrc__b64_pad pad,
+                             char *out);
 
 /*
  * Decode base64 text (padding optional, stops at the first space) into a new
- * buffer the caller frees. Returns 0, or -1 on bad input or out of memory.
+ * buffer *out that the caller frees with free(). Returns 0, or -1 on bad
+ * input or out of memory (then *out is untouched).
  */
 int gitsrc__base64_decode(const char *text, size_t text_len, unsigned char **out, size_t *out_len);
 
