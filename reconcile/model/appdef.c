@@ -23,126 +23,8 @@
 #include <string.h>
 
 #include "reconcile/base/buf.h"
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/model/appid.h"
-
-/* --- shared helpers ----------------------------------------------------- */
-
-struct json_object *appdef__get(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!o || !json_object_is_type(o, json_type_object))
-		return NULL;
-	if (!json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
-struct json_object *appdef__double(double d)
-{
-	char buf[40];
-
-	/*
-	 * Whole numbers below 1e15 (cpus 2, mem 512, ...) print as "%.15g"
-	 * would, digits only, then ".0": done by hand, as snprintf and strtod
-	 * cost more than the rest of reading a number. -0.0 takes the slow path.
-	 */
-	if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
-		char *p = buf + sizeof(buf);
-		int64_t i = (int64_t)d;
-		uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
-
-		*--p = '\0';
-		*--p = '0';
-		*--p = '.';
-		do {
-			*--p = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		if (i < 0)
-			*--p = '-';
-		return json_object_new_double_s(d, p);
-	}
-	snprintf(buf, sizeof(buf), "%.15g", d);
-	if (strtod(buf, NULL) != d)
-		snprintf(buf, sizeof(buf), "%.17g", d);
-	if (!strpbrk(buf, ".eEn"))
-		strcat(buf, ".0");
-	return json_object_new_double_s(d, buf);
-}
-
-int appdef__err(struct json_object *errs, const char *path, const char *msg)
-{
-	struct json_object *list = appdef__get(errs, path);
-	struct json_object *s;
-	size_t i, n;
-
-	if (!list) {
-		list = json_object_new_array();
-		if (!list || json_object_object_add(errs, path, list) < 0) {
-			json_object_put(list);
-			return -1;
-		}
-	}
-	/* Marathon's violations are a set per path. */
-	n = json_object_array_length(list);
-	for (i = 0; i < n; i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(list, i)), msg) == 0)
-			return 0;
-	s = json_object_new_string(msg);
-	if (!s || json_object_array_add(list, s) < 0) {
-		json_object_put(s);
-		return -1;
-	}
-	return 0;
-}
-
-struct json_object *appdef__body(const char *message, struct json_object *errs)
-{
-	struct json_object *body = json_object_new_object();
-	struct json_object *details = json_object_new_array();
-
-	if (!body || !details) {
-		json_object_put(body);
-		json_object_put(details);
-		return NULL;
-	}
-	json_object_object_foreach(errs, path, list) {
-		struct json_object *d = json_object_new_object();
-
-		if (!d)
-			continue;
-		json_object_object_add(d, "path", json_object_new_string(path));
-		json_object_object_add(d, "errors", json_object_get(list));
-		json_object_array_add(details, d);
-	}
-	json_object_object_add(body, "message", json_object_new_string(message));
-	json_object_object_add(body, "details", details);
-	return body;
-}
-
-bool appdef__is_persistent(struct json_object *vol)
-{
-	return appdef__get(vol, "persistent") != NULL;
-}
-
-bool appdef__is_host(struct json_object *networks)
-{
-	size_t i, n;
-
-	if (!networks)
-		return true;
-	n = json_object_array_length(networks);
-	if (n == 0)
-		return true;
-	for (i = 0; i < n; i++) {
-		struct json_object *m = appdef__get(json_object_array_get_idx(networks, i), "mode");
-
-		if (m && strcmp(json_object_get_string(m), "host") == 0)
-			return true;
-	}
-	return false;
-}
 
 unsigned appdef_parse_features(const char *list)
 {
@@ -221,7 +103,7 @@ static void drop(struct json_object *o, const char *key)
 /* Drop key when it is an empty array or object (pragma.omitEmpty). */
 static void omit_empty(struct json_object *o, const char *key)
 {
-	struct json_object *v = appdef__get(o, key);
+	struct json_object *v = jsonutil_get(o, key);
 
 	if (!v)
 		return;
@@ -336,12 +218,12 @@ static int is_extractable(const char *uri)
 
 static void migrate_uris(struct json_object *app)
 {
-	struct json_object *uris = appdef__get(app, "uris"), *fetch;
+	struct json_object *uris = jsonutil_get(app, "uris"), *fetch;
 	size_t i, n;
 
 	if (!uris)
 		return;
-	fetch = appdef__get(app, "fetch");
+	fetch = jsonutil_get(app, "fetch");
 	if (!fetch || json_object_array_length(fetch) == 0) {
 		n = json_object_array_length(uris);
 		fetch = json_object_new_array();
@@ -360,12 +242,12 @@ static void migrate_uris(struct json_object *app)
 
 static void migrate_ports(struct json_object *app)
 {
-	struct json_object *ports = appdef__get(app, "ports"), *defs;
+	struct json_object *ports = jsonutil_get(app, "ports"), *defs;
 	size_t i, n;
 
 	if (!ports)
 		return;
-	if (!appdef__get(app, "portDefinitions")) {
+	if (!jsonutil_get(app, "portDefinitions")) {
 		n = json_object_array_length(ports);
 		defs = json_object_new_array();
 		for (i = 0; i < n; i++) {
@@ -383,7 +265,7 @@ static void migrate_ports(struct json_object *app)
 static struct json_object *legacy_container_network(struct json_object *ip)
 {
 	struct json_object *net = json_object_new_object();
-	struct json_object *name = appdef__get(ip, "networkName"), *labels = appdef__get(ip, "labels");
+	struct json_object *name = jsonutil_get(ip, "networkName"), *labels = jsonutil_get(ip, "labels");
 
 	json_object_object_add(net, "mode", json_object_new_string("container"));
 	if (name)
@@ -400,13 +282,13 @@ static struct json_object *legacy_container_network(struct json_object *ip)
  */
 static void migrate_networking(struct json_object *app, struct json_object *errs)
 {
-	struct json_object *container = appdef__get(app, "container");
-	struct json_object *docker = appdef__get(container, "docker");
-	struct json_object *dnet = appdef__get(docker, "network");
-	struct json_object *dpm = appdef__get(docker, "portMappings");
-	struct json_object *ip = appdef__get(app, "ipAddress");
-	struct json_object *networks = appdef__get(app, "networks");
-	struct json_object *dports = appdef__get(appdef__get(ip, "discovery"), "ports");
+	struct json_object *container = jsonutil_get(app, "container");
+	struct json_object *docker = jsonutil_get(container, "docker");
+	struct json_object *dnet = jsonutil_get(docker, "network");
+	struct json_object *dpm = jsonutil_get(docker, "portMappings");
+	struct json_object *ip = jsonutil_get(app, "ipAddress");
+	struct json_object *networks = jsonutil_get(app, "networks");
+	struct json_object *dports = jsonutil_get(jsonutil_get(ip, "discovery"), "ports");
 
 	if (!networks) {
 		struct json_object *net = NULL;
@@ -433,12 +315,12 @@ static void migrate_networking(struct json_object *app, struct json_object *errs
 		json_object_object_add(app, "networks", networks);
 	}
 	if (dpm) {
-		if (appdef__get(container, "portMappings") && json_object_array_length(dpm) > 0)
+		if (jsonutil_get(container, "portMappings") && json_object_array_length(dpm) > 0)
 			appdef__err(errs, "/container", "cannot specify both portMappings and docker.portMappings");
-		else if (!appdef__get(container, "portMappings"))
+		else if (!jsonutil_get(container, "portMappings"))
 			json_object_object_add(container, "portMappings", json_object_get(dpm));
 	}
-	if (dports && json_object_array_length(dports) > 0 && !appdef__get(container, "portMappings")) {
+	if (dports && json_object_array_length(dports) > 0 && !jsonutil_get(container, "portMappings")) {
 		struct json_object *pms = json_object_new_array();
 		size_t i, n = json_object_array_length(dports);
 
@@ -446,13 +328,13 @@ static void migrate_networking(struct json_object *app, struct json_object *errs
 			struct json_object *dp = json_object_array_get_idx(dports, i), *pm = json_object_new_object();
 			struct json_object *v;
 
-			if ((v = appdef__get(dp, "number")))
+			if ((v = jsonutil_get(dp, "number")))
 				json_object_object_add(pm, "containerPort", json_object_get(v));
-			if ((v = appdef__get(dp, "name")))
+			if ((v = jsonutil_get(dp, "name")))
 				json_object_object_add(pm, "name", json_object_get(v));
-			if ((v = appdef__get(dp, "protocol")))
+			if ((v = jsonutil_get(dp, "protocol")))
 				json_object_object_add(pm, "protocol", json_object_get(v));
-			if ((v = appdef__get(dp, "labels")))
+			if ((v = jsonutil_get(dp, "labels")))
 				json_object_object_add(pm, "labels", json_object_get(v));
 			json_object_array_add(pms, pm);
 		}
@@ -474,7 +356,7 @@ static void migrate_networking(struct json_object *app, struct json_object *errs
 
 static void default_networks(struct json_object *app, const struct appdef_flags *flags, struct json_object *errs)
 {
-	struct json_object *networks = appdef__get(app, "networks");
+	struct json_object *networks = jsonutil_get(app, "networks");
 	size_t i, n;
 
 	if (!networks || json_object_array_length(networks) == 0) {
@@ -492,7 +374,7 @@ static void default_networks(struct json_object *app, const struct appdef_flags 
 
 		SET_DEFAULT(net, "mode", json_object_new_string("container"));
 		omit_empty(net, "labels");
-		if (str_eq(appdef__get(net, "mode"), "container") && !appdef__get(net, "name")) {
+		if (str_eq(jsonutil_get(net, "mode"), "container") && !jsonutil_get(net, "name")) {
 			if (flags->default_network_name) {
 				json_object_object_add(net, "name", json_object_new_string(flags->default_network_name));
 			} else {
@@ -515,14 +397,14 @@ static void default_port_mapping(struct json_object *pm, int bridge)
 
 static void default_ports(struct json_object *app, int host, int bridge)
 {
-	struct json_object *container = appdef__get(app, "container");
+	struct json_object *container = jsonutil_get(app, "container");
 	struct json_object *defs, *pms;
 	size_t i, n;
 
 	if (host) {
 		if (container)
 			drop(container, "portMappings");
-		defs = appdef__get(app, "portDefinitions");
+		defs = jsonutil_get(app, "portDefinitions");
 		if (!defs) {
 			struct json_object *d = json_object_new_object();
 
@@ -544,7 +426,7 @@ static void default_ports(struct json_object *app, int host, int bridge)
 		return;
 	}
 	/* Non-host networking: ports are container port mappings; requirePorts is meaningless. */
-	defs = json_object_get(appdef__get(app, "portDefinitions"));
+	defs = json_object_get(jsonutil_get(app, "portDefinitions"));
 	drop(app, "portDefinitions");
 	json_object_object_add(app, "requirePorts", json_object_new_boolean(0));
 	if (!container) {
@@ -552,7 +434,7 @@ static void default_ports(struct json_object *app, int host, int bridge)
 		json_object_object_add(container, "type", json_object_new_string("MESOS"));
 		json_object_object_add(app, "container", container);
 	}
-	pms = appdef__get(container, "portMappings");
+	pms = jsonutil_get(container, "portMappings");
 	if (!pms) {
 		struct json_object *pm = json_object_new_object();
 
@@ -571,13 +453,13 @@ static void default_ports(struct json_object *app, int host, int bridge)
 	for (i = json_object_array_length(pms); defs && i < json_object_array_length(defs); i++) {
 		struct json_object *d = json_object_array_get_idx(defs, i), *pm = json_object_new_object(), *v;
 
-		if ((v = appdef__get(d, "port")))
+		if ((v = jsonutil_get(d, "port")))
 			json_object_object_add(pm, "servicePort", json_object_get(v));
-		if ((v = appdef__get(d, "protocol")))
+		if ((v = jsonutil_get(d, "protocol")))
 			json_object_object_add(pm, "protocol", json_object_get(v));
-		if ((v = appdef__get(d, "name")))
+		if ((v = jsonutil_get(d, "name")))
 			json_object_object_add(pm, "name", json_object_get(v));
-		if ((v = appdef__get(d, "labels")))
+		if ((v = jsonutil_get(d, "labels")))
 			json_object_object_add(pm, "labels", json_object_get(v));
 		json_object_array_add(pms, pm);
 	}
@@ -589,7 +471,7 @@ static void default_ports(struct json_object *app, int host, int bridge)
 
 static void default_container(struct json_object *app, bool *resident, bool *external)
 {
-	struct json_object *c = appdef__get(app, "container"), *docker, *vols;
+	struct json_object *c = jsonutil_get(app, "container"), *docker, *vols;
 	size_t i, n;
 
 	*resident = *external = false;
@@ -597,22 +479,22 @@ static void default_container(struct json_object *app, bool *resident, bool *ext
 		return;
 	SET_DEFAULT(c, "type", json_object_new_string("DOCKER"));
 	SET_DEFAULT(c, "volumes", json_object_new_array());
-	docker = appdef__get(c, "docker");
+	docker = jsonutil_get(c, "docker");
 	if (docker) {
 		SET_DEFAULT(docker, "forcePullImage", json_object_new_boolean(0));
 		SET_DEFAULT(docker, "privileged", json_object_new_boolean(0));
 		SET_DEFAULT(docker, "parameters", json_object_new_array());
 	}
-	vols = appdef__get(c, "volumes");
+	vols = jsonutil_get(c, "volumes");
 	n = json_object_array_length(vols);
 	for (i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(vols, i), *p;
 
-		if ((p = appdef__get(v, "persistent"))) {
+		if ((p = jsonutil_get(v, "persistent"))) {
 			*resident = true;
 			SET_DEFAULT(p, "type", json_object_new_string("root"));
 			SET_DEFAULT(p, "constraints", json_object_new_array());
-		} else if ((p = appdef__get(v, "external"))) {
+		} else if ((p = jsonutil_get(v, "external"))) {
 			*external = true;
 			SET_DEFAULT(p, "shared", json_object_new_boolean(0));
 			omit_empty(p, "options");
@@ -622,7 +504,7 @@ static void default_container(struct json_object *app, bool *resident, bool *ext
 
 static void default_health_checks(struct json_object *app, int host, int had_port_defs)
 {
-	struct json_object *hcs = appdef__get(app, "healthChecks");
+	struct json_object *hcs = jsonutil_get(app, "healthChecks");
 	size_t i, n;
 
 	if (!hcs)
@@ -634,7 +516,7 @@ static void default_health_checks(struct json_object *app, int host, int had_por
 		int marathon_check, command;
 
 		SET_DEFAULT(hc, "protocol", json_object_new_string("HTTP"));
-		proto = json_object_get_string(appdef__get(hc, "protocol"));
+		proto = json_object_get_string(jsonutil_get(hc, "protocol"));
 		command = strcmp(proto, "COMMAND") == 0;
 		marathon_check = !strcmp(proto, "HTTP") || !strcmp(proto, "HTTPS") || !strcmp(proto, "TCP");
 		SET_DEFAULT(hc, "gracePeriodSeconds", json_object_new_int(300));
@@ -661,7 +543,7 @@ static void default_health_checks(struct json_object *app, int host, int had_por
 			drop(hc, "port");
 		} else {
 			drop(hc, "command");
-			if (!appdef__get(hc, "port") && !appdef__get(hc, "portIndex") && (!host || had_port_defs))
+			if (!jsonutil_get(hc, "port") && !jsonutil_get(hc, "portIndex") && (!host || had_port_defs))
 				json_object_object_add(hc, "portIndex", json_object_new_int(0));
 		}
 	}
@@ -681,7 +563,7 @@ static struct json_object *status_200(void)
 
 static void default_readiness(struct json_object *app)
 {
-	struct json_object *rcs = appdef__get(app, "readinessChecks");
+	struct json_object *rcs = jsonutil_get(app, "readinessChecks");
 	size_t i, n;
 
 	n = rcs ? json_object_array_length(rcs) : 0;
@@ -695,14 +577,14 @@ static void default_readiness(struct json_object *app)
 		SET_DEFAULT(rc, "intervalSeconds", json_object_new_int(30));
 		SET_DEFAULT(rc, "timeoutSeconds", json_object_new_int(10));
 		SET_DEFAULT(rc, "httpStatusCodesForReady", status_200());
-		dedup_array(appdef__get(rc, "httpStatusCodesForReady"));
+		dedup_array(jsonutil_get(rc, "httpStatusCodesForReady"));
 		SET_DEFAULT(rc, "preserveLastResponse", json_object_new_boolean(0));
 	}
 }
 
 static void default_fetch(struct json_object *app)
 {
-	struct json_object *fetch = appdef__get(app, "fetch");
+	struct json_object *fetch = jsonutil_get(app, "fetch");
 	size_t i, n;
 
 	n = fetch ? json_object_array_length(fetch) : 0;
@@ -717,8 +599,8 @@ static void default_fetch(struct json_object *app)
 
 static void default_strategies(struct json_object *app, bool resident, bool external)
 {
-	struct json_object *us = appdef__get(app, "upgradeStrategy");
-	struct json_object *un = appdef__get(app, "unreachableStrategy");
+	struct json_object *us = jsonutil_get(app, "upgradeStrategy");
+	struct json_object *un = jsonutil_get(app, "unreachableStrategy");
 
 	if (!us) {
 		us = json_object_new_object();
@@ -742,7 +624,7 @@ static void default_strategies(struct json_object *app, bool resident, bool exte
 		SET_DEFAULT(un, "expungeAfterSeconds", json_object_new_int(0));
 	}
 	if (resident) {
-		struct json_object *res = appdef__get(app, "residency");
+		struct json_object *res = jsonutil_get(app, "residency");
 
 		if (!res) {
 			res = json_object_new_object();
@@ -756,7 +638,7 @@ static void default_strategies(struct json_object *app, bool resident, bool exte
 
 static void default_scalars(struct json_object *app, const struct appdef_flags *flags)
 {
-	struct json_object *er = appdef__get(app, "executorResources");
+	struct json_object *er = jsonutil_get(app, "executorResources");
 
 	SET_DEFAULT(app, "instances", json_object_new_int(1));
 	SET_DEFAULT(app, "cpus", appdef__double(1.0));
@@ -776,9 +658,9 @@ static void default_scalars(struct json_object *app, const struct appdef_flags *
 		SET_DEFAULT(er, "mem", appdef__double(32.0));
 		SET_DEFAULT(er, "disk", appdef__double(10.0));
 	}
-	dedup_array(appdef__get(app, "acceptedResourceRoles"));
-	dedup_array(appdef__get(app, "constraints"));
-	dedup_array(appdef__get(app, "healthChecks"));
+	dedup_array(jsonutil_get(app, "acceptedResourceRoles"));
+	dedup_array(jsonutil_get(app, "constraints"));
+	dedup_array(jsonutil_get(app, "healthChecks"));
 	omit_empty(app, "acceptedResourceRoles");
 	omit_empty(app, "args");
 	omit_empty(app, "constraints");
@@ -793,8 +675,8 @@ static void default_scalars(struct json_object *app, const struct appdef_flags *
 /* id and dependencies made absolute against the root (AN.withCanonizedIds). */
 static void canonize_ids(struct json_object *app, struct json_object *errs)
 {
-	struct json_object *deps = appdef__get(app, "dependencies");
-	const char *id = json_object_get_string(appdef__get(app, "id"));
+	struct json_object *deps = jsonutil_get(app, "dependencies");
+	const char *id = json_object_get_string(jsonutil_get(app, "id"));
 	char *abs = appid_resolve("/", id);
 	struct pacer_error *err = NULL;
 	size_t i, n;
@@ -841,10 +723,10 @@ static void normalize(struct json_object *app, const struct appdef_flags *flags,
 	migrate_ports(app);
 	migrate_networking(app, errs);
 	default_networks(app, flags, errs);
-	host = appdef__is_host(appdef__get(app, "networks"));
-	bridge = !host && str_eq(appdef__get(json_object_array_get_idx(appdef__get(app, "networks"), 0), "mode"),
+	host = appdef__is_host(jsonutil_get(app, "networks"));
+	bridge = !host && str_eq(jsonutil_get(json_object_array_get_idx(jsonutil_get(app, "networks"), 0), "mode"),
 				 "container/bridge");
-	defs = appdef__get(app, "portDefinitions");
+	defs = jsonutil_get(app, "portDefinitions");
 	had_port_defs = defs && json_object_array_length(defs) > 0;
 	default_ports(app, host, bridge);
 	default_container(app, &resident, &external);
@@ -881,8 +763,8 @@ static struct json_object *with_id(struct json_object *obj, const char *id)
  */
 static bool role_rejected(struct json_object *raw, const char *url_id, const struct appdef_flags *flags)
 {
-	struct json_object *role = appdef__get(raw, "role");
-	struct json_object *id = appdef__get(raw, "id");
+	struct json_object *role = jsonutil_get(raw, "role");
+	struct json_object *id = jsonutil_get(raw, "id");
 	char *abs;
 	bool rejected;
 
@@ -1060,8 +942,8 @@ static void render_error(struct pacer_buf *b, const char *path, const char *e)
 char *appdef_format_error(struct json_object *error_body)
 {
 	struct pacer_buf b = PACER_BUF_INIT;
-	struct json_object *msg = appdef__get(error_body, "message");
-	struct json_object *details = appdef__get(error_body, "details");
+	struct json_object *msg = jsonutil_get(error_body, "message");
+	struct json_object *details = jsonutil_get(error_body, "details");
 	size_t i, n;
 
 	if (!details || !json_object_is_type(details, json_type_array)) {
@@ -1074,8 +956,8 @@ char *appdef_format_error(struct json_object *error_body)
 	n = json_object_array_length(details);
 	for (i = 0; i < n; i++) {
 		struct json_object *d = json_object_array_get_idx(details, i);
-		struct json_object *errors = appdef__get(d, "errors");
-		const char *path = json_object_get_string(appdef__get(d, "path"));
+		struct json_object *errors = jsonutil_get(d, "errors");
+		const char *path = json_object_get_string(jsonutil_get(d, "path"));
 		size_t j, m = errors && json_object_is_type(errors, json_type_array) ? json_object_array_length(errors) : 0;
 
 		for (j = 0; j < m; j++)

@@ -2,7 +2,8 @@
  * appdef_internal.h: helpers shared by the files of the appdef module
  * (appdef.c: pipeline, migration, defaults, error rendering;
  * appdef_read.c: the RAML reader's shape checks; appdef_validate.c: the
- * semantic validators). Not for use outside reconcile/appdef*.c.
+ * semantic validators; appdef_util.c: the helpers below that all three
+ * use). Not for use outside reconcile/model/appdef*.c.
  *
  * Violations are collected in an "error map": a json object whose keys are
  * paths ("/", "/cpus", "/healthChecks(0)/portIndex") in order of first
@@ -18,8 +19,12 @@
 
 struct json_object;
 
-/* Member `key` of o, borrowed; NULL when o is not an object, key absent or null. */
-struct json_object *appdef__get(struct json_object *o, const char *key);
+/*
+ * Defined in appdef_util.c, the module's leaf: appdef.c, appdef_read.c and
+ * appdef_validate.c call these and never each other's helpers, so the
+ * three do not depend on each other in a cycle. (A member of an object is
+ * read with jsonutil_get() from reconcile/base/jsonutil.h.)
+ */
 
 /*
  * A json double that prints the way Marathon (Java) does: the shortest text

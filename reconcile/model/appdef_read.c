@@ -590,11 +590,11 @@ static struct json_object *read_volume(struct rd *r, struct json_object *v, cons
 		bad(r, path, "error.expected.jsobject");
 		return NULL;
 	}
-	if (appdef__get(v, "persistent"))
+	if (jsonutil_get(v, "persistent"))
 		return read_obj(r, v, path, t_vol_persistent);
-	if (appdef__get(v, "external"))
+	if (jsonutil_get(v, "external"))
 		return read_obj(r, v, path, t_vol_external);
-	if (appdef__get(v, "secret"))
+	if (jsonutil_get(v, "secret"))
 		return read_obj(r, v, path, t_vol_secret);
 	return read_obj(r, v, path, t_vol_host);
 }
@@ -789,9 +789,9 @@ static const struct field *custom_table(const struct field *f, struct json_objec
 	if (!json_object_is_type(v, json_type_object))
 		return NULL;
 	if (f->fn == read_volume)
-		return appdef__get(v, "persistent") ? t_vol_persistent
-		       : appdef__get(v, "external") ? t_vol_external
-		       : appdef__get(v, "secret")   ? t_vol_secret
+		return jsonutil_get(v, "persistent") ? t_vol_persistent
+		       : jsonutil_get(v, "external") ? t_vol_external
+		       : jsonutil_get(v, "secret")   ? t_vol_secret
 						    : t_vol_host;
 	if (f->fn == read_env_value)
 		return t_env_secret;

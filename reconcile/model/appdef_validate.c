@@ -20,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "reconcile/base/jsonutil.h"
+
 static size_t arr_len(struct json_object *a)
 {
 	return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
@@ -27,7 +29,7 @@ static size_t arr_len(struct json_object *a)
 
 static const char *str_of(struct json_object *o, const char *key)
 {
-	struct json_object *v = appdef__get(o, key);
+	struct json_object *v = jsonutil_get(o, key);
 
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
@@ -69,33 +71,33 @@ static void unique_names(struct json_object *list, const char *path, struct json
 
 void appdef__validate_legacy(struct json_object *app, struct json_object *errs)
 {
-	struct json_object *container = appdef__get(app, "container");
-	struct json_object *docker = appdef__get(container, "docker");
-	struct json_object *ip = appdef__get(app, "ipAddress");
-	struct json_object *uris = appdef__get(app, "uris");
-	struct json_object *ports = appdef__get(app, "ports");
-	struct json_object *defs = appdef__get(app, "portDefinitions");
-	struct json_object *networks = appdef__get(app, "networks");
+	struct json_object *container = jsonutil_get(app, "container");
+	struct json_object *docker = jsonutil_get(container, "docker");
+	struct json_object *ip = jsonutil_get(app, "ipAddress");
+	struct json_object *uris = jsonutil_get(app, "uris");
+	struct json_object *ports = jsonutil_get(app, "ports");
+	struct json_object *defs = jsonutil_get(app, "portDefinitions");
+	struct json_object *networks = jsonutil_get(app, "networks");
 	const char *type = container ? (str_of(container, "type") ? str_of(container, "type") : "DOCKER") : NULL;
 	size_t i, j, n;
 
 	/* validOldContainerAPI */
-	if (docker && appdef__get(docker, "credential"))
+	if (docker && jsonutil_get(docker, "credential"))
 		appdef__err(errs, "/container/docker/credential", "must be empty");
 	if (docker && type && strcmp(type, "MESOS") == 0) {
-		if (appdef__get(docker, "network"))
+		if (jsonutil_get(docker, "network"))
 			appdef__err(errs, "/container/docker/network", "must be empty");
-		if (arr_len(appdef__get(docker, "parameters")))
+		if (arr_len(jsonutil_get(docker, "parameters")))
 			appdef__err(errs, "/container/docker/parameters", "must be empty");
-		if (arr_len(appdef__get(docker, "portMappings")))
+		if (arr_len(jsonutil_get(docker, "portMappings")))
 			appdef__err(errs, "/container/docker/portMappings", "must be empty");
 	}
-	unique_names(appdef__get(docker, "portMappings"), "/container/docker/portMappings", errs);
-	if (ip && type && strcmp(type, "DOCKER") == 0 && appdef__get(ip, "discovery"))
+	unique_names(jsonutil_get(docker, "portMappings"), "/container/docker/portMappings", errs);
+	if (ip && type && strcmp(type, "DOCKER") == 0 && jsonutil_get(ip, "discovery"))
 		appdef__err(errs, "/ipAddress", "ipAddress/discovery is not allowed for Docker containers");
-	if (arr_len(uris) && arr_len(appdef__get(app, "fetch")))
+	if (arr_len(uris) && arr_len(jsonutil_get(app, "fetch")))
 		appdef__err(errs, "/uris", "may not be set in conjunction with fetch");
-	if (docker && appdef__get(docker, "network") && networks)
+	if (docker && jsonutil_get(docker, "network") && networks)
 		appdef__err(errs, "/", "must not specify both container.docker.network and networks");
 	if (ip && networks)
 		appdef__err(errs, "/", "must not specify both networks and ipAddress");
@@ -116,7 +118,7 @@ void appdef__validate_legacy(struct json_object *app, struct json_object *errs)
 		int same = arr_len(ports) == arr_len(defs);
 
 		for (i = 0; same && i < arr_len(ports); i++) {
-			struct json_object *p = appdef__get(json_object_array_get_idx(defs, i), "port");
+			struct json_object *p = jsonutil_get(json_object_array_get_idx(defs, i), "port");
 
 			same = json_object_get_int64(json_object_array_get_idx(ports, i)) == (p ? json_object_get_int64(p) : 0);
 		}
@@ -129,14 +131,14 @@ void appdef__validate_legacy(struct json_object *app, struct json_object *errs)
 
 static bool has_docker_image(struct json_object *container)
 {
-	return container && appdef__get(container, "docker") != NULL;
+	return container && jsonutil_get(container, "docker") != NULL;
 }
 
 static void check_cmd_args(struct json_object *app, struct json_object *errs)
 {
-	bool cmd = appdef__get(app, "cmd") != NULL;
-	bool args = arr_len(appdef__get(app, "args")) > 0;
-	bool container = has_docker_image(appdef__get(app, "container"));
+	bool cmd = jsonutil_get(app, "cmd") != NULL;
+	bool args = arr_len(jsonutil_get(app, "args")) > 0;
+	bool container = has_docker_image(jsonutil_get(app, "container"));
 
 	if (!((cmd ^ args) || (!(cmd && args) && container)))
 		appdef__err(errs, "/", "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.");
@@ -147,14 +149,14 @@ static void check_cmd_args(struct json_object *app, struct json_object *errs)
 /* The ports health checks address: container port mappings if any, else port definitions. */
 static struct json_object *port_list(struct json_object *app)
 {
-	struct json_object *pms = appdef__get(appdef__get(app, "container"), "portMappings");
+	struct json_object *pms = jsonutil_get(jsonutil_get(app, "container"), "portMappings");
 
-	return arr_len(pms) ? pms : appdef__get(app, "portDefinitions");
+	return arr_len(pms) ? pms : jsonutil_get(app, "portDefinitions");
 }
 
 static void check_health(struct json_object *app, struct json_object *errs)
 {
-	struct json_object *hcs = appdef__get(app, "healthChecks");
+	struct json_object *hcs = jsonutil_get(app, "healthChecks");
 	size_t i, n = arr_len(hcs), nports = arr_len(port_list(app));
 	int mesos = 0;
 	char path[64];
@@ -162,18 +164,18 @@ static void check_health(struct json_object *app, struct json_object *errs)
 	for (i = 0; i < n; i++) {
 		struct json_object *hc = json_object_array_get_idx(hcs, i);
 		const char *proto = str_of(hc, "protocol");
-		struct json_object *idx = appdef__get(hc, "portIndex");
+		struct json_object *idx = jsonutil_get(hc, "portIndex");
 
 		snprintf(path, sizeof(path), "/healthChecks(%zu)", i);
 		if (!strcmp(proto, "HTTP") || !strcmp(proto, "HTTPS") || !strcmp(proto, "TCP")) {
 			bool ok = idx ? (size_t)json_object_get_int64(idx) < nports
-				      : appdef__get(hc, "port") != NULL || nports == 1;
+				      : jsonutil_get(hc, "port") != NULL || nports == 1;
 
 			if (!ok)
 				appdef__err(errs, path,
 					    "Health check port indices must address an element of the ports array or container port mappings.");
 		} else if (!strcmp(proto, "COMMAND")) {
-			if (!appdef__get(hc, "command"))
+			if (!jsonutil_get(hc, "command"))
 				appdef__err(errs, path, "command is required for a COMMAND health check");
 		} else {
 			mesos++;
@@ -185,9 +187,9 @@ static void check_health(struct json_object *app, struct json_object *errs)
 
 static void check_readiness(struct json_object *app, struct json_object *errs)
 {
-	struct json_object *rcs = appdef__get(app, "readinessChecks");
-	struct json_object *pms = appdef__get(appdef__get(app, "container"), "portMappings");
-	struct json_object *names = pms ? pms : appdef__get(app, "portDefinitions");
+	struct json_object *rcs = jsonutil_get(app, "readinessChecks");
+	struct json_object *pms = jsonutil_get(jsonutil_get(app, "container"), "portMappings");
+	struct json_object *names = pms ? pms : jsonutil_get(app, "portDefinitions");
 	size_t i, j, n = arr_len(rcs);
 	char path[96];
 
@@ -197,8 +199,8 @@ static void check_readiness(struct json_object *app, struct json_object *errs)
 		struct json_object *rc = json_object_array_get_idx(rcs, i);
 		const char *name = str_of(rc, "portName");
 		bool found = false;
-		int64_t t = json_object_get_int64(appdef__get(rc, "timeoutSeconds"));
-		int64_t iv = json_object_get_int64(appdef__get(rc, "intervalSeconds"));
+		int64_t t = json_object_get_int64(jsonutil_get(rc, "timeoutSeconds"));
+		int64_t iv = json_object_get_int64(jsonutil_get(rc, "intervalSeconds"));
 
 		for (j = 0; j < arr_len(names); j++) {
 			const char *pn = str_of(json_object_array_get_idx(names, j), "name");
@@ -219,16 +221,16 @@ static void check_readiness(struct json_object *app, struct json_object *errs)
 
 static void check_ports(struct json_object *app, struct json_object *errs)
 {
-	struct json_object *defs = appdef__get(app, "portDefinitions");
-	struct json_object *pms = appdef__get(appdef__get(app, "container"), "portMappings");
+	struct json_object *defs = jsonutil_get(app, "portDefinitions");
+	struct json_object *pms = jsonutil_get(jsonutil_get(app, "container"), "portMappings");
 	size_t i, j, n = arr_len(defs);
 
 	unique_names(defs, "/portDefinitions", errs);
 	for (i = 0; i < n; i++) {
-		int64_t a = json_object_get_int64(appdef__get(json_object_array_get_idx(defs, i), "port"));
+		int64_t a = json_object_get_int64(jsonutil_get(json_object_array_get_idx(defs, i), "port"));
 
 		for (j = i + 1; a != 0 && j < n; j++)
-			if (json_object_get_int64(appdef__get(json_object_array_get_idx(defs, j), "port")) == a) {
+			if (json_object_get_int64(jsonutil_get(json_object_array_get_idx(defs, j), "port")) == a) {
 				appdef__err(errs, "/portDefinitions", "Ports must be unique.");
 				i = n;
 				break;
@@ -251,7 +253,7 @@ static bool is_int_text(const char *s)
 
 static void check_constraints(struct json_object *app, struct json_object *errs)
 {
-	struct json_object *cs = appdef__get(app, "constraints");
+	struct json_object *cs = jsonutil_get(app, "constraints");
 	size_t i, k, n = arr_len(cs);
 	char path[64];
 
@@ -296,11 +298,11 @@ static void check_secrets(struct json_object *app, const struct appdef_flags *fl
 {
 	static const char feature[] = "Feature secrets is not enabled. Enable with --enable_features secrets)";
 	bool enabled = flags->features & APPDEF_FEATURE_SECRETS;
-	struct json_object *secrets = appdef__get(app, "secrets");
-	struct json_object *env = appdef__get(app, "env");
-	struct json_object *container = appdef__get(app, "container");
-	struct json_object *pull = appdef__get(appdef__get(container, "docker"), "pullConfig");
-	struct json_object *vols = appdef__get(container, "volumes");
+	struct json_object *secrets = jsonutil_get(app, "secrets");
+	struct json_object *env = jsonutil_get(app, "env");
+	struct json_object *container = jsonutil_get(app, "container");
+	struct json_object *pull = jsonutil_get(jsonutil_get(container, "docker"), "pullConfig");
+	struct json_object *vols = jsonutil_get(container, "volumes");
 	bool env_refs = false, secret_vols = false;
 	size_t i;
 
@@ -314,7 +316,7 @@ static void check_secrets(struct json_object *app, const struct appdef_flags *fl
 				continue;
 			env_refs = true;
 			ref = str_of(val, "secret");
-			if (enabled && ref && !appdef__get(secrets, ref)) {
+			if (enabled && ref && !jsonutil_get(secrets, ref)) {
 				char path[320];
 
 				snprintf(path, sizeof(path), "/env/%s", name);
@@ -330,7 +332,7 @@ static void check_secrets(struct json_object *app, const struct appdef_flags *fl
 		if (!s)
 			continue;
 		secret_vols = true;
-		if (enabled && !appdef__get(secrets, s)) {
+		if (enabled && !jsonutil_get(secrets, s)) {
 			char path[64];
 
 			snprintf(path, sizeof(path), "/container/volumes(%zu)", i);
@@ -344,31 +346,31 @@ static void check_secrets(struct json_object *app, const struct appdef_flags *fl
 			appdef__err(errs, "/container/docker/pullConfig", "pullConfig is not supported with Docker containerizer");
 		else if (!enabled)
 			appdef__err(errs, "/container/docker/pullConfig", feature);
-		else if (!appdef__get(secrets, str_of(pull, "secret")))
+		else if (!jsonutil_get(secrets, str_of(pull, "secret")))
 			appdef__err(errs, "/container/docker/pullConfig", "pullConfig.secret must refer to an existing secret");
 	}
 }
 
 static void check_container(struct json_object *app, const struct appdef_flags *flags, struct json_object *errs)
 {
-	struct json_object *container = appdef__get(app, "container");
-	struct json_object *vols = appdef__get(container, "volumes");
+	struct json_object *container = jsonutil_get(app, "container");
+	struct json_object *vols = jsonutil_get(container, "volumes");
 	const char *type = str_of(container, "type");
 	size_t i;
 	char path[96];
 
 	if (!container)
 		return;
-	if (!strcmp(type, "DOCKER") && !appdef__get(container, "docker"))
+	if (!strcmp(type, "DOCKER") && !jsonutil_get(container, "docker"))
 		appdef__err(errs, "/container/docker", "not defined");
 	for (i = 0; i < arr_len(vols); i++) {
 		struct json_object *v = json_object_array_get_idx(vols, i), *p;
 
 		snprintf(path, sizeof(path), "/container/volumes(%zu)", i);
-		if ((p = appdef__get(v, "persistent"))) {
+		if ((p = jsonutil_get(v, "persistent"))) {
 			const char *cp = str_of(v, "containerPath");
 			const char *pt = str_of(p, "type");
-			int64_t size = json_object_get_int64(appdef__get(p, "size"));
+			int64_t size = json_object_get_int64(jsonutil_get(p, "size"));
 
 			if (strchr(cp, '/') || !strcmp(cp, ".") || !strcmp(cp, ".."))
 				errf(errs, path, "containerPath '%s' must be a relative path without \"/\" for persistent volumes", cp);
@@ -376,11 +378,11 @@ static void check_container(struct json_object *app, const struct appdef_flags *
 				appdef__err(errs, path, "persistent volumes must have mode RW");
 			if (size <= 0)
 				errf(errs, path, "persistent size got %lld, expected more than 0", (long long)size);
-			if (appdef__get(p, "maxSize") && strcmp(pt, "mount") != 0)
+			if (jsonutil_get(p, "maxSize") && strcmp(pt, "mount") != 0)
 				appdef__err(errs, path, "Only mount volumes can have maxSize");
-			if (!strcmp(pt, "root") && arr_len(appdef__get(p, "constraints")))
+			if (!strcmp(pt, "root") && arr_len(jsonutil_get(p, "constraints")))
 				appdef__err(errs, path, "Constraints on root volumes are not supported");
-		} else if ((p = appdef__get(v, "external"))) {
+		} else if ((p = jsonutil_get(v, "external"))) {
 			if (!(flags->features & APPDEF_FEATURE_EXTERNAL_VOLUMES))
 				appdef__err(errs, path,
 					    "Feature external_volumes is not enabled. Enable with --enable_features external_volumes)");
@@ -394,27 +396,27 @@ static void check_container(struct json_object *app, const struct appdef_flags *
 
 static bool is_single_instance(struct json_object *app)
 {
-	const char *v = str_of(appdef__get(app, "labels"), "MARATHON_SINGLE_INSTANCE_APP");
+	const char *v = str_of(jsonutil_get(app, "labels"), "MARATHON_SINGLE_INSTANCE_APP");
 
 	return v && strcmp(v, "true") == 0;
 }
 
 static void check_strategies(struct json_object *app, bool resident, struct json_object *errs)
 {
-	struct json_object *us = appdef__get(app, "upgradeStrategy");
-	struct json_object *un = appdef__get(app, "unreachableStrategy");
-	double minh = json_object_get_double(appdef__get(us, "minimumHealthCapacity"));
-	double maxo = json_object_get_double(appdef__get(us, "maximumOverCapacity"));
+	struct json_object *us = jsonutil_get(app, "upgradeStrategy");
+	struct json_object *un = jsonutil_get(app, "unreachableStrategy");
+	double minh = json_object_get_double(jsonutil_get(us, "minimumHealthCapacity"));
+	double maxo = json_object_get_double(jsonutil_get(us, "maximumOverCapacity"));
 
 	if (is_single_instance(app)) {
-		if (json_object_get_int64(appdef__get(app, "instances")) > 1)
+		if (json_object_get_int64(jsonutil_get(app, "instances")) > 1)
 			appdef__err(errs, "/", "Single instance app may only have one instance");
 		if (minh != 0.0)
 			errf(errs, "/upgradeStrategy", "got %.1f, expected 0.0", minh);
 		if (maxo != 0.0)
 			errf(errs, "/upgradeStrategy", "got %.1f, expected 0.0", maxo);
 	}
-	if (appdef__get(app, "residency")) {
+	if (jsonutil_get(app, "residency")) {
 		if (maxo != 0.0)
 			errf(errs, "/upgradeStrategy", "got %.1f, expected 0.0", maxo);
 		if (!resident)
@@ -423,8 +425,8 @@ static void check_strategies(struct json_object *app, bool resident, struct json
 			appdef__err(errs, "/", "unreachableStrategy must be disabled for resident tasks");
 	}
 	if (un && json_object_is_type(un, json_type_object) &&
-	    json_object_get_int64(appdef__get(un, "inactiveAfterSeconds")) >
-		    json_object_get_int64(appdef__get(un, "expungeAfterSeconds")))
+	    json_object_get_int64(jsonutil_get(un, "inactiveAfterSeconds")) >
+		    json_object_get_int64(jsonutil_get(un, "expungeAfterSeconds")))
 		appdef__err(errs, "/unreachableStrategy", "inactiveAfterSeconds must be less or equal to expungeAfterSeconds");
 }
 
@@ -457,7 +459,7 @@ static void check_roles(struct json_object *app, const struct appdef_flags *flag
 	const char *role = str_of(app, "role");
 	const char *mesos_role = flags->mesos_role ? flags->mesos_role : "*";
 	const char *id = str_of(app, "id");
-	struct json_object *acc = appdef__get(app, "acceptedResourceRoles");
+	struct json_object *acc = jsonutil_get(app, "acceptedResourceRoles");
 	char top[256] = "";
 	size_t i;
 
@@ -494,8 +496,8 @@ static void check_roles(struct json_object *app, const struct appdef_flags *flag
 
 static void check_networks(struct json_object *app, struct json_object *errs)
 {
-	struct json_object *networks = appdef__get(app, "networks");
-	struct json_object *container = appdef__get(app, "container");
+	struct json_object *networks = jsonutil_get(app, "networks");
+	struct json_object *container = jsonutil_get(app, "container");
 	size_t i, n = arr_len(networks), ncontainer = 0, nhost = 0;
 	char path[64];
 
@@ -507,7 +509,7 @@ static void check_networks(struct json_object *app, struct json_object *errs)
 			ncontainer++;
 		else if (!strcmp(mode, "host"))
 			nhost++;
-		if (strcmp(mode, "container") != 0 && appdef__get(net, "name")) {
+		if (strcmp(mode, "container") != 0 && jsonutil_get(net, "name")) {
 			snprintf(path, sizeof(path), "/networks(%zu)", i);
 			appdef__err(errs, path, "name is only allowed for mode 'container'");
 		}
@@ -520,7 +522,7 @@ static void check_networks(struct json_object *app, struct json_object *errs)
 
 void appdef__validate(struct json_object *app, const struct appdef_flags *flags, struct json_object *errs)
 {
-	struct json_object *vols = appdef__get(appdef__get(app, "container"), "volumes");
+	struct json_object *vols = jsonutil_get(jsonutil_get(app, "container"), "volumes");
 	bool resident = false;
 	size_t i;
 
@@ -532,8 +534,8 @@ void appdef__validate(struct json_object *app, const struct appdef_flags *flags,
 	check_cmd_args(app, errs);
 	check_health(app, errs);
 	check_secrets(app, flags, errs);
-	if (json_object_get_int64(appdef__get(app, "gpus")) > 0) {
-		struct json_object *c = appdef__get(app, "container");
+	if (json_object_get_int64(jsonutil_get(app, "gpus")) > 0) {
+		struct json_object *c = jsonutil_get(app, "container");
 
 		if (str_of(c, "type") && !strcmp(str_of(c, "type"), "DOCKER"))
 			appdef__err(errs, "/", "GPU resources only work with the Mesos containerizer");
