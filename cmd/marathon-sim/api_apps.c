@@ -28,13 +28,11 @@ static unsigned parse_embeds(struct sim_req *r)
 	unsigned e = 0;
 
 	for (size_t i = 0; v && v[i]; i++) {
-		const char *x = v[i];
-		if (!strncmp(x, "group.apps.", 11))
-			x += 11;
-		else if (!strncmp(x, "apps.", 5))
-			x += 5;
-		else if (!strncmp(x, "app.", 4))
-			x += 4;
+		const char *x = v[i], *rest;
+		/* Marathon accepts the embed names of /v2/groups and of one app too. */
+		if ((rest = sim_after_prefix(x, "group.apps.")) ||
+		    (rest = sim_after_prefix(x, "apps.")) || (rest = sim_after_prefix(x, "app.")))
+			x = rest;
 		if (!strcmp(x, "tasks"))
 			e |= EMB_TASKS | EMB_DEPLOYMENTS;
 		else if (!strcmp(x, "counts"))
@@ -748,10 +746,39 @@ static int last_seg_is(const char *path, const char *seg)
 	return n > m + 1 && path[n - m - 1] == '/' && !strcmp(path + n - m, seg);
 }
 
+/* When path's last segment is seg (with an id before it), cut "/seg" off and return 1. */
+static int cut_last_seg(char *path, const char *seg)
+{
+	if (!last_seg_is(path, seg))
+		return 0;
+	path[strlen(path) - strlen(seg) - 1] = '\0';
+	return 1;
+}
+
+/*
+ * ".../versions/{v}" for GET or ".../tasks/{task}" for DELETE: cut rest to
+ * the app's part and return the item ({v} or {task}, in rest), with
+ * *is_versions saying which; NULL with rest unchanged otherwise.
+ */
+static const char *cut_item(char *rest, const char *m, int *is_versions)
+{
+	char *slash = strrchr(rest, '/');
+
+	if (!slash || slash == rest)
+		return NULL;
+	*slash = '\0';
+	*is_versions = !strcmp(m, "GET") && cut_last_seg(rest, "versions");
+	if (*is_versions || (!strcmp(m, "DELETE") && cut_last_seg(rest, "tasks")))
+		return slash + 1;
+	*slash = '/';
+	return NULL;
+}
+
 void api_apps(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
-	const char *m = r->method;
-	char *rest, *id = NULL, *slash;
+	const char *m = r->method, *item;
+	char *rest, *id = NULL;
+	int is_versions, root_list;
 
 	if (!strcmp(r->path, "/v2/apps")) {
 		if (!strcmp(m, "GET"))
@@ -766,13 +793,16 @@ void api_apps(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 			resp_message(resp, 405, "HTTP method %s is not supported by /v2/apps", m);
 		return;
 	}
-	rest = strdup(r->path + 8); /* "/prod/web/..." */
+	/* server.c routes only /v2/apps and /v2/apps/... here. */
+	rest = strdup(sim_after_prefix(r->path, "/v2/apps")); /* "/prod/web/..." */
 	if (!rest) {
 		resp_message(resp, 500, "out of memory");
 		return;
 	}
-	if (last_seg_is(rest, "*") || !strcmp(rest, "/*")) {
-		rest[strlen(rest) - 2] = '\0';
+	/* A group listing ends in a "*" segment; the root's leaves "", which resolves to "/". */
+	if ((root_list = !strcmp(rest, "/*")) || cut_last_seg(rest, "*")) {
+		if (root_list)
+			rest[0] = '\0';
 		id = sim_abs_id("/", rest);
 		if (strcmp(m, "GET"))
 			resp_message(resp, 405, "HTTP method %s is not supported on %s", m, r->path);
@@ -780,32 +810,24 @@ void api_apps(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 			resp_message(resp, 404, "Group '%s' does not exist", id);
 		else
 			list_apps(s, r, resp, id);
-	} else if (last_seg_is(rest, "restart") && !strcmp(m, "POST")) {
-		rest[strlen(rest) - 8] = '\0';
+	} else if (!strcmp(m, "POST") && cut_last_seg(rest, "restart")) {
 		id = sim_abs_id("/", rest);
 		restart_app(s, r, resp, id);
-	} else if (last_seg_is(rest, "versions") && !strcmp(m, "GET")) {
-		rest[strlen(rest) - 9] = '\0';
+	} else if (!strcmp(m, "GET") && cut_last_seg(rest, "versions")) {
 		id = sim_abs_id("/", rest);
 		versions(s, resp, id, NULL);
-	} else if (last_seg_is(rest, "tasks") && (!strcmp(m, "GET") || !strcmp(m, "DELETE"))) {
-		rest[strlen(rest) - 6] = '\0';
+	} else if ((!strcmp(m, "GET") || !strcmp(m, "DELETE")) && cut_last_seg(rest, "tasks")) {
 		id = sim_abs_id("/", rest);
 		if (!strcmp(m, "GET"))
 			app_tasks(s, resp, id);
 		else
 			kill_tasks(s, r, resp, id, NULL);
-	} else if ((slash = strrchr(rest, '/')) && slash != rest &&
-		   (((slash - rest) > 9 && !strncmp(slash - 9, "/versions", 9) && !strcmp(m, "GET")) ||
-		    ((slash - rest) > 6 && !strncmp(slash - 6, "/tasks", 6) && !strcmp(m, "DELETE")))) {
-		int is_versions = (slash - rest) > 9 && !strncmp(slash - 9, "/versions", 9) && !strcmp(m, "GET");
-		*slash = '\0';
-		rest[strlen(rest) - (is_versions ? 9 : 6)] = '\0';
+	} else if ((item = cut_item(rest, m, &is_versions))) {
 		id = sim_abs_id("/", rest);
 		if (is_versions)
-			versions(s, resp, id, slash + 1);
+			versions(s, resp, id, item);
 		else
-			kill_tasks(s, r, resp, id, slash + 1);
+			kill_tasks(s, r, resp, id, item);
 	} else {
 		id = sim_abs_id("/", rest);
 		if (!strcmp(m, "GET"))

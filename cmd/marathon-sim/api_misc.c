@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* DELETE /v2/queue/{id}/delay */
+#define QUEUE_PREFIX "/v2/queue"
+#define DELAY_SUFFIX "/delay"
+
 static void ping(struct sim_req *r, struct sim_resp *resp)
 {
 	const char *accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
@@ -414,7 +418,7 @@ static void delete_group(struct sim *s, struct sim_req *r, struct sim_resp *resp
 static void groups(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
 	const char *m = r->method;
-	char *gid = sim_abs_id("/", r->path + 10);
+	char *gid = sim_abs_id("/", sim_after_prefix(r->path, "/v2/groups"));
 
 	if (!gid) {
 		resp_message(resp, 500, "out of memory");
@@ -549,8 +553,10 @@ static void queue(struct sim *s, struct sim_resp *resp)
 
 static void queue_delay(struct sim *s, struct sim_resp *resp, const char *path)
 {
-	/* /v2/queue/{id}/delay */
-	char *raw = strndup(path + 9, strlen(path) - 9 - 6), *id = raw ? sim_abs_id("/", raw) : NULL;
+	/* /v2/queue/{id}/delay: the id keeps the prefix's last '/' */
+	const char *from = sim_after_prefix(path, QUEUE_PREFIX);
+	char *raw = strndup(from, strlen(from) - strlen(DELAY_SUFFIX));
+	char *id = raw ? sim_abs_id("/", raw) : NULL;
 	struct sim_app *a = id ? sim_app_find(s, id) : NULL;
 
 	if (!a || (int64_t)a->ntasks >= a->instances) {
@@ -567,8 +573,7 @@ static void queue_delay(struct sim *s, struct sim_resp *resp, const char *path)
 
 void api_misc(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
-	const char *p = r->path, *m = r->method;
-	size_t n = strlen(p);
+	const char *p = r->path, *m = r->method, *rest;
 
 	if (!strcmp(p, "/ping"))
 		ping(r, resp);
@@ -584,9 +589,9 @@ void api_misc(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 		resp_message(resp, 200, "Leadership abdicated");
 	else if (!strcmp(p, "/v2/deployments") && !strcmp(m, "GET"))
 		list_deployments(s, resp);
-	else if (!strncmp(p, "/v2/deployments/", 16) && !strcmp(m, "DELETE"))
-		delete_deployment(s, r, resp, p + 16);
-	else if (!strcmp(p, "/v2/groups") || !strncmp(p, "/v2/groups/", 11))
+	else if ((rest = sim_after_prefix(p, "/v2/deployments/")) && !strcmp(m, "DELETE"))
+		delete_deployment(s, r, resp, rest);
+	else if (!strcmp(p, "/v2/groups") || sim_after_prefix(p, "/v2/groups/"))
 		groups(s, r, resp);
 	else if (!strcmp(p, "/v2/tasks") && !strcmp(m, "GET"))
 		all_tasks(s, r, resp);
@@ -594,7 +599,8 @@ void api_misc(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 		delete_tasks(s, r, resp);
 	else if (!strcmp(p, "/v2/queue") && !strcmp(m, "GET"))
 		queue(s, resp);
-	else if (!strncmp(p, "/v2/queue/", 10) && n > 16 && !strcmp(p + n - 6, "/delay") && !strcmp(m, "DELETE"))
+	else if ((rest = sim_after_prefix(p, QUEUE_PREFIX)) && rest[0] == '/' &&
+		 sim_ends_with(rest, DELAY_SUFFIX, 2) && !strcmp(m, "DELETE"))
 		queue_delay(s, resp, p);
 	else
 		resp_message(resp, 404, "URI not found: %s %s", m, p);

@@ -162,7 +162,7 @@ static void emit_plan_event(struct sim *s, struct sim_deploy *d, const char *typ
 {
 	struct json_object *o = json_object_new_object();
 
-	if (!strcmp(type, "deployment_info") || !strncmp(type, "deployment_step", 15)) {
+	if (!strcmp(type, "deployment_info") || sim_after_prefix(type, "deployment_step")) {
 		struct json_object *cs = json_object_new_object();
 		json_object_object_add(o, "plan", deploy_plan_json(d));
 		json_object_object_add(cs, "actions", current_actions(s, d, 0));

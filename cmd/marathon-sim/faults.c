@@ -28,6 +28,13 @@
 #include <strings.h>
 #include <time.h>
 
+/* POST /_sim/apps/{id}/behavior */
+#define BEHAVIOR_PREFIX "/_sim/apps"
+#define BEHAVIOR_SUFFIX "/behavior"
+
+/* Bounded request log: past this many entries the oldest go first. */
+#define REQUEST_LOG_MAX 100000
+
 static void fault_free(struct sim_fault *f)
 {
 	free(f->path);
@@ -98,8 +105,7 @@ void faults_log_request(struct sim *s, struct sim_req *r)
 	json_object_object_add(o, "query", json_object_new_string(r->query));
 	json_object_object_add(o, "headers", h);
 	pthread_mutex_lock(&s->fmu);
-	/* Bounded: the oldest entries go first past 100,000 requests. */
-	if (json_object_array_length(s->requests) >= 100000)
+	if (json_object_array_length(s->requests) >= REQUEST_LOG_MAX)
 		json_object_array_del_idx(s->requests, 0, 1);
 	json_object_array_add(s->requests, o);
 	pthread_mutex_unlock(&s->fmu);
@@ -274,9 +280,25 @@ static void reset(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 	resp_text(resp, 200, strdup("{}"));
 }
 
+/*
+ * The app id of a behaviour path ("/_sim/apps/prod/web/behavior" ->
+ * "/prod/web", the prefix's last '/' kept so the id comes out absolute),
+ * malloc'd; NULL when path is not one (or out of memory).
+ */
+static char *behavior_app_id(const char *path)
+{
+	const char *id = sim_after_prefix(path, BEHAVIOR_PREFIX);
+
+	/* At least "/x" between prefix and suffix. */
+	if (!id || id[0] != '/' || !sim_ends_with(id, BEHAVIOR_SUFFIX, 2))
+		return NULL;
+	return strndup(id, strlen(id) - strlen(BEHAVIOR_SUFFIX));
+}
+
 void api_sim(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
 	const char *m = r->method;
+	char *id = NULL;
 
 	if (!strcmp(r->path, "/_sim/faults") && !strcmp(m, "POST")) {
 		add_fault(s, r, resp);
@@ -300,11 +322,8 @@ void api_sim(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 		s->requests = json_object_new_array();
 		pthread_mutex_unlock(&s->fmu);
 		resp_text(resp, 200, strdup("{}"));
-	} else if (!strncmp(r->path, "/_sim/apps/", 11) && strlen(r->path) > 20 &&
-		   !strcmp(r->path + strlen(r->path) - 9, "/behavior") && !strcmp(m, "POST")) {
-		char *id = strndup(r->path + 10, strlen(r->path) - 10 - 9);
-		if (id)
-			set_behavior(s, r, resp, id);
+	} else if (!strcmp(m, "POST") && (id = behavior_app_id(r->path))) {
+		set_behavior(s, r, resp, id);
 		free(id);
 	} else {
 		resp_message(resp, 404, "URI not found: %s %s (marathon-sim control API: /_sim/faults, /_sim/reset, "

@@ -246,3 +246,18 @@ int sim_truthy(const char *s)
 {
 	return s && !strcasecmp(s, "true");
 }
+
+/* Routes and prefixes are matched by name, so no length is ever counted by hand. */
+const char *sim_after_prefix(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(s, prefix, n) ? NULL : s + n;
+}
+
+int sim_ends_with(const char *s, const char *suffix, size_t min_rest)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m + min_rest && !strcmp(s + n - m, suffix);
+}

@@ -257,7 +257,7 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa)
 	memcpy(host, spec, (size_t)(colon - spec));
 	host[colon - spec] = '\0';
 	port = strtol(colon + 1, &end, 10);
-	if (*end || port < 0 || port > 65535)
+	if (*end || port < 0 || port > UINT16_MAX)
 		return -1;
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
@@ -267,13 +267,16 @@ static int parse_listen(const char *spec, struct sockaddr_in *sa)
 	return inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) == 1 ? 0 : -1;
 }
 
+/* The longest a timing flag may ask for: an hour. */
+#define MAX_FLAG_MS 3600000
+
 static int parse_ms(const char *flag, const char *v, int *out)
 {
 	char *end;
 	long n = strtol(v, &end, 10);
 
-	if (*end || n < 0 || n > 3600000) {
-		fprintf(stderr, "marathon-sim: %s wants milliseconds (0..3600000), got '%s'\n", flag, v);
+	if (*end || n < 0 || n > MAX_FLAG_MS) {
+		fprintf(stderr, "marathon-sim: %s wants milliseconds (0..%d), got '%s'\n", flag, MAX_FLAG_MS, v);
 		return -1;
 	}
 	*out = (int)n;

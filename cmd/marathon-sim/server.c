@@ -210,18 +210,23 @@ static char *clean_path(const char *url)
 
 static void route(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
-	if (!strcmp(r->path, "/v2/apps") || !strncmp(r->path, "/v2/apps/", 9))
+	if (!strcmp(r->path, "/v2/apps") || sim_after_prefix(r->path, "/v2/apps/"))
 		api_apps(s, r, resp);
 	else
 		api_misc(s, r, resp);
 }
 
+/* The scheme of basic auth, as cfg.basic_auth starts; clients may spell it in any case. */
+#define BASIC "Basic "
+
 static int auth_ok(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	const char *cred;
 
 	if (s->cfg.basic_auth) {
-		if (h && !strncasecmp(h, "basic ", 6) && !strcmp(h + 6, s->cfg.basic_auth + 6))
+		if (h && !strncasecmp(h, BASIC, strlen(BASIC)) &&
+		    !strcmp(h + strlen(BASIC), s->cfg.basic_auth + strlen(BASIC)))
 			return 1;
 		resp_text(resp, 401,
 			  strdup("<html><head><title>Error 401 Unauthorized</title></head><body><h2>HTTP ERROR 401</h2>"
@@ -232,7 +237,7 @@ static int auth_ok(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 		return 0;
 	}
 	if (s->cfg.token) {
-		if (h && !strncmp(h, "token=", 6) && !strcmp(h + 6, s->cfg.token))
+		if (h && (cred = sim_after_prefix(h, "token=")) && !strcmp(cred, s->cfg.token))
 			return 1;
 		resp_message(resp, 401, "Invalid username or password.");
 		return 0;
@@ -414,7 +419,7 @@ static int serve(struct sim *s, struct conn_ctx *ctx, struct sim_req *r, struct 
 	struct sim_fault_hit hit;
 
 	/* Control calls skip the log, faults and auth, but not the body cap. */
-	if (!strncmp(r->path, SIM_CONTROL_PREFIX, strlen(SIM_CONTROL_PREFIX))) {
+	if (sim_after_prefix(r->path, SIM_CONTROL_PREFIX)) {
 		if (!body_refused(ctx, resp))
 			api_sim(s, r, resp);
 		return 0;

@@ -84,6 +84,10 @@ char *sim_message_body(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 char *sim_abs_id(const char *base, const char *id);
 /* 1 when s is "true" in any case. */
 int sim_truthy(const char *s);
+/* What follows prefix in s (borrowed from s), or NULL when s does not start with it. */
+const char *sim_after_prefix(const char *s, const char *prefix);
+/* 1 when s ends with suffix (and is longer than it by at least min_rest bytes). */
+int sim_ends_with(const char *s, const char *suffix, size_t min_rest);
 
 /* -------------------------------------------------------------- events.c */
 
@@ -112,6 +116,9 @@ ssize_t events_read(void *sub, uint64_t pos, char *buf, size_t max);
 /* Container-network addresses 127.0.1.1 .. 127.0.255.254 (127.0.0.x are agents). */
 #define SIM_IP_POOL (255 * 254)
 #define SIM_MAX_AGENTS 254
+/* Service ports: Marathon's --local_port_min/--local_port_max defaults. */
+#define SIM_PORT_MIN 10000
+#define SIM_PORT_MAX 20000
 /* Room for a dotted IPv4 address as the simulator prints them. */
 #define SIM_HOST_LEN 24
 
@@ -257,7 +264,7 @@ struct sim {
 	char root_version[32];
 	char last_ts[32];
 	int64_t last_ts_ms;
-	uint16_t port_refs[10001]; /* service ports 10000..20000 in use */
+	uint16_t port_refs[SIM_PORT_MAX - SIM_PORT_MIN + 1]; /* service ports in use (references) */
 	unsigned char ip_used[SIM_IP_POOL]; /* container-network addresses in use */
 	/* Tasks still being killed whose app was deleted: the ticker finishes
 	 * them and StopApplication waits for them (deploy.c). */

@@ -18,17 +18,23 @@
 #define MAX_VERSIONS 50
 /* Share equal parts of definitions when one change stores at least this many. */
 #define INTERN_MIN_BATCH 16
-#define PORT_MIN 10000
-#define PORT_MAX 20000
+#define PORT_MIN SIM_PORT_MIN
+#define PORT_MAX SIM_PORT_MAX
+/* Slot numbers of container.portMappings[] start here, after those of
+ * portDefinitions[] (an app has one kind or the other, never 1000 ports). */
+#define MAPPING_SLOT_BASE 1000
+/* FNV-1a, 64 bits: a fast, well-spread hash for short strings (ids, JSON text). */
+#define FNV_OFFSET 1469598103934665603ull
+#define FNV_PRIME 1099511628211ull
 
 enum change_kind { K_NOOP, K_NEW, K_DELETE, K_SCALE, K_UPGRADE, K_RESTART };
 
 static size_t hash_str(const char *s)
 {
-	size_t h = 1469598103934665603ull;
+	size_t h = FNV_OFFSET;
 
 	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+		h = (h ^ (unsigned char)*s++) * FNV_PRIME;
 	return h;
 }
 
@@ -472,7 +478,7 @@ static void each_port_slot(struct json_object *def, void (*fn)(struct json_objec
 	if (json_object_object_get_ex(def, "container", &c) && json_object_object_get_ex(c, "portMappings", &arr) &&
 	    json_object_is_type(arr, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(arr); i++)
-			fn(json_object_array_get_idx(arr, i), "servicePort", i + 1000, ctx);
+			fn(json_object_array_get_idx(arr, i), "servicePort", i + MAPPING_SLOT_BASE, ctx);
 }
 
 struct ref_ctx {
