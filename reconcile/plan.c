@@ -84,8 +84,12 @@ static int parse_timeout(const struct pacer_desired_app *d, int *out, struct pac
 	return rc;
 }
 
-/* The body to PUT/POST: the app as written, id absolute, no version. */
-static int make_body(const struct pacer_desired_app *d, struct json_object *live, int adopt_instances,
+/*
+ * The body to PUT/POST: the app as written, id absolute, no version. When
+ * adopt_from (a live app) is not NULL its instances replace the file's:
+ * the file does not own the scale.
+ */
+static int make_body(const struct pacer_desired_app *d, struct json_object *adopt_from,
 		     struct json_object **out)
 {
 	struct json_object *body = NULL, *inst;
@@ -96,7 +100,7 @@ static int make_body(const struct pacer_desired_app *d, struct json_object *live
 	json_object_object_del(body, "version");
 	json_object_object_del(body, "versionInfo");
 	json_object_object_add(body, "id", json_object_new_string(d->id));
-	if (adopt_instances && (inst = jsonutil_get(live, "instances")))
+	if (adopt_from && (inst = jsonutil_get(adopt_from, "instances")))
 		json_object_object_add(body, "instances", json_object_get(inst));
 	*out = body;
 	return 0;
@@ -107,16 +111,79 @@ static int oom(struct pacer_error **err, const char *what)
 	return pacer_error_set(err, PACER_EGENERIC, "out of memory while %s", what);
 }
 
+/* A failure to normalise d (or its live app), with d's file and id. */
+static int compare_failed(struct pacer_error **err, int rc, const struct pacer_desired_app *d)
+{
+	pacer_error_wrap(err, rc, "cannot compare app %s with Marathon", d->id);
+	if (err && *err) {
+		pacer_error_set_file(*err, d->file, d->line, d->col);
+		pacer_error_set_app(*err, d->id);
+	}
+	return rc;
+}
+
+/* The item's dependencies (normalised: absolute ids) from dn, copied. */
+static int item_deps(struct pacer_plan_item *it, struct json_object *dn, struct pacer_error **err)
+{
+	struct json_object *deps = jsonutil_get(dn, "dependencies");
+	size_t n = json_object_is_type(deps, json_type_array) ? json_object_array_length(deps) : 0;
+
+	if (!n)
+		return 0;
+	it->depends_on = calloc(n, sizeof(*it->depends_on));
+	if (!it->depends_on)
+		return oom(err, "building the plan");
+	for (size_t i = 0; i < n; i++) {
+		const char *dep = json_object_get_string(json_object_array_get_idx(deps, i));
+
+		if (!dep)
+			continue;
+		if (!(it->depends_on[it->ndeps] = strdup(dep)))
+			return oom(err, "building the plan");
+		it->ndeps++;
+	}
+	return 0;
+}
+
+/*
+ * The item of a desired app Marathon runs: both sides normalised (dn is the
+ * desired one), live's defaults adopted where the file is silent, then
+ * compared field by field.
+ */
+static int item_against_live(struct pacer_plan_item *it, struct pacer_desired_app *d,
+			     struct json_object *live, struct json_object *dn, int adopt_instances,
+			     struct pacer_error **err)
+{
+	struct normalize_options no = NORMALIZE_OPTIONS_INIT;
+	struct json_object *ln = NULL;
+	int rc;
+
+	it->live = json_object_get(live);
+	if ((rc = normalize_app(live, &no, &ln, err)))
+		return compare_failed(err, rc, d);
+	if (normalize_adopt_live(d->def, dn, ln, adopt_instances ? NORMALIZE_ADOPT_INSTANCES : 0) ||
+	    diff_apps(dn, ln, &it->changes, &it->nchanges)) {
+		rc = oom(err, "comparing apps");
+		goto done;
+	}
+	it->action = it->nchanges ? PACER_ACT_UPDATE : PACER_ACT_UNCHANGED;
+	if (it->nchanges && make_body(d, adopt_instances ? live : NULL, &it->body))
+		rc = oom(err, "building the plan");
+done:
+	json_object_put(ln);
+	return rc;
+}
+
+/* The item of one desired app: a create when live is NULL, else an update
+ * or unchanged. */
 static int plan_item_desired(struct pacer_plan_item *it, struct pacer_desired_app *d,
 			     struct json_object *live, const struct plan_options *o,
 			     struct pacer_error **err)
 {
 	struct normalize_options no = NORMALIZE_OPTIONS_INIT;
-	struct json_object *dn = NULL, *ln = NULL, *deps;
+	struct json_object *dn = NULL;
 	const char *inst;
-	int adopt_instances;
-	int rc = -1;
-	size_t i, n;
+	int adopt_instances, rc;
 
 	if ((rc = desired_app_def(d, err)))
 		return rc;
@@ -130,65 +197,21 @@ static int plan_item_desired(struct pacer_plan_item *it, struct pacer_desired_ap
 	}
 	if ((rc = parse_timeout(d, &it->timeout_s, err)))
 		goto done;
-	if ((rc = normalize_app(d->def, &no, &dn, err)))
-		goto wrap;
-	deps = jsonutil_get(dn, "dependencies");
-	n = json_object_is_type(deps, json_type_array) ? json_object_array_length(deps) : 0;
-	if (n) {
-		it->depends_on = calloc(n, sizeof(*it->depends_on));
-		if (!it->depends_on) {
-			rc = oom(err, "building the plan");
-			goto done;
-		}
-		for (i = 0; i < n; i++) {
-			const char *dep = json_object_get_string(json_object_array_get_idx(deps, i));
-
-			if (!dep)
-				continue;
-			if (!(it->depends_on[it->ndeps] = strdup(dep))) {
-				rc = oom(err, "building the plan");
-				goto done;
-			}
-			it->ndeps++;
-		}
+	if ((rc = normalize_app(d->def, &no, &dn, err))) {
+		compare_failed(err, rc, d);
+		goto done;
 	}
+	if ((rc = item_deps(it, dn, err)))
+		goto done;
 	if (!live) {
 		it->action = PACER_ACT_CREATE;
-		if (make_body(d, NULL, 0, &it->body)) {
+		if (make_body(d, NULL, &it->body))
 			rc = oom(err, "building the plan");
-			goto done;
-		}
-		rc = 0;
 		goto done;
 	}
-	it->live = json_object_get(live);
-	if ((rc = normalize_app(live, &no, &ln, err)))
-		goto wrap;
-	if (normalize_adopt_live(d->def, dn, ln, adopt_instances ? NORMALIZE_ADOPT_INSTANCES : 0) ||
-	    diff_apps(dn, ln, &it->changes, &it->nchanges)) {
-		rc = oom(err, "comparing apps");
-		goto done;
-	}
-	if (it->nchanges) {
-		it->action = PACER_ACT_UPDATE;
-		if (make_body(d, live, adopt_instances, &it->body)) {
-			rc = oom(err, "building the plan");
-			goto done;
-		}
-	} else {
-		it->action = PACER_ACT_UNCHANGED;
-	}
-	rc = 0;
-	goto done;
-wrap:
-	pacer_error_wrap(err, rc, "cannot compare app %s with Marathon", d->id);
-	if (err && *err) {
-		pacer_error_set_file(*err, d->file, d->line, d->col);
-		pacer_error_set_app(*err, d->id);
-	}
+	rc = item_against_live(it, d, live, dn, adopt_instances, err);
 done:
 	json_object_put(dn);
-	json_object_put(ln);
 	return rc;
 }
 
@@ -267,89 +290,127 @@ static int is_change(enum pacer_action a)
 	return a == PACER_ACT_CREATE || a == PACER_ACT_UPDATE;
 }
 
-/* Waves by Kahn's algorithm over the desired apps; edges only towards
- * apps this plan creates or updates. */
-static int compute_waves(struct pacer_plan *p, struct des_ent *des, size_t nd,
-			 struct pacer_error **err)
+/*
+ * The ordering edge of item it's k-th dependency: the desired entry of the
+ * app it depends on, when this plan creates or updates that app; else NULL
+ * (a dependency on an unchanged or unknown app is already satisfied).
+ */
+static struct des_ent *edge_target(const struct pacer_plan *p, struct des_ent *des, size_t nd,
+				   const struct pacer_plan_item *it, size_t k)
 {
-	size_t *indeg = NULL, *start = NULL, *adj = NULL, *fill = NULL, *queue = NULL;
-	size_t nedges = 0, i, k, head = 0, tail = 0;
-	int rc = -1;
+	struct des_ent *t = find_des(des, nd, it->depends_on[k]);
 
-	indeg = calloc(nd + 1, sizeof(*indeg));
-	start = calloc(nd + 2, sizeof(*start));
-	fill = calloc(nd + 1, sizeof(*fill));
-	queue = calloc(nd + 1, sizeof(*queue));
-	if (!indeg || !start || !fill || !queue) {
-		rc = oom(err, "ordering the plan");
-		goto done;
-	}
-	/* Count dependents of each target (CSR layout). */
-	for (i = 0; i < nd; i++) {
-		struct pacer_plan_item *it = &p->items[des[i].item];
+	return t && is_change(p->items[t->item].action) ? t : NULL;
+}
 
-		if (!is_change(it->action))
-			continue; /* nothing to order: it is not applied */
-		for (k = 0; k < it->ndeps; k++) {
-			struct des_ent *t = find_des(des, nd, it->depends_on[k]);
+/*
+ * The dependency graph in CSR layout: the dependents of desired entry v are
+ * adj[start[v] .. start[v + 1]), and indeg[u] counts u's unordered
+ * dependencies. Arrays of nd (+1, +2) entries; freed by graph_release().
+ */
+struct dep_graph {
+	size_t *indeg, *start, *adj;
+};
 
-			if (t && is_change(p->items[t->item].action)) {
-				start[(size_t)(t - des) + 1]++;
-				indeg[i]++;
+static void graph_release(struct dep_graph *g)
+{
+	free(g->indeg);
+	free(g->start);
+	free(g->adj);
+}
+
+/* Count the edges, then lay them out; only changed items have edges. */
+static int graph_build(const struct pacer_plan *p, struct des_ent *des, size_t nd,
+		       struct dep_graph *g)
+{
+	size_t nedges = 0, *fill = NULL;
+	struct des_ent *t;
+
+	g->indeg = calloc(nd + 1, sizeof(*g->indeg));
+	g->start = calloc(nd + 2, sizeof(*g->start));
+	if (!g->indeg || !g->start)
+		return -1;
+	for (size_t i = 0; i < nd; i++) {
+		const struct pacer_plan_item *it = &p->items[des[i].item];
+
+		for (size_t k = 0; is_change(it->action) && k < it->ndeps; k++) {
+			if ((t = edge_target(p, des, nd, it, k))) {
+				g->start[(size_t)(t - des) + 1]++;
+				g->indeg[i]++;
 				nedges++;
 			}
 		}
 	}
-	for (i = 0; i < nd; i++)
-		start[i + 1] += start[i];
-	adj = calloc(nedges + 1, sizeof(*adj));
-	if (!adj) {
-		rc = oom(err, "ordering the plan");
-		goto done;
+	for (size_t i = 0; i < nd; i++)
+		g->start[i + 1] += g->start[i];
+	g->adj = calloc(nedges + 1, sizeof(*g->adj));
+	fill = calloc(nd + 1, sizeof(*fill));
+	if (!g->adj || !fill) {
+		free(fill);
+		return -1;
 	}
-	for (i = 0; i < nd; i++) {
-		struct pacer_plan_item *it = &p->items[des[i].item];
+	for (size_t i = 0; i < nd; i++) {
+		const struct pacer_plan_item *it = &p->items[des[i].item];
 
-		if (!is_change(it->action))
-			continue;
-		for (k = 0; k < it->ndeps; k++) {
-			struct des_ent *t = find_des(des, nd, it->depends_on[k]);
+		for (size_t k = 0; is_change(it->action) && k < it->ndeps; k++) {
+			size_t tv;
 
-			if (t && is_change(p->items[t->item].action)) {
-				size_t tv = (size_t)(t - des);
-
-				adj[start[tv] + fill[tv]++] = i;
-			}
+			if (!(t = edge_target(p, des, nd, it, k)))
+				continue;
+			tv = (size_t)(t - des);
+			g->adj[g->start[tv] + fill[tv]++] = i;
 		}
 	}
-	for (i = 0; i < nd; i++)
-		if (!indeg[i])
+	free(fill);
+	return 0;
+}
+
+/*
+ * Kahn's algorithm: an app's wave is one more than the latest wave of what
+ * it depends on. Consumes g->indeg. Returns how many entries were ordered
+ * (fewer than nd: a cycle), or -1 when out of memory.
+ */
+static long graph_order(struct pacer_plan *p, struct des_ent *des, size_t nd, struct dep_graph *g)
+{
+	size_t *queue = calloc(nd + 1, sizeof(*queue)), head = 0, tail = 0;
+
+	if (!queue)
+		return -1;
+	for (size_t i = 0; i < nd; i++)
+		if (!g->indeg[i])
 			queue[tail++] = i;
 	while (head < tail) {
 		size_t v = queue[head++];
 		int w = p->items[des[v].item].wave;
 
-		for (k = start[v]; k < start[v + 1]; k++) {
-			size_t u = adj[k];
+		for (size_t k = g->start[v]; k < g->start[v + 1]; k++) {
+			size_t u = g->adj[k];
 			struct pacer_plan_item *iu = &p->items[des[u].item];
 
 			if (iu->wave < w + 1)
 				iu->wave = w + 1;
-			if (--indeg[u] == 0)
+			if (--g->indeg[u] == 0)
 				queue[tail++] = u;
 		}
 	}
-	if (tail < nd) {
-		rc = report_cycle(p, des, nd, indeg, err);
-		goto done;
-	}
-	rc = 0;
-done:
-	free(indeg);
-	free(start);
-	free(adj);
-	free(fill);
 	free(queue);
+	return (long)tail;
+}
+
+/* Waves by Kahn's algorithm over the desired apps; edges only towards
+ * apps this plan creates or updates. */
+static int compute_waves(struct pacer_plan *p, struct des_ent *des, size_t nd,
+			 struct pacer_error **err)
+{
+	struct dep_graph g = {NULL, NULL, NULL};
+	long ordered = 0;
+	int rc = 0;
+
+	if (graph_build(p, des, nd, &g) || (ordered = graph_order(p, des, nd, &g)) < 0)
+		rc = oom(err, "ordering the plan");
+	else if ((size_t)ordered < nd)
+		rc = report_cycle(p, des, nd, g.indeg, err);
+	graph_release(&g);
 	return rc;
 }
 
@@ -362,56 +423,45 @@ static int cmp_item(const void *a, const void *b)
 	return strcmp(x->app_id, y->app_id);
 }
 
-int plan_build(struct pacer_desired *desired, struct json_object *live_apps,
-	       const struct plan_options *opts, struct pacer_plan **out,
-	       struct pacer_error **err)
+/* The live apps with a string id, sorted by id, into live (room for all). */
+static size_t index_live(struct json_object *live_apps, struct live_ent *live)
 {
-	static const struct plan_options defaults = PLAN_OPTIONS_INIT;
-	const struct plan_options *o = opts ? opts : &defaults;
-	size_t nd = desired ? desired->napps : 0, nl = 0, nlive_total, i;
-	struct live_ent *live = NULL;
-	struct des_ent *des = NULL;
-	const char **owned = NULL;
-	struct pacer_plan *p = NULL;
-	int rc = -1, max_wave = 0;
+	size_t n = live_apps ? json_object_array_length(live_apps) : 0, nl = 0;
 
-	*out = NULL;
-	if (live_apps && !json_object_is_type(live_apps, json_type_array)) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-				     "Marathon's app list is not a JSON array: check that the URL "
-				     "points at Marathon's /v2/apps");
-		goto done;
-	}
-	nlive_total = live_apps ? json_object_array_length(live_apps) : 0;
-	p = calloc(1, sizeof(*p));
-	live = calloc(nlive_total + 1, sizeof(*live));
-	des = calloc(nd + 1, sizeof(*des));
-	if (!p || !live || !des)
-		goto nomem;
-	p->items = calloc(nd + nlive_total + 1, sizeof(*p->items));
-	if (!p->items)
-		goto nomem;
-	if (desired && desired->revision && !(p->revision = strdup(desired->revision)))
-		goto nomem;
-
-	for (i = 0; i < nlive_total; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct json_object *a = json_object_array_get_idx(live_apps, i);
-		const char *id = json_object_get_string(jsonutil_get(a, "id"));
+		struct json_object *id = jsonutil_get(a, "id");
 
-		if (!json_object_is_type(jsonutil_get(a, "id"), json_type_string))
+		if (!json_object_is_type(id, json_type_string))
 			continue;
-		live[nl].id = id;
+		live[nl].id = json_object_get_string(id);
 		live[nl].app = a;
 		nl++;
 	}
 	qsort(live, nl, sizeof(*live), cmp_live);
-	for (i = 0; i < nd; i++) {
-		des[i].id = desired->apps[i].id;
-		des[i].app = &desired->apps[i];
-	}
-	qsort(des, nd, sizeof(*des), cmp_des);
+	return nl;
+}
 
-	for (i = 0; i < nd; i++) {
+/* An app the caller knows equals its live app: no need for its definition. */
+static int item_known_unchanged(struct pacer_plan_item *it, const struct pacer_desired_app *d,
+				struct pacer_error **err)
+{
+	it->action = PACER_ACT_UNCHANGED;
+	it->app_id = strdup(d->id);
+	it->file = d->file ? strdup(d->file) : NULL;
+	if (!it->app_id || (d->file && !it->file))
+		return oom(err, "building the plan");
+	return 0;
+}
+
+/* One item per desired app (des sorted by id), marking the live apps matched. */
+static int plan_desired_items(struct pacer_plan *p, struct des_ent *des, size_t nd,
+			      struct live_ent *live, size_t nl, const struct plan_options *o,
+			      struct pacer_error **err)
+{
+	int rc;
+
+	for (size_t i = 0; i < nd; i++) {
 		struct live_ent *le = find_live(live, nl, des[i].id);
 		struct pacer_plan_item *it = &p->items[p->n++];
 
@@ -419,74 +469,117 @@ int plan_build(struct pacer_desired *desired, struct json_object *live_apps,
 		if (le)
 			le->matched = 1;
 		if (o->nunchanged && bsearch(&des[i].id, o->unchanged, o->nunchanged,
-					     sizeof(*o->unchanged), cmp_str)) {
-			/* Known equal: no need for its definition at all. */
-			it->action = PACER_ACT_UNCHANGED;
-			it->app_id = strdup(des[i].app->id);
-			it->file = des[i].app->file ? strdup(des[i].app->file) : NULL;
-			if (!it->app_id || (des[i].app->file && !it->file))
-				goto nomem;
-			continue;
-		}
-		if ((rc = plan_item_desired(it, des[i].app, le ? le->app : NULL, o, err)))
-			goto done;
+					     sizeof(*o->unchanged), cmp_str))
+			rc = item_known_unchanged(it, des[i].app, err);
+		else
+			rc = plan_item_desired(it, des[i].app, le ? le->app : NULL, o, err);
+		if (rc)
+			return rc;
 	}
-	if ((rc = compute_waves(p, des, nd, err)))
+	return 0;
+}
+
+/*
+ * A prune item for every live app that no desired app matched and that
+ * pacer owns, in `wave` (after every create and update).
+ */
+static int plan_prunes(struct pacer_plan *p, const struct live_ent *live, size_t nl,
+		       const struct plan_options *o, int wave, struct pacer_error **err)
+{
+	const char **owned = NULL;
+	int rc = 0;
+
+	if (!o->owned || !o->nowned)
+		return 0;
+	owned = malloc(o->nowned * sizeof(*owned));
+	if (!owned)
+		return oom(err, "building the plan");
+	memcpy(owned, o->owned, o->nowned * sizeof(*owned));
+	qsort(owned, o->nowned, sizeof(*owned), cmp_str);
+	for (size_t i = 0; i < nl; i++) {
+		struct pacer_plan_item *it;
+
+		if (live[i].matched ||
+		    !bsearch(&live[i].id, owned, o->nowned, sizeof(*owned), cmp_str))
+			continue;
+		if (i > 0 && !strcmp(live[i].id, live[i - 1].id))
+			continue; /* a duplicate id in the list: prune once */
+		it = &p->items[p->n++];
+		it->action = PACER_ACT_PRUNE;
+		it->wave = wave;
+		it->live = json_object_get(live[i].app);
+		if (!(it->app_id = strdup(live[i].id))) {
+			rc = oom(err, "building the plan");
+			break;
+		}
+	}
+	free(owned);
+	return rc;
+}
+
+/* Sort the items by wave then id, and count them by action. */
+static void plan_finish(struct pacer_plan *p)
+{
+	size_t *count[] = {
+		[PACER_ACT_UNCHANGED] = &p->nunchanged,
+		[PACER_ACT_CREATE] = &p->ncreate,
+		[PACER_ACT_UPDATE] = &p->nupdate,
+		[PACER_ACT_PRUNE] = &p->nprune,
+	};
+
+	qsort(p->items, p->n, sizeof(*p->items), cmp_item);
+	for (size_t i = 0; i < p->n; i++)
+		(*count[p->items[i].action])++;
+}
+
+int plan_build(struct pacer_desired *desired, struct json_object *live_apps,
+	       const struct plan_options *opts, struct pacer_plan **out,
+	       struct pacer_error **err)
+{
+	static const struct plan_options defaults = PLAN_OPTIONS_INIT;
+	const struct plan_options *o = opts ? opts : &defaults;
+	size_t nd = desired ? desired->napps : 0, nl, nlive_total, i;
+	struct live_ent *live = NULL;
+	struct des_ent *des = NULL;
+	struct pacer_plan *p = NULL;
+	int rc = -1, max_wave = 0;
+
+	*out = NULL;
+	if (live_apps && !json_object_is_type(live_apps, json_type_array))
+		return pacer_error_set(err, PACER_EINVALID,
+				       "Marathon's app list is not a JSON array: check that the URL "
+				       "points at Marathon's /v2/apps");
+	nlive_total = live_apps ? json_object_array_length(live_apps) : 0;
+	p = calloc(1, sizeof(*p));
+	live = calloc(nlive_total + 1, sizeof(*live));
+	des = calloc(nd + 1, sizeof(*des));
+	/* Room for every desired app and every live one (prunes). */
+	if (!p || !live || !des || !(p->items = calloc(nd + nlive_total + 1, sizeof(*p->items))) ||
+	    (desired && desired->revision && !(p->revision = strdup(desired->revision)))) {
+		rc = oom(err, "building the plan");
+		goto done;
+	}
+	nl = index_live(live_apps, live);
+	for (i = 0; i < nd; i++) {
+		des[i].id = desired->apps[i].id;
+		des[i].app = &desired->apps[i];
+	}
+	qsort(des, nd, sizeof(*des), cmp_des);
+	if ((rc = plan_desired_items(p, des, nd, live, nl, o, err)) ||
+	    (rc = compute_waves(p, des, nd, err)))
 		goto done;
 	for (i = 0; i < p->n; i++)
 		if (p->items[i].wave > max_wave)
 			max_wave = p->items[i].wave;
-
-	if (o->owned && o->nowned) {
-		owned = malloc(o->nowned * sizeof(*owned));
-		if (!owned)
-			goto nomem;
-		memcpy(owned, o->owned, o->nowned * sizeof(*owned));
-		qsort(owned, o->nowned, sizeof(*owned), cmp_str);
-		for (i = 0; i < nl; i++) {
-			struct pacer_plan_item *it;
-
-			if (live[i].matched ||
-			    !bsearch(&live[i].id, owned, o->nowned, sizeof(*owned), cmp_str))
-				continue;
-			if (i > 0 && !strcmp(live[i].id, live[i - 1].id))
-				continue; /* a duplicate id in the list: prune once */
-			it = &p->items[p->n++];
-			it->action = PACER_ACT_PRUNE;
-			it->wave = nd ? max_wave + 1 : 0;
-			it->live = json_object_get(live[i].app);
-			if (!(it->app_id = strdup(live[i].id)))
-				goto nomem;
-		}
-	}
-	qsort(p->items, p->n, sizeof(*p->items), cmp_item);
-	for (i = 0; i < p->n; i++) {
-		switch (p->items[i].action) {
-		case PACER_ACT_CREATE:
-			p->ncreate++;
-			break;
-		case PACER_ACT_UPDATE:
-			p->nupdate++;
-			break;
-		case PACER_ACT_PRUNE:
-			p->nprune++;
-			break;
-		case PACER_ACT_UNCHANGED:
-			p->nunchanged++;
-			break;
-		}
-	}
+	if ((rc = plan_prunes(p, live, nl, o, nd ? max_wave + 1 : 0, err)))
+		goto done;
+	plan_finish(p);
 	*out = p;
 	p = NULL;
-	rc = 0;
-	goto done;
-nomem:
-	rc = oom(err, "building the plan");
 done:
 	plan_free(p);
 	free(live);
 	free(des);
-	free(owned);
 	return rc;
 }
 
