@@ -15,7 +15,6 @@
  * hundred lines here beat pulling libcrypto into the backend.
  */
 #define SHA1_BLOCK 64       /* bytes per SHA-1 block, also HMAC's key block */
-#define SSH_DEFAULT_PORT 22 /* the port known_hosts names without "[host]:port" */
 
 struct sha1_ctx {
 	uint32_t h[5];
@@ -353,7 +352,7 @@ static void target_init(struct target *t, const char *path, const char *host, in
 	t->host = host;
 	t->port_opt[0] = '\0';
 	/* OpenSSH writes a non-default port as "[host]:port" and matches the whole string. */
-	if (port > 0 && port != SSH_DEFAULT_PORT) {
+	if (port > 0 && port != GITSRC_SSH_DEFAULT_PORT) {
 		snprintf(t->name, sizeof(t->name), "[%s]:%d", host, port);
 		snprintf(t->port_opt, sizeof(t->port_opt), "-p %d ", port);
 	} else {

@@ -26,6 +26,9 @@
 
 #include "reconcile/base/error.h"
 
+/* The port known_hosts names a host on without "[host]:port". */
+#define GITSRC_SSH_DEFAULT_PORT 22
+
 /* Bytes of a SHA-1 digest. */
 #define GITSRC_SHA1_LEN 20
 

@@ -30,6 +30,15 @@
  */
 #define TRACKING_PREFIX "refs/remotes/origin/"
 #define TRACKING_HEAD TRACKING_PREFIX "HEAD"
+#define BRANCH_PREFIX "refs/heads/"
+#define BRANCH_PREFIX_LEN (sizeof(BRANCH_PREFIX) - 1)
+
+/* Messages list at most this many branches of the remote. */
+#define BRANCHES_SHOWN 10
+/* Shortest commit id prefix accepted as --ref (git's own minimum). */
+#define SHORT_OID_MIN 4
+
+_Static_assert(GITSRC_OID_HEXSZ == GIT_OID_HEXSZ, "source.h's commit id size is libgit2's");
 
 struct gitsrc {
 	struct pacer_source base; /* first: a pacer_source * is a struct gitsrc * */
@@ -86,7 +95,7 @@ static int url_is_ssh(const char *url, int *port)
 {
 	const char *p, *at, *slash, *end;
 
-	*port = 22;
+	*port = GITSRC_SSH_DEFAULT_PORT;
 	p = strstr(url, "://");
 	if (!p) {
 		const char *colon = strchr(url, ':');
@@ -209,17 +218,39 @@ static const char *ref_label(const struct gitsrc *s)
 
 /* ---- fetching ---- */
 
+/*
+ * Whether a failed fetch that no callback explained was an authentication
+ * failure. Credentials offered and the connection failing all the same
+ * counts: libssh2 reports a bad key file or passphrase that way, before the
+ * server ever answers. libgit2's message is the last resort (HTTP 401/403).
+ */
+static int is_auth_failure(const struct gitsrc *s, int lg2rc, const char *step, const char *msg)
+{
+	int offered = s->auth.tried_key || s->auth.tried_agent || s->auth.tried_userpass;
+
+	return lg2rc == GIT_EAUTH || lg2rc == GIT_ECERTIFICATE ||
+	       (!strcmp(step, "connecting") && offered) ||
+	       (msg && (strstr(msg, "authenticat") || strstr(msg, "401") || strstr(msg, "403") ||
+	                strstr(msg, "passphrase")));
+}
+
+/*
+ * The error of a failed fetch, most specific cause first: the deadline,
+ * a cancellation, a callback's refusal (it says what to do), credentials,
+ * else an unreachable remote. Always names the URL without credentials.
+ */
 static int fetch_error(struct gitsrc *s, int lg2rc, const char *step, struct pacer_error **err)
 {
 	char *msg = safe_lg2_message(s);
 	int code;
 
 	if (gitsrc__deadline_state(s->auth.deadline) == GITSRC_DEADLINE_IDLE) {
-		code = pacer_error_set(err, PACER_EUNREACHABLE,
-		                       "git remote %s sent nothing for %d s while %s (--git-timeout, "
-		                       "PACER_GIT_TIMEOUT); the cache is unchanged: check the remote "
-		                       "and the network",
-		                       s->url_safe, s->timeout_s, step);
+		code =
+		    pacer_error_set(err, PACER_EUNREACHABLE,
+		                    "git remote %s sent nothing for %d s while %s (--git-timeout, "
+		                    "PACER_GIT_TIMEOUT); the cache is unchanged: check the remote "
+		                    "and the network",
+		                    s->url_safe, s->timeout_s, step);
 	} else if (gitsrc__cancelled(&s->auth)) {
 		code = pacer_error_set(err, PACER_ECANCELLED,
 		                       "fetch from %s cancelled while %s; the cache is unchanged",
@@ -232,16 +263,7 @@ static int fetch_error(struct gitsrc *s, int lg2rc, const char *step, struct pac
 			s->auth.err = NULL;
 		}
 		pacer_error_wrap(err, code, "cannot fetch from %s", s->url_safe);
-	} else if (lg2rc == GIT_EAUTH || lg2rc == GIT_ECERTIFICATE ||
-	           (!strcmp(step, "connecting") &&
-	            (s->auth.tried_key || s->auth.tried_agent || s->auth.tried_userpass)) ||
-	           (msg && (strstr(msg, "authenticat") || strstr(msg, "401") ||
-	                    strstr(msg, "403") || strstr(msg, "passphrase")))) {
-		/*
-		 * Credentials were offered and the connection still failed: libssh2
-		 * reports a bad key file or passphrase this way, before the server
-		 * ever answers.
-		 */
+	} else if (is_auth_failure(s, lg2rc, step, msg)) {
 		code = pacer_error_set(
 		    err, PACER_EAUTH,
 		    "authentication to %s failed while %s: %s; check the "
@@ -267,12 +289,13 @@ static void record_default_branch(struct gitsrc *s, git_repository *repo, git_re
 	git_reference *ref = NULL;
 	char *target = NULL;
 
-	if (git_remote_default_branch(&head, remote) || strncmp(head.ptr, "refs/heads/", 11)) {
+	if (git_remote_default_branch(&head, remote) ||
+	    strncmp(head.ptr, BRANCH_PREFIX, BRANCH_PREFIX_LEN)) {
 		PLOG_DEBUG("git: %s advertises no default branch", s->url_safe);
 		git_reference_remove(repo, TRACKING_HEAD);
 		goto done;
 	}
-	if (asprintf(&target, TRACKING_PREFIX "%s", head.ptr + 11) < 0) {
+	if (asprintf(&target, TRACKING_PREFIX "%s", head.ptr + BRANCH_PREFIX_LEN) < 0) {
 		target = NULL;
 		goto done;
 	}
@@ -296,72 +319,96 @@ done:
 	git_buf_dispose(&head);
 }
 
-static int fetch_into(struct gitsrc *s, git_repository *repo, struct pacer_error **err)
+/* The callbacks of every fetch: credentials, host keys, progress (auth.h). */
+static void fetch_callbacks(struct gitsrc *s, git_remote_callbacks *cbs)
 {
-	static char *specs[] = {"+refs/heads/*:" TRACKING_PREFIX "*", "+refs/tags/*:refs/tags/*"};
-	git_strarray refspecs = {specs, 2};
-	git_remote_callbacks cbs;
-	git_fetch_options fo;
-	git_remote_create_options co;
-	git_remote *remote = NULL;
-	const char *step = "connecting";
-	int rc, ret = 0;
-
 	/* The _INIT macros leave fields out, which -Wextra rejects. */
-	git_remote_init_callbacks(&cbs, GIT_REMOTE_CALLBACKS_VERSION);
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	gitsrc__auth_reset(&s->auth);
-	cbs.credentials = gitsrc__credentials;
-	cbs.certificate_check = gitsrc__certificate_check;
-	cbs.transfer_progress = gitsrc__transfer_progress;
-	cbs.sideband_progress = gitsrc__sideband_progress;
-	cbs.payload = &s->auth;
-	fo.callbacks = cbs;
-	fo.prune = GIT_FETCH_PRUNE;
-	fo.update_fetchhead = 0;
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	git_remote_init_callbacks(cbs, GIT_REMOTE_CALLBACKS_VERSION);
+	cbs->credentials = gitsrc__credentials;
+	cbs->certificate_check = gitsrc__certificate_check;
+	cbs->transfer_progress = gitsrc__transfer_progress;
+	cbs->sideband_progress = gitsrc__sideband_progress;
+	cbs->payload = &s->auth;
+}
 
-	/*
-	 * Anonymous remote, without url.<base>.insteadOf rewriting: the URL the
-	 * user gave is the one fetched (and libgit2 1.5 leaks a PCRE2 match
-	 * block on every insteadOf lookup).
-	 */
+/*
+ * An anonymous remote for s->url, without url.<base>.insteadOf rewriting:
+ * the URL the user gave is the one fetched (and libgit2 1.5 leaks a PCRE2
+ * match block on every insteadOf lookup).
+ */
+static int create_remote(struct gitsrc *s, git_repository *repo, git_remote **out,
+                         struct pacer_error **err)
+{
+	git_remote_create_options co;
+	char *msg;
+	int ret;
+
 	git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	co.repository = repo;
 	co.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-	rc = git_remote_create_with_opts(&remote, s->url, &co);
-	if (rc) {
-		char *msg = safe_lg2_message(s);
+	if (!git_remote_create_with_opts(out, s->url, &co))
+		return 0;
+	msg = safe_lg2_message(s);
+	ret = pacer_error_set(err, PACER_EINVALID, "'%s' is not a git URL libgit2 can use: %s",
+	                      s->url_safe, msg ? msg : "");
+	free(msg);
+	return ret;
+}
 
-		ret = pacer_error_set(err, PACER_EINVALID,
-		                      "'%s' is not a git URL libgit2 can use: %s", s->url_safe,
-		                      msg ? msg : "");
-		free(msg);
+/*
+ * Connect, download, update the tracking refs and prune, naming in *step
+ * the one that is running (for the message of a failure). Returns
+ * libgit2's code.
+ */
+static int run_fetch(struct gitsrc *s, git_remote *remote, const git_remote_callbacks *cbs,
+                     const char **step)
+{
+	static char *specs[] = {"+refs/heads/*:" TRACKING_PREFIX "*", "+refs/tags/*:refs/tags/*"};
+	git_strarray refspecs = {specs, sizeof(specs) / sizeof(specs[0])};
+	git_fetch_options fo;
+	int rc;
+
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	fo.callbacks = *cbs;
+	fo.prune = GIT_FETCH_PRUNE;
+	fo.update_fetchhead = 0;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	*step = "connecting";
+	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, cbs, NULL, NULL)))
+		return rc;
+	if (gitsrc__cancelled(&s->auth))
+		return GIT_EUSER;
+	*step = "downloading";
+	if ((rc = git_remote_download(remote, &refspecs, &fo)))
+		return rc;
+	*step = "updating refs";
+	if ((rc = git_remote_update_tips(remote, cbs, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE,
+	                                 "pacer: fetch")))
+		return rc;
+	*step = "pruning deleted branches";
+	return git_remote_prune(remote, cbs);
+}
+
+static int fetch_into(struct gitsrc *s, git_repository *repo, struct pacer_error **err)
+{
+	git_remote_callbacks cbs;
+	git_remote *remote = NULL;
+	const char *step = "connecting";
+	int rc, ret;
+
+	gitsrc__auth_reset(&s->auth);
+	fetch_callbacks(s, &cbs);
+	if ((ret = create_remote(s, repo, &remote, err)))
 		goto done;
-	}
 	/* From here on the network is used: nothing may block for ever. */
 	s->auth.deadline = gitsrc__deadline_start(s->timeout_s, s->auth.cancel);
-	if ((rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL, NULL)))
-		goto fail;
-	if (gitsrc__cancelled(&s->auth)) {
-		rc = GIT_EUSER;
-		goto fail;
+	rc = run_fetch(s, remote, &cbs, &step);
+	if (rc) {
+		ret = fetch_error(s, rc, step, err);
+		goto done;
 	}
-	step = "downloading";
-	if ((rc = git_remote_download(remote, &refspecs, &fo)))
-		goto fail;
-	step = "updating refs";
-	if ((rc = git_remote_update_tips(remote, &cbs, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE,
-	                                 "pacer: fetch")))
-		goto fail;
-	step = "pruning deleted branches";
-	if ((rc = git_remote_prune(remote, &cbs)))
-		goto fail;
 	record_default_branch(s, repo, remote);
 	git_remote_disconnect(remote);
-	goto done;
-fail:
-	ret = fetch_error(s, rc, step, err);
 done:
 	git_remote_free(remote);
 	gitsrc__deadline_stop(s->auth.deadline);
@@ -460,16 +507,53 @@ static void sweep_stale_clones(const struct gitsrc *s)
 }
 
 /*
- * Open the cache, cloning it on first use. The first fetch goes into a
- * temporary directory that is renamed into place only when it succeeded,
- * so a half-made clone is never mistaken for the cache. Clones that killed
- * runs left behind are removed first.
+ * The first fetch goes into a temporary directory that is renamed into
+ * place only when it succeeded, so a half-made clone is never mistaken for
+ * the cache. On success s->repo is open.
  */
-static int open_or_clone(struct gitsrc *s, int *fetched, struct pacer_error **err)
+static int clone_fresh(struct gitsrc *s, struct pacer_error **err)
 {
 	git_repository *tmprepo = NULL;
 	char *tmp = NULL;
 	int ret = 0;
+
+	if (asprintf(&tmp, "%s.tmp-%ld", s->repo_dir, (long)getpid()) < 0)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	rm_rf(tmp);
+	PLOG_INFO("git: cloning %s into %s", s->url_safe, s->repo_dir);
+	if (git_repository_init(&tmprepo, tmp, 1)) {
+		ret = pacer_error_set(err, PACER_EIO, "cannot create the git cache %s: %s", tmp,
+		                      lg2_message());
+		goto done;
+	}
+	ret = fetch_into(s, tmprepo, err);
+	git_repository_free(tmprepo);
+	if (ret)
+		goto done;
+	if (rename(tmp, s->repo_dir) && errno != EEXIST && errno != ENOTEMPTY) {
+		ret = pacer_error_set(err, PACER_EIO, "cannot move the new clone %s to %s: %s", tmp,
+		                      s->repo_dir, strerror(errno));
+		goto done;
+	}
+	/* On EEXIST someone else finished a clone first: theirs is as good. */
+	if (git_repository_open_bare(&s->repo, s->repo_dir))
+		ret = pacer_error_set(err, PACER_EIO, "cannot open the git cache %s: %s",
+		                      s->repo_dir, lg2_message());
+done:
+	if (ret || access(tmp, F_OK) == 0)
+		rm_rf(tmp);
+	free(tmp);
+	return ret;
+}
+
+/*
+ * Open the cache, cloning it on first use (*fetched then says the clone
+ * is as fresh as a fetch). Clones that killed runs left behind are
+ * removed first.
+ */
+static int open_or_clone(struct gitsrc *s, int *fetched, struct pacer_error **err)
+{
+	int ret;
 
 	*fetched = 0;
 	if (s->repo)
@@ -482,43 +566,15 @@ static int open_or_clone(struct gitsrc *s, int *fetched, struct pacer_error **er
 	sweep_stale_clones(s);
 	if (access(s->repo_dir, F_OK) == 0) {
 		if (git_repository_open_bare(&s->repo, s->repo_dir))
-			ret = pacer_error_set(
+			return pacer_error_set(
 			    err, PACER_EIO,
 			    "the git cache %s (for %s) is not a usable repository "
 			    "(%s); remove that directory and pacer will clone again",
 			    s->repo_dir, s->url_safe, lg2_message());
-		return ret;
+		return 0;
 	}
-	if (asprintf(&tmp, "%s.tmp-%ld", s->repo_dir, (long)getpid()) < 0)
-		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
-	rm_rf(tmp);
-	PLOG_INFO("git: cloning %s into %s", s->url_safe, s->repo_dir);
-	if (git_repository_init(&tmprepo, tmp, 1)) {
-		ret = pacer_error_set(err, PACER_EIO, "cannot create the git cache %s: %s", tmp,
-		                      lg2_message());
-		goto done;
-	}
-	ret = fetch_into(s, tmprepo, err);
-	git_repository_free(tmprepo);
-	tmprepo = NULL;
-	if (ret)
-		goto done;
-	if (rename(tmp, s->repo_dir) && errno != EEXIST && errno != ENOTEMPTY) {
-		ret = pacer_error_set(err, PACER_EIO, "cannot move the new clone %s to %s: %s", tmp,
-		                      s->repo_dir, strerror(errno));
-		goto done;
-	}
-	/* On EEXIST someone else finished a clone first: theirs is as good. */
-	if (git_repository_open_bare(&s->repo, s->repo_dir)) {
-		ret = pacer_error_set(err, PACER_EIO, "cannot open the git cache %s: %s",
-		                      s->repo_dir, lg2_message());
-		goto done;
-	}
-	*fetched = 1;
-done:
-	if (ret || access(tmp, F_OK) == 0)
-		rm_rf(tmp);
-	free(tmp);
+	ret = clone_fresh(s, err);
+	*fetched = ret == 0;
 	return ret;
 }
 
@@ -539,7 +595,7 @@ static int peel_ref(git_repository *repo, const char *name, git_oid *out)
 	return rc;
 }
 
-/* "main, dev, release-1" (at most 10) for messages. */
+/* "main, dev, release-1" (at most BRANCHES_SHOWN) for messages. Caller frees. */
 static char *branch_list(git_repository *repo)
 {
 	struct pacer_buf b = PACER_BUF_INIT;
@@ -554,10 +610,10 @@ static char *branch_list(git_repository *repo)
 
 			if (!strncmp(name, TRACKING_PREFIX, strlen(TRACKING_PREFIX)) &&
 			    strcmp(name, TRACKING_HEAD)) {
-				if (n < 10)
+				if (n < BRANCHES_SHOWN)
 					pacer_buf_printf(&b, "%s%s", n ? ", " : "",
 					                 name + strlen(TRACKING_PREFIX));
-				else if (n == 10)
+				else if (n == BRANCHES_SHOWN)
 					pacer_buf_puts(&b, ", ...");
 				n++;
 			}
@@ -570,71 +626,91 @@ static char *branch_list(git_repository *repo)
 	return pacer_buf_detach(&b);
 }
 
-static int resolve_local(struct gitsrc *s, git_oid *out, struct pacer_error **err)
+/*
+ * A ref by name, as git's rev-parse reads it: refs/heads/x is the
+ * tracking branch, another full ref stands for itself, a short name is a
+ * branch, else a tag. Returns 0 and *out, or non-zero when none exists.
+ */
+static int peel_named(git_repository *repo, const char *ref, git_oid *out)
 {
-	const char *ref = s->ref;
 	char name[512];
-	char *branches;
+
+	if (!strncmp(ref, BRANCH_PREFIX, BRANCH_PREFIX_LEN)) {
+		snprintf(name, sizeof(name), TRACKING_PREFIX "%s", ref + BRANCH_PREFIX_LEN);
+		return peel_ref(repo, name, out);
+	}
+	if (!strncmp(ref, "refs/", 5))
+		return peel_ref(repo, ref, out);
+	snprintf(name, sizeof(name), TRACKING_PREFIX "%s", ref);
+	if (!peel_ref(repo, name, out))
+		return 0;
+	snprintf(name, sizeof(name), "refs/tags/%s", ref);
+	return peel_ref(repo, name, out);
+}
+
+/*
+ * A ref that reads as a (short) commit id. Returns 0 and *out, 1 when no
+ * commit has that id, PACER_EINVALID when the prefix names several.
+ */
+static int lookup_commit_prefix(struct gitsrc *s, const char *ref, git_oid *out,
+                                struct pacer_error **err)
+{
+	git_oid prefix;
+	git_object *obj = NULL;
+	int rc;
+
+	if (!is_hex(ref, SHORT_OID_MIN, GIT_OID_HEXSZ) ||
+	    git_oid_fromstrn(&prefix, ref, strlen(ref)))
+		return 1;
+	rc = git_object_lookup_prefix(&obj, s->repo, &prefix, strlen(ref), GIT_OBJECT_COMMIT);
+	if (!rc) {
+		git_oid_cpy(out, git_object_id(obj));
+		git_object_free(obj);
+		return 0;
+	}
+	if (rc == GIT_EAMBIGUOUS)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "the short commit id '%s' is ambiguous in %s; "
+		                       "give more hex digits (or the full 40)",
+		                       ref, s->url_safe);
+	return 1;
+}
+
+/* PACER_ENOTFOUND for a ref (NULL: the default branch), listing the branches there are. */
+static int ref_not_found(struct gitsrc *s, const char *ref, struct pacer_error **err)
+{
+	char *branches = branch_list(s->repo);
 	int ret;
 
-	if (!ref) {
-		if (!peel_ref(s->repo, TRACKING_HEAD, out))
-			return 0;
-		branches = branch_list(s->repo);
+	if (!ref)
 		ret = pacer_error_set(err, PACER_ENOTFOUND,
 		                      "%s has no default branch (an empty repository, or its HEAD "
 		                      "points nowhere); pass --ref with a branch (branches: %s)",
 		                      s->url_safe, branches ? branches : "?");
-		free(branches);
-		goto done;
-	}
-	if (!strncmp(ref, "refs/heads/", 11)) {
-		snprintf(name, sizeof(name), TRACKING_PREFIX "%s", ref + 11);
-		if (!peel_ref(s->repo, name, out))
-			return 0;
-	} else if (!strncmp(ref, "refs/", 5)) {
-		if (!peel_ref(s->repo, ref, out))
-			return 0;
-	} else {
-		/* Branch first, then tag, as git's rev-parse does. */
-		snprintf(name, sizeof(name), TRACKING_PREFIX "%s", ref);
-		if (!peel_ref(s->repo, name, out))
-			return 0;
-		snprintf(name, sizeof(name), "refs/tags/%s", ref);
-		if (!peel_ref(s->repo, name, out))
-			return 0;
-	}
-	if (is_hex(ref, 4, GIT_OID_HEXSZ)) {
-		git_oid prefix;
-		git_object *obj = NULL;
-		int rc;
-
-		if (!git_oid_fromstrn(&prefix, ref, strlen(ref))) {
-			rc = git_object_lookup_prefix(&obj, s->repo, &prefix, strlen(ref),
-			                              GIT_OBJECT_COMMIT);
-			if (!rc) {
-				git_oid_cpy(out, git_object_id(obj));
-				git_object_free(obj);
-				return 0;
-			}
-			if (rc == GIT_EAMBIGUOUS)
-				return pacer_error_set(
-				    err, PACER_EINVALID,
-				    "the short commit id '%s' is ambiguous in %s; "
-				    "give more hex digits (or the full 40)",
-				    ref, s->url_safe);
-		}
-	}
-	branches = branch_list(s->repo);
-	ret = pacer_error_set(err, PACER_ENOTFOUND,
-	                      "ref '%s' not found in %s: no branch, tag or commit of that name "
-	                      "(commits must be reachable from a branch or tag); check --ref "
-	                      "(branches: %s)",
-	                      ref, s->url_safe, branches ? branches : "?");
+	else
+		ret =
+		    pacer_error_set(err, PACER_ENOTFOUND,
+		                    "ref '%s' not found in %s: no branch, tag or commit of that "
+		                    "name (commits must be reachable from a branch or tag); check "
+		                    "--ref (branches: %s)",
+		                    ref, s->url_safe, branches ? branches : "?");
 	free(branches);
-done:
 	if (err && *err)
 		pacer_error_set_url(*err, s->url_safe);
+	return ret;
+}
+
+/* s->ref in the cache, without fetching: names first, then a commit id. */
+static int resolve_local(struct gitsrc *s, git_oid *out, struct pacer_error **err)
+{
+	int ret;
+
+	if (!s->ref)
+		ret = peel_ref(s->repo, TRACKING_HEAD, out) ? ref_not_found(s, NULL, err) : 0;
+	else if (!peel_named(s->repo, s->ref, out))
+		ret = 0;
+	else if ((ret = lookup_commit_prefix(s, s->ref, out, err)) == 1)
+		ret = ref_not_found(s, s->ref, err);
 	return ret;
 }
 
@@ -746,17 +822,18 @@ static int src_load(struct pacer_source *base, const char *path, const char *key
 	*data = NULL;
 	*len = 0;
 	if (!key || strlen(key) != GIT_OID_HEXSZ || git_oid_fromstr(&id, key))
-		return pacer_error_set(err, PACER_EINVALID, "%s: '%s' is not a git blob id",
-		                       path, key ? key : "(none)");
+		return pacer_error_set(err, PACER_EINVALID, "%s: '%s' is not a git blob id", path,
+		                       key ? key : "(none)");
 	pthread_mutex_lock(&s->load_mu);
 	if (!s->load_repo && git_repository_open_bare(&s->load_repo, s->repo_dir)) {
-		ret = pacer_error_set(err, PACER_EIO, "cannot open the git cache %s: %s", s->repo_dir,
-		                      lg2_message());
+		ret = pacer_error_set(err, PACER_EIO, "cannot open the git cache %s: %s",
+		                      s->repo_dir, lg2_message());
 		goto done;
 	}
 	if (git_blob_lookup(&blob, s->load_repo, &id)) {
-		ret = pacer_error_set(err, PACER_ENOTFOUND, "%s (blob %.12s) is not in the git cache %s: %s",
-		                      path, key, s->repo_dir, lg2_message());
+		ret = pacer_error_set(err, PACER_ENOTFOUND,
+		                      "%s (blob %.12s) is not in the git cache %s: %s", path, key,
+		                      s->repo_dir, lg2_message());
 		goto done;
 	}
 	*len = (size_t)git_blob_rawsize(blob);
@@ -774,100 +851,129 @@ done:
 	return ret;
 }
 
-static int read_tree(struct gitsrc *s, pacer_source_want_cb want, pacer_source_file_cb cb,
-                     void *ctx, struct pacer_error **err)
+/* s->path in tree, which must name a directory; *out is freed with git_tree_free(). */
+static int path_subtree(struct gitsrc *s, git_tree *tree, const char *hex, git_tree **out,
+                        struct pacer_error **err)
 {
-	struct walk w = {0};
-	git_commit *commit = NULL;
-	git_tree *tree = NULL, *sub = NULL;
 	git_tree_entry *te = NULL;
-	git_oid id;
-	char hex[GIT_OID_HEXSZ + 1];
-	int ret;
+	int rc = git_tree_entry_bypath(&te, tree, s->path), ret = 0;
 
-	ret = fetch_and_resolve(s, &id, err);
-	if (ret)
-		goto done;
-	git_oid_tostr(hex, sizeof(hex), &id);
-	memcpy(s->revision, hex, sizeof(hex));
-	if (git_commit_lookup(&commit, s->repo, &id) || git_commit_tree(&tree, commit)) {
+	if (rc == GIT_ENOTFOUND)
+		ret = pacer_error_set(err, PACER_ENOTFOUND,
+		                      "path '%s' does not exist in commit %.12s of %s (ref %s); "
+		                      "check --path (relative to the repository root)",
+		                      s->path, hex, s->url_safe, ref_label(s));
+	else if (rc || git_tree_entry_type(te) != GIT_OBJECT_TREE)
+		ret = pacer_error_set(err, rc ? PACER_ENOTFOUND : PACER_EINVALID,
+		                      "path '%s' in commit %.12s of %s (ref %s) is not a "
+		                      "directory; --path must name the folder holding the "
+		                      "definitions",
+		                      s->path, hex, s->url_safe, ref_label(s));
+	else if (git_tree_lookup(out, s->repo, git_tree_entry_id(te)))
+		ret = pacer_error_set(err, PACER_EIO, "cannot read '%s' of commit %.12s: %s",
+		                      s->path, hex, lg2_message());
+	git_tree_entry_free(te);
+	return ret;
+}
+
+/*
+ * The tree holding the definitions in commit `id` (hex for messages): the
+ * commit's own, or s->path's in it. *out is freed with git_tree_free().
+ */
+static int definitions_tree(struct gitsrc *s, const git_oid *id, const char *hex, git_tree **out,
+                            struct pacer_error **err)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	int ret = 0;
+
+	*out = NULL;
+	if (git_commit_lookup(&commit, s->repo, id) || git_commit_tree(&tree, commit))
 		ret = pacer_error_set(err, PACER_EIO,
 		                      "cannot read commit %s of %s from the cache %s: "
 		                      "%s; remove the cache directory to clone again",
 		                      hex, s->url_safe, s->repo_dir, lg2_message());
-		goto done;
-	}
-	if (s->path) {
-		int rc = git_tree_entry_bypath(&te, tree, s->path);
-
-		if (rc == GIT_ENOTFOUND) {
-			ret = pacer_error_set(
-			    err, PACER_ENOTFOUND,
-			    "path '%s' does not exist in commit %.12s of %s (ref %s); "
-			    "check --path (relative to the repository root)",
-			    s->path, hex, s->url_safe, ref_label(s));
-			goto done;
-		}
-		if (rc || git_tree_entry_type(te) != GIT_OBJECT_TREE) {
-			ret = pacer_error_set(err, rc ? PACER_ENOTFOUND : PACER_EINVALID,
-			                      "path '%s' in commit %.12s of %s (ref %s) is not a "
-			                      "directory; --path must name the folder holding the "
-			                      "definitions",
-			                      s->path, hex, s->url_safe, ref_label(s));
-			goto done;
-		}
-		if (git_tree_lookup(&sub, s->repo, git_tree_entry_id(te))) {
-			ret =
-			    pacer_error_set(err, PACER_EIO, "cannot read '%s' of commit %.12s: %s",
-			                    s->path, hex, lg2_message());
-			goto done;
-		}
-	}
-	if (git_tree_walk(sub ? sub : tree, GIT_TREEWALK_PRE, walk_cb, &w) || w.oom) {
-		ret = pacer_error_set(err, w.oom ? PACER_EGENERIC : PACER_EIO,
-		                      "cannot list the tree of commit %.12s of %s: %s", hex,
-		                      s->url_safe, w.oom ? "out of memory" : lg2_message());
-		goto done;
-	}
-	qsort(w.v, w.n, sizeof(*w.v), entry_cmp);
-	PLOG_DEBUG("git: %s at %s: %zu definition files", s->describe, hex, w.n);
-	for (size_t i = 0; i < w.n; i++) {
-		git_blob *blob = NULL;
-		char key[GIT_OID_HEXSZ + 1];
-
-		git_oid_tostr(key, sizeof(key), &w.v[i].id);
-		if (want) {
-			ret = want(ctx, w.v[i].path, key);
-			if (ret == 0) {
-				/* Known content: the blob is not even inflated. */
-				if ((ret = cb(ctx, w.v[i].path, NULL, 0, key)))
-					goto done;
-				continue;
-			}
-			if (ret != 1)
-				goto done;
-			ret = 0;
-		}
-		if (git_blob_lookup(&blob, s->repo, &w.v[i].id)) {
-			ret = pacer_error_set(err, PACER_EIO,
-			                      "cannot read %s in commit %.12s of %s: %s",
-			                      w.v[i].path, hex, s->url_safe, lg2_message());
-			goto done;
-		}
-		ret = cb(ctx, w.v[i].path, git_blob_rawcontent(blob),
-		         (size_t)git_blob_rawsize(blob), key);
-		git_blob_free(blob);
-		if (ret)
-			goto done;
-	}
-done:
-	for (size_t i = 0; i < w.n; i++)
-		free(w.v[i].path);
-	free(w.v);
-	git_tree_entry_free(te);
-	git_tree_free(sub);
-	git_tree_free(tree);
+	else if (s->path)
+		ret = path_subtree(s, tree, hex, out, err);
+	else
+		*out = tree; /* the commit's own tree: the caller's to free from here */
+	if (*out != tree)
+		git_tree_free(tree);
 	git_commit_free(commit);
+	return ret;
+}
+
+static void walk_release(struct walk *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i].path);
+	free(w->v);
+}
+
+/* Every definition file below tree into w, sorted by path (strcmp, as the fs source). */
+static int list_definitions(struct gitsrc *s, git_tree *tree, const char *hex, struct walk *w,
+                            struct pacer_error **err)
+{
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, w) || w->oom)
+		return pacer_error_set(err, w->oom ? PACER_EGENERIC : PACER_EIO,
+		                       "cannot list the tree of commit %.12s of %s: %s", hex,
+		                       s->url_safe, w->oom ? "out of memory" : lg2_message());
+	if (w->n > 1) /* qsort's pointer must not be NULL, even for 0 items */
+		qsort(w->v, w->n, sizeof(*w->v), entry_cmp);
+	return 0;
+}
+
+/*
+ * Hand one file to the callback, keyed by its blob id. With `want`, a file
+ * whose content the caller already knows is handed over without bytes: its
+ * blob is not even inflated.
+ */
+static int hand_over(struct gitsrc *s, const struct entry *e, const char *hex,
+                     pacer_source_want_cb want, pacer_source_file_cb cb, void *ctx,
+                     struct pacer_error **err)
+{
+	git_blob *blob = NULL;
+	char key[GIT_OID_HEXSZ + 1];
+	int ret;
+
+	git_oid_tostr(key, sizeof(key), &e->id);
+	if (want) {
+		ret = want(ctx, e->path, key);
+		if (ret == 0)
+			return cb(ctx, e->path, NULL, 0, key);
+		if (ret != 1)
+			return ret;
+	}
+	if (git_blob_lookup(&blob, s->repo, &e->id))
+		return pacer_error_set(err, PACER_EIO, "cannot read %s in commit %.12s of %s: %s",
+		                       e->path, hex, s->url_safe, lg2_message());
+	ret = cb(ctx, e->path, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), key);
+	git_blob_free(blob);
+	return ret;
+}
+
+static int read_tree(struct gitsrc *s, pacer_source_want_cb want, pacer_source_file_cb cb,
+                     void *ctx, struct pacer_error **err)
+{
+	struct walk w = {0};
+	git_tree *tree = NULL;
+	git_oid id;
+	char hex[GIT_OID_HEXSZ + 1];
+	int ret;
+
+	if ((ret = fetch_and_resolve(s, &id, err)))
+		return ret;
+	git_oid_tostr(hex, sizeof(hex), &id);
+	memcpy(s->revision, hex, sizeof(hex));
+	if ((ret = definitions_tree(s, &id, hex, &tree, err)) ||
+	    (ret = list_definitions(s, tree, hex, &w, err)))
+		goto done;
+	PLOG_DEBUG("git: %s at %s: %zu definition files", s->describe, hex, w.n);
+	for (size_t i = 0; i < w.n && !ret; i++)
+		ret = hand_over(s, &w.v[i], hex, want, cb, ctx, err);
+done:
+	walk_release(&w);
+	git_tree_free(tree);
 	return ret;
 }
 
@@ -918,7 +1024,8 @@ static void src_free(struct pacer_source *base)
 	git_libgit2_shutdown();
 }
 
-int gitsrc_resolve(struct pacer_source *src, char out[41], struct pacer_error **err)
+int gitsrc_resolve(struct pacer_source *src, char out[GITSRC_OID_HEXSZ + 1],
+                   struct pacer_error **err)
 {
 	git_oid id;
 	int ret;
@@ -958,13 +1065,9 @@ static char *normalise_path(const char *p)
 	return strndup(p, n);
 }
 
-int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct pacer_error **err)
+/* What gitsrc_new() cannot work without, with what to pass to get it. */
+static int check_options(const struct gitsrc_options *o, struct pacer_error **err)
 {
-	struct gitsrc *s = NULL;
-	char *key = NULL, *name = NULL, resolved[PATH_MAX];
-	int ret = 0, port = 22, inited = 0;
-
-	*out = NULL;
 	if (!o || o->version != GITSRC_OPTIONS_VERSION)
 		return pacer_error_set(err, PACER_EINVALID,
 		                       "git source: options version %u not supported (want %d)",
@@ -978,64 +1081,77 @@ int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct
 		                       "git source %s: no cache directory; "
 		                       "pass --state-dir",
 		                       o->url);
-	if (git_libgit2_init() < 0)
-		return pacer_error_set(err, PACER_EGENERIC, "cannot initialise libgit2: %s",
-		                       lg2_message());
-	inited = 1;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		goto oom;
-	pthread_mutex_init(&s->load_mu, NULL);
+	return 0;
+}
+
+/* Copy the strings of *o that the source keeps (-1: out of memory). */
+static int copy_options(struct gitsrc *s, const struct gitsrc_options *o)
+{
 	if (dup_opt(&s->url, o->url) || dup_opt(&s->ref, o->ref) ||
 	    dup_opt(&s->cache_dir, o->cache_dir) || dup_opt(&s->ssh_key_file, o->ssh_key_file) ||
 	    dup_opt(&s->ssh_pubkey_file, o->ssh_pubkey_file) ||
 	    dup_opt(&s->ssh_passphrase, o->ssh_passphrase) ||
 	    dup_opt(&s->https_user, o->https_user) || dup_opt(&s->https_token, o->https_token))
-		goto oom;
+		return -1;
+	/* An empty --ref is no ref: the remote's default branch. */
 	if (o->ref && !*o->ref) {
 		free(s->ref);
 		s->ref = NULL;
 	}
 	s->path = normalise_path(o->path);
 	s->url_safe = gitsrc_url_redact(o->url);
-	if (!s->url_safe)
-		goto oom;
-	/* The password part of a URL is a secret like any other. */
-	if (strcmp(s->url, s->url_safe)) {
-		const char *host = strstr(s->url, "://") + 3, *slash = strchr(host, '/');
-		const char *at = memrchr(host, '@', slash ? (size_t)(slash - host) : strlen(host));
-		char *userinfo = at ? strndup(host, (size_t)(at - host)) : NULL;
-		char *colon = userinfo ? strchr(userinfo, ':') : NULL;
+	return s->url_safe ? 0 : -1;
+}
 
-		if (userinfo)
-			pacer_log_add_secret(colon ? colon + 1 : userinfo);
-		free_secret(userinfo);
-	}
-	if (o->known_hosts_file) {
-		if (dup_opt(&s->known_hosts_file, o->known_hosts_file))
-			goto oom;
-	} else if (asprintf(&s->known_hosts_file, "%s/.ssh/known_hosts",
-	                    getenv("HOME") ? getenv("HOME") : "/nonexistent") < 0) {
-		s->known_hosts_file = NULL;
-		goto oom;
-	}
-	s->use_ssh_agent = o->use_ssh_agent;
+/* The password part of a URL is a secret like any other: the log redacts it. */
+static void register_url_secret(const struct gitsrc *s)
+{
+	const char *host, *slash, *at;
+	char *userinfo, *colon;
+
+	if (!strcmp(s->url, s->url_safe))
+		return;
+	host = strstr(s->url, "://") + 3; /* only URLs with a scheme have credentials */
+	slash = strchr(host, '/');
+	at = memrchr(host, '@', slash ? (size_t)(slash - host) : strlen(host));
+	userinfo = at ? strndup(host, (size_t)(at - host)) : NULL;
+	colon = userinfo ? strchr(userinfo, ':') : NULL;
+	if (userinfo)
+		pacer_log_add_secret(colon ? colon + 1 : userinfo);
+	free_secret(userinfo);
+}
+
+/*
+ * Where the clone of this URL lives, and how the source describes itself.
+ * *port is the ssh port of the URL. Returns -1 when out of memory.
+ */
+static int name_cache(struct gitsrc *s, int *port)
+{
+	char resolved[PATH_MAX], *name;
+	const char *key = s->url_safe;
+	int rc;
 
 	/* Local paths are keyed by their real path so ./repo and /abs/repo share a cache. */
-	key = s->url_safe;
-	if (!url_is_ssh(s->url, &port) && !strstr(s->url, "://") && realpath(s->url, resolved))
+	if (!url_is_ssh(s->url, port) && !strstr(s->url, "://") && realpath(s->url, resolved))
 		key = resolved;
 	name = cache_name(key);
-	if (!name || asprintf(&s->repo_dir, "%s/%s", s->cache_dir, name) < 0) {
+	rc = name ? asprintf(&s->repo_dir, "%s/%s", s->cache_dir, name) : -1;
+	free(name);
+	if (rc < 0) {
 		s->repo_dir = NULL;
-		goto oom;
+		return -1;
 	}
 	if (asprintf(&s->describe, "%s%s%s@%s", s->url_safe, s->path ? ":" : "",
 	             s->path ? s->path : "", s->ref ? s->ref : "HEAD") < 0) {
 		s->describe = NULL;
-		goto oom;
+		return -1;
 	}
+	return 0;
+}
 
+/* The callbacks' view of the source (auth.h): borrowed strings, freed with it. */
+static void wire_auth(struct gitsrc *s, int port, const volatile int *cancel)
+{
 	s->auth.url_safe = s->url_safe;
 	s->auth.ssh_key_file = s->ssh_key_file;
 	s->auth.ssh_pubkey_file = s->ssh_pubkey_file;
@@ -1045,7 +1161,40 @@ int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct
 	s->auth.https_user = s->https_user;
 	s->auth.https_token = s->https_token;
 	s->auth.port = port;
-	s->auth.cancel = o->cancel;
+	s->auth.cancel = cancel;
+}
+
+int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct pacer_error **err)
+{
+	struct gitsrc *s = NULL;
+	int ret, port = GITSRC_SSH_DEFAULT_PORT, inited = 0;
+
+	*out = NULL;
+	if ((ret = check_options(o, err)))
+		return ret;
+	if (git_libgit2_init() < 0)
+		return pacer_error_set(err, PACER_EGENERIC, "cannot initialise libgit2: %s",
+		                       lg2_message());
+	inited = 1;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		goto oom;
+	pthread_mutex_init(&s->load_mu, NULL);
+	if (copy_options(s, o))
+		goto oom;
+	register_url_secret(s);
+	if (o->known_hosts_file) {
+		if (dup_opt(&s->known_hosts_file, o->known_hosts_file))
+			goto oom;
+	} else if (asprintf(&s->known_hosts_file, "%s/.ssh/known_hosts",
+	                    getenv("HOME") ? getenv("HOME") : "/nonexistent") < 0) {
+		s->known_hosts_file = NULL;
+		goto oom;
+	}
+	s->use_ssh_agent = o->use_ssh_agent;
+	if (name_cache(s, &port))
+		goto oom;
+	wire_auth(s, port, o->cancel);
 	s->timeout_s = o->timeout_s > 0 ? o->timeout_s : GITSRC_DEFAULT_TIMEOUT_S;
 
 	s->base.read = src_read;
@@ -1055,17 +1204,14 @@ int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct
 	s->base.revision = src_revision;
 	s->base.free = src_free;
 	*out = &s->base;
-	s = NULL;
-	goto done;
+	return 0;
 oom:
 	ret = pacer_error_set(err, PACER_EGENERIC, "out of memory");
-done:
-	free(name);
 	if (s) {
 		src_free(&s->base); /* also drops the libgit2 reference */
 		inited = 0;
 	}
-	if (ret && inited)
+	if (inited)
 		git_libgit2_shutdown();
 	return ret;
 }

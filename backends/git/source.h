@@ -48,6 +48,8 @@
 
 #define GITSRC_OPTIONS_VERSION 1
 #define GITSRC_DEFAULT_TIMEOUT_S 60
+/* Hex digits of a commit id (libgit2's GIT_OID_HEXSZ, without its header). */
+#define GITSRC_OID_HEXSZ 40
 
 struct gitsrc_options {
 	unsigned version; /* GITSRC_OPTIONS_VERSION */
@@ -127,12 +129,14 @@ int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct
 
 /*
  * Fetch and resolve the ref without walking the tree: the cheap poll of
- * watch and serve mode. Writes the commit's 40-hex id and a NUL into out.
+ * watch and serve mode. Writes the commit's 40-hex id and a NUL into the
+ * caller's out.
  * `src` must come from gitsrc_new() (PACER_EINVALID otherwise). A full
  * 40-hex commit id that is already in the cache is resolved without a fetch.
  * Errors as for read(). Does not change what revision() returns.
  */
-int gitsrc_resolve(struct pacer_source *src, char out[41], struct pacer_error **err);
+int gitsrc_resolve(struct pacer_source *src, char out[GITSRC_OID_HEXSZ + 1],
+                   struct pacer_error **err);
 
 /*
  * The URL with credentials removed, for messages: https://user:tok@h/x ->
