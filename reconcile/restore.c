@@ -1,3 +1,12 @@
+/*
+ * restore.c: `pacer rollback APP` (restore.h).
+ *
+ * A restore is journalled and owned like any change of a sync, so that a
+ * killed restore is finished by the next run; it sends its PUT through the
+ * same submit as apply (exec.h), so a lost reply is read back rather than
+ * sent again blindly. It has no failure policy of its own: a restore that
+ * does not converge is reported, never undone.
+ */
 #include "reconcile/restore.h"
 
 #include <json-c/json.h>
@@ -74,86 +83,132 @@ static int submit_restore(struct pacer_marathon *m, const char *id, struct json_
 	return exec_submit_resolved(&ctx, &it, body, ref, err);
 }
 
+/*
+ * The backup to restore (named, or the app's newest) into out->restored_from
+ * and its definition into *def (caller puts). A named backup must be of
+ * this app: restoring /a's file onto /b is a typo.
+ */
+static int load_backup(struct pacer_backup_store *backups, const char *id,
+		       const struct restore_options *opts, struct restore_result *out,
+		       struct json_object **def, struct pacer_error **err)
+{
+	struct json_object *idval = NULL;
+	int rc;
+
+	if (opts->backup_path)
+		out->restored_from = strdup(opts->backup_path);
+	else if ((rc = latest_backup(backups, id, &out->restored_from, err)))
+		return rc;
+	if (!out->restored_from)
+		return -1;
+	if ((rc = backups->load(backups, out->restored_from, def, err)))
+		return rc;
+	if (!json_object_object_get_ex(*def, "id", &idval) ||
+	    !json_object_is_type(idval, json_type_string) ||
+	    strcmp(json_object_get_string(idval), id))
+		return pacer_error_set(err, PACER_EINVALID, "%s is a backup of %s, not of %s",
+				       out->restored_from,
+				       idval ? json_object_get_string(idval) : "(no id)", id);
+	return 0;
+}
+
+/* Back up what is live now: a rollback can be rolled back too. An app that
+ * is gone is created (out->created) and has nothing to back up. */
+static int backup_live(struct pacer_marathon *m, struct pacer_backup_store *backups,
+		       const char *id, struct restore_result *out, struct pacer_error **err)
+{
+	struct json_object *live = NULL;
+	int rc = m->get_app(m, id, &live, err);
+
+	if (rc == PACER_ENOTFOUND) {
+		pacer_error_clear(err);
+		out->created = 1;
+		return 0;
+	}
+	if (rc == 0 && (rc = backups->save(backups, id, live, &out->backup_path, err)))
+		pacer_error_wrap(err, rc,
+				 "not restoring %s: the live definition could not be backed up first",
+				 id);
+	json_object_put(live);
+	return rc;
+}
+
+/*
+ * Journalled as an update with no failure policy: a later run finishes the
+ * wait and reports the outcome, it does not undo the restore. The entry
+ * borrows id, body and out's strings. Ownership first, as for every change.
+ */
+static int write_intent(const struct restore_options *opts, const char *id,
+			struct json_object *body, const struct restore_result *out,
+			struct journal_entry *entry, struct pacer_error **err)
+{
+	const char *ids[1] = {id};
+	int rc;
+
+	memset(entry, 0, sizeof(*entry));
+	entry->app_id = (char *)id;
+	entry->action = out->created ? JOURNAL_CREATE : JOURNAL_UPDATE;
+	entry->body = body;
+	entry->backup = out->backup_path;
+	entry->started = (long long)time(NULL);
+	entry->timeout_s = opts->timeout_s > 0 ? opts->timeout_s : EXEC_DEFAULT_TIMEOUT_S;
+	entry->deadline = entry->started + entry->timeout_s;
+	entry->on_failure = SYNC_ON_FAILURE_NONE;
+	if (!opts->state)
+		return 0;
+	if ((rc = opts->state->add_owned(opts->state, ids, 1, err)))
+		return rc;
+	return journal_write(opts->state, entry, err);
+}
+
+/* Wait for the restore's deployment with a waiter of its own, then settle
+ * the journal entry unless the outcome stays open. */
+static int wait_restored(struct pacer_marathon *m, const struct restore_options *opts,
+			 const char *id, const char *deployment_id, struct pacer_error **err)
+{
+	struct waiter *w = NULL;
+	int rc = waiter_new(m, opts->poll_ms, &w, err);
+
+	if (rc)
+		return rc;
+	rc = waiter_wait(w, id, deployment_id, WAITER_HEALTHY, opts->timeout_s, NULL, NULL, err);
+	/* Settled either way: success, or a failure reported to the operator. */
+	if (rc != PACER_ECANCELLED && rc != PACER_EUNREACHABLE)
+		journal_clear(opts->state, id, NULL);
+	waiter_free(w);
+	return rc;
+}
+
 int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, const char *app_id,
 		const struct restore_options *opts, struct restore_result *out,
 		struct pacer_error **err)
 {
 	struct restore_options defaults = RESTORE_OPTIONS_INIT;
-	struct json_object *def = NULL, *body = NULL, *live = NULL, *idval;
+	struct json_object *def = NULL, *body = NULL;
 	struct pacer_deploy_ref ref;
 	struct journal_entry entry;
-	struct waiter *w = NULL;
 	char *id = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	memset(&entry, 0, sizeof(entry));
 	if (!opts)
 		opts = &defaults;
 	id = appid_resolve("/", app_id);
 	if (!id)
 		return pacer_error_set(err, PACER_EINVALID, "'%s' is not an app id", app_id);
-
-	if (opts->backup_path)
-		out->restored_from = strdup(opts->backup_path);
-	else if ((rc = latest_backup(backups, id, &out->restored_from, err)))
+	if ((rc = load_backup(backups, id, opts, out, &def, err)) ||
+	    (rc = backup_live(m, backups, id, out, err)))
 		goto done;
-	if (!out->restored_from) {
+	if (!(body = rollback_strip_server_fields(def))) {
 		rc = -1;
 		goto done;
 	}
-	rc = backups->load(backups, out->restored_from, &def, err);
-	if (rc)
+	if ((rc = write_intent(opts, id, body, out, &entry, err)))
 		goto done;
-	/* A named backup must be of this app: restoring /a's file onto /b is a typo. */
-	if (!json_object_object_get_ex(def, "id", &idval) ||
-	    !json_object_is_type(idval, json_type_string) ||
-	    strcmp(json_object_get_string(idval), id)) {
-		rc = pacer_error_set(err, PACER_EINVALID, "%s is a backup of %s, not of %s",
-				     out->restored_from,
-				     idval ? json_object_get_string(idval) : "(no id)", id);
-		goto done;
-	}
-
-	/* Back up what is live now: a rollback can be rolled back too. */
-	rc = m->get_app(m, id, &live, err);
-	if (rc == PACER_ENOTFOUND) {
-		pacer_error_clear(err);
-		out->created = 1;
-	} else if (rc) {
-		goto done;
-	} else if ((rc = backups->save(backups, id, live, &out->backup_path, err))) {
-		pacer_error_wrap(err, rc, "not restoring %s: the live definition could not be backed up first", id);
-		goto done;
-	}
-
-	body = rollback_strip_server_fields(def);
-	if (!body) {
-		rc = -1;
-		goto done;
-	}
-	/* Journalled as an update with no failure policy: a later run finishes
-	 * the wait and reports the outcome, it does not undo the restore. */
-	entry.app_id = id;
-	entry.action = out->created ? JOURNAL_CREATE : JOURNAL_UPDATE;
-	entry.body = body;
-	entry.backup = out->backup_path;
-	entry.started = (long long)time(NULL);
-	entry.timeout_s = opts->timeout_s > 0 ? opts->timeout_s : EXEC_DEFAULT_TIMEOUT_S;
-	entry.deadline = entry.started + entry.timeout_s;
-	entry.on_failure = SYNC_ON_FAILURE_NONE;
-	if (opts->state) {
-		const char *ids[1] = {id};
-
-		if ((rc = opts->state->add_owned(opts->state, ids, 1, err)) ||
-		    (rc = journal_write(opts->state, &entry, err)))
-			goto done;
-	}
 	CRASH_POINT("after-intent");
 	/* A lost reply is read back the way every change's is: only what has
 	 * not taken effect is sent again. */
-	rc = submit_restore(m, id, body, &ref, err);
-	if (rc) {
+	if ((rc = submit_restore(m, id, body, &ref, err))) {
 		/* Refused: nothing changed. Unknown: the next run reads it back. */
 		if (rc != PACER_EUNKNOWN)
 			journal_clear(opts->state, id, NULL);
@@ -166,22 +221,12 @@ int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, co
 	out->deployment_id = ref.deployment_id[0] ? strdup(ref.deployment_id) : NULL;
 	PLOG_INFO("app=%s deployment=%s event=restore from=%s", id,
 		  ref.deployment_id[0] ? ref.deployment_id : "-", out->restored_from);
-
-	rc = waiter_new(m, opts->poll_ms, &w, err);
-	if (rc)
-		goto done;
-	rc = waiter_wait(w, id, ref.deployment_id, WAITER_HEALTHY, opts->timeout_s, NULL, NULL,
-			 err);
-	/* Settled either way: success, or a failure reported to the operator. */
-	if (rc != PACER_ECANCELLED && rc != PACER_EUNREACHABLE)
-		journal_clear(opts->state, id, NULL);
+	rc = wait_restored(m, opts, id, ref.deployment_id, err);
 done:
 	if (rc && err && *err)
 		pacer_error_set_app(*err, id);
-	waiter_free(w);
 	json_object_put(def);
 	json_object_put(body);
-	json_object_put(live);
 	free(id);
 	return rc;
 }
