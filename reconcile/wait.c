@@ -361,36 +361,144 @@ static char **judged_ids(struct waiter *w, size_t *n)
 	return ids;
 }
 
+/*
+ * Abandoned (a newer run supersedes these deployments) or stopped
+ * (SIGTERM): every open wait ends PACER_ECANCELLED without its deployment
+ * being judged; the caller must not roll back, the journal hands them on.
+ * Called with the lock held.
+ */
+static void cancel_all(struct waiter *w)
+{
+	int newer = w->abandon && *w->abandon;
+
+	for (struct waiter_entry *e = w->entries; e; e = e->next)
+		if (!e->done)
+			settle(e, PACER_ECANCELLED,
+			       pacer_error_new(PACER_ECANCELLED,
+					       "app %s: stopped waiting for deployment %s: %s; the "
+					       "next run finishes it",
+					       e->app_id, dep_name(e),
+					       newer ? "a newer sync supersedes it"
+						     : "pacer is stopping"));
+}
+
+/* The poll failed: after several failures in a row every wait fails;
+ * deadlines pass all the same. Called with the lock held; perr is freed. */
+static void poll_failed(struct waiter *w, int rc, struct pacer_error *perr, double now)
+{
+	PLOG_WARN("polling deployments failed (%s); retrying",
+		  perr ? perr->message : pacer_code_name(rc));
+	if (++w->poll_failures >= WAITER_MAX_POLL_FAILURES) {
+		fail_all(w, perr);
+		w->poll_failures = 0;
+	}
+	for (struct waiter_entry *e = w->entries; e; e = e->next)
+		if (e->ready)
+			check_deadline(e, now);
+	pacer_error_free(perr);
+}
+
+/*
+ * Whether this cycle must read the apps: a ready entry's deployment is no
+ * longer listed (or it had none), or a progress report is due. Marks the
+ * entries whose deployment vanished. Called with the lock held.
+ */
+static int apps_needed(struct waiter *w, struct json_object *deps, double now)
+{
+	int need = 0;
+
+	for (struct waiter_entry *e = w->entries; e; e = e->next) {
+		if (e->done || !e->ready)
+			continue;
+		if (!e->vanished &&
+		    (!e->deployment_id || !*e->deployment_id || !listed(deps, e->deployment_id)))
+			e->vanished = 1;
+		if (e->vanished)
+			need = 1;
+	}
+	return need || now - w->last_progress >= WAITER_PROGRESS_MS / 1000.0;
+}
+
+/*
+ * One GET /v2/apps for the apps being judged, made without the lock (taken
+ * again before returning). NULL when it failed: the entries are judged
+ * again next cycle, and a failing Marathon also fails the next
+ * list_deployments.
+ */
+static struct json_object *read_apps(struct waiter *w, double now)
+{
+	struct json_object *apps = NULL;
+	struct pacer_error *perr = NULL;
+	size_t nids = 0;
+	char **ids = judged_ids(w, &nids);
+	int rc;
+
+	pthread_mutex_unlock(&w->mu);
+	rc = ids ? list_wanted(w->m, ids, nids, &apps, &perr)
+		 : pacer_error_set(&perr, PACER_EGENERIC, "out of memory reading the apps");
+	pacer_strv_free(ids);
+	pthread_mutex_lock(&w->mu);
+	if (rc) {
+		PLOG_WARN("reading apps failed (%s); retrying",
+			  perr ? perr->message : pacer_code_name(rc));
+		pacer_error_free(perr);
+		return NULL;
+	}
+	w->last_progress = now;
+	return apps;
+}
+
+/*
+ * One poll cycle: GET /v2/deployments without the lock, then (when needed)
+ * GET /v2/apps, then judge every entry that was there before the request.
+ * Called with the lock held; returns with it held.
+ */
+static void poll_cycle(struct waiter *w)
+{
+	struct json_object *deps = NULL, *apps = NULL;
+	struct pacer_error *perr = NULL;
+	double now;
+	int rc;
+
+	/* Only entries present before the request are judged on its answer: a
+	 * deployment submitted meanwhile may be missing from it without having
+	 * finished. */
+	for (struct waiter_entry *e = w->entries; e; e = e->next)
+		e->ready = 1;
+	pthread_mutex_unlock(&w->mu);
+	rc = w->m->list_deployments(w->m, &deps, &perr);
+	pthread_mutex_lock(&w->mu);
+	w->cycles++;
+	now = pacer_now_s();
+	if (rc) {
+		poll_failed(w, rc, perr, now);
+	} else {
+		w->poll_failures = 0;
+		if (apps_needed(w, deps, now))
+			apps = read_apps(w, now);
+		for (struct waiter_entry *e = w->entries; e; e = e->next)
+			if (!e->done && e->ready)
+				judge(e, deps, apps, now);
+	}
+	json_object_put(deps);
+	json_object_put(apps);
+	pthread_cond_broadcast(&w->done);
+}
+
 static void *waiter_main(void *arg)
 {
 	struct waiter *w = arg;
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->quit) {
-		struct json_object *deps = NULL, *apps = NULL;
-		struct pacer_error *perr = NULL;
-		int rc, need_apps = 0;
 		double now = pacer_now_s();
 
 		if (!w->entries) {
 			pthread_cond_wait(&w->wake, &w->mu);
 			continue;
 		}
-		/* Abandoned (a newer run supersedes these deployments) or
-		 * stopped (SIGTERM): stop waiting without judging them; the
-		 * caller must not roll back, the journal hands them on. */
 		if ((w->abandon && *w->abandon) || (w->stop && *w->stop)) {
-			int newer = w->abandon && *w->abandon;
-
-			for (struct waiter_entry *e = w->entries; e; e = e->next)
-				if (!e->done)
-					settle(e, PACER_ECANCELLED,
-					       pacer_error_new(PACER_ECANCELLED,
-							       "app %s: stopped waiting for deployment "
-							       "%s: %s; the next run finishes it",
-							       e->app_id, dep_name(e),
-							       newer ? "a newer sync supersedes it"
-								     : "pacer is stopping"));
+			cancel_all(w);
 			pthread_cond_broadcast(&w->done);
 			pthread_cond_wait(&w->wake, &w->mu);
 			continue;
@@ -406,71 +514,7 @@ static void *waiter_main(void *arg)
 			continue;
 		}
 		w->next_cycle = now + w->poll_ms / 1000.0;
-		/* Only entries present before the request are judged on its
-		 * answer: a deployment submitted meanwhile may be missing from
-		 * it without having finished. */
-		for (struct waiter_entry *e = w->entries; e; e = e->next)
-			e->ready = 1;
-		pthread_mutex_unlock(&w->mu);
-		rc = w->m->list_deployments(w->m, &deps, &perr);
-		pthread_mutex_lock(&w->mu);
-		w->cycles++;
-		now = pacer_now_s();
-		if (rc) {
-			PLOG_WARN("polling deployments failed (%s); retrying",
-				  perr ? perr->message : pacer_code_name(rc));
-			if (++w->poll_failures >= WAITER_MAX_POLL_FAILURES) {
-				fail_all(w, perr);
-				w->poll_failures = 0;
-			}
-			for (struct waiter_entry *e = w->entries; e; e = e->next)
-				if (e->ready)
-					check_deadline(e, now);
-			pacer_error_free(perr);
-			perr = NULL;
-		} else {
-			w->poll_failures = 0;
-			for (struct waiter_entry *e = w->entries; e; e = e->next) {
-				if (e->done || !e->ready)
-					continue;
-				if (!e->vanished && (!e->deployment_id || !*e->deployment_id ||
-						     !listed(deps, e->deployment_id)))
-					e->vanished = 1;
-				if (e->vanished)
-					need_apps = 1;
-			}
-			if (now - w->last_progress >= WAITER_PROGRESS_MS / 1000.0)
-				need_apps = 1;
-			if (need_apps) {
-				size_t nids = 0;
-				char **ids = judged_ids(w, &nids);
-
-				pthread_mutex_unlock(&w->mu);
-				rc = ids ? list_wanted(w->m, ids, nids, &apps, &perr)
-					 : pacer_error_set(&perr, PACER_EGENERIC,
-							   "out of memory reading the apps");
-				pacer_strv_free(ids);
-				pthread_mutex_lock(&w->mu);
-				if (rc) {
-					/* Judged again next cycle; a failing Marathon also
-					 * fails the next list_deployments. */
-					PLOG_WARN("reading apps failed (%s); retrying",
-						  perr ? perr->message : pacer_code_name(rc));
-					pacer_error_free(perr);
-					perr = NULL;
-					apps = NULL;
-				} else {
-					w->last_progress = now;
-				}
-			}
-			for (struct waiter_entry *e = w->entries; e; e = e->next)
-				if (!e->done && e->ready)
-					judge(e, deps, apps, now);
-		}
-		json_object_put(deps);
-		json_object_put(apps);
-		pthread_cond_broadcast(&w->done);
-
+		poll_cycle(w);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
