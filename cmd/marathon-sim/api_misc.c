@@ -5,6 +5,7 @@
  * lock held.
  */
 #include "cmd/marathon-sim/sim.h"
+#include "reconcile/base/clock.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -521,7 +522,7 @@ static void delete_tasks(struct sim *s, struct sim_req *r, struct sim_resp *resp
 static void queue(struct sim *s, struct sim_resp *resp)
 {
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
-	int64_t now = sim_mono_ms();
+	int64_t now = pacer_now_ms();
 
 	for (size_t i = 0; i < s->napps; i++) {
 		struct sim_app *a = s->apps[i];

@@ -8,6 +8,7 @@
  * condition holds. Deployment plans as JSON live here too.
  */
 #include "cmd/marathon-sim/sim.h"
+#include "reconcile/base/clock.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -375,7 +376,7 @@ static int act_run(struct sim *s, struct sim_action *act, int64_t now)
 
 void deploy_tick(struct sim *s)
 {
-	int64_t now = sim_mono_ms();
+	int64_t now = pacer_now_ms();
 	struct sim_deploy *d, *next;
 
 	/* Only apps that can change by themselves: with 10,000 settled apps a

@@ -9,6 +9,7 @@
  * one thread per connection) and send a bare "\r\n" heartbeat every 10 s.
  */
 #include "cmd/marathon-sim/sim.h"
+#include "reconcile/base/clock.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -47,15 +48,16 @@ struct sim_sub {
 struct sim_events *events_new(void)
 {
 	struct sim_events *ev = calloc(1, sizeof(*ev));
-	pthread_condattr_t attr;
 
 	if (!ev)
 		return NULL;
 	pthread_mutex_init(&ev->mu, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&ev->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	/* Heartbeat deadlines are on the monotonic clock (events_read). */
+	if (pacer_cond_init(&ev->cond)) {
+		pthread_mutex_destroy(&ev->mu);
+		free(ev);
+		return NULL;
+	}
 	return ev;
 }
 
@@ -184,8 +186,7 @@ ssize_t events_read(void *p, uint64_t pos, char *buf, size_t max)
 	if (sub->done)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	pthread_mutex_lock(&ev->mu);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += HEARTBEAT_MS / 1000;
+	deadline = pacer_deadline_ms(HEARTBEAT_MS);
 	while (!sub->pending) {
 		if (ev->shutdown) {
 			pthread_mutex_unlock(&ev->mu);

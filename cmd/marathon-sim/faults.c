@@ -19,6 +19,7 @@
  *   POST   /_sim/apps/{id}/behavior {"behavior":"unhealthy"}
  */
 #include "cmd/marathon-sim/sim.h"
+#include "reconcile/base/clock.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -58,13 +59,7 @@ void faults_wait(struct sim *s, int ms)
 
 	if (ms <= 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = pacer_deadline_ms(ms); /* fcond runs on the same clock (sim_init) */
 	/* A deliberate, one-off delay of one request, not polling: the wait
 	 * only ends early so that a stopping simulator does not hang for the
 	 * rest of a 30 s latency fault. */

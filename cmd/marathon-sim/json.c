@@ -1,6 +1,8 @@
 /*
  * json.c: small helpers the simulator's modules share: Marathon timestamps,
- * uuids, tolerant JSON member access and numeric-aware equality.
+ * uuids, tolerant JSON member access, parsing with Marathon's error texts,
+ * and matching paths by prefix and suffix. Deep equality is
+ * jsonutil_equal() and the monotonic clock pacer_now_ms() (reconcile/base).
  */
 #include "cmd/marathon-sim/sim.h"
 
@@ -13,14 +15,6 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
-
-int64_t sim_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void sim_format_ts(int64_t epoch_ms, char out[32])
 {
@@ -90,53 +84,6 @@ const char *sim_json_str(struct json_object *o, const char *key)
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
-}
-
-static int is_number(struct json_object *o)
-{
-	return json_object_is_type(o, json_type_int) || json_object_is_type(o, json_type_double);
-}
-
-int sim_json_equal(struct json_object *a, struct json_object *b)
-{
-	if (!a || !b)
-		return a == b;
-	if (is_number(a) && is_number(b))
-		return json_object_get_double(a) == json_object_get_double(b);
-	if (json_object_get_type(a) != json_object_get_type(b))
-		return 0;
-	switch (json_object_get_type(a)) {
-	case json_type_boolean:
-		return json_object_get_boolean(a) == json_object_get_boolean(b);
-	case json_type_string:
-		return strcmp(json_object_get_string(a), json_object_get_string(b)) == 0;
-	case json_type_array: {
-		size_t n = json_object_array_length(a);
-		if (n != json_object_array_length(b))
-			return 0;
-		for (size_t i = 0; i < n; i++)
-			if (!sim_json_equal(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i)))
-				return 0;
-		return 1;
-	}
-	case json_type_object: {
-		int na = 0, nb = 0;
-		json_object_object_foreach(a, k, va) {
-			struct json_object *vb;
-			na++;
-			if (!json_object_object_get_ex(b, k, &vb) || !sim_json_equal(va, vb))
-				return 0;
-		}
-		json_object_object_foreach(b, k2, vb2) {
-			(void)k2;
-			(void)vb2;
-			nb++;
-		}
-		return na == nb;
-	}
-	default:
-		return 1;
-	}
 }
 
 struct json_object *sim_json_copy(struct json_object *o)

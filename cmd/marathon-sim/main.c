@@ -15,11 +15,13 @@
  */
 #include "cmd/marathon-sim/sim.h"
 #include "generated/pacer_commit.h"
+#include "reconcile/base/secret.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -55,6 +57,11 @@ static const char USAGE[] =
 	"  --version                   print the version and the commit, and exit\n"
 	"Apps' env SIM_BEHAVIOR=healthy|unhealthy|crash|slow|unready sets how their tasks behave.\n";
 
+/* The ticker's period: task and deployment times are multiples of it at best. */
+#define TICK_MS 10
+#define NSEC_PER_MS 1000000L
+#define NSEC_PER_S 1000000000L
+
 struct ticker {
 	struct sim *s;
 	volatile int stop;
@@ -70,10 +77,12 @@ static void *ticker_main(void *p)
 		pthread_mutex_lock(&t->s->mu);
 		deploy_tick(t->s);
 		pthread_mutex_unlock(&t->s->mu);
-		next.tv_nsec += 10 * 1000000L;
-		if (next.tv_nsec >= 1000000000L) {
+		/* A fixed rate, not a fixed pause: the time deploy_tick() took is
+		 * not added to every period. */
+		next.tv_nsec += TICK_MS * NSEC_PER_MS;
+		if (next.tv_nsec >= NSEC_PER_S) {
 			next.tv_sec++;
-			next.tv_nsec -= 1000000000L;
+			next.tv_nsec -= NSEC_PER_S;
 		}
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
 			;
@@ -82,38 +91,29 @@ static void *ticker_main(void *p)
 }
 
 /*
- * The secret in the file a flag names. A bare name (no '/') that systemd
- * passed as a credential (LoadCredential=NAME:/etc/...) is read from
+ * The secret in the file a flag names, into *out (free with
+ * pacer_secret_free()). A bare name (no '/') that systemd passed as a
+ * credential (LoadCredential=NAME:/etc/...) is read from
  * $CREDENTIALS_DIRECTORY, so `--token-file sim-token` works under
- * DynamicUser= with files only root may read.
+ * DynamicUser= with files only root may read. The file's rules (one line,
+ * at most PACER_SECRET_MAX) are every pacer program's.
  */
-static char *read_secret_file(const char *path)
+static int flag_secret(const char *flag, const char *path, char **out)
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-	char buf[4096], cred_path[4096];
-	FILE *f;
-	size_t n;
+	struct pacer_error *err = NULL;
+	char cred_path[PATH_MAX];
 
-	if (!strchr(path, '/') && creds && *creds) {
-		snprintf(cred_path, sizeof(cred_path), "%s/%s", creds, path);
-		if (access(cred_path, F_OK) == 0)
-			path = cred_path;
+	if (!strchr(path, '/') && creds && *creds &&
+	    (size_t)snprintf(cred_path, sizeof(cred_path), "%s/%s", creds, path) < sizeof(cred_path) &&
+	    access(cred_path, F_OK) == 0)
+		path = cred_path;
+	if (pacer_secret_read_file(path, flag, 0, out, &err)) {
+		fprintf(stderr, "marathon-sim: %s\n", err ? err->message : "out of memory");
+		pacer_error_free(err);
+		return -1;
 	}
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "marathon-sim: cannot read %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	if (!n) {
-		fprintf(stderr, "marathon-sim: %s is empty; put the secret on its first line\n", path);
-		return NULL;
-	}
-	return strdup(buf);
+	return 0;
 }
 
 static char *basic_header(const char *userpass)
@@ -389,6 +389,43 @@ static int configure_standby(struct sim *s, const struct flag_files *ff)
 	return 0;
 }
 
+/* getenv(3) with the const-correct type pacer_secret_lookup() takes. */
+static const char *sim_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+/*
+ * HTTP basic auth from "user:password": --http-credentials-file, else
+ * MESOSPHERE_HTTP_CREDENTIALS (Marathon's own variable), its _FILE or the
+ * systemd credential mesosphere-http-credentials. Neither: no basic auth.
+ */
+static int configure_basic_auth(struct sim *s, const char *cred_file)
+{
+	struct pacer_error *err = NULL;
+	char *up = NULL;
+	int rc = -1;
+
+	if (cred_file) {
+		if (flag_secret("--http-credentials-file", cred_file, &up))
+			goto done;
+	} else if (pacer_secret_lookup(sim_getenv, "MESOSPHERE_HTTP_CREDENTIALS", 0, &up, &err)) {
+		fprintf(stderr, "marathon-sim: %s\n", err ? err->message : "out of memory");
+		goto done;
+	}
+	if (up && !strchr(up, ':')) {
+		fprintf(stderr, "marathon-sim: HTTP credentials must be 'user:password'\n");
+		goto done;
+	}
+	if (up && !(s->cfg.basic_auth = basic_header(up)))
+		goto done;
+	rc = 0;
+done:
+	pacer_secret_free(up);
+	pacer_error_free(err);
+	return rc;
+}
+
 /* Everything the flags name: addresses, secrets, the framework id, --load. */
 static int configure(struct sim *s, const struct flag_files *ff, struct sockaddr_in *sa)
 {
@@ -401,17 +438,9 @@ static int configure(struct sim *s, const struct flag_files *ff, struct sockaddr
 		return -1;
 	}
 	s->cfg.flags.features = appdef_parse_features(ff->features);
-	if (ff->cred_file || getenv("MESOSPHERE_HTTP_CREDENTIALS")) {
-		char *up = ff->cred_file ? read_secret_file(ff->cred_file) : strdup(getenv("MESOSPHERE_HTTP_CREDENTIALS"));
-		if (!up || !strchr(up, ':')) {
-			fprintf(stderr, "marathon-sim: HTTP credentials must be 'user:password'\n");
-			free(up);
-			return -1;
-		}
-		s->cfg.basic_auth = basic_header(up);
-		free(up);
-	}
-	if (ff->token_file && !(s->cfg.token = read_secret_file(ff->token_file)))
+	if (configure_basic_auth(s, ff->cred_file))
+		return -1;
+	if (ff->token_file && flag_secret("--token-file", ff->token_file, &s->cfg.token))
 		return -1;
 	if (configure_standby(s, ff))
 		return -1;

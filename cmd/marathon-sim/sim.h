@@ -18,7 +18,7 @@
  *              by hostname constraints, container-network addresses
  *   events.c   the SSE hub (a ring of serialised events)
  *   faults.c   /_sim/: fault injection, request log, behaviour overrides
- *   json.c     helpers: timestamps, uuids, JSON access and equality
+ *   json.c     helpers: timestamps, uuids, JSON access, path matching
  *
  * Locking: one mutex (sim.mu) guards everything except the event ring (its
  * own mutex, always taken after sim.mu) and the fault/request log (sim.fmu).
@@ -49,8 +49,9 @@ struct sim_config {
 	int health_ms;          /* time from RUNNING to passing health checks */
 	const char *load_file;
 	struct appdef_flags flags;
-	char *basic_auth;       /* expected "Basic <b64>" header value, or NULL */
-	char *token;            /* expected DC/OS token, or NULL */
+	char *basic_auth;       /* expected "Basic <b64>" header value, or NULL (malloc'd;
+				 * sim_release() frees it with pacer_secret_free()) */
+	char *token;            /* expected DC/OS token, or NULL (the same) */
 	char *standby_url;      /* act as a standby of the leader at this base URL (malloc'd) */
 	int standby_redirect;   /* --standby-mode redirect: 307 for everything instead of proxying */
 	const char *framework_id; /* --framework-id, or NULL */
@@ -58,8 +59,6 @@ struct sim_config {
 
 /* ---------------------------------------------------------------- json.c */
 
-/* Milliseconds of the monotonic clock. */
-int64_t sim_mono_ms(void);
 /* Wall clock as Marathon's timestamp "2020-07-28T13:30:27.123Z" into out[32]. */
 void sim_timestamp(char out[32]);
 /* Format a given epoch-ms as a timestamp into out[32]. */
@@ -70,8 +69,6 @@ void sim_uuid(char out[37]);
 int64_t sim_json_int(struct json_object *o, const char *key, int64_t dflt);
 double sim_json_double(struct json_object *o, const char *key, double dflt);
 const char *sim_json_str(struct json_object *o, const char *key);
-/* Deep equality, numbers compared numerically. */
-int sim_json_equal(struct json_object *a, struct json_object *b);
 /* Deep copy; NULL for NULL. Caller puts the result. */
 struct json_object *sim_json_copy(struct json_object *o);
 /* Parse text; NULL on error with a message in errbuf. Caller puts. */

@@ -5,6 +5,9 @@
  * deployment plan the way Marathon's DeploymentPlan does (SPEC.md §4.3, §5.5).
  */
 #include "cmd/marathon-sim/sim.h"
+#include "reconcile/base/clock.h"
+#include "reconcile/base/jsonutil.h"
+#include "reconcile/base/secret.h"
 
 #include <ctype.h>
 #include <json-c/json.h>
@@ -42,13 +45,9 @@ int sim_init(struct sim *s)
 {
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->fmu, NULL);
-	{
-		pthread_condattr_t attr;
-		pthread_condattr_init(&attr);
-		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-		pthread_cond_init(&s->fcond, &attr);
-		pthread_condattr_destroy(&attr);
-	}
+	/* Fault delays wait on the monotonic clock (faults_wait). */
+	if (pacer_cond_init(&s->fcond))
+		return -1;
 	s->nbuckets = 16384;
 	s->buckets = calloc(s->nbuckets, sizeof(*s->buckets));
 	s->events = events_new();
@@ -135,8 +134,9 @@ void sim_release(struct sim *s)
 	faults_clear(s);
 	json_object_put(s->requests);
 	events_free(s->events);
-	free(s->cfg.basic_auth);
-	free(s->cfg.token);
+	/* Secrets are wiped, not only freed. */
+	pacer_secret_free(s->cfg.basic_auth);
+	pacer_secret_free(s->cfg.token);
 	free(s->cfg.standby_url);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->fcond);
@@ -447,7 +447,7 @@ static void sort_set(struct json_object *obj, const char *key)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(arr, i);
 		size_t m = json_object_array_length(out);
-		if (m && sim_json_equal(json_object_array_get_idx(out, m - 1), e))
+		if (m && jsonutil_equal(json_object_array_get_idx(out, m - 1), e))
 			continue;
 		json_object_array_add(out, json_object_get(e));
 	}
@@ -566,7 +566,7 @@ static int equal_except(struct json_object *a, struct json_object *b, const char
 		if (skipped)
 			continue;
 		json_object_object_get_ex(b, k, &vb);
-		if (!sim_json_equal(va, vb))
+		if (!jsonutil_equal(va, vb))
 			return 0;
 	}
 	json_object_object_foreach(b, k2, vb2) {

@@ -21,6 +21,7 @@
  * Everything here runs with the state lock held.
  */
 #include "cmd/marathon-sim/sim.h"
+#include "reconcile/base/clock.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -104,7 +105,7 @@ static struct json_object *health_results(struct sim *s, struct sim_app *a, stru
 		struct json_object *r = json_object_new_object();
 		/* One failed check every --health-ms since the first (tasks_advance). */
 		int64_t every = s->cfg.health_ms > 0 ? s->cfg.health_ms : 1,
-			fails = t->health > 0 ? 0 : 1 + (sim_mono_ms() - t->health_mono) / every;
+			fails = t->health > 0 ? 0 : 1 + (pacer_now_ms() - t->health_mono) / every;
 		json_object_object_add(r, "alive", json_object_new_boolean(t->health > 0));
 		json_object_object_add(r, "consecutiveFailures", json_object_new_int64(fails));
 		if (t->health > 0) {
@@ -330,7 +331,7 @@ static void kill_end(struct sim *s, const char *app_id, struct sim_task *t)
 void tasks_kill(struct sim *s, struct sim_app *a, size_t i)
 {
 	struct sim_task *t = a->tasks[i];
-	int64_t now = sim_mono_ms();
+	int64_t now = pacer_now_ms();
 
 	if (t->state == SIM_TASK_KILLING)
 		return;
@@ -535,7 +536,7 @@ static int dying_grow(struct sim *s)
 
 void tasks_orphan(struct sim *s, struct sim_app *a)
 {
-	int64_t now = sim_mono_ms();
+	int64_t now = pacer_now_ms();
 
 	for (size_t i = 0; i < a->ntasks; i++) {
 		struct sim_task *t = a->tasks[i];
