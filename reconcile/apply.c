@@ -115,24 +115,32 @@ static void submit_failed(const struct exec_ctx *ctx, struct sync_app_result *re
 
 /* ---- ownership and the journal ------------------------------------------ */
 
-/* Record (add) or forget ownership; 0, or the store's error. */
-static int own(const struct exec_ctx *ctx, const char *id, int add, struct pacer_error **err)
+/* What own() does to the app's ownership. */
+enum own_change {
+	OWN_RECORD, /* pacer made or changed it: it may be pruned later */
+	OWN_FORGET, /* gone, or never made: not pacer's */
+};
+
+/* Record or forget ownership; 0, or the store's error. */
+static int own(const struct exec_ctx *ctx, const char *id, enum own_change change,
+	       struct pacer_error **err)
 {
 	const char *ids[1] = {id};
 
 	if (!ctx->state)
 		return 0;
-	return add ? ctx->state->add_owned(ctx->state, ids, 1, err)
+	return change == OWN_RECORD ? ctx->state->add_owned(ctx->state, ids, 1, err)
 		   : ctx->state->remove_owned(ctx->state, ids, 1, err);
 }
 
 /* The same where a failure only costs a later prune, and is logged. */
-static void own_quiet(const struct exec_ctx *ctx, const char *id, int add)
+static void own_quiet(const struct exec_ctx *ctx, const char *id, enum own_change change)
 {
 	struct pacer_error *e = NULL;
 
-	if (own(ctx, id, add, &e)) {
-		PLOG_WARN("app=%s could not %s ownership: %s", id, add ? "record" : "forget",
+	if (own(ctx, id, change, &e)) {
+		PLOG_WARN("app=%s could not %s ownership: %s", id,
+			  change == OWN_RECORD ? "record" : "forget",
 			  e ? e->message : "?");
 		pacer_error_free(e);
 	}
@@ -218,7 +226,7 @@ int apply_undo(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 		rc = rollback_create(ctx, item->app_id, timeout, out_deployment, err);
 		break;
 	case PACER_ACT_PRUNE:
-		own_quiet(ctx, item->app_id, 1); /* it comes back: pacer made it */
+		own_quiet(ctx, item->app_id, OWN_RECORD); /* it comes back: pacer made it */
 		rc = rollback_prune(ctx, item->app_id, body, timeout, out_deployment, err);
 		break;
 	default:
@@ -227,7 +235,7 @@ int apply_undo(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 		break;
 	}
 	if (rc == 0 && item->action == PACER_ACT_CREATE)
-		own_quiet(ctx, item->app_id, 0); /* confirmed gone: not pacer's any more */
+		own_quiet(ctx, item->app_id, OWN_FORGET); /* confirmed gone: not pacer's any more */
 	/* Settled either way, unless nobody knows how it ended: then the entry
 	 * stays and the next run finishes the undo. */
 	if (rc != PACER_ECANCELLED && rc != PACER_EUNKNOWN && rc != PACER_EUNREACHABLE)
@@ -325,6 +333,78 @@ static int restart(const struct exec_ctx *ctx, const struct pacer_plan_item *ite
 }
 
 /*
+ * --on-failure rollback: undo the change (journalled, apply_undo()). 0 when
+ * settled (res->outcome set, *e rewrapped with what happened, *rdep the
+ * undo's deployment or NULL); 1 when the undo's own outcome is open: res
+ * is filled as interrupted or unknown and *e consumed.
+ */
+static int fail_rollback(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+			 const char *digest, struct sync_app_result *res, struct pacer_error **e,
+			 char **rdep)
+{
+	struct pacer_error *rerr = NULL;
+	const char *backup = res->backup_path;
+	struct json_object *previous;
+	char *rwhy;
+	int rc;
+
+	exec_emit(ctx, SYNC_EV_ROLLBACK, res->app_id, res->deployment_id,
+		  *e ? (*e)->message : "failed", SYNC_OUT_FAILED, 0);
+	previous = exec_previous(ctx, item, &backup);
+	rc = apply_undo(ctx, item, res->deployment_id, previous, backup, digest, rdep, &rerr);
+	if (open_code(rc)) {
+		pacer_error_free(*e);
+		*e = NULL;
+		open_outcome(ctx, res, rc, rerr);
+		return 1;
+	}
+	if (rc == 0) {
+		pacer_error_wrap(e, PACER_EFAILED, "app %s did not converge and was rolled back: %s",
+				 res->app_id,
+				 item->action == PACER_ACT_CREATE
+					 ? "the app this run created was removed"
+					 : "the previous definition runs healthy again");
+		res->outcome = SYNC_OUT_ROLLED_BACK;
+		return 0;
+	}
+	rwhy = pacer_error_format(rerr);
+	pacer_error_wrap(e, PACER_EFAILED,
+			 "app %s did not converge and rolling it back failed too (%s); "
+			 "check it in Marathon and restore it with 'pacer rollback %s'",
+			 res->app_id, rwhy ? rwhy : "unknown error", res->app_id);
+	free(rwhy);
+	pacer_error_free(rerr);
+	res->outcome = SYNC_OUT_ROLLBACK_FAILED;
+	return 0;
+}
+
+/* --on-failure restart: res->outcome set and *e rewrapped with what happened. */
+static void fail_restart(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+			 const char *digest, struct sync_app_result *res, struct pacer_error **e)
+{
+	struct pacer_error *rerr = NULL;
+	struct pacer_deploy_ref ref;
+	char *rwhy;
+
+	if (restart(ctx, item, digest, &ref, &rerr) == 0) {
+		exec_emit(ctx, SYNC_EV_SUBMIT, res->app_id, ref.deployment_id, "restart",
+			  SYNC_OUT_RESTARTED, 0);
+		pacer_error_wrap(e, PACER_EFAILED,
+				 "app %s did not converge; it was restarted (deployment %s) "
+				 "as --on-failure restart asks",
+				 res->app_id, ref.deployment_id[0] ? ref.deployment_id : "-");
+		res->outcome = SYNC_OUT_RESTARTED;
+		return;
+	}
+	rwhy = pacer_error_format(rerr);
+	pacer_error_wrap(e, PACER_EFAILED, "app %s did not converge and restarting it failed (%s)",
+			 res->app_id, rwhy ? rwhy : "unknown error");
+	free(rwhy);
+	pacer_error_free(rerr);
+	res->outcome = SYNC_OUT_FAILED;
+}
+
+/*
  * The change failed after Marathon accepted it: apply --on-failure (the
  * entry's policy when resuming), then hold the change. `e` is the reason
  * (owned).
@@ -333,65 +413,20 @@ static void deploy_failed(const struct exec_ctx *ctx, const struct pacer_plan_it
 			  enum sync_on_failure policy, const char *digest,
 			  struct sync_app_result *res, struct pacer_error *e)
 {
-	struct pacer_error *rerr = NULL;
-	struct pacer_deploy_ref ref;
-	struct json_object *previous;
-	const char *backup = res->backup_path;
-	char *rdep = NULL, *rwhy;
-	int rc;
+	char *rdep = NULL;
 
 	/* Before anything is held or undone: this --atomic run has failed. */
 	if (ctx->opts->atomic)
 		journal_atomic_failed(ctx->state, item->app_id);
 	switch (policy) {
 	case SYNC_ON_FAILURE_ROLLBACK:
-		exec_emit(ctx, SYNC_EV_ROLLBACK, res->app_id, res->deployment_id,
-			   e ? e->message : "failed", SYNC_OUT_FAILED, 0);
-		previous = exec_previous(ctx, item, &backup);
-		rc = apply_undo(ctx, item, res->deployment_id, previous, backup, digest, &rdep,
-				&rerr);
-		if (open_code(rc)) {
-			pacer_error_free(e);
-			open_outcome(ctx, res, rc, rerr);
-			rerr = NULL;
-			goto done;
+		if (fail_rollback(ctx, item, digest, res, &e, &rdep)) {
+			free(rdep);
+			return;
 		}
-		if (rc == 0) {
-			pacer_error_wrap(&e, PACER_EFAILED,
-					 "app %s did not converge and was rolled back: %s",
-					 res->app_id,
-					 item->action == PACER_ACT_CREATE
-						 ? "the app this run created was removed"
-						 : "the previous definition runs healthy again");
-			res->outcome = SYNC_OUT_ROLLED_BACK;
-			break;
-		}
-		rwhy = pacer_error_format(rerr);
-		pacer_error_wrap(&e, PACER_EFAILED,
-				 "app %s did not converge and rolling it back failed too (%s); "
-				 "check it in Marathon and restore it with 'pacer rollback %s'",
-				 res->app_id, rwhy ? rwhy : "unknown error", res->app_id);
-		free(rwhy);
-		res->outcome = SYNC_OUT_ROLLBACK_FAILED;
 		break;
 	case SYNC_ON_FAILURE_RESTART:
-		rc = restart(ctx, item, digest, &ref, &rerr);
-		if (rc == 0) {
-			exec_emit(ctx, SYNC_EV_SUBMIT, res->app_id, ref.deployment_id, "restart",
-				   SYNC_OUT_RESTARTED, 0);
-			pacer_error_wrap(&e, PACER_EFAILED,
-					 "app %s did not converge; it was restarted (deployment %s) "
-					 "as --on-failure restart asks",
-					 res->app_id, ref.deployment_id[0] ? ref.deployment_id : "-");
-			res->outcome = SYNC_OUT_RESTARTED;
-			break;
-		}
-		rwhy = pacer_error_format(rerr);
-		pacer_error_wrap(&e, PACER_EFAILED,
-				 "app %s did not converge and restarting it failed (%s)", res->app_id,
-				 rwhy ? rwhy : "unknown error");
-		free(rwhy);
-		res->outcome = SYNC_OUT_FAILED;
+		fail_restart(ctx, item, digest, res, &e);
 		break;
 	case SYNC_ON_FAILURE_NONE:
 	default:
@@ -407,11 +442,7 @@ static void deploy_failed(const struct exec_ctx *ctx, const struct pacer_plan_it
 	if (rdep) {
 		free(res->deployment_id);
 		res->deployment_id = rdep;
-		rdep = NULL;
 	}
-done:
-	pacer_error_free(rerr);
-	free(rdep);
 }
 
 /*
@@ -450,7 +481,7 @@ static void wait_and_settle(const struct exec_ctx *ctx, const struct pacer_plan_
 	}
 	pacer_error_free(e);
 	if (prune)
-		own_quiet(ctx, item->app_id, 0);
+		own_quiet(ctx, item->app_id, OWN_FORGET);
 	else
 		held_drop(ctx->held, item->app_id, NULL);
 	/* An --atomic run keeps the entry until the whole run is settled: killed
@@ -486,7 +517,7 @@ static int prepare(const struct exec_ctx *ctx, const struct pacer_plan_item *ite
 		exec_emit(ctx, SYNC_EV_BACKUP, id, NULL, res->backup_path, SYNC_OUT_UNCHANGED, 0);
 		CRASH_POINT("after-backup");
 	}
-	if (item->action != PACER_ACT_PRUNE && (rc = own(ctx, id, 1, err)))
+	if (item->action != PACER_ACT_PRUNE && (rc = own(ctx, id, OWN_RECORD, err)))
 		return pacer_error_wrap(err, rc,
 					"app %s was not touched: pacer could not record that it "
 					"owns it; fix the state directory and run again",
@@ -495,16 +526,105 @@ static int prepare(const struct exec_ctx *ctx, const struct pacer_plan_item *ite
 	return 0;
 }
 
-void apply_item(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
-		struct sync_app_result *res, int *changed)
+/* The verb of item's request in messages. */
+static const char *action_verb(enum pacer_action a)
+{
+	return a == PACER_ACT_CREATE ? "create" : a == PACER_ACT_PRUNE ? "delete" : "update";
+}
+
+/*
+ * Everything before the request: the body to send (*body, caller puts;
+ * NULL for a prune), the backup and ownership (prepare()), the journalled
+ * intent je (borrowing body, digest and res->backup_path). 0, or why the
+ * app was left untouched.
+ */
+static int start_change(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+			struct sync_app_result *res, struct json_object **body, char *digest,
+			struct journal_entry *je, struct pacer_error **err)
 {
 	static const enum journal_action actions[] = {JOURNAL_UPDATE, JOURNAL_CREATE,
 						      JOURNAL_UPDATE, JOURNAL_PRUNE};
+	const char *backup;
+
+	if (item->action != PACER_ACT_PRUNE) {
+		if (!(*body = submit_body(item->body)))
+			return pacer_error_set(err, PACER_EGENERIC, "out of memory preparing app %s",
+					       item->app_id);
+		converge_digest(item->body, digest);
+	}
+	if (prepare(ctx, item, res, err))
+		return -1;
+	/* The rollback target: what ran before this change, or before an
+	 * earlier run's unfinished change this one supersedes. */
+	backup = res->backup_path;
+	exec_previous(ctx, item, &backup);
+	entry_init(je, ctx, item, actions[item->action], *body, digest, backup);
+	return journal_write(ctx->state, je, err);
+}
+
+/* The prune's DELETE found no app: someone deleted it since the plan was
+ * made, so it is pruned already. */
+static void already_pruned(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+			   struct sync_app_result *res)
+{
+	own_quiet(ctx, item->app_id, OWN_FORGET);
+	journal_clear_quiet(ctx, item->app_id);
+	res->outcome = SYNC_OUT_PRUNED;
+}
+
+/* Marathon refused the request: nothing changed, and a refused create made
+ * nothing to own. e (owned) is the refusal. */
+static void refused(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+		    struct sync_app_result *res, int rc, struct pacer_error *e)
+{
+	if (item->action == PACER_ACT_CREATE)
+		own_quiet(ctx, item->app_id, OWN_FORGET);
+	journal_clear_quiet(ctx, item->app_id);
+	submit_failed(ctx, res, rc, e, action_verb(item->action));
+}
+
+/*
+ * Settle a request by Marathon's answer rc: already pruned, unknown (it
+ * may have happened: --atomic must look at it, the journal keeps it),
+ * refused, or accepted and then waited for. e (owned) is the error of rc.
+ */
+static void settle_submission(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+			      struct journal_entry *je, int rc, const struct pacer_deploy_ref *ref,
+			      struct pacer_error *e, struct sync_app_result *res, int *changed,
+			      double t0)
+{
+	if (rc == PACER_ENOTFOUND && item->action == PACER_ACT_PRUNE) {
+		pacer_error_free(e);
+		already_pruned(ctx, item, res);
+		return;
+	}
+	if (rc == PACER_EUNKNOWN) {
+		*changed = 1;
+		entry_answer(ctx, je, JOURNAL_UNKNOWN, NULL);
+		open_outcome(ctx, res, rc, e);
+		return;
+	}
+	if (rc) {
+		refused(ctx, item, res, rc, e);
+		return;
+	}
+	pacer_error_free(e);
+	*changed = 1;
+	res->deployment_id = strdup(ref->deployment_id);
+	entry_answer(ctx, je, JOURNAL_SUBMITTED, ref);
+	CRASH_POINT("after-submitted");
+	exec_emit(ctx, SYNC_EV_SUBMIT, item->app_id, ref->deployment_id,
+		  plan_action_name(item->action), SYNC_OUT_UNCHANGED, pacer_now_s() - t0);
+	wait_and_settle(ctx, item, ctx->opts->on_failure, je->digest, ref->deployment_id, res);
+}
+
+void apply_item(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+		struct sync_app_result *res, int *changed)
+{
 	struct journal_entry je;
 	struct pacer_deploy_ref ref;
 	struct pacer_error *e = NULL;
 	struct json_object *body = NULL;
-	const char *backup = NULL;
 	char digest[33] = "";
 	double t0 = pacer_now_s();
 	int rc;
@@ -514,71 +634,17 @@ void apply_item(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 		res->outcome = SYNC_OUT_UNCHANGED;
 		return;
 	}
-	if (item->action != PACER_ACT_PRUNE) {
-		if (!(body = submit_body(item->body))) {
-			pacer_error_set(&e, PACER_EGENERIC, "out of memory preparing app %s",
-					item->app_id);
-			goto untouched;
-		}
-		converge_digest(item->body, digest);
+	if (start_change(ctx, item, res, &body, digest, &je, &e)) {
+		set_error(res, e);
+		res->outcome = SYNC_OUT_FAILED;
+	} else {
+		CRASH_POINT("after-intent");
+		rc = exec_submit_resolved(ctx, item, body, &ref, &e);
+		settle_submission(ctx, item, &je, rc, &ref, e, res, changed, t0);
 	}
-	if (prepare(ctx, item, res, &e))
-		goto untouched;
-	/* The rollback target: what ran before this change, or before an
-	 * earlier run's unfinished change this one supersedes. */
-	backup = res->backup_path;
-	exec_previous(ctx, item, &backup);
-	entry_init(&je, ctx, item, actions[item->action], body, digest, backup);
-	if (journal_write(ctx->state, &je, &e))
-		goto untouched;
-	CRASH_POINT("after-intent");
-
-	rc = exec_submit_resolved(ctx, item, body, &ref, &e);
-	if (rc == PACER_ENOTFOUND && item->action == PACER_ACT_PRUNE) {
-		/* Someone deleted it since the plan was made: already pruned. */
-		pacer_error_clear(&e);
-		own_quiet(ctx, item->app_id, 0);
-		journal_clear_quiet(ctx, item->app_id);
-		res->outcome = SYNC_OUT_PRUNED;
-		goto finish;
-	}
-	if (rc == PACER_EUNKNOWN) {
-		*changed = 1; /* it may have happened: --atomic must look at it */
-		entry_answer(ctx, &je, JOURNAL_UNKNOWN, NULL);
-		open_outcome(ctx, res, rc, e);
-		e = NULL;
-		goto finish;
-	}
-	if (rc) {
-		/* Refused: nothing changed. A refused create made nothing to own. */
-		if (item->action == PACER_ACT_CREATE)
-			own_quiet(ctx, item->app_id, 0);
-		journal_clear_quiet(ctx, item->app_id);
-		submit_failed(ctx, res, rc, e,
-			      item->action == PACER_ACT_CREATE	 ? "create"
-			      : item->action == PACER_ACT_PRUNE ? "delete"
-								 : "update");
-		e = NULL;
-		goto finish;
-	}
-	*changed = 1;
-	res->deployment_id = strdup(ref.deployment_id);
-	entry_answer(ctx, &je, JOURNAL_SUBMITTED, &ref);
-	CRASH_POINT("after-submitted");
-	exec_emit(ctx, SYNC_EV_SUBMIT, item->app_id, ref.deployment_id,
-		   plan_action_name(item->action), SYNC_OUT_UNCHANGED, pacer_now_s() - t0);
-	wait_and_settle(ctx, item, ctx->opts->on_failure, digest, ref.deployment_id, res);
-	goto finish;
-
-untouched:
-	set_error(res, e);
-	e = NULL;
-	res->outcome = SYNC_OUT_FAILED;
-finish:
 	res->seconds = pacer_now_s() - t0;
 	exec_emit(ctx, SYNC_EV_DONE, item->app_id, res->deployment_id,
-		   res->error ? res->error->message : NULL, res->outcome, res->seconds);
-	pacer_error_free(e);
+		  res->error ? res->error->message : NULL, res->outcome, res->seconds);
 	json_object_put(body);
 }
 
