@@ -535,7 +535,8 @@ static void bulk_update(struct sim *s, struct sim_req *r, struct sim_resp *resp,
 			resp_message(resp, 422, "requirement failed: App Update must have app id set");
 			goto done;
 		}
-		ids[i] = sim_abs_id("/", raw_id);
+		if (!(ids[i] = resp_resolve_id(resp, "/", raw_id)))
+			goto done;
 		a = sim_app_find(s, ids[i]);
 		if (patch && !a) {
 			resp_message(resp, 404, "App '%s' does not exist", ids[i]);
@@ -774,11 +775,85 @@ static const char *cut_item(char *rest, const char *m, int *is_versions)
 	return NULL;
 }
 
+/* What a path below /v2/apps/ names, once its app or group part is cut out. */
+enum app_route { R_LIST, R_RESTART, R_VERSIONS, R_VERSION, R_TASKS, R_TASK, R_APP };
+
+/*
+ * The route of "/{id}/..." (rest, the path after /v2/apps) for method m:
+ * rest is cut down to the id, *item points at {v} of .../versions/{v} or
+ * {task} of .../tasks/{task}. Suffixes count only with their methods, so
+ * an app may be called "tasks" in GET /v2/apps/tasks.
+ */
+static enum app_route app_route(char *rest, const char *m, const char **item)
+{
+	int root_list = !strcmp(rest, "/*"), is_versions;
+
+	/* A group listing ends in a "*" segment; the root's leaves "", which resolves to "/". */
+	if (root_list || cut_last_seg(rest, "*")) {
+		if (root_list)
+			rest[0] = '\0';
+		return R_LIST;
+	}
+	if (!strcmp(m, "POST") && cut_last_seg(rest, "restart"))
+		return R_RESTART;
+	if (!strcmp(m, "GET") && cut_last_seg(rest, "versions"))
+		return R_VERSIONS;
+	if ((!strcmp(m, "GET") || !strcmp(m, "DELETE")) && cut_last_seg(rest, "tasks"))
+		return R_TASKS;
+	if ((*item = cut_item(rest, m, &is_versions)))
+		return is_versions ? R_VERSION : R_TASK;
+	return R_APP;
+}
+
+/* GET, PUT, PATCH or DELETE /v2/apps/{id}. */
+static void app_method(struct sim *s, struct sim_req *r, struct sim_resp *resp, const char *id)
+{
+	const char *m = r->method;
+
+	if (!strcmp(m, "GET"))
+		get_app(s, r, resp, id);
+	else if (!strcmp(m, "PUT"))
+		put_app(s, r, resp, id, 0);
+	else if (!strcmp(m, "PATCH"))
+		put_app(s, r, resp, id, 1);
+	else if (!strcmp(m, "DELETE"))
+		delete_app(s, r, resp, id);
+	else
+		resp_message(resp, 405, "HTTP method %s is not supported on %s", m, r->path);
+}
+
+/* Everything below /v2/apps/: the id part of the path, then the route. */
+static void app_routes(struct sim *s, struct sim_req *r, struct sim_resp *resp, char *rest)
+{
+	const char *m = r->method, *item = NULL;
+	enum app_route route = app_route(rest, m, &item);
+	char *id = resp_resolve_id(resp, "/", rest);
+
+	if (!id)
+		return;
+	if (route == R_LIST && strcmp(m, "GET"))
+		resp_message(resp, 405, "HTTP method %s is not supported on %s", m, r->path);
+	else if (route == R_LIST && !sim_is_group(s, id))
+		resp_message(resp, 404, "Group '%s' does not exist", id);
+	else if (route == R_LIST)
+		list_apps(s, r, resp, id);
+	else if (route == R_RESTART)
+		restart_app(s, r, resp, id);
+	else if (route == R_VERSIONS || route == R_VERSION)
+		versions(s, resp, id, item);
+	else if (route == R_TASKS && !strcmp(m, "GET"))
+		app_tasks(s, resp, id);
+	else if (route == R_TASKS || route == R_TASK)
+		kill_tasks(s, r, resp, id, item);
+	else
+		app_method(s, r, resp, id);
+	free(id);
+}
+
 void api_apps(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
-	const char *m = r->method, *item;
-	char *rest, *id = NULL;
-	int is_versions, root_list;
+	const char *m = r->method;
+	char *rest;
 
 	if (!strcmp(r->path, "/v2/apps")) {
 		if (!strcmp(m, "GET"))
@@ -799,48 +874,6 @@ void api_apps(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 		resp_message(resp, 500, "out of memory");
 		return;
 	}
-	/* A group listing ends in a "*" segment; the root's leaves "", which resolves to "/". */
-	if ((root_list = !strcmp(rest, "/*")) || cut_last_seg(rest, "*")) {
-		if (root_list)
-			rest[0] = '\0';
-		id = sim_abs_id("/", rest);
-		if (strcmp(m, "GET"))
-			resp_message(resp, 405, "HTTP method %s is not supported on %s", m, r->path);
-		else if (!sim_is_group(s, id))
-			resp_message(resp, 404, "Group '%s' does not exist", id);
-		else
-			list_apps(s, r, resp, id);
-	} else if (!strcmp(m, "POST") && cut_last_seg(rest, "restart")) {
-		id = sim_abs_id("/", rest);
-		restart_app(s, r, resp, id);
-	} else if (!strcmp(m, "GET") && cut_last_seg(rest, "versions")) {
-		id = sim_abs_id("/", rest);
-		versions(s, resp, id, NULL);
-	} else if ((!strcmp(m, "GET") || !strcmp(m, "DELETE")) && cut_last_seg(rest, "tasks")) {
-		id = sim_abs_id("/", rest);
-		if (!strcmp(m, "GET"))
-			app_tasks(s, resp, id);
-		else
-			kill_tasks(s, r, resp, id, NULL);
-	} else if ((item = cut_item(rest, m, &is_versions))) {
-		id = sim_abs_id("/", rest);
-		if (is_versions)
-			versions(s, resp, id, item);
-		else
-			kill_tasks(s, r, resp, id, item);
-	} else {
-		id = sim_abs_id("/", rest);
-		if (!strcmp(m, "GET"))
-			get_app(s, r, resp, id);
-		else if (!strcmp(m, "PUT"))
-			put_app(s, r, resp, id, 0);
-		else if (!strcmp(m, "PATCH"))
-			put_app(s, r, resp, id, 1);
-		else if (!strcmp(m, "DELETE"))
-			delete_app(s, r, resp, id);
-		else
-			resp_message(resp, 405, "HTTP method %s is not supported on %s", m, r->path);
-	}
-	free(id);
+	app_routes(s, r, resp, rest);
 	free(rest);
 }

@@ -6,6 +6,7 @@
  */
 #include "cmd/marathon-sim/sim.h"
 #include "reconcile/base/clock.h"
+#include "reconcile/model/appid.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -301,7 +302,8 @@ static int collect_group(struct sim *s, struct json_object *g, const char *gid, 
 			resp_text(resp, 422, strdup("{\"message\":\"Invalid JSON\",\"details\":[{\"path\":\"/apps(0)/id\",\"errors\":[\"error.path.missing\"]}]}"));
 			return -1;
 		}
-		id = sim_abs_id(gid, rid);
+		if (!(id = resp_resolve_id(resp, gid, rid)))
+			return -1;
 		if (sim_submit(s, raw, id, &def, &err)) {
 			free(id);
 			if (err)
@@ -322,7 +324,8 @@ static int collect_group(struct sim *s, struct json_object *g, const char *gid, 
 			resp_message(resp, 422, "Every group in 'groups' needs an id");
 			return -1;
 		}
-		id = sim_abs_id(gid, rid);
+		if (!(id = resp_resolve_id(resp, gid, rid)))
+			return -1;
 		rc = collect_group(s, sub, id, ge, resp);
 		free(id);
 		if (rc)
@@ -338,7 +341,7 @@ static int collect_group(struct sim *s, struct json_object *g, const char *gid, 
 		if ((!cg && has_apps) || (cg && has_groups)) {
 			int listed = 0;
 			for (size_t j = 0; cg && j < json_object_array_length(groups); j++) {
-				char *sid = sim_abs_id(gid, sim_json_str(json_object_array_get_idx(groups, j), "id"));
+				char *sid = appid_resolve(gid, sim_json_str(json_object_array_get_idx(groups, j), "id"));
 				listed |= sid && !strcmp(sid, cg);
 				free(sid);
 			}
@@ -366,7 +369,9 @@ static void change_group(struct sim *s, struct sim_req *r, struct sim_resp *resp
 	if (url_gid)
 		gid = strdup(url_gid);
 	else
-		gid = sim_abs_id("/", sim_json_str(body, "id") ? sim_json_str(body, "id") : "/");
+		gid = resp_resolve_id(resp, "/", sim_json_str(body, "id") ? sim_json_str(body, "id") : "/");
+	if (!gid)
+		goto done;
 	if (post && strcmp(gid, "/") && sim_is_group(s, gid)) {
 		resp_message(resp, 409, "Group %s is already created. Use PUT to change this group.", gid);
 		goto done;
@@ -419,12 +424,10 @@ static void delete_group(struct sim *s, struct sim_req *r, struct sim_resp *resp
 static void groups(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
 	const char *m = r->method;
-	char *gid = sim_abs_id("/", sim_after_prefix(r->path, "/v2/groups"));
+	char *gid = resp_resolve_id(resp, "/", sim_after_prefix(r->path, "/v2/groups"));
 
-	if (!gid) {
-		resp_message(resp, 500, "out of memory");
+	if (!gid)
 		return;
-	}
 	if (!strcmp(m, "GET")) {
 		if (!sim_is_group(s, gid))
 			resp_message(resp, 404, "Group '%s' does not exist", gid);
@@ -557,7 +560,7 @@ static void queue_delay(struct sim *s, struct sim_resp *resp, const char *path)
 	/* /v2/queue/{id}/delay: the id keeps the prefix's last '/' */
 	const char *from = sim_after_prefix(path, QUEUE_PREFIX);
 	char *raw = strndup(from, strlen(from) - strlen(DELAY_SUFFIX));
-	char *id = raw ? sim_abs_id("/", raw) : NULL;
+	char *id = raw ? appid_resolve("/", raw) : NULL;
 	struct sim_app *a = id ? sim_app_find(s, id) : NULL;
 
 	if (!a || (int64_t)a->ntasks >= a->instances) {

@@ -20,6 +20,7 @@
  */
 #include "cmd/marathon-sim/sim.h"
 #include "reconcile/base/clock.h"
+#include "reconcile/model/appid.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -228,7 +229,7 @@ static void set_behavior(struct sim *s, struct sim_req *r, struct sim_resp *resp
 		resp_message(resp, 422, "behavior must be one of healthy, unhealthy, crash, slow, unready");
 		return;
 	}
-	id = sim_abs_id("/", id_part);
+	id = appid_resolve("/", id_part);
 	pthread_mutex_lock(&s->mu);
 	a = id ? sim_app_find(s, id) : NULL;
 	if (a) {

@@ -153,42 +153,6 @@ char *sim_message_body(const char *fmt, ...)
 	return out;
 }
 
-char *sim_abs_id(const char *base, const char *id)
-{
-	size_t cap = (base ? strlen(base) : 0) + strlen(id) + 3;
-	char *tmp = malloc(cap), *out = malloc(cap);
-	char *save = NULL, *seg;
-	size_t len = 0;
-
-	if (!tmp || !out) {
-		free(tmp);
-		free(out);
-		return NULL;
-	}
-	if (id[0] == '/' || !base)
-		snprintf(tmp, cap, "%s", id);
-	else
-		snprintf(tmp, cap, "%s/%s", base, id);
-	out[0] = '\0';
-	for (seg = strtok_r(tmp, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(seg, "."))
-			continue;
-		if (!strcmp(seg, "..")) {
-			char *slash = len ? strrchr(out, '/') : NULL;
-			if (slash) {
-				*slash = '\0';
-				len = (size_t)(slash - out);
-			}
-			continue;
-		}
-		len += (size_t)snprintf(out + len, cap - len, "/%s", seg);
-	}
-	if (!len)
-		snprintf(out, cap, "/");
-	free(tmp);
-	return out;
-}
-
 int sim_truthy(const char *s)
 {
 	return s && !strcasecmp(s, "true");

@@ -16,6 +16,7 @@
 #include "cmd/marathon-sim/sim.h"
 #include "generated/pacer_commit.h"
 #include "reconcile/base/secret.h"
+#include "reconcile/model/appid.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -156,8 +157,13 @@ static int collect_load(struct sim *s, struct json_object *doc, const char *gid,
 	/* A group, a saved {"apps":[...]}, or a bare {"frameworkId":...}. */
 	if (json_object_object_get_ex(doc, "apps", &apps) || json_object_object_get_ex(doc, "groups", &groups) ||
 	    (json_object_object_get_ex(doc, "frameworkId", NULL) && !json_object_object_get_ex(doc, "id", NULL))) {
-		char *sub = sim_abs_id(gid, sim_json_str(doc, "id") ? sim_json_str(doc, "id") : ".");
+		const char *rid = sim_json_str(doc, "id") ? sim_json_str(doc, "id") : ".";
+		char *sub = appid_resolve(gid, rid);
 		int rc = 0;
+		if (!sub) {
+			fprintf(stderr, "marathon-sim: --load: group id '%s' climbs above the root group\n", rid);
+			return -1;
+		}
 		if (json_object_object_get_ex(doc, "apps", &apps))
 			for (size_t i = 0; !rc && i < json_object_array_length(apps); i++)
 				rc = collect_load(s, json_object_array_get_idx(apps, i), sub, defs);
@@ -169,7 +175,12 @@ static int collect_load(struct sim *s, struct json_object *doc, const char *gid,
 	}
 	{
 		struct json_object *def = NULL, *err = NULL;
-		char *id = sim_json_str(doc, "id") ? sim_abs_id(gid, sim_json_str(doc, "id")) : NULL;
+		const char *rid = sim_json_str(doc, "id");
+		char *id = rid ? appid_resolve(gid, rid) : NULL;
+		if (rid && !id) {
+			fprintf(stderr, "marathon-sim: --load: app id '%s' climbs above the root group\n", rid);
+			return -1;
+		}
 		if (sim_submit(s, doc, id, &def, &err)) {
 			fprintf(stderr, "marathon-sim: --load: app %s is invalid: %s\n", id ? id : "(no id)",
 				err ? sim_json_text(err) : "out of memory");

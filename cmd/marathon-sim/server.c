@@ -7,6 +7,7 @@
  * held. The answer gets Marathon's leader headers (SPEC.md §1).
  */
 #include "cmd/marathon-sim/sim.h"
+#include "reconcile/model/appid.h"
 
 #include <json-c/json.h>
 #include <microhttpd.h>
@@ -170,6 +171,18 @@ int resp_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force,
 	free(res->body);
 	res->body = NULL;
 	return 0;
+}
+
+char *resp_resolve_id(struct sim_resp *resp, const char *base, const char *id)
+{
+	char *abs = appid_resolve(base, id);
+
+	/* Marathon 1.10 stops ".." at the root group; appid_resolve() refuses
+	 * it (and appdef answers such an app id 422), so the simulator does too. */
+	if (!abs)
+		resp_message(resp, 422, "Id '%s' climbs above the root group ('..' too often)",
+			     id ? id : "");
+	return abs;
 }
 
 void resp_deployment(struct sim_resp *resp, int status, const struct sim_result *res)

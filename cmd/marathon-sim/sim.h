@@ -69,16 +69,15 @@ void sim_uuid(char out[37]);
 int64_t sim_json_int(struct json_object *o, const char *key, int64_t dflt);
 double sim_json_double(struct json_object *o, const char *key, double dflt);
 const char *sim_json_str(struct json_object *o, const char *key);
-/* Deep copy; NULL for NULL. Caller puts the result. */
+/* Deep copy; NULL for NULL (or out of memory). The caller releases it with json_object_put(). */
 struct json_object *sim_json_copy(struct json_object *o);
-/* Parse text; NULL on error with a message in errbuf. Caller puts. */
+/* Parse text; NULL on error with a message in errbuf. The caller releases it with
+ * json_object_put(). */
 struct json_object *sim_json_parse(const char *text, size_t len, char *errbuf, size_t errlen);
 /* Compact serialisation without escaped slashes, borrowed from o. */
 const char *sim_json_text(struct json_object *o);
-/* A malloc'd JSON body {"message":"<msg>"}. */
+/* A JSON body {"message":"<msg>"}, which the caller frees with free() (NULL: out of memory). */
 char *sim_message_body(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Make an absolute, clean id ("a//b/" -> "/a/b", resolves . and ..). Caller frees. */
-char *sim_abs_id(const char *base, const char *id);
 /* 1 when s is "true" in any case. */
 int sim_truthy(const char *s);
 /* What follows prefix in s (borrowed from s), or NULL when s does not start with it. */
@@ -90,6 +89,7 @@ int sim_ends_with(const char *s, const char *suffix, size_t min_rest);
 
 struct sim_events;
 
+/* A new hub, freed with events_free() (after events_shutdown()); NULL when out of memory. */
 struct sim_events *events_new(void);
 void events_free(struct sim_events *ev);
 /* Publish one event: adds eventType and timestamp, takes ownership of payload. */
@@ -284,6 +284,7 @@ struct sim {
 
 /* ---------------------------------------------------------------- state.c */
 
+/* Initialise a zeroed s; whatever the result, release it with sim_release(). Returns 0 or -1. */
 int sim_init(struct sim *s);
 void sim_release(struct sim *s);
 /* Forget apps, deployments, groups (not faults, not the framework id). */
@@ -295,10 +296,12 @@ void sim_clear(struct sim *s);
 void sim_framework_id_new(char out[64]);
 /* 1 when id can be a framework id: 1..63 of [A-Za-z0-9._:-]. */
 int sim_framework_id_ok(const char *id);
+/* The app of absolute id, borrowed: valid while s->mu is held and the app is not removed. */
 struct sim_app *sim_app_find(struct sim *s, const char *id);
 /* A fresh change timestamp, strictly increasing. */
 void sim_change_ts(struct sim *s, char out[32]);
-/* The cached JSON of an app's definition (without server fields). */
+/* The cached JSON of an app's definition (without server fields), borrowed from a: valid
+ * until its definition changes or sim_app_invalidate(a). */
 const char *sim_app_json(struct sim_app *a, size_t *len);
 void sim_app_invalidate(struct sim_app *a);
 /* Effective SIM_BEHAVIOR of an app (cached: see sim_app_refresh). */
@@ -359,20 +362,22 @@ void deploy_tick(struct sim *s);
 /* Remove and free a deployment, emitting deployment_failed with reason when non-NULL. */
 void deploy_cancel(struct sim *s, struct sim_deploy *d, const char *reason);
 void deploy_free(struct sim_deploy *d);
-/* Light plan JSON {id, steps, version}. Caller puts. */
+/* Light plan JSON {id, steps, version}. The caller releases it with json_object_put(). */
 struct json_object *deploy_plan_json(struct sim_deploy *d);
-/* Full GET /v2/deployments element. Caller puts. */
+/* Full GET /v2/deployments element. The caller releases it with json_object_put(). */
 struct json_object *deploy_json(struct sim *s, struct sim_deploy *d);
+/* The running deployment id, borrowed: valid while s->mu is held; NULL when none. */
 struct sim_deploy *deploy_find(struct sim *s, const char *id);
 /*
  * readinessCheckResults of a: while a deployment acts on a, one entry per
  * readiness check per checked task of its current config, [] otherwise
- * (Marathon keeps them in the deployment actor). Caller puts.
+ * (Marathon keeps them in the deployment actor). The caller releases it with
+ * json_object_put().
  */
 struct json_object *deploy_readiness_json(struct sim *s, struct sim_app *a);
 /* --------------------------------------------------------------- tasks.c */
 
-/* Task JSON as in /v2/apps/{id}/tasks. Caller puts. */
+/* Task JSON as in /v2/apps/{id}/tasks. The caller releases it with json_object_put(). */
 struct json_object *tasks_json(struct sim *s, struct sim_app *a, struct sim_task *t);
 /* Free a task that holds nothing in sim (see tasks.c for those that do). */
 void tasks_free(struct sim_task *t);
@@ -428,12 +433,15 @@ struct sim_resp {
 	size_t nheaders;
 };
 
+/* A query argument, borrowed from the connection (valid during the request); NULL when absent. */
 const char *req_arg(struct sim_req *r, const char *name);
 /* Boolean query argument: true/false in any case; dflt when absent. */
 int req_bool(struct sim_req *r, const char *name, int dflt);
-/* All values of a repeatable query argument, NULL-terminated; caller frees the array only. */
+/* All values of a repeatable query argument, NULL-terminated. The caller frees the array
+ * with free(); the strings are borrowed like req_arg()'s. */
 const char **req_args(struct sim_req *r, const char *name);
-/* Parse the body as JSON or fill resp with Marathon's 400. Caller puts. */
+/* Parse the body as JSON or fill resp with Marathon's 400. The caller releases it with
+ * json_object_put(). */
 struct json_object *req_json(struct sim_req *r, struct sim_resp *resp);
 
 void resp_json(struct sim_resp *resp, int status, struct json_object *o); /* takes o */
@@ -442,6 +450,13 @@ void resp_message(struct sim_resp *resp, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Free resp->headers. */
 void resp_headers_free(struct sim_resp *resp);
+/*
+ * appid_resolve(base, id) (reconcile/model/appid.h) for an id that came
+ * with a request: the absolute id, which the caller frees with free(), or
+ * NULL with resp answered 422 when id climbs above the root group ("/..")
+ * or id is NULL.
+ */
+char *resp_resolve_id(struct sim_resp *resp, const char *base, const char *id);
 /* {deploymentId, version} with the header. */
 void resp_deployment(struct sim_resp *resp, int status, const struct sim_result *res);
 /*
@@ -518,7 +533,13 @@ void faults_shutdown(struct sim *s);
 /* Preload apps from a file (app, array, {"apps":[..]} or a group). */
 int sim_load_file(struct sim *s, const char *path);
 
-/* Submit a raw app through appdef with the server flags, making the id absolute. */
+/*
+ * Submit a raw app through appdef with the server flags, making the id
+ * absolute. On success *out is the normalised definition; on failure
+ * *out_error (when out_error is not NULL) may hold Marathon's 422 body.
+ * The caller releases both with json_object_put(). Returns 0 or an appdef
+ * error code.
+ */
 int sim_submit(struct sim *s, struct json_object *raw, const char *url_id, struct json_object **out,
 	       struct json_object **out_error);
 

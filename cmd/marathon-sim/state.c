@@ -8,6 +8,7 @@
 #include "reconcile/base/clock.h"
 #include "reconcile/base/jsonutil.h"
 #include "reconcile/base/secret.h"
+#include "reconcile/model/appid.h"
 
 #include <ctype.h>
 #include <json-c/json.h>
@@ -1146,7 +1147,7 @@ int sim_submit(struct sim *s, struct json_object *raw, const char *url_id, struc
 		return PACER_EINVALID;
 	}
 	if (id[0] != '/' || strstr(id, "//")) {
-		char *abs = sim_abs_id("/", id);
+		char *abs = appid_resolve("/", id);
 		if (abs)
 			json_object_object_add(*out, "id", json_object_new_string(abs));
 		free(abs);
