@@ -19,9 +19,15 @@
 #include "backends/fs/state.h"
 #include "backends/git/source.h"
 #include "backends/marathon/client.h"
+#include "cmd/pacer/env.h"
+#include "reconcile/base/files.h"
 #include "reconcile/base/log.h"
 #include "reconcile/base/strdist.h"
 #include "reconcile/model/appid.h"
+
+/* The state directory, the git cache and the backups hold credentials and
+ * live definitions: only pacer's user may read them. */
+#define CLI_DIR_MODE 0700
 
 static volatile sig_atomic_t cli_stop;
 
@@ -165,35 +171,10 @@ static int looks_like_git_url(const char *s)
 	return colon && (!slash || colon < slash);
 }
 
-static int mkdir_p(const char *dir, struct pacer_error **err)
-{
-	char *tmp = strdup(dir);
-	int rc = 0;
-
-	if (!tmp)
-		return -1;
-	for (char *p = tmp + 1; ; p++) {
-		if (*p == '/' || !*p) {
-			char save = *p;
-
-			*p = '\0';
-			if (mkdir(tmp, 0700) && errno != EEXIST) {
-				rc = pacer_error_set(err, PACER_EIO, "cannot create directory %s: %s",
-						     tmp, strerror(errno));
-				break;
-			}
-			*p = save;
-			if (!save)
-				break;
-		}
-	}
-	free(tmp);
-	return rc;
-}
-
 static int open_source(struct cli_env *env, const struct cli_common *c, struct pacer_error **err)
 {
 	struct gitsrc_options go = GITSRC_OPTIONS_INIT;
+	struct env_strings keep = {0};
 	char *cache = NULL;
 	int rc;
 
@@ -201,7 +182,7 @@ static int open_source(struct cli_env *env, const struct cli_common *c, struct p
 		return fs_source_new(&env->source, c->source, err);
 	if (asprintf(&cache, "%s/git", env->state_dir) < 0)
 		return -1;
-	rc = mkdir_p(cache, err);
+	rc = pacer_mkdir_p(cache, CLI_DIR_MODE, err);
 	if (rc)
 		goto done;
 	go.url = c->source;
@@ -212,12 +193,12 @@ static int open_source(struct cli_env *env, const struct cli_common *c, struct p
 	_Static_assert(sizeof(sig_atomic_t) == sizeof(int), "sig_atomic_t is an int here");
 	go.cancel = (const volatile int *)cli_install_signals();
 	go.timeout_s = c->git_timeout;
-	rc = gitsrc_options_from_env(&go, err);
+	rc = env_gitsrc_options(&go, &keep, err);
 	if (rc)
 		goto done;
 	rc = gitsrc_new(&env->source, &go, err);
 done:
-	gitsrc_options_release(&go);
+	env_strings_release(&keep);
 	free(cache);
 	return rc;
 }
@@ -225,12 +206,13 @@ done:
 static int open_marathon(struct cli_env *env, const struct cli_common *c, struct pacer_error **err)
 {
 	struct marathon_options mo = MARATHON_OPTIONS_INIT;
+	struct env_strings keep = {0};
 	int rc;
 
-	/* The flag wins; the environment only fills what is unset. */
+	/* --marathon or PACER_MARATHON_URL (the option table's row). */
 	if (c->marathon && *c->marathon)
 		mo.urls = c->marathon;
-	rc = marathon_options_from_env(&mo, err);
+	rc = env_marathon_options(&mo, &keep, err);
 	if (rc)
 		goto done;
 	if (!mo.urls || !*mo.urls)
@@ -243,7 +225,7 @@ static int open_marathon(struct cli_env *env, const struct cli_common *c, struct
 		PLOG_WARN("TLS verification of Marathon is off (--marathon-insecure)");
 	rc = marathon_new(&env->marathon, &mo, err);
 done:
-	marathon_options_release(&mo);
+	env_strings_release(&keep);
 	return rc;
 }
 
@@ -252,7 +234,7 @@ static int open_state(struct cli_env *env, const struct cli_common *c, unsigned 
 {
 	int rc;
 
-	rc = mkdir_p(env->state_dir, err);
+	rc = pacer_mkdir_p(env->state_dir, CLI_DIR_MODE, err);
 	if (rc)
 		return rc;
 	if (needs & CLI_LOCK_PER_RUN) {
@@ -279,7 +261,7 @@ static int open_state(struct cli_env *env, const struct cli_common *c, unsigned 
 		fs_state_sweep(env->state_dir);
 		durable_sweep_temps(env->backup_dir, 0);
 	}
-	rc = mkdir_p(env->backup_dir, err);
+	rc = pacer_mkdir_p(env->backup_dir, CLI_DIR_MODE, err);
 	if (rc)
 		return rc;
 	return backup_store_new(&env->backups, env->backup_dir, err);

@@ -5,47 +5,40 @@
 #include "cmd/pacer/remote.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/pacer/env.h"
 #include "cmd/pacer/status.h"
 #include "reconcile/base/buf.h"
 #include "reconcile/base/jsonutil.h"
-#include "reconcile/base/log.h"
+#include "reconcile/base/secret.h"
 
 #define REPLY_MAX (16u << 20)
-#define TOKEN_MAX 4096
 
-/* PACER_SERVER_TOKEN, else the file PACER_SERVER_TOKEN_FILE, else the credential server-token. */
-static char *read_token(const char *cmd)
+/*
+ * The token (env.h), or the exit code when there is none: an error in
+ * PACER_SERVER_TOKEN_FILE or the credential is printed as it is, no token
+ * at all says how to give one.
+ */
+static int server_token(const char *cmd, char **out)
 {
-	const char *env = getenv("PACER_SERVER_TOKEN"), *path = getenv("PACER_SERVER_TOKEN_FILE");
-	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-	char buf[TOKEN_MAX + 2], cred[4096];
-	size_t n;
-	FILE *f;
+	struct pacer_error *err = NULL;
 
-	if (env && *env)
-		return strdup(env);
-	if ((!path || !*path) && creds && *creds) {
-		snprintf(cred, sizeof(cred), "%s/server-token", creds);
-		path = cred;
+	if (env_server_token(out, &err)) {
+		cli_print_error(cmd, err);
+		pacer_error_free(err);
+		return PACER_EXIT_USAGE;
 	}
-	if (!path || !*path || !(f = fopen(path, "re"))) {
-		if (path && *path && path != cred)
-			fprintf(stderr, "pacer %s: cannot read PACER_SERVER_TOKEN_FILE %s: %s\n",
-				cmd, path, strerror(errno));
-		return NULL;
+	if (!*out) {
+		fprintf(stderr, "pacer %s: --server needs a token: set PACER_SERVER_TOKEN, or "
+				"PACER_SERVER_TOKEN_FILE to a file holding it\n",
+			cmd);
+		return PACER_EXIT_USAGE;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	return n && n <= TOKEN_MAX ? strdup(buf) : NULL;
+	return 0;
 }
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -119,20 +112,15 @@ int remote_call(const char *cmd, const struct cli_common *c, const char *method,
 {
 	struct pacer_buf out;
 	struct json_object *r = NULL;
-	char errbuf[CURL_ERROR_SIZE] = "", *url = NULL, *token = read_token(cmd);
+	char errbuf[CURL_ERROR_SIZE] = "", *url = NULL, *token = NULL;
 	size_t blen = strlen(c->server);
 	long status = 0;
 	int code;
 
 	if (reply)
 		*reply = NULL;
-	if (!token) {
-		fprintf(stderr, "pacer %s: --server needs a token: set PACER_SERVER_TOKEN, or "
-				"PACER_SERVER_TOKEN_FILE to a file holding it\n",
-			cmd);
-		return PACER_EXIT_USAGE;
-	}
-	pacer_log_add_secret(token);
+	if ((code = server_token(cmd, &token)))
+		return code;
 	pacer_buf_init(&out, REPLY_MAX);
 	while (blen > 0 && c->server[blen - 1] == '/')
 		blen--;
@@ -160,8 +148,7 @@ done:
 	json_object_put(r);
 	pacer_buf_release(&out);
 	free(url);
-	memset(token, 0, strlen(token));
-	free(token);
+	pacer_secret_free(token);
 	return code;
 }
 
