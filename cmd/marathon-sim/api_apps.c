@@ -289,6 +289,7 @@ static void list_apps(struct sim *s, struct sim_req *r, struct sim_resp *resp, c
 	resp_text(resp, 200, pacer_buf_detach(&b));
 }
 
+/* GET /v2/apps/{id}: Marathon always embeds counts, tasks, lastTaskFailure and deployments here. */
 static void get_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, const char *id)
 {
 	struct sim_app *a = sim_app_find(s, id);
@@ -316,6 +317,7 @@ static void set_location(struct sim *s, struct sim_resp *resp, const char *id)
 		snprintf(resp->location, n, "http://127.0.0.1:%d%s", s->port, id);
 }
 
+/* api_post_event for a changed definition: a copy, since def goes on to sim_apply(). */
 static void post_event(struct sim *s, struct sim_req *r, struct json_object *def)
 {
 	struct json_object *o = json_object_new_object();
@@ -346,6 +348,7 @@ static int group_clash(struct sim *s, const char *id, struct sim_resp *resp)
 	return clash;
 }
 
+/* appdef's refusal (422, takes err); without one only memory can have run out. */
 static void reply_invalid(struct sim_resp *resp, struct json_object *err)
 {
 	if (err)
@@ -354,6 +357,7 @@ static void reply_invalid(struct sim_resp *resp, struct json_object *err)
 		resp_message(resp, 500, "marathon-sim: validation failed without a reason (out of memory?)");
 }
 
+/* Play's reader refuses a body that is not an object before any validation. */
 static int check_object(struct json_object *o, struct sim_resp *resp)
 {
 	if (json_object_is_type(o, json_type_object))
@@ -471,6 +475,11 @@ static struct json_object *update_def(struct sim *s, struct sim_app *a, struct j
 	return def;
 }
 
+/*
+ * PUT (patch 0) or PATCH /v2/apps/{id}: the URL id wins over the body's.
+ * PUT defaults to partialUpdate=true in Marathon 1.10, so a PUT of some
+ * fields keeps the others; a PUT to a missing app creates it (201).
+ */
 static void put_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, const char *id, int patch)
 {
 	struct json_object *body = req_json(r, resp), *def = NULL;
@@ -566,6 +575,7 @@ done:
 	json_object_put(body);
 }
 
+/* DELETE /v2/apps/{id}: force defaults to true here in Marathon (AppsResource.delete). */
 static void delete_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, const char *id)
 {
 	struct sim_edit e = {id, NULL, 0, 0};
@@ -580,6 +590,7 @@ static void delete_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, 
 	resp_deployment(resp, 200, &res);
 }
 
+/* POST /v2/apps/{id}/restart: a new version of the same definition, so every task is replaced. */
 static void restart_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, const char *id)
 {
 	struct sim_app *a = sim_app_find(s, id);

@@ -17,6 +17,10 @@
 #define QUEUE_PREFIX "/v2/queue"
 #define DELAY_SUFFIX "/delay"
 
+/*
+ * Marathon's /ping produces text and JSON: only a client that asks for JSON
+ * alone gets "\"pong\"", so curl's default Accept: * / * reads plain pong.
+ */
 static void ping(struct sim_req *r, struct sim_resp *resp)
 {
 	const char *accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
@@ -29,6 +33,12 @@ static void ping(struct sim_req *r, struct sim_resp *resp)
 	resp->ctype = "text/plain";
 }
 
+/*
+ * GET /v2/info of a Marathon 1.10 leader. What clients act on is real (the
+ * leader, frameworkId, the features and role given by flags, the service
+ * port range); the ZooKeeper and HTTP parts are Marathon's defaults, there
+ * only so that the document has its real shape.
+ */
 static void info(struct sim *s, struct sim_resp *resp)
 {
 	struct json_object *o = json_object_new_object(), *mc = json_object_new_object(), *zk = json_object_new_object(),
@@ -54,8 +64,8 @@ static void info(struct sim *s, struct sim_resp *resp)
 	json_object_object_add(mc, "ha", json_object_new_boolean(1));
 	json_object_object_add(mc, "checkpoint", json_object_new_boolean(1));
 	json_object_object_add(mc, "framework_name", json_object_new_string("marathon"));
-	json_object_object_add(mc, "local_port_min", json_object_new_int(10000));
-	json_object_object_add(mc, "local_port_max", json_object_new_int(20000));
+	json_object_object_add(mc, "local_port_min", json_object_new_int(SIM_PORT_MIN));
+	json_object_object_add(mc, "local_port_max", json_object_new_int(SIM_PORT_MAX));
 	json_object_object_add(mc, "mesos_role", json_object_new_string(s->cfg.flags.mesos_role ? s->cfg.flags.mesos_role : "*"));
 	json_object_object_add(mc, "default_network_name", NULL);
 	json_object_object_add(mc, "features", features);
@@ -102,7 +112,10 @@ static void delete_deployment(struct sim *s, struct sim_req *r, struct sim_resp 
 		resp->status = 202;
 		return;
 	}
-	/* Rollback: a new forced deployment restoring what d changed. */
+	/* Rollback: a new forced deployment restoring what d changed. keep[]
+	 * holds references to the "before" definitions and ids[] copies of the
+	 * ids, because deploy_cancel() frees d and its changes before the
+	 * rollback is applied. */
 	n = d->nchanges;
 	edits = calloc(n + 1, sizeof(*edits));
 	keep = calloc(n + 1, sizeof(*keep));
@@ -204,6 +217,11 @@ static struct json_object *group_json(struct sim *s, const char *gid, unsigned e
 	return o;
 }
 
+/*
+ * Remember an explicitly created group: groups are otherwise implied by the
+ * apps under them, and an empty group must still be listed and conflict.
+ * Out of memory only loses the empty group.
+ */
 static void add_group(struct sim *s, const char *gid)
 {
 	char **g;
@@ -220,6 +238,7 @@ static void add_group(struct sim *s, const char *gid)
 	s->groups[s->ngroups++] = strdup(gid);
 }
 
+/* Forget explicit groups below gid (and gid itself with self); order does not matter. */
 static void drop_groups_under(struct sim *s, const char *gid, int self)
 {
 	for (size_t i = 0; i < s->ngroups;) {
@@ -232,6 +251,7 @@ static void drop_groups_under(struct sim *s, const char *gid, int self)
 	}
 }
 
+/* The edits one group request makes, with the ids and definitions they borrow. */
 struct group_edits {
 	struct sim_edit *edits;
 	struct json_object **defs;
@@ -402,6 +422,10 @@ done:
 	json_object_put(body);
 }
 
+/*
+ * DELETE /v2/groups/{id}: one deployment stopping every app below it; the
+ * explicit groups go only when that was accepted (a 409 leaves all as is).
+ */
 static void delete_group(struct sim *s, struct sim_req *r, struct sim_resp *resp, const char *gid)
 {
 	struct group_edits ge = {0};
@@ -522,6 +546,10 @@ static void delete_tasks(struct sim *s, struct sim_req *r, struct sim_resp *resp
 		resp_text(resp, 200, strdup("{}"));
 }
 
+/*
+ * GET /v2/queue: every app with fewer tasks than instances, as Marathon's
+ * launch queue lists them; the backoff delay is rounded up to whole seconds.
+ */
 static void queue(struct sim *s, struct sim_resp *resp)
 {
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();

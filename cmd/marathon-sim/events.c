@@ -112,6 +112,7 @@ void events_shutdown(struct sim_events *ev)
 	pthread_mutex_unlock(&ev->mu);
 }
 
+/* ?event_type= filters every event, event_stream_attached included, as in Marathon 1.10. */
 static int wanted(struct sim_sub *sub, const char *type)
 {
 	if (!sub->ntypes)

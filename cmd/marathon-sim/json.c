@@ -60,6 +60,8 @@ int64_t sim_json_int(struct json_object *o, const char *key, int64_t dflt)
 		return dflt;
 	if (json_object_is_type(v, json_type_int))
 		return json_object_get_int64(v);
+	/* Validation already refused fractions where Marathon wants integers;
+	 * a 3.0 that got through is read as 3. */
 	if (json_object_is_type(v, json_type_double))
 		return (int64_t)json_object_get_double(v);
 	return dflt;
@@ -97,6 +99,11 @@ struct json_object *sim_json_copy(struct json_object *o)
 	return copy;
 }
 
+/*
+ * json_tokener_parse() would accept "{} junk" and cannot say where a body
+ * went wrong; Marathon's 400 names the offset, and a body must be one
+ * document with nothing but whitespace after it.
+ */
 struct json_object *sim_json_parse(const char *text, size_t len, char *errbuf, size_t errlen)
 {
 	struct json_tokener *tok = json_tokener_new();
