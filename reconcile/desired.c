@@ -93,23 +93,25 @@ static void position(struct loadctx *c, size_t off, int *line, int *col)
 		json_pos_linecol(c->data, c->len, off, line, col);
 }
 
-static int diag_add(struct pacer_desired *d, int is_error, struct pacer_error *e)
+static int diag_add(struct pacer_desired *d, enum pacer_diag_severity severity,
+		    struct pacer_error *e)
 {
 	if (grow((void **)&d->diags, d->ndiags, sizeof(*d->diags)) < 0) {
 		pacer_error_free(e);
 		return -1;
 	}
-	d->diags[d->ndiags].is_error = is_error;
+	d->diags[d->ndiags].is_error = severity == PACER_DIAG_ERROR;
 	d->diags[d->ndiags].error = e;
 	d->ndiags++;
-	if (is_error)
+	if (severity == PACER_DIAG_ERROR)
 		d->nerrors++;
 	return 0;
 }
 
 /* Record a problem at byte offset off (NO_POS: the file as a whole). */
-__attribute__((format(printf, 5, 6))) static void diag(struct loadctx *c, int is_error, size_t off,
-                                                       const char *app_id, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static void
+diag(struct loadctx *c, enum pacer_diag_severity severity, size_t off, const char *app_id,
+     const char *fmt, ...)
 {
 	struct pacer_error *e;
 	int line = 0, col = 0;
@@ -127,7 +129,7 @@ __attribute__((format(printf, 5, 6))) static void diag(struct loadctx *c, int is
 	pacer_error_set_file(e, c->path, line, col);
 	if (app_id)
 		pacer_error_set_app(e, app_id);
-	if (diag_add(c->d, is_error, e) < 0)
+	if (diag_add(c->d, severity, e) < 0)
 		c->oom = 1;
 }
 
@@ -202,31 +204,31 @@ static void check_number(struct loadctx *c, struct json_object *app, size_t off,
 		const char *s = json_object_get_string(v);
 
 		if (find_template(s))
-			diag(c, 1, member_pos(c, off, field), id,
+			diag(c, PACER_DIAG_ERROR, member_pos(c, off, field), id,
 			     "unrendered template in \"%s\": \"%s\" is not a number; %s", field, s,
 			     RENDER_HINT);
 		else
-			diag(c, 1, member_pos(c, off, field), id,
+			diag(c, PACER_DIAG_ERROR, member_pos(c, off, field), id,
 			     "\"%s\" must be a number, not a string (\"%s\"): write it without "
 			     "quotes",
 			     field, s);
 		return;
 	}
 	if (!is_number(v)) {
-		diag(c, 1, member_pos(c, off, field), id, "\"%s\" must be a number, not %s", field,
-		     type_name(v));
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, field), id,
+		     "\"%s\" must be a number, not %s", field, type_name(v));
 		return;
 	}
 	x = json_object_get_double(v);
 	if (!isfinite(x)) {
-		diag(c, 1, member_pos(c, off, field), id,
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, field), id,
 		     "\"%s\" is %s, which JSON does not allow (Marathon refuses it): write a "
 		     "number",
 		     field, json_object_to_json_string(v));
 		return;
 	}
 	if (whole && (x < 0 || x != floor(x) || x > INT32_MAX))
-		diag(c, 1, member_pos(c, off, field), id,
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, field), id,
 		     "\"%s\" must be a whole number >= 0, not %s", field,
 		     json_object_to_json_string(v));
 }
@@ -240,7 +242,7 @@ static void check_string_map(struct loadctx *c, struct json_object *app, size_t 
 	if (!json_object_object_get_ex(app, field, &map) || !map)
 		return;
 	if (!json_object_is_type(map, json_type_object)) {
-		diag(c, 1, member_pos(c, off, field), id,
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, field), id,
 		     "\"%s\" must be an object of strings, not %s", field, type_name(map));
 		return;
 	}
@@ -255,13 +257,13 @@ static void check_string_map(struct loadctx *c, struct json_object *app, size_t 
 		    json_object_is_type(secret, json_type_string))
 			continue;
 		if (allow_secret)
-			diag(c, 1, member_pos(c, member_pos(c, off, field), key), id,
+			diag(c, PACER_DIAG_ERROR, member_pos(c, member_pos(c, off, field), key), id,
 			     "%s \"%s\" must be a string or {\"secret\": \"name\"}, not %s; quote "
 			     "it "
 			     "(\"%s\")",
 			     field, key, type_name(v), v ? json_object_to_json_string(v) : "");
 		else
-			diag(c, 1, member_pos(c, member_pos(c, off, field), key), id,
+			diag(c, PACER_DIAG_ERROR, member_pos(c, member_pos(c, off, field), key), id,
 			     "label \"%s\" must be a string, not %s; quote it (\"%s\")", key,
 			     type_name(v), v ? json_object_to_json_string(v) : "");
 	}
@@ -275,8 +277,8 @@ static void check_array(struct loadctx *c, struct json_object *app, size_t off, 
 	if (!json_object_object_get_ex(app, field, &v) || !v ||
 	    json_object_is_type(v, json_type_array))
 		return;
-	diag(c, 1, member_pos(c, off, field), id, "\"%s\" must be an array, not %s", field,
-	     type_name(v));
+	diag(c, PACER_DIAG_ERROR, member_pos(c, off, field), id, "\"%s\" must be an array, not %s",
+	     field, type_name(v));
 }
 
 /*
@@ -306,13 +308,13 @@ static void check_image(struct loadctx *c, struct json_object *app, size_t off, 
 	slash = strrchr(s, '/');
 	colon = strrchr(slash ? slash : s, ':');
 	if (colon && t > colon)
-		diag(c, 0, pos, id,
+		diag(c, PACER_DIAG_WARNING, pos, id,
 		     "container.%s.image \"%s\" has an unrendered placeholder in its tag: Marathon "
 		     "takes it literally and the pull fails unless such a tag exists; %s",
 		     kind, s, RENDER_HINT);
 	else
-		diag(c, 1, pos, id, "unrendered template in container.%s.image \"%s\"; %s", kind, s,
-		     RENDER_HINT);
+		diag(c, PACER_DIAG_ERROR, pos, id,
+		     "unrendered template in container.%s.image \"%s\"; %s", kind, s, RENDER_HINT);
 }
 
 /* {{ }} or {% %} left in env or labels values: almost surely a template. */
@@ -332,7 +334,8 @@ static void warn_templates_in(struct loadctx *c, struct json_object *app, size_t
 			continue;
 		s = json_object_get_string(v);
 		if (strstr(s, "{{") || strstr(s, "{%")) {
-			diag(c, 0, member_pos(c, member_pos(c, off, field), key), id,
+			diag(c, PACER_DIAG_WARNING, member_pos(c, member_pos(c, off, field), key),
+			     id,
 			     "%s \"%s\" holds template syntax (\"%s\") that Marathon will pass on "
 			     "literally; %s",
 			     field, key, s, RENDER_HINT);
@@ -425,7 +428,7 @@ static int warn_unknown(void *ctx, const struct appdef_unknown *u)
 	} else if (u->elsewhere) {
 		pacer_buf_printf(&hint, "; Marathon reads \"%s\" only as %s", name, u->elsewhere);
 	}
-	diag(x->c, 0, segs_pos(x->c, x->off, u->segs, u->nsegs), x->id,
+	diag(x->c, PACER_DIAG_WARNING, segs_pos(x->c, x->off, u->segs, u->nsegs), x->id,
 	     "unknown field \"%s\": Marathon ignores it silently%s", pacer_buf_cstr(&where),
 	     pacer_buf_cstr(&hint));
 	pacer_buf_release(&where);
@@ -464,7 +467,7 @@ static void drop_readonly(struct loadctx *c, struct json_object *app, size_t off
 		json_object_object_del(app, f);
 	}
 	if (n)
-		diag(c, 0, first != NO_POS ? first : off, id,
+		diag(c, PACER_DIAG_WARNING, first != NO_POS ? first : off, id,
 		     "read-only field%s %s %s set by Marathon and ignored; remove %s from the file",
 		     n > 1 ? "s" : "", names, n > 1 ? "are" : "is", n > 1 ? "them" : "it");
 }
@@ -511,8 +514,8 @@ static void check_timeout_label(struct loadctx *c, struct json_object *app, size
 
 	if (desired_label_timeout(app, &secs, &e) == 0)
 		return;
-	diag(c, 1, member_pos(c, member_pos(c, off, "labels"), "pacer.timeout"), id, "%s",
-	     e ? e->message : "invalid label \"pacer.timeout\"");
+	diag(c, PACER_DIAG_ERROR, member_pos(c, member_pos(c, off, "labels"), "pacer.timeout"), id,
+	     "%s", e ? e->message : "invalid label \"pacer.timeout\"");
 	pacer_error_free(e);
 }
 
@@ -537,7 +540,7 @@ static void resolve_dependencies(struct loadctx *c, struct json_object *app, siz
 	if (!json_object_object_get_ex(app, "dependencies", &deps) || !deps)
 		return;
 	if (!json_object_is_type(deps, json_type_array)) {
-		diag(c, 1, member_pos(c, off, "dependencies"), id,
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, "dependencies"), id,
 		     "\"dependencies\" must be an array of app ids, not %s", type_name(deps));
 		return;
 	}
@@ -553,14 +556,14 @@ static void resolve_dependencies(struct loadctx *c, struct json_object *app, siz
 		char *abs;
 
 		if (!json_object_is_type(dep, json_type_string)) {
-			diag(c, 1, member_pos(c, off, "dependencies"), id,
+			diag(c, PACER_DIAG_ERROR, member_pos(c, off, "dependencies"), id,
 			     "\"dependencies\" must hold app ids as strings; element %zu is %s", i,
 			     type_name(dep));
 			goto done;
 		}
 		abs = appid_resolve(parent, json_object_get_string(dep));
 		if (!abs) {
-			diag(c, 1, member_pos(c, off, "dependencies"), id,
+			diag(c, PACER_DIAG_ERROR, member_pos(c, off, "dependencies"), id,
 			     "dependency \"%s\" climbs above the root group \"/\": write it as an "
 			     "absolute id such as \"/group/app\"",
 			     json_object_get_string(dep));
@@ -588,7 +591,7 @@ static void check_with_marathon(struct loadctx *c, struct json_object *app, size
 
 	if (rc == PACER_EINVALID) {
 		text = body ? appdef_format_error(body) : NULL;
-		diag(c, 1, off, id, "Marathon would reject this app: %s",
+		diag(c, PACER_DIAG_ERROR, off, id, "Marathon would reject this app: %s",
 		     text ? text : "(no reason given)");
 	} else if (rc < 0) {
 		c->oom = 1;
@@ -639,25 +642,26 @@ static void load_app(struct loadctx *c, struct json_object *app, size_t off, con
 	int id_ok = 0;
 
 	if (!json_object_is_type(app, json_type_object)) {
-		diag(c, 1, off, NULL,
+		diag(c, PACER_DIAG_ERROR, off, NULL,
 		     "an app must be a JSON object, not %s; see the Marathon app format "
 		     "(\"id\", \"cmd\" or \"container\", \"cpus\", \"mem\", \"instances\")",
 		     type_name(app));
 		return;
 	}
 	if (!json_object_object_get_ex(app, "id", &idv) || !idv) {
-		diag(c, 1, off, NULL, "app has no \"id\": add one, e.g. \"id\": \"/group/name\"");
+		diag(c, PACER_DIAG_ERROR, off, NULL,
+		     "app has no \"id\": add one, e.g. \"id\": \"/group/name\"");
 		return;
 	}
 	if (!json_object_is_type(idv, json_type_string)) {
-		diag(c, 1, member_pos(c, off, "id"), NULL,
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, "id"), NULL,
 		     "\"id\" must be a string such as \"/group/name\", not %s", type_name(idv));
 		return;
 	}
 	raw = json_object_get_string(idv);
 	id = appid_resolve(base, raw);
 	if (!id) {
-		diag(c, 1, member_pos(c, off, "id"), NULL,
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, "id"), NULL,
 		     "id \"%s\" climbs above the root group \"/\" (too many \"..\"): write an "
 		     "absolute id such as \"/group/name\"",
 		     raw);
@@ -669,10 +673,10 @@ static void load_app(struct loadctx *c, struct json_object *app, size_t off, con
 	 * at once. Only an app with a good id is kept.
 	 */
 	if (find_template(id))
-		diag(c, 1, member_pos(c, off, "id"), id,
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, "id"), id,
 		     "unrendered template in \"id\" (\"%s\"); %s", id, RENDER_HINT);
 	else if (appid_check(id, &id_err) < 0)
-		diag(c, 1, member_pos(c, off, "id"), id, "%s",
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, "id"), id, "%s",
 		     id_err && id_err->message ? id_err->message : "invalid app id");
 	else
 		id_ok = 1;
@@ -756,7 +760,7 @@ static void load_group(struct loadctx *c, struct json_object *grp, size_t off, c
 
 	if (json_object_object_get_ex(grp, "id", &idv) && idv) {
 		if (!json_object_is_type(idv, json_type_string)) {
-			diag(c, 1, member_pos(c, off, "id"), NULL,
+			diag(c, PACER_DIAG_ERROR, member_pos(c, off, "id"), NULL,
 			     "group \"id\" must be a string such as \"/group\", not %s; its apps "
 			     "were not loaded",
 			     type_name(idv));
@@ -764,7 +768,7 @@ static void load_group(struct loadctx *c, struct json_object *grp, size_t off, c
 		}
 		gid = appid_resolve(base, json_object_get_string(idv));
 		if (!gid) {
-			diag(c, 1, member_pos(c, off, "id"), NULL,
+			diag(c, PACER_DIAG_ERROR, member_pos(c, off, "id"), NULL,
 			     "group id \"%s\" climbs above the root group \"/\"; its apps were not "
 			     "loaded",
 			     json_object_get_string(idv));
@@ -779,14 +783,14 @@ static void load_group(struct loadctx *c, struct json_object *grp, size_t off, c
 	}
 	if (json_object_object_get_ex(grp, "dependencies", &v) &&
 	    json_object_is_type(v, json_type_array) && json_object_array_length(v) > 0)
-		diag(c, 0, member_pos(c, off, "dependencies"), NULL,
+		diag(c, PACER_DIAG_WARNING, member_pos(c, off, "dependencies"), NULL,
 		     "group %s has \"dependencies\", which pacer does not apply when it flattens "
 		     "groups into apps; put them in the \"dependencies\" of its apps to keep the "
 		     "order",
 		     gid);
 	if (json_object_object_get_ex(grp, "pods", &v) && json_object_is_type(v, json_type_array) &&
 	    json_object_array_length(v) > 0)
-		diag(c, 0, member_pos(c, off, "pods"), NULL,
+		diag(c, PACER_DIAG_WARNING, member_pos(c, off, "pods"), NULL,
 		     "group %s has pods, which pacer does not manage; they were ignored", gid);
 	load_members(c, grp, off, "apps", gid, 0);
 	load_members(c, grp, off, "groups", gid, 1);
@@ -824,17 +828,17 @@ static void parse_error(struct loadctx *c, struct json_tokener *tok)
 		off = c->len;
 	if (jerr == json_tokener_continue) {
 		if (json_pos_skip_ws(s, c->len, 0) >= c->len)
-			diag(c, 1, NO_POS, NULL,
+			diag(c, PACER_DIAG_ERROR, NO_POS, NULL,
 			     "file is empty: a desired-state file holds one app, an array of apps "
 			     "or a group; add an app or delete the file");
 		else
-			diag(c, 1, c->len, NULL,
+			diag(c, PACER_DIAG_ERROR, c->len, NULL,
 			     "unexpected end of file: the JSON is incomplete (a closing '}' or ']' "
 			     "is missing?)");
 		return;
 	}
 	if (off + 1 < c->len && s[off] == '/' && (s[off + 1] == '/' || s[off + 1] == '*')) {
-		diag(c, 1, off, NULL,
+		diag(c, PACER_DIAG_ERROR, off, NULL,
 		     "JSON does not allow comments: remove the comment (or keep the note in a "
 		     "label)");
 		return;
@@ -845,7 +849,7 @@ static void parse_error(struct loadctx *c, struct json_tokener *tok)
 		                 s[p - 1] == '\r'))
 			p--;
 		if (p > 0 && s[p - 1] == ',') {
-			diag(c, 1, p - 1, NULL,
+			diag(c, PACER_DIAG_ERROR, p - 1, NULL,
 			     "JSON does not allow trailing commas: remove this ',' before the '%c'",
 			     s[off]);
 			return;
@@ -858,7 +862,7 @@ static void parse_error(struct loadctx *c, struct json_tokener *tok)
 		;
 	for (p = ls; p + 1 < le; p++) {
 		if ((s[p] == '$' || s[p] == '{') && (s[p + 1] == '{' || s[p + 1] == '%')) {
-			diag(c, 1, off, NULL,
+			diag(c, PACER_DIAG_ERROR, off, NULL,
 			     "unrendered template: \"%.*s\" is template syntax, not JSON; %s",
 			     (int)(le - p > 60 ? 60 : le - p), s + p, RENDER_HINT);
 			return;
@@ -866,18 +870,19 @@ static void parse_error(struct loadctx *c, struct json_tokener *tok)
 	}
 	if (jerr == json_tokener_error_parse_object_value_sep ||
 	    jerr == json_tokener_error_parse_array)
-		diag(c, 1, off, NULL,
+		diag(c, PACER_DIAG_ERROR, off, NULL,
 		     "malformed JSON: %s (is a ',' missing at the end of the previous line?)",
 		     json_tokener_error_desc(jerr));
 	else if (jerr == json_tokener_error_depth)
-		diag(c, 1, off, NULL, "malformed JSON: nested too deeply; flatten the file");
+		diag(c, PACER_DIAG_ERROR, off, NULL,
+		     "malformed JSON: nested too deeply; flatten the file");
 	else if (off < c->len && s[off] == '\'')
-		diag(c, 1, off, NULL,
+		diag(c, PACER_DIAG_ERROR, off, NULL,
 		     "malformed JSON: %s: JSON strings and keys take double quotes (\"), not '",
 		     json_tokener_error_desc(jerr));
 	else if (jerr == json_tokener_error_parse_utf8_string)
 		diag(
-		    c, 1, off, NULL,
+		    c, PACER_DIAG_ERROR, off, NULL,
 		    "malformed JSON: invalid UTF-8 here; save the file as UTF-8 (JSON's encoding)");
 	else {
 		/* Show what is there, up to the end of the line, in whole characters. */
@@ -885,7 +890,8 @@ static void parse_error(struct loadctx *c, struct json_tokener *tok)
 			;
 		while (p > off && p < c->len && ((unsigned char)s[p] & 0xC0) == 0x80)
 			p--;
-		diag(c, 1, off, NULL, "malformed JSON: %s at \"%.*s\"; fix the syntax here",
+		diag(c, PACER_DIAG_ERROR, off, NULL,
+		     "malformed JSON: %s at \"%.*s\"; fix the syntax here",
 		     json_tokener_error_desc(jerr), (int)(p - off), s + off);
 	}
 }
@@ -935,12 +941,12 @@ static void check_duplicate_keys(struct loadctx *c)
 
 		position(c, v[i].first, &line, &col);
 		if (v[i].same_value)
-			diag(c, 0, v[i].again, NULL,
+			diag(c, PACER_DIAG_WARNING, v[i].again, NULL,
 			     "key \"%.*s\" is written twice in one object, first at %s:%d:%d, with "
 			     "the same value; remove one of them",
 			     klen, v[i].key, c->path, line, col);
 		else
-			diag(c, 1, v[i].again, NULL,
+			diag(c, PACER_DIAG_ERROR, v[i].again, NULL,
 			     "key \"%.*s\" is written twice in one object, first at %s:%d:%d, with "
 			     "different values: only this last one would be used, silently; keep "
 			     "only the one you mean",
@@ -949,14 +955,100 @@ static void check_duplicate_keys(struct loadctx *c)
 	json_pos_dups_free(v, n);
 }
 
+/* The deepest nesting json-c parses; deeper is reported as "nested too deeply". */
+#define DESIRED_MAX_DEPTH 64
+
+/*
+ * Parse c's bytes strictly (no trailing commas, valid UTF-8). NULL with a
+ * diagnostic when the file is not one JSON value, or with c->oom set. The
+ * caller puts the result.
+ */
+static struct json_object *parse_file(struct loadctx *c)
+{
+	struct json_tokener *tok = json_tokener_new_ex(DESIRED_MAX_DEPTH);
+	struct json_object *root = NULL;
+
+	if (!tok) {
+		c->oom = 1;
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, c->data, (int)c->len);
+	if (!root && json_tokener_get_error(tok) == json_tokener_continue &&
+	    json_pos_skip_ws(c->data, c->len, 0) < c->len) {
+		/* A bare number at the very end only ends at the next byte: feed one. */
+		root = json_tokener_parse_ex(tok, " ", 1);
+		if (!root && json_tokener_get_error(tok) != json_tokener_continue &&
+		    json_tokener_get_error(tok) != json_tokener_success) {
+			diag(c, PACER_DIAG_ERROR, c->len, NULL,
+			     "malformed JSON: %s at the end of the file",
+			     json_tokener_error_desc(json_tokener_get_error(tok)));
+			goto done;
+		}
+	}
+	if (!root && json_tokener_get_error(tok) == json_tokener_success)
+		/* The whole file is "null". */
+		diag(c, PACER_DIAG_ERROR, 0, NULL,
+		     "top level is null: a desired-state file holds one app object, "
+		     "{\"app\": {...}}, an array of apps or a group");
+	else if (!root)
+		parse_error(c, tok);
+done:
+	json_tokener_free(tok); /* never NULL here: json-c 0.16 crashes on NULL */
+	return root;
+}
+
+/*
+ * json-c accepts a raw tab or line break inside a string, JSON does not
+ * (and Marathon's parser refuses it): 1 with a diagnostic when there is one.
+ */
+static int raw_control_found(struct loadctx *c)
+{
+	size_t off = find_raw_control(c->data, c->len);
+	char ch;
+
+	if (off == NO_POS)
+		return 0;
+	ch = c->data[off];
+	diag(c, PACER_DIAG_ERROR, off, NULL,
+	     "malformed JSON: a raw %s inside a string; write it as %s",
+	     ch == '\t' ? "tab" : ch == '\n' ? "line break" : "control character",
+	     ch == '\t' ? "\\t" : ch == '\n' ? "\\n" : "a \\u00XX escape");
+	return 1;
+}
+
+/* The apps of a parsed file: one per element of a top-level array, else
+ * the top-level object (an app, {"app": ...} or a group). */
+static void load_root(struct loadctx *c, struct json_object *root)
+{
+	size_t off = json_pos_skip_ws(c->data, c->len, 0);
+
+	if (json_object_is_type(root, json_type_array)) {
+		size_t *offs = NULL, n = 0, count = json_object_array_length(root);
+
+		if (json_pos_elements(c->data, c->len, off, &offs, &n) < 0) {
+			c->oom = 1;
+			return;
+		}
+		for (size_t i = 0; i < count && !c->oom; i++)
+			load_item(c, json_object_array_get_idx(root, i), i < n ? offs[i] : off, "/");
+		free(offs);
+	} else if (json_object_is_type(root, json_type_object)) {
+		load_item(c, root, off, "/");
+	} else {
+		diag(c, PACER_DIAG_ERROR, off, NULL,
+		     "top level is %s: a desired-state file holds one app object, "
+		     "{\"app\": {...}}, an array of apps or a group",
+		     type_name(root));
+	}
+}
+
 int desired_add_file(struct pacer_desired *d, const char *path, const char *data, size_t len,
                      const struct desired_options *opts)
 {
 	static const struct desired_options defaults = DESIRED_OPTIONS_INIT;
 	struct loadctx c = {0};
-	struct json_tokener *tok = NULL;
 	struct json_object *root = NULL;
-	size_t off;
 
 	c.d = d;
 	c.opts = opts ? opts : &defaults;
@@ -969,75 +1061,15 @@ int desired_add_file(struct pacer_desired *d, const char *path, const char *data
 		c.len -= 3;
 	}
 	d->nfiles++;
-	if (c.len > INT32_MAX) {
-		diag(&c, 1, NO_POS, NULL, "file is too large to be a desired-state file");
-		goto done;
+	/* json-c takes the length as an int. */
+	if (c.len > INT32_MAX)
+		diag(&c, PACER_DIAG_ERROR, NO_POS, NULL,
+		     "file is too large to be a desired-state file");
+	else if ((root = parse_file(&c)) && !raw_control_found(&c)) {
+		check_duplicate_keys(&c);
+		load_root(&c, root);
 	}
-	tok = json_tokener_new_ex(64);
-	if (!tok) {
-		c.oom = 1;
-		goto done;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, c.data, (int)c.len);
-	if (!root && json_tokener_get_error(tok) == json_tokener_continue &&
-	    json_pos_skip_ws(c.data, c.len, 0) < c.len) {
-		/* A bare number at the very end only ends at the next byte: feed one. */
-		root = json_tokener_parse_ex(tok, " ", 1);
-		if (!root && json_tokener_get_error(tok) != json_tokener_continue &&
-		    json_tokener_get_error(tok) != json_tokener_success) {
-			diag(&c, 1, c.len, NULL, "malformed JSON: %s at the end of the file",
-			     json_tokener_error_desc(json_tokener_get_error(tok)));
-			goto done;
-		}
-	}
-	if (!root && json_tokener_get_error(tok) == json_tokener_success) {
-		/* The whole file is "null". */
-		diag(&c, 1, 0, NULL,
-		     "top level is null: a desired-state file holds one app object, "
-		     "{\"app\": {...}}, an array of apps or a group");
-		goto done;
-	}
-	if (!root) {
-		parse_error(&c, tok);
-		goto done;
-	}
-	off = find_raw_control(c.data, c.len);
-	if (off != NO_POS) {
-		diag(&c, 1, off, NULL, "malformed JSON: a raw %s inside a string; write it as %s",
-		     c.data[off] == '\t'   ? "tab"
-		     : c.data[off] == '\n' ? "line break"
-		                           : "control character",
-		     c.data[off] == '\t'   ? "\\t"
-		     : c.data[off] == '\n' ? "\\n"
-		                           : "a \\u00XX escape");
-		goto done;
-	}
-	check_duplicate_keys(&c);
-	off = json_pos_skip_ws(c.data, c.len, 0);
-	if (json_object_is_type(root, json_type_array)) {
-		size_t *offs = NULL, n = 0, count = json_object_array_length(root);
-
-		if (json_pos_elements(c.data, c.len, off, &offs, &n) < 0) {
-			c.oom = 1;
-			goto done;
-		}
-		for (size_t i = 0; i < count && !c.oom; i++)
-			load_item(&c, json_object_array_get_idx(root, i), i < n ? offs[i] : off,
-			          "/");
-		free(offs);
-	} else if (json_object_is_type(root, json_type_object)) {
-		load_item(&c, root, off, "/");
-	} else {
-		diag(&c, 1, off, NULL,
-		     "top level is %s: a desired-state file holds one app object, "
-		     "{\"app\": {...}}, an array of apps or a group",
-		     type_name(root));
-	}
-done:
 	json_object_put(root);
-	if (tok)
-		json_tokener_free(tok); /* json-c 0.16 crashes on NULL */
 	if (c.have_lines)
 		json_pos_lines_release(&c.lines);
 	return c.oom ? -1 : 0;
@@ -1145,7 +1177,7 @@ int desired__diag_at(struct pacer_desired *d, const struct pacer_desired_app *a,
 		return -1;
 	pacer_error_set_file(e, a->file, a->line, a->col);
 	pacer_error_set_app(e, a->id);
-	return diag_add(d, 1, e);
+	return diag_add(d, PACER_DIAG_ERROR, e);
 }
 
 int desired_finish(struct pacer_desired *d)
@@ -1514,7 +1546,7 @@ int desired_warn_empty(struct pacer_desired *d, const char *where)
 	                    "source asks for no apps at all",
 	                    where);
 
-	return e ? diag_add(d, 0, e) : -1;
+	return e ? diag_add(d, PACER_DIAG_WARNING, e) : -1;
 }
 
 int desired_load(struct pacer_source *src, const struct desired_options *opts,

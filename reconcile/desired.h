@@ -44,8 +44,14 @@ struct pacer_desired_app {
 	                              dependencies */
 };
 
+/* How bad a diagnostic is: an error stops the sync, a warning does not. */
+enum pacer_diag_severity {
+	PACER_DIAG_WARNING = 0,
+	PACER_DIAG_ERROR,
+};
+
 struct pacer_diag {
-	int is_error;        /* 1 error, 0 warning */
+	int is_error;        /* 1 for PACER_DIAG_ERROR, 0 for PACER_DIAG_WARNING */
 	struct pacer_error *error; /* owned; names file:line:col and app when known */
 };
 
