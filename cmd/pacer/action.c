@@ -7,18 +7,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cmd/pacer/remote.h"
 #include <string.h>
 
-#include "reconcile/model/appid.h"
+#include "cmd/pacer/remote.h"
 #include "reconcile/suspend.h"
+
+/* Suspensions through the API answer at once: a minute is plenty. */
+#define SUSPENSION_REMOTE_TIMEOUT_S 60
+
+int action_prepare_app(struct cmd_ctx *ctx)
+{
+	if (ctx->nargs < 1) {
+		fprintf(stderr, "pacer %s: name the app, e.g. pacer %s /shop/api\n", ctx->name,
+			ctx->name);
+		return PACER_EXIT_USAGE;
+	}
+	ctx->ids = cli_app_ids(ctx->name, ctx->args, 1);
+	return ctx->ids ? 0 : PACER_EXIT_USAGE;
+}
 
 /* The same action through the API of a running pacer serve. */
 static int action_remote(const char *cmd, const char *id, const struct action_cli *a,
 			 const struct action_options *o)
 {
 	struct json_object *body = json_object_new_object();
-	int code, timeout = a->timeout > 0 ? a->timeout : 600;
+	int code, timeout = a->timeout > 0 ? a->timeout : ACTION_DEFAULT_TIMEOUT_S;
 
 	json_object_object_add(body, "timeout", json_object_new_int(timeout));
 	if (o->kind == ACTION_SCALE)
@@ -31,54 +44,49 @@ static int action_remote(const char *cmd, const char *id, const struct action_cl
 	return code;
 }
 
-int action_cmd(const char *cmd, const char *arg, const struct action_cli *a,
-	       struct action_options *o)
+/* What the action did; the exit code. */
+static int action_report(const char *cmd, const char *id, const struct action_options *o,
+			 const struct action_result *res, int rc, const struct pacer_error *err)
 {
-	struct action_result res;
-	struct pacer_error *err = NULL;
-	struct cli_env env;
-	char *id = appid_resolve("/", arg);
-	int rc, code;
-
-	if (!id) {
-		fprintf(stderr, "pacer %s: '%s' is not an app id\n", cmd, arg);
-		return PACER_EXIT_USAGE;
-	}
-	if (a->c.server) {
-		code = action_remote(cmd, id, a, o);
-		free(id);
-		return code;
-	}
-	code = cli_env_open(&env, &a->c, CLI_NEED_MARATHON | CLI_NEED_STATE);
-	if (code) {
-		free(id);
-		return code;
-	}
-	o->timeout_s = a->timeout > 0 ? a->timeout : 600;
-	o->by = cli_user();
-	o->state = env.state;
-	o->backups = env.backups;
-	o->stop = cli_install_signals();
-	rc = action_run(env.marathon, id, o, &res, &err);
-	if (res.backup_path)
-		printf("backup %s\n", res.backup_path);
-	if (res.suspended)
+	if (res->backup_path)
+		printf("backup %s\n", res->backup_path);
+	if (res->suspended)
 		printf("suspended %s so that the next sync does not undo it; 'pacer resume %s' "
 		       "hands it back to git\n",
 		       id, id);
 	if (rc) {
 		cli_print_error(cmd, err);
-		code = cli_exit_for(pacer_error_root_code(err));
-	} else {
-		printf("%s %s: done%s%s\n", action_name(o->kind), id,
-		       res.deployment_id ? ", deployment " : "",
-		       res.deployment_id ? res.deployment_id : "");
-		code = PACER_EXIT_OK;
+		return cli_exit_for(pacer_error_root_code(err));
 	}
+	printf("%s %s: done%s%s\n", action_name(o->kind), id,
+	       res->deployment_id ? ", deployment " : "", res->deployment_id ? res->deployment_id : "");
+	return PACER_EXIT_OK;
+}
+
+int action_cmd(struct cmd_ctx *ctx)
+{
+	const struct action_cli *a = ctx->opts;
+	const char *id = ctx->ids[0];
+	struct action_options o = ACTION_OPTIONS_INIT;
+	struct action_result res;
+	struct pacer_error *err = NULL;
+	int rc, code;
+
+	o.kind = a->kind;
+	o.instances = a->instances;
+	/* delete's --yes shares the field; only a cancel has a forced variant. */
+	o.force = a->kind == ACTION_CANCEL && a->force;
+	if (ctx->remote)
+		return action_remote(ctx->name, id, a, &o);
+	o.timeout_s = a->timeout > 0 ? a->timeout : ACTION_DEFAULT_TIMEOUT_S;
+	o.by = cli_user();
+	o.state = ctx->env.state;
+	o.backups = ctx->env.backups;
+	o.stop = cli_install_signals();
+	rc = action_run(ctx->env.marathon, id, &o, &res, &err);
+	code = action_report(ctx->name, id, &o, &res, rc, err);
 	action_result_release(&res);
 	pacer_error_free(err);
-	cli_env_release(&env);
-	free(id);
 	return code;
 }
 
@@ -97,62 +105,63 @@ static void print_left(struct suspend *sp)
 }
 
 /* --server: one API call per app (the API names apps; the whole source is local only). */
-static int suspension_remote(const char *cmd, const struct cli_common *c, char **ids, int n,
-			     int suspend, const char *reason)
+static int suspension_remote(const struct cmd_ctx *ctx, enum suspension_verb verb,
+			     const char *reason)
 {
 	struct json_object *body = json_object_new_object();
 	int code = PACER_EXIT_OK;
 
-	if (!n) {
-		fprintf(stderr, "pacer %s: with --server, name the apps\n", cmd);
+	if (!ctx->nargs) {
+		fprintf(stderr, "pacer %s: with --server, name the apps\n", ctx->name);
 		json_object_put(body);
 		return PACER_EXIT_USAGE;
 	}
-	if (suspend && reason)
+	if (verb == SUSPENSION_SUSPEND && reason)
 		json_object_object_add(body, "reason", json_object_new_string(reason));
-	for (int i = 0; i < n && !code; i++)
-		code = remote_action(cmd, c, ids[i], cmd, body, 60);
+	for (int i = 0; i < ctx->nargs && !code; i++)
+		code = remote_action(ctx->name, ctx->c, ctx->ids[i], ctx->name, body,
+				     SUSPENSION_REMOTE_TIMEOUT_S);
 	json_object_put(body);
 	return code;
 }
 
-int suspension_cmd(const char *cmd, const struct cli_common *c, char **ids, int suspend,
-		   const char *reason)
+/* Suspend or resume one app (id NULL: the whole source) and say so. */
+static int suspension_one(struct suspend *sp, const char *id, enum suspension_verb verb,
+			  const char *reason, struct pacer_error **err)
+{
+	int rc;
+
+	if (verb == SUSPENSION_RESUME) {
+		rc = suspend_drop(sp, id, err);
+		if (!rc)
+			printf("resumed %s: the next sync applies git\n",
+			       id ? id : "the whole source");
+		return rc;
+	}
+	rc = suspend_put(sp, id, cli_user(), reason, err);
+	if (!rc)
+		printf("suspended %s: pacer leaves it as it is until 'pacer resume%s%s'\n",
+		       id ? id : "the whole source", id ? " " : "", id ? id : "");
+	return rc;
+}
+
+int suspension_cmd(struct cmd_ctx *ctx, enum suspension_verb verb, const char *reason)
 {
 	struct pacer_error *err = NULL;
 	struct suspend *sp = NULL;
-	struct cli_env env;
-	int rc, code, n = 0;
+	int rc, code, n = ctx->nargs;
 
-	while (ids[n])
-		n++;
-	if (c->server)
-		return suspension_remote(cmd, c, ids, n, suspend, reason);
-	code = cli_env_open(&env, c, CLI_NEED_BACKUPS | CLI_READ_STATE);
-	if (code)
-		return code;
-	rc = suspend_open(env.state, &sp, &err);
-	for (int i = 0; !rc && i < (n ? n : 1); i++) {
-		const char *id = n ? ids[i] : NULL;
-
-		rc = suspend ? suspend_put(sp, id, cli_user(), reason, &err)
-			     : suspend_drop(sp, id, &err);
-		if (rc)
-			break;
-		if (suspend)
-			printf("suspended %s: pacer leaves it as it is until 'pacer resume%s%s'\n",
-			       id ? id : "the whole source", id ? " " : "", id ? id : "");
-		else
-			printf("resumed %s: the next sync applies git\n",
-			       id ? id : "the whole source");
-	}
-	if (!rc && !suspend)
+	if (ctx->remote)
+		return suspension_remote(ctx, verb, reason);
+	rc = suspend_open(ctx->env.state, &sp, &err);
+	for (int i = 0; !rc && i < (n ? n : 1); i++)
+		rc = suspension_one(sp, n ? ctx->ids[i] : NULL, verb, reason, &err);
+	if (!rc && verb == SUSPENSION_RESUME)
 		print_left(sp);
 	if (rc)
-		cli_print_error(cmd, err);
+		cli_print_error(ctx->name, err);
 	code = rc ? cli_exit_for(pacer_error_root_code(err)) : PACER_EXIT_OK;
 	suspend_free(sp);
 	pacer_error_free(err);
-	cli_env_release(&env);
 	return code;
 }

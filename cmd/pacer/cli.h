@@ -2,8 +2,9 @@
  * cli.h: what the pacer subcommands share: exit codes, the common options
  * (source, Marathon, state) and the setup that turns them into backends.
  *
- * Each subcommand is cmd_<name>.c: it parses its own option table, calls one
- * function of reconcile/, maps the result to an exit code and frees.
+ * Each subcommand is cmd_<name>.c: main() parses its option table and opens
+ * what its row asks for (commands.h); the command calls one function of
+ * reconcile/, maps the result to an exit code and frees.
  */
 #ifndef PACER_CMD_CLI_H
 #define PACER_CMD_CLI_H
@@ -253,7 +254,6 @@ int cli_color(void);
 /* Install SIGINT/SIGTERM handlers setting *cli_stop; returns the flag. */
 volatile sig_atomic_t *cli_install_signals(void);
 
-/* The command table entry points. */
 /*
  * App ids from the command line made absolute ("shop/api" -> "/shop/api"),
  * NULL-terminated (free with pacer_strv_free()). On a bad id prints
@@ -264,20 +264,10 @@ char **cli_app_ids(const char *cmd, char **pos, int npos);
 /* Who runs this command, for records of who did what: $SUDO_USER, $USER, or the uid. */
 const char *cli_user(void);
 
-int cmd_sync(int argc, char **argv);
-int cmd_status(int argc, char **argv);
-int cmd_history(int argc, char **argv);
-int cmd_suspend(int argc, char **argv);
-int cmd_resume(int argc, char **argv);
-int cmd_restart(int argc, char **argv);
-int cmd_cancel(int argc, char **argv);
-int cmd_scale(int argc, char **argv);
-int cmd_stop(int argc, char **argv);
-int cmd_delete(int argc, char **argv);
-int cmd_diff(int argc, char **argv);
-int cmd_validate(int argc, char **argv);
-int cmd_rollback(int argc, char **argv);
-int cmd_backups(int argc, char **argv);
+/*
+ * The commands that still parse their options and open their environment
+ * themselves (the others are run by main() from their cmd_spec, commands.h).
+ */
 int cmd_watch(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/commands.h"
 
 struct backups_cli {
 	struct cli_common c;
@@ -17,54 +18,56 @@ static const struct opt_spec backups_options[] = {
 	OPT_ROW_END,
 };
 
-int cmd_backups(int argc, char **argv)
+static void print_json(const struct pacer_backup_entry *v, size_t n)
 {
-	struct backups_cli o = {0};
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "app", json_object_new_string(v[i].app_id));
+		json_object_object_add(e, "time", json_object_new_string(v[i].time));
+		json_object_object_add(e, "path", json_object_new_string(v[i].path));
+		json_object_array_add(arr, e);
+	}
+	printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(arr);
+}
+
+static int backups_cmd(struct cmd_ctx *ctx)
+{
+	const struct backups_cli *o = ctx->opts;
+	/* Handed to the store as typed (it resolves the id itself). */
+	const char *app = ctx->nargs ? ctx->args[0] : NULL;
+	struct pacer_backup_store *store = ctx->env.backups;
 	struct pacer_backup_entry *v = NULL;
 	struct pacer_error *err = NULL;
-	struct cli_env env;
-	char *pos[1];
 	size_t n = 0;
-	int npos, rc, code;
+	int rc, code = PACER_EXIT_OK;
 
-	rc = opt_parse("backups", "[APP_ID] [--backup-dir DIR]", backups_options, &o, argc, argv,
-		       pos, 1, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	code = cli_env_open(&env, &o.c, CLI_NEED_BACKUPS);
-	if (code)
-		return code;
-
-	rc = env.backups->list(env.backups, npos ? pos[0] : NULL, &v, &n, &err);
+	rc = store->list(store, app, &v, &n, &err);
 	if (rc) {
 		cli_print_error("backups", err);
 		code = cli_exit_for(rc);
-		goto done;
-	}
-	if (o.c.output && !strcmp(o.c.output, "json")) {
-		struct json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = json_object_new_object();
-
-			json_object_object_add(e, "app", json_object_new_string(v[i].app_id));
-			json_object_object_add(e, "time", json_object_new_string(v[i].time));
-			json_object_object_add(e, "path", json_object_new_string(v[i].path));
-			json_object_array_add(arr, e);
-		}
-		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-									JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(arr);
+	} else if (o->c.output && !strcmp(o->c.output, "json")) {
+		print_json(v, n);
 	} else if (n == 0) {
-		fprintf(stderr, "no backups%s%s in %s\n", npos ? " of " : "", npos ? pos[0] : "",
-			env.backup_dir);
+		fprintf(stderr, "no backups%s%s in %s\n", app ? " of " : "", app ? app : "",
+			ctx->env.backup_dir);
 	} else {
 		for (size_t i = 0; i < n; i++)
 			printf("%-40s %-22s %s\n", v[i].app_id, v[i].time, v[i].path);
 	}
-done:
 	pacer_backup_entries_free(v, n);
 	pacer_error_free(err);
-	cli_env_release(&env);
 	return code;
 }
+
+const struct cmd_spec cmd_backups_spec = {
+	.usage = "[APP_ID] [--backup-dir DIR]",
+	.options = backups_options,
+	.size = sizeof(struct backups_cli),
+	.max_args = 1,
+	.run = backups_cmd,
+};

@@ -12,18 +12,7 @@ static const struct opt_spec cancel_options[] = {
 	OPT_ROW_END,
 };
 
-int cmd_cancel(int argc, char **argv)
-{
-	struct action_cli a = {0};
-	struct action_options o = ACTION_OPTIONS_INIT;
-	char *pos[1];
-	int npos, rc;
+static const struct action_cli cancel_defaults = {.kind = ACTION_CANCEL};
 
-	rc = opt_parse("cancel", "APP_ID [--force]", cancel_options, &a, argc, argv, pos, 1,
-		       &npos);
-	if (rc || npos != 1)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	o.kind = ACTION_CANCEL;
-	o.force = a.force;
-	return action_cmd("cancel", pos[0], &a, &o);
-}
+const struct cmd_spec cmd_cancel_spec =
+	ACTION_CMD_SPEC("APP_ID [--force]", cancel_options, &cancel_defaults, 1, action_prepare_app);

@@ -13,22 +13,15 @@ static const struct opt_spec completion_options[] = {
     OPT_ROW_END,
 };
 
-int cmd_completion(int argc, char **argv)
+static int completion_cmd(struct cmd_ctx *ctx)
 {
 	static const struct {
 		const char *name;
 		enum completion_format format;
 	} formats[] = {{"bash", COMPLETION_BASH}, {"zsh", COMPLETION_ZSH}, {"man", COMPLETION_MAN}};
-	char *pos[1];
-	int npos, rc;
 
-	rc = opt_parse("completion",
-	               "bash|zsh|man (man: the generated sections of pacer(1), for the build)",
-	               completion_options, NULL, argc, argv, pos, 1, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	for (size_t i = 0; npos == 1 && i < sizeof(formats) / sizeof(formats[0]); i++) {
-		if (strcmp(pos[0], formats[i].name))
+	for (size_t i = 0; ctx->nargs == 1 && i < sizeof(formats) / sizeof(formats[0]); i++) {
+		if (strcmp(ctx->args[0], formats[i].name))
 			continue;
 		if (completion_write(stdout, formats[i].format)) {
 			fprintf(stderr, "pacer completion: cannot write the script\n");
@@ -40,3 +33,10 @@ int cmd_completion(int argc, char **argv)
 	                "'source <(pacer completion bash)')\n");
 	return PACER_EXIT_USAGE;
 }
+
+const struct cmd_spec cmd_completion_spec = {
+	.usage = "bash|zsh|man (man: the generated sections of pacer(1), for the build)",
+	.options = completion_options,
+	.max_args = 1,
+	.run = completion_cmd,
+};

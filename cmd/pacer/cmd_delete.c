@@ -13,22 +13,21 @@ static const struct opt_spec delete_options[] = {
 	OPT_ROW_END,
 };
 
-int cmd_delete(int argc, char **argv)
+/* Deleting kills tasks: without --yes nothing is opened, not even for --server. */
+static int delete_prepare(struct cmd_ctx *ctx)
 {
-	struct action_cli a = {0};
-	struct action_options o = ACTION_OPTIONS_INIT;
-	char *pos[1];
-	int npos, rc;
+	const struct action_cli *a = ctx->opts;
 
-	rc = opt_parse("delete", "APP_ID --yes", delete_options, &a, argc, argv, pos, 1, &npos);
-	if (rc || npos != 1)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (!a.force) {
+	if (ctx->nargs == 1 && !a->force) {
 		fprintf(stderr, "pacer delete: deleting %s kills its tasks; pass --yes to do it "
 				"(a backup is written first)\n",
-			pos[0]);
+			ctx->args[0]);
 		return PACER_EXIT_USAGE;
 	}
-	o.kind = ACTION_DELETE;
-	return action_cmd("delete", pos[0], &a, &o);
+	return action_prepare_app(ctx);
 }
+
+static const struct action_cli delete_defaults = {.kind = ACTION_DELETE};
+
+const struct cmd_spec cmd_delete_spec =
+	ACTION_CMD_SPEC("APP_ID --yes", delete_options, &delete_defaults, 1, delete_prepare);

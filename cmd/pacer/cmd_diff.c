@@ -8,6 +8,7 @@
 
 #include "backends/fs/state.h"
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/commands.h"
 #include "cmd/pacer/report.h"
 
 struct diff_cli {
@@ -29,54 +30,44 @@ static const struct opt_spec diff_options[] = {
 	OPT_ROW_END,
 };
 
-int cmd_diff(int argc, char **argv)
+static int diff_cmd(struct cmd_ctx *ctx)
 {
-	struct diff_cli o = {0};
+	const struct diff_cli *o = ctx->opts;
 	struct sync_options so = SYNC_OPTIONS_INIT;
 	struct sync_result *res = NULL;
 	struct pacer_error *err = NULL;
-	struct cli_env env;
 	struct report_opts ro = {0, 0, 0};
-	char *pos[256], **ids = NULL;
-	int npos, rc, code;
-
-	rc = opt_parse("diff", "[APP_ID...] --source DIR|URL [--marathon URL[,URL...]] [options]",
-		       diff_options, &o, argc, argv, pos, 256, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	/* Only these apps, and what they depend on (the plan keeps the order). */
-	if (!(ids = cli_app_ids("diff", pos, npos)))
-		return PACER_EXIT_USAGE;
-	/* Reading only: an existing state directory is read without its lock. */
-	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_READ_STATE);
-	if (code) {
-		pacer_strv_free(ids);
-		return code;
-	}
+	int rc, code;
 
 	so.dry_run = 1;
-	so.prune = o.prune;
+	so.prune = o->prune;
 	so.force_prune = 1; /* a diff shows what would go; sync applies the guard */
-	so.ignore_instances = o.ignore_instances;
-	so.flags = &env.flags;
-	so.only = npos ? (const char *const *)ids : NULL;
-	so.nonly = (size_t)npos;
+	so.ignore_instances = o->ignore_instances;
+	so.flags = &ctx->env.flags;
+	/* Only these apps, and what they depend on (the plan keeps the order). */
+	so.only = ctx->nargs ? (const char *const *)ctx->ids : NULL;
+	so.nonly = (size_t)ctx->nargs;
 	so.cache_tag = cli_cache_tag();
 
 	/*
-	 * The state is read without the lock: a dry run changes nothing of it
-	 * but the cache, which is replaced by rename, never edited in place,
-	 * so a sync writing it at the same time is harmless (its entries are
-	 * facts: any version of the file is right).
+	 * The state is read without the lock (the row's CLI_READ_STATE): a dry
+	 * run changes nothing of it but the cache, which is replaced by rename,
+	 * never edited in place, so a sync writing it at the same time is
+	 * harmless (its entries are facts: any version of the file is right).
 	 */
-	rc = sync_run(env.source, env.marathon, NULL, env.state, &so, &res, &err);
-	ro.show_unchanged = o.show_unchanged;
+	rc = sync_run(ctx->env.source, ctx->env.marathon, NULL, ctx->env.state, &so, &res, &err);
+	ro.show_unchanged = o->show_unchanged;
 	ro.dry_run = 1;
-	code = report_sync_opts("diff", &o.c, res, rc, err, &ro);
-
+	code = report_sync_opts("diff", &o->c, res, rc, err, &ro);
 	sync_result_free(res);
 	pacer_error_free(err);
-	cli_env_release(&env);
-	pacer_strv_free(ids);
 	return code;
 }
+
+const struct cmd_spec cmd_diff_spec = {
+	.usage = "[APP_ID...] --source DIR|URL [--marathon URL[,URL...]] [options]",
+	.options = diff_options,
+	.size = sizeof(struct diff_cli),
+	.max_args = CMD_ANY_ARGS,
+	.run = diff_cmd,
+};

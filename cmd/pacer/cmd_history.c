@@ -9,8 +9,12 @@
 #include <time.h>
 
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/commands.h"
 #include "reconcile/base/jsonutil.h"
 #include "reconcile/history.h"
+
+/* Runs shown without --limit: a screenful. */
+#define HISTORY_DEFAULT_LIMIT 20
 
 struct history_cli {
 	struct cli_common c;
@@ -61,42 +65,40 @@ static void print_run(struct json_object *run)
 	}
 }
 
-int cmd_history(int argc, char **argv)
+static const struct history_cli history_defaults = {.limit = HISTORY_DEFAULT_LIMIT};
+
+static int history_cmd(struct cmd_ctx *ctx)
 {
-	struct history_cli o = {.limit = 20};
+	const struct history_cli *o = ctx->opts;
+	const char *app = ctx->nargs ? ctx->ids[0] : NULL;
 	struct pacer_error *err = NULL;
 	struct json_object *runs = NULL;
-	struct cli_env env;
-	char *pos[1], **ids = NULL;
-	int npos, rc, code;
+	int rc, code = PACER_EXIT_OK;
 
-	rc = opt_parse("history", "[APP_ID] [--limit N]", history_options, &o, argc, argv, pos, 1,
-		       &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (!(ids = cli_app_ids("history", pos, npos)))
-		return PACER_EXIT_USAGE;
-	code = cli_env_open(&env, &o.c, CLI_READ_STATE);
-	if (code)
-		goto done;
-	rc = history_load(env.state, npos ? ids[0] : NULL, o.limit, &runs, &err);
+	rc = history_load(ctx->env.state, app, o->limit, &runs, &err);
 	if (rc) {
 		cli_print_error("history", err);
 		code = cli_exit_for(pacer_error_root_code(err));
-	} else if (o.c.output && !strcmp(o.c.output, "json")) {
+	} else if (o->c.output && !strcmp(o->c.output, "json")) {
 		printf("%s\n", json_object_to_json_string_ext(runs, JSON_C_TO_STRING_PRETTY |
 								       JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else if (!json_object_array_length(runs)) {
-		printf("no runs recorded%s%s in %s\n", npos ? " for " : "", npos ? ids[0] : "",
-		       env.state_dir);
+		printf("no runs recorded%s%s in %s\n", app ? " for " : "", app ? app : "",
+		       ctx->env.state_dir);
 	} else {
 		for (size_t i = 0; i < json_object_array_length(runs); i++)
 			print_run(json_object_array_get_idx(runs, i));
 	}
 	json_object_put(runs);
 	pacer_error_free(err);
-	cli_env_release(&env);
-done:
-	pacer_strv_free(ids);
 	return code;
 }
+
+const struct cmd_spec cmd_history_spec = {
+	.usage = "[APP_ID] [--limit N]",
+	.options = history_options,
+	.size = sizeof(struct history_cli),
+	.defaults = &history_defaults,
+	.max_args = 1,
+	.run = history_cmd,
+};

@@ -9,16 +9,7 @@ static const struct opt_spec restart_options[] = {
 	OPT_ROW_END,
 };
 
-int cmd_restart(int argc, char **argv)
-{
-	struct action_cli a = {0};
-	struct action_options o = ACTION_OPTIONS_INIT;
-	char *pos[1];
-	int npos, rc;
+static const struct action_cli restart_defaults = {.kind = ACTION_RESTART};
 
-	rc = opt_parse("restart", "APP_ID", restart_options, &a, argc, argv, pos, 1, &npos);
-	if (rc || npos != 1)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	o.kind = ACTION_RESTART;
-	return action_cmd("restart", pos[0], &a, &o);
-}
+const struct cmd_spec cmd_restart_spec =
+	ACTION_CMD_SPEC("APP_ID", restart_options, &restart_defaults, 1, action_prepare_app);

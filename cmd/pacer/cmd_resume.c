@@ -15,18 +15,15 @@ static const struct opt_spec resume_options[] = {
 	OPT_ROW_END,
 };
 
-int cmd_resume(int argc, char **argv)
+static int resume_cmd(struct cmd_ctx *ctx)
 {
-	struct resume_cli o = {0};
-	char *pos[256], **ids;
-	int npos, rc, code;
-
-	rc = opt_parse("resume", "[APP_ID...]", resume_options, &o, argc, argv, pos, 256, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (!(ids = cli_app_ids("resume", pos, npos)))
-		return PACER_EXIT_USAGE;
-	code = suspension_cmd("resume", &o.c, ids, 0, NULL);
-	pacer_strv_free(ids);
-	return code;
+	return suspension_cmd(ctx, SUSPENSION_RESUME, NULL);
 }
+
+const struct cmd_spec cmd_resume_spec = {
+	.usage = "[APP_ID...]",
+	.options = resume_options,
+	.size = sizeof(struct resume_cli),
+	.max_args = CMD_ANY_ARGS,
+	.run = resume_cmd,
+};

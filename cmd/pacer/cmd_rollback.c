@@ -9,10 +9,14 @@
 #include <json-c/json.h>
 
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/commands.h"
 #include "cmd/pacer/remote.h"
 #include "reconcile/model/appid.h"
 #include "reconcile/restore.h"
 #include "reconcile/suspend.h"
+
+/* The deployment's timeout when --timeout does not say (as sync's). */
+#define ROLLBACK_DEFAULT_TIMEOUT_S 600
 
 struct rollback_cli {
 	struct cli_common c;
@@ -74,57 +78,71 @@ static int rollback_remote(const struct rollback_cli *o, const char *arg)
 	return code;
 }
 
-int cmd_rollback(int argc, char **argv)
+static int rollback_prepare(struct cmd_ctx *ctx)
 {
-	struct rollback_cli o = {.timeout = 600};
+	if (ctx->nargs != 1) {
+		fprintf(stderr, "pacer rollback: name the app to roll back, e.g. pacer rollback "
+				"/shop/api\n");
+		return PACER_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* What was restored, and that git no longer drives the app. */
+static void print_restored(const char *app, const struct restore_result *res)
+{
+	printf("%s %s from %s (deployment %s)\n", res->created ? "recreated" : "rolled back", app,
+	       res->restored_from, res->deployment_id ? res->deployment_id : "-");
+	if (res->backup_path)
+		printf("the definition that was live is saved in %s\n", res->backup_path);
+	printf("suspended %s: git still holds the newer definition, so sync leaves the app "
+	       "alone until 'pacer resume %s'\n",
+	       app, app);
+}
+
+static int rollback_cmd(struct cmd_ctx *ctx)
+{
+	const struct rollback_cli *o = ctx->opts;
+	const char *app = ctx->args[0];
 	struct restore_options ro = RESTORE_OPTIONS_INIT;
 	struct restore_result res;
 	struct pacer_error *err = NULL;
-	struct cli_env env;
-	char *pos[1];
-	int npos, rc, code;
+	int rc, code = PACER_EXIT_OK;
 
-	rc = opt_parse("rollback", "APP_ID [--to BACKUP_FILE] [options]", rollback_options, &o,
-		       argc, argv, pos, 1, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (npos != 1) {
-		fprintf(stderr, "pacer rollback: name the app to roll back, e.g. pacer rollback /shop/api\n");
-		return PACER_EXIT_USAGE;
-	}
-	if (o.c.server)
-		return rollback_remote(&o, pos[0]);
-	code = cli_env_open(&env, &o.c, CLI_NEED_MARATHON | CLI_NEED_STATE);
-	if (code)
-		return code;
-
-	ro.backup_path = o.to;
-	ro.timeout_s = o.timeout;
-	ro.state = env.state;
+	if (ctx->remote)
+		return rollback_remote(o, app);
+	ro.backup_path = o->to;
+	ro.timeout_s = o->timeout;
+	ro.state = ctx->env.state;
 	/*
 	 * git still holds the newer definition: without a suspension the next
 	 * sync (of a running watch or serve too) would undo the rollback. It is
 	 * suspended before the request, so that no sync can come in between.
 	 */
-	rc = suspend_app(&env, pos[0], o.to, &err);
+	rc = suspend_app(&ctx->env, app, o->to, &err);
 	if (!rc)
-		rc = restore_app(env.marathon, env.backups, pos[0], &ro, &res, &err);
+		rc = restore_app(ctx->env.marathon, ctx->env.backups, app, &ro, &res, &err);
 	else
 		memset(&res, 0, sizeof(res));
 	if (rc) {
 		cli_print_error("rollback", err);
 		code = cli_exit_for(pacer_error_root_code(err));
 	} else {
-		printf("%s %s from %s (deployment %s)\n", res.created ? "recreated" : "rolled back",
-		       pos[0], res.restored_from, res.deployment_id ? res.deployment_id : "-");
-		if (res.backup_path)
-			printf("the definition that was live is saved in %s\n", res.backup_path);
-		printf("suspended %s: git still holds the newer definition, so sync leaves the app "
-		       "alone until 'pacer resume %s'\n",
-		       pos[0], pos[0]);
+		print_restored(app, &res);
 	}
 	restore_result_release(&res);
 	pacer_error_free(err);
-	cli_env_release(&env);
 	return code;
 }
+
+static const struct rollback_cli rollback_defaults = {.timeout = ROLLBACK_DEFAULT_TIMEOUT_S};
+
+const struct cmd_spec cmd_rollback_spec = {
+	.usage = "APP_ID [--to BACKUP_FILE] [options]",
+	.options = rollback_options,
+	.size = sizeof(struct rollback_cli),
+	.defaults = &rollback_defaults,
+	.max_args = 1,
+	.prepare = rollback_prepare,
+	.run = rollback_cmd,
+};

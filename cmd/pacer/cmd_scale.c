@@ -8,28 +8,31 @@
 
 #include "cmd/pacer/action.h"
 
+/* More instances than this is a typo, not a plan. */
+#define SCALE_MAX_INSTANCES 100000
+
 static const struct opt_spec scale_options[] = {
 	ACTION_CLI_ROWS,
 	OPT_ROW_END,
 };
 
-int cmd_scale(int argc, char **argv)
+/* The count is checked before the app id, and before anything is opened. */
+static int scale_prepare(struct cmd_ctx *ctx)
 {
-	struct action_cli a = {0};
-	struct action_options o = ACTION_OPTIONS_INIT;
-	char *pos[2], *end = NULL;
-	long n;
-	int npos, rc;
+	struct action_cli *a = ctx->opts;
+	char *end = NULL;
+	long n = ctx->nargs == 2 ? strtol(ctx->args[1], &end, 10) : -1;
 
-	rc = opt_parse("scale", "APP_ID INSTANCES", scale_options, &a, argc, argv, pos, 2, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	n = npos == 2 ? strtol(pos[1], &end, 10) : -1;
-	if (npos != 2 || !end || *end || n < 0 || n > 100000) {
-		fprintf(stderr, "pacer scale: usage: pacer scale APP_ID INSTANCES (0 to 100000)\n");
+	if (ctx->nargs != 2 || !end || *end || n < 0 || n > SCALE_MAX_INSTANCES) {
+		fprintf(stderr, "pacer scale: usage: pacer scale APP_ID INSTANCES (0 to %d)\n",
+			SCALE_MAX_INSTANCES);
 		return PACER_EXIT_USAGE;
 	}
-	o.kind = ACTION_SCALE;
-	o.instances = (int)n;
-	return action_cmd("scale", pos[0], &a, &o);
+	a->instances = (int)n;
+	return action_prepare_app(ctx);
 }
+
+static const struct action_cli scale_defaults = {.kind = ACTION_SCALE};
+
+const struct cmd_spec cmd_scale_spec =
+	ACTION_CMD_SPEC("APP_ID INSTANCES", scale_options, &scale_defaults, 2, scale_prepare);

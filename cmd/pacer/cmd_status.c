@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/commands.h"
 #include "cmd/pacer/remote.h"
 #include "cmd/pacer/report.h"
 #include "cmd/pacer/status.h"
@@ -196,43 +197,36 @@ void status_print(const struct cli_common *c, struct json_object *doc)
 	printf("%zu app%s, %zu not synced\n", n, n == 1 ? "" : "s", bad);
 }
 
-int cmd_status(int argc, char **argv)
+static int status_cmd(struct cmd_ctx *ctx)
 {
-	struct status_cli o = {0};
+	const struct status_cli *o = ctx->opts;
+	const char *const *ids = (const char *const *)ctx->ids;
 	struct sync_result *res = NULL;
 	struct pacer_error *err = NULL;
 	struct json_object *doc = NULL;
-	struct cli_env env;
-	char *pos[256], **ids = NULL;
 	size_t bad = 0;
-	int npos, rc, code;
+	int rc, code;
 
-	rc = opt_parse("status", "[APP_ID...] --source DIR|URL [--marathon URL]", status_options,
-		       &o, argc, argv, pos, 256, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (!(ids = cli_app_ids("status", pos, npos)))
-		return PACER_EXIT_USAGE;
-	if (o.c.server) {
-		code = remote_status(&o.c, (const char *const *)ids, (size_t)npos);
-		goto done;
-	}
-	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_READ_STATE);
-	if (code)
-		goto done;
-	rc = status_collect(&env, (const char *const *)ids, (size_t)npos, o.ignore_instances, &doc,
-			    &res, &bad, &err);
+	if (ctx->remote)
+		return remote_status(&o->c, ids, (size_t)ctx->nargs);
+	rc = status_collect(&ctx->env, ids, (size_t)ctx->nargs, o->ignore_instances, &doc, &res,
+			    &bad, &err);
 	if (rc) {
-		code = report_sync("status", &o.c, res, rc, err, 0);
+		code = report_sync_opts("status", &o->c, res, rc, err, NULL);
 	} else {
-		status_print(&o.c, doc);
+		status_print(&o->c, doc);
 		code = bad ? PACER_EXIT_FAILED : PACER_EXIT_OK;
 	}
 	json_object_put(doc);
 	sync_result_free(res);
 	pacer_error_free(err);
-	cli_env_release(&env);
-done:
-	pacer_strv_free(ids);
 	return code;
 }
+
+const struct cmd_spec cmd_status_spec = {
+	.usage = "[APP_ID...] --source DIR|URL [--marathon URL]",
+	.options = status_options,
+	.size = sizeof(struct status_cli),
+	.max_args = CMD_ANY_ARGS,
+	.run = status_cmd,
+};

@@ -9,17 +9,8 @@ static const struct opt_spec stop_options[] = {
 	OPT_ROW_END,
 };
 
-int cmd_stop(int argc, char **argv)
-{
-	struct action_cli a = {0};
-	struct action_options o = ACTION_OPTIONS_INIT;
-	char *pos[1];
-	int npos, rc;
+/* Scaled to 0: instances stays 0. */
+static const struct action_cli stop_defaults = {.kind = ACTION_SCALE};
 
-	rc = opt_parse("stop", "APP_ID", stop_options, &a, argc, argv, pos, 1, &npos);
-	if (rc || npos != 1)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	o.kind = ACTION_SCALE;
-	o.instances = 0;
-	return action_cmd("stop", pos[0], &a, &o);
-}
+const struct cmd_spec cmd_stop_spec =
+	ACTION_CMD_SPEC("APP_ID", stop_options, &stop_defaults, 1, action_prepare_app);

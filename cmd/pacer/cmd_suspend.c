@@ -22,19 +22,17 @@ static const struct opt_spec suspend_options[] = {
 	OPT_ROW_END,
 };
 
-int cmd_suspend(int argc, char **argv)
+static int suspend_cmd(struct cmd_ctx *ctx)
 {
-	struct suspend_cli o = {0};
-	char *pos[256], **ids;
-	int npos, rc, code;
+	const struct suspend_cli *o = ctx->opts;
 
-	rc = opt_parse("suspend", "[APP_ID...] [--reason TEXT]", suspend_options, &o, argc, argv,
-		       pos, 256, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (!(ids = cli_app_ids("suspend", pos, npos)))
-		return PACER_EXIT_USAGE;
-	code = suspension_cmd("suspend", &o.c, ids, 1, o.reason);
-	pacer_strv_free(ids);
-	return code;
+	return suspension_cmd(ctx, SUSPENSION_SUSPEND, o->reason);
 }
+
+const struct cmd_spec cmd_suspend_spec = {
+	.usage = "[APP_ID...] [--reason TEXT]",
+	.options = suspend_options,
+	.size = sizeof(struct suspend_cli),
+	.max_args = CMD_ANY_ARGS,
+	.run = suspend_cmd,
+};

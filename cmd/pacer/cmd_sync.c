@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/commands.h"
 #include "cmd/pacer/progress.h"
 #include "cmd/pacer/remote.h"
 #include "cmd/pacer/report.h"
@@ -16,6 +17,7 @@ struct sync_cli {
 	int dry_run;
 	struct cli_apply a;
 	const char *metrics_file;
+	struct sync_options so; /* from a, by sync_prepare() */
 };
 
 static const struct opt_spec sync_options[] = {
@@ -32,70 +34,75 @@ static const struct opt_spec sync_options[] = {
 	OPT_ROW_END,
 };
 
-int cmd_sync(int argc, char **argv)
+static const struct sync_cli sync_defaults = {.a = CLI_APPLY_INIT, .so = SYNC_OPTIONS_INIT};
+
+/* The apply options are checked before anything is opened; a dry run only reads the state. */
+static int sync_prepare(struct cmd_ctx *ctx)
 {
-	struct sync_cli o = {.a = CLI_APPLY_INIT};
-	struct sync_options so = SYNC_OPTIONS_INIT;
+	struct sync_cli *o = ctx->opts;
+
+	if (ctx->remote)
+		return 0;
+	if (cli_apply_options(&o->a, &o->so)) {
+		fprintf(stderr, "pacer sync: --on-failure must be rollback, restart or none\n");
+		return PACER_EXIT_USAGE;
+	}
+	if (o->dry_run)
+		ctx->needs = (ctx->needs & ~(unsigned)CLI_NEED_STATE) | CLI_READ_STATE;
+	return 0;
+}
+
+static int sync_cmd(struct cmd_ctx *ctx)
+{
+	struct sync_cli *o = ctx->opts;
+	struct sync_options *so = &o->so;
+	struct cli_env *env = &ctx->env;
 	struct sync_result *res = NULL;
 	struct pacer_error *err = NULL;
-	struct cli_env env;
 	struct progress prog;
 	struct report_gate gate;
 	struct report_opts ro = {0, 0, 0};
-	char *pos[256], **ids = NULL;
-	int npos, rc, code;
+	int rc, code;
 
-	rc = opt_parse("sync", "[APP_ID...] --source DIR|URL [--marathon URL[,URL...]] [options]",
-		       sync_options, &o, argc, argv, pos, 256, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	/* Only these apps, and what they depend on (the plan keeps the order). */
-	if (!(ids = cli_app_ids("sync", pos, npos)))
-		return PACER_EXIT_USAGE;
 	/* --server: the running service syncs (queued, answered at once). */
-	if (o.c.server) {
-		code = remote_sync(&o.c, (const char *const *)ids, (size_t)npos);
-		pacer_strv_free(ids);
-		return code;
-	}
-	if (cli_apply_options(&o.a, &so)) {
-		fprintf(stderr, "pacer sync: --on-failure must be rollback, restart or none\n");
-		pacer_strv_free(ids);
-		return PACER_EXIT_USAGE;
-	}
-	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON |
-					   (o.dry_run ? CLI_READ_STATE : CLI_NEED_STATE));
-	if (code) {
-		pacer_strv_free(ids);
-		return code;
-	}
-
-	progress_init(&prog, o.c.quiet || (o.c.output && !strcmp(o.c.output, "json")));
-	so.dry_run = o.dry_run;
-	so.trigger = "cli";
-	so.flags = &env.flags;
-	so.only = npos ? (const char *const *)ids : NULL;
-	so.nonly = (size_t)npos;
-	so.cache_tag = cli_cache_tag();
-	so.stop = cli_install_signals();
-	so.on_event = progress_event;
-	so.event_ctx = &prog;
+	if (ctx->remote)
+		return remote_sync(&o->c, (const char *const *)ctx->ids, (size_t)ctx->nargs);
+	progress_init(&prog, o->c.quiet || (o->c.output && !strcmp(o->c.output, "json"))
+				     ? PROGRESS_QUIET
+				     : PROGRESS_SHOW);
+	so->dry_run = o->dry_run;
+	so->trigger = "cli";
+	so->flags = &env->flags;
+	/* Only these apps, and what they depend on (the plan keeps the order). */
+	so->only = ctx->nargs ? (const char *const *)ctx->ids : NULL;
+	so->nonly = (size_t)ctx->nargs;
+	so->cache_tag = cli_cache_tag();
+	so->stop = cli_install_signals();
+	so->on_event = progress_event;
+	so->event_ctx = &prog;
 
 	/* The plan is printed before the first app is touched (report.h). */
-	report_gate_init(&gate, &o.c, env.state, env.backups, &res);
-	rc = sync_run(env.source, env.marathon, env.backups ? &gate.backups : NULL,
-		      env.state ? &gate.state : NULL, &so, &res, &err);
+	report_gate_init(&gate, &o->c, env->state, env->backups, &res);
+	rc = sync_run(env->source, env->marathon, env->backups ? &gate.backups : NULL,
+		      env->state ? &gate.state : NULL, so, &res, &err);
 	progress_finish(&prog);
-	ro.dry_run = o.dry_run;
+	ro.dry_run = o->dry_run;
 	ro.plan_shown = gate.shown;
 	report_gate_release(&gate);
-	code = report_sync_opts("sync", &o.c, res, rc, err, &ro);
-	if (o.metrics_file)
-		report_metrics_file("sync", o.metrics_file, res, rc);
-
+	code = report_sync_opts("sync", &o->c, res, rc, err, &ro);
+	if (o->metrics_file)
+		report_metrics_file("sync", o->metrics_file, res, rc);
 	sync_result_free(res);
 	pacer_error_free(err);
-	cli_env_release(&env);
-	pacer_strv_free(ids);
 	return code;
 }
+
+const struct cmd_spec cmd_sync_spec = {
+	.usage = "[APP_ID...] --source DIR|URL [--marathon URL[,URL...]] [options]",
+	.options = sync_options,
+	.size = sizeof(struct sync_cli),
+	.defaults = &sync_defaults,
+	.max_args = CMD_ANY_ARGS,
+	.prepare = sync_prepare,
+	.run = sync_cmd,
+};

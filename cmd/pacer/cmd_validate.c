@@ -11,6 +11,7 @@
 
 #include "backends/fs/source.h"
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/commands.h"
 #include "reconcile/desired.h"
 
 struct validate_cli {
@@ -102,74 +103,78 @@ static int add_directory(struct pacer_desired *d, const char *dir,
 	return rc != 0;
 }
 
-int cmd_validate(int argc, char **argv)
+static int validate_prepare(struct cmd_ctx *ctx)
 {
-	struct validate_cli o = {0};
-	struct desired_options dopts = DESIRED_OPTIONS_INIT;
-	struct appdef_flags flags = APPDEF_FLAGS_DCOS;
-	struct pacer_desired *d = NULL;
-	char **paths;
-	int npos, rc, failed = 0;
-
-	/* As many paths as arguments: a shell glob may name thousands of files. */
-	paths = calloc((size_t)argc, sizeof(*paths));
-	if (!paths)
-		return PACER_EXIT_FAILED;
-	rc = opt_parse("validate", "PATH... (files or directories)", validate_options, &o, argc,
-		       argv, paths, argc, &npos);
-	if (rc) {
-		free(paths);
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	}
-	if (npos == 0) {
+	if (ctx->nargs == 0) {
 		fprintf(stderr, "pacer validate: name at least one file or directory\n");
-		free(paths);
 		return PACER_EXIT_USAGE;
 	}
-	if (cli_log_open(&o.c)) {
-		free(paths);
-		return PACER_EXIT_USAGE;
-	}
-	if (o.c.mesos_role || o.c.features) {
-		flags.mesos_role = o.c.mesos_role;
-		flags.features = appdef_parse_features(o.c.features);
-	}
-	dopts.flags = &flags;
-	d = desired_new();
-	if (!d) {
-		free(paths);
-		return PACER_EXIT_FAILED;
-	}
+	return 0;
+}
 
-	for (int i = 0; i < npos; i++) {
+/* Feed every path to the loader; 1 when one of them could not be read. */
+static int add_paths(struct pacer_desired *d, char **paths, int n,
+		     const struct desired_options *dopts)
+{
+	int failed = 0;
+
+	for (int i = 0; i < n; i++) {
 		struct stat st;
 
 		if (stat(paths[i], &st)) {
 			fprintf(stderr, "pacer validate: %s: %m\n", paths[i]);
 			failed = 1;
 		} else if (S_ISDIR(st.st_mode)) {
-			failed |= add_directory(d, paths[i], &dopts);
-		} else if (add_one_file(d, paths[i], &dopts) < 0) {
+			failed |= add_directory(d, paths[i], dopts);
+		} else if (add_one_file(d, paths[i], dopts) < 0) {
 			failed = 1;
 		}
 	}
-	desired_finish(d);
+	return failed;
+}
 
+static void print_diags(const struct pacer_desired *d, int quiet)
+{
 	for (size_t i = 0; i < d->ndiags; i++) {
 		char *text;
 
-		if (o.c.quiet && !d->diags[i].is_error)
+		if (quiet && !d->diags[i].is_error)
 			continue;
 		text = pacer_error_format(d->diags[i].error);
 		fprintf(stderr, "%s: %s\n", d->diags[i].is_error ? "error" : "warning",
 			text ? text : "?");
 		free(text);
 	}
-	if (!o.c.quiet)
+}
+
+static int validate_cmd(struct cmd_ctx *ctx)
+{
+	const struct validate_cli *o = ctx->opts;
+	struct desired_options dopts = DESIRED_OPTIONS_INIT;
+	struct pacer_desired *d = desired_new();
+	int failed, code;
+
+	if (!d)
+		return PACER_EXIT_FAILED;
+	/* The flags of cli_env_open(): the ones given, else DC/OS's (the most permissive). */
+	dopts.flags = &ctx->env.flags;
+	failed = add_paths(d, ctx->args, ctx->nargs, &dopts);
+	desired_finish(d);
+	print_diags(d, o->c.quiet);
+	if (!o->c.quiet)
 		printf("%zu file(s), %zu app(s): %zu error(s), %zu warning(s)\n", d->nfiles, d->napps,
 		       d->nerrors, d->ndiags - d->nerrors);
-	rc = d->nerrors || failed ? PACER_EXIT_FAILED : PACER_EXIT_OK;
+	code = d->nerrors || failed ? PACER_EXIT_FAILED : PACER_EXIT_OK;
 	desired_free(d);
-	free(paths);
-	return rc;
+	return code;
 }
+
+const struct cmd_spec cmd_validate_spec = {
+	.usage = "PATH... (files or directories)",
+	.options = validate_options,
+	.size = sizeof(struct validate_cli),
+	/* As many paths as arguments: a shell glob may name thousands of files. */
+	.max_args = CMD_ANY_ARGS,
+	.prepare = validate_prepare,
+	.run = validate_cmd,
+};

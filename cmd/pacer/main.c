@@ -15,25 +15,54 @@
 #include "cmd/pacer/commands.h"
 #include "generated/pacer_commit.h"
 
+/* What every command that works on a run's state needs: Marathon and the locked state. */
+#define NEEDS_ACTION (CLI_NEED_MARATHON | CLI_NEED_STATE | CMD_REMOTE)
+
 const struct pacer_command pacer_commands[] = {
-	{"sync", cmd_sync, "make Marathon equal to the desired state (back up, apply, wait, roll back)"},
-	{"diff", cmd_diff, "show what sync would change (exit 0 none, 2 changes, 1 error)"},
-	{"status", cmd_status, "every app's state: synced, out of sync, degraded, held, suspended..."},
-	{"history", cmd_history, "what earlier runs did, for every app or one"},
-	{"suspend", cmd_suspend, "stop pacer from changing an app (or the whole source)"},
-	{"resume", cmd_resume, "hand a suspended app (or the whole source) back to git"},
-	{"restart", cmd_restart, "restart an app's tasks (same definition) and wait"},
-	{"cancel", cmd_cancel, "cancel an app's deployment (Marathon rolls back; --force: just stop)"},
-	{"scale", cmd_scale, "run N instances of an app and suspend it from git"},
-	{"stop", cmd_stop, "scale an app to 0 and suspend it from git"},
-	{"delete", cmd_delete, "back up, suspend and delete an app (--yes)"},
-	{"validate", cmd_validate, "check definition files offline, as Marathon would"},
-	{"backups", cmd_backups, "list backups of live definitions"},
-	{"rollback", cmd_rollback, "re-apply an app's latest (or a named) backup and wait"},
-	{"watch", cmd_watch, "keep Marathon in sync: sync on file changes or new commits, warn on drift"},
-	{"serve", cmd_serve, "HTTP service: sync on signed webhooks and on a timer; /status, /metrics"},
-	{"completion", cmd_completion, "print a bash or zsh completion script"},
-	{NULL, NULL, NULL},
+	{"sync", &cmd_sync_spec, NULL,
+	 CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_NEED_STATE | CMD_APP_IDS | CMD_REMOTE,
+	 "make Marathon equal to the desired state (back up, apply, wait, roll back)"},
+	{"diff", &cmd_diff_spec, NULL,
+	 CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_READ_STATE | CMD_APP_IDS,
+	 "show what sync would change (exit 0 none, 2 changes, 1 error)"},
+	{"status", &cmd_status_spec, NULL,
+	 CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_READ_STATE | CMD_APP_IDS | CMD_REMOTE,
+	 "every app's state: synced, out of sync, degraded, held, suspended..."},
+	{"history", &cmd_history_spec, NULL, CLI_READ_STATE | CMD_APP_IDS,
+	 "what earlier runs did, for every app or one"},
+	/* Suspensions need no lock: suspended.json is replaced atomically. */
+	{"suspend", &cmd_suspend_spec, NULL,
+	 CLI_NEED_BACKUPS | CLI_READ_STATE | CMD_APP_IDS | CMD_REMOTE,
+	 "stop pacer from changing an app (or the whole source)"},
+	{"resume", &cmd_resume_spec, NULL,
+	 CLI_NEED_BACKUPS | CLI_READ_STATE | CMD_APP_IDS | CMD_REMOTE,
+	 "hand a suspended app (or the whole source) back to git"},
+	{"restart", &cmd_restart_spec, NULL, NEEDS_ACTION,
+	 "restart an app's tasks (same definition) and wait"},
+	{"cancel", &cmd_cancel_spec, NULL, NEEDS_ACTION,
+	 "cancel an app's deployment (Marathon rolls back; --force: just stop)"},
+	{"scale", &cmd_scale_spec, NULL, NEEDS_ACTION,
+	 "run N instances of an app and suspend it from git"},
+	{"stop", &cmd_stop_spec, NULL, NEEDS_ACTION, "scale an app to 0 and suspend it from git"},
+	{"delete", &cmd_delete_spec, NULL, NEEDS_ACTION,
+	 "back up, suspend and delete an app (--yes)"},
+	/* Offline: only the log and the validation flags are set up. */
+	{"validate", &cmd_validate_spec, NULL, 0, "check definition files offline, as Marathon would"},
+	{"backups", &cmd_backups_spec, NULL, CLI_NEED_BACKUPS, "list backups of live definitions"},
+	{"rollback", &cmd_rollback_spec, NULL, NEEDS_ACTION,
+	 "re-apply an app's latest (or a named) backup and wait"},
+	/*
+	 * watch and serve still parse and open for themselves (through
+	 * cli_env_open() with these same flags); they move to a spec of their
+	 * own, and main() does it for them, once their runtime is one.
+	 */
+	{"watch", NULL, cmd_watch, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN,
+	 "keep Marathon in sync: sync on file changes or new commits, warn on drift"},
+	{"serve", NULL, cmd_serve, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN,
+	 "HTTP service: sync on signed webhooks and on a timer; /status, /metrics"},
+	{"completion", &cmd_completion_spec, NULL, CMD_NO_COMMON,
+	 "print a bash or zsh completion script"},
+	{NULL, NULL, NULL, 0, NULL},
 };
 
 const struct pacer_exit_code pacer_exit_codes[] = {
@@ -56,9 +85,9 @@ const struct pacer_exit_code pacer_exit_codes[] = {
 };
 
 /*
- * Secrets are read by the backends (backends/marathon/client.c,
- * backends/git/auth.c, backends/serve/server.c): VAR, else the file named
- * by VAR_FILE, else the systemd credential of that name.
+ * Secrets are read by cmd/pacer/env.c (and, for the webhook secret, by the
+ * serve backend): VAR, else the file named by VAR_FILE, else the systemd
+ * credential of that name (reconcile/base/secret.h).
  */
 const struct pacer_env_var pacer_env_vars[] = {
 	{"PACER_MARATHON_USER", PACER_ENV_SETTING, NULL, "user for Marathon's HTTP basic auth"},
@@ -99,8 +128,14 @@ void commands_describe(opt_describe_fn fn, void *ctx)
 	opt_set_describer(fn, ctx);
 	for (const struct pacer_command *c = pacer_commands; c->name; c++) {
 		char *argv[] = {(char *)c->name, NULL};
+		int n;
 
-		c->fn(1, argv);
+		/* In describe mode opt_parse() hands the table over and returns. */
+		if (c->spec)
+			opt_parse(c->name, c->spec->usage, c->spec->options, NULL, 1, argv, NULL, 0,
+				  &n);
+		else
+			c->fn(1, argv);
 	}
 	opt_set_describer(NULL, NULL);
 }
@@ -161,6 +196,69 @@ static void warn_unknown_env(void)
 	cli_warn_unknown_env(k.names, k.n);
 }
 
+/*
+ * Parse argv into ctx as the row says: options, arguments, app ids. Returns
+ * 1 when the command must not run (*code is then its exit code: 0 after
+ * --help, PACER_EXIT_USAGE after a message), else 0.
+ */
+static int parse_command(const struct pacer_command *row, struct cmd_ctx *ctx, int argc,
+			 char **argv, int *code)
+{
+	const struct cmd_spec *spec = row->spec;
+	int max = spec->max_args == CMD_ANY_ARGS ? argc : spec->max_args;
+	int rc;
+
+	rc = opt_parse(row->name, spec->usage, spec->options, ctx->opts, argc, argv, ctx->args,
+		       max, &ctx->nargs);
+	*code = rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
+	if (rc)
+		return 1;
+	if ((row->flags & CMD_APP_IDS) &&
+	    !(ctx->ids = cli_app_ids(row->name, ctx->args, ctx->nargs)))
+		return 1;
+	ctx->remote = (row->flags & CMD_REMOTE) && ctx->c->server;
+	return 0;
+}
+
+/*
+ * Run a command the way its row says: parse, prepare, open what it needs,
+ * run, release. Every early return is an exit code already explained on
+ * stderr (opt_parse(), cli_app_ids(), prepare and cli_env_open() print).
+ */
+static int run_command(const struct pacer_command *row, int argc, char **argv)
+{
+	const struct cmd_spec *spec = row->spec;
+	struct cmd_ctx ctx = {.name = row->name, .needs = row->flags};
+	int code = PACER_EXIT_FAILED, opened = 0;
+
+	/* One byte more: a command without options has size 0, and calloc(0)
+	 * may give NULL. argc bounds the arguments. */
+	ctx.opts = calloc(1, spec->size + 1);
+	ctx.args = calloc((size_t)argc + 1, sizeof(*ctx.args));
+	if (!ctx.opts || !ctx.args)
+		goto done;
+	if (spec->defaults)
+		memcpy(ctx.opts, spec->defaults, spec->size);
+	ctx.c = ctx.opts;
+	if (parse_command(row, &ctx, argc, argv, &code))
+		goto done;
+	if (spec->prepare && (code = spec->prepare(&ctx)))
+		goto done;
+	if (!ctx.remote && !(ctx.needs & CMD_NO_COMMON)) {
+		if ((code = cli_env_open(&ctx.env, ctx.c, ctx.needs & CMD_OPEN_MASK)))
+			goto done;
+		opened = 1;
+	}
+	code = spec->run(&ctx);
+done:
+	if (opened)
+		cli_env_release(&ctx.env);
+	pacer_strv_free(ctx.ids);
+	free(ctx.args);
+	free(ctx.opts);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -186,9 +284,9 @@ int main(int argc, char **argv)
 			continue;
 		cli_set_command(c->name);
 		cli_log_early(argc, argv);
-		if (c->fn != cmd_completion)
+		if (!(c->flags & CMD_NO_COMMON))
 			warn_unknown_env();
-		return c->fn(argc - 1, argv + 1);
+		return c->spec ? run_command(c, argc - 1, argv + 1) : c->fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "pacer: '%s' is not a pacer command\n\n", argv[1]);
 	usage(stderr);

@@ -12,10 +12,10 @@
 
 static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void progress_init(struct progress *p, int quiet)
+void progress_init(struct progress *p, enum progress_mode mode)
 {
 	p->tty = isatty(STDERR_FILENO);
-	p->quiet = quiet;
+	p->mode = mode;
 	p->status_shown = 0;
 }
 
@@ -23,7 +23,7 @@ void progress_event(void *ctx, const struct sync_event *ev)
 {
 	struct progress *p = ctx;
 
-	if (p->quiet)
+	if (p->mode == PROGRESS_QUIET)
 		return;
 	/* Off a terminal the sync engine's own log lines say it all. */
 	if (!p->tty)

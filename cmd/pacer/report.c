@@ -178,14 +178,6 @@ int report_sync_opts(const char *cmd, const struct cli_common *c, const struct s
 	return PACER_EXIT_OK;
 }
 
-int report_sync(const char *cmd, const struct cli_common *c, const struct sync_result *res, int rc,
-		const struct pacer_error *err, int show_unchanged)
-{
-	struct report_opts ro = {show_unchanged, 0, 0};
-
-	return report_sync_opts(cmd, c, res, rc, err, &ro);
-}
-
 /* ---- the plan before anything is applied ------------------------------------- */
 
 #define GATE_OF(s, member) ((struct report_gate *)((char *)(s) - offsetof(struct report_gate, member)))

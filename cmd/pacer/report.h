@@ -9,14 +9,6 @@
 
 #include <pthread.h>
 
-/*
- * Print diagnostics, the plan and each app's outcome for `res` (may be
- * NULL) and the error of the run (rc, err). Returns the exit code.
- * report_sync_opts() with ro NULL is report_sync(..., 0).
- */
-int report_sync(const char *cmd, const struct cli_common *c, const struct sync_result *res, int rc,
-		const struct pacer_error *err, int show_unchanged);
-
 struct report_opts {
 	int show_unchanged; /* list unchanged apps in the plan (diff --all) */
 	/*
@@ -27,6 +19,12 @@ struct report_opts {
 	int dry_run;
 	int plan_shown;     /* the diagnostics and the plan were printed already (report_gate) */
 };
+
+/*
+ * Print diagnostics, the plan and each app's outcome for `res` (may be
+ * NULL) and the error of the run (rc, err), as ro says (NULL: all zero).
+ * Returns the exit code.
+ */
 int report_sync_opts(const char *cmd, const struct cli_common *c, const struct sync_result *res,
 		     int rc, const struct pacer_error *err, const struct report_opts *ro);
 
