@@ -1,6 +1,6 @@
 /*
  * pacer serve: the HTTP service (backends/serve/server.h) wired to the sync
- * engine through runner.h. Webhooks (signed with PACER_WEBHOOK_SECRET or
+ * engine through envsync.h. Webhooks (signed with PACER_WEBHOOK_SECRET or
  * PACER_WEBHOOK_SECRET_FILE), a timer and startup trigger syncs; /status
  * and /metrics report them; with --tokens-file the authenticated API
  * (backends/serve/api.h, cmd/pacer/api.h) reads and steers apps. Exits 0
@@ -16,8 +16,8 @@
 #include "backends/serve/tokens.h"
 #include "cmd/pacer/api.h"
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/envsync.h"
 #include "cmd/pacer/report.h"
-#include "cmd/pacer/runner.h"
 #include "cmd/pacer/sdnotify.h"
 #include "generated/pacer_commit.h"
 #include "reconcile/base/log.h"
@@ -78,7 +78,7 @@ int cmd_serve(int argc, char **argv)
 	struct serve_options svo = SERVE_OPTIONS_INIT;
 	struct sync_options so = SYNC_OPTIONS_INIT;
 	struct pacer_error *err = NULL;
-	struct runner *runner = NULL;
+	struct envsync *es = NULL;
 	struct serve *srv = NULL;
 	struct sdnotify_probe *probe = NULL;
 	struct tokens *tokens = NULL;
@@ -123,8 +123,7 @@ int cmd_serve(int argc, char **argv)
 	so.stop = cli_install_signals();
 	/* Newest commit wins: a push during a sync ends its wait (no rollback). */
 	so.abandon = &supersede;
-	/* The server records every sync in its own registry: no metrics here. */
-	if (runner_new(&runner, &env, &so, NULL, &err))
+	if (envsync_new(&es, &env, &so, &err))
 		goto fail;
 	if (tokens && api_new(&api, &env, so.stop, so.ignore_instances)) {
 		pacer_error_set(&err, -1, "out of memory");
@@ -141,11 +140,11 @@ int cmd_serve(int argc, char **argv)
 	svo.tokens = tokens;
 	svo.api_fn = api ? api_handle : NULL;
 	svo.api_ctx = api;
-	svo.sync_only = runner_sync_only;
+	svo.sync_only = envsync_run;
 	/* pacer suspend/resume take effect at once, not at the next interval. */
 	if (asprintf(&poke, "%s/suspended.json", env.state_dir) >= 0)
 		svo.poke_file = poke;
-	rc = serve_new(&srv, &svo, runner_sync, runner, &err);
+	rc = serve_new(&srv, &svo, envsync_run_all, es, &err);
 	if (rc) {
 		code = rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
 		goto fail;
@@ -171,7 +170,7 @@ done:
 	free(poke);
 	api_free(api);
 	tokens_free(tokens);
-	runner_free(runner);
+	envsync_free(es);
 	if (secret) {
 		memset(secret, 0, strlen(secret));
 		free(secret);

@@ -1,14 +1,15 @@
 /*
  * pacer watch: keep Marathon equal to the desired state for as long as it
- * runs. Options, then the wiring: the environment (cli.h), a runner for the
- * syncs (runner.h) and the event loop (watcher.h: inotify or git polling,
- * drift from Marathon's event stream, debounce, resync, newest wins).
+ * runs. Options, then the wiring: the environment (cli.h), what a sync is
+ * (envsync.h) and the event loop (watcher.h: inotify or git polling, drift
+ * from Marathon's event stream, debounce, resync, newest wins), which feeds
+ * the sync queue (runner.h).
  * Exits 0 on SIGTERM/SIGINT once the sync in flight has returned.
  */
 #include <stdio.h>
 
 #include "cmd/pacer/cli.h"
-#include "cmd/pacer/runner.h"
+#include "cmd/pacer/envsync.h"
 #include "cmd/pacer/watcher.h"
 #include "reconcile/base/log.h"
 
@@ -42,12 +43,12 @@ static const struct opt_spec watch_options[] = {
 
 int cmd_watch(int argc, char **argv)
 {
-	/* Newest wins: the watcher sets it to end an older sync's wait. */
-	static volatile sig_atomic_t abandon;
+	/* Newest wins: the watcher's runner sets it to end an older sync's wait. */
+	static volatile sig_atomic_t supersede;
 	struct watch_cli o = {.w = WATCHER_OPTIONS_INIT, .a = CLI_APPLY_INIT};
 	struct sync_options so = SYNC_OPTIONS_INIT;
 	struct pacer_error *err = NULL;
-	struct runner *runner = NULL;
+	struct envsync *es = NULL;
 	struct watcher *w = NULL;
 	struct cli_env env;
 	int npos, rc, code;
@@ -70,16 +71,16 @@ int cmd_watch(int argc, char **argv)
 	so.flags = &env.flags;
 	so.cache_tag = cli_cache_tag();
 	so.stop = o.w.stop = cli_install_signals();
-	so.abandon = o.w.abandon = &abandon;
+	so.abandon = o.w.supersede = &supersede;
 	o.w.sync = &so;
 	o.w.source = o.c.source;
 	o.w.ref = o.c.ref;
 	o.w.path = o.c.path;
-	if (runner_new(&runner, &env, &so, NULL, &err))
+	if (envsync_new(&es, &env, &so, &err))
 		goto done;
 	if (o.metrics_file)
-		runner_set_metrics_file(runner, "watch", o.metrics_file);
-	if (watcher_new(&w, &o.w, runner, &env, &err))
+		envsync_set_metrics_file(es, "watch", o.metrics_file);
+	if (watcher_new(&w, &o.w, es, &env, &err))
 		goto done;
 	code = watcher_run(w, &err) ? PACER_EXIT_FAILED : PACER_EXIT_OK;
 done:
@@ -88,7 +89,7 @@ done:
 	watcher_free(w); /* waits for the sync in flight */
 	if (!code)
 		PLOG_INFO("stopped");
-	runner_free(runner);
+	envsync_free(es);
 	pacer_error_free(err);
 	cli_env_release(&env);
 	return code;

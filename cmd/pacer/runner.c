@@ -1,7 +1,19 @@
 /*
- * runner.c: one sync at a time for watch and serve, remembering the last
- * result (see runner.h).
+ * runner.c: the sync queue of watch and serve (contract in runner.h).
+ *
+ * State is "running" (a sync in progress) and "pending" (one more wanted
+ * after it). A trigger sets pending, or joins the pending sync that is
+ * already there. The worker takes pending -> running only when the
+ * previous sync returned, so syncs never overlap, and any trigger that
+ * arrives after a sync started makes another one, so none is lost.
+ *
+ * The worker waits on one condition variable (CLOCK_MONOTONIC, so a wall
+ * clock jump neither fires nor delays a retry); every change a waiting
+ * worker may care about broadcasts it: a trigger, a hold, a hook's task,
+ * the quit.
  */
+#include "cmd/pacer/runner.h"
+
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,73 +21,182 @@
 #include <string.h>
 #include <time.h>
 
-#include "cmd/pacer/runner.h"
-
-#include "backends/fs/lock.h"
-#include "cmd/pacer/report.h"
-#include "cmd/pacer/sdnotify.h"
-#include "reconcile/base/buf.h"
+#include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
-#include "reconcile/desired.h"
-#include "reconcile/diff.h"
-#include "reconcile/metrics.h"
-#include "reconcile/normalize.h"
+#include "reconcile/base/strv.h"
 
 struct runner {
-	struct cli_env *env;
-	struct sync_options so;
-	struct metrics *metrics;
-	const char *metrics_cmd, *metrics_file; /* borrowed; NULL = no file */
-
-	struct fslock *lock; /* held during a sync only (worker thread) */
+	struct runner_options o;
+	pthread_t worker;
+	int started; /* the worker thread exists (joined by runner_stop()) */
 
 	pthread_mutex_t mu; /* guards everything below */
-	int busy;
+	pthread_cond_t cv;  /* CLOCK_MONOTONIC */
+	int quit, done;     /* asked to stop; the worker returned */
+	int held;
+	unsigned long last_id; /* the last sync id handed out */
+	int running;
+	unsigned long running_id;
+	int pending;
+	unsigned long pending_id;
+	char pending_reason[RUNNER_REASON_MAX];
+	char **pending_only; /* the pending sync's apps, NULL-terminated; NULL = every app */
+	unsigned long nsyncs;
+	struct runner_backoff backoff;
+	long long retry_at; /* monotonic; 0: no retry planned */
+	int have_last;
+	struct runner_result last; /* last.status owned */
+	double last_success;
 	long long last_end_ms;
-	struct json_object *last_status;
-	/* The desired state of the last sync that loaded one without errors:
-	 * kept for drift checks (the drift thread reads it under mu). */
-	struct pacer_desired *desired;
 };
 
-static long long mono_ms(void)
+static double wall_now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int runner_new(struct runner **out, struct cli_env *env, const struct sync_options *so,
-               struct metrics *metrics, struct pacer_error **err)
+int runner_transient(int rc)
 {
-	struct runner *r = calloc(1, sizeof(*r));
+	return rc == PACER_EUNREACHABLE || rc == PACER_EIO || rc == PACER_EAUTH ||
+	       rc == PACER_EHTTP || rc == PACER_ETIMEOUT || rc == PACER_ENOTFOUND ||
+	       rc == PACER_EGENERIC || rc == PACER_ELOCKED;
+}
+
+long runner_backoff_next(struct runner_backoff *b)
+{
+	b->ms = b->ms ? b->ms * 2 : b->min_ms;
+	if (b->ms > b->max_ms)
+		b->ms = b->max_ms;
+	return b->ms;
+}
+
+void runner_backoff_reset(struct runner_backoff *b)
+{
+	b->ms = 0;
+}
+
+int runner_new(struct runner **out, const struct runner_options *opts, struct pacer_error **err)
+{
+	struct runner *r;
 
 	*out = NULL;
+	if (!opts || opts->version != RUNNER_OPTIONS_VERSION || !opts->sync)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "runner: options version %u (this build knows %u) or no "
+		                       "sync function",
+		                       opts ? opts->version : 0, RUNNER_OPTIONS_VERSION);
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return pacer_error_set(err, -1, "out of memory");
-	r->env = env;
-	r->so = *so;
-	r->metrics = metrics;
+	r->o = *opts;
+	r->backoff.min_ms = opts->retry_min_ms > 0 ? opts->retry_min_ms : RUNNER_RETRY_MIN_MS;
+	r->backoff.max_ms = opts->retry_max_ms > 0 ? opts->retry_max_ms : RUNNER_RETRY_MAX_MS;
 	pthread_mutex_init(&r->mu, NULL);
+	pacer_cond_init(&r->cv);
 	*out = r;
 	return 0;
 }
 
-void runner_set_metrics_file(struct runner *r, const char *cmd, const char *path)
+/* ---- the queue ---- */
+
+/* The number of ids in a NULL-terminated list (NULL: none). */
+static size_t strv_len(char *const *v)
 {
-	r->metrics_cmd = cmd;
-	r->metrics_file = path;
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
 }
 
-void runner_free(struct runner *r)
+/*
+ * Under mu: the pending sync also covers only: the union of both lists, or
+ * every app (NULL) when either is. Out of memory makes it every app: a sync
+ * of more apps than asked is never wrong, a lost one would be.
+ */
+static void pending_add_only(struct runner *r, const char *const *only, int fresh)
 {
-	if (!r)
-		return;
-	json_object_put(r->last_status);
-	desired_free(r->desired);
-	pthread_mutex_destroy(&r->mu);
-	free(r);
+	size_t n, k;
+	char **v;
+
+	if (!only || (!fresh && !r->pending_only))
+		goto all;
+	n = strv_len(r->pending_only);
+	k = strv_len((char *const *)only);
+	v = realloc(r->pending_only, (n + k + 1) * sizeof(*v));
+	if (!v)
+		goto all;
+	r->pending_only = v;
+	v[n] = NULL;
+	for (size_t i = 0; i < k; i++) {
+		size_t j = 0;
+
+		while (j < n && strcmp(v[j], only[i]))
+			j++;
+		if (j < n)
+			continue;
+		if (!(v[n] = strdup(only[i])))
+			goto all;
+		v[++n] = NULL;
+	}
+	return;
+all:
+	pacer_strv_free(r->pending_only);
+	r->pending_only = NULL;
+}
+
+/* Under mu: make a pending sync, or join the one there is. Returns its id. */
+static unsigned long enqueue(struct runner *r, const char *reason, const char *const *only)
+{
+	if (!r->pending) {
+		r->pending = 1;
+		r->pending_id = ++r->last_id;
+		snprintf(r->pending_reason, sizeof(r->pending_reason), "%s", reason);
+		pending_add_only(r, only, 1);
+		pthread_cond_broadcast(&r->cv);
+	} else {
+		pending_add_only(r, only, 0);
+	}
+	return r->pending_id;
+}
+
+unsigned long runner_trigger(struct runner *r, const char *reason, unsigned flags,
+                             const char *const *only)
+{
+	unsigned long id = 0;
+
+	pthread_mutex_lock(&r->mu);
+	/* Under the lock: the sync running now was taken before this change. */
+	if ((flags & RUNNER_SUPERSEDE) && r->running && r->o.supersede && !*r->o.supersede) {
+		*r->o.supersede = 1;
+		PLOG_INFO("sync=%lu superseded by a newer change: it stops waiting for its "
+		          "deployments (no rollback); the next sync applies the change",
+		          r->running_id);
+	}
+	if (!r->quit)
+		id = enqueue(r, reason, only);
+	pthread_mutex_unlock(&r->mu);
+	return id;
+}
+
+void runner_hold(struct runner *r, int held)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->held != !!held) {
+		r->held = !!held;
+		pthread_cond_broadcast(&r->cv);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+void runner_wake(struct runner *r)
+{
+	pthread_mutex_lock(&r->mu);
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
 }
 
 int runner_busy(struct runner *r)
@@ -83,299 +204,255 @@ int runner_busy(struct runner *r)
 	int b;
 
 	pthread_mutex_lock(&r->mu);
-	b = r->busy;
+	b = r->running;
 	pthread_mutex_unlock(&r->mu);
 	return b;
 }
 
-long long runner_last_end_ms(struct runner *r)
+/* ---- the worker ---- */
+
+enum job { JOB_QUIT, JOB_SYNC, JOB_TASK };
+
+/* Under mu: wait on cv until at_ms (monotonic; < 0: until woken). */
+static void wait_until(struct runner *r, long long at_ms)
 {
-	long long t;
+	struct timespec ts;
 
-	pthread_mutex_lock(&r->mu);
-	t = r->last_end_ms;
-	pthread_mutex_unlock(&r->mu);
-	return t;
-}
-
-struct json_object *runner_last_status(struct runner *r)
-{
-	struct json_object *o;
-
-	pthread_mutex_lock(&r->mu);
-	o = json_object_get(r->last_status);
-	pthread_mutex_unlock(&r->mu);
-	return o;
-}
-
-/* One line per result, with the commit, for operators and tests. */
-static void log_result(const char *reason, int rc, const struct sync_result *res,
-                       const struct pacer_error *err)
-{
-	size_t changed = 0;
-	char *msg = NULL;
-	const char *result = metrics_sync_result(rc, res && res->converged);
-
-	for (size_t i = 0; res && i < res->napps; i++)
-		if (res->apps[i].outcome != SYNC_OUT_UNCHANGED)
-			changed++;
-	if (err)
-		msg = pacer_error_format(err);
-	if (rc == 0 || rc == PACER_ECANCELLED)
-		PLOG_INFO("sync result=%s reason=\"%s\" commit=%s apps=%zu changed=%zu failed=%zu "
-		          "seconds=%.1f",
-		          result, reason, res && res->revision ? res->revision : "-",
-		          res && res->desired ? res->desired->napps : 0, changed,
-		          res ? res->nfailed : 0, res ? res->seconds : 0.0);
-	else
-		PLOG_ERROR("sync result=%s reason=\"%s\" commit=%s apps=%zu changed=%zu failed=%zu "
-		           "seconds=%.1f: %s",
-		           result, reason, res && res->revision ? res->revision : "-",
-		           res && res->desired ? res->desired->napps : 0, changed,
-		           res ? res->nfailed : 0, res ? res->seconds : 0.0,
-		           msg ? msg : "some apps did not converge (see the lines above)");
-	if (res && res->desired && res->desired->nerrors)
-		for (size_t i = 0; i < res->desired->ndiags; i++) {
-			char *d = pacer_error_format(res->desired->diags[i].error);
-
-			PLOG(res->desired->diags[i].is_error ? PACER_LOG_ERROR : PACER_LOG_WARN,
-			     "%s", d ? d : "?");
-			free(d);
-		}
-	free(msg);
-}
-
-/* systemctl status shows the last result (sdnotify.h; nothing outside systemd). */
-static void notify_result(const char *reason, int rc, const struct sync_result *res)
-{
-	size_t changed = 0;
-	time_t now = time(NULL);
-	struct tm tm;
-	char at[16] = "";
-
-	for (size_t i = 0; res && i < res->napps; i++)
-		if (res->apps[i].outcome != SYNC_OUT_UNCHANGED)
-			changed++;
-	if (gmtime_r(&now, &tm))
-		strftime(at, sizeof(at), "%H:%M:%SZ", &tm);
-	sdnotify_status("last sync %s at %s (%s): commit %s, %zu apps, %zu changed, %zu failed",
-	                metrics_sync_result(rc, res && res->converged), at, reason,
-	                res && res->revision ? res->revision : "-",
-	                res && res->desired ? res->desired->napps : 0, changed,
-	                res ? res->nfailed : 0);
+	if (at_ms < 0) {
+		pthread_cond_wait(&r->cv, &r->mu);
+		return;
+	}
+	ts = pacer_deadline_ms(at_ms - pacer_now_ms());
+	pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 }
 
 /*
- * The state directory's lock is held for one sync, not for the service's
- * life, so that `pacer rollback`, `scale`, `suspend`... work while watch or
- * serve runs. A run that holds it (an operator's action) is waited for,
- * polling, so that a stop request is seen within a tick.
+ * Under mu: wait until a job may start. A hook's task goes before a sync:
+ * it is quick, and (watch's drift check) it reports what the sync is about
+ * to put right.
  */
-static int runner_lock(struct runner *r, struct pacer_error **err)
+static enum job next_job(struct runner *r)
 {
-	int said = 0;
-
-	if (!r->env->state_dir || r->env->lock)
-		return 0; /* the command holds it for its life */
 	for (;;) {
-		struct pacer_error *e = NULL;
-		int rc = fslock_acquire(r->env->state_dir, 0, &r->lock, &e);
+		long long now = pacer_now_ms(), at = -1, due;
 
-		if (rc != PACER_EBUSY) {
-			if (rc && err && !*err)
-				*err = e;
-			else
-				pacer_error_free(e);
-			return rc;
+		if (r->quit)
+			return JOB_QUIT;
+		if (r->retry_at && now >= r->retry_at && !r->pending)
+			enqueue(r, "retry", NULL);
+		if (r->retry_at && !r->pending)
+			at = r->retry_at;
+		due = r->o.hooks.task_due ? r->o.hooks.task_due(r->o.hooks.ctx) : -1;
+		if (due >= 0) {
+			if (due <= now)
+				return JOB_TASK;
+			at = at < 0 || due < at ? due : at;
 		}
-		if (!said++)
-			PLOG_INFO("waiting for another pacer run to finish: %s", e ? e->message : "");
-		pacer_error_free(e);
-		if (r->so.stop && *r->so.stop)
-			return pacer_error_set(err, PACER_ECANCELLED,
-			                       "stopped while waiting for the state directory's lock");
-		{
-			struct timespec ts = {0, 100 * 1000000L};
-
-			nanosleep(&ts, NULL);
-		}
+		if (r->pending && !r->held)
+			return JOB_SYNC;
+		wait_until(r, at);
 	}
 }
 
-int runner_sync(void *ctx, const char *reason, struct json_object **status_out)
+/* The status says whether the sync converged; without one, rc does. */
+static int status_converged(struct json_object *st, int rc)
 {
-	return runner_sync_only(ctx, reason, NULL, status_out);
+	struct json_object *v;
+
+	if (st && json_object_object_get_ex(st, "converged", &v))
+		return json_object_get_boolean(v) && rc == 0;
+	return rc == 0;
 }
 
-/* The ids of a partial sync, for its status JSON ("only"); NULL for a whole one. */
-static struct json_object *only_json(const char *const *only)
+/* Under mu: what a sync's result means for the next ones (retry with backoff, or not). */
+static void plan_retry(struct runner *r, int rc)
 {
-	struct json_object *a;
+	r->retry_at = 0;
+	if (r->o.retry && rc && runner_transient(rc) && !(r->o.stop && *r->o.stop)) {
+		long ms = runner_backoff_next(&r->backoff);
 
-	if (!only)
-		return NULL;
-	a = json_object_new_array();
-	for (size_t i = 0; a && only[i]; i++)
-		json_object_array_add(a, json_object_new_string(only[i]));
-	return a;
+		r->retry_at = pacer_now_ms() + ms;
+		PLOG_WARN("sync failed (%s); retrying in %ld s", pacer_code_name(rc), ms / 1000);
+	} else {
+		runner_backoff_reset(&r->backoff);
+	}
 }
 
-int runner_sync_only(void *ctx, const char *reason, const char *const *only,
-		     struct json_object **status_out)
+/* Under mu: keep res as the last result (its status taken over). */
+static void record(struct runner *r, struct runner_result *res)
 {
-	struct runner *r = ctx;
-	struct sync_options so = r->so;
-	struct sync_result *res = NULL;
-	struct pacer_error *err = NULL;
-	struct json_object *status = NULL;
-	struct timespec now;
+	r->running = 0;
+	r->nsyncs++;
+	json_object_put(r->last.status);
+	r->last = *res;
+	r->have_last = 1;
+	if (res->converged)
+		r->last_success = res->finished;
+	r->last_end_ms = pacer_now_ms();
+	if (r->o.supersede)
+		*r->o.supersede = 0;
+	plan_retry(r, res->rc);
+	pthread_cond_broadcast(&r->cv);
+}
+
+/* Outside mu: run the sync just taken, reporting through the hooks. */
+static void run_taken(struct runner *r, struct runner_result *res, char **only)
+{
+	const struct runner_hooks *h = &r->o.hooks;
+	double t0;
+
+	if (h->started)
+		h->started(h->ctx, res->id, res->reason, res->partial);
+	res->started = wall_now();
+	t0 = pacer_now_s();
+	res->rc = r->o.sync(r->o.ctx, res->reason, (const char *const *)only, &res->status);
+	res->finished = wall_now();
+	res->seconds = pacer_now_s() - t0;
+	res->converged = status_converged(res->status, res->rc);
+	if (h->done)
+		h->done(h->ctx, res);
+}
+
+/* Under mu (released while the sync runs). */
+static void run_sync(struct runner *r)
+{
+	struct runner_result res;
+	char **only;
+
+	if (r->o.hooks.confirm) {
+		int go;
+
+		pthread_mutex_unlock(&r->mu);
+		go = r->o.hooks.confirm(r->o.hooks.ctx);
+		pthread_mutex_lock(&r->mu);
+		if (!go || r->quit || !r->pending)
+			return;
+	}
+	memset(&res, 0, sizeof(res));
+	r->pending = 0;
+	r->running = 1;
+	res.id = r->running_id = r->pending_id;
+	memcpy(res.reason, r->pending_reason, sizeof(res.reason));
+	only = r->pending_only;
+	r->pending_only = NULL;
+	res.partial = only != NULL;
+	if (r->o.supersede)
+		*r->o.supersede = 0;
+	pthread_mutex_unlock(&r->mu);
+
+	run_taken(r, &res, only);
+	pacer_strv_free(only);
+
+	pthread_mutex_lock(&r->mu);
+	record(r, &res);
+}
+
+static void *worker_main(void *arg)
+{
+	struct runner *r = arg;
+	enum job j;
+
+	pthread_mutex_lock(&r->mu);
+	while ((j = next_job(r)) != JOB_QUIT) {
+		if (j == JOB_SYNC) {
+			run_sync(r);
+			continue;
+		}
+		pthread_mutex_unlock(&r->mu);
+		r->o.hooks.task_run(r->o.hooks.ctx);
+		pthread_mutex_lock(&r->mu);
+	}
+	r->done = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int runner_start(struct runner *r, struct pacer_error **err)
+{
 	int rc;
 
-	if (status_out)
-		*status_out = NULL;
-	pthread_mutex_lock(&r->mu);
-	r->busy = 1;
-	pthread_mutex_unlock(&r->mu);
-
-	PLOG_INFO("sync start reason=\"%s\"", reason);
-	sdnotify_status("syncing (%s)", reason);
-	rc = runner_lock(r, &err);
-	if (!rc) {
-		so.only = only;
-		for (so.nonly = 0; only && only[so.nonly];)
-			so.nonly++;
-		rc = sync_run(r->env->source, r->env->marathon, r->env->backups, r->env->state,
-		              &so, &res, &err);
-		fslock_release(r->lock);
-		r->lock = NULL;
-	}
-	if (rc == 0 && res && !res->converged)
-		rc = r->so.abandon && *r->so.abandon ? PACER_ECANCELLED : PACER_EFAILED;
-	log_result(reason, rc, res, err);
-	notify_result(reason, rc, res);
-
-	if (res) {
-		status = sync_result_to_json(res);
-		if (status) {
-			json_object_object_add(status, "commit",
-			                       res->revision ? json_object_new_string(res->revision)
-			                                     : NULL);
-			json_object_object_add(status, "reason", json_object_new_string(reason));
-			/* A partial run says so: metrics keep the other apps' series. */
-			if (only)
-				json_object_object_add(status, "only", only_json(only));
-		}
-	}
-	if (r->metrics) {
-		struct pacer_error *merr = NULL;
-
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (metrics_record_sync(r->metrics, rc, status, res ? res->seconds : 0,
-		                        (double)now.tv_sec + now.tv_nsec / 1e9, &merr))
-			PLOG_WARN("metrics: the sync could not be recorded");
-		pacer_error_free(merr);
-	}
-	if (r->metrics_file)
-		report_metrics_file(r->metrics_cmd, r->metrics_file, res, rc);
-
-	pthread_mutex_lock(&r->mu);
-	r->busy = 0;
-	r->last_end_ms = mono_ms();
-	json_object_put(r->last_status);
-	r->last_status = json_object_get(status);
-	/* Keep a desired state that loaded cleanly, for drift checks. */
-	if (res && res->desired && !res->desired->nerrors && !only) {
-		desired_free(r->desired);
-		r->desired = res->desired;
-		res->desired = NULL;
-	}
-	pthread_mutex_unlock(&r->mu);
-
-	if (status_out)
-		*status_out = status;
-	else
-		json_object_put(status);
-	sync_result_free(res);
-	pacer_error_free(err);
-	return rc;
+	if (r->started)
+		return pacer_error_set(err, PACER_EINVALID, "runner: started twice");
+	if ((rc = pthread_create(&r->worker, NULL, worker_main, r)) != 0)
+		return pacer_error_set(err, -1, "cannot start the sync thread: %s", strerror(rc));
+	r->started = 1;
+	return 0;
 }
 
-/* The file does not own instances: label pacer.instances=unmanaged. */
-static int instances_unmanaged(struct json_object *def)
-{
-	struct json_object *labels, *v;
+/* ---- status and life cycle ---- */
 
-	return json_object_object_get_ex(def, "labels", &labels) &&
-	       json_object_object_get_ex(labels, "pacer.instances", &v) &&
-	       json_object_is_type(v, json_type_string) &&
-	       !strcmp(json_object_get_string(v), "unmanaged");
+void runner_status_get(struct runner *r, int with_json, struct runner_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&r->mu);
+	out->running = r->running;
+	out->running_id = r->running ? r->running_id : 0;
+	out->pending = r->pending;
+	out->pending_id = r->pending ? r->pending_id : 0;
+	if (r->pending)
+		memcpy(out->pending_reason, r->pending_reason, sizeof(out->pending_reason));
+	out->held = r->held;
+	out->nsyncs = r->nsyncs;
+	out->retry_at_ms = r->retry_at;
+	out->backoff_ms = r->backoff.ms;
+	out->have_last = r->have_last;
+	out->last = r->last;
+	out->last.status = NULL;
+	/* A deep copy: json-c reference counts are not atomic, and the worker
+	 * replaces the last status as soon as the lock is released. */
+	if (with_json && r->last.status)
+		json_object_deep_copy(r->last.status, &out->last.status, NULL);
+	out->last_success = r->last_success;
+	out->last_end_ms = r->last_end_ms;
+	pthread_mutex_unlock(&r->mu);
 }
 
-int runner_drift(struct runner *r, struct json_object *live, char **app_id, char **paths)
+void runner_status_release(struct runner_status *st)
 {
-	struct normalize_options no = NORMALIZE_OPTIONS_INIT;
-	struct json_object *idv, *dn = NULL, *ln = NULL, *raw = NULL;
-	struct pacer_field_change *ch = NULL;
-	struct pacer_buf b = PACER_BUF_INIT;
-	const struct pacer_desired_app *da;
-	struct pacer_error *err = NULL;
-	size_t n = 0;
-	int ret = -1;
+	json_object_put(st->last.status);
+	st->last.status = NULL;
+}
 
-	*app_id = NULL;
-	*paths = NULL;
-	if (!json_object_is_type(live, json_type_object) ||
-	    !json_object_object_get_ex(live, "id", &idv) ||
-	    !json_object_is_type(idv, json_type_string))
-		return -1;
-
-	/* Copy what is needed out of the lock: normalising runs appdef checks. */
+void runner_quit(struct runner *r, unsigned flags)
+{
 	pthread_mutex_lock(&r->mu);
-	da = r->desired ? desired_find(r->desired, json_object_get_string(idv)) : NULL;
-	/* An app served from the cache is parsed now (desired_app_def changes it: under mu). */
-	if (da && (desired_app_def((struct pacer_desired_app *)da, &err) ||
-	           json_object_deep_copy(da->def, &raw, NULL)))
-		raw = NULL;
+	r->quit = 1;
+	if ((flags & RUNNER_SUPERSEDE) && r->running && r->o.supersede)
+		*r->o.supersede = 1;
+	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
-	if (!da) {
-		ret = 0;
-		goto done;
-	}
-	if (!raw)
-		goto done;
+	if (r->o.interrupt)
+		r->o.interrupt(r->o.ctx);
+}
 
-	no.flags = r->so.flags;
-	if (normalize_app(raw, &no, &dn, &err) || normalize_app(live, &no, &ln, &err))
-		goto done;
-	if (normalize_adopt_live(
-	        raw, dn, ln,
-	        r->so.ignore_instances || instances_unmanaged(raw) ? NORMALIZE_ADOPT_INSTANCES : 0))
-		goto done;
-	if (diff_apps(dn, ln, &ch, &n))
-		goto done;
-	ret = 0;
-	if (!n)
-		goto done;
-	for (size_t i = 0; i < n; i++)
-		if (pacer_buf_printf(&b, "%s%s", i ? "," : "", ch[i].path))
-			goto fail;
-	*app_id = strdup(json_object_get_string(idv));
-	*paths = strdup(b.ptr ? b.ptr : "");
-	if (!*app_id || !*paths)
-		goto fail;
-	ret = 1;
-	goto done;
-fail:
-	free(*app_id);
-	free(*paths);
-	*app_id = *paths = NULL;
-	ret = -1;
-done:
-	diff_changes_free(ch, n);
-	json_object_put(dn);
-	json_object_put(ln);
-	json_object_put(raw);
-	pacer_buf_release(&b);
-	pacer_error_free(err);
-	return ret;
+int runner_stopped(struct runner *r)
+{
+	int d;
+
+	pthread_mutex_lock(&r->mu);
+	d = r->done || !r->started;
+	pthread_mutex_unlock(&r->mu);
+	return d;
+}
+
+void runner_stop(struct runner *r, unsigned flags)
+{
+	runner_quit(r, flags);
+	if (r->started) {
+		pthread_join(r->worker, NULL);
+		r->started = 0;
+	}
+}
+
+void runner_free(struct runner *r)
+{
+	if (!r)
+		return;
+	runner_stop(r, 0);
+	pacer_strv_free(r->pending_only);
+	json_object_put(r->last.status);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
 }

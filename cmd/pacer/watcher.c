@@ -1,6 +1,7 @@
 /*
- * watcher.c: the event loop of pacer watch (contract in watcher.h; the
- * worker is in watcher_sync.c, the event stream in watcher_drift.c).
+ * watcher.c: the event loop of pacer watch (contract in watcher.h; what
+ * it adds to the runner's worker is in watcher_sync.c, the event stream in
+ * watcher_drift.c).
  *
  * One poll() over the inotify fd (directory source) and a self-pipe that
  * the SIGTERM/SIGINT handler and the other threads write to, with timers:
@@ -23,6 +24,7 @@
 #include "backends/fs/watch.h"
 #include "backends/git/source.h"
 #include "cmd/pacer/sdnotify.h"
+#include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
 
 /*
@@ -34,6 +36,8 @@
 /* While the event stream is down, resync this much more often, and at least this often. */
 #define DOWN_RESYNC_FACTOR 5
 #define DOWN_RESYNC_MAX_S 60
+/* A commit id as gitsrc_resolve() writes it: 40 hex digits of SHA-1 and the NUL. */
+#define COMMIT_ID_SIZE 41
 
 /* For the signal handler, which gets no context: one watcher per process. */
 
@@ -77,11 +81,6 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-long long watcher__now_ms(void)
-{
-	return pacer_now_ms();
-}
-
 void watcher__wake_loop(struct watcher *w)
 {
 	if (write(w->pipe_w, "w", 1) < 0) {
@@ -97,22 +96,13 @@ void watcher__wait(struct watcher *w, long long at_ms)
 		pthread_cond_wait(&w->cv, &w->mu);
 		return;
 	}
-	ts.tv_sec = at_ms / 1000;
-	ts.tv_nsec = (at_ms % 1000) * 1000000L;
+	ts = pacer_deadline_ms(at_ms - pacer_now_ms());
 	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 }
 
 void watcher__trigger(struct watcher *w, const char *reason, int newer)
 {
-	pthread_mutex_lock(&w->mu);
-	if (!w->pending)
-		snprintf(w->reason, sizeof(w->reason), "%s", reason);
-	w->pending = 1;
-	/* Under the lock: the sync running now was taken before this change. */
-	if (newer && w->running)
-		*w->o.abandon = 1;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	runner_trigger(w->runner, reason, newer ? RUNNER_SUPERSEDE : 0, NULL);
 }
 
 void watcher__check_release(struct watcher_check *c)
@@ -148,15 +138,16 @@ void watcher__request_check(struct watcher *w, const char *const *ids, size_t n,
 	pthread_mutex_lock(&w->mu);
 	if (!w->check_pending) {
 		snprintf(w->check.reason, sizeof(w->check.reason), "%s", reason);
-		w->check_asked_ms = watcher__now_ms();
+		w->check_asked_ms = pacer_now_ms();
 	}
 	w->check_pending = 1;
 	if (!ids)
 		w->check.all = 1;
 	for (size_t i = 0; ids && !w->check.all && i < n; i++)
 		check_add(&w->check, ids[i]);
-	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+	/* After mu: the runner's lock comes first (watcher_int.h). */
+	runner_wake(w->runner);
 }
 
 void watcher__set_foreign(struct watcher *w, int foreign, const char *why)
@@ -289,10 +280,10 @@ static void remove_poll_cache(const struct watcher *w)
  * one. A sync fetching right now gets the newest commit itself: the poll
  * then waits for the next interval rather than for the fetch.
  */
-static void poll_git(struct watcher *w, char last[41])
+static void poll_git(struct watcher *w, char last[COMMIT_ID_SIZE])
 {
 	struct pacer_error *err = NULL;
-	char head[41];
+	char head[COMMIT_ID_SIZE];
 	int rc;
 
 	if (pthread_mutex_trylock(&w->git_mu)) {
@@ -314,7 +305,7 @@ static void poll_git(struct watcher *w, char last[41])
 		snprintf(reason, sizeof(reason), "commit %.12s", head);
 		if (*last)
 			PLOG_INFO("git: new commit %s (was %.12s)", head, last);
-		memcpy(last, head, 41);
+		memcpy(last, head, COMMIT_ID_SIZE);
 		watcher__trigger(w, reason, 1);
 	}
 	pacer_error_free(err);
@@ -332,7 +323,7 @@ struct loop {
 	long watchdog_ms;
 	long long hold_until; /* a writer's hold ends; -1: none */
 	int hold_warned;
-	char last[41];
+	char last[COMMIT_ID_SIZE]; /* the last commit seen by a poll */
 };
 
 /* Read inotify; a change starts or extends a burst. */
@@ -380,20 +371,25 @@ static int files_writing(struct watcher *w, struct loop *l)
 	return 0;
 }
 
-/* Tell the worker what the files are doing, and fire a quiet burst. */
+/*
+ * Fire a quiet burst, and hold the runner while the files are not ready:
+ * a sync never reads a file that is being written; with --prune it also
+ * waits for a burst of changes to end (without, the debounce's cap may
+ * sync mid-burst: a half picture only updates apps, and the end of the
+ * burst brings the rest). Drift checks read no files: the hold keeps only
+ * syncs back.
+ */
 static void publish_files(struct watcher *w, struct loop *l)
 {
 	int due = debounce_due(&l->db, l->now), writing = files_writing(w, l);
+	int held = writing || (w->so.prune && l->db.pending);
 
 	if (due)
 		watcher__trigger(w, "files changed", 1);
-	pthread_mutex_lock(&w->mu);
-	if (w->burst != l->db.pending || w->writing != writing) {
-		w->burst = l->db.pending;
-		w->writing = writing;
-		pthread_cond_broadcast(&w->cv);
+	if (held != w->held) {
+		w->held = held;
+		runner_hold(w->runner, held);
 	}
-	pthread_mutex_unlock(&w->mu);
 }
 
 /* The next full resync: more often while the event stream is down. */
@@ -437,7 +433,7 @@ static void run_timers(struct watcher *w, struct loop *l)
 		publish_files(w, l);
 	if (l->poll_at >= 0 && l->now >= l->poll_at) {
 		poll_git(w, l->last);
-		l->now = watcher__now_ms();
+		l->now = pacer_now_ms();
 		l->poll_at = l->now + (long long)w->o.interval_s * 1000;
 	}
 	rs = resync_at(w, l, &down);
@@ -471,7 +467,7 @@ static int loop_start(struct watcher *w, struct loop *l, struct pacer_error **er
 	int rc;
 
 	memset(l, 0, sizeof(*l));
-	l->now = l->resync_base = watcher__now_ms();
+	l->now = l->resync_base = pacer_now_ms();
 	l->poll_at = l->hold_until = -1;
 	/* WatchdogSec=: the loop pings systemd; one that stops turning gets restarted. */
 	l->watchdog_ms = sdnotify_watchdog_ms();
@@ -486,7 +482,7 @@ static int loop_start(struct watcher *w, struct loop *l, struct pacer_error **er
 	if ((rc = share_git_source(w, err)))
 		return rc;
 	poll_git(w, l->last); /* the startup sync covers this commit */
-	l->poll_at = watcher__now_ms() + (long long)w->o.interval_s * 1000;
+	l->poll_at = pacer_now_ms() + (long long)w->o.interval_s * 1000;
 	return 0;
 }
 
@@ -521,7 +517,7 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 			rc = pacer_error_set(err, PACER_EIO, "poll failed: %s", strerror(errno));
 			goto done;
 		}
-		l.now = watcher__now_ms();
+		l.now = pacer_now_ms();
 		if (*w->o.stop)
 			break;
 		if (pfd[0].revents & POLLIN)
@@ -541,12 +537,26 @@ done:
 
 /* ---- life cycle ---- */
 
+/*
+ * The queue: envsync's syncs, retried with backoff, superseded by a newer
+ * source (the supersede flag is the syncs' sync_options.abandon), with
+ * watch's hooks (drift checks, the prune's second look). Then the threads:
+ * the runner's worker, and the event stream (not fatal when it cannot start).
+ */
 static int start_threads(struct watcher *w, struct pacer_error **err)
 {
+	struct runner_options ro = RUNNER_OPTIONS_INIT;
 	int rc;
 
-	if ((rc = pthread_create(&w->worker, NULL, watcher__worker, w)) != 0)
-		return pacer_error_set(err, -1, "cannot start the sync thread: %s", strerror(rc));
+	ro.sync = envsync_run;
+	ro.ctx = w->sync;
+	ro.interrupt = envsync_interrupt;
+	ro.supersede = w->o.supersede;
+	ro.stop = w->o.stop;
+	ro.retry = 1;
+	watcher__hooks(w, &ro.hooks);
+	if ((rc = runner_new(&w->runner, &ro, err)) || (rc = runner_start(w->runner, err)))
+		return rc;
 	if ((rc = pthread_create(&w->events, NULL, watcher__events, w)) != 0)
 		PLOG_ERROR("events: cannot start the event stream thread (%s); drift is only "
 		           "caught by --resync-interval",
@@ -556,37 +566,14 @@ static int start_threads(struct watcher *w, struct pacer_error **err)
 	return 0;
 }
 
-int watcher_new(struct watcher **out, const struct watcher_options *opts, struct runner *runner,
-                struct cli_env *env, struct pacer_error **err)
+/* Signals: the handler sets the shared stop flag and wakes poll() through the pipe. */
+static int install_signals(struct watcher *w, struct pacer_error **err)
 {
-	struct watcher *w = calloc(1, sizeof(*w));
-	struct sync_options defaults = SYNC_OPTIONS_INIT;
-	pthread_condattr_t ca;
 	struct sigaction sa;
-	struct stat st;
-	int pfd[2], rc;
+	int pfd[2];
 
-	*out = NULL;
-	if (!w)
-		return pacer_error_set(err, -1, "out of memory");
-	w->o = *opts;
-	w->so = opts->sync ? *opts->sync : defaults;
-	w->runner = runner;
-	w->env = env;
-	w->pipe_r = w->pipe_w = -1;
-	w->is_dir = !stat(opts->source, &st) && S_ISDIR(st.st_mode) && !strstr(opts->source, "://");
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_mutex_init(&w->git_mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
-
-	/* Signals: the handler sets the shared stop flag and wakes poll(). */
-	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK)) {
-		rc = pacer_error_set(err, -1, "cannot create a pipe: %s", strerror(errno));
-		goto fail;
-	}
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK))
+		return pacer_error_set(err, -1, "cannot create a pipe: %s", strerror(errno));
 	w->pipe_r = pfd[0];
 	w->pipe_w = pfd[1];
 	sig_stop = w->o.stop;
@@ -598,11 +585,35 @@ int watcher_new(struct watcher **out, const struct watcher_options *opts, struct
 	sigaction(SIGTERM, &sa, NULL);
 	/* A closed terminal or a reload stops like SIGTERM, never kills mid-sync. */
 	sigaction(SIGHUP, &sa, NULL);
-	if ((rc = start_threads(w, err)))
+	return 0;
+}
+
+int watcher_new(struct watcher **out, const struct watcher_options *opts, struct envsync *sync,
+                struct cli_env *env, struct pacer_error **err)
+{
+	struct watcher *w = calloc(1, sizeof(*w));
+	struct sync_options defaults = SYNC_OPTIONS_INIT;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if (!w)
+		return pacer_error_set(err, -1, "out of memory");
+	w->o = *opts;
+	w->so = opts->sync ? *opts->sync : defaults;
+	w->sync = sync;
+	w->env = env;
+	w->pipe_r = w->pipe_w = -1;
+	w->is_dir = !stat(opts->source, &st) && S_ISDIR(st.st_mode) && !strstr(opts->source, "://");
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->git_mu, NULL);
+	pacer_cond_init(&w->cv);
+	if ((rc = install_signals(w, err)) || (rc = start_threads(w, err)))
 		goto fail;
 	*out = w;
 	return 0;
 fail:
+	runner_free(w->runner);
 	sig_pipe_w = -1;
 	if (w->pipe_r >= 0)
 		close(w->pipe_r);
@@ -625,15 +636,14 @@ void watcher_free(struct watcher *w)
 	PLOG_INFO("stopping: waiting for the sync in flight");
 	pthread_mutex_lock(&w->mu);
 	w->quit = 1;
-	if (w->running)
-		*w->o.abandon = 1;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 
-	pthread_join(w->worker, NULL);
+	runner_stop(w->runner, RUNNER_SUPERSEDE);
 	if (w->has_events)
 		pthread_join(w->events, NULL);
-	if (w->git_inner) { /* the runner reads env->source no more */
+	runner_free(w->runner);
+	if (w->git_inner) { /* the syncs read env->source no more */
 		pacer_source_free(w->env->source);
 		w->env->source = w->git_inner;
 	}

@@ -1,7 +1,8 @@
 /*
  * watcher.h: the event loop of `pacer watch`. It keeps Marathon equal to
- * the desired state for as long as it runs, by asking a runner (runner.h)
- * for syncs.
+ * the desired state for as long as it runs, by feeding triggers to a
+ * runner (runner.h: the sync queue) whose syncs are envsync_run()
+ * (envsync.h).
  *
  * What triggers a sync (the reason in the runner's log line):
  *   "startup"        once, when the loop starts (for a git source: the
@@ -18,13 +19,15 @@
  *   "drift"          with self_heal, an app changed or deleted outside
  *                    pacer; without it the drift is only logged, once;
  *   "retry"          a transient failure (Marathon or git unreachable,
- *                    HTTP, auth, timeout, lock) is retried with backoff
- *                    from 1 s, doubling up to 60 s.
+ *                    HTTP, auth, timeout, lock) is retried with the
+ *                    runner's backoff (RUNNER_RETRY_MIN_MS doubling up to
+ *                    RUNNER_RETRY_MAX_MS).
  * At most one sync runs and one waits behind it; further triggers join the
- * waiting one. Newest wins: a change of the source (files or commit) that
- * arrives while a sync is still waiting for its deployments sets *abandon,
- * so that sync stops waiting (no rollback) and the next one starts at once;
- * its PUT with force supersedes the stuck deployment.
+ * waiting one (runner.h). Newest wins: a change of the source (files or
+ * commit) that arrives while a sync is still waiting for its deployments
+ * supersedes it (*supersede is set), so that sync stops waiting (no
+ * rollback) and the next one starts at once; its PUT with force
+ * supersedes the stuck deployment.
  *
  * A directory is never read half-way: no sync starts while a definition is
  * being written (created or written and not closed yet, for up to 30 s
@@ -45,7 +48,7 @@
  * refused (by the sync itself) until the state directory's cluster answers
  * again. A stream that stays silent for 30 s (not even a heartbeat) is
  * reconnected; reconnects back off from 0.5 s to 30 s, and start from 0.5 s
- * again after a connection that lived 10 s; an outage is logged when it
+ * again after a connection that lived 10 s (a runner_backoff); an outage is logged when it
  * begins, every 5 minutes while it lasts, and when the stream is back.
  * Events that arrive while a sync runs are not looked at (they are mostly
  * the sync's own).
@@ -56,17 +59,17 @@
  * Usage (cmd_watch.c):
  *
  *   so.stop = wo.stop = cli_install_signals();
- *   so.abandon = wo.abandon = &flag;
+ *   so.abandon = wo.supersede = &flag;
  *   wo.sync = &so;
- *   runner_new(&runner, &env, &so, NULL, &err);
- *   watcher_new(&w, &wo, runner, &env, &err);   starts the threads
+ *   envsync_new(&es, &env, &so, &err);
+ *   watcher_new(&w, &wo, es, &env, &err);       starts the threads
  *   watcher_run(w, &err);                       until SIGTERM/SIGINT
  *   watcher_free(w);                            waits for the sync in flight
  *
  * Threads: watcher_new() starts two threads, joined by watcher_free(): the
- * sync worker (the only caller of runner_sync(), and of the drift checks)
- * and the drift thread (reads Marathon's event stream through
- * env->marathon, calls runner_busy() and runner_drift()). watcher_run()
+ * runner's worker (the only caller of envsync_run(), and of the drift
+ * checks) and the drift thread (reads Marathon's event stream through
+ * env->marathon, calls runner_busy() and envsync_drift()). watcher_run()
  * runs the loop in the calling thread. One watcher per process: it installs
  * the SIGINT/SIGTERM handlers.
  */
@@ -76,7 +79,7 @@
 #include <signal.h>
 
 #include "cmd/pacer/cli.h"
-#include "cmd/pacer/runner.h"
+#include "cmd/pacer/envsync.h"
 
 struct watcher;
 
@@ -95,10 +98,10 @@ struct watcher_options {
 	/*
 	 * Borrowed flags. *stop ends everything (the loop, the event stream,
 	 * git fetches, the sync's wait); the watcher's signal handler sets it
-	 * and wakes the loop. *abandon is the runner's sync_options.abandon:
-	 * the watcher alone sets and clears it (under its lock).
+	 * and wakes the loop. *supersede is the syncs' sync_options.abandon:
+	 * the watcher's runner alone sets and clears it.
 	 */
-	volatile sig_atomic_t *stop, *abandon;
+	volatile sig_atomic_t *stop, *supersede;
 };
 #define WATCHER_OPTIONS_INIT                                                                       \
 	{                                                                                          \
@@ -107,17 +110,17 @@ struct watcher_options {
 
 /*
  * Install the SIGINT/SIGTERM handlers (set *opts->stop, wake the loop) and
- * start the sync worker and the drift thread; nothing is synced before
- * watcher_run(). opts is copied (its pointers are borrowed); runner and env
- * are borrowed and must outlive the watcher. For a git source,
- * watcher_run() replaces env->source with a wrapper that makes the
- * runner's reads and the polls take turns on the one cache, and
+ * start the runner (its worker runs sync's syncs) and the drift thread;
+ * nothing is synced before watcher_run(). opts is copied (its pointers are
+ * borrowed); sync and env are borrowed and must outlive the watcher. For a
+ * git source, watcher_run() replaces env->source with a wrapper that makes
+ * the syncs' reads and the polls take turns on the one cache, and
  * watcher_free() puts the original back. A drift thread that cannot
  * start is logged, not fatal (drift is then only caught by the resync).
  * Returns 0 and *out (free with watcher_free()), or -1 when the wake-up
  * pipe or the worker thread cannot be created or memory runs out.
  */
-int watcher_new(struct watcher **out, const struct watcher_options *opts, struct runner *runner,
+int watcher_new(struct watcher **out, const struct watcher_options *opts, struct envsync *sync,
                 struct cli_env *env, struct pacer_error **err);
 
 /*

@@ -1,12 +1,12 @@
 /*
  * watcher_drift.c: pacer watch's drift detection (see watcher.h): the
- * thread that follows Marathon's event stream, and the checks the worker
- * runs when an event (or a reconnect) says apps may have changed.
+ * thread that follows Marathon's event stream, and the checks the runner's
+ * worker runs when an event (or a reconnect) says apps may have changed.
  *
  * Drift is measured against the last sync, not against the source: the
- * apps its status lists as running their desired definition (runner.h's
- * runner_last_status()) are compared with what Marathon holds now
- * (runner_drift()). A file edited since, or a commit not synced yet, is
+ * apps its status lists as running their desired definition (the
+ * runner's last status, runner_status_get()) are compared with what
+ * Marathon holds now (envsync_drift()). A file edited since, or a commit not synced yet, is
  * not drift; it is the next sync's business.
  */
 #include "cmd/pacer/watcher_int.h"
@@ -17,18 +17,28 @@
 #include <string.h>
 
 #include "backends/marathon/events.h"
+#include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
 #include "reconcile/cluster.h"
 
-#define BACKOFF_MIN_MS 500L
-#define BACKOFF_MAX_MS 30000L
+/* Reconnects of the event stream: the first after 0.5 s, doubling up to 30 s. */
+#define STREAM_RETRY_MIN_MS 500L
+#define STREAM_RETRY_MAX_MS 30000L
 /* A connection that lived this long (a heartbeat is due every 10 s) was
- * not the problem: the next reconnect starts from BACKOFF_MIN_MS again. */
+ * not the problem: the next reconnect starts from STREAM_RETRY_MIN_MS again. */
 #define HEALTHY_MS 10000LL
 /* An outage is logged when it begins, then this often. */
 #define OUTAGE_LOG_EVERY_MS 300000LL
 
 /* ---- what the last sync left as desired ---- */
+
+struct json_object *watcher__last_status(struct watcher *w)
+{
+	struct runner_status st;
+
+	runner_status_get(w->runner, 1, &st);
+	return st.last.status; /* the snapshot's deep copy, handed over */
+}
 
 /*
  * A row of the last sync's status ({"id", "outcome", ...}) whose app runs
@@ -181,7 +191,7 @@ static void report(struct watcher *w, const char *id, const char *paths)
 static void compare(struct watcher *w, struct json_object *live, const char *id)
 {
 	char *app = NULL, *paths = NULL;
-	int rc = runner_drift(w->runner, live, &app, &paths);
+	int rc = envsync_drift(w->sync, live, &app, &paths);
 
 	if (rc == 1) {
 		report(w, app, paths);
@@ -288,7 +298,7 @@ static void check_some(struct watcher *w, struct json_object *status, const stru
 void watcher__check(struct watcher *w, const struct watcher_check *c)
 {
 	/* Nothing synced yet: the first sync compares everything anyway. */
-	struct json_object *status = runner_last_status(w->runner);
+	struct json_object *status = watcher__last_status(w);
 
 	if (!status)
 		return;
@@ -324,7 +334,7 @@ static void attached(struct watcher *w)
 	if (s->outage_ms && !s->said_back)
 		PLOG_INFO("events: the Marathon event stream is back after %lld s; comparing every "
 		          "app for what was missed",
-		          (watcher__now_ms() - s->outage_ms) / 1000);
+		          (pacer_now_ms() - s->outage_ms) / 1000);
 	else if (!s->ever_attached)
 		PLOG_INFO("events: following Marathon's event stream");
 	s->said_back = s->outage_ms != 0;
@@ -339,7 +349,7 @@ static void attached(struct watcher *w)
 /* The apps an event names, kept when the last sync left them as desired. */
 static void check_named(struct watcher *w, const char *const *ids, size_t n, const char *why)
 {
-	struct json_object *status = runner_last_status(w->runner);
+	struct json_object *status = watcher__last_status(w);
 	const char **keep = calloc(n + 1, sizeof(*keep));
 	size_t k = 0;
 
@@ -355,7 +365,7 @@ static void check_named(struct watcher *w, const char *const *ids, size_t n, con
 /* A group changed: anything below it may have; compare everything when it holds settled apps. */
 static void group_changed(struct watcher *w, const char *group)
 {
-	struct json_object *status = runner_last_status(w->runner);
+	struct json_object *status = watcher__last_status(w);
 	size_t n = 0, len = strlen(group);
 	const char **ids = settled_ids(status, &n);
 	int hit = !status;
@@ -420,18 +430,15 @@ static void ended(struct watcher *w, int rc, const struct marathon_stream_info *
                   const struct pacer_error *err)
 {
 	struct watcher_stream *s = &w->stream;
-	long long now = watcher__now_ms();
+	long long now = pacer_now_ms();
 	int healthy = info->attached && info->ms >= HEALTHY_MS;
 	char *why = why_ended(rc, info, err);
 
-	if (healthy) { /* a new outage, however the last one went */
+	if (healthy) /* a new outage, however the last one went */
 		s->outage_ms = 0;
-		s->backoff_ms = BACKOFF_MIN_MS;
-	} else {
-		s->backoff_ms = s->outage_ms ? s->backoff_ms * 2 : BACKOFF_MIN_MS;
-		if (s->backoff_ms > BACKOFF_MAX_MS)
-			s->backoff_ms = BACKOFF_MAX_MS;
-	}
+	if (!s->outage_ms)
+		runner_backoff_reset(&s->backoff);
+	runner_backoff_next(&s->backoff);
 	if (!s->outage_ms) {
 		s->outage_ms = s->warned_ms = now;
 		s->failures = 0;
@@ -440,7 +447,7 @@ static void ended(struct watcher *w, int rc, const struct marathon_stream_info *
 		          "(%ld ms, doubling up to %ld s); until it is back, changes outside pacer "
 		          "are only found by resyncs, which run more often meanwhile",
 		          info->attached ? "ended" : "cannot be followed", why ? why : "?",
-		          s->backoff_ms, BACKOFF_MAX_MS / 1000);
+		          s->backoff.ms, s->backoff.max_ms / 1000);
 	} else if (now - s->warned_ms >= OUTAGE_LOG_EVERY_MS) {
 		s->warned_ms = now;
 		PLOG_WARN("events: the Marathon event stream is still down after %lld s and %lu "
@@ -448,7 +455,7 @@ static void ended(struct watcher *w, int rc, const struct marathon_stream_info *
 		          (now - s->outage_ms) / 1000, s->failures + 1, why ? why : "?");
 	} else {
 		PLOG_DEBUG("events: the event stream failed again (%s); next try in %ld ms",
-		           why ? why : "?", s->backoff_ms);
+		           why ? why : "?", s->backoff.ms);
 	}
 	s->failures++;
 	free(why);
@@ -464,7 +471,9 @@ void *watcher__events(void *arg)
 	struct watcher *w = arg;
 	struct marathon_events_options eo = {marathon_definition_events, 0, on_event, w, w->o.stop};
 
-	w->stream.backoff_ms = BACKOFF_MIN_MS;
+	w->stream.backoff = (struct runner_backoff)RUNNER_BACKOFF_INIT(STREAM_RETRY_MIN_MS,
+								       STREAM_RETRY_MAX_MS);
+	runner_backoff_next(&w->stream.backoff);
 	while (!*w->o.stop) {
 		struct marathon_stream_info info;
 		struct pacer_error *err = NULL;
@@ -476,8 +485,8 @@ void *watcher__events(void *arg)
 		pacer_error_free(err);
 		/* Wait, waking at once when the watcher stops. */
 		pthread_mutex_lock(&w->mu);
-		at = watcher__now_ms() + w->stream.backoff_ms;
-		while (!w->quit && !*w->o.stop && watcher__now_ms() < at)
+		at = pacer_now_ms() + w->stream.backoff.ms;
+		while (!w->quit && !*w->o.stop && pacer_now_ms() < at)
 			watcher__wait(w, at);
 		pthread_mutex_unlock(&w->mu);
 	}

@@ -3,23 +3,29 @@
  * (the contract is in watcher.h). Not for other files.
  *
  *   watcher.c        the loop (files, git polls, resyncs, the watchdog),
- *                    the queues, signals, one git cache for polls and syncs
- *   watcher_sync.c   the worker thread: runs the queued syncs and drift
- *                    checks, holds them while files are being written, and
- *                    confirms a prune with a second look
+ *                    signals, one git cache for polls and syncs
+ *   watcher_sync.c   what watch adds to the runner's worker (runner.h
+ *                    hooks): drift checks between syncs, a prune confirmed
+ *                    with a second look, what a sync's result means
  *   watcher_drift.c  the event stream thread (reconnects, health, what each
  *                    event means) and the drift checks
  *
+ * The sync queue itself (coalescing, supersede, retries) is the runner's.
+ *
  * Locking: everything under "shared" is guarded by mu; cv is broadcast on
- * every change a waiting thread may care about (the worker and the stream
- * thread both wait on it). The loop thread owns the fswatch and the
- * debounce, the stream thread owns `stream`.
+ * every change a waiting thread may care about (the runner's worker in a
+ * prune's second look, the stream thread). The runner's lock comes before
+ * mu (runner.h): nothing calls the runner while holding mu. The loop
+ * thread owns the fswatch and the debounce, the stream thread owns
+ * `stream`.
  */
 #ifndef PACER_CMD_WATCHER_INT_H
 #define PACER_CMD_WATCHER_INT_H
 
 #include <pthread.h>
 
+#include "cmd/pacer/envsync.h"
+#include "cmd/pacer/runner.h"
 #include "cmd/pacer/watcher.h"
 #include "reconcile/source.h"
 #include "reconcile/sync.h"
@@ -40,7 +46,7 @@ struct watcher_note {
 
 /* The event stream's health, kept by the stream thread alone. */
 struct watcher_stream {
-	long backoff_ms;
+	struct runner_backoff backoff; /* the wait before the next reconnect */
 	long long outage_ms; /* when the current outage began; 0: none */
 	unsigned long failures; /* connections that failed in this outage */
 	long long warned_ms;    /* the outage's last warning */
@@ -51,12 +57,14 @@ struct watcher_stream {
 struct watcher {
 	struct watcher_options o;
 	struct sync_options so; /* copy of *o.sync (its pointers borrowed) */
-	struct runner *runner;
+	struct envsync *sync;   /* borrowed: what a sync is, and drift */
+	struct runner *runner;  /* owned: the queue, fed by the loop and the stream */
 	struct cli_env *env;
 	int is_dir;         /* a directory source, else git */
 	int pipe_r, pipe_w; /* wakes the loop: signals and the other threads */
-	pthread_t worker, events;
+	pthread_t events;
 	int has_events;
+	int ready; /* systemd was told we started (the runner's worker only) */
 	struct watcher_stream stream;
 
 	/* git: the source the syncs read, wrapped so polls share its cache. */
@@ -67,14 +75,11 @@ struct watcher {
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* CLOCK_MONOTONIC */
 	int quit;
-	int pending, running; /* the sync queue: one waiting, one running */
-	char reason[160];
 	int check_pending; /* a drift check waits (it goes before a sync) */
 	struct watcher_check check;
 	long long check_asked_ms; /* when the pending check was asked for */
 	long long check_end_ms;   /* when the last check over every app ended */
-	int burst;                /* files changed and are not quiet yet */
-	int writing;              /* a file is being written: hold reads */
+	int held;                 /* the runner is held (the loop thread's view) */
 	unsigned long file_gen;   /* bumped by every change of the files */
 	long long last_file_ms;   /* the latest change; 0: none yet */
 	long long stream_down_ms; /* the stream is down since; 0: up or unknown */
@@ -83,8 +88,7 @@ struct watcher {
 	size_t nnotes;
 };
 
-long long watcher__now_ms(void);
-/* Queue a sync. newer: the source changed, so a sync still waiting is abandoned. */
+/* Queue a sync (runner_trigger()). newer: the source changed, so it supersedes the running one. */
 void watcher__trigger(struct watcher *w, const char *reason, int newer);
 /* Queue a drift check of ids (NULL: every app). */
 void watcher__request_check(struct watcher *w, const char *const *ids, size_t n,
@@ -97,8 +101,11 @@ void watcher__wait(struct watcher *w, long long at_ms);
 /* The loud line for Marathon answering as another cluster; under mu, once per episode. */
 void watcher__set_foreign(struct watcher *w, int foreign, const char *why);
 
-void *watcher__worker(void *arg); /* watcher_sync.c */
+/* The runner's hooks (watcher_sync.c); opts->hooks.ctx is w. */
+void watcher__hooks(struct watcher *w, struct runner_hooks *hooks);
 void *watcher__events(void *arg); /* watcher_drift.c */
+/* The last sync's status JSON (a deep copy, caller puts), NULL before the first. */
+struct json_object *watcher__last_status(struct watcher *w);
 /* Run a drift check in the worker (watcher_drift.c); not under mu. */
 void watcher__check(struct watcher *w, const struct watcher_check *c);
 /* Under mu: forget the drift reported (a sync has just compared everything). */

@@ -1,8 +1,10 @@
 /*
- * watcher_sync.c: pacer watch's worker thread (see watcher.h and
- * watcher_int.h). It is the only thread that syncs and the only one that
- * runs drift checks, one job at a time: what it runs first is decided
- * under the watcher's lock by next_job().
+ * watcher_sync.c: what pacer watch adds to the runner's worker (see
+ * watcher.h, watcher_int.h and runner.h's hooks): drift checks run
+ * between syncs, a sync that would prune is confirmed with a second look,
+ * and a sync's result decides whether Marathon is another cluster. The
+ * runner's worker is the only thread that syncs and the only one that
+ * runs drift checks, one job at a time.
  */
 #include "cmd/pacer/watcher_int.h"
 
@@ -11,10 +13,9 @@
 #include <string.h>
 
 #include "cmd/pacer/sdnotify.h"
+#include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
 
-#define RETRY_MIN_MS 1000L
-#define RETRY_MAX_MS 60000L
 /*
  * Checks of every app (a GET /v2/apps and a comparison each) start at
  * least this long apart: on a busy cluster every change may announce
@@ -24,65 +25,29 @@
 /* One change out of band is several events (a group PUT: app_terminated_event,
  * deployment_info, group_change_success): gather them into one check. */
 #define CHECK_GATHER_MS 250LL
-
-enum job { JOB_QUIT, JOB_SYNC, JOB_CHECK };
-
-struct worker {
-	long backoff_ms;    /* the last transient failure's wait; 0: none */
-	long long retry_at; /* when to retry it; 0: no retry planned */
-	int ready;          /* systemd was told we started */
-};
-
-static int transient(int rc)
-{
-	return rc == PACER_EUNREACHABLE || rc == PACER_EIO || rc == PACER_EAUTH ||
-	       rc == PACER_EHTTP || rc == PACER_ETIMEOUT || rc == PACER_ENOTFOUND ||
-	       rc == PACER_EGENERIC || rc == PACER_ELOCKED;
-}
+/* The ids a prune's dry run names in its log line (cut beyond). */
+#define PRUNE_IDS_MAX 512
 
 /*
- * Under mu. A sync never reads a file that is being written; with --prune
- * it also waits for a burst of changes to end (without, the debounce's cap
- * may sync mid-burst: a half picture only updates apps, and the end of the
- * burst brings the rest). Checks read no files: they are never held.
+ * hooks.task_due, under the runner's lock: when the pending drift check
+ * may start (-1: none). A check goes before a sync: it is quick, and it
+ * reports what the sync is about to put right (a --self-heal sync asked
+ * for by one drift also reverts the others of the same change, which
+ * would otherwise never be named).
  */
-static int sync_held(const struct watcher *w)
+static long long check_due(void *ctx)
 {
-	return w->writing || (w->so.prune && w->burst);
-}
+	struct watcher *w = ctx;
+	long long start = -1;
 
-/*
- * Under mu: wait until a job may start. A check goes before a sync: it is
- * quick, and it reports what the sync is about to put right (a --self-heal
- * sync asked for by one drift also reverts the others of the same change,
- * which would otherwise never be named).
- */
-static enum job next_job(struct watcher *w, struct worker *k)
-{
-	for (;;) {
-		long long now = watcher__now_ms(), at = -1;
-
-		if (w->quit)
-			return JOB_QUIT;
-		if (k->retry_at && now >= k->retry_at && !w->pending) {
-			w->pending = 1;
-			snprintf(w->reason, sizeof(w->reason), "retry");
-		}
-		if (k->retry_at && !w->pending)
-			at = k->retry_at;
-		if (w->check_pending) {
-			long long start = w->check_asked_ms + CHECK_GATHER_MS;
-
-			if (w->check.all && w->check_end_ms && w->check_end_ms + CHECK_GAP_MS > start)
-				start = w->check_end_ms + CHECK_GAP_MS;
-			if (now >= start)
-				return JOB_CHECK;
-			at = at < 0 || start < at ? start : at;
-		}
-		if (w->pending && !sync_held(w))
-			return JOB_SYNC;
-		watcher__wait(w, at);
+	pthread_mutex_lock(&w->mu);
+	if (w->check_pending) {
+		start = w->check_asked_ms + CHECK_GATHER_MS;
+		if (w->check.all && w->check_end_ms && w->check_end_ms + CHECK_GAP_MS > start)
+			start = w->check_end_ms + CHECK_GAP_MS;
 	}
+	pthread_mutex_unlock(&w->mu);
+	return start;
 }
 
 /* A dry run of the sync: how many apps it would prune, named in ids. -1: it failed. */
@@ -112,25 +77,28 @@ static int prune_plan(struct watcher *w, char *ids, size_t idslen)
 }
 
 /*
- * Under mu; --prune with a directory that changed less than two debounce
- * windows ago. The first look is a dry run: a sync that would delete apps
- * waits until the files have been quiet for a second window, and runs only
- * if nothing changed meanwhile, so an app whose file is absent for a
- * moment (rm *.json, then the new files one by one, slower than the
- * debounce) is not deleted. Returns 1 to sync now, 0 to wait (the sync
- * stays queued; the next change ends a new burst and it is looked at
- * again).
+ * hooks.confirm: --prune with a directory that changed less than two
+ * debounce windows ago. The first look is a dry run: a sync that would
+ * delete apps waits until the files have been quiet for a second window,
+ * and runs only if nothing changed meanwhile, so an app whose file is
+ * absent for a moment (rm *.json, then the new files one by one, slower
+ * than the debounce) is not deleted. Returns 1 to sync now, 0 to wait (the
+ * sync stays queued; the next change ends a new burst, holding the runner
+ * meanwhile, and it is looked at again).
  */
-static int prune_confirmed(struct watcher *w)
+static int prune_confirmed(void *ctx)
 {
+	struct watcher *w = ctx;
 	long long window = 2LL * w->o.debounce_ms, until;
-	unsigned long gen = w->file_gen;
-	char ids[512];
-	int n;
+	char ids[PRUNE_IDS_MAX];
+	unsigned long gen;
+	int n, go = 1;
 
+	pthread_mutex_lock(&w->mu);
+	gen = w->file_gen;
 	if (!w->so.prune || !w->is_dir || !w->last_file_ms ||
-	    watcher__now_ms() >= w->last_file_ms + window)
-		return 1;
+	    pacer_now_ms() >= w->last_file_ms + window)
+		goto done;
 	pthread_mutex_unlock(&w->mu);
 	n = prune_plan(w, ids, sizeof(ids));
 	pthread_mutex_lock(&w->mu);
@@ -138,24 +106,33 @@ static int prune_confirmed(struct watcher *w)
 		until = w->last_file_ms + window;
 		PLOG_INFO("sync: the files changed %lld ms ago: deleting %d app%s (%s) waits "
 		          "until the files have been quiet for %lld ms",
-		          watcher__now_ms() - w->last_file_ms, n, n == 1 ? "" : "s", ids, window);
-		while (!w->quit && w->file_gen == gen && watcher__now_ms() < until)
+		          pacer_now_ms() - w->last_file_ms, n, n == 1 ? "" : "s", ids, window);
+		while (!w->quit && w->file_gen == gen && pacer_now_ms() < until)
 			watcher__wait(w, until);
 	}
 	if (w->quit)
-		return 0;
-	if (w->file_gen != gen) {
+		go = 0;
+	else if (w->file_gen != gen) {
 		if (n > 0)
 			PLOG_INFO("sync: the files changed again; looking again once they are quiet");
-		return 0;
+		go = 0;
 	}
-	return 1;
+done:
+	pthread_mutex_unlock(&w->mu);
+	return go;
 }
 
-/* Under mu: what a sync's result means for the next ones. */
-static void after_sync(struct watcher *w, struct worker *k, int rc)
+/* hooks.done: what a sync's result means for Marathon's identity and the drift reported. */
+static void after_sync(void *ctx, const struct runner_result *res)
 {
-	*w->o.abandon = 0;
+	struct watcher *w = ctx;
+	int rc = res->rc;
+
+	/* Type=notify: started once the first sync has returned, however it went. */
+	if (!w->ready)
+		sdnotify_ready();
+	w->ready = 1;
+	pthread_mutex_lock(&w->mu);
 	if (rc == PACER_ECLUSTER)
 		watcher__set_foreign(w, 1, "the sync refused it");
 	else if (!rc || rc == PACER_EFAILED || rc == PACER_ECANCELLED)
@@ -163,49 +140,17 @@ static void after_sync(struct watcher *w, struct worker *k, int rc)
 	/* Everything was compared and put right where it could be: drift
 	 * seen from now on is new. */
 	watcher__notes_clear(w);
-	k->retry_at = 0;
-	if (rc && transient(rc) && !*w->o.stop) {
-		k->backoff_ms = k->backoff_ms ? k->backoff_ms * 2 : RETRY_MIN_MS;
-		if (k->backoff_ms > RETRY_MAX_MS)
-			k->backoff_ms = RETRY_MAX_MS;
-		k->retry_at = watcher__now_ms() + k->backoff_ms;
-		PLOG_WARN("sync failed (%s); retrying in %ld s", pacer_code_name(rc),
-		          k->backoff_ms / 1000);
-	} else {
-		k->backoff_ms = 0;
-	}
+	pthread_mutex_unlock(&w->mu);
 }
 
-/* Under mu (released while the sync runs). */
-static void run_sync(struct watcher *w, struct worker *k)
+/* hooks.task_run: the pending drift check. */
+static void run_check(void *ctx)
 {
-	char reason[sizeof(w->reason)];
-	int rc;
-
-	if (!prune_confirmed(w))
-		return;
-	w->pending = 0;
-	w->running = 1;
-	*w->o.abandon = 0;
-	memcpy(reason, w->reason, sizeof(reason));
-	pthread_mutex_unlock(&w->mu);
-
-	rc = runner_sync(w->runner, reason, NULL);
-	/* Type=notify: started once the first sync has returned, however it went. */
-	if (!k->ready)
-		sdnotify_ready();
-	k->ready = 1;
+	struct watcher *w = ctx;
+	struct watcher_check c;
 
 	pthread_mutex_lock(&w->mu);
-	w->running = 0;
-	after_sync(w, k, rc);
-}
-
-/* Under mu (released while the check runs). */
-static void run_check(struct watcher *w)
-{
-	struct watcher_check c = w->check;
-
+	c = w->check;
 	memset(&w->check, 0, sizeof(w->check));
 	w->check_pending = 0;
 	pthread_mutex_unlock(&w->mu);
@@ -213,22 +158,16 @@ static void run_check(struct watcher *w)
 	watcher__check_release(&c);
 	pthread_mutex_lock(&w->mu);
 	if (c.all)
-		w->check_end_ms = watcher__now_ms();
+		w->check_end_ms = pacer_now_ms();
+	pthread_mutex_unlock(&w->mu);
 }
 
-void *watcher__worker(void *arg)
+void watcher__hooks(struct watcher *w, struct runner_hooks *hooks)
 {
-	struct watcher *w = arg;
-	struct worker k = {0, 0, 0};
-	enum job j;
-
-	pthread_mutex_lock(&w->mu);
-	while ((j = next_job(w, &k)) != JOB_QUIT) {
-		if (j == JOB_SYNC)
-			run_sync(w, &k);
-		else
-			run_check(w);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
+	memset(hooks, 0, sizeof(*hooks));
+	hooks->ctx = w;
+	hooks->task_due = check_due;
+	hooks->task_run = run_check;
+	hooks->confirm = prune_confirmed;
+	hooks->done = after_sync;
 }
