@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "backends/fs/lock.h"
-#include "backends/serve/api.h"
+#include "cmd/pacer/serve_api.h"
 #include "cmd/pacer/status.h"
 #include "reconcile/action.h"
 #include "reconcile/base/jsonutil.h"

@@ -1,6 +1,6 @@
 /*
  * api.h (cmd): what the calls of `pacer serve`'s API do (the HTTP side,
- * routing and tokens are backends/serve/api.h). Every call reuses what the
+ * routing and tokens are serve_api.h and serve_tokens.h). Every call reuses what the
  * commands use: status_collect() for GET apps, history_load(),
  * action_run() for restart/cancel/scale/delete, suspend.h, restore_app().
  *
@@ -25,8 +25,8 @@
 
 #include <signal.h>
 
-#include "backends/serve/server.h"
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/serve_http.h"
 
 #define API_LOCK_WAIT_S 120
 

@@ -1,9 +1,9 @@
 /*
- * pacer serve: the HTTP service (backends/serve/server.h) wired to the sync
+ * pacer serve: the HTTP service (serve_http.h) wired to the sync
  * engine through envsync.h. Webhooks (signed with PACER_WEBHOOK_SECRET or
  * PACER_WEBHOOK_SECRET_FILE), a timer and startup trigger syncs; /status
  * and /metrics report them; with --tokens-file the authenticated API
- * (backends/serve/api.h, cmd/pacer/api.h) reads and steers apps. Exits 0
+ * (serve_api.h, api.h) reads and steers apps. Exits 0
  * on SIGTERM/SIGINT once the sync in flight has returned.
  */
 
@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/serve/server.h"
-#include "backends/serve/tokens.h"
 #include "cmd/pacer/api.h"
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/envsync.h"
 #include "cmd/pacer/report.h"
 #include "cmd/pacer/sdnotify.h"
+#include "cmd/pacer/serve_http.h"
+#include "cmd/pacer/serve_tokens.h"
 #include "generated/pacer_commit.h"
 #include "reconcile/base/log.h"
 #include "reconcile/metrics.h"

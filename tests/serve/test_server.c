@@ -1,5 +1,5 @@
 /*
- * Integration tests for backends/serve/server.c: a real server on an
+ * Integration tests for cmd/pacer/serve_http.c: a real server on an
  * ephemeral loopback port, driven with real HTTP requests (libcurl through
  * test_http), and a sync callback that counts its calls, sleeps a little
  * and checks that two syncs never overlap.
@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backends/serve/server.h"
+#include "cmd/pacer/serve_http.h"
 #include "reconcile/base/log.h"
 #include "tests/lib/testlib.h"
 #include "tests/lib/testsim.h"

@@ -1,5 +1,7 @@
 /*
- * server.h: the `pacer serve` HTTP service (libmicrohttpd). It syncs when a
+ * serve_http.h: the `pacer serve` HTTP service (libmicrohttpd). (serve_http.c
+ * is the service, serve_api.c the /api/v1/ routes, serve_tokens.c the API's
+ * bearer tokens; the webhooks' signatures are backends/webhook/.) It syncs when a
  * merge lands (webhooks), every `interval_s` seconds, and once at start,
  * and it reports what it did.
  *
@@ -45,8 +47,8 @@
  * the syncs in a worker thread it starts and joins. sync_fn is called from
  * that worker thread only, never twice at once.
  */
-#ifndef PACER_SERVE_SERVER_H
-#define PACER_SERVE_SERVER_H
+#ifndef PACER_CMD_SERVE_HTTP_H
+#define PACER_CMD_SERVE_HTTP_H
 
 #include <signal.h>
 #include <stddef.h>

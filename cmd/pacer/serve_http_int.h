@@ -1,16 +1,16 @@
 /*
- * server_int.h: what server.c and api.c share inside the serve backend:
- * the server's state, the per-request state and the response helpers.
- * Not for use outside backends/serve/.
+ * serve_http_int.h: what serve_http.c and serve_api.c, the two files of
+ * pacer serve's HTTP service, share: the server's state, the per-request
+ * state and the response helpers. Not for other files.
  */
-#ifndef PACER_SERVE_SERVER_INT_H
-#define PACER_SERVE_SERVER_INT_H
+#ifndef PACER_CMD_SERVE_HTTP_INT_H
+#define PACER_CMD_SERVE_HTTP_INT_H
 
 #include <microhttpd.h>
 #include <pthread.h>
 
-#include "backends/serve/server.h"
-#include "backends/serve/webhook.h"
+#include "cmd/pacer/serve_http.h"
+#include "backends/webhook/webhook.h"
 #include "reconcile/base/buf.h"
 
 #define REASON_MAX 256

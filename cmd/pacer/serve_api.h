@@ -1,5 +1,7 @@
 /*
- * api.h: the authenticated JSON API of `pacer serve`, under /api/v1/.
+ * serve_api.h: the authenticated JSON API of `pacer serve`, under /api/v1/:
+ * its routes, roles and HTTP side (serve_api.c). What each call does is
+ * api.h's.
  *
  *   GET    /api/v1/apps                    viewer    every app's state (pacer status rows)
  *   GET    /api/v1/apps/{id}               viewer    one app: state, diff, history, backups
@@ -35,11 +37,11 @@
  * connection is suspended, so /healthz, /metrics and webhooks keep being
  * answered during a long restart.
  */
-#ifndef PACER_SERVE_API_H
-#define PACER_SERVE_API_H
+#ifndef PACER_CMD_SERVE_API_H
+#define PACER_CMD_SERVE_API_H
 
-#include "backends/serve/server.h"
-#include "backends/serve/tokens.h"
+#include "cmd/pacer/serve_http.h"
+#include "cmd/pacer/serve_tokens.h"
 
 #define SERVE_API_MAX_BODY (64u * 1024u)
 #define SERVE_API_MAX_APPS 256 /* apps in one POST sync */

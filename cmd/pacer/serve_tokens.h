@@ -1,5 +1,5 @@
 /*
- * tokens.h: the bearer tokens of the `pacer serve` API (/api/v1/).
+ * serve_tokens.h: the bearer tokens of the `pacer serve` API (/api/v1/).
  *
  * A tokens file holds one token a line, `#` starts a comment:
  *
@@ -20,8 +20,8 @@
  * tokens_load() refuses it otherwise, so that a token file left with mode
  * 0644 never goes unnoticed.
  */
-#ifndef PACER_SERVE_TOKENS_H
-#define PACER_SERVE_TOKENS_H
+#ifndef PACER_CMD_SERVE_TOKENS_H
+#define PACER_CMD_SERVE_TOKENS_H
 
 #include <stddef.h>
 

@@ -11,7 +11,7 @@
  *   default branch: repository.default_branch (GitHub, Gitea),
  *                   project.default_branch (GitLab)
  */
-#include "backends/serve/webhook.h"
+#include "backends/webhook/webhook.h"
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>

@@ -1,6 +1,7 @@
 /*
  * webhook.h: verify and understand the webhooks of git hosting services.
- * Pure: no sockets, no threads; the HTTP side is server.c.
+ * Pure: no sockets, no threads; the HTTP side is pacer serve's
+ * (cmd/pacer/serve_http.c).
  *
  * Providers and how a request proves it knows the shared secret:
  *   github   X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>

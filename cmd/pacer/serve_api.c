@@ -1,5 +1,5 @@
 /*
- * api.c: the /api/v1/ requests of the serve backend (api.h): routing,
+ * serve_api.c: the /api/v1/ requests of pacer serve (serve_api.h): routing,
  * authentication, bounded bodies, and running calls off the event loop.
  *
  * A call runs on a detached thread while MHD holds its connection
@@ -8,7 +8,7 @@
  * counted under the server's mutex: serve_free() and a graceful stop wait
  * for it to reach 0, since MHD must not stop with suspended connections.
  */
-#include "backends/serve/api.h"
+#include "cmd/pacer/serve_api.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/serve/server_int.h"
+#include "cmd/pacer/serve_http_int.h"
 #include "reconcile/base/log.h"
 #include "reconcile/model/appid.h"
 #include "reconcile/sync.h"

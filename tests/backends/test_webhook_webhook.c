@@ -1,5 +1,5 @@
 /*
- * Tests for backends/serve/webhook.c: signature checks for every provider
+ * Tests for backends/webhook/webhook.c: signature checks for every provider
  * (the expected HMAC computed here with OpenSSL, independently of the
  * module) and the trigger/ignore/ping decisions over the provider-shaped
  * payloads in testdata/webhooks/.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/serve/webhook.h"
+#include "backends/webhook/webhook.h"
 #include "tests/lib/testlib.h"
 
 #define SECRET "s3cret-for-tests"

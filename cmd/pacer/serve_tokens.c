@@ -1,11 +1,11 @@
 /*
- * tokens.c: the API's bearer tokens (tokens.h).
+ * serve_tokens.c: the API's bearer tokens (serve_tokens.h).
  *
  * Only digests are kept: a heap dump or a core file of the service does
  * not hold the tokens, and every comparison is between 32-byte values, so
  * it takes the same time whatever the presented token's length.
  */
-#include "backends/serve/tokens.h"
+#include "cmd/pacer/serve_tokens.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>

@@ -1,5 +1,6 @@
 /*
- * server.c: the `pacer serve` service of server.h.
+ * serve_http.c: the `pacer serve` HTTP service of serve_http.h (the API's
+ * routes are serve_api.c).
  *
  * One event loop in serve_run(): libmicrohttpd in external-epoll mode, so
  * HTTP is served from the thread that calls serve_run() and the loop owns
@@ -13,7 +14,7 @@
  * never overlap, and any trigger that arrives after a sync started makes
  * another one, so none is lost.
  */
-#include "backends/serve/server.h"
+#include "cmd/pacer/serve_http.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -30,9 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backends/serve/server_int.h"
-#include "backends/serve/tokens.h"
-#include "backends/serve/webhook.h"
+#include "cmd/pacer/serve_http_int.h"
+#include "cmd/pacer/serve_tokens.h"
+#include "backends/webhook/webhook.h"
 #include "reconcile/base/buf.h"
 #include "reconcile/base/log.h"
 #include "reconcile/metrics.h"
