@@ -20,19 +20,22 @@
 #include "reconcile/source.h"
 #include "reconcile/sync.h"
 
-/* Exit codes, documented in `pacer --help` and the README. */
+/*
+ * Exit codes. What each means is said once, in main.c's pacer_exit_codes[]
+ * (commands.h), from which --help, pacer(1) and README.md's table come.
+ */
 enum {
-	PACER_EXIT_OK = 0,          /* in sync / success */
-	PACER_EXIT_FAILED = 1,      /* some app did not converge, or another error */
-	PACER_EXIT_CHANGES = 2,     /* diff, sync -n: changes pending */
-	PACER_EXIT_INVALID = 3,     /* invalid desired state (nothing applied) */
-	PACER_EXIT_UNREACHABLE = 4, /* Marathon unreachable or unavailable (502/503/504) */
-	PACER_EXIT_SOURCE = 5,      /* git source unavailable: remote, auth, ref or path */
-	PACER_EXIT_LOCKED = 6,      /* another pacer run holds the state lock */
-	PACER_EXIT_CLUSTER = 7,     /* the state directory belongs to another Marathon cluster */
-	PACER_EXIT_AUTH = 8,        /* Marathon refused pacer's credentials (401/403) */
-	PACER_EXIT_DENIED = 9,      /* --server: the API refused the token (401) or its role (403) */
-	PACER_EXIT_USAGE = 64,      /* bad command line */
+	PACER_EXIT_OK = 0,
+	PACER_EXIT_FAILED = 1,
+	PACER_EXIT_CHANGES = 2,
+	PACER_EXIT_INVALID = 3,
+	PACER_EXIT_UNREACHABLE = 4,
+	PACER_EXIT_SOURCE = 5,
+	PACER_EXIT_LOCKED = 6,
+	PACER_EXIT_CLUSTER = 7,
+	PACER_EXIT_AUTH = 8,
+	PACER_EXIT_DENIED = 9,
+	PACER_EXIT_USAGE = 64,
 };
 
 /* Options shared by sync, diff, watch and serve. */

@@ -1,6 +1,7 @@
 /*
- * pacer completion bash|zsh|man: print a completion script, or the
- * generated sections of pacer(1) (the build uses both; completion.h).
+ * pacer completion bash|zsh|man|readme: print a completion script, the
+ * generated sections of pacer(1) (the build uses them; completion.h), or
+ * README.md's exit-code table.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +19,10 @@ static int completion_cmd(struct cmd_ctx *ctx)
 	static const struct {
 		const char *name;
 		enum completion_format format;
-	} formats[] = {{"bash", COMPLETION_BASH}, {"zsh", COMPLETION_ZSH}, {"man", COMPLETION_MAN}};
+	} formats[] = {{"bash", COMPLETION_BASH},
+		       {"zsh", COMPLETION_ZSH},
+		       {"man", COMPLETION_MAN},
+		       {"readme", COMPLETION_README}};
 
 	for (size_t i = 0; ctx->nargs == 1 && i < sizeof(formats) / sizeof(formats[0]); i++) {
 		if (strcmp(ctx->args[0], formats[i].name))
@@ -35,7 +39,8 @@ static int completion_cmd(struct cmd_ctx *ctx)
 }
 
 const struct cmd_spec cmd_completion_spec = {
-	.usage = "bash|zsh|man (man: the generated sections of pacer(1), for the build)",
+	.usage = "bash|zsh|man|readme (man, readme: the generated parts of pacer(1) and "
+		 "README.md, for the build)",
 	.options = completion_options,
 	.max_args = 1,
 	.run = completion_cmd,

@@ -299,12 +299,17 @@ static void print_zsh(FILE *out, const struct described_all *all)
 /* ---- man ---------------------------------------------------------------- */
 
 /* troff text: backslashes escaped, minus signs as \-, no control line. */
+/* s as troff text; `code` marks (the exit codes' meanings) become bold. */
 static void man_text(FILE *out, const char *s)
 {
+	int bold = 0;
+
 	if (*s == '.' || *s == '\'')
 		fprintf(out, "\\&");
 	for (; *s; s++) {
-		if (*s == '\\')
+		if (*s == '`')
+			fprintf(out, (bold = !bold) ? "\\fB" : "\\fR");
+		else if (*s == '\\')
 			fprintf(out, "\\e");
 		else if (*s == '-')
 			fprintf(out, "\\-");
@@ -386,12 +391,23 @@ static void print_man(FILE *out, const struct described_all *all)
 	}
 }
 
+/* README.md's exit-code table, as markdown (the `code` marks are markdown's own). */
+static void print_readme(FILE *out)
+{
+	fprintf(out, "| code | meaning |\n|---|---|\n");
+	for (const struct pacer_exit_code *e = pacer_exit_codes; e->meaning; e++)
+		fprintf(out, "| %d | %s |\n", e->code, e->meaning);
+}
+
 int completion_write(FILE *out, enum completion_format format)
 {
 	struct described_all all;
 
 	describe_all(&all);
 	switch (format) {
+	case COMPLETION_README:
+		print_readme(out);
+		break;
 	case COMPLETION_BASH:
 		print_bash(out, &all);
 		break;

@@ -1,6 +1,7 @@
 /*
- * completion.h: the bash and zsh completion scripts and the generated
- * sections of pacer(1) (COMMANDS, EXIT STATUS, ENVIRONMENT), written from
+ * completion.h: the bash and zsh completion scripts, the generated
+ * sections of pacer(1) (COMMANDS, EXIT STATUS, ENVIRONMENT) and README.md's
+ * exit-code table, written from
  * the command table and every command's option table (commands.h:
  * commands_describe()). The rows that parse the options are the only list
  * of them, so a new option completes and is documented without touching
@@ -21,6 +22,9 @@ enum completion_format {
 	COMPLETION_BASH, /* complete -F _pacer pacer */
 	COMPLETION_ZSH,  /* #compdef pacer; autoloaded from fpath, or sourced */
 	COMPLETION_MAN,  /* troff for contrib/man/pacer.1.in's @GENERATED@ */
+	/* README.md's exit-code table (markdown), so that --help, pacer(1) and
+	 * the README say the same (commands.h: pacer_exit_codes[]). */
+	COMPLETION_README,
 };
 
 /*

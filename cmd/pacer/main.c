@@ -65,22 +65,30 @@ const struct pacer_command pacer_commands[] = {
 	{NULL, NULL, NULL, 0, NULL},
 };
 
+/*
+ * The exit codes: `pacer --help`, pacer(1)'s EXIT STATUS and README.md's
+ * table (`pacer completion readme`) are all printed from these rows.
+ * `code` marks what is typed (bold in the man page, plain in --help).
+ */
 const struct pacer_exit_code pacer_exit_codes[] = {
 	{PACER_EXIT_OK, "in sync / success"},
 	{PACER_EXIT_FAILED, "some app is not in sync: failed, rolled back, restarted, held, degraded, "
-			    "progressing, skipped or of unknown outcome; or another error"},
-	{PACER_EXIT_CHANGES, "changes pending (diff, sync -n)"},
+			    "progressing, skipped, interrupted or of unknown outcome; or another "
+			    "error"},
+	{PACER_EXIT_CHANGES, "changes pending (`diff`, `sync -n`)"},
 	{PACER_EXIT_INVALID, "invalid desired state: nothing was applied"},
-	{PACER_EXIT_UNREACHABLE, "Marathon unreachable or unavailable (no connection, or 502/503/504 "
-				 "after retries)"},
-	{PACER_EXIT_SOURCE, "git source unavailable (remote, authentication, ref or path)"},
-	{PACER_EXIT_LOCKED, "another pacer run holds the lock (use --wait-lock)"},
-	{PACER_EXIT_CLUSTER, "the state directory belongs to another Marathon cluster: nothing was changed"},
-	{PACER_EXIT_AUTH, "Marathon refused pacer's credentials (401/403): check PACER_MARATHON_USER/"
-			  "PASSWORD or PACER_MARATHON_TOKEN"},
-	{PACER_EXIT_DENIED, "--server: the API refused the token (401) or its role is too low (403)"},
-	{PACER_EXIT_USAGE, "usage error: a bad option, no --source, or a source directory that does "
-			   "not exist (nothing was created)"},
+	{PACER_EXIT_UNREACHABLE, "Marathon unreachable or unavailable: no connection to any URL, or "
+				 "502/503/504 after retries"},
+	{PACER_EXIT_SOURCE, "git source unavailable: remote, authentication, ref or path"},
+	{PACER_EXIT_LOCKED, "another pacer run holds the lock (`--wait-lock` waits instead)"},
+	{PACER_EXIT_CLUSTER, "the state directory belongs to another Marathon cluster: nothing was "
+			     "changed"},
+	{PACER_EXIT_AUTH, "Marathon refused pacer's credentials (401/403): check "
+			  "`PACER_MARATHON_USER`/`PASSWORD` or `PACER_MARATHON_TOKEN`"},
+	{PACER_EXIT_DENIED, "`--server`: the API refused the token (401) or its role is too low "
+			    "(403)"},
+	{PACER_EXIT_USAGE, "usage error: a bad option, no `--source`, or a source directory that "
+			   "does not exist; nothing is created (no `./.pacer`)"},
 	{0, NULL},
 };
 
@@ -148,8 +156,14 @@ static void usage(FILE *to)
 	for (const struct pacer_command *c = pacer_commands; c->name; c++)
 		fprintf(to, "  %-10s %s\n", c->name, c->help);
 	fprintf(to, "\nexit codes:\n");
-	for (const struct pacer_exit_code *e = pacer_exit_codes; e->meaning; e++)
-		fprintf(to, "  %-3d %s\n", e->code, e->meaning);
+	for (const struct pacer_exit_code *e = pacer_exit_codes; e->meaning; e++) {
+		fprintf(to, "  %-3d ", e->code);
+		/* The table's `code` marks are for the man page and README. */
+		for (const char *p = e->meaning; *p; p++)
+			if (*p != '`')
+				fputc(*p, to);
+		fputc('\n', to);
+	}
 	fprintf(to, "\nenvironment: PACER_MARATHON_URL, PACER_MARATHON_USER, PACER_MARATHON_PASSWORD[_FILE],\n"
 		    "  PACER_MARATHON_TOKEN[_FILE], PACER_SOURCE, PACER_STATE_DIR, PACER_BACKUP_DIR\n"
 		    "  (secrets are read only from the environment, files or systemd credentials,\n"
