@@ -150,7 +150,7 @@ int action_run(struct pacer_marathon *m, const char *id, const struct action_opt
 	je.action = JOURNAL_OPERATOR;
 	je.backup = out->backup_path;
 	je.started = (long long)time(NULL);
-	je.timeout_s = o->timeout_s > 0 ? o->timeout_s : 600;
+	je.timeout_s = o->timeout_s > 0 ? o->timeout_s : WAITER_DEFAULT_TIMEOUT_S;
 	je.deadline = je.started + je.timeout_s;
 	je.on_failure = SYNC_ON_FAILURE_NONE;
 	if ((rc = journal_write(o->state, &je, err)))

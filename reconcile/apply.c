@@ -359,8 +359,8 @@ static int fail_rollback(const struct exec_ctx *ctx, const struct pacer_plan_ite
 		return 1;
 	}
 	if (rc == 0) {
-		pacer_error_wrap(e, PACER_EFAILED, "app %s did not converge and was rolled back: %s",
-				 res->app_id,
+		pacer_error_wrap(e, PACER_EFAILED,
+				 "app %s did not converge and was rolled back: %s", res->app_id,
 				 item->action == PACER_ACT_CREATE
 					 ? "the app this run created was removed"
 					 : "the previous definition runs healthy again");
@@ -548,8 +548,8 @@ static int start_change(const struct exec_ctx *ctx, const struct pacer_plan_item
 
 	if (item->action != PACER_ACT_PRUNE) {
 		if (!(*body = submit_body(item->body)))
-			return pacer_error_set(err, PACER_EGENERIC, "out of memory preparing app %s",
-					       item->app_id);
+			return pacer_error_set(err, PACER_EGENERIC,
+					       "out of memory preparing app %s", item->app_id);
 		converge_digest(item->body, digest);
 	}
 	if (prepare(ctx, item, res, err))

@@ -150,9 +150,15 @@ static int has_separator(const char *s, size_t n)
 	return 0;
 }
 
+/* Whether put() stores an entry read from the saved cache or one this run used. */
+enum entry_state {
+	ENTRY_LOADED,
+	ENTRY_USED,
+};
+
 /* Store key (klen bytes) and value (vlen bytes); used marks a new entry. */
 static int put(struct pacer_cache *c, const char *key, size_t klen, const char *value,
-	       size_t vlen, int used)
+	       size_t vlen, enum entry_state state)
 {
 	struct entry *e;
 	char *kv;
@@ -176,7 +182,7 @@ static int put(struct pacer_cache *c, const char *key, size_t klen, const char *
 	}
 	e->kv = kv;
 	e->hash = h;
-	e->used = used;
+	e->used = state == ENTRY_USED;
 	return 0;
 }
 
@@ -186,7 +192,7 @@ int cache_put(struct pacer_cache *c, const char *key, const char *value)
 
 	if (!klen || has_separator(key, klen) || (value && has_separator(value, vlen)))
 		return 1;
-	return put(c, key, klen, value ? value : "", vlen, 1);
+	return put(c, key, klen, value ? value : "", vlen, ENTRY_USED);
 }
 
 const char *cache_get(struct pacer_cache *c, const char *key)
@@ -225,7 +231,7 @@ int cache_load(struct pacer_cache *c, const char *tag, const char *data, size_t 
 		if (!tab || tab == p || memchr(p, '\0', (size_t)(nl - p)) ||
 		    memchr(tab + 1, '\t', (size_t)(nl - tab - 1)))
 			continue;
-		if (put(c, p, (size_t)(tab - p), tab + 1, (size_t)(nl - tab - 1), 0))
+		if (put(c, p, (size_t)(tab - p), tab + 1, (size_t)(nl - tab - 1), ENTRY_LOADED))
 			return -1;
 	}
 	return 0;

@@ -70,8 +70,8 @@ static int store_identity(struct pacer_state_store *s, const char *id, struct pa
 	return rc;
 }
 
-int cluster_check(struct pacer_marathon *m, struct pacer_state_store *state, int bind,
-		  struct pacer_error **err)
+int cluster_check(struct pacer_marathon *m, struct pacer_state_store *state,
+		  enum cluster_mode mode, struct pacer_error **err)
 {
 	char *live = NULL, *stored = NULL;
 	int rc;
@@ -105,7 +105,7 @@ int cluster_check(struct pacer_marathon *m, struct pacer_state_store *state, int
 				     stored, live);
 		goto done;
 	}
-	if (!stored && bind) {
+	if (!stored && mode == CLUSTER_BIND) {
 		PLOG_INFO("state directory bound to the Marathon cluster with frameworkId %s", live);
 		rc = store_identity(state, live, err);
 	}

@@ -16,15 +16,22 @@
 #include "reconcile/marathon.h"
 #include "reconcile/run.h"
 
+/* Whether cluster_check() may record the identity of a state directory
+ * that has none yet (a dry run must not). */
+enum cluster_mode {
+	CLUSTER_CHECK_ONLY = 0,
+	CLUSTER_BIND = 1,
+};
+
 /*
- * Check (and with bind, on first use, record) that state belongs to the
+ * Check (and with CLUSTER_BIND, on first use, record) that state belongs to the
  * cluster m answers for. Returns 0; PACER_ECLUSTER with a message naming
  * both identities; or Marathon's or the store's error. A store without
  * documents, or a Marathon that names no frameworkId (not yet registered
  * with Mesos), is accepted with a warning when nothing was bound yet, and
  * refused when something was (it cannot be checked).
  */
-int cluster_check(struct pacer_marathon *m, struct pacer_state_store *state, int bind,
-		  struct pacer_error **err);
+int cluster_check(struct pacer_marathon *m, struct pacer_state_store *state,
+		  enum cluster_mode mode, struct pacer_error **err);
 
 #endif

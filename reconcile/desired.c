@@ -190,9 +190,15 @@ static const char *find_template(const char *s)
 
 /* ---- the checks on one app ------------------------------------------------------------ */
 
+/* What check_number() accepts: any number, or only a whole one. */
+enum number_kind {
+	NUMBER_ANY,
+	NUMBER_WHOLE,
+};
+
 /* A number-typed field: absent/null is fine, a number is fine. */
 static void check_number(struct loadctx *c, struct json_object *app, size_t off, const char *id,
-                         const char *field, int whole)
+                         const char *field, enum number_kind kind)
 {
 	struct json_object *v = NULL;
 	double x;
@@ -227,15 +233,21 @@ static void check_number(struct loadctx *c, struct json_object *app, size_t off,
 		     field, json_object_to_json_string(v));
 		return;
 	}
-	if (whole && (x < 0 || x != floor(x) || x > INT32_MAX))
+	if (kind == NUMBER_WHOLE && (x < 0 || x != floor(x) || x > INT32_MAX))
 		diag(c, PACER_DIAG_ERROR, member_pos(c, off, field), id,
 		     "\"%s\" must be a whole number >= 0, not %s", field,
 		     json_object_to_json_string(v));
 }
 
+/* What the values of a checked map may be: labels take strings, env also {"secret": name}. */
+enum map_values {
+	MAP_STRINGS,
+	MAP_STRINGS_OR_SECRETS,
+};
+
 /* labels: strings only; env: strings or {"secret": "name"}. */
 static void check_string_map(struct loadctx *c, struct json_object *app, size_t off, const char *id,
-                             const char *field, int allow_secret)
+                             const char *field, enum map_values values)
 {
 	struct json_object *map = NULL;
 
@@ -252,11 +264,11 @@ static void check_string_map(struct loadctx *c, struct json_object *app, size_t 
 
 		if (json_object_is_type(v, json_type_string))
 			continue;
-		if (allow_secret && json_object_is_type(v, json_type_object) &&
+		if (values == MAP_STRINGS_OR_SECRETS && json_object_is_type(v, json_type_object) &&
 		    json_object_object_get_ex(v, "secret", &secret) &&
 		    json_object_is_type(secret, json_type_string))
 			continue;
-		if (allow_secret)
+		if (values == MAP_STRINGS_OR_SECRETS)
 			diag(c, PACER_DIAG_ERROR, member_pos(c, member_pos(c, off, field), key), id,
 			     "%s \"%s\" must be a string or {\"secret\": \"name\"}, not %s; quote "
 			     "it "
@@ -685,12 +697,12 @@ static void load_app(struct loadctx *c, struct json_object *app, size_t off, con
 
 	drop_readonly(c, app, off, id);
 	warn_unknown_fields(c, app, off, id);
-	check_number(c, app, off, id, "instances", 1);
+	check_number(c, app, off, id, "instances", NUMBER_WHOLE);
 	for (size_t i = 0; i < sizeof(number_fields) / sizeof(number_fields[0]); i++)
-		check_number(c, app, off, id, number_fields[i], 0);
-	check_string_map(c, app, off, id, "labels", 0);
+		check_number(c, app, off, id, number_fields[i], NUMBER_ANY);
+	check_string_map(c, app, off, id, "labels", MAP_STRINGS);
 	check_timeout_label(c, app, off, id);
-	check_string_map(c, app, off, id, "env", 1);
+	check_string_map(c, app, off, id, "env", MAP_STRINGS_OR_SECRETS);
 	check_array(c, app, off, id, "healthChecks");
 	check_array(c, app, off, id, "constraints");
 	resolve_dependencies(c, app, off, id);
@@ -719,9 +731,15 @@ static int is_group(struct json_object *o)
 
 static void load_item(struct loadctx *c, struct json_object *o, size_t off, const char *base);
 
+/* Which member array of a group load_members() walks. */
+enum member_kind {
+	MEMBERS_APPS,
+	MEMBERS_GROUPS,
+};
+
 /* Walk the elements of array member `key` of the object at off. */
 static void load_members(struct loadctx *c, struct json_object *grp, size_t off, const char *key,
-                         const char *base, int groups)
+                         const char *base, enum member_kind kind)
 {
 	struct json_object *arr;
 	size_t *offs = NULL, noffs = 0, n;
@@ -739,7 +757,7 @@ static void load_members(struct loadctx *c, struct json_object *grp, size_t off,
 		struct json_object *el = json_object_array_get_idx(arr, i);
 		size_t eoff = i < noffs ? offs[i] : off;
 
-		if (groups)
+		if (kind == MEMBERS_GROUPS)
 			load_item(c, el, eoff, base);
 		else
 			load_app(c, el, eoff, base);
@@ -792,8 +810,8 @@ static void load_group(struct loadctx *c, struct json_object *grp, size_t off, c
 	    json_object_array_length(v) > 0)
 		diag(c, PACER_DIAG_WARNING, member_pos(c, off, "pods"), NULL,
 		     "group %s has pods, which pacer does not manage; they were ignored", gid);
-	load_members(c, grp, off, "apps", gid, 0);
-	load_members(c, grp, off, "groups", gid, 1);
+	load_members(c, grp, off, "apps", gid, MEMBERS_APPS);
+	load_members(c, grp, off, "groups", gid, MEMBERS_GROUPS);
 	free(gid);
 }
 

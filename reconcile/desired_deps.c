@@ -61,8 +61,15 @@ static size_t app_index(const struct pacer_desired *d, const char *id)
 	return a ? (size_t)(a - d->apps) : NONE;
 }
 
-/* First app whose id is not below `g` + "/" and sorts before it (or_equal: or at it). */
-static size_t bound(const struct pacer_desired *d, const char *g, size_t n, size_t a, int or_equal)
+/* Where bound() stops: before g's subtree, or at its first member. */
+enum bound_edge {
+	BOUND_BEFORE,
+	BOUND_AT,
+};
+
+/* First app whose id is not below `g` + "/" and sorts before it (BOUND_AT: or at it). */
+static size_t bound(const struct pacer_desired *d, const char *g, size_t n, size_t a,
+		    enum bound_edge edge)
 {
 	size_t b = d->napps;
 
@@ -72,7 +79,7 @@ static size_t bound(const struct pacer_desired *d, const char *g, size_t n, size
 		int r = strncmp(id, g, n);
 		unsigned char next = r == 0 ? (unsigned char)id[n] : 0; /* id may be shorter */
 
-		if (r < 0 || (r == 0 && (next < '/' || (or_equal && next == '/'))))
+		if (r < 0 || (r == 0 && (next < '/' || (edge == BOUND_AT && next == '/'))))
 			a = mid + 1;
 		else
 			b = mid;
@@ -85,8 +92,8 @@ static void group_range(const struct pacer_desired *d, const char *g, size_t *lo
 {
 	size_t n = strcmp(g, "/") ? strlen(g) : 0;
 
-	*lo = bound(d, g, n, 0, 0);
-	*hi = bound(d, g, n, *lo, 1);
+	*lo = bound(d, g, n, 0, BOUND_BEFORE);
+	*hi = bound(d, g, n, *lo, BOUND_AT);
 }
 
 /* The node dependency `dep` points to, or NONE when it names nothing desired. */

@@ -156,7 +156,7 @@ int exec_timeout(const struct exec_ctx *ctx, const struct pacer_plan_item *item)
 		return item->timeout_s;
 	if (ctx->opts->timeout_s > 0)
 		return ctx->opts->timeout_s;
-	return EXEC_DEFAULT_TIMEOUT_S;
+	return WAITER_DEFAULT_TIMEOUT_S;
 }
 
 /* Waiter progress -> SYNC_EV_PROGRESS for this app. */

@@ -25,9 +25,6 @@ struct suspend;
  * (and looks at a restarted app's version when its reply was lost). */
 #define EXEC_MAX_SUBMITS 3
 
-/* The per-app deployment timeout when neither the app nor the run names one. */
-#define EXEC_DEFAULT_TIMEOUT_S 600
-
 /*
  * A change an earlier run left in the journal that this run supersedes
  * with a newer definition of the same app: the rollback target stays the

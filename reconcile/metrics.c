@@ -43,13 +43,19 @@ struct metrics {
 	size_t nfams, afams;
 };
 
-static int valid_name(const char *s, int allow_colon)
+/* Prometheus' names: a metric's may hold ':' (recording rules), a label's not. */
+enum name_kind {
+	NAME_LABEL,
+	NAME_METRIC,
+};
+
+static int valid_name(const char *s, enum name_kind kind)
 {
 	if (!s || !*s)
 		return 0;
 	for (const char *p = s; *p; p++) {
 		int alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
-		            (allow_colon && *p == ':');
+		            (kind == NAME_METRIC && *p == ':');
 		int digit = *p >= '0' && *p <= '9';
 
 		if (!alpha && !(digit && p != s))
@@ -58,8 +64,14 @@ static int valid_name(const char *s, int allow_colon)
 	return 1;
 }
 
+/* What put_escaped() escapes for: HELP text (no quote to escape) or a label value. */
+enum escape_kind {
+	ESCAPE_HELP,
+	ESCAPE_LABEL,
+};
+
 /* Escape a label value (backslash, quote, newline) or HELP text (no quote). */
-static int put_escaped(struct pacer_buf *b, const char *s, int quote)
+static int put_escaped(struct pacer_buf *b, const char *s, enum escape_kind kind)
 {
 	int rc = 0;
 
@@ -68,7 +80,7 @@ static int put_escaped(struct pacer_buf *b, const char *s, int quote)
 			rc = pacer_buf_puts(b, "\\\\");
 		else if (*p == '\n')
 			rc = pacer_buf_puts(b, "\\n");
-		else if (quote && *p == '"')
+		else if (kind == ESCAPE_LABEL && *p == '"')
 			rc = pacer_buf_puts(b, "\\\"");
 		else
 			rc = pacer_buf_putc(b, *p);
@@ -106,7 +118,7 @@ static int render_labels(const char *const *labels, char **out, struct pacer_err
 	int rc = 0;
 
 	for (size_t i = 0; labels && labels[i]; i += 2) {
-		if (!labels[i + 1] || !valid_name(labels[i], 0) ||
+		if (!labels[i + 1] || !valid_name(labels[i], NAME_LABEL) ||
 		    strncmp(labels[i], "__", 2) == 0) {
 			pacer_buf_release(&b);
 			return pacer_error_set(
@@ -118,7 +130,7 @@ static int render_labels(const char *const *labels, char **out, struct pacer_err
 		if (i > 0)
 			rc |= pacer_buf_putc(&b, ',');
 		rc |= pacer_buf_printf(&b, "%s=\"", labels[i]);
-		rc |= put_escaped(&b, labels[i + 1], 1);
+		rc |= put_escaped(&b, labels[i + 1], ESCAPE_LABEL);
 		rc |= pacer_buf_putc(&b, '"');
 	}
 	if (rc) {
@@ -214,7 +226,7 @@ int metrics_define(struct metrics *m, const char *name, enum metrics_type type, 
 	struct family f = {0};
 	int rc = 0;
 
-	if (!valid_name(name, 1))
+	if (!valid_name(name, NAME_METRIC))
 		return pacer_error_set(err, PACER_EINVALID,
 		                       "metrics: bad metric name '%s' (must match "
 		                       "[a-zA-Z_:][a-zA-Z0-9_:]*)",
@@ -430,7 +442,7 @@ int metrics_render(struct metrics *m, struct pacer_buf *out)
 		const struct family *f = &m->fams[i];
 
 		rc |= pacer_buf_printf(out, "# HELP %s ", f->name);
-		rc |= put_escaped(out, f->help, 0);
+		rc |= put_escaped(out, f->help, ESCAPE_HELP);
 		rc |= pacer_buf_printf(out, "\n# TYPE %s %s\n", f->name, type_name(f->type));
 		for (size_t j = 0; j < f->nseries && rc == 0; j++) {
 			const struct series *s = &f->series[j];
@@ -685,7 +697,7 @@ static int record_apps(struct metrics *m, struct json_object *status, struct jso
 
 		if (!partial || !id)
 			break;
-		if (pacer_buf_puts(&b, "app=\"") || put_escaped(&b, id, 1) ||
+		if (pacer_buf_puts(&b, "app=\"") || put_escaped(&b, id, ESCAPE_LABEL) ||
 		    pacer_buf_puts(&b, "\",")) {
 			pacer_buf_release(&b);
 			rc = -1;

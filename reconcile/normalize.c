@@ -287,8 +287,19 @@ static void set_default_bool(struct json_object *obj, const char *key, int v)
 		put_default(obj, key, json_object_new_boolean(v), s);
 }
 
+/* The stored case of an enum value recase() fixes. */
+enum letter_case {
+	CASE_LOWER,
+	CASE_UPPER,
+};
+
 /* Marathon's enum readers are case-insensitive; the stored form is fixed. */
-static void recase(struct json_object *obj, const char *key, int upper)
+static char recased(char ch, enum letter_case to)
+{
+	return (char)(to == CASE_UPPER ? toupper((unsigned char)ch) : tolower((unsigned char)ch));
+}
+
+static void recase(struct json_object *obj, const char *key, enum letter_case to)
 {
 	struct json_object *v = jsonutil_get(obj, key);
 	const char *cur;
@@ -300,7 +311,7 @@ static void recase(struct json_object *obj, const char *key, int upper)
 	/* Most values are already in their stored case: leave them be. */
 	cur = json_object_get_string(v);
 	for (i = 0; cur[i]; i++)
-		if (cur[i] != (char)(upper ? toupper((unsigned char)cur[i]) : tolower((unsigned char)cur[i])))
+		if (cur[i] != recased(cur[i], to))
 			break;
 	if (!cur[i] && (int)i == json_object_get_string_len(v))
 		return;
@@ -308,7 +319,7 @@ static void recase(struct json_object *obj, const char *key, int upper)
 	if (!s)
 		return;
 	for (i = 0; s[i]; i++)
-		s[i] = (char)(upper ? toupper((unsigned char)s[i]) : tolower((unsigned char)s[i]));
+		s[i] = recased(s[i], to);
 	json_object_object_add(obj, key, json_object_new_string(s));
 	free(s);
 }
@@ -606,7 +617,7 @@ static void fill_port_definitions(struct json_object *a, int host)
 			continue;
 		set_default_int(d, "port", 0);
 		set_default_str(d, "protocol", "tcp");
-		recase(d, "protocol", 0);
+		recase(d, "protocol", CASE_LOWER);
 		drop_if_empty(d, "labels");
 	}
 }
@@ -646,7 +657,7 @@ static void fill_port_mappings(struct json_object *container, int host, int brid
 		set_default_int(m, "containerPort", 0);
 		set_default_int(m, "servicePort", 0);
 		set_default_str(m, "protocol", "tcp");
-		recase(m, "protocol", 0);
+		recase(m, "protocol", CASE_LOWER);
 		if (bridge)
 			set_default_int(m, "hostPort", 0);
 		drop_if_empty(m, "labels");
@@ -669,10 +680,10 @@ static void fill_volumes(struct json_object *container)
 
 		if (!is_object(v))
 			continue;
-		recase(v, "mode", 1);
+		recase(v, "mode", CASE_UPPER);
 		if (is_object(p)) {
 			set_default_str(p, "type", jsonutil_get(p, "profileName") ? "mount" : "root");
-			recase(p, "type", 0);
+			recase(p, "type", CASE_LOWER);
 			drop_if_empty(p, "constraints");
 		}
 		if (is_object(e)) {
@@ -704,7 +715,7 @@ static int fill_networking(struct json_object *a)
 		if (!is_object(net))
 			continue;
 		set_default_str(net, "mode", "container");
-		recase(net, "mode", 0);
+		recase(net, "mode", CASE_LOWER);
 		drop_if_empty(net, "labels");
 		if (i == 0)
 			mode = json_object_get_string(jsonutil_get(net, "mode"));
@@ -717,7 +728,7 @@ static int fill_networking(struct json_object *a)
 
 		filter_listed(container, container_fields);
 		set_default_str(container, "type", "DOCKER");
-		recase(container, "type", 1);
+		recase(container, "type", CASE_UPPER);
 		drop_if_empty(container, "volumes");
 		fill_volumes(container);
 		if (docker) {
@@ -777,7 +788,7 @@ static int fill_health_checks(struct json_object *a)
 		set_default_int(hc, "timeoutSeconds", 20);
 		set_default_int(hc, "maxConsecutiveFailures", 3);
 		set_default_str(hc, "protocol", "HTTP");
-		recase(hc, "protocol", 1);
+		recase(hc, "protocol", CASE_UPPER);
 		proto = json_object_get_string(jsonutil_get(hc, "protocol"));
 		if (!proto)
 			proto = "HTTP";
@@ -829,7 +840,7 @@ static void fill_readiness_checks(struct json_object *a)
 			continue;
 		set_default_str(rc, "name", "readinessCheck");
 		set_default_str(rc, "protocol", "HTTP");
-		recase(rc, "protocol", 1);
+		recase(rc, "protocol", CASE_UPPER);
 		set_default_str(rc, "path", "/");
 		set_default_str(rc, "portName", "http-api");
 		set_default_int(rc, "intervalSeconds", 30);
@@ -986,7 +997,7 @@ static int canonicalise(struct json_object *a, const struct normalize_options *o
 			o->marathon && o->marathon < NORMALIZE_MARATHON(1, 8, 0) ? 3600 : 300);
 	set_default_bool(a, "requirePorts", 0);
 	set_default_str(a, "killSelection", "YOUNGEST_FIRST");
-	recase(a, "killSelection", 1);
+	recase(a, "killSelection", CASE_UPPER);
 	/* Resident-app leftovers with no effect since 1.5. */
 	json_object_object_del(a, "residency");
 

@@ -151,7 +151,7 @@ static int write_intent(const struct restore_options *opts, const char *id,
 	entry->body = body;
 	entry->backup = out->backup_path;
 	entry->started = (long long)time(NULL);
-	entry->timeout_s = opts->timeout_s > 0 ? opts->timeout_s : EXEC_DEFAULT_TIMEOUT_S;
+	entry->timeout_s = opts->timeout_s > 0 ? opts->timeout_s : WAITER_DEFAULT_TIMEOUT_S;
 	entry->deadline = entry->started + entry->timeout_s;
 	entry->on_failure = SYNC_ON_FAILURE_NONE;
 	if (!opts->state)

@@ -481,7 +481,8 @@ static int prepare_state(struct sync_state *ss, struct pacer_error **err)
 
 	if (!ss->state)
 		return 0;
-	if ((rc = cluster_check(ss->m, ss->state, !ss->opts->dry_run, err)) ||
+	if ((rc = cluster_check(ss->m, ss->state,
+				 ss->opts->dry_run ? CLUSTER_CHECK_ONLY : CLUSTER_BIND, err)) ||
 	    (rc = held_open(ss->state, &ss->held, err)) ||
 	    (rc = suspend_open(ss->state, &ss->suspend, err)))
 		return rc;

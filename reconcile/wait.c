@@ -530,7 +530,7 @@ int waiter_new(struct pacer_marathon *m, int poll_ms, struct waiter **out,
 	if (!w)
 		return pacer_error_set(err, PACER_EGENERIC, "out of memory starting the deployment waiter");
 	w->m = m;
-	w->poll_ms = poll_ms > 0 ? poll_ms : 1000;
+	w->poll_ms = poll_ms > 0 ? poll_ms : WAITER_DEFAULT_POLL_MS;
 	w->last_progress = pacer_now_s();
 	pthread_mutex_init(&w->mu, NULL);
 	/* Timed waits on the monotonic clock: a wall-clock jump neither
@@ -606,7 +606,7 @@ int waiter_wait_app(struct waiter *w, const char *app_id, const char *deployment
 	e.app_id = app_id;
 	e.deployment_id = deployment_id;
 	e.goal = goal;
-	e.timeout_s = timeout_s > 0 ? timeout_s : 600;
+	e.timeout_s = timeout_s > 0 ? timeout_s : WAITER_DEFAULT_TIMEOUT_S;
 	e.deadline = pacer_now_s() + e.timeout_s;
 	e.cb = cb;
 	e.cb_ctx = cb_ctx;

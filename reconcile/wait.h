@@ -31,6 +31,10 @@
 
 struct waiter;
 
+/* What a poll interval or a timeout <= 0 means. */
+#define WAITER_DEFAULT_POLL_MS 1000
+#define WAITER_DEFAULT_TIMEOUT_S 600
+
 enum waiter_goal {
 	WAITER_HEALTHY = 0,
 	WAITER_GONE,
