@@ -61,7 +61,7 @@ int action_run(struct pacer_marathon *m, const char *app_id, const struct action
 
 void action_result_release(struct action_result *r);
 
-/* "restart", "cancel", "scale", "delete". */
+/* "restart", "cancel", "scale", "delete": a static string. */
 const char *action_name(enum action_kind k);
 
 #endif

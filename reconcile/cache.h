@@ -46,7 +46,7 @@
 
 struct pacer_cache;
 
-/* A new, empty cache, or NULL when out of memory. */
+/* A new, empty cache, or NULL when out of memory; free with cache_free(). */
 struct pacer_cache *cache_new(void);
 
 /*

@@ -70,7 +70,7 @@ enum converge_health converge_health_raw(const char *json, size_t len, long long
 enum converge_health converge_health(struct json_object *app, long long now, char *reason,
 				     size_t reason_len, struct converge_tasks *tasks);
 
-/* "healthy", "progressing", "degraded". */
+/* "healthy", "progressing", "degraded": a static string. */
 const char *converge_health_name(enum converge_health h);
 
 #endif

@@ -139,6 +139,8 @@ int desired_warn_empty(struct pacer_desired *d, const char *where);
 #define DESIRED_TIMEOUT_MAX (7 * 24 * 3600)
 int desired_label_timeout(struct json_object *def, int *out_s, struct pacer_error **err);
 
+/* A new, empty desired state (no apps, no diagnostics), or NULL when out of
+ * memory; free with desired_free(). */
 struct pacer_desired *desired_new(void);
 /*
  * The app's definition (a->def), parsed now from the file's kept bytes when

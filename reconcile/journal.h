@@ -90,13 +90,13 @@ void journal_entries_free(struct journal_entry *v, size_t n);
  * killed half-way through the undo: the first failure is written down
  * (document "atomic.json") before anything is held or undone, and cleared
  * once the run is settled. journal_atomic_pending() gives the failed app of
- * such an interrupted run (caller frees), or NULL.
+ * such an interrupted run (the caller frees it with free()), or NULL.
  */
 void journal_atomic_failed(struct pacer_state_store *s, const char *failed_app);
 char *journal_atomic_pending(struct pacer_state_store *s);
 void journal_atomic_settled(struct pacer_state_store *s);
 
-/* "create", "update", "prune", "undo", "restart", "operator". */
+/* "create", "update", "prune", "undo", "restart", "operator": a static string. */
 const char *journal_action_name(enum journal_action a);
 
 #endif

@@ -41,6 +41,11 @@ struct pacer_deploy_ref {
 /* One app of GET /v2/apps as Marathon sent it (borrowed for the call). 0 = go on. */
 typedef int (*pacer_marathon_app_cb)(void *ctx, const char *json, size_t len);
 
+/*
+ * A Marathon backend. Every `struct json_object **out` of these methods is
+ * a new reference the caller owns (json_object_put()), NULL when the call
+ * fails; bodies passed in (app) are borrowed for the call.
+ */
 struct pacer_marathon {
 	/* GET /v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure:
 	 * *out is the array of app objects. */

@@ -102,6 +102,8 @@ enum sync_outcome {
 	SYNC_OUT_SUSPENDED,    /* differs from git, but an operator suspended it
 				  (reconcile/suspend.h): left alone, not a failure */
 };
+/* The outcome's name in JSON, logs and the history ("created",
+ * "rolled_back"...): a static string. */
 const char *sync_outcome_name(enum sync_outcome o);
 
 /* Progress events for the TTY display and the log. */

@@ -57,6 +57,7 @@ struct pacer_error {
  */
 struct pacer_error *pacer_error_new(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same with a va_list; the caller frees with pacer_error_free(). */
 struct pacer_error *pacer_error_newv(int code, const char *fmt, va_list ap);
 
 /*
