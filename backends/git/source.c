@@ -1183,14 +1183,11 @@ int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct
 	if (copy_options(s, o))
 		goto oom;
 	register_url_secret(s);
-	if (o->known_hosts_file) {
-		if (dup_opt(&s->known_hosts_file, o->known_hosts_file))
-			goto oom;
-	} else if (asprintf(&s->known_hosts_file, "%s/.ssh/known_hosts",
-	                    getenv("HOME") ? getenv("HOME") : "/nonexistent") < 0) {
-		s->known_hosts_file = NULL;
+	/* No file named: one that cannot exist, so every ssh host is unknown
+	 * and the error names the file to provide (source.h). */
+	if (dup_opt(&s->known_hosts_file,
+	            o->known_hosts_file ? o->known_hosts_file : GITSRC_NO_KNOWN_HOSTS))
 		goto oom;
-	}
 	s->use_ssh_agent = o->use_ssh_agent;
 	if (name_cache(s, &port))
 		goto oom;

@@ -51,6 +51,15 @@
 /* Hex digits of a commit id (libgit2's GIT_OID_HEXSZ, without its header). */
 #define GITSRC_OID_HEXSZ 40
 
+/* What known_hosts_file stands for when it is NULL: a path that cannot exist. */
+#define GITSRC_NO_KNOWN_HOSTS "/nonexistent/.ssh/known_hosts"
+
+/*
+ * Every string is borrowed: the caller keeps it alive until gitsrc_new()
+ * returns (which copies what it keeps) and frees it afterwards. Secrets and
+ * credentials come from the caller (cmd/pacer/env.h reads the environment),
+ * never from this backend.
+ */
 struct gitsrc_options {
 	unsigned version; /* GITSRC_OPTIONS_VERSION */
 	/* https://, ssh://, scp-like git@host:org/repo, file://, or a local path. */
@@ -67,7 +76,8 @@ struct gitsrc_options {
 	const char *ssh_key_file, *ssh_pubkey_file;
 	const char *ssh_passphrase;
 	int use_ssh_agent;
-	/* ssh host keys are checked against this file; NULL = ~/.ssh/known_hosts. */
+	/* ssh host keys are checked against this file. NULL: none, so that every
+	 * host is unknown (cmd/ passes ~/.ssh/known_hosts when nothing is set). */
 	const char *known_hosts_file;
 	/* https: user and token/password for basic auth. With only a token the
 	 * user is the one in the URL, else "x-access-token" (GitHub; GitLab and
@@ -83,40 +93,12 @@ struct gitsrc_options {
 	 * PACER_EUNREACHABLE, and *cancel stops it at once even inside a
 	 * blocking read (backends/git/deadline.h). 0 = GITSRC_DEFAULT_TIMEOUT_S. */
 	int timeout_s;
-
-	/* Private: strings allocated by gitsrc_options_from_env(); freed by
-	 * gitsrc_options_release(). */
-	char *owned_[8];
 };
 
 #define GITSRC_OPTIONS_INIT                                                                        \
 	{                                                                                          \
 		.version = GITSRC_OPTIONS_VERSION                                                  \
 	}
-
-/*
- * Fill the credential fields of *o from the environment, leaving url, ref,
- * path and cache_dir alone. Secrets come only from the environment or from
- * files, never from argv:
- *   PACER_GIT_TOKEN or PACER_GIT_TOKEN_FILE          -> https_token
- *   PACER_GIT_USER                                   -> https_user
- *   PACER_GIT_PASSWORD or PACER_GIT_PASSWORD_FILE    -> https_token (when no token)
- *   PACER_GIT_SSH_KEY (a path)                       -> ssh_key_file (+ .pub if present)
- *   PACER_GIT_SSH_PASSPHRASE(_FILE)                  -> ssh_passphrase
- *   PACER_GIT_KNOWN_HOSTS (a path)                   -> known_hosts_file
- *                                              (default $HOME/.ssh/known_hosts)
- *   SSH_AUTH_SOCK set                                -> use_ssh_agent = 1
- *   PACER_GIT_SSH_AGENT=0|1                          -> overrides use_ssh_agent
- * A *_FILE's content is used with trailing newlines removed. Every secret is
- * registered with pacer_log_add_secret() as soon as it is read.
- * Returns 0, or PACER_EIO naming the variable and file that cannot be read,
- * or PACER_EINVALID when both a variable and its _FILE are set.
- * Call gitsrc_options_release() afterwards in every case.
- */
-int gitsrc_options_from_env(struct gitsrc_options *o, struct pacer_error **err);
-
-/* Free what gitsrc_options_from_env() allocated (wiping secrets). NULL-safe. */
-void gitsrc_options_release(struct gitsrc_options *o);
 
 /*
  * Make a git source. Copies every string of *o, so o may be released

@@ -782,63 +782,6 @@ Test(gitsrc, bad_options)
 	cr_assert_null(src);
 }
 
-Test(gitsrc, options_from_env)
-{
-	char *tmp = test_tmpdir("pacer-gitenv"), *tokfile = NULL, *key = NULL, *pub = NULL;
-	struct gitsrc_options o = GITSRC_OPTIONS_INIT;
-	struct pacer_error *err = NULL;
-	char *red;
-
-	cr_assert(asprintf(&tokfile, "%s/token", tmp) >= 0);
-	cr_assert(asprintf(&key, "%s/id_ed25519", tmp) >= 0);
-	cr_assert(asprintf(&pub, "%s/id_ed25519.pub", tmp) >= 0);
-	test_write_file(tokfile, "tok-from-file-123\n");
-	test_write_file(key, "k");
-	test_write_file(pub, "p");
-	setenv("PACER_GIT_TOKEN_FILE", tokfile, 1);
-	setenv("PACER_GIT_USER", "deployer", 1);
-	setenv("PACER_GIT_SSH_KEY", key, 1);
-	setenv("PACER_GIT_SSH_PASSPHRASE", "pass-phrase-xyz", 1);
-	setenv("PACER_GIT_KNOWN_HOSTS", "/etc/kh", 1);
-	setenv("PACER_GIT_SSH_AGENT", "0", 1);
-	unsetenv("PACER_GIT_TOKEN");
-	cr_assert_eq(gitsrc_options_from_env(&o, &err), 0, "%s", err ? err->message : "");
-	cr_assert_str_eq(o.https_token, "tok-from-file-123");
-	cr_assert_str_eq(o.https_user, "deployer");
-	cr_assert_str_eq(o.ssh_key_file, key);
-	cr_assert_str_eq(o.ssh_pubkey_file, pub);
-	cr_assert_str_eq(o.ssh_passphrase, "pass-phrase-xyz");
-	cr_assert_str_eq(o.known_hosts_file, "/etc/kh");
-	cr_assert_eq(o.use_ssh_agent, 0);
-	red = pacer_log_redact("t=tok-from-file-123 p=pass-phrase-xyz");
-	cr_assert_str_eq(red, "t=*** p=***");
-	free(red);
-	gitsrc_options_release(&o);
-	cr_assert_null(o.owned_[0]);
-
-	/* Both a variable and its _FILE: refuse rather than guess. */
-	setenv("PACER_GIT_TOKEN", "abcd", 1);
-	o = (struct gitsrc_options)GITSRC_OPTIONS_INIT;
-	cr_assert_eq(gitsrc_options_from_env(&o, &err), PACER_EINVALID);
-	cr_assert(strstr(err->message, "PACER_GIT_TOKEN_FILE"));
-	pacer_error_clear(&err);
-	gitsrc_options_release(&o);
-
-	/* A missing file names the variable and the path. */
-	unsetenv("PACER_GIT_TOKEN");
-	setenv("PACER_GIT_TOKEN_FILE", "/nonexistent/tok", 1);
-	cr_assert_eq(gitsrc_options_from_env(&o, &err), PACER_EIO);
-	cr_assert(strstr(err->message, "/nonexistent/tok"));
-	pacer_error_free(err);
-	gitsrc_options_release(&o);
-	pacer_log_clear_secrets();
-	test_rmrf(tmp);
-	free(tmp);
-	free(tokfile);
-	free(key);
-	free(pub);
-}
-
 /* ---- smart HTTP with basic auth: git http-backend behind a tiny Python server ---- */
 
 static const char http_server_py[] =
