@@ -1,6 +1,6 @@
 /*
  * pacer serve: the HTTP service (serve_http.h) wired to the sync
- * engine through envsync.h. Webhooks (signed with PACER_WEBHOOK_SECRET or
+ * engine through runner.h. Webhooks (signed with PACER_WEBHOOK_SECRET or
  * PACER_WEBHOOK_SECRET_FILE), a timer and startup trigger syncs; /status
  * and /metrics report them; with --tokens-file the authenticated API
  * (serve_api.h, api.h) reads and steers apps. Exits 0
@@ -15,12 +15,12 @@
 #include "cmd/pacer/api.h"
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/envsync.h"
-#include "cmd/pacer/report.h"
 #include "cmd/pacer/sdnotify.h"
 #include "cmd/pacer/serve_http.h"
 #include "cmd/pacer/serve_tokens.h"
 #include "generated/pacer_commit.h"
 #include "reconcile/base/log.h"
+#include "reconcile/base/secret.h"
 #include "reconcile/metrics.h"
 
 struct serve_cli {
@@ -54,39 +54,147 @@ static const struct opt_spec serve_options[] = {
 };
 
 /*
+ * getenv(3) limited to $CREDENTIALS_DIRECTORY, as a pacer_getenv_fn: the
+ * tokens file's variable (PACER_TOKENS_FILE) is read by the option table,
+ * so only the systemd credential is looked up here.
+ */
+static const char *credentials_env(const char *name)
+{
+	return strcmp(name, "CREDENTIALS_DIRECTORY") ? NULL : getenv(name);
+}
+
+/*
  * The API's tokens: --tokens-file (PACER_TOKENS_FILE), else the systemd
- * credential api-tokens; none: the API stays off. A file that exists but
- * is unsafe or malformed stops the start: a typo must not leave the API
- * open or silently closed.
+ * credential api-tokens (LoadCredential=api-tokens:/etc/pacer/tokens);
+ * none: the API stays off. A file that exists but is unsafe or malformed
+ * stops the start: a typo must not leave the API open or silently closed.
  */
 static int load_tokens(const char *path, struct tokens **out, struct pacer_error **err)
 {
-	char *cred = path ? NULL : tokens_credential_path();
+	char *cred = NULL;
 	int rc = 0;
 
 	*out = NULL;
+	if (!path && (rc = pacer_secret_lookup(credentials_env, "PACER_API_TOKENS",
+					      PACER_SECRET_PATH, &cred, err)))
+		return rc;
 	if (path || cred)
 		rc = tokens_load(out, path ? path : cred, err);
 	free(cred);
 	return rc;
 }
 
+/* What serve holds while it runs; released by serve_release(). */
+struct serve_run {
+	struct cli_env env;
+	int opened;
+	struct envsync *es;
+	struct tokens *tokens;
+	struct api *api;
+	struct serve *srv;
+	char *secret, *poke;
+	const char *listen; /* where it listens (the option or the default) */
+};
+
+/*
+ * What needs only the command line and the environment, before anything
+ * is opened: the webhook secret (refuse at once without one) and the
+ * tokens. Returns 0 or the exit code.
+ */
+static int serve_check(const struct serve_cli *o, struct serve_run *sr, struct pacer_error **err)
+{
+	if (serve_secret_from_env(&sr->secret, err))
+		return PACER_EXIT_FAILED;
+	if (!sr->secret && !o->insecure_no_secret) {
+		pacer_error_set(err, PACER_EINVALID,
+		                "no webhook secret: set PACER_WEBHOOK_SECRET or "
+		                "PACER_WEBHOOK_SECRET_FILE (the secret configured on the git "
+		                "host's webhook), or pass --insecure-no-webhook-secret");
+		return PACER_EXIT_USAGE;
+	}
+	if (load_tokens(o->tokens_file, &sr->tokens, err))
+		return PACER_EXIT_USAGE;
+	return 0;
+}
+
+/* The HTTP service over envsync's syncs, with the API when there are tokens. */
+static int serve_open(const struct serve_cli *o, struct sync_options *so,
+		      volatile sig_atomic_t *supersede, struct serve_run *sr,
+		      struct pacer_error **err)
+{
+	struct serve_options svo = SERVE_OPTIONS_INIT;
+	int rc;
+
+	if (envsync_new(&sr->es, &sr->env, so, err))
+		return PACER_EXIT_FAILED;
+	if (sr->tokens && api_new(&sr->api, &sr->env, so->stop, so->ignore_instances)) {
+		pacer_error_set(err, -1, "out of memory");
+		return PACER_EXIT_FAILED;
+	}
+	if (o->listen)
+		svo.listen = o->listen;
+	sr->listen = svo.listen;
+	svo.secret = sr->secret;
+	svo.insecure_no_secret = o->insecure_no_secret && !sr->secret;
+	svo.interval_s = o->interval;
+	svo.branch = o->branch ? o->branch : o->c.ref;
+	svo.supersede = supersede;
+	svo.tokens = sr->tokens;
+	svo.api_fn = sr->api ? api_handle : NULL;
+	svo.api_ctx = sr->api;
+	svo.sync_only = envsync_run;
+	/* pacer suspend/resume take effect at once, not at the next interval. */
+	if (asprintf(&sr->poke, "%s/suspended.json", sr->env.state_dir) >= 0)
+		svo.poke_file = sr->poke;
+	rc = serve_new(&sr->srv, &svo, envsync_run_all, sr->es, err);
+	if (rc)
+		return rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
+	if (metrics_set_build_info(serve_metrics(sr->srv), PACER_VERSION, PACER_COMMIT, err))
+		return PACER_EXIT_FAILED;
+	return 0;
+}
+
+/* Serve until SIGTERM/SIGINT, telling systemd. Returns the exit code. */
+static int serve_until_stopped(struct serve_run *sr, volatile sig_atomic_t *stop)
+{
+	struct sdnotify_probe *probe = NULL;
+	int rc;
+
+	/* Type=notify: ready once it listens; the watchdog pings while /healthz answers. */
+	if (sdnotify_probe_start(&probe, sr->listen, serve_port(sr->srv)))
+		PLOG_WARN("watchdog: cannot start the probe thread; systemd will restart pacer "
+		          "after WatchdogSec=");
+	sdnotify_ready();
+	rc = serve_run(sr->srv, stop);
+	sdnotify_stopping();
+	sdnotify_probe_stop(probe);
+	if (rc)
+		return PACER_EXIT_FAILED;
+	PLOG_INFO("serve: stopped");
+	return PACER_EXIT_OK;
+}
+
+static void serve_release(struct serve_run *sr)
+{
+	serve_free(sr->srv);
+	free(sr->poke);
+	api_free(sr->api);
+	tokens_free(sr->tokens);
+	envsync_free(sr->es);
+	pacer_secret_free(sr->secret);
+	if (sr->opened)
+		cli_env_release(&sr->env);
+}
+
 int cmd_serve(int argc, char **argv)
 {
+	/* Newest commit wins: a push during a sync ends its wait (no rollback). */
 	static volatile sig_atomic_t supersede;
 	struct serve_cli o = {.a = CLI_APPLY_INIT, .interval = 60};
-	struct serve_options svo = SERVE_OPTIONS_INIT;
 	struct sync_options so = SYNC_OPTIONS_INIT;
+	struct serve_run sr = {.opened = 0};
 	struct pacer_error *err = NULL;
-	struct envsync *es = NULL;
-	struct serve *srv = NULL;
-	struct sdnotify_probe *probe = NULL;
-	struct tokens *tokens = NULL;
-	struct api *api = NULL;
-	char *poke = NULL;
-	struct cli_env env = {0};
-	char *secret = NULL;
-	int npos, rc, code = PACER_EXIT_FAILED, opened = 0;
+	int npos, rc, code;
 
 	rc = opt_parse("serve", "--source URL [--listen ADDR:PORT] [options]", serve_options, &o,
 	               argc, argv, NULL, 0, &npos);
@@ -98,85 +206,24 @@ int cmd_serve(int argc, char **argv)
 		return PACER_EXIT_USAGE;
 	}
 	/* The secret first: refuse before touching anything without one. */
-	if (serve_secret_from_env(&secret, &err))
+	if ((code = serve_check(&o, &sr, &err)))
 		goto fail;
-	if (!secret && !o.insecure_no_secret) {
-		pacer_error_set(&err, PACER_EINVALID,
-		                "no webhook secret: set PACER_WEBHOOK_SECRET or "
-		                "PACER_WEBHOOK_SECRET_FILE (the secret configured on the git "
-		                "host's webhook), or pass --insecure-no-webhook-secret");
-		code = PACER_EXIT_USAGE;
-		goto fail;
-	}
-	if (load_tokens(o.tokens_file, &tokens, &err)) {
-		code = PACER_EXIT_USAGE;
-		goto fail;
-	}
-	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN);
+	code = cli_env_open(&sr.env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN);
 	if (code)
 		goto done;
-	opened = 1;
-	code = PACER_EXIT_FAILED;
-
-	so.flags = &env.flags;
+	sr.opened = 1;
+	so.flags = &sr.env.flags;
 	so.cache_tag = cli_cache_tag();
 	so.stop = cli_install_signals();
-	/* Newest commit wins: a push during a sync ends its wait (no rollback). */
 	so.abandon = &supersede;
-	if (envsync_new(&es, &env, &so, &err))
+	if ((code = serve_open(&o, &so, &supersede, &sr, &err)))
 		goto fail;
-	if (tokens && api_new(&api, &env, so.stop, so.ignore_instances)) {
-		pacer_error_set(&err, -1, "out of memory");
-		goto fail;
-	}
-
-	if (o.listen)
-		svo.listen = o.listen;
-	svo.secret = secret;
-	svo.insecure_no_secret = o.insecure_no_secret && !secret;
-	svo.interval_s = o.interval;
-	svo.branch = o.branch ? o.branch : o.c.ref;
-	svo.supersede = &supersede;
-	svo.tokens = tokens;
-	svo.api_fn = api ? api_handle : NULL;
-	svo.api_ctx = api;
-	svo.sync_only = envsync_run;
-	/* pacer suspend/resume take effect at once, not at the next interval. */
-	if (asprintf(&poke, "%s/suspended.json", env.state_dir) >= 0)
-		svo.poke_file = poke;
-	rc = serve_new(&srv, &svo, envsync_run_all, es, &err);
-	if (rc) {
-		code = rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
-		goto fail;
-	}
-	if (metrics_set_build_info(serve_metrics(srv), PACER_VERSION, PACER_COMMIT, &err))
-		goto fail;
-	/* Type=notify: ready once it listens; the watchdog pings while /healthz answers. */
-	if (sdnotify_probe_start(&probe, svo.listen, serve_port(srv)))
-		PLOG_WARN("watchdog: cannot start the probe thread; systemd will restart pacer "
-		          "after WatchdogSec=");
-	sdnotify_ready();
-	rc = serve_run(srv, so.stop);
-	sdnotify_stopping();
-	sdnotify_probe_stop(probe);
-	code = rc ? PACER_EXIT_FAILED : PACER_EXIT_OK;
-	if (!rc)
-		PLOG_INFO("serve: stopped");
+	code = serve_until_stopped(&sr, so.stop);
 	goto done;
 fail:
 	cli_print_error("serve", err);
 done:
-	serve_free(srv);
-	free(poke);
-	api_free(api);
-	tokens_free(tokens);
-	envsync_free(es);
-	if (secret) {
-		memset(secret, 0, strlen(secret));
-		free(secret);
-	}
+	serve_release(&sr);
 	pacer_error_free(err);
-	if (opened)
-		cli_env_release(&env);
 	return code;
 }

@@ -313,7 +313,7 @@ static enum MHD_Result run_sync(struct serve *s, struct serve_req *r)
 {
 	struct json_object *apps = NULL, *o;
 	struct pacer_error *err = NULL;
-	char **ids = NULL, reason[REASON_MAX];
+	char **ids = NULL, reason[RUNNER_REASON_MAX];
 	size_t n = 0;
 	unsigned long id;
 	int rc = 0;
@@ -343,7 +343,7 @@ static enum MHD_Result run_sync(struct serve *s, struct serve_req *r)
 		}
 	}
 	snprintf(reason, sizeof(reason), "api by %s%s", r->who, n ? " (some apps)" : "");
-	id = serve__trigger(s, reason, 0, n ? (const char *const *)ids : NULL);
+	id = runner_trigger(s->runner, reason, 0, n ? (const char *const *)ids : NULL);
 	log_call(r, 202);
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("queued"));

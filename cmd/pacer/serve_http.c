@@ -4,15 +4,10 @@
  *
  * One event loop in serve_run(): libmicrohttpd in external-epoll mode, so
  * HTTP is served from the thread that calls serve_run() and the loop owns
- * the interval timer too. Handlers never block: a webhook only marks a
- * sync as wanted and signals the worker; the worker thread runs the syncs.
- *
- * Coalescing lives in trigger(): the state is "running" (a sync in
- * progress) and "pending" (one more sync wanted after it). A trigger sets
- * pending, or joins the pending sync that is already there. The worker
- * takes pending -> running only when the previous sync returned, so syncs
- * never overlap, and any trigger that arrives after a sync started makes
- * another one, so none is lost.
+ * the interval timer and the look at the suspensions file too. Handlers
+ * never block: a webhook only triggers the runner (runner.h), whose worker
+ * thread runs the syncs; coalescing, supersede and the status of the
+ * syncs are the runner's, this file only reports them.
  */
 #include "cmd/pacer/serve_http.h"
 
@@ -31,13 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/webhook/webhook.h"
+#include "cmd/pacer/runner.h"
 #include "cmd/pacer/serve_http_int.h"
 #include "cmd/pacer/serve_tokens.h"
-#include "backends/webhook/webhook.h"
 #include "reconcile/base/buf.h"
+#include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
+#include "reconcile/base/secret.h"
 #include "reconcile/metrics.h"
-#include "reconcile/sync.h"
 
 #define MAX_HEADERS 128
 #define LOOP_TICK_MS 100 /* the longest a stop request waits to be noticed */
@@ -48,14 +45,6 @@ static double wall_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct json_object *json_time(double t)
@@ -70,87 +59,17 @@ static struct json_object *json_time(double t)
 	return json_object_new_string(tmp);
 }
 
-/* ---- syncs -------------------------------------------------------------- */
+/* ---- syncs: the runner's ------------------------------------------------ */
 
-/* The number of ids in a NULL-terminated list. */
-static size_t strv_len(char *const *v)
+/* The runner's sync function: sync_only for some apps when there is one, else sync_fn. */
+static int run_sync(void *ctx, const char *reason, const char *const *only,
+		    struct json_object **status_out)
 {
-	size_t n = 0;
+	struct serve *s = ctx;
 
-	while (v && v[n])
-		n++;
-	return n;
-}
-
-/*
- * The pending sync also covers `only`: the union of both lists, or every
- * app (NULL) when either is. Out of memory makes it every app: a sync of
- * more apps than asked is never wrong, a lost one would be.
- */
-static void pending_add_only(struct serve *s, const char *const *only, int fresh)
-{
-	size_t n, k;
-	char **v;
-
-	if (!only || (!fresh && !s->pending_only)) {
-		pacer_strv_free(s->pending_only);
-		s->pending_only = NULL;
-		return;
-	}
-	n = strv_len(s->pending_only);
-	k = strv_len((char *const *)only);
-	v = realloc(s->pending_only, (n + k + 1) * sizeof(*v));
-	if (!v)
-		goto all;
-	s->pending_only = v;
-	for (size_t i = 0; i < k; i++) {
-		size_t j = 0;
-
-		while (j < n && strcmp(v[j], only[i]))
-			j++;
-		if (j < n)
-			continue;
-		v[n] = strdup(only[i]);
-		if (!v[n])
-			goto all;
-		v[++n] = NULL;
-	}
-	v[n] = NULL;
-	return;
-all:
-	pacer_strv_free(s->pending_only);
-	s->pending_only = NULL;
-}
-
-/*
- * Ask for a sync; returns the id of the sync that will cover this request.
- * newer: a webhook announced a commit, so a sync still running is told to
- * stop waiting (serve_options.supersede).
- */
-unsigned long serve__trigger(struct serve *s, const char *reason, int newer,
-			     const char *const *only)
-{
-	unsigned long id;
-
-	pthread_mutex_lock(&s->mu);
-	if (newer && s->running && s->supersede && !*s->supersede) {
-		*s->supersede = 1;
-		PLOG_INFO("serve: sync=%lu superseded by a newer commit: it stops waiting for its "
-		          "deployments (no rollback); the next sync applies the new commit",
-		          s->running_id);
-	}
-	if (!s->pending) {
-		s->pending = 1;
-		s->pending_id = ++s->last_id;
-		snprintf(s->pending_reason, sizeof(s->pending_reason), "%s", reason);
-		pending_add_only(s, only, 1);
-		pthread_cond_signal(&s->cv);
-	} else {
-		pending_add_only(s, only, 0);
-	}
-	id = s->pending_id;
-	pthread_mutex_unlock(&s->mu);
-	return id;
+	if (only && s->sync_only)
+		return s->sync_only(s->ctx, reason, only, status_out);
+	return s->sync_fn(s->ctx, reason, status_out);
 }
 
 static const char *status_commit(struct json_object *st)
@@ -165,78 +84,47 @@ static const char *status_commit(struct json_object *st)
 	return NULL;
 }
 
-static void *worker_main(void *arg)
+/* hooks.started: the line operators (and tests) follow a sync id by. */
+static void sync_started(void *ctx, unsigned long id, const char *reason, int partial)
 {
-	struct serve *s = arg;
+	(void)ctx;
+	PLOG_INFO("serve: sync=%lu started reason=\"%s\"%s", id, reason,
+		  partial ? " (some apps)" : "");
+}
 
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		struct json_object *st = NULL, *conv = NULL;
-		struct pacer_error *err = NULL;
-		char reason[REASON_MAX], **only;
-		unsigned long id;
-		double started, finished;
-		long long t0;
-		int rc, converged;
+/* hooks.done: record the sync in /metrics, and say how it ended. */
+static void sync_done(void *ctx, const struct runner_result *res)
+{
+	struct serve *s = ctx;
+	struct pacer_error *err = NULL;
 
-		while (!s->pending && !s->quit)
-			pthread_cond_wait(&s->cv, &s->mu);
-		if (s->quit)
-			break;
-		s->pending = 0;
-		s->running = 1;
-		if (s->supersede)
-			*s->supersede = 0;
-		id = s->running_id = s->pending_id;
-		memcpy(reason, s->pending_reason, sizeof(reason));
-		only = s->pending_only;
-		s->pending_only = NULL;
-		pthread_mutex_unlock(&s->mu);
-
-		PLOG_INFO("serve: sync=%lu started reason=\"%s\"%s", id, reason,
-		          only ? " (some apps)" : "");
-		started = wall_now();
-		t0 = mono_ms();
-		if (only && s->sync_only)
-			rc = s->sync_only(s->ctx, reason, (const char *const *)only, &st);
-		else
-			rc = s->sync_fn(s->ctx, reason, &st);
-		pacer_strv_free(only);
-		finished = wall_now();
-		if (st && json_object_object_get_ex(st, "converged", &conv))
-			converged = json_object_get_boolean(conv);
-		else
-			converged = rc == 0;
-		if (metrics_record_sync(s->metrics, rc, st, (mono_ms() - t0) / 1000.0, finished,
-		                        &err)) {
-			PLOG_WARN("serve: sync=%lu could not be recorded in the metrics: %s", id,
-			          err->message);
-			pacer_error_free(err);
-		}
-		PLOG_INFO("serve: sync=%lu finished result=%s commit=%s seconds=%.3f", id,
-		          metrics_sync_result(rc, converged),
-		          status_commit(st) ? status_commit(st) : "-", (mono_ms() - t0) / 1000.0);
-
-		pthread_mutex_lock(&s->mu);
-		s->running = 0;
-		s->nsyncs++;
-		s->have_last = 1;
-		s->done_id = id;
-		memcpy(s->done_reason, reason, sizeof(reason));
-		s->done_rc = rc;
-		s->done_converged = converged && rc == 0;
-		s->done_started = started;
-		s->done_finished = finished;
-		s->done_seconds = (mono_ms() - t0) / 1000.0;
-		json_object_put(s->done_status);
-		s->done_status = st;
-		if (s->done_converged)
-			s->last_success = finished;
-		pthread_cond_broadcast(&s->cv);
+	if (metrics_record_sync(s->metrics, res->rc, res->status, res->seconds, res->finished,
+				&err)) {
+		PLOG_WARN("serve: sync=%lu could not be recorded in the metrics: %s", res->id,
+			  err->message);
+		pacer_error_free(err);
 	}
-	s->worker_done = 1;
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
+	PLOG_INFO("serve: sync=%lu finished result=%s commit=%s seconds=%.3f", res->id,
+		  metrics_sync_result(res->rc, res->converged),
+		  status_commit(res->status) ? status_commit(res->status) : "-", res->seconds);
+}
+
+/*
+ * The queue: one sync at a time, bursts coalesced, a webhook superseding
+ * the running sync (serve_options.supersede); no retries of its own: the
+ * interval is serve's retry.
+ */
+static int runner_open(struct serve *s, struct pacer_error **err)
+{
+	struct runner_options ro = RUNNER_OPTIONS_INIT;
+
+	ro.sync = run_sync;
+	ro.ctx = s;
+	ro.supersede = s->supersede;
+	ro.hooks.ctx = s;
+	ro.hooks.started = sync_started;
+	ro.hooks.done = sync_done;
+	return runner_new(&s->runner, &ro, err);
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
@@ -357,12 +245,12 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 		break;
 	case WEBHOOK_TRIGGER:
 	default: {
-		char reason[REASON_MAX];
+		char reason[RUNNER_REASON_MAX];
 		unsigned long id;
 		struct json_object *o = json_object_new_object();
 
 		snprintf(reason, sizeof(reason), "%s %s", pname, ev.reason);
-		id = serve__trigger(s, reason, 1, NULL);
+		id = runner_trigger(s->runner, reason, RUNNER_SUPERSEDE, NULL);
 		PLOG_INFO("serve: webhook provider=%s event=\"%s\" commit=%s queued sync=%lu",
 		          pname, ev.event ? ev.event : "-", ev.commit ? ev.commit : "-", id);
 		count_hook(s, r->provider, "accepted");
@@ -378,61 +266,52 @@ done:
 	return ret;
 }
 
+/* The "last_sync" object of /status (last.status borrowed). */
+static struct json_object *last_json(const struct runner_result *last)
+{
+	struct json_object *o = json_object_new_object(), *v = NULL, *copy = NULL;
+	const char *commit = status_commit(last->status);
+
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)last->id));
+	json_object_object_add(o, "reason", json_object_new_string(last->reason));
+	json_object_object_add(
+	    o, "result", json_object_new_string(metrics_sync_result(last->rc, last->converged)));
+	json_object_object_add(o, "converged", json_object_new_boolean(last->converged));
+	json_object_object_add(o, "commit", commit ? json_object_new_string(commit) : NULL);
+	json_object_object_add(o, "started", json_time(last->started));
+	json_object_object_add(o, "finished", json_time(last->finished));
+	json_object_object_add(o, "duration_seconds", json_object_new_double(last->seconds));
+	/* The snapshot's copy is this request's alone: share its parts. */
+	if (last->status && json_object_object_get_ex(last->status, "apps", &v))
+		copy = json_object_get(v);
+	json_object_object_add(o, "apps", copy ? copy : json_object_new_array());
+	if (last->status && json_object_object_get_ex(last->status, "diagnostics", &v))
+		json_object_object_add(o, "diagnostics", json_object_get(v));
+	return o;
+}
+
 static struct json_object *status_json(struct serve *s)
 {
-	struct json_object *o = json_object_new_object(), *last = NULL;
+	struct json_object *o = json_object_new_object();
+	struct runner_status st;
+	double next_run;
 
+	runner_status_get(s->runner, 1, &st);
 	pthread_mutex_lock(&s->mu);
-	json_object_object_add(o, "running", json_object_new_boolean(s->running));
-	json_object_object_add(o, "running_sync_id",
-	                       s->running ? json_object_new_int64((int64_t)s->running_id) : NULL);
-	json_object_object_add(o, "queued", json_object_new_boolean(s->pending));
-	json_object_object_add(o, "queued_sync_id",
-	                       s->pending ? json_object_new_int64((int64_t)s->pending_id) : NULL);
-	json_object_object_add(o, "interval_seconds", json_object_new_int(s->interval_s));
-	json_object_object_add(o, "next_run", json_time(s->next_run));
-	json_object_object_add(o, "syncs", json_object_new_int64((int64_t)s->nsyncs));
-	json_object_object_add(o, "last_success", json_time(s->last_success));
-	if (s->have_last) {
-		struct json_object *v = NULL;
-		const char *commit = status_commit(s->done_status);
-
-		last = json_object_new_object();
-		json_object_object_add(last, "id", json_object_new_int64((int64_t)s->done_id));
-		json_object_object_add(last, "reason", json_object_new_string(s->done_reason));
-		json_object_object_add(
-		    last, "result",
-		    json_object_new_string(metrics_sync_result(s->done_rc, s->done_converged)));
-		json_object_object_add(last, "converged",
-		                       json_object_new_boolean(s->done_converged));
-		json_object_object_add(last, "commit",
-		                       commit ? json_object_new_string(commit) : NULL);
-		json_object_object_add(last, "started", json_time(s->done_started));
-		json_object_object_add(last, "finished", json_time(s->done_finished));
-		json_object_object_add(last, "duration_seconds",
-		                       json_object_new_double(s->done_seconds));
-		/*
-		 * Deep copies: the worker may replace done_status as soon as the
-		 * lock is released, and json-c reference counts are not atomic.
-		 */
-		if (s->done_status && json_object_object_get_ex(s->done_status, "apps", &v)) {
-			struct json_object *copy = NULL;
-
-			json_object_deep_copy(v, &copy, NULL);
-			json_object_object_add(last, "apps", copy);
-		} else {
-			json_object_object_add(last, "apps", json_object_new_array());
-		}
-		if (s->done_status &&
-		    json_object_object_get_ex(s->done_status, "diagnostics", &v)) {
-			struct json_object *copy = NULL;
-
-			json_object_deep_copy(v, &copy, NULL);
-			json_object_object_add(last, "diagnostics", copy);
-		}
-	}
+	next_run = s->next_run;
 	pthread_mutex_unlock(&s->mu);
-	json_object_object_add(o, "last_sync", last);
+	json_object_object_add(o, "running", json_object_new_boolean(st.running));
+	json_object_object_add(o, "running_sync_id",
+	                       st.running ? json_object_new_int64((int64_t)st.running_id) : NULL);
+	json_object_object_add(o, "queued", json_object_new_boolean(st.pending));
+	json_object_object_add(o, "queued_sync_id",
+	                       st.pending ? json_object_new_int64((int64_t)st.pending_id) : NULL);
+	json_object_object_add(o, "interval_seconds", json_object_new_int(s->interval_s));
+	json_object_object_add(o, "next_run", json_time(next_run));
+	json_object_object_add(o, "syncs", json_object_new_int64((int64_t)st.nsyncs));
+	json_object_object_add(o, "last_success", json_time(st.last_success));
+	json_object_object_add(o, "last_sync", st.have_last ? last_json(&st.last) : NULL);
+	runner_status_release(&st);
 	return o;
 }
 
@@ -663,20 +542,10 @@ static int poked(struct serve *s)
 	return 1;
 }
 
-int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_fn sync_fn,
-              void *ctx, struct pacer_error **err)
+/* What serve_new() refuses before allocating anything. */
+static int check_options(const struct serve_options *opts, serve_sync_fn sync_fn,
+			 struct pacer_error **err)
 {
-	static const struct serve_options defaults = SERVE_OPTIONS_INIT;
-	struct serve *s = NULL;
-	struct sockaddr_storage ss;
-	const union MHD_DaemonInfo *info;
-	/* Suspend/resume: an API call runs on its own thread while the loop goes on. */
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-	int rc = 0, saved;
-
-	*out = NULL;
-	if (!opts)
-		opts = &defaults;
 	if (opts->version != SERVE_OPTIONS_VERSION)
 		return pacer_error_set(err, PACER_EINVALID,
 		                       "serve: options version %u, this build knows %u",
@@ -690,42 +559,47 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 		                       "file holding it, and configure the same secret at the git "
 		                       "host (or pass --insecure-no-webhook-secret to accept "
 		                       "unsigned webhooks, only on a trusted network)");
+	return 0;
+}
 
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return pacer_error_set(err, PACER_EGENERIC, "serve: out of memory");
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	s->epoll_fd = -1;
-	s->listen = strdup(opts->listen ? opts->listen : defaults.listen);
+/* Copy the options into s (strings duplicated). 0, or -1 when out of memory. */
+static int copy_options(struct serve *s, const struct serve_options *opts,
+			const struct serve_options *defaults)
+{
+	s->listen = strdup(opts->listen ? opts->listen : defaults->listen);
 	s->secret = opts->secret && *opts->secret ? strdup(opts->secret) : NULL;
 	s->branch = opts->branch ? strdup(opts->branch) : NULL;
 	s->poke_file = opts->poke_file ? strdup(opts->poke_file) : NULL;
 	if (!s->listen || (opts->secret && *opts->secret && !s->secret) ||
-	    (opts->branch && !s->branch) || (opts->poke_file && !s->poke_file)) {
-		rc = pacer_error_set(err, PACER_EGENERIC, "serve: out of memory");
-		goto done;
-	}
+	    (opts->branch && !s->branch) || (opts->poke_file && !s->poke_file))
+		return -1;
 	if (s->secret)
 		pacer_log_add_secret(s->secret);
-	poked(s); /* as it is now: only later changes trigger */
 	s->insecure = opts->insecure_no_secret;
-	s->max_body = opts->max_body ? opts->max_body : defaults.max_body;
+	s->max_body = opts->max_body ? opts->max_body : defaults->max_body;
 	s->interval_s = opts->interval_s > 0 ? opts->interval_s : 0;
 	s->supersede = opts->supersede;
-	s->sync_fn = sync_fn;
-	s->ctx = ctx;
 	s->tokens = opts->tokens;
 	s->api_fn = opts->api_fn;
 	s->api_ctx = opts->api_ctx;
 	s->sync_only = opts->sync_only;
+	return 0;
+}
 
-	rc = metrics_new_pacer(&s->metrics, err);
-	if (rc)
-		goto done;
-	rc = parse_listen(s->listen, &ss, err);
-	if (rc)
-		goto done;
+/*
+ * Start libmicrohttpd on the listening address, in external-epoll mode:
+ * serve_run()'s loop drives it. Suspend/resume lets an API call run on its
+ * own thread while the loop goes on.
+ */
+static int start_daemon(struct serve *s, struct pacer_error **err)
+{
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	const union MHD_DaemonInfo *info;
+	struct sockaddr_storage ss;
+	int rc, saved;
+
+	if ((rc = parse_listen(s->listen, &ss, err)))
+		return rc;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	errno = 0;
@@ -735,23 +609,25 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 	                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)128, MHD_OPTION_END);
 	saved = errno;
-	if (!s->daemon) {
-		rc = pacer_error_set(err, PACER_EIO,
-		                     "pacer serve cannot listen on %s: %s: is another service "
-		                     "using that port? choose another with --listen",
-		                     s->listen, saved ? strerror(saved) : "bind failed");
-		goto done;
-	}
+	if (!s->daemon)
+		return pacer_error_set(err, PACER_EIO,
+		                       "pacer serve cannot listen on %s: %s: is another service "
+		                       "using that port? choose another with --listen",
+		                       s->listen, saved ? strerror(saved) : "bind failed");
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : 0;
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
 	s->epoll_fd = info ? info->epoll_fd : -1;
-	if (s->epoll_fd < 0) {
-		rc = pacer_error_set(err, PACER_EIO,
-		                     "pacer serve: libmicrohttpd has no epoll support on this "
-		                     "system: install a libmicrohttpd built with epoll");
-		goto done;
-	}
+	if (s->epoll_fd < 0)
+		return pacer_error_set(err, PACER_EIO,
+		                       "pacer serve: libmicrohttpd has no epoll support on this "
+		                       "system: install a libmicrohttpd built with epoll");
+	return 0;
+}
+
+/* What an operator must know about the service once it listens. */
+static void log_started(const struct serve *s)
+{
 	if (!s->secret)
 		PLOG_WARN("serve: webhook signatures are NOT checked "
 		          "(--insecure-no-webhook-secret): anyone who can reach %s can trigger "
@@ -763,6 +639,37 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 	else
 		PLOG_INFO("serve: API /api/v1/ off (no --tokens-file)");
 	PLOG_INFO("serve: listening on %s (port %d)", s->listen, s->port);
+}
+
+int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_fn sync_fn,
+              void *ctx, struct pacer_error **err)
+{
+	static const struct serve_options defaults = SERVE_OPTIONS_INIT;
+	struct serve *s = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if ((rc = check_options(opts, sync_fn, err)))
+		return rc;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return pacer_error_set(err, PACER_EGENERIC, "serve: out of memory");
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->epoll_fd = -1;
+	s->sync_fn = sync_fn;
+	s->ctx = ctx;
+	if (copy_options(s, opts, &defaults)) {
+		rc = pacer_error_set(err, PACER_EGENERIC, "serve: out of memory");
+		goto done;
+	}
+	poked(s); /* as it is now: only later changes trigger */
+	if ((rc = runner_open(s, err)) || (rc = metrics_new_pacer(&s->metrics, err)) ||
+	    (rc = start_daemon(s, err)))
+		goto done;
+	log_started(s);
 done:
 	if (rc) {
 		serve_free(s);
@@ -810,59 +717,45 @@ static void stop_gracefully(struct serve *s)
 {
 	pthread_mutex_lock(&s->mu);
 	s->stopping = 1;
-	s->quit = 1;
-	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+	runner_quit(s->runner, 0);
 	for (;;) {
-		int done;
+		int done = runner_stopped(s->runner);
 
 		pthread_mutex_lock(&s->mu);
 		/* API threads hold suspended connections: MHD must not stop under them. */
-		done = (s->worker_done || !s->worker_started) && s->api_jobs == 0;
+		done = done && s->api_jobs == 0;
 		pthread_mutex_unlock(&s->mu);
 		if (done || serve_http(s, LOOP_TICK_MS))
 			break;
 	}
 }
 
-static void stop_worker(struct serve *s)
+/* The next interval sync (monotonic ms; 0: none), published for /status as wall clock. */
+static long long plan_interval(struct serve *s, long long next, long long now)
 {
+	if (!s->interval_s)
+		return 0;
+	/* Skip missed ticks instead of firing a burst after a stall. */
+	while (next <= now)
+		next += 1000LL * s->interval_s;
 	pthread_mutex_lock(&s->mu);
-	s->quit = 1;
-	pthread_cond_broadcast(&s->cv);
+	s->next_run = wall_now() + (next - now) / 1000.0;
 	pthread_mutex_unlock(&s->mu);
-	if (s->worker_started) {
-		pthread_join(s->worker, NULL);
-		s->worker_started = 0;
-	}
+	return next;
 }
 
-int serve_run(struct serve *s, volatile sig_atomic_t *stop)
+/* Serve HTTP until *stop, feeding the runner its interval and the suspensions' changes. */
+static int serve_loop(struct serve *s, volatile sig_atomic_t *stop)
 {
-	long long next_poll = 0;
+	long long next_poll = plan_interval(s, pacer_now_ms(), pacer_now_ms());
 	int rc = 0;
-
-	if (s->ran)
-		return PACER_EINVALID;
-	s->ran = 1;
-	if (pthread_create(&s->worker, NULL, worker_main, s) != 0) {
-		PLOG_ERROR("serve: cannot start the sync worker thread: %s", strerror(errno));
-		return PACER_EIO;
-	}
-	s->worker_started = 1;
-	serve__trigger(s, "startup", 0, NULL);
-	if (s->interval_s) {
-		next_poll = mono_ms() + 1000LL * s->interval_s;
-		pthread_mutex_lock(&s->mu);
-		s->next_run = wall_now() + s->interval_s;
-		pthread_mutex_unlock(&s->mu);
-	}
 
 	while (!(stop && *stop)) {
 		long long timeout = LOOP_TICK_MS, now;
 
 		if (next_poll) {
-			long long left = next_poll - mono_ms();
+			long long left = next_poll - pacer_now_ms();
 
 			if (left < timeout)
 				timeout = left < 0 ? 0 : left;
@@ -870,23 +763,36 @@ int serve_run(struct serve *s, volatile sig_atomic_t *stop)
 		if ((rc = serve_http(s, timeout)))
 			break;
 		if (poked(s))
-			serve__trigger(s, "suspensions changed", 0, NULL);
-		now = mono_ms();
+			runner_trigger(s->runner, "suspensions changed", 0, NULL);
+		now = pacer_now_ms();
 		if (next_poll && now >= next_poll) {
-			serve__trigger(s, "interval", 0, NULL);
-			/* Skip missed ticks instead of firing a burst after a stall. */
-			while (next_poll <= now)
-				next_poll += 1000LL * s->interval_s;
-			pthread_mutex_lock(&s->mu);
-			s->next_run = wall_now() + (next_poll - now) / 1000.0;
-			pthread_mutex_unlock(&s->mu);
+			runner_trigger(s->runner, "interval", 0, NULL);
+			next_poll = plan_interval(s, next_poll, now);
 		}
 	}
+	return rc;
+}
+
+int serve_run(struct serve *s, volatile sig_atomic_t *stop)
+{
+	struct pacer_error *err = NULL;
+	int rc;
+
+	if (s->ran)
+		return PACER_EINVALID;
+	s->ran = 1;
+	if (runner_start(s->runner, &err)) {
+		PLOG_ERROR("serve: %s", err->message);
+		pacer_error_free(err);
+		return PACER_EIO;
+	}
+	runner_trigger(s->runner, "startup", 0, NULL);
+	rc = serve_loop(s, stop);
 	PLOG_INFO("serve: stopping: a sync in flight stops waiting and leaves its deployments to "
 	          "the next run (journal)");
 	if (!rc)
 		stop_gracefully(s);
-	stop_worker(s);
+	runner_stop(s->runner, 0);
 	return rc;
 }
 
@@ -894,116 +800,34 @@ void serve_free(struct serve *s)
 {
 	if (!s)
 		return;
-	stop_worker(s);
+	if (s->runner)
+		runner_stop(s->runner, 0);
 	pthread_mutex_lock(&s->mu);
 	while (s->api_jobs > 0)
 		pthread_cond_wait(&s->cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	runner_free(s->runner);
 	metrics_free(s->metrics);
-	json_object_put(s->done_status);
-	pacer_strv_free(s->pending_only);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->listen);
 	free(s->poke_file);
-	if (s->secret) {
-		/* Do not leave the secret in freed heap memory. */
-		volatile char *p = s->secret;
-
-		while (*p)
-			*p++ = '\0';
-		free(s->secret);
-	}
+	pacer_secret_free(s->secret); /* wiped: not left in freed heap memory */
 	free(s->branch);
 	free(s);
 }
 
 /* ---- secret ------------------------------------------------------------- */
 
-#define SECRET_FILE_MAX 65536
+/* getenv(3) as a pacer_getenv_fn (it returns char *: not callable through that type). */
+static const char *env_get(const char *name)
+{
+	return getenv(name);
+}
 
 int serve_secret_from_env(char **out, struct pacer_error **err)
 {
-	const char *env = getenv("PACER_WEBHOOK_SECRET");
-	const char *path = getenv("PACER_WEBHOOK_SECRET_FILE");
-	const char *creds = getenv("CREDENTIALS_DIRECTORY"), *what = "PACER_WEBHOOK_SECRET_FILE";
-	char cred_path[4096];
-	struct pacer_buf b;
-	FILE *f = NULL;
-	char chunk[4096];
-	size_t n;
-	int rc = 0;
-
-	*out = NULL;
-	if (env && !*env)
-		env = NULL;
-	if (path && !*path)
-		path = NULL;
-	if (env && path)
-		return pacer_error_set(err, PACER_EINVALID,
-		                       "both PACER_WEBHOOK_SECRET and PACER_WEBHOOK_SECRET_FILE "
-		                       "are set: set only one");
-	if (env) {
-		*out = strdup(env);
-		if (!*out)
-			return pacer_error_set(err, PACER_EGENERIC, "out of memory");
-		pacer_log_add_secret(*out);
-		return 0;
-	}
-	/* Neither set: systemd's LoadCredential=webhook-secret:..., for DynamicUser=. */
-	if (!path && creds && *creds) {
-		snprintf(cred_path, sizeof(cred_path), "%s/webhook-secret", creds);
-		if (access(cred_path, F_OK) == 0) {
-			path = cred_path;
-			what = "credential webhook-secret";
-		}
-	}
-	if (!path)
-		return 0;
-
-	pacer_buf_init(&b, SECRET_FILE_MAX);
-	f = fopen(path, "re");
-	if (!f) {
-		rc = pacer_error_set(err, PACER_EIO,
-		                     "cannot read %s %s: %s: check the path and that pacer may "
-		                     "read it",
-		                     what, path, strerror(errno));
-		goto done;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (pacer_buf_add(&b, chunk, n)) {
-			rc = pacer_error_set(err, PACER_EINVALID,
-			                     "%s %s is larger than %d bytes: it must hold only "
-			                     "the secret",
-			                     what, path, SECRET_FILE_MAX);
-			goto done;
-		}
-	if (ferror(f)) {
-		rc = pacer_error_set(err, PACER_EIO, "cannot read %s %s: %s", what, path,
-		                     strerror(errno));
-		goto done;
-	}
-	while (b.len > 0 && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
-		b.ptr[--b.len] = '\0';
-	if (b.len == 0 || memchr(b.ptr, '\0', b.len)) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-		                     "%s %s is empty or binary: write the webhook secret into it",
-		                     what, path);
-		goto done;
-	}
-	*out = pacer_buf_detach(&b);
-	if (!*out) {
-		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
-		goto done;
-	}
-	pacer_log_add_secret(*out);
-done:
-	if (f)
-		fclose(f);
-	if (b.ptr)
-		memset(b.ptr, 0, b.alloc);
-	pacer_buf_release(&b);
-	return rc;
+	return pacer_secret_lookup(env_get, "PACER_WEBHOOK_SECRET", PACER_SECRET_REDACT, out, err);
 }

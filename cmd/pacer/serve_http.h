@@ -1,9 +1,11 @@
 /*
- * serve_http.h: the `pacer serve` HTTP service (libmicrohttpd). (serve_http.c
- * is the service, serve_api.c the /api/v1/ routes, serve_tokens.c the API's
- * bearer tokens; the webhooks' signatures are backends/webhook/.) It syncs when a
- * merge lands (webhooks), every `interval_s` seconds, and once at start,
- * and it reports what it did.
+ * serve_http.h: the `pacer serve` HTTP service (libmicrohttpd): the front
+ * end that turns webhooks, API calls, the interval and changes of the
+ * suspensions file into triggers of a runner (runner.h), and reports its
+ * status. (serve_http.c is the service, serve_api.c the /api/v1/ routes,
+ * serve_tokens.c the API's bearer tokens; the webhooks' signatures are
+ * backends/webhook/.) It syncs when a merge lands (webhooks), every
+ * `interval_s` seconds, and once at start, and it reports what it did.
  *
  * Endpoints:
  *   POST /hooks/github|gitlab|gitea|generic
@@ -32,19 +34,22 @@
  *        serve_options.tokens; without it every /api/v1/ request gets 404
  *        with a message saying how to enable it.
  *
- * Syncs: one worker thread runs them, one at a time. A trigger that
- * arrives while a sync runs marks one follow-up sync as pending; every
- * further trigger joins that pending sync (and gets its sync id), so a
- * burst of hooks yields at most two syncs and no trigger is ever lost:
- * the follow-up starts after the last trigger arrived, so it sees every
- * commit they announced. With serve_options.supersede a webhook also cuts
- * the running sync's wait short (newest commit wins).
+ * Syncs: the server's runner (runner.h) runs them on its worker thread,
+ * one at a time. A trigger that arrives while a sync runs marks one
+ * follow-up sync as pending; every further trigger joins that pending sync
+ * (and gets its sync id), so a burst of hooks yields at most two syncs and
+ * no trigger is ever lost: the follow-up starts after the last trigger
+ * arrived, so it sees every commit they announced. With
+ * serve_options.supersede a webhook also cuts the running sync's wait
+ * short (newest commit wins). Every sync logs "serve: sync=N started" and
+ * "serve: sync=N finished result=... commit=..." and is recorded in
+ * /metrics.
  *
  * The secret and the signatures are never logged; webhook bodies are not
  * logged either.
  *
  * Threads: serve_run() runs the HTTP event loop in the calling thread and
- * the syncs in a worker thread it starts and joins. sync_fn is called from
+ * the syncs in the runner's worker thread, which it starts and joins. sync_fn is called from
  * that worker thread only, never twice at once.
  */
 #ifndef PACER_CMD_SERVE_HTTP_H
@@ -135,7 +140,8 @@ struct serve_options {
 	void *api_ctx;
 	serve_sync_only_fn sync_only;
 	/*
-	 * A file whose change (mtime, size or inode) triggers a sync at once,
+	 * A file whose change (mtime, size or inode) triggers a sync at once
+	 * (reason "suspensions changed"),
 	 * e.g. <state-dir>/suspended.json: `pacer suspend`/`resume` take effect
 	 * without waiting for the next interval. Looked at every loop tick
 	 * (100 ms, one stat()); NULL = none. Copied.
@@ -196,12 +202,13 @@ struct metrics *serve_metrics(struct serve *s);
 void serve_free(struct serve *s);
 
 /*
- * The webhook secret from the environment: PACER_WEBHOOK_SECRET, or the
- * contents of the file named by PACER_WEBHOOK_SECRET_FILE (one trailing
- * newline stripped). Returns 0 and *out (caller frees; NULL when neither is
- * set), PACER_EINVALID when both are set or the secret is empty, PACER_EIO
- * when the file cannot be read. The secret is registered with
- * pacer_log_add_secret() before this returns.
+ * The webhook secret from the environment: pacer_secret_lookup() of
+ * PACER_WEBHOOK_SECRET (the value, the file PACER_WEBHOOK_SECRET_FILE
+ * names, or the systemd credential webhook-secret). Returns 0 and *out
+ * (caller frees, with pacer_secret_free() to wipe it; NULL when none is
+ * set), PACER_EINVALID when both variables are set or the file is empty or
+ * not one line, PACER_EIO when the file cannot be read. The secret is
+ * registered with the log redaction before this returns.
  */
 int serve_secret_from_env(char **out, struct pacer_error **err);
 

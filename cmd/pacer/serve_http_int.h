@@ -9,11 +9,10 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
-#include "cmd/pacer/serve_http.h"
 #include "backends/webhook/webhook.h"
+#include "cmd/pacer/runner.h"
+#include "cmd/pacer/serve_http.h"
 #include "reconcile/base/buf.h"
-
-#define REASON_MAX 256
 
 struct serve {
 	char *listen, *secret, *branch;
@@ -23,6 +22,7 @@ struct serve {
 	volatile sig_atomic_t *supersede;
 	serve_sync_fn sync_fn;
 	void *ctx;
+	struct runner *runner; /* the sync queue; owned */
 
 	struct MHD_Daemon *daemon;
 	int port;
@@ -30,36 +30,15 @@ struct serve {
 	struct metrics *metrics;
 	int ran; /* serve_run() was called */
 
-	/* Everything below is guarded by mu. */
+	/* Everything below is guarded by mu; cv is broadcast when api_jobs drops. */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	pthread_t worker;
-	int worker_started;
-	int quit;
-	int stopping;    /* SIGTERM seen: /healthz says so until the worker is done */
+	int stopping;    /* SIGTERM seen: /healthz says so until the syncs are done */
 	char *poke_file; /* serve_options.poke_file, or NULL */
 	char poke_sig[96]; /* its last seen mtime:size:inode ("" = absent) */
-	int worker_done; /* worker_main returned (under mu) */
-	unsigned long last_id; /* the last sync id handed out */
-	int running;
-	unsigned long running_id;
-	int pending;
-	unsigned long pending_id;
-	char pending_reason[REASON_MAX];
-	unsigned long nsyncs;
 	double next_run; /* wall clock of the next interval sync, 0 = none */
 
-	int have_last;
-	unsigned long done_id;
-	char done_reason[REASON_MAX];
-	int done_rc;
-	int done_converged;
-	double done_started, done_finished, done_seconds;
-	struct json_object *done_status; /* owned, or NULL */
-	double last_success;             /* 0 = never */
-	char **pending_only; /* the pending sync's apps (NULL-terminated), NULL = every app */
-
-	/* The API (api.c). api_jobs (under mu): API threads running. */
+	/* The API (serve_api.c). api_jobs (under mu): API threads running. */
 	const struct tokens *tokens;
 	serve_api_fn api_fn;
 	void *api_ctx;
@@ -97,15 +76,7 @@ enum MHD_Result serve__respond_status_reason(struct MHD_Connection *c, unsigned 
 					     const char *text);
 
 /*
- * Ask for a sync of the apps in only (NULL-terminated, copied; NULL =
- * every app); returns the id of the sync that covers the request. A sync
- * already pending takes the union (every app when either asks for all).
- */
-unsigned long serve__trigger(struct serve *s, const char *reason, int newer,
-			     const char *const *only);
-
-/*
- * The API (api.c). begin: first call of a /api/v1/ request (headers only):
+ * The API (serve_api.c). begin: first call of a /api/v1/ request (headers only):
  * route, authenticate, authorise; sets *r (a new serve_req, the caller's
  * con_cls) when the body is to be read, else answers. finish: the body is
  * read; parse it and run the call (on an API thread, the connection

@@ -202,21 +202,6 @@ done:
 	return rc;
 }
 
-char *tokens_credential_path(void)
-{
-	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-	char *p = NULL;
-	struct stat st;
-
-	if (!creds || !*creds || asprintf(&p, "%s/api-tokens", creds) < 0)
-		return NULL;
-	if (stat(p, &st) != 0) {
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
 size_t tokens_count(const struct tokens *t)
 {
 	return t ? t->n : 0;

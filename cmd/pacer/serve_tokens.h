@@ -48,14 +48,6 @@ const char *token_role_name(enum token_role r);
  */
 int tokens_load(struct tokens **out, const char *path, struct pacer_error **err);
 
-/*
- * Where the tokens file is, when the command line does not say: the
- * systemd credential "api-tokens" ($CREDENTIALS_DIRECTORY/api-tokens,
- * LoadCredential=api-tokens:/etc/pacer/tokens) when it exists. Returns a
- * new string (caller frees) or NULL.
- */
-char *tokens_credential_path(void);
-
 /* Number of tokens. */
 size_t tokens_count(const struct tokens *t);
 
