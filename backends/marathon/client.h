@@ -56,6 +56,12 @@ struct json_object;
 #define MARATHON_DEFAULT_RETRIES 4
 #define MARATHON_DEFAULT_BACKOFF_MS 200L
 
+/*
+ * Every string is borrowed: the caller keeps it alive until marathon_new()
+ * returns (which copies what it keeps) and frees it afterwards. Credentials
+ * come from the caller (cmd/pacer/env.h reads the environment and the
+ * secret files), never from this backend.
+ */
 struct marathon_options {
 	unsigned version; /* MARATHON_OPTIONS_VERSION */
 	const char *urls; /* "http://a:8080,http://b:8080"; user:pass@ in a URL is taken
@@ -70,10 +76,6 @@ struct marathon_options {
 	int retries;             /* 0 = no retry; < 0: the default, 4 */
 	long backoff_ms;         /* first retry delay; <= 0: the default, 200 */
 	size_t max_body;         /* biggest reply accepted; 0: MARATHON_BODY_CAP */
-
-	/* Private: strings made by marathon_options_from_env(), freed by
-	 * marathon_options_release(). Do not touch. */
-	char *owned_[4];
 };
 
 #define MARATHON_OPTIONS_INIT                                                                      \
@@ -83,27 +85,6 @@ struct marathon_options {
 		.timeout_ms = MARATHON_DEFAULT_TIMEOUT_MS, .retries = MARATHON_DEFAULT_RETRIES,    \
 		.backoff_ms = MARATHON_DEFAULT_BACKOFF_MS,                                         \
 	}
-
-/*
- * Fill urls, user, password and token from the environment, without
- * overriding a field that is already set (flags win over the environment):
- * PACER_MARATHON_URL, PACER_MARATHON_USER, PACER_MARATHON_PASSWORD or
- * PACER_MARATHON_PASSWORD_FILE, PACER_MARATHON_TOKEN or
- * PACER_MARATHON_TOKEN_FILE (files are read whole, trailing newlines
- * stripped; setting both a variable and its _FILE variant is an error).
- * Secrets are registered with pacer_log_add_secret().
- *
- * Ownership: the strings it sets are owned by `o`; free them with
- * marathon_options_release() once done with the options (marathon_new()
- * copies what it needs, so right after it is fine).
- * Returns 0, or PACER_EINVALID / PACER_EIO with *err naming the variable and
- * file (never the secret).
- */
-int marathon_options_from_env(struct marathon_options *o, struct pacer_error **err);
-
-/* Free the strings marathon_options_from_env() made, and clear the fields
- * that pointed at them. Safe on options it never touched. */
-void marathon_options_release(struct marathon_options *o);
 
 /*
  * Make a client. *out is the vtable; free it with pacer_marathon_free().

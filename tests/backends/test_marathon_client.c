@@ -830,25 +830,6 @@ Test(client_flags, token_auth)
 	cr_assert_str_eq(header_of(req, "authorization"), "token=tok-ABC123xyz");
 	json_object_put(req);
 
-	/* The same through the environment, as cmd/ does it: token from a file. */
-	{
-		struct marathon_options o = MARATHON_OPTIONS_INIT;
-		struct pacer_marathon *m = NULL;
-		struct json_object *info = NULL;
-
-		setenv("PACER_MARATHON_URL", extra[0].url, 1);
-		setenv("PACER_MARATHON_TOKEN_FILE", file, 1);
-		unsetenv("PACER_MARATHON_TOKEN");
-		unsetenv("PACER_MARATHON_USER");
-		unsetenv("PACER_MARATHON_PASSWORD");
-		unsetenv("PACER_MARATHON_PASSWORD_FILE");
-		cr_assert_eq(marathon_options_from_env(&o, &err), 0, "%s", err ? err->message : "");
-		cr_assert_eq(marathon_new(&m, &o, &err), 0, "%s", err ? err->message : "");
-		marathon_options_release(&o);
-		OK(m->info(m, &info, E));
-		json_object_put(info);
-		pacer_marathon_free(m);
-	}
 	test_rmrf(dir);
 	free(dir);
 	free(file);
