@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "reconcile/base/buf.h"
+#include "reconcile/base/jsonutil.h"
+#include "reconcile/base/log.h"
 #include "reconcile/cache.h"
 
 #define FAKE_MAX 128
@@ -55,6 +57,7 @@ struct fake_marathon {
 	int saw_version;
 	char **log;
 	size_t nlog;
+	char framework_id[64]; /* GET /v2/info's frameworkId, "" for none */
 };
 
 /* ---- helpers (lock held) ---- */
@@ -561,10 +564,22 @@ done:
 
 static int f_info(struct pacer_marathon *m, struct json_object **out, struct pacer_error **err)
 {
-	(void)m;
+	struct fake_marathon *f = (struct fake_marathon *)m;
+
 	(void)err;
 	*out = json_tokener_parse("{\"name\":\"marathon\",\"version\":\"1.10.26\"}");
+	pthread_mutex_lock(&f->mu);
+	if (f->framework_id[0])
+		json_object_object_add(*out, "frameworkId", json_object_new_string(f->framework_id));
+	pthread_mutex_unlock(&f->mu);
 	return 0;
+}
+
+void fake_marathon_set_framework(struct fake_marathon *f, const char *id)
+{
+	pthread_mutex_lock(&f->mu);
+	snprintf(f->framework_id, sizeof(f->framework_id), "%s", id ? id : "");
+	pthread_mutex_unlock(&f->mu);
 }
 
 static void f_free(struct pacer_marathon *m)
@@ -799,6 +814,11 @@ struct fake_state {
 	char *revision;
 	struct fake_fail fails[4];
 	size_t nfails;
+	/* Documents (fake_state_enable_docs()): names[i] holds data[i]. */
+	char *doc_names[FAKE_MAX];
+	char *doc_data[FAKE_MAX];
+	size_t doc_len[FAKE_MAX];
+	size_t ndocs;
 };
 
 static int state_injected(struct fake_state *s, const char *op, struct pacer_error **err)
@@ -900,12 +920,137 @@ static int st_save_rev(struct pacer_state_store *ss, const char *rev, struct pac
 	return rc;
 }
 
+static long doc_find(struct fake_state *s, const char *name)
+{
+	for (size_t i = 0; i < s->ndocs; i++)
+		if (!strcmp(s->doc_names[i], name))
+			return (long)i;
+	return -1;
+}
+
+static int st_doc_load(struct pacer_state_store *ss, const char *name, char **data, size_t *len,
+		       struct pacer_error **err)
+{
+	struct fake_state *s = (struct fake_state *)ss;
+	long i;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	*data = NULL;
+	*len = 0;
+	rc = state_injected(s, "doc_load", err);
+	if (!rc && (i = doc_find(s, name)) >= 0) {
+		*data = malloc(s->doc_len[i] + 1);
+		memcpy(*data, s->doc_data[i], s->doc_len[i] + 1);
+		*len = s->doc_len[i];
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static int st_doc_save(struct pacer_state_store *ss, const char *name, const char *data,
+		       size_t len, struct pacer_error **err)
+{
+	struct fake_state *s = (struct fake_state *)ss;
+	long i;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	rc = state_injected(s, "doc_save", err);
+	if (!rc && (i = doc_find(s, name)) < 0 && s->ndocs < FAKE_MAX) {
+		i = (long)s->ndocs++;
+		s->doc_names[i] = strdup(name);
+		s->doc_data[i] = NULL;
+	}
+	if (!rc && i >= 0) {
+		free(s->doc_data[i]);
+		s->doc_data[i] = malloc(len + 1);
+		memcpy(s->doc_data[i], data, len);
+		s->doc_data[i][len] = '\0';
+		s->doc_len[i] = len;
+		if (s->log)
+			fake_marathon_log(s->log, "doc_save %s", name);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static int st_doc_remove(struct pacer_state_store *ss, const char *name,
+			 struct pacer_error **err)
+{
+	struct fake_state *s = (struct fake_state *)ss;
+	long i;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	rc = state_injected(s, "doc_remove", err);
+	if (!rc && (i = doc_find(s, name)) >= 0) {
+		free(s->doc_names[i]);
+		free(s->doc_data[i]);
+		s->ndocs--;
+		s->doc_names[i] = s->doc_names[s->ndocs];
+		s->doc_data[i] = s->doc_data[s->ndocs];
+		s->doc_len[i] = s->doc_len[s->ndocs];
+		if (s->log)
+			fake_marathon_log(s->log, "doc_remove %s", name);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Full names ("journal/x.json") of the folder's documents, sorted. */
+static int st_doc_list(struct pacer_state_store *ss, const char *folder, char ***names,
+		       struct pacer_error **err)
+{
+	struct fake_state *s = (struct fake_state *)ss;
+	size_t flen = strlen(folder), k = 0;
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	rc = state_injected(s, "doc_list", err);
+	*names = calloc(s->ndocs + 1, sizeof(char *));
+	for (size_t i = 0; !rc && i < s->ndocs; i++)
+		if (!strncmp(s->doc_names[i], folder, flen) && s->doc_names[i][flen] == '/')
+			(*names)[k++] = strdup(s->doc_names[i]);
+	qsort(*names, k, sizeof(char *), cmp_name);
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+void fake_state_enable_docs(struct pacer_state_store *ss)
+{
+	ss->doc_load = st_doc_load;
+	ss->doc_save = st_doc_save;
+	ss->doc_remove = st_doc_remove;
+	ss->doc_list = st_doc_list;
+}
+
+size_t fake_state_ndocs(struct pacer_state_store *ss)
+{
+	struct fake_state *s = (struct fake_state *)ss;
+	size_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->ndocs;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 static void st_free(struct pacer_state_store *ss)
 {
 	struct fake_state *s = (struct fake_state *)ss;
 
 	for (size_t i = 0; i < s->n; i++)
 		free(s->owned[i]);
+	for (size_t i = 0; i < s->ndocs; i++) {
+		free(s->doc_names[i]);
+		free(s->doc_data[i]);
+	}
 	free(s->revision);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -1075,4 +1220,69 @@ void fake_backup_fail(struct pacer_backup_store *bs, int times)
 	pthread_mutex_lock(&b->mu);
 	b->fail = times;
 	pthread_mutex_unlock(&b->mu);
+}
+
+/* ---- an execution context over the fakes ---- */
+
+static void exec_on_event(void *ctx, const struct sync_event *ev)
+{
+	struct fake_exec *e = ctx;
+
+	pthread_mutex_lock(&e->evmu);
+	e->nevents[ev->kind]++;
+	pthread_mutex_unlock(&e->evmu);
+}
+
+int fake_exec_init(struct fake_exec *e)
+{
+	static const struct sync_options defaults = SYNC_OPTIONS_INIT;
+
+	memset(e, 0, sizeof(*e));
+	pacer_log_set_level(PACER_LOG_WARN);
+	e->f = fake_marathon_new();
+	e->m = fake_marathon_api(e->f);
+	e->b = fake_backup_new(e->f);
+	e->s = fake_state_new(e->f);
+	e->o = defaults;
+	e->o.poll_ms = 10; /* fast enough for unit tests, slow enough to count cycles */
+	e->o.timeout_s = 1;
+	e->o.on_event = exec_on_event;
+	e->o.event_ctx = e;
+	pthread_mutex_init(&e->evmu, NULL);
+	if (waiter_new(e->m, e->o.poll_ms, &e->w, NULL))
+		return -1;
+	e->c.m = e->m;
+	e->c.backups = e->b;
+	e->c.state = e->s;
+	e->c.waiter = e->w;
+	e->c.opts = &e->o;
+	e->c.revision = "abc123";
+	e->c.unreachable = &e->unreachable;
+	return 0;
+}
+
+void fake_exec_fini(struct fake_exec *e)
+{
+	waiter_free(e->w);
+	pacer_backup_store_free(e->b);
+	pacer_state_store_free(e->s);
+	pacer_marathon_free(e->m);
+	pthread_mutex_destroy(&e->evmu);
+}
+
+struct json_object *fake_exec_live(struct fake_exec *e, const char *id)
+{
+	struct json_object *apps = NULL, *found = NULL;
+
+	if (e->m->list_apps(e->m, &apps, NULL))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(apps); i++) {
+		struct json_object *a = json_object_array_get_idx(apps, i);
+		const char *aid = json_object_get_string(jsonutil_get(a, "id"));
+
+		if (aid && !strcmp(aid, id))
+			found = json_object_get(a);
+	}
+	json_object_put(apps);
+	return found;
 }

@@ -29,9 +29,11 @@
 #ifndef PACER_FAKE_MARATHON_H
 #define PACER_FAKE_MARATHON_H
 
-#include <stddef.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include "reconcile/backup.h"
+#include "reconcile/exec.h"
 #include "reconcile/marathon.h"
 #include "reconcile/source.h"
 #include "reconcile/sync.h"
@@ -45,6 +47,8 @@ struct pacer_marathon *fake_marathon_api(struct fake_marathon *f);
 
 /* Add a live app (JSON text with an absolute "id"), running healthy. 0 or -1. */
 int fake_marathon_add_app(struct fake_marathon *f, const char *json);
+/* The frameworkId GET /v2/info names (NULL or "": none, the default). */
+void fake_marathon_set_framework(struct fake_marathon *f, const char *id);
 /* Deployments vanish after this many GET /v2/deployments (>= 1). */
 void fake_marathon_set_polls(struct fake_marathon *f, int polls);
 /* The next `times` calls of op ("put_app", "list_deployments", ...) fail with code. */
@@ -80,8 +84,17 @@ struct pacer_state_store *fake_state_new(struct fake_marathon *log);
 int fake_state_owns(struct pacer_state_store *s, const char *id);
 /* Last saved revision, borrowed; NULL when none. */
 const char *fake_state_revision(struct pacer_state_store *s);
-/* The next `times` calls of op ("add_owned", ...) fail with PACER_EIO. */
+/* The next `times` calls of op ("add_owned", "doc_save", ...) fail with PACER_EIO. */
 void fake_state_fail(struct pacer_state_store *s, const char *op, int times);
+/*
+ * Give the store the doc_* methods (in memory; saves and removes are logged
+ * as "doc_save NAME", "doc_remove NAME"), so that the journal, held
+ * failures and the cluster identity are kept. Without it the store has no
+ * documents, as the tests of other parts expect.
+ */
+void fake_state_enable_docs(struct pacer_state_store *s);
+/* How many documents the store holds. */
+size_t fake_state_ndocs(struct pacer_state_store *s);
 
 /* Backup store. log may be NULL. Free with pacer_backup_store_free(). */
 struct pacer_backup_store *fake_backup_new(struct fake_marathon *log);
@@ -90,5 +103,31 @@ size_t fake_backup_count(struct pacer_backup_store *s);
 struct json_object *fake_backup_get(struct pacer_backup_store *s, size_t i);
 /* The next `times` save() calls fail with PACER_EIO. */
 void fake_backup_fail(struct pacer_backup_store *s, int times);
+
+/*
+ * What a step that changes Marathon (apply, rollback) runs in, for its
+ * unit tests: a fake Marathon, state and backup stores, a waiter polling
+ * every 10 ms, options with a 1 s timeout, and the execution context c
+ * over them (revision "abc123"). Progress events are counted by kind in
+ * nevents. Release with fake_exec_fini().
+ */
+struct fake_exec {
+	struct fake_marathon *f;
+	struct pacer_marathon *m;
+	struct pacer_backup_store *b;
+	struct pacer_state_store *s;
+	struct waiter *w;
+	struct sync_options o;
+	struct exec_ctx c;
+	volatile sig_atomic_t unreachable;
+	int nevents[5];
+	pthread_mutex_t evmu;
+};
+/* 0, or -1 when the waiter could not be started. */
+int fake_exec_init(struct fake_exec *e);
+void fake_exec_fini(struct fake_exec *e);
+/* The live app id as GET /v2/apps shows it (server fields included): a new
+ * reference (json_object_put()), NULL when Marathon has no such app. */
+struct json_object *fake_exec_live(struct fake_exec *e, const char *id);
 
 #endif

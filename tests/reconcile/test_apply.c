@@ -1,8 +1,9 @@
 /*
- * Unit tests of one app's apply (reconcile/apply.c), its failure policies
- * (reconcile/rollback.c) and the shared waiter (reconcile/wait.c), against
- * the in-memory fake Marathon of tests/lib/fake_marathon.c. Plan items are
- * built by hand so these tests do not depend on the planner.
+ * Unit tests of one app's apply (reconcile/apply.c) and its failure
+ * policies, against the in-memory fake Marathon of tests/lib/fake_marathon.c.
+ * Plan items are built by hand so these tests do not depend on the planner.
+ * The rollback requests themselves are tested in test_rollback.c, the
+ * shared waiter in test_wait.c.
  */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
@@ -12,84 +13,7 @@
 #include <string.h>
 
 #include "reconcile/apply.h"
-#include "reconcile/base/log.h"
-#include "reconcile/rollback.h"
-#include "reconcile/wait.h"
 #include "tests/lib/fake_marathon.h"
-
-struct env {
-	struct fake_marathon *f;
-	struct pacer_marathon *m;
-	struct pacer_backup_store *b;
-	struct pacer_state_store *s;
-	struct waiter *w;
-	struct sync_options o;
-	struct exec_ctx c;
-	volatile sig_atomic_t unreachable;
-	int nevents[5];
-	pthread_mutex_t evmu;
-};
-
-static void on_event(void *ctx, const struct sync_event *ev)
-{
-	struct env *e = ctx;
-
-	pthread_mutex_lock(&e->evmu);
-	e->nevents[ev->kind]++;
-	pthread_mutex_unlock(&e->evmu);
-}
-
-static void env_init(struct env *e)
-{
-	static const struct sync_options defaults = SYNC_OPTIONS_INIT;
-
-	memset(e, 0, sizeof(*e));
-	pacer_log_set_level(PACER_LOG_WARN);
-	e->f = fake_marathon_new();
-	e->m = fake_marathon_api(e->f);
-	e->b = fake_backup_new(e->f);
-	e->s = fake_state_new(e->f);
-	e->o = defaults;
-	e->o.poll_ms = 10;
-	e->o.timeout_s = 1;
-	e->o.on_event = on_event;
-	e->o.event_ctx = e;
-	pthread_mutex_init(&e->evmu, NULL);
-	cr_assert_eq(waiter_new(e->m, e->o.poll_ms, &e->w, NULL), 0);
-	e->c.m = e->m;
-	e->c.backups = e->b;
-	e->c.state = e->s;
-	e->c.waiter = e->w;
-	e->c.opts = &e->o;
-	e->c.revision = "abc123";
-	e->c.unreachable = &e->unreachable;
-}
-
-static void env_fini(struct env *e)
-{
-	waiter_free(e->w);
-	pacer_backup_store_free(e->b);
-	pacer_state_store_free(e->s);
-	pacer_marathon_free(e->m);
-	pthread_mutex_destroy(&e->evmu);
-}
-
-/* The live app as GET /v2/apps shows it (server fields included). */
-static struct json_object *live_of(struct env *e, const char *id)
-{
-	struct json_object *apps = NULL, *found = NULL;
-
-	cr_assert_eq(e->m->list_apps(e->m, &apps, NULL), 0);
-	for (size_t i = 0; i < json_object_array_length(apps); i++) {
-		struct json_object *a = json_object_array_get_idx(apps, i), *v;
-
-		json_object_object_get_ex(a, "id", &v);
-		if (!strcmp(json_object_get_string(v), id))
-			found = json_object_get(a);
-	}
-	json_object_put(apps);
-	return found;
-}
 
 static void item_init(struct pacer_plan_item *it, enum pacer_action act, const char *id,
 		      const char *body, struct json_object *live)
@@ -143,7 +67,7 @@ static char *error_text(const struct pacer_error *e)
  * GET shows it, except for a create) and applies it.
  */
 struct run {
-	struct env e;
+	struct fake_exec e;
 	struct pacer_plan_item it;
 	struct sync_app_result res;
 	int changed; /* -1 until apply_item() sets it */
@@ -154,7 +78,7 @@ static void run_init(struct run *r, const char *live_json)
 	memset(&r->it, 0, sizeof(r->it));
 	memset(&r->res, 0, sizeof(r->res));
 	r->changed = -1;
-	env_init(&r->e);
+	cr_assert_eq(fake_exec_init(&r->e), 0);
 	if (live_json)
 		cr_assert_eq(fake_marathon_add_app(r->e.f, live_json), 0, "bad live app %s",
 			     live_json);
@@ -162,7 +86,7 @@ static void run_init(struct run *r, const char *live_json)
 
 static void run_prepare(struct run *r, enum pacer_action act, const char *id, const char *body)
 {
-	item_init(&r->it, act, id, body, act == PACER_ACT_CREATE ? NULL : live_of(&r->e, id));
+	item_init(&r->it, act, id, body, act == PACER_ACT_CREATE ? NULL : fake_exec_live(&r->e, id));
 	r->res.app_id = (char *)id;
 }
 
@@ -185,7 +109,7 @@ static void run_fini(struct run *r)
 {
 	res_release(&r->res);
 	item_release(&r->it);
-	env_fini(&r->e);
+	fake_exec_fini(&r->e);
 }
 
 /* The stored definition of id has this cmd. */
@@ -439,99 +363,4 @@ Test(apply, unreachable_marathon_flags_the_run)
 	expect_error(&r, PACER_EUNREACHABLE, NULL, NULL);
 	cr_assert_eq(r.e.unreachable, 1);
 	run_fini(&r);
-}
-
-/* ---- the shared waiter ---- */
-
-struct waiter_job {
-	struct env *e;
-	char id[16];
-	int rc;
-};
-
-static void *wait_one(void *p)
-{
-	struct waiter_job *j = p;
-	struct pacer_deploy_ref ref;
-	struct json_object *body = json_object_new_object();
-
-	json_object_object_add(body, "id", json_object_new_string(j->id));
-	json_object_object_add(body, "instances", json_object_new_int(1));
-	j->rc = j->e->m->create_app(j->e->m, body, PACER_MF_FORCE, &ref, NULL);
-	json_object_put(body);
-	if (j->rc == 0)
-		j->rc = waiter_wait(j->e->w, j->id, ref.deployment_id, WAITER_HEALTHY, 5, NULL,
-				    NULL, NULL);
-	return NULL;
-}
-
-Test(waiter, one_deployments_poll_per_cycle_for_all_apps)
-{
-	enum { N = 8, POLLS = 4 };
-	struct env e;
-	struct waiter_job jobs[N];
-	pthread_t t[N];
-	int polls;
-
-	env_init(&e);
-	fake_marathon_set_polls(e.f, POLLS);
-	for (int i = 0; i < N; i++) {
-		jobs[i].e = &e;
-		snprintf(jobs[i].id, sizeof(jobs[i].id), "/app%d", i);
-		pthread_create(&t[i], NULL, wait_one, &jobs[i]);
-	}
-	for (int i = 0; i < N; i++) {
-		pthread_join(t[i], NULL);
-		cr_assert_eq(jobs[i].rc, 0, "app %d: %s", i, pacer_code_name(jobs[i].rc));
-	}
-	polls = fake_marathon_count(e.f, "list_deployments");
-	/* Every deployment needs POLLS polls; one poll per app per cycle would
-	 * make at least N * POLLS = 32. Apps that joined a cycle late (threads
-	 * start slowly on a loaded machine or under valgrind) add a few cycles:
-	 * half of the per-app count still tells the two apart. */
-	cr_assert(polls >= POLLS && polls <= N * POLLS / 2, "%d polls of GET /v2/deployments", polls);
-	cr_assert_eq((unsigned long)polls, waiter_cycles(e.w));
-	cr_assert(fake_marathon_count(e.f, "list_apps") <= polls,
-		  "at most one GET /v2/apps per cycle");
-	cr_assert_eq(fake_marathon_count(e.f, "get_app"), 0, "no per-app GET");
-	env_fini(&e);
-}
-
-Test(waiter, survives_a_few_failed_polls_and_gives_up_after_many)
-{
-	struct env e;
-	struct pacer_deploy_ref ref;
-	struct json_object *body = json_tokener_parse("{\"id\":\"/a\",\"instances\":1}");
-	struct pacer_error *err = NULL;
-	int rc;
-
-	env_init(&e);
-	fake_marathon_fail(e.f, "list_deployments", PACER_EHTTP, 2);
-	cr_assert_eq(e.m->create_app(e.m, body, PACER_MF_FORCE, &ref, NULL), 0);
-	cr_assert_eq(waiter_wait(e.w, "/a", ref.deployment_id, WAITER_HEALTHY, 5, NULL, NULL, NULL),
-		     0);
-	fake_marathon_fail(e.f, "list_deployments", PACER_EUNREACHABLE, 100);
-	cr_assert_eq(e.m->restart_app(e.m, "/a", PACER_MF_FORCE, &ref, NULL), 0);
-	rc = waiter_wait(e.w, "/a", ref.deployment_id, WAITER_HEALTHY, 5, NULL, NULL, &err);
-	cr_assert_eq(rc, PACER_EUNREACHABLE);
-	cr_assert_not_null(err);
-	cr_assert_str_eq(err->app_id, "/a");
-	pacer_error_free(err);
-	json_object_put(body);
-	env_fini(&e);
-}
-
-Test(waiter, strip_server_fields)
-{
-	struct json_object *live = json_tokener_parse(
-		"{\"id\":\"/a\",\"cmd\":\"x\",\"version\":\"v\",\"versionInfo\":{},\"tasksRunning\":1,"
-		"\"tasksHealthy\":1,\"tasksStaged\":0,\"tasksUnhealthy\":0,\"deployments\":[],"
-		"\"tasks\":[],\"lastTaskFailure\":{},\"tasksStats\":{}}");
-	struct json_object *want = json_tokener_parse("{\"id\":\"/a\",\"cmd\":\"x\"}");
-	struct json_object *got = rollback_strip_server_fields(live);
-
-	cr_assert(json_object_equal(got, want), "%s", json_object_to_json_string(got));
-	json_object_put(live);
-	json_object_put(want);
-	json_object_put(got);
 }
