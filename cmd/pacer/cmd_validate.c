@@ -133,12 +133,18 @@ static int add_paths(struct pacer_desired *d, char **paths, int n,
 	return failed;
 }
 
-static void print_diags(const struct pacer_desired *d, int quiet)
+/* Which diagnostics to print: -q leaves the warnings out. */
+enum diag_filter {
+	DIAGS_ALL,
+	DIAGS_ERRORS_ONLY,
+};
+
+static void print_diags(const struct pacer_desired *d, enum diag_filter filter)
 {
 	for (size_t i = 0; i < d->ndiags; i++) {
 		char *text;
 
-		if (quiet && !d->diags[i].is_error)
+		if (filter == DIAGS_ERRORS_ONLY && !d->diags[i].is_error)
 			continue;
 		text = pacer_error_format(d->diags[i].error);
 		fprintf(stderr, "%s: %s\n", d->diags[i].is_error ? "error" : "warning",
@@ -160,7 +166,7 @@ static int validate_cmd(struct cmd_ctx *ctx)
 	dopts.flags = &ctx->env.flags;
 	failed = add_paths(d, ctx->args, ctx->nargs, &dopts);
 	desired_finish(d);
-	print_diags(d, o->c.quiet);
+	print_diags(d, o->c.quiet ? DIAGS_ERRORS_ONLY : DIAGS_ALL);
 	if (!o->c.quiet)
 		printf("%zu file(s), %zu app(s): %zu error(s), %zu warning(s)\n", d->nfiles, d->napps,
 		       d->nerrors, d->ndiags - d->nerrors);

@@ -192,14 +192,21 @@ static void print_bash(FILE *out, const struct described_all *all)
 
 /* ---- zsh ---------------------------------------------------------------- */
 
-/* Text inside a single-quoted _arguments spec; `brackets` escapes [ ] too. */
-static void zsh_text(FILE *out, const char *s, int brackets, int colons)
+/* What else zsh_text() escapes, by where the text goes in the spec. */
+enum zsh_escape {
+	ZSH_ESCAPE_QUOTES = 0,        /* a description: only quotes and backslashes */
+	ZSH_ESCAPE_BRACKETS = 1 << 0, /* inside [...]: an option's help */
+	ZSH_ESCAPE_COLONS = 1 << 1,   /* between ':' fields: a value's message */
+};
+
+/* Text inside a single-quoted _arguments spec, escaped as `escape` says. */
+static void zsh_text(FILE *out, const char *s, unsigned escape)
 {
 	for (; *s; s++) {
 		if (*s == '\'')
 			fprintf(out, "'\\''");
-		else if ((brackets && (*s == '[' || *s == ']')) || (colons && *s == ':') ||
-		         *s == '\\')
+		else if (((escape & ZSH_ESCAPE_BRACKETS) && (*s == '[' || *s == ']')) ||
+		         ((escape & ZSH_ESCAPE_COLONS) && *s == ':') || *s == '\\')
 			fprintf(out, "\\%c", *s);
 		else
 			fputc(*s, out);
@@ -239,7 +246,7 @@ static void print_zsh(FILE *out, const struct described_all *all)
 	       "  commands=(\n");
 	for (size_t i = 0; i < all->n; i++) {
 		fprintf(out, "    '%s:", all->c[i].name);
-		zsh_text(out, all->c[i].help ? all->c[i].help : "", 0, 0);
+		zsh_text(out, all->c[i].help ? all->c[i].help : "", ZSH_ESCAPE_QUOTES);
 		fprintf(out, "'\n");
 	}
 	fprintf(out, "  )\n"
@@ -267,11 +274,11 @@ static void print_zsh(FILE *out, const struct described_all *all)
 				       o->name, arg_mark);
 			else
 				fprintf(out, "        '--%s%s[", o->name, arg_mark);
-			zsh_text(out, o->help, 1, 0);
+			zsh_text(out, o->help, ZSH_ESCAPE_BRACKETS);
 			fprintf(out, "]");
 			if (o->type != OPT_BOOL) {
 				fprintf(out, ":");
-				zsh_text(out, o->arg ? o->arg : "value", 0, 1);
+				zsh_text(out, o->arg ? o->arg : "value", ZSH_ESCAPE_COLONS);
 				fprintf(out, ":");
 				zsh_action(out, kind_of(o->arg), o->arg);
 			}
@@ -279,7 +286,7 @@ static void print_zsh(FILE *out, const struct described_all *all)
 		}
 		if (pk != VALUE_NONE) {
 			fprintf(out, "        '*:");
-			zsh_text(out, pos, 0, 1);
+			zsh_text(out, pos, ZSH_ESCAPE_COLONS);
 			fprintf(out, ":");
 			zsh_action(out, pk, pos);
 			fprintf(out, "' \\\n");

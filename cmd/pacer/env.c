@@ -55,8 +55,8 @@ static int keep_string(struct env_strings *keep, char *s, struct pacer_error **e
  * *field (when still unset) from var through pacer_secret_lookup(): the
  * variable, its _FILE or the credential, as flags say.
  */
-static int env_lookup(const char **field, const char *var, unsigned flags,
-		      struct env_strings *keep, struct pacer_error **err)
+static int env_lookup(const char **field, const char *var, unsigned flags, struct env_strings *keep,
+                      struct pacer_error **err)
 {
 	char *value = NULL;
 	int rc;
@@ -73,14 +73,14 @@ static int env_lookup(const char **field, const char *var, unsigned flags,
 }
 
 int env_marathon_options(struct marathon_options *o, struct env_strings *keep,
-			 struct pacer_error **err)
+                         struct pacer_error **err)
 {
 	int rc;
 
 	if (!o->user)
 		o->user = env_setting("PACER_MARATHON_USER");
 	if ((rc = env_lookup(&o->password, "PACER_MARATHON_PASSWORD", PACER_SECRET_REDACT, keep,
-			     err)) ||
+	                     err)) ||
 	    (rc = env_lookup(&o->token, "PACER_MARATHON_TOKEN", PACER_SECRET_REDACT, keep, err)))
 		return rc;
 	return 0;
@@ -88,7 +88,7 @@ int env_marathon_options(struct marathon_options *o, struct env_strings *keep,
 
 /* The public key beside a private key file, when there is one pacer may read. */
 static int env_ssh_pubkey(struct gitsrc_options *o, struct env_strings *keep,
-			  struct pacer_error **err)
+                          struct pacer_error **err)
 {
 	char *pub = NULL;
 	int rc;
@@ -108,7 +108,7 @@ static int env_ssh_pubkey(struct gitsrc_options *o, struct env_strings *keep,
 
 /* ~/.ssh/known_hosts, as ssh itself uses, when nothing else was named. */
 static int env_known_hosts(struct gitsrc_options *o, struct env_strings *keep,
-			   struct pacer_error **err)
+                           struct pacer_error **err)
 {
 	const char *home = env_setting("HOME");
 	char *kh = NULL;
@@ -123,8 +123,7 @@ static int env_known_hosts(struct gitsrc_options *o, struct env_strings *keep,
 	return rc;
 }
 
-int env_gitsrc_options(struct gitsrc_options *o, struct env_strings *keep,
-		       struct pacer_error **err)
+int env_gitsrc_options(struct gitsrc_options *o, struct env_strings *keep, struct pacer_error **err)
 {
 	const char *password = NULL, *agent = env_setting("PACER_GIT_SSH_AGENT");
 	int rc;
@@ -133,11 +132,12 @@ int env_gitsrc_options(struct gitsrc_options *o, struct env_strings *keep,
 	 * even when a token makes it unused. */
 	if ((rc = env_lookup(&o->https_token, "PACER_GIT_TOKEN", PACER_SECRET_REDACT, keep, err)) ||
 	    (rc = env_lookup(&password, "PACER_GIT_PASSWORD", PACER_SECRET_REDACT, keep, err)) ||
-	    (rc = env_lookup(&o->ssh_key_file, "PACER_GIT_SSH_KEY", PACER_SECRET_PATH, keep, err)) ||
+	    (rc =
+	         env_lookup(&o->ssh_key_file, "PACER_GIT_SSH_KEY", PACER_SECRET_PATH, keep, err)) ||
 	    (rc = env_lookup(&o->ssh_passphrase, "PACER_GIT_SSH_PASSPHRASE", PACER_SECRET_REDACT,
-			     keep, err)) ||
+	                     keep, err)) ||
 	    (rc = env_lookup(&o->known_hosts_file, "PACER_GIT_KNOWN_HOSTS", PACER_SECRET_PATH, keep,
-			     err)) ||
+	                     err)) ||
 	    (rc = env_ssh_pubkey(o, keep, err)) || (rc = env_known_hosts(o, keep, err)))
 		return rc;
 	if (!o->https_token)

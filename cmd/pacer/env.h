@@ -41,7 +41,7 @@ void env_strings_release(struct env_strings *keep);
  * and the file (never the secret).
  */
 int env_marathon_options(struct marathon_options *o, struct env_strings *keep,
-			 struct pacer_error **err);
+                         struct pacer_error **err);
 
 /*
  * The git remote's credentials (url, ref, path and cache_dir are left alone):
@@ -56,7 +56,7 @@ int env_marathon_options(struct marathon_options *o, struct env_strings *keep,
  * Returns 0, or PACER_EINVALID / PACER_EIO as env_marathon_options().
  */
 int env_gitsrc_options(struct gitsrc_options *o, struct env_strings *keep,
-		       struct pacer_error **err);
+                       struct pacer_error **err);
 
 /*
  * The bearer token for --server: PACER_SERVER_TOKEN[_FILE] or the

@@ -17,6 +17,14 @@
 #include "reconcile/base/secret.h"
 
 #define REPLY_MAX (16u << 20)
+/* A serve that does not accept the connection this fast is not there. */
+#define CONNECT_TIMEOUT_S 10L
+/* A whole call, unless the caller says (remote.h: timeout_s <= 0). */
+#define CALL_TIMEOUT_S 120
+/* An action's answer comes when it is done: its own timeout, and this for the rest. */
+#define ACTION_SLACK_S 60
+/* sync is queued and answered at once. */
+#define SYNC_TIMEOUT_S 60
 
 /*
  * The token (env.h), or the exit code when there is none: an error in
@@ -87,7 +95,7 @@ static int perform(const char *url, const char *method, const char *token, const
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)timeout_s);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -129,7 +137,7 @@ int remote_call(const char *cmd, const struct cli_common *c, const char *method,
 		goto done;
 	}
 	if (perform(url, method, token, body ? json_object_to_json_string(body) : NULL,
-		    timeout_s > 0 ? timeout_s : 120, &status, &out, errbuf)) {
+		    timeout_s > 0 ? timeout_s : CALL_TIMEOUT_S, &status, &out, errbuf)) {
 		fprintf(stderr, "pacer %s: no answer from %.*s: %s\n", cmd, (int)blen, c->server,
 			errbuf);
 		code = PACER_EXIT_UNREACHABLE;
@@ -162,7 +170,8 @@ int remote_action(const char *cmd, const struct cli_common *c, const char *app_i
 
 	if (asprintf(&path, "apps/%s%s%s", app_id + 1, verb ? "/" : "", verb ? verb : "") < 0)
 		return PACER_EXIT_FAILED;
-	code = remote_call(cmd, c, verb ? "POST" : "DELETE", path, body, timeout_s + 60, &r);
+	code = remote_call(cmd, c, verb ? "POST" : "DELETE", path, body, timeout_s + ACTION_SLACK_S,
+			   &r);
 	free(path);
 	if (!code && c->output && !strcmp(c->output, "json")) {
 		printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY |
@@ -185,7 +194,7 @@ int remote_status(const struct cli_common *c, const char *const *ids, size_t n)
 {
 	struct json_object *r = NULL, *apps, *keep;
 	size_t bad = 0;
-	int code = remote_call("status", c, "GET", "apps", NULL, 120, &r);
+	int code = remote_call("status", c, "GET", "apps", NULL, CALL_TIMEOUT_S, &r);
 
 	if (code) {
 		json_object_put(r);
@@ -223,7 +232,7 @@ int remote_sync(const struct cli_common *c, const char *const *ids, size_t n)
 			json_object_array_add(apps, json_object_new_string(ids[i]));
 		json_object_object_add(body, "apps", apps);
 	}
-	code = remote_call("sync", c, "POST", "sync", body, 60, &r);
+	code = remote_call("sync", c, "POST", "sync", body, SYNC_TIMEOUT_S, &r);
 	if (!code)
 		printf("sync %lld queued on %s (GET /status shows its result)\n",
 		       (long long)json_object_get_int64(jsonutil_get(r, "sync_id")), c->server);

@@ -17,6 +17,12 @@
 #include "reconcile/metrics.h"
 #include "reconcile/plan.h"
 
+/* Whether the run applied anything: a dry run's report says less. */
+enum run_kind {
+	RUN_APPLIES,
+	RUN_DRY, /* diff, sync -n */
+};
+
 /* Outcomes a dry run (diff) reports too: what the plan alone does not say. */
 static int dry_worthy(enum sync_outcome o)
 {
@@ -24,13 +30,13 @@ static int dry_worthy(enum sync_outcome o)
 	       o == SYNC_OUT_SUSPENDED;
 }
 
-static void print_outcomes(const struct sync_result *res, int dry)
+static void print_outcomes(const struct sync_result *res, enum run_kind kind)
 {
 	for (size_t i = 0; i < res->napps; i++) {
 		const struct sync_app_result *a = &res->apps[i];
 
 		if (a->outcome == SYNC_OUT_UNCHANGED || a->outcome == SYNC_OUT_PLANNED ||
-		    (dry && !dry_worthy(a->outcome)))
+		    (kind == RUN_DRY && !dry_worthy(a->outcome)))
 			continue;
 		printf("%-16s %s", sync_outcome_name(a->outcome), a->app_id);
 		if (a->resumed)
@@ -68,11 +74,11 @@ static char *readonly_wording(const char *text)
 	return pacer_buf_detach(&b);
 }
 
-static void print_run_error(const char *cmd, const struct pacer_error *err, int dry)
+static void print_run_error(const char *cmd, const struct pacer_error *err, enum run_kind kind)
 {
 	char *text, *clean, *worded;
 
-	if (!dry) {
+	if (kind == RUN_APPLIES) {
 		cli_print_error(cmd, err);
 		return;
 	}
@@ -122,12 +128,12 @@ static void print_json(const struct sync_result *res, int rc, const struct pacer
 
 /* The exit code of a run that failed as a whole (rc != 0). */
 static int failed_run_code(const char *cmd, const struct sync_result *res, int rc,
-			   const struct pacer_error *err, int dry)
+			   const struct pacer_error *err, enum run_kind kind)
 {
 	int root = err ? pacer_error_root_code(err) : rc;
 
 	if (err)
-		print_run_error(cmd, err, dry);
+		print_run_error(cmd, err, kind);
 	if (res && res->desired && res->desired->nerrors)
 		return PACER_EXIT_INVALID;
 	/* Nothing could be read from the source: a source problem. */
@@ -141,10 +147,10 @@ int report_sync_opts(const char *cmd, const struct cli_common *c, const struct s
 {
 	static const struct report_opts none = {0, 0, 0};
 	int json = c->output && !strcmp(c->output, "json");
-	int dry;
+	enum run_kind kind;
 
 	ro = ro ? ro : &none;
-	dry = ro->dry_run || !strcmp(cmd, "diff");
+	kind = ro->dry_run || !strcmp(cmd, "diff") ? RUN_DRY : RUN_APPLIES;
 	if (res && json) {
 		if (res->desired)
 			cli_print_diags(res->desired);
@@ -153,12 +159,12 @@ int report_sync_opts(const char *cmd, const struct cli_common *c, const struct s
 		if (!ro->plan_shown)
 			print_plan(c, res, ro->show_unchanged);
 		if (res->plan)
-			print_outcomes(res, dry);
+			print_outcomes(res, kind);
 	}
 	fflush(stdout);
 
 	if (rc)
-		return failed_run_code(cmd, res, rc, err, dry);
+		return failed_run_code(cmd, res, rc, err, kind);
 	/* Marathon lost mid-run: the run returns 0 but the apps say why. */
 	for (size_t i = 0; res && i < res->napps; i++)
 		if (res->apps[i].error &&
@@ -167,7 +173,7 @@ int report_sync_opts(const char *cmd, const struct cli_common *c, const struct s
 				cmd);
 			return PACER_EXIT_UNREACHABLE;
 		}
-	if (dry)
+	if (kind == RUN_DRY)
 		return res && res->plan && res->plan->ncreate + res->plan->nupdate + res->plan->nprune
 			       ? PACER_EXIT_CHANGES
 			       : PACER_EXIT_OK;

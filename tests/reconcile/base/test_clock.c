@@ -51,7 +51,7 @@ Test(clock, a_deadline_is_that_far_from_now)
 		long long at = ts_ms(d);
 
 		cr_assert(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L, "nanoseconds carried: %ld",
-			  d.tv_nsec);
+		          d.tv_nsec);
 		cr_assert_geq(at, before + offsets[i]);
 		cr_assert_lt(at, before + offsets[i] + SLACK_MS);
 	}

@@ -91,7 +91,7 @@ static char *lookup_ok(const char *var, unsigned flags)
 	char *out = NULL;
 
 	cr_assert_eq(pacer_secret_lookup(table_env, var, flags, &out, &err), 0, "%s: %s", var,
-		     err ? err->message : "");
+	             err ? err->message : "");
 	cr_assert_null(err);
 	return out;
 }
@@ -103,7 +103,7 @@ static struct pacer_error *lookup_fails(const char *var, unsigned flags, int cod
 	char *out = NULL;
 
 	cr_assert_eq(pacer_secret_lookup(table_env, var, flags, &out, &err), code, "%s: %s", var,
-		     err ? err->message : "(no error)");
+	             err ? err->message : "(no error)");
 	cr_assert_null(out, "no value on failure");
 	cr_assert_not_null(err);
 	return err;
@@ -167,7 +167,7 @@ Test(secret, a_missing_file_names_the_variable_and_the_path)
 	env_set("PACER_GIT_TOKEN_FILE", "/nonexistent/pacer-token");
 	err = lookup_fails("PACER_GIT_TOKEN", 0, PACER_EIO);
 	cr_assert(strstr(err->message, "PACER_GIT_TOKEN_FILE=/nonexistent/pacer-token"), "%s",
-		  err->message);
+	          err->message);
 	pacer_error_free(err);
 }
 
@@ -183,19 +183,19 @@ struct content_case {
 };
 
 static struct content_case content_cases[] = {
-	{"s3cret\r\n\n", 9, 0, 0, "s3cret"},
-	{"\n", 1, 0, PACER_EINVALID, "is empty"},
-	{"", 0, 0, PACER_EINVALID, "is empty"},
-	{"line one\nline two\n", 18, 0, PACER_EINVALID, "more than one line"},
-	{"-----BEGIN KEY-----\nabc\n-----END KEY-----\n", 42, PACER_SECRET_MULTILINE, 0,
-	 "-----BEGIN KEY-----\nabc\n-----END KEY-----"},
-	{"bin\0ary", 7, 0, PACER_EINVALID, "binary data"},
+    {"s3cret\r\n\n", 9, 0, 0, "s3cret"},
+    {"\n", 1, 0, PACER_EINVALID, "is empty"},
+    {"", 0, 0, PACER_EINVALID, "is empty"},
+    {"line one\nline two\n", 18, 0, PACER_EINVALID, "more than one line"},
+    {"-----BEGIN KEY-----\nabc\n-----END KEY-----\n", 42, PACER_SECRET_MULTILINE, 0,
+     "-----BEGIN KEY-----\nabc\n-----END KEY-----"},
+    {"bin\0ary", 7, 0, PACER_EINVALID, "binary data"},
 };
 
 ParameterizedTestParameters(secret_file, content)
 {
 	return cr_make_param_array(struct content_case, content_cases,
-				   sizeof(content_cases) / sizeof(content_cases[0]));
+	                           sizeof(content_cases) / sizeof(content_cases[0]));
 }
 
 ParameterizedTest(struct content_case *c, secret_file, content, .init = setup, .fini = teardown)
