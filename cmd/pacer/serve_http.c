@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backends/webhook/webhook.h"
+#include "cmd/pacer/filestamp.h"
 #include "cmd/pacer/runner.h"
 #include "cmd/pacer/serve_http_int.h"
 #include "cmd/pacer/serve_tokens.h"
@@ -525,23 +525,6 @@ bad:
 }
 
 
-/* Whether the poke file changed since the last look (serve_options.poke_file). */
-static int poked(struct serve *s)
-{
-	struct stat st;
-	char sig[sizeof(s->poke_sig)] = "";
-
-	if (!s->poke_file)
-		return 0;
-	if (!stat(s->poke_file, &st))
-		snprintf(sig, sizeof(sig), "%lld.%09ld:%lld:%llu", (long long)st.st_mtim.tv_sec,
-		         st.st_mtim.tv_nsec, (long long)st.st_size, (unsigned long long)st.st_ino);
-	if (!strcmp(sig, s->poke_sig))
-		return 0;
-	memcpy(s->poke_sig, sig, sizeof(sig));
-	return 1;
-}
-
 /* What serve_new() refuses before allocating anything. */
 static int check_options(const struct serve_options *opts, serve_sync_fn sync_fn,
 			 struct pacer_error **err)
@@ -665,7 +648,7 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 		rc = pacer_error_set(err, PACER_EGENERIC, "serve: out of memory");
 		goto done;
 	}
-	poked(s); /* as it is now: only later changes trigger */
+	filestamp_changed(s->poke_file, &s->poke); /* as it is now: only later changes trigger */
 	if ((rc = runner_open(s, err)) || (rc = metrics_new_pacer(&s->metrics, err)) ||
 	    (rc = start_daemon(s, err)))
 		goto done;
@@ -762,7 +745,7 @@ static int serve_loop(struct serve *s, volatile sig_atomic_t *stop)
 		}
 		if ((rc = serve_http(s, timeout)))
 			break;
-		if (poked(s))
+		if (filestamp_changed(s->poke_file, &s->poke))
 			runner_trigger(s->runner, "suspensions changed", 0, NULL);
 		now = pacer_now_ms();
 		if (next_poll && now >= next_poll) {

@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "backends/webhook/webhook.h"
+#include "cmd/pacer/filestamp.h"
 #include "cmd/pacer/runner.h"
 #include "cmd/pacer/serve_http.h"
 #include "reconcile/base/buf.h"
@@ -35,7 +36,7 @@ struct serve {
 	pthread_cond_t cv;
 	int stopping;    /* SIGTERM seen: /healthz says so until the syncs are done */
 	char *poke_file; /* serve_options.poke_file, or NULL */
-	char poke_sig[96]; /* its last seen mtime:size:inode ("" = absent) */
+	struct filestamp poke; /* its last look (the loop thread's) */
 	double next_run; /* wall clock of the next interval sync, 0 = none */
 
 	/* The API (serve_api.c). api_jobs (under mu): API threads running. */

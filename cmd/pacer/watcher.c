@@ -23,6 +23,7 @@
 
 #include "backends/fs/watch.h"
 #include "backends/git/source.h"
+#include "cmd/pacer/filestamp.h"
 #include "cmd/pacer/sdnotify.h"
 #include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
@@ -39,33 +40,10 @@
 /* A commit id as gitsrc_resolve() writes it: 40 hex digits of SHA-1 and the NUL. */
 #define COMMIT_ID_SIZE 41
 
-/* For the signal handler, which gets no context: one watcher per process. */
-
 /* How often the suspensions file is looked at (pacer suspend/resume take effect at once). */
 #define SUSPEND_LOOK_MS 1000
 
-/*
- * Whether <state-dir>/suspended.json changed (mtime, size, inode) since the
- * last look, sig holding what was seen: `pacer suspend` and `pacer resume`
- * are picked up at once, not at the next resync.
- */
-static int suspensions_changed(struct watcher *w, char sig[96])
-{
-	char path[4096], now[96] = "";
-	struct stat st;
-
-	if (!w->env || !w->env->state_dir)
-		return 0;
-	snprintf(path, sizeof(path), "%s/suspended.json", w->env->state_dir);
-	if (!stat(path, &st))
-		snprintf(now, sizeof(now), "%lld.%09ld:%lld:%llu", (long long)st.st_mtim.tv_sec,
-		         st.st_mtim.tv_nsec, (long long)st.st_size, (unsigned long long)st.st_ino);
-	if (!strcmp(now, sig))
-		return 0;
-	memcpy(sig, now, sizeof(now));
-	return 1;
-}
-
+/* For the signal handler, which gets no context: one watcher per process. */
 static volatile sig_atomic_t *sig_stop;
 static int sig_pipe_w = -1;
 
@@ -300,7 +278,7 @@ static void poll_git(struct watcher *w, char last[COMMIT_ID_SIZE])
 			          msg ? msg : "?");
 		free(msg);
 	} else if (strcmp(head, last)) {
-		char reason[80];
+		char reason[RUNNER_REASON_MAX];
 
 		snprintf(reason, sizeof(reason), "commit %.12s", head);
 		if (*last)
@@ -324,6 +302,8 @@ struct loop {
 	long long hold_until; /* a writer's hold ends; -1: none */
 	int hold_warned;
 	char last[COMMIT_ID_SIZE]; /* the last commit seen by a poll */
+	char *susp_path;           /* <state-dir>/suspended.json (owned), or NULL */
+	struct filestamp susp;     /* its last look */
 };
 
 /* Read inotify; a change starts or extends a burst. */
@@ -467,6 +447,11 @@ static int loop_start(struct watcher *w, struct loop *l, struct pacer_error **er
 	int rc;
 
 	memset(l, 0, sizeof(*l));
+	/* pacer suspend/resume change this file: a sync at once, not at the next resync. */
+	if (w->env && w->env->state_dir &&
+	    asprintf(&l->susp_path, "%s/suspended.json", w->env->state_dir) < 0)
+		l->susp_path = NULL;
+	filestamp_changed(l->susp_path, &l->susp); /* as it is now: only later changes */
 	l->now = l->resync_base = pacer_now_ms();
 	l->poll_at = l->hold_until = -1;
 	/* WatchdogSec=: the loop pings systemd; one that stops turning gets restarted. */
@@ -490,7 +475,6 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 {
 	struct loop l;
 	int rc = loop_start(w, &l, err);
-	char susp[96] = "";
 
 	if (rc)
 		goto done;
@@ -503,7 +487,6 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 		PLOG_INFO("watching %s (%s); periodic resync off (--resync-interval 0)", w->o.source,
 		          w->is_dir ? "inotify" : "git poll");
 
-	suspensions_changed(w, susp);
 	while (!*w->o.stop) {
 		struct pollfd pfd[2] = {{w->pipe_r, POLLIN, 0},
 		                        {l.fw ? fswatch_fd(l.fw) : -1, POLLIN, 0}};
@@ -526,12 +509,13 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 		/* A lost root is looked for on its own timer, events or not. */
 		if (l.fw && ((pfd[1].revents & POLLIN) || fswatch_timeout_ms(l.fw) >= 0))
 			read_files(w, &l);
-		if (suspensions_changed(w, susp))
+		if (filestamp_changed(l.susp_path, &l.susp))
 			watcher__trigger(w, "suspensions changed", 0);
 		run_timers(w, &l);
 	}
 done:
 	fswatch_free(l.fw);
+	free(l.susp_path);
 	return rc;
 }
 
