@@ -66,8 +66,7 @@ Test(cluster, another_cluster_is_refused)
 	fake_marathon_set_framework(e.f, "fw-2");
 	cr_assert_eq(cluster_check(e.m, e.s, CLUSTER_BIND, &err), PACER_ECLUSTER);
 	cr_assert_not_null(err);
-	cr_assert(strstr(err->message, "fw-1") && strstr(err->message, "fw-2"), "%s",
-		  err->message);
+	cr_assert(strstr(err->message, "fw-1") && strstr(err->message, "fw-2"), "%s", err->message);
 	pacer_error_free(err);
 	env_fini(&e);
 }
@@ -84,7 +83,7 @@ Test(cluster, no_framework_id_is_accepted_until_bound)
 	cr_assert_eq(cluster_check(e.m, e.s, CLUSTER_BIND, NULL), 0);
 	fake_marathon_set_framework(e.f, "");
 	cr_assert_eq(cluster_check(e.m, e.s, CLUSTER_BIND, &err), PACER_ECLUSTER,
-		     "bound, and the identity cannot be checked");
+	             "bound, and the identity cannot be checked");
 	pacer_error_free(err);
 	env_fini(&e);
 }

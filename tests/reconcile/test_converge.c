@@ -24,38 +24,39 @@ struct health_case {
 ParameterizedTestParameters(converge, health)
 {
 	static struct health_case cases[] = {
-		{"all healthy",
-		 "{\"id\":\"/a\",\"instances\":2,\"tasksRunning\":2,\"tasksHealthy\":2,"
-		 "\"healthChecks\":[{\"protocol\":\"HTTP\"}],\"deployments\":[]}",
-		 CONVERGE_HEALTHY, ""},
-		{"running without health checks",
-		 "{\"id\":\"/a\",\"instances\":2,\"tasksRunning\":2,\"tasksHealthy\":0}",
-		 CONVERGE_HEALTHY, ""},
-		{"a deployment runs",
-		 "{\"id\":\"/a\",\"instances\":2,\"tasksRunning\":2,\"deployments\":[{\"id\":\"d-1\"}]}",
-		 CONVERGE_PROGRESSING, "deployment d-1 in progress"},
-		{"too few running",
-		 "{\"id\":\"/a\",\"instances\":3,\"tasksRunning\":1,\"deployments\":[]}",
-		 CONVERGE_DEGRADED, "1 of 3 instances running"},
-		{"too few healthy",
-		 "{\"id\":\"/a\",\"instances\":2,\"tasksRunning\":2,\"tasksHealthy\":1,"
-		 "\"healthChecks\":[{}]}",
-		 CONVERGE_DEGRADED, "1 of 2 instances healthy"},
-		{"failed a minute ago",
-		 "{\"id\":\"/a\",\"instances\":1,\"tasksRunning\":1,\"lastTaskFailure\":"
-		 "{\"timestamp\":\"2026-12-02T14:24:08.000Z\",\"message\":\"boom\"}}",
-		 CONVERGE_DEGRADED, "tasks are failing"},
-		{"failed long ago",
-		 "{\"id\":\"/a\",\"instances\":1,\"tasksRunning\":1,\"lastTaskFailure\":"
-		 "{\"timestamp\":\"2026-12-01T14:24:08.000Z\",\"message\":\"boom\"}}",
-		 CONVERGE_HEALTHY, ""},
-		{"failed before the definition changed",
-		 "{\"id\":\"/a\",\"instances\":1,\"tasksRunning\":1,\"lastTaskFailure\":"
-		 "{\"timestamp\":\"2026-12-02T14:24:08.000Z\"},\"versionInfo\":"
-		 "{\"lastConfigChangeAt\":\"2026-12-02T14:25:00.000Z\"}}",
-		 CONVERGE_HEALTHY, ""},
-		{"scaled to zero", "{\"id\":\"/a\",\"instances\":0,\"tasksRunning\":0}",
-		 CONVERGE_HEALTHY, ""},
+	    {"all healthy",
+	     "{\"id\":\"/a\",\"instances\":2,\"tasksRunning\":2,\"tasksHealthy\":2,"
+	     "\"healthChecks\":[{\"protocol\":\"HTTP\"}],\"deployments\":[]}",
+	     CONVERGE_HEALTHY, ""},
+	    {"running without health checks",
+	     "{\"id\":\"/a\",\"instances\":2,\"tasksRunning\":2,\"tasksHealthy\":0}",
+	     CONVERGE_HEALTHY, ""},
+	    {"a deployment runs",
+	     "{\"id\":\"/"
+	     "a\",\"instances\":2,\"tasksRunning\":2,\"deployments\":[{\"id\":\"d-1\"}]}",
+	     CONVERGE_PROGRESSING, "deployment d-1 in progress"},
+	    {"too few running",
+	     "{\"id\":\"/a\",\"instances\":3,\"tasksRunning\":1,\"deployments\":[]}",
+	     CONVERGE_DEGRADED, "1 of 3 instances running"},
+	    {"too few healthy",
+	     "{\"id\":\"/a\",\"instances\":2,\"tasksRunning\":2,\"tasksHealthy\":1,"
+	     "\"healthChecks\":[{}]}",
+	     CONVERGE_DEGRADED, "1 of 2 instances healthy"},
+	    {"failed a minute ago",
+	     "{\"id\":\"/a\",\"instances\":1,\"tasksRunning\":1,\"lastTaskFailure\":"
+	     "{\"timestamp\":\"2026-12-02T14:24:08.000Z\",\"message\":\"boom\"}}",
+	     CONVERGE_DEGRADED, "tasks are failing"},
+	    {"failed long ago",
+	     "{\"id\":\"/a\",\"instances\":1,\"tasksRunning\":1,\"lastTaskFailure\":"
+	     "{\"timestamp\":\"2026-12-01T14:24:08.000Z\",\"message\":\"boom\"}}",
+	     CONVERGE_HEALTHY, ""},
+	    {"failed before the definition changed",
+	     "{\"id\":\"/a\",\"instances\":1,\"tasksRunning\":1,\"lastTaskFailure\":"
+	     "{\"timestamp\":\"2026-12-02T14:24:08.000Z\"},\"versionInfo\":"
+	     "{\"lastConfigChangeAt\":\"2026-12-02T14:25:00.000Z\"}}",
+	     CONVERGE_HEALTHY, ""},
+	    {"scaled to zero", "{\"id\":\"/a\",\"instances\":0,\"tasksRunning\":0}",
+	     CONVERGE_HEALTHY, ""},
 	};
 
 	return cr_make_param_array(struct health_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -71,7 +72,7 @@ ParameterizedTest(struct health_case *c, converge, health)
 	hp = converge_health(app, NOW, parsed, sizeof(parsed), NULL);
 	hr = converge_health_raw(c->json, strlen(c->json), NOW, raw, sizeof(raw), NULL);
 	cr_expect_eq(hp, c->want, "%s: parsed says %s (%s)", c->name, converge_health_name(hp),
-		     parsed);
+	             parsed);
 	cr_expect_eq(hr, c->want, "%s: raw says %s (%s)", c->name, converge_health_name(hr), raw);
 	cr_expect(strstr(parsed, c->reason_has), "%s: reason '%s'", c->name, parsed);
 	cr_expect_str_eq(parsed, raw, "%s: both readers give one reason", c->name);
@@ -81,7 +82,7 @@ ParameterizedTest(struct health_case *c, converge, health)
 Test(converge, health_reports_the_task_counts)
 {
 	const char *json = "{\"id\":\"/a\",\"instances\":3,\"tasksRunning\":2,\"tasksHealthy\":1,"
-			   "\"version\":\"2026-12-02T14:00:00.000Z\"}";
+	                   "\"version\":\"2026-12-02T14:00:00.000Z\"}";
 	struct converge_tasks t;
 
 	memset(&t, 0xff, sizeof(t));
@@ -103,23 +104,23 @@ struct match_case {
 ParameterizedTestParameters(converge, matches)
 {
 	static struct match_case cases[] = {
-		{"server fields and assigned ports",
-		 "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2,\"portDefinitions\":[{\"port\":0}]}",
-		 "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2,\"portDefinitions\":[{\"port\":10001}],"
-		 "\"version\":\"2026-12-02T14:00:00.000Z\",\"tasksRunning\":2,\"deployments\":[]}",
-		 0, 1},
-		{"another definition", "{\"id\":\"/a\",\"cmd\":\"new\"}",
-		 "{\"id\":\"/a\",\"cmd\":\"old\"}", 0, 0},
-		{"the body owns its instances", "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2}",
-		 "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":5}", 0, 0},
-		{"--ignore-instances", "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2}",
-		 "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":5}", 1, 1},
-		{"unmanaged instances",
-		 "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2,"
-		 "\"labels\":{\"pacer.instances\":\"unmanaged\"}}",
-		 "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":5,"
-		 "\"labels\":{\"pacer.instances\":\"unmanaged\"}}",
-		 0, 1},
+	    {"server fields and assigned ports",
+	     "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2,\"portDefinitions\":[{\"port\":0}]}",
+	     "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2,\"portDefinitions\":[{\"port\":10001}],"
+	     "\"version\":\"2026-12-02T14:00:00.000Z\",\"tasksRunning\":2,\"deployments\":[]}",
+	     0, 1},
+	    {"another definition", "{\"id\":\"/a\",\"cmd\":\"new\"}",
+	     "{\"id\":\"/a\",\"cmd\":\"old\"}", 0, 0},
+	    {"the body owns its instances", "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2}",
+	     "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":5}", 0, 0},
+	    {"--ignore-instances", "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2}",
+	     "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":5}", 1, 1},
+	    {"unmanaged instances",
+	     "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":2,"
+	     "\"labels\":{\"pacer.instances\":\"unmanaged\"}}",
+	     "{\"id\":\"/a\",\"cmd\":\"x\",\"instances\":5,"
+	     "\"labels\":{\"pacer.instances\":\"unmanaged\"}}",
+	     0, 1},
 	};
 
 	return cr_make_param_array(struct match_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -133,7 +134,7 @@ ParameterizedTest(struct match_case *c, converge, matches)
 
 	cr_assert(body && live, "%s: bad test JSON", c->name);
 	cr_assert_eq(converge_matches(body, live, c->ignore_instances, &equal, NULL), 0, "%s",
-		     c->name);
+	             c->name);
 	cr_expect_eq(equal, c->want, "%s", c->name);
 	json_object_put(body);
 	json_object_put(live);
@@ -141,9 +142,12 @@ ParameterizedTest(struct match_case *c, converge, matches)
 
 Test(converge, digest_does_not_depend_on_key_order)
 {
-	struct json_object *a = json_tokener_parse("{\"id\":\"/a\",\"env\":{\"X\":\"1\",\"Y\":\"2\"}}");
-	struct json_object *b = json_tokener_parse("{\"env\":{\"Y\":\"2\",\"X\":\"1\"},\"id\":\"/a\"}");
-	struct json_object *c = json_tokener_parse("{\"env\":{\"Y\":\"3\",\"X\":\"1\"},\"id\":\"/a\"}");
+	struct json_object *a =
+	    json_tokener_parse("{\"id\":\"/a\",\"env\":{\"X\":\"1\",\"Y\":\"2\"}}");
+	struct json_object *b =
+	    json_tokener_parse("{\"env\":{\"Y\":\"2\",\"X\":\"1\"},\"id\":\"/a\"}");
+	struct json_object *c =
+	    json_tokener_parse("{\"env\":{\"Y\":\"3\",\"X\":\"1\"},\"id\":\"/a\"}");
 	char da[33], db[33], dc[33];
 
 	converge_digest(a, da);

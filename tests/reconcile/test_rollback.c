@@ -13,7 +13,8 @@
 #include "tests/lib/fake_marathon.h"
 
 #define WEB_V1 "{\"id\":\"/web\",\"cmd\":\"v1\",\"instances\":1}"
-#define WEB_BAD "{\"id\":\"/web\",\"cmd\":\"v2\",\"instances\":1,\"labels\":{\"fake\":\"unhealthy\"}}"
+#define WEB_BAD                                                                                    \
+	"{\"id\":\"/web\",\"cmd\":\"v2\",\"instances\":1,\"labels\":{\"fake\":\"unhealthy\"}}"
 
 /* The stored definition of id runs cmd. */
 static void expect_cmd(struct fake_exec *e, const char *id, const char *cmd)
@@ -43,9 +44,9 @@ static struct json_object *start_bad_update(struct fake_exec *e, char *dep, size
 Test(rollback, strip_server_fields)
 {
 	struct json_object *live = json_tokener_parse(
-		"{\"id\":\"/a\",\"cmd\":\"x\",\"version\":\"v\",\"versionInfo\":{},\"tasksRunning\":1,"
-		"\"tasksHealthy\":1,\"tasksStaged\":0,\"tasksUnhealthy\":0,\"deployments\":[],"
-		"\"tasks\":[],\"lastTaskFailure\":{},\"tasksStats\":{}}");
+	    "{\"id\":\"/a\",\"cmd\":\"x\",\"version\":\"v\",\"versionInfo\":{},\"tasksRunning\":1,"
+	    "\"tasksHealthy\":1,\"tasksStaged\":0,\"tasksUnhealthy\":0,\"deployments\":[],"
+	    "\"tasks\":[],\"lastTaskFailure\":{},\"tasksStats\":{}}");
 	struct json_object *want = json_tokener_parse("{\"id\":\"/a\",\"cmd\":\"x\"}");
 	struct json_object *got = rollback_strip_server_fields(live);
 
@@ -86,7 +87,7 @@ Test(rollback, update_without_a_deployment_writes_the_backup_back)
 	cr_assert_eq(fake_marathon_count(e.f, "put /web"), 2, "the backup is PUT back");
 	stored = fake_marathon_app(e.f, "/web");
 	cr_assert_not(json_object_object_get_ex(stored, "version", NULL),
-		      "server fields are stripped from what is written back");
+	              "server fields are stripped from what is written back");
 	json_object_put(stored);
 	expect_cmd(&e, "/web", "v1");
 	free(rdep);
