@@ -4,6 +4,7 @@
  * and realworld/ with VERDICTS.tsv).
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <dirent.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -334,45 +335,63 @@ Test(desired, unrendered_templates)
 	desired_free(d);
 }
 
-Test(desired, malformed_json_is_explained)
+/* Criterion runs each parameter in another process: the parameters are
+ * indices into the static tables, never pointers. */
+static size_t *case_indices(size_t n)
 {
-	static const struct {
-		const char *text, *needle;
-		int line, col;
-	} cases[] = {
-	    {"{\"id\": \"/a\", // note\n}", "JSON does not allow comments", 1, 14},
-	    {"{\"id\": \"/a\" /* x */}", "JSON does not allow comments", 1, 13},
-	    {"{\"id\": \"/a\",\n \"cmd\": \"x\",\n}", "JSON does not allow trailing commas", 2, 12},
-	    {"[{\"id\": \"/a\"}, ]", "trailing commas", 1, 14},
-	    {"{\"id\": \"/a\"\n \"cmd\": \"x\"}", "is a ',' missing", 2, 2},
-	    {"{\"id\": \"/a\",\n \"cmd\": ", "unexpected end of file", 2, 9},
-	    {"", "file is empty", 0, 0},
-	    {" \n\t ", "file is empty", 0, 0},
-	    {"\"just a string\"", "top level is a string", 1, 1},
-	    {"  42", "top level is a number", 1, 3},
-	    {"null", "top level is null", 1, 1},
-	    {"{\"id\": \"/a\"} {\"id\": \"/b\"}", "malformed JSON", 1, 14},
-	    {"{\"instances\": {{ n }}}", "unrendered template: \"{{ n }}}\"", 1, 16},
-	    {"{\"id\": \"/caf\xc3\xa9\", \"x\": \"\xff\"}",
-	     "malformed JSON: invalid UTF-8 here; save the file as UTF-8", 1, 23},
-	    {"{\"id\": 'x'}", "JSON strings and keys take double quotes", 1, 8},
-	    {"{\"id\": \"/a\", \"cmd\": \"a\tb\"}", "a raw tab inside a string; write it as \\t", 1,
-	     23},
-	    {"{\"id\": \"/a\",\n \"cmd\": \"a\\\"\nb\"}", "a raw line break inside a string", 2,
-	     13},
-	    {"{\"id\": \"/a\"}}", "malformed JSON: unexpected character at \"}\"", 1, 13},
-	    {"{\"id\": \"/a\", \"x\": True}", "boolean expected at \"True}\"", 1, 19},
-	};
+	static size_t v[64];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct pacer_desired *d = load_one("bad.json", cases[i].text);
+	for (size_t i = 0; i < n && i < 64; i++)
+		v[i] = i;
+	return v;
+}
 
-		cr_assert_eq(d->nerrors, 1, "case %zu: %zu errors", i, d->nerrors);
-		cr_assert_eq(d->napps, 0, "case %zu", i);
-		assert_diag(d, cases[i].needle, 1, cases[i].line, cases[i].col, NULL);
-		cr_assert_str_eq(d->diags[0].error->file, "bad.json");
-		desired_free(d);
-	}
+#define NCASES(t) (sizeof(t) / sizeof((t)[0]))
+
+static const struct malformed_case {
+	const char *text, *needle;
+	int line, col;
+} malformed_cases[] = {
+	{"{\"id\": \"/a\", // note\n}", "JSON does not allow comments", 1, 14},
+	{"{\"id\": \"/a\" /* x */}", "JSON does not allow comments", 1, 13},
+	{"{\"id\": \"/a\",\n \"cmd\": \"x\",\n}", "JSON does not allow trailing commas", 2, 12},
+	{"[{\"id\": \"/a\"}, ]", "trailing commas", 1, 14},
+	{"{\"id\": \"/a\"\n \"cmd\": \"x\"}", "is a ',' missing", 2, 2},
+	{"{\"id\": \"/a\",\n \"cmd\": ", "unexpected end of file", 2, 9},
+	{"", "file is empty", 0, 0},
+	{" \n\t ", "file is empty", 0, 0},
+	{"\"just a string\"", "top level is a string", 1, 1},
+	{"  42", "top level is a number", 1, 3},
+	{"null", "top level is null", 1, 1},
+	{"{\"id\": \"/a\"} {\"id\": \"/b\"}", "malformed JSON", 1, 14},
+	{"{\"instances\": {{ n }}}", "unrendered template: \"{{ n }}}\"", 1, 16},
+	{"{\"id\": \"/caf\xc3\xa9\", \"x\": \"\xff\"}",
+	 "malformed JSON: invalid UTF-8 here; save the file as UTF-8", 1, 23},
+	{"{\"id\": 'x'}", "JSON strings and keys take double quotes", 1, 8},
+	{"{\"id\": \"/a\", \"cmd\": \"a\tb\"}", "a raw tab inside a string; write it as \\t", 1,
+	 23},
+	{"{\"id\": \"/a\",\n \"cmd\": \"a\\\"\nb\"}", "a raw line break inside a string", 2,
+	 13},
+	{"{\"id\": \"/a\"}}", "malformed JSON: unexpected character at \"}\"", 1, 13},
+	{"{\"id\": \"/a\", \"x\": True}", "boolean expected at \"True}\"", 1, 19},
+};
+
+ParameterizedTestParameters(desired, malformed_json_is_explained)
+{
+	return cr_make_param_array(size_t, case_indices(NCASES(malformed_cases)),
+	                           NCASES(malformed_cases));
+}
+
+ParameterizedTest(size_t *i, desired, malformed_json_is_explained)
+{
+	const struct malformed_case *c = &malformed_cases[*i];
+	struct pacer_desired *d = load_one("bad.json", c->text);
+
+	cr_assert_eq(d->nerrors, 1, "case %zu: %zu errors", *i, d->nerrors);
+	cr_assert_eq(d->napps, 0, "case %zu", *i);
+	assert_diag(d, c->needle, 1, c->line, c->col, NULL);
+	cr_assert_str_eq(d->diags[0].error->file, "bad.json");
+	desired_free(d);
 }
 
 Test(desired, bom_and_crlf)
@@ -412,60 +431,65 @@ Test(desired, duplicates_across_and_within_files_name_both_places)
 }
 
 /* The one parser of "pacer.timeout": what sync would refuse, the loader refuses, where it is. */
-Test(desired, timeout_label_is_checked_as_sync_checks_it)
+static const struct timeout_case {
+	const char *value;
+	int secs; /* 0: refused */
+} timeout_cases[] = {
+	{"900", 900},
+	{"900s", 900},
+	{"1", 1},
+	{"604800", 604800},
+	{"0900", 900},
+	{"ten minutes", 0},
+	{"0", 0},
+	{"0s", 0},
+	{"-5", 0},
+	{"", 0},
+	{" 90", 0},
+	{"+90", 0},
+	{"90m", 0},
+	{"0x5a", 0},
+	{"s", 0},
+	{"604801", 0},
+	{"99999999999999999999", 0},
+	{"9.5", 0},
+};
+
+ParameterizedTestParameters(desired, timeout_label_is_checked_as_sync_checks_it)
 {
-	static const struct {
-		const char *value;
-		int secs; /* 0: refused */
-	} cases[] = {
-	    {"900", 900},
-	    {"900s", 900},
-	    {"1", 1},
-	    {"604800", 604800},
-	    {"0900", 900},
-	    {"ten minutes", 0},
-	    {"0", 0},
-	    {"0s", 0},
-	    {"-5", 0},
-	    {"", 0},
-	    {" 90", 0},
-	    {"+90", 0},
-	    {"90m", 0},
-	    {"0x5a", 0},
-	    {"s", 0},
-	    {"604801", 0},
-	    {"99999999999999999999", 0},
-	    {"9.5", 0},
-	};
+	return cr_make_param_array(size_t, case_indices(NCASES(timeout_cases)),
+	                           NCASES(timeout_cases));
+}
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char text[256];
-		struct pacer_desired *d;
-		struct pacer_error *err = NULL;
-		int secs = -1;
+ParameterizedTest(size_t *i, desired, timeout_label_is_checked_as_sync_checks_it)
+{
+	const struct timeout_case *c = &timeout_cases[*i];
+	char text[256];
+	struct pacer_desired *d;
+	struct pacer_error *err = NULL;
+	int secs = -1;
 
-		snprintf(text, sizeof(text),
-		         "{\"id\": \"/t\", \"cmd\": \"x\",\n"
-		         " \"labels\": {\"team\": \"a\", \"pacer.timeout\": \"%s\"}}",
-		         cases[i].value);
-		d = load_one("t.json", text);
-		if (cases[i].secs) {
-			cr_assert_eq(d->nerrors, 0, "\"%s\" is fine", cases[i].value);
-			cr_assert_eq(desired_label_timeout(d->apps[0].def, &secs, &err), 0);
-			cr_assert_eq(secs, cases[i].secs, "\"%s\": %d s", cases[i].value, secs);
-		} else {
-			cr_assert_eq(d->nerrors, 1, "\"%s\" is refused", cases[i].value);
-			assert_diag(d, "label \"pacer.timeout\" is", 1, 2, 43, "/t");
-			cr_assert(strstr(d->diags[0].error->message, "whole number of seconds"));
-			cr_assert_eq(d->napps, 1);
-			cr_assert_eq(desired_label_timeout(d->apps[0].def, &secs, &err),
-			             PACER_EINVALID);
-			cr_assert_eq(secs, 0);
-			cr_assert_not_null(err);
-			pacer_error_free(err);
-		}
-		desired_free(d);
+	snprintf(text, sizeof(text),
+	         "{\"id\": \"/t\", \"cmd\": \"x\",\n"
+	         " \"labels\": {\"team\": \"a\", \"pacer.timeout\": \"%s\"}}",
+	         c->value);
+	d = load_one("t.json", text);
+	if (c->secs) {
+		cr_assert_eq(d->nerrors, 0, "\"%s\" is fine", c->value);
+		cr_assert_eq(desired_label_timeout(d->apps[0].def, &secs, &err), 0);
+		cr_assert_eq(secs, c->secs, "\"%s\": %d s", c->value, secs);
+	} else {
+		cr_assert_eq(d->nerrors, 1, "\"%s\" is refused", c->value);
+		assert_diag(d, "label \"pacer.timeout\" is", 1, 2, 43, "/t");
+		cr_assert(strstr(d->diags[0].error->message, "whole number of seconds"));
+		cr_assert_eq(d->napps, 1);
+		cr_assert_eq(desired_label_timeout(d->apps[0].def, &secs, &err),
+		             PACER_EINVALID);
+		cr_assert_eq(secs, 0);
+		cr_assert_not_null(err);
+		pacer_error_free(err);
 	}
+	desired_free(d);
 }
 
 Test(desired, duplicate_keys_name_both_places)

@@ -395,28 +395,34 @@ Test(normalize, not_an_object_is_invalid)
 
 /* Apps Marathon would reject still normalise (the plan must show them),
  * whatever the field types: no crash, no assertion in json-c. */
-Test(normalize, wrong_types_never_crash)
+static const char *const wrong_type_apps[] = {
+	"{'id':5,'container':'x','networks':'y','healthChecks':{},'portDefinitions':[1,null,'a']}",
+	"{'id':'/a','ipAddress':'z','upgradeStrategy':3,'unreachableStrategy':[1],'constraints':[1,[2],['a',3]]}",
+	"{'id':'/a','container':{'docker':'x','volumes':[1,{'persistent':2,'external':'e'}],'portMappings':{}}}",
+	"{'id':'/a','networks':[1,{'mode':5}],'container':{'type':7,'portMappings':[1,'x']},'fetch':[1,'u']}",
+	"{'id':'/a','readinessChecks':[2,{'httpStatusCodesForReady':'x'}],'executorResources':[],'dependencies':[1,null]}",
+	"{'id':'/a','ports':'x','uris':[1,{}],'ipAddress':{'discovery':{'ports':[1,{'number':'x'}]}},'labels':[]}",
+	"{'id':'/a','container':{'docker':{'network':'BRIDGE','portMappings':'x'}},'healthChecks':[1,{'protocol':2}]}",
+	"{'id':'/a/../..','dependencies':['../../x','']}",
+};
+
+_Static_assert(NCASES(wrong_type_apps) <= NCASES(indices), "indices too short");
+
+ParameterizedTestParameters(normalize, wrong_types_never_crash)
 {
-	static const char *const apps[] = {
-		"{'id':5,'container':'x','networks':'y','healthChecks':{},'portDefinitions':[1,null,'a']}",
-		"{'id':'/a','ipAddress':'z','upgradeStrategy':3,'unreachableStrategy':[1],'constraints':[1,[2],['a',3]]}",
-		"{'id':'/a','container':{'docker':'x','volumes':[1,{'persistent':2,'external':'e'}],'portMappings':{}}}",
-		"{'id':'/a','networks':[1,{'mode':5}],'container':{'type':7,'portMappings':[1,'x']},'fetch':[1,'u']}",
-		"{'id':'/a','readinessChecks':[2,{'httpStatusCodesForReady':'x'}],'executorResources':[],'dependencies':[1,null]}",
-		"{'id':'/a','ports':'x','uris':[1,{}],'ipAddress':{'discovery':{'ports':[1,{'number':'x'}]}},'labels':[]}",
-		"{'id':'/a','container':{'docker':{'network':'BRIDGE','portMappings':'x'}},'healthChecks':[1,{'protocol':2}]}",
-		"{'id':'/a/../..','dependencies':['../../x','']}",
-	};
+	return cr_make_param_array(size_t, make_indices(), NCASES(wrong_type_apps));
+}
 
-	for (size_t i = 0; i < sizeof(apps) / sizeof(apps[0]); i++) {
-		struct json_object *in = J(apps[i]), *out = NULL, *again = NULL;
-		struct normalize_options o = NORMALIZE_OPTIONS_INIT;
+ParameterizedTest(size_t *idx, normalize, wrong_types_never_crash)
+{
+	const char *app = wrong_type_apps[*idx];
+	struct json_object *in = J(app), *out = NULL, *again = NULL;
+	struct normalize_options o = NORMALIZE_OPTIONS_INIT;
 
-		cr_expect_eq(normalize_app(in, NULL, &out, NULL), 0, "%s", apps[i]);
-		o.skip_appdef = 1;
-		cr_expect_eq(normalize_app(out, &o, &again, NULL), 0, "%s", apps[i]);
-		json_object_put(in);
-		json_object_put(out);
-		json_object_put(again);
-	}
+	cr_expect_eq(normalize_app(in, NULL, &out, NULL), 0, "%s", app);
+	o.skip_appdef = 1;
+	cr_expect_eq(normalize_app(out, &o, &again, NULL), 0, "%s", app);
+	json_object_put(in);
+	json_object_put(out);
+	json_object_put(again);
 }
