@@ -82,7 +82,12 @@ void envsync_interrupt(void *ctx)
 	pthread_mutex_unlock(&e->mu);
 }
 
-/* One line per result, with the commit, for operators and tests. */
+/*
+ * One line per result, with the commit, for operators and tests. A
+ * cancelled sync (superseded or stopped) is not an error: info, like a
+ * converged one. The desired state's diagnostics follow, one per line, so
+ * that a file that did not load says why in the same log.
+ */
 static void log_result(const char *reason, int rc, const struct sync_result *res,
                        const struct pacer_error *err)
 {
@@ -119,7 +124,8 @@ static void log_result(const char *reason, int rc, const struct sync_result *res
 	free(msg);
 }
 
-/* systemctl status shows the last result (sdnotify.h; nothing outside systemd). */
+/* systemctl status shows the last result (sdnotify.h; nothing outside systemd). The time is
+ * UTC, as in the log lines, so that the two can be matched. */
 static void notify_result(const char *reason, int rc, const struct sync_result *res)
 {
 	size_t changed = 0;
@@ -283,6 +289,7 @@ int envsync_run(void *ctx, const char *reason, const char *const *only,
 }
 
 /* The file does not own instances: label pacer.instances=unmanaged. */
+/* Scaling such an app outside pacer is expected, not drift. */
 static int instances_unmanaged(struct json_object *def)
 {
 	struct json_object *labels, *v;
@@ -326,6 +333,8 @@ int envsync_drift(struct envsync *e, struct json_object *live, char **app_id, ch
 	if (!raw)
 		goto done;
 
+	/* Both sides normalised as a sync would, so that defaults Marathon fills
+	 * in and fields pacer does not own are never reported as drift. */
 	no.flags = e->so.flags;
 	if (normalize_app(raw, &no, &dn, &err) || normalize_app(live, &no, &ln, &err))
 		goto done;

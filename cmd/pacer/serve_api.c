@@ -22,6 +22,11 @@
 #include "reconcile/model/appid.h"
 #include "reconcile/sync.h"
 
+/*
+ * Where an API request is: its body being read (the event loop's), its
+ * call running on an API thread (the connection suspended), or the answer
+ * stored for the loop to send. Read and written under the server's mutex.
+ */
 enum { API_READING = 0, API_RUNNING, API_DONE };
 
 static const char *const op_names[] = {
@@ -147,6 +152,10 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned code, co
 	return serve__respond_status_reason(c, code, "error", "error", msg);
 }
 
+/*
+ * 401 with WWW-Authenticate, as RFC 6750 asks, so that clients know to
+ * send a bearer token; the body says how, never which tokens exist.
+ */
 static enum MHD_Result respond_401(struct MHD_Connection *c)
 {
 	const char *body = "{\"status\":\"unauthorized\",\"error\":\"a valid bearer token is "
@@ -166,6 +175,7 @@ static enum MHD_Result respond_401(struct MHD_Connection *c)
 	return ret;
 }
 
+/* Who did what: the token's name, never the token; refusals as warnings. */
 static void log_call(const struct serve_req *r, unsigned status)
 {
 	PLOG(status < 400 ? PACER_LOG_INFO : PACER_LOG_WARN,
@@ -281,6 +291,7 @@ static struct json_object *query_body(struct MHD_Connection *c)
 	if (limit) {
 		long n = strtol(limit, NULL, 10);
 
+		/* Out of range is "no limit" (0: every run, history_load()). */
 		json_object_object_add(o, "limit",
 				       json_object_new_int(n > 0 && n < 100000 ? (int)n : 0));
 	}

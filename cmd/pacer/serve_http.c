@@ -36,9 +36,11 @@
 #include "reconcile/base/secret.h"
 #include "reconcile/metrics.h"
 
+/* Headers looked at per webhook: more is not a git host, and the list is on the stack. */
 #define MAX_HEADERS 128
 #define LOOP_TICK_MS 100 /* the longest a stop request waits to be noticed */
 
+/* The wall clock, for the times /status shows (durations use the monotonic clock). */
 static double wall_now(void)
 {
 	struct timespec ts;
@@ -47,6 +49,7 @@ static double wall_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* RFC 3339 in UTC, whole seconds; NULL (JSON null) for "never". */
 static struct json_object *json_time(double t)
 {
 	char tmp[40];
@@ -170,6 +173,10 @@ enum MHD_Result serve__respond_status_reason(struct MHD_Connection *c, unsigned 
 	return serve__respond_json(c, code, o);
 }
 
+/*
+ * Every webhook is counted by provider and result, refused ones too: a
+ * secret that differs at the git host shows as a rising "unauthorized".
+ */
 static void count_hook(struct serve *s, enum webhook_provider p, const char *result)
 {
 	struct pacer_error *err = NULL;
@@ -180,6 +187,7 @@ static void count_hook(struct serve *s, enum webhook_provider p, const char *res
 	}
 }
 
+/* The request's headers as webhook.h takes them: key, value, ..., NULL. */
 struct header_list {
 	const char *kv[2 * MAX_HEADERS + 1];
 	size_t n;
@@ -191,6 +199,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	struct header_list *h = cls;
 
 	(void)kind;
+	/* Full: the rest are not looked at (MHD_NO stops the iteration only). */
 	if (h->n + 2 >= sizeof(h->kv) / sizeof(h->kv[0]))
 		return MHD_NO;
 	h->kv[h->n++] = key;
@@ -199,6 +208,11 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	return MHD_YES;
 }
 
+/*
+ * A webhook whose body is read: verify before parsing (nothing from an
+ * unsigned body is looked at), then ping, ignore or trigger. A trigger
+ * supersedes the running sync: a push announces a newer commit.
+ */
 static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, struct serve_req *r)
 {
 	struct header_list h = {.n = 0};
@@ -212,6 +226,7 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 	h.kv[0] = NULL;
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &h);
 
+	/* Unsigned hooks pass only when asked for and no secret is set at all. */
 	if (!s->insecure || s->secret) {
 		rc = webhook_verify(r->provider, h.kv, body, r->body.len, s->secret, &err);
 		if (rc) {
@@ -366,6 +381,13 @@ static enum MHD_Result too_large(struct serve *s, struct MHD_Connection *c, stru
 	return serve__respond_status_reason(c, MHD_HTTP_CONTENT_TOO_LARGE, "error", "error", msg);
 }
 
+/*
+ * MHD calls this several times per request: first with the headers only
+ * (*con_cls NULL: route, refuse early, allocate the request's state),
+ * then once per piece of the body, then once more with none (answer).
+ * Nothing is parsed before the whole body is there and, for hooks and
+ * the API, before it is known to be within bounds.
+ */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -436,6 +458,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return handle_hook(s, c, r);
 }
 
+/* Whatever happened to the request (answered, timed out, client gone): free its state. */
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -452,6 +475,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages are debugging detail: the requests are logged by the handlers. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char tmp[512];
@@ -585,6 +609,10 @@ static int start_daemon(struct serve *s, struct pacer_error **err)
 		return rc;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* A connection idle for 30 s is closed, and there are at most 128: a
+	 * silent or flooding client cannot hold every connection. (An idle
+	 * timeout, not a deadline for the whole request: a deadline is still
+	 * to be added.) */
 	errno = 0;
 	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
 	                             (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,

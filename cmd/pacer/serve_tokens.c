@@ -222,6 +222,7 @@ enum token_role tokens_check(const struct tokens *t, const char *authorization,
 		tok++;
 	if (!*tok)
 		return TOKEN_NONE;
+	/* Hashed first: what is compared has the same length whatever was sent. */
 	SHA256((const unsigned char *)tok, strlen(tok), d);
 	/* Every digest is compared, matched or not: no early exit. */
 	for (size_t i = 0; i < t->n; i++) {
@@ -239,6 +240,7 @@ void tokens_free(struct tokens *t)
 {
 	if (!t)
 		return;
+	/* The digests stand for the tokens: wiped, like a secret. */
 	if (t->v)
 		OPENSSL_cleanse(t->v, t->n * sizeof(*t->v));
 	free(t->v);
