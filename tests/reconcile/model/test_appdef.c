@@ -11,6 +11,7 @@
  * set-valued fields unordered), apart from "role", which 1.9+ adds.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -492,47 +493,54 @@ static int details_have(struct json_object *body, const char *path, const char *
 	return 0;
 }
 
-Test(appdef, rules)
+/* Criterion runs each parameter in another process: the parameters are
+ * indices into the static table, never pointers. */
+static size_t rule_indices[sizeof(rules) / sizeof(rules[0])];
+
+ParameterizedTestParameters(appdef, rules)
+{
+	for (size_t i = 0; i < sizeof(rule_indices) / sizeof(rule_indices[0]); i++)
+		rule_indices[i] = i;
+	return cr_make_param_array(size_t, rule_indices, sizeof(rule_indices) / sizeof(rule_indices[0]));
+}
+
+ParameterizedTest(size_t *i, appdef, rules)
 {
 	static const struct appdef_flags def = APPDEF_FLAGS_INIT, dc = APPDEF_FLAGS_DCOS;
-	size_t i;
+	const struct rule *r = &rules[*i];
+	struct json_object *body = parse(r->body), *out = NULL, *err = NULL;
+	int rc = appdef_submit(body, NULL, r->dcos ? &dc : &def, &out, &err);
 
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		const struct rule *r = &rules[i];
-		struct json_object *body = parse(r->body), *out = NULL, *err = NULL;
-		int rc = appdef_submit(body, NULL, r->dcos ? &dc : &def, &out, &err);
+	if (!r->message) {
+		cr_expect_eq(rc, 0, "%s: rejected: %s", r->name, text(err));
+		if (rc == 0 && r->check_at) {
+			struct json_object *got = at(out, r->check_at);
 
-		if (!r->message) {
-			cr_expect_eq(rc, 0, "%s: rejected: %s", r->name, text(err));
-			if (rc == 0 && r->check_at) {
-				struct json_object *got = at(out, r->check_at);
+			if (strcmp(r->check_value, "-") == 0) {
+				cr_expect_null(got, "%s: %s should be absent, is %s", r->name, r->check_at, text(got));
+			} else {
+				struct json_object *want = parse(r->check_value);
 
-				if (strcmp(r->check_value, "-") == 0) {
-					cr_expect_null(got, "%s: %s should be absent, is %s", r->name, r->check_at, text(got));
-				} else {
-					struct json_object *want = parse(r->check_value);
-
-					cr_expect(got && json_eq(got, want, NULL), "%s: %s is %s, want %s (app %s)", r->name,
-						  r->check_at, got ? text(got) : "absent", r->check_value, text(out));
-					json_object_put(want);
-				}
-			}
-		} else {
-			struct json_object *msg = NULL;
-
-			cr_expect_eq(rc, PACER_EINVALID, "%s: accepted: %s", r->name, text(out));
-			if (rc == PACER_EINVALID) {
-				cr_expect(json_object_object_get_ex(err, "message", &msg) &&
-						  strcmp(json_object_get_string(msg), r->message) == 0,
-					  "%s: message %s, want %s", r->name, text(err), r->message);
-				cr_expect(details_have(err, r->path, r->error), "%s: no '%s' at %s in %s", r->name, r->error,
-					  r->path, text(err));
+				cr_expect(got && json_eq(got, want, NULL), "%s: %s is %s, want %s (app %s)", r->name,
+					  r->check_at, got ? text(got) : "absent", r->check_value, text(out));
+				json_object_put(want);
 			}
 		}
-		json_object_put(body);
-		json_object_put(out);
-		json_object_put(err);
+	} else {
+		struct json_object *msg = NULL;
+
+		cr_expect_eq(rc, PACER_EINVALID, "%s: accepted: %s", r->name, text(out));
+		if (rc == PACER_EINVALID) {
+			cr_expect(json_object_object_get_ex(err, "message", &msg) &&
+					  strcmp(json_object_get_string(msg), r->message) == 0,
+				  "%s: message %s, want %s", r->name, text(err), r->message);
+			cr_expect(details_have(err, r->path, r->error), "%s: no '%s' at %s in %s", r->name, r->error,
+				  r->path, text(err));
+		}
 	}
+	json_object_put(body);
+	json_object_put(out);
+	json_object_put(err);
 }
 
 Test(appdef, put_url_id_wins)
