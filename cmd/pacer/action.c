@@ -1,12 +1,17 @@
 /*
  * action.c (cmd): the shared body of the operator commands (action.h).
+ *
+ * The five action commands differ only in their options table and the
+ * action in their defaults, so they share one run: a new action is a row in
+ * reconcile/action.h and a cmd_<name>.c of a dozen lines. The same code
+ * serves --server, so a remote action prints what a local one prints and
+ * exits with the same code.
  */
 #include "cmd/pacer/action.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
-
 #include <string.h>
 
 #include "cmd/pacer/remote.h"
@@ -15,6 +20,11 @@
 /* Suspensions through the API answer at once: a minute is plenty. */
 #define SUSPENSION_REMOTE_TIMEOUT_S 60
 
+/*
+ * The app is resolved before anything is opened: a typo in the id must not
+ * take the lock or reach Marathon, and the message is the same as for the
+ * commands whose row says CMD_APP_IDS.
+ */
 int action_prepare_app(struct cmd_ctx *ctx)
 {
 	if (ctx->nargs < 1) {
@@ -44,7 +54,11 @@ static int action_remote(const char *cmd, const char *id, const struct action_cl
 	return code;
 }
 
-/* What the action did; the exit code. */
+/*
+ * What the action did, and the exit code. The backup and the suspension are
+ * printed even when the action failed afterwards: they happened, and the
+ * operator needs them to undo it.
+ */
 static int action_report(const char *cmd, const char *id, const struct action_options *o,
 			 const struct action_result *res, int rc, const struct pacer_error *err)
 {
@@ -145,6 +159,10 @@ static int suspension_one(struct suspend *sp, const char *id, enum suspension_ve
 	return rc;
 }
 
+/*
+ * Without ids the whole source is (un)suspended: one pass with id NULL. The
+ * first failure stops the loop, so the output lists exactly what was done.
+ */
 int suspension_cmd(struct cmd_ctx *ctx, enum suspension_verb verb, const char *reason)
 {
 	struct pacer_error *err = NULL;

@@ -1,6 +1,13 @@
 /*
  * Shared setup of the pacer subcommands: open the source, the Marathon
  * client, the state directory (lock first, then state and backups).
+ * main() calls cli_env_open() with the flags of the command's row
+ * (commands.h); watch and serve still call it themselves.
+ *
+ * The order is the one in which failures are cheapest to report: what the
+ * command line alone shows (check_usage) before anything is created, the
+ * state directory (and its lock) before the backends are made, and the
+ * source last, so that a failure there is the source's own (exit 5).
  */
 #include "cmd/pacer/cli.h"
 
@@ -31,6 +38,7 @@
 
 static volatile sig_atomic_t cli_stop;
 
+/* Only a flag: the engine polls it between requests (no work in a handler). */
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -92,6 +100,7 @@ const char *cli_command(void)
 	return cli_cmd_name;
 }
 
+/* Codes without an exit code of their own are 1: the message says the rest. */
 int cli_exit_for(int code)
 {
 	switch (code) {
@@ -155,7 +164,10 @@ int cli_color(void)
 	return isatty(STDOUT_FILENO) && !(nc && *nc);
 }
 
-/* A git URL, as opposed to a local directory. */
+/*
+ * A git URL, as opposed to a local directory. An existing path wins over
+ * the scp-like form, so a directory named "host:apps" is still a directory.
+ */
 static int looks_like_git_url(const char *s)
 {
 	const char *colon, *slash;
@@ -171,6 +183,11 @@ static int looks_like_git_url(const char *s)
 	return colon && (!slash || colon < slash);
 }
 
+/*
+ * The git cache lives in the state directory, so it shares its lock: two
+ * runs never fetch into the same bare repository at once. Credentials come
+ * from env.c and are wiped as soon as gitsrc_new() has copied them.
+ */
 static int open_source(struct cli_env *env, const struct cli_common *c, struct pacer_error **err)
 {
 	struct gitsrc_options go = GITSRC_OPTIONS_INIT;
@@ -380,6 +397,10 @@ static void choose_flags(struct cli_env *env, const struct cli_common *c)
 	}
 }
 
+/*
+ * --state-dir, else systemd's $STATE_DIRECTORY, else ./.pacer; the backups
+ * default to a folder inside it, so one directory holds all a run keeps.
+ */
 static int choose_dirs(struct cli_env *env, const struct cli_common *c)
 {
 	const char *sd = c->state_dir;
@@ -396,6 +417,10 @@ static int choose_dirs(struct cli_env *env, const struct cli_common *c)
 	return env->state_dir && env->backup_dir ? 0 : -1;
 }
 
+/*
+ * On failure everything opened so far is released here, so the caller has
+ * nothing to clean up: it returns the exit code.
+ */
 int cli_env_open(struct cli_env *env, const struct cli_common *c, unsigned needs)
 {
 	struct pacer_error *err = NULL;

@@ -180,6 +180,11 @@ struct cli_env {
 	char *backup_dir; /* resolved, owned */
 };
 
+/*
+ * What cli_env_open() opens. A command's row in main.c carries these (with
+ * the CMD_* flags of commands.h, which must stay above these bits: see
+ * CMD_OPEN_MASK) and main() opens them before the command runs.
+ */
 enum {
 	CLI_NEED_SOURCE = 1 << 0,
 	CLI_NEED_MARATHON = 1 << 1,

@@ -1,5 +1,9 @@
 /*
  * pacer backups [APP_ID]: list the backups of live definitions, oldest first.
+ *
+ * Listing takes no lock (the row's CLI_NEED_BACKUPS): backups are written
+ * whole and renamed into place, so a sync writing one at the same time
+ * shows either the finished file or nothing.
  */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -53,6 +57,7 @@ static int backups_cmd(struct cmd_ctx *ctx)
 	} else if (o->c.output && !strcmp(o->c.output, "json")) {
 		print_json(v, n);
 	} else if (n == 0) {
+		/* stderr: stdout stays empty, so a script's loop over it runs zero times. */
 		fprintf(stderr, "no backups%s%s in %s\n", app ? " of " : "", app ? app : "",
 			ctx->env.backup_dir);
 	} else {

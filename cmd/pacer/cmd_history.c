@@ -1,6 +1,10 @@
 /*
  * pacer history [APP] [--limit N]: what earlier runs did (reconcile/history.h),
  * oldest first; with APP, only the runs that did something to it.
+ *
+ * Read-only: the row asks for the state without its lock (history.json is
+ * replaced by rename, so a sync writing it cannot be caught half-way), and
+ * no state directory at all is "no runs recorded", not an error.
  */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -29,6 +33,7 @@ static const struct opt_spec history_options[] = {
 	OPT_ROW_END,
 };
 
+/* UTC, as every timestamp pacer writes: a log line and a history row compare as they are. */
 static void print_time(double t)
 {
 	time_t s = (time_t)t;

@@ -112,7 +112,11 @@ static int validate_prepare(struct cmd_ctx *ctx)
 	return 0;
 }
 
-/* Feed every path to the loader; 1 when one of them could not be read. */
+/*
+ * Feed every path to the loader; 1 when one of them could not be read. All
+ * go into one desired state, so duplicate ids and dependencies across
+ * files are found as sync would find them.
+ */
 static int add_paths(struct pacer_desired *d, char **paths, int n,
 		     const struct desired_options *dopts)
 {

@@ -234,6 +234,10 @@ static int parse_command(const struct pacer_command *row, struct cmd_ctx *ctx, i
 	return 0;
 }
 
+/* A row's flags hold both kinds: cli_env_open() must never see a CMD_* bit. */
+_Static_assert((CLI_LOCK_PER_RUN | CMD_OPEN_MASK) == CMD_OPEN_MASK && CMD_OPEN_MASK < CMD_APP_IDS,
+	       "the CLI_* open flags fit below the CMD_* flags");
+
 /*
  * Run a command the way its row says: parse, prepare, open what it needs,
  * run, release. Every early return is an exit code already explained on

@@ -1,3 +1,11 @@
+/*
+ * options.c: the option parser of every pacer command (options.h).
+ *
+ * Deliberately small, no getopt_long(): the rows carry the environment
+ * variable and the help as well, getopt's global state would not survive
+ * the describe mode, and the error messages name the command. Short options
+ * are not bundled (-nq): each is a word, as the usage lines show them.
+ */
 #include "cmd/pacer/options.h"
 
 #include <errno.h>
@@ -6,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* strtol() with every failure caught: "", "12x", overflow and negatives are errors, not 0. */
 static int parse_int(const char *cmd, const char *name, const char *s, int *out)
 {
 	char *end;
@@ -22,6 +31,12 @@ static int parse_int(const char *cmd, const char *name, const char *s, int *out)
 	return 0;
 }
 
+/*
+ * Store value into the row's field. origin names the variable a value came
+ * from, so that a bad PACER_TIMEOUT=abc is not reported as if typed as a
+ * flag. String values are borrowed from argv or environ: both outlive the
+ * command.
+ */
 static int set_value(const char *cmd, const struct opt_spec *o, void *target, const char *value,
 		     const char *origin)
 {
@@ -106,6 +121,8 @@ int opt_parse(const char *cmd, const char *usage, const struct opt_spec *specs, 
 		describer(describer_ctx, cmd, usage, specs);
 		return 1;
 	}
+	/* Environment first, flags after: a flag overwrites what a variable set.
+	 * An empty variable counts as unset (VAR= in a unit file). */
 	for (const struct opt_spec *o = specs; o->type != OPT_END; o++) {
 		const char *v = o->env ? getenv(o->env) : NULL;
 
@@ -117,6 +134,7 @@ int opt_parse(const char *cmd, const char *usage, const struct opt_spec *specs, 
 		const char *a = argv[i], *value = NULL;
 		const struct opt_spec *o = NULL;
 
+		/* "-" alone is an argument (stdin, by convention), not an option. */
 		if (only_positional || a[0] != '-' || !a[1]) {
 			if (*npos >= max_pos) {
 				fprintf(stderr, "pacer %s: unexpected argument '%s'\n", cmd, a);

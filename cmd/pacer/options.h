@@ -6,8 +6,8 @@
  * and cannot drift. Precedence: flag, then environment, then the default
  * already in the struct.
  *
- * Secrets are never options: they come from environment variables or files
- * (see the marathon and git backends).
+ * Secrets are never options: they come from environment variables, files or
+ * systemd credentials (cmd/pacer/env.h).
  */
 #ifndef PACER_CMD_OPTIONS_H
 #define PACER_CMD_OPTIONS_H

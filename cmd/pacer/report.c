@@ -111,6 +111,7 @@ static void print_plan(const struct cli_common *c, const struct sync_result *res
 	fflush(stderr);
 }
 
+/* The whole result as one JSON document on stdout; a failed run carries its error in it. */
 static void print_json(const struct sync_result *res, int rc, const struct pacer_error *err)
 {
 	struct json_object *j = sync_result_to_json(res);
@@ -134,6 +135,8 @@ static int failed_run_code(const char *cmd, const struct sync_result *res, int r
 
 	if (err)
 		print_run_error(cmd, err, kind);
+	/* Checked in this order: an invalid file is the cause even when the
+	 * engine reports it through a generic error. */
 	if (res && res->desired && res->desired->nerrors)
 		return PACER_EXIT_INVALID;
 	/* Nothing could be read from the source: a source problem. */
@@ -151,6 +154,7 @@ int report_sync_opts(const char *cmd, const struct cli_common *c, const struct s
 
 	ro = ro ? ro : &none;
 	kind = ro->dry_run || !strcmp(cmd, "diff") ? RUN_DRY : RUN_APPLIES;
+	/* stdout holds only the document with -o json: diagnostics go to stderr. */
 	if (res && json) {
 		if (res->desired)
 			cli_print_diags(res->desired);
@@ -186,6 +190,12 @@ int report_sync_opts(const char *cmd, const struct cli_common *c, const struct s
 
 /* ---- the plan before anything is applied ------------------------------------- */
 
+/*
+ * The gate wraps the stores in vtables of its own, embedded in struct
+ * report_gate: each wrapper finds its gate from the vtable pointer it is
+ * called with (container_of), prints the plan on the first call, then
+ * forwards. The engine needs no hook for it.
+ */
 #define GATE_OF(s, member) ((struct report_gate *)((char *)(s) - offsetof(struct report_gate, member)))
 
 /* Print the plan once, when there is one: the first step of applying has come. */
