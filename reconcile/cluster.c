@@ -1,5 +1,12 @@
 /*
  * cluster.c: bind a state directory to one Marathon cluster (cluster.h).
+ *
+ * The identity is read before anything else of a run, so a state directory
+ * pointed at the wrong Marathon changes nothing there. A dry run checks but
+ * never binds (it must leave the state directory as it found it), and a
+ * Marathon that names no frameworkId is let through only while nothing is
+ * bound: refusing it then would make a fresh install unusable until Mesos
+ * registers it, accepting it later would skip the one check that matters.
  */
 #include "reconcile/cluster.h"
 
@@ -76,6 +83,7 @@ int cluster_check(struct pacer_marathon *m, struct pacer_state_store *state,
 	char *live = NULL, *stored = NULL;
 	int rc;
 
+	/* Stores without documents (unit tests of other parts) keep nothing to check. */
 	if (!state || !state->doc_load || !m->info)
 		return 0;
 	if ((rc = stored_identity(state, &stored, err)) || (rc = live_identity(m, &live, err)))

@@ -19,6 +19,15 @@
 #include "reconcile/cache.h"
 
 #define JOURNAL_FOLDER "journal"
+/* "journal/" + 32 hex digits + ".json" + NUL, with room to spare. */
+#define DOC_NAME_SIZE 64
+#define NNAMES(v) (sizeof(v) / sizeof(*(v)))
+
+/*
+ * Enums are stored by name, never by number: a journal written by one
+ * version of pacer is read by the next, and reordering an enum must not
+ * turn a pending "prune" into an "update".
+ */
 
 static const char *const action_names[] = {"create", "update",  "prune",
 					    "undo",   "restart", "operator"};
@@ -27,7 +36,7 @@ static const char *const policy_names[] = {"rollback", "restart", "none"};
 
 const char *journal_action_name(enum journal_action a)
 {
-	return (unsigned)a < sizeof(action_names) / sizeof(*action_names) ? action_names[a] : "?";
+	return (unsigned)a < NNAMES(action_names) ? action_names[a] : "?";
 }
 
 static int name_index(const char *const *names, size_t n, const char *s)
@@ -44,12 +53,12 @@ int journal_supported(const struct pacer_state_store *s)
 }
 
 /* "journal/<digest of the id>.json": ids may be longer than a file name. */
-static void doc_name(const char *app_id, char out[64])
+static void doc_name(const char *app_id, char out[DOC_NAME_SIZE])
 {
 	char d[33];
 
 	cache_digest(app_id, strlen(app_id), d);
-	snprintf(out, 64, "%s/%s.json", JOURNAL_FOLDER, d);
+	snprintf(out, DOC_NAME_SIZE, "%s/%s.json", JOURNAL_FOLDER, d);
 }
 
 static void add_str(struct json_object *o, const char *k, const char *v)
@@ -89,7 +98,7 @@ int journal_write(struct pacer_state_store *s, const struct journal_entry *e,
 {
 	struct json_object *o;
 	const char *text;
-	char name[64];
+	char name[DOC_NAME_SIZE];
 	int rc;
 
 	if (!journal_supported(s))
@@ -109,7 +118,7 @@ int journal_write(struct pacer_state_store *s, const struct journal_entry *e,
 
 int journal_clear(struct pacer_state_store *s, const char *app_id, struct pacer_error **err)
 {
-	char name[64];
+	char name[DOC_NAME_SIZE];
 	int rc;
 
 	if (!journal_supported(s))
@@ -134,19 +143,26 @@ static int entry_from_json(struct json_object *o, struct journal_entry *e)
 	int a, u = 0, p, f;
 
 	memset(e, 0, sizeof(*e));
-	a = name_index(action_names, 6, json_object_get_string(jsonutil_get(o, "action")));
-	p = name_index(phase_names, 3, json_object_get_string(jsonutil_get(o, "phase")));
-	f = name_index(policy_names, 3, json_object_get_string(jsonutil_get(o, "on_failure")));
+	a = name_index(action_names, NNAMES(action_names),
+		       json_object_get_string(jsonutil_get(o, "action")));
+	p = name_index(phase_names, NNAMES(phase_names),
+		       json_object_get_string(jsonutil_get(o, "phase")));
+	f = name_index(policy_names, NNAMES(policy_names),
+		       json_object_get_string(jsonutil_get(o, "on_failure")));
+	/* Only a create, an update or a prune (the first three) is ever undone. */
 	if (a == JOURNAL_UNDO)
-		u = name_index(action_names, 3, json_object_get_string(jsonutil_get(o, "undo")));
+		u = name_index(action_names, JOURNAL_PRUNE + 1,
+			       json_object_get_string(jsonutil_get(o, "undo")));
 	if (!(e->app_id = dup_member(o, "app")) || a < 0 || p < 0 || u < 0)
 		return -1;
 	e->action = (enum journal_action)a;
 	e->undo = (enum journal_action)u;
 	e->phase = (enum journal_phase)p;
+	/* An unknown policy (a newer pacer's) falls back to the default. */
 	e->on_failure = f < 0 ? SYNC_ON_FAILURE_ROLLBACK : (enum sync_on_failure)f;
 	if ((v = jsonutil_get(o, "body")))
 		e->body = json_object_get(v);
+	/* A digest of another length is not one of ours: the change is then not held. */
 	if ((v = jsonutil_get(o, "digest")) && json_object_get_string_len(v) == 32)
 		memcpy(e->digest, json_object_get_string(v), 33);
 	e->backup = dup_member(o, "backup");
