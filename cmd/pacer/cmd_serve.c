@@ -76,7 +76,7 @@ static int load_tokens(const char *path, struct tokens **out, struct pacer_error
 
 	*out = NULL;
 	if (!path && (rc = pacer_secret_lookup(credentials_env, "PACER_API_TOKENS",
-					      PACER_SECRET_PATH, &cred, err)))
+	                                       PACER_SECRET_PATH, &cred, err)))
 		return rc;
 	if (path || cred)
 		rc = tokens_load(out, path ? path : cred, err);
@@ -119,8 +119,8 @@ static int serve_check(const struct serve_cli *o, struct serve_run *sr, struct p
 
 /* The HTTP service over envsync's syncs, with the API when there are tokens. */
 static int serve_open(const struct serve_cli *o, struct sync_options *so,
-		      volatile sig_atomic_t *supersede, struct serve_run *sr,
-		      struct pacer_error **err)
+                      volatile sig_atomic_t *supersede, struct serve_run *sr,
+                      struct pacer_error **err)
 {
 	struct serve_options svo = SERVE_OPTIONS_INIT;
 	int rc;

@@ -41,7 +41,7 @@ struct envsync {
 };
 
 int envsync_new(struct envsync **out, struct cli_env *env, const struct sync_options *so,
-		struct pacer_error **err)
+                struct pacer_error **err)
 {
 	struct envsync *e = calloc(1, sizeof(*e));
 
@@ -180,7 +180,8 @@ static int envsync_lock(struct envsync *e, struct pacer_error **err)
 			return rc;
 		}
 		if (!said++)
-			PLOG_INFO("waiting for another pacer run to finish: %s", le ? le->message : "");
+			PLOG_INFO("waiting for another pacer run to finish: %s",
+			          le ? le->message : "");
 		pacer_error_free(le);
 		pthread_mutex_lock(&e->mu);
 		if (!e->interrupted && !(e->so.stop && *e->so.stop))
@@ -188,8 +189,9 @@ static int envsync_lock(struct envsync *e, struct pacer_error **err)
 		rc = e->interrupted || (e->so.stop && *e->so.stop);
 		pthread_mutex_unlock(&e->mu);
 		if (rc)
-			return pacer_error_set(err, PACER_ECANCELLED,
-			                       "stopped while waiting for the state directory's lock");
+			return pacer_error_set(
+			    err, PACER_ECANCELLED,
+			    "stopped while waiting for the state directory's lock");
 	}
 }
 
@@ -213,14 +215,14 @@ static struct json_object *only_json(const char *const *only)
 
 /* The status JSON of a run: sync_result_to_json() plus commit, reason and only. */
 static struct json_object *status_json(const struct sync_result *res, const char *reason,
-				       const char *const *only)
+                                       const char *const *only)
 {
 	struct json_object *status = res ? sync_result_to_json(res) : NULL;
 
 	if (!status)
 		return NULL;
 	json_object_object_add(status, "commit",
-			       res->revision ? json_object_new_string(res->revision) : NULL);
+	                       res->revision ? json_object_new_string(res->revision) : NULL);
 	json_object_object_add(status, "reason", json_object_new_string(reason));
 	/* A partial run says so: metrics keep the other apps' series. */
 	if (only)
@@ -230,7 +232,7 @@ static struct json_object *status_json(const struct sync_result *res, const char
 
 /* Under the lock: sync_run() of only (NULL: every app). */
 static int sync_locked(struct envsync *e, const char *const *only, struct sync_result **res,
-		       struct pacer_error **err)
+                       struct pacer_error **err)
 {
 	struct sync_options so = e->so;
 	int rc;
@@ -239,14 +241,14 @@ static int sync_locked(struct envsync *e, const char *const *only, struct sync_r
 	for (so.nonly = 0; only && only[so.nonly];)
 		so.nonly++;
 	rc = sync_run(e->env->source, e->env->marathon, e->env->backups, e->env->state, &so, res,
-		      err);
+	              err);
 	fslock_release(e->lock);
 	e->lock = NULL;
 	return rc;
 }
 
 int envsync_run(void *ctx, const char *reason, const char *const *only,
-		struct json_object **status_out)
+                struct json_object **status_out)
 {
 	struct envsync *e = ctx;
 	struct sync_result *res = NULL;

@@ -28,7 +28,7 @@ struct envsync;
  * or -1 when out of memory.
  */
 int envsync_new(struct envsync **out, struct cli_env *env, const struct sync_options *so,
-		struct pacer_error **err);
+                struct pacer_error **err);
 
 /*
  * After every sync also write the metrics to `path` for node_exporter's
@@ -55,7 +55,7 @@ void envsync_free(struct envsync *e);
  * "only": [ids]); the caller releases it with json_object_put().
  */
 int envsync_run(void *envsync, const char *reason, const char *const *only,
-		struct json_object **status_out);
+                struct json_object **status_out);
 
 /* envsync_run() of every app: serve's serve_sync_fn. */
 int envsync_run_all(void *envsync, const char *reason, struct json_object **status_out);

@@ -18,7 +18,10 @@
 struct filestamp {
 	char sig[FILESTAMP_MAX]; /* "" = absent, or not looked at yet */
 };
-#define FILESTAMP_INIT {.sig = ""}
+#define FILESTAMP_INIT                                                                             \
+	{                                                                                          \
+		.sig = ""                                                                          \
+	}
 
 /*
  * Look at path (borrowed; NULL: never changed) and remember what was seen.

@@ -67,7 +67,7 @@ enum runner_flags {
  * reference.
  */
 typedef int (*runner_sync_fn)(void *ctx, const char *reason, const char *const *only,
-			      struct json_object **status_out);
+                              struct json_object **status_out);
 
 /* What a finished sync did: handed to hooks.done, kept as the status's last. */
 struct runner_result {
@@ -112,12 +112,15 @@ struct runner_options {
 	/* The process's stop flag (borrowed; may be NULL): no retry is planned
 	 * for a sync that failed because it was stopped. */
 	volatile sig_atomic_t *stop;
-	int retry;                      /* retry transient failures */
+	int retry;                       /* retry transient failures */
 	long retry_min_ms, retry_max_ms; /* 0: RUNNER_RETRY_MIN_MS, _MAX_MS */
 	struct runner_hooks hooks;
 };
 #define RUNNER_OPTIONS_VERSION 1
-#define RUNNER_OPTIONS_INIT {.version = RUNNER_OPTIONS_VERSION}
+#define RUNNER_OPTIONS_INIT                                                                        \
+	{                                                                                          \
+		.version = RUNNER_OPTIONS_VERSION                                                  \
+	}
 
 /* A snapshot of the queue, for reports (runner_status_get()). */
 struct runner_status {
@@ -127,13 +130,13 @@ struct runner_status {
 	unsigned long pending_id;
 	char pending_reason[RUNNER_REASON_MAX];
 	int held;
-	unsigned long nsyncs;   /* syncs run so far */
-	long long retry_at_ms;  /* monotonic time of the planned retry; 0: none */
-	long backoff_ms;        /* its wait; 0: no transient failure */
-	int have_last;          /* last is set */
+	unsigned long nsyncs;  /* syncs run so far */
+	long long retry_at_ms; /* monotonic time of the planned retry; 0: none */
+	long backoff_ms;       /* its wait; 0: no transient failure */
+	int have_last;         /* last is set */
 	struct runner_result last;
-	double last_success;    /* wall clock of the last converged sync; 0: never */
-	long long last_end_ms;  /* monotonic end of the last sync; 0: none */
+	double last_success;   /* wall clock of the last converged sync; 0: never */
+	long long last_end_ms; /* monotonic end of the last sync; 0: none */
 };
 
 /*
@@ -153,7 +156,7 @@ int runner_start(struct runner *r, struct pacer_error **err);
  * this request. After runner_quit() it is dropped (returns 0).
  */
 unsigned long runner_trigger(struct runner *r, const char *reason, unsigned flags,
-			     const char *const *only);
+                             const char *const *only);
 
 /* While held, a pending sync does not start. */
 void runner_hold(struct runner *r, int held);
@@ -196,7 +199,10 @@ struct runner_backoff {
 	long min_ms, max_ms;
 	long ms; /* the current wait; 0: none yet */
 };
-#define RUNNER_BACKOFF_INIT(min, max) {.min_ms = (min), .max_ms = (max), .ms = 0}
+#define RUNNER_BACKOFF_INIT(min, max)                                                              \
+	{                                                                                          \
+		.min_ms = (min), .max_ms = (max), .ms = 0                                          \
+	}
 long runner_backoff_next(struct runner_backoff *b);
 void runner_backoff_reset(struct runner_backoff *b);
 

@@ -72,7 +72,7 @@ static int make_id(const char *rest, size_t len, char **out, struct pacer_error 
 	if (!id || !strcmp(id, "/")) {
 		free(id);
 		return pacer_error_set(err, PACER_EINVALID,
-				       "the URL names no app id: use /api/v1/apps/GROUP/APP");
+		                       "the URL names no app id: use /api/v1/apps/GROUP/APP");
 	}
 	rc = appid_check(id, err);
 	if (rc) {
@@ -85,14 +85,14 @@ static int make_id(const char *rest, size_t len, char **out, struct pacer_error 
 
 /* POST apps/{id}/{verb}: the last segment is the verb. */
 static int route_verb(const char *rest, enum serve_api_op *op, char **app_id,
-		      struct pacer_error **err)
+                      struct pacer_error **err)
 {
 	static const struct {
 		const char *verb;
 		enum serve_api_op op;
-	} verbs[] = {{"restart", SERVE_API_RESTART}, {"cancel", SERVE_API_CANCEL},
-		     {"suspend", SERVE_API_SUSPEND}, {"resume", SERVE_API_RESUME},
-		     {"rollback", SERVE_API_ROLLBACK}, {"scale", SERVE_API_SCALE}};
+	} verbs[] = {{"restart", SERVE_API_RESTART},   {"cancel", SERVE_API_CANCEL},
+	             {"suspend", SERVE_API_SUSPEND},   {"resume", SERVE_API_RESUME},
+	             {"rollback", SERVE_API_ROLLBACK}, {"scale", SERVE_API_SCALE}};
 	const char *slash = strrchr(rest, '/');
 
 	if (!slash)
@@ -105,8 +105,8 @@ static int route_verb(const char *rest, enum serve_api_op *op, char **app_id,
 	return PACER_ENOTFOUND;
 }
 
-int serve_api_route(const char *method, const char *path, enum serve_api_op *op,
-		    char **app_id, struct pacer_error **err)
+int serve_api_route(const char *method, const char *path, enum serve_api_op *op, char **app_id,
+                    struct pacer_error **err)
 {
 	int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
 	size_t len = strlen(path);
@@ -159,8 +159,8 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned code, co
 static enum MHD_Result respond_401(struct MHD_Connection *c)
 {
 	const char *body = "{\"status\":\"unauthorized\",\"error\":\"a valid bearer token is "
-			   "needed: Authorization: Bearer TOKEN (a token of the tokens "
-			   "file)\"}";
+	                   "needed: Authorization: Bearer TOKEN (a token of the tokens "
+	                   "file)\"}";
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
@@ -178,9 +178,8 @@ static enum MHD_Result respond_401(struct MHD_Connection *c)
 /* Who did what: the token's name, never the token; refusals as warnings. */
 static void log_call(const struct serve_req *r, unsigned status)
 {
-	PLOG(status < 400 ? PACER_LOG_INFO : PACER_LOG_WARN,
-	     "api: token=%s op=%s app=%s status=%u", r->who ? r->who : "-",
-	     serve_api_op_name(r->op), r->app_id ? r->app_id : "-", status);
+	PLOG(status < 400 ? PACER_LOG_INFO : PACER_LOG_WARN, "api: token=%s op=%s app=%s status=%u",
+	     r->who ? r->who : "-", serve_api_op_name(r->op), r->app_id ? r->app_id : "-", status);
 }
 
 /* ---- the first call: headers only --------------------------------------- */
@@ -188,8 +187,8 @@ static void log_call(const struct serve_req *r, unsigned status)
 /* Refuse an announced body over the cap before reading it. */
 static int body_too_large(struct MHD_Connection *c)
 {
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	char *end = NULL;
 	unsigned long long n;
 
@@ -201,7 +200,7 @@ static int body_too_large(struct MHD_Connection *c)
 }
 
 enum MHD_Result serve__api_begin(struct serve *s, struct MHD_Connection *c, const char *url,
-				 const char *method, struct serve_req **out)
+                                 const char *method, struct serve_req **out)
 {
 	struct pacer_error *err = NULL;
 	struct serve_req *r;
@@ -215,32 +214,31 @@ enum MHD_Result serve__api_begin(struct serve *s, struct MHD_Connection *c, cons
 	*out = NULL;
 	if (!s->tokens)
 		return respond_error(c, MHD_HTTP_NOT_FOUND,
-				     "the API is off: start pacer serve with --tokens-file FILE "
-				     "(or PACER_TOKENS_FILE, or the systemd credential "
-				     "api-tokens), lines 'ROLE NAME TOKEN'");
+		                     "the API is off: start pacer serve with --tokens-file FILE "
+		                     "(or PACER_TOKENS_FILE, or the systemd credential "
+		                     "api-tokens), lines 'ROLE NAME TOKEN'");
 	/* Authenticate first: without a token nothing about the API is told. */
-	role = tokens_check(s->tokens,
-			    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							MHD_HTTP_HEADER_AUTHORIZATION),
-			    &who);
+	role = tokens_check(
+	    s->tokens,
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &who);
 	if (role == TOKEN_NONE) {
 		PLOG_WARN("api: rejected %s request: missing or unknown bearer token", method);
 		return respond_401(c);
 	}
 	if (strncmp(url, "/api/v1/", 8) != 0)
 		return respond_error(c, MHD_HTTP_NOT_FOUND,
-				     "not found: the API is under /api/v1/ (apps, history, sync)");
+		                     "not found: the API is under /api/v1/ (apps, history, sync)");
 	rc = serve_api_route(method, url + 8, &op, &app_id, &err);
 	if (rc) {
 		ret = respond_error(c,
-				    rc == PACER_ENOTFOUND ? MHD_HTTP_NOT_FOUND
-				    : err		  ? MHD_HTTP_BAD_REQUEST
-							  : MHD_HTTP_METHOD_NOT_ALLOWED,
-				    err ? err->message
-				    : rc == PACER_ENOTFOUND
-					? "not found: see GET /api/v1/apps, /api/v1/history, "
-					  "POST /api/v1/sync, POST /api/v1/apps/ID/VERB"
-					: "this path does not take that method");
+		                    rc == PACER_ENOTFOUND ? MHD_HTTP_NOT_FOUND
+		                    : err                 ? MHD_HTTP_BAD_REQUEST
+		                                          : MHD_HTTP_METHOD_NOT_ALLOWED,
+		                    err ? err->message
+		                    : rc == PACER_ENOTFOUND
+		                        ? "not found: see GET /api/v1/apps, /api/v1/history, "
+		                          "POST /api/v1/sync, POST /api/v1/apps/ID/VERB"
+		                        : "this path does not take that method");
 		pacer_error_free(err);
 		return ret;
 	}
@@ -249,17 +247,17 @@ enum MHD_Result serve__api_begin(struct serve *s, struct MHD_Connection *c, cons
 		char msg[160];
 
 		PLOG_WARN("api: token=%s role=%s denied op=%s app=%s: needs %s", who,
-			  token_role_name(role), serve_api_op_name(op), app_id ? app_id : "-",
-			  token_role_name(need));
+		          token_role_name(role), serve_api_op_name(op), app_id ? app_id : "-",
+		          token_role_name(need));
 		snprintf(msg, sizeof(msg), "%s needs the role %s; the token of %s is %s",
-			 serve_api_op_name(op), token_role_name(need), who, token_role_name(role));
+		         serve_api_op_name(op), token_role_name(need), who, token_role_name(role));
 		free(app_id);
 		return respond_error(c, MHD_HTTP_FORBIDDEN, msg);
 	}
 	if (body_too_large(c)) {
 		free(app_id);
 		return respond_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-				     "request body larger than 64 KiB");
+		                     "request body larger than 64 KiB");
 	}
 	r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -293,7 +291,7 @@ static struct json_object *query_body(struct MHD_Connection *c)
 
 		/* Out of range is "no limit" (0: every run, history_load()). */
 		json_object_object_add(o, "limit",
-				       json_object_new_int(n > 0 && n < 100000 ? (int)n : 0));
+		                       json_object_new_int(n > 0 && n < 100000 ? (int)n : 0));
 	}
 	return o;
 }
@@ -310,12 +308,10 @@ static int parse_body(struct serve_req *r, struct pacer_error **err)
 		return 0;
 	r->body_json = json_tokener_parse_verbose(pacer_buf_cstr(&r->body), &jerr);
 	if (!r->body_json || !json_object_is_type(r->body_json, json_type_object))
-		return pacer_error_set(err, PACER_EINVALID,
-				       "the request body must be a JSON object%s%s",
-				       jerr != json_tokener_success ? ": " : "",
-				       jerr != json_tokener_success
-					   ? json_tokener_error_desc(jerr)
-					   : "");
+		return pacer_error_set(
+		    err, PACER_EINVALID, "the request body must be a JSON object%s%s",
+		    jerr != json_tokener_success ? ": " : "",
+		    jerr != json_tokener_success ? json_tokener_error_desc(jerr) : "");
 	return 0;
 }
 
@@ -334,7 +330,7 @@ static enum MHD_Result run_sync(struct serve *s, struct serve_req *r)
 		    json_object_array_length(apps) > SERVE_API_MAX_APPS) {
 			log_call(r, 400);
 			return respond_error(r->conn, MHD_HTTP_BAD_REQUEST,
-					     "\"apps\" must be an array of at most 256 app ids");
+			                     "\"apps\" must be an array of at most 256 app ids");
 		}
 		n = json_object_array_length(apps);
 		ids = calloc(n + 1, sizeof(*ids));
@@ -345,7 +341,7 @@ static enum MHD_Result run_sync(struct serve *s, struct serve_req *r)
 		}
 		if (!ids || rc) {
 			enum MHD_Result ret = respond_error(r->conn, MHD_HTTP_BAD_REQUEST,
-							    err ? err->message : "out of memory");
+			                                    err ? err->message : "out of memory");
 
 			log_call(r, 400);
 			pacer_error_free(err);
@@ -402,7 +398,7 @@ static enum MHD_Result start_call(struct serve *s, struct serve_req *r)
 	if (busy) {
 		log_call(r, 503);
 		return respond_error(r->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				     "too many API calls in progress (or stopping): retry later");
+		                     "too many API calls in progress (or stopping): retry later");
 	}
 	r->phase = API_RUNNING;
 	MHD_suspend_connection(r->conn);
@@ -442,7 +438,8 @@ enum MHD_Result serve__api_finish(struct serve *s, struct MHD_Connection *c, str
 	}
 	if (r->too_large) {
 		log_call(r, 413);
-		return respond_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than 64 KiB");
+		return respond_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+		                     "request body larger than 64 KiB");
 	}
 	if (parse_body(r, &err)) {
 		log_call(r, 400);

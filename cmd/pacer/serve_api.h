@@ -52,8 +52,8 @@
  * app), PACER_ENOTFOUND for an unknown path, PACER_EINVALID for a method
  * the path does not take, or for a malformed app id (with *err).
  */
-int serve_api_route(const char *method, const char *path, enum serve_api_op *op,
-		    char **app_id, struct pacer_error **err);
+int serve_api_route(const char *method, const char *path, enum serve_api_op *op, char **app_id,
+                    struct pacer_error **err);
 
 /* The least role that may make the call. */
 enum token_role serve_api_role(enum serve_api_op op);

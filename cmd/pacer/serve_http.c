@@ -66,7 +66,7 @@ static struct json_object *json_time(double t)
 
 /* The runner's sync function: sync_only for some apps when there is one, else sync_fn. */
 static int run_sync(void *ctx, const char *reason, const char *const *only,
-		    struct json_object **status_out)
+                    struct json_object **status_out)
 {
 	struct serve *s = ctx;
 
@@ -92,7 +92,7 @@ static void sync_started(void *ctx, unsigned long id, const char *reason, int pa
 {
 	(void)ctx;
 	PLOG_INFO("serve: sync=%lu started reason=\"%s\"%s", id, reason,
-		  partial ? " (some apps)" : "");
+	          partial ? " (some apps)" : "");
 }
 
 /* hooks.done: record the sync in /metrics, and say how it ended. */
@@ -102,14 +102,14 @@ static void sync_done(void *ctx, const struct runner_result *res)
 	struct pacer_error *err = NULL;
 
 	if (metrics_record_sync(s->metrics, res->rc, res->status, res->seconds, res->finished,
-				&err)) {
+	                        &err)) {
 		PLOG_WARN("serve: sync=%lu could not be recorded in the metrics: %s", res->id,
-			  err->message);
+		          err->message);
 		pacer_error_free(err);
 	}
 	PLOG_INFO("serve: sync=%lu finished result=%s commit=%s seconds=%.3f", res->id,
-		  metrics_sync_result(res->rc, res->converged),
-		  status_commit(res->status) ? status_commit(res->status) : "-", res->seconds);
+	          metrics_sync_result(res->rc, res->converged),
+	          status_commit(res->status) ? status_commit(res->status) : "-", res->seconds);
 }
 
 /*
@@ -156,8 +156,8 @@ enum MHD_Result serve__respond_json(struct MHD_Connection *c, unsigned status,
 	if (!o)
 		return MHD_NO;
 	ret = serve__respond(c, status, "application/json",
-	              json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
+	                     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return ret;
 }
@@ -234,7 +234,7 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 			PLOG_WARN("serve: webhook provider=%s rejected: %s", pname, err->message);
 			count_hook(s, r->provider, "unauthorized");
 			ret = serve__respond_status_reason(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-			                            "error", err->message);
+			                                   "error", err->message);
 			goto done;
 		}
 	}
@@ -242,8 +242,8 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 	if (rc) {
 		PLOG_WARN("serve: webhook provider=%s bad request: %s", pname, err->message);
 		count_hook(s, r->provider, "bad_request");
-		ret =
-		    serve__respond_status_reason(c, MHD_HTTP_BAD_REQUEST, "error", "error", err->message);
+		ret = serve__respond_status_reason(c, MHD_HTTP_BAD_REQUEST, "error", "error",
+		                                   err->message);
 		goto done;
 	}
 	switch (ev.action) {
@@ -256,7 +256,8 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 		PLOG_INFO("serve: webhook provider=%s event=\"%s\" ignored: %s", pname,
 		          ev.event ? ev.event : "-", ev.reason);
 		count_hook(s, r->provider, "ignored");
-		ret = serve__respond_status_reason(c, MHD_HTTP_ACCEPTED, "ignored", "reason", ev.reason);
+		ret = serve__respond_status_reason(c, MHD_HTTP_ACCEPTED, "ignored", "reason",
+		                                   ev.reason);
 		break;
 	case WEBHOOK_TRIGGER:
 	default: {
@@ -344,8 +345,8 @@ static enum MHD_Result handle_get(struct serve *s, struct MHD_Connection *c, con
 {
 	/* While stopping, a load balancer or Marathon's health check learns it. */
 	if (strcmp(url, "/healthz") == 0)
-		return is_stopping(s) ? serve__respond(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
-		                                "stopping\n")
+		return is_stopping(s) ? serve__respond(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                                       "text/plain", "stopping\n")
 		                      : serve__respond(c, MHD_HTTP_OK, "text/plain", "ok\n");
 	if (strcmp(url, "/status") == 0)
 		return serve__respond_json(c, MHD_HTTP_OK, status_json(s));
@@ -356,16 +357,16 @@ static enum MHD_Result handle_get(struct serve *s, struct MHD_Connection *c, con
 		if (metrics_render(s->metrics, &b)) {
 			pacer_buf_release(&b);
 			return serve__respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
-			               "metrics could not be rendered (out of memory)\n");
+			                      "metrics could not be rendered (out of memory)\n");
 		}
 		ret = serve__respond(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-		              pacer_buf_cstr(&b));
+		                     pacer_buf_cstr(&b));
 		pacer_buf_release(&b);
 		return ret;
 	}
 	return serve__respond_status_reason(c, MHD_HTTP_NOT_FOUND, "error", "error",
-	                             "not found: try /healthz, /status, /metrics or "
-	                             "POST /hooks/github|gitlab|gitea|generic");
+	                                    "not found: try /healthz, /status, /metrics or "
+	                                    "POST /hooks/github|gitlab|gitea|generic");
 }
 
 static enum MHD_Result too_large(struct serve *s, struct MHD_Connection *c, struct serve_req *r)
@@ -410,8 +411,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 			    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 				return serve__respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-				                             "error", "error",
-				                             "only GET is allowed here");
+				                                    "error", "error",
+				                                    "only GET is allowed here");
 			return handle_get(s, c, url);
 		}
 		if (webhook_provider_parse(url + 7, &p) != 0)
@@ -421,7 +422,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			    "/hooks/gitlab, /hooks/gitea or /hooks/generic");
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			return serve__respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
-			                             "error", "webhooks must be POSTed");
+			                                    "error", "webhooks must be POSTed");
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
@@ -548,10 +549,9 @@ bad:
 	                       listen);
 }
 
-
 /* What serve_new() refuses before allocating anything. */
 static int check_options(const struct serve_options *opts, serve_sync_fn sync_fn,
-			 struct pacer_error **err)
+                         struct pacer_error **err)
 {
 	if (opts->version != SERVE_OPTIONS_VERSION)
 		return pacer_error_set(err, PACER_EINVALID,
@@ -571,7 +571,7 @@ static int check_options(const struct serve_options *opts, serve_sync_fn sync_fn
 
 /* Copy the options into s (strings duplicated). 0, or -1 when out of memory. */
 static int copy_options(struct serve *s, const struct serve_options *opts,
-			const struct serve_options *defaults)
+                        const struct serve_options *defaults)
 {
 	s->listen = strdup(opts->listen ? opts->listen : defaults->listen);
 	s->secret = opts->secret && *opts->secret ? strdup(opts->secret) : NULL;

@@ -83,9 +83,10 @@ enum serve_api_op {
 /* One authenticated API call, handed to serve_api_fn. Everything is borrowed. */
 struct serve_api_call {
 	enum serve_api_op op;
-	const char *app_id;      /* absolute ("/shop/api"), checked by appid_check(); or NULL */
-	struct json_object *body; /* the request's JSON object (query arguments for GETs); or NULL */
-	const char *who;          /* the token's name */
+	const char *app_id; /* absolute ("/shop/api"), checked by appid_check(); or NULL */
+	struct json_object
+	    *body;       /* the request's JSON object (query arguments for GETs); or NULL */
+	const char *who; /* the token's name */
 };
 
 /*
@@ -97,7 +98,7 @@ struct serve_api_call {
  * reference; NULL answers {"status":"error"}).
  */
 typedef unsigned (*serve_api_fn)(void *ctx, const struct serve_api_call *call,
-				 struct json_object **reply);
+                                 struct json_object **reply);
 #define SERVE_API_THREADS 4
 
 /*
@@ -105,7 +106,7 @@ typedef unsigned (*serve_api_fn)(void *ctx, const struct serve_api_call *call,
  * absolute app ids (borrowed), or NULL for every app.
  */
 typedef int (*serve_sync_only_fn)(void *ctx, const char *reason, const char *const *only,
-				  struct json_object **status_out);
+                                  struct json_object **status_out);
 
 struct serve_options {
 	unsigned version;

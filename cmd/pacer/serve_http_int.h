@@ -34,10 +34,10 @@ struct serve {
 	/* Everything below is guarded by mu; cv is broadcast when api_jobs drops. */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int stopping;    /* SIGTERM seen: /healthz says so until the syncs are done */
-	char *poke_file; /* serve_options.poke_file, or NULL */
+	int stopping;          /* SIGTERM seen: /healthz says so until the syncs are done */
+	char *poke_file;       /* serve_options.poke_file, or NULL */
 	struct filestamp poke; /* its last look (the loop thread's) */
-	double next_run; /* wall clock of the next interval sync, 0 = none */
+	double next_run;       /* wall clock of the next interval sync, 0 = none */
 
 	/* The API (serve_api.c). api_jobs (under mu): API threads running. */
 	const struct tokens *tokens;
@@ -67,14 +67,13 @@ struct serve_req {
 
 /* Answer with body (copied) as type. */
 enum MHD_Result serve__respond(struct MHD_Connection *c, unsigned status, const char *type,
-			       const char *body);
+                               const char *body);
 /* Answer with o (the reference is taken; NULL answers nothing: MHD_NO). */
 enum MHD_Result serve__respond_json(struct MHD_Connection *c, unsigned status,
-				    struct json_object *o);
+                                    struct json_object *o);
 /* {"status": status, key: text} (key NULL: only the status). */
 enum MHD_Result serve__respond_status_reason(struct MHD_Connection *c, unsigned code,
-					     const char *status, const char *key,
-					     const char *text);
+                                             const char *status, const char *key, const char *text);
 
 /*
  * The API (serve_api.c). begin: first call of a /api/v1/ request (headers only):
@@ -84,9 +83,8 @@ enum MHD_Result serve__respond_status_reason(struct MHD_Connection *c, unsigned 
  * suspended meanwhile) or answer the result of a finished one.
  */
 enum MHD_Result serve__api_begin(struct serve *s, struct MHD_Connection *c, const char *url,
-				 const char *method, struct serve_req **r);
-enum MHD_Result serve__api_finish(struct serve *s, struct MHD_Connection *c,
-				  struct serve_req *r);
+                                 const char *method, struct serve_req **r);
+enum MHD_Result serve__api_finish(struct serve *s, struct MHD_Connection *c, struct serve_req *r);
 /* Free what an API request holds (not r). */
 void serve__api_release(struct serve_req *r);
 

@@ -77,7 +77,7 @@ static int split_words(char *line, char **w)
 
 /* One non-comment line into t->v[t->n]. */
 static int parse_line(struct tokens *t, const char *path, int lineno, char *line,
-		      struct pacer_error **err)
+                      struct pacer_error **err)
 {
 	char *w[4];
 	int n = split_words(line, w);
@@ -87,26 +87,27 @@ static int parse_line(struct tokens *t, const char *path, int lineno, char *line
 		return 0;
 	if (n != 3)
 		return pacer_error_set(err, PACER_EINVALID,
-				       "%s:%d: expected 'ROLE NAME TOKEN' (three words)", path,
-				       lineno);
+		                       "%s:%d: expected 'ROLE NAME TOKEN' (three words)", path,
+		                       lineno);
 	k->role = role_parse(w[0]);
 	if (k->role == TOKEN_NONE)
 		return pacer_error_set(err, PACER_EINVALID,
-				       "%s:%d: unknown role '%.32s': use viewer, operator or admin",
-				       path, lineno, w[0]);
+		                       "%s:%d: unknown role '%.32s': use viewer, operator or admin",
+		                       path, lineno, w[0]);
 	if (strlen(w[1]) > NAME_MAX_LEN)
 		return pacer_error_set(err, PACER_EINVALID, "%s:%d: name longer than %d bytes",
-				       path, lineno, NAME_MAX_LEN);
+		                       path, lineno, NAME_MAX_LEN);
 	if (strlen(w[2]) < TOKEN_MIN_LEN)
 		return pacer_error_set(err, PACER_EINVALID,
-				       "%s:%d: token shorter than %d characters: generate one with "
-				       "'openssl rand -hex 32'",
-				       path, lineno, TOKEN_MIN_LEN);
+		                       "%s:%d: token shorter than %d characters: generate one with "
+		                       "'openssl rand -hex 32'",
+		                       path, lineno, TOKEN_MIN_LEN);
 	for (size_t i = 0; i < t->n; i++)
 		if (!strcmp(t->v[i].name, w[1]))
-			return pacer_error_set(err, PACER_EINVALID,
-					       "%s:%d: name '%s' is used twice: names say who acted",
-					       path, lineno, w[1]);
+			return pacer_error_set(
+			    err, PACER_EINVALID,
+			    "%s:%d: name '%s' is used twice: names say who acted", path, lineno,
+			    w[1]);
 	snprintf(k->name, sizeof(k->name), "%s", w[1]);
 	SHA256((const unsigned char *)w[2], strlen(w[2]), k->digest);
 	OPENSSL_cleanse(w[2], strlen(w[2]));
@@ -121,12 +122,12 @@ static int check_mode(FILE *f, const char *path, struct pacer_error **err)
 
 	if (fstat(fileno(f), &st) != 0)
 		return pacer_error_set(err, PACER_EIO, "cannot stat tokens file %s: %s", path,
-				       strerror(errno));
+		                       strerror(errno));
 	if (st.st_mode & (S_IRWXO))
 		return pacer_error_set(err, PACER_EINVALID,
-				       "tokens file %s is accessible to other users (mode %04o): "
-				       "run 'chmod 600 %s' (or 640 with a group for pacer)",
-				       path, (unsigned)(st.st_mode & 07777), path);
+		                       "tokens file %s is accessible to other users (mode %04o): "
+		                       "run 'chmod 600 %s' (or 640 with a group for pacer)",
+		                       path, (unsigned)(st.st_mode & 07777), path);
 	return 0;
 }
 
@@ -138,11 +139,11 @@ static int read_all(FILE *f, const char *path, struct pacer_buf *b, struct pacer
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (pacer_buf_add(b, chunk, n))
 			return pacer_error_set(err, PACER_EINVALID,
-					       "tokens file %s is larger than %u bytes", path,
-					       TOKENS_FILE_MAX);
+			                       "tokens file %s is larger than %u bytes", path,
+			                       TOKENS_FILE_MAX);
 	if (ferror(f))
 		return pacer_error_set(err, PACER_EIO, "cannot read tokens file %s: %s", path,
-				       strerror(errno));
+		                       strerror(errno));
 	return 0;
 }
 
@@ -160,9 +161,9 @@ int tokens_load(struct tokens **out, const char *path, struct pacer_error **err)
 	f = fopen(path, "re");
 	if (!f) {
 		rc = pacer_error_set(err, PACER_EIO,
-				     "cannot open tokens file %s: %s: check --tokens-file "
-				     "(PACER_TOKENS_FILE)",
-				     path, strerror(errno));
+		                     "cannot open tokens file %s: %s: check --tokens-file "
+		                     "(PACER_TOKENS_FILE)",
+		                     path, strerror(errno));
 		goto done;
 	}
 	if ((rc = check_mode(f, path, err)) || (rc = read_all(f, path, &b, err)))
@@ -187,8 +188,8 @@ int tokens_load(struct tokens **out, const char *path, struct pacer_error **err)
 	}
 	if (!rc && t->n == 0)
 		rc = pacer_error_set(err, PACER_EINVALID,
-				     "tokens file %s holds no token: add lines 'ROLE NAME TOKEN'",
-				     path);
+		                     "tokens file %s holds no token: add lines 'ROLE NAME TOKEN'",
+		                     path);
 done:
 	if (f)
 		fclose(f);
@@ -207,8 +208,7 @@ size_t tokens_count(const struct tokens *t)
 	return t ? t->n : 0;
 }
 
-enum token_role tokens_check(const struct tokens *t, const char *authorization,
-			     const char **name)
+enum token_role tokens_check(const struct tokens *t, const char *authorization, const char **name)
 {
 	unsigned char d[SHA256_DIGEST_LENGTH];
 	enum token_role role = TOKEN_NONE;

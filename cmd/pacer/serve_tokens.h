@@ -57,8 +57,7 @@ size_t tokens_count(const struct tokens *t);
  * until tokens_free()) when it matches one; TOKEN_NONE and *name NULL when
  * it is absent, malformed or matches none.
  */
-enum token_role tokens_check(const struct tokens *t, const char *authorization,
-			     const char **name);
+enum token_role tokens_check(const struct tokens *t, const char *authorization, const char **name);
 
 /* NULL is a no-op. */
 void tokens_free(struct tokens *t);

@@ -110,8 +110,7 @@ static void check_add(struct watcher_check *c, const char *id)
 	c->nids++;
 }
 
-void watcher__request_check(struct watcher *w, const char *const *ids, size_t n,
-                            const char *reason)
+void watcher__request_check(struct watcher *w, const char *const *ids, size_t n, const char *reason)
 {
 	pthread_mutex_lock(&w->mu);
 	if (!w->check_pending) {
@@ -484,8 +483,8 @@ int watcher_run(struct watcher *w, struct pacer_error **err)
 		PLOG_INFO("watching %s (%s); resync every %d s", w->o.source,
 		          w->is_dir ? "inotify" : "git poll", w->o.resync_interval_s);
 	else
-		PLOG_INFO("watching %s (%s); periodic resync off (--resync-interval 0)", w->o.source,
-		          w->is_dir ? "inotify" : "git poll");
+		PLOG_INFO("watching %s (%s); periodic resync off (--resync-interval 0)",
+		          w->o.source, w->is_dir ? "inotify" : "git poll");
 
 	while (!*w->o.stop) {
 		struct pollfd pfd[2] = {{w->pipe_r, POLLIN, 0},

@@ -48,8 +48,8 @@ struct json_object *watcher__last_status(struct watcher *w)
  */
 static int row_settled(struct json_object *row)
 {
-	static const char *const ok[] = {"unchanged", "created", "updated", "degraded",
-	                                 "progressing", NULL};
+	static const char *const ok[] = {"unchanged", "created",     "updated",
+	                                 "degraded",  "progressing", NULL};
 	struct json_object *v;
 	const char *outcome;
 
@@ -222,8 +222,9 @@ static int check_cluster(struct watcher *w)
 	} else {
 		char *msg = pacer_error_format(err);
 
-		PLOG_WARN("drift check: cannot check which cluster Marathon is (%s); the next sync does",
-		          msg ? msg : "?");
+		PLOG_WARN(
+		    "drift check: cannot check which cluster Marathon is (%s); the next sync does",
+		    msg ? msg : "?");
 		free(msg);
 	}
 	pacer_error_free(err);
@@ -243,9 +244,10 @@ static void check_all(struct watcher *w, struct json_object *status, const char 
 	if (w->env->marathon->list_apps(w->env->marathon, &list, &err)) {
 		char *msg = pacer_error_format(err);
 
-		PLOG_WARN("drift check: cannot list the apps after %s (%s); the next resync compares "
-		          "them",
-		          reason, msg ? msg : "?");
+		PLOG_WARN(
+		    "drift check: cannot list the apps after %s (%s); the next resync compares "
+		    "them",
+		    reason, msg ? msg : "?");
 		free(msg);
 		goto done;
 	}
@@ -253,7 +255,8 @@ static void check_all(struct watcher *w, struct json_object *status, const char 
 		struct json_object *a = json_object_array_get_idx(list, i), *id;
 
 		if (json_object_object_get_ex(a, "id", &id))
-			json_object_object_add(byid, json_object_get_string(id), json_object_get(a));
+			json_object_object_add(byid, json_object_get_string(id),
+			                       json_object_get(a));
 	}
 	ids = settled_ids(status, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -288,8 +291,8 @@ static void check_some(struct watcher *w, struct json_object *status, const stru
 		else if (!rc)
 			compare(w, live, c->ids[i]);
 		else
-			PLOG_DEBUG("drift check: cannot read app=%s after %s: %s", c->ids[i], c->reason,
-			           err ? err->message : "?");
+			PLOG_DEBUG("drift check: cannot read app=%s after %s: %s", c->ids[i],
+			           c->reason, err ? err->message : "?");
 		json_object_put(live);
 		pacer_error_free(err);
 	}
@@ -392,7 +395,8 @@ static int on_event(void *ctx, const char *type, struct json_object *data)
 	} else if (ev.kind != MARATHON_EVK_OTHER && !deaf(w)) {
 		switch (ev.kind) {
 		case MARATHON_EVK_APP_DEF:
-			compare(w, ev.def, json_object_get_string(json_object_object_get(ev.def, "id")));
+			compare(w, ev.def,
+			        json_object_get_string(json_object_object_get(ev.def, "id")));
 			break;
 		case MARATHON_EVK_APP_GONE: /* checked with the rest of the same change */
 		case MARATHON_EVK_APPS:
@@ -471,8 +475,8 @@ void *watcher__events(void *arg)
 	struct watcher *w = arg;
 	struct marathon_events_options eo = {marathon_definition_events, 0, on_event, w, w->o.stop};
 
-	w->stream.backoff = (struct runner_backoff)RUNNER_BACKOFF_INIT(STREAM_RETRY_MIN_MS,
-								       STREAM_RETRY_MAX_MS);
+	w->stream.backoff =
+	    (struct runner_backoff)RUNNER_BACKOFF_INIT(STREAM_RETRY_MIN_MS, STREAM_RETRY_MAX_MS);
 	runner_backoff_next(&w->stream.backoff);
 	while (!*w->o.stop) {
 		struct marathon_stream_info info;

@@ -47,10 +47,10 @@ struct watcher_note {
 /* The event stream's health, kept by the stream thread alone. */
 struct watcher_stream {
 	struct runner_backoff backoff; /* the wait before the next reconnect */
-	long long outage_ms; /* when the current outage began; 0: none */
-	unsigned long failures; /* connections that failed in this outage */
-	long long warned_ms;    /* the outage's last warning */
-	int said_back;          /* this outage's attach was logged */
+	long long outage_ms;           /* when the current outage began; 0: none */
+	unsigned long failures;        /* connections that failed in this outage */
+	long long warned_ms;           /* the outage's last warning */
+	int said_back;                 /* this outage's attach was logged */
 	int ever_attached;
 };
 

@@ -68,8 +68,9 @@ static int prune_plan(struct watcher *w, char *ids, size_t idslen)
 		n = (int)res->plan->nprune;
 		for (size_t i = 0; i < res->plan->n && used < idslen; i++)
 			if (res->plan->items[i].action == PACER_ACT_PRUNE)
-				used += (size_t)snprintf(ids + used, idslen - used, "%s%s",
-				                         used ? ", " : "", res->plan->items[i].app_id);
+				used +=
+				    (size_t)snprintf(ids + used, idslen - used, "%s%s",
+				                     used ? ", " : "", res->plan->items[i].app_id);
 	}
 	sync_result_free(res);
 	pacer_error_free(err);
@@ -114,7 +115,8 @@ static int prune_confirmed(void *ctx)
 		go = 0;
 	else if (w->file_gen != gen) {
 		if (n > 0)
-			PLOG_INFO("sync: the files changed again; looking again once they are quiet");
+			PLOG_INFO(
+			    "sync: the files changed again; looking again once they are quiet");
 		go = 0;
 	}
 done:

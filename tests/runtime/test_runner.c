@@ -32,7 +32,7 @@ struct fake {
 };
 
 static int fake_sync(void *ctx, const char *reason, const char *const *only,
-		     struct json_object **status_out)
+                     struct json_object **status_out)
 {
 	struct fake *f = ctx;
 	long long until;
@@ -45,7 +45,7 @@ static int fake_sync(void *ctx, const char *reason, const char *const *only,
 	f->only[n][0] = '\0';
 	for (size_t i = 0; only && only[i]; i++)
 		snprintf(f->only[n] + strlen(f->only[n]), sizeof(f->only[n]) - strlen(f->only[n]),
-			 "%s%s", i ? "," : "", only[i]);
+		         "%s%s", i ? "," : "", only[i]);
 	if (!only)
 		snprintf(f->only[n], sizeof(f->only[n]), "*");
 	f->start_ms[n] = pacer_now_ms();
