@@ -261,40 +261,88 @@ static char *entry_id(struct backup_store *bs, const char *name, const char *par
 	return appid_unmangle(part);
 }
 
-static int bs_list(struct pacer_backup_store *s, const char *app_id,
-                   struct pacer_backup_entry **out, size_t *count, struct pacer_error **err)
+/* The entries list() is building. */
+struct entries {
+	struct pacer_backup_entry *v;
+	size_t n, cap;
+};
+
+/* Append the backup file `name` of app `id` (both taken over: freed on failure). */
+static int entries_add(struct entries *e, const char *dir, const char *name, char *id, char *stamp)
 {
-	struct backup_store *bs = (struct backup_store *)s;
-	struct pacer_backup_entry *v = NULL;
-	size_t n = 0, cap = 0;
-	char *want = NULL, *want_part = NULL;
-	DIR *dir = NULL;
+	if (e->n == e->cap) {
+		size_t ncap = e->cap ? e->cap * 2 : 16;
+		struct pacer_backup_entry *nv = realloc(e->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			goto oom;
+		e->v = nv;
+		e->cap = ncap;
+	}
+	if (asprintf(&e->v[e->n].path, "%s/%s", dir, name) < 0)
+		goto oom;
+	e->v[e->n].app_id = id;
+	e->v[e->n].time = stamp;
+	e->n++;
+	return 0;
+oom:
+	free(id);
+	free(stamp);
+	return -1;
+}
+
+/*
+ * The app list() looks for, as an id and as the id part of its names;
+ * both NULL for every app. The caller frees both.
+ */
+static int wanted(const struct backup_store *bs, const char *app_id, char **want, char **want_part,
+                  struct pacer_error **err)
+{
+	*want = *want_part = NULL;
+	if (!app_id)
+		return 0;
+	/* "prod/web" and "/prod/web" name the same app. */
+	if (!(*want = appid_resolve(NULL, app_id)) && !(*want = strdup(app_id)))
+		return pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
+	/* "/" or "": no name has an empty id part, so nothing matches. */
+	if (!(*want_part = id_part(*want)) && !(*want_part = strdup("")))
+		return pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
+	return 0;
+}
+
+/* One directory entry: added to e when it is a backup of the wanted app. */
+static int consider(struct backup_store *bs, const char *name, const char *want,
+                    const char *want_part, struct entries *e, struct pacer_error **err)
+{
+	char *mangled = NULL, *stamp = NULL, *id;
+	unsigned long seq;
+
+	if (name[0] == '.' || parse_name(name, &mangled, &stamp, &seq) < 0)
+		return 0;
+	id = entry_id(bs, name, mangled, want, want_part);
+	free(mangled);
+	if (!id) {
+		free(stamp);
+		return 0;
+	}
+	if (entries_add(e, bs->dir, name, id, stamp) < 0)
+		return pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
+	return 0;
+}
+
+/* Every backup in the directory that consider() keeps. */
+static int scan_dir(struct backup_store *bs, const char *want, const char *want_part,
+                    struct entries *e, struct pacer_error **err)
+{
+	DIR *dir = opendir(bs->dir);
 	struct dirent *de;
 	int rc = 0;
 
-	*out = NULL;
-	*count = 0;
-	/* "prod/web" and "/prod/web" name the same app. */
-	if (app_id && !(want = appid_resolve(NULL, app_id)) && !(want = strdup(app_id))) {
-		rc = pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
-		goto done;
-	}
-	/* "/" or "": no name has an empty id part, so nothing matches. */
-	if (want && !(want_part = id_part(want)) && !(want_part = strdup(""))) {
-		rc = pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
-		goto done;
-	}
-	dir = opendir(bs->dir);
-	if (!dir) {
-		rc = pacer_error_set(err, errno == ENOENT ? PACER_ENOTFOUND : PACER_EIO,
-		                     "cannot list backups in '%s': %s", bs->dir,
-		                     durable_strerror(errno));
-		goto done;
-	}
-	for (;;) {
-		char *mangled = NULL, *stamp = NULL, *id = NULL;
-		unsigned long seq;
-
+	if (!dir)
+		return pacer_error_set(err, errno == ENOENT ? PACER_ENOTFOUND : PACER_EIO,
+		                       "cannot list backups in '%s': %s", bs->dir,
+		                       durable_strerror(errno));
+	while (rc == 0) {
 		errno = 0;
 		de = readdir(dir);
 		if (!de) {
@@ -304,52 +352,69 @@ static int bs_list(struct pacer_backup_store *s, const char *app_id,
 				                     durable_strerror(errno));
 			break;
 		}
-		if (de->d_name[0] == '.' || parse_name(de->d_name, &mangled, &stamp, &seq) < 0)
-			continue;
-		id = entry_id(bs, de->d_name, mangled, want, want_part);
-		free(mangled);
-		if (!id) {
-			free(stamp);
-			continue;
-		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct pacer_backup_entry *nv = realloc(v, ncap * sizeof(*nv));
-
-			if (!nv) {
-				free(id);
-				free(stamp);
-				rc =
-				    pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		v[n].app_id = id;
-		v[n].time = stamp;
-		if (asprintf(&v[n].path, "%s/%s", bs->dir, de->d_name) < 0) {
-			free(id);
-			free(stamp);
-			rc = pacer_error_set(err, -1, "out of memory listing '%s'", bs->dir);
-			break;
-		}
-		n++;
+		rc = consider(bs, de->d_name, want, want_part, e, err);
 	}
-	if (rc < 0)
+	closedir(dir);
+	return rc;
+}
+
+static int bs_list(struct pacer_backup_store *s, const char *app_id,
+                   struct pacer_backup_entry **out, size_t *count, struct pacer_error **err)
+{
+	struct backup_store *bs = (struct backup_store *)s;
+	struct entries e = {0};
+	char *want = NULL, *want_part = NULL;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = wanted(bs, app_id, &want, &want_part, err)) < 0 ||
+	    (rc = scan_dir(bs, want, want_part, &e, err)) < 0)
 		goto done;
-	if (n > 1)
-		qsort(v, n, sizeof(*v), entry_cmp);
-	*out = v;
-	*count = n;
-	v = NULL;
-	n = 0;
+	if (e.n > 1)
+		qsort(e.v, e.n, sizeof(*e.v), entry_cmp);
+	*out = e.v;
+	*count = e.n;
+	e.v = NULL;
+	e.n = 0;
 done:
-	if (dir)
-		closedir(dir);
-	pacer_backup_entries_free(v, n);
+	pacer_backup_entries_free(e.v, e.n);
 	free(want);
 	free(want_part);
+	return rc;
+}
+
+/* A backup's text as an app definition (a JSON object); path for messages. */
+static int parse_backup(const char *path, const char *data, size_t len, struct json_object **out,
+                        struct pacer_error **err)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *root;
+	int rc = 0, line, col;
+
+	if (!tok)
+		return pacer_error_set(err, -1, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, data, (int)len);
+	if (!root) {
+		json_pos_linecol(data, len, json_tokener_get_parse_end(tok), &line, &col);
+		rc =
+		    pacer_error_set(err, PACER_EINVALID,
+		                    "backup '%s' is not valid JSON (%s): it was changed or damaged "
+		                    "after pacer wrote it; pick another backup",
+		                    path, json_tokener_error_desc(json_tokener_get_error(tok)));
+		if (err && *err)
+			pacer_error_set_file(*err, path, line, col);
+	} else if (!json_object_is_type(root, json_type_object)) {
+		rc = pacer_error_set(err, PACER_EINVALID,
+		                     "backup '%s' does not hold an app definition (a JSON object): "
+		                     "pick another backup",
+		                     path);
+		json_object_put(root);
+	} else {
+		*out = root;
+	}
+	json_tokener_free(tok); /* never NULL here: json-c 0.16 crashes on NULL */
 	return rc;
 }
 
@@ -357,13 +422,12 @@ static int bs_load(struct pacer_backup_store *s, const char *path, struct json_o
                    struct pacer_error **err)
 {
 	struct backup_store *bs = (struct backup_store *)s;
-	struct json_tokener *tok = NULL;
-	struct json_object *root = NULL;
 	char *full = NULL, *data = NULL;
 	size_t len = 0;
-	int rc, line, col;
+	int rc;
 
 	*out = NULL;
+	/* A bare file name is one of this store's. */
 	if (!strchr(path, '/')) {
 		if (asprintf(&full, "%s/%s", bs->dir, path) < 0) {
 			full = NULL;
@@ -378,38 +442,8 @@ static int bs_load(struct pacer_backup_store *s, const char *path, struct json_o
 		                 rc == PACER_ENOTFOUND ? ": list them with `pacer backups`" : "");
 		goto done;
 	}
-	tok = json_tokener_new();
-	if (!tok) {
-		rc = pacer_error_set(err, -1, "out of memory");
-		goto done;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, data, (int)len);
-	if (!root) {
-		json_pos_linecol(data, len, json_tokener_get_parse_end(tok), &line, &col);
-		rc =
-		    pacer_error_set(err, PACER_EINVALID,
-		                    "backup '%s' is not valid JSON (%s): it was changed or damaged "
-		                    "after pacer wrote it; pick another backup",
-		                    path, json_tokener_error_desc(json_tokener_get_error(tok)));
-		if (err && *err)
-			pacer_error_set_file(*err, path, line, col);
-		goto done;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		rc = pacer_error_set(err, PACER_EINVALID,
-		                     "backup '%s' does not hold an app definition (a JSON object): "
-		                     "pick another backup",
-		                     path);
-		goto done;
-	}
-	*out = root;
-	root = NULL;
-	rc = 0;
+	rc = parse_backup(path, data, len, out, err);
 done:
-	json_object_put(root);
-	if (tok)
-		json_tokener_free(tok); /* json-c 0.16 crashes on NULL */
 	free(data);
 	free(full);
 	return rc;

@@ -19,6 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* durable_write_unique() gives up after <stem>_<this><ext>: something is wrong by then. */
+#define MAX_UNIQUE_SUFFIX 100000
+
 const char *durable_strerror(int errnum)
 {
 	switch (errnum) {
@@ -76,6 +79,28 @@ static int split_path(const char *path, char **dir, const char **base)
 	return *dir ? 0 : -1;
 }
 
+/* All of data to fd, retrying short writes and EINTR. -1 with errno set on failure. */
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, p + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) { /* no progress and no error: report it as an I/O error */
+			errno = EIO;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 /*
  * Write data to a new hidden temp file in dir and make it durable. `target`
  * is only for messages. *tmp_out (caller frees) names the temp file, which
@@ -84,10 +109,8 @@ static int split_path(const char *path, char **dir, const char **base)
 static int write_temp(const char *dir, const char *base, const char *target, const void *data,
                       size_t len, mode_t mode, char **tmp_out, struct pacer_error **err)
 {
-	const char *p = data;
 	char *tmp = NULL;
 	int fd = -1, rc = PACER_EIO;
-	size_t off = 0;
 
 	*tmp_out = NULL;
 	if (asprintf(&tmp, "%s/.%s.tmp-XXXXXX", dir, base) < 0) {
@@ -106,20 +129,9 @@ static int write_temp(const char *dir, const char *base, const char *target, con
 		fail(err, target, "chmod", errno);
 		goto done;
 	}
-	while (off < len) {
-		ssize_t n = write(fd, p + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fail(err, target, "write", errno);
-			goto done;
-		}
-		if (n == 0) {
-			fail(err, target, "write", EIO);
-			goto done;
-		}
-		off += (size_t)n;
+	if (write_all(fd, data, len) < 0) {
+		fail(err, target, "write", errno);
+		goto done;
 	}
 	if (fsync(fd) < 0) {
 		fail(err, target, "fsync", errno);
@@ -232,6 +244,33 @@ static int rename_noreplace(const char *tmp, const char *name)
 	return 0;
 }
 
+/*
+ * Give the written temp file the first free name of <dir>/<stem><ext>,
+ * <dir>/<stem>_2<ext>, ... *name holds the first candidate on entry and the
+ * name taken on success (the caller frees it either way).
+ */
+static int take_free_name(const char *dir, const char *stem, const char *ext, const char *tmp,
+                          char **name, struct pacer_error **err)
+{
+	for (unsigned k = 1;; k++) {
+		int r;
+
+		if (k > 1) {
+			free(*name);
+			if (asprintf(name, "%s/%s_%u%s", dir, stem, k, ext) < 0) {
+				*name = NULL;
+				return pacer_error_set(
+				    err, -1, "cannot write a file in '%s': out of memory", dir);
+			}
+		}
+		r = rename_noreplace(tmp, *name);
+		if (r == 0)
+			return 0;
+		if (r < 0 || k >= MAX_UNIQUE_SUFFIX)
+			return fail(err, *name, "rename", r < 0 ? errno : EEXIST);
+	}
+}
+
 int durable_write_unique(const char *dir, const char *stem, const char *ext, const void *data,
                          size_t len, mode_t mode, char **out_path, struct pacer_error **err)
 {
@@ -240,48 +279,29 @@ int durable_write_unique(const char *dir, const char *stem, const char *ext, con
 
 	if (out_path)
 		*out_path = NULL;
-	if (asprintf(&base, "%s%s", stem, ext) < 0) {
+	/* asprintf() leaves its pointer undefined on failure: reset it. */
+	if (asprintf(&base, "%s%s", stem, ext) < 0)
 		base = NULL;
-		rc = pacer_error_set(err, -1, "cannot write a file in '%s': out of memory", dir);
-		goto done;
-	}
-	if (asprintf(&name, "%s/%s", dir, base) < 0) {
+	else if (asprintf(&name, "%s/%s", dir, base) < 0)
 		name = NULL;
+	if (!base || !name) {
 		rc = pacer_error_set(err, -1, "cannot write a file in '%s': out of memory", dir);
 		goto done;
 	}
 	rc = write_temp(dir, base, name, data, len, mode, &tmp, err);
 	if (rc < 0)
 		goto done;
-	for (unsigned k = 1;; k++) {
-		int r;
-
-		if (k > 1) {
-			free(name);
-			if (asprintf(&name, "%s/%s_%u%s", dir, stem, k, ext) < 0) {
-				name = NULL;
-				rc = pacer_error_set(err, -1,
-				                     "cannot write a file in '%s': out of "
-				                     "memory",
-				                     dir);
-				goto done;
-			}
-		}
-		r = rename_noreplace(tmp, name);
-		if (r == 0)
-			break;
-		if (r < 0 || k >= 100000) {
-			rc = fail(err, name, "rename", r < 0 ? errno : EEXIST);
-			goto done;
-		}
-	}
+	rc = take_free_name(dir, stem, ext, tmp, &name, err);
+	if (rc < 0)
+		goto done;
+	/* The temp file is renamed now: nothing to unlink on the way out. */
+	free(tmp);
+	tmp = NULL;
 	rc = durable_sync_dir(dir, err);
 	if (rc == 0 && out_path) {
 		*out_path = name;
 		name = NULL;
 	}
-	free(tmp);
-	tmp = NULL;
 done:
 	if (tmp) {
 		unlink(tmp);

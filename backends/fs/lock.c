@@ -37,60 +37,74 @@ static long read_holder(int fd)
 	return end != buf && pid > 0 ? pid : 0;
 }
 
-int fslock_acquire(const char *dir, int wait, struct fslock **out, struct pacer_error **err)
+/* Make dir and open (creating) its lock file into a new *out, not locked yet. */
+static int open_lock_file(const char *dir, struct fslock **out, struct pacer_error **err)
+{
+	struct fslock *l;
+	int rc = pacer_mkdir_p(dir, 0700, err);
+
+	*out = NULL;
+	if (rc < 0)
+		return rc;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return pacer_error_set(err, -1, "cannot lock '%s': out of memory", dir);
+	l->fd = -1;
+	*out = l;
+	if (asprintf(&l->path, "%s/lock", dir) < 0) {
+		l->path = NULL;
+		return pacer_error_set(err, -1, "cannot lock '%s': out of memory", dir);
+	}
+	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (l->fd < 0)
+		return pacer_error_set(err, PACER_EIO, "cannot open the lock file '%s': %s",
+		                       l->path, durable_strerror(errno));
+	return 0;
+}
+
+/* PACER_EBUSY naming the holder when it wrote its pid. */
+static int busy(const struct fslock *l, struct pacer_error **err)
+{
+	long pid = read_holder(l->fd);
+
+	if (pid)
+		return pacer_error_set(err, PACER_EBUSY,
+		                       "another pacer run (pid %ld) holds the lock '%s': "
+		                       "wait for it to finish, or use --wait-lock to wait",
+		                       pid, l->path);
+	return pacer_error_set(err, PACER_EBUSY,
+	                       "another pacer run holds the lock '%s': wait for "
+	                       "it to finish, or use --wait-lock to wait",
+	                       l->path);
+}
+
+/* flock the open file, at once or waiting as asked. */
+static int take(struct fslock *l, enum fslock_wait wait, struct pacer_error **err)
+{
+	if (flock(l->fd, LOCK_EX | (wait != FSLOCK_NOWAIT ? 0 : LOCK_NB)) == 0) {
+		l->held = 1;
+		return 0;
+	}
+	if (errno == EWOULDBLOCK)
+		return busy(l, err);
+	/* Only a handler installed without SA_RESTART gets here: the user gave up. */
+	if (errno == EINTR)
+		return pacer_error_set(err, PACER_ECANCELLED,
+		                       "interrupted while waiting for the lock '%s'", l->path);
+	return pacer_error_set(err, PACER_EIO, "cannot lock '%s': %s", l->path,
+	                       durable_strerror(errno));
+}
+
+int fslock_acquire(const char *dir, enum fslock_wait wait, struct fslock **out,
+                   struct pacer_error **err)
 {
 	struct fslock *l = NULL;
 	char pidbuf[32];
 	int rc, n;
 
 	*out = NULL;
-	rc = pacer_mkdir_p(dir, 0700, err);
-	if (rc < 0)
+	if ((rc = open_lock_file(dir, &l, err)) < 0 || (rc = take(l, wait, err)) < 0)
 		goto done;
-	l = calloc(1, sizeof(*l));
-	if (l)
-		l->fd = -1;
-	if (!l || asprintf(&l->path, "%s/lock", dir) < 0) {
-		if (l)
-			l->path = NULL;
-		rc = pacer_error_set(err, -1, "cannot lock '%s': out of memory", dir);
-		goto done;
-	}
-	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (l->fd < 0) {
-		rc = pacer_error_set(err, PACER_EIO, "cannot open the lock file '%s': %s", l->path,
-		                     durable_strerror(errno));
-		goto done;
-	}
-	while (flock(l->fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
-		if (errno == EWOULDBLOCK) {
-			long pid = read_holder(l->fd);
-
-			if (pid)
-				rc = pacer_error_set(
-				    err, PACER_EBUSY,
-				    "another pacer run (pid %ld) holds the lock '%s': "
-				    "wait for it to finish, or use --wait-lock to wait",
-				    pid, l->path);
-			else
-				rc = pacer_error_set(
-				    err, PACER_EBUSY,
-				    "another pacer run holds the lock '%s': wait for "
-				    "it to finish, or use --wait-lock to wait",
-				    l->path);
-			goto done;
-		}
-		if (errno == EINTR) {
-			rc =
-			    pacer_error_set(err, PACER_ECANCELLED,
-			                    "interrupted while waiting for the lock '%s'", l->path);
-			goto done;
-		}
-		rc = pacer_error_set(err, PACER_EIO, "cannot lock '%s': %s", l->path,
-		                     durable_strerror(errno));
-		goto done;
-	}
-	l->held = 1;
 	/* Only for the message of a refused run: no need to make it durable. */
 	n = snprintf(pidbuf, sizeof(pidbuf), "%ld\n", (long)getpid());
 	if (ftruncate(l->fd, 0) < 0 || pwrite(l->fd, pidbuf, (size_t)n, 0) != n) {
@@ -100,7 +114,6 @@ int fslock_acquire(const char *dir, int wait, struct fslock **out, struct pacer_
 	}
 	*out = l;
 	l = NULL;
-	rc = 0;
 done:
 	fslock_release(l);
 	return rc;

@@ -15,16 +15,24 @@
 
 struct fslock;
 
+/* What fslock_acquire() does when another run holds the lock. */
+enum fslock_wait {
+	FSLOCK_NOWAIT, /* fail at once with PACER_EBUSY */
+	FSLOCK_WAIT,   /* block until it is free */
+};
+
 /*
  * Take the lock of state directory `dir` (created, mode 0700, when
- * missing). wait == 0: fail at once with PACER_EBUSY when another run holds
- * it ("another pacer run (pid 123) holds the lock <dir>/lock: wait for it to
- * finish or use --wait-lock"). wait != 0: block until it is free; a signal
- * interrupting the wait gives PACER_ECANCELLED (only a handler installed
- * without SA_RESTART interrupts flock). PACER_EIO when the file
- * cannot be opened. *out is owned by the caller: fslock_release().
+ * missing). FSLOCK_NOWAIT: fail at once with PACER_EBUSY when another run
+ * holds it ("another pacer run (pid 123) holds the lock <dir>/lock: wait
+ * for it to finish or use --wait-lock"). FSLOCK_WAIT: block until it is
+ * free; a signal interrupting the wait gives PACER_ECANCELLED (only a
+ * handler installed without SA_RESTART interrupts flock). PACER_EIO when
+ * the file cannot be opened. On success *out is the caller's, released
+ * (unlocked and freed) with fslock_release(); on failure *out is NULL.
  */
-int fslock_acquire(const char *dir, int wait, struct fslock **out, struct pacer_error **err);
+int fslock_acquire(const char *dir, enum fslock_wait wait, struct fslock **out,
+                   struct pacer_error **err);
 
 /* Release the lock and free. NULL is a no-op. */
 void fslock_release(struct fslock *l);

@@ -28,12 +28,14 @@
  * the bytes, so a caller can cache what it parsed (reconcile/cache.h).
  * NULL when hashing failed (the caller then just does not cache).
  */
-static const char *content_key(const char *data, size_t len, char out[72])
+#define SHA256_LEN 32
+#define CONTENT_KEY_SIZE (sizeof("sha256:") + 2 * SHA256_LEN)
+static const char *content_key(const char *data, size_t len, char out[CONTENT_KEY_SIZE])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
-	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != SHA256_LEN)
 		return NULL;
 	memcpy(out, "sha256:", 7);
 	for (unsigned int i = 0; i < n; i++) {
@@ -64,12 +66,76 @@ struct walk {
 	struct pacer_error **err;
 };
 
+static int too_big(struct pacer_error **err, const char *path, size_t max)
+{
+	return pacer_error_set(err, PACER_EINVALID,
+	                       "'%s' is more than the limit of %zu bytes: split it into smaller "
+	                       "files",
+	                       path, max);
+}
+
+/*
+ * Double *buf's room (plus one byte for the NUL), but never past max + 1
+ * bytes: reading one byte more than max is how a file that grew past its
+ * stat() size is caught. A buffer already at that cap means "too big".
+ */
+static int grow(char **buf, size_t *alloc, size_t max, const char *path, struct pacer_error **err)
+{
+	size_t nalloc = *alloc * 2 > max + 1 ? max + 1 : *alloc * 2;
+	char *nb;
+
+	if (nalloc <= *alloc)
+		return too_big(err, path, max);
+	nb = realloc(*buf, nalloc + 1);
+	if (!nb)
+		return pacer_error_set(err, -1, "cannot read '%s': out of memory", path);
+	*buf = nb;
+	*alloc = nalloc;
+	return 0;
+}
+
+/* Read fd to its end, starting with room for alloc bytes. */
+static int read_fd(int fd, const char *path, size_t max, size_t alloc, char **out, size_t *len,
+                   struct pacer_error **err)
+{
+	char *buf = malloc(alloc + 1);
+	size_t used = 0;
+	int rc = 0;
+
+	if (!buf)
+		return pacer_error_set(err, -1, "cannot read '%s': out of memory", path);
+	while (rc == 0) {
+		ssize_t n;
+
+		if (used == alloc && (rc = grow(&buf, &alloc, max, path, err)))
+			break;
+		n = read(fd, buf + used, alloc - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = pacer_error_set(err, PACER_EIO, "cannot read '%s': %s", path,
+			                     durable_strerror(errno));
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	if (rc == 0 && used > max)
+		rc = too_big(err, path, max);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[used] = '\0';
+	*out = buf;
+	*len = used;
+	return 0;
+}
+
 int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct pacer_error **err)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t used = 0, alloc;
-	int fd, rc = PACER_EIO;
+	size_t alloc, ignored;
+	int fd, rc;
 
 	*out = NULL;
 	if (len)
@@ -82,8 +148,8 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct p
 		                       durable_strerror(errno));
 	}
 	if (fstat(fd, &st) < 0) {
-		pacer_error_set(err, PACER_EIO, "cannot stat '%s': %s", path,
-		                durable_strerror(errno));
+		rc = pacer_error_set(err, PACER_EIO, "cannot stat '%s': %s", path,
+		                     durable_strerror(errno));
 		goto done;
 	}
 	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
@@ -94,67 +160,13 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct p
 		    path, (long long)st.st_size, max);
 		goto done;
 	}
-	/* The size may change while we read: never trust it beyond max. */
+	/* The size may change while we read: never trust it beyond max. Pipes
+	 * and other files without a size start small and grow. */
 	alloc = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
 	if (alloc > max + 1)
 		alloc = max + 1;
-	buf = malloc(alloc + 1);
-	if (!buf) {
-		rc = pacer_error_set(err, -1, "cannot read '%s': out of memory", path);
-		goto done;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (used == alloc) {
-			size_t nalloc = alloc * 2 > max + 1 ? max + 1 : alloc * 2;
-			char *nb;
-
-			if (nalloc <= alloc) {
-				rc = pacer_error_set(
-				    err, PACER_EINVALID,
-				    "'%s' is more than the limit of %zu bytes: split "
-				    "it into smaller files",
-				    path, max);
-				goto done;
-			}
-			nb = realloc(buf, nalloc + 1);
-			if (!nb) {
-				rc = pacer_error_set(err, -1, "cannot read '%s': out of memory",
-				                     path);
-				goto done;
-			}
-			buf = nb;
-			alloc = nalloc;
-		}
-		n = read(fd, buf + used, alloc - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			pacer_error_set(err, PACER_EIO, "cannot read '%s': %s", path,
-			                durable_strerror(errno));
-			goto done;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	if (used > max) {
-		rc = pacer_error_set(
-		    err, PACER_EINVALID,
-		    "'%s' is more than the limit of %zu bytes: split it into smaller "
-		    "files",
-		    path, max);
-		goto done;
-	}
-	buf[used] = '\0';
-	*out = buf;
-	buf = NULL;
-	if (len)
-		*len = used;
-	rc = 0;
+	rc = read_fd(fd, path, max, alloc, out, len ? len : &ignored, err);
 done:
-	free(buf);
 	close(fd);
 	return rc;
 }
@@ -276,6 +288,36 @@ done:
 	return rc;
 }
 
+/*
+ * One directory entry `name` of dirpath (rel below the root): follow a
+ * link, enter a directory, collect a "*.json" file.
+ */
+static int visit(struct walk *w, const char *dirpath, const char *rel, const char *name)
+{
+	char *full = join(dirpath, name), *sub = join(rel, name);
+	struct stat st;
+	int rc = 0;
+
+	if (!full || !sub)
+		rc = oom(w);
+	else if (lstat(full, &st) < 0)
+		rc = pacer_error_set(w->err, PACER_EIO, "cannot stat '%s': %s", full,
+		                     durable_strerror(errno));
+	else if (S_ISLNK(st.st_mode))
+		rc = follow_link(w, sub, full, name);
+	else if (S_ISDIR(st.st_mode))
+		rc = enter_dir(w, sub, &st, NULL);
+	else if (ends_with_json(name) && !S_ISREG(st.st_mode))
+		rc = pacer_error_set(w->err, PACER_EINVALID,
+		                     "'%s' is not a regular file: a desired-state file must be one",
+		                     full);
+	else if (ends_with_json(name) && add_path(w, sub) < 0)
+		rc = oom(w);
+	free(full);
+	free(sub);
+	return rc;
+}
+
 static int walk_dir(struct walk *w, const char *rel)
 {
 	char *dirpath = *rel ? join(w->root, rel) : strdup(w->root);
@@ -292,9 +334,6 @@ static int walk_dir(struct walk *w, const char *rel)
 		goto done;
 	}
 	while (rc == 0) {
-		char *full = NULL, *sub = NULL;
-		struct stat st;
-
 		errno = 0;
 		de = readdir(dir);
 		if (!de) {
@@ -305,30 +344,8 @@ static int walk_dir(struct walk *w, const char *rel)
 			break;
 		}
 		/* Hidden: ".git", editor swap files, our own temp files; also "." and "..". */
-		if (de->d_name[0] == '.')
-			continue;
-		full = join(dirpath, de->d_name);
-		sub = join(rel, de->d_name);
-		if (!full || !sub) {
-			rc = oom(w);
-		} else if (lstat(full, &st) < 0) {
-			rc = pacer_error_set(w->err, PACER_EIO, "cannot stat '%s': %s", full,
-			                     durable_strerror(errno));
-		} else if (S_ISLNK(st.st_mode)) {
-			rc = follow_link(w, sub, full, de->d_name);
-		} else if (S_ISDIR(st.st_mode)) {
-			rc = enter_dir(w, sub, &st, NULL);
-		} else if (ends_with_json(de->d_name)) {
-			if (!S_ISREG(st.st_mode))
-				rc = pacer_error_set(w->err, PACER_EINVALID,
-				                     "'%s' is not a regular file: a desired-state "
-				                     "file must be one",
-				                     full);
-			else if (add_path(w, sub) < 0)
-				rc = oom(w);
-		}
-		free(full);
-		free(sub);
+		if (de->d_name[0] != '.')
+			rc = visit(w, dirpath, rel, de->d_name);
 	}
 done:
 	if (dir)
@@ -342,18 +359,64 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Read one file (full is its path, rel what the callback is told) and hand it over. */
+static int hand_over(const char *full, const char *rel, pacer_source_file_cb cb, void *ctx,
+                     struct pacer_error **err)
+{
+	char *data = NULL, key[CONTENT_KEY_SIZE];
+	size_t len;
+	int rc = fs_read_file(full, FS_SOURCE_MAX_FILE, &data, &len, err);
+
+	if (rc == 0)
+		rc = cb(ctx, rel, data, len, content_key(data, len, key));
+	free(data);
+	return rc;
+}
+
+static void walk_release(struct walk *w)
+{
+	for (size_t i = 0; i < w->npaths; i++)
+		free(w->paths[i]);
+	free(w->paths);
+	free(w->stack);
+	free(w->real_root);
+}
+
+/* Every "*.json" below the root (st is the root's), in strcmp order of their paths. */
+static int read_tree(struct fs_source *fs, const struct stat *st, pacer_source_file_cb cb,
+                     void *ctx, struct pacer_error **err)
+{
+	struct walk w = {.root = fs->root, .err = err};
+	int rc;
+
+	w.real_root = realpath(fs->root, NULL);
+	if (!w.real_root) {
+		rc = pacer_error_set(err, PACER_EIO, "cannot resolve source directory '%s': %s",
+		                     fs->root, durable_strerror(errno));
+		goto done;
+	}
+	rc = enter_dir(&w, "", st, NULL);
+	if (rc != 0)
+		goto done;
+	if (w.npaths > 1) /* qsort's pointer must not be NULL, even for 0 items */
+		qsort(w.paths, w.npaths, sizeof(*w.paths), cmp_str);
+	for (size_t i = 0; i < w.npaths && rc == 0; i++) {
+		char *full = join(fs->root, w.paths[i]);
+
+		rc = full ? hand_over(full, w.paths[i], cb, ctx, err) : oom(&w);
+		free(full);
+	}
+done:
+	walk_release(&w);
+	return rc;
+}
+
 static int fs_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
                    struct pacer_error **err)
 {
 	struct fs_source *fs = (struct fs_source *)s;
-	struct walk w = {0};
 	struct stat st;
-	char *data = NULL, key[72];
-	size_t len;
-	int rc;
 
-	w.root = fs->root;
-	w.err = err;
 	if (stat(fs->root, &st) < 0) {
 		if (errno == ENOENT)
 			return pacer_error_set(err, PACER_ENOTFOUND,
@@ -363,48 +426,13 @@ static int fs_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
 		return pacer_error_set(err, PACER_EIO, "cannot read source '%s': %s", fs->root,
 		                       durable_strerror(errno));
 	}
-	if (S_ISREG(st.st_mode)) {
-		rc = fs_read_file(fs->root, FS_SOURCE_MAX_FILE, &data, &len, err);
-		if (rc == 0)
-			rc = cb(ctx, fs->root, data, len, content_key(data, len, key));
-		free(data);
-		return rc;
-	}
+	/* A single file (pacer validate FILE) is read under the path it was given. */
+	if (S_ISREG(st.st_mode))
+		return hand_over(fs->root, fs->root, cb, ctx, err);
 	if (!S_ISDIR(st.st_mode))
 		return pacer_error_set(err, PACER_EINVALID,
 		                       "source '%s' is neither a directory nor a file", fs->root);
-	w.real_root = realpath(fs->root, NULL);
-	if (!w.real_root) {
-		rc = pacer_error_set(err, PACER_EIO, "cannot resolve source directory '%s': %s",
-		                     fs->root, durable_strerror(errno));
-		goto done;
-	}
-	rc = enter_dir(&w, "", &st, NULL);
-	if (rc != 0)
-		goto done;
-	if (w.npaths > 1) /* qsort's pointer must not be NULL, even for 0 items */
-		qsort(w.paths, w.npaths, sizeof(*w.paths), cmp_str);
-	for (size_t i = 0; i < w.npaths && rc == 0; i++) {
-		char *full = join(fs->root, w.paths[i]);
-
-		if (!full) {
-			rc = oom(&w);
-			break;
-		}
-		rc = fs_read_file(full, FS_SOURCE_MAX_FILE, &data, &len, err);
-		if (rc == 0)
-			rc = cb(ctx, w.paths[i], data, len, content_key(data, len, key));
-		free(data);
-		data = NULL;
-		free(full);
-	}
-done:
-	for (size_t i = 0; i < w.npaths; i++)
-		free(w.paths[i]);
-	free(w.paths);
-	free(w.stack);
-	free(w.real_root);
-	return rc;
+	return read_tree(fs, &st, cb, ctx, err);
 }
 
 static const char *fs_describe(struct pacer_source *s)

@@ -107,23 +107,40 @@ static int read_optional(const char *path, size_t max, char **out, size_t *len,
 	return rc;
 }
 
-static int load_locked(struct fs_state *st, struct strvec *out, struct pacer_error **err)
+/* The app ids of the "owned" array into out (unsorted). */
+static int collect_owned(const struct fs_state *st, struct json_object *owned, struct strvec *out,
+                         struct pacer_error **err)
 {
-	struct json_tokener *tok = NULL;
+	for (size_t i = 0; i < json_object_array_length(owned); i++) {
+		struct json_object *id = json_object_array_get_idx(owned, i);
+
+		if (!json_object_is_type(id, json_type_string))
+			return pacer_error_set(
+			    err, PACER_EIO,
+			    "state file '%s': entry %zu of \"owned\" is not an app "
+			    "id string; fix or delete the file",
+			    st->owned_path, i);
+		if (strvec_add(out, json_object_get_string(id)) < 0)
+			return pacer_error_set(err, -1, "out of memory reading '%s'",
+			                       st->owned_path);
+	}
+	return 0;
+}
+
+/*
+ * Parse owned.json's text into out. Strict JSON, and a corrupt file is an
+ * error with line:column, never an empty set: pacer would forget apps it
+ * must be able to prune.
+ */
+static int parse_owned(const struct fs_state *st, const char *data, size_t len, struct strvec *out,
+                       struct pacer_error **err)
+{
+	struct json_tokener *tok = json_tokener_new();
 	struct json_object *root = NULL, *owned;
-	char *data = NULL;
-	size_t len = 0;
 	int rc, line, col;
 
-	memset(out, 0, sizeof(*out));
-	rc = read_optional(st->owned_path, STATE_MAX_FILE, &data, &len, err);
-	if (rc < 0 || !data)
-		goto done; /* no file: pacer owns nothing yet */
-	tok = json_tokener_new();
-	if (!tok) {
-		rc = pacer_error_set(err, -1, "out of memory reading '%s'", st->owned_path);
-		goto done;
-	}
+	if (!tok)
+		return pacer_error_set(err, -1, "out of memory reading '%s'", st->owned_path);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	root = json_tokener_parse_ex(tok, data, (int)len);
 	if (!root) {
@@ -135,41 +152,37 @@ static int load_locked(struct fs_state *st, struct strvec *out, struct pacer_err
 		                     st->owned_path,
 		                     json_tokener_error_desc(json_tokener_get_error(tok)), line,
 		                     col);
-		goto done;
-	}
-	if (!json_object_object_get_ex(root, "owned", &owned) ||
-	    !json_object_is_type(owned, json_type_array)) {
+	} else if (!json_object_object_get_ex(root, "owned", &owned) ||
+	           !json_object_is_type(owned, json_type_array)) {
 		rc =
 		    pacer_error_set(err, PACER_EIO,
 		                    "state file '%s' has no \"owned\" array: restore it, or delete "
 		                    "it to make pacer forget which apps it owns",
 		                    st->owned_path);
-		goto done;
+	} else {
+		rc = collect_owned(st, owned, out, err);
 	}
-	for (size_t i = 0; i < json_object_array_length(owned); i++) {
-		struct json_object *id = json_object_array_get_idx(owned, i);
+	json_object_put(root);
+	json_tokener_free(tok); /* never NULL here: json-c 0.16 crashes on NULL */
+	return rc;
+}
 
-		if (!json_object_is_type(id, json_type_string)) {
-			rc =
-			    pacer_error_set(err, PACER_EIO,
-			                    "state file '%s': entry %zu of \"owned\" is not an app "
-			                    "id string; fix or delete the file",
-			                    st->owned_path, i);
-			goto done;
-		}
-		if (strvec_add(out, json_object_get_string(id)) < 0) {
-			rc = pacer_error_set(err, -1, "out of memory reading '%s'", st->owned_path);
-			goto done;
-		}
-	}
-	strvec_normalize(out);
-	rc = 0;
+static int load_locked(struct fs_state *st, struct strvec *out, struct pacer_error **err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = read_optional(st->owned_path, STATE_MAX_FILE, &data, &len, err);
+	if (rc < 0 || !data)
+		goto done; /* no file: pacer owns nothing yet */
+	rc = parse_owned(st, data, len, out, err);
+	if (rc == 0)
+		strvec_normalize(out);
 done:
 	if (rc < 0)
 		strvec_release(out);
-	json_object_put(root);
-	if (tok)
-		json_tokener_free(tok); /* json-c 0.16 crashes on NULL */
 	free(data);
 	return rc;
 }
@@ -442,12 +455,34 @@ done:
 	return rc;
 }
 
+/* "<folder>/<name>" of every document (a visible *.json) of d into v. -1: out of memory. */
+static int add_doc_names(DIR *d, const char *folder, struct strvec *v)
+{
+	struct dirent *de;
+
+	while ((de = readdir(d))) {
+		char *name = NULL;
+		int rc;
+
+		/* Temp files of an interrupted write (".tmp") are not documents. */
+		if (de->d_name[0] == '.' || !strstr(de->d_name, ".json") ||
+		    strcmp(de->d_name + strlen(de->d_name) - 5, ".json"))
+			continue;
+		if (asprintf(&name, "%s/%s", folder, de->d_name) < 0)
+			return -1;
+		rc = strvec_add(v, name);
+		free(name);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 static int st_doc_list(struct pacer_state_store *s, const char *folder, char ***names,
                        struct pacer_error **err)
 {
 	struct fs_state *st = (struct fs_state *)s;
 	struct strvec v;
-	struct dirent *de;
 	char *path = NULL;
 	DIR *d = NULL;
 	int rc;
@@ -463,19 +498,9 @@ static int st_doc_list(struct pacer_state_store *s, const char *folder, char ***
 		                     durable_strerror(errno));
 		goto done;
 	}
-	while ((de = readdir(d))) {
-		char *name = NULL;
-
-		/* Temp files of an interrupted write (".tmp") are not documents. */
-		if (de->d_name[0] == '.' || !strstr(de->d_name, ".json") ||
-		    strcmp(de->d_name + strlen(de->d_name) - 5, ".json"))
-			continue;
-		if (asprintf(&name, "%s/%s", folder, de->d_name) < 0 || strvec_add(&v, name)) {
-			free(name);
-			rc = pacer_error_set(err, -1, "out of memory");
-			goto done;
-		}
-		free(name);
+	if (add_doc_names(d, folder, &v) < 0) {
+		rc = pacer_error_set(err, -1, "out of memory");
+		goto done;
 	}
 	strvec_normalize(&v);
 empty:

@@ -99,12 +99,19 @@ static int under(const char *p, const char *path, size_t len)
 
 /* ---- files being written ---- */
 
-static void writer_forget(struct fswatch *w, const char *path, int tree)
+/* What writer_forget() drops: the file itself, or everything below a directory. */
+enum forget_scope {
+	FORGET_FILE,
+	FORGET_TREE,
+};
+
+static void writer_forget(struct fswatch *w, const char *path, enum forget_scope scope)
 {
 	size_t len = strlen(path);
 
 	for (size_t i = 0; i < w->nwr;) {
-		if (tree ? under(w->wr[i].path, path, len) : !strcmp(w->wr[i].path, path)) {
+		if (scope == FORGET_TREE ? under(w->wr[i].path, path, len)
+		                         : !strcmp(w->wr[i].path, path)) {
 			free(w->wr[i].path);
 			w->wr[i] = w->wr[--w->nwr];
 		} else {
@@ -141,7 +148,7 @@ static void forget_tree(struct fswatch *w, const char *path)
 {
 	size_t len = strlen(path);
 
-	writer_forget(w, path, 1);
+	writer_forget(w, path, FORGET_TREE);
 	for (size_t i = 0; i < w->n;) {
 		if (under(w->v[i].path, path, len)) {
 			/* The kernel answers with IN_IGNORED, which finds nothing. */
@@ -199,39 +206,45 @@ static int limit_error(struct pacer_error **err, const char *path, int e)
 }
 
 /*
- * Watch `path` and the directories below it; set *found_json when any
- * relevant file exists there. The watch is added before the directory is
- * read, so a file created in between is either seen by the scan or
- * reported by an event (possibly both, which is harmless).
+ * The root is watched through symlinks (the user named it); below it a
+ * symlinked directory is not followed, as the source does not watch what
+ * it would refuse to read.
  */
-static int add_tree(struct fswatch *w, const char *path, int is_root, int depth, int *found_json,
-                    struct pacer_error **err)
-{
-	DIR *dir = NULL;
-	struct dirent *de;
-	int wd, ret = 0;
+enum tree_kind {
+	TREE_ROOT,
+	TREE_BELOW,
+};
 
-	if (depth > 64) {
-		PLOG_WARN("watch: %s is nested more than 64 levels deep; not watching below it",
-		          path);
-		return 0;
-	}
-	wd = inotify_add_watch(w->fd, path, WATCH_MASK | (is_root ? 0 : IN_DONT_FOLLOW));
-	if (wd < 0) {
-		if (!is_root && (errno == ENOENT || errno == ENOTDIR))
-			return 0; /* gone again already, or a symlink: nothing to watch */
-		return limit_error(err, path, errno);
-	}
-	if (remember(w, wd, path))
-		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
-	dir = opendir(path);
-	if (!dir) {
-		if (!is_root && errno == ENOENT)
-			return 0;
-		return pacer_error_set(err, PACER_EIO, "cannot read directory %s: %s", path,
-		                       strerror(errno));
-	}
-	while ((de = readdir(dir))) {
+/* Deeper than this is a loop or a mistake: such a tree is watched down to here. */
+#define MAX_WATCH_DEPTH 64
+
+/*
+ * Whether the entry de (at path) is a directory, not following symlinks:
+ * 1 yes, 0 no, -1 gone already.
+ */
+static int entry_is_dir(const struct dirent *de, const char *path)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	/* Some file systems (XFS without ftype, some FUSE) leave d_type unset. */
+	if (lstat(path, &st))
+		return -1;
+	return S_ISDIR(st.st_mode);
+}
+
+static int add_tree(struct fswatch *w, const char *path, enum tree_kind kind, int depth,
+                    int *found_json, struct pacer_error **err);
+
+/* Watch every directory below the (already watched) dir; set *found_json as add_tree(). */
+static int add_children(struct fswatch *w, DIR *dir, const char *path, int depth, int *found_json,
+                        struct pacer_error **err)
+{
+	struct dirent *de;
+	int ret = 0;
+
+	while (!ret && (de = readdir(dir))) {
 		char child[PATH_MAX];
 		int isdir;
 
@@ -239,23 +252,48 @@ static int add_tree(struct fswatch *w, const char *path, int is_root, int depth,
 			continue;
 		if (snprintf(child, sizeof(child), "%s/%s", path, de->d_name) >= (int)sizeof(child))
 			continue;
-		if (de->d_type == DT_UNKNOWN) {
-			struct stat st;
-
-			if (lstat(child, &st))
-				continue;
-			isdir = S_ISDIR(st.st_mode);
-		} else {
-			isdir = de->d_type == DT_DIR;
-		}
-		if (isdir) {
-			ret = add_tree(w, child, 0, depth + 1, found_json, err);
-			if (ret)
-				break;
-		} else if (has_json_suffix(de->d_name)) {
+		isdir = entry_is_dir(de, child);
+		if (isdir > 0)
+			ret = add_tree(w, child, TREE_BELOW, depth + 1, found_json, err);
+		else if (isdir == 0 && has_json_suffix(de->d_name))
 			*found_json = 1;
-		}
 	}
+	return ret;
+}
+
+/*
+ * Watch `path` and the directories below it; set *found_json when any
+ * relevant file exists there. The watch is added before the directory is
+ * read, so a file created in between is either seen by the scan or
+ * reported by an event (possibly both, which is harmless).
+ */
+static int add_tree(struct fswatch *w, const char *path, enum tree_kind kind, int depth,
+                    int *found_json, struct pacer_error **err)
+{
+	DIR *dir = NULL;
+	int wd, ret;
+
+	if (depth > MAX_WATCH_DEPTH) {
+		PLOG_WARN("watch: %s is nested more than %d levels deep; not watching below it",
+		          path, MAX_WATCH_DEPTH);
+		return 0;
+	}
+	wd = inotify_add_watch(w->fd, path, WATCH_MASK | (kind == TREE_ROOT ? 0 : IN_DONT_FOLLOW));
+	if (wd < 0) {
+		if (kind == TREE_BELOW && (errno == ENOENT || errno == ENOTDIR))
+			return 0; /* gone again already, or a symlink: nothing to watch */
+		return limit_error(err, path, errno);
+	}
+	if (remember(w, wd, path))
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	dir = opendir(path);
+	if (!dir) {
+		if (kind == TREE_BELOW && errno == ENOENT)
+			return 0;
+		return pacer_error_set(err, PACER_EIO, "cannot read directory %s: %s", path,
+		                       strerror(errno));
+	}
+	ret = add_children(w, dir, path, depth, found_json, err);
 	closedir(dir);
 	return ret;
 }
@@ -379,7 +417,7 @@ static int resolve_root(struct fswatch *w, int *changed, int *overflow, struct p
 	w->root_dev = st.st_dev;
 	w->root_ino = st.st_ino;
 	w->root_lost = 0;
-	ret = add_tree(w, w->root, 1, 0, &found, err);
+	ret = add_tree(w, w->root, TREE_ROOT, 0, &found, err);
 	if (ret) {
 		forget_tree(w, w->root);
 		w->root_lost = 1; /* try again on the next read */
@@ -425,7 +463,7 @@ int fswatch_new(struct fswatch **out, const char *dir, struct pacer_error **err)
 	}
 	w->root_dev = st.st_dev;
 	w->root_ino = st.st_ino;
-	ret = add_tree(w, w->root, 1, 0, &found, err);
+	ret = add_tree(w, w->root, TREE_ROOT, 0, &found, err);
 	if (ret)
 		goto done;
 	anchors_update(w);
@@ -507,7 +545,7 @@ static void handle_dir(struct fswatch *w, const struct inotify_event *ev, const 
 		forget_tree(w, path);
 	}
 	if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
-		if (add_tree(w, path, 0, 1, &found, &e)) {
+		if (add_tree(w, path, TREE_BELOW, 1, &found, &e)) {
 			PLOG_WARN("watch: %s", e->message);
 			pacer_error_free(e);
 			*overflow = 1; /* part of the tree is unwatched: resync to be safe */
@@ -523,7 +561,7 @@ static void handle_file(struct fswatch *w, const struct inotify_event *ev, const
 	if (!has_json_suffix(ev->name))
 		return;
 	if (ev->mask & (IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO))
-		writer_forget(w, path, 0);
+		writer_forget(w, path, FORGET_FILE);
 	else if ((ev->mask & IN_MODIFY) || ((ev->mask & IN_CREATE) && is_being_written(path)))
 		writer_note(w, path);
 	*changed = 1;
@@ -600,7 +638,7 @@ int fswatch_read(struct fswatch *w, int *changed, int *overflow, struct pacer_er
 	if (w->need_resolve || w->root_lost)
 		ret = resolve_root(w, changed, overflow, err);
 	if (!ret && need_rescan && !w->root_lost) /* watch what the lost events created */
-		ret = add_tree(w, w->root, 1, 0, &found, err);
+		ret = add_tree(w, w->root, TREE_ROOT, 0, &found, err);
 	if (*overflow)
 		*changed = 1;
 	return ret;
