@@ -1,23 +1,17 @@
 /*
- * The state directory: owned apps and last revision (durable files), the
- * run lock, and the durable write module underneath them.
+ * The state directory: owned apps and last revision (durable files). The
+ * run lock and the durable writes underneath have test_fs_lock.c and
+ * test_fs_durable.c.
  */
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "backends/fs/durable.h"
-#include "backends/fs/lock.h"
 #include "backends/fs/state.h"
 #include "tests/lib/testlib.h"
 
@@ -232,147 +226,6 @@ Test(fs_state, concurrent_adds_from_threads)
 	cr_assert_eq(strv_len(ids), 120);
 	pacer_strv_free(ids);
 	pacer_state_store_free(st);
-	test_rmrf(dir);
-	free(dir);
-}
-
-/* ---- durable writes ------------------------------------------------------------------- */
-
-Test(durable, replaces_atomically_and_fails_cleanly)
-{
-	char *dir = test_tmpdir("pacer-durable");
-	char *path = join(dir, "f.json");
-	char *missing = join(dir, "no/such/dir/f.json");
-	struct pacer_error *err = NULL;
-	struct rlimit old, small;
-	char big[4096], *text;
-	struct stat st;
-	int rc;
-
-	cr_assert_eq(durable_write_file(path, "first", 5, 0640, &err), 0);
-	cr_assert_eq(durable_write_file(path, "second", 6, 0600, &err), 0);
-	text = test_read_file(path, NULL);
-	cr_assert_str_eq(text, "second");
-	free(text);
-	cr_assert_eq(stat(path, &st), 0);
-	cr_assert_eq(st.st_mode & 0777, 0600);
-
-	/* Over the file size limit: error names the file, old content stays, no temp file. */
-	memset(big, 'x', sizeof(big));
-	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
-	small = old;
-	small.rlim_cur = 1024;
-	signal(SIGXFSZ, SIG_IGN);
-	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
-	rc = durable_write_file(path, big, sizeof(big), 0600, &err);
-	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
-	signal(SIGXFSZ, SIG_DFL);
-	cr_assert_eq(rc, PACER_EIO);
-	cr_assert(strstr(err->message, path), "%s", err->message);
-	cr_assert(strstr(err->message, "write failed: file too large"), "%s", err->message);
-	pacer_error_clear(&err);
-	text = test_read_file(path, NULL);
-	cr_assert_str_eq(text, "second");
-	free(text);
-	cr_assert_eq(count_entries(dir), 1);
-
-	cr_assert_eq(durable_write_file(missing, "x", 1, 0600, &err), PACER_EIO);
-	cr_assert(strstr(err->message, missing), "%s", err->message);
-	cr_assert(strstr(err->message, "check that the directory exists"), "%s", err->message);
-	pacer_error_clear(&err);
-
-	cr_assert(strstr(durable_strerror(ENOSPC), "disk full"));
-	cr_assert(strstr(durable_strerror(EDQUOT), "quota"));
-	test_rmrf(dir);
-	free(path);
-	free(missing);
-	free(dir);
-}
-
-/* ---- the run lock --------------------------------------------------------------------- */
-
-Test(fslock, second_run_is_refused_with_the_holders_pid)
-{
-	char *tmp = test_tmpdir("pacer-lock");
-	char *dir = join(tmp, "state");
-	struct fslock *l1 = NULL, *l2 = NULL;
-	struct pacer_error *err = NULL;
-	char want[64];
-
-	cr_assert_eq(fslock_acquire(dir, 0, &l1, &err), 0); /* creates the directory */
-	cr_assert_not_null(l1);
-	/* flock excludes a second open even within one process. */
-	cr_assert_eq(fslock_acquire(dir, 0, &l2, &err), PACER_EBUSY);
-	cr_assert_null(l2);
-	snprintf(want, sizeof(want), "another pacer run (pid %ld) holds the lock", (long)getpid());
-	cr_assert(strstr(err->message, want), "%s", err->message);
-	cr_assert(strstr(err->message, "--wait-lock"), "%s", err->message);
-	cr_assert(strstr(err->message, dir), "%s", err->message);
-	pacer_error_clear(&err);
-
-	fslock_release(l1);
-	cr_assert_eq(fslock_acquire(dir, 0, &l2, &err), 0);
-	fslock_release(l2);
-	fslock_release(NULL);
-	test_rmrf(tmp);
-	free(dir);
-	free(tmp);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-Test(fslock, wait_lock_waits_for_the_other_process)
-{
-	char *dir = test_tmpdir("pacer-lock");
-	struct fslock *l = NULL;
-	struct pacer_error *err = NULL;
-	int ready[2], go[2];
-	char c, want[64];
-	pid_t pid;
-	double t0;
-	int status;
-
-	cr_assert_eq(pipe(ready), 0);
-	cr_assert_eq(pipe(go), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		struct fslock *mine = NULL;
-
-		if (fslock_acquire(dir, 0, &mine, NULL) != 0)
-			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(2);
-		/* Hold the lock until the parent says so, then a little longer. */
-		if (read(go[0], &c, 1) != 1)
-			_exit(3);
-		usleep(300 * 1000);
-		fslock_release(mine);
-		_exit(0);
-	}
-	cr_assert_eq(read(ready[0], &c, 1), 1);
-	cr_assert_eq(fslock_acquire(dir, 0, &l, &err), PACER_EBUSY);
-	snprintf(want, sizeof(want), "(pid %ld)", (long)pid);
-	cr_assert(strstr(err->message, want), "%s", err->message);
-	pacer_error_clear(&err);
-
-	cr_assert_eq(write(go[1], "g", 1), 1);
-	t0 = now_s();
-	cr_assert_eq(fslock_acquire(dir, 1, &l, &err), 0);
-	cr_assert_geq(now_s() - t0, 0.2, "did not wait for the holder");
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	fslock_release(l);
-	close(ready[0]);
-	close(ready[1]);
-	close(go[0]);
-	close(go[1]);
 	test_rmrf(dir);
 	free(dir);
 }
