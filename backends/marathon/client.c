@@ -66,6 +66,8 @@ static int dup_opt(char **slot, const char *value)
 	return *slot ? 0 : -1;
 }
 
+#define API_ROOT "/v2"
+
 /*
  * "http://m:8080/v2" names Marathon's API root, which is how its docs write
  * it; pacer adds "/v2/..." itself and would ask for /v2/v2/apps (a 404
@@ -73,11 +75,11 @@ static int dup_opt(char **slot, const char *value)
  */
 static void strip_api_root(char *url)
 {
-	size_t n = strlen(url);
+	size_t n = strlen(url), root = strlen(API_ROOT);
 
-	if (n < 3 || strcmp(url + n - 3, "/v2"))
+	if (n < root || strcmp(url + n - root, API_ROOT))
 		return;
-	url[n - 3] = '\0';
+	url[n - root] = '\0';
 	PLOG_WARN("marathon: the URL %s/v2 names the API root; pacer adds /v2 itself and uses %s",
 	          url, url);
 }
@@ -362,6 +364,8 @@ static void copy_field(char *dst, size_t size, struct json_object *v)
 	snprintf(dst, size, "%s", s);
 }
 
+#define HTTP_CREATED 201
+
 /* {"deploymentId","version"} or an app with "deployments":[{"id"}]. */
 static void fill_ref(struct pacer_deploy_ref *out, struct json_object *reply, long status)
 {
@@ -370,7 +374,7 @@ static void fill_ref(struct pacer_deploy_ref *out, struct json_object *reply, lo
 	if (!out)
 		return;
 	memset(out, 0, sizeof(*out));
-	out->created = status == 201;
+	out->created = status == HTTP_CREATED; /* POST /v2/apps made a new app */
 	if (json_object_object_get_ex(reply, "deploymentId", &v)) {
 		copy_field(out->deployment_id, sizeof(out->deployment_id), v);
 	} else if (json_object_object_get_ex(reply, "deployments", &deps) &&

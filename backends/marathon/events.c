@@ -52,6 +52,12 @@ done:
 	return rc;
 }
 
+/* Whether the field name line[0..len) is `name`. */
+static int field_is(const char *line, size_t len, const char *name)
+{
+	return len == strlen(name) && !memcmp(line, name, len);
+}
+
 static int process_line(struct marathon_sse *p, struct pacer_error **err)
 {
 	const char *line = pacer_buf_cstr(&p->line), *colon, *value;
@@ -67,10 +73,10 @@ static int process_line(struct marathon_sse *p, struct pacer_error **err)
 	value = colon ? colon + 1 : "";
 	if (*value == ' ')
 		value++;
-	if (name_len == 5 && !memcmp(line, "event", 5)) {
+	if (field_is(line, name_len, "event")) {
 		pacer_buf_reset(&p->event);
 		rc = pacer_buf_puts(&p->event, value);
-	} else if (name_len == 4 && !memcmp(line, "data", 4)) {
+	} else if (field_is(line, name_len, "data")) {
 		if (p->has_data)
 			rc = pacer_buf_putc(&p->data, '\n');
 		if (!rc)

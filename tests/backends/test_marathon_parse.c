@@ -73,6 +73,8 @@ static struct sse_case sse_cases[] = {
     {"multi-line data joined", "event: m\ndata: {\"a\":\ndata: 1}\n\n", "m={\"a\":1}\n"},
     {"no space after colon", "event:x\ndata:{\"y\":2}\n\n", "x={\"y\":2}\n"},
     {"unknown fields ignored", "id: 7\nretry: 10\nevent: e\ndata: 3\n\n", "e=3\n"},
+    {"names that only start like a field", "events: x\ndatas: 1\neven: y\ndata: 2\n\n",
+     "message=2\n"},
     {"bad json skipped", "event: bad\ndata: {nope\n\nevent: good\ndata: 4\n\n", "good=4\n"},
     {"event type reset after dispatch", "event: a\ndata: 1\n\ndata: 2\n\n", "a=1\nmessage=2\n"},
     {"unterminated event not dispatched", "event: a\ndata: 1\n", ""},
@@ -228,4 +230,3 @@ Test(options, new_accepts_several_urls)
 	cr_assert_eq(c->backoff_ms, 200);
 	pacer_marathon_free(m);
 }
-
