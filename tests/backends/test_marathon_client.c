@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backends/marathon/client.h"
 #include "backends/marathon/http.h"
 #include "reconcile/base/buf.h"
+#include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
 #include "tests/lib/testlib.h"
 #include "tests/lib/testsim.h"
@@ -56,21 +56,6 @@ TestSuite(client, .init = sim_up, .fini = sim_down);
 TestSuite(client_flags, .fini = extra_down);
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
 
 static struct pacer_marathon *client_opts(const struct marathon_options *o)
 {
@@ -502,7 +487,7 @@ Test(client_flags, tasks_kill_and_scale)
 	struct pacer_error *err = NULL;
 	struct pacer_deploy_ref ref;
 	char t1[256], t2[256];
-	long deadline = now_ms() + 15000;
+	long long deadline = pacer_now_ms() + 15000;
 
 	start_extra(0, args);
 	m = client_for(extra[0].url, 0, 10000);
@@ -512,8 +497,8 @@ Test(client_flags, tasks_kill_and_scale)
 		if (json_object_array_length(tasks) >= 2)
 			break;
 		json_object_put(tasks);
-		cr_assert(now_ms() < deadline, "tasks never launched");
-		sleep_ms(50);
+		cr_assert(pacer_now_ms() < deadline, "tasks never launched");
+		pacer_sleep_ms(50);
 	}
 	snprintf(t1, sizeof(t1), "%s", jstr(json_object_array_get_idx(tasks, 0), "id"));
 	snprintf(t2, sizeof(t2), "%s", jstr(json_object_array_get_idx(tasks, 1), "id"));
@@ -661,7 +646,7 @@ Test(client, times_out_on_a_slow_reply_without_retrying)
 	struct json_object *info = NULL;
 	struct pacer_error *err = NULL;
 	int before = count_requests(&sim, "GET", "/v2/info");
-	long t0;
+	long long t0;
 
 	o.urls = sim.url;
 	o.timeout_ms = 400;
@@ -669,13 +654,13 @@ Test(client, times_out_on_a_slow_reply_without_retrying)
 	o.backoff_ms = 20;
 	m = client_opts(&o);
 	inject(&sim, "{\"latency_ms\":3000,\"count\":1,\"path\":\"/v2/info\",\"method\":\"GET\"}");
-	t0 = now_ms();
+	t0 = pacer_now_ms();
 	cr_assert_eq(m->info(m, &info, &err), PACER_ETIMEOUT, "%s", err ? err->message : "");
-	cr_assert_lt(now_ms() - t0, 2500, "the timeout did not apply");
+	cr_assert_lt(pacer_now_ms() - t0, 2500, "the timeout did not apply");
 	cr_assert(strstr(err->message, "400 ms"), "%s", err->message);
 	cr_assert(strstr(err->url, "/v2/info"), "%s", err->url);
 	pacer_error_clear(&err);
-	sleep_ms(3000); /* let the delayed request land in the log */
+	pacer_sleep_ms(3000); /* let the delayed request land in the log */
 	cr_assert_eq(count_requests(&sim, "GET", "/v2/info") - before, 1);
 	/* The next call works. */
 	OK(m->info(m, &info, E));
@@ -954,7 +939,7 @@ static void *ev_thread(void *arg)
 /* Wait until `needle` was seen (or, with needle NULL, until attached). */
 static int ev_wait(struct ev *e, const char *needle, long ms)
 {
-	long deadline = now_ms() + ms;
+	long long deadline = pacer_now_ms() + ms;
 
 	for (;;) {
 		int hit;
@@ -964,9 +949,9 @@ static int ev_wait(struct ev *e, const char *needle, long ms)
 		pthread_mutex_unlock(&e->mu);
 		if (hit)
 			return 1;
-		if (now_ms() > deadline)
+		if (pacer_now_ms() > deadline)
 			return 0;
-		sleep_ms(20);
+		pacer_sleep_ms(20);
 	}
 }
 
@@ -985,7 +970,7 @@ static void ev_run(const char *url, const char *const *types, int wait_attached)
 		cr_assert(ev_wait(&e, NULL, 5000), "no event_stream_attached; saw: %s",
 		          pacer_buf_cstr(&e.seen));
 	else
-		sleep_ms(500); /* filtered: nothing tells us we are attached */
+		pacer_sleep_ms(500); /* filtered: nothing tells us we are attached */
 	OK(e.m->create_app(e.m, app, 0, &ref, E));
 	snprintf(needle, sizeof(needle), "deployment_success %s", ref.deployment_id);
 	cr_assert(ev_wait(&e, needle, 15000), "no %s; saw: %s", needle, pacer_buf_cstr(&e.seen));
@@ -1038,16 +1023,16 @@ Test(client, event_stream_stops_on_flag_with_no_events)
 {
 	struct ev e = {.seen = PACER_BUF_INIT};
 	pthread_t t;
-	long t0;
+	long long t0;
 
 	pthread_mutex_init(&e.mu, NULL);
 	e.m = client_for(sim.url, 0, 10000);
 	cr_assert_eq(pthread_create(&t, NULL, ev_thread, &e), 0);
 	cr_assert(ev_wait(&e, NULL, 5000), "no event_stream_attached");
-	t0 = now_ms();
+	t0 = pacer_now_ms();
 	e.stop = 1;
 	pthread_join(t, NULL);
-	cr_assert_lt(now_ms() - t0, 2500, "stop flag not noticed");
+	cr_assert_lt(pacer_now_ms() - t0, 2500, "stop flag not noticed");
 	cr_assert_eq(e.rc, 0);
 	pacer_buf_release(&e.seen);
 	pthread_mutex_destroy(&e.mu);

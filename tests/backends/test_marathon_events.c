@@ -14,11 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backends/marathon/events.h"
+#include "reconcile/base/clock.h"
 #include "tests/lib/testlib.h"
+#include "tests/lib/testsim.h"
 
 /* ---- a scripted server: one connection, one behaviour ---- */
 
@@ -27,6 +28,8 @@ enum script {
 	SILENT,     /* the attached frame, then nothing, connection open */
 	NO_HEADERS, /* accept, read the request, answer nothing */
 	CLOSE_200,  /* 200 with an empty body, closed */
+	MALFORMED,  /* the attached frame, frames that are not events, one that is, heartbeats */
+	OVERLONG,   /* the attached frame, then a line longer than MARATHON_SSE_LINE_CAP */
 };
 
 struct server {
@@ -37,26 +40,32 @@ struct server {
 	char request[2048];
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void pause_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 static void send_all(int c, const char *s)
 {
 	if (send(c, s, strlen(s), MSG_NOSIGNAL) < 0) {
 		/* the client went away: the test decides */
 	}
+}
+
+/* What MALFORMED sends after the attached frame: only the last frame is an event. */
+static const char malformed_frames[] =
+    "event: api_post_event\r\ndata: {not json\r\n\r\n" /* skipped, not fatal */
+    "events: api_post_event\r\ndatas: {}\r\n\r\n"      /* no such fields: no data */
+    ": a comment\r\n\r\n"                              /* a comment, a blank line */
+    "event: deployment_info\r\ndata: {\"plan\":{}}\r\n\r\n";
+
+/* OVERLONG: one "data:" line, never ended, past the parser's cap. */
+static void send_overlong(int c)
+{
+	size_t n = MARATHON_SSE_LINE_CAP + 16;
+	char *line = malloc(n + 1);
+
+	cr_assert_not_null(line);
+	memset(line, 'x', n);
+	memcpy(line, "data: ", 6);
+	line[n] = '\0';
+	send_all(c, line);
+	free(line);
 }
 
 static void *serve_one(void *arg)
@@ -84,10 +93,14 @@ static void *serve_one(void *arg)
 		            "data: {\"remoteAddress\":\"127.0.0.1\",\"eventType\":"
 		            "\"event_stream_attached\",\"timestamp\":\"2020-07-28T14:01:40.517Z\"}"
 		            "\r\n\r\n");
+		if (s->script == MALFORMED)
+			send_all(c, malformed_frames);
+		if (s->script == OVERLONG)
+			send_overlong(c);
 	}
 	while (!s->done) {
-		pause_ms(200);
-		if (s->script == HEARTBEATS)
+		pacer_sleep_ms(200);
+		if (s->script == HEARTBEATS || s->script == MALFORMED)
 			send_all(c, "\r\n");
 	}
 	if (c >= 0)
@@ -146,7 +159,7 @@ static void *stopper(void *arg)
 {
 	struct run *r = arg;
 
-	pause_ms(2500);
+	pacer_sleep_ms(2500);
 	r->stop = 1;
 	return NULL;
 }
@@ -167,9 +180,9 @@ static void follow(struct run *r, enum script script, long idle_ms, int stop_aft
 	cr_assert_eq(marathon_new(&m, &mo, &r->err), 0);
 	if (stop_after)
 		cr_assert_eq(pthread_create(&t, NULL, stopper, r), 0);
-	t0 = mono_ms();
+	t0 = pacer_now_ms();
 	r->rc = marathon_events_follow(m, &eo, &r->info, &r->err);
-	r->ms = mono_ms() - t0;
+	r->ms = pacer_now_ms() - t0;
 	if (stop_after)
 		pthread_join(t, NULL);
 	server_stop(&r->srv);
@@ -187,8 +200,9 @@ Test(events_follow, heartbeats_keep_a_quiet_stream_alive)
 	cr_assert(r.info.attached && r.attached_seen, "event_stream_attached not handed over");
 	cr_assert_eq(r.info.events, 1);
 	cr_assert_gt(r.info.bytes, 20, "heartbeats not counted: %llu bytes", r.info.bytes);
-	cr_assert(strstr(r.srv.request, "event_type=api_post_event&event_type=event_stream_attached"),
-	          "event_stream_attached not asked for: %s", r.srv.request);
+	cr_assert(
+	    strstr(r.srv.request, "event_type=api_post_event&event_type=event_stream_attached"),
+	    "event_stream_attached not asked for: %s", r.srv.request);
 }
 
 Test(events_follow, silence_ends_the_stream)
@@ -231,6 +245,131 @@ Test(events_follow, a_reply_that_closes_at_once_is_told_apart)
 	cr_assert_lt(r.ms, 1000);
 }
 
+Test(events_follow, frames_that_are_not_events_do_not_end_the_stream)
+{
+	struct run r = {0};
+
+	follow(&r, MALFORMED, 1000, 2500);
+	cr_assert_eq(r.rc, 0, "%s", r.err ? r.err->message : "");
+	cr_assert_geq(r.ms, 2400, "the stream ended after %lld ms", r.ms);
+	/* event_stream_attached and deployment_info; the rest were not events. */
+	cr_assert_eq(r.events, 2);
+	cr_assert_eq(r.info.events, 2);
+}
+
+Test(events_follow, a_line_over_the_cap_ends_the_stream)
+{
+	struct run r = {0};
+	char *msg;
+
+	follow(&r, OVERLONG, 5000, 0);
+	cr_assert_eq(r.rc, PACER_EINVALID, "rc %d", r.rc);
+	cr_assert(r.info.attached);
+	msg = pacer_error_format(r.err);
+	cr_assert(msg && strstr(msg, "the event stream broke off") &&
+	              strstr(msg, "a line is longer than 16 MiB"),
+	          "%s", msg ? msg : "");
+	free(msg);
+	pacer_error_free(r.err);
+}
+
+/* The stream asks for event_stream_attached only when following. */
+static int stop_at_first(void *ctx, const char *type, struct json_object *data)
+{
+	(void)ctx;
+	(void)type;
+	(void)data;
+	return 1;
+}
+
+Test(events_follow, open_sends_the_filter_as_given)
+{
+	static const char *const types[] = {"api_post_event", NULL};
+	struct marathon_options mo = MARATHON_OPTIONS_INIT;
+	struct pacer_marathon *m = NULL;
+	struct pacer_error *err = NULL;
+	struct server srv;
+	char url[64];
+
+	server_start(&srv, HEARTBEATS);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv.port);
+	mo.urls = url;
+	cr_assert_eq(marathon_new(&m, &mo, &err), 0);
+	cr_assert_eq(marathon_events_open(m, types, stop_at_first, NULL, NULL, &err), 0, "%s",
+	             err ? err->message : "");
+	server_stop(&srv);
+	pacer_marathon_free(m);
+	cr_assert(strstr(srv.request, "GET /v2/events?event_type=api_post_event "),
+	          "the filter was changed: %s", srv.request);
+}
+
+/* ---- following again after Marathon went away ---- */
+
+struct live {
+	struct test_sim *sim;
+	volatile sig_atomic_t stop;
+	volatile int attached;
+	int rc;
+	struct marathon_stream_info info;
+};
+
+static int note_attached(void *ctx, const char *type, struct json_object *data)
+{
+	struct live *l = ctx;
+
+	(void)data;
+	if (!strcmp(type, "event_stream_attached"))
+		l->attached = 1;
+	return 0;
+}
+
+static void *follow_live(void *arg)
+{
+	struct live *l = arg;
+	struct marathon_options mo = MARATHON_OPTIONS_INIT;
+	struct marathon_events_options eo = {marathon_definition_events, 0, note_attached, l,
+	                                     &l->stop};
+	struct pacer_marathon *m = NULL;
+
+	mo.urls = l->sim->url;
+	cr_assert_eq(marathon_new(&m, &mo, NULL), 0);
+	l->rc = marathon_events_follow(m, &eo, &l->info, NULL);
+	pacer_marathon_free(m);
+	return NULL;
+}
+
+/* Wait up to 5 s for the stream of l to be attached. */
+static int attached_within(struct live *l)
+{
+	long long until = pacer_now_ms() + 5000;
+
+	while (!l->attached && pacer_now_ms() < until)
+		pacer_sleep_ms(20);
+	return l->attached;
+}
+
+Test(events_follow, a_restarted_marathon_ends_the_stream_and_can_be_followed_again)
+{
+	struct test_sim sim;
+	struct live first = {.sim = &sim}, second = {.sim = &sim};
+	pthread_t t;
+
+	cr_assert_eq(test_sim_start(&sim, NULL), 0);
+	cr_assert_eq(pthread_create(&t, NULL, follow_live, &first), 0);
+	cr_assert(attached_within(&first), "the first stream never attached");
+	cr_assert_eq(test_sim_restart(&sim, NULL), 0);
+	pthread_join(t, NULL);
+	/* However it ended (closed, or cut), it ended, and said it had been open. */
+	cr_assert(first.info.attached);
+
+	cr_assert_eq(pthread_create(&t, NULL, follow_live, &second), 0);
+	cr_assert(attached_within(&second), "following again never attached");
+	second.stop = 1;
+	pthread_join(t, NULL);
+	cr_assert_eq(second.rc, 0);
+	test_sim_stop(&sim);
+}
+
 /* ---- what an event says ---- */
 
 /* Arrays, not pointers: Criterion runs each parameter in a fresh process. */
@@ -259,8 +398,7 @@ static struct classify_case cases[] = {
     {"deployment_info", "{'plan':{'id':'d1','steps':[]}}", MARATHON_EVK_OTHER, ""},
     {"deployment_success", "{'id':'d1','plan':{'id':'d1','steps':[{'actions':[{'app':'/a'}]}]}}",
      MARATHON_EVK_OTHER, ""},
-    {"status_update_event", "{'appId':'/a','taskStatus':'TASK_RUNNING'}", MARATHON_EVK_OTHER,
-     ""},
+    {"status_update_event", "{'appId':'/a','taskStatus':'TASK_RUNNING'}", MARATHON_EVK_OTHER, ""},
 };
 
 ParameterizedTestParameters(events_classify, spec_events)
