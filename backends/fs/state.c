@@ -20,6 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Caps on what is read back: far above any real state (a million app ids
+ * fit in 64 MiB), low enough that a file replaced by something else fails
+ * with a message instead of exhausting memory.
+ */
 #define STATE_MAX_FILE ((size_t)64 << 20)
 #define STATE_MAX_CACHE ((size_t)256 << 20)
 
@@ -33,6 +38,10 @@ struct fs_state {
 	pthread_mutex_t mu;
 };
 
+/*
+ * The owned set while it is edited: a growable array kept NULL-terminated,
+ * so the finished v can be handed out as the char ** of reconcile/sync.h.
+ */
 struct strvec {
 	char **v; /* NULL-terminated once built */
 	size_t n, cap;

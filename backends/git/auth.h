@@ -35,11 +35,25 @@ struct gitsrc__auth {
 	struct pacer_error *err; /* owned; set when a callback refused */
 };
 
+/* Forget the per-fetch state: attempts, credentials tried, and (freeing it) err. */
 void gitsrc__auth_reset(struct gitsrc__auth *a);
 
+/*
+ * libgit2's credentials callback (payload: the struct gitsrc__auth). Offers
+ * the ssh user name, then the key file, then the agent, or the https token;
+ * each once. On success *out is a new credential that libgit2 takes over
+ * (it frees it). A refusal returns GIT_EAUTH and leaves in a->err (owned by
+ * the struct) a message saying what to configure; cancellation GIT_EUSER.
+ */
 int gitsrc__credentials(git_credential **out, const char *url, const char *username_from_url,
                         unsigned int allowed_types, void *payload);
 
+/*
+ * libgit2's certificate callback: TLS certificates are left to libgit2
+ * (GIT_PASSTHROUGH); an ssh host key is accepted only when known_hosts_file
+ * lists it (knownhosts.h), whatever libgit2's `valid` says. A refusal is
+ * GIT_ECERTIFICATE with the reason in a->err.
+ */
 int gitsrc__certificate_check(git_cert *cert, int valid, const char *host, void *payload);
 
 /* Progress callbacks: they only check for cancellation. */

@@ -1,5 +1,12 @@
 /*
  * deadline.c: the watchdog of deadline.h.
+ *
+ * Why a thread and a signal: libgit2 owns its sockets (no SO_RCVTIMEO to
+ * set, no poll loop of ours to add a timer to), and alarm()/setitimer() are
+ * per process, while fetches may run on several threads at once. A
+ * watchdog per operation interrupts exactly the thread it guards.
+ * Times are pacer_now_ms() (CLOCK_MONOTONIC): a wall clock stepped by NTP
+ * must not fire, or stretch, an idle deadline.
  */
 #include "backends/git/deadline.h"
 
@@ -10,6 +17,7 @@
 
 #include "reconcile/base/clock.h"
 
+/* How often the watchdog looks, and re-sends the signal once fired. */
 #define DEADLINE_TICK_MS 200
 
 struct gitsrc__deadline {

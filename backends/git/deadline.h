@@ -26,8 +26,10 @@ enum gitsrc__deadline_state {
 
 /*
  * Start watching the calling thread. idle_s <= 0 means only cancel counts.
- * cancel may be NULL. Returns NULL when out of memory or no thread could be
- * started (the operation then runs unguarded, as before).
+ * cancel may be NULL. The caller owns the result and ends it with
+ * gitsrc__deadline_stop() once the operation returned. Returns NULL when
+ * out of memory or no thread could be started (the operation then runs
+ * unguarded, as before; every function here accepts NULL).
  */
 struct gitsrc__deadline *gitsrc__deadline_start(int idle_s, const volatile int *cancel);
 

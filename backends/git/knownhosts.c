@@ -279,7 +279,11 @@ static int hosts_match(char *field, const char *name)
 	return positive;
 }
 
-/* The key type named inside an ssh key blob ("ssh-ed25519"), or "unknown". */
+/*
+ * The key type named inside an ssh key blob ("ssh-ed25519"), or "unknown".
+ * The blob starts with the type as an ssh string (a 32-bit big-endian
+ * length, then the bytes), so no key parsing is needed to word a message.
+ */
 static void blob_type(const unsigned char *blob, size_t len, char *out, size_t out_size)
 {
 	uint32_t n;
