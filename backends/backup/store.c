@@ -84,24 +84,46 @@ done:
 	return out;
 }
 
+/*
+ * The name of a backup of app_id made now, without the extension:
+ * "<id part>_<UTC time>". NULL when out of memory. Caller frees.
+ */
+static char *backup_stem(const char *id_part_of_app)
+{
+	char stamp[TIME_LEN + 1], *stem = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!gmtime_r(&now, &tm) || !strftime(stamp, sizeof(stamp), "%Y-%m-%d_%H:%M:%S", &tm) ||
+	    asprintf(&stem, "%s_%s", id_part_of_app, stamp) < 0)
+		return NULL;
+	return stem;
+}
+
+/* The file's content: the definition pretty-printed, and a newline. Caller frees. */
+static char *backup_text(struct json_object *def)
+{
+	const char *json = json_object_to_json_string_ext(
+	    def, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *text = NULL;
+
+	if (!json || asprintf(&text, "%s\n", json) < 0)
+		return NULL;
+	return text;
+}
+
 static int bs_save(struct pacer_backup_store *s, const char *app_id, struct json_object *def,
                    char **out_path, struct pacer_error **err)
 {
 	struct backup_store *bs = (struct backup_store *)s;
 	char *mangled = NULL, *stem = NULL, *text = NULL;
-	char stamp[32];
-	const char *json;
-	struct tm tm;
-	time_t now = time(NULL);
 	int rc;
 
 	if (out_path)
 		*out_path = NULL;
-	if (!app_id || !def) {
-		rc =
-		    pacer_error_set(err, PACER_EINVALID, "cannot back up: no app id or definition");
-		goto done;
-	}
+	if (!app_id || !def)
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "cannot back up: no app id or definition");
 	mangled = id_part(app_id);
 	if (!mangled || app_id[0] != '/') {
 		/* Only "/" or "" mangle to nothing; live apps always have absolute ids. */
@@ -111,17 +133,7 @@ static int bs_save(struct pacer_backup_store *s, const char *app_id, struct json
 		                     app_id);
 		goto done;
 	}
-	if (!gmtime_r(&now, &tm) || !strftime(stamp, sizeof(stamp), "%Y-%m-%d_%H:%M:%S", &tm) ||
-	    asprintf(&stem, "%s_%s", mangled, stamp) < 0) {
-		stem = NULL;
-		rc = pacer_error_set(err, -1, "cannot back up app %s: out of memory", app_id);
-		goto done;
-	}
-	json =
-	    json_object_to_json_string_ext(def, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	                                            JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!json || asprintf(&text, "%s\n", json) < 0) {
-		text = NULL;
+	if (!(stem = backup_stem(mangled)) || !(text = backup_text(def))) {
 		rc = pacer_error_set(err, -1, "cannot back up app %s: out of memory", app_id);
 		goto done;
 	}
