@@ -128,12 +128,15 @@ static int url_is_ssh(const char *url, int *port)
 	return 1;
 }
 
+/* How much of the URL's last path part a cache name keeps (the hash keeps it unique). */
+#define CACHE_NAME_PART_MAX 32
+
 /* A file-system friendly cache name: "<last path part>-<12 hex of SHA-1(url)>". */
 static char *cache_name(const char *url_key)
 {
 	const char *end = url_key + strlen(url_key), *start;
-	unsigned char h[20];
-	char name[48];
+	unsigned char h[GITSRC_SHA1_LEN];
+	char name[CACHE_NAME_PART_MAX + sizeof("-0123456789ab")];
 	size_t n = 0;
 
 	while (end > url_key && end[-1] == '/')
@@ -143,7 +146,7 @@ static char *cache_name(const char *url_key)
 	start = end;
 	while (start > url_key && start[-1] != '/' && start[-1] != ':')
 		start--;
-	for (const char *p = start; p < end && n < 32; p++)
+	for (const char *p = start; p < end && n < CACHE_NAME_PART_MAX; p++)
 		name[n++] = (isalnum((unsigned char)*p) || *p == '-' || *p == '_') ? *p : '_';
 	if (!n)
 		name[n++] = 'r';
@@ -192,11 +195,14 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path);
 }
 
+/* Directories nftw() may hold open at once; deeper trees are walked all the same. */
+#define RM_RF_OPEN_DIRS 16
+
 static int rm_rf(const char *path)
 {
 	if (access(path, F_OK))
 		return 0;
-	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return nftw(path, rm_entry, RM_RF_OPEN_DIRS, FTW_DEPTH | FTW_PHYS);
 }
 
 static int is_hex(const char *s, size_t min, size_t max)
