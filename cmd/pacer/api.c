@@ -108,7 +108,7 @@ static int lock_state(struct api *a, struct fslock **lock, struct pacer_error **
 		return 0;
 	for (int i = 0; i < API_LOCK_WAIT_S * 10; i++) {
 		struct pacer_error *e = NULL;
-		int rc = fslock_acquire(a->env->state_dir, 0, lock, &e);
+		int rc = fslock_acquire(a->env->state_dir, FSLOCK_NOWAIT, lock, &e);
 
 		if (rc != PACER_EBUSY) {
 			if (rc)

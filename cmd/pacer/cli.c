@@ -258,7 +258,7 @@ static int open_state(struct cli_env *env, const struct cli_common *c, unsigned 
 		/* Swept while nobody runs; each sync then takes the lock itself. */
 		struct fslock *l = NULL;
 
-		if (fslock_acquire(env->state_dir, 0, &l, NULL) == 0) {
+		if (fslock_acquire(env->state_dir, FSLOCK_NOWAIT, &l, NULL) == 0) {
 			fs_state_sweep(env->state_dir);
 			durable_sweep_temps(env->backup_dir, 0);
 			fslock_release(l);
@@ -268,7 +268,8 @@ static int open_state(struct cli_env *env, const struct cli_common *c, unsigned 
 			return rc;
 	} else if (needs & CLI_NEED_STATE) {
 		/* The lock comes first: nothing of the state is read before it is ours. */
-		rc = fslock_acquire(env->state_dir, c->wait_lock, &env->lock, err);
+		rc = fslock_acquire(env->state_dir, c->wait_lock ? FSLOCK_WAIT : FSLOCK_NOWAIT,
+		                    &env->lock, err);
 		if (rc)
 			return rc;
 		rc = fs_state_new(&env->state, env->state_dir, err);

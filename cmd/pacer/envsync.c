@@ -171,7 +171,7 @@ static int envsync_lock(struct envsync *e, struct pacer_error **err)
 	for (;;) {
 		struct pacer_error *le = NULL;
 
-		rc = fslock_acquire(e->env->state_dir, 0, &e->lock, &le);
+		rc = fslock_acquire(e->env->state_dir, FSLOCK_NOWAIT, &e->lock, &le);
 		if (rc != PACER_EBUSY) {
 			if (rc && err && !*err)
 				*err = le;
