@@ -27,6 +27,8 @@
  */
 #define STATE_MAX_FILE ((size_t)64 << 20)
 #define STATE_MAX_CACHE ((size_t)256 << 20)
+/* last-revision holds one line: a commit id or a short description. */
+#define REV_MAX_FILE 4096
 
 
 struct fs_state {
@@ -249,6 +251,11 @@ static int st_add_owned(struct pacer_state_store *s, const char *const *ids, siz
 	size_t before;
 	int rc;
 
+	/*
+	 * Read-modify-write under the mutex, from the file rather than a copy
+	 * in memory: the file is the one truth, so a write that failed half
+	 * way never leaves memory and disk disagreeing.
+	 */
 	pthread_mutex_lock(&st->mu);
 	rc = load_locked(st, &v, err);
 	if (rc < 0)
@@ -290,6 +297,7 @@ static int st_remove_owned(struct pacer_state_store *s, const char *const *ids, 
 			goto done;
 		}
 	}
+	/* Sorted, so each owned id is looked up in O(log n): prunes remove many at once. */
 	strvec_normalize(&gone);
 	before = v.n;
 	for (size_t r = 0; r < v.n; r++) {
@@ -319,7 +327,7 @@ static int st_load_last_revision(struct pacer_state_store *s, char **out, struct
 	int rc;
 
 	*out = NULL;
-	rc = read_optional(st->rev_path, 4096, &data, &len, err);
+	rc = read_optional(st->rev_path, REV_MAX_FILE, &data, &len, err);
 	if (rc < 0 || !data)
 		return rc;
 	while (len && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' '))
