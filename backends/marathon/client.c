@@ -8,9 +8,7 @@
 #include "reconcile/base/buf.h"
 #include "reconcile/base/log.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
-#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,8 @@
 
 /* ---- construction ----------------------------------------------------- */
 
+/* curl_global_init() is not thread-safe and must run once per process:
+ * clients made by several threads at once share this one call. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 
@@ -47,6 +47,7 @@ void marathon__free(struct pacer_marathon *m)
 	free(c);
 }
 
+/* The free slot tells our vtable from a test double's: no type tag needed. */
 struct marathon_client *marathon__client(struct pacer_marathon *m, struct pacer_error **err)
 {
 	if (!m || m->free != marathon__free) {
@@ -112,6 +113,9 @@ static int parse_urls(struct marathon_client *c, const char *list, struct pacer_
 			goto done;
 		}
 		strip_api_root(clean);
+		/* One set of credentials for every URL (they are one cluster): the
+		 * first URL that carries some gives them; "user@" alone means an
+		 * empty password. */
 		if (user && *user && !c->user) {
 			c->user = user;
 			c->password = pass ? pass : strdup("");
@@ -273,9 +277,51 @@ int marathon_new(struct pacer_marathon **out, const struct marathon_options *o,
 
 /* ---- request helpers -------------------------------------------------- */
 
+/* The URL, app and status of the reply an error is about, on *err (if any). */
+static void reply_context(struct pacer_error **err, const struct marathon_response *resp,
+                          const char *app_id)
+{
+	if (err && *err) {
+		pacer_error_set_url(*err, resp->url);
+		pacer_error_set_app(*err, app_id);
+		(*err)->http_status = (int)resp->status;
+	}
+}
+
+/*
+ * The whole body as one JSON value into *out (caller owns). The parse must
+ * end where the body ends: a value followed by anything else (an HTML page
+ * after a proxy's JSON, a second document) is not a Marathon reply.
+ */
+static int parse_reply(const struct marathon_response *resp, const char *method, const char *app_id,
+                       struct json_object **out, struct pacer_error **err)
+{
+	struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	struct json_object *parsed;
+	int rc = 0;
+
+	if (!tok)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	parsed = json_tokener_parse_ex(tok, resp->body.ptr, (int)resp->body.len);
+	if (!parsed || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) < resp->body.len) {
+		rc = pacer_error_set(err, PACER_EHTTP,
+		                     "%s %s: %ld reply is not JSON (%s): is this URL Marathon?",
+		                     method, resp->url, resp->status,
+		                     json_tokener_error_desc(json_tokener_get_error(tok)));
+		reply_context(err, resp, app_id);
+		json_object_put(parsed);
+		parsed = NULL;
+	}
+	json_tokener_free(tok);
+	*out = parsed;
+	return rc;
+}
+
 /*
  * One call: method + path (+ JSON body). On success *out (may be NULL) is
- * the parsed reply (caller owns) and *status (may be NULL) the status.
+ * the parsed reply (caller owns, json_object_put(); NULL for an empty body)
+ * and *status (may be NULL) the status.
  */
 static int call(struct marathon_client *c, const char *method, const char *path, const char *app_id,
                 struct json_object *body, struct json_object **out, long *status,
@@ -283,8 +329,7 @@ static int call(struct marathon_client *c, const char *method, const char *path,
 {
 	struct marathon_request rq = {method, path, NULL, NULL, app_id, NULL, NULL, NULL};
 	struct marathon_response resp = MARATHON_RESPONSE_INIT;
-	struct json_tokener *tok = NULL;
-	struct json_object *parsed = NULL, *copy = NULL;
+	struct json_object *copy = NULL;
 	int rc;
 
 	if (out)
@@ -304,32 +349,10 @@ static int call(struct marathon_client *c, const char *method, const char *path,
 		goto done;
 	if (status)
 		*status = resp.status;
-	if (!out || !resp.body.len)
-		goto done;
-	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
-	if (!tok) {
-		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
-		goto done;
-	}
-	parsed = json_tokener_parse_ex(tok, resp.body.ptr, (int)resp.body.len);
-	if (!parsed || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) < resp.body.len) {
-		rc = pacer_error_set(err, PACER_EHTTP,
-		                     "%s %s: %ld reply is not JSON (%s): is this URL Marathon?",
-		                     method, resp.url, resp.status,
-		                     json_tokener_error_desc(json_tokener_get_error(tok)));
-		json_object_put(parsed);
-		if (err && *err) {
-			pacer_error_set_url(*err, resp.url);
-			pacer_error_set_app(*err, app_id);
-			(*err)->http_status = (int)resp.status;
-		}
-		goto done;
-	}
-	*out = parsed;
+	/* A 2xx without a body (a DELETE answered 204, say) is no reply to parse. */
+	if (out && resp.body.len)
+		rc = parse_reply(&resp, method, app_id, out, err);
 done:
-	if (tok)
-		json_tokener_free(tok);
 	json_object_put(copy);
 	marathon__response_release(&resp);
 	return rc;
@@ -357,6 +380,8 @@ done:
 	return rc;
 }
 
+/* A string member into a fixed field of pacer_deploy_ref: a longer id is
+ * cut (ids are UUIDs and timestamps), anything not a string is "". */
 static void copy_field(char *dst, size_t size, struct json_object *v)
 {
 	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
@@ -366,7 +391,11 @@ static void copy_field(char *dst, size_t size, struct json_object *v)
 
 #define HTTP_CREATED 201
 
-/* {"deploymentId","version"} or an app with "deployments":[{"id"}]. */
+/*
+ * The deployment a change started. PUT, DELETE and restart answer
+ * {"deploymentId","version"}; POST /v2/apps answers the new app, whose
+ * "deployments":[{"id"}] names it.
+ */
 static void fill_ref(struct pacer_deploy_ref *out, struct json_object *reply, long status)
 {
 	struct json_object *v, *deps;
@@ -405,6 +434,9 @@ static int change(struct marathon_client *c, const char *method, const char *pat
 	return rc;
 }
 
+/* Marathon's boolean query values. Every call spells its flags out, true or
+ * false, rather than leaning on Marathon's defaults, which differ per
+ * endpoint (DELETE /v2/apps/{id} defaults to force=true). */
 static const char *tf(unsigned flags, unsigned bit)
 {
 	return (flags & bit) ? "true" : "false";
@@ -427,8 +459,11 @@ static int app_path(struct pacer_buf *b, const char *id, const char *suffix,
 /* ---- the vtable ------------------------------------------------------- */
 
 /* The one GET /v2/apps of a run, whole (list_apps) or app by app (list_apps_raw). */
-#define APPS_LIST_PATH "/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure"
+#define APPS_LIST_PATH                                                                             \
+	"/v2/apps?embed=apps.counts&embed=apps.deployments&embed=apps.lastTaskFailure"
 
+/* Every vtable entry starts by checking that m is ours (a macro, so that
+ * it can return from the entry). */
 #define CLIENT(m)                                                                                  \
 	struct marathon_client *c = marathon__client((m), err);                                    \
 	if (!c)                                                                                    \
@@ -458,16 +493,14 @@ static int client_list_apps_raw(struct pacer_marathon *m, pacer_marathon_app_cb 
 
 	if ((rc = marathon__request(c, &rq, &resp, err)))
 		goto done;
+	/* Not call(): the list is never parsed whole (split.h says why). */
 	rc = split_array_member(resp.body.ptr ? resp.body.ptr : "", resp.body.len, "apps", cb, ctx);
 	if (rc == 1) {
 		rc = pacer_error_set(err, PACER_EHTTP,
 		                     "GET %s: %ld reply is not Marathon's app list (no \"apps\" "
 		                     "array, or not JSON): is this URL Marathon?",
 		                     resp.url, resp.status);
-		if (err && *err) {
-			pacer_error_set_url(*err, resp.url);
-			(*err)->http_status = (int)resp.status;
-		}
+		reply_context(err, &resp, NULL);
 	}
 done:
 	marathon__response_release(&resp);
@@ -517,6 +550,7 @@ static int client_create_app(struct pacer_marathon *m, struct json_object *app, 
 	const char *id = NULL;
 	CLIENT(m);
 
+	/* The id is only for the error's context; Marathon checks it. */
 	if (json_object_object_get_ex(app, "id", &idv))
 		id = json_object_get_string(idv);
 	return change(c, "POST",
@@ -587,6 +621,8 @@ static int client_delete_deployment(struct pacer_marathon *m, const char *id, un
 
 	if (out)
 		memset(out, 0, sizeof(*out));
+	/* force=false rolls the deployment back (a new deployment, named in
+	 * out); force=true only stops it (202, no deployment). */
 	pacer_buf_puts(&path, "/v2/deployments/");
 	if ((rc = marathon__append_id(&path, id, "deployment", MARATHON__ID_READABLE, err)))
 		goto done;
@@ -662,6 +698,7 @@ int marathon_scale_app(struct pacer_marathon *m, const char *id, int instances, 
 	}
 	if ((rc = app_path(&path, id, NULL, err)))
 		goto done;
+	/* partialUpdate: only "instances" changes, whatever else the app has. */
 	pacer_buf_printf(&path, "?force=%s&partialUpdate=true", tf(flags, PACER_MF_FORCE));
 	body = json_object_new_object();
 	if (!body || json_object_object_add(body, "instances", json_object_new_int(instances))) {

@@ -117,11 +117,12 @@ int marathon_scale_app(struct pacer_marathon *m, const char *id, int instances, 
 int marathon_app_versions(struct pacer_marathon *m, const char *id, struct json_object **out,
                           struct pacer_error **err);
 
-/* GET /v2/apps/{id}/versions/{version}: *out is the app as it was (caller owns). */
+/* GET /v2/apps/{id}/versions/{version}: *out is the app as it was (caller owns,
+ * json_object_put()). */
 int marathon_app_version(struct pacer_marathon *m, const char *id, const char *version,
                          struct json_object **out, struct pacer_error **err);
 
-/* GET /v2/apps/{id}/tasks: *out is the "tasks" array (caller owns). */
+/* GET /v2/apps/{id}/tasks: *out is the "tasks" array (caller owns, json_object_put()). */
 int marathon_list_tasks(struct pacer_marathon *m, const char *id, struct json_object **out,
                         struct pacer_error **err);
 

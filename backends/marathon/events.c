@@ -1,5 +1,12 @@
 /*
  * events.c: GET /v2/events as Server-Sent Events. See events.h and client.h.
+ *
+ * The parser is a byte-at-a-time state machine over whatever chunks curl
+ * hands over: a line, a \r\n or an event may be split anywhere, so nothing
+ * is assumed about chunk boundaries. Following a stream rides on http.c's
+ * stream mode: bytes and once-a-second ticks come to follow_feed(), which
+ * owns the silence deadline (curl's own timeouts cannot tell a quiet
+ * Marathon from a dead connection).
  */
 #include "backends/marathon/events.h"
 #include "backends/marathon/http.h"
@@ -10,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* All three buffers have the line cap: an event's type or data is never
+ * longer than the lines it came in, so one cap bounds the parser. */
 void marathon_sse_init(struct marathon_sse *p, marathon_event_cb cb, void *ctx)
 {
 	memset(p, 0, sizeof(*p));
@@ -67,12 +76,16 @@ static int process_line(struct marathon_sse *p, struct pacer_error **err)
 	if (!p->line.len)
 		return dispatch(p);
 	if (line[0] == ':')
-		return 0;
+		return 0; /* a comment */
+	/* "name: value"; a line without a colon is a name with an empty value,
+	 * and one space after the colon is not part of the value (SSE spec). */
 	colon = strchr(line, ':');
 	name_len = colon ? (size_t)(colon - line) : p->line.len;
 	value = colon ? colon + 1 : "";
 	if (*value == ' ')
 		value++;
+	/* Other fields (id, retry) are ignored: this client never resumes a
+	 * stream from an event id, and reconnecting is its caller's. */
 	if (field_is(line, name_len, "event")) {
 		pacer_buf_reset(&p->event);
 		rc = pacer_buf_puts(&p->event, value);
@@ -96,6 +109,8 @@ int marathon_sse_feed(struct marathon_sse *p, const char *data, size_t len,
 		char ch = data[i];
 		int rc;
 
+		/* A '\r' ends a line at once, so a "\r\n" split between two chunks
+		 * must not end a second, empty line (which would dispatch). */
 		if (p->last_cr) {
 			p->last_cr = 0;
 			if (ch == '\n') /* the second half of a \r\n */
@@ -265,6 +280,8 @@ static const char *str_member(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* Add id once (a deployment names an app in several steps). A linear scan:
+ * a deployment touches a handful of apps, rarely more. */
 static int add_id(struct marathon_event_info *e, const char *id)
 {
 	const char **v;

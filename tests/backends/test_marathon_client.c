@@ -1068,6 +1068,40 @@ Test(client, refuses_a_reply_over_the_cap)
 	pacer_marathon_free(big);
 }
 
+static int count_app(void *ctx, const char *data, size_t len)
+{
+	(void)data;
+	(void)len;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+Test(client, a_2xx_that_is_not_marathon_json_is_refused)
+{
+	struct pacer_marathon *m = client_for(sim.url, 0, 10000);
+	struct json_object *info = NULL;
+	struct pacer_error *err = NULL;
+	int apps = 0;
+
+	/* A JSON value followed by something else is not a reply either. */
+	inject(&sim, "{\"status\":200,\"count\":1,\"path\":\"/v2/info\",\"body\":\"{} <html>\"}");
+	cr_assert_eq(m->info(m, &info, &err), PACER_EHTTP);
+	cr_assert_null(info);
+	cr_assert(strstr(err->message, "200 reply is not JSON"), "%s", err->message);
+	cr_assert_eq(err->http_status, 200);
+	cr_assert(strstr(err->url, "/v2/info"), "%s", err->url);
+	pacer_error_clear(&err);
+
+	inject(&sim,
+	       "{\"status\":200,\"count\":1,\"path\":\"/v2/apps\",\"body\":\"{\\\"app\\\":[]}\"}");
+	cr_assert_eq(m->list_apps_raw(m, count_app, &apps, &err), PACER_EHTTP);
+	cr_assert(strstr(err->message, "not Marathon's app list"), "%s", err->message);
+	cr_assert_eq(err->http_status, 200);
+	cr_assert_eq(apps, 0);
+	pacer_error_clear(&err);
+	pacer_marathon_free(m);
+}
+
 static void five_infos(void *arg)
 {
 	struct pacer_marathon *m = arg;
