@@ -85,6 +85,52 @@ static void strip_api_root(char *url)
 	          url, url);
 }
 
+/* s without its leading and trailing blanks (cut in place). */
+static char *trim_blanks(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return s;
+}
+
+/* Add one base URL of the list; an error names it by its number. */
+static int add_url(struct marathon_client *c, const char *url, struct pacer_error **err)
+{
+	char *user = NULL, *pass = NULL, *clean = marathon__url_clean(url, &user, &pass), **grown;
+
+	if (!clean)
+		/* Do not echo the text: it may carry a password. */
+		return pacer_error_set(err, PACER_EINVALID,
+		                       "Marathon URL number %zu is not a valid http:// or https:// "
+		                       "URL: fix --marathon / PACER_MARATHON_URL",
+		                       c->nurls + 1);
+	strip_api_root(clean);
+	/* One set of credentials for every URL (they are one cluster): the
+	 * first URL that carries some gives them; "user@" alone means an
+	 * empty password. */
+	if (user && *user && !c->user) {
+		c->user = user;
+		c->password = pass ? pass : strdup("");
+		pacer_log_add_secret(c->password);
+		user = pass = NULL;
+	}
+	free(user);
+	free(pass);
+	grown = realloc(c->urls, (c->nurls + 1) * sizeof(*grown));
+	if (!grown) {
+		free(clean);
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	}
+	c->urls = grown;
+	c->urls[c->nurls++] = clean;
+	return 0;
+}
+
 /* Split "a,b , c" into clean base URLs; credentials in a URL become basic auth. */
 static int parse_urls(struct marathon_client *c, const char *list, struct pacer_error **err)
 {
@@ -93,51 +139,15 @@ static int parse_urls(struct marathon_client *c, const char *list, struct pacer_
 
 	if (!copy)
 		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *end, *user = NULL, *pass = NULL, *clean, **grown;
-
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		end = tok + strlen(tok);
-		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		if (!*tok)
-			continue;
-		clean = marathon__url_clean(tok, &user, &pass);
-		if (!clean) {
-			/* Do not echo the text: it may carry a password. */
-			rc = pacer_error_set(err, PACER_EINVALID,
-			                     "Marathon URL number %zu is not a valid http:// or "
-			                     "https:// URL: fix --marathon / PACER_MARATHON_URL",
-			                     c->nurls + 1);
-			goto done;
-		}
-		strip_api_root(clean);
-		/* One set of credentials for every URL (they are one cluster): the
-		 * first URL that carries some gives them; "user@" alone means an
-		 * empty password. */
-		if (user && *user && !c->user) {
-			c->user = user;
-			c->password = pass ? pass : strdup("");
-			pacer_log_add_secret(c->password);
-			user = pass = NULL;
-		}
-		free(user);
-		free(pass);
-		grown = realloc(c->urls, (c->nurls + 1) * sizeof(*grown));
-		if (!grown) {
-			free(clean);
-			rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
-			goto done;
-		}
-		c->urls = grown;
-		c->urls[c->nurls++] = clean;
+	for (tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+		tok = trim_blanks(tok);
+		if (*tok)
+			rc = add_url(c, tok, err);
 	}
-	if (!c->nurls)
+	if (!rc && !c->nurls)
 		rc = pacer_error_set(err, PACER_EINVALID,
 		                     "no Marathon URL: give --marathon http://host:8080 or set "
 		                     "PACER_MARATHON_URL (several URLs comma separated)");
-done:
 	free(copy);
 	return rc;
 }
