@@ -1,4 +1,5 @@
 #include "reconcile/base/buf.h"
+#include "reconcile/base/files.h"
 #include "tests/lib/testlib.h"
 
 #include <criterion/criterion.h>
@@ -132,23 +133,23 @@ int test_rmrf(const char *path)
 	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* mkdir -p of the directory path is in. */
 static int mkdirs_for(const char *path)
 {
-	char tmp[PATH_MAX];
-	size_t len = strlen(path);
+	const char *slash = strrchr(path, '/');
+	struct pacer_error *err = NULL;
+	char *dir;
+	int rc;
 
-	if (len >= sizeof(tmp))
+	if (!slash || slash == path)
+		return 0;
+	dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
 		return -1;
-	memcpy(tmp, path, len + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return 0;
+	rc = pacer_mkdir_p(dir, 0755, &err);
+	pacer_error_free(err);
+	free(dir);
+	return rc ? -1 : 0;
 }
 
 int test_write_file(const char *path, const char *content)
@@ -223,5 +224,24 @@ struct json_object *test_json(const char *sq)
 	o = json_tokener_parse(s);
 	cr_assert_not_null(o, "bad test JSON: %s", s);
 	free(s);
+	return o;
+}
+
+struct json_object *test_json_get(struct json_object *o, const char *path)
+{
+	char key[128];
+	const char *p = path;
+
+	while (o && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+
+		snprintf(key, sizeof(key), "%.*s", (int)n, p);
+		if (json_object_is_type(o, json_type_array))
+			o = json_object_array_get_idx(o, strtoul(key, NULL, 10));
+		else if (!json_object_object_get_ex(o, key, &o))
+			return NULL;
+		p += n + (dot ? 1 : 0);
+	}
 	return o;
 }

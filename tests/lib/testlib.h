@@ -6,7 +6,8 @@
  * - test_tmpdir / test_rmrf: scratch directories under $TMPDIR.
  * - test_shared_path: a path under ../shared (reference material), or NULL
  *   when the folder is not there (tests then skip, saying so).
- * - test_json: JSON written with single quotes.
+ * - test_json: JSON written with single quotes; test_json_get: a member by
+ *   dotted path.
  *
  * test_json fails the running Criterion test (cr_assert) on bad JSON; the
  * others return an error instead.
@@ -53,6 +54,12 @@ struct json_object;
  * Caller frees with json_object_put().
  */
 struct json_object *test_json(const char *sq);
+/*
+ * The member of o at a dotted path: object keys and array indexes
+ * ("container.docker.image", "apps.0.id"); NULL when o is NULL or a step is
+ * missing. Borrowed from o.
+ */
+struct json_object *test_json_get(struct json_object *o, const char *path);
 
 
 #endif
