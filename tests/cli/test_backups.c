@@ -10,17 +10,6 @@
 
 #include "tests/lib/clitest.h"
 
-static void write_app(struct ct *t, const char *file, const char *id, const char *k)
-{
-	char buf[2048];
-
-	snprintf(buf, sizeof(buf),
-	         "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
-	         "\"instances\": 1, \"env\": {\"K\": \"%s\"}}\n",
-	         id, k);
-	ct_write(t, file, buf);
-}
-
 static struct ct_run backups(struct ct *t, const char *app, int json)
 {
 	const char *args[8] = {"backups", "--backup-dir", t->backups};
@@ -42,10 +31,7 @@ Test(backups, list_and_rollback, .timeout = 60, .fini = ct_fini)
 	struct json_object *list, *app, *v1;
 	struct ct_run r;
 
-	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/bk/a", "v1");
-	write_app(&t, "b.json", "/bk/b", "v1");
-	ct_sync_ok(&t, "pacer sync");
+	ct_setup_synced(&t, "bk", 2);
 	v1 = ct_app(&t, "/bk/a");
 	cr_assert(v1);
 
@@ -56,7 +42,7 @@ Test(backups, list_and_rollback, .timeout = 60, .fini = ct_fini)
 	cr_expect(ct_has(r.err, "no backups"), "%s", r.err);
 	ct_run_free(&r);
 
-	write_app(&t, "a.json", "/bk/a", "v2");
+	ct_write_app(&t, "a.json", "/bk/a", 32, "v2");
 	ct_sync_ok(&t, "pacer sync");
 
 	r = backups(&t, NULL, 0);
@@ -162,11 +148,11 @@ Test(backups, long_app_ids_are_backed_up_and_rolled_back, .timeout = 60, .fini =
 	long_id(a, 400, "one");
 	long_id(b, 400, "two");
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", a, "v1");
-	write_app(&t, "b.json", b, "v1");
+	ct_write_app(&t, "a.json", a, 32, "v1");
+	ct_write_app(&t, "b.json", b, 32, "v1");
 	ct_sync_ok(&t, "pacer sync");
-	write_app(&t, "a.json", a, "v2");
-	write_app(&t, "b.json", b, "v2");
+	ct_write_app(&t, "a.json", a, 32, "v2");
+	ct_write_app(&t, "b.json", b, 32, "v2");
 	ct_sync_ok(&t, "pacer sync");
 	app = ct_app(&t, a);
 	cr_assert(app);

@@ -73,12 +73,7 @@ Test(cache, second_sync_parses_nothing_and_still_sees_every_change, .timeout = 1
 	}
 
 	/* Someone changes /c/a in Marathon: the next sync puts it back. */
-	cr_assert_eq(ct_http(&t, "PUT", "/v2/apps/c/a?force=true",
-			     "{\"id\": \"/c/a\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 48, "
-			     "\"instances\": 1, \"env\": {\"K\": \"v1\"}}",
-			     NULL),
-		     200);
-	cr_assert(ct_wait_idle(&t, 20000));
+	ct_put_app(&t, "/c/a", 48, "v1");
 	r = sync_debug(&t);
 	cr_expect(ct_has(r.out, "/c/a"), "the drifted app is updated:\n%s", r.out);
 	ct_run_free(&r);
@@ -173,12 +168,7 @@ Test(cache, git_source_reads_known_blobs_only_when_needed, .timeout = 120, .fini
 		ct_run_free(&r);
 
 		/* Drift in Marathon: /g/a's file is read again by blob id and applied. */
-		cr_assert_eq(ct_http(&t, "PUT", "/v2/apps/g/a?force=true",
-				     "{\"id\": \"/g/a\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
-				     "\"mem\": 48, \"instances\": 1, \"env\": {\"K\": \"v1\"}}",
-				     NULL),
-			     200);
-		cr_assert(ct_wait_idle(&t, 20000));
+		ct_put_app(&t, "/g/a", 48, "v1");
 		r = ct_pacer(args, NULL);
 		cr_expect_eq(r.rc, 0, "%s", r.err);
 		cr_expect(ct_has(r.out, "/g/a"), "%s", r.out);

@@ -160,45 +160,15 @@ static struct crash_case cases[] = {
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
 /* The state before the run that is killed, and the source it applies. */
-static void prepare(struct ct *t, enum action a)
-{
-	switch (a) {
-	case ACT_CREATE:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		break;
-	case ACT_UPDATE:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a v1");
-		ct_write_checked_app(t, "/a", "v2", NULL, 0);
-		break;
-	case ACT_PRUNE:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_write_checked_app(t, "/b", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a and /b");
-		ct_unlink(t, "b.json");
-		break;
-	case ACT_ROLLBACK:
-	case ACT_RESTART:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a v1");
-		ct_write_checked_app(t, "/a", "v2", "unhealthy", 0);
-		break;
-	case ACT_ATOMIC:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a v1");
-		ct_write_checked_app(t, "/a", "v2", NULL, 0);
-		ct_write_checked_app(t, "/z", "v1", "unhealthy", 1);
-		break;
-	case ACT_RESTORE:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a v1");
-		ct_write_checked_app(t, "/a", "v2", NULL, 0);
-		ct_sync_ok(t, "the sync updating /a to v2");
-		break;
-	case ACT_COUNT:
-		break;
-	}
-}
+static const enum ct_scene action_scene[ACT_COUNT] = {
+	[ACT_CREATE] = CT_SCENE_CREATE,
+	[ACT_UPDATE] = CT_SCENE_UPDATE,
+	[ACT_PRUNE] = CT_SCENE_PRUNE,
+	[ACT_ROLLBACK] = CT_SCENE_FAILING_UPDATE,
+	[ACT_ATOMIC] = CT_SCENE_ATOMIC,
+	[ACT_RESTART] = CT_SCENE_FAILING_UPDATE,
+	[ACT_RESTORE] = CT_SCENE_UPDATED,
+};
 
 /* The action's command (a sync, or `pacer rollback /a`) with PACER_CRASH_AT=crash_at. */
 static struct ct_run run_action(struct ct *t, enum action a, const char *crash_at)
@@ -336,13 +306,7 @@ static int check_app(struct ct *t, const char *name, const struct want_app *w, c
 	const char *k = app ? ct_str(app, "env.K") : NULL;
 	const char *beh = app ? ct_str(app, "env.SIM_BEHAVIOR") : NULL;
 
-#define EXPECT(cond, ...)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			bad++;                                                                     \
-			cr_expect(0, __VA_ARGS__);                                                 \
-		}                                                                                  \
-	} while (0)
+#define EXPECT(cond, ...) CT_EXPECT_COUNT(bad, cond, __VA_ARGS__)
 
 	if (!w->k) {
 		EXPECT(!app, "[%s] %s must be gone from Marathon, but it runs K=%s", name, w->id,
@@ -402,7 +366,7 @@ ParameterizedTest(struct crash_case *c, crash, matrix, .timeout = 120, .fini = c
 {
 	static struct ct t;
 	struct want w = want_for(c);
-	char name[96], *problems;
+	char name[96];
 	struct ct_run r;
 	int bad = 0;
 
@@ -413,39 +377,27 @@ ParameterizedTest(struct crash_case *c, crash, matrix, .timeout = 120, .fini = c
 	ct_setup(&t, !strncmp(c->point, "during-wait", 11)   ? slow_tasks
 	             : !strncmp(c->point, "during-undo", 11) ? slower_tasks
 	                                                     : NULL);
-	prepare(&t, c->action);
+	ct_prepare(&t, action_scene[c->action]);
 	run_killed(&t, c, name);
 
 	/* The next run, without a crash, with the same options. */
 	r = ct_cmd(&t, "sync", action_args[c->action]);
-	if (r.rc != w.rc) {
-		bad++;
-		cr_expect(0, "[%s] the next sync exited %d, expected %d", name, r.rc, w.rc);
-	}
+	CT_EXPECT_COUNT(bad, r.rc == w.rc, "[%s] the next sync exited %d, expected %d", name, r.rc,
+	                w.rc);
 	for (size_t i = 0; i < 2 && w.apps[i].id; i++)
 		bad += check_app(&t, name, &w.apps[i], r.out);
 	if (w.restarts) {
 		int v = ct_versions(&t, "/a");
 
-		if (v != w.restarts) {
-			bad++;
-			cr_expect(0,
-			          "[%s] /a has %d versions, expected %d (v1, v2, one restart): the "
-			          "restart was %s",
-			          name, v, w.restarts,
-			          v < w.restarts ? "never made" : "made twice");
-		}
+		CT_EXPECT_COUNT(bad, v == w.restarts,
+		                "[%s] /a has %d versions, expected %d (v1, v2, one restart): the "
+		                "restart was %s",
+		                name, v, w.restarts, v < w.restarts ? "never made" : "made twice");
 	}
-	if ((problems = ct_check_state(&t))) {
-		bad++;
-		cr_expect(0, "[%s] state after the next run: %s", name, problems);
-		free(problems);
-	}
-	if (ct_journal_count(&t) != 0) {
-		bad++;
-		cr_expect(0, "[%s] the run settled, yet the journal holds %d entr%s", name,
-		          ct_journal_count(&t), ct_journal_count(&t) == 1 ? "y" : "ies");
-	}
+	bad += ct_expect_sound_state(&t, name);
+	CT_EXPECT_COUNT(bad, ct_journal_count(&t) == 0,
+	                "[%s] the run settled, yet the journal holds %d entr%s", name,
+	                ct_journal_count(&t), ct_journal_count(&t) == 1 ? "y" : "ies");
 	if (bad)
 		ct_run_dump(name, &r);
 	ct_run_free(&r);
@@ -485,7 +437,7 @@ ParameterizedTest(struct coverage_case *c, crash_table, lists_every_state_write,
 			last = atoi(cases[i].point + 16);
 	snprintf(point, sizeof(point), "mid-state-write:%d", last + 1);
 	ct_setup(&t, NULL);
-	prepare(&t, c->action);
+	ct_prepare(&t, action_scene[c->action]);
 	r = run_action(&t, c->action, point);
 	if (r.rc == KILLED)
 		ct_run_dump("the run that went past the writes the table lists", &r);

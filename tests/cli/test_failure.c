@@ -15,18 +15,10 @@
 /* Two instances with a command health check; behaviour from SIM_BEHAVIOR (or none). */
 static void write_app(struct ct *t, const char *id, const char *k, const char *behavior)
 {
-	char buf[768], beh[96] = "";
+	const struct ct_def d = {
+	    .id = id, .k = k, .behavior = behavior, .extra = "\"labels\": {\"team\": \"shop\"}"};
 
-	if (behavior)
-		snprintf(beh, sizeof(beh), ", \"SIM_BEHAVIOR\": \"%s\"", behavior);
-	snprintf(
-	    buf, sizeof(buf),
-	    "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
-	    "\"instances\": 2, \"env\": {\"K\": \"%s\"%s}, \"labels\": {\"team\": \"shop\"}, "
-	    "\"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": \"true\"}, "
-	    "\"gracePeriodSeconds\": 1, \"intervalSeconds\": 1}]}\n",
-	    id, k, beh);
-	ct_write(t, "app.json", buf);
+	ct_write_def(t, &d);
 }
 
 /*
@@ -212,12 +204,9 @@ Test(failure, injected_503s_are_survived, .timeout = 60, .fini = ct_fini)
 
 	ct_setup(&t, NULL);
 	write_app(&t, "/flaky/a", "v1", NULL);
-	cr_assert_eq(ct_http(&t, "POST", "/_sim/faults", fault, NULL), 201);
+	ct_inject(&t, fault);
 
-	r = ct_cmd(&t, "sync", NULL);
-	if (r.rc)
-		ct_run_dump("sync with 503s", &r);
-	cr_expect_eq(r.rc, 0, "two 503s from Marathon must be retried and survived");
+	r = ct_sync_run(&t, NULL, 0, "a sync with 503s (two 503s must be retried and survived)");
 	ct_run_free(&r);
 
 	reqs = ct_requests(&t);
@@ -241,15 +230,9 @@ Test(failure, injected_503s_are_survived, .timeout = 60, .fini = ct_fini)
 
 	/* 503s on the write itself: pacer must still end in sync. */
 	write_app(&t, "/flaky/a", "v2", NULL);
-	cr_assert_eq(ct_http(&t, "POST", "/_sim/faults",
-	                     "{\"status\": 503, \"count\": 1, \"path\": \"/v2/apps/flaky\", "
-	                     "\"method\": \"PUT\"}",
-	                     NULL),
-	             201);
-	r = ct_cmd(&t, "sync", NULL);
-	if (r.rc)
-		ct_run_dump("sync with a 503 on PUT", &r);
-	cr_expect_eq(r.rc, 0, "a 503 on the PUT must be retried");
+	ct_inject(&t, "{\"status\": 503, \"count\": 1, \"path\": \"/v2/apps/flaky\", "
+	              "\"method\": \"PUT\"}");
+	r = ct_sync_run(&t, NULL, 0, "a sync with a 503 on PUT (it must be retried)");
 	ct_run_free(&r);
 	app = ct_app(&t, "/flaky/a");
 	cr_expect_str_eq(ct_str(app, "env.K"), "v2");
@@ -265,7 +248,7 @@ Test(failure, locked_app_is_updated_with_force, .timeout = 60, .fini = ct_fini)
 	    "\"labels\": {\"team\": \"shop\"}, \"healthChecks\": [{\"protocol\": \"COMMAND\", "
 	    "\"command\": {\"value\": \"true\"}, \"gracePeriodSeconds\": 1, \"intervalSeconds\": "
 	    "1}]}";
-	struct json_object *app, *reqs;
+	struct json_object *reqs;
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
 	struct ct_run r;
 	char *resp = NULL, *other2 = strdup(other);
@@ -290,10 +273,8 @@ Test(failure, locked_app_is_updated_with_force, .timeout = 60, .fini = ct_fini)
 
 	write_app(&t, "/locked/a", "v3", NULL);
 	ct_clear_requests(&t);
-	r = ct_cmd(&t, "sync", NULL);
-	if (r.rc)
-		ct_run_dump("sync of a locked app", &r);
-	cr_expect_eq(r.rc, 0, "pacer must update a locked app (force) and converge");
+	r = ct_sync_run(&t, NULL, 0,
+	                "a sync of a locked app (pacer must update it with force and converge)");
 	cr_expect(ct_has(r.out, "updated"), "%s", r.out);
 	ct_run_free(&r);
 
@@ -309,11 +290,6 @@ Test(failure, locked_app_is_updated_with_force, .timeout = 60, .fini = ct_fini)
 	json_object_put(reqs);
 	cr_expect_eq(puts, 1, "one forced PUT, no retry loop on 409");
 	cr_assert(ct_wait_idle(&t, 5000), "the other client's deployment was superseded");
-	app = ct_app(&t, "/locked/a");
-	cr_assert(app);
-	cr_expect_str_eq(ct_str(app, "env.K"), "v3");
-	cr_expect_null(ct_str(app, "env.SIM_BEHAVIOR"));
-	cr_expect_eq(ct_int(app, "tasksHealthy"), 2);
-	json_object_put(app);
+	json_object_put(ct_expect_runs(&t, "/locked/a", "v3", "tasksHealthy", 2));
 	ct_teardown(&t);
 }

@@ -99,6 +99,7 @@ struct request_spec {
 	const char *app;      /* the app the request is about */
 	const char *new_what; /* Marathon's state when the request took effect */
 	const char *old_what; /* and when it did not */
+	enum ct_scene scene;  /* the state before the run, and the source it applies */
 	const char *args[12]; /* sync options (R_RESTORE: rollback options) */
 	const char *new_k;    /* K when it took effect; NULL: the app is gone */
 	const char *old_k;    /* K when it did not; NULL: the app is gone */
@@ -114,19 +115,22 @@ struct request_spec {
 
 static const struct request_spec requests[R_COUNT] = {
 	[R_UPDATE] = {.name = "PUT update", .method = "PUT", .path = "/v2/apps/a",
-	              .exact = "/v2/apps/a", .app = "/a", .args = {"--timeout", "10", NULL},
+	              .exact = "/v2/apps/a", .app = "/a",
+	              .scene = CT_SCENE_UPDATE, .args = {"--timeout", "10", NULL},
 	              .new_what = "v2 runs", .old_what = "v1 still runs",
 	              .new_k = "v2", .old_k = "v1", .new_healthy = 1, .old_healthy = 1,
 	              .new_outcomes = "updated", .old_outcomes = "failed", .new_rc = 0, .old_rc = 1,
 	              .new_owned = 1, .old_owned = 1, .settles = 1},
 	[R_CREATE] = {.name = "POST create", .method = "POST", .path = "/v2/apps",
-	              .exact = "/v2/apps", .app = "/n", .args = {"--timeout", "10", NULL},
+	              .exact = "/v2/apps", .app = "/n",
+	              .scene = CT_SCENE_CREATE_BESIDE, .args = {"--timeout", "10", NULL},
 	              .new_what = "/n was created", .old_what = "/n was not created",
 	              .new_k = "v1", .old_k = NULL, .new_healthy = 1,
 	              .new_outcomes = "created", .old_outcomes = "failed", .new_rc = 0, .old_rc = 1,
 	              .new_owned = 1, .old_owned = 0, .settles = 1},
 	[R_PRUNE] = {.name = "DELETE prune", .method = "DELETE", .path = "/v2/apps/b",
 	             .exact = "/v2/apps/b", .app = "/b",
+	             .scene = CT_SCENE_PRUNE,
 	             .args = {"--prune", "--force-prune", "--timeout", "10", NULL},
 	             .new_what = "/b is gone", .old_what = "/b still runs",
 	             .new_k = NULL, .old_k = "v1", .old_healthy = 1,
@@ -135,13 +139,16 @@ static const struct request_spec requests[R_COUNT] = {
 	/* The second PUT of /a in the run: the fault is injected once /z's create was sent. */
 	[R_UNDO_PUT] = {.name = "rollback PUT (--atomic undo)", .method = "PUT",
 	                .path = "/v2/apps/a", .exact = "/v2/apps/a", .after = "POST /v2/apps",
-	                .app = "/a", .args = {"--atomic", "--parallel", "1", "--timeout", "10", NULL},
+	                .app = "/a",
+	                .scene = CT_SCENE_ATOMIC,
+	                .args = {"--atomic", "--parallel", "1", "--timeout", "10", NULL},
 	                .new_what = "/a was rolled back to v1", .old_what = "/a still runs v2",
 	                .new_k = "v1", .old_k = "v2", .new_healthy = 1, .old_healthy = 1,
 	                .new_outcomes = "rolled_back", .old_outcomes = "rollback_failed",
 	                .new_rc = 1, .old_rc = 1, .new_owned = 1, .old_owned = 1, .settles = 1},
 	[R_RESTART] = {.name = "POST restart (--on-failure restart)", .method = "POST",
 	               .path = "/v2/apps/a/restart", .exact = "/v2/apps/a/restart", .app = "/a",
+	               .scene = CT_SCENE_FAILING_UPDATE,
 	               .args = {"--on-failure", "restart", "--timeout", "1", NULL},
 	               .new_what = "/a was restarted", .old_what = "/a was not restarted",
 	               .new_k = "v2", .old_k = "v2", .new_versions = 3,
@@ -149,7 +156,8 @@ static const struct request_spec requests[R_COUNT] = {
 	               .old_rc = 1, .new_owned = 1, .old_owned = 1},
 	/* Marathon's rollback first; when that fails pacer writes the backup back. */
 	[R_CANCEL] = {.name = "DELETE deployment (on-failure rollback)", .method = "DELETE",
-	              .path = "/v2/deployments", .app = "/a", .args = {"--timeout", "2", NULL},
+	              .path = "/v2/deployments", .app = "/a",
+	              .scene = CT_SCENE_FAILING_UPDATE, .args = {"--timeout", "2", NULL},
 	              .new_what = "/a was rolled back to v1 (by Marathon or from the backup)",
 	              .old_what = "/a still runs v2", .new_k = "v1", .old_k = "v2",
 	              .new_healthy = 1, .new_outcomes = "rolled_back",
@@ -157,12 +165,14 @@ static const struct request_spec requests[R_COUNT] = {
 	              .old_owned = 1},
 	[R_UNCREATE] = {.name = "DELETE created app (on-failure rollback)", .method = "DELETE",
 	                .path = "/v2/apps/z", .exact = "/v2/apps/z", .app = "/z",
+	                .scene = CT_SCENE_FAILING_CREATE,
 	                .args = {"--timeout", "10", NULL}, .new_what = "/z was removed",
 	                .old_what = "/z still exists", .new_k = NULL, .old_k = "v1",
 	                .new_outcomes = "rolled_back", .old_outcomes = "rollback_failed",
 	                .new_rc = 1, .old_rc = 1, .new_owned = 0, .old_owned = 1},
 	[R_RESTORE] = {.name = "rollback PUT (pacer rollback)", .method = "PUT",
 	               .path = "/v2/apps/a", .exact = "/v2/apps/a", .app = "/a",
+	               .scene = CT_SCENE_UPDATED,
 	               .args = {"--timeout", "10", NULL}, .new_what = "/a was rolled back to v1",
 	               .old_what = "/a still runs v2", .new_k = "v1", .old_k = "v2",
 	               .new_healthy = 1, .old_healthy = 1, .new_outcomes = "rolled_back",
@@ -186,54 +196,6 @@ static struct fault_case cases[] = {
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
-
-/* The state before the run, and the source it applies. */
-static void prepare(struct ct *t, enum request rq)
-{
-	switch (rq) {
-	case R_UPDATE:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a v1");
-		ct_write_checked_app(t, "/a", "v2", NULL, 0);
-		break;
-	case R_CREATE:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a");
-		ct_write_checked_app(t, "/n", "v1", NULL, 0);
-		break;
-	case R_PRUNE:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_write_checked_app(t, "/b", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a and /b");
-		ct_unlink(t, "b.json");
-		break;
-	case R_UNDO_PUT:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a v1");
-		ct_write_checked_app(t, "/a", "v2", NULL, 0);
-		ct_write_checked_app(t, "/z", "v1", "unhealthy", 1); /* fails: every change of the run is undone */
-		break;
-	case R_RESTART:
-	case R_CANCEL:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a v1");
-		ct_write_checked_app(t, "/a", "v2", "unhealthy", 0);
-		break;
-	case R_UNCREATE:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a");
-		ct_write_checked_app(t, "/z", "v1", "unhealthy", 1);
-		break;
-	case R_RESTORE:
-		ct_write_checked_app(t, "/a", "v1", NULL, 0);
-		ct_sync_ok(t, "the sync creating /a v1");
-		ct_write_checked_app(t, "/a", "v2", NULL, 0);
-		ct_sync_ok(t, "the sync updating /a to v2");
-		break;
-	case R_COUNT:
-		break;
-	}
-}
 
 /* POST /_sim/faults for the case; returns the HTTP status (201 when injected). */
 static int inject(struct ct *t, const struct fault_case *c)
@@ -375,13 +337,13 @@ ParameterizedTest(struct fault_case *c, faults, matrix, .timeout = 120, .fini = 
 	struct json_object *app;
 	pthread_t th;
 	struct ct_run r;
-	char name[160], *got, *problems;
+	char name[160], *got;
 	const char *k, *truth;
 	int state, owned, sent, blind, bad = 0, rc;
 
 	snprintf(name, sizeof(name), "%s x %s", rq->name, fault_names[c->fault]);
 	ct_setup(&t, NULL);
-	prepare(&t, c->request);
+	ct_prepare(&t, requests[c->request].scene);
 	ct_clear_requests(&t);
 	if (rq->after)
 		cr_assert_eq(pthread_create(&th, NULL, injector_main, &in), 0);
@@ -423,13 +385,7 @@ ParameterizedTest(struct fault_case *c, faults, matrix, .timeout = 120, .fini = 
 	rc = state == 1 ? rq->new_rc : rq->old_rc;
 	owned = ct_owned(&t, rq->app);
 
-#define EXPECT(cond, ...)                                                                          \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			bad++;                                                                     \
-			cr_expect(0, __VA_ARGS__);                                                 \
-		}                                                                                  \
-	} while (0)
+#define EXPECT(cond, ...) CT_EXPECT_COUNT(bad, cond, __VA_ARGS__)
 
 	EXPECT(state >= 0,
 	       "[%s] Marathon runs %s K=%s (%d versions), neither the state before the request nor "
@@ -470,11 +426,7 @@ ParameterizedTest(struct fault_case *c, faults, matrix, .timeout = 120, .fini = 
 	EXPECT(!fault_applied[c->fault] || sent <= 1,
 	       "[%s] %s %s was applied by Marathon, yet pacer sent it %d times", name, rq->method,
 	       rq->exact ? rq->exact : rq->path, sent);
-	if ((problems = ct_check_state(&t))) {
-		bad++;
-		cr_expect(0, "[%s] state after the run: %s", name, problems);
-		free(problems);
-	}
+	bad += ct_expect_sound_state(&t, name);
 #undef EXPECT
 	cr_log_info("[%s] sent %d time(s); reported \"%s\", exit %d; Marathon: %s", name, sent,
 	            *got ? got : "-", r.rc, truth);

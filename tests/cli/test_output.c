@@ -206,20 +206,12 @@ Test(output, json_logs_one_object_per_line, .fini = ct_fini)
 	ct_teardown(&t);
 }
 
-/* Two instances with a command health check; "unhealthy" never gets healthy. */
+/* One instance with a command health check; "unhealthy" never gets healthy. */
 static void write_checked(struct ct *t, const char *k, const char *behavior)
 {
-	char buf[768], beh[96] = "";
+	const struct ct_def d = {.id = "/o/f", .k = k, .behavior = behavior, .instances = 1};
 
-	if (behavior)
-		snprintf(beh, sizeof(beh), ", \"SIM_BEHAVIOR\": \"%s\"", behavior);
-	snprintf(buf, sizeof(buf),
-	         "{\"id\": \"/o/f\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
-	         "\"instances\": 1, \"env\": {\"K\": \"%s\"%s}, "
-	         "\"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": \"true\"}, "
-	         "\"gracePeriodSeconds\": 1, \"intervalSeconds\": 1}]}\n",
-	         k, beh);
-	ct_write(t, "f.json", buf);
+	ct_write_def(t, &d);
 }
 
 /* journalctl -p warning must show a rollback; -p err a failure. */

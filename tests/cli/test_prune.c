@@ -67,10 +67,7 @@ Test(prune, removes_only_owned_apps, .timeout = 60, .fini = ct_fini)
 	cr_expect(present(&t, "/p/c"), "without --prune nothing is deleted");
 
 	ct_clear_requests(&t);
-	r = ct_cmd(&t, "sync", prune);
-	if (r.rc)
-		ct_run_dump("sync --prune", &r);
-	cr_assert_eq(r.rc, 0);
+	r = ct_sync_run(&t, prune, 0, "sync --prune");
 	cr_expect(ct_has(r.out, "0 to create, 0 to update, 1 to prune, 3 unchanged"),
 	          "the external app is not in the prune plan:\n%s", r.out);
 	ct_run_free(&r);
@@ -134,10 +131,7 @@ Test(prune, more_than_half_needs_force_prune, .timeout = 60, .fini = ct_fini)
 	ct_unlink(&t, "c.json");
 	expect_refused(&t, prune, says, 3, "pruning 2 of 3 owned apps");
 
-	r = ct_cmd(&t, "sync", force);
-	if (r.rc)
-		ct_run_dump("sync --prune --force-prune", &r);
-	cr_expect_eq(r.rc, 0);
+	r = ct_sync_run(&t, force, 0, "sync --prune --force-prune");
 	ct_run_free(&r);
 	cr_expect_eq(ct_napps(&t), 1, "with --force-prune both apps go");
 	cr_expect(present(&t, "/h/a"));

@@ -16,18 +16,24 @@
 /* Two instances with an HTTP readiness check; behaviour from SIM_BEHAVIOR (or none). */
 static void write_app(struct ct *t, const char *id, const char *k, const char *behavior)
 {
-	char buf[1024], beh[96] = "";
+	const struct ct_def d = {
+	    .id = id,
+	    .k = k,
+	    .behavior = behavior,
+	    .checks = "\"portDefinitions\": [{\"port\": 0, \"name\": \"http-api\"}], "
+	              "\"readinessChecks\": [{\"name\": \"ready\", \"protocol\": \"HTTP\", "
+	              "\"path\": \"/ready\", \"portName\": \"http-api\"}]",
+	};
 
-	if (behavior)
-		snprintf(beh, sizeof(beh), ", \"SIM_BEHAVIOR\": \"%s\"", behavior);
-	snprintf(buf, sizeof(buf),
-	         "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
-	         "\"instances\": 2, \"env\": {\"K\": \"%s\"%s}, "
-	         "\"portDefinitions\": [{\"port\": 0, \"name\": \"http-api\"}], "
-	         "\"readinessChecks\": [{\"name\": \"ready\", \"protocol\": \"HTTP\", \"path\": \"/ready\", "
-	         "\"portName\": \"http-api\"}]}\n",
-	         id, k, beh);
-	ct_write(t, "app.json", buf);
+	ct_write_def(t, &d);
+}
+
+/* A simulator running app id v1, created by a first sync. */
+static void setup_synced(struct ct *t, const char *id)
+{
+	ct_setup(t, NULL);
+	write_app(t, id, "v1", NULL);
+	ct_sync_ok(t, "the first sync");
 }
 
 Test(readiness, unready_update_is_rolled_back, .timeout = 60, .fini = ct_fini)
@@ -37,9 +43,7 @@ Test(readiness, unready_update_is_rolled_back, .timeout = 60, .fini = ct_fini)
 	struct json_object *after;
 	struct ct_run r;
 
-	ct_setup(&t, NULL);
-	write_app(&t, "/rc/api", "v1", NULL);
-	ct_sync_ok(&t, "the first sync");
+	setup_synced(&t, "/rc/api");
 	cr_assert(ct_wait_idle(&t, 5000));
 
 	write_app(&t, "/rc/api", "v2", "unready");
@@ -53,11 +57,7 @@ Test(readiness, unready_update_is_rolled_back, .timeout = 60, .fini = ct_fini)
 
 	/* The previous definition runs again, its tasks ready. */
 	cr_assert(ct_wait_idle(&t, 10000), "deployments still running after the rollback");
-	after = ct_app(&t, "/rc/api");
-	cr_assert(after);
-	cr_expect_str_eq(ct_str(after, "env.K"), "v1");
-	cr_expect_null(ct_str(after, "env.SIM_BEHAVIOR"));
-	cr_expect_eq(ct_int(after, "tasksRunning"), 2);
+	after = ct_expect_runs(&t, "/rc/api", "v1", "tasksRunning", 2);
 	cr_expect_str_eq(ct_str(after, "readinessChecks.0.name"), "ready");
 	json_object_put(after);
 	ct_teardown(&t);
@@ -66,21 +66,14 @@ Test(readiness, unready_update_is_rolled_back, .timeout = 60, .fini = ct_fini)
 Test(readiness, ready_update_converges, .timeout = 60, .fini = ct_fini)
 {
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
-	struct json_object *after;
 	struct ct_run r;
 
-	ct_setup(&t, NULL);
-	write_app(&t, "/rc/web", "v1", NULL);
-	ct_sync_ok(&t, "the first sync");
+	setup_synced(&t, "/rc/web");
 	write_app(&t, "/rc/web", "v2", NULL);
 	ct_sync_ok(&t, "the update");
 	/* pacer waited for the deployment, so nothing is left running. */
 	cr_expect(ct_wait_idle(&t, 200), "sync returned before its deployment ended");
-	after = ct_app(&t, "/rc/web");
-	cr_assert(after);
-	cr_expect_str_eq(ct_str(after, "env.K"), "v2");
-	cr_expect_eq(ct_int(after, "tasksRunning"), 2);
-	json_object_put(after);
+	json_object_put(ct_expect_runs(&t, "/rc/web", "v2", "tasksRunning", 2));
 
 	/* In sync now: a second run changes nothing. */
 	ct_clear_requests(&t);

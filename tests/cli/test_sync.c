@@ -86,10 +86,7 @@ Test(sync, create_update_unchanged, .timeout = 60, .fini = ct_fini)
 	ct_write_app(&t, "a.json", "/shop/a", 64, "v2");
 	ct_write_app(&t, "c.json", "/shop/c", 32, "v1");
 	ct_clear_requests(&t);
-	r = ct_cmd(&t, "sync", NULL);
-	if (r.rc)
-		ct_run_dump("second sync", &r);
-	cr_assert_eq(r.rc, 0);
+	r = ct_sync_run(&t, NULL, 0, "the second sync");
 	cr_expect(ct_has(r.out, "1 to create, 1 to update, 0 to prune, 1 unchanged"),
 	          "summary line missing:\n%s", r.out);
 	cr_expect(ct_has(r.out, "updated") && ct_has(r.out, "created"), "outcomes missing:\n%s",

@@ -18,21 +18,6 @@
 
 #define KILLED 137 /* 128 + SIGKILL */
 
-static struct ct_run sync_args(struct ct *t, const char *const *extra)
-{
-	return ct_cmd(t, "sync", extra);
-}
-
-static void sync_expect(struct ct *t, const char *const *extra, int want, const char *what)
-{
-	struct ct_run r = sync_args(t, extra);
-
-	if (r.rc != want)
-		ct_run_dump(what, &r);
-	cr_assert_eq(r.rc, want, "%s: exit %d, expected %d", what, r.rc, want);
-	ct_run_free(&r);
-}
-
 /* Run sync and let it die at crash point `point`; asserts it really did. */
 static void sync_killed_at(struct ct *t, const char *const *extra, const char *point)
 {
@@ -72,20 +57,18 @@ Test(truth, killed_sync_is_finished_and_the_failure_held, .timeout = 120, .fini 
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	ct_write_checked_app(&t, "/pay", "v1", NULL, 0);
-	sync_expect(&t, NULL, 0, "first sync");
-	ct_write_checked_app(&t, "/pay", "v2", "unhealthy", 0);
+	ct_prepare(&t, CT_SCENE_FAILING_UPDATE);
 	sync_killed_at(&t, timeout, "during-wait");
 
-	r = sync_args(&t, timeout);
+	r = ct_cmd(&t, "sync", timeout);
 	cr_expect_eq(r.rc, 1, "the resumed change failed: exit 1, got %d", r.rc);
 	cr_expect(ct_has(r.out, "rolled_back") && ct_has(r.out, "earlier run"), "%s", r.out);
 	cr_expect_not(ct_has(r.out, "converged"), "%s", r.out);
 	ct_run_free(&r);
-	cr_expect_str_eq(live_k(&t, "/pay", k, sizeof(k)), "v1", "the old version runs again");
+	cr_expect_str_eq(live_k(&t, "/a", k, sizeof(k)), "v1", "the old version runs again");
 
 	ct_clear_requests(&t);
-	r = sync_args(&t, timeout);
+	r = ct_cmd(&t, "sync", timeout);
 	cr_expect_eq(r.rc, 1, "a held change keeps the run failing");
 	cr_expect(ct_has(r.out, "held") && ct_has(r.out, "--retry-failed"), "%s", r.out);
 	ct_run_free(&r);
@@ -96,9 +79,9 @@ Test(truth, killed_sync_is_finished_and_the_failure_held, .timeout = 120, .fini 
 	ct_run_free(&r);
 
 	/* A new definition is tried normally. */
-	ct_write_checked_app(&t, "/pay", "v3", NULL, 0);
-	sync_expect(&t, timeout, 0, "sync of a fixed definition");
-	cr_expect_str_eq(live_k(&t, "/pay", k, sizeof(k)), "v3");
+	ct_write_checked_app(&t, "/a", "v3", NULL, 0);
+	ct_sync_expect(&t, timeout, 0, "sync of a fixed definition");
+	cr_expect_str_eq(live_k(&t, "/a", k, sizeof(k)), "v3");
 	ct_teardown(&t);
 }
 
@@ -110,12 +93,10 @@ Test(truth, retry_failed_tries_a_held_change_again, .timeout = 120, .fini = ct_f
 	const char *retry[] = {"--timeout", "3", "--retry-failed", NULL};
 
 	ct_setup(&t, NULL);
-	ct_write_checked_app(&t, "/a", "v1", NULL, 0);
-	sync_expect(&t, NULL, 0, "first sync");
-	ct_write_checked_app(&t, "/a", "v2", "unhealthy", 0);
-	sync_expect(&t, timeout, 1, "failing sync");
+	ct_prepare(&t, CT_SCENE_FAILING_UPDATE);
+	ct_sync_expect(&t, timeout, 1, "failing sync");
 	ct_clear_requests(&t);
-	sync_expect(&t, retry, 1, "retried failing sync");
+	ct_sync_expect(&t, retry, 1, "retried failing sync");
 	cr_expect_geq(ct_count_requests(&t, "PUT", "/v2/apps/a"), 1, "--retry-failed deploys it");
 	ct_teardown(&t);
 }
@@ -129,25 +110,17 @@ Test(truth, timed_out_put_is_read_back, .timeout = 120, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	ct_write_checked_app(&t, "/pay", "v1", NULL, 0);
-	sync_expect(&t, NULL, 0, "first sync");
-	ct_write_checked_app(&t, "/pay", "v2", NULL, 0);
-	cr_assert_eq(ct_http(&t, "POST", "/_sim/faults",
-	                     "{\"path\": \"/v2/apps/pay\", \"method\": \"PUT\", \"count\": 1, "
-	                     "\"latency_ms\": 2500, \"when\": \"after\"}",
-	                     NULL),
-	             201);
+	ct_prepare(&t, CT_SCENE_UPDATE);
+	ct_inject(&t, "{\"path\": \"/v2/apps/a\", \"method\": \"PUT\", \"count\": 1, "
+	              "\"latency_ms\": 2500, \"when\": \"after\"}");
 	ct_clear_requests(&t);
-	r = sync_args(&t, fast);
-	if (r.rc)
-		ct_run_dump("sync with a lost PUT reply", &r);
-	cr_expect_eq(r.rc, 0, "the PUT was applied: the run converges");
+	r = ct_sync_run(&t, fast, 0, "a sync with a lost PUT reply (it was applied: converged)");
 	cr_expect(ct_has(r.out, "updated"), "%s", r.out);
 	cr_expect_not(ct_has(r.out, "refused") || ct_has(r.err, "refused"), "%s", r.err);
 	ct_run_free(&r);
-	cr_expect_eq(ct_count_requests(&t, "PUT", "/v2/apps/pay"), 1,
+	cr_expect_eq(ct_count_requests(&t, "PUT", "/v2/apps/a"), 1,
 	             "a PUT that may have been applied is never sent again blindly");
-	cr_expect_str_eq(live_k(&t, "/pay", k, sizeof(k)), "v2");
+	cr_expect_str_eq(live_k(&t, "/a", k, sizeof(k)), "v2");
 	ct_teardown(&t);
 }
 
@@ -162,20 +135,14 @@ Test(truth, lost_create_reply_is_read_back_and_owned, .timeout = 120, .fini = ct
 	ct_setup(&t, NULL);
 	ct_write_checked_app(&t, "/keep", "v1", NULL, 0);
 	ct_write_checked_app(&t, "/new", "v1", NULL, 0);
-	cr_assert_eq(ct_http(&t, "POST", "/_sim/faults",
-	                     "{\"path\": \"/v2/apps\", \"method\": \"POST\", \"count\": 1, "
-	                     "\"drop\": true, \"when\": \"after\"}",
-	                     NULL),
-	             201);
-	r = sync_args(&t, NULL);
-	if (r.rc)
-		ct_run_dump("sync with a lost POST reply", &r);
-	cr_expect_eq(r.rc, 0, "both apps were created");
+	ct_inject(&t, "{\"path\": \"/v2/apps\", \"method\": \"POST\", \"count\": 1, "
+	              "\"drop\": true, \"when\": \"after\"}");
+	r = ct_sync_run(&t, NULL, 0, "a sync with a lost POST reply (both apps were created)");
 	ct_run_free(&r);
 	cr_expect_eq(ct_count_requests(&t, "POST", "/v2/apps"), 2,
 	             "the create whose reply was lost was not sent again");
 	ct_unlink(&t, "new.json");
-	sync_expect(&t, prune, 0, "prune");
+	ct_sync_expect(&t, prune, 0, "prune");
 	app = ct_app(&t, "/new");
 	cr_expect_null(app, "an app pacer created (reply lost) is owned and pruned");
 	json_object_put(app);
@@ -197,9 +164,9 @@ Test(truth, applied_app_is_owned_even_if_the_run_is_killed, .timeout = 120, .fin
 	ct_write_checked_app(&t, "/hand", "v2", NULL, 0);
 	ct_write_checked_app(&t, "/other", "v1", NULL, 0);
 	sync_killed_at(&t, NULL, "after-submitted");
-	sync_expect(&t, NULL, 0, "the next run finishes the update");
+	ct_sync_expect(&t, NULL, 0, "the next run finishes the update");
 	ct_unlink(&t, "hand.json");
-	sync_expect(&t, prune, 0, "prune");
+	ct_sync_expect(&t, prune, 0, "prune");
 	app = ct_app(&t, "/hand");
 	cr_expect_null(app, "pacer applied /hand, so it owns and prunes it");
 	json_object_put(app);
@@ -219,7 +186,7 @@ Test(truth, atomic_undo_forgets_the_created_app, .timeout = 120, .fini = ct_fini
 	ct_setup(&t, NULL);
 	ct_write_checked_app(&t, "/ok", "v1", NULL, 0);
 	ct_write_checked_app(&t, "/bad", "v1", "unhealthy", 0);
-	sync_expect(&t, atomic, 1, "atomic run with a failing app");
+	ct_sync_expect(&t, atomic, 1, "atomic run with a failing app");
 	app = ct_app(&t, "/ok");
 	cr_expect_null(app, "the atomic run removed what it created");
 	json_object_put(app);
@@ -228,7 +195,7 @@ Test(truth, atomic_undo_forgets_the_created_app, .timeout = 120, .fini = ct_fini
 	ct_write_checked_app(&t, "/other", "v1", NULL, 0);
 	cr_assert_eq(ct_http(&t, "POST", "/v2/apps", theirs, NULL), 201);
 	cr_assert(ct_wait_idle(&t, 10000));
-	sync_expect(&t, prune, 0, "prune");
+	ct_sync_expect(&t, prune, 0, "prune");
 	app = ct_app(&t, "/ok");
 	cr_expect_not_null(app, "another team's /ok is not pacer's to prune");
 	json_object_put(app);
@@ -245,7 +212,7 @@ Test(truth, state_of_another_cluster_is_refused, .timeout = 120, .fini = ct_fini
 	ct_setup(&a, NULL);
 	ct_setup(&b, NULL);
 	ct_write_checked_app(&a, "/x", "v1", NULL, 0);
-	sync_expect(&a, NULL, 0, "sync against cluster A");
+	ct_sync_expect(&a, NULL, 0, "sync against cluster A");
 	/* Same state directory, cluster B. */
 	args[0] = "sync";
 	args[1] = "--source";
@@ -267,7 +234,7 @@ Test(truth, state_of_another_cluster_is_refused, .timeout = 120, .fini = ct_fini
 
 	/* A wiped cluster (new identity) is refused the same way. */
 	cr_assert_eq(ct_http(&a, "POST", "/_sim/reset", "{\"new_framework_id\": true}", NULL), 200);
-	r = sync_args(&a, NULL);
+	r = ct_cmd(&a, "sync", NULL);
 	cr_expect_eq(r.rc, 7, "a wiped cluster: exit 7, got %d", r.rc);
 	ct_run_free(&r);
 	ct_teardown(&b);
@@ -317,12 +284,10 @@ Test(truth, cancelled_deployment_is_a_failure, .timeout = 120, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	ct_write_checked_app(&t, "/pay", "v1", NULL, 0);
-	sync_expect(&t, NULL, 0, "first sync");
-	ct_write_checked_app(&t, "/pay", "v2", "unhealthy", 0);
+	ct_prepare(&t, CT_SCENE_FAILING_UPDATE);
 	c.url = t.sim.url;
 	cr_assert_eq(pthread_create(&th, NULL, cancel_main, &c), 0);
-	r = sync_args(&t, timeout);
+	r = ct_cmd(&t, "sync", timeout);
 	pthread_join(th, NULL);
 	cr_assert(c.done, "the deployment was cancelled");
 	cr_expect_eq(r.rc, 1, "a cancelled deployment is a failure: exit 1, got %d", r.rc);
@@ -345,12 +310,12 @@ Test(truth, crash_looping_app_is_degraded, .timeout = 120, .fini = ct_fini)
 	ct_setup(&t, NULL);
 	snprintf(metrics, sizeof(metrics), "%s/pacer.prom", t.dir);
 	ct_write_checked_app(&t, "/c", "v1", NULL, 0);
-	sync_expect(&t, NULL, 0, "first sync");
+	ct_sync_expect(&t, NULL, 0, "first sync");
 	cr_assert_eq(ct_http(&t, "POST", "/_sim/apps/c/behavior", "{\"behavior\": \"crash\"}", NULL),
 	             200);
 	ct_sleep_ms(2500);
 	ct_clear_requests(&t);
-	r = sync_args(&t, mf);
+	r = ct_cmd(&t, "sync", mf);
 	cr_expect_eq(r.rc, 1, "a degraded app fails the run: exit %d", r.rc);
 	cr_expect(ct_has(r.out, "degraded") && ct_has(r.out, "/c"), "%s", r.out);
 	ct_run_free(&r);
@@ -377,12 +342,9 @@ Test(truth, prune_dry_run_reads_the_state, .timeout = 120, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	ct_write_checked_app(&t, "/a", "v1", NULL, 0);
-	ct_write_checked_app(&t, "/b", "v1", NULL, 0);
-	sync_expect(&t, NULL, 0, "first sync");
-	ct_unlink(&t, "b.json");
+	ct_prepare(&t, CT_SCENE_PRUNE);
 	ct_clear_requests(&t);
-	r = sync_args(&t, dry);
+	r = ct_cmd(&t, "sync", dry);
 	if (r.rc == 64 || ct_has(r.err, "needs a state directory"))
 		ct_run_dump("sync --prune -n", &r);
 	cr_expect_not(ct_has(r.err, "needs a state directory"), "%s", r.err);
@@ -404,7 +366,7 @@ Test(truth, ownership_of_a_gone_app_expires, .timeout = 120, .fini = ct_fini)
 	ct_setup(&t, NULL);
 	ct_write_checked_app(&t, "/x", "v1", NULL, 0);
 	ct_write_checked_app(&t, "/y", "v1", NULL, 0);
-	sync_expect(&t, NULL, 0, "first sync");
+	ct_sync_expect(&t, NULL, 0, "first sync");
 	snprintf(path, sizeof(path), "%s/owned.json", t.state);
 	owned = test_read_file(path, NULL);
 	cr_assert(owned && strstr(owned, "\"/x\""), "%s", owned ? owned : "(none)");
@@ -413,7 +375,7 @@ Test(truth, ownership_of_a_gone_app_expires, .timeout = 120, .fini = ct_fini)
 	cr_assert_eq(ct_http(&t, "DELETE", "/v2/apps/x?force=true", NULL, NULL), 200);
 	cr_assert(ct_wait_idle(&t, 10000));
 	ct_unlink(&t, "x.json");
-	sync_expect(&t, NULL, 0, "sync after /x is gone");
+	ct_sync_expect(&t, NULL, 0, "sync after /x is gone");
 	owned = test_read_file(path, NULL);
 	cr_expect(owned && !strstr(owned, "\"/x\"") && strstr(owned, "\"/y\""), "%s",
 	          owned ? owned : "(none)");

@@ -103,15 +103,37 @@ void ct_unlink(struct ct *t, const char *rel)
 	free(p);
 }
 
+/* The definition of ct_write_app() into buf. */
+static void app_json(char *buf, size_t len, const char *id, int mem, const char *k)
+{
+	int n = snprintf(buf, len,
+	                 "{\n  \"id\": \"%s\",\n  \"cmd\": \"sleep 1000\",\n  \"cpus\": 0.1,\n"
+	                 "  \"mem\": %d,\n  \"instances\": 1,\n  \"env\": {\"K\": \"%s\"}\n}\n",
+	                 id, mem, k);
+
+	cr_assert(n >= 0 && (size_t)n < len, "the definition of %s is too long", id);
+}
+
 void ct_write_app(struct ct *t, const char *file, const char *id, int mem, const char *k)
 {
 	char buf[512];
 
-	snprintf(buf, sizeof(buf),
-	         "{\n  \"id\": \"%s\",\n  \"cmd\": \"sleep 1000\",\n  \"cpus\": 0.1,\n"
-	         "  \"mem\": %d,\n  \"instances\": 1,\n  \"env\": {\"K\": \"%s\"}\n}\n",
-	         id, mem, k);
+	app_json(buf, sizeof(buf), id, mem, k);
 	ct_write(t, file, buf);
+}
+
+void ct_put_app(struct ct *t, const char *id, int mem, const char *k)
+{
+	char buf[512], *path = NULL;
+	int status;
+
+	app_json(buf, sizeof(buf), id, mem, k);
+	cr_assert(asprintf(&path, "/v2/apps%s?force=true", id) >= 0, "out of memory");
+	status = ct_http(t, "PUT", path, buf, NULL);
+	cr_assert_eq(status, 200, "PUT %s behind pacer's back: HTTP %d", path, status);
+	free(path);
+	cr_assert(ct_wait_idle(t, 20000), "the deployment of %s behind pacer's back did not end",
+	          id);
 }
 
 struct ct_run ct_pacer(const char *const *args, const char *const *env_extra)
@@ -138,31 +160,59 @@ struct ct_run ct_pacer(const char *const *args, const char *const *env_extra)
 	return r;
 }
 
+void ct_write_def(struct ct *t, const struct ct_def *d)
+{
+	static const char *const health =
+	    "\"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": \"true\"}, "
+	    "\"gracePeriodSeconds\": 1, \"intervalSeconds\": 1}]";
+	char buf[1024], beh[96] = "", file[64];
+	int n;
+
+	if (d->behavior)
+		snprintf(beh, sizeof(beh), ", \"SIM_BEHAVIOR\": \"%s\"", d->behavior);
+	n = snprintf(buf, sizeof(buf),
+	             "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
+	             "\"instances\": %d, \"env\": {\"K\": \"%s\"%s}, %s%s%s%s}\n",
+	             d->id, d->instances ? d->instances : 2, d->k, beh,
+	             d->fast ? "\"labels\": {\"pacer.timeout\": \"1\"}, " : "",
+	             d->extra ? d->extra : "", d->extra ? ", " : "",
+	             d->checks ? d->checks : health);
+	cr_assert(n >= 0 && (size_t)n < sizeof(buf), "the definition of %s is too long", d->id);
+	snprintf(file, sizeof(file), "%s.json", d->id + 1);
+	ct_write(t, file, buf);
+}
+
 void ct_write_checked_app(struct ct *t, const char *id, const char *k, const char *behavior,
                           int fast)
 {
-	char buf[768], beh[96] = "", file[64];
+	const struct ct_def d = {.id = id, .k = k, .behavior = behavior, .fast = fast};
 
-	if (behavior)
-		snprintf(beh, sizeof(beh), ", \"SIM_BEHAVIOR\": \"%s\"", behavior);
-	snprintf(buf, sizeof(buf),
-	         "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
-	         "\"instances\": 2, \"env\": {\"K\": \"%s\"%s}, %s"
-	         "\"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": "
-	         "\"true\"}, \"gracePeriodSeconds\": 1, \"intervalSeconds\": 1}]}\n",
-	         id, k, beh, fast ? "\"labels\": {\"pacer.timeout\": \"1\"}, " : "");
-	snprintf(file, sizeof(file), "%s.json", id + 1);
-	ct_write(t, file, buf);
+	ct_write_def(t, &d);
+}
+
+void ct_sync_expect(struct ct *t, const char *const *extra, int want, const char *what)
+{
+	struct ct_run r = ct_cmd(t, "sync", extra);
+
+	if (r.rc != want)
+		ct_run_dump(what, &r);
+	cr_assert_eq(r.rc, want, "%s exited %d, expected %d", what, r.rc, want);
+	ct_run_free(&r);
+}
+
+struct ct_run ct_sync_run(struct ct *t, const char *const *extra, int want, const char *what)
+{
+	struct ct_run r = ct_cmd(t, "sync", extra);
+
+	if (r.rc != want)
+		ct_run_dump(what, &r);
+	cr_expect_eq(r.rc, want, "%s: exit %d, expected %d", what, r.rc, want);
+	return r;
 }
 
 void ct_sync_ok(struct ct *t, const char *what)
 {
-	struct ct_run r = ct_cmd(t, "sync", NULL);
-
-	if (r.rc)
-		ct_run_dump(what, &r);
-	cr_assert_eq(r.rc, 0, "%s exited %d, expected 0", what, r.rc);
-	ct_run_free(&r);
+	ct_sync_expect(t, NULL, 0, what);
 }
 
 void ct_setup_synced(struct ct *t, const char *group, int n)
@@ -177,6 +227,40 @@ void ct_setup_synced(struct ct *t, const char *group, int n)
 		ct_write_app(t, file, id, 32, "v1");
 	}
 	ct_sync_ok(t, "the sync creating the apps");
+}
+
+void ct_prepare(struct ct *t, enum ct_scene scene)
+{
+	/* What the source changes once the cluster runs /a v1 (the create: from nothing). */
+	static const struct {
+		const char *id, *k, *behavior;
+		int fast;
+	} change[] = {
+		[CT_SCENE_CREATE] = {"/a", "v1", NULL, 0},
+		[CT_SCENE_UPDATE] = {"/a", "v2", NULL, 0},
+		[CT_SCENE_CREATE_BESIDE] = {"/n", "v1", NULL, 0},
+		[CT_SCENE_FAILING_UPDATE] = {"/a", "v2", "unhealthy", 0},
+		[CT_SCENE_ATOMIC] = {"/a", "v2", NULL, 0},
+		[CT_SCENE_FAILING_CREATE] = {"/z", "v1", "unhealthy", 1},
+		[CT_SCENE_UPDATED] = {"/a", "v2", NULL, 0},
+	};
+
+	if (scene != CT_SCENE_CREATE) {
+		ct_write_checked_app(t, "/a", "v1", NULL, 0);
+		if (scene == CT_SCENE_PRUNE)
+			ct_write_checked_app(t, "/b", "v1", NULL, 0);
+		ct_sync_ok(t, "the sync creating the apps the case starts from");
+	}
+	if (scene == CT_SCENE_PRUNE) {
+		ct_unlink(t, "b.json");
+		return;
+	}
+	ct_write_checked_app(t, change[scene].id, change[scene].k, change[scene].behavior,
+	                     change[scene].fast);
+	if (scene == CT_SCENE_ATOMIC) /* fails: every change of the run is undone */
+		ct_write_checked_app(t, "/z", "v1", "unhealthy", 1);
+	if (scene == CT_SCENE_UPDATED)
+		ct_sync_ok(t, "the sync updating /a to v2");
 }
 
 struct ct_run ct_cmd(struct ct *t, const char *cmd, const char *const *extra)
@@ -299,6 +383,16 @@ int ct_count_writes(struct ct *t)
 	       ct_count_requests(t, "DELETE", "/v2/") + ct_count_requests(t, "PATCH", "/v2/");
 }
 
+void ct_inject(struct ct *t, const char *fault)
+{
+	char *resp = NULL;
+	int status = ct_http(t, "POST", "/_sim/faults", fault, &resp);
+
+	cr_assert_eq(status, 201, "POST /_sim/faults %s: HTTP %d %s", fault, status,
+	             resp ? resp : "");
+	free(resp);
+}
+
 void ct_clear_requests(struct ct *t)
 {
 	cr_assert_eq(ct_http(t, "DELETE", "/_sim/requests", NULL, NULL), 200,
@@ -320,35 +414,16 @@ int ct_wait_idle(struct ct *t, int timeout_ms)
 	return 0;
 }
 
-static struct json_object *get_path(struct json_object *o, const char *path)
-{
-	char key[128];
-	const char *p = path;
-
-	while (o && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-
-		snprintf(key, sizeof(key), "%.*s", (int)n, p);
-		if (json_object_is_type(o, json_type_array))
-			o = json_object_array_get_idx(o, strtoul(key, NULL, 10));
-		else if (!json_object_object_get_ex(o, key, &o))
-			return NULL;
-		p += n + (dot ? 1 : 0);
-	}
-	return o;
-}
-
 const char *ct_str(struct json_object *o, const char *path)
 {
-	struct json_object *v = get_path(o, path);
+	struct json_object *v = test_json_get(o, path);
 
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
 long long ct_int(struct json_object *o, const char *path)
 {
-	struct json_object *v = get_path(o, path);
+	struct json_object *v = test_json_get(o, path);
 
 	return v ? (long long)json_object_get_int64(v) : -999;
 }
@@ -363,6 +438,21 @@ void ct_sleep_ms(int ms)
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
+}
+
+struct json_object *ct_expect_runs(struct ct *t, const char *id, const char *k, const char *count,
+                                   long long n)
+{
+	struct json_object *app = ct_app(t, id);
+
+	cr_assert(app, "Marathon has no app %s", id);
+	cr_expect_str_eq(ct_str(app, "env.K"), k, "%s runs K=%s, expected %s", id,
+	                 ct_str(app, "env.K"), k);
+	cr_expect_null(ct_str(app, "env.SIM_BEHAVIOR"), "%s runs SIM_BEHAVIOR=%s", id,
+	               ct_str(app, "env.SIM_BEHAVIOR"));
+	cr_expect_eq(ct_int(app, count), n, "%s has %s %lld, expected %lld", id, count,
+	             ct_int(app, count), n);
+	return app;
 }
 
 int ct_versions(struct ct *t, const char *id)
@@ -629,4 +719,15 @@ char *ct_check_state(struct ct *t)
 	free(cache);
 	free(history);
 	return msg;
+}
+
+int ct_expect_sound_state(struct ct *t, const char *what)
+{
+	char *problems = ct_check_state(t);
+
+	if (!problems)
+		return 0;
+	cr_expect(0, "[%s] state after the run: %s", what, problems);
+	free(problems);
+	return 1;
 }

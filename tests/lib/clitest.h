@@ -62,14 +62,44 @@ void ct_write(struct ct *t, const char *rel, const char *content);
  */
 void ct_write_app(struct ct *t, const char *file, const char *id, int mem, const char *k);
 /*
- * Write src/<id without the leading />.json: an app of 2 instances with a
- * command health check, env.K = k (tells versions apart) and, when behavior
- * is not NULL, env.SIM_BEHAVIOR = behavior. fast: label pacer.timeout "1",
- * for an app that is to fail fast whatever the run's --timeout.
+ * PUT the definition ct_write_app() writes (with force) straight to
+ * Marathon, as someone changing the app behind pacer's back, and wait
+ * (20 s at most) until its deployment ended. The test fails otherwise.
  */
+void ct_put_app(struct ct *t, const char *id, int mem, const char *k);
+/*
+ * An app definition: its versions differ in env.K, and the simulator plays
+ * its health from env.SIM_BEHAVIOR ("unhealthy", "unready"...).
+ */
+struct ct_def {
+	const char *id;
+	const char *k;        /* env.K */
+	const char *behavior; /* env.SIM_BEHAVIOR; NULL: none (healthy, ready) */
+	int instances;        /* 0: 2 */
+	int fast;             /* label pacer.timeout "1": fails fast whatever the run's --timeout */
+	const char *extra;    /* more JSON members ("labels": {...} unless fast), or NULL */
+	const char *checks;   /* JSON members that check it; NULL: a command health check */
+};
+/*
+ * Write src/<id without the leading />.json: the app d describes, with cmd
+ * "sleep 1000", cpus 0.1 and mem 32.
+ */
+void ct_write_def(struct ct *t, const struct ct_def *d);
+/* ct_write_def() of 2 instances with a command health check (fast: see struct ct_def). */
 void ct_write_checked_app(struct ct *t, const char *id, const char *k, const char *behavior,
                           int fast);
-/* `pacer sync` that must exit 0 (`what` names it in the failure); the run is dumped if not. */
+/*
+ * `pacer sync extra...` (extra as for ct_cmd()) that must exit want; when it
+ * does not, the run is dumped and the test fails, `what` naming the run.
+ */
+void ct_sync_expect(struct ct *t, const char *const *extra, int want, const char *what);
+/*
+ * `pacer sync extra...` that is expected (cr_expect) to exit want, `what`
+ * naming the run and what its exit code means; dumped when it does not.
+ * Returns the run for more checks (caller frees with ct_run_free()).
+ */
+struct ct_run ct_sync_run(struct ct *t, const char *const *extra, int want, const char *what);
+/* ct_sync_expect(t, NULL, 0, what). */
 void ct_sync_ok(struct ct *t, const char *what);
 /*
  * ct_setup(t, NULL), then n (1 to 26) small apps written with ct_write_app()
@@ -77,6 +107,24 @@ void ct_sync_ok(struct ct *t, const char *what);
  * applied by ct_sync_ok(): a cluster pacer owns, for a test to change.
  */
 void ct_setup_synced(struct ct *t, const char *group, int n);
+/*
+ * The cluster before a run that a crash or fault test interrupts, and the
+ * source that run applies. Apps are written by ct_write_checked_app() (K
+ * "v1", "v2"); "failing" apps never get healthy (SIM_BEHAVIOR unhealthy),
+ * "failing fast" ones also carry pacer.timeout "1".
+ */
+enum ct_scene {
+	CT_SCENE_CREATE,         /* Marathon: nothing; source: /a v1 */
+	CT_SCENE_UPDATE,         /* Marathon: /a v1; source: /a v2 */
+	CT_SCENE_CREATE_BESIDE,  /* Marathon: /a v1; source: /a v1 and /n v1 */
+	CT_SCENE_PRUNE,          /* Marathon: /a and /b v1; source: /a v1 only */
+	CT_SCENE_FAILING_UPDATE, /* Marathon: /a v1; source: /a v2, failing */
+	CT_SCENE_ATOMIC,         /* Marathon: /a v1; source: /a v2 and /z v1 failing fast */
+	CT_SCENE_FAILING_CREATE, /* Marathon: /a v1; source: /a v1 and /z v1 failing fast */
+	CT_SCENE_UPDATED,        /* Marathon: /a v2, applied over v1; source: /a v2 */
+};
+/* Write the source and run the syncs (ct_sync_ok) that make the scene. */
+void ct_prepare(struct ct *t, enum ct_scene scene);
 /* Remove src/<rel>. */
 void ct_unlink(struct ct *t, const char *rel);
 
@@ -112,6 +160,8 @@ int ct_count_requests(struct ct *t, const char *method, const char *prefix);
 struct json_object *ct_requests(struct ct *t);
 /* PUT, POST and DELETE requests on /v2/ (writes to Marathon). */
 int ct_count_writes(struct ct *t);
+/* Inject a fault: POST /_sim/faults with fault (JSON); the test fails unless it is taken (201). */
+void ct_inject(struct ct *t, const char *fault);
 /* Empty the request log. */
 void ct_clear_requests(struct ct *t);
 /* Wait until GET /v2/deployments is empty; 1 when it is, 0 after timeout_ms. */
@@ -124,9 +174,28 @@ long long ct_int(struct json_object *o, const char *path);
 /* 1 when haystack contains needle (NULL-safe). */
 int ct_has(const char *haystack, const char *needle);
 
+/*
+ * cr_expect(cond, ...) that also counts a failure in the int lvalue bad, for
+ * a test that dumps what it saw once when anything failed.
+ */
+#define CT_EXPECT_COUNT(bad, cond, ...)                                                            \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			(bad)++;                                                                   \
+			cr_expect(0, __VA_ARGS__);                                                 \
+		}                                                                                  \
+	} while (0)
+
 /* Sleep ms milliseconds. */
 void ct_sleep_ms(int ms);
 
+/*
+ * Fail unless Marathon runs app id with env.K k and no env.SIM_BEHAVIOR, its
+ * integer member `count` (tasksRunning, tasksHealthy...) being n. Returns
+ * the app (new reference, caller puts) for more checks.
+ */
+struct json_object *ct_expect_runs(struct ct *t, const char *id, const char *k, const char *count,
+                                   long long n);
 /* Versions Marathon keeps of app id (GET /v2/apps/<id>/versions); -1 when it has none. */
 int ct_versions(struct ct *t, const char *id);
 /*
@@ -159,5 +228,11 @@ int ct_journal_count(struct ct *t);
  * well, else what is wrong (caller frees).
  */
 char *ct_check_state(struct ct *t);
+
+/*
+ * cr_expect that ct_check_state() finds nothing wrong, the failure naming
+ * the case `what`. Returns 1 when it found something, else 0.
+ */
+int ct_expect_sound_state(struct ct *t, const char *what);
 
 #endif
