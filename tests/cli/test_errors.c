@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
 #include <regex.h>
@@ -17,17 +18,6 @@
 #include <unistd.h>
 
 #include "tests/lib/clitest.h"
-
-static void write_app(struct ct *t, const char *file, const char *id, int mem)
-{
-	char buf[512];
-
-	snprintf(buf, sizeof(buf),
-	         "{\"id\": \"%s\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": %d, "
-	         "\"instances\": 1}\n",
-	         id, mem);
-	ct_write(t, file, buf);
-}
 
 static int matches(const char *text, const char *pattern)
 {
@@ -47,13 +37,13 @@ Test(invalid, malformed_file_leaves_marathon_untouched, .timeout = 60, .fini = c
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "good.json", "/m/good", 32);
+	ct_write_app(&t, "good.json", "/m/good", 32, "v1");
 	ct_sync_ok(&t, "pacer sync");
 	ct_clear_requests(&t);
 
 	/* A change that must not be applied, next to a broken file (missing comma, line 3). */
-	write_app(&t, "good.json", "/m/good", 64);
-	write_app(&t, "new.json", "/m/new", 32);
+	ct_write_app(&t, "good.json", "/m/good", 64, "v1");
+	ct_write_app(&t, "new.json", "/m/new", 32, "v1");
 	ct_write(&t, "team/bad.json",
 	         "{\n  \"id\": \"/m/bad\",\n  \"cmd\": \"sleep 1\"\n  \"cpus\": 1\n}\n");
 	r = ct_cmd(&t, "sync", NULL);
@@ -83,8 +73,8 @@ Test(invalid, duplicate_app_id_names_both_files, .timeout = 60, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "one.json", "/dup/app", 32);
-	write_app(&t, "sub/two.json", "/dup/app", 64);
+	ct_write_app(&t, "one.json", "/dup/app", 32, "v1");
+	ct_write_app(&t, "sub/two.json", "/dup/app", 64, "v1");
 	r = ct_cmd(&t, "sync", NULL);
 	cr_expect_eq(r.rc, 3, "a duplicate app id must exit 3, got %d:\n%s%s", r.rc, r.out, r.err);
 	cr_expect(ct_has(r.err, "one.json") && ct_has(r.err, "sub/two.json"),
@@ -105,7 +95,7 @@ Test(errors, marathon_unreachable_exits_4, .timeout = 60, .fini = ct_fini)
 
 	ct_setup(&t, CT_NO_SIM);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", test_closed_port());
-	write_app(&t, "a.json", "/u/a", 32);
+	ct_write_app(&t, "a.json", "/u/a", 32, "v1");
 	{
 		const char *args[] = {"sync", "--source",    t.src,   "--marathon",
 		                      url,    "--state-dir", t.state, NULL};
@@ -126,38 +116,56 @@ Test(errors, marathon_unreachable_exits_4, .timeout = 60, .fini = ct_fini)
 	ct_teardown(&t);
 }
 
-Test(errors, usage_errors_exit_64, .timeout = 60, .fini = ct_fini)
+/*
+ * A command line pacer must refuse with exit 64, and what the message must
+ * name. Inline strings ("" for no argument): Criterion copies the parameters
+ * into the test's process, where a pointer of the runner's means nothing.
+ */
+struct usage_case {
+	char args[3][24];
+	char names[24];
+};
+
+static const struct usage_case usage_cases[] = {
+	{{"sync", "--bogus-flag", ""}, "--bogus-flag"},
+	{{"diff", "--no-such", ""}, "--no-such"},
+	{{"sync", "--on-failure", "sometimes"}, "--on-failure"},
+	{{"sync", "--timeout", "soon"}, "--timeout"},
+	{{"diff", "--log-format", "xml"}, "--log-format"},
+	{{"frobnicate", "", ""}, "frobnicate"},
+	{{"validate", "", ""}, "validate"},
+	{{"rollback", "", ""}, "rollback"},
+};
+
+ParameterizedTestParameters(errors, usage_errors_exit_64)
 {
-	static const char *const cases[][4] = {
-	    {"sync", "--bogus-flag", NULL, "--bogus-flag"},
-	    {"diff", "--no-such", NULL, "--no-such"},
-	    {"sync", "--on-failure", "sometimes", "--on-failure"},
-	    {"sync", "--timeout", "soon", "--timeout"},
-	    {"diff", "--log-format", "xml", "--log-format"},
-	    {"frobnicate", NULL, NULL, "frobnicate"},
-	    {"validate", NULL, NULL, "validate"},
-	    {"rollback", NULL, NULL, "rollback"},
-	};
+	return cr_make_param_array(struct usage_case, usage_cases,
+	                           sizeof(usage_cases) / sizeof(usage_cases[0]));
+}
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *args[] = {cases[i][0], cases[i][1], cases[i][2], NULL};
-		struct ct_run r = ct_pacer(args, NULL);
+ParameterizedTest(const struct usage_case *c, errors, usage_errors_exit_64, .timeout = 60)
+{
+	const char *args[4] = {NULL};
+	struct ct_run r;
 
-		cr_expect_eq(r.rc, 64, "pacer %s %s %s: expected exit 64, got %d:\n%s", cases[i][0],
-		             cases[i][1] ? cases[i][1] : "", cases[i][2] ? cases[i][2] : "", r.rc,
-		             r.err);
-		cr_expect(ct_has(r.err, cases[i][3]), "the message names '%s':\n%s", cases[i][3],
-		          r.err);
-		ct_run_free(&r);
-	}
-	{
-		const char *args[] = {"sync", "--help", NULL};
-		struct ct_run r = ct_pacer(args, NULL);
+	for (size_t i = 0, n = 0; i < 3; i++)
+		if (c->args[i][0])
+			args[n++] = c->args[i];
+	r = ct_pacer(args, NULL);
+	cr_expect_eq(r.rc, 64, "pacer %s %s %s: expected exit 64, got %d:\n%s", c->args[0],
+	             c->args[1], c->args[2], r.rc, r.err);
+	cr_expect(ct_has(r.err, c->names), "the message names '%s':\n%s", c->names, r.err);
+	ct_run_free(&r);
+}
 
-		cr_expect_eq(r.rc, 0);
-		cr_expect(ct_has(r.out, "--on-failure") && ct_has(r.out, "--prune"), "%s", r.out);
-		ct_run_free(&r);
-	}
+Test(errors, help_exits_0, .timeout = 60)
+{
+	const char *args[] = {"sync", "--help", NULL};
+	struct ct_run r = ct_pacer(args, NULL);
+
+	cr_expect_eq(r.rc, 0);
+	cr_expect(ct_has(r.out, "--on-failure") && ct_has(r.out, "--prune"), "%s", r.out);
+	ct_run_free(&r);
 }
 
 /* Start `pacer sync` in a child process; returns its pid. Exit status = pacer's. */
@@ -193,17 +201,28 @@ static void wait_first_write(struct ct *t)
 	cr_assert(ct_count_writes(t) > 0, "the first pacer run never wrote to Marathon");
 }
 
-Test(lock, concurrent_run_exits_6, .timeout = 60, .fini = ct_fini)
+/*
+ * A simulator whose tasks take launch_ms to start, and a first `pacer sync`
+ * of app id in the background, holding the lock: returns its pid once it
+ * wrote to Marathon.
+ */
+static pid_t start_first_run(struct ct *t, const char *launch_ms, const char *id)
 {
-	static const char *const slow[] = {"--task-launch-ms", "1500", NULL};
-	static struct ct t; /* static: ct_fini may run after the test frame is gone */
-	struct ct_run r;
+	const char *slow[] = {"--task-launch-ms", launch_ms, NULL};
 	pid_t first;
 
-	ct_setup(&t, slow);
-	write_app(&t, "a.json", "/lock/a", 32);
-	first = sync_in_background(&t);
-	wait_first_write(&t);
+	ct_setup(t, slow);
+	ct_write_app(t, "a.json", id, 32, "v1");
+	first = sync_in_background(t);
+	wait_first_write(t);
+	return first;
+}
+
+Test(lock, concurrent_run_exits_6, .timeout = 60, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	pid_t first = start_first_run(&t, "1500", "/lock/a");
+	struct ct_run r;
 
 	r = ct_cmd(&t, "sync", NULL);
 	cr_expect_eq(r.rc, 6, "a second run on the same state dir must exit 6, got %d:\n%s%s", r.rc,
@@ -219,16 +238,10 @@ Test(lock, concurrent_run_exits_6, .timeout = 60, .fini = ct_fini)
 
 Test(lock, wait_lock_lets_both_succeed, .timeout = 60, .fini = ct_fini)
 {
-	static const char *const slow[] = {"--task-launch-ms", "1000", NULL};
 	static const char *const wait[] = {"--wait-lock", NULL};
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+	pid_t first = start_first_run(&t, "1000", "/lock/b");
 	struct ct_run r;
-	pid_t first;
-
-	ct_setup(&t, slow);
-	write_app(&t, "a.json", "/lock/b", 32);
-	first = sync_in_background(&t);
-	wait_first_write(&t);
 
 	r = ct_cmd(&t, "sync", wait);
 	cr_expect_eq(r.rc, 0, "with --wait-lock the second run waits and succeeds, got %d:\n%s%s",
@@ -277,7 +290,7 @@ Test(secrets, password_never_in_output, .timeout = 60, .fini = ct_fini)
 	cr_assert_eq(test_write_file(cred, "pacer:" SECRET "\n"), 0);
 	sim_args[1] = cred;
 	ct_setup(&t, sim_args);
-	write_app(&t, "a.json", "/sec/a", 32);
+	ct_write_app(&t, "a.json", "/sec/a", 32, "v1");
 
 	{
 		const char *args[] = {"sync",    "--source",    t.src,   "--marathon",
@@ -426,7 +439,7 @@ Test(errors, marathon_503_exits_4_and_401_exits_8, .fini = ct_fini)
 	cr_assert_eq(test_write_file(cred, "pacer:right-one\n"), 0);
 	sim_args[1] = cred;
 	ct_setup(&t, sim_args);
-	write_app(&t, "a.json", "/u/a", 32);
+	ct_write_app(&t, "a.json", "/u/a", 32, "v1");
 
 	r = ct_cmd_env(&t, "sync", NULL, env_bad);
 	cr_expect_eq(r.rc, 8, "401 exits 8, got %d:\n%s", r.rc, r.err);
@@ -456,7 +469,7 @@ Test(errors, a_url_ending_in_v2_is_the_base, .fini = ct_fini)
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	write_app(&t, "a.json", "/u/a", 32);
+	ct_write_app(&t, "a.json", "/u/a", 32, "v1");
 	cr_assert(asprintf(&url, "%s/v2/", t.sim.url) > 0);
 	{
 		const char *args[] = {"sync",      "--source", t.src, "--marathon", url,

@@ -68,6 +68,12 @@ static void expect_state(struct json_object *map, const char *id, const char *wa
 Test(status, every_state_for_real, .timeout = 120, .fini = ct_fini)
 {
 	static struct ct t;
+	/* Each app and the state it is put in. */
+	static const char *const every_state[][2] = {
+	    {"/synced", "synced"},     {"/crash", "degraded"}, {"/held", "held"},
+	    {"/drift", "out_of_sync"}, {"/susp", "suspended"}, {"/new", "missing"},
+	    {"/orphan", "orphaned"},
+	};
 	const char *fail[] = {"--timeout", "3", NULL};
 	const char *hand = "{\"id\": \"/orphan\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
 	                   "\"mem\": 32, \"instances\": 1}";
@@ -111,13 +117,8 @@ Test(status, every_state_for_real, .timeout = 120, .fini = ct_fini)
 	ct_clear_requests(&t);
 	map = states(&t, &rc);
 	cr_expect_eq(rc, 1, "not all synced: exit 1");
-	expect_state(map, "/synced", "synced");
-	expect_state(map, "/crash", "degraded");
-	expect_state(map, "/held", "held");
-	expect_state(map, "/drift", "out_of_sync");
-	expect_state(map, "/susp", "suspended");
-	expect_state(map, "/new", "missing");
-	expect_state(map, "/orphan", "orphaned");
+	for (size_t i = 0; i < sizeof(every_state) / sizeof(every_state[0]); i++)
+		expect_state(map, every_state[i][0], every_state[i][1]);
 	json_object_put(map);
 	cr_expect_eq(ct_count_writes(&t), 0, "status changes nothing");
 	cr_expect_eq(ct_count_requests(&t, "GET", "/v2/apps/"), 0, "no per-app requests");

@@ -6,6 +6,7 @@
  * named; invalid/ and templated/ files are refused with a clear message.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <dirent.h>
 #include <regex.h>
 #include <stdio.h>
@@ -296,28 +297,39 @@ Test(validate, many_files_on_the_command_line, .timeout = 120)
 
 /* ---- problems only the whole desired state shows, and what sync makes of them ---- */
 
-/* pacer validate DIR of t's source; the caller frees the run. */
-static struct ct_run validate_src(struct ct *t)
+/*
+ * pacer validate DIR of t's source must exit rc, its stderr holding every
+ * one of says and none of absent (NULL-terminated; either may be NULL).
+ */
+static void expect_validate(struct ct *t, int rc, const char *const *says,
+                            const char *const *absent)
 {
 	const char *args[] = {"validate", t->src, NULL};
+	struct ct_run r = ct_pacer(args, NULL);
 
-	return ct_pacer(args, NULL);
+	cr_expect_eq(r.rc, rc, "validate exited %d, expected %d:\n%s", r.rc, rc, r.err);
+	for (size_t i = 0; says && says[i]; i++)
+		cr_expect(ct_has(r.err, says[i]), "want %s:\n%s", says[i], r.err);
+	for (size_t i = 0; absent && absent[i]; i++)
+		cr_expect(!ct_has(r.err, absent[i]), "do not want %s:\n%s", absent[i], r.err);
+	ct_run_free(&r);
 }
 
 Test(validate, dependency_cycles_are_refused_with_the_cycle, .fini = ct_fini)
 {
+	static const char *const self[] = {
+	    "d.json:1:1: app /d: depends on itself (dependency cycle /d -> /d)", NULL};
+	static const char *const across[] = {
+	    "back/db.json:1:1: app /back/db: dependency cycle: /back/db -> /shop/web -> /back/db "
+	    "(/shop/web is at ",
+	    "shop.json:2:3)", NULL};
+	static const char *const not_desired[] = {"live-only", NULL};
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
-	struct ct_run r;
 
 	ct_setup(&t, CT_NO_SIM);
 	/* An app depending on itself. */
 	ct_write(&t, "d.json", "{\"id\": \"/d\", \"cmd\": \"x\",\n \"dependencies\": [\"/d\"]}\n");
-	r = validate_src(&t);
-	cr_expect_eq(r.rc, 1, "%s", r.err);
-	cr_expect(
-	    ct_has(r.err, "d.json:1:1: app /d: depends on itself (dependency cycle /d -> /d)"),
-	    "%s", r.err);
-	ct_run_free(&r);
+	expect_validate(&t, 1, self, NULL);
 
 	/* Across files and groups; a dependency on an app that is not desired is fine. */
 	ct_write(&t, "d.json",
@@ -327,101 +339,115 @@ Test(validate, dependency_cycles_are_refused_with_the_cycle, .fini = ct_fini)
 	         "\"dependencies\": [\"/back/db\"]}]}\n");
 	ct_write(&t, "back/db.json",
 	         "{\"id\": \"/back/db\", \"cmd\": \"x\", \"dependencies\": [\"../shop/web\"]}\n");
-	r = validate_src(&t);
-	cr_expect_eq(r.rc, 1, "%s", r.err);
-	cr_expect(ct_has(r.err, "back/db.json:1:1: app /back/db: dependency cycle: /back/db -> "
-	                        "/shop/web -> /back/db (/shop/web is at "),
-	          "%s", r.err);
-	cr_expect(ct_has(r.err, "shop.json:2:3)"), "%s", r.err);
-	cr_expect(!ct_has(r.err, "live-only"), "%s", r.err);
-	ct_run_free(&r);
+	expect_validate(&t, 1, across, not_desired);
 
+	/* No cycle left. */
 	ct_write(&t, "back/db.json", "{\"id\": \"/back/db\", \"cmd\": \"x\"}\n");
-	r = validate_src(&t);
-	cr_expect_eq(r.rc, 0, "no cycle left:\n%s", r.err);
-	ct_run_free(&r);
+	expect_validate(&t, 0, NULL, NULL);
 	ct_teardown(&t);
 }
 
-Test(validate, a_timeout_label_sync_would_refuse_is_refused, .fini = ct_fini)
+/*
+ * pacer.timeout values that sync would refuse. Inline strings: Criterion
+ * copies the parameters into the test's process, where a pointer of the
+ * runner's means nothing.
+ */
+struct timeout_case {
+	char value[24];
+};
+
+static const struct timeout_case bad_timeouts[] = {
+	{"ten minutes"}, {"0"}, {"-5"}, {"99999999999"},
+};
+
+ParameterizedTestParameters(validate, a_timeout_label_sync_would_refuse_is_refused)
+{
+	return cr_make_param_array(struct timeout_case, bad_timeouts,
+	                           sizeof(bad_timeouts) / sizeof(bad_timeouts[0]));
+}
+
+ParameterizedTest(const struct timeout_case *c, validate,
+                  a_timeout_label_sync_would_refuse_is_refused, .fini = ct_fini)
 {
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
-	static const char *const bad[] = {"ten minutes", "0", "-5", "99999999999"};
-	struct ct_run r;
+	char def[256], want[128];
+	const char *says[] = {want, NULL};
 
 	ct_setup(&t, CT_NO_SIM);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char def[256], want[128];
+	snprintf(def, sizeof(def),
+	         "{\"id\": \"/t\", \"cmd\": \"x\",\n \"labels\": {\"pacer.timeout\": \"%s\"}}\n",
+	         c->value);
+	ct_write(&t, "t.json", def);
+	snprintf(want, sizeof(want), "t.json:2:30: app /t: label \"pacer.timeout\" is \"%s\"",
+	         c->value);
+	expect_validate(&t, 1, says, NULL);
+	ct_teardown(&t);
+}
 
-		snprintf(
-		    def, sizeof(def),
-		    "{\"id\": \"/t\", \"cmd\": \"x\",\n \"labels\": {\"pacer.timeout\": \"%s\"}}\n",
-		    bad[i]);
-		ct_write(&t, "t.json", def);
-		r = validate_src(&t);
-		snprintf(want, sizeof(want),
-		         "t.json:2:30: app /t: label \"pacer.timeout\" is \"%s\"", bad[i]);
-		cr_expect_eq(r.rc, 1, "%s: %s", bad[i], r.err);
-		cr_expect(ct_has(r.err, want), "want %s:\n%s", want, r.err);
-		ct_run_free(&r);
-	}
+Test(validate, a_timeout_label_sync_accepts_is_accepted, .fini = ct_fini)
+{
+	static struct ct t; /* static: ct_fini may run after the test frame is gone */
+
+	ct_setup(&t, CT_NO_SIM);
 	ct_write(&t, "t.json",
 	         "{\"id\": \"/t\", \"cmd\": \"x\", \"labels\": {\"pacer.timeout\": \"900s\"}}\n");
-	r = validate_src(&t);
-	cr_expect_eq(r.rc, 0, "%s", r.err);
-	ct_run_free(&r);
+	expect_validate(&t, 0, NULL, NULL);
 	ct_teardown(&t);
 }
 
 Test(validate, duplicate_keys_name_both_places, .fini = ct_fini)
 {
+	static const char *const both[] = {
+	    "k.json:2:2: key \"cpus\" is written twice in one object, first at ",
+	    "k.json:1:26, with different values", NULL};
+	static const char *const warned[] = {"warning:", "with the same value", NULL};
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
-	struct ct_run r;
 
 	ct_setup(&t, CT_NO_SIM);
 	ct_write(&t, "k.json", "{\"id\": \"/k\", \"cmd\": \"x\", \"cpus\": 1,\n \"cpus\": 2}\n");
-	r = validate_src(&t);
-	cr_expect_eq(r.rc, 1, "%s", r.err);
-	cr_expect(
-	    ct_has(r.err, "k.json:2:2: key \"cpus\" is written twice in one object, first at "),
-	    "%s", r.err);
-	cr_expect(ct_has(r.err, "k.json:1:26, with different values"), "%s", r.err);
-	ct_run_free(&r);
+	expect_validate(&t, 1, both, NULL);
 
 	/* The same value twice loses nothing: a warning, exit 0. */
 	ct_write(&t, "k.json", "{\"id\": \"/k\", \"cmd\": \"x\", \"cpus\": 1, \"cpus\": 1}\n");
-	r = validate_src(&t);
-	cr_expect_eq(r.rc, 0, "%s", r.err);
-	cr_expect(ct_has(r.err, "warning:") && ct_has(r.err, "with the same value"), "%s", r.err);
-	ct_run_free(&r);
+	expect_validate(&t, 0, warned, NULL);
 	ct_teardown(&t);
 }
 
 /* sync loads with the same loader: what validate refuses stops sync before Marathon is touched. */
-Test(validate, sync_refuses_the_same_with_exit_3, .fini = ct_fini)
+struct refused_case {
+	char content[192]; /* of c.json (inline: see struct timeout_case) */
+	char want[48];     /* in the message */
+};
+
+static const struct refused_case refused_cases[] = {
+	{"[{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"dependencies\": [\"/b\"]},\n"
+	 " {\"id\": \"/b\", \"cmd\": \"sleep 1000\", \"dependencies\": [\"/a\"]}]\n",
+	 "dependency cycle: /a -> /b -> /a"},
+	{"{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"labels\": {\"pacer.timeout\": \"soon\"}}\n",
+	 "\"pacer.timeout\""},
+	{"{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"mem\": 32, \"mem\": 64}\n",
+	 "key \"mem\" is written twice"},
+};
+
+ParameterizedTestParameters(validate, sync_refuses_the_same_with_exit_3)
+{
+	return cr_make_param_array(struct refused_case, refused_cases,
+	                           sizeof(refused_cases) / sizeof(refused_cases[0]));
+}
+
+ParameterizedTest(const struct refused_case *c, validate, sync_refuses_the_same_with_exit_3,
+                  .fini = ct_fini)
 {
 	static struct ct t; /* static: ct_fini may run after the test frame is gone */
-	static const char *const files[][2] = {
-	    {"c.json", "[{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"dependencies\": [\"/b\"]},\n"
-	               " {\"id\": \"/b\", \"cmd\": \"sleep 1000\", \"dependencies\": [\"/a\"]}]\n"},
-	    {"c.json", "{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"labels\": {\"pacer.timeout\": "
-	               "\"soon\"}}\n"},
-	    {"c.json", "{\"id\": \"/a\", \"cmd\": \"sleep 1000\", \"mem\": 32, \"mem\": 64}\n"},
-	};
-	static const char *const want[] = {"dependency cycle: /a -> /b -> /a", "\"pacer.timeout\"",
-	                                   "key \"mem\" is written twice"};
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
-	for (size_t i = 0; i < 3; i++) {
-		ct_write(&t, files[i][0], files[i][1]);
-		ct_clear_requests(&t);
-		r = ct_cmd(&t, "sync", NULL);
-		cr_expect_eq(r.rc, 3, "%s: exit %d:\n%s", want[i], r.rc, r.err);
-		cr_expect(ct_has(r.err, "c.json:") && ct_has(r.err, want[i]), "%s", r.err);
-		ct_run_free(&r);
-		cr_expect_eq(ct_count_writes(&t), 0, "nothing was applied");
-	}
+	ct_write(&t, "c.json", c->content);
+	r = ct_cmd(&t, "sync", NULL);
+	cr_expect_eq(r.rc, 3, "%s: exit %d:\n%s", c->want, r.rc, r.err);
+	cr_expect(ct_has(r.err, "c.json:") && ct_has(r.err, c->want), "%s", r.err);
+	ct_run_free(&r);
+	cr_expect_eq(ct_count_writes(&t), 0, "nothing was applied");
 	cr_expect_eq(ct_napps(&t), 0);
 	ct_teardown(&t);
 }
