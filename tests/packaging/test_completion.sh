@@ -7,12 +7,8 @@
 set -u
 PACER_BIN=${PACER_BIN:-$(dirname "$0")/../../build-test/pacer}
 GEN_DIR=$(dirname "$PACER_BIN")/contrib/completions
-fails=0
-check() { # check <description> <command...>
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -90,5 +86,4 @@ else
 	echo "skip zsh checks: zsh is not installed (make deps installs it as root)"
 fi
 
-[ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all completion checks passed"
+checks_done completion

@@ -10,17 +10,8 @@ set -u
 SRC=${PACER_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN_DIR=$(cd "$(dirname "${PACER_BIN:-$SRC/build-test/pacer}")" && pwd)
 OUT=$BIN_DIR/deb
-fails=0
-check() { # check <description> <command...>
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
-finish() {
-	[ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
-	echo "all package checks passed"
-	exit 0
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 version=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
 cmake_version=$(sed -n 's/^project(pacer VERSION \([0-9.]*\).*/\1/p' "$SRC/CMakeLists.txt")
@@ -56,7 +47,7 @@ done
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP installing: dpkg -i needs root (CI runs make test as root)"
-	finish
+	checks_done package
 fi
 
 installed_before=$(dpkg-query -W -f='${Status}' pacer 2>/dev/null | grep -c "ok installed")
@@ -99,4 +90,4 @@ out=$(systemd-analyze verify "${units[@]}" 2>&1)
 check "systemd-analyze verify on the installed units ${out:+($out)}" test -z "$out"
 check "the units run the installed pacer" grep -q '^ExecStart=/usr/bin/pacer ' "${units[0]}"
 check "the units are installed disabled" bash -c '! systemctl is-enabled pacer-sync.timer >/dev/null 2>&1'
-finish
+checks_done package

@@ -5,12 +5,8 @@
 # directory of its own (the developer's build/ is left alone).
 set -u
 SRC=${PACER_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-fails=0
-check() { # check <description> <command...>
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
@@ -72,5 +68,4 @@ else
 	check "make install PREFIX=/opt/pacer DESTDIR=..." false
 fi
 
-[ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all install checks passed"
+checks_done install

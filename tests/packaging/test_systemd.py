@@ -126,6 +126,22 @@ def apps_dir(tmp):
     return d
 
 
+def check_watchdog_then_stop(proc, notify, what, seconds, why):
+    """At least 3 WATCHDOG=1 within seconds (why: what that shows); then on
+    SIGTERM, STOPPING=1 and exit 0."""
+    start = time.time()
+    pings = 0
+    while time.time() - start < seconds:
+        if notify.wait_for(lambda m: m == "WATCHDOG=1", seconds - (time.time() - start)):
+            pings += 1
+    check(pings >= 3, "%s: WATCHDOG=1 %s (%d in %g s, want >= 3)" % (what, why, pings, seconds))
+    proc.send_signal(signal.SIGTERM)
+    check(notify.wait_for(lambda m: m == "STOPPING=1", 10) is not None,
+          "%s: STOPPING=1 on SIGTERM" % what)
+    rc = proc.wait(30)
+    check(rc == 0, "%s: exits 0 after SIGTERM (%s)" % (what, rc))
+
+
 def test_watch_notify(tmp, url):
     notify = Notify(os.path.join(tmp, "notify-watch"))
     env = clean_env(NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="300000")
@@ -142,17 +158,7 @@ def test_watch_notify(tmp, url):
         check(bool(last) and texts.index(last[0]) < texts.index("READY=1") and
               "converged" in last[0] and "1 apps" in last[0],
               "watch: STATUS= with the first sync's result before READY=1: %s" % last[:1])
-        start = time.time()
-        pings = 0
-        while time.time() - start < 1.0:
-            if notify.wait_for(lambda m: m == "WATCHDOG=1", 1.0 - (time.time() - start)):
-                pings += 1
-        check(pings >= 3, "watch: WATCHDOG=1 every half WATCHDOG_USEC (%d in 1 s, want >= 3)" % pings)
-        proc.send_signal(signal.SIGTERM)
-        check(notify.wait_for(lambda m: m == "STOPPING=1", 10) is not None,
-              "watch: STOPPING=1 on SIGTERM")
-        rc = proc.wait(30)
-        check(rc == 0, "watch: exits 0 after SIGTERM (%s)" % rc)
+        check_watchdog_then_stop(proc, notify, "watch", 1.0, "every half WATCHDOG_USEC")
     finally:
         stop(proc)
         notify.close()
@@ -180,17 +186,7 @@ def test_serve_notify_and_credentials(tmp):
         check(last is not None and "converged" in last,
               "serve: the startup sync converged against a Marathon that requires the "
               "password from the credential: %s" % last)
-        pings = 0
-        start = time.time()
-        while time.time() - start < 1.5:
-            if notify.wait_for(lambda m: m == "WATCHDOG=1", 1.5 - (time.time() - start)):
-                pings += 1
-        check(pings >= 3, "serve: WATCHDOG=1 while GET /healthz answers (%d in 1.5 s)" % pings)
-        proc.send_signal(signal.SIGTERM)
-        check(notify.wait_for(lambda m: m == "STOPPING=1", 10) is not None,
-              "serve: STOPPING=1 on SIGTERM")
-        rc = proc.wait(30)
-        check(rc == 0, "serve: exits 0 after SIGTERM (%s)" % rc)
+        check_watchdog_then_stop(proc, notify, "serve", 1.5, "while GET /healthz answers")
     finally:
         stop(proc)
         notify.close()
