@@ -400,12 +400,6 @@ static int configure_standby(struct sim *s, const struct flag_files *ff)
 	return 0;
 }
 
-/* getenv(3) with the const-correct type pacer_secret_lookup() takes. */
-static const char *sim_getenv(const char *name)
-{
-	return getenv(name);
-}
-
 /*
  * HTTP basic auth from "user:password": --http-credentials-file, else
  * MESOSPHERE_HTTP_CREDENTIALS (Marathon's own variable), its _FILE or the
@@ -420,7 +414,7 @@ static int configure_basic_auth(struct sim *s, const char *cred_file)
 	if (cred_file) {
 		if (flag_secret("--http-credentials-file", cred_file, &up))
 			goto done;
-	} else if (pacer_secret_lookup(sim_getenv, "MESOSPHERE_HTTP_CREDENTIALS", 0, &up, &err)) {
+	} else if (pacer_secret_lookup(getenv, "MESOSPHERE_HTTP_CREDENTIALS", 0, &up, &err)) {
 		fprintf(stderr, "marathon-sim: %s\n", err ? err->message : "out of memory");
 		goto done;
 	}

@@ -58,7 +58,7 @@ static const struct opt_spec serve_options[] = {
  * tokens file's variable (PACER_TOKENS_FILE) is read by the option table,
  * so only the systemd credential is looked up here.
  */
-static const char *credentials_env(const char *name)
+static char *credentials_env(const char *name)
 {
 	return strcmp(name, "CREDENTIALS_DIRECTORY") ? NULL : getenv(name);
 }

@@ -12,15 +12,6 @@
 #include "backends/marathon/client.h"
 #include "reconcile/base/secret.h"
 
-/*
- * getenv(3) as a pacer_getenv_fn: its return type is char *, and a
- * function pointer of another type must not be called through.
- */
-static const char *env_get(const char *name)
-{
-	return getenv(name);
-}
-
 /* A setting (not a secret): the variable's value, NULL when unset or empty. */
 static const char *env_setting(const char *name)
 {
@@ -63,7 +54,7 @@ static int env_lookup(const char **field, const char *var, unsigned flags, struc
 
 	if (*field)
 		return 0;
-	rc = pacer_secret_lookup(env_get, var, flags, &value, err);
+	rc = pacer_secret_lookup(getenv, var, flags, &value, err);
 	if (rc || !value)
 		return rc;
 	rc = keep_string(keep, value, err);
@@ -153,5 +144,5 @@ int env_gitsrc_options(struct gitsrc_options *o, struct env_strings *keep, struc
 
 int env_server_token(char **out, struct pacer_error **err)
 {
-	return pacer_secret_lookup(env_get, "PACER_SERVER_TOKEN", PACER_SECRET_REDACT, out, err);
+	return pacer_secret_lookup(getenv, "PACER_SERVER_TOKEN", PACER_SECRET_REDACT, out, err);
 }

@@ -832,13 +832,7 @@ void serve_free(struct serve *s)
 
 /* ---- secret ------------------------------------------------------------- */
 
-/* getenv(3) as a pacer_getenv_fn (it returns char *: not callable through that type). */
-static const char *env_get(const char *name)
-{
-	return getenv(name);
-}
-
 int serve_secret_from_env(char **out, struct pacer_error **err)
 {
-	return pacer_secret_lookup(env_get, "PACER_WEBHOOK_SECRET", PACER_SECRET_REDACT, out, err);
+	return pacer_secret_lookup(getenv, "PACER_WEBHOOK_SECRET", PACER_SECRET_REDACT, out, err);
 }

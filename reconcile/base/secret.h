@@ -22,8 +22,9 @@
 /* The largest secret file accepted: larger ones are the wrong file. */
 #define PACER_SECRET_MAX (64 * 1024)
 
-/* Reads a variable: getenv(3), or a test's table. */
-typedef const char *(*pacer_getenv_fn)(const char *name);
+/* Reads a variable: getenv(3) itself, or a test's table (the type is
+ * getenv's, so callers pass getenv with no wrapper). */
+typedef char *(*pacer_getenv_fn)(const char *name);
 
 enum pacer_secret_flags {
 	/* The value is a secret: redact it from every log line. */

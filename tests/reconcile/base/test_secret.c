@@ -23,11 +23,11 @@ static struct {
 	const char *value;
 } env_table[ENV_MAX];
 
-static const char *table_env(const char *name)
+static char *table_env(const char *name)
 {
 	for (size_t i = 0; i < ENV_MAX && env_table[i].name; i++)
 		if (!strcmp(env_table[i].name, name))
-			return env_table[i].value;
+			return (char *)env_table[i].value;
 	return NULL;
 }
 
