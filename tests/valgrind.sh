@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind.sh BUILD_DIR: every unit test program (tests/reconcile) of a build
+# valgrind.sh BUILD_DIR: every unit test program (tests/reconcile/**) of a build
 # without sanitizers under valgrind memcheck, children traced (Criterion runs
 # each test in a child process). Fails when any program fails or valgrind
 # reports an error or a definite/indirect leak. `make valgrind` runs it.
@@ -17,7 +17,7 @@ fi
 export PACER_SOURCE_DIR=${PACER_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 export PACER_SHARED_DIR=${PACER_SHARED_DIR:-$PACER_SOURCE_DIR/../shared}
 failed=()
-for t in "$build"/tests/reconcile_test_*; do
+for t in "$build"/tests/reconcile_test_* "$build"/tests/reconcile_*_test_*; do
 	[ -x "$t" ] || continue
 	log=$(mktemp)
 	valgrind -q --trace-children=yes --leak-check=full \
