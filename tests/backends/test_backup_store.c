@@ -4,7 +4,6 @@
  * and a failed write (file size limit) that leaves nothing behind.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <libgen.h>
@@ -21,6 +20,7 @@
 #include "backends/backup/store.h"
 #include "backends/fs/durable.h"
 #include "reconcile/model/appid.h"
+#include "tests/lib/backendtest.h"
 #include "tests/lib/testlib.h"
 
 static const char *live_app =
@@ -29,25 +29,6 @@ static const char *live_app =
     "\"caf\xc3\xa9\"},\n"
     " \"portDefinitions\": [{\"port\": 10000, \"protocol\": \"tcp\", \"name\": \"http\"}],\n"
     " \"version\": \"2026-11-27T18:30:57.123Z\", \"tasksRunning\": 2, \"container\": null}";
-
-/* Entries of dir (hidden ones too), "." and ".." excluded. */
-static size_t count_entries(const char *dir, int *hidden)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
-
-	cr_assert_not_null(d, "opendir %s", dir);
-	*hidden = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		n++;
-		*hidden += de->d_name[0] == '.';
-	}
-	closedir(d);
-	return n;
-}
 
 static struct pacer_backup_store *open_store(const char *dir)
 {
@@ -156,8 +137,8 @@ Test(backup_store, names_are_reversible_and_never_escape)
 		free(path);
 	}
 	/* Nothing was written anywhere else: the parent holds only "backups". */
-	cr_assert_eq(count_entries(tmp, &hidden), 1);
-	cr_assert_eq(count_entries(dir, &hidden), nids);
+	cr_assert_eq(bt_count_entries(tmp, &hidden), 1);
+	cr_assert_eq(bt_count_entries(dir, &hidden), nids);
 	cr_assert_eq(hidden, 0);
 
 	/* Every name turns back into the exact id. */
@@ -370,12 +351,12 @@ Test(backup_store, failed_write_leaves_nothing_behind)
 	free(text);
 	pacer_error_free(err);
 	err = NULL;
-	cr_assert_eq(count_entries(dir, &hidden), 0, "a file was left behind");
+	cr_assert_eq(bt_count_entries(dir, &hidden), 0, "a file was left behind");
 
 	/* The same save works once the limit is gone. */
 	cr_assert_eq(bs->save(bs, "/prod/web", def, &path, &err), 0);
 	free(path);
-	cr_assert_eq(count_entries(dir, &hidden), 1);
+	cr_assert_eq(bt_count_entries(dir, &hidden), 1);
 	cr_assert_eq(hidden, 0);
 
 	json_object_put(def);
@@ -516,7 +497,7 @@ Test(backup_store, ids_of_any_length_are_backed_up_and_found)
 	cr_assert(strchr(base_name(paths[1][0]), '+'));
 	cr_assert(strchr(base_name(paths[2][0]), '+'));
 	cr_assert_str_neq(base_name(paths[2][0]), base_name(paths[3][0]));
-	cr_assert_eq(count_entries(dir, &hidden), 8);
+	cr_assert_eq(bt_count_entries(dir, &hidden), 8);
 	cr_assert_eq(hidden, 0, "no temp file left");
 
 	/* One app's backups: both of its own, none of the other's. */

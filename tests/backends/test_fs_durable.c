@@ -8,7 +8,6 @@
  * in a child process that drops to an unprivileged user first.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -22,31 +21,11 @@
 #include <unistd.h>
 
 #include "backends/fs/durable.h"
+#include "tests/lib/backendtest.h"
 #include "tests/lib/testlib.h"
 
 /* The user the permission tests run as when the tests run as root. */
 #define NOBODY 65534
-
-static char *join(const char *a, const char *b)
-{
-	char *p = NULL;
-
-	cr_assert(asprintf(&p, "%s/%s", a, b) > 0);
-	return p;
-}
-
-static size_t count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
-
-	cr_assert_not_null(d);
-	while ((de = readdir(d)))
-		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-	closedir(d);
-	return n;
-}
 
 /* What a write did in the child process of as_user(). */
 struct outcome {
@@ -93,8 +72,8 @@ static struct outcome write_as_user(const char *dir, mode_t mode, const char *pa
 Test(durable, replaces_atomically_and_fails_cleanly)
 {
 	char *dir = test_tmpdir("pacer-durable");
-	char *path = join(dir, "f.json");
-	char *missing = join(dir, "no/such/dir/f.json");
+	char *path = bt_join(dir, "f.json");
+	char *missing = bt_join(dir, "no/such/dir/f.json");
 	struct pacer_error *err = NULL;
 	struct rlimit old, small;
 	char big[4096], *text;
@@ -126,7 +105,7 @@ Test(durable, replaces_atomically_and_fails_cleanly)
 	text = test_read_file(path, NULL);
 	cr_assert_str_eq(text, "second");
 	free(text);
-	cr_assert_eq(count_entries(dir), 1);
+	cr_assert_eq(bt_count_entries(dir, NULL), 1);
 
 	cr_assert_eq(durable_write_file(missing, "x", 1, 0600, &err), PACER_EIO);
 	cr_assert(strstr(err->message, missing), "%s", err->message);
@@ -144,14 +123,14 @@ Test(durable, replaces_atomically_and_fails_cleanly)
 Test(durable, unwritable_directory_names_the_file_and_leaves_nothing)
 {
 	char *dir = test_tmpdir("pacer-durable");
-	char *path = join(dir, "f.json");
+	char *path = bt_join(dir, "f.json");
 	struct outcome o = write_as_user(dir, 0500, path);
 
 	cr_assert_eq(o.rc, PACER_EIO, "%d: %s", o.rc, o.msg);
 	cr_assert(strstr(o.msg, path), "%s", o.msg);
 	cr_assert(strstr(o.msg, "creating a temp file failed: Permission denied"), "%s", o.msg);
 	cr_assert(strstr(o.msg, "check the permissions of the directory"), "%s", o.msg);
-	cr_assert_eq(count_entries(dir), 0);
+	cr_assert_eq(bt_count_entries(dir, NULL), 0);
 	test_rmrf(dir);
 	free(path);
 	free(dir);
@@ -165,8 +144,8 @@ Test(durable, unwritable_directory_names_the_file_and_leaves_nothing)
 Test(durable, directory_entry_is_synced_after_the_rename)
 {
 	char *dir = test_tmpdir("pacer-durable");
-	char *path = join(dir, "f.json");
-	char *gone = join(dir, "gone");
+	char *path = bt_join(dir, "f.json");
+	char *gone = bt_join(dir, "gone");
 	struct pacer_error *err = NULL;
 	struct outcome o = write_as_user(dir, 0300, path);
 	char *text;
@@ -178,7 +157,7 @@ Test(durable, directory_entry_is_synced_after_the_rename)
 	text = test_read_file(path, NULL);
 	cr_assert_str_eq(text, "data"); /* renamed into place before the sync */
 	free(text);
-	cr_assert_eq(count_entries(dir), 1);
+	cr_assert_eq(bt_count_entries(dir, NULL), 1);
 
 	cr_assert_eq(durable_sync_dir(dir, &err), 0);
 	cr_assert_eq(durable_sync_dir(gone, &err), PACER_EIO);
@@ -209,7 +188,7 @@ Test(durable, unique_names_never_replace)
 	text = test_read_file(third, NULL);
 	cr_assert_str_eq(text, "4");
 	free(text);
-	cr_assert_eq(count_entries(dir), 4); /* and no temp file */
+	cr_assert_eq(bt_count_entries(dir, NULL), 4); /* and no temp file */
 	test_rmrf(dir);
 	free(first);
 	free(second);
@@ -220,7 +199,7 @@ Test(durable, unique_names_never_replace)
 /* A file of `age_s` seconds in dir. */
 static void put_aged(const char *dir, const char *name, int age_s)
 {
-	char *path = join(dir, name);
+	char *path = bt_join(dir, name);
 	struct timespec t[2];
 
 	cr_assert_eq(test_write_file(path, "x"), 0);
@@ -234,16 +213,16 @@ static void put_aged(const char *dir, const char *name, int age_s)
 Test(durable, sweep_removes_only_temp_files_old_enough)
 {
 	char *dir = test_tmpdir("pacer-durable");
-	char *gone = join(dir, "gone");
+	char *gone = bt_join(dir, "gone");
 
 	put_aged(dir, ".a.json.tmp-AAAAAA", 3600);
 	put_aged(dir, ".b.json.tmp-BBBBBB", 0); /* maybe another process's write */
 	put_aged(dir, "c.json", 3600);
 	put_aged(dir, ".hidden", 3600);
 	cr_assert_eq(durable_sweep_temps(dir, 60), 1);
-	cr_assert_eq(count_entries(dir), 3);
+	cr_assert_eq(bt_count_entries(dir, NULL), 3);
 	cr_assert_eq(durable_sweep_temps(dir, 0), 1);
-	cr_assert_eq(count_entries(dir), 2);
+	cr_assert_eq(bt_count_entries(dir, NULL), 2);
 	cr_assert_eq(durable_sweep_temps(gone, 0), 0);
 	test_rmrf(dir);
 	free(gone);

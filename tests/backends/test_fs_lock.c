@@ -19,15 +19,8 @@
 
 #include "backends/fs/lock.h"
 #include "reconcile/base/clock.h"
+#include "tests/lib/backendtest.h"
 #include "tests/lib/testlib.h"
-
-static char *join(const char *a, const char *b)
-{
-	char *p = NULL;
-
-	cr_assert(asprintf(&p, "%s/%s", a, b) > 0);
-	return p;
-}
 
 /* A child process holding the lock of a directory until told (or killed). */
 struct holder {
@@ -84,7 +77,7 @@ static int holder_finish(struct holder *h, int sig)
 Test(fslock, second_run_is_refused_with_the_holders_pid)
 {
 	char *tmp = test_tmpdir("pacer-lock");
-	char *dir = join(tmp, "state");
+	char *dir = bt_join(tmp, "state");
 	struct fslock *l1 = NULL, *l2 = NULL;
 	struct pacer_error *err = NULL;
 	char want[64];
@@ -115,7 +108,7 @@ Test(fslock, second_run_is_refused_with_the_holders_pid)
 Test(fslock, release_clears_the_pid_but_keeps_the_file)
 {
 	char *dir = test_tmpdir("pacer-lock");
-	char *file = join(dir, "lock");
+	char *file = bt_join(dir, "lock");
 	struct fslock *l = NULL;
 	char want[32], *text;
 

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "backends/fs/state.h"
+#include "tests/lib/backendtest.h"
 #include "tests/lib/testlib.h"
 
 static struct pacer_state_store *open_state(const char *dir)
@@ -33,32 +33,11 @@ static size_t strv_len(char **v)
 	return n;
 }
 
-static char *join(const char *a, const char *b)
-{
-	char *p = NULL;
-
-	cr_assert(asprintf(&p, "%s/%s", a, b) > 0);
-	return p;
-}
-
-static size_t count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t n = 0;
-
-	cr_assert_not_null(d);
-	while ((de = readdir(d)))
-		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-	closedir(d);
-	return n;
-}
-
 Test(fs_state, owned_apps_round_trip)
 {
 	char *tmp = test_tmpdir("pacer-state");
-	char *dir = join(tmp, "state/sub");
-	char *owned_path = join(dir, "owned.json");
+	char *dir = bt_join(tmp, "state/sub");
+	char *owned_path = bt_join(dir, "owned.json");
 	struct pacer_state_store *st = open_state(dir);
 	struct pacer_error *err = NULL;
 	const char *add1[] = {"/b", "/a/x", "/b"};
@@ -101,7 +80,7 @@ Test(fs_state, owned_apps_round_trip)
 	cr_assert_str_eq(ids[0], "/b");
 	pacer_strv_free(ids);
 	/* Only owned.json is there: no temp file left over. */
-	cr_assert_eq(count_entries(dir), 1);
+	cr_assert_eq(bt_count_entries(dir, NULL), 1);
 
 	pacer_state_store_free(st);
 	test_rmrf(tmp);
@@ -113,7 +92,7 @@ Test(fs_state, owned_apps_round_trip)
 Test(fs_state, corrupt_owned_file_is_an_error_not_an_empty_set)
 {
 	char *dir = test_tmpdir("pacer-state");
-	char *owned_path = join(dir, "owned.json");
+	char *owned_path = bt_join(dir, "owned.json");
 	struct pacer_state_store *st = open_state(dir);
 	struct pacer_error *err = NULL;
 	const char *add[] = {"/new"};
@@ -152,7 +131,7 @@ Test(fs_state, corrupt_owned_file_is_an_error_not_an_empty_set)
 Test(fs_state, last_revision)
 {
 	char *dir = test_tmpdir("pacer-state");
-	char *rev_path = join(dir, "last-revision");
+	char *rev_path = bt_join(dir, "last-revision");
 	struct pacer_state_store *st = open_state(dir);
 	struct pacer_error *err = NULL;
 	char *rev = (char *)"unset", *text;

@@ -24,6 +24,7 @@
 #include "backends/git/source.h"
 #include "reconcile/base/buf.h"
 #include "reconcile/base/log.h"
+#include "tests/lib/backendtest.h"
 #include "tests/lib/longrun.h"
 #include "tests/lib/testlib.h"
 #include "tests/lib/testsim.h"
@@ -140,21 +141,6 @@ static void expect_read(struct pacer_source *src, const char *want_files, const 
 	free(files);
 }
 
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 Test(gitsrc, clone_over_file_url_then_fetch_new_commit)
 {
 	struct fixture f;
@@ -184,7 +170,7 @@ Test(gitsrc, clone_over_file_url_then_fetch_new_commit)
 	    "a-b.json={\"id\":\"/ab\"}|team/api.json={\"id\":\"/api\"}|web.json={\"id\":\"/web\"}|",
 	    rev1);
 	/* One bare clone in the cache, no temp dirs, no working copy. */
-	cr_assert_eq(count_entries(f.cache), 1);
+	cr_assert_eq(bt_count_visible(f.cache), 1);
 	free(
 	    lr_sh(f.cache,
 	       "test \"$(git --git-dir=\"$(ls -d ./*)\" rev-parse --is-bare-repository)\" = true"));
@@ -204,7 +190,7 @@ Test(gitsrc, clone_over_file_url_then_fetch_new_commit)
 	expect_read(src,
 	            "team/api.json={\"id\":\"/api\"}|web.json={\"id\":\"/web\",\"instances\":2}|",
 	            rev2);
-	cr_assert_eq(count_entries(f.cache), 1, "the fetch reuses the clone");
+	cr_assert_eq(bt_count_visible(f.cache), 1, "the fetch reuses the clone");
 
 	pacer_buf_release(&s.files);
 	pacer_buf_release(&s.keys);
@@ -495,7 +481,7 @@ Test(gitsrc, unreachable_remotes)
 	}
 	pacer_source_free(src);
 	/* Failed first clones leave nothing behind. */
-	cr_assert_eq(count_entries(cache), 0);
+	cr_assert_eq(bt_count_visible(cache), 0);
 	free(url);
 	free(cache);
 	test_rmrf(tmp);
@@ -573,7 +559,7 @@ Test(gitsrc, cache_survives_a_failed_fetch)
 	r2 = lr_sh(f.work, "git rev-parse HEAD");
 	src = open_src(f.url, "main", NULL, f.cache);
 	expect_read(src, "a.json=2|", r2);
-	cr_assert_eq(count_entries(f.cache), 1);
+	cr_assert_eq(bt_count_visible(f.cache), 1);
 	/* The commit id of an earlier read still resolves from the cache. */
 	pacer_source_free(src);
 	src = open_src(f.url, r1, NULL, f.cache);
@@ -677,7 +663,7 @@ Test(gitsrc, clones_left_by_killed_runs_are_removed)
 	/* A live pid, but its process started after the directory last changed: reused. */
 	reused = live_clone(repo_dir, &child2);
 	cr_assert_eq(utimensat(AT_FDCWD, reused, old, 0), 0);
-	cr_assert_eq(count_entries(f.cache), 3);
+	cr_assert_eq(bt_count_visible(f.cache), 3);
 
 	src = open_src(f.url, "main", NULL, f.cache);
 	expect_read(src, "a.json=1|", NULL);
@@ -696,7 +682,7 @@ Test(gitsrc, clones_left_by_killed_runs_are_removed)
 	expect_read(src, "a.json=1|", NULL);
 	pacer_source_free(src);
 	cr_assert_neq(access(live, F_OK), 0);
-	cr_assert_eq(count_entries(f.cache), 1);
+	cr_assert_eq(bt_count_visible(f.cache), 1);
 	free(dead);
 	free(live);
 	free(reused);
@@ -725,7 +711,7 @@ Test(gitsrc, cancel_stops_the_fetch_and_keeps_the_cache)
 	cr_assert_eq(gitsrc_new(&src, &o, &err), 0);
 	/* Cancelled first clone: nothing left behind. */
 	expect_error(src, PACER_ECANCELLED, (const char *const[]){"cancelled", f.url, NULL});
-	cr_assert_eq(count_entries(f.cache), 0);
+	cr_assert_eq(bt_count_visible(f.cache), 0);
 	cancel = 0;
 	expect_read(src, "a.json=1|", r1);
 	/* Cancelled fetch of a new commit: the old revision stays, the next read gets it. */

@@ -21,6 +21,7 @@
 #include "reconcile/base/buf.h"
 #include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
+#include "tests/lib/backendtest.h"
 #include "tests/lib/testlib.h"
 #include "tests/lib/testsim.h"
 
@@ -124,66 +125,6 @@ static void inject(const struct test_sim *s, const char *fault)
 	cr_assert(st >= 200 && st < 300, "POST /_sim/faults %s answered %d", fault, st);
 }
 
-/* The requests the simulator saw (caller puts), or fails the test. */
-static struct json_object *sim_requests(const struct test_sim *s)
-{
-	char *body = NULL;
-	struct json_object *o, *arr;
-	int st = raw(s, "GET", "/_sim/requests", NULL, &body);
-
-	cr_assert_eq(st, 200, "GET /_sim/requests answered %d", st);
-	o = json_tokener_parse(body);
-	free(body);
-	cr_assert(json_object_object_get_ex(o, "requests", &arr), "no requests array");
-	arr = json_object_get(arr);
-	json_object_put(o);
-	return arr;
-}
-
-/* How many method+path requests the simulator saw. */
-static int count_requests(const struct test_sim *s, const char *method, const char *path)
-{
-	struct json_object *arr = sim_requests(s);
-	int n = 0;
-
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		struct json_object *r = json_object_array_get_idx(arr, i);
-		const char *m = jstr(r, "method"), *p = jstr(r, "path");
-
-		if (m && p && !strcmp(m, method) && !strcmp(p, path))
-			n++;
-	}
-	json_object_put(arr);
-	return n;
-}
-
-/* The last method+path request (caller puts), or NULL. */
-static struct json_object *last_request(const struct test_sim *s, const char *method,
-                                        const char *path)
-{
-	struct json_object *arr = sim_requests(s), *found = NULL;
-
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		struct json_object *r = json_object_array_get_idx(arr, i);
-		const char *m = jstr(r, "method"), *p = jstr(r, "path");
-
-		if (m && p && !strcmp(m, method) && !strcmp(p, path))
-			found = r;
-	}
-	json_object_get(found);
-	json_object_put(arr);
-	return found;
-}
-
-static const char *header_of(struct json_object *req, const char *name)
-{
-	struct json_object *h;
-
-	if (!json_object_object_get_ex(req, "headers", &h))
-		return NULL;
-	return jstr(h, name);
-}
-
 static int array_has_app(struct json_object *apps, const char *id)
 {
 	for (size_t i = 0; i < json_object_array_length(apps); i++) {
@@ -256,9 +197,9 @@ Test(client, every_endpoint)
 	OK(m->create_app(m, app, 0, &ref, E));
 	cr_assert_neq(ref.deployment_id[0], '\0', "POST gave no deployment id");
 	cr_assert_eq(ref.created, 1);
-	req = last_request(&sim, "POST", "/v2/apps");
+	req = bt_sim_last(&sim, "POST", "/v2/apps");
 	cr_assert_not_null(req);
-	cr_assert_str_eq(header_of(req, "content-type"), "application/json");
+	cr_assert_str_eq(bt_header(req, "content-type"), "application/json");
 	json_object_put(req);
 
 	OK(m->get_app(m, "/test/web", &got, E));
@@ -271,7 +212,7 @@ Test(client, every_endpoint)
 	cr_assert(json_object_is_type(list, json_type_array));
 	cr_assert(array_has_app(list, "/test/web"));
 	json_object_put(list);
-	req = last_request(&sim, "GET", "/v2/apps");
+	req = bt_sim_last(&sim, "GET", "/v2/apps");
 	cr_assert_not_null(req);
 	q = jstr(req, "query");
 	cr_assert_not_null(q);
@@ -286,11 +227,11 @@ Test(client, every_endpoint)
 	cr_assert_neq(ref.deployment_id[0], '\0');
 	cr_assert_neq(ref.version[0], '\0');
 	cr_assert_eq(ref.created, 0);
-	req = last_request(&sim, "PUT", "/v2/apps/test/web");
+	req = bt_sim_last(&sim, "PUT", "/v2/apps/test/web");
 	cr_assert_not_null(req);
 	q = jstr(req, "query");
 	cr_assert(q && strstr(q, "partialUpdate=false") && strstr(q, "force=true"), "%s", q);
-	cr_assert_str_eq(header_of(req, "content-type"), "application/json");
+	cr_assert_str_eq(bt_header(req, "content-type"), "application/json");
 	json_object_put(req);
 
 	/* PUT of an unknown id creates it (201). */
@@ -309,14 +250,14 @@ Test(client, every_endpoint)
 	cr_assert_eq(jint(got, "instances"), 3);
 	cr_assert_str_eq(jstr(got, "cmd"), "sleep 2000");
 	json_object_put(got);
-	req = last_request(&sim, "PUT", "/v2/apps/test/web");
+	req = bt_sim_last(&sim, "PUT", "/v2/apps/test/web");
 	q = jstr(req, "query");
 	cr_assert(q && strstr(q, "partialUpdate=true"), "%s", q);
 	json_object_put(req);
 
 	OK(m->restart_app(m, "/test/web", PACER_MF_FORCE, &ref, E));
 	cr_assert_neq(ref.deployment_id[0], '\0');
-	cr_assert_eq(count_requests(&sim, "POST", "/v2/apps/test/web/restart"), 1);
+	cr_assert_eq(bt_sim_count(&sim, "POST", "/v2/apps/test/web/restart"), 1);
 
 	OK(m->list_deployments(m, &deps, E));
 	cr_assert(json_object_is_type(deps, json_type_array));
@@ -426,7 +367,7 @@ Test(client, invalid_definition_renders_details)
 	cr_assert(strstr(err->message, "/cpus"), "details not rendered: %s", err->message);
 	cr_assert_str_eq(err->app_id, "/bad");
 	/* 4xx is never retried. */
-	cr_assert_eq(count_requests(&sim, "PUT", "/v2/apps/bad"), 1);
+	cr_assert_eq(bt_sim_count(&sim, "PUT", "/v2/apps/bad"), 1);
 	pacer_error_clear(&err);
 	json_object_put(app);
 	pacer_marathon_free(m);
@@ -566,13 +507,13 @@ Test(client, retries_503_then_succeeds)
 {
 	struct pacer_marathon *m = client_for(sim.url, 4, 10000);
 	struct json_object *info = NULL;
-	int before = count_requests(&sim, "GET", "/v2/info");
+	int before = bt_sim_count(&sim, "GET", "/v2/info");
 
 	inject(&sim, "{\"status\":503,\"count\":2,\"path\":\"/v2/info\",\"method\":\"GET\"}");
 	OK(m->info(m, &info, E));
 	cr_assert_str_eq(jstr(info, "name"), "marathon");
 	json_object_put(info);
-	cr_assert_eq(count_requests(&sim, "GET", "/v2/info") - before, 3);
+	cr_assert_eq(bt_sim_count(&sim, "GET", "/v2/info") - before, 3);
 	pacer_marathon_free(m);
 }
 
@@ -580,12 +521,12 @@ Test(client, retries_a_dropped_connection)
 {
 	struct pacer_marathon *m = client_for(sim.url, 2, 10000);
 	struct json_object *info = NULL;
-	int before = count_requests(&sim, "GET", "/v2/info");
+	int before = bt_sim_count(&sim, "GET", "/v2/info");
 
 	inject(&sim, "{\"drop\":true,\"count\":1,\"path\":\"/v2/info\",\"method\":\"GET\"}");
 	OK(m->info(m, &info, E));
 	json_object_put(info);
-	cr_assert_geq(count_requests(&sim, "GET", "/v2/info") - before, 2);
+	cr_assert_geq(bt_sim_count(&sim, "GET", "/v2/info") - before, 2);
 	pacer_marathon_free(m);
 }
 
@@ -594,13 +535,13 @@ Test(client, gives_up_after_retries)
 	struct pacer_marathon *m = client_for(sim.url, 2, 10000);
 	struct json_object *info = NULL;
 	struct pacer_error *err = NULL;
-	int before = count_requests(&sim, "GET", "/v2/info");
+	int before = bt_sim_count(&sim, "GET", "/v2/info");
 
 	inject(&sim, "{\"status\":502,\"count\":10,\"path\":\"/v2/info\",\"method\":\"GET\"}");
 	cr_assert_eq(m->info(m, &info, &err), PACER_EHTTP);
 	cr_assert_eq(err->http_status, 502);
 	cr_assert(strstr(err->message, "3 attempts"), "%s", err->message);
-	cr_assert_eq(count_requests(&sim, "GET", "/v2/info") - before, 3);
+	cr_assert_eq(bt_sim_count(&sim, "GET", "/v2/info") - before, 3);
 	pacer_error_clear(&err);
 	pacer_marathon_free(m);
 }
@@ -616,7 +557,7 @@ static void no_retry(int status, int code)
 	struct json_object *info = NULL;
 	struct pacer_error *err = NULL;
 	char fault[256];
-	int before = count_requests(&sim, "GET", "/v2/info");
+	int before = bt_sim_count(&sim, "GET", "/v2/info");
 
 	snprintf(fault, sizeof(fault),
 	         "{\"status\":%d,\"count\":5,\"path\":\"/v2/info\",\"method\":\"GET\"}", status);
@@ -624,7 +565,7 @@ static void no_retry(int status, int code)
 	cr_assert_eq(m->info(m, &info, &err), code, "status %d: %s", status,
 	             err ? err->message : "");
 	cr_assert_eq(err->http_status, status);
-	cr_assert_eq(count_requests(&sim, "GET", "/v2/info") - before, 1, "status %d was retried",
+	cr_assert_eq(bt_sim_count(&sim, "GET", "/v2/info") - before, 1, "status %d was retried",
 	             status);
 	pacer_error_clear(&err);
 	cr_assert_eq(raw(&sim, "DELETE", "/_sim/faults", NULL, NULL) / 100, 2);
@@ -645,7 +586,7 @@ Test(client, times_out_on_a_slow_reply_without_retrying)
 	struct pacer_marathon *m;
 	struct json_object *info = NULL;
 	struct pacer_error *err = NULL;
-	int before = count_requests(&sim, "GET", "/v2/info");
+	int before = bt_sim_count(&sim, "GET", "/v2/info");
 	long long t0;
 
 	o.urls = sim.url;
@@ -661,7 +602,7 @@ Test(client, times_out_on_a_slow_reply_without_retrying)
 	cr_assert(strstr(err->url, "/v2/info"), "%s", err->url);
 	pacer_error_clear(&err);
 	pacer_sleep_ms(3000); /* let the delayed request land in the log */
-	cr_assert_eq(count_requests(&sim, "GET", "/v2/info") - before, 1);
+	cr_assert_eq(bt_sim_count(&sim, "GET", "/v2/info") - before, 1);
 	/* The next call works. */
 	OK(m->info(m, &info, E));
 	json_object_put(info);
@@ -693,9 +634,9 @@ Test(client_flags, follows_the_standby_redirect_to_the_leader)
 	OK(direct->get_app(direct, "/r/app", &got, E));
 	cr_assert_eq(jint(got, "instances"), 1);
 	json_object_put(got);
-	req = last_request(&extra[0], "PUT", "/v2/apps/r/app");
+	req = bt_sim_last(&extra[0], "PUT", "/v2/apps/r/app");
 	cr_assert_not_null(req, "the leader never saw the PUT");
-	cr_assert_str_eq(header_of(req, "content-type"), "application/json");
+	cr_assert_str_eq(bt_header(req, "content-type"), "application/json");
 	json_object_put(req);
 	OK(m->info(m, &info, E));
 	json_object_put(info);
@@ -760,9 +701,9 @@ Test(client_flags, basic_auth)
 
 	cr_assert_eq(info_with(extra[0].url, "alice", "s3cret-pw", NULL, &err), 0, "%s",
 	             err ? err->message : "");
-	req = last_request(&extra[0], "GET", "/v2/info");
+	req = bt_sim_last(&extra[0], "GET", "/v2/info");
 	cr_assert_not_null(req);
-	cr_assert_str_eq(header_of(req, "authorization"), "Basic YWxpY2U6czNjcmV0LXB3");
+	cr_assert_str_eq(bt_header(req, "authorization"), "Basic YWxpY2U6czNjcmV0LXB3");
 	json_object_put(req);
 
 	/* user:password in the URL works and never shows in errors. */
@@ -810,9 +751,9 @@ Test(client_flags, token_auth)
 	pacer_error_clear(&err);
 	cr_assert_eq(info_with(extra[0].url, NULL, NULL, "tok-ABC123xyz", &err), 0, "%s",
 	             err ? err->message : "");
-	req = last_request(&extra[0], "GET", "/v2/info");
+	req = bt_sim_last(&extra[0], "GET", "/v2/info");
 	cr_assert_not_null(req);
-	cr_assert_str_eq(header_of(req, "authorization"), "token=tok-ABC123xyz");
+	cr_assert_str_eq(bt_header(req, "authorization"), "token=tok-ABC123xyz");
 	json_object_put(req);
 
 	test_rmrf(dir);
@@ -1208,7 +1149,7 @@ ParameterizedTest(struct reply_case *c, client, error_replies)
 	struct pacer_marathon *m = client_for(sim.url, 3, 10000);
 	struct json_object *fault = json_object_new_object(), *info = NULL;
 	struct pacer_error *err = NULL;
-	int before = count_requests(&sim, "GET", "/v2/info");
+	int before = bt_sim_count(&sim, "GET", "/v2/info");
 
 	json_object_object_add(fault, "status", json_object_new_int(c->status));
 	json_object_object_add(fault, "count", json_object_new_int(1));
@@ -1224,7 +1165,7 @@ ParameterizedTest(struct reply_case *c, client, error_replies)
 	for (int i = 0; i < 2; i++)
 		cr_assert(strstr(err->message, c->must[i]), "'%s' lacks '%s'", err->message,
 		          c->must[i]);
-	cr_assert_eq(count_requests(&sim, "GET", "/v2/info") - before, 1);
+	cr_assert_eq(bt_sim_count(&sim, "GET", "/v2/info") - before, 1);
 	pacer_error_clear(&err);
 	pacer_marathon_free(m);
 }

@@ -19,6 +19,7 @@
 #include "backends/marathon/client.h"
 #include "backends/marathon/http.h"
 #include "reconcile/base/log.h"
+#include "tests/lib/backendtest.h"
 #include "tests/lib/testlib.h"
 #include "tests/lib/testsim.h"
 
@@ -61,46 +62,14 @@ static struct marathon_client *client(struct pacer_marathon **m, const char *url
 	return marathon__client(*m, NULL);
 }
 
-/* How many times `method path` reached s (the query is not part of path). */
-static int times_sent(const struct test_sim *s, const char *method, const char *path)
-{
-	char *text = NULL;
-	struct json_object *log, *reqs = NULL;
-	int n = 0;
-
-	cr_assert_eq(test_sim_request(s, "GET", "/_sim/requests", NULL, &text), 200);
-	log = json_tokener_parse(text);
-	free(text);
-	json_object_object_get_ex(log, "requests", &reqs);
-	for (size_t i = 0; i < json_object_array_length(reqs); i++) {
-		struct json_object *r = json_object_array_get_idx(reqs, i), *m, *p;
-
-		n += json_object_object_get_ex(r, "method", &m) &&
-		     json_object_object_get_ex(r, "path", &p) &&
-		     !strcmp(json_object_get_string(m), method) &&
-		     !strcmp(json_object_get_string(p), path);
-	}
-	json_object_put(log);
-	return n;
-}
-
 /* The lower-case header `name` of the last request s saw (caller frees), or NULL. */
 static char *last_header(const struct test_sim *s, const char *name)
 {
-	char *text = NULL, *value = NULL;
-	struct json_object *log, *reqs = NULL, *hdrs, *v;
-	size_t n;
+	struct json_object *req = bt_sim_last(s, NULL, NULL);
+	const char *v = bt_header(req, name);
+	char *value = v ? strdup(v) : NULL;
 
-	cr_assert_eq(test_sim_request(s, "GET", "/_sim/requests", NULL, &text), 200);
-	log = json_tokener_parse(text);
-	free(text);
-	json_object_object_get_ex(log, "requests", &reqs);
-	n = json_object_array_length(reqs);
-	if (n &&
-	    json_object_object_get_ex(json_object_array_get_idx(reqs, n - 1), "headers", &hdrs) &&
-	    json_object_object_get_ex(hdrs, name, &v))
-		value = strdup(json_object_get_string(v));
-	json_object_put(log);
+	json_object_put(req);
 	return value;
 }
 
@@ -214,7 +183,7 @@ ParameterizedTest(struct policy_case *t, http, retry_policy)
 	if (rc == 0 && t->urls == DEAD_FIRST)
 		cr_assert_eq(c->current, 1, "%s: the URL that answered is not tried first next",
 		             t->name);
-	cr_assert_eq(times_sent(&sim, t->method, t->path), t->want_sent, "%s", t->name);
+	cr_assert_eq(bt_sim_count(&sim, t->method, t->path), t->want_sent, "%s", t->name);
 	pacer_error_free(err);
 	marathon__response_release(&resp);
 	pacer_marathon_free(m);
@@ -237,8 +206,8 @@ Test(http, a_redirecting_standby_is_followed_with_method_body_and_credentials)
 	    marathon__request(client(&m, standby.url, 0, 10000, "tok-redirect"), &rq, &resp, &err),
 	    0, "%s", err ? err->message : "");
 	cr_assert(!strncmp(resp.url, sim.url, strlen(sim.url)), "answered by %s", resp.url);
-	cr_assert_eq(times_sent(&standby, "PUT", "/v2/apps/h/x"), 1);
-	cr_assert_eq(times_sent(&sim, "PUT", "/v2/apps/h/x"), 1, "the leader never saw the PUT");
+	cr_assert_eq(bt_sim_count(&standby, "PUT", "/v2/apps/h/x"), 1);
+	cr_assert_eq(bt_sim_count(&sim, "PUT", "/v2/apps/h/x"), 1, "the leader never saw the PUT");
 	auth = last_header(&sim, "authorization");
 	cr_assert(auth && !strcmp(auth, "token=tok-redirect"), "%s", auth ? auth : "(none)");
 	free(auth);
