@@ -159,27 +159,9 @@ static inline int st_header(const struct st_resp *r, const char *name, char *out
 	return 0;
 }
 
-static inline struct json_object *st_get(struct json_object *o, const char *path)
-{
-	char key[128];
-	const char *p = path;
-
-	while (o && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		snprintf(key, sizeof(key), "%.*s", (int)n, p);
-		if (json_object_is_type(o, json_type_array))
-			o = json_object_array_get_idx(o, (size_t)strtoul(key, NULL, 10));
-		else if (!json_object_object_get_ex(o, key, &o))
-			return NULL;
-		p += n + (dot ? 1 : 0);
-	}
-	return o;
-}
-
 static inline const char *st_str(struct json_object *o, const char *path)
 {
-	struct json_object *v = st_get(o, path);
+	struct json_object *v = test_json_get(o, path);
 
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
@@ -194,7 +176,7 @@ static inline const char *st_str_or_empty(struct json_object *o, const char *pat
 
 static inline int64_t st_int(struct json_object *o, const char *path)
 {
-	struct json_object *v = st_get(o, path);
+	struct json_object *v = test_json_get(o, path);
 
 	return v ? json_object_get_int64(v) : -999;
 }
@@ -239,6 +221,27 @@ static inline int st_deploy_running(struct test_sim *sim, const char *id)
 	}
 	st_free(&r);
 	return found;
+}
+
+/*
+ * GET /v2/apps/<id> every 20 ms until the app has a member at path, for up
+ * to timeout_ms. Returns the last answer (the caller st_free()s it): its json
+ * lacks the member when the time ran out.
+ */
+static inline struct st_resp st_wait_app_member(struct test_sim *sim, const char *id,
+						const char *path, int timeout_ms)
+{
+	char url[512];
+	struct st_resp r;
+
+	snprintf(url, sizeof(url), "/v2/apps/%s", id);
+	for (int t = 0;; t += 20) {
+		r = st_req(sim, "GET", url, NULL);
+		if (test_json_get(r.json, path) || t >= timeout_ms)
+			return r;
+		st_free(&r);
+		st_sleep_ms(20);
+	}
 }
 
 /*

@@ -26,8 +26,8 @@ Test(apps, post_answers_201_with_the_app_as_submitted)
 	cr_assert_eq(r.status, 201, "POST /v2/apps: %d %s", r.status, r.body);
 	cr_assert_str_eq(st_str(r.json, "id"), "/simple");
 	cr_assert_not_null(st_str(r.json, "version"));
-	cr_assert_null(st_get(r.json, "versionInfo"), "POST body has no versionInfo");
-	cr_assert_null(st_get(r.json, "tasks"), "POST body has no tasks");
+	cr_assert_null(test_json_get(r.json, "versionInfo"), "POST body has no versionInfo");
+	cr_assert_null(test_json_get(r.json, "tasks"), "POST body has no tasks");
 	cr_assert_eq(st_int(r.json, "portDefinitions.0.port"), 0, "POST answers ports as submitted: %s", r.body);
 	cr_assert_eq(st_int(r.json, "tasksRunning"), 0);
 	cr_assert(st_header(&r, "Marathon-Deployment-Id", hdr, sizeof(hdr)));
@@ -42,8 +42,8 @@ Test(apps, post_answers_201_with_the_app_as_submitted)
 	cr_assert_eq(r.status, 200);
 	cr_assert_geq(st_int(r.json, "app.portDefinitions.0.port"), 10000);
 	cr_assert_leq(st_int(r.json, "app.portDefinitions.0.port"), 20000);
-	cr_assert_not_null(st_get(r.json, "app.versionInfo.lastConfigChangeAt"));
-	cr_assert_not_null(st_get(r.json, "app.tasks"));
+	cr_assert_not_null(test_json_get(r.json, "app.versionInfo.lastConfigChangeAt"));
+	cr_assert_not_null(test_json_get(r.json, "app.tasks"));
 	st_free(&r);
 
 	test_sim_expect(&sim, "POST", "/v2/apps", "{\"id\":\"/simple\",\"cmd\":\"sleep 1\"}", 409,
@@ -93,7 +93,7 @@ Test(apps, partial_update_merges_top_level_fields_and_false_replaces)
 	                NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/merge", NULL);
 	cr_assert_str_eq(st_str(r.json, "app.env.C"), "3");
-	cr_assert_null(st_get(r.json, "app.env.A"), "env is replaced whole, not deep-merged");
+	cr_assert_null(test_json_get(r.json, "app.env.A"), "env is replaced whole, not deep-merged");
 	cr_assert_str_eq(st_str(r.json, "app.labels.team"), "x", "absent fields keep their value");
 	cr_assert_str_eq(st_str(r.json, "app.cmd"), "sleep 1000");
 	st_free(&r);
@@ -101,8 +101,8 @@ Test(apps, partial_update_merges_top_level_fields_and_false_replaces)
 	                "{\"cmd\":\"sleep 5\"}", 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps/merge", NULL);
 	cr_assert_str_eq(st_str(r.json, "app.cmd"), "sleep 5");
-	cr_assert_null(st_get(r.json, "app.env"), "partialUpdate=false replaces the whole app: %s", r.body);
-	cr_assert_null(st_get(r.json, "app.labels.team"));
+	cr_assert_null(test_json_get(r.json, "app.env"), "partialUpdate=false replaces the whole app: %s", r.body);
+	cr_assert_null(test_json_get(r.json, "app.labels.team"));
 	st_free(&r);
 	st_sim_stop(&sim);
 }
@@ -203,7 +203,7 @@ Test(apps, versions_and_rollback_by_version)
 	test_sim_request(&sim, "PUT", "/v2/apps/v?force=true", "{\"cmd\":\"two\"}", NULL);
 	r = st_req(&sim, "GET", "/v2/apps/v/versions", NULL);
 	cr_assert_eq(r.status, 200);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "versions")), 2, "%s", r.body);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "versions")), 2, "%s", r.body);
 	st_free(&r);
 	snprintf(path, sizeof(path), "/v2/apps/v/versions/%s", v1);
 	r = st_req(&sim, "GET", path, NULL);
@@ -242,7 +242,7 @@ Test(apps, error_bodies_and_client_quirks)
 	r = st_req(&sim, "POST", "/v2/apps", "{\"id\": ");
 	cr_assert_eq(r.status, 400);
 	cr_assert_str_eq(st_str(r.json, "message"), "Invalid JSON");
-	cr_assert(json_object_is_type(st_get(r.json, "details"), json_type_string));
+	cr_assert(json_object_is_type(test_json_get(r.json, "details"), json_type_string));
 	st_free(&r);
 	test_sim_expect(&sim, "POST", "/v2/apps", "[1]", 422, NULL, NULL);
 	test_sim_expect(&sim, "DELETE", "/v2/deployments/abc", NULL, 404,
@@ -256,7 +256,7 @@ Test(apps, error_bodies_and_client_quirks)
 	st_free(&r);
 	r = st_req(&sim, "GET", "/v2/apps/q/*", NULL);
 	cr_assert_eq(r.status, 200);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "*")), 1);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "*")), 1);
 	st_free(&r);
 	test_sim_expect(&sim, "POST", "/v2/apps", "{\"id\":\"/q\",\"cmd\":\"xx\"}", 422, NULL,
 	                "an app may not take a group's id");
@@ -278,22 +278,22 @@ Test(apps, list_filters_and_embeds)
 	test_sim_request(&sim, "PUT", "/v2/apps/prod/db",
 	                 "{\"cmd\":\"postgres\",\"labels\":{\"tier\":\"db\"}}", NULL);
 	r = st_req(&sim, "GET", "/v2/apps?label=tier==web", NULL);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 1, "%s", r.body);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "apps")), 1, "%s", r.body);
 	cr_assert_str_eq(st_str(r.json, "apps.0.id"), "/prod/web");
-	cr_assert_not_null(st_get(r.json, "apps.0.tasksRunning"), "counts are always embedded");
-	cr_assert_not_null(st_get(r.json, "apps.0.deployments"), "deployments are always embedded");
-	cr_assert_null(st_get(r.json, "apps.0.tasks"));
+	cr_assert_not_null(test_json_get(r.json, "apps.0.tasksRunning"), "counts are always embedded");
+	cr_assert_not_null(test_json_get(r.json, "apps.0.deployments"), "deployments are always embedded");
+	cr_assert_null(test_json_get(r.json, "apps.0.tasks"));
 	st_free(&r);
 	r = st_req(&sim, "GET", "/v2/apps?label=tier%20in%20(db,cache)&embed=apps.tasks", NULL);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 1, "%s", r.body);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "apps")), 1, "%s", r.body);
 	cr_assert_str_eq(st_str(r.json, "apps.0.id"), "/prod/db");
-	cr_assert_not_null(st_get(r.json, "apps.0.tasks"));
+	cr_assert_not_null(test_json_get(r.json, "apps.0.tasks"));
 	st_free(&r);
 	r = st_req(&sim, "GET", "/v2/apps?id=WEB", NULL);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 1);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "apps")), 1);
 	st_free(&r);
 	r = st_req(&sim, "GET", "/v2/apps?cmd=postgres", NULL);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 1);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "apps")), 1);
 	st_free(&r);
 	test_sim_expect(&sim, "GET", "/v2/apps?label=a%20b%20c", NULL, 422, NULL,
 	                "a bad selector is a 422");
@@ -312,7 +312,7 @@ Test(apps, bulk_put_is_one_deployment)
 	    200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/deployments", NULL);
 	cr_assert_eq(json_object_array_length(r.json), 1);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "0.affectedApps")), 2);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "0.affectedApps")), 2);
 	/* Start step, then dependency-ordered scale steps: one before two. */
 	cr_assert_eq(st_int(r.json, "0.totalSteps"), 3, "%s", r.body);
 	cr_assert_str_eq(st_str(r.json, "0.steps.1.actions.0.app"), "/b/one");
@@ -335,7 +335,7 @@ Test(apps, validation_422_from_appdef)
 	st_sim_start(&sim, NULL);
 	test_sim_request(&sim, "POST", "/v2/apps", "{\"id\":\"probe\",\"cmd\":\"xx\"}", NULL);
 	r = st_req(&sim, "GET", "/v2/apps/probe", NULL);
-	if (!st_get(r.json, "app.cpus")) {
+	if (!test_json_get(r.json, "app.cpus")) {
 		st_free(&r);
 		st_sim_stop(&sim);
 		cr_skip_test("reconcile/appdef.c is still the placeholder (no defaults, no validation)");
@@ -400,7 +400,7 @@ Test(apps, equal_parts_of_many_apps_stay_independent)
 		snprintf(body, sizeof(body), "/v2/apps/same/a%d", i);
 		r = st_req(&sim, "GET", body, NULL);
 		cr_assert_str_eq(st_str_or_empty(r.json, "app.labels.team"), "x", "a%d kept its labels: %s", i, r.body);
-		cr_assert_eq(json_object_get_double(st_get(r.json, "app.upgradeStrategy.minimumHealthCapacity")), 0.5);
+		cr_assert_eq(json_object_get_double(test_json_get(r.json, "app.upgradeStrategy.minimumHealthCapacity")), 0.5);
 		cr_assert_eq(st_int(r.json, "app.portDefinitions.0.port"), ports[i]);
 		cr_assert_str_eq(st_str_or_empty(r.json, "app.healthChecks.0.path"), "/h");
 		st_free(&r);

@@ -80,7 +80,7 @@ Test(control, request_log_and_reset)
 	test_sim_request(&sim, "PUT", "/v2/apps/logged", "{\"cmd\":\"xx\"}", NULL);
 	r = st_req(&sim, "GET", "/_sim/requests", NULL);
 	cr_assert_eq(r.status, 200);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "requests")), 2, "/_sim/ calls are not logged: %s", r.body);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "requests")), 2, "/_sim/ calls are not logged: %s", r.body);
 	cr_assert_str_eq(st_str(r.json, "requests.0.method"), "GET");
 	cr_assert_str_eq(st_str(r.json, "requests.0.path"), "/v2/apps");
 	cr_assert_str_eq(st_str(r.json, "requests.0.query"), "embed=apps.tasks");
@@ -89,11 +89,11 @@ Test(control, request_log_and_reset)
 	st_free(&r);
 	test_sim_request(&sim, "DELETE", "/_sim/requests", NULL, NULL);
 	r = st_req(&sim, "GET", "/_sim/requests", NULL);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "requests")), 0);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "requests")), 0);
 	st_free(&r);
 	test_sim_expect(&sim, "POST", "/_sim/reset", NULL, 200, NULL, NULL);
 	r = st_req(&sim, "GET", "/v2/apps", NULL);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 0, "reset forgets apps");
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "apps")), 0, "reset forgets apps");
 	st_free(&r);
 	st_sim_stop(&sim);
 }
@@ -194,7 +194,7 @@ Test(control, info_leader_ping_and_groups)
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(st_str(r.json, "marathon_config.mesos_role"), "slave_public");
 	cr_assert_str_eq(st_str(r.json, "marathon_config.features.0"), "secrets");
-	cr_assert_not_null(st_get(r.json, "zookeeper_config"));
+	cr_assert_not_null(test_json_get(r.json, "zookeeper_config"));
 	cr_assert_eq(st_int(r.json, "http_config.http_port"), sim.port);
 	st_free(&r);
 	r = st_req(&sim, "POST", "/v2/groups",
@@ -261,7 +261,7 @@ Test(control, load_and_ten_thousand_apps)
 	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_usec - a.tv_usec) / 1000;
 	r = st_req(&sim, "GET", "/v2/apps", NULL);
 	cr_assert_eq(r.status, 200);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "apps")), 10000);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "apps")), 10000);
 	cr_assert_lt(ms, 1000, "GET /v2/apps of 10,000 apps took %ld ms", ms);
 	st_free(&r);
 	test_sim_expect(&sim, "GET", "/v2/apps/team7/app107", NULL, 200, NULL, NULL);

@@ -11,14 +11,14 @@ TestSuite(deploy, .fini = st_cleanup);
 
 static int count_healthy_tasks(struct json_object *app, const char *version, int *total, int *new_healthy)
 {
-	struct json_object *tasks = st_get(app, "tasks");
+	struct json_object *tasks = test_json_get(app, "tasks");
 	int healthy = 0;
 
 	*total = tasks ? (int)json_object_array_length(tasks) : 0;
 	*new_healthy = 0;
 	for (int i = 0; i < *total; i++) {
 		struct json_object *t = json_object_array_get_idx(tasks, (size_t)i);
-		struct json_object *alive = st_get(t, "healthCheckResults.0.alive");
+		struct json_object *alive = test_json_get(t, "healthCheckResults.0.alive");
 		int ok = alive && json_object_get_boolean(alive);
 		healthy += ok;
 		if (ok && version && st_str(t, "version") && !strcmp(st_str(t, "version"), version))
@@ -54,8 +54,8 @@ Test(deploy, upgrade_respects_minimum_health_capacity)
 	for (int t = 0; t < 5000; t += 5) {
 		int healthy, running;
 		r = st_req(&sim, "GET", "/v2/apps/rolling", NULL);
-		healthy = count_healthy_tasks(st_get(r.json, "app"), version, &total, &new_healthy);
-		running = json_object_array_length(st_get(r.json, "app.deployments")) > 0;
+		healthy = count_healthy_tasks(test_json_get(r.json, "app"), version, &total, &new_healthy);
+		running = json_object_array_length(test_json_get(r.json, "app.deployments")) > 0;
 		st_free(&r);
 		samples++;
 		if (healthy < min_seen)
@@ -71,7 +71,7 @@ Test(deploy, upgrade_respects_minimum_health_capacity)
 	cr_assert_leq(max_total, 4, "maximumOverCapacity 0 allows no extra task, saw %d", max_total);
 	cr_assert_lt(min_seen, 4, "some old tasks were replaced before new ones were healthy");
 	r = st_req(&sim, "GET", "/v2/apps/rolling", NULL);
-	count_healthy_tasks(st_get(r.json, "app"), version, &total, &new_healthy);
+	count_healthy_tasks(test_json_get(r.json, "app"), version, &total, &new_healthy);
 	cr_assert_eq(new_healthy, 4, "all tasks run the new version at the end: %s", r.body);
 	st_free(&r);
 	st_sim_stop(&sim);
@@ -92,7 +92,7 @@ Test(deploy, default_strategy_starts_all_new_before_killing_old)
 	for (int t = 0; t < 5000 && st_ndeploys(&sim) > 0; t += 5) {
 		int healthy;
 		r = st_req(&sim, "GET", "/v2/apps/d", NULL);
-		healthy = count_healthy_tasks(st_get(r.json, "app"), NULL, &total, &nh);
+		healthy = count_healthy_tasks(test_json_get(r.json, "app"), NULL, &total, &nh);
 		st_free(&r);
 		cr_assert_geq(healthy, 2, "minimumHealthCapacity 1.0 keeps both healthy");
 		if (total > max_total)
@@ -165,7 +165,7 @@ Test(deploy, delete_deployment_rolls_back_to_the_previous_version)
 	cr_assert_not(st_deploy_running(&sim, dep));
 	r = st_req(&sim, "GET", "/v2/apps/rb", NULL);
 	cr_assert_str_eq(st_str(r.json, "app.cmd"), "good", "rolled back: %s", r.body);
-	cr_assert_null(st_get(r.json, "app.env.SIM_BEHAVIOR"));
+	cr_assert_null(test_json_get(r.json, "app.env.SIM_BEHAVIOR"));
 	cr_assert_str_gt(st_str(r.json, "app.version"), v2, "the rollback is a new version");
 	st_free(&r);
 	cr_assert(st_wait_idle(&sim, 5000), "the rollback deployment completes");
@@ -236,29 +236,23 @@ Test(deploy, crash_sets_last_task_failure_and_queue)
 {
 	struct test_sim sim;
 	struct st_resp r;
-	int seen = 0;
 
 	st_sim_start(&sim, NULL);
 	test_sim_request(
 	    &sim, "PUT", "/v2/apps/crashy",
 	    "{\"cmd\":\"xx\",\"instances\":1,\"backoffSeconds\":1,\"env\":{\"SIM_BEHAVIOR\":\"crash\"},\"healthChecks\":[{\"protocol\":\"HTTP\"}]}",
 	    NULL);
-	for (int t = 0; t < 3000 && !seen; t += 20) {
-		r = st_req(&sim, "GET", "/v2/apps/crashy", NULL);
-		seen = st_get(r.json, "app.lastTaskFailure") != NULL;
-		if (seen) {
-			cr_assert_str_eq(st_str(r.json, "app.lastTaskFailure.state"), "TASK_FAILED");
-			cr_assert_str_eq(st_str(r.json, "app.lastTaskFailure.appId"), "/crashy");
-		}
-		st_free(&r);
-		st_sleep_ms(20);
-	}
-	cr_assert(seen, "a crashing task leaves lastTaskFailure");
+	r = st_wait_app_member(&sim, "crashy", "app.lastTaskFailure", 3000);
+	cr_assert_not_null(test_json_get(r.json, "app.lastTaskFailure"),
+			   "a crashing task leaves lastTaskFailure");
+	cr_assert_str_eq(st_str(r.json, "app.lastTaskFailure.state"), "TASK_FAILED");
+	cr_assert_str_eq(st_str(r.json, "app.lastTaskFailure.appId"), "/crashy");
+	st_free(&r);
 	r = st_req(&sim, "GET", "/v2/queue", NULL);
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(st_str(r.json, "queue.0.app.id"), "/crashy", "%s", r.body);
 	cr_assert_eq(st_int(r.json, "queue.0.count"), 1);
-	cr_assert_not_null(st_get(r.json, "queue.0.delay.timeLeftSeconds"));
+	cr_assert_not_null(test_json_get(r.json, "queue.0.delay.timeLeftSeconds"));
 	st_free(&r);
 	cr_assert_eq(st_ndeploys(&sim), 1, "task failures never fail a deployment");
 	test_sim_expect(&sim, "DELETE", "/v2/queue/crashy/delay", NULL, 204, NULL, NULL);
@@ -275,7 +269,7 @@ Test(deploy, kill_tasks_with_and_without_scale)
 	test_sim_request(&sim, "PUT", "/v2/apps/k", "{\"cmd\":\"xx\",\"instances\":3}", NULL);
 	cr_assert(st_wait_idle(&sim, 5000));
 	r = st_req(&sim, "GET", "/v2/apps/k/tasks", NULL);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "tasks")), 3);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "tasks")), 3);
 	snprintf(killed, sizeof(killed), "%s", st_str(r.json, "tasks.0.id"));
 	st_free(&r);
 	snprintf(path, sizeof(path), "/v2/apps/k/tasks/%s", killed);
@@ -368,7 +362,7 @@ Test(deploy, spec_4_2_rollback_is_a_new_config_change_and_force_only_stops)
 	r = st_req(&sim, "GET", "/v2/apps/cs", NULL);
 	cr_assert_str_eq(st_str_or_empty(r.json, "app.cmd"), "v3");
 	cr_assert_str_eq(st_str_or_empty(r.json, "app.version"), v2);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "app.deployments")), 0, "%s", r.body);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "app.deployments")), 0, "%s", r.body);
 	st_free(&r);
 	st_sim_stop(&sim);
 }
@@ -403,9 +397,9 @@ Test(deploy, spec_5_2_crash_reports_last_task_failure_and_fewer_running)
 		r = st_req(&sim, "GET", "/v2/apps?embed=apps.lastTaskFailure", NULL);
 		if (st_int(r.json, "apps.0.tasksRunning") < min_running)
 			min_running = st_int(r.json, "apps.0.tasksRunning");
-		if (st_get(r.json, "apps.0.lastTaskFailure")) {
+		if (test_json_get(r.json, "apps.0.lastTaskFailure")) {
 			snprintf(version, sizeof(version), "%s", st_str_or_empty(r.json, "apps.0.version"));
-			check_failure(st_get(r.json, "apps.0.lastTaskFailure"), version);
+			check_failure(test_json_get(r.json, "apps.0.lastTaskFailure"), version);
 			failed = 1;
 		}
 		st_free(&r);
@@ -414,11 +408,11 @@ Test(deploy, spec_5_2_crash_reports_last_task_failure_and_fewer_running)
 	cr_assert(failed, "a crash leaves lastTaskFailure in GET /v2/apps?embed=apps.lastTaskFailure");
 	cr_assert_lt(min_running, 2, "crashing tasks leave tasksRunning below instances at times");
 	r = st_req(&sim, "GET", "/v2/apps/crashy", NULL);
-	check_failure(st_get(r.json, "app.lastTaskFailure"), version);
+	check_failure(test_json_get(r.json, "app.lastTaskFailure"), version);
 	cr_assert_str_eq(st_str_or_empty(r.json, "app.deployments.0.id"), dep, "task failures never fail a deployment");
 	st_free(&r);
 	r = st_req(&sim, "GET", "/v2/apps", NULL);
-	cr_assert_null(st_get(r.json, "apps.0.lastTaskFailure"), "only embedded on request: %s", r.body);
+	cr_assert_null(test_json_get(r.json, "apps.0.lastTaskFailure"), "only embedded on request: %s", r.body);
 	st_free(&r);
 	st_sim_stop(&sim);
 }

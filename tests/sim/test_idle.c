@@ -72,7 +72,6 @@ Test(idle, crash_override_after_settling_starts_failing)
 {
 	struct test_sim sim;
 	struct st_resp r;
-	int seen = 0;
 
 	st_sim_start(&sim, NULL);
 	test_sim_request(
@@ -83,14 +82,10 @@ Test(idle, crash_override_after_settling_starts_failing)
 	cr_assert_eq(app_int(&sim, "cr", "app.tasksHealthy"), 2);
 	test_sim_expect(&sim, "POST", "/_sim/apps/cr/behavior", "{\"behavior\":\"crash\"}", 200,
 	                NULL, NULL);
-	for (int t = 0; t < 3000 && !seen; t += 20) {
-		r = st_req(&sim, "GET", "/v2/apps/cr", NULL);
-		seen = st_get(r.json, "app.lastTaskFailure") != NULL;
-		st_free(&r);
-		if (!seen)
-			st_sleep_ms(20);
-	}
-	cr_assert(seen, "running tasks of a settled app fail once it is told to crash");
+	r = st_wait_app_member(&sim, "cr", "app.lastTaskFailure", 3000);
+	cr_assert_not_null(test_json_get(r.json, "app.lastTaskFailure"),
+			   "running tasks of a settled app fail once it is told to crash");
+	st_free(&r);
 	r = st_req(&sim, "GET", "/v2/queue", NULL);
 	cr_assert_str_eq(st_str_or_empty(r.json, "queue.0.app.id"), "/cr", "the crashed app waits in the queue: %s",
 			 r.body);
@@ -226,7 +221,7 @@ Test(idle, thousands_of_settled_apps_cost_no_cpu, .timeout = 240)
 		int ok = 0;
 		for (int t = 0; t < 120000 && !ok; t += 100) {
 			r = st_req(&sim, "GET", "/v2/queue", NULL);
-			ok = r.json && json_object_array_length(st_get(r.json, "queue")) == 0;
+			ok = r.json && json_object_array_length(test_json_get(r.json, "queue")) == 0;
 			st_free(&r);
 			st_sleep_ms(100);
 		}

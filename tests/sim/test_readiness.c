@@ -58,7 +58,7 @@ Test(readiness, deployment_ends_only_once_tasks_are_ready)
 	cr_assert(st_deploy_running(&sim, rc), "running is not enough with readinessChecks: the deployment waits");
 	cr_assert(st_wait_idle(&sim, 5000), "ready tasks end the deployment");
 	r = st_req(&sim, "GET", "/v2/apps/rc?embed=app.readiness", NULL);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "app.readinessCheckResults")), 0,
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "app.readinessCheckResults")), 0,
 		     "results live in the deployment only: %s", r.body);
 	st_free(&r);
 	free(plain);
@@ -70,7 +70,7 @@ Test(readiness, deployment_ends_only_once_tasks_are_ready)
 static struct json_object *results_at(struct test_sim *sim, const char *url, const char *path)
 {
 	struct st_resp r = st_req(sim, "GET", url, NULL);
-	struct json_object *a = st_get(r.json, path);
+	struct json_object *a = test_json_get(r.json, path);
 
 	cr_assert(a && json_object_is_type(a, json_type_array), "no %s in %s", path, r.body);
 	json_object_get(a);
@@ -94,8 +94,8 @@ Test(readiness, unready_never_ends_and_shows_results)
 
 	r = st_req(&sim, "GET", "/v2/apps/stuck?embed=app.readiness", NULL);
 	cr_assert_eq(st_int(r.json, "app.tasksRunning"), 2, "%s", r.body);
-	res = st_get(r.json, "app.readinessCheckResults");
-	tasks = st_get(r.json, "app.tasks");
+	res = test_json_get(r.json, "app.readinessCheckResults");
+	tasks = test_json_get(r.json, "app.tasks");
 	cr_assert_eq(json_object_array_length(res), 2, "one result per task: %s", r.body);
 	for (size_t i = 0; i < 2; i++) {
 		struct json_object *o = json_object_array_get_idx(res, i), *v;
@@ -116,7 +116,7 @@ Test(readiness, unready_never_ends_and_shows_results)
 	cr_assert_eq(json_object_array_length(res), 2);
 	json_object_put(res);
 	r = st_req(&sim, "GET", "/v2/apps/stuck", NULL);
-	cr_assert_null(st_get(r.json, "app.readinessCheckResults"), "%s", r.body);
+	cr_assert_null(test_json_get(r.json, "app.readinessCheckResults"), "%s", r.body);
 	st_free(&r);
 
 	/* The deployment's current action carries the same results, re-checked over time. */
@@ -175,7 +175,7 @@ Test(readiness, restart_keeps_old_tasks_until_new_ones_are_ready)
 	cr_assert_eq(st_int(r.json, "app.tasksRunning"), 4, "%s", r.body);
 	for (size_t i = 0; i < 4; i++)
 		old += strcmp(st_str(r.json, "app.version"),
-			      st_str(json_object_array_get_idx(st_get(r.json, "app.tasks"), i), "version")) != 0;
+			      st_str(json_object_array_get_idx(test_json_get(r.json, "app.tasks"), i), "version")) != 0;
 	cr_assert_eq(old, 2, "the old tasks are not killed for lack of readiness: %s", r.body);
 	st_free(&r);
 	st_sim_stop(&sim);

@@ -26,7 +26,7 @@ static void start_pair(struct test_sim *leader, struct test_sim *standby, const 
 static struct json_object *leader_saw(struct test_sim *leader, const char *method, const char *path)
 {
 	struct st_resp r = st_req(leader, "GET", "/_sim/requests", NULL);
-	struct json_object *reqs = st_get(r.json, "requests"), *found = NULL;
+	struct json_object *reqs = test_json_get(r.json, "requests"), *found = NULL;
 
 	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++) {
 		struct json_object *q = json_object_array_get_idx(reqs, i);

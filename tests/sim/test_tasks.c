@@ -70,7 +70,7 @@ Test(tasks, staging_starting_running_with_their_events)
 	/* Marathon counts only TASK_STAGING as staged and TASK_RUNNING as running. */
 	cr_assert_eq(st_int(r.json, "app.tasksStaged"), 0, "%s", r.body);
 	cr_assert_eq(st_int(r.json, "app.tasksRunning"), 0, "%s", r.body);
-	cr_assert_null(st_get(r.json, "app.tasks.0.startedAt"), "not started yet: %s", r.body);
+	cr_assert_null(test_json_get(r.json, "app.tasks.0.startedAt"), "not started yet: %s", r.body);
 	st_free(&r);
 	cr_assert(wait_state(&sim, "st", "TASK_RUNNING", 2000));
 	cr_assert(st_sse_wait(&s, "TASK_RUNNING", 2000));
@@ -147,8 +147,8 @@ Test(tasks, spec_4_4_scale_down_waits_until_killed_tasks_are_terminal)
 	test_sim_expect(&sim, "PUT", "/v2/apps/sd", "{\"instances\":1}", 200, NULL, NULL);
 	st_sleep_ms(100);
 	r = st_req(&sim, "GET", "/v2/apps/sd", NULL);
-	for (size_t i = 0; i < json_object_array_length(st_get(r.json, "app.tasks")); i++)
-		killing += !strcmp(st_str_or_empty(json_object_array_get_idx(st_get(r.json, "app.tasks"), i), "state"),
+	for (size_t i = 0; i < json_object_array_length(test_json_get(r.json, "app.tasks")); i++)
+		killing += !strcmp(st_str_or_empty(json_object_array_get_idx(test_json_get(r.json, "app.tasks"), i), "state"),
 				   "TASK_KILLING");
 	cr_assert_eq(killing, 2, "%s", r.body);
 	cr_assert_eq(st_int(r.json, "app.tasksRunning"), 1);
@@ -156,7 +156,7 @@ Test(tasks, spec_4_4_scale_down_waits_until_killed_tasks_are_terminal)
 	st_free(&r);
 	cr_assert(st_wait_idle(&sim, 3000));
 	r = st_req(&sim, "GET", "/v2/apps/sd/tasks", NULL);
-	cr_assert_eq(json_object_array_length(st_get(r.json, "tasks")), 1, "%s", r.body);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "tasks")), 1, "%s", r.body);
 	st_free(&r);
 	st_sim_stop(&sim);
 }
@@ -221,7 +221,7 @@ static void placed(struct test_sim *sim, const char *app, struct placed *p)
 
 	snprintf(path, sizeof(path), "/v2/apps/%s/tasks", app);
 	r = st_req(sim, "GET", path, NULL);
-	tasks = st_get(r.json, "tasks");
+	tasks = test_json_get(r.json, "tasks");
 	p->n = tasks ? json_object_array_length(tasks) : 0;
 	cr_assert_leq(p->n, 8);
 	for (size_t i = 0; i < p->n; i++) {

@@ -24,7 +24,7 @@ static void task_id(struct test_sim *sim, const char *app, char out[256], int64_
 	id = st_str(r.json, "app.tasks.0.id");
 	snprintf(out, 256, "%s", id ? id : "");
 	if (fails)
-		*fails = st_get(r.json, "app.tasks.0.healthCheckResults.0.consecutiveFailures")
+		*fails = test_json_get(r.json, "app.tasks.0.healthCheckResults.0.consecutiveFailures")
 				 ? st_int(r.json, "app.tasks.0.healthCheckResults.0.consecutiveFailures")
 				 : -1;
 	st_free(&r);
