@@ -272,11 +272,4 @@ char **cli_app_ids(const char *cmd, char **pos, int npos);
 /* Who runs this command, for records of who did what: $SUDO_USER, $USER, or the uid. */
 const char *cli_user(void);
 
-/*
- * The commands that still parse their options and open their environment
- * themselves (the others are run by main() from their cmd_spec, commands.h).
- */
-int cmd_watch(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
-
 #endif

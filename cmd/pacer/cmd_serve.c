@@ -14,6 +14,7 @@
 
 #include "cmd/pacer/api.h"
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/commands.h"
 #include "cmd/pacer/envsync.h"
 #include "cmd/pacer/sdnotify.h"
 #include "cmd/pacer/serve_http.h"
@@ -23,11 +24,14 @@
 #include "reconcile/base/secret.h"
 #include "reconcile/metrics.h"
 
+struct serve_run;
+
 struct serve_cli {
 	struct cli_common c;
 	const char *listen, *branch, *tokens_file;
 	int interval, insecure_no_secret;
 	struct cli_apply a;
+	struct serve_run *sr; /* from serve_prepare() to serve_release() */
 };
 
 static const struct opt_spec serve_options[] = {
@@ -86,8 +90,6 @@ static int load_tokens(const char *path, struct tokens **out, struct pacer_error
 
 /* What serve holds while it runs; released by serve_release(). */
 struct serve_run {
-	struct cli_env env;
-	int opened;
 	struct envsync *es;
 	struct tokens *tokens;
 	struct api *api;
@@ -118,16 +120,16 @@ static int serve_check(const struct serve_cli *o, struct serve_run *sr, struct p
 }
 
 /* The HTTP service over envsync's syncs, with the API when there are tokens. */
-static int serve_open(const struct serve_cli *o, struct sync_options *so,
+static int serve_open(const struct serve_cli *o, struct cli_env *env, struct sync_options *so,
                       volatile sig_atomic_t *supersede, struct serve_run *sr,
                       struct pacer_error **err)
 {
 	struct serve_options svo = SERVE_OPTIONS_INIT;
 	int rc;
 
-	if (envsync_new(&sr->es, &sr->env, so, err))
+	if (envsync_new(&sr->es, env, so, err))
 		return PACER_EXIT_FAILED;
-	if (sr->tokens && api_new(&sr->api, &sr->env, so->stop, so->ignore_instances)) {
+	if (sr->tokens && api_new(&sr->api, env, so->stop, so->ignore_instances)) {
 		pacer_error_set(err, -1, "out of memory");
 		return PACER_EXIT_FAILED;
 	}
@@ -144,7 +146,7 @@ static int serve_open(const struct serve_cli *o, struct sync_options *so,
 	svo.api_ctx = sr->api;
 	svo.sync_only = envsync_run;
 	/* pacer suspend/resume take effect at once, not at the next interval. */
-	if (asprintf(&sr->poke, "%s/suspended.json", sr->env.state_dir) >= 0)
+	if (asprintf(&sr->poke, "%s/suspended.json", env->state_dir) >= 0)
 		svo.poke_file = sr->poke;
 	rc = serve_new(&sr->srv, &svo, envsync_run_all, sr->es, err);
 	if (rc)
@@ -174,56 +176,74 @@ static int serve_until_stopped(struct serve_run *sr, volatile sig_atomic_t *stop
 	return PACER_EXIT_OK;
 }
 
-static void serve_release(struct serve_run *sr)
+/* Frees what serve_prepare() and serve_cmd() made; main() calls it after both. */
+static void serve_release(struct cmd_ctx *ctx)
 {
+	struct serve_cli *o = ctx->opts;
+	struct serve_run *sr = o->sr;
+
+	if (!sr)
+		return;
 	serve_free(sr->srv);
 	free(sr->poke);
 	api_free(sr->api);
 	tokens_free(sr->tokens);
 	envsync_free(sr->es);
 	pacer_secret_free(sr->secret);
-	if (sr->opened)
-		cli_env_release(&sr->env);
+	free(sr);
 }
 
-int cmd_serve(int argc, char **argv)
+/* The options, then the secret: refuse before touching anything without one. */
+static int serve_prepare(struct cmd_ctx *ctx)
 {
-	/* Newest commit wins: a push during a sync ends its wait (no rollback). */
-	static volatile sig_atomic_t supersede;
-	struct serve_cli o = {.a = CLI_APPLY_INIT, .interval = 60};
+	struct serve_cli *o = ctx->opts;
 	struct sync_options so = SYNC_OPTIONS_INIT;
-	struct serve_run sr = {.opened = 0};
 	struct pacer_error *err = NULL;
-	int npos, rc, code;
+	int code;
 
-	rc = opt_parse("serve", "--source URL [--listen ADDR:PORT] [options]", serve_options, &o,
-	               argc, argv, NULL, 0, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (cli_apply_options(&o.a, &so) || o.interval < 0) {
+	if (cli_apply_options(&o->a, &so) || o->interval < 0) {
 		fprintf(stderr, "pacer serve: --on-failure must be rollback, restart or none; "
 		                "--interval >= 0\n");
 		return PACER_EXIT_USAGE;
 	}
-	/* The secret first: refuse before touching anything without one. */
-	if ((code = serve_check(&o, &sr, &err)))
-		goto fail;
-	code = cli_env_open(&sr.env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN);
-	if (code)
-		goto done;
-	sr.opened = 1;
-	so.flags = &sr.env.flags;
-	so.cache_tag = cli_cache_tag();
-	so.stop = cli_install_signals();
-	so.abandon = &supersede;
-	if ((code = serve_open(&o, &so, &supersede, &sr, &err)))
-		goto fail;
-	code = serve_until_stopped(&sr, so.stop);
-	goto done;
-fail:
-	cli_print_error("serve", err);
-done:
-	serve_release(&sr);
+	if (!(o->sr = calloc(1, sizeof(*o->sr))))
+		return PACER_EXIT_FAILED;
+	if ((code = serve_check(o, o->sr, &err)))
+		cli_print_error("serve", err);
 	pacer_error_free(err);
 	return code;
 }
+
+static int serve_cmd(struct cmd_ctx *ctx)
+{
+	/* Newest commit wins: a push during a sync ends its wait (no rollback). */
+	static volatile sig_atomic_t supersede;
+	const struct serve_cli *o = ctx->opts;
+	struct sync_options so = SYNC_OPTIONS_INIT;
+	struct pacer_error *err = NULL;
+	int code;
+
+	cli_apply_options(&o->a, &so); /* checked by serve_prepare() */
+	so.flags = &ctx->env.flags;
+	so.cache_tag = cli_cache_tag();
+	so.stop = cli_install_signals();
+	so.abandon = &supersede;
+	if ((code = serve_open(o, &ctx->env, &so, &supersede, o->sr, &err)))
+		cli_print_error("serve", err);
+	else
+		code = serve_until_stopped(o->sr, so.stop);
+	pacer_error_free(err);
+	return code;
+}
+
+static const struct serve_cli serve_defaults = {.a = CLI_APPLY_INIT, .interval = 60};
+
+const struct cmd_spec cmd_serve_spec = {
+    .usage = "--source URL [--listen ADDR:PORT] [options]",
+    .options = serve_options,
+    .size = sizeof(struct serve_cli),
+    .defaults = &serve_defaults,
+    .prepare = serve_prepare,
+    .run = serve_cmd,
+    .release = serve_release,
+};

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "cmd/pacer/cli.h"
+#include "cmd/pacer/commands.h"
 #include "cmd/pacer/envsync.h"
 #include "cmd/pacer/watcher.h"
 #include "reconcile/base/log.h"
@@ -41,46 +42,47 @@ static const struct opt_spec watch_options[] = {
     OPT_ROW_END,
 };
 
-int cmd_watch(int argc, char **argv)
-{
-	/* Newest wins: the watcher's runner sets it to end an older sync's wait. */
-	static volatile sig_atomic_t supersede;
-	struct watch_cli o = {.w = WATCHER_OPTIONS_INIT, .a = CLI_APPLY_INIT};
-	struct sync_options so = SYNC_OPTIONS_INIT;
-	struct pacer_error *err = NULL;
-	struct envsync *es = NULL;
-	struct watcher *w = NULL;
-	struct cli_env env;
-	int npos, rc, code;
+static const struct watch_cli watch_defaults = {.w = WATCHER_OPTIONS_INIT, .a = CLI_APPLY_INIT};
 
-	rc = opt_parse("watch", "--source DIR|URL [--marathon URL] [--self-heal] [options]",
-	               watch_options, &o, argc, argv, NULL, 0, &npos);
-	if (rc)
-		return rc > 0 ? PACER_EXIT_OK : PACER_EXIT_USAGE;
-	if (cli_apply_options(&o.a, &so) || o.w.debounce_ms < 0 || o.w.interval_s < 1 ||
-	    o.w.resync_interval_s < 0) {
+static int watch_prepare(struct cmd_ctx *ctx)
+{
+	const struct watch_cli *o = ctx->opts;
+	struct sync_options so = SYNC_OPTIONS_INIT;
+
+	if (cli_apply_options(&o->a, &so) || o->w.debounce_ms < 0 || o->w.interval_s < 1 ||
+	    o->w.resync_interval_s < 0) {
 		fprintf(stderr, "pacer watch: --on-failure must be rollback, restart or none; "
 		                "--debounce >= 0, --interval >= 1, --resync-interval >= 0\n");
 		return PACER_EXIT_USAGE;
 	}
-	code = cli_env_open(&env, &o.c, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN);
-	if (code)
-		return code;
-	code = PACER_EXIT_FAILED;
+	return 0;
+}
 
-	so.flags = &env.flags;
+static int watch_cmd(struct cmd_ctx *ctx)
+{
+	/* Newest wins: the watcher's runner sets it to end an older sync's wait. */
+	static volatile sig_atomic_t supersede;
+	struct watch_cli *o = ctx->opts;
+	struct sync_options so = SYNC_OPTIONS_INIT;
+	struct pacer_error *err = NULL;
+	struct envsync *es = NULL;
+	struct watcher *w = NULL;
+	int code = PACER_EXIT_FAILED;
+
+	cli_apply_options(&o->a, &so); /* checked by watch_prepare() */
+	so.flags = &ctx->env.flags;
 	so.cache_tag = cli_cache_tag();
-	so.stop = o.w.stop = cli_install_signals();
-	so.abandon = o.w.supersede = &supersede;
-	o.w.sync = &so;
-	o.w.source = o.c.source;
-	o.w.ref = o.c.ref;
-	o.w.path = o.c.path;
-	if (envsync_new(&es, &env, &so, &err))
+	so.stop = o->w.stop = cli_install_signals();
+	so.abandon = o->w.supersede = &supersede;
+	o->w.sync = &so;
+	o->w.source = o->c.source;
+	o->w.ref = o->c.ref;
+	o->w.path = o->c.path;
+	if (envsync_new(&es, &ctx->env, &so, &err))
 		goto done;
-	if (o.metrics_file)
-		envsync_set_metrics_file(es, "watch", o.metrics_file);
-	if (watcher_new(&w, &o.w, es, &env, &err))
+	if (o->metrics_file)
+		envsync_set_metrics_file(es, "watch", o->metrics_file);
+	if (watcher_new(&w, &o->w, es, &ctx->env, &err))
 		goto done;
 	code = watcher_run(w, &err) ? PACER_EXIT_FAILED : PACER_EXIT_OK;
 done:
@@ -91,6 +93,14 @@ done:
 		PLOG_INFO("stopped");
 	envsync_free(es);
 	pacer_error_free(err);
-	cli_env_release(&env);
 	return code;
 }
+
+const struct cmd_spec cmd_watch_spec = {
+    .usage = "--source DIR|URL [--marathon URL] [--self-heal] [options]",
+    .options = watch_options,
+    .size = sizeof(struct watch_cli),
+    .defaults = &watch_defaults,
+    .prepare = watch_prepare,
+    .run = watch_cmd,
+};

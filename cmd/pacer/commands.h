@@ -43,10 +43,10 @@ struct cmd_ctx {
 	struct cli_common *c; /* its common options (the start of opts) */
 	char **args;          /* positional arguments (from argv) */
 	int nargs;
-	char **ids;           /* CMD_APP_IDS: args as absolute ids, NULL-terminated */
-	unsigned needs;       /* the row's flags, as prepare left them */
-	int remote;           /* CMD_REMOTE and --server given: env is not opened */
-	struct cli_env env;   /* opened as needs says (all NULL when remote) */
+	char **ids;         /* CMD_APP_IDS: args as absolute ids, NULL-terminated */
+	unsigned needs;     /* the row's flags, as prepare left them */
+	int remote;         /* CMD_REMOTE and --server given: env is not opened */
+	struct cli_env env; /* opened as needs says (all NULL when remote) */
 };
 
 /* The CLI_* bits of a row's flags: what cli_env_open() opens. */
@@ -78,15 +78,18 @@ struct cmd_spec {
 	int (*prepare)(struct cmd_ctx *ctx);
 	/* The command itself; returns the exit code. */
 	int (*run)(struct cmd_ctx *ctx);
+	/*
+	 * Frees what prepare (and run) left in the options struct, once
+	 * prepare has run, whatever it returned, and before the environment
+	 * is released. NULL: nothing to free.
+	 */
+	void (*release)(struct cmd_ctx *ctx);
 };
 
 struct pacer_command {
 	const char *name;
-	/* Run by main() as the spec and the flags say ... */
+	/* Run by main() as the spec and the flags say. */
 	const struct cmd_spec *spec;
-	/* ... or, for a command that still does its own parsing and set-up
-	 * (watch and serve), called with the command's argv; spec is NULL. */
-	int (*fn)(int argc, char **argv);
 	unsigned flags; /* CLI_NEED_* ... | CMD_*; see cmd_flags */
 	const char *help;
 };
@@ -132,8 +135,8 @@ void commands_describe(opt_describe_fn fn, void *ctx);
 
 /* The commands main() runs (cmd_<name>.c). */
 extern const struct cmd_spec cmd_sync_spec, cmd_diff_spec, cmd_status_spec, cmd_history_spec,
-	cmd_suspend_spec, cmd_resume_spec, cmd_restart_spec, cmd_cancel_spec, cmd_scale_spec,
-	cmd_stop_spec, cmd_delete_spec, cmd_validate_spec, cmd_backups_spec, cmd_rollback_spec,
-	cmd_completion_spec;
+    cmd_suspend_spec, cmd_resume_spec, cmd_restart_spec, cmd_cancel_spec, cmd_scale_spec,
+    cmd_stop_spec, cmd_delete_spec, cmd_validate_spec, cmd_backups_spec, cmd_rollback_spec,
+    cmd_watch_spec, cmd_serve_spec, cmd_completion_spec;
 
 #endif

@@ -19,50 +19,46 @@
 #define NEEDS_ACTION (CLI_NEED_MARATHON | CLI_NEED_STATE | CMD_REMOTE)
 
 const struct pacer_command pacer_commands[] = {
-	{"sync", &cmd_sync_spec, NULL,
+	{"sync", &cmd_sync_spec,
 	 CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_NEED_STATE | CMD_APP_IDS | CMD_REMOTE,
 	 "make Marathon equal to the desired state (back up, apply, wait, roll back)"},
-	{"diff", &cmd_diff_spec, NULL,
+	{"diff", &cmd_diff_spec,
 	 CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_READ_STATE | CMD_APP_IDS,
 	 "show what sync would change (exit 0 none, 2 changes, 1 error)"},
-	{"status", &cmd_status_spec, NULL,
+	{"status", &cmd_status_spec,
 	 CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_READ_STATE | CMD_APP_IDS | CMD_REMOTE,
 	 "every app's state: synced, out of sync, degraded, held, suspended..."},
-	{"history", &cmd_history_spec, NULL, CLI_READ_STATE | CMD_APP_IDS,
+	{"history", &cmd_history_spec, CLI_READ_STATE | CMD_APP_IDS,
 	 "what earlier runs did, for every app or one"},
 	/* Suspensions need no lock: suspended.json is replaced atomically. */
-	{"suspend", &cmd_suspend_spec, NULL,
+	{"suspend", &cmd_suspend_spec,
 	 CLI_NEED_BACKUPS | CLI_READ_STATE | CMD_APP_IDS | CMD_REMOTE,
 	 "stop pacer from changing an app (or the whole source)"},
-	{"resume", &cmd_resume_spec, NULL,
+	{"resume", &cmd_resume_spec,
 	 CLI_NEED_BACKUPS | CLI_READ_STATE | CMD_APP_IDS | CMD_REMOTE,
 	 "hand a suspended app (or the whole source) back to git"},
-	{"restart", &cmd_restart_spec, NULL, NEEDS_ACTION,
+	{"restart", &cmd_restart_spec, NEEDS_ACTION,
 	 "restart an app's tasks (same definition) and wait"},
-	{"cancel", &cmd_cancel_spec, NULL, NEEDS_ACTION,
+	{"cancel", &cmd_cancel_spec, NEEDS_ACTION,
 	 "cancel an app's deployment (Marathon rolls back; --force: just stop)"},
-	{"scale", &cmd_scale_spec, NULL, NEEDS_ACTION,
+	{"scale", &cmd_scale_spec, NEEDS_ACTION,
 	 "run N instances of an app and suspend it from git"},
-	{"stop", &cmd_stop_spec, NULL, NEEDS_ACTION, "scale an app to 0 and suspend it from git"},
-	{"delete", &cmd_delete_spec, NULL, NEEDS_ACTION,
+	{"stop", &cmd_stop_spec, NEEDS_ACTION, "scale an app to 0 and suspend it from git"},
+	{"delete", &cmd_delete_spec, NEEDS_ACTION,
 	 "back up, suspend and delete an app (--yes)"},
 	/* Offline: only the log and the validation flags are set up. */
-	{"validate", &cmd_validate_spec, NULL, 0, "check definition files offline, as Marathon would"},
-	{"backups", &cmd_backups_spec, NULL, CLI_NEED_BACKUPS, "list backups of live definitions"},
-	{"rollback", &cmd_rollback_spec, NULL, NEEDS_ACTION,
+	{"validate", &cmd_validate_spec, 0, "check definition files offline, as Marathon would"},
+	{"backups", &cmd_backups_spec, CLI_NEED_BACKUPS, "list backups of live definitions"},
+	{"rollback", &cmd_rollback_spec, NEEDS_ACTION,
 	 "re-apply an app's latest (or a named) backup and wait"},
-	/*
-	 * watch and serve still parse and open for themselves (through
-	 * cli_env_open() with these same flags); they move to a spec of their
-	 * own, and main() does it for them, once their runtime is one.
-	 */
-	{"watch", NULL, cmd_watch, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN,
+	/* The lock is taken around each sync, not for the whole run. */
+	{"watch", &cmd_watch_spec, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN,
 	 "keep Marathon in sync: sync on file changes or new commits, warn on drift"},
-	{"serve", NULL, cmd_serve, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN,
+	{"serve", &cmd_serve_spec, CLI_NEED_SOURCE | CLI_NEED_MARATHON | CLI_LOCK_PER_RUN,
 	 "HTTP service: sync on signed webhooks and on a timer; /status, /metrics"},
-	{"completion", &cmd_completion_spec, NULL, CMD_NO_COMMON,
+	{"completion", &cmd_completion_spec, CMD_NO_COMMON,
 	 "print a bash or zsh completion script"},
-	{NULL, NULL, NULL, 0, NULL},
+	{NULL, NULL, 0, NULL},
 };
 
 /*
@@ -139,11 +135,7 @@ void commands_describe(opt_describe_fn fn, void *ctx)
 		int n;
 
 		/* In describe mode opt_parse() hands the table over and returns. */
-		if (c->spec)
-			opt_parse(c->name, c->spec->usage, c->spec->options, NULL, 1, argv, NULL, 0,
-				  &n);
-		else
-			c->fn(1, argv);
+		opt_parse(c->name, c->spec->usage, c->spec->options, NULL, 1, argv, NULL, 0, &n);
 	}
 	opt_set_describer(NULL, NULL);
 }
@@ -247,7 +239,7 @@ static int run_command(const struct pacer_command *row, int argc, char **argv)
 {
 	const struct cmd_spec *spec = row->spec;
 	struct cmd_ctx ctx = {.name = row->name, .needs = row->flags};
-	int code = PACER_EXIT_FAILED, opened = 0;
+	int code = PACER_EXIT_FAILED, opened = 0, prepared = 0;
 
 	/* One byte more: a command without options has size 0, and calloc(0)
 	 * may give NULL. argc bounds the arguments. */
@@ -260,6 +252,7 @@ static int run_command(const struct pacer_command *row, int argc, char **argv)
 	ctx.c = ctx.opts;
 	if (parse_command(row, &ctx, argc, argv, &code))
 		goto done;
+	prepared = 1;
 	if (spec->prepare && (code = spec->prepare(&ctx)))
 		goto done;
 	if (!ctx.remote && !(ctx.needs & CMD_NO_COMMON)) {
@@ -269,6 +262,8 @@ static int run_command(const struct pacer_command *row, int argc, char **argv)
 	}
 	code = spec->run(&ctx);
 done:
+	if (prepared && spec->release)
+		spec->release(&ctx);
 	if (opened)
 		cli_env_release(&ctx.env);
 	pacer_strv_free(ctx.ids);
@@ -304,7 +299,7 @@ int main(int argc, char **argv)
 		cli_log_early(argc, argv);
 		if (!(c->flags & CMD_NO_COMMON))
 			warn_unknown_env();
-		return c->spec ? run_command(c, argc - 1, argv + 1) : c->fn(argc - 1, argv + 1);
+		return run_command(c, argc - 1, argv + 1);
 	}
 	fprintf(stderr, "pacer: '%s' is not a pacer command\n\n", argv[1]);
 	usage(stderr);
