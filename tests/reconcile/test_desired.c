@@ -839,7 +839,54 @@ Test(corpus, realworld_unknown_fields_are_the_ones_marathon_ignores)
 	free(dir);
 }
 
-Test(corpus, realworld_files_load)
+/* One row of corpus/VERDICTS.tsv: a realworld file and Marathon's verdicts on it. */
+struct verdict {
+	char file[256];
+	char verdict[32]; /* under Marathon's default flags */
+	char dcos[32];    /* under DC/OS's flags: the last column */
+	long napps;
+	char *path; /* the file in corpus/realworld */
+};
+
+/*
+ * Calls fn for each file VERDICTS.tsv lists and returns how many there were,
+ * or -1 when ../shared/corpus is not there.
+ */
+static long each_verdict(void (*fn)(const struct verdict *v, void *ctx), void *ctx)
+{
+	char *dir = test_shared_path("corpus/realworld");
+	char *verdicts_path = test_shared_path("corpus/VERDICTS.tsv");
+	char *verdicts, *line, *save = NULL;
+	long files = 0;
+
+	if (!dir || !verdicts_path) {
+		free(dir);
+		free(verdicts_path);
+		return -1;
+	}
+	verdicts = test_read_file(verdicts_path, NULL);
+	cr_assert_not_null(verdicts);
+	for (line = strtok_r(verdicts, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct verdict v = {.path = NULL};
+		const char *last;
+
+		if (sscanf(line, "%255[^\t]\t%31[^\t]\t%ld", v.file, v.verdict, &v.napps) != 3 ||
+		    !strstr(v.file, ".json"))
+			continue; /* the header */
+		last = strrchr(line, '\t');
+		snprintf(v.dcos, sizeof(v.dcos), "%s", last ? last + 1 : "");
+		cr_assert(asprintf(&v.path, "%s/%s", dir, v.file) > 0);
+		fn(&v, ctx);
+		free(v.path);
+		files++;
+	}
+	free(verdicts);
+	free(verdicts_path);
+	free(dir);
+	return files;
+}
+
+static void check_loads(const struct verdict *v, void *ctx)
 {
 	static const struct {
 		const char *prefix, *needle;
@@ -847,60 +894,44 @@ Test(corpus, realworld_files_load)
 	    {"010_", "\"cpus\" must be a number, not a string"},
 	    {"052_", "uppercase"},
 	};
-	char *dir = test_shared_path("corpus/realworld");
-	char *verdicts_path = test_shared_path("corpus/VERDICTS.tsv");
-	char *verdicts, *line, *save = NULL;
-	size_t files = 0, apps = 0;
+	size_t *apps = ctx;
+	const char *needle = NULL;
+	struct pacer_desired *d;
 
-	if (!dir || !verdicts_path) {
-		cr_skip_test("../shared/corpus is not there");
-		free(dir);
-		free(verdicts_path);
-		return;
+	for (size_t i = 0; i < sizeof(expected_errors) / sizeof(expected_errors[0]); i++)
+		if (!strncmp(v->file, expected_errors[i].prefix, strlen(expected_errors[i].prefix)))
+			needle = expected_errors[i].needle;
+	d = load_path(v->path, v->file);
+	if (needle) {
+		/* Only files Marathon refuses whatever its flags may fail here. */
+		cr_assert_str_eq(v->verdict, "REJECT", "%s", v->file);
+		cr_assert_str_eq(v->dcos, "REJECT", "%s", v->file);
+		cr_assert_not_null(find_diag(d, needle), "%s: want \"%s\"", v->file, needle);
+		cr_assert(find_diag(d, needle)->is_error);
+	} else {
+		if (d->nerrors)
+			dump(d);
+		cr_assert_eq(d->nerrors, 0, "%s: %zu errors", v->file, d->nerrors);
+		cr_assert_eq((long)d->napps, v->napps, "%s: %zu apps, VERDICTS says %ld", v->file,
+		             d->napps, v->napps);
+		for (size_t i = 0; i < d->napps; i++)
+			cr_assert_gt(d->apps[i].line, 0);
 	}
-	verdicts = test_read_file(verdicts_path, NULL);
-	cr_assert_not_null(verdicts);
-	for (line = strtok_r(verdicts, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char file[256], verdict[32], dcos[32], *path = NULL, *last;
-		long napps;
-		const char *needle = NULL;
-		struct pacer_desired *d;
+	*apps += d->napps;
+	desired_free(d);
+}
 
-		if (sscanf(line, "%255[^\t]\t%31[^\t]\t%ld", file, verdict, &napps) != 3)
-			continue; /* the header */
-		last = strrchr(line, '\t');
-		snprintf(dcos, sizeof(dcos), "%s", last ? last + 1 : "");
-		for (size_t i = 0; i < sizeof(expected_errors) / sizeof(expected_errors[0]); i++)
-			if (!strncmp(file, expected_errors[i].prefix,
-			             strlen(expected_errors[i].prefix)))
-				needle = expected_errors[i].needle;
-		cr_assert(asprintf(&path, "%s/%s", dir, file) > 0);
-		d = load_path(path, file);
-		if (needle) {
-			/* Only files Marathon refuses whatever its flags may fail here. */
-			cr_assert_str_eq(verdict, "REJECT", "%s", file);
-			cr_assert_str_eq(dcos, "REJECT", "%s", file);
-			cr_assert_not_null(find_diag(d, needle), "%s: want \"%s\"", file, needle);
-			cr_assert(find_diag(d, needle)->is_error);
-		} else {
-			if (d->nerrors)
-				dump(d);
-			cr_assert_eq(d->nerrors, 0, "%s: %zu errors", file, d->nerrors);
-			cr_assert_eq((long)d->napps, napps, "%s: %zu apps, VERDICTS says %ld", file,
-			             d->napps, napps);
-			for (size_t i = 0; i < d->napps; i++)
-				cr_assert_gt(d->apps[i].line, 0);
-		}
-		apps += d->napps;
-		files++;
-		desired_free(d);
-		free(path);
+Test(corpus, realworld_files_load)
+{
+	size_t apps = 0;
+	long files = each_verdict(check_loads, &apps);
+
+	if (files < 0) {
+		cr_skip_test("../shared/corpus is not there");
+		return;
 	}
 	cr_assert_eq(files, 68);
 	cr_assert_geq(apps, 1200);
-	free(verdicts);
-	free(verdicts_path);
-	free(dir);
 }
 
 /* "pacer validate": with server flags, Marathon's own verdict is added. */
@@ -949,51 +980,36 @@ Test(desired, server_flags_add_marathons_verdict)
  * "pacer validate" over the realworld corpus refuses exactly the files
  * Marathon 1.10 refuses, under its default flags and under DC/OS's.
  */
-Test(corpus, validate_with_flags_matches_verdicts)
+static void check_verdicts(const struct verdict *v, void *ctx)
 {
 	const struct appdef_flags plain = APPDEF_FLAGS_INIT, dcos = APPDEF_FLAGS_DCOS;
-	char *dir = test_shared_path("corpus/realworld");
-	char *verdicts_path = test_shared_path("corpus/VERDICTS.tsv");
-	char *verdicts, *line, *save = NULL;
-	size_t files = 0;
+	size_t len;
+	char *data = test_read_file(v->path, &len);
 
-	if (!dir || !verdicts_path) {
+	(void)ctx;
+	cr_assert_not_null(data);
+	for (int f = 0; f < 2; f++) {
+		struct desired_options opts = DESIRED_OPTIONS_INIT;
+		struct pacer_desired *d = desired_new();
+		const char *want = f ? v->dcos : v->verdict;
+
+		opts.flags = f ? &dcos : &plain;
+		cr_assert_eq(desired_add_file(d, v->file, data, len, &opts), 0);
+		cr_assert_eq(desired_finish(d), 0);
+		cr_assert_str_eq(d->nerrors ? "REJECT" : "ACCEPT", want, "%s with %s flags", v->file,
+		                 f ? "DC/OS" : "default");
+		desired_free(d);
+	}
+	free(data);
+}
+
+Test(corpus, validate_with_flags_matches_verdicts)
+{
+	long files = each_verdict(check_verdicts, NULL);
+
+	if (files < 0) {
 		cr_skip_test("../shared/corpus is not there");
-		free(dir);
-		free(verdicts_path);
 		return;
 	}
-	verdicts = test_read_file(verdicts_path, NULL);
-	cr_assert_not_null(verdicts);
-	for (line = strtok_r(verdicts, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char file[256], verdict[32], *path = NULL, *last = strrchr(line, '\t');
-		size_t len;
-		char *data;
-
-		if (sscanf(line, "%255[^\t]\t%31[^\t]", file, verdict) != 2 ||
-		    !strstr(file, ".json"))
-			continue;
-		cr_assert(asprintf(&path, "%s/%s", dir, file) > 0);
-		data = test_read_file(path, &len);
-		cr_assert_not_null(data);
-		for (int f = 0; f < 2; f++) {
-			struct desired_options opts = DESIRED_OPTIONS_INIT;
-			struct pacer_desired *d = desired_new();
-			const char *want = f ? last + 1 : verdict;
-
-			opts.flags = f ? &dcos : &plain;
-			cr_assert_eq(desired_add_file(d, file, data, len, &opts), 0);
-			cr_assert_eq(desired_finish(d), 0);
-			cr_assert_str_eq(d->nerrors ? "REJECT" : "ACCEPT", want, "%s with %s flags",
-			                 file, f ? "DC/OS" : "default");
-			desired_free(d);
-		}
-		free(data);
-		free(path);
-		files++;
-	}
 	cr_assert_eq(files, 68);
-	free(verdicts);
-	free(verdicts_path);
-	free(dir);
 }
