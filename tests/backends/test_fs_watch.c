@@ -3,6 +3,7 @@
  * on a fake clock.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -304,6 +305,19 @@ Test(fswatch, errors_name_the_directory)
 	free(file);
 }
 
+/* What the event loop does when the watcher is readable: 1 when a change was noted. */
+static int read_and_note(struct env *e, struct debounce *d)
+{
+	struct pacer_error *err = NULL;
+	int changed = 0, overflow = 0;
+
+	cr_assert_eq(fswatch_read(e->w, &changed, &overflow, &err), 0);
+	if (!changed && !overflow)
+		return 0;
+	debounce_note(d, pacer_now_ms());
+	return 1;
+}
+
 /* A burst (git checkout touching 200 files) becomes one sync, on the real clock. */
 Test(fswatch, burst_of_200_files_is_one_due_event)
 {
@@ -320,14 +334,7 @@ Test(fswatch, burst_of_200_files_is_one_due_event)
 		snprintf(name, sizeof(name), "apps/app%03d.json", i);
 		write_rel(&e, name, "{}");
 		if (i % 25 == 0) { /* the event loop gets to run now and then during the burst */
-			struct pacer_error *err = NULL;
-			int changed = 0, overflow = 0;
-
-			cr_assert_eq(fswatch_read(e.w, &changed, &overflow, &err), 0);
-			if (changed || overflow) {
-				debounce_note(&d, pacer_now_ms());
-				notes++;
-			}
+			notes += read_and_note(&e, &d);
 			cr_assert_eq(debounce_due(&d, pacer_now_ms()), 0, "fired mid-burst");
 		}
 	}
@@ -340,16 +347,8 @@ Test(fswatch, burst_of_200_files_is_one_due_event)
 
 		if (t < 0 || t > left)
 			t = (int)(left > 0 ? left : 0);
-		if (poll(&p, 1, t) > 0) {
-			struct pacer_error *err = NULL;
-			int changed = 0, overflow = 0;
-
-			cr_assert_eq(fswatch_read(e.w, &changed, &overflow, &err), 0);
-			if (changed || overflow) {
-				debounce_note(&d, pacer_now_ms());
-				notes++;
-			}
-		}
+		if (poll(&p, 1, t) > 0)
+			notes += read_and_note(&e, &d);
 		if (debounce_due(&d, pacer_now_ms()))
 			fires++;
 	}
@@ -414,60 +413,97 @@ static void expect_resync(struct env *e, const char *what)
 	cr_assert_eq(ovf, 1, "%s: the whole tree must be read again (overflow)", what);
 }
 
-Test(fswatch, root_replaced_by_a_copy)
-{
-	struct tree t;
+/*
+ * A root replaced, one case a row: the tree watched (root, and the target
+ * when root is a symlink), then steps, each a file written (or none) and
+ * what the watcher must report then. A resync step runs its command in the
+ * parent first: the root is replaced, the whole tree must be read again.
+ */
+enum expect { NOTHING_YET, CHANGED, QUIET, RESYNC };
 
-	tree_init(&t, "apps", NULL);
-	write_rel(&t.e, "new/web.json", "{}");
-	write_rel(&t.e, "new/team/api.json", "{}");
-	write_rel(&t.e, "apps/web.json", "{}");
-	expect_change(&t.e, "create");
-	sh(t.e.dir, "rm -rf apps && cp -r new apps");
-	expect_resync(&t.e, "rm -rf apps && cp -r new apps");
-	cr_assert_eq(fswatch_count(t.e.w), 2, "apps and apps/team watched again");
-	write_rel(&t.e, "apps/team/api.json", "{\"v\":2}");
-	expect_change(&t.e, "an edit in the copy");
-	write_rel(&t.e, "new/web.json", "{\"v\":2}");
-	expect_quiet(&t.e, "the copy's source is not watched");
-	tree_release(&t);
+struct step {
+	const char *rel; /* a file written with text, or NULL */
+	const char *text;
+	enum expect expect;
+	const char *what; /* for RESYNC, the command that replaces the root */
+};
+
+struct replace_case {
+	char name[32];
+	const char *root, *link_to;
+	int watched; /* directories watched after a resync, or 0 to leave unchecked */
+	struct step steps[12];
+};
+
+static const struct replace_case replace_cases[] = {
+    {"by a copy",
+     "apps",
+     NULL,
+     2,
+     {
+         {"new/web.json", "{}", NOTHING_YET, NULL},
+         {"new/team/api.json", "{}", NOTHING_YET, NULL},
+         {"apps/web.json", "{}", CHANGED, "create"},
+         {NULL, NULL, RESYNC, "rm -rf apps && cp -r new apps"},
+         {"apps/team/api.json", "{\"v\":2}", CHANGED, "an edit in the copy"},
+         {"new/web.json", "{\"v\":2}", QUIET, "the copy's source is not watched"},
+     }},
+    {"by renames",
+     "apps",
+     NULL,
+     0,
+     {
+         {"next/web.json", "{}", NOTHING_YET, NULL},
+         {NULL, NULL, RESYNC, "mv apps old && mv next apps"},
+         {"apps/web.json", "{\"v\":2}", CHANGED, "an edit in the directory now named apps"},
+         {"old/web.json", "{}", QUIET, "the old directory, renamed away"},
+     }},
+    {"by switching a symlink",
+     "current",
+     "v1",
+     0,
+     {
+         {"v1/web.json", "{}", CHANGED, "a file through the symlink"},
+         {"v2/web.json", "{}", QUIET, "the other target"},
+         {NULL, NULL, RESYNC, "ln -sfn v2 current.tmp && mv -T current.tmp current"},
+         {"v2/web.json", "{\"v\":2}", CHANGED, "an edit in the new target"},
+         {"v1/web.json", "{\"v\":2}", QUIET, "the old target"},
+         /* Replaced in place (unlink, then symlink) works too. */
+         {NULL, NULL, RESYNC, "mkdir v3 && ln -sfn v3 current"},
+         {"v3/web.json", "{}", CHANGED, "a file in the third target"},
+     }},
+};
+
+ParameterizedTestParameters(fswatch, root_replaced)
+{
+	static int idx[sizeof(replace_cases) / sizeof(replace_cases[0])];
+
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++)
+		idx[i] = (int)i;
+	return cr_make_param_array(int, idx, sizeof(idx) / sizeof(idx[0]));
 }
 
-Test(fswatch, root_swapped_by_renames)
+ParameterizedTest(int *i, fswatch, root_replaced)
 {
+	const struct replace_case *c = &replace_cases[*i];
 	struct tree t;
 
-	tree_init(&t, "apps", NULL);
-	write_rel(&t.e, "next/web.json", "{}");
-	sh(t.e.dir, "mv apps old && mv next apps");
-	expect_resync(&t.e, "mv apps old && mv next apps");
-	write_rel(&t.e, "apps/web.json", "{\"v\":2}");
-	expect_change(&t.e, "an edit in the directory now named apps");
-	write_rel(&t.e, "old/web.json", "{}");
-	expect_quiet(&t.e, "the old directory, renamed away");
-	tree_release(&t);
-}
-
-Test(fswatch, symlinked_root_switched)
-{
-	struct tree t;
-
-	tree_init(&t, "current", "v1");
-	write_rel(&t.e, "v1/web.json", "{}");
-	expect_change(&t.e, "a file through the symlink");
-	write_rel(&t.e, "v2/web.json", "{}");
-	expect_quiet(&t.e, "the other target");
-	sh(t.e.dir, "ln -sfn v2 current.tmp && mv -T current.tmp current");
-	expect_resync(&t.e, "ln -sfn v2 current.tmp && mv -T current.tmp current");
-	write_rel(&t.e, "v2/web.json", "{\"v\":2}");
-	expect_change(&t.e, "an edit in the new target");
-	write_rel(&t.e, "v1/web.json", "{\"v\":2}");
-	expect_quiet(&t.e, "the old target");
-	/* Replaced in place (unlink, then symlink) works too. */
-	sh(t.e.dir, "mkdir v3 && ln -sfn v3 current");
-	expect_resync(&t.e, "ln -sfn v3 current");
-	write_rel(&t.e, "v3/web.json", "{}");
-	expect_change(&t.e, "a file in the third target");
+	tree_init(&t, c->root, c->link_to);
+	for (const struct step *s = c->steps; s->rel || s->what; s++) {
+		if (s->rel)
+			write_rel(&t.e, s->rel, s->text);
+		if (s->expect == RESYNC) {
+			sh(t.e.dir, s->what);
+			expect_resync(&t.e, s->what);
+			if (c->watched)
+				cr_assert_eq(fswatch_count(t.e.w), c->watched,
+				             "%s: all watched again", c->name);
+		} else if (s->expect == CHANGED) {
+			expect_change(&t.e, s->what);
+		} else if (s->expect == QUIET) {
+			expect_quiet(&t.e, s->what);
+		}
+	}
 	tree_release(&t);
 }
 
