@@ -1233,19 +1233,33 @@ static void exec_on_event(void *ctx, const struct sync_event *ev)
 	pthread_mutex_unlock(&e->evmu);
 }
 
-int fake_exec_init(struct fake_exec *e)
+struct fake_marathon *fake_marathon_with_stores(struct pacer_marathon **m,
+                                                struct pacer_backup_store **b,
+                                                struct pacer_state_store **s)
+{
+	struct fake_marathon *f = fake_marathon_new();
+
+	*m = fake_marathon_api(f);
+	*b = fake_backup_new(f);
+	*s = fake_state_new(f);
+	return f;
+}
+
+void fake_sync_options_init(struct sync_options *o)
 {
 	static const struct sync_options defaults = SYNC_OPTIONS_INIT;
 
+	*o = defaults;
+	o->poll_ms = 10; /* fast enough for unit tests, slow enough to count cycles */
+	o->timeout_s = 1;
+}
+
+int fake_exec_init(struct fake_exec *e)
+{
 	memset(e, 0, sizeof(*e));
 	pacer_log_set_level(PACER_LOG_WARN);
-	e->f = fake_marathon_new();
-	e->m = fake_marathon_api(e->f);
-	e->b = fake_backup_new(e->f);
-	e->s = fake_state_new(e->f);
-	e->o = defaults;
-	e->o.poll_ms = 10; /* fast enough for unit tests, slow enough to count cycles */
-	e->o.timeout_s = 1;
+	e->f = fake_marathon_with_stores(&e->m, &e->b, &e->s);
+	fake_sync_options_init(&e->o);
 	e->o.on_event = exec_on_event;
 	e->o.event_ctx = e;
 	pthread_mutex_init(&e->evmu, NULL);

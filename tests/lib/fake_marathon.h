@@ -105,6 +105,18 @@ struct json_object *fake_backup_get(struct pacer_backup_store *s, size_t i);
 void fake_backup_fail(struct pacer_backup_store *s, int times);
 
 /*
+ * A fake Marathon with a backup and a state store that log into it: the
+ * three a run writes to. Free with pacer_backup_store_free(*b),
+ * pacer_state_store_free(*s) and pacer_marathon_free(*m), which frees the
+ * fake too.
+ */
+struct fake_marathon *fake_marathon_with_stores(struct pacer_marathon **m,
+                                                struct pacer_backup_store **b,
+                                                struct pacer_state_store **s);
+/* SYNC_OPTIONS_INIT as unit tests run it: a poll every 10 ms, a 1 s timeout. */
+void fake_sync_options_init(struct sync_options *o);
+
+/*
  * What a step that changes Marathon (apply, rollback) runs in, for its
  * unit tests: a fake Marathon, state and backup stores, a waiter polling
  * every 10 ms, options with a 1 s timeout, and the execution context c

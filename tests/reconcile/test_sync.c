@@ -29,18 +29,11 @@ struct env {
 
 static void env_init(struct env *e, const char *const *files)
 {
-	static const struct sync_options defaults = SYNC_OPTIONS_INIT;
-
 	memset(e, 0, sizeof(*e));
 	pacer_log_set_level(PACER_LOG_WARN);
-	e->f = fake_marathon_new();
-	e->m = fake_marathon_api(e->f);
-	e->b = fake_backup_new(e->f);
-	e->s = fake_state_new(e->f);
+	e->f = fake_marathon_with_stores(&e->m, &e->b, &e->s);
 	e->src = fake_source_new(files, "rev1");
-	e->o = defaults;
-	e->o.poll_ms = 10;
-	e->o.timeout_s = 1;
+	fake_sync_options_init(&e->o);
 }
 
 static int run(struct env *e)

@@ -50,10 +50,7 @@ static void run_abandoned(int atomic)
 
 	pacer_log_set_level(PACER_LOG_ERROR);
 	abandon = 0;
-	f = fake_marathon_new();
-	m = fake_marathon_api(f);
-	b = fake_backup_new(f);
-	s = fake_state_new(f);
+	f = fake_marathon_with_stores(&m, &b, &s);
 	src = fake_source_new(files, "rev2");
 	cr_assert_eq(fake_marathon_add_app(f, "{\"id\":\"/a\",\"cmd\":\"old\"}"), 0);
 	o.poll_ms = 10;
@@ -105,10 +102,9 @@ Test(sync_abandon, atomic_run_is_not_undone)
 Test(sync_abandon, unset_flag_changes_nothing)
 {
 	const char *files[] = {"a.json", "{\"id\":\"/a\",\"cmd\":\"x\"}", NULL};
-	struct fake_marathon *f = fake_marathon_new();
-	struct pacer_marathon *m = fake_marathon_api(f);
-	struct pacer_backup_store *b = fake_backup_new(f);
-	struct pacer_state_store *s = fake_state_new(f);
+	struct pacer_marathon *m;
+	struct pacer_backup_store *b;
+	struct pacer_state_store *s;
 	struct pacer_source *src = fake_source_new(files, "rev1");
 	struct sync_options o = SYNC_OPTIONS_INIT;
 	struct sync_result *r = NULL;
@@ -116,6 +112,7 @@ Test(sync_abandon, unset_flag_changes_nothing)
 	static volatile sig_atomic_t never = 0;
 
 	pacer_log_set_level(PACER_LOG_ERROR);
+	fake_marathon_with_stores(&m, &b, &s);
 	o.poll_ms = 10;
 	o.abandon = &never;
 	cr_assert_eq(sync_run(src, m, b, s, &o, &r, &err), 0);
