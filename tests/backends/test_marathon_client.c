@@ -503,81 +503,65 @@ Test(client, unreachable_names_every_url)
 	pacer_marathon_free(m);
 }
 
-Test(client, retries_503_then_succeeds)
-{
-	struct pacer_marathon *m = client_for(sim.url, 4, 10000);
-	struct json_object *info = NULL;
-	int before = bt_sim_count(&sim, "GET", "/v2/info");
-
-	inject(&sim, "{\"status\":503,\"count\":2,\"path\":\"/v2/info\",\"method\":\"GET\"}");
-	OK(m->info(m, &info, E));
-	cr_assert_str_eq(jstr(info, "name"), "marathon");
-	json_object_put(info);
-	cr_assert_eq(bt_sim_count(&sim, "GET", "/v2/info") - before, 3);
-	pacer_marathon_free(m);
-}
-
-Test(client, retries_a_dropped_connection)
-{
-	struct pacer_marathon *m = client_for(sim.url, 2, 10000);
-	struct json_object *info = NULL;
-	int before = bt_sim_count(&sim, "GET", "/v2/info");
-
-	inject(&sim, "{\"drop\":true,\"count\":1,\"path\":\"/v2/info\",\"method\":\"GET\"}");
-	OK(m->info(m, &info, E));
-	json_object_put(info);
-	cr_assert_geq(bt_sim_count(&sim, "GET", "/v2/info") - before, 2);
-	pacer_marathon_free(m);
-}
-
-Test(client, gives_up_after_retries)
-{
-	struct pacer_marathon *m = client_for(sim.url, 2, 10000);
-	struct json_object *info = NULL;
-	struct pacer_error *err = NULL;
-	int before = bt_sim_count(&sim, "GET", "/v2/info");
-
-	inject(&sim, "{\"status\":502,\"count\":10,\"path\":\"/v2/info\",\"method\":\"GET\"}");
-	cr_assert_eq(m->info(m, &info, &err), PACER_EHTTP);
-	cr_assert_eq(err->http_status, 502);
-	cr_assert(strstr(err->message, "3 attempts"), "%s", err->message);
-	cr_assert_eq(bt_sim_count(&sim, "GET", "/v2/info") - before, 3);
-	pacer_error_clear(&err);
-	pacer_marathon_free(m);
-}
-
-struct no_retry_case {
-	int status;
-	int code;
+/*
+ * GET /v2/info against a fault injected for it: what the client returns and
+ * how many requests it sent. A fault left over is cleared at the end.
+ */
+struct retry_case {
+	char name[40];
+	char fault[96]; /* the fault's members other than path and method */
+	int retries;
+	int rc;          /* 0: the info came back */
+	int http_status; /* of the error */
+	char needle[16]; /* in the error message, or "" */
+	int sent;        /* requests to /v2/info */
+	int at_least;    /* 1: sent is a minimum (a dropped connection may be seen twice) */
 };
 
-static void no_retry(int status, int code)
+static struct retry_case retry_cases[] = {
+    {"503 is retried", "\"status\":503,\"count\":2", 4, 0, 0, "", 3, 0},
+    {"a dropped connection is retried", "\"drop\":true,\"count\":1", 2, 0, 0, "", 2, 1},
+    {"gives up after the retries", "\"status\":502,\"count\":10", 2, PACER_EHTTP, 502, "3 attempts",
+     3, 0},
+    {"400 is not retried", "\"status\":400,\"count\":5", 4, PACER_EINVALID, 400, "", 1, 0},
+    {"422 is not retried", "\"status\":422,\"count\":5", 4, PACER_EINVALID, 422, "", 1, 0},
+    {"403 is not retried", "\"status\":403,\"count\":5", 4, PACER_EAUTH, 403, "", 1, 0},
+    {"500 is not retried", "\"status\":500,\"count\":5", 4, PACER_EHTTP, 500, "", 1, 0},
+};
+
+ParameterizedTestParameters(client, retries)
 {
-	struct pacer_marathon *m = client_for(sim.url, 4, 10000);
+	return cr_make_param_array(struct retry_case, retry_cases,
+	                           sizeof(retry_cases) / sizeof(retry_cases[0]));
+}
+
+ParameterizedTest(struct retry_case *c, client, retries)
+{
+	struct pacer_marathon *m = client_for(sim.url, c->retries, 10000);
 	struct json_object *info = NULL;
 	struct pacer_error *err = NULL;
 	char fault[256];
-	int before = bt_sim_count(&sim, "GET", "/v2/info");
+	int before = bt_sim_count(&sim, "GET", "/v2/info"), sent;
 
-	snprintf(fault, sizeof(fault),
-	         "{\"status\":%d,\"count\":5,\"path\":\"/v2/info\",\"method\":\"GET\"}", status);
+	snprintf(fault, sizeof(fault), "{%s,\"path\":\"/v2/info\",\"method\":\"GET\"}", c->fault);
 	inject(&sim, fault);
-	cr_assert_eq(m->info(m, &info, &err), code, "status %d: %s", status,
-	             err ? err->message : "");
-	cr_assert_eq(err->http_status, status);
-	cr_assert_eq(bt_sim_count(&sim, "GET", "/v2/info") - before, 1, "status %d was retried",
-	             status);
+	cr_assert_eq(m->info(m, &info, &err), c->rc, "%s: %s", c->name, err ? err->message : "");
+	if (c->rc == 0) {
+		cr_assert_str_eq(jstr(info, "name"), "marathon", "%s", c->name);
+	} else {
+		cr_assert_null(info, "%s", c->name);
+		cr_assert_eq(err->http_status, c->http_status, "%s", c->name);
+		cr_assert(strstr(err->message, c->needle), "%s: %s", c->name, err->message);
+	}
+	sent = bt_sim_count(&sim, "GET", "/v2/info") - before;
+	if (c->at_least)
+		cr_assert_geq(sent, c->sent, "%s: %d requests", c->name, sent);
+	else
+		cr_assert_eq(sent, c->sent, "%s: %d requests", c->name, sent);
+	json_object_put(info);
 	pacer_error_clear(&err);
 	cr_assert_eq(raw(&sim, "DELETE", "/_sim/faults", NULL, NULL) / 100, 2);
 	pacer_marathon_free(m);
-}
-
-Test(client, no_retry_on_4xx_or_other_5xx)
-{
-	no_retry(400, PACER_EINVALID);
-	no_retry(422, PACER_EINVALID);
-	no_retry(403, PACER_EAUTH);
-	no_retry(500, PACER_EHTTP);
 }
 
 Test(client, times_out_on_a_slow_reply_without_retrying)
