@@ -20,6 +20,11 @@
 /* Suspensions through the API answer at once: a minute is plenty. */
 #define SUSPENSION_REMOTE_TIMEOUT_S 60
 
+const struct opt_spec action_options[] = {
+	ACTION_CLI_ROWS,
+	OPT_ROW_END,
+};
+
 /*
  * The app is resolved before anything is opened: a typo in the id must not
  * take the lock or reach Marathon, and the message is the same as for the

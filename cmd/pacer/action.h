@@ -35,6 +35,9 @@ struct action_cli {
 	    {"timeout", 't', OPT_INT, offsetof(struct action_cli, timeout), "SECONDS",             \
 	     "how long to wait for the app to run healthy (default 600)", "PACER_TIMEOUT"}
 
+/* The options of an action with no option of its own (restart, stop, scale). */
+extern const struct opt_spec action_options[];
+
 /*
  * The prepare of the action commands (commands.h): the first argument is
  * the app, made absolute into ctx->ids; none, or one that is not an app
@@ -52,11 +55,8 @@ int action_cmd(struct cmd_ctx *ctx);
 
 /* The spec of an action command (commands.h): its options are a struct action_cli. */
 #define ACTION_CMD_SPEC(usage_, options_, defaults_, max_args_, prepare_)                          \
-	{                                                                                          \
-		.usage = (usage_), .options = (options_), .size = sizeof(struct action_cli),       \
-		.defaults = (defaults_), .max_args = (max_args_), .prepare = (prepare_),           \
-		.run = action_cmd,                                                                 \
-	}
+	CMD_SPEC(struct action_cli, options_, usage_, .defaults = (defaults_),                     \
+	         .max_args = (max_args_), .prepare = (prepare_), .run = action_cmd)
 
 enum suspension_verb {
 	SUSPENSION_SUSPEND,

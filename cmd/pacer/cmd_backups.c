@@ -69,10 +69,6 @@ static int backups_cmd(struct cmd_ctx *ctx)
 	return code;
 }
 
-const struct cmd_spec cmd_backups_spec = {
-	.usage = "[APP_ID] [--backup-dir DIR]",
-	.options = backups_options,
-	.size = sizeof(struct backups_cli),
-	.max_args = 1,
-	.run = backups_cmd,
-};
+const struct cmd_spec cmd_backups_spec =
+    CMD_SPEC(struct backups_cli, backups_options, "[APP_ID] [--backup-dir DIR]", .max_args = 1,
+             .run = backups_cmd);

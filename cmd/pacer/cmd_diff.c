@@ -64,10 +64,7 @@ static int diff_cmd(struct cmd_ctx *ctx)
 	return code;
 }
 
-const struct cmd_spec cmd_diff_spec = {
-	.usage = "[APP_ID...] --source DIR|URL [--marathon URL[,URL...]] [options]",
-	.options = diff_options,
-	.size = sizeof(struct diff_cli),
-	.max_args = CMD_ANY_ARGS,
-	.run = diff_cmd,
-};
+const struct cmd_spec cmd_diff_spec =
+    CMD_SPEC(struct diff_cli, diff_options,
+             "[APP_ID...] --source DIR|URL [--marathon URL[,URL...]] [options]",
+             .max_args = CMD_ANY_ARGS, .run = diff_cmd);

@@ -99,11 +99,6 @@ static int history_cmd(struct cmd_ctx *ctx)
 	return code;
 }
 
-const struct cmd_spec cmd_history_spec = {
-	.usage = "[APP_ID] [--limit N]",
-	.options = history_options,
-	.size = sizeof(struct history_cli),
-	.defaults = &history_defaults,
-	.max_args = 1,
-	.run = history_cmd,
-};
+const struct cmd_spec cmd_history_spec =
+    CMD_SPEC(struct history_cli, history_options, "[APP_ID] [--limit N]",
+             .defaults = &history_defaults, .max_args = 1, .run = history_cmd);

@@ -4,12 +4,7 @@
  */
 #include "cmd/pacer/action.h"
 
-static const struct opt_spec restart_options[] = {
-	ACTION_CLI_ROWS,
-	OPT_ROW_END,
-};
-
 static const struct action_cli restart_defaults = {.kind = ACTION_RESTART};
 
 const struct cmd_spec cmd_restart_spec =
-	ACTION_CMD_SPEC("APP_ID", restart_options, &restart_defaults, 1, action_prepare_app);
+	ACTION_CMD_SPEC("APP_ID", action_options, &restart_defaults, 1, action_prepare_app);

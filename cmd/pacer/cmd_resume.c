@@ -20,10 +20,5 @@ static int resume_cmd(struct cmd_ctx *ctx)
 	return suspension_cmd(ctx, SUSPENSION_RESUME, NULL);
 }
 
-const struct cmd_spec cmd_resume_spec = {
-	.usage = "[APP_ID...]",
-	.options = resume_options,
-	.size = sizeof(struct resume_cli),
-	.max_args = CMD_ANY_ARGS,
-	.run = resume_cmd,
-};
+const struct cmd_spec cmd_resume_spec = CMD_SPEC(struct resume_cli, resume_options, "[APP_ID...]",
+                                                 .max_args = CMD_ANY_ARGS, .run = resume_cmd);

@@ -137,12 +137,7 @@ static int rollback_cmd(struct cmd_ctx *ctx)
 
 static const struct rollback_cli rollback_defaults = {.timeout = ROLLBACK_DEFAULT_TIMEOUT_S};
 
-const struct cmd_spec cmd_rollback_spec = {
-	.usage = "APP_ID [--to BACKUP_FILE] [options]",
-	.options = rollback_options,
-	.size = sizeof(struct rollback_cli),
-	.defaults = &rollback_defaults,
-	.max_args = 1,
-	.prepare = rollback_prepare,
-	.run = rollback_cmd,
-};
+const struct cmd_spec cmd_rollback_spec =
+    CMD_SPEC(struct rollback_cli, rollback_options, "APP_ID [--to BACKUP_FILE] [options]",
+             .defaults = &rollback_defaults, .max_args = 1, .prepare = rollback_prepare,
+             .run = rollback_cmd);

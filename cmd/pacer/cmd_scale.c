@@ -11,11 +11,6 @@
 /* More instances than this is a typo, not a plan. */
 #define SCALE_MAX_INSTANCES 100000
 
-static const struct opt_spec scale_options[] = {
-	ACTION_CLI_ROWS,
-	OPT_ROW_END,
-};
-
 /* The count is checked before the app id, and before anything is opened. */
 static int scale_prepare(struct cmd_ctx *ctx)
 {
@@ -35,4 +30,4 @@ static int scale_prepare(struct cmd_ctx *ctx)
 static const struct action_cli scale_defaults = {.kind = ACTION_SCALE};
 
 const struct cmd_spec cmd_scale_spec =
-	ACTION_CMD_SPEC("APP_ID INSTANCES", scale_options, &scale_defaults, 2, scale_prepare);
+	ACTION_CMD_SPEC("APP_ID INSTANCES", action_options, &scale_defaults, 2, scale_prepare);

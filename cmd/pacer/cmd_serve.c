@@ -238,12 +238,7 @@ static int serve_cmd(struct cmd_ctx *ctx)
 
 static const struct serve_cli serve_defaults = {.a = CLI_APPLY_INIT, .interval = 60};
 
-const struct cmd_spec cmd_serve_spec = {
-    .usage = "--source URL [--listen ADDR:PORT] [options]",
-    .options = serve_options,
-    .size = sizeof(struct serve_cli),
-    .defaults = &serve_defaults,
-    .prepare = serve_prepare,
-    .run = serve_cmd,
-    .release = serve_release,
-};
+const struct cmd_spec cmd_serve_spec =
+    CMD_SPEC(struct serve_cli, serve_options, "--source URL [--listen ADDR:PORT] [options]",
+             .defaults = &serve_defaults, .prepare = serve_prepare, .run = serve_cmd,
+             .release = serve_release);

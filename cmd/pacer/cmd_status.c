@@ -223,10 +223,6 @@ static int status_cmd(struct cmd_ctx *ctx)
 	return code;
 }
 
-const struct cmd_spec cmd_status_spec = {
-	.usage = "[APP_ID...] --source DIR|URL [--marathon URL]",
-	.options = status_options,
-	.size = sizeof(struct status_cli),
-	.max_args = CMD_ANY_ARGS,
-	.run = status_cmd,
-};
+const struct cmd_spec cmd_status_spec =
+    CMD_SPEC(struct status_cli, status_options, "[APP_ID...] --source DIR|URL [--marathon URL]",
+             .max_args = CMD_ANY_ARGS, .run = status_cmd);

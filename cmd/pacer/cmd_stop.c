@@ -4,13 +4,8 @@
  */
 #include "cmd/pacer/action.h"
 
-static const struct opt_spec stop_options[] = {
-	ACTION_CLI_ROWS,
-	OPT_ROW_END,
-};
-
 /* Scaled to 0: instances stays 0. */
 static const struct action_cli stop_defaults = {.kind = ACTION_SCALE};
 
 const struct cmd_spec cmd_stop_spec =
-	ACTION_CMD_SPEC("APP_ID", stop_options, &stop_defaults, 1, action_prepare_app);
+	ACTION_CMD_SPEC("APP_ID", action_options, &stop_defaults, 1, action_prepare_app);

@@ -29,10 +29,6 @@ static int suspend_cmd(struct cmd_ctx *ctx)
 	return suspension_cmd(ctx, SUSPENSION_SUSPEND, o->reason);
 }
 
-const struct cmd_spec cmd_suspend_spec = {
-	.usage = "[APP_ID...] [--reason TEXT]",
-	.options = suspend_options,
-	.size = sizeof(struct suspend_cli),
-	.max_args = CMD_ANY_ARGS,
-	.run = suspend_cmd,
-};
+const struct cmd_spec cmd_suspend_spec =
+    CMD_SPEC(struct suspend_cli, suspend_options, "[APP_ID...] [--reason TEXT]",
+             .max_args = CMD_ANY_ARGS, .run = suspend_cmd);

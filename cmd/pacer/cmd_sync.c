@@ -97,12 +97,7 @@ static int sync_cmd(struct cmd_ctx *ctx)
 	return code;
 }
 
-const struct cmd_spec cmd_sync_spec = {
-	.usage = "[APP_ID...] --source DIR|URL [--marathon URL[,URL...]] [options]",
-	.options = sync_options,
-	.size = sizeof(struct sync_cli),
-	.defaults = &sync_defaults,
-	.max_args = CMD_ANY_ARGS,
-	.prepare = sync_prepare,
-	.run = sync_cmd,
-};
+const struct cmd_spec cmd_sync_spec = CMD_SPEC(
+    struct sync_cli, sync_options,
+    "[APP_ID...] --source DIR|URL [--marathon URL[,URL...]] [options]", .defaults = &sync_defaults,
+    .max_args = CMD_ANY_ARGS, .prepare = sync_prepare, .run = sync_cmd);

@@ -179,12 +179,7 @@ static int validate_cmd(struct cmd_ctx *ctx)
 	return code;
 }
 
-const struct cmd_spec cmd_validate_spec = {
-	.usage = "PATH... (files or directories)",
-	.options = validate_options,
-	.size = sizeof(struct validate_cli),
-	/* As many paths as arguments: a shell glob may name thousands of files. */
-	.max_args = CMD_ANY_ARGS,
-	.prepare = validate_prepare,
-	.run = validate_cmd,
-};
+/* As many paths as arguments: a shell glob may name thousands of files. */
+const struct cmd_spec cmd_validate_spec =
+    CMD_SPEC(struct validate_cli, validate_options, "PATH... (files or directories)",
+             .max_args = CMD_ANY_ARGS, .prepare = validate_prepare, .run = validate_cmd);

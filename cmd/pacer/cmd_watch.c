@@ -96,11 +96,6 @@ done:
 	return code;
 }
 
-const struct cmd_spec cmd_watch_spec = {
-    .usage = "--source DIR|URL [--marathon URL] [--self-heal] [options]",
-    .options = watch_options,
-    .size = sizeof(struct watch_cli),
-    .defaults = &watch_defaults,
-    .prepare = watch_prepare,
-    .run = watch_cmd,
-};
+const struct cmd_spec cmd_watch_spec = CMD_SPEC(
+    struct watch_cli, watch_options, "--source DIR|URL [--marathon URL] [--self-heal] [options]",
+    .defaults = &watch_defaults, .prepare = watch_prepare, .run = watch_cmd);

@@ -86,6 +86,19 @@ struct cmd_spec {
 	void (*release)(struct cmd_ctx *ctx);
 };
 
+/*
+ * A command's spec whose options struct is `type_`; the other fields
+ * (.defaults, .max_args, .prepare, .run, .release) follow as designated
+ * initializers:
+ *
+ *   const struct cmd_spec cmd_diff_spec = CMD_SPEC(struct diff_cli, diff_options,
+ *           "[APP_ID...] --source DIR|URL", .max_args = CMD_ANY_ARGS, .run = diff_cmd);
+ */
+#define CMD_SPEC(type_, options_, usage_, ...)                                                    \
+	{                                                                                          \
+		.usage = (usage_), .options = (options_), .size = sizeof(type_), __VA_ARGS__       \
+	}
+
 struct pacer_command {
 	const char *name;
 	/* Run by main() as the spec and the flags say. */
