@@ -12,7 +12,6 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
-#include <unistd.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,23 +20,19 @@
 #include <time.h>
 
 #include "reconcile/model/appdef.h"
+#include "tests/lib/testlib.h"
 
-#ifndef PACER_TEST_SHARED_DIR
-#define PACER_TEST_SHARED_DIR "../shared"
-#endif
-
-static const char *shared_dir(void)
+/*
+ * The reference material's folder. It lives outside the repository
+ * (../shared); without it the test skips. Caller frees.
+ */
+static char *shared_dir_or_skip(void)
 {
-	const char *d = getenv("PACER_SHARED_DIR");
+	char *dir = test_shared_path("");
 
-	return d && *d ? d : PACER_TEST_SHARED_DIR;
-}
-
-/* The reference corpus lives outside the repository (../shared); without it these tests skip. */
-static void skip_without_shared(void)
-{
-	if (access(shared_dir(), R_OK))
+	if (!dir)
 		cr_skip_test("reference material not found (set PACER_SHARED_DIR)");
+	return dir;
 }
 
 static const char *text(struct json_object *o)
@@ -162,7 +157,7 @@ static void expect_round_trip(struct json_object *live, const char *what)
 
 Test(appdef, round_trip_of_marathon_group_dumps)
 {
-	skip_without_shared();
+	char *dir = shared_dir_or_skip();
 	static const char *const files[] = {"065_mesosphere_marathon_155_100.json", "066_mesosphere_marathon_155_1000.json"};
 	size_t f, i;
 
@@ -170,7 +165,7 @@ Test(appdef, round_trip_of_marathon_group_dumps)
 		char path[1024];
 		struct json_object *root, *apps = NULL;
 
-		snprintf(path, sizeof(path), "%s/corpus/realworld/%s", shared_dir(), files[f]);
+		snprintf(path, sizeof(path), "%s/corpus/realworld/%s", dir, files[f]);
 		root = json_object_from_file(path);
 		cr_assert_not_null(root, "cannot read %s", path);
 		cr_assert(json_object_object_get_ex(root, "apps", &apps));
@@ -179,6 +174,7 @@ Test(appdef, round_trip_of_marathon_group_dumps)
 			expect_round_trip(json_object_array_get_idx(apps, i), files[f]);
 		json_object_put(root);
 	}
+	free(dir);
 }
 
 /* SPEC.md §3.2: GET /v2/apps/simple of a 1.10 Marathon. */
@@ -632,7 +628,7 @@ Test(appdef, default_network_name_flag)
  */
 Test(appdef, marathon_system_test_apps)
 {
-	skip_without_shared();
+	char *dir = shared_dir_or_skip();
 	static const char *const apps[] = {
 		"app-with-https-readiness-checks", "docker-http-server", "docker-nginx-ssl", "external-volume-mesos-app",
 		"fake-framework", "healthcheck-and-volume", "http-server", "ipv6-healthcheck", "large-sleep", "mesos-app",
@@ -647,7 +643,7 @@ Test(appdef, marathon_system_test_apps)
 		char path[1024];
 		struct json_object *body, *out = NULL, *err = NULL;
 
-		snprintf(path, sizeof(path), "%s/marathon-api/examples/system-tests/apps/%s.json", shared_dir(), apps[i]);
+		snprintf(path, sizeof(path), "%s/marathon-api/examples/system-tests/apps/%s.json", dir, apps[i]);
 		body = json_object_from_file(path);
 		cr_assert_not_null(body, "cannot read %s", path);
 		cr_expect_eq(appdef_submit(body, NULL, &dc, &out, &err), 0, "%s: %s", apps[i], text(err));
@@ -664,19 +660,21 @@ Test(appdef, marathon_system_test_apps)
 		json_object_put(err);
 		json_object_put(body);
 	}
+	free(dir);
 }
 
 /* marathon-sim runs the pipeline for 10,000 apps at load; keep it linear and quick. */
 Test(appdef, ten_thousand_apps)
 {
-	skip_without_shared();
+	char *dir = shared_dir_or_skip();
 	char path[1024];
 	struct json_object *root, *apps = NULL;
 	struct timespec t0, t1;
 	size_t i, n;
 	double secs;
 
-	snprintf(path, sizeof(path), "%s/corpus/realworld/066_mesosphere_marathon_155_1000.json", shared_dir());
+	snprintf(path, sizeof(path), "%s/corpus/realworld/066_mesosphere_marathon_155_1000.json", dir);
+	free(dir);
 	root = json_object_from_file(path);
 	cr_assert_not_null(root);
 	cr_assert(json_object_object_get_ex(root, "apps", &apps));

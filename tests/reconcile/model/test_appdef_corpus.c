@@ -10,7 +10,6 @@
  * purpose: the real loader is reconcile/desired.c.)
  */
 #include <criterion/criterion.h>
-#include <unistd.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,24 +17,7 @@
 
 #include "reconcile/model/appdef.h"
 #include "reconcile/model/appid.h"
-
-#ifndef PACER_TEST_SHARED_DIR
-#define PACER_TEST_SHARED_DIR "../shared"
-#endif
-
-static const char *shared_dir(void)
-{
-	const char *d = getenv("PACER_SHARED_DIR");
-
-	return d && *d ? d : PACER_TEST_SHARED_DIR;
-}
-
-/* The reference corpus lives outside the repository (../shared); without it these tests skip. */
-static void skip_without_shared(void)
-{
-	if (access(shared_dir(), R_OK))
-		cr_skip_test("reference material not found (set PACER_SHARED_DIR)");
-}
+#include "tests/lib/testlib.h"
 
 struct app {
 	char *id;
@@ -247,7 +229,8 @@ static int check_reasons(const char *file, const char *reasons, struct apps *a, 
 	return applied;
 }
 
-static void run_file(const char *file, const char *verdict, int napps, const char *reasons, int dcos)
+static void run_file(const char *dir, const char *file, const char *verdict, int napps, const char *reasons,
+		     int dcos)
 {
 	static const struct appdef_flags def = APPDEF_FLAGS_INIT, dc = APPDEF_FLAGS_DCOS;
 	char path[1024];
@@ -258,8 +241,8 @@ static void run_file(const char *file, const char *verdict, int napps, const cha
 	int any = 0;
 
 	/* The length is checked (a cut path would read another file): no -Wformat-truncation. */
-	cr_assert_lt(snprintf(path, sizeof(path), "%s/corpus/realworld/%s", shared_dir(), file),
-	             (int)sizeof(path), "path too long: %s/corpus/realworld/%s", shared_dir(), file);
+	cr_assert_lt(snprintf(path, sizeof(path), "%s/corpus/realworld/%s", dir, file),
+	             (int)sizeof(path), "path too long: %s/corpus/realworld/%s", dir, file);
 	root = json_object_from_file(path);
 	cr_assert_not_null(root, "cannot read %s", path);
 	flatten(&a, root, "/");
@@ -305,14 +288,21 @@ static void run_file(const char *file, const char *verdict, int napps, const cha
 	json_object_put(root);
 }
 
-/* One test over all 68 files so a regression names every file it breaks in one run. */
+/*
+ * One test over all 68 files so a regression names every file it breaks in
+ * one run. The reference corpus lives outside the repository (../shared);
+ * without it the test skips.
+ */
 static void run_corpus(int dcos)
 {
 	char path[1024], line[65536];
+	char *dir = test_shared_path("");
 	FILE *f;
 	int rows = 0;
 
-	snprintf(path, sizeof(path), "%s/corpus/VERDICTS.tsv", shared_dir());
+	if (!dir)
+		cr_skip_test("reference material not found (set PACER_SHARED_DIR)");
+	snprintf(path, sizeof(path), "%s/corpus/VERDICTS.tsv", dir);
 	f = fopen(path, "r");
 	cr_assert_not_null(f, "cannot open %s", path);
 	cr_assert_not_null(fgets(line, sizeof(line), f)); /* header */
@@ -333,21 +323,20 @@ static void run_corpus(int dcos)
 		}
 		cr_assert_eq(c, 6, "malformed VERDICTS row: %s", line);
 		/* file verdict apps reasons notes verdict_dcos_flags */
-		run_file(cols[0], dcos ? cols[5] : cols[1], atoi(cols[2]), cols[3], dcos);
+		run_file(dir, cols[0], dcos ? cols[5] : cols[1], atoi(cols[2]), cols[3], dcos);
 		rows++;
 	}
 	fclose(f);
+	free(dir);
 	cr_assert_eq(rows, 68, "VERDICTS.tsv has %d rows, expected 68", rows);
 }
 
 Test(appdef_corpus, default_flags)
 {
-	skip_without_shared();
 	run_corpus(0);
 }
 
 Test(appdef_corpus, dcos_flags)
 {
-	skip_without_shared();
 	run_corpus(1);
 }
