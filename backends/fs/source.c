@@ -10,6 +10,7 @@
  * of every directory on the current path.
  */
 #include "backends/fs/source.h"
+#include "backends/fs/strvec.h"
 #include "backends/fs/durable.h"
 
 #include <dirent.h>
@@ -57,11 +58,10 @@ struct dirid {
 };
 
 struct walk {
-	const char *root; /* as given, for messages and for opening */
-	char *real_root;  /* realpath of the root */
-	char **paths;     /* relative paths found */
-	size_t npaths, cap;
-	struct dirid *stack; /* directories on the current path */
+	const char *root;        /* as given, for messages and for opening */
+	char *real_root;         /* realpath of the root */
+	struct fs__strvec paths; /* relative paths found */
+	struct dirid *stack;     /* directories on the current path */
 	size_t depth, stack_cap;
 	struct pacer_error **err;
 };
@@ -178,23 +178,6 @@ static int ends_with_json(const char *name)
 	return n > 5 && !strcmp(name + n - 5, ".json");
 }
 
-static int add_path(struct walk *w, const char *rel)
-{
-	if (w->npaths == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 64;
-		char **np = realloc(w->paths, ncap * sizeof(*np));
-
-		if (!np)
-			return -1;
-		w->paths = np;
-		w->cap = ncap;
-	}
-	if (!(w->paths[w->npaths] = strdup(rel)))
-		return -1;
-	w->npaths++;
-	return 0;
-}
-
 static char *join(const char *a, const char *b)
 {
 	char *s;
@@ -281,7 +264,7 @@ static int follow_link(struct walk *w, const char *rel, const char *full, const 
 		rc = pacer_error_set(w->err, PACER_EINVALID,
 		                     "'%s' is not a regular file: a desired-state file must be one",
 		                     full);
-	else if (ends_with_json(name) && add_path(w, rel) < 0)
+	else if (ends_with_json(name) && fs__strvec_add(&w->paths, rel) < 0)
 		rc = oom(w);
 done:
 	free(target);
@@ -311,7 +294,7 @@ static int visit(struct walk *w, const char *dirpath, const char *rel, const cha
 		rc = pacer_error_set(w->err, PACER_EINVALID,
 		                     "'%s' is not a regular file: a desired-state file must be one",
 		                     full);
-	else if (ends_with_json(name) && add_path(w, sub) < 0)
+	else if (ends_with_json(name) && fs__strvec_add(&w->paths, sub) < 0)
 		rc = oom(w);
 	free(full);
 	free(sub);
@@ -354,11 +337,6 @@ done:
 	return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Read one file (full is its path, rel what the callback is told) and hand it over. */
 static int hand_over(const char *full, const char *rel, pacer_source_file_cb cb, void *ctx,
                      struct pacer_error **err)
@@ -375,9 +353,7 @@ static int hand_over(const char *full, const char *rel, pacer_source_file_cb cb,
 
 static void walk_release(struct walk *w)
 {
-	for (size_t i = 0; i < w->npaths; i++)
-		free(w->paths[i]);
-	free(w->paths);
+	fs__strvec_release(&w->paths);
 	free(w->stack);
 	free(w->real_root);
 }
@@ -398,12 +374,11 @@ static int read_tree(struct fs_source *fs, const struct stat *st, pacer_source_f
 	rc = enter_dir(&w, "", st, NULL);
 	if (rc != 0)
 		goto done;
-	if (w.npaths > 1) /* qsort's pointer must not be NULL, even for 0 items */
-		qsort(w.paths, w.npaths, sizeof(*w.paths), cmp_str);
-	for (size_t i = 0; i < w.npaths && rc == 0; i++) {
-		char *full = join(fs->root, w.paths[i]);
+	fs__strvec_normalize(&w.paths);
+	for (size_t i = 0; i < w.paths.n && rc == 0; i++) {
+		char *full = join(fs->root, w.paths.v[i]);
 
-		rc = full ? hand_over(full, w.paths[i], cb, ctx, err) : oom(&w);
+		rc = full ? hand_over(full, w.paths.v[i], cb, ctx, err) : oom(&w);
 		free(full);
 	}
 done:

@@ -8,6 +8,7 @@
 #include "backends/fs/durable.h"
 #include "backends/fs/source.h"
 #include "backends/fs/state.h"
+#include "backends/fs/strvec.h"
 #include "reconcile/base/files.h"
 #include "reconcile/base/json_pos.h"
 
@@ -30,7 +31,6 @@
 /* last-revision holds one line: a commit id or a short description. */
 #define REV_MAX_FILE 4096
 
-
 struct fs_state {
 	struct pacer_state_store base;
 	char *owned_path;
@@ -39,66 +39,6 @@ struct fs_state {
 	char *dir;
 	pthread_mutex_t mu;
 };
-
-/*
- * The owned set while it is edited: a growable array kept NULL-terminated,
- * so the finished v can be handed out as the char ** of reconcile/sync.h.
- */
-struct strvec {
-	char **v; /* NULL-terminated once built */
-	size_t n, cap;
-};
-
-static void strvec_release(struct strvec *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-/* Append a copy of str (takes nothing); keeps room for the NULL terminator. */
-static int strvec_add(struct strvec *s, const char *str)
-{
-	if (s->n + 1 >= s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 16;
-		char **nv = realloc(s->v, ncap * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		s->v = nv;
-		s->cap = ncap;
-	}
-	if (!(s->v[s->n] = strdup(str)))
-		return -1;
-	s->n++;
-	s->v[s->n] = NULL;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sort and drop duplicates. */
-static void strvec_normalize(struct strvec *s)
-{
-	size_t w = 0;
-
-	if (!s->n)
-		return;
-	qsort(s->v, s->n, sizeof(*s->v), cmp_str);
-	for (size_t r = 0; r < s->n; r++) {
-		if (w && !strcmp(s->v[w - 1], s->v[r])) {
-			free(s->v[r]);
-			continue;
-		}
-		s->v[w++] = s->v[r];
-	}
-	s->n = w;
-	s->v[w] = NULL;
-}
 
 /* Read a file that may not exist yet: then 0 and *out NULL. */
 static int read_optional(const char *path, size_t max, char **out, size_t *len,
@@ -119,8 +59,8 @@ static int read_optional(const char *path, size_t max, char **out, size_t *len,
 }
 
 /* The app ids of the "owned" array into out (unsorted). */
-static int collect_owned(const struct fs_state *st, struct json_object *owned, struct strvec *out,
-                         struct pacer_error **err)
+static int collect_owned(const struct fs_state *st, struct json_object *owned,
+                         struct fs__strvec *out, struct pacer_error **err)
 {
 	for (size_t i = 0; i < json_object_array_length(owned); i++) {
 		struct json_object *id = json_object_array_get_idx(owned, i);
@@ -131,7 +71,7 @@ static int collect_owned(const struct fs_state *st, struct json_object *owned, s
 			    "state file '%s': entry %zu of \"owned\" is not an app "
 			    "id string; fix or delete the file",
 			    st->owned_path, i);
-		if (strvec_add(out, json_object_get_string(id)) < 0)
+		if (fs__strvec_add(out, json_object_get_string(id)) < 0)
 			return pacer_error_set(err, -1, "out of memory reading '%s'",
 			                       st->owned_path);
 	}
@@ -143,8 +83,8 @@ static int collect_owned(const struct fs_state *st, struct json_object *owned, s
  * error with line:column, never an empty set: pacer would forget apps it
  * must be able to prune.
  */
-static int parse_owned(const struct fs_state *st, const char *data, size_t len, struct strvec *out,
-                       struct pacer_error **err)
+static int parse_owned(const struct fs_state *st, const char *data, size_t len,
+                       struct fs__strvec *out, struct pacer_error **err)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *root = NULL, *owned;
@@ -178,7 +118,7 @@ static int parse_owned(const struct fs_state *st, const char *data, size_t len, 
 	return rc;
 }
 
-static int load_locked(struct fs_state *st, struct strvec *out, struct pacer_error **err)
+static int load_locked(struct fs_state *st, struct fs__strvec *out, struct pacer_error **err)
 {
 	char *data = NULL;
 	size_t len = 0;
@@ -190,15 +130,15 @@ static int load_locked(struct fs_state *st, struct strvec *out, struct pacer_err
 		goto done; /* no file: pacer owns nothing yet */
 	rc = parse_owned(st, data, len, out, err);
 	if (rc == 0)
-		strvec_normalize(out);
+		fs__strvec_normalize(out);
 done:
 	if (rc < 0)
-		strvec_release(out);
+		fs__strvec_release(out);
 	free(data);
 	return rc;
 }
 
-static int save_locked(struct fs_state *st, const struct strvec *s, struct pacer_error **err)
+static int save_locked(struct fs_state *st, const struct fs__strvec *s, struct pacer_error **err)
 {
 	struct json_object *root = json_object_new_object(), *arr = json_object_new_array();
 	const char *text;
@@ -224,7 +164,7 @@ done:
 static int st_load_owned(struct pacer_state_store *s, char ***ids, struct pacer_error **err)
 {
 	struct fs_state *st = (struct fs_state *)s;
-	struct strvec v;
+	struct fs__strvec v;
 	int rc;
 
 	*ids = NULL;
@@ -243,11 +183,22 @@ static int st_load_owned(struct pacer_state_store *s, char ***ids, struct pacer_
 	return 0;
 }
 
+/* Append ids[0..n) to v, the owned set or what leaves it. */
+static int add_ids(const struct fs_state *st, struct fs__strvec *v, const char *const *ids,
+                   size_t n, struct pacer_error **err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fs__strvec_add(v, ids[i]) < 0)
+			return pacer_error_set(err, -1, "out of memory updating '%s'",
+			                       st->owned_path);
+	return 0;
+}
+
 static int st_add_owned(struct pacer_state_store *s, const char *const *ids, size_t n,
                         struct pacer_error **err)
 {
 	struct fs_state *st = (struct fs_state *)s;
-	struct strvec v;
+	struct fs__strvec v;
 	size_t before;
 	int rc;
 
@@ -261,19 +212,15 @@ static int st_add_owned(struct pacer_state_store *s, const char *const *ids, siz
 	if (rc < 0)
 		goto done;
 	before = v.n;
-	for (size_t i = 0; i < n; i++) {
-		if (strvec_add(&v, ids[i]) < 0) {
-			rc =
-			    pacer_error_set(err, -1, "out of memory updating '%s'", st->owned_path);
-			goto done;
-		}
-	}
-	strvec_normalize(&v);
+	rc = add_ids(st, &v, ids, n, err);
+	if (rc < 0)
+		goto done;
+	fs__strvec_normalize(&v);
 	/* Already owned: no write, no fsync. */
 	if (v.n != before)
 		rc = save_locked(st, &v, err);
 done:
-	strvec_release(&v);
+	fs__strvec_release(&v);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
@@ -282,7 +229,7 @@ static int st_remove_owned(struct pacer_state_store *s, const char *const *ids, 
                            struct pacer_error **err)
 {
 	struct fs_state *st = (struct fs_state *)s;
-	struct strvec v, gone = {0};
+	struct fs__strvec v, gone = {0};
 	size_t w = 0, before;
 	int rc;
 
@@ -290,18 +237,14 @@ static int st_remove_owned(struct pacer_state_store *s, const char *const *ids, 
 	rc = load_locked(st, &v, err);
 	if (rc < 0)
 		goto done;
-	for (size_t i = 0; i < n; i++) {
-		if (strvec_add(&gone, ids[i]) < 0) {
-			rc =
-			    pacer_error_set(err, -1, "out of memory updating '%s'", st->owned_path);
-			goto done;
-		}
-	}
+	rc = add_ids(st, &gone, ids, n, err);
+	if (rc < 0)
+		goto done;
 	/* Sorted, so each owned id is looked up in O(log n): prunes remove many at once. */
-	strvec_normalize(&gone);
+	fs__strvec_normalize(&gone);
 	before = v.n;
 	for (size_t r = 0; r < v.n; r++) {
-		if (gone.n && bsearch(&v.v[r], gone.v, gone.n, sizeof(*gone.v), cmp_str)) {
+		if (fs__strvec_has(&gone, v.v[r])) {
 			free(v.v[r]);
 			continue;
 		}
@@ -313,8 +256,8 @@ static int st_remove_owned(struct pacer_state_store *s, const char *const *ids, 
 	if (v.n != before)
 		rc = save_locked(st, &v, err);
 done:
-	strvec_release(&v);
-	strvec_release(&gone);
+	fs__strvec_release(&v);
+	fs__strvec_release(&gone);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
@@ -395,8 +338,9 @@ static int doc_name_ok(const char *name)
 	for (const char *p = name; *p; p++) {
 		if (*p == '/')
 			slashes++;
-		else if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-		                 *p))
+		else if (!strchr(
+		             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+		             *p))
 			return 0;
 	}
 	return slashes <= 1 && name[strlen(name) - 1] != '/';
@@ -430,8 +374,8 @@ static int st_doc_load(struct pacer_state_store *s, const char *name, char **dat
 	return rc;
 }
 
-static int st_doc_save(struct pacer_state_store *s, const char *name, const char *data,
-                       size_t len, struct pacer_error **err)
+static int st_doc_save(struct pacer_state_store *s, const char *name, const char *data, size_t len,
+                       struct pacer_error **err)
 {
 	char *path = NULL, *slash;
 	int rc;
@@ -473,7 +417,7 @@ done:
 }
 
 /* "<folder>/<name>" of every document (a visible *.json) of d into v. -1: out of memory. */
-static int add_doc_names(DIR *d, const char *folder, struct strvec *v)
+static int add_doc_names(DIR *d, const char *folder, struct fs__strvec *v)
 {
 	struct dirent *de;
 
@@ -487,7 +431,7 @@ static int add_doc_names(DIR *d, const char *folder, struct strvec *v)
 			continue;
 		if (asprintf(&name, "%s/%s", folder, de->d_name) < 0)
 			return -1;
-		rc = strvec_add(v, name);
+		rc = fs__strvec_add(v, name);
 		free(name);
 		if (rc)
 			return -1;
@@ -499,7 +443,7 @@ static int st_doc_list(struct pacer_state_store *s, const char *folder, char ***
                        struct pacer_error **err)
 {
 	struct fs_state *st = (struct fs_state *)s;
-	struct strvec v;
+	struct fs__strvec v;
 	char *path = NULL;
 	DIR *d = NULL;
 	int rc;
@@ -519,7 +463,7 @@ static int st_doc_list(struct pacer_state_store *s, const char *folder, char ***
 		rc = pacer_error_set(err, -1, "out of memory");
 		goto done;
 	}
-	strvec_normalize(&v);
+	fs__strvec_normalize(&v);
 empty:
 	if (!v.v && !(v.v = calloc(1, sizeof(*v.v)))) {
 		rc = pacer_error_set(err, -1, "out of memory");
@@ -532,7 +476,7 @@ empty:
 done:
 	if (d)
 		closedir(d);
-	strvec_release(&v);
+	fs__strvec_release(&v);
 	free(path);
 	return rc;
 }
