@@ -217,16 +217,49 @@ static bool is_number(struct json_object *v)
 	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
 }
 
+/*
+ * Whether v has type t (string, object, array or boolean); when not, Play's
+ * error is recorded.
+ */
+static bool expect_type(struct rd *r, struct json_object *v, const struct rpath *path,
+			enum json_type t)
+{
+	static const char *const expected[] = {
+	    [json_type_boolean] = "error.expected.jsboolean",
+	    [json_type_string] = "error.expected.jsstring",
+	    [json_type_object] = "error.expected.jsobject",
+	    [json_type_array] = "error.expected.jsarray",
+	};
+
+	if (json_object_is_type(v, t))
+		return true;
+	bad(r, path, expected[t]);
+	return false;
+}
+
+/* v's text; NULL, with Play's error, when v is not a string. */
+static const char *expect_string(struct rd *r, struct json_object *v, const struct rpath *path)
+{
+	return expect_type(r, v, path, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* Whether v is a number; when not, Play's error is recorded. */
+static bool expect_number(struct rd *r, struct json_object *v, const struct rpath *path)
+{
+	if (!is_number(v)) {
+		bad(r, path, "error.expected.jsnumber");
+		return false;
+	}
+	return true;
+}
+
 static struct json_object *read_str(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
-	const char *s;
+	const char *s = expect_string(r, v, path);
 	size_t n;
 
-	if (!json_object_is_type(v, json_type_string)) {
-		bad(r, path, "error.expected.jsstring");
+	if (!s)
 		return NULL;
-	}
-	s = json_object_get_string(v);
 	n = strlen(s);
 	if (f->minlen && n < f->minlen) {
 		bad(r, path, "error.minLength");
@@ -260,10 +293,8 @@ static struct json_object *read_num(struct rd *r, struct json_object *v, const s
 {
 	double d;
 
-	if (!is_number(v)) {
-		bad(r, path, "error.expected.jsnumber");
+	if (!expect_number(r, v, path))
 		return NULL;
-	}
 	d = json_object_get_double(v);
 	if (!check_range(r, path, f, d))
 		return NULL;
@@ -275,10 +306,8 @@ static struct json_object *read_int(struct rd *r, struct json_object *v, const s
 	double d;
 	int64_t i;
 
-	if (!is_number(v)) {
-		bad(r, path, "error.expected.jsnumber");
+	if (!expect_number(r, v, path))
 		return NULL;
-	}
 	if (json_object_is_type(v, json_type_double)) {
 		d = json_object_get_double(v);
 		/* Play's IntReads takes 2.0 (a valid int as BigDecimal) but not 2.5. */
@@ -301,14 +330,11 @@ static struct json_object *read_int(struct rd *r, struct json_object *v, const s
 
 static struct json_object *read_enum(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
-	const char *s;
+	const char *s = expect_string(r, v, path);
 	size_t i;
 
-	if (!json_object_is_type(v, json_type_string)) {
-		bad(r, path, "error.expected.jsstring");
+	if (!s)
 		return NULL;
-	}
-	s = json_object_get_string(v);
 	for (i = 0; f->enums[i]; i++)
 		if (strcasecmp(s, f->enums[i]) == 0)
 			return json_object_new_string(f->enums[i]);
@@ -346,10 +372,8 @@ static struct json_object *read_obj(struct rd *r, struct json_object *v, const s
 	struct json_object *out;
 	size_t n, i, cursor = 0, present = 0;
 
-	if (!json_object_is_type(v, json_type_object)) {
-		bad(r, path, "error.expected.jsobject");
+	if (!expect_type(r, v, path, json_type_object))
 		return NULL;
-	}
 	for (n = 0; sub[n].name; n++)
 		;
 	/* Unknown members are ignored; a null member is absent (slot stays NULL). */
@@ -394,10 +418,8 @@ static struct json_object *read_arr(struct rd *r, struct json_object *v, const s
 	struct json_object *out;
 	size_t i, n;
 
-	if (!json_object_is_type(v, json_type_array)) {
-		bad(r, path, "error.expected.jsarray");
+	if (!expect_type(r, v, path, json_type_array))
 		return NULL;
-	}
 	n = json_object_array_length(v);
 	if (f->minlen && n < f->minlen) {
 		bad(r, path, "error.minLength");
@@ -432,10 +454,8 @@ static struct json_object *read_map(struct rd *r, struct json_object *v, const s
 {
 	struct json_object *out;
 
-	if (!json_object_is_type(v, json_type_object)) {
-		bad(r, path, "error.expected.jsobject");
+	if (!expect_type(r, v, path, json_type_object))
 		return NULL;
-	}
 	out = jsonutil_new_object_sized((size_t)json_object_object_length(v));
 	if (!out)
 		return NULL;
@@ -471,10 +491,8 @@ static struct json_object *read_value(struct rd *r, struct json_object *v, const
 	case K_INT:
 		return read_int(r, v, path, f);
 	case K_BOOL:
-		if (!json_object_is_type(v, json_type_boolean)) {
-			bad(r, path, "error.expected.jsboolean");
+		if (!expect_type(r, v, path, json_type_boolean))
 			return NULL;
-		}
 		return json_object_new_boolean(json_object_get_boolean(v));
 	case K_ENUM:
 		return read_enum(r, v, path, f);
@@ -487,10 +505,8 @@ static struct json_object *read_value(struct rd *r, struct json_object *v, const
 	case K_CUSTOM:
 		return f->fn(r, v, path);
 	case K_ANYOBJ:
-		if (!json_object_is_type(v, json_type_object)) {
-			bad(r, path, "error.expected.jsobject");
+		if (!expect_type(r, v, path, json_type_object))
 			return NULL;
-		}
 		if (json_object_deep_copy(v, &copy, NULL) < 0)
 			return NULL;
 		return copy;
@@ -586,10 +602,8 @@ static const struct field t_vol_host[] = {
  */
 static struct json_object *read_volume(struct rd *r, struct json_object *v, const struct rpath *path)
 {
-	if (!json_object_is_type(v, json_type_object)) {
-		bad(r, path, "error.expected.jsobject");
+	if (!expect_type(r, v, path, json_type_object))
 		return NULL;
-	}
 	if (jsonutil_get(v, "persistent"))
 		return read_obj(r, v, path, t_vol_persistent);
 	if (jsonutil_get(v, "external"))
@@ -695,10 +709,8 @@ static struct json_object *read_limit(struct rd *r, struct json_object *v, const
 		bad(r, path, "error.unknown.enum.literal");
 		return NULL;
 	}
-	if (!is_number(v)) {
-		bad(r, path, "error.expected.jsnumber");
+	if (!expect_number(r, v, path))
 		return NULL;
-	}
 	return appdef__double(json_object_get_double(v));
 }
 static const struct field t_limits[] = {CUSTOM("cpus", read_limit), CUSTOM("mem", read_limit), END};
