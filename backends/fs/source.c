@@ -223,6 +223,25 @@ static int enter_dir(struct walk *w, const char *rel, const struct stat *st, con
 	return rc;
 }
 
+/*
+ * What rel (at full, st being what it is or points to) is to the walk: a
+ * directory to enter (via: the link it was reached by, or NULL), a
+ * desired-state file to collect, or nothing.
+ */
+static int take(struct walk *w, const char *rel, const char *full, const char *name,
+                const struct stat *st, const char *via)
+{
+	if (S_ISDIR(st->st_mode))
+		return enter_dir(w, rel, st, via);
+	if (!ends_with_json(name))
+		return 0;
+	if (!S_ISREG(st->st_mode))
+		return pacer_error_set(
+		    w->err, PACER_EINVALID,
+		    "'%s' is not a regular file: a desired-state file must be one", full);
+	return fs__strvec_add(&w->paths, rel) < 0 ? oom(w) : 0;
+}
+
 /* A symlink rel: follow it when its target stays inside the root. */
 static int follow_link(struct walk *w, const char *rel, const char *full, const char *name)
 {
@@ -258,14 +277,7 @@ static int follow_link(struct walk *w, const char *rel, const char *full, const 
 		                     target, full, durable_strerror(errno));
 		goto done;
 	}
-	if (S_ISDIR(st.st_mode))
-		rc = enter_dir(w, rel, &st, rel);
-	else if (ends_with_json(name) && !S_ISREG(st.st_mode))
-		rc = pacer_error_set(w->err, PACER_EINVALID,
-		                     "'%s' is not a regular file: a desired-state file must be one",
-		                     full);
-	else if (ends_with_json(name) && fs__strvec_add(&w->paths, rel) < 0)
-		rc = oom(w);
+	rc = take(w, rel, full, name, &st, rel);
 done:
 	free(target);
 	return rc;
@@ -288,14 +300,8 @@ static int visit(struct walk *w, const char *dirpath, const char *rel, const cha
 		                     durable_strerror(errno));
 	else if (S_ISLNK(st.st_mode))
 		rc = follow_link(w, sub, full, name);
-	else if (S_ISDIR(st.st_mode))
-		rc = enter_dir(w, sub, &st, NULL);
-	else if (ends_with_json(name) && !S_ISREG(st.st_mode))
-		rc = pacer_error_set(w->err, PACER_EINVALID,
-		                     "'%s' is not a regular file: a desired-state file must be one",
-		                     full);
-	else if (ends_with_json(name) && fs__strvec_add(&w->paths, sub) < 0)
-		rc = oom(w);
+	else
+		rc = take(w, sub, full, name, &st, NULL);
 	free(full);
 	free(sub);
 	return rc;
