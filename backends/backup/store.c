@@ -472,7 +472,6 @@ static void bs_free(struct pacer_backup_store *s)
 int backup_store_new(struct pacer_backup_store **out, const char *dir, struct pacer_error **err)
 {
 	struct backup_store *bs;
-	size_t n;
 	int rc;
 
 	*out = NULL;
@@ -480,13 +479,10 @@ int backup_store_new(struct pacer_backup_store **out, const char *dir, struct pa
 	if (rc < 0)
 		return pacer_error_wrap(err, rc, "cannot use backup directory '%s'", dir);
 	bs = calloc(1, sizeof(*bs));
-	if (!bs || !(bs->dir = strdup(dir))) {
+	if (!bs || !(bs->dir = fs_dir_dup(dir))) {
 		free(bs);
 		return pacer_error_set(err, -1, "out of memory");
 	}
-	n = strlen(bs->dir);
-	while (n > 1 && bs->dir[n - 1] == '/')
-		bs->dir[--n] = '\0';
 	bs->base.save = bs_save;
 	bs->base.list = bs_list;
 	bs->base.load = bs_load;

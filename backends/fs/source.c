@@ -131,6 +131,16 @@ static int read_fd(int fd, const char *path, size_t max, size_t alloc, char **ou
 	return 0;
 }
 
+char *fs_dir_dup(const char *dir)
+{
+	char *d = strdup(dir);
+	size_t n = d ? strlen(d) : 0;
+
+	while (n > 1 && d[n - 1] == '/')
+		d[--n] = '\0';
+	return d;
+}
+
 int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct pacer_error **err)
 {
 	struct stat st;
@@ -438,17 +448,12 @@ static void fs_free(struct pacer_source *s)
 int fs_source_new(struct pacer_source **out, const char *dir, struct pacer_error **err)
 {
 	struct fs_source *fs = calloc(1, sizeof(*fs));
-	size_t n;
 
 	*out = NULL;
-	if (!fs || !(fs->root = strdup(dir))) {
+	if (!fs || !(fs->root = fs_dir_dup(dir))) {
 		free(fs);
 		return pacer_error_set(err, -1, "out of memory");
 	}
-	/* "apps/" and "apps" are the same root; keep messages free of "//". */
-	n = strlen(fs->root);
-	while (n > 1 && fs->root[n - 1] == '/')
-		fs->root[--n] = '\0';
 	fs->base.read = fs_read;
 	fs->base.describe = fs_describe;
 	fs->base.revision = fs_revision;

@@ -44,4 +44,11 @@ int fs_source_new(struct pacer_source **out, const char *dir, struct pacer_error
  */
 int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct pacer_error **err);
 
+/*
+ * A copy of the directory path dir without its trailing slashes, so that
+ * "apps/" and "apps" name the same root and messages stay free of "//"
+ * ("/" stays "/"). Caller frees with free(); NULL when out of memory.
+ */
+char *fs_dir_dup(const char *dir);
+
 #endif
