@@ -13,6 +13,7 @@
  */
 #include "backends/webhook/webhook.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -35,6 +36,9 @@ enum sig_kind {
  * webhook_provider: how a request is signed and which events it sends.
  * The checks and decisions below are the same code for every row.
  */
+/* Hex digits, in the lower case webhook_hmac_hex() writes. */
+static const char hex_digits[] = "0123456789abcdef";
+
 static const struct provider {
 	const char *name;
 	/* Signature: the headers tried in order; how to name them when none is
@@ -153,27 +157,23 @@ static int hmac_sha256(const char *secret, const void *body, size_t len,
 int webhook_hmac_hex(const char *secret, const void *body, size_t len, char out[65])
 {
 	unsigned char mac[SHA256_LEN];
-	static const char hex[] = "0123456789abcdef";
 
 	if (hmac_sha256(secret, body, len, mac))
 		return -1;
 	for (int i = 0; i < SHA256_LEN; i++) {
-		out[2 * i] = hex[mac[i] >> 4];
-		out[2 * i + 1] = hex[mac[i] & 15];
+		out[2 * i] = hex_digits[mac[i] >> 4];
+		out[2 * i + 1] = hex_digits[mac[i] & 15];
 	}
 	out[64] = '\0';
 	return 0;
 }
 
+/* The value of hex digit c (either case), or -1. */
 static int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	const char *p = c ? strchr(hex_digits, tolower((unsigned char)c)) : NULL;
+
+	return p ? (int)(p - hex_digits) : -1;
 }
 
 /* Exactly 64 hex digits (surrounding blanks allowed) -> 32 bytes. */
