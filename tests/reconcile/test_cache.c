@@ -11,6 +11,7 @@
 
 #include "reconcile/cache.h"
 #include "reconcile/desired.h"
+#include "tests/lib/fake_marathon.h"
 
 /* ---- the cache itself ---- */
 
@@ -126,46 +127,18 @@ Test(cache, digest_tells_bytes_apart)
 
 /* ---- the desired-state loader ---- */
 
-struct mem_source {
-	struct pacer_source base;
-	const char *const *files; /* path, content, ..., NULL */
-};
-
-static int mem_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
-		    struct pacer_error **err)
-{
-	struct mem_source *m = (struct mem_source *)s;
-
-	(void)err;
-	for (size_t i = 0; m->files[i]; i += 2) {
-		char key[40];
-		int rc;
-
-		snprintf(key, sizeof(key), "k");
-		cache_digest(m->files[i + 1], strlen(m->files[i + 1]), key + 1);
-		if ((rc = cb(ctx, m->files[i], m->files[i + 1], strlen(m->files[i + 1]), key)))
-			return rc;
-	}
-	return 0;
-}
-
-static const char *mem_describe(struct pacer_source *s)
-{
-	(void)s;
-	return "memory";
-}
-
 static struct pacer_desired *load(const char *const *files, struct pacer_cache *cache,
 				  const struct appdef_flags *flags)
 {
-	struct mem_source src = {{mem_read, mem_describe, NULL, NULL, NULL, NULL}, files};
+	struct pacer_source *src = fake_source_new(files, NULL);
 	struct desired_options o = DESIRED_OPTIONS_INIT;
 	struct pacer_desired *d = NULL;
 	struct pacer_error *err = NULL;
 
 	o.cache = cache;
 	o.flags = flags;
-	cr_assert_eq(desired_load(&src.base, &o, &d, &err), 0, "%s", err ? err->message : "");
+	cr_assert_eq(desired_load(src, &o, &d, &err), 0, "%s", err ? err->message : "");
+	pacer_source_free(src);
 	return d;
 }
 

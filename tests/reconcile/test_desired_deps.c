@@ -11,6 +11,7 @@
 
 #include "reconcile/cache.h"
 #include "reconcile/desired.h"
+#include "tests/lib/fake_marathon.h"
 #include "tests/lib/testlib.h"
 
 /* Load files (name, text, ..., NULL) with desired_add_file + desired_finish. */
@@ -230,38 +231,16 @@ Test(deps, ten_thousand_apps_in_a_ring)
 
 /* ---- through desired_load() and the cache ---- */
 
-struct mem_source {
-	struct pacer_source base;
-	const char *const *files; /* path, content, ..., NULL */
-};
-
-static int mem_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
-                    struct pacer_error **err)
-{
-	struct mem_source *m = (struct mem_source *)s;
-
-	(void)err;
-	for (size_t i = 0; m->files[i]; i += 2) {
-		char key[40];
-		int rc;
-
-		key[0] = 'k';
-		cache_digest(m->files[i + 1], strlen(m->files[i + 1]), key + 1);
-		if ((rc = cb(ctx, m->files[i], m->files[i + 1], strlen(m->files[i + 1]), key)))
-			return rc;
-	}
-	return 0;
-}
-
 static struct pacer_desired *load_cached(const char *const *files, struct pacer_cache *cache)
 {
-	struct mem_source src = {{mem_read, NULL, NULL, NULL, NULL, NULL}, files};
+	struct pacer_source *src = fake_source_new(files, NULL);
 	struct desired_options o = DESIRED_OPTIONS_INIT;
 	struct pacer_desired *d = NULL;
 	struct pacer_error *err = NULL;
 
 	o.cache = cache;
-	cr_assert_eq(desired_load(&src.base, &o, &d, &err), 0, "%s", err ? err->message : "");
+	cr_assert_eq(desired_load(src, &o, &d, &err), 0, "%s", err ? err->message : "");
+	pacer_source_free(src);
 	return d;
 }
 
