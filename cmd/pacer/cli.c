@@ -37,12 +37,28 @@
 #define CLI_DIR_MODE 0700
 
 static volatile sig_atomic_t cli_stop;
+static volatile sig_atomic_t cli_wake_fd = -1;
 
-/* Only a flag: the engine polls it between requests (no work in a handler). */
+/*
+ * Only a flag: the engine polls it between requests (no work in a
+ * handler); and a byte down an event loop's self-pipe, so that its poll()
+ * returns at once.
+ */
 static void on_signal(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	cli_stop = 1;
+	if (cli_wake_fd >= 0 && write(cli_wake_fd, "x", 1) < 0) {
+		/* the pipe is full: the loop wakes anyway */
+	}
+	errno = saved;
+}
+
+void cli_signals_wake(int fd)
+{
+	cli_wake_fd = fd;
 }
 
 volatile sig_atomic_t *cli_install_signals(void)

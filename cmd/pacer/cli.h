@@ -259,8 +259,18 @@ void cli_warn_unknown_env(const char *const *known, size_t n);
 /* 1 when stdout is a terminal and NO_COLOR is not set. */
 int cli_color(void);
 
-/* Install SIGINT/SIGTERM handlers setting *cli_stop; returns the flag. */
+/*
+ * Install the SIGINT/SIGTERM/SIGHUP handlers setting *cli_stop; returns the
+ * flag. SIGPIPE is ignored.
+ */
 volatile sig_atomic_t *cli_install_signals(void);
+
+/*
+ * The handlers of cli_install_signals() also write a byte to fd, the
+ * non-blocking write end of an event loop's self-pipe (watcher.h); -1: no
+ * more. The fd stays the caller's to close, after this is set to -1.
+ */
+void cli_signals_wake(int fd);
 
 /*
  * App ids from the command line made absolute ("shop/api" -> "/shop/api"),

@@ -213,17 +213,16 @@ int runner_busy(struct runner *r)
 
 enum job { JOB_QUIT, JOB_SYNC, JOB_TASK };
 
-/* Under mu: wait on cv until at_ms (monotonic; < 0: until woken). */
-static void wait_until(struct runner *r, long long at_ms)
+void runner_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, long long at_ms)
 {
 	struct timespec ts;
 
 	if (at_ms < 0) {
-		pthread_cond_wait(&r->cv, &r->mu);
+		pthread_cond_wait(cv, mu);
 		return;
 	}
 	ts = pacer_deadline_ms(at_ms - pacer_now_ms());
-	pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+	pthread_cond_timedwait(cv, mu, &ts);
 }
 
 /*
@@ -250,7 +249,7 @@ static enum job next_job(struct runner *r)
 		}
 		if (r->pending && !r->held)
 			return JOB_SYNC;
-		wait_until(r, at);
+		runner_wait_until(&r->cv, &r->mu, at);
 	}
 }
 

@@ -40,6 +40,7 @@
 #ifndef PACER_CMD_RUNNER_H
 #define PACER_CMD_RUNNER_H
 
+#include <pthread.h>
 #include <signal.h>
 
 #include "reconcile/base/error.h"
@@ -205,5 +206,12 @@ struct runner_backoff {
 	}
 long runner_backoff_next(struct runner_backoff *b);
 void runner_backoff_reset(struct runner_backoff *b);
+
+/*
+ * With mu held: wait on cv (from pacer_cond_init()) until woken or until
+ * at_ms on the monotonic clock (pacer_now_ms()); at_ms < 0: until woken.
+ * The runner's worker and watch's loop wait this way.
+ */
+void runner_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, long long at_ms);
 
 #endif

@@ -43,22 +43,6 @@
 /* How often the suspensions file is looked at (pacer suspend/resume take effect at once). */
 #define SUSPEND_LOOK_MS 1000
 
-/* For the signal handler, which gets no context: one watcher per process. */
-static volatile sig_atomic_t *sig_stop;
-static int sig_pipe_w = -1;
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-
-	(void)sig;
-	*sig_stop = 1;
-	if (sig_pipe_w >= 0 && write(sig_pipe_w, "x", 1) < 0) {
-		/* the pipe is full: the loop wakes anyway */
-	}
-	errno = saved;
-}
-
 void watcher__wake_loop(struct watcher *w)
 {
 	if (write(w->pipe_w, "w", 1) < 0) {
@@ -68,14 +52,7 @@ void watcher__wake_loop(struct watcher *w)
 
 void watcher__wait(struct watcher *w, long long at_ms)
 {
-	struct timespec ts;
-
-	if (at_ms < 0) {
-		pthread_cond_wait(&w->cv, &w->mu);
-		return;
-	}
-	ts = pacer_deadline_ms(at_ms - pacer_now_ms());
-	pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+	runner_wait_until(&w->cv, &w->mu, at_ms);
 }
 
 void watcher__trigger(struct watcher *w, const char *reason, int newer)
@@ -549,25 +526,16 @@ static int start_threads(struct watcher *w, struct pacer_error **err)
 	return 0;
 }
 
-/* Signals: the handler sets the shared stop flag and wakes poll() through the pipe. */
+/* Signals: cli's handlers set the stop flag and wake poll() through the pipe. */
 static int install_signals(struct watcher *w, struct pacer_error **err)
 {
-	struct sigaction sa;
 	int pfd[2];
 
 	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK))
 		return pacer_error_set(err, -1, "cannot create a pipe: %s", strerror(errno));
 	w->pipe_r = pfd[0];
 	w->pipe_w = pfd[1];
-	sig_stop = w->o.stop;
-	sig_pipe_w = w->pipe_w;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* A closed terminal or a reload stops like SIGTERM, never kills mid-sync. */
-	sigaction(SIGHUP, &sa, NULL);
+	cli_signals_wake(w->pipe_w);
 	return 0;
 }
 
@@ -597,7 +565,7 @@ int watcher_new(struct watcher **out, const struct watcher_options *opts, struct
 	return 0;
 fail:
 	runner_free(w->runner);
-	sig_pipe_w = -1;
+	cli_signals_wake(-1);
 	if (w->pipe_r >= 0)
 		close(w->pipe_r);
 	if (w->pipe_w >= 0)
@@ -635,7 +603,7 @@ void watcher_free(struct watcher *w)
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->git_mu);
 	pthread_mutex_destroy(&w->mu);
-	sig_pipe_w = -1;
+	cli_signals_wake(-1);
 	close(w->pipe_r);
 	close(w->pipe_w);
 	free(w);

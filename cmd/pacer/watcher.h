@@ -97,8 +97,9 @@ struct watcher_options {
 	const struct sync_options *sync;
 	/*
 	 * Borrowed flags. *stop ends everything (the loop, the event stream,
-	 * git fetches, the sync's wait); the watcher's signal handler sets it
-	 * and wakes the loop. *supersede is the syncs' sync_options.abandon:
+	 * git fetches, the sync's wait). It is cli_install_signals()'s flag:
+	 * those handlers set it, and wake the loop while the watcher lives
+	 * (cli_signals_wake()). *supersede is the syncs' sync_options.abandon:
 	 * the watcher's runner alone sets and clears it.
 	 */
 	volatile sig_atomic_t *stop, *supersede;
@@ -109,7 +110,7 @@ struct watcher_options {
 	}
 
 /*
- * Install the SIGINT/SIGTERM handlers (set *opts->stop, wake the loop) and
+ * Have the signal handlers wake the loop (opts->stop is theirs) and
  * start the runner (its worker runs sync's syncs) and the drift thread;
  * nothing is synced before watcher_run(). opts is copied (its pointers are
  * borrowed); sync and env are borrowed and must outlive the watcher. For a
