@@ -105,28 +105,46 @@ static void bash_words(FILE *out, const char *arg)
 		fputc(*p == '|' ? ' ' : *p, out);
 }
 
-/* The COMPREPLY for a value of this kind; nothing offered for free text. */
-static void bash_complete(FILE *out, enum value_kind kind, const char *arg)
+/*
+ * How a shell completes an option's value or a positional argument, by
+ * value_kind: a word list (between words_pre and words_post, the words
+ * space-separated), directories, files, or nothing for free text.
+ */
+struct value_actions {
+	const char *words_pre, *words_post, *dir, *file, *none;
+};
+
+static void value_action(FILE *out, const struct value_actions *a, enum value_kind kind,
+                         const char *arg)
 {
 	switch (kind) {
 	case VALUE_WORDS:
-		fprintf(out, "mapfile -t COMPREPLY < <(compgen -W \"");
+		fputs(a->words_pre, out);
 		bash_words(out, arg);
-		fprintf(out, "\" -- \"$cur\")");
+		fputs(a->words_post, out);
 		break;
 	case VALUE_DIR:
-		fprintf(out, "compopt -o filenames 2>/dev/null; "
-		       "mapfile -t COMPREPLY < <(compgen -d -- \"$cur\")");
+		fputs(a->dir, out);
 		break;
 	case VALUE_FILE:
-		fprintf(out, "compopt -o filenames 2>/dev/null; "
-		       "mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")");
+		fputs(a->file, out);
 		break;
 	default:
-		fprintf(out, ":");
+		fputs(a->none, out);
 		break;
 	}
 }
+
+/* The COMPREPLY for a value of this kind; nothing offered for free text. */
+static const struct value_actions bash_actions = {
+	.words_pre = "mapfile -t COMPREPLY < <(compgen -W \"",
+	.words_post = "\" -- \"$cur\")",
+	.dir = "compopt -o filenames 2>/dev/null; "
+	       "mapfile -t COMPREPLY < <(compgen -d -- \"$cur\")",
+	.file = "compopt -o filenames 2>/dev/null; "
+	        "mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")",
+	.none = ":",
+};
 
 /*
  * One function, one case per command: the command is the first word that
@@ -176,7 +194,7 @@ static void print_bash(FILE *out, const struct described_all *all)
 			if (o->shortname)
 				fprintf(out, "|-%c", o->shortname);
 			fprintf(out, ") ");
-			bash_complete(out, kind_of(o->arg), o->arg);
+			value_action(out, &bash_actions, kind_of(o->arg), o->arg);
 			fprintf(out, "; return ;;\n");
 		}
 		fprintf(out, "        esac\n        opts=\"");
@@ -186,7 +204,7 @@ static void print_bash(FILE *out, const struct described_all *all)
 				fprintf(out, "-%c ", o->shortname);
 		}
 		fprintf(out, "--help -h\"\n        if [[ $cur != -* ]]; then\n            ");
-		bash_complete(out, pk, pos);
+		value_action(out, &bash_actions, pk, pos);
 		fprintf(out, "\n            return\n        fi\n        ;;\n");
 	}
 	fprintf(out, "    *) return ;;\n"
@@ -219,25 +237,14 @@ static void zsh_text(FILE *out, const char *s, unsigned escape)
 	}
 }
 
-static void zsh_action(FILE *out, enum value_kind kind, const char *arg)
-{
-	switch (kind) {
-	case VALUE_WORDS:
-		fputc('(', out);
-		bash_words(out, arg);
-		fputc(')', out);
-		break;
-	case VALUE_DIR:
-		fprintf(out, "_files -/");
-		break;
-	case VALUE_FILE:
-		fprintf(out, "_files");
-		break;
-	default:
-		fputc(' ', out);
-		break;
-	}
-}
+/* The _arguments action for a value of this kind. */
+static const struct value_actions zsh_actions = {
+	.words_pre = "(",
+	.words_post = ")",
+	.dir = "_files -/",
+	.file = "_files",
+	.none = " ",
+};
 
 /*
  * _describe for the commands, _arguments for each command's options: zsh
@@ -291,7 +298,7 @@ static void print_zsh(FILE *out, const struct described_all *all)
 				fprintf(out, ":");
 				zsh_text(out, o->arg ? o->arg : "value", ZSH_ESCAPE_COLONS);
 				fprintf(out, ":");
-				zsh_action(out, kind_of(o->arg), o->arg);
+				value_action(out, &zsh_actions, kind_of(o->arg), o->arg);
 			}
 			fprintf(out, "' \\\n");
 		}
@@ -299,7 +306,7 @@ static void print_zsh(FILE *out, const struct described_all *all)
 			fprintf(out, "        '*:");
 			zsh_text(out, pos, ZSH_ESCAPE_COLONS);
 			fprintf(out, ":");
-			zsh_action(out, pk, pos);
+			value_action(out, &zsh_actions, pk, pos);
 			fprintf(out, "' \\\n");
 		}
 		fprintf(out, "        '(- *)'{-h,--help}'[show this help]'\n      ;;\n");
