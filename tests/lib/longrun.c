@@ -165,3 +165,40 @@ char *lr_sh(const char *dir, const char *fmt, ...)
 	free(errout);
 	return out ? out : strdup("");
 }
+
+void lr_expect_log(const struct lr_proc *p, const char *what, const char *needle, int n,
+                   int timeout_ms)
+{
+	if (!lr_wait_log(p, needle, n, timeout_ms)) {
+		lr_dump(p, what);
+		cr_assert_fail("%s did not log '%s' (x%d) within %d ms", what, needle, n,
+		               timeout_ms);
+	}
+}
+
+char *lr_git_remote(const char *dir, char **work)
+{
+	char *url = NULL;
+
+	cr_assert(asprintf(work, "%s/work", dir) >= 0);
+	free(lr_sh(dir, "git init -q --bare -b main remote.git && git init -q -b main work && "
+	                "git -C work remote add origin ../remote.git"));
+	cr_assert(asprintf(&url, "file://%s/remote.git", dir) >= 0);
+	return url;
+}
+
+char *lr_git_commit(const char *work, const char *msg)
+{
+	free(lr_sh(work, "git add -A && git commit -q -m '%s' && git push -q origin HEAD:main",
+	           msg));
+	return lr_sh(work, "git rev-parse HEAD");
+}
+
+int lr_port(const struct lr_proc *p)
+{
+	char *log = lr_log(p), *at = strstr(log, "(port ");
+	int port = at ? (int)strtol(at + 6, NULL, 10) : 0;
+
+	free(log);
+	return port;
+}

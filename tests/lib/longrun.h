@@ -47,11 +47,34 @@ int lr_stop(struct lr_proc *p, int sig, int timeout_ms);
 void lr_dump(const struct lr_proc *p, const char *what);
 
 /*
+ * lr_wait_log() that must succeed: otherwise the log is dumped and the test
+ * fails, `what` naming the process ("pacer serve").
+ */
+void lr_expect_log(const struct lr_proc *p, const char *what, const char *needle, int n,
+                   int timeout_ms);
+
+/*
  * Run `sh -c CMD` in dir with a fixed git identity and no user/system git
  * config; the test fails when it exits non-zero. Returns stdout without the
  * trailing newlines (caller frees).
  */
 char *lr_sh(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* N of the first "(port N)" in the log (pacer serve's "listening" line); 0 when none. */
+int lr_port(const struct lr_proc *p);
+
+/*
+ * In dir: a bare repository remote.git (branch main) and a clone work/ whose
+ * origin it is. *work gets the clone's path; returns the remote's file:// URL
+ * (caller frees both).
+ */
+char *lr_git_remote(const char *dir, char **work);
+
+/*
+ * In the clone work: commit everything as msg and push it to origin main.
+ * Returns the commit id (caller frees).
+ */
+char *lr_git_commit(const char *work, const char *msg);
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long lr_now_ms(void);

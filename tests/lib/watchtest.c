@@ -11,21 +11,42 @@
 
 #include "tests/lib/watchtest.h"
 
-void wt_start(struct wt *w, const char *source, const char *const *extra)
+void wt_start_cmd(struct wt *w, const char *cmd, const char *source, const char *const *env_extra,
+                  const char *const *extra)
 {
-	const char *argv[48] = {test_pacer_bin(), "watch",     "--source",    source,
+	const char *argv[52] = {test_pacer_bin(), cmd,          "--source",    source,
 	                        "--marathon",     w->t.sim.url, "--state-dir", w->t.state,
-	                        "--backup-dir",   w->t.backups, "--debounce",  "200",
-	                        "--interval",     "1",          "--log-level", "info"};
-	size_t n = 16;
+	                        "--backup-dir",   w->t.backups};
+	size_t n = 10;
 	char *log = NULL;
 
-	for (size_t i = 0; extra && extra[i] && n < 47; i++)
+	for (size_t i = 0; extra && extra[i]; i++) {
+		cr_assert(n < 51, "too many arguments for pacer %s", cmd);
 		argv[n++] = extra[i];
+	}
 	argv[n] = NULL;
-	cr_assert(asprintf(&log, "%s/watch.log", w->t.dir) >= 0);
-	lr_start(&w->p, argv, NULL, log);
+	cr_assert(asprintf(&log, "%s/%s.log", w->t.dir, cmd) >= 0);
+	lr_start(&w->p, argv, env_extra, log);
 	free(log);
+}
+
+void wt_start(struct wt *w, const char *source, const char *const *extra)
+{
+	const char *args[48] = {"--debounce", "200", "--interval", "1", "--log-level", "info"};
+	size_t n = 6;
+
+	for (size_t i = 0; extra && extra[i]; i++) {
+		cr_assert(n < 47, "too many arguments for pacer watch");
+		args[n++] = extra[i];
+	}
+	args[n] = NULL;
+	wt_start_cmd(w, "watch", source, NULL, args);
+}
+
+void wt_start_synced(struct wt *w, const char *source, const char *const *extra)
+{
+	wt_start(w, source, extra);
+	wt_expect_log(w, "sync result=converged reason=\"startup\"", 1, 15000);
 }
 
 void wt_stop(struct wt *w)
@@ -48,11 +69,7 @@ void wt_fini(struct wt *w)
 
 void wt_expect_log(struct wt *w, const char *needle, int n, int timeout_ms)
 {
-	if (!lr_wait_log(&w->p, needle, n, timeout_ms)) {
-		lr_dump(&w->p, "pacer watch");
-		cr_assert_fail("pacer watch did not log '%s' (x%d) within %d ms", needle, n,
-		               timeout_ms);
-	}
+	lr_expect_log(&w->p, "pacer watch", needle, n, timeout_ms);
 }
 
 void wt_expect_count(struct wt *w, const char *needle, int n, const char *why)
@@ -72,8 +89,9 @@ void wt_expect_stream(struct wt *w, int n, int timeout_ms)
 	while (ct_count_requests(&w->t, "GET", "/v2/events") < n) {
 		if (lr_now_ms() >= end) {
 			lr_dump(&w->p, "pacer watch");
-			cr_assert_fail("pacer watch did not ask for /v2/events %d times within %d ms",
-			               n, timeout_ms);
+			cr_assert_fail(
+			    "pacer watch did not ask for /v2/events %d times within %d ms", n,
+			    timeout_ms);
 		}
 		lr_sleep_ms(50);
 	}
@@ -81,20 +99,20 @@ void wt_expect_stream(struct wt *w, int n, int timeout_ms)
 	lr_sleep_ms(300);
 }
 
-char *wt_app_json(const char *id, int mem)
+char *wt_app_json(const char *id, int mem, const char *extra)
 {
 	char *s = NULL;
 
 	cr_assert(asprintf(&s,
 	                   "{\n  \"id\": \"%s\",\n  \"cmd\": \"sleep 1000\",\n  \"cpus\": 0.1,\n"
-	                   "  \"mem\": %d,\n  \"instances\": 1\n}\n",
-	                   id, mem) >= 0);
+	                   "  \"mem\": %d,\n  \"instances\": 1%s\n}\n",
+	                   id, mem, extra ? extra : "") >= 0);
 	return s;
 }
 
 void wt_write_app(const char *dir, const char *rel, const char *id, int mem)
 {
-	char *p = NULL, *s = wt_app_json(id, mem);
+	char *p = NULL, *s = wt_app_json(id, mem, NULL);
 
 	cr_assert(asprintf(&p, "%s/%s", dir, rel) >= 0);
 	cr_assert_eq(test_write_file(p, s), 0, "cannot write %s", p);
@@ -120,8 +138,9 @@ void wt_expect_mem(struct wt *w, const char *id, int mem, int timeout_ms)
 	while (wt_sim_mem(w, id) != mem) {
 		if (lr_now_ms() >= end) {
 			lr_dump(&w->p, "pacer watch");
-			cr_assert_fail("app %s: mem is %d in the simulator, expected %d within %d ms",
-			               id, wt_sim_mem(w, id), mem, timeout_ms);
+			cr_assert_fail(
+			    "app %s: mem is %d in the simulator, expected %d within %d ms", id,
+			    wt_sim_mem(w, id), mem, timeout_ms);
 		}
 		lr_sleep_ms(50);
 	}
@@ -129,7 +148,7 @@ void wt_expect_mem(struct wt *w, const char *id, int mem, int timeout_ms)
 
 void wt_put_mem(struct wt *w, const char *id, int mem)
 {
-	char *body = wt_app_json(id, mem), *path = NULL;
+	char *body = wt_app_json(id, mem, NULL), *path = NULL;
 	int st;
 
 	cr_assert(asprintf(&path, "/v2/apps%s", id) >= 0);

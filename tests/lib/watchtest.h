@@ -8,6 +8,9 @@
  * struct wt static (the .fini may run after the test's frame is gone) and
  * names wt_fini() in its .fini.
  *
+ * The tests of tests/serve_cli/ keep their background pacer (serve, watch or
+ * sync) in a struct wt too, started with wt_start_cmd().
+ *
  * Ownership: every char * returned is the caller's (free()).
  */
 #ifndef PACER_WATCHTEST_H
@@ -22,12 +25,22 @@ struct wt {
 };
 
 /*
+ * Start `pacer CMD --source SOURCE --marathon SIM --state-dir STATE
+ * --backup-dir BACKUPS` followed by extra (NULL-terminated, may be NULL; up
+ * to 40), with env_extra ("NAME=value", NULL-terminated, may be NULL) added
+ * to its environment and its output in DIR/CMD.log.
+ */
+void wt_start_cmd(struct wt *w, const char *cmd, const char *source, const char *const *env_extra,
+                  const char *const *extra);
+/*
  * Start `pacer watch --source SOURCE --marathon SIM --state-dir STATE
  * --backup-dir BACKUPS --debounce 200 --interval 1 --log-level info`
  * followed by extra (NULL-terminated, may be NULL; a later flag wins), its
  * output in DIR/watch.log.
  */
 void wt_start(struct wt *w, const char *source, const char *const *extra);
+/* wt_start(), then wait (15 s at most) until its startup sync converged. */
+void wt_start_synced(struct wt *w, const char *source, const char *const *extra);
 /* SIGTERM: it must exit 0 within 10 s. */
 void wt_stop(struct wt *w);
 /* For the .fini: kill a watch still running and tear the fixture down. */
@@ -41,8 +54,11 @@ void wt_expect_count(struct wt *w, const char *needle, int n, const char *why);
 /* Wait until pacer has asked for Marathon's event stream n times (the sim's request log). */
 void wt_expect_stream(struct wt *w, int n, int timeout_ms);
 
-/* A small app definition whose "mem" tells versions apart. */
-char *wt_app_json(const char *id, int mem);
+/*
+ * A small app definition whose "mem" tells versions apart; extra (may be
+ * NULL) is JSON text added after the last member (",\n  \"env\": {...}").
+ */
+char *wt_app_json(const char *id, int mem, const char *extra);
 /* Write it to dir/rel (parents created). */
 void wt_write_app(const char *dir, const char *rel, const char *id, int mem);
 /* The app's mem in the simulator, -1 when it is absent. */

@@ -11,67 +11,51 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tests/lib/clitest.h"
-#include "tests/lib/longrun.h"
+#include "tests/lib/watchtest.h"
 
 #define VIEWER "viewer-token-0123456789abcdef"
 #define OPERATOR "operator-token-0123456789abcdef"
 #define ADMIN "admin-token-0123456789abcdef"
 
-static struct ct t;
-static struct lr_proc server;
+static struct wt w; /* static: the .fini may run after the test frame is gone */
 static char *tokens_path;
 
 static void fini(void)
 {
-	if (server.pid)
-		lr_stop(&server, SIGKILL, 2000);
 	free(tokens_path);
 	tokens_path = NULL;
-	ct_fini();
+	wt_fini(&w);
 }
 
 static void write_tokens(int mode)
 {
 	free(tokens_path);
-	cr_assert(asprintf(&tokens_path, "%s/tokens", t.dir) >= 0);
+	cr_assert(asprintf(&tokens_path, "%s/tokens", w.t.dir) >= 0);
 	cr_assert_eq(test_write_file(tokens_path, "# role name token\n"
-						  "viewer grafana " VIEWER "\n"
-						  "operator alice " OPERATOR "\n"
-						  "admin root " ADMIN "\n"),
-		     0);
+	                                          "viewer grafana " VIEWER "\n"
+	                                          "operator alice " OPERATOR "\n"
+	                                          "admin root " ADMIN "\n"),
+	             0);
 	cr_assert_eq(chmod(tokens_path, (mode_t)mode), 0);
 }
 
 static int start_server(void)
 {
 	const char *env[] = {"PACER_WEBHOOK_SECRET=s3cret", NULL};
-	const char *argv[] = {test_pacer_bin(), "serve", "--source", t.src, "--marathon",
-			      t.sim.url, "--state-dir", t.state, "--backup-dir", t.backups,
-			      "--listen", "127.0.0.1:0", "--interval", "0", "--tokens-file",
-			      tokens_path, "--log-level", "info", NULL};
-	char *log = NULL, *text, *at;
-	int port = 0;
+	const char *extra[] = {"--listen",  "127.0.0.1:0", "--interval", "0", "--tokens-file",
+	                       tokens_path, "--log-level", "info",       NULL};
+	int port;
 
-	cr_assert(asprintf(&log, "%s/serve.log", t.dir) >= 0);
-	lr_start(&server, argv, env, log);
-	free(log);
-	if (!lr_wait_log(&server, "serve: sync=1 finished", 1, 30000)) {
-		lr_dump(&server, "pacer serve");
-		cr_assert_fail("pacer serve did not finish its startup sync");
-	}
-	text = lr_log(&server);
-	at = strstr(text, "(port ");
-	if (at)
-		port = (int)strtol(at + 6, NULL, 10);
-	free(text);
+	wt_start_cmd(&w, "serve", w.t.src, env, extra);
+	lr_expect_log(&w.p, "pacer serve", "serve: sync=1 finished", 1, 30000);
+	port = lr_port(&w.p);
 	cr_assert(port > 0);
 	return port;
 }
 
 /* One API call; returns the status, *resp (may be NULL) the body. */
-static int api(int port, const char *method, const char *path, const char *token,
-	       const char *body, char **resp)
+static int api(int port, const char *method, const char *path, const char *token, const char *body,
+               char **resp)
 {
 	char *url = NULL, hdr[128];
 	const char *headers[3] = {"Content-Type: application/json", NULL, NULL};
@@ -91,7 +75,7 @@ static int api(int port, const char *method, const char *path, const char *token
 
 static long long sim_instances(const char *id)
 {
-	struct json_object *app = ct_app(&t, id);
+	struct json_object *app = ct_app(&w.t, id);
 	long long n = app ? ct_int(app, "instances") : -1;
 
 	json_object_put(app);
@@ -104,12 +88,12 @@ Test(serve_cli, api_refuses_a_tokens_file_others_can_read, .timeout = 30, .fini 
 	char *out = NULL, *err = NULL;
 	int rc;
 
-	ct_setup(&t, CT_NO_SIM);
+	ct_setup(&w.t, CT_NO_SIM);
 	write_tokens(0644);
 	{
-		const char *argv[] = {test_pacer_bin(), "serve", "--source", t.src, "--state-dir",
-				      t.state, "--listen", "127.0.0.1:0", "--tokens-file",
-				      tokens_path, NULL};
+		const char *argv[] = {test_pacer_bin(), "serve",     "--source", w.t.src,
+		                      "--state-dir",    w.t.state,   "--listen", "127.0.0.1:0",
+		                      "--tokens-file",  tokens_path, NULL};
 
 		rc = test_run(argv, env, &out, &err, 20);
 	}
@@ -118,7 +102,7 @@ Test(serve_cli, api_refuses_a_tokens_file_others_can_read, .timeout = 30, .fini 
 	cr_assert(!strstr(err, VIEWER) && !strstr(out, VIEWER), "a token was printed");
 	free(out);
 	free(err);
-	ct_teardown(&t);
+	ct_teardown(&w.t);
 }
 
 Test(serve_cli, api_authenticates_and_authorises_every_call, .timeout = 90, .fini = fini)
@@ -126,8 +110,8 @@ Test(serve_cli, api_authenticates_and_authorises_every_call, .timeout = 90, .fin
 	char *resp = NULL;
 	int port;
 
-	ct_setup(&t, NULL);
-	ct_write_app(&t, "web.json", "/web", 32, "a");
+	ct_setup(&w.t, NULL);
+	ct_write_app(&w.t, "web.json", "/web", 32, "a");
 	write_tokens(0600);
 	port = start_server();
 
@@ -142,12 +126,12 @@ Test(serve_cli, api_authenticates_and_authorises_every_call, .timeout = 90, .fin
 
 	cr_assert_eq(api(port, "GET", "apps", VIEWER, NULL, &resp), 200);
 	cr_assert(strstr(resp, "\"id\":\"/web\"") && strstr(resp, "\"state\":\"synced\""), "%s",
-		  resp);
+	          resp);
 	free(resp);
 	cr_assert_eq(api(port, "GET", "apps/web", VIEWER, NULL, &resp), 200);
 	cr_assert(strstr(resp, "\"diff\"") && strstr(resp, "\"history\"") &&
-		      strstr(resp, "\"backups\""),
-		  "%s", resp);
+	              strstr(resp, "\"backups\""),
+	          "%s", resp);
 	free(resp);
 	cr_assert_eq(api(port, "GET", "history", VIEWER, NULL, NULL), 200);
 	cr_assert_eq(api(port, "GET", "apps/nope", VIEWER, NULL, NULL), 404);
@@ -156,14 +140,14 @@ Test(serve_cli, api_authenticates_and_authorises_every_call, .timeout = 90, .fin
 	cr_assert_eq(api(port, "POST", "sync", OPERATOR, "{\"apps\": [\"web\"]}", &resp), 202);
 	cr_assert(strstr(resp, "\"sync_id\":2"), "%s", resp);
 	free(resp);
-	cr_assert(lr_wait_log(&server, "serve: sync=2 finished", 1, 20000));
-	cr_assert(lr_count(&server, "reason=\"api by alice (some apps)\"") >= 1);
+	cr_assert(lr_wait_log(&w.p, "serve: sync=2 finished", 1, 20000));
+	cr_assert(lr_count(&w.p, "reason=\"api by alice (some apps)\"") >= 1);
 
-	cr_assert_eq(lr_count(&server, OPERATOR), 0, "a token appeared in the log");
-	cr_assert_eq(lr_count(&server, VIEWER), 0, "a token appeared in the log");
-	cr_assert(lr_count(&server, "api: token=grafana") > 0, "calls are logged by name");
-	cr_assert_eq(lr_stop(&server, SIGTERM, 10000), 0);
-	ct_teardown(&t);
+	cr_assert_eq(lr_count(&w.p, OPERATOR), 0, "a token appeared in the log");
+	cr_assert_eq(lr_count(&w.p, VIEWER), 0, "a token appeared in the log");
+	cr_assert(lr_count(&w.p, "api: token=grafana") > 0, "calls are logged by name");
+	cr_assert_eq(lr_stop(&w.p, SIGTERM, 10000), 0);
+	ct_teardown(&w.t);
 }
 
 Test(serve_cli, api_actions_change_marathon_as_the_cli_does, .timeout = 120, .fini = fini)
@@ -172,22 +156,22 @@ Test(serve_cli, api_actions_change_marathon_as_the_cli_does, .timeout = 120, .fi
 	struct json_object *app;
 	int port, status;
 
-	ct_setup(&t, NULL);
-	ct_write_app(&t, "web.json", "/web", 32, "a");
-	ct_write_app(&t, "gone.json", "/gone", 32, "a");
+	ct_setup(&w.t, NULL);
+	ct_write_app(&w.t, "web.json", "/web", 32, "a");
+	ct_write_app(&w.t, "gone.json", "/gone", 32, "a");
 	write_tokens(0600);
 	port = start_server();
 
 	/* scale: 200 once running, suspended so the next sync keeps it. */
 	cr_assert_eq(api(port, "POST", "apps/web/scale", OPERATOR, "{\"instances\": 2}", &resp),
-		     200, "%s", resp);
+	             200, "%s", resp);
 	cr_assert(strstr(resp, "\"suspended\":true"), "%s", resp);
 	free(resp);
 	cr_assert_eq(sim_instances("/web"), 2);
 	/* The suspension itself triggers a sync too (serve watches suspended.json):
 	 * wait for the syncs by count, not by number. */
 	cr_assert_eq(api(port, "POST", "sync", OPERATOR, NULL, NULL), 202);
-	cr_assert(lr_wait_log(&server, "finished result=", 2, 20000));
+	cr_assert(lr_wait_log(&w.p, "finished result=", 2, 20000));
 	cr_assert_eq(sim_instances("/web"), 2, "a sync undid the scale of a suspended app");
 
 	/* resume hands it back to git: the next sync applies instances 1. */
@@ -198,28 +182,27 @@ Test(serve_cli, api_actions_change_marathon_as_the_cli_does, .timeout = 120, .fi
 	cr_assert_eq(sim_instances("/web"), 1);
 
 	/* restart keeps the version; suspend with a reason. */
-	cr_assert_eq(api(port, "POST", "apps/web/restart", OPERATOR, NULL, &resp), 200, "%s",
-		     resp);
+	cr_assert_eq(api(port, "POST", "apps/web/restart", OPERATOR, NULL, &resp), 200, "%s", resp);
 	free(resp);
-	cr_assert_eq(api(port, "POST", "apps/web/suspend", OPERATOR, "{\"reason\": \"incident\"}",
-			 NULL),
-		     200);
+	cr_assert_eq(
+	    api(port, "POST", "apps/web/suspend", OPERATOR, "{\"reason\": \"incident\"}", NULL),
+	    200);
 	cr_assert_eq(api(port, "GET", "apps/web", VIEWER, NULL, &resp), 200);
 	cr_assert(strstr(resp, "incident"), "%s", resp);
 	free(resp);
 
 	/* rollback to the backup the scale wrote: mem 32 again. */
 	cr_assert_eq(api(port, "POST", "apps/web/rollback", OPERATOR, NULL, &resp), 200, "%s",
-		     resp);
+	             resp);
 	free(resp);
-	app = ct_app(&t, "/web");
+	app = ct_app(&w.t, "/web");
 	cr_assert_eq(ct_int(app, "mem"), 32);
 	json_object_put(app);
 
 	/* delete needs admin. */
 	cr_assert_eq(api(port, "DELETE", "apps/gone", ADMIN, NULL, &resp), 200, "%s", resp);
 	free(resp);
-	cr_assert_null(ct_app(&t, "/gone"));
+	cr_assert_null(ct_app(&w.t, "/gone"));
 
 	/*
 	 * Metrics: per-app series (that an app which is gone loses them is
@@ -231,11 +214,11 @@ Test(serve_cli, api_actions_change_marathon_as_the_cli_does, .timeout = 120, .fi
 	cr_assert(strstr(metrics, "pacer_build_info{version=\""), "%s", metrics);
 	cr_assert(strstr(metrics, "pacer_app_status{app=\"/gone\""), "%s", metrics);
 	cr_assert(strstr(metrics, "pacer_app_tasks{app=\"/web\",kind=\"instances\"}"), "%s",
-		  metrics);
+	          metrics);
 	free(metrics);
 	free(url);
-	cr_assert_eq(lr_stop(&server, SIGTERM, 10000), 0);
-	ct_teardown(&t);
+	cr_assert_eq(lr_stop(&w.p, SIGTERM, 10000), 0);
+	ct_teardown(&w.t);
 }
 
 Test(serve_cli, cli_scale_goes_through_the_server, .timeout = 90, .fini = fini)
@@ -243,8 +226,8 @@ Test(serve_cli, cli_scale_goes_through_the_server, .timeout = 90, .fini = fini)
 	char *srv = NULL, *tok = NULL;
 	int port;
 
-	ct_setup(&t, NULL);
-	ct_write_app(&t, "web.json", "/web", 32, "a");
+	ct_setup(&w.t, NULL);
+	ct_write_app(&w.t, "web.json", "/web", 32, "a");
 	write_tokens(0600);
 	port = start_server();
 	cr_assert(asprintf(&srv, "http://127.0.0.1:%d", port) >= 0);
@@ -279,6 +262,6 @@ Test(serve_cli, cli_scale_goes_through_the_server, .timeout = 90, .fini = fini)
 	cr_assert_eq(sim_instances("/web"), 3);
 	free(tok);
 	free(srv);
-	cr_assert_eq(lr_stop(&server, SIGTERM, 10000), 0);
-	ct_teardown(&t);
+	cr_assert_eq(lr_stop(&w.p, SIGTERM, 10000), 0);
+	ct_teardown(&w.t);
 }

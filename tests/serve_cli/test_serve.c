@@ -12,74 +12,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/lib/clitest.h"
-#include "tests/lib/longrun.h"
+#include "tests/lib/watchtest.h"
 
 #define SECRET "hook-secret-4711"
 
-static struct ct t; /* static: the .fini may run after the test frame is gone */
-static struct lr_proc server;
+static struct wt w; /* static: the .fini may run after the test frame is gone */
 
 static void fini(void)
 {
-	if (server.pid)
-		lr_stop(&server, SIGKILL, 2000);
-	ct_fini();
-}
-
-static void write_app(const char *dir, int mem)
-{
-	char *p = NULL, *s = NULL;
-
-	cr_assert(asprintf(&p, "%s/web.json", dir) >= 0);
-	cr_assert(asprintf(&s,
-	                   "{\"id\": \"/web\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
-	                   "\"mem\": %d, \"instances\": 1}\n",
-	                   mem) >= 0);
-	cr_assert_eq(test_write_file(p, s), 0);
-	free(p);
-	free(s);
-}
-
-static char *commit(const char *work, const char *msg)
-{
-	free(lr_sh(work, "git add -A && git commit -q -m '%s' && git push -q origin HEAD:main",
-	           msg));
-	return lr_sh(work, "git rev-parse HEAD");
-}
-
-static int sim_mem(void)
-{
-	struct json_object *app = ct_app(&t, "/web"), *v;
-	int mem = -1;
-
-	if (app && json_object_object_get_ex(app, "mem", &v))
-		mem = json_object_get_int(v);
-	json_object_put(app);
-	return mem;
+	wt_fini(&w);
 }
 
 static void expect_log(const char *needle, int n, int timeout_ms)
 {
-	if (!lr_wait_log(&server, needle, n, timeout_ms)) {
-		lr_dump(&server, "pacer serve");
-		cr_assert_fail("pacer serve did not log '%s' (x%d) within %d ms", needle, n,
-		               timeout_ms);
-	}
+	lr_expect_log(&w.p, "pacer serve", needle, n, timeout_ms);
 }
 
 /* The port from "serve: listening on ... (port N)". */
 static int server_port(void)
 {
-	char *log, *at;
-	int port = 0;
+	int port;
 
 	expect_log("(port ", 1, 15000);
-	log = lr_log(&server);
-	at = strstr(log, "(port ");
-	if (at)
-		port = (int)strtol(at + 6, NULL, 10);
-	free(log);
+	port = lr_port(&w.p);
 	cr_assert(port > 0, "no port in the log");
 	return port;
 }
@@ -138,30 +93,14 @@ static const char *commit_of(struct json_object *status)
 	return json_object_get_string(c);
 }
 
-/* A bare remote and a working clone in t.dir; *work and *url are the caller's. */
-static void make_repo(char **work, char **url)
-{
-	cr_assert(asprintf(work, "%s/work", t.dir) >= 0);
-	free(lr_sh(t.dir, "git init -q --bare -b main remote.git && git init -q -b main work && "
-	                  "git -C work remote add origin ../remote.git"));
-	cr_assert(asprintf(url, "file://%s/remote.git", t.dir) >= 0);
-}
-
-/* pacer serve on an ephemeral port over url, signed with SECRET, log in t.dir/serve.log. */
+/* pacer serve on an ephemeral port over url, signed with SECRET, log in w.t.dir/serve.log. */
 static void start_server(const char *url, const char *timeout)
 {
 	const char *env[] = {"PACER_WEBHOOK_SECRET=" SECRET, NULL};
-	const char *argv[] = {test_pacer_bin(), "serve",   "--source",    url,
-	                      "--marathon",     t.sim.url, "--state-dir", t.state,
-	                      "--backup-dir",   t.backups, "--listen",    "127.0.0.1:0",
-	                      "--interval",     "0",       "--ref",       "main",
-	                      "--timeout",      timeout,   "--log-level", "info",
-	                      NULL};
-	char *log = NULL;
+	const char *extra[] = {"--listen",  "127.0.0.1:0", "--interval",  "0",    "--ref", "main",
+	                       "--timeout", timeout,       "--log-level", "info", NULL};
 
-	cr_assert(asprintf(&log, "%s/serve.log", t.dir) >= 0);
-	lr_start(&server, argv, env, log);
-	free(log);
+	wt_start_cmd(&w, "serve", url, env, extra);
 }
 
 Test(serve_cli, refuses_to_start_without_a_secret, .timeout = 30, .fini = fini)
@@ -191,22 +130,22 @@ Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 	struct json_object *st;
 	int port, status, syncs, rc;
 
-	ct_setup(&t, NULL);
-	make_repo(&work, &url);
-	write_app(work, 32);
-	c1 = commit(work, "first");
+	ct_setup(&w.t, NULL);
+	url = lr_git_remote(w.t.dir, &work);
+	wt_write_app(work, "web.json", "/web", 32);
+	c1 = lr_git_commit(work, "first");
 	start_server(url, "600");
 	port = server_port();
 	snprintf(line, sizeof(line), "serve: sync=1 finished result=converged commit=%s", c1);
 	expect_log(line, 1, 20000);
-	cr_assert_eq(sim_mem(), 32);
+	cr_assert_eq(wt_sim_mem(&w, "/web"), 32);
 	st = get_json(port, "/status", &status);
 	cr_assert_eq(status, 200);
 	cr_assert_str_eq(commit_of(st) ? commit_of(st) : "(none)", c1);
 	json_object_put(st);
 
-	write_app(work, 96);
-	c2 = commit(work, "second");
+	wt_write_app(work, "web.json", "/web", 96);
+	c2 = lr_git_commit(work, "second");
 
 	/* A wrong signature: 401 and nothing synced. */
 	status = post_push(port, c2, "not-the-secret", NULL);
@@ -214,9 +153,9 @@ Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 	status = post_push(port, c2, NULL, NULL);
 	cr_assert_eq(status, 401, "an unsigned hook was accepted");
 	lr_sleep_ms(1000);
-	syncs = lr_count(&server, "sync start reason=");
+	syncs = lr_count(&w.p, "sync start reason=");
 	cr_assert_eq(syncs, 1, "a rejected hook triggered a sync");
-	cr_assert_eq(sim_mem(), 32);
+	cr_assert_eq(wt_sim_mem(&w, "/web"), 32);
 
 	/* The real thing. */
 	status = post_push(port, c2, SECRET, &resp);
@@ -224,7 +163,7 @@ Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 	cr_assert(strstr(resp, "queued"), "%s", resp);
 	snprintf(line, sizeof(line), "finished result=converged commit=%s", c2);
 	expect_log(line, 1, 20000);
-	cr_assert_eq(sim_mem(), 96);
+	cr_assert_eq(wt_sim_mem(&w, "/web"), 96);
 	st = get_json(port, "/status", &status);
 	cr_assert_eq(status, 200);
 	cr_assert_str_eq(commit_of(st) ? commit_of(st) : "(none)", c2);
@@ -242,15 +181,15 @@ Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 		free(metrics);
 	}
 
-	cr_assert_eq(lr_count(&server, SECRET), 0, "the webhook secret appeared in the log");
-	rc = lr_stop(&server, SIGTERM, 10000);
+	cr_assert_eq(lr_count(&w.p, SECRET), 0, "the webhook secret appeared in the log");
+	rc = lr_stop(&w.p, SIGTERM, 10000);
 	cr_assert_eq(rc, 0, "pacer serve exited %d on SIGTERM", rc);
 	free(resp);
 	free(c1);
 	free(c2);
 	free(url);
 	free(work);
-	ct_teardown(&t);
+	ct_teardown(&w.t);
 }
 
 /* web.json with mem and, when stuck, a health check Marathon never passes. */
@@ -280,24 +219,24 @@ Test(serve_cli, a_push_supersedes_a_stuck_sync, .timeout = 90, .fini = fini)
 	long long t0;
 	int port, status;
 
-	ct_setup(&t, NULL);
-	make_repo(&work, &url);
+	ct_setup(&w.t, NULL);
+	url = lr_git_remote(w.t.dir, &work);
 	write_app_health(work, 32, 0);
-	c1 = commit(work, "first");
+	c1 = lr_git_commit(work, "first");
 	start_server(url, "120");
 	port = server_port();
 	snprintf(line, sizeof(line), "serve: sync=1 finished result=converged commit=%s", c1);
 	expect_log(line, 1, 20000);
 
 	write_app_health(work, 48, 1);
-	c2 = commit(work, "stuck");
+	c2 = lr_git_commit(work, "stuck");
 	cr_assert_eq(post_push(port, c2, SECRET, NULL), 202);
 	expect_log("serve: sync=2 started", 1, 10000);
 	lr_sleep_ms(1500); /* sync 2 is now waiting for a deployment that never ends */
-	cr_assert_eq(lr_count(&server, "serve: sync=2 finished"), 0);
+	cr_assert_eq(lr_count(&w.p, "serve: sync=2 finished"), 0);
 
 	write_app_health(work, 96, 0);
-	c3 = commit(work, "fix");
+	c3 = lr_git_commit(work, "fix");
 	t0 = lr_now_ms();
 	status = post_push(port, c3, SECRET, NULL);
 	cr_assert_eq(status, 202);
@@ -305,15 +244,15 @@ Test(serve_cli, a_push_supersedes_a_stuck_sync, .timeout = 90, .fini = fini)
 	snprintf(line, sizeof(line), "serve: sync=3 finished result=converged commit=%s", c3);
 	expect_log(line, 1, 20000);
 	cr_assert_lt(lr_now_ms() - t0, 20000, "the newer commit waited for the stuck one");
-	if (sim_mem() != 96 || lr_count(&server, "event=rollback") != 0)
-		lr_dump(&server, "pacer serve");
-	cr_assert_eq(sim_mem(), 96);
-	cr_assert_eq(lr_count(&server, "event=rollback"), 0, "the stuck commit was rolled back");
-	cr_assert_eq(lr_stop(&server, SIGTERM, 10000), 0);
+	if (wt_sim_mem(&w, "/web") != 96 || lr_count(&w.p, "event=rollback") != 0)
+		lr_dump(&w.p, "pacer serve");
+	cr_assert_eq(wt_sim_mem(&w, "/web"), 96);
+	cr_assert_eq(lr_count(&w.p, "event=rollback"), 0, "the stuck commit was rolled back");
+	cr_assert_eq(lr_stop(&w.p, SIGTERM, 10000), 0);
 	free(c1);
 	free(c2);
 	free(c3);
 	free(url);
 	free(work);
-	ct_teardown(&t);
+	ct_teardown(&w.t);
 }

@@ -5,6 +5,7 @@
  * marathon-sim, real files.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +55,7 @@ Test(watch_files, directory_replaced_by_a_copy, .timeout = 60, .fini = fini)
 	next = at("next");
 	wt_write_app(w.t.src, "web.json", "/web", 32);
 	wt_write_app(next, "web.json", "/web", 48);
-	wt_start(&w, w.t.src, NULL);
-	wt_expect_log(&w, "sync result=converged reason=\"startup\"", 1, 15000);
+	wt_start_synced(&w, w.t.src, NULL);
 	free(lr_sh(w.t.dir, "rm -rf src && cp -r next src"));
 	expect_followed("src");
 	free(next);
@@ -71,8 +71,7 @@ Test(watch_files, directory_swapped_by_renames, .timeout = 60, .fini = fini)
 	next = at("next");
 	wt_write_app(w.t.src, "web.json", "/web", 32);
 	wt_write_app(next, "web.json", "/web", 48);
-	wt_start(&w, w.t.src, NULL);
-	wt_expect_log(&w, "sync result=converged reason=\"startup\"", 1, 15000);
+	wt_start_synced(&w, w.t.src, NULL);
 	free(lr_sh(w.t.dir, "mv src old && mv next src"));
 	expect_followed("src");
 	free(next);
@@ -91,8 +90,7 @@ Test(watch_files, symlinked_source_switched, .timeout = 60, .fini = fini)
 	wt_write_app(v1, "web.json", "/web", 32);
 	wt_write_app(v2, "web.json", "/web", 48);
 	free(lr_sh(w.t.dir, "ln -s v1 current"));
-	wt_start(&w, current, NULL);
-	wt_expect_log(&w, "sync result=converged reason=\"startup\"", 1, 15000);
+	wt_start_synced(&w, current, NULL);
 	free(lr_sh(w.t.dir, "ln -sfn v2 current.tmp && mv -T current.tmp current"));
 	expect_followed("v2");
 	free(v1);
@@ -104,25 +102,9 @@ Test(watch_files, symlinked_source_switched, .timeout = 60, .fini = fini)
 
 /* ---- bursts, --prune, and files being written ---- */
 
-static void write_apps(int n, int mem)
+/* app00.json... as /app00... with this mem, one every gap_ms (0: at once). */
+static void write_apps(int n, int mem, int gap_ms)
 {
-	for (int i = 0; i < n; i++) {
-		char rel[32], id[32];
-
-		snprintf(rel, sizeof(rel), "app%02d.json", i);
-		snprintf(id, sizeof(id), "/app%02d", i);
-		wt_write_app(w.t.src, rel, id, mem);
-	}
-}
-
-/*
- * Every file deleted, then written again one by one every gap_ms, as they
- * were: a sync of the half picture has nothing to update, and goes
- * straight to pruning the apps whose files are not back yet.
- */
-static void rewrite_slowly(int n, int mem, int gap_ms)
-{
-	free(lr_sh(w.t.src, "rm -f *.json"));
 	for (int i = 0; i < n; i++) {
 		char rel[32], id[32];
 
@@ -148,40 +130,48 @@ static void start_pruning(int n)
 	static const char *const extra[] = {"--prune", NULL};
 
 	ct_setup(&w.t, NULL);
-	write_apps(n, 32);
-	wt_start(&w, w.t.src, extra);
-	wt_expect_log(&w, "sync result=converged reason=\"startup\"", 1, 15000);
+	write_apps(n, 32, 0);
+	wt_start_synced(&w, w.t.src, extra);
 	ct_clear_requests(&w.t);
 }
 
 /*
- * Faster than the debounce (150 ms apart, --debounce 200) for longer than
- * its old cap (2 s): the sync forced at the cap pruned the apps whose files
- * were not written yet.
+ * Every file deleted, then written again one by one every gap_ms, as they
+ * were: a sync of the half picture has nothing to update, and goes
+ * straight to pruning the apps whose files are not back yet. Nothing may
+ * be deleted.
  */
-Test(watch_files, a_long_burst_with_prune_deletes_nothing, .timeout = 60, .fini = fini)
+struct rewrite_case {
+	int n;
+	int gap_ms;
+	char why[96]; /* what went wrong when an app was pruned */
+};
+
+static struct rewrite_case rewrite_cases[] = {
+    /* Faster than the debounce (--debounce 200) for longer than its old cap
+     * (2 s): the sync forced at the cap pruned the apps whose files were not
+     * written yet. */
+    {16, 150, "an app was pruned in the middle of a burst"},
+    /* Slower than the debounce: every gap is a quiet window, and once half
+     * the files were back a prune of the rest was allowed. The second look
+     * (2 x debounce without a change) is never given. */
+    {8, 300, "an app was pruned while its file was being rewritten"},
+};
+
+ParameterizedTestParameters(watch_files, a_rewrite_with_prune_deletes_nothing)
 {
-	start_pruning(16);
-	rewrite_slowly(16, 32, 150);
-	expect_all(16, 32);
-	cr_assert_eq(ct_count_requests(&w.t, "DELETE", "/v2/apps"), 0,
-	             "an app was pruned in the middle of a burst");
-	wt_stop(&w);
-	ct_teardown(&w.t);
+	return cr_make_param_array(struct rewrite_case, rewrite_cases,
+	                           sizeof(rewrite_cases) / sizeof(rewrite_cases[0]));
 }
 
-/*
- * Slower than the debounce (300 ms apart): every gap is a quiet window, and
- * once half the files were back a prune of the rest was allowed. The second
- * look (2 x debounce without a change) is never given.
- */
-Test(watch_files, a_slow_rewrite_with_prune_deletes_nothing, .timeout = 60, .fini = fini)
+ParameterizedTest(const struct rewrite_case *c, watch_files, a_rewrite_with_prune_deletes_nothing,
+                  .timeout = 60, .fini = fini)
 {
-	start_pruning(8);
-	rewrite_slowly(8, 32, 300);
-	expect_all(8, 32);
-	cr_assert_eq(ct_count_requests(&w.t, "DELETE", "/v2/apps"), 0,
-	             "an app was pruned while its file was being rewritten");
+	start_pruning(c->n);
+	free(lr_sh(w.t.src, "rm -f *.json"));
+	write_apps(c->n, 32, c->gap_ms);
+	expect_all(c->n, 32);
+	cr_assert_eq(ct_count_requests(&w.t, "DELETE", "/v2/apps"), 0, "%s", c->why);
 	wt_stop(&w);
 	ct_teardown(&w.t);
 }
@@ -191,8 +181,9 @@ Test(watch_files, a_deleted_file_is_pruned_after_a_second_look, .timeout = 60, .
 {
 	start_pruning(3);
 	ct_unlink(&w.t, "app02.json");
-	wt_expect_log(&w, "deleting 1 app (/app02) waits until the files have been quiet for 400 ms",
-	              1, 5000);
+	wt_expect_log(&w,
+	              "deleting 1 app (/app02) waits until the files have been quiet for 400 ms", 1,
+	              5000);
 	wt_expect_mem(&w, "/app02", -1, 5000);
 	cr_assert_eq(ct_count_requests(&w.t, "DELETE", "/v2/apps"), 1);
 	wt_stop(&w);
@@ -207,8 +198,7 @@ Test(watch_files, a_file_being_written_is_not_read_half_way, .timeout = 60, .fin
 
 	ct_setup(&w.t, NULL);
 	wt_write_app(w.t.src, "web.json", "/web", 32);
-	wt_start(&w, w.t.src, NULL);
-	wt_expect_log(&w, "sync result=converged reason=\"startup\"", 1, 15000);
+	wt_start_synced(&w, w.t.src, NULL);
 	cr_assert(asprintf(&p, "%s/api.json", w.t.src) >= 0);
 	f = fopen(p, "w");
 	cr_assert(f);
@@ -228,16 +218,13 @@ Test(watch_files, a_file_being_written_is_not_read_half_way, .timeout = 60, .fin
 
 Test(watch_files, a_git_source_has_one_cache, .timeout = 60, .fini = fini)
 {
-	char *url = NULL, *work, *old = NULL, *c2;
+	char *url, *work = NULL, *old = NULL, *c2;
 	struct stat st;
 
 	ct_setup(&w.t, NULL);
-	work = at("work");
-	free(lr_sh(w.t.dir, "git init -q --bare -b main remote.git && git init -q -b main work && "
-	                    "git -C work remote add origin ../remote.git"));
-	cr_assert(asprintf(&url, "file://%s/remote.git", w.t.dir) >= 0);
+	url = lr_git_remote(w.t.dir, &work);
 	wt_write_app(work, "web.json", "/web", 32);
-	free(lr_sh(work, "git add -A && git commit -q -m one && git push -q origin HEAD:main"));
+	free(lr_git_commit(work, "one"));
 	/* What an earlier version left: a second clone for the polls. */
 	cr_assert(asprintf(&old, "%s/git-poll/stale/HEAD", w.t.state) >= 0);
 	cr_assert_eq(test_write_file(old, "ref: refs/heads/main\n"), 0);
@@ -246,8 +233,7 @@ Test(watch_files, a_git_source_has_one_cache, .timeout = 60, .fini = fini)
 	wt_start(&w, url, NULL);
 	wt_expect_log(&w, "sync result=converged", 1, 20000);
 	wt_write_app(work, "web.json", "/web", 96);
-	c2 = lr_sh(work, "git add -A && git commit -q -m two && git push -q origin HEAD:main && "
-	                 "git rev-parse HEAD");
+	c2 = lr_git_commit(work, "two");
 	wt_expect_mem(&w, "/web", 96, 8000);
 	cr_assert(asprintf(&old, "%s/git-poll", w.t.state) >= 0);
 	cr_assert_neq(stat(old, &st), 0, "%s is still there: two caches", old);

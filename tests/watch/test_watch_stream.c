@@ -23,8 +23,7 @@ static void fini(void)
 
 static void start_synced(const char *const *extra)
 {
-	wt_start(&w, w.t.src, extra);
-	wt_expect_log(&w, "sync result=converged reason=\"startup\"", 1, 15000);
+	wt_start_synced(&w, w.t.src, extra);
 	wt_expect_stream(&w, 1, 5000);
 }
 
@@ -105,7 +104,7 @@ Test(watch_stream, an_app_deleted_outside_pacer_is_drift, .timeout = 60, .fini =
 Test(watch_stream, a_group_change_is_drift_and_healed, .timeout = 60, .fini = fini)
 {
 	static const char *const extra[] = {"--self-heal", NULL};
-	char *a = wt_app_json("/team/a", 64), *body = NULL;
+	char *a = wt_app_json("/team/a", 64, NULL), *body = NULL;
 	int status;
 
 	ct_setup(&w.t, NULL);
@@ -143,10 +142,10 @@ Test(watch_stream, a_stream_that_closes_at_once_backs_off, .timeout = 60, .fini 
 	                     NULL),
 	             201);
 	wt_write_app(w.t.src, "web.json", "/web", 32);
-	wt_start(&w, w.t.src, extra);
-	wt_expect_log(&w, "sync result=converged reason=\"startup\"", 1, 15000);
-	wt_expect_log(&w, "events: the Marathon event stream cannot be followed (the reply "
-	                  "ended before the stream's first event",
+	wt_start_synced(&w, w.t.src, extra);
+	wt_expect_log(&w,
+	              "events: the Marathon event stream cannot be followed (the reply "
+	              "ended before the stream's first event",
 	              1, 3000);
 	/* Outage from about now: a resync every 10 / 5 = 2 s instead of every 10 s. */
 	wt_expect_log(&w, "reason=\"resync (event stream down)\"", 2, 7000);
