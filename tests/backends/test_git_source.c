@@ -62,9 +62,19 @@ static void fixture_init(struct fixture *f, const char *branch)
 	        branch, branch));
 }
 
-static void commit_push(struct fixture *f, const char *msg)
+/* Commit everything in work and push it; the commit's id (caller frees). */
+static char *commit_push(struct fixture *f, const char *msg)
 {
 	free(lr_sh(f->work, "git add -A && git commit -q -m '%s' && git push -q origin HEAD", msg));
+	return lr_sh(f->work, "git rev-parse HEAD");
+}
+
+/* rel=content committed on a new branch `name` and pushed; the commit's id (caller frees). */
+static char *push_branch(struct fixture *f, const char *name, const char *rel, const char *content)
+{
+	free(lr_sh(f->work, "git checkout -q -b %s", name));
+	put(f->work, rel, content);
+	return commit_push(f, name);
 }
 
 static void fixture_release(struct fixture *f)
@@ -159,8 +169,7 @@ Test(gitsrc, clone_over_file_url_then_fetch_new_commit)
 	put(f.work, "README.md", "# apps");
 	put(f.work, "notes.txt", "x");
 	put(f.work, "team/json", "not a .json file");
-	commit_push(&f, "first");
-	rev1 = lr_sh(f.work, "git rev-parse HEAD");
+	rev1 = commit_push(&f, "first");
 
 	src = open_src(f.url, "main", NULL, f.cache);
 	cr_assert_null(src->revision(src), "no revision before the first read");
@@ -184,8 +193,7 @@ Test(gitsrc, clone_over_file_url_then_fetch_new_commit)
 
 	put(f.work, "web.json", "{\"id\":\"/web\",\"instances\":2}");
 	sh0(f.work, "git rm -q a-b.json");
-	commit_push(&f, "second");
-	rev2 = lr_sh(f.work, "git rev-parse HEAD");
+	rev2 = commit_push(&f, "second");
 	cr_assert_str_neq(rev1, rev2);
 	expect_read(src,
 	            "team/api.json={\"id\":\"/api\"}|web.json={\"id\":\"/web\",\"instances\":2}|",
@@ -247,7 +255,7 @@ Test(gitsrc, lazy_read_skips_known_blobs_and_loads_them_by_key)
 	fixture_init(&f, "main");
 	put(f.work, "web.json", "{\"id\":\"/web\"}");
 	put(f.work, "team/api.json", "{\"id\":\"/api\"}");
-	commit_push(&f, "first");
+	free(commit_push(&f, "first"));
 	api_blob = lr_sh(f.work, "git rev-parse HEAD:team/api.json");
 	src = open_src(f.url, "main", NULL, f.cache);
 	cr_assert_not_null(src->read_lazy);
@@ -262,7 +270,7 @@ Test(gitsrc, lazy_read_skips_known_blobs_and_loads_them_by_key)
 
 	/* load() gives the skipped bytes back by key, also after a newer commit. */
 	put(f.work, "team/api.json", "{\"id\":\"/api\",\"instances\":3}");
-	commit_push(&f, "second");
+	free(commit_push(&f, "second"));
 	expect_read(src, "team/api.json={\"id\":\"/api\",\"instances\":3}|web.json={\"id\":\"/web\"}|",
 		    NULL);
 	cr_assert_eq(src->load(src, l.skipped_path, l.skipped_key, &data, &len, &err), 0, "%s",
@@ -299,8 +307,7 @@ Test(gitsrc, plain_path_and_describe)
 	put(f.work, "apps/web.json", "{\"id\":\"/web\"}");
 	put(f.work, "apps/team/api.json", "{\"id\":\"/api\"}");
 	put(f.work, "other.json", "{\"id\":\"/other\"}");
-	commit_push(&f, "first");
-	rev = lr_sh(f.work, "git rev-parse HEAD");
+	rev = commit_push(&f, "first");
 
 	/* A plain path works like file://; --path is normalised. */
 	src = open_src(f.remote, NULL, "./apps/", f.cache);
@@ -335,17 +342,12 @@ Test(gitsrc, branch_tag_and_commit_refs)
 
 	fixture_init(&f, "main");
 	put(f.work, "app.json", "v1");
-	commit_push(&f, "one");
-	c1 = lr_sh(f.work, "git rev-parse HEAD");
+	c1 = commit_push(&f, "one");
 	short1 = lr_sh(f.work, "git rev-parse --short=7 HEAD");
 	sh0(f.work, "git tag -a v1 -m 'release 1' && git tag light && git push -q origin v1 light");
 	put(f.work, "app.json", "v2");
-	commit_push(&f, "two");
-	c2 = lr_sh(f.work, "git rev-parse HEAD");
-	sh0(f.work, "git checkout -q -b dev");
-	put(f.work, "app.json", "dev");
-	free(lr_sh(f.work, "git add -A && git commit -q -m dev && git push -q origin dev"));
-	dev = lr_sh(f.work, "git rev-parse HEAD");
+	c2 = commit_push(&f, "two");
+	dev = push_branch(&f, "dev", "app.json", "dev");
 
 	cases[n].ref = "main", cases[n].rev = &c2, cases[n++].files = "app.json=v2|";
 	cases[n].ref = "dev", cases[n].rev = &dev, cases[n++].files = "app.json=dev|";
@@ -380,12 +382,8 @@ Test(gitsrc, default_branch_is_the_remote_head)
 
 	fixture_init(&f, "trunk");
 	put(f.work, "x.json", "trunk");
-	commit_push(&f, "t");
-	trunk = lr_sh(f.work, "git rev-parse HEAD");
-	sh0(f.work, "git checkout -q -b other");
-	put(f.work, "x.json", "other");
-	free(lr_sh(f.work, "git add -A && git commit -q -m o && git push -q origin other"));
-	other = lr_sh(f.work, "git rev-parse HEAD");
+	trunk = commit_push(&f, "t");
+	other = push_branch(&f, "other", "x.json", "other");
 
 	src = open_src(f.url, NULL, NULL, f.cache);
 	expect_read(src, "x.json=trunk|", trunk);
@@ -408,10 +406,9 @@ Test(gitsrc, force_push_is_followed)
 
 	fixture_init(&f, "main");
 	put(f.work, "app.json", "A");
-	commit_push(&f, "A");
+	free(commit_push(&f, "A"));
 	put(f.work, "app.json", "B");
-	commit_push(&f, "B");
-	b = lr_sh(f.work, "git rev-parse HEAD");
+	b = commit_push(&f, "B");
 	src = open_src(f.url, "main", NULL, f.cache);
 	expect_read(src, "app.json=B|", b);
 
@@ -496,7 +493,7 @@ Test(gitsrc, missing_ref_and_missing_path)
 	fixture_init(&f, "main");
 	put(f.work, "apps/a.json", "{}");
 	put(f.work, "file.txt", "x");
-	commit_push(&f, "one");
+	free(commit_push(&f, "one"));
 
 	src = open_src(f.url, "no-such-branch", NULL, f.cache);
 	expect_error(
@@ -540,8 +537,7 @@ Test(gitsrc, cache_survives_a_failed_fetch)
 
 	fixture_init(&f, "main");
 	put(f.work, "a.json", "1");
-	commit_push(&f, "one");
-	r1 = lr_sh(f.work, "git rev-parse HEAD");
+	r1 = commit_push(&f, "one");
 	src = open_src(f.url, "main", NULL, f.cache);
 	expect_read(src, "a.json=1|", r1);
 
@@ -555,8 +551,7 @@ Test(gitsrc, cache_survives_a_failed_fetch)
 	/* It comes back with a new commit: a new source on the same cache fetches it. */
 	cr_assert_eq(rename(moved, f.remote), 0);
 	put(f.work, "a.json", "2");
-	commit_push(&f, "two");
-	r2 = lr_sh(f.work, "git rev-parse HEAD");
+	r2 = commit_push(&f, "two");
 	src = open_src(f.url, "main", NULL, f.cache);
 	expect_read(src, "a.json=2|", r2);
 	cr_assert_eq(bt_count_visible(f.cache), 1);
@@ -649,7 +644,7 @@ Test(gitsrc, clones_left_by_killed_runs_are_removed)
 
 	fixture_init(&f, "main");
 	put(f.work, "a.json", "1");
-	commit_push(&f, "one");
+	free(commit_push(&f, "one"));
 	src = open_src(f.url, "main", NULL, f.cache);
 	expect_read(src, "a.json=1|", NULL);
 	pacer_source_free(src);
@@ -702,8 +697,7 @@ Test(gitsrc, cancel_stops_the_fetch_and_keeps_the_cache)
 
 	fixture_init(&f, "main");
 	put(f.work, "a.json", "1");
-	commit_push(&f, "one");
-	r1 = lr_sh(f.work, "git rev-parse HEAD");
+	r1 = commit_push(&f, "one");
 	o.url = f.url;
 	o.ref = "main";
 	o.cache_dir = f.cache;
@@ -716,8 +710,7 @@ Test(gitsrc, cancel_stops_the_fetch_and_keeps_the_cache)
 	expect_read(src, "a.json=1|", r1);
 	/* Cancelled fetch of a new commit: the old revision stays, the next read gets it. */
 	put(f.work, "a.json", "2");
-	commit_push(&f, "two");
-	r2 = lr_sh(f.work, "git rev-parse HEAD");
+	r2 = commit_push(&f, "two");
 	cancel = 1;
 	expect_error(src, PACER_ECANCELLED, (const char *const[]){"cancelled", NULL});
 	cr_assert_str_eq(src->revision(src), r1);
@@ -881,8 +874,7 @@ Test(gitsrc, http_basic_auth)
 
 	fixture_init(&f, "main");
 	put(f.work, "app.json", "over-http");
-	commit_push(&f, "one");
-	rev = lr_sh(f.work, "git rev-parse HEAD");
+	rev = commit_push(&f, "one");
 	http_server_start(&hs, f.tmp, "deploy", "tok-right-1234");
 	cr_assert(asprintf(&url, "http://127.0.0.1:%d/remote.git", hs.port) >= 0);
 
@@ -1045,8 +1037,7 @@ Test(gitsrc, ssh_key_and_known_hosts)
 
 	fixture_init(&f, "main");
 	put(f.work, "app.json", "over-ssh");
-	commit_push(&f, "one");
-	rev = lr_sh(f.work, "git rev-parse HEAD");
+	rev = commit_push(&f, "one");
 	sshd_start(&d, f.tmp);
 	cr_assert(asprintf(&url, "ssh://%s@127.0.0.1:%d%s", getpwuid(getuid())->pw_name, d.port,
 	                   f.remote) >= 0);
@@ -1099,7 +1090,7 @@ Test(gitsrc, ssh_key_and_known_hosts)
 	ssh_expect_read(src, "app.json=over-ssh|", rev);
 	pacer_source_free(src);
 	put(f.work, "app.json", "over-ssh-2");
-	commit_push(&f, "two");
+	free(commit_push(&f, "two"));
 	free(rev);
 	rev = lr_sh(f.work, "git rev-parse HEAD");
 	src = open_ssh(url, f.cache, key_pp, "pp-secret-42", kh);
@@ -1126,7 +1117,7 @@ Test(gitsrc, ssh_key_and_known_hosts)
 		free(lr_sh(f.tmp, "SSH_AUTH_SOCK='%s' ssh-add -q client 2>&1", sock));
 		setenv("SSH_AUTH_SOCK", sock, 1);
 		put(f.work, "app.json", "via-agent");
-		commit_push(&f, "three");
+		free(commit_push(&f, "three"));
 		free(rev);
 		rev = lr_sh(f.work, "git rev-parse HEAD");
 		o.url = url;
