@@ -225,37 +225,15 @@ static void canon_app_members(struct json_object *a)
 	}
 }
 
-/* Where a default would go: key holds a value, is absent, or is null. */
-enum slot { SLOT_TAKEN, SLOT_ABSENT, SLOT_NULL };
-
-static enum slot default_slot(struct json_object *obj, const char *key)
-{
-	struct json_object *cur = NULL;
-
-	if (!json_object_object_get_ex(obj, key, &cur))
-		return SLOT_ABSENT;
-	return cur ? SLOT_TAKEN : SLOT_NULL;
-}
-
-/* obj[key] = v (taking v) in a free slot; an absent key goes in without a
- * second lookup and without a copy of key, which must be a string literal. */
-static void put_default(struct json_object *obj, const char *key, struct json_object *v, enum slot s)
-{
-	if (s == SLOT_ABSENT)
-		json_object_object_add_ex(obj, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
-	else
-		json_object_object_add(obj, key, v);
-}
-
 /* Set obj[key] = v (taking v) when key is absent or null, else drop v. */
 static void set_default(struct json_object *obj, const char *key, struct json_object *v)
 {
-	enum slot s = default_slot(obj, key);
+	enum jsonutil_slot s = jsonutil_default_slot(obj, key);
 
-	if (s == SLOT_TAKEN)
+	if (s == JSONUTIL_SLOT_TAKEN)
 		json_object_put(v);
 	else
-		put_default(obj, key, v, s);
+		jsonutil_put_default(obj, key, v, s);
 }
 
 /*
@@ -265,26 +243,17 @@ static void set_default(struct json_object *obj, const char *key, struct json_ob
  */
 static void set_default_int(struct json_object *obj, const char *key, int64_t v)
 {
-	enum slot s = default_slot(obj, key);
-
-	if (s != SLOT_TAKEN)
-		put_default(obj, key, json_object_new_int64(v), s);
+	JSONUTIL_SET_DEFAULT(obj, key, json_object_new_int64(v));
 }
 
 static void set_default_str(struct json_object *obj, const char *key, const char *v)
 {
-	enum slot s = default_slot(obj, key);
-
-	if (s != SLOT_TAKEN)
-		put_default(obj, key, json_object_new_string(v), s);
+	JSONUTIL_SET_DEFAULT(obj, key, json_object_new_string(v));
 }
 
 static void set_default_bool(struct json_object *obj, const char *key, int v)
 {
-	enum slot s = default_slot(obj, key);
-
-	if (s != SLOT_TAKEN)
-		put_default(obj, key, json_object_new_boolean(v), s);
+	JSONUTIL_SET_DEFAULT(obj, key, json_object_new_boolean(v));
 }
 
 /* The stored case of an enum value recase() fixes. */

@@ -238,3 +238,22 @@ char *jsonutil_to_string(struct json_object *o)
 
 	return strdup(s ? s : "null");
 }
+
+enum jsonutil_slot jsonutil_default_slot(struct json_object *obj, const char *key)
+{
+	struct json_object *cur = NULL;
+
+	if (!json_object_object_get_ex(obj, key, &cur))
+		return JSONUTIL_SLOT_ABSENT;
+	return cur ? JSONUTIL_SLOT_TAKEN : JSONUTIL_SLOT_NULL;
+}
+
+void jsonutil_put_default(struct json_object *obj, const char *key, struct json_object *v,
+                          enum jsonutil_slot s)
+{
+	if (s == JSONUTIL_SLOT_ABSENT)
+		json_object_object_add_ex(obj, key, v,
+		                          JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+	else
+		json_object_object_add(obj, key, v);
+}

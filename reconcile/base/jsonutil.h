@@ -55,6 +55,39 @@ int jsonutil_sort_array(struct json_object *arr, int dedup);
  */
 struct json_object *jsonutil_new_object_sized(size_t n);
 
+/* Where a default would go in an object: key holds a value, is absent, or is null. */
+enum jsonutil_slot {
+	JSONUTIL_SLOT_TAKEN,
+	JSONUTIL_SLOT_ABSENT,
+	JSONUTIL_SLOT_NULL,
+};
+
+/* The slot of key in object obj. */
+enum jsonutil_slot jsonutil_default_slot(struct json_object *obj, const char *key);
+
+/*
+ * obj[key] = v, taking v, in slot s (not taken) that jsonutil_default_slot()
+ * found. An absent key goes in without a second lookup and without a copy of
+ * key, which must then be a string literal.
+ */
+void jsonutil_put_default(struct json_object *obj, const char *key, struct json_object *v,
+                          enum jsonutil_slot s);
+
+/*
+ * obj[key] = make unless key holds a value. `make` (an expression that
+ * builds a new value) is only evaluated when the default is used: most apps
+ * carry most fields, and a value built to be freed costs more than the
+ * lookup.
+ */
+#define JSONUTIL_SET_DEFAULT(obj, key, make)                                                     \
+	do {                                                                                     \
+		struct json_object *o_ = (obj);                                                  \
+		enum jsonutil_slot s_ = jsonutil_default_slot(o_, key);                          \
+                                                                                                 \
+		if (s_ != JSONUTIL_SLOT_TAKEN)                                                   \
+			jsonutil_put_default(o_, key, (make), s_);                               \
+	} while (0)
+
 /*
  * Compact one-line rendering ("nginx:1.25", 128, {"a":1}) with no escaped
  * slashes. Returns a new string the caller frees, "null" for NULL, or NULL

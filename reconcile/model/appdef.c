@@ -59,42 +59,6 @@ unsigned appdef_parse_features(const char *list)
 
 /* --- defaults helpers --------------------------------------------------- */
 
-/* Where a default would go: key holds a value, is absent, or is null. */
-enum slot { SLOT_TAKEN, SLOT_ABSENT, SLOT_NULL };
-
-static enum slot default_slot(struct json_object *o, const char *key)
-{
-	struct json_object *cur = NULL;
-
-	if (!json_object_object_get_ex(o, key, &cur))
-		return SLOT_ABSENT;
-	return cur ? SLOT_TAKEN : SLOT_NULL;
-}
-
-/* o[key] = v (taking v) in a free slot; an absent key goes in without a
- * second lookup and without a copy of key, which must be a string literal. */
-static void put_default(struct json_object *o, const char *key, struct json_object *v, enum slot s)
-{
-	if (s == SLOT_ABSENT)
-		json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
-	else
-		json_object_object_add(o, key, v);
-}
-
-/*
- * o[key] = make unless key holds a value. `make` (an expression that builds
- * a new value) is only evaluated when the default is used: most apps carry
- * most fields, and a value built to be freed costs more than the lookup.
- */
-#define SET_DEFAULT(o, key, make)                                  \
-	do {                                                       \
-		struct json_object *o_ = (o);                      \
-		enum slot s_ = default_slot(o_, key);              \
-                                                                   \
-		if (s_ != SLOT_TAKEN)                              \
-			put_default(o_, key, (make), s_);          \
-	} while (0)
-
 static void drop(struct json_object *o, const char *key)
 {
 	json_object_object_del(o, key);
@@ -372,7 +336,7 @@ static void default_networks(struct json_object *app, const struct appdef_flags 
 	for (i = 0; i < n; i++) {
 		struct json_object *net = json_object_array_get_idx(networks, i);
 
-		SET_DEFAULT(net, "mode", json_object_new_string("container"));
+		JSONUTIL_SET_DEFAULT(net, "mode", json_object_new_string("container"));
 		omit_empty(net, "labels");
 		if (str_eq(jsonutil_get(net, "mode"), "container") && !jsonutil_get(net, "name")) {
 			if (flags->default_network_name) {
@@ -386,12 +350,12 @@ static void default_networks(struct json_object *app, const struct appdef_flags 
 
 static void default_port_mapping(struct json_object *pm, int bridge)
 {
-	SET_DEFAULT(pm, "containerPort", json_object_new_int(0));
+	JSONUTIL_SET_DEFAULT(pm, "containerPort", json_object_new_int(0));
 	if (bridge)
-		SET_DEFAULT(pm, "hostPort", json_object_new_int(0));
-	SET_DEFAULT(pm, "labels", json_object_new_object());
-	SET_DEFAULT(pm, "protocol", json_object_new_string("tcp"));
-	SET_DEFAULT(pm, "servicePort", json_object_new_int(0));
+		JSONUTIL_SET_DEFAULT(pm, "hostPort", json_object_new_int(0));
+	JSONUTIL_SET_DEFAULT(pm, "labels", json_object_new_object());
+	JSONUTIL_SET_DEFAULT(pm, "protocol", json_object_new_string("tcp"));
+	JSONUTIL_SET_DEFAULT(pm, "servicePort", json_object_new_int(0));
 	omit_empty(pm, "networkNames");
 }
 
@@ -419,8 +383,8 @@ static void default_ports(struct json_object *app, int host, int bridge)
 		for (i = 0; i < n; i++) {
 			struct json_object *d = json_object_array_get_idx(defs, i);
 
-			SET_DEFAULT(d, "port", json_object_new_int(0));
-			SET_DEFAULT(d, "protocol", json_object_new_string("tcp"));
+			JSONUTIL_SET_DEFAULT(d, "port", json_object_new_int(0));
+			JSONUTIL_SET_DEFAULT(d, "protocol", json_object_new_string("tcp"));
 			omit_empty(d, "labels");
 		}
 		return;
@@ -477,13 +441,13 @@ static void default_container(struct json_object *app, bool *resident, bool *ext
 	*resident = *external = false;
 	if (!c)
 		return;
-	SET_DEFAULT(c, "type", json_object_new_string("DOCKER"));
-	SET_DEFAULT(c, "volumes", json_object_new_array());
+	JSONUTIL_SET_DEFAULT(c, "type", json_object_new_string("DOCKER"));
+	JSONUTIL_SET_DEFAULT(c, "volumes", json_object_new_array());
 	docker = jsonutil_get(c, "docker");
 	if (docker) {
-		SET_DEFAULT(docker, "forcePullImage", json_object_new_boolean(0));
-		SET_DEFAULT(docker, "privileged", json_object_new_boolean(0));
-		SET_DEFAULT(docker, "parameters", json_object_new_array());
+		JSONUTIL_SET_DEFAULT(docker, "forcePullImage", json_object_new_boolean(0));
+		JSONUTIL_SET_DEFAULT(docker, "privileged", json_object_new_boolean(0));
+		JSONUTIL_SET_DEFAULT(docker, "parameters", json_object_new_array());
 	}
 	vols = jsonutil_get(c, "volumes");
 	n = json_object_array_length(vols);
@@ -492,11 +456,11 @@ static void default_container(struct json_object *app, bool *resident, bool *ext
 
 		if ((p = jsonutil_get(v, "persistent"))) {
 			*resident = true;
-			SET_DEFAULT(p, "type", json_object_new_string("root"));
-			SET_DEFAULT(p, "constraints", json_object_new_array());
+			JSONUTIL_SET_DEFAULT(p, "type", json_object_new_string("root"));
+			JSONUTIL_SET_DEFAULT(p, "constraints", json_object_new_array());
 		} else if ((p = jsonutil_get(v, "external"))) {
 			*external = true;
-			SET_DEFAULT(p, "shared", json_object_new_boolean(0));
+			JSONUTIL_SET_DEFAULT(p, "shared", json_object_new_boolean(0));
 			omit_empty(p, "options");
 		}
 	}
@@ -515,24 +479,24 @@ static void default_health_checks(struct json_object *app, int host, int had_por
 		const char *proto;
 		int marathon_check, command;
 
-		SET_DEFAULT(hc, "protocol", json_object_new_string("HTTP"));
+		JSONUTIL_SET_DEFAULT(hc, "protocol", json_object_new_string("HTTP"));
 		proto = json_object_get_string(jsonutil_get(hc, "protocol"));
 		command = strcmp(proto, "COMMAND") == 0;
 		marathon_check = !strcmp(proto, "HTTP") || !strcmp(proto, "HTTPS") || !strcmp(proto, "TCP");
-		SET_DEFAULT(hc, "gracePeriodSeconds", json_object_new_int(300));
-		SET_DEFAULT(hc, "intervalSeconds", json_object_new_int(60));
-		SET_DEFAULT(hc, "timeoutSeconds", json_object_new_int(20));
-		SET_DEFAULT(hc, "maxConsecutiveFailures", json_object_new_int(3));
+		JSONUTIL_SET_DEFAULT(hc, "gracePeriodSeconds", json_object_new_int(300));
+		JSONUTIL_SET_DEFAULT(hc, "intervalSeconds", json_object_new_int(60));
+		JSONUTIL_SET_DEFAULT(hc, "timeoutSeconds", json_object_new_int(20));
+		JSONUTIL_SET_DEFAULT(hc, "maxConsecutiveFailures", json_object_new_int(3));
 		/* Marathon-side checks ignore these inputs and always answer 15 / IPv4. */
 		if (marathon_check) {
 			json_object_object_add(hc, "delaySeconds", json_object_new_int(15));
 			json_object_object_add(hc, "ipProtocol", json_object_new_string("IPv4"));
 		} else {
-			SET_DEFAULT(hc, "delaySeconds", json_object_new_int(15));
-			SET_DEFAULT(hc, "ipProtocol", json_object_new_string("IPv4"));
+			JSONUTIL_SET_DEFAULT(hc, "delaySeconds", json_object_new_int(15));
+			JSONUTIL_SET_DEFAULT(hc, "ipProtocol", json_object_new_string("IPv4"));
 		}
 		if (!strcmp(proto, "HTTP") || !strcmp(proto, "HTTPS"))
-			SET_DEFAULT(hc, "ignoreHttp1xx", json_object_new_boolean(0));
+			JSONUTIL_SET_DEFAULT(hc, "ignoreHttp1xx", json_object_new_boolean(0));
 		else
 			drop(hc, "ignoreHttp1xx");
 		if (strcmp(proto, "HTTP") && strcmp(proto, "HTTPS") && strcmp(proto, "MESOS_HTTP") &&
@@ -570,15 +534,15 @@ static void default_readiness(struct json_object *app)
 	for (i = 0; i < n; i++) {
 		struct json_object *rc = json_object_array_get_idx(rcs, i);
 
-		SET_DEFAULT(rc, "name", json_object_new_string("readinessCheck"));
-		SET_DEFAULT(rc, "protocol", json_object_new_string("HTTP"));
-		SET_DEFAULT(rc, "path", json_object_new_string("/"));
-		SET_DEFAULT(rc, "portName", json_object_new_string("http-api"));
-		SET_DEFAULT(rc, "intervalSeconds", json_object_new_int(30));
-		SET_DEFAULT(rc, "timeoutSeconds", json_object_new_int(10));
-		SET_DEFAULT(rc, "httpStatusCodesForReady", status_200());
+		JSONUTIL_SET_DEFAULT(rc, "name", json_object_new_string("readinessCheck"));
+		JSONUTIL_SET_DEFAULT(rc, "protocol", json_object_new_string("HTTP"));
+		JSONUTIL_SET_DEFAULT(rc, "path", json_object_new_string("/"));
+		JSONUTIL_SET_DEFAULT(rc, "portName", json_object_new_string("http-api"));
+		JSONUTIL_SET_DEFAULT(rc, "intervalSeconds", json_object_new_int(30));
+		JSONUTIL_SET_DEFAULT(rc, "timeoutSeconds", json_object_new_int(10));
+		JSONUTIL_SET_DEFAULT(rc, "httpStatusCodesForReady", status_200());
 		dedup_array(jsonutil_get(rc, "httpStatusCodesForReady"));
-		SET_DEFAULT(rc, "preserveLastResponse", json_object_new_boolean(0));
+		JSONUTIL_SET_DEFAULT(rc, "preserveLastResponse", json_object_new_boolean(0));
 	}
 }
 
@@ -591,9 +555,9 @@ static void default_fetch(struct json_object *app)
 	for (i = 0; i < n; i++) {
 		struct json_object *a = json_object_array_get_idx(fetch, i);
 
-		SET_DEFAULT(a, "extract", json_object_new_boolean(1));
-		SET_DEFAULT(a, "executable", json_object_new_boolean(0));
-		SET_DEFAULT(a, "cache", json_object_new_boolean(0));
+		JSONUTIL_SET_DEFAULT(a, "extract", json_object_new_boolean(1));
+		JSONUTIL_SET_DEFAULT(a, "executable", json_object_new_boolean(0));
+		JSONUTIL_SET_DEFAULT(a, "cache", json_object_new_boolean(0));
 	}
 }
 
@@ -620,8 +584,8 @@ static void default_strategies(struct json_object *app, bool resident, bool exte
 			json_object_object_add(app, "unreachableStrategy", un);
 		}
 	} else if (json_object_is_type(un, json_type_object)) {
-		SET_DEFAULT(un, "inactiveAfterSeconds", json_object_new_int(0));
-		SET_DEFAULT(un, "expungeAfterSeconds", json_object_new_int(0));
+		JSONUTIL_SET_DEFAULT(un, "inactiveAfterSeconds", json_object_new_int(0));
+		JSONUTIL_SET_DEFAULT(un, "expungeAfterSeconds", json_object_new_int(0));
 	}
 	if (resident) {
 		struct json_object *res = jsonutil_get(app, "residency");
@@ -630,8 +594,8 @@ static void default_strategies(struct json_object *app, bool resident, bool exte
 			res = json_object_new_object();
 			json_object_object_add(app, "residency", res);
 		}
-		SET_DEFAULT(res, "relaunchEscalationTimeoutSeconds", json_object_new_int(3600));
-		SET_DEFAULT(res, "taskLostBehavior", json_object_new_string("WAIT_FOREVER"));
+		JSONUTIL_SET_DEFAULT(res, "relaunchEscalationTimeoutSeconds", json_object_new_int(3600));
+		JSONUTIL_SET_DEFAULT(res, "taskLostBehavior", json_object_new_string("WAIT_FOREVER"));
 	}
 	/* A residency without persistent volumes is kept: validation refuses it. */
 }
@@ -640,23 +604,23 @@ static void default_scalars(struct json_object *app, const struct appdef_flags *
 {
 	struct json_object *er = jsonutil_get(app, "executorResources");
 
-	SET_DEFAULT(app, "instances", json_object_new_int(1));
-	SET_DEFAULT(app, "cpus", appdef__double(1.0));
-	SET_DEFAULT(app, "mem", appdef__double(128.0));
-	SET_DEFAULT(app, "disk", appdef__double(0.0));
-	SET_DEFAULT(app, "gpus", json_object_new_int(0));
-	SET_DEFAULT(app, "executor", json_object_new_string(""));
-	SET_DEFAULT(app, "backoffSeconds", json_object_new_int(1));
-	SET_DEFAULT(app, "backoffFactor", appdef__double(1.15));
-	SET_DEFAULT(app, "maxLaunchDelaySeconds", json_object_new_int(300));
-	SET_DEFAULT(app, "requirePorts", json_object_new_boolean(0));
-	SET_DEFAULT(app, "killSelection", json_object_new_string("YOUNGEST_FIRST"));
-	SET_DEFAULT(app, "labels", json_object_new_object());
-	SET_DEFAULT(app, "role", json_object_new_string(flags->mesos_role ? flags->mesos_role : "*"));
+	JSONUTIL_SET_DEFAULT(app, "instances", json_object_new_int(1));
+	JSONUTIL_SET_DEFAULT(app, "cpus", appdef__double(1.0));
+	JSONUTIL_SET_DEFAULT(app, "mem", appdef__double(128.0));
+	JSONUTIL_SET_DEFAULT(app, "disk", appdef__double(0.0));
+	JSONUTIL_SET_DEFAULT(app, "gpus", json_object_new_int(0));
+	JSONUTIL_SET_DEFAULT(app, "executor", json_object_new_string(""));
+	JSONUTIL_SET_DEFAULT(app, "backoffSeconds", json_object_new_int(1));
+	JSONUTIL_SET_DEFAULT(app, "backoffFactor", appdef__double(1.15));
+	JSONUTIL_SET_DEFAULT(app, "maxLaunchDelaySeconds", json_object_new_int(300));
+	JSONUTIL_SET_DEFAULT(app, "requirePorts", json_object_new_boolean(0));
+	JSONUTIL_SET_DEFAULT(app, "killSelection", json_object_new_string("YOUNGEST_FIRST"));
+	JSONUTIL_SET_DEFAULT(app, "labels", json_object_new_object());
+	JSONUTIL_SET_DEFAULT(app, "role", json_object_new_string(flags->mesos_role ? flags->mesos_role : "*"));
 	if (er) {
-		SET_DEFAULT(er, "cpus", appdef__double(0.1));
-		SET_DEFAULT(er, "mem", appdef__double(32.0));
-		SET_DEFAULT(er, "disk", appdef__double(10.0));
+		JSONUTIL_SET_DEFAULT(er, "cpus", appdef__double(0.1));
+		JSONUTIL_SET_DEFAULT(er, "mem", appdef__double(32.0));
+		JSONUTIL_SET_DEFAULT(er, "disk", appdef__double(10.0));
 	}
 	dedup_array(jsonutil_get(app, "acceptedResourceRoles"));
 	dedup_array(jsonutil_get(app, "constraints"));
