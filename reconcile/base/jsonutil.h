@@ -79,13 +79,13 @@ void jsonutil_put_default(struct json_object *obj, const char *key, struct json_
  * carry most fields, and a value built to be freed costs more than the
  * lookup.
  */
-#define JSONUTIL_SET_DEFAULT(obj, key, make)                                                     \
-	do {                                                                                     \
-		struct json_object *o_ = (obj);                                                  \
-		enum jsonutil_slot s_ = jsonutil_default_slot(o_, key);                          \
-                                                                                                 \
-		if (s_ != JSONUTIL_SLOT_TAKEN)                                                   \
-			jsonutil_put_default(o_, key, (make), s_);                               \
+#define JSONUTIL_SET_DEFAULT(obj, key, make)                                                       \
+	do {                                                                                       \
+		struct json_object *o_ = (obj);                                                    \
+		enum jsonutil_slot s_ = jsonutil_default_slot(o_, key);                            \
+                                                                                                   \
+		if (s_ != JSONUTIL_SLOT_TAKEN)                                                     \
+			jsonutil_put_default(o_, key, (make), s_);                                 \
 	} while (0)
 
 /*
