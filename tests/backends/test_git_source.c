@@ -126,6 +126,17 @@ static struct pacer_source *open_opts(const struct gitsrc_options *o)
 	return src;
 }
 
+/* The options of a source over branch main of url, cloned into cache. */
+static struct gitsrc_options main_of(const char *url, const char *cache)
+{
+	struct gitsrc_options o = GITSRC_OPTIONS_INIT;
+
+	o.url = url;
+	o.ref = "main";
+	o.cache_dir = cache;
+	return o;
+}
+
 static struct pacer_source *open_src(const char *url, const char *ref, const char *path,
                                      const char *cache)
 {
@@ -855,11 +866,8 @@ static void http_server_stop(struct http_server *hs)
 static struct pacer_source *open_http(const char *url, const char *user, const char *token,
                                       const char *cache)
 {
-	struct gitsrc_options o = GITSRC_OPTIONS_INIT;
+	struct gitsrc_options o = main_of(url, cache);
 
-	o.url = url;
-	o.ref = "main";
-	o.cache_dir = cache;
 	o.https_user = user;
 	o.https_token = token;
 	return open_opts(&o);
@@ -1015,11 +1023,8 @@ static void ssh_expect_read(struct pacer_source *src, const char *files, const c
 static struct pacer_source *open_ssh(const char *url, const char *cache, const char *key,
                                      const char *passphrase, const char *known_hosts)
 {
-	struct gitsrc_options o = GITSRC_OPTIONS_INIT;
+	struct gitsrc_options o = main_of(url, cache);
 
-	o.url = url;
-	o.ref = "main";
-	o.cache_dir = cache;
 	o.ssh_key_file = key;
 	o.ssh_passphrase = passphrase;
 	o.known_hosts_file = known_hosts;
