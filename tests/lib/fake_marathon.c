@@ -4,6 +4,7 @@
  */
 #include "tests/lib/fake_marathon.h"
 
+#include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -801,6 +802,35 @@ struct pacer_source *fake_source_new(const char *const *files, const char *revis
 	f->api.revision = fs_revision;
 	f->api.free = fs_free;
 	return &f->api;
+}
+
+struct pacer_desired *fake_desired_load(const char *const *files, struct pacer_cache *cache,
+                                        const struct appdef_flags *flags)
+{
+	struct pacer_source *src = fake_source_new(files, NULL);
+	struct desired_options o = DESIRED_OPTIONS_INIT;
+	struct pacer_desired *d = NULL;
+	struct pacer_error *err = NULL;
+
+	o.cache = cache;
+	o.flags = flags;
+	cr_assert_eq(desired_load(src, &o, &d, &err), 0, "%s", err ? err->message : "");
+	pacer_source_free(src);
+	return d;
+}
+
+struct pacer_cache *fake_cache_roundtrip(struct pacer_cache *c, const char *tag)
+{
+	struct pacer_cache *n = cache_new();
+	char *data;
+	size_t len;
+
+	cr_assert_eq(cache_dump(c, tag, &data, &len), 0);
+	cr_assert_eq(strlen(data), len);
+	cr_assert_eq(cache_load(n, tag, data, len), 0);
+	free(data);
+	cache_free(c);
+	return n;
 }
 
 /* ---- state ---- */

@@ -33,6 +33,8 @@
 #include <signal.h>
 
 #include "reconcile/backup.h"
+#include "reconcile/cache.h"
+#include "reconcile/desired.h"
 #include "reconcile/exec.h"
 #include "reconcile/marathon.h"
 #include "reconcile/source.h"
@@ -78,6 +80,20 @@ const char *fake_marathon_label(struct json_object *def);
  * revision may be NULL. Free with pacer_source_free().
  */
 struct pacer_source *fake_source_new(const char *const *files, const char *revision);
+
+/*
+ * desired_load() over fake_source_new(files, NULL) with cache and flags
+ * (both may be NULL): the desired state, which the caller frees with
+ * desired_free(). A failed load fails the running Criterion test.
+ */
+struct pacer_desired *fake_desired_load(const char *const *files, struct pacer_cache *cache,
+                                        const struct appdef_flags *flags);
+/*
+ * What the next run reads of cache c: c written with tag, freed, and read
+ * back into a new cache, which the caller frees with cache_free(). Failing
+ * steps fail the running Criterion test.
+ */
+struct pacer_cache *fake_cache_roundtrip(struct pacer_cache *c, const char *tag);
 
 /* State store. log may be NULL. Free with pacer_state_store_free(). */
 struct pacer_state_store *fake_state_new(struct fake_marathon *log);

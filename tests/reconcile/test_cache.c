@@ -15,20 +15,6 @@
 
 /* ---- the cache itself ---- */
 
-static struct pacer_cache *roundtrip(struct pacer_cache *c, const char *tag)
-{
-	struct pacer_cache *n = cache_new();
-	char *data;
-	size_t len;
-
-	cr_assert_eq(cache_dump(c, tag, &data, &len), 0);
-	cr_assert_eq(strlen(data), len);
-	cr_assert_eq(cache_load(n, tag, data, len), 0);
-	free(data);
-	cache_free(c);
-	return n;
-}
-
 Test(cache, put_get_and_a_run_to_run_roundtrip)
 {
 	struct pacer_cache *c = cache_new();
@@ -42,7 +28,7 @@ Test(cache, put_get_and_a_run_to_run_roundtrip)
 	cr_assert_str_eq(cache_get(c, "F k1 -"), "/a 1 1");
 	cr_assert_eq(cache_count(c), 2);
 
-	c = roundtrip(c, "tag-1");
+	c = fake_cache_roundtrip(c, "tag-1");
 	cr_assert_eq(cache_count(c), 2);
 	cr_assert_str_eq(cache_get(c, "F k1 -"), "/a 1 1");
 	cr_assert_str_eq(cache_get(c, "P k1 /a d1 i0"), "");
@@ -55,11 +41,11 @@ Test(cache, entries_not_used_in_a_run_are_dropped_when_written)
 
 	cache_put(c, "old", "1");
 	cache_put(c, "kept", "2");
-	c = roundtrip(c, "t");
+	c = fake_cache_roundtrip(c, "t");
 	/* This run looks up only "kept" and adds "new". */
 	cr_assert_not_null(cache_get(c, "kept"));
 	cache_put(c, "new", "3");
-	c = roundtrip(c, "t");
+	c = fake_cache_roundtrip(c, "t");
 	cr_assert_eq(cache_count(c), 2);
 	cr_assert_null(cache_get(c, "old"));
 	cr_assert_str_eq(cache_get(c, "kept"), "2");
@@ -127,21 +113,6 @@ Test(cache, digest_tells_bytes_apart)
 
 /* ---- the desired-state loader ---- */
 
-static struct pacer_desired *load(const char *const *files, struct pacer_cache *cache,
-				  const struct appdef_flags *flags)
-{
-	struct pacer_source *src = fake_source_new(files, NULL);
-	struct desired_options o = DESIRED_OPTIONS_INIT;
-	struct pacer_desired *d = NULL;
-	struct pacer_error *err = NULL;
-
-	o.cache = cache;
-	o.flags = flags;
-	cr_assert_eq(desired_load(src, &o, &d, &err), 0, "%s", err ? err->message : "");
-	pacer_source_free(src);
-	return d;
-}
-
 static const char *const group_files[] = {
     "g.json",
     "{\n  \"id\": \"/shop\",\n  \"apps\": [\n"
@@ -157,13 +128,13 @@ Test(cache, a_cached_file_is_not_parsed_until_asked_and_gives_the_same_apps)
 	struct pacer_cache *c = cache_new();
 	struct pacer_desired *first, *second;
 
-	first = load(group_files, c, &dcos);
+	first = fake_desired_load(group_files, c, &dcos);
 	cr_assert_eq(first->nerrors, 0);
 	cr_assert_eq(first->napps, 3);
 	cr_assert_eq(cache_count(c), 2, "one entry per clean file");
-	c = roundtrip(c, "t");
+	c = fake_cache_roundtrip(c, "t");
 
-	second = load(group_files, c, &dcos);
+	second = fake_desired_load(group_files, c, &dcos);
 	cr_assert_eq(second->napps, 3);
 	cr_assert_eq(second->nfiles, 2);
 	for (size_t i = 0; i < 3; i++) {
@@ -198,20 +169,20 @@ Test(cache, files_with_problems_or_other_flags_are_loaded_every_time)
 	struct pacer_desired *d;
 	size_t ndiags;
 
-	d = load(files, c, &dcos);
+	d = fake_desired_load(files, c, &dcos);
 	ndiags = d->ndiags;
 	cr_assert_geq(d->nerrors, 1);
 	cr_assert_gt(ndiags, d->nerrors, "the read-only field gives a warning");
 	cr_assert_eq(cache_count(c), 1, "only ok.json is remembered");
 	desired_free(d);
 
-	d = load(files, c, &dcos);
+	d = fake_desired_load(files, c, &dcos);
 	cr_assert_eq(d->ndiags, ndiags, "every problem is reported again");
 	cr_assert_null(desired_find(d, "/ok")->def, "ok.json comes from the cache");
 	cr_assert_not_null(desired_find(d, "/w")->def);
 	desired_free(d);
 
-	d = load(files, c, &plain);
+	d = fake_desired_load(files, c, &plain);
 	cr_assert_not_null(desired_find(d, "/ok")->def, "other flags: validated again");
 	desired_free(d);
 	cache_free(c);

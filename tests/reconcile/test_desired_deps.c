@@ -231,19 +231,6 @@ Test(deps, ten_thousand_apps_in_a_ring)
 
 /* ---- through desired_load() and the cache ---- */
 
-static struct pacer_desired *load_cached(const char *const *files, struct pacer_cache *cache)
-{
-	struct pacer_source *src = fake_source_new(files, NULL);
-	struct desired_options o = DESIRED_OPTIONS_INIT;
-	struct pacer_desired *d = NULL;
-	struct pacer_error *err = NULL;
-
-	o.cache = cache;
-	cr_assert_eq(desired_load(src, &o, &d, &err), 0, "%s", err ? err->message : "");
-	pacer_source_free(src);
-	return d;
-}
-
 /*
  * Each file alone is clean and so is remembered; a cycle through a file
  * served from the cache (not parsed) must still be found, and a file's
@@ -262,12 +249,12 @@ Test(deps, a_cycle_through_cached_files_is_still_found)
 	struct pacer_desired *d;
 	const struct pacer_error *e;
 
-	d = load_cached(v1, c);
+	d = fake_desired_load(v1, c, NULL);
 	cr_assert_eq(d->ndiags, 0);
 	cr_assert_eq(cache_count(c), 2);
 	desired_free(d);
 
-	d = load_cached(v2, c);
+	d = fake_desired_load(v2, c, NULL);
 	cr_assert_null(desired_find(d, "/a")->def, "a.json came from the cache");
 	cr_assert_eq(cycles(d, &e), 1);
 	cr_assert(strstr(e->message, "/a -> /b -> /c -> /a"), "%s", e->message);
@@ -275,7 +262,7 @@ Test(deps, a_cycle_through_cached_files_is_still_found)
 	desired_free(d);
 
 	/* Now every file comes from the cache: the cycle is found again. */
-	d = load_cached(v2, c);
+	d = fake_desired_load(v2, c, NULL);
 	cr_assert_null(desired_find(d, "/c")->def);
 	cr_assert_eq(cycles(d, &e), 1);
 	desired_free(d);

@@ -16,32 +16,6 @@
 #include "reconcile/plan.h"
 #include "tests/lib/fake_marathon.h"
 
-static struct pacer_cache *roundtrip(struct pacer_cache *c)
-{
-	struct pacer_cache *n = cache_new();
-	char *data;
-	size_t len;
-
-	cr_assert_eq(cache_dump(c, "t", &data, &len), 0);
-	cr_assert_eq(cache_load(n, "t", data, len), 0);
-	free(data);
-	cache_free(c);
-	return n;
-}
-
-static struct pacer_desired *load(const char *const *files, struct pacer_cache *cache)
-{
-	struct pacer_source *src = fake_source_new(files, NULL);
-	struct desired_options o = DESIRED_OPTIONS_INIT;
-	struct pacer_desired *d = NULL;
-	struct pacer_error *err = NULL;
-
-	o.cache = cache;
-	cr_assert_eq(desired_load(src, &o, &d, &err), 0, "%s", err ? err->message : "");
-	pacer_source_free(src);
-	return d;
-}
-
 struct raw_marathon {
 	struct pacer_marathon base;
 	const char *const *apps; /* JSON texts, NULL-terminated */
@@ -94,7 +68,7 @@ Test(live, apps_are_compared_as_they_come_and_known_ones_are_not_parsed)
 	m.base.list_apps_raw = raw_list;
 	po.owned = owned;
 	po.nowned = 2;
-	d = load(files, c);
+	d = fake_desired_load(files, c, NULL);
 	cr_assert_eq(live_read(&m.base, d, &po, c, &s, &err), 0);
 	cr_assert_eq(s.nlive, 4);
 	cr_assert_eq(s.nparsed, 4);
@@ -105,10 +79,10 @@ Test(live, apps_are_compared_as_they_come_and_known_ones_are_not_parsed)
 	cr_assert_str_eq(kept_id(&s, 1), "/old");
 	live_release(&s);
 	desired_free(d);
-	c = roundtrip(c);
+	c = fake_cache_roundtrip(c, "t");
 
 	/* Same files, same bytes: /a is known without parsing it or its file. */
-	d = load(files, c);
+	d = fake_desired_load(files, c, NULL);
 	cr_assert_eq(live_read(&m.base, d, &po, c, &s, &err), 0);
 	cr_assert_eq(s.nparsed, 3);
 	cr_assert_eq(s.nunchanged, 1);
@@ -119,7 +93,7 @@ Test(live, apps_are_compared_as_they_come_and_known_ones_are_not_parsed)
 	/* Marathon's /a changed (another mem): compared again, and kept. */
 	live[0] = "{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 96, \"version\": "
 		  "\"2026-01-02T00:00:00.000Z\", \"tasksRunning\": 1}";
-	d = load(files, c);
+	d = fake_desired_load(files, c, NULL);
 	cr_assert_eq(live_read(&m.base, d, &po, c, &s, &err), 0);
 	cr_assert_eq(s.nparsed, 4);
 	cr_assert_eq(s.nunchanged, 0);
@@ -135,7 +109,7 @@ Test(live, apps_are_compared_as_they_come_and_known_ones_are_not_parsed)
 
 		for (size_t i = 0; live[i]; i++)
 			json_object_array_add(all, json_tokener_parse(live[i]));
-		d = load(files, c);
+		d = fake_desired_load(files, c, NULL);
 		cr_assert_eq(live_read(&m.base, d, &po, c, &s, &err), 0);
 		po2.unchanged = (const char *const *)s.unchanged;
 		po2.nunchanged = s.nunchanged;
@@ -174,7 +148,7 @@ Test(live, a_backend_without_raw_listing_is_read_whole)
 	cr_assert_null(m->list_apps_raw);
 	cr_assert_eq(fake_marathon_add_app(f, "{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 64}"), 0);
 	cr_assert_eq(fake_marathon_add_app(f, "{\"id\": \"/b\", \"cmd\": \"x\", \"mem\": 32}"), 0);
-	d = load(files, c);
+	d = fake_desired_load(files, c, NULL);
 	for (int run = 0; run < 2; run++) {
 		cr_assert_eq(live_read(m, d, &po, c, &s, &err), 0, "%s", err ? err->message : "");
 		cr_assert_eq(s.nlive, 2);
