@@ -45,17 +45,18 @@ static void put(const char *dir, const char *rel, const char *content)
 
 /* A bare "remote.git" and a working clone "work" that pushes to it. */
 struct fixture {
-	char *tmp, *remote, *work, *cache, *url;
+	char *tmp;
+	char remote[PATH_MAX], work[PATH_MAX], cache[PATH_MAX], url[PATH_MAX + 8];
 };
 
 static void fixture_init(struct fixture *f, const char *branch)
 {
 	f->tmp = test_tmpdir("pacer-gitsrc");
 	cr_assert(f->tmp);
-	cr_assert(asprintf(&f->remote, "%s/remote.git", f->tmp) >= 0);
-	cr_assert(asprintf(&f->work, "%s/work", f->tmp) >= 0);
-	cr_assert(asprintf(&f->cache, "%s/state/git", f->tmp) >= 0);
-	cr_assert(asprintf(&f->url, "file://%s", f->remote) >= 0);
+	snprintf(f->remote, sizeof(f->remote), "%s/remote.git", f->tmp);
+	snprintf(f->work, sizeof(f->work), "%s/work", f->tmp);
+	snprintf(f->cache, sizeof(f->cache), "%s/state/git", f->tmp);
+	snprintf(f->url, sizeof(f->url), "file://%s", f->remote);
 	free(lr_sh(f->tmp,
 	        "git init -q --bare -b %s remote.git && git init -q -b %s work && "
 	        "git -C work remote add origin ../remote.git",
@@ -81,10 +82,6 @@ static void fixture_release(struct fixture *f)
 {
 	test_rmrf(f->tmp);
 	free(f->tmp);
-	free(f->remote);
-	free(f->work);
-	free(f->cache);
-	free(f->url);
 }
 
 /* Callback that records "path=content|" and checks the key is a 40-hex blob id. */
