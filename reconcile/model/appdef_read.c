@@ -253,6 +253,20 @@ static bool expect_number(struct rd *r, struct json_object *v, const struct rpat
 	return true;
 }
 
+/* A string's or an array's length n within f's bounds; when not, Play's error is recorded. */
+static bool check_length(struct rd *r, const struct rpath *path, const struct field *f, size_t n)
+{
+	if (f->minlen && n < f->minlen) {
+		bad(r, path, "error.minLength");
+		return false;
+	}
+	if (f->maxlen && n > f->maxlen) {
+		bad(r, path, "error.maxLength");
+		return false;
+	}
+	return true;
+}
+
 static struct json_object *read_str(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
 	const char *s = expect_string(r, v, path);
@@ -261,14 +275,8 @@ static struct json_object *read_str(struct rd *r, struct json_object *v, const s
 	if (!s)
 		return NULL;
 	n = strlen(s);
-	if (f->minlen && n < f->minlen) {
-		bad(r, path, "error.minLength");
+	if (!check_length(r, path, f, n))
 		return NULL;
-	}
-	if (f->maxlen && n > f->maxlen) {
-		bad(r, path, "error.maxLength");
-		return NULL;
-	}
 	if (f->pattern && !f->pattern(s)) {
 		bad(r, path, "error.pattern");
 		return NULL;
@@ -421,14 +429,8 @@ static struct json_object *read_arr(struct rd *r, struct json_object *v, const s
 	if (!expect_type(r, v, path, json_type_array))
 		return NULL;
 	n = json_object_array_length(v);
-	if (f->minlen && n < f->minlen) {
-		bad(r, path, "error.minLength");
+	if (!check_length(r, path, f, n))
 		return NULL;
-	}
-	if (f->maxlen && n > f->maxlen) {
-		bad(r, path, "error.maxLength");
-		return NULL;
-	}
 	out = json_object_new_array_ext((int)n);
 	if (!out)
 		return NULL;
