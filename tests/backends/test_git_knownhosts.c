@@ -15,19 +15,23 @@
 #include "tests/lib/longrun.h"
 #include "tests/lib/testlib.h"
 
+/* A key ssh-keygen made: its blob and its line in a .pub file. */
+struct key {
+	unsigned char *blob;
+	size_t len;
+	char *line; /* "type base64" */
+};
+
 struct keys {
 	char *dir;
-	unsigned char *ed, *ed2, *ecdsa; /* key blobs */
-	size_t ed_len, ed2_len, ecdsa_len;
-	char *ed_line, *ed2_line, *ecdsa_line; /* "type base64" */
-	char *file;                            /* <dir>/known_hosts */
+	struct key ed, ed2, ecdsa;
+	char *file; /* <dir>/known_hosts */
 };
 
 /* Fresh keys for every test (ssh-keygen), removed after it. */
 static struct keys k;
 
-static void load_key(const char *dir, const char *name, const char *type, unsigned char **blob,
-                     size_t *len, char **line)
+static void load_key(const char *dir, const char *name, const char *type, struct key *key)
 {
 	char *pubtext, *b64, *sp;
 
@@ -39,30 +43,30 @@ static void load_key(const char *dir, const char *name, const char *type, unsign
 	sp = strchr(b64, ' ');
 	if (sp)
 		*sp = '\0';
-	cr_assert_eq(gitsrc__base64_decode(b64, strlen(b64), blob, len), 0);
-	*line = pubtext; /* "type base64" after the cut */
+	cr_assert_eq(gitsrc__base64_decode(b64, strlen(b64), &key->blob, &key->len), 0);
+	key->line = pubtext; /* "type base64" after the cut */
 }
 
 static void keys_init(struct keys *ks)
 {
 	ks->file = NULL;
 	ks->dir = test_tmpdir("pacer-kh");
-	load_key(ks->dir, "ed", "ed25519", &ks->ed, &ks->ed_len, &ks->ed_line);
-	load_key(ks->dir, "ed2", "ed25519", &ks->ed2, &ks->ed2_len, &ks->ed2_line);
-	load_key(ks->dir, "ec", "ecdsa", &ks->ecdsa, &ks->ecdsa_len, &ks->ecdsa_line);
+	load_key(ks->dir, "ed", "ed25519", &ks->ed);
+	load_key(ks->dir, "ed2", "ed25519", &ks->ed2);
+	load_key(ks->dir, "ec", "ecdsa", &ks->ecdsa);
 }
 
 static void keys_release(struct keys *ks)
 {
+	struct key *all[] = {&ks->ed, &ks->ed2, &ks->ecdsa};
+
 	test_rmrf(ks->dir);
 	free(ks->file);
 	free(ks->dir);
-	free(ks->ed);
-	free(ks->ed2);
-	free(ks->ecdsa);
-	free(ks->ed_line);
-	free(ks->ed2_line);
-	free(ks->ecdsa_line);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		free(all[i]->blob);
+		free(all[i]->line);
+	}
 }
 
 static void setup(void)
@@ -116,25 +120,26 @@ Test(knownhosts, plain_port_wildcard_and_negation)
 	               "[git.example.com]:2222 %s\n"
 	               "*.corp.example,!evil.corp.example %s\n"
 	               "@cert-authority * %s\n",
-	               k.ed_line, k.ed2_line, k.ed_line, k.ed2_line);
+	               k.ed.line, k.ed2.line, k.ed.line, k.ed2.line);
 
-	expect_kh(file, "git.example.com", 22, k.ed, k.ed_len, 0, NULL);
-	expect_kh(file, "GIT.example.com", 0, k.ed, k.ed_len, 0, NULL);
-	expect_kh(file, "10.0.0.5", 22, k.ed, k.ed_len, 0, NULL);
+	expect_kh(file, "git.example.com", 22, k.ed.blob, k.ed.len, 0, NULL);
+	expect_kh(file, "GIT.example.com", 0, k.ed.blob, k.ed.len, 0, NULL);
+	expect_kh(file, "10.0.0.5", 22, k.ed.blob, k.ed.len, 0, NULL);
 	/* Port 2222 has its own entry, with another key. */
-	expect_kh(file, "git.example.com", 2222, k.ed2, k.ed2_len, 0, NULL);
-	expect_kh(file, "git.example.com", 2222, k.ed, k.ed_len, PACER_EAUTH, "mismatch");
+	expect_kh(file, "git.example.com", 2222, k.ed2.blob, k.ed2.len, 0, NULL);
+	expect_kh(file, "git.example.com", 2222, k.ed.blob, k.ed.len, PACER_EAUTH, "mismatch");
 	/* Same key, wrong host: a mismatch for a known host, and an unknown host elsewhere. */
-	expect_kh(file, "git.example.com", 22, k.ed2, k.ed2_len, PACER_EAUTH, "mismatch");
-	expect_kh(file, "other.example.com", 22, k.ed, k.ed_len, PACER_EAUTH, "unknown ssh host");
-	expect_kh(file, "other.example.com", 22, k.ed, k.ed_len, PACER_EAUTH, "ssh-keyscan");
-	expect_kh(file, "git.example.com", 2200, k.ed2, k.ed2_len, PACER_EAUTH, "-p 2200");
-	expect_kh(file, "a.corp.example", 22, k.ed, k.ed_len, 0, NULL);
-	expect_kh(file, "evil.corp.example", 22, k.ed, k.ed_len, PACER_EAUTH, "unknown");
+	expect_kh(file, "git.example.com", 22, k.ed2.blob, k.ed2.len, PACER_EAUTH, "mismatch");
+	expect_kh(file, "other.example.com", 22, k.ed.blob, k.ed.len, PACER_EAUTH,
+	          "unknown ssh host");
+	expect_kh(file, "other.example.com", 22, k.ed.blob, k.ed.len, PACER_EAUTH, "ssh-keyscan");
+	expect_kh(file, "git.example.com", 2200, k.ed2.blob, k.ed2.len, PACER_EAUTH, "-p 2200");
+	expect_kh(file, "a.corp.example", 22, k.ed.blob, k.ed.len, 0, NULL);
+	expect_kh(file, "evil.corp.example", 22, k.ed.blob, k.ed.len, PACER_EAUTH, "unknown");
 	/* @cert-authority lines never vouch for a plain key. */
-	expect_kh(file, "anything.example", 22, k.ed2, k.ed2_len, PACER_EAUTH, "unknown");
+	expect_kh(file, "anything.example", 22, k.ed2.blob, k.ed2.len, PACER_EAUTH, "unknown");
 	/* Host known only with another key type. */
-	expect_kh(file, "git.example.com", 22, k.ecdsa, k.ecdsa_len, PACER_EAUTH,
+	expect_kh(file, "git.example.com", 22, k.ecdsa.blob, k.ecdsa.len, PACER_EAUTH,
 	          "only with key type(s) ssh-ed25519");
 }
 
@@ -142,13 +147,13 @@ Test(knownhosts, hashed_entries_as_ssh_keygen_writes_them)
 {
 	const char *file;
 
-	file = kh_file("git.example.com %s\n[git.example.com]:2222 %s\n", k.ed_line, k.ed2_line);
+	file = kh_file("git.example.com %s\n[git.example.com]:2222 %s\n", k.ed.line, k.ed2.line);
 	free(lr_sh(k.dir, "ssh-keygen -q -H -f known_hosts 2>/dev/null && rm -f known_hosts.old && "
 	                  "! grep -q example known_hosts"));
-	expect_kh(file, "git.example.com", 22, k.ed, k.ed_len, 0, NULL);
-	expect_kh(file, "git.example.com", 2222, k.ed2, k.ed2_len, 0, NULL);
-	expect_kh(file, "git.example.com", 22, k.ed2, k.ed2_len, PACER_EAUTH, "mismatch");
-	expect_kh(file, "git.example.org", 22, k.ed, k.ed_len, PACER_EAUTH, "unknown");
+	expect_kh(file, "git.example.com", 22, k.ed.blob, k.ed.len, 0, NULL);
+	expect_kh(file, "git.example.com", 2222, k.ed2.blob, k.ed2.len, 0, NULL);
+	expect_kh(file, "git.example.com", 22, k.ed2.blob, k.ed2.len, PACER_EAUTH, "mismatch");
+	expect_kh(file, "git.example.org", 22, k.ed.blob, k.ed.len, PACER_EAUTH, "unknown");
 }
 
 Test(knownhosts, revoked_missing_file_and_sha1)
@@ -157,15 +162,15 @@ Test(knownhosts, revoked_missing_file_and_sha1)
 	unsigned char h[GITSRC_SHA1_LEN];
 	struct pacer_error *err = NULL;
 
-	file = kh_file("git.example.com %s\n@revoked * %s\n", k.ed_line, k.ed_line);
-	expect_kh(file, "git.example.com", 22, k.ed, k.ed_len, PACER_EAUTH, "@revoked");
-	expect_kh("/nonexistent/known_hosts", "git.example.com", 22, k.ed, k.ed_len, PACER_EAUTH,
-	          "/nonexistent/known_hosts");
+	file = kh_file("git.example.com %s\n@revoked * %s\n", k.ed.line, k.ed.line);
+	expect_kh(file, "git.example.com", 22, k.ed.blob, k.ed.len, PACER_EAUTH, "@revoked");
+	expect_kh("/nonexistent/known_hosts", "git.example.com", 22, k.ed.blob, k.ed.len,
+	          PACER_EAUTH, "/nonexistent/known_hosts");
 
-	file = kh_file("git.example.com %s\n", k.ed_line);
-	gitsrc__sha1(k.ed, k.ed_len, h);
+	file = kh_file("git.example.com %s\n", k.ed.line);
+	gitsrc__sha1(k.ed.blob, k.ed.len, h);
 	cr_assert_eq(gitsrc_knownhosts_check_sha1(file, "git.example.com", 22, h, NULL, &err), 0);
-	gitsrc__sha1(k.ed2, k.ed2_len, h);
+	gitsrc__sha1(k.ed2.blob, k.ed2.len, h);
 	cr_assert_eq(gitsrc_knownhosts_check_sha1(file, "git.example.com", 22, h, NULL, &err),
 	             PACER_EAUTH);
 	pacer_error_free(err);
@@ -196,25 +201,25 @@ Test(knownhosts, revoked_wins_wherever_it_is_and_only_for_its_key)
 	const char *file;
 
 	/* The @revoked line comes first: the scan must not stop at the later match. */
-	file = kh_file("@revoked git.example.com %s\ngit.example.com %s\n", k.ed_line, k.ed_line);
-	expect_kh(file, "git.example.com", 22, k.ed, k.ed_len, PACER_EAUTH, "@revoked");
-	expect_kh(file, "git.example.com", 22, k.ed, k.ed_len, PACER_EAUTH, "SHA256:abc");
+	file = kh_file("@revoked git.example.com %s\ngit.example.com %s\n", k.ed.line, k.ed.line);
+	expect_kh(file, "git.example.com", 22, k.ed.blob, k.ed.len, PACER_EAUTH, "@revoked");
+	expect_kh(file, "git.example.com", 22, k.ed.blob, k.ed.len, PACER_EAUTH, "SHA256:abc");
 	/* A revoked key of its own does not make the host's listed key unusable. */
-	file = kh_file("@revoked * %s\ngit.example.com %s\n", k.ed2_line, k.ed_line);
-	expect_kh(file, "git.example.com", 22, k.ed, k.ed_len, 0, NULL);
-	expect_kh(file, "git.example.com", 22, k.ed2, k.ed2_len, PACER_EAUTH, "@revoked");
+	file = kh_file("@revoked * %s\ngit.example.com %s\n", k.ed2.line, k.ed.line);
+	expect_kh(file, "git.example.com", 22, k.ed.blob, k.ed.len, 0, NULL);
+	expect_kh(file, "git.example.com", 22, k.ed2.blob, k.ed2.len, PACER_EAUTH, "@revoked");
 }
 
 Test(knownhosts, unknown_host_message_quotes_fingerprint_and_keyscan_line)
 {
 	const char *file;
 
-	file = kh_file("git.example.com %s\n", k.ed_line);
-	expect_kh(file, "new.example.com", 2222, k.ed, k.ed_len, PACER_EAUTH,
+	file = kh_file("git.example.com %s\n", k.ed.line);
+	expect_kh(file, "new.example.com", 2222, k.ed.blob, k.ed.len, PACER_EAUTH,
 	          "ssh-keyscan -t ssh-ed25519 -p 2222 new.example.com >>");
-	expect_kh(file, "new.example.com", 22, k.ed, k.ed_len, PACER_EAUTH,
+	expect_kh(file, "new.example.com", 22, k.ed.blob, k.ed.len, PACER_EAUTH,
 	          "ssh-ed25519 key SHA256:abc");
-	expect_kh(file, "git.example.com", 22, k.ed2, k.ed2_len, PACER_EAUTH,
+	expect_kh(file, "git.example.com", 22, k.ed2.blob, k.ed2.len, PACER_EAUTH,
 	          "ssh-keygen -R \"git.example.com\"");
 }
 
@@ -229,10 +234,10 @@ Test(knownhosts, damaged_lines_are_skipped)
 	               "|1|c2FsdA==|c2hvcnQ= %s\n"           /* hash of the wrong size */
 	               "@future-marker git.example.com %s\n" /* unknown marker */
 	               "\t git.example.com\t%s\r\n",         /* tabs and CRLF */
-	               k.ed2_line, k.ed2_line, k.ed2_line, k.ed_line);
-	expect_kh(file, "git.example.com", 22, k.ed, k.ed_len, 0, NULL);
+	               k.ed2.line, k.ed2.line, k.ed2.line, k.ed.line);
+	expect_kh(file, "git.example.com", 22, k.ed.blob, k.ed.len, 0, NULL);
 	/* The only readable line lists ed: ed2 is a mismatch, not an accepted key. */
-	expect_kh(file, "git.example.com", 22, k.ed2, k.ed2_len, PACER_EAUTH, "mismatch");
+	expect_kh(file, "git.example.com", 22, k.ed2.blob, k.ed2.len, PACER_EAUTH, "mismatch");
 }
 
 Test(knownhosts, sha1_only_unknown_host_and_mismatch)
@@ -241,14 +246,14 @@ Test(knownhosts, sha1_only_unknown_host_and_mismatch)
 	unsigned char h[GITSRC_SHA1_LEN];
 	struct pacer_error *err = NULL;
 
-	file = kh_file("git.example.com %s\n", k.ed_line);
-	gitsrc__sha1(k.ed, k.ed_len, h);
+	file = kh_file("git.example.com %s\n", k.ed.line);
+	gitsrc__sha1(k.ed.blob, k.ed.len, h);
 	cr_assert_eq(gitsrc_knownhosts_check_sha1(file, "other.example.com", 22, h, NULL, &err),
 	             PACER_EAUTH);
 	cr_assert(err && strstr(err->message, "unknown ssh host"), "%s", err->message);
 	pacer_error_clear(&err);
 	/* Without the key its type is unknown: another key of the host is a mismatch. */
-	gitsrc__sha1(k.ecdsa, k.ecdsa_len, h);
+	gitsrc__sha1(k.ecdsa.blob, k.ecdsa.len, h);
 	cr_assert_eq(gitsrc_knownhosts_check_sha1(file, "git.example.com", 22, h, "SHA256:x", &err),
 	             PACER_EAUTH);
 	cr_assert(err && strstr(err->message, "mismatch") && strstr(err->message, "SHA256:x"), "%s",
