@@ -27,6 +27,18 @@ struct env {
 	struct pacer_error *err;
 };
 
+/* Desired states several tests start from: six apps /p1../p6, three apps /a, /b, /c. */
+static const char *const six_apps[] = {
+	"1.json", "{\"id\":\"/p1\",\"cmd\":\"x\"}", "2.json", "{\"id\":\"/p2\",\"cmd\":\"x\"}",
+	"3.json", "{\"id\":\"/p3\",\"cmd\":\"x\"}", "4.json", "{\"id\":\"/p4\",\"cmd\":\"x\"}",
+	"5.json", "{\"id\":\"/p5\",\"cmd\":\"x\"}", "6.json", "{\"id\":\"/p6\",\"cmd\":\"x\"}",
+	NULL};
+static const char *const abc_apps[] = {
+	"a.json", "{\"id\":\"/a\",\"cmd\":\"x\"}",
+	"b.json", "{\"id\":\"/b\",\"cmd\":\"x\"}",
+	"c.json", "{\"id\":\"/c\",\"cmd\":\"x\"}",
+	NULL};
+
 static void env_init(struct env *e, const char *const *files)
 {
 	memset(e, 0, sizeof(*e));
@@ -315,14 +327,9 @@ Test(sync, dependents_wait_and_are_skipped_when_a_dependency_fails)
 
 static void parallel_case(int parallel, int want_min, int want_max)
 {
-	const char *files[] = {
-		"1.json", "{\"id\":\"/p1\",\"cmd\":\"x\"}", "2.json", "{\"id\":\"/p2\",\"cmd\":\"x\"}",
-		"3.json", "{\"id\":\"/p3\",\"cmd\":\"x\"}", "4.json", "{\"id\":\"/p4\",\"cmd\":\"x\"}",
-		"5.json", "{\"id\":\"/p5\",\"cmd\":\"x\"}", "6.json", "{\"id\":\"/p6\",\"cmd\":\"x\"}",
-		NULL};
 	struct env e;
 
-	env_init(&e, files);
+	env_init(&e, six_apps);
 	fake_marathon_set_polls(e.f, 5);
 	e.o.parallel = parallel;
 	cr_assert_eq(run(&e), 0, "%s", e.err ? e.err->message : "");
@@ -343,15 +350,10 @@ Test(sync, parallel_bound_is_never_exceeded)
 
 Test(sync, one_deployments_poll_per_cycle)
 {
-	const char *files[] = {
-		"1.json", "{\"id\":\"/p1\",\"cmd\":\"x\"}", "2.json", "{\"id\":\"/p2\",\"cmd\":\"x\"}",
-		"3.json", "{\"id\":\"/p3\",\"cmd\":\"x\"}", "4.json", "{\"id\":\"/p4\",\"cmd\":\"x\"}",
-		"5.json", "{\"id\":\"/p5\",\"cmd\":\"x\"}", "6.json", "{\"id\":\"/p6\",\"cmd\":\"x\"}",
-		NULL};
 	struct env e;
 	int polls;
 
-	env_init(&e, files);
+	env_init(&e, six_apps);
 	fake_marathon_set_polls(e.f, 5);
 	e.o.parallel = 0;
 	cr_assert_eq(run(&e), 0);
@@ -473,16 +475,11 @@ static void stop_on_submit(void *ctx, const struct sync_event *ev)
 /* SIGTERM: stop waiting at once, roll nothing back, leave it to the next run. */
 Test(sync, stop_hands_the_app_in_flight_to_the_next_run)
 {
-	const char *files[] = {
-		"a.json", "{\"id\":\"/a\",\"cmd\":\"x\"}",
-		"b.json", "{\"id\":\"/b\",\"cmd\":\"x\"}",
-		"c.json", "{\"id\":\"/c\",\"cmd\":\"x\"}",
-		NULL};
 	static volatile sig_atomic_t stop = 0;
 	struct env e;
 	int interrupted = 0, skipped = 0;
 
-	env_init(&e, files);
+	env_init(&e, abc_apps);
 	e.o.parallel = 1;
 	e.o.stop = &stop;
 	e.o.on_event = stop_on_submit;
@@ -502,14 +499,9 @@ Test(sync, stop_hands_the_app_in_flight_to_the_next_run)
 
 Test(sync, unreachable_marathon_stops_new_work)
 {
-	const char *files[] = {
-		"a.json", "{\"id\":\"/a\",\"cmd\":\"x\"}",
-		"b.json", "{\"id\":\"/b\",\"cmd\":\"x\"}",
-		"c.json", "{\"id\":\"/c\",\"cmd\":\"x\"}",
-		NULL};
 	struct env e;
 
-	env_init(&e, files);
+	env_init(&e, abc_apps);
 	e.o.parallel = 1;
 	fake_marathon_fail(e.f, "create_app", PACER_EUNREACHABLE, 1);
 	cr_assert_eq(run(&e), 0);
