@@ -330,6 +330,21 @@ static void post_event(struct sim *s, struct sim_req *r, struct json_object *def
 	events_emit(s->events, "api_post_event", o);
 }
 
+/*
+ * Apply one definition as submitted (POST, PUT, PATCH) and post its
+ * api_post_event: 0, or -1 with resp set.
+ */
+static int apply_submitted(struct sim *s, struct sim_req *r, const char *id, struct json_object *def,
+			   struct sim_result *res, struct sim_resp *resp)
+{
+	struct sim_edit e = {id, def, 0, 0}; /* not donated: post_event() shows def as submitted */
+
+	if (resp_apply(s, &e, 1, req_bool(r, "force", 0), res, resp))
+		return -1;
+	post_event(s, r, def);
+	return 0;
+}
+
 /* Marathon keeps apps and groups apart: /a cannot be an app if /a/b is, and vice versa. */
 static int group_clash(struct sim *s, const char *id, struct sim_resp *resp)
 {
@@ -369,7 +384,6 @@ static int check_object(struct json_object *o, struct sim_resp *resp)
 static void post_app(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
 	struct json_object *raw = req_json(r, resp), *def = NULL, *err = NULL, *shown = NULL;
-	struct sim_edit e;
 	struct sim_result res;
 	const char *id;
 	struct pacer_buf b = PACER_BUF_INIT;
@@ -388,13 +402,8 @@ static void post_app(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 	if (group_clash(s, id, resp))
 		goto done;
 	shown = sim_json_copy(def);
-	e.id = id;
-	e.after = def;
-	e.restart = 0;
-	e.donate = 0; /* post_event() shows def as submitted */
-	if (resp_apply(s, &e, 1, req_bool(r, "force", 0), &res, resp))
+	if (apply_submitted(s, r, id, def, &res, resp))
 		goto done;
-	post_event(s, r, def);
 	/* The answer shows the app as submitted: service ports not yet assigned. */
 	sim_setlike(shown);
 	json_object_object_add(shown, "version", json_object_new_string(res.version));
@@ -485,7 +494,6 @@ static void put_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, con
 	struct json_object *body = req_json(r, resp), *def = NULL;
 	struct sim_app *a = sim_app_find(s, id);
 	int partial = patch || req_bool(r, "partialUpdate", 1), created = !a;
-	struct sim_edit e;
 	struct sim_result res;
 
 	if (!body)
@@ -498,13 +506,8 @@ static void put_app(struct sim *s, struct sim_req *r, struct sim_resp *resp, con
 		goto done;
 	if (created && group_clash(s, id, resp))
 		goto done;
-	e.id = id;
-	e.after = def;
-	e.restart = 0;
-	e.donate = 0; /* post_event() shows def as submitted */
-	if (resp_apply(s, &e, 1, req_bool(r, "force", 0), &res, resp))
+	if (apply_submitted(s, r, id, def, &res, resp))
 		goto done;
-	post_event(s, r, def);
 	resp_deployment(resp, created ? 201 : 200, &res);
 	if (created)
 		set_location(s, resp, id);

@@ -638,24 +638,26 @@ static int step_add(struct sim_deploy *d, int kind, const char *app, int new_ste
 	return 0;
 }
 
+/* One step with an action `act` for every app of that kind of change, if any. */
+static int plan_kind(struct sim_deploy *d, const struct pending *p, size_t n, int kind, int act)
+{
+	int first = 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i].kind == kind) {
+			if (step_add(d, act, p[i].id, first))
+				return -1;
+			first = 0;
+		}
+	return 0;
+}
+
 static int build_plan(struct sim *s, struct sim_deploy *d, struct pending *p, size_t n)
 {
 	int maxdepth = 0, first;
 
-	first = 1;
-	for (size_t i = 0; i < n; i++)
-		if (p[i].kind == K_DELETE) {
-			if (step_add(d, SIM_ACT_STOP, p[i].id, first))
-				return -1;
-			first = 0;
-		}
-	first = 1;
-	for (size_t i = 0; i < n; i++)
-		if (p[i].kind == K_NEW) {
-			if (step_add(d, SIM_ACT_START, p[i].id, first))
-				return -1;
-			first = 0;
-		}
+	if (plan_kind(d, p, n, K_DELETE, SIM_ACT_STOP) || plan_kind(d, p, n, K_NEW, SIM_ACT_START))
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		p[i].depth = p[i].after ? dep_depth(s, p, n, p[i].id, p[i].after, 32) : 0;
 		if (p[i].depth > maxdepth)

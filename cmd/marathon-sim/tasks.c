@@ -245,17 +245,18 @@ static int ip_take(struct sim *s)
 	return (int)(free_one - s->ip_used);
 }
 
-static int tasks_grow(struct sim_app *a)
+/* Room for one more in *v (n used of *cap, doubled from `first`): 0, or -1 out of memory. */
+static int task_array_grow(struct sim_task ***v, size_t n, size_t *cap, size_t first)
 {
-	size_t n = a->atasks ? a->atasks * 2 : 4;
+	size_t want = *cap ? *cap * 2 : first;
 	struct sim_task **p;
 
-	if (a->ntasks < a->atasks)
+	if (n < *cap)
 		return 0;
-	if (!(p = realloc(a->tasks, n * sizeof(*p))))
+	if (!(p = realloc(*v, want * sizeof(*p))))
 		return -1;
-	a->tasks = p;
-	a->atasks = n;
+	*v = p;
+	*cap = want;
 	return 0;
 }
 
@@ -281,7 +282,7 @@ int tasks_launch(struct sim *s, struct sim_app *a, int64_t now)
 	const char *v = sim_json_str(a->def, "version");
 	int agent = place(s, a);
 
-	if (agent < 0 || tasks_grow(a) || !(t = calloc(1, sizeof(*t))))
+	if (agent < 0 || task_array_grow(&a->tasks, a->ntasks, &a->atasks, 4) || !(t = calloc(1, sizeof(*t))))
 		return -1;
 	if (!(t->id = new_task_id(a->id))) {
 		free(t);
@@ -520,20 +521,6 @@ void tasks_advance(struct sim *s, struct sim_app *a, int64_t now)
 
 /* --------------------------------------------------- tasks of deleted apps */
 
-static int dying_grow(struct sim *s)
-{
-	size_t n = s->adying ? s->adying * 2 : 16;
-	struct sim_task **p;
-
-	if (s->ndying < s->adying)
-		return 0;
-	if (!(p = realloc(s->dying, n * sizeof(*p))))
-		return -1;
-	s->dying = p;
-	s->adying = n;
-	return 0;
-}
-
 void tasks_orphan(struct sim *s, struct sim_app *a)
 {
 	int64_t now = pacer_now_ms();
@@ -543,7 +530,7 @@ void tasks_orphan(struct sim *s, struct sim_app *a)
 		if (t->state != SIM_TASK_KILLING)
 			kill_begin(s, a, t, now);
 		t->app_id = strdup(a->id);
-		if (!t->app_id || dying_grow(s)) {
+		if (!t->app_id || task_array_grow(&s->dying, s->ndying, &s->adying, 16)) {
 			/* Out of memory: the kill ends now rather than never. */
 			kill_end(s, a->id, t);
 			task_release(s, t);
