@@ -70,27 +70,23 @@ static int post_push(int port, const char *sha, const char *key, char **resp)
 	return status;
 }
 
-static struct json_object *get_json(int port, const char *path, int *status)
+/* GET /status must answer 200 and name commit as the last sync's. */
+static void expect_status_commit(int port, const char *commit)
 {
 	char *url = NULL, *resp = NULL;
-	struct json_object *o;
+	struct json_object *st, *commit_of_last;
+	int status = 0;
 
-	cr_assert(asprintf(&url, "http://127.0.0.1:%d%s", port, path) >= 0);
-	test_http("GET", url, NULL, NULL, status, &resp);
-	o = resp ? json_tokener_parse(resp) : NULL;
+	cr_assert(asprintf(&url, "http://127.0.0.1:%d/status", port) >= 0);
+	test_http("GET", url, NULL, NULL, &status, &resp);
+	cr_assert_eq(status, 200);
+	st = resp ? json_tokener_parse(resp) : NULL;
+	commit_of_last = test_json_get(st, "last_sync.commit");
+	cr_assert_str_eq(commit_of_last ? json_object_get_string(commit_of_last) : "(none)",
+	                 commit);
+	json_object_put(st);
 	free(url);
 	free(resp);
-	return o;
-}
-
-static const char *commit_of(struct json_object *status)
-{
-	struct json_object *last, *c;
-
-	if (!json_object_object_get_ex(status, "last_sync", &last) ||
-	    !json_object_object_get_ex(last, "commit", &c))
-		return NULL;
-	return json_object_get_string(c);
 }
 
 /* pacer serve on an ephemeral port over url, signed with SECRET, log in w.t.dir/serve.log. */
@@ -127,7 +123,6 @@ Test(serve_cli, refuses_to_start_without_a_secret, .timeout = 30, .fini = fini)
 Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 {
 	char *work = NULL, *url = NULL, *c1, *c2, *resp = NULL, line[160];
-	struct json_object *st;
 	int port, status, syncs, rc;
 
 	ct_setup(&w.t, NULL);
@@ -139,10 +134,7 @@ Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 	snprintf(line, sizeof(line), "serve: sync=1 finished result=converged commit=%s", c1);
 	expect_log(line, 1, 20000);
 	cr_assert_eq(wt_sim_mem(&w, "/web"), 32);
-	st = get_json(port, "/status", &status);
-	cr_assert_eq(status, 200);
-	cr_assert_str_eq(commit_of(st) ? commit_of(st) : "(none)", c1);
-	json_object_put(st);
+	expect_status_commit(port, c1);
 
 	wt_write_app(work, "web.json", "/web", 96);
 	c2 = lr_git_commit(work, "second");
@@ -164,10 +156,7 @@ Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 	snprintf(line, sizeof(line), "finished result=converged commit=%s", c2);
 	expect_log(line, 1, 20000);
 	cr_assert_eq(wt_sim_mem(&w, "/web"), 96);
-	st = get_json(port, "/status", &status);
-	cr_assert_eq(status, 200);
-	cr_assert_str_eq(commit_of(st) ? commit_of(st) : "(none)", c2);
-	json_object_put(st);
+	expect_status_commit(port, c2);
 
 	{
 		char *murl = NULL, *metrics = NULL;

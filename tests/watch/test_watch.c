@@ -14,9 +14,22 @@
 
 static struct wt w; /* static: the .fini may run after the test frame is gone */
 
+/* The git tests' bare remote (its file:// URL) and clone: lr_git_remote(). */
+static char *remote, *work;
+
 static void fini(void)
 {
+	free(remote);
+	free(work);
+	remote = work = NULL;
 	wt_fini(&w);
+}
+
+/* ct_setup(), then the remote and its clone. */
+static void setup_git(void)
+{
+	ct_setup(&w.t, NULL);
+	remote = lr_git_remote(w.t.dir, &work);
 }
 
 /* Health checks that the simulator passes only when SIM_BEHAVIOR lets it. */
@@ -109,13 +122,12 @@ Test(watch, burst_of_writes_is_at_most_two_syncs, .timeout = 60, .fini = fini)
 
 Test(watch, git_commit_is_deployed_after_the_poll, .timeout = 60, .fini = fini)
 {
-	char *work = NULL, *url, *c1, *c2, line[128];
+	char *c1, *c2, line[128];
 
-	ct_setup(&w.t, NULL);
-	url = lr_git_remote(w.t.dir, &work);
+	setup_git();
 	wt_write_app(work, "web.json", "/web", 32);
 	c1 = lr_git_commit(work, "first");
-	wt_start(&w, url, NULL);
+	wt_start(&w, remote, NULL);
 	/* The first poll sees the commit; the startup sync joins that one. */
 	snprintf(line, sizeof(line), "result=converged reason=\"commit %.12s\" commit=%s", c1, c1);
 	wt_expect_log(&w, "sync result=converged", 1, 20000);
@@ -131,8 +143,6 @@ Test(watch, git_commit_is_deployed_after_the_poll, .timeout = 60, .fini = fini)
 	wt_stop(&w);
 	free(c1);
 	free(c2);
-	free(url);
-	free(work);
 	ct_teardown(&w.t);
 }
 
@@ -144,17 +154,16 @@ Test(watch, git_commit_is_deployed_after_the_poll, .timeout = 60, .fini = fini)
 Test(watch, newer_commit_supersedes_a_stuck_one, .timeout = 60, .fini = fini)
 {
 	static const char *const extra[] = {"--timeout", "60", NULL};
-	char *work = NULL, *url, *c1, *c2, *p = NULL, *s, line[128];
+	char *c1, *c2, *p = NULL, *s, line[128];
 	long long t0;
 
-	ct_setup(&w.t, NULL);
-	url = lr_git_remote(w.t.dir, &work);
+	setup_git();
 	cr_assert(asprintf(&p, "%s/web.json", work) >= 0);
 	s = wt_app_json("/web", 32, UNHEALTHY);
 	cr_assert_eq(test_write_file(p, s), 0);
 	free(s);
 	c1 = lr_git_commit(work, "stuck");
-	wt_start(&w, url, extra);
+	wt_start(&w, remote, extra);
 	wt_expect_log(&w, "event=submit", 1, 20000);
 
 	s = wt_app_json("/web", 64, ",\n  " HEALTH_CHECK);
@@ -176,8 +185,6 @@ Test(watch, newer_commit_supersedes_a_stuck_one, .timeout = 60, .fini = fini)
 	free(p);
 	free(c1);
 	free(c2);
-	free(url);
-	free(work);
 	ct_teardown(&w.t);
 }
 
@@ -281,13 +288,12 @@ Test(watch, resync_interval_reverts_drift, .timeout = 60, .fini = fini)
 /* The remote disappears for a while: polls fail and are logged, the watcher stays. */
 Test(watch, survives_an_unreachable_git_remote, .timeout = 60, .fini = fini)
 {
-	char *work = NULL, *url, *c1, *c2;
+	char *c1, *c2;
 
-	ct_setup(&w.t, NULL);
-	url = lr_git_remote(w.t.dir, &work);
+	setup_git();
 	wt_write_app(work, "web.json", "/web", 32);
 	c1 = lr_git_commit(work, "first");
-	wt_start(&w, url, NULL);
+	wt_start(&w, remote, NULL);
 	wt_expect_log(&w, "sync result=converged", 1, 20000);
 
 	free(lr_sh(w.t.dir, "mv remote.git remote.away"));
@@ -299,7 +305,5 @@ Test(watch, survives_an_unreachable_git_remote, .timeout = 60, .fini = fini)
 	wt_stop(&w);
 	free(c1);
 	free(c2);
-	free(url);
-	free(work);
 	ct_teardown(&w.t);
 }

@@ -47,23 +47,24 @@ static void expect_followed(const char *dir_rel)
 	free(dir);
 }
 
-Test(watch_files, directory_replaced_by_a_copy, .timeout = 60, .fini = fini)
-{
-	char *next;
+/* The watched src/ replaced by next/ (web.json at mem 48) with a shell command. */
+struct replace_case {
+	char sh[48];
+};
 
-	ct_setup(&w.t, NULL);
-	next = at("next");
-	wt_write_app(w.t.src, "web.json", "/web", 32);
-	wt_write_app(next, "web.json", "/web", 48);
-	wt_start_synced(&w, w.t.src, NULL);
-	free(lr_sh(w.t.dir, "rm -rf src && cp -r next src"));
-	expect_followed("src");
-	free(next);
-	wt_stop(&w);
-	ct_teardown(&w.t);
+static struct replace_case replace_cases[] = {
+    {"rm -rf src && cp -r next src"}, /* by a copy */
+    {"mv src old && mv next src"},    /* swapped by renames */
+};
+
+ParameterizedTestParameters(watch_files, directory_replaced)
+{
+	return cr_make_param_array(struct replace_case, replace_cases,
+	                           sizeof(replace_cases) / sizeof(replace_cases[0]));
 }
 
-Test(watch_files, directory_swapped_by_renames, .timeout = 60, .fini = fini)
+ParameterizedTest(const struct replace_case *c, watch_files, directory_replaced, .timeout = 60,
+                  .fini = fini)
 {
 	char *next;
 
@@ -72,7 +73,7 @@ Test(watch_files, directory_swapped_by_renames, .timeout = 60, .fini = fini)
 	wt_write_app(w.t.src, "web.json", "/web", 32);
 	wt_write_app(next, "web.json", "/web", 48);
 	wt_start_synced(&w, w.t.src, NULL);
-	free(lr_sh(w.t.dir, "mv src old && mv next src"));
+	free(lr_sh(w.t.dir, "%s", c->sh));
 	expect_followed("src");
 	free(next);
 	wt_stop(&w);
