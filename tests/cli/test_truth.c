@@ -129,7 +129,6 @@ Test(truth, lost_create_reply_is_read_back_and_owned, .timeout = 120, .fini = ct
 {
 	static struct ct t;
 	const char *prune[] = {"--prune", "--force-prune", NULL};
-	struct json_object *app;
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
@@ -143,9 +142,8 @@ Test(truth, lost_create_reply_is_read_back_and_owned, .timeout = 120, .fini = ct
 	             "the create whose reply was lost was not sent again");
 	ct_unlink(&t, "new.json");
 	ct_sync_expect(&t, prune, 0, "prune");
-	app = ct_app(&t, "/new");
-	cr_expect_null(app, "an app pacer created (reply lost) is owned and pruned");
-	json_object_put(app);
+	cr_expect_not(ct_has_app(&t, "/new"),
+	              "an app pacer created (reply lost) is owned and pruned");
 	ct_teardown(&t);
 }
 
@@ -156,7 +154,6 @@ Test(truth, applied_app_is_owned_even_if_the_run_is_killed, .timeout = 120, .fin
 	const char *hand = "{\"id\": \"/hand\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
 	                   "\"instances\": 1}";
 	const char *prune[] = {"--prune", "--force-prune", NULL};
-	struct json_object *app;
 
 	ct_setup(&t, NULL);
 	cr_assert_eq(ct_http(&t, "POST", "/v2/apps", hand, NULL), 201);
@@ -167,9 +164,7 @@ Test(truth, applied_app_is_owned_even_if_the_run_is_killed, .timeout = 120, .fin
 	ct_sync_expect(&t, NULL, 0, "the next run finishes the update");
 	ct_unlink(&t, "hand.json");
 	ct_sync_expect(&t, prune, 0, "prune");
-	app = ct_app(&t, "/hand");
-	cr_expect_null(app, "pacer applied /hand, so it owns and prunes it");
-	json_object_put(app);
+	cr_expect_not(ct_has_app(&t, "/hand"), "pacer applied /hand, so it owns and prunes it");
 	ct_teardown(&t);
 }
 
@@ -181,24 +176,19 @@ Test(truth, atomic_undo_forgets_the_created_app, .timeout = 120, .fini = ct_fini
 	const char *prune[] = {"--prune", "--force-prune", NULL};
 	const char *theirs = "{\"id\": \"/ok\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, \"mem\": 32, "
 	                     "\"instances\": 1}";
-	struct json_object *app;
 
 	ct_setup(&t, NULL);
 	ct_write_checked_app(&t, "/ok", "v1", NULL, 0);
 	ct_write_checked_app(&t, "/bad", "v1", "unhealthy", 0);
 	ct_sync_expect(&t, atomic, 1, "atomic run with a failing app");
-	app = ct_app(&t, "/ok");
-	cr_expect_null(app, "the atomic run removed what it created");
-	json_object_put(app);
+	cr_expect_not(ct_has_app(&t, "/ok"), "the atomic run removed what it created");
 	ct_unlink(&t, "ok.json");
 	ct_unlink(&t, "bad.json");
 	ct_write_checked_app(&t, "/other", "v1", NULL, 0);
 	cr_assert_eq(ct_http(&t, "POST", "/v2/apps", theirs, NULL), 201);
 	cr_assert(ct_wait_idle(&t, 10000));
 	ct_sync_expect(&t, prune, 0, "prune");
-	app = ct_app(&t, "/ok");
-	cr_expect_not_null(app, "another team's /ok is not pacer's to prune");
-	json_object_put(app);
+	cr_expect(ct_has_app(&t, "/ok"), "another team's /ok is not pacer's to prune");
 	ct_teardown(&t);
 }
 
@@ -338,7 +328,6 @@ Test(truth, prune_dry_run_reads_the_state, .timeout = 120, .fini = ct_fini)
 {
 	static struct ct t;
 	const char *dry[] = {"--prune", "-n", NULL};
-	struct json_object *app;
 	struct ct_run r;
 
 	ct_setup(&t, NULL);
@@ -351,9 +340,7 @@ Test(truth, prune_dry_run_reads_the_state, .timeout = 120, .fini = ct_fini)
 	cr_expect(ct_has(r.out, "/b"), "the plan names the prune: %s", r.out);
 	ct_run_free(&r);
 	cr_expect_eq(ct_count_writes(&t), 0);
-	app = ct_app(&t, "/b");
-	cr_expect_not_null(app);
-	json_object_put(app);
+	cr_expect(ct_has_app(&t, "/b"));
 	ct_teardown(&t);
 }
 

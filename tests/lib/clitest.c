@@ -335,6 +335,14 @@ struct json_object *ct_app(struct ct *t, const char *id)
 	return app;
 }
 
+int ct_has_app(struct ct *t, const char *id)
+{
+	struct json_object *app = ct_app(t, id);
+
+	json_object_put(app);
+	return app != NULL;
+}
+
 int ct_napps(struct ct *t)
 {
 	struct json_object *j = ct_get_json(t, "/v2/apps"), *apps;

@@ -148,6 +148,8 @@ int ct_http(struct ct *t, const char *method, const char *path, const char *body
 struct json_object *ct_get_json(struct ct *t, const char *path);
 /* The "app" object of GET /v2/apps/<id> (id starts with '/'), or NULL when absent. */
 struct json_object *ct_app(struct ct *t, const char *id);
+/* 1 when Marathon has app id (ct_app() finds it), else 0. */
+int ct_has_app(struct ct *t, const char *id);
 /* Number of apps in GET /v2/apps; -1 on failure. */
 int ct_napps(struct ct *t);
 
