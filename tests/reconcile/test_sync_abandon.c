@@ -32,6 +32,19 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Frees a run's result and error, and the fakes it ran over. */
+static void run_free(struct sync_result *r, struct pacer_error *err, struct pacer_source *src,
+                     struct pacer_backup_store *b, struct pacer_state_store *s,
+                     struct pacer_marathon *m)
+{
+	sync_result_free(r);
+	pacer_error_free(err);
+	pacer_source_free(src);
+	pacer_backup_store_free(b);
+	pacer_state_store_free(s);
+	pacer_marathon_free(m);
+}
+
 static void run_abandoned(int atomic)
 {
 	const char *files[] = {
@@ -81,12 +94,7 @@ static void run_abandoned(int atomic)
 	cr_assert_eq(fake_marathon_count(f, "delete_deployment "), 0);
 	cr_assert_eq(fake_marathon_count(f, "create "), 0);
 
-	sync_result_free(r);
-	pacer_error_free(err);
-	pacer_source_free(src);
-	pacer_backup_store_free(b);
-	pacer_state_store_free(s);
-	pacer_marathon_free(m);
+	run_free(r, err, src, b, s, m);
 }
 
 Test(sync_abandon, stops_waiting_without_rollback)
@@ -118,10 +126,5 @@ Test(sync_abandon, unset_flag_changes_nothing)
 	cr_assert_eq(sync_run(src, m, b, s, &o, &r, &err), 0);
 	cr_assert(r->converged);
 	cr_assert_eq(r->apps[0].outcome, SYNC_OUT_CREATED);
-	sync_result_free(r);
-	pacer_error_free(err);
-	pacer_source_free(src);
-	pacer_backup_store_free(b);
-	pacer_state_store_free(s);
-	pacer_marathon_free(m);
+	run_free(r, err, src, b, s, m);
 }
