@@ -89,6 +89,24 @@ Test(fs_state, owned_apps_round_trip)
 	free(tmp);
 }
 
+/*
+ * The owned file at path holding content fails to load, with a message that
+ * names the file and says needle; the error is returned (caller frees).
+ */
+static struct pacer_error *expect_load_fails(struct pacer_state_store *st, const char *path,
+                                             const char *content, const char *needle)
+{
+	struct pacer_error *err = NULL;
+	char **ids = NULL;
+
+	cr_assert_eq(test_write_file(path, content), 0);
+	cr_assert_eq(st->load_owned(st, &ids, &err), PACER_EIO, "%s", content);
+	cr_assert_null(ids);
+	cr_assert(strstr(err->message, path), "%s", err->message);
+	cr_assert(strstr(err->message, needle), "%s", err->message);
+	return err;
+}
+
 Test(fs_state, corrupt_owned_file_is_an_error_not_an_empty_set)
 {
 	char *dir = test_tmpdir("pacer-state");
@@ -96,13 +114,9 @@ Test(fs_state, corrupt_owned_file_is_an_error_not_an_empty_set)
 	struct pacer_state_store *st = open_state(dir);
 	struct pacer_error *err = NULL;
 	const char *add[] = {"/new"};
-	char **ids = NULL, *text;
+	char *text;
 
-	cr_assert_eq(test_write_file(owned_path, "{\"owned\": [\"/a\",\n"), 0);
-	cr_assert_eq(st->load_owned(st, &ids, &err), PACER_EIO);
-	cr_assert_null(ids);
-	cr_assert(strstr(err->message, owned_path), "%s", err->message);
-	cr_assert(strstr(err->message, "corrupt"), "%s", err->message);
+	err = expect_load_fails(st, owned_path, "{\"owned\": [\"/a\",\n", "corrupt");
 	cr_assert(strstr(err->message, "at 2:1"), "%s", err->message);
 	pacer_error_clear(&err);
 	/* A change is refused too, and the file is left for the user to fix. */
@@ -112,15 +126,8 @@ Test(fs_state, corrupt_owned_file_is_an_error_not_an_empty_set)
 	cr_assert_str_eq(text, "{\"owned\": [\"/a\",\n");
 	free(text);
 
-	cr_assert_eq(test_write_file(owned_path, "{\"owned\": [\"/a\", 3]}"), 0);
-	cr_assert_eq(st->load_owned(st, &ids, &err), PACER_EIO);
-	cr_assert(strstr(err->message, "entry 1"), "%s", err->message);
-	pacer_error_clear(&err);
-
-	cr_assert_eq(test_write_file(owned_path, "[\"/a\"]"), 0);
-	cr_assert_eq(st->load_owned(st, &ids, &err), PACER_EIO);
-	cr_assert(strstr(err->message, "no \"owned\" array"), "%s", err->message);
-	pacer_error_clear(&err);
+	pacer_error_free(expect_load_fails(st, owned_path, "{\"owned\": [\"/a\", 3]}", "entry 1"));
+	pacer_error_free(expect_load_fails(st, owned_path, "[\"/a\"]", "no \"owned\" array"));
 
 	pacer_state_store_free(st);
 	test_rmrf(dir);
