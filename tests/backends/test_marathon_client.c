@@ -302,6 +302,19 @@ Test(client, every_endpoint)
 
 /* ---- error types ------------------------------------------------------ */
 
+/*
+ * A call that returned rc must have failed with want, HTTP status, and a
+ * message *err that names the method and says needle. *err is kept.
+ */
+static void expect_http_error(int rc, struct pacer_error **err, int want, int status,
+                              const char *method, const char *needle)
+{
+	cr_assert_eq(rc, want, "%s", *err ? (*err)->message : "no error");
+	cr_assert_eq((*err)->http_status, status);
+	cr_assert(strstr((*err)->message, method), "%s", (*err)->message);
+	cr_assert(strstr((*err)->message, needle), "%s", (*err)->message);
+}
+
 Test(client, not_found_names_url_and_app)
 {
 	struct pacer_marathon *m = client_for(sim.url, 0, 10000);
@@ -309,14 +322,12 @@ Test(client, not_found_names_url_and_app)
 	struct json_object *got = NULL;
 	struct pacer_deploy_ref ref;
 
-	cr_assert_eq(m->get_app(m, "/no/such", &got, &err), PACER_ENOTFOUND);
-	cr_assert_eq(err->http_status, 404);
+	expect_http_error(m->get_app(m, "/no/such", &got, &err), &err, PACER_ENOTFOUND, 404, "GET ",
+	                  "does not exist");
 	cr_assert(!strncmp(err->url, sim.url, strlen(sim.url)), "%s", err->url);
 	cr_assert(strstr(err->url, "/v2/apps/no/such"), "%s", err->url);
 	cr_assert_str_eq(err->app_id, "/no/such");
-	cr_assert(strstr(err->message, "GET "), "%s", err->message);
 	cr_assert(strstr(err->message, "404"), "%s", err->message);
-	cr_assert(strstr(err->message, "does not exist"), "%s", err->message);
 	pacer_error_clear(&err);
 
 	cr_assert_eq(m->delete_app(m, "/no/such", PACER_MF_FORCE, &ref, &err), PACER_ENOTFOUND);
@@ -343,10 +354,8 @@ Test(client, conflict_when_app_exists)
 	struct pacer_deploy_ref ref;
 
 	OK(m->create_app(m, app, 0, &ref, E));
-	cr_assert_eq(m->create_app(m, app, 0, &ref, &err), PACER_ECONFLICT);
-	cr_assert_eq(err->http_status, 409);
-	cr_assert(strstr(err->message, "POST "), "%s", err->message);
-	cr_assert(strstr(err->message, "already exists"), "%s", err->message);
+	expect_http_error(m->create_app(m, app, 0, &ref, &err), &err, PACER_ECONFLICT, 409, "POST ",
+	                  "already exists");
 	pacer_error_clear(&err);
 	json_object_put(app);
 	pacer_marathon_free(m);
@@ -360,11 +369,9 @@ Test(client, invalid_definition_renders_details)
 	struct pacer_deploy_ref ref;
 
 	json_object_object_add(app, "cpus", json_object_new_double(-1));
-	cr_assert_eq(m->put_app(m, "/bad", app, 0, &ref, &err), PACER_EINVALID);
-	cr_assert_eq(err->http_status, 422);
-	cr_assert(strstr(err->message, "PUT "), "%s", err->message);
+	expect_http_error(m->put_app(m, "/bad", app, 0, &ref, &err), &err, PACER_EINVALID, 422,
+	                  "PUT ", "/cpus"); /* the details rendered */
 	cr_assert(strstr(err->message, "422"), "%s", err->message);
-	cr_assert(strstr(err->message, "/cpus"), "details not rendered: %s", err->message);
 	cr_assert_str_eq(err->app_id, "/bad");
 	/* 4xx is never retried. */
 	cr_assert_eq(bt_sim_count(&sim, "PUT", "/v2/apps/bad"), 1);
