@@ -32,29 +32,26 @@ struct tokens {
 	size_t n;
 };
 
+/* The roles by enum token_role: the first word of a tokens file's line, and the log's. */
+static const char *const role_names[] = {
+	[TOKEN_NONE] = "none",
+	[TOKEN_VIEWER] = "viewer",
+	[TOKEN_OPERATOR] = "operator",
+	[TOKEN_ADMIN] = "admin",
+};
+#define NROLES (sizeof(role_names) / sizeof(role_names[0]))
+
 const char *token_role_name(enum token_role r)
 {
-	switch (r) {
-	case TOKEN_VIEWER:
-		return "viewer";
-	case TOKEN_OPERATOR:
-		return "operator";
-	case TOKEN_ADMIN:
-		return "admin";
-	case TOKEN_NONE:
-		break;
-	}
-	return "none";
+	return (size_t)r < NROLES ? role_names[r] : "none";
 }
 
+/* "none" is no role a file may give: TOKEN_NONE, like an unknown word. */
 static enum token_role role_parse(const char *s)
 {
-	if (!strcmp(s, "viewer"))
-		return TOKEN_VIEWER;
-	if (!strcmp(s, "operator"))
-		return TOKEN_OPERATOR;
-	if (!strcmp(s, "admin"))
-		return TOKEN_ADMIN;
+	for (size_t r = TOKEN_VIEWER; r < NROLES; r++)
+		if (!strcmp(s, role_names[r]))
+			return (enum token_role)r;
 	return TOKEN_NONE;
 }
 
