@@ -99,15 +99,13 @@ void converge_digest(struct json_object *body, char out[33])
 
 const char *converge_health_name(enum converge_health h)
 {
-	switch (h) {
-	case CONVERGE_HEALTHY:
-		return "healthy";
-	case CONVERGE_PROGRESSING:
-		return "progressing";
-	case CONVERGE_DEGRADED:
-		return "degraded";
-	}
-	return "?";
+	static const char *const names[] = {
+	    [CONVERGE_HEALTHY] = "healthy",
+	    [CONVERGE_PROGRESSING] = "progressing",
+	    [CONVERGE_DEGRADED] = "degraded",
+	};
+
+	return (unsigned)h < sizeof(names) / sizeof(*names) && names[h] ? names[h] : "?";
 }
 
 /* What health is judged by, however it was read. */

@@ -21,19 +21,15 @@
 
 static const char *event_name(enum sync_event_kind k)
 {
-	switch (k) {
-	case SYNC_EV_BACKUP:
-		return "backup";
-	case SYNC_EV_SUBMIT:
-		return "submit";
-	case SYNC_EV_PROGRESS:
-		return "progress";
-	case SYNC_EV_DONE:
-		return "done";
-	case SYNC_EV_ROLLBACK:
-		return "rollback";
-	}
-	return "?";
+	static const char *const names[] = {
+	    [SYNC_EV_BACKUP] = "backup",
+	    [SYNC_EV_SUBMIT] = "submit",
+	    [SYNC_EV_PROGRESS] = "progress",
+	    [SYNC_EV_DONE] = "done",
+	    [SYNC_EV_ROLLBACK] = "rollback",
+	};
+
+	return (unsigned)k < sizeof(names) / sizeof(*names) && names[k] ? names[k] : "?";
 }
 
 /*

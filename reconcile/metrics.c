@@ -378,15 +378,13 @@ int metrics_get(struct metrics *m, const char *name, const char *const *labels, 
 
 static const char *type_name(enum metrics_type t)
 {
-	switch (t) {
-	case METRICS_COUNTER:
-		return "counter";
-	case METRICS_GAUGE:
-		return "gauge";
-	case METRICS_HISTOGRAM:
-		return "histogram";
-	}
-	return "untyped";
+	static const char *const names[] = {
+	    [METRICS_COUNTER] = "counter",
+	    [METRICS_GAUGE] = "gauge",
+	    [METRICS_HISTOGRAM] = "histogram",
+	};
+
+	return (unsigned)t < sizeof(names) / sizeof(*names) && names[t] ? names[t] : "untyped";
 }
 
 /* name{labels[,extra]} with the braces left out when there is nothing in them. */

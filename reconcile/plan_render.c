@@ -394,22 +394,14 @@ fail:
 
 const char *plan_action_name(enum pacer_action a)
 {
-	switch (a) {
-	case PACER_ACT_UNCHANGED:
-		return "unchanged";
-	case PACER_ACT_CREATE:
-		return "create";
-	case PACER_ACT_UPDATE:
-		return "update";
-	case PACER_ACT_PRUNE:
-		return "prune";
-	}
-	return "unknown";
-}
+	static const char *const names[] = {
+	    [PACER_ACT_UNCHANGED] = "unchanged",
+	    [PACER_ACT_CREATE] = "create",
+	    [PACER_ACT_UPDATE] = "update",
+	    [PACER_ACT_PRUNE] = "prune",
+	};
 
-static struct json_object *str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
+	return (unsigned)a < sizeof(names) / sizeof(*names) && names[a] ? names[a] : "unknown";
 }
 
 struct json_object *plan_to_json(const struct pacer_plan *p)
@@ -425,7 +417,7 @@ struct json_object *plan_to_json(const struct pacer_plan *p)
 		json_object_put(apps);
 		return NULL;
 	}
-	json_object_object_add(doc, "revision", str_or_null(p ? p->revision : NULL));
+	json_object_object_add(doc, "revision", jsonutil_string_or_null(p ? p->revision : NULL));
 	json_object_object_add(summary, "create", json_object_new_int64(p ? (int64_t)p->ncreate : 0));
 	json_object_object_add(summary, "update", json_object_new_int64(p ? (int64_t)p->nupdate : 0));
 	json_object_object_add(summary, "prune", json_object_new_int64(p ? (int64_t)p->nprune : 0));
@@ -440,7 +432,7 @@ struct json_object *plan_to_json(const struct pacer_plan *p)
 		json_object_object_add(a, "id", json_object_new_string(it->app_id));
 		json_object_object_add(a, "action",
 				       json_object_new_string(plan_action_name(it->action)));
-		json_object_object_add(a, "file", str_or_null(it->file));
+		json_object_object_add(a, "file", jsonutil_string_or_null(it->file));
 		json_object_object_add(a, "wave", json_object_new_int(it->wave));
 		for (k = 0; k < it->nchanges; k++) {
 			struct json_object *c = json_object_new_object();

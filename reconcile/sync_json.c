@@ -13,50 +13,31 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 
+#include "reconcile/base/jsonutil.h"
 #include "reconcile/sync.h"
 
 const char *sync_outcome_name(enum sync_outcome o)
 {
-	switch (o) {
-	case SYNC_OUT_UNCHANGED:
-		return "unchanged";
-	case SYNC_OUT_CREATED:
-		return "created";
-	case SYNC_OUT_UPDATED:
-		return "updated";
-	case SYNC_OUT_PRUNED:
-		return "pruned";
-	case SYNC_OUT_PLANNED:
-		return "planned";
-	case SYNC_OUT_FAILED:
-		return "failed";
-	case SYNC_OUT_ROLLED_BACK:
-		return "rolled_back";
-	case SYNC_OUT_RESTARTED:
-		return "restarted";
-	case SYNC_OUT_ROLLBACK_FAILED:
-		return "rollback_failed";
-	case SYNC_OUT_SKIPPED:
-		return "skipped";
-	case SYNC_OUT_HELD:
-		return "held";
-	case SYNC_OUT_DEGRADED:
-		return "degraded";
-	case SYNC_OUT_PROGRESSING:
-		return "progressing";
-	case SYNC_OUT_UNKNOWN:
-		return "unknown";
-	case SYNC_OUT_INTERRUPTED:
-		return "interrupted";
-	case SYNC_OUT_SUSPENDED:
-		return "suspended";
-	}
-	return "?";
-}
+	static const char *const names[] = {
+	    [SYNC_OUT_UNCHANGED] = "unchanged",
+	    [SYNC_OUT_CREATED] = "created",
+	    [SYNC_OUT_UPDATED] = "updated",
+	    [SYNC_OUT_PRUNED] = "pruned",
+	    [SYNC_OUT_PLANNED] = "planned",
+	    [SYNC_OUT_FAILED] = "failed",
+	    [SYNC_OUT_ROLLED_BACK] = "rolled_back",
+	    [SYNC_OUT_RESTARTED] = "restarted",
+	    [SYNC_OUT_ROLLBACK_FAILED] = "rollback_failed",
+	    [SYNC_OUT_SKIPPED] = "skipped",
+	    [SYNC_OUT_HELD] = "held",
+	    [SYNC_OUT_DEGRADED] = "degraded",
+	    [SYNC_OUT_PROGRESSING] = "progressing",
+	    [SYNC_OUT_UNKNOWN] = "unknown",
+	    [SYNC_OUT_INTERRUPTED] = "interrupted",
+	    [SYNC_OUT_SUSPENDED] = "suspended",
+	};
 
-static struct json_object *str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
+	return (unsigned)o < sizeof(names) / sizeof(*names) && names[o] ? names[o] : "?";
 }
 
 static struct json_object *error_json(const struct pacer_error *e)
@@ -69,7 +50,7 @@ static struct json_object *error_json(const struct pacer_error *e)
 	o = json_object_new_object();
 	text = pacer_error_format(e);
 	json_object_object_add(o, "code", json_object_new_string(pacer_code_name(e->code)));
-	json_object_object_add(o, "message", str_or_null(text ? text : e->message));
+	json_object_object_add(o, "message", jsonutil_string_or_null(text ? text : e->message));
 	free(text);
 	return o;
 }
@@ -82,7 +63,7 @@ struct json_object *sync_result_to_json(const struct sync_result *r)
 		return o;
 	json_object_object_add(o, "converged", json_object_new_boolean(r->converged));
 	json_object_object_add(o, "failed", json_object_new_int64((int64_t)r->nfailed));
-	json_object_object_add(o, "revision", str_or_null(r->revision));
+	json_object_object_add(o, "revision", jsonutil_string_or_null(r->revision));
 	json_object_object_add(o, "seconds", json_object_new_double(r->seconds));
 	json_object_object_add(o, "plan", r->plan ? plan_to_json(r->plan) : NULL);
 
@@ -91,7 +72,7 @@ struct json_object *sync_result_to_json(const struct sync_result *r)
 		const struct sync_app_result *a = &r->apps[i];
 		struct json_object *x = json_object_new_object();
 
-		json_object_object_add(x, "id", str_or_null(a->app_id));
+		json_object_object_add(x, "id", jsonutil_string_or_null(a->app_id));
 		json_object_object_add(x, "action",
 				       json_object_new_string(plan_action_name(a->action)));
 		json_object_object_add(x, "outcome",
@@ -100,7 +81,7 @@ struct json_object *sync_result_to_json(const struct sync_result *r)
 				       a->deployment_id && *a->deployment_id
 					       ? json_object_new_string(a->deployment_id)
 					       : NULL);
-		json_object_object_add(x, "backup", str_or_null(a->backup_path));
+		json_object_object_add(x, "backup", jsonutil_string_or_null(a->backup_path));
 		json_object_object_add(x, "seconds", json_object_new_double(a->seconds));
 		json_object_object_add(x, "error", error_json(a->error));
 		json_object_object_add(x, "resumed", json_object_new_boolean(a->resumed));
@@ -128,11 +109,11 @@ struct json_object *sync_result_to_json(const struct sync_result *r)
 
 		json_object_object_add(x, "level",
 				       json_object_new_string(d->is_error ? "error" : "warning"));
-		json_object_object_add(x, "message", str_or_null(e ? e->message : NULL));
-		json_object_object_add(x, "file", str_or_null(e ? e->file : NULL));
+		json_object_object_add(x, "message", jsonutil_string_or_null(e ? e->message : NULL));
+		json_object_object_add(x, "file", jsonutil_string_or_null(e ? e->file : NULL));
 		json_object_object_add(x, "line", e && e->line ? json_object_new_int(e->line) : NULL);
 		json_object_object_add(x, "column", e && e->col ? json_object_new_int(e->col) : NULL);
-		json_object_object_add(x, "app", str_or_null(e ? e->app_id : NULL));
+		json_object_object_add(x, "app", jsonutil_string_or_null(e ? e->app_id : NULL));
 		json_object_array_add(diags, x);
 	}
 	json_object_object_add(o, "diagnostics", diags);

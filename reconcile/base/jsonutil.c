@@ -257,3 +257,8 @@ void jsonutil_put_default(struct json_object *obj, const char *key, struct json_
 	else
 		json_object_object_add(obj, key, v);
 }
+
+struct json_object *jsonutil_string_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}

@@ -55,6 +55,9 @@ int jsonutil_sort_array(struct json_object *arr, int dedup);
  */
 struct json_object *jsonutil_new_object_sized(size_t n);
 
+/* A new JSON string of s, or NULL (JSON null) when s is NULL. */
+struct json_object *jsonutil_string_or_null(const char *s);
+
 /* Where a default would go in an object: key holds a value, is absent, or is null. */
 enum jsonutil_slot {
 	JSONUTIL_SLOT_TAKEN,
