@@ -99,13 +99,10 @@ void converge_digest(struct json_object *body, char out[33])
 
 const char *converge_health_name(enum converge_health h)
 {
-	static const char *const names[] = {
-	    [CONVERGE_HEALTHY] = "healthy",
-	    [CONVERGE_PROGRESSING] = "progressing",
-	    [CONVERGE_DEGRADED] = "degraded",
-	};
+	/* In the order of the enum. */
+	static const char *const names[] = {"healthy", "progressing", "degraded"};
 
-	return (unsigned)h < sizeof(names) / sizeof(*names) && names[h] ? names[h] : "?";
+	return (unsigned)h < sizeof(names) / sizeof(*names) ? names[h] : "?";
 }
 
 /* What health is judged by, however it was read. */

@@ -21,15 +21,10 @@
 
 static const char *event_name(enum sync_event_kind k)
 {
-	static const char *const names[] = {
-	    [SYNC_EV_BACKUP] = "backup",
-	    [SYNC_EV_SUBMIT] = "submit",
-	    [SYNC_EV_PROGRESS] = "progress",
-	    [SYNC_EV_DONE] = "done",
-	    [SYNC_EV_ROLLBACK] = "rollback",
-	};
+	/* In the order of the enum. */
+	static const char *const names[] = {"backup", "submit", "progress", "done", "rollback"};
 
-	return (unsigned)k < sizeof(names) / sizeof(*names) && names[k] ? names[k] : "?";
+	return (unsigned)k < sizeof(names) / sizeof(*names) ? names[k] : "?";
 }
 
 /*

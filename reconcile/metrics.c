@@ -378,13 +378,10 @@ int metrics_get(struct metrics *m, const char *name, const char *const *labels, 
 
 static const char *type_name(enum metrics_type t)
 {
-	static const char *const names[] = {
-	    [METRICS_COUNTER] = "counter",
-	    [METRICS_GAUGE] = "gauge",
-	    [METRICS_HISTOGRAM] = "histogram",
-	};
+	/* In the order of the enum. */
+	static const char *const names[] = {"counter", "gauge", "histogram"};
 
-	return (unsigned)t < sizeof(names) / sizeof(*names) && names[t] ? names[t] : "untyped";
+	return (unsigned)t < sizeof(names) / sizeof(*names) ? names[t] : "untyped";
 }
 
 /* name{labels[,extra]} with the braces left out when there is nothing in them. */

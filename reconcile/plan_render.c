@@ -394,14 +394,10 @@ fail:
 
 const char *plan_action_name(enum pacer_action a)
 {
-	static const char *const names[] = {
-	    [PACER_ACT_UNCHANGED] = "unchanged",
-	    [PACER_ACT_CREATE] = "create",
-	    [PACER_ACT_UPDATE] = "update",
-	    [PACER_ACT_PRUNE] = "prune",
-	};
+	/* In the order of the enum. */
+	static const char *const names[] = {"unchanged", "create", "update", "prune"};
 
-	return (unsigned)a < sizeof(names) / sizeof(*names) && names[a] ? names[a] : "unknown";
+	return (unsigned)a < sizeof(names) / sizeof(*names) ? names[a] : "unknown";
 }
 
 struct json_object *plan_to_json(const struct pacer_plan *p)

@@ -18,26 +18,13 @@
 
 const char *sync_outcome_name(enum sync_outcome o)
 {
+	/* In the order of the enum. */
 	static const char *const names[] = {
-	    [SYNC_OUT_UNCHANGED] = "unchanged",
-	    [SYNC_OUT_CREATED] = "created",
-	    [SYNC_OUT_UPDATED] = "updated",
-	    [SYNC_OUT_PRUNED] = "pruned",
-	    [SYNC_OUT_PLANNED] = "planned",
-	    [SYNC_OUT_FAILED] = "failed",
-	    [SYNC_OUT_ROLLED_BACK] = "rolled_back",
-	    [SYNC_OUT_RESTARTED] = "restarted",
-	    [SYNC_OUT_ROLLBACK_FAILED] = "rollback_failed",
-	    [SYNC_OUT_SKIPPED] = "skipped",
-	    [SYNC_OUT_HELD] = "held",
-	    [SYNC_OUT_DEGRADED] = "degraded",
-	    [SYNC_OUT_PROGRESSING] = "progressing",
-	    [SYNC_OUT_UNKNOWN] = "unknown",
-	    [SYNC_OUT_INTERRUPTED] = "interrupted",
-	    [SYNC_OUT_SUSPENDED] = "suspended",
-	};
+	    "unchanged",   "created",   "updated",         "pruned",   "planned", "failed",
+	    "rolled_back", "restarted", "rollback_failed", "skipped",  "held",    "degraded",
+	    "progressing", "unknown",   "interrupted",     "suspended"};
 
-	return (unsigned)o < sizeof(names) / sizeof(*names) && names[o] ? names[o] : "?";
+	return (unsigned)o < sizeof(names) / sizeof(*names) ? names[o] : "?";
 }
 
 static struct json_object *error_json(const struct pacer_error *e)
