@@ -39,9 +39,11 @@ static struct pacer_backup_store *open_store(const char *dir)
 	return bs;
 }
 
+TestSuite(backup_store, .init = bt_tmp_init, .fini = bt_tmp_fini);
+
 Test(backup_store, saved_content_is_what_was_saved)
 {
-	char *tmp = test_tmpdir("pacer-bk");
+	const char *tmp = bt_tmp;
 	char *dir = NULL, *path = NULL, *text;
 	struct pacer_backup_store *bs;
 	struct pacer_error *err = NULL;
@@ -86,9 +88,7 @@ Test(backup_store, saved_content_is_what_was_saved)
 	free(path);
 	json_object_put(def);
 	pacer_backup_store_free(bs);
-	test_rmrf(tmp);
 	free(dir);
-	free(tmp);
 }
 
 Test(backup_store, names_are_reversible_and_never_escape)
@@ -108,7 +108,7 @@ Test(backup_store, names_are_reversible_and_never_escape)
 	    "/..",
 	};
 	size_t nids = sizeof(ids) / sizeof(ids[0]);
-	char *tmp = test_tmpdir("pacer-bk");
+	const char *tmp = bt_tmp;
 	char *dir = NULL, *real_dir;
 	struct pacer_backup_store *bs;
 	struct pacer_error *err = NULL;
@@ -168,10 +168,8 @@ Test(backup_store, names_are_reversible_and_never_escape)
 
 	json_object_put(def);
 	pacer_backup_store_free(bs);
-	test_rmrf(tmp);
 	free(real_dir);
 	free(dir);
-	free(tmp);
 }
 
 Test(backup_store, list_parses_names_and_orders_oldest_first)
@@ -197,7 +195,7 @@ Test(backup_store, list_parses_names_and_orders_oldest_first)
 	    "prod~web_2026-01-01_10:00:00_2.json", "prod~web_2026-01-01_10:00:00_10.json",
 	    "prod~web_2026-01-02_00:00:00.json",
 	};
-	char *dir = test_tmpdir("pacer-bk");
+	const char *dir = bt_tmp;
 	struct pacer_backup_store *bs = open_store(dir);
 	struct pacer_backup_entry *v = NULL;
 	struct pacer_error *err = NULL;
@@ -227,14 +225,12 @@ Test(backup_store, list_parses_names_and_orders_oldest_first)
 	pacer_backup_entries_free(v, n);
 
 	pacer_backup_store_free(bs);
-	test_rmrf(dir);
-	free(dir);
 }
 
 /* The no-overwrite rule itself, deterministically: one stem, many files. */
 Test(backup_store, unique_names_never_overwrite)
 {
-	char *dir = test_tmpdir("pacer-bk");
+	const char *dir = bt_tmp;
 	struct pacer_error *err = NULL;
 	char *paths[4], *text;
 
@@ -258,15 +254,13 @@ Test(backup_store, unique_names_never_overwrite)
 		free(text);
 		free(paths[i]);
 	}
-	test_rmrf(dir);
-	free(dir);
 }
 
 /* Several processes back up the same app at once: every backup survives. */
 Test(backup_store, concurrent_savers_keep_every_backup)
 {
 	enum { PROCS = 4, EACH = 6 };
-	char *dir = test_tmpdir("pacer-bk");
+	const char *dir = bt_tmp;
 	struct pacer_backup_store *bs = open_store(dir);
 	struct pacer_backup_entry *v = NULL;
 	struct pacer_error *err = NULL;
@@ -314,14 +308,12 @@ Test(backup_store, concurrent_savers_keep_every_backup)
 			cr_assert_eq(seen[p][i], 1, "backup %d/%d kept %d times", p, i, seen[p][i]);
 	pacer_backup_entries_free(v, n);
 	pacer_backup_store_free(bs);
-	test_rmrf(dir);
-	free(dir);
 }
 
 /* A write that fails (file size limit) names the path and leaves no file at all. */
 Test(backup_store, failed_write_leaves_nothing_behind)
 {
-	char *dir = test_tmpdir("pacer-bk");
+	const char *dir = bt_tmp;
 	struct pacer_backup_store *bs = open_store(dir);
 	struct pacer_error *err = NULL;
 	struct json_object *def = json_tokener_parse(live_app);
@@ -361,13 +353,11 @@ Test(backup_store, failed_write_leaves_nothing_behind)
 
 	json_object_put(def);
 	pacer_backup_store_free(bs);
-	test_rmrf(dir);
-	free(dir);
 }
 
 Test(backup_store, load_errors_say_what_to_do)
 {
-	char *dir = test_tmpdir("pacer-bk");
+	const char *dir = bt_tmp;
 	struct pacer_backup_store *bs = open_store(dir);
 	struct pacer_error *err = NULL;
 	struct json_object *def = NULL;
@@ -396,13 +386,11 @@ Test(backup_store, load_errors_say_what_to_do)
 
 	free(p);
 	pacer_backup_store_free(bs);
-	test_rmrf(dir);
-	free(dir);
 }
 
 Test(backup_store, unusable_directory_is_an_error)
 {
-	char *dir = test_tmpdir("pacer-bk");
+	const char *dir = bt_tmp;
 	char *file = NULL, *under = NULL;
 	struct pacer_backup_store *bs = NULL;
 	struct pacer_error *err = NULL;
@@ -423,10 +411,8 @@ Test(backup_store, unusable_directory_is_an_error)
 	cr_assert(strstr(text, "a-file"), "%s", text);
 	free(text);
 	pacer_error_clear(&err);
-	test_rmrf(dir);
 	free(file);
 	free(under);
-	free(dir);
 }
 
 /* A valid id of segments "/aaa...", `len` bytes long, whose last segment is `tail`. */
@@ -462,7 +448,7 @@ Test(backup_store, ids_of_any_length_are_backed_up_and_found)
 	char *huge1 = long_id(4000, "one");
 	char *huge2 = long_id(4000, "two"); /* same 185-byte prefix as huge1 */
 	const char *ids[] = {fits, over, huge1, huge2};
-	char *dir = test_tmpdir("pacer-bk");
+	const char *dir = bt_tmp;
 	struct pacer_backup_store *bs = open_store(dir);
 	struct json_object *def = NULL;
 	struct pacer_backup_entry *v = NULL;
@@ -531,15 +517,13 @@ Test(backup_store, ids_of_any_length_are_backed_up_and_found)
 		free((char *)ids[i]);
 	}
 	pacer_backup_store_free(bs);
-	test_rmrf(dir);
-	free(dir);
 }
 
 /* A hashed name whose file does not hold that id (edited by hand) is not listed as some app's. */
 Test(backup_store, a_hashed_name_is_checked_against_its_file)
 {
 	char *id = long_id(300, "x"), *text = NULL, *path = NULL;
-	char *dir = test_tmpdir("pacer-bk");
+	const char *dir = bt_tmp;
 	struct pacer_backup_store *bs = open_store(dir);
 	struct json_object *def;
 	struct pacer_backup_entry *v = NULL;
@@ -558,6 +542,4 @@ Test(backup_store, a_hashed_name_is_checked_against_its_file)
 	free(text);
 	free(id);
 	pacer_backup_store_free(bs);
-	test_rmrf(dir);
-	free(dir);
 }

@@ -69,9 +69,11 @@ static struct outcome write_as_user(const char *dir, mode_t mode, const char *pa
 	return o;
 }
 
+TestSuite(durable, .init = bt_tmp_init, .fini = bt_tmp_fini);
+
 Test(durable, replaces_atomically_and_fails_cleanly)
 {
-	char *dir = test_tmpdir("pacer-durable");
+	const char *dir = bt_tmp;
 	char *path = bt_join(dir, "f.json");
 	char *missing = bt_join(dir, "no/such/dir/f.json");
 	struct pacer_error *err = NULL;
@@ -114,15 +116,13 @@ Test(durable, replaces_atomically_and_fails_cleanly)
 
 	cr_assert(strstr(durable_strerror(ENOSPC), "disk full"));
 	cr_assert(strstr(durable_strerror(EDQUOT), "quota"));
-	test_rmrf(dir);
 	free(path);
 	free(missing);
-	free(dir);
 }
 
 Test(durable, unwritable_directory_names_the_file_and_leaves_nothing)
 {
-	char *dir = test_tmpdir("pacer-durable");
+	const char *dir = bt_tmp;
 	char *path = bt_join(dir, "f.json");
 	struct outcome o = write_as_user(dir, 0500, path);
 
@@ -131,9 +131,7 @@ Test(durable, unwritable_directory_names_the_file_and_leaves_nothing)
 	cr_assert(strstr(o.msg, "creating a temp file failed: Permission denied"), "%s", o.msg);
 	cr_assert(strstr(o.msg, "check the permissions of the directory"), "%s", o.msg);
 	cr_assert_eq(bt_count_entries(dir, NULL), 0);
-	test_rmrf(dir);
 	free(path);
-	free(dir);
 }
 
 /*
@@ -143,7 +141,7 @@ Test(durable, unwritable_directory_names_the_file_and_leaves_nothing)
  */
 Test(durable, directory_entry_is_synced_after_the_rename)
 {
-	char *dir = test_tmpdir("pacer-durable");
+	const char *dir = bt_tmp;
 	char *path = bt_join(dir, "f.json");
 	char *gone = bt_join(dir, "gone");
 	struct pacer_error *err = NULL;
@@ -163,15 +161,13 @@ Test(durable, directory_entry_is_synced_after_the_rename)
 	cr_assert_eq(durable_sync_dir(gone, &err), PACER_EIO);
 	cr_assert(strstr(err->message, gone), "%s", err->message);
 	pacer_error_free(err);
-	test_rmrf(dir);
 	free(gone);
 	free(path);
-	free(dir);
 }
 
 Test(durable, unique_names_never_replace)
 {
-	char *dir = test_tmpdir("pacer-durable");
+	const char *dir = bt_tmp;
 	char *first = NULL, *second = NULL, *third = NULL, *text;
 	struct pacer_error *err = NULL;
 
@@ -189,11 +185,9 @@ Test(durable, unique_names_never_replace)
 	cr_assert_str_eq(text, "4");
 	free(text);
 	cr_assert_eq(bt_count_entries(dir, NULL), 4); /* and no temp file */
-	test_rmrf(dir);
 	free(first);
 	free(second);
 	free(third);
-	free(dir);
 }
 
 /* A file of `age_s` seconds in dir. */
@@ -212,7 +206,7 @@ static void put_aged(const char *dir, const char *name, int age_s)
 
 Test(durable, sweep_removes_only_temp_files_old_enough)
 {
-	char *dir = test_tmpdir("pacer-durable");
+	const char *dir = bt_tmp;
 	char *gone = bt_join(dir, "gone");
 
 	put_aged(dir, ".a.json.tmp-AAAAAA", 3600);
@@ -224,7 +218,5 @@ Test(durable, sweep_removes_only_temp_files_old_enough)
 	cr_assert_eq(durable_sweep_temps(dir, 0), 1);
 	cr_assert_eq(bt_count_entries(dir, NULL), 2);
 	cr_assert_eq(durable_sweep_temps(gone, 0), 0);
-	test_rmrf(dir);
 	free(gone);
-	free(dir);
 }

@@ -84,9 +84,11 @@ static int holder_finish(struct holder *h, int sig)
 	return status;
 }
 
+TestSuite(fslock, .init = bt_tmp_init, .fini = bt_tmp_fini);
+
 Test(fslock, second_run_is_refused_with_the_holders_pid)
 {
-	char *tmp = test_tmpdir("pacer-lock");
+	const char *tmp = bt_tmp;
 	char *dir = bt_join(tmp, "state");
 	struct fslock *l1 = NULL, *l2 = NULL;
 	struct pacer_error *err = NULL;
@@ -110,14 +112,12 @@ Test(fslock, second_run_is_refused_with_the_holders_pid)
 	cr_assert_eq(fslock_acquire(dir, FSLOCK_NOWAIT, &l2, &err), 0);
 	fslock_release(l2);
 	fslock_release(NULL);
-	test_rmrf(tmp);
 	free(dir);
-	free(tmp);
 }
 
 Test(fslock, release_clears_the_pid_but_keeps_the_file)
 {
-	char *dir = test_tmpdir("pacer-lock");
+	const char *dir = bt_tmp;
 	char *file = bt_join(dir, "lock");
 	struct fslock *l = NULL;
 	char want[32], *text;
@@ -132,14 +132,12 @@ Test(fslock, release_clears_the_pid_but_keeps_the_file)
 	text = test_read_file(file, NULL);
 	cr_assert_str_eq(text, "");
 	free(text);
-	test_rmrf(dir);
 	free(file);
-	free(dir);
 }
 
 Test(fslock, wait_lock_waits_for_the_other_process)
 {
-	char *dir = test_tmpdir("pacer-lock");
+	const char *dir = bt_tmp;
 	struct fslock *l = NULL;
 	struct pacer_error *err = NULL;
 	struct holder h;
@@ -156,14 +154,12 @@ Test(fslock, wait_lock_waits_for_the_other_process)
 	fslock_release(l);
 	close(h.go[0]);
 	close(h.go[1]);
-	test_rmrf(dir);
-	free(dir);
 }
 
 /* The kernel drops a flock with its process: a killed run leaves no stale lock. */
 Test(fslock, a_killed_holder_leaves_no_stale_lock)
 {
-	char *dir = test_tmpdir("pacer-lock");
+	const char *dir = bt_tmp;
 	struct fslock *l = NULL;
 	struct pacer_error *err = NULL;
 	struct holder h;
@@ -176,8 +172,6 @@ Test(fslock, a_killed_holder_leaves_no_stale_lock)
 	cr_assert_eq(fslock_acquire(dir, FSLOCK_NOWAIT, &l, &err), 0, "%s",
 	             err ? err->message : "");
 	fslock_release(l);
-	test_rmrf(dir);
-	free(dir);
 }
 
 static void on_alarm(int sig)
@@ -188,7 +182,7 @@ static void on_alarm(int sig)
 /* A signal handler installed without SA_RESTART ends the wait: the user gave up. */
 Test(fslock, a_signal_interrupts_the_wait)
 {
-	char *dir = test_tmpdir("pacer-lock");
+	const char *dir = bt_tmp;
 	struct itimerval t = {.it_value = {.tv_usec = 200 * 1000}};
 	struct sigaction sa, old;
 	struct fslock *l = NULL;
@@ -208,6 +202,4 @@ Test(fslock, a_signal_interrupts_the_wait)
 	pacer_error_free(err);
 	sigaction(SIGALRM, &old, NULL);
 	holder_finish(&h, 0);
-	test_rmrf(dir);
-	free(dir);
 }

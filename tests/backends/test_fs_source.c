@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "reconcile/desired.h"
+#include "tests/lib/backendtest.h"
 #include "tests/lib/testlib.h"
 
 struct seen {
@@ -111,9 +112,11 @@ static void expect_read_error(const char *dir, int code, const char *needle1, co
 	pacer_source_free(src);
 }
 
+TestSuite(fs_source, .init = bt_tmp_init, .fini = bt_tmp_fini);
+
 Test(fs_source, walks_sorted_skips_hidden_follows_inner_links)
 {
-	char *dir = test_tmpdir("pacer-src");
+	const char *dir = bt_tmp;
 	struct pacer_source *src = NULL;
 	struct pacer_error *err = NULL;
 	struct seen s = {0};
@@ -159,13 +162,11 @@ Test(fs_source, walks_sorted_skips_hidden_follows_inner_links)
 		pacer_source_free(src);
 		free(slashed);
 	}
-	test_rmrf(dir);
-	free(dir);
 }
 
 Test(fs_source, refuses_links_that_escape_or_loop)
 {
-	char *dir = test_tmpdir("pacer-src");
+	const char *dir = bt_tmp;
 	char *outside = test_tmpdir("pacer-outside");
 	char *target = path_in(outside, "secret.json");
 
@@ -196,16 +197,14 @@ Test(fs_source, refuses_links_that_escape_or_loop)
 	link_in(dir, "apps/gone.json", "nothing-here.json");
 	expect_read_error(dir, PACER_EINVALID, "broken symlink", "gone.json");
 
-	test_rmrf(dir);
 	test_rmrf(outside);
 	free(target);
-	free(dir);
 	free(outside);
 }
 
 Test(fs_source, size_limit_missing_root_fifo_and_single_file)
 {
-	char *dir = test_tmpdir("pacer-src");
+	const char *dir = bt_tmp;
 	char *big = path_in(dir, "big.json");
 	char *fifo = path_in(dir, "pipe.json");
 	char *missing = path_in(dir, "nope");
@@ -253,17 +252,15 @@ Test(fs_source, size_limit_missing_root_fifo_and_single_file)
 		chmod(single, 0600);
 	}
 
-	test_rmrf(dir);
 	free(big);
 	free(fifo);
 	free(missing);
 	free(single);
-	free(dir);
 }
 
 Test(fs_source, desired_load_over_a_directory)
 {
-	char *dir = test_tmpdir("pacer-src");
+	const char *dir = bt_tmp;
 	struct pacer_source *src = NULL;
 	struct pacer_error *err = NULL;
 	struct pacer_desired *d = NULL;
@@ -306,5 +303,4 @@ Test(fs_source, desired_load_over_a_directory)
 	free(text);
 	pacer_error_free(err);
 	pacer_source_free(src);
-	free(dir);
 }

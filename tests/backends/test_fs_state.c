@@ -33,9 +33,11 @@ static size_t strv_len(char **v)
 	return n;
 }
 
+TestSuite(fs_state, .init = bt_tmp_init, .fini = bt_tmp_fini);
+
 Test(fs_state, owned_apps_round_trip)
 {
-	char *tmp = test_tmpdir("pacer-state");
+	const char *tmp = bt_tmp;
 	char *dir = bt_join(tmp, "state/sub");
 	char *owned_path = bt_join(dir, "owned.json");
 	struct pacer_state_store *st = open_state(dir);
@@ -83,10 +85,8 @@ Test(fs_state, owned_apps_round_trip)
 	cr_assert_eq(bt_count_entries(dir, NULL), 1);
 
 	pacer_state_store_free(st);
-	test_rmrf(tmp);
 	free(owned_path);
 	free(dir);
-	free(tmp);
 }
 
 /*
@@ -109,7 +109,7 @@ static struct pacer_error *expect_load_fails(struct pacer_state_store *st, const
 
 Test(fs_state, corrupt_owned_file_is_an_error_not_an_empty_set)
 {
-	char *dir = test_tmpdir("pacer-state");
+	const char *dir = bt_tmp;
 	char *owned_path = bt_join(dir, "owned.json");
 	struct pacer_state_store *st = open_state(dir);
 	struct pacer_error *err = NULL;
@@ -130,14 +130,12 @@ Test(fs_state, corrupt_owned_file_is_an_error_not_an_empty_set)
 	pacer_error_free(expect_load_fails(st, owned_path, "[\"/a\"]", "no \"owned\" array"));
 
 	pacer_state_store_free(st);
-	test_rmrf(dir);
 	free(owned_path);
-	free(dir);
 }
 
 Test(fs_state, last_revision)
 {
-	char *dir = test_tmpdir("pacer-state");
+	const char *dir = bt_tmp;
 	char *rev_path = bt_join(dir, "last-revision");
 	struct pacer_state_store *st = open_state(dir);
 	struct pacer_error *err = NULL;
@@ -165,9 +163,7 @@ Test(fs_state, last_revision)
 	pacer_error_clear(&err);
 
 	pacer_state_store_free(st);
-	test_rmrf(dir);
 	free(rev_path);
-	free(dir);
 }
 
 struct adder {
@@ -193,7 +189,7 @@ static void *add_many(void *arg)
 /* Parallel applies record ownership from several threads: nothing is lost. */
 Test(fs_state, concurrent_adds_from_threads)
 {
-	char *dir = test_tmpdir("pacer-state");
+	const char *dir = bt_tmp;
 	struct pacer_state_store *st = open_state(dir);
 	struct pacer_error *err = NULL;
 	struct adder a[6];
@@ -212,6 +208,4 @@ Test(fs_state, concurrent_adds_from_threads)
 	cr_assert_eq(strv_len(ids), 120);
 	pacer_strv_free(ids);
 	pacer_state_store_free(st);
-	test_rmrf(dir);
-	free(dir);
 }

@@ -2,6 +2,7 @@
  * backendtest.c: helpers of the backend tests (backendtest.h).
  */
 #include "tests/lib/backendtest.h"
+#include "tests/lib/testlib.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -9,6 +10,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+char *bt_tmp;
+
+void bt_tmp_init(void)
+{
+	bt_tmp = test_tmpdir("pacer-backend");
+	cr_assert_not_null(bt_tmp, "no scratch directory");
+}
+
+void bt_tmp_fini(void)
+{
+	if (bt_tmp)
+		test_rmrf(bt_tmp);
+	free(bt_tmp);
+	bt_tmp = NULL;
+}
 
 char *bt_join(const char *a, const char *b)
 {
@@ -100,7 +117,8 @@ const char *bt_header(struct json_object *req, const char *name)
 {
 	struct json_object *h, *v;
 
-	if (!json_object_object_get_ex(req, "headers", &h) || !json_object_object_get_ex(h, name, &v))
+	if (!json_object_object_get_ex(req, "headers", &h) ||
+	    !json_object_object_get_ex(h, name, &v))
 		return NULL;
 	return json_object_get_string(v);
 }

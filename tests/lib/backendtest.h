@@ -1,6 +1,7 @@
 /*
  * backendtest.h: what the backend tests (tests/backends/) share.
  *
+ * - bt_tmp: a scratch directory for every test of a suite.
  * - bt_join: a path under a directory.
  * - bt_count_entries / bt_count_visible: what a directory holds, to check
  *   that a write left no temp file behind or that a cache was swept.
@@ -17,6 +18,16 @@
 #include "tests/lib/testsim.h"
 
 struct json_object;
+
+/*
+ * A fresh scratch directory for each test of a suite, removed after it
+ * (failed or not): TestSuite(name, .init = bt_tmp_init, .fini = bt_tmp_fini)
+ * and the tests find its path in bt_tmp. Each test runs in a process of its
+ * own, so the tests of a suite never share it.
+ */
+extern char *bt_tmp;
+void bt_tmp_init(void);
+void bt_tmp_fini(void);
 
 /* "a/b" (caller frees). */
 char *bt_join(const char *a, const char *b);
