@@ -466,6 +466,29 @@ static int app_path(struct pacer_buf *b, const char *id, const char *suffix,
 	return 0;
 }
 
+/*
+ * GET /v2/apps/<id><suffix> and take member key (of type type) of the
+ * reply into *out (caller puts): an app, its versions, its tasks.
+ */
+static int get_app_member(struct marathon_client *c, const char *id, const char *suffix,
+                          const char *key, enum json_type type, struct json_object **out,
+                          struct pacer_error **err)
+{
+	struct pacer_buf path = PACER_BUF_INIT;
+	struct json_object *reply = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = app_path(&path, id, suffix, err)))
+		goto done;
+	if ((rc = call(c, "GET", pacer_buf_cstr(&path), id, NULL, &reply, NULL, err)))
+		goto done;
+	rc = take(reply, key, type, pacer_buf_cstr(&path), out, err);
+done:
+	pacer_buf_release(&path);
+	return rc;
+}
+
 /* ---- the vtable ------------------------------------------------------- */
 
 /* The one GET /v2/apps of a run, whole (list_apps) or app by app (list_apps_raw). */
@@ -520,20 +543,9 @@ done:
 static int client_get_app(struct pacer_marathon *m, const char *id, struct json_object **out,
                           struct pacer_error **err)
 {
-	struct pacer_buf path = PACER_BUF_INIT;
-	struct json_object *reply = NULL;
-	int rc;
 	CLIENT(m);
 
-	*out = NULL;
-	if ((rc = app_path(&path, id, NULL, err)))
-		goto done;
-	if ((rc = call(c, "GET", pacer_buf_cstr(&path), id, NULL, &reply, NULL, err)))
-		goto done;
-	rc = take(reply, "app", json_type_object, pacer_buf_cstr(&path), out, err);
-done:
-	pacer_buf_release(&path);
-	return rc;
+	return get_app_member(c, id, NULL, "app", json_type_object, out, err);
 }
 
 static int client_put_app(struct pacer_marathon *m, const char *id, struct json_object *app,
@@ -725,20 +737,9 @@ done:
 int marathon_app_versions(struct pacer_marathon *m, const char *id, struct json_object **out,
                           struct pacer_error **err)
 {
-	struct pacer_buf path = PACER_BUF_INIT;
-	struct json_object *reply = NULL;
-	int rc;
 	CLIENT(m);
 
-	*out = NULL;
-	if ((rc = app_path(&path, id, "/versions", err)))
-		goto done;
-	if ((rc = call(c, "GET", pacer_buf_cstr(&path), id, NULL, &reply, NULL, err)))
-		goto done;
-	rc = take(reply, "versions", json_type_array, pacer_buf_cstr(&path), out, err);
-done:
-	pacer_buf_release(&path);
-	return rc;
+	return get_app_member(c, id, "/versions", "versions", json_type_array, out, err);
 }
 
 int marathon_app_version(struct pacer_marathon *m, const char *id, const char *version,
@@ -773,20 +774,9 @@ done:
 int marathon_list_tasks(struct pacer_marathon *m, const char *id, struct json_object **out,
                         struct pacer_error **err)
 {
-	struct pacer_buf path = PACER_BUF_INIT;
-	struct json_object *reply = NULL;
-	int rc;
 	CLIENT(m);
 
-	*out = NULL;
-	if ((rc = app_path(&path, id, "/tasks", err)))
-		goto done;
-	if ((rc = call(c, "GET", pacer_buf_cstr(&path), id, NULL, &reply, NULL, err)))
-		goto done;
-	rc = take(reply, "tasks", json_type_array, pacer_buf_cstr(&path), out, err);
-done:
-	pacer_buf_release(&path);
-	return rc;
+	return get_app_member(c, id, "/tasks", "tasks", json_type_array, out, err);
 }
 
 int marathon_kill_task(struct pacer_marathon *m, const char *app_id, const char *task_id,
