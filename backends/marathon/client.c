@@ -489,6 +489,15 @@ done:
 	return rc;
 }
 
+/* "/v2/apps/<id><suffix><item>" into b, item being one of the app's (what: "task"...). */
+static int app_item_path(struct pacer_buf *b, const char *id, const char *suffix, const char *item,
+                         const char *what, struct pacer_error **err)
+{
+	int rc = app_path(b, id, suffix, err);
+
+	return rc ? rc : marathon__append_id(b, item, what, MARATHON__ID_READABLE, err);
+}
+
 /* ---- the vtable ------------------------------------------------------- */
 
 /* The one GET /v2/apps of a run, whole (list_apps) or app by app (list_apps_raw). */
@@ -751,9 +760,7 @@ int marathon_app_version(struct pacer_marathon *m, const char *id, const char *v
 	CLIENT(m);
 
 	*out = NULL;
-	if ((rc = app_path(&path, id, "/versions/", err)))
-		goto done;
-	if ((rc = marathon__append_id(&path, version, "version", MARATHON__ID_READABLE, err)))
+	if ((rc = app_item_path(&path, id, "/versions/", version, "version", err)))
 		goto done;
 	if ((rc = call(c, "GET", pacer_buf_cstr(&path), id, NULL, &reply, NULL, err)))
 		goto done;
@@ -786,9 +793,7 @@ int marathon_kill_task(struct pacer_marathon *m, const char *app_id, const char 
 	int rc;
 	CLIENT(m);
 
-	if ((rc = app_path(&path, app_id, "/tasks/", err)))
-		goto done;
-	if ((rc = marathon__append_id(&path, task_id, "task", MARATHON__ID_READABLE, err)))
+	if ((rc = app_item_path(&path, app_id, "/tasks/", task_id, "task", err)))
 		goto done;
 	pacer_buf_printf(&path, "?scale=%s&force=%s", tf(flags, MARATHON_KILL_SCALE),
 	                 tf(flags, PACER_MF_FORCE));
