@@ -479,25 +479,8 @@ static void migrate_networking(struct json_object *a)
 		json_object_object_add(container, "portMappings", json_object_get(legacy_maps));
 	if (is_array(discovery) && json_object_array_length(discovery) > 0 &&
 	    !jsonutil_get(container, "portMappings")) {
-		struct json_object *maps = json_object_new_array();
-		size_t i, n = json_object_array_length(discovery);
-
-		for (i = 0; i < n; i++) {
-			struct json_object *p = json_object_array_get_idx(discovery, i);
-			struct json_object *m = json_object_new_object();
-			struct json_object *v;
-
-			if ((v = jsonutil_get(p, "number")))
-				json_object_object_add(m, "containerPort", json_object_get(v));
-			if ((v = jsonutil_get(p, "name")))
-				json_object_object_add(m, "name", json_object_get(v));
-			if ((v = jsonutil_get(p, "protocol")))
-				json_object_object_add(m, "protocol", json_object_get(v));
-			if ((v = jsonutil_get(p, "labels")))
-				json_object_object_add(m, "labels", json_object_get(v));
-			json_object_array_add(maps, m);
-		}
-		json_object_object_add(container, "portMappings", maps);
+		json_object_object_add(container, "portMappings",
+				       appdef_discovery_port_mappings(discovery));
 	}
 	if (docker) {
 		json_object_object_del(docker, "network");

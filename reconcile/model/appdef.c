@@ -239,6 +239,33 @@ static struct json_object *legacy_container_network(struct json_object *ip)
 	return net;
 }
 
+struct json_object *appdef_discovery_port_mappings(struct json_object *ports)
+{
+	/* {member of a discovery port, member of its port mapping}, in the order they are added. */
+	static const char *const kept[][2] = {
+	    {"number", "containerPort"},
+	    {"name", "name"},
+	    {"protocol", "protocol"},
+	    {"labels", "labels"},
+	};
+	struct json_object *pms = json_object_new_array();
+	size_t i, k, n = json_object_array_length(ports);
+
+	for (i = 0; i < n; i++) {
+		struct json_object *dp = json_object_array_get_idx(ports, i);
+		struct json_object *pm = json_object_new_object();
+
+		for (k = 0; k < sizeof(kept) / sizeof(kept[0]); k++) {
+			struct json_object *v = jsonutil_get(dp, kept[k][0]);
+
+			if (v)
+				json_object_object_add(pm, kept[k][1], json_object_get(v));
+		}
+		json_object_array_add(pms, pm);
+	}
+	return pms;
+}
+
 /*
  * container.docker.network, docker.portMappings and ipAddress become
  * networks + container.portMappings. validateOldAppAPI already refused
@@ -285,23 +312,8 @@ static void migrate_networking(struct json_object *app, struct json_object *errs
 			json_object_object_add(container, "portMappings", json_object_get(dpm));
 	}
 	if (dports && json_object_array_length(dports) > 0 && !jsonutil_get(container, "portMappings")) {
-		struct json_object *pms = json_object_new_array();
-		size_t i, n = json_object_array_length(dports);
+		struct json_object *pms = appdef_discovery_port_mappings(dports);
 
-		for (i = 0; i < n; i++) {
-			struct json_object *dp = json_object_array_get_idx(dports, i), *pm = json_object_new_object();
-			struct json_object *v;
-
-			if ((v = jsonutil_get(dp, "number")))
-				json_object_object_add(pm, "containerPort", json_object_get(v));
-			if ((v = jsonutil_get(dp, "name")))
-				json_object_object_add(pm, "name", json_object_get(v));
-			if ((v = jsonutil_get(dp, "protocol")))
-				json_object_object_add(pm, "protocol", json_object_get(v));
-			if ((v = jsonutil_get(dp, "labels")))
-				json_object_object_add(pm, "labels", json_object_get(v));
-			json_object_array_add(pms, pm);
-		}
 		if (!container) {
 			container = json_object_new_object();
 			json_object_object_add(container, "type", json_object_new_string("MESOS"));

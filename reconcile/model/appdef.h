@@ -109,6 +109,13 @@ typedef int (*appdef_unknown_fn)(void *ctx, const struct appdef_unknown *u);
 int appdef_unknown_fields(struct json_object *raw, appdef_unknown_fn fn, void *ctx);
 
 /*
+ * The legacy ipAddress.discovery.ports (an array; borrowed) as
+ * container.portMappings: number becomes containerPort, name, protocol and
+ * labels are kept. A new array the caller releases with json_object_put().
+ */
+struct json_object *appdef_discovery_port_mappings(struct json_object *ports);
+
+/*
  * Render a 422 body from appdef_submit() as human lines, one per violation:
  * "/cpus: expected a number" style, for pacer's messages. Caller frees.
  */
