@@ -49,6 +49,13 @@ void wt_start_synced(struct wt *w, const char *source, const char *const *extra)
 	wt_expect_log(w, "sync result=converged reason=\"startup\"", 1, 15000);
 }
 
+void wt_setup_web(struct wt *w, const char *const *extra)
+{
+	ct_setup(&w->t, NULL);
+	wt_write_app(w->t.src, "web.json", "/web", 32);
+	wt_start_synced(w, w->t.src, extra);
+}
+
 void wt_stop(struct wt *w)
 {
 	char *log = lr_log(&w->p);

@@ -41,6 +41,11 @@ void wt_start_cmd(struct wt *w, const char *cmd, const char *source, const char 
 void wt_start(struct wt *w, const char *source, const char *const *extra);
 /* wt_start(), then wait (15 s at most) until its startup sync converged. */
 void wt_start_synced(struct wt *w, const char *source, const char *const *extra);
+/*
+ * The scene most watch tests start from: ct_setup(&w->t, NULL), src/web.json
+ * holding /web with mem 32, then wt_start_synced() on src/ with extra.
+ */
+void wt_setup_web(struct wt *w, const char *const *extra);
 /* SIGTERM: it must exit 0 within 10 s. */
 void wt_stop(struct wt *w);
 /* For the .fini: kill a watch still running and tear the fixture down. */

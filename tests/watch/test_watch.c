@@ -99,9 +99,7 @@ Test(watch, burst_of_writes_is_at_most_two_syncs, .timeout = 60, .fini = fini)
 {
 	int puts, syncs;
 
-	ct_setup(&w.t, NULL);
-	wt_write_app(w.t.src, "web.json", "/web", 32);
-	wt_start_synced(&w, w.t.src, NULL);
+	wt_setup_web(&w, NULL);
 	cr_assert_eq(ct_http(&w.t, "DELETE", "/_sim/requests", NULL, NULL), 200);
 
 	for (int i = 1; i <= 50; i++)
@@ -190,9 +188,7 @@ Test(watch, newer_commit_supersedes_a_stuck_one, .timeout = 60, .fini = fini)
 
 Test(watch, drift_is_reported_not_reverted, .timeout = 60, .fini = fini)
 {
-	ct_setup(&w.t, NULL);
-	wt_write_app(w.t.src, "web.json", "/web", 32);
-	wt_start_synced(&w, w.t.src, NULL);
+	wt_setup_web(&w, NULL);
 	/* The startup sync's own PUT is not drift. */
 	lr_sleep_ms(500);
 	cr_assert_eq(lr_count(&w.p, "drift:"), 0, "pacer's own deployment was called drift");
@@ -209,9 +205,7 @@ Test(watch, self_heal_reverts_drift, .timeout = 60, .fini = fini)
 {
 	static const char *const extra[] = {"--self-heal", NULL};
 
-	ct_setup(&w.t, NULL);
-	wt_write_app(w.t.src, "web.json", "/web", 32);
-	wt_start_synced(&w, w.t.src, extra);
+	wt_setup_web(&w, extra);
 
 	wt_put_mem(&w, "/web", 128);
 	wt_expect_log(&w, "drift: app=/web changed outside pacer (/mem)", 1, 3000);
@@ -226,9 +220,7 @@ Test(watch, self_heal_reverts_drift, .timeout = 60, .fini = fini)
 
 Test(watch, keeps_running_through_a_bad_file_and_marathon_down, .timeout = 60, .fini = fini)
 {
-	ct_setup(&w.t, NULL);
-	wt_write_app(w.t.src, "web.json", "/web", 32);
-	wt_start_synced(&w, w.t.src, NULL);
+	wt_setup_web(&w, NULL);
 
 	/* A broken file: the sync refuses, the watcher stays. */
 	ct_write(&w.t, "web.json", "{\"id\": \"/web\", \"mem\": ");
@@ -274,9 +266,7 @@ Test(watch, resync_interval_reverts_drift, .timeout = 60, .fini = fini)
 {
 	static const char *const extra[] = {"--resync-interval", "2", NULL};
 
-	ct_setup(&w.t, NULL);
-	wt_write_app(w.t.src, "web.json", "/web", 32);
-	wt_start_synced(&w, w.t.src, extra);
+	wt_setup_web(&w, extra);
 	wt_put_mem(&w, "/web", 128);
 	wt_expect_log(&w, "drift: app=/web changed outside pacer (/mem)", 1, 3000);
 	wt_expect_log(&w, "sync result=converged reason=\"resync\"", 1, 8000);

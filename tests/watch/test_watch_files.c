@@ -197,9 +197,7 @@ Test(watch_files, a_file_being_written_is_not_read_half_way, .timeout = 60, .fin
 	char *p = NULL;
 	FILE *f;
 
-	ct_setup(&w.t, NULL);
-	wt_write_app(w.t.src, "web.json", "/web", 32);
-	wt_start_synced(&w, w.t.src, NULL);
+	wt_setup_web(&w, NULL);
 	cr_assert(asprintf(&p, "%s/api.json", w.t.src) >= 0);
 	f = fopen(p, "w");
 	cr_assert(f);

@@ -21,9 +21,7 @@ Test(watch_idle, an_idle_stream_outlives_the_old_66_s_drop, .timeout = 150, .fin
 {
 	long long attached;
 
-	ct_setup(&w.t, NULL);
-	wt_write_app(w.t.src, "web.json", "/web", 32);
-	wt_start_synced(&w, w.t.src, NULL);
+	wt_setup_web(&w, NULL);
 	wt_expect_stream(&w, 1, 5000);
 	attached = lr_now_ms();
 
