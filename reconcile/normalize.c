@@ -495,18 +495,8 @@ static void migrate_ports_and_uris(struct json_object *a)
 	struct json_object *uris = jsonutil_get(a, "uris");
 	struct json_object *fetch = jsonutil_get(a, "fetch");
 
-	if (is_array(ports) && !jsonutil_get(a, "portDefinitions")) {
-		struct json_object *defs = json_object_new_array();
-		size_t i, n = json_object_array_length(ports);
-
-		for (i = 0; i < n; i++) {
-			struct json_object *d = json_object_new_object();
-
-			json_object_object_add(d, "port", json_object_get(json_object_array_get_idx(ports, i)));
-			json_object_array_add(defs, d);
-		}
-		json_object_object_add(a, "portDefinitions", defs);
-	}
+	if (is_array(ports) && !jsonutil_get(a, "portDefinitions"))
+		json_object_object_add(a, "portDefinitions", appdef_port_definitions(ports));
 	json_object_object_del(a, "ports");
 
 	/* 1.4 output echoes uris next to fetch; fetch is the truth then. */

@@ -204,24 +204,28 @@ static void migrate_uris(struct json_object *app)
 	drop(app, "uris");
 }
 
+struct json_object *appdef_port_definitions(struct json_object *ports)
+{
+	struct json_object *defs = json_object_new_array();
+	size_t i, n = json_object_array_length(ports);
+
+	for (i = 0; i < n; i++) {
+		struct json_object *d = json_object_new_object();
+
+		json_object_object_add(d, "port", json_object_get(json_object_array_get_idx(ports, i)));
+		json_object_array_add(defs, d);
+	}
+	return defs;
+}
+
 static void migrate_ports(struct json_object *app)
 {
-	struct json_object *ports = jsonutil_get(app, "ports"), *defs;
-	size_t i, n;
+	struct json_object *ports = jsonutil_get(app, "ports");
 
 	if (!ports)
 		return;
-	if (!jsonutil_get(app, "portDefinitions")) {
-		n = json_object_array_length(ports);
-		defs = json_object_new_array();
-		for (i = 0; i < n; i++) {
-			struct json_object *d = json_object_new_object();
-
-			json_object_object_add(d, "port", json_object_get(json_object_array_get_idx(ports, i)));
-			json_object_array_add(defs, d);
-		}
-		json_object_object_add(app, "portDefinitions", defs);
-	}
+	if (!jsonutil_get(app, "portDefinitions"))
+		json_object_object_add(app, "portDefinitions", appdef_port_definitions(ports));
 	drop(app, "ports");
 }
 

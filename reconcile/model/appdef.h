@@ -109,6 +109,13 @@ typedef int (*appdef_unknown_fn)(void *ctx, const struct appdef_unknown *u);
 int appdef_unknown_fields(struct json_object *raw, appdef_unknown_fn fn, void *ctx);
 
 /*
+ * The legacy ports (an array of port numbers; borrowed) as portDefinitions:
+ * {"port": p} for each. A new array the caller releases with
+ * json_object_put().
+ */
+struct json_object *appdef_port_definitions(struct json_object *ports);
+
+/*
  * The legacy ipAddress.discovery.ports (an array; borrowed) as
  * container.portMappings: number becomes containerPort, name, protocol and
  * labels are kept. A new array the caller releases with json_object_put().
