@@ -317,12 +317,15 @@ static size_t put_utf8(char *o, unsigned long cp)
  */
 static char *decode_string(const char *s, size_t n, size_t *outlen)
 {
+	/* The one-letter escapes and what they stand for. */
+	static const char letters[] = "bfnrt", bytes[] = "\b\f\n\r\t";
 	char *o = malloc(n + 1);
 	size_t w = 0;
 
 	if (!o)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
+		const char *letter;
 		long cp, lo;
 
 		if (s[i] != '\\' || i + 1 >= n) {
@@ -330,25 +333,11 @@ static char *decode_string(const char *s, size_t n, size_t *outlen)
 			continue;
 		}
 		i++;
-		switch (s[i]) {
-		case 'b':
-			o[w++] = '\b';
+		if (s[i] && (letter = strchr(letters, s[i]))) {
+			o[w++] = bytes[letter - letters];
 			continue;
-		case 'f':
-			o[w++] = '\f';
-			continue;
-		case 'n':
-			o[w++] = '\n';
-			continue;
-		case 'r':
-			o[w++] = '\r';
-			continue;
-		case 't':
-			o[w++] = '\t';
-			continue;
-		case 'u':
-			break;
-		default:
+		}
+		if (s[i] != 'u') {
 			o[w++] = s[i];
 			continue; /* \" \\ \/ */
 		}

@@ -92,6 +92,19 @@ Test(json_pos, keys_compare_with_escapes_decoded)
 	json_pos_dups_free(f.v, f.n);
 }
 
+Test(json_pos, one_letter_escapes_are_decoded)
+{
+	/* "\n" and "\u000a" are the same key, as are \b\f\r\t and their \u forms. */
+	const char *t = "{\"x\\ny\": 1, \"x\\u000ay\": 2, \"\\b\\f\\r\\t\": 3,"
+	                " \"\\u0008\\u000c\\u000d\\u0009\": 4}";
+	struct found f = dups(t);
+
+	cr_assert_eq(f.n, 2);
+	cr_assert_str_eq(f.v[0].key, "x\ny");
+	cr_assert_str_eq(f.v[1].key, "\b\f\r\t");
+	json_pos_dups_free(f.v, f.n);
+}
+
 /* An object with many keys takes the sorted path: same answers. */
 Test(json_pos, many_keys)
 {
