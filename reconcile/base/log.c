@@ -40,12 +40,18 @@ void pacer_log_set_level(int level)
 	pacer_log_level = level;
 }
 
-int pacer_log_parse_level(const char *s)
+/* The index of s in names[0..n), or -1. */
+static int name_index(const char *const *names, int n, const char *s)
 {
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, level_names[i]))
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
 			return i;
 	return -1;
+}
+
+int pacer_log_parse_level(const char *s)
+{
+	return name_index(level_names, 4, s);
 }
 
 void pacer_log_set_format(int format)
@@ -55,10 +61,7 @@ void pacer_log_set_format(int format)
 
 int pacer_log_parse_format(const char *s)
 {
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(s, format_names[i]))
-			return i;
-	return -1;
+	return name_index(format_names, 3, s);
 }
 
 void pacer_log_set_priority_prefix(int on)
