@@ -92,13 +92,8 @@ Test(cache, second_sync_parses_nothing_and_still_sees_every_change, .timeout = 1
 	cr_assert(ct_wait_idle(&t, 20000));
 
 	/* A corrupt cache is ignored and rewritten. */
-	{
-		FILE *f = fopen(path, "w");
-
-		cr_assert_not_null(f);
-		fputs("pacer-cache 1 not-this-program\nP junk\t\n\x01\x02 garbage", f);
-		fclose(f);
-	}
+	cr_assert_eq(
+	    test_write_file(path, "pacer-cache 1 not-this-program\nP junk\t\n\x01\x02 garbage"), 0);
 	r = sync_debug(&t);
 	cr_expect(ct_has(r.err, "2 listed, 2 parsed, 2 known equal"), "%s", r.err);
 	ct_run_free(&r);

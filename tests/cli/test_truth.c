@@ -291,11 +291,9 @@ Test(truth, cancelled_deployment_is_a_failure, .timeout = 120, .fini = ct_fini)
 Test(truth, crash_looping_app_is_degraded, .timeout = 120, .fini = ct_fini)
 {
 	static struct ct t;
-	char metrics[512], *text = NULL;
+	char metrics[512], *text;
 	const char *mf[] = {"--metrics-file", metrics, NULL};
 	struct ct_run r;
-	FILE *f;
-	long len;
 
 	ct_setup(&t, NULL);
 	snprintf(metrics, sizeof(metrics), "%s/pacer.prom", t.dir);
@@ -310,14 +308,8 @@ Test(truth, crash_looping_app_is_degraded, .timeout = 120, .fini = ct_fini)
 	cr_expect(ct_has(r.out, "degraded") && ct_has(r.out, "/c"), "%s", r.out);
 	ct_run_free(&r);
 	cr_expect_eq(ct_count_writes(&t), 0, "pacer does not redeploy what it did not break");
-	f = fopen(metrics, "r");
-	cr_assert(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	text = calloc(1, (size_t)len + 1);
-	cr_assert(fread(text, 1, (size_t)len, f) == (size_t)len);
-	fclose(f);
+	text = test_read_file(metrics, NULL);
+	cr_assert(text, "no metrics file %s", metrics);
 	cr_expect(ct_has(text, "pacer_apps{state=\"degraded\"} 1"), "%s", text);
 	free(text);
 	ct_teardown(&t);

@@ -175,21 +175,19 @@ Test(idle, crashing_app_keeps_relaunching_without_a_deployment)
 /* utime+stime of a process in clock ticks. */
 static long cpu_ticks(pid_t pid)
 {
-	char path[64], buf[2048], *p;
+	char path[64], *buf, *p;
 	unsigned long ut = 0, st = 0;
-	FILE *f;
-	size_t n;
+	int fields;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	cr_assert(f, "cannot read %s", path);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	buf = test_read_file(path, NULL);
+	cr_assert(buf, "cannot read %s", path);
 	/* Fields after the parenthesised command: state is field 3, utime 14, stime 15. */
 	p = strrchr(buf, ')');
-	cr_assert(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2,
-		  "cannot parse %s", path);
+	fields = p ? sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st)
+	           : 0;
+	cr_assert_eq(fields, 2, "cannot parse %s: %s", path, buf);
+	free(buf);
 	return (long)(ut + st);
 }
 
