@@ -117,14 +117,32 @@ char *wt_app_json(const char *id, int mem, const char *extra)
 	return s;
 }
 
-void wt_write_app(const char *dir, const char *rel, const char *id, int mem)
+/* dir/rel holding wt_app_json(id, mem, extra). */
+static void write_app_json(const char *dir, const char *rel, const char *id, int mem,
+                           const char *extra)
 {
-	char *p = NULL, *s = wt_app_json(id, mem, NULL);
+	char *p = NULL, *s = wt_app_json(id, mem, extra);
 
 	cr_assert(asprintf(&p, "%s/%s", dir, rel) >= 0);
 	cr_assert_eq(test_write_file(p, s), 0, "cannot write %s", p);
 	free(p);
 	free(s);
+}
+
+void wt_write_app(const char *dir, const char *rel, const char *id, int mem)
+{
+	write_app_json(dir, rel, id, mem, NULL);
+}
+
+/* A command health check: the simulator passes it unless SIM_BEHAVIOR says otherwise. */
+#define HEALTH_CHECK                                                                               \
+	",\n  \"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": \"true\"}}]"
+
+void wt_write_checked_app(const char *dir, const char *rel, const char *id, int mem, int stuck)
+{
+	write_app_json(dir, rel, id, mem,
+	               stuck ? ",\n  \"env\": {\"SIM_BEHAVIOR\": \"unhealthy\"}" HEALTH_CHECK
+	                     : HEALTH_CHECK);
 }
 
 int wt_sim_mem(struct wt *w, const char *id)

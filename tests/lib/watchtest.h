@@ -66,6 +66,12 @@ void wt_expect_stream(struct wt *w, int n, int timeout_ms);
 char *wt_app_json(const char *id, int mem, const char *extra);
 /* Write it to dir/rel (parents created). */
 void wt_write_app(const char *dir, const char *rel, const char *id, int mem);
+/*
+ * wt_write_app() of an app with a command health check. When stuck, its
+ * tasks never pass it (SIM_BEHAVIOR unhealthy): a deployment of it never
+ * ends.
+ */
+void wt_write_checked_app(const char *dir, const char *rel, const char *id, int mem, int stuck);
 /* The app's mem in the simulator, -1 when it is absent. */
 int wt_sim_mem(struct wt *w, const char *id);
 /* Wait until the app's mem is mem (-1: until it is absent). */

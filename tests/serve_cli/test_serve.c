@@ -181,22 +181,6 @@ Test(serve_cli, signed_push_syncs_the_new_commit, .timeout = 90, .fini = fini)
 	ct_teardown(&w.t);
 }
 
-/* web.json with mem and, when stuck, a health check Marathon never passes. */
-static void write_app_health(const char *dir, int mem, int stuck)
-{
-	char *p = NULL, *s = NULL;
-
-	cr_assert(asprintf(&p, "%s/web.json", dir) >= 0);
-	cr_assert(asprintf(&s,
-	                   "{\"id\": \"/web\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
-	                   "\"mem\": %d, \"instances\": 1, %s\"healthChecks\": [{\"protocol\": "
-	                   "\"COMMAND\", \"command\": {\"value\": \"true\"}}]}\n",
-	                   mem, stuck ? "\"env\": {\"SIM_BEHAVIOR\": \"unhealthy\"}, " : "") >= 0);
-	cr_assert_eq(test_write_file(p, s), 0);
-	free(p);
-	free(s);
-}
-
 /*
  * Newest commit wins: commit 2 never gets healthy (its sync would wait
  * 120 s for it); the push of commit 3, which fixes it, ends that wait at
@@ -210,21 +194,21 @@ Test(serve_cli, a_push_supersedes_a_stuck_sync, .timeout = 90, .fini = fini)
 
 	ct_setup(&w.t, NULL);
 	url = lr_git_remote(w.t.dir, &work);
-	write_app_health(work, 32, 0);
+	wt_write_checked_app(work, "web.json", "/web", 32, 0);
 	c1 = lr_git_commit(work, "first");
 	start_server(url, "120");
 	port = server_port();
 	snprintf(line, sizeof(line), "serve: sync=1 finished result=converged commit=%s", c1);
 	expect_log(line, 1, 20000);
 
-	write_app_health(work, 48, 1);
+	wt_write_checked_app(work, "web.json", "/web", 48, 1);
 	c2 = lr_git_commit(work, "stuck");
 	cr_assert_eq(post_push(port, c2, SECRET, NULL), 202);
 	expect_log("serve: sync=2 started", 1, 10000);
 	lr_sleep_ms(1500); /* sync 2 is now waiting for a deployment that never ends */
 	cr_assert_eq(lr_count(&w.p, "serve: sync=2 finished"), 0);
 
-	write_app_health(work, 96, 0);
+	wt_write_checked_app(work, "web.json", "/web", 96, 0);
 	c3 = lr_git_commit(work, "fix");
 	t0 = lr_now_ms();
 	status = post_push(port, c3, SECRET, NULL);

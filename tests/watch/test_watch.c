@@ -32,12 +32,6 @@ static void setup_git(void)
 	remote = lr_git_remote(w.t.dir, &work);
 }
 
-/* Health checks that the simulator passes only when SIM_BEHAVIOR lets it. */
-#define HEALTH_CHECK                                                                               \
-	"\"healthChecks\": [{\"protocol\": \"COMMAND\", \"command\": {\"value\": \"true\"}}]"
-/* wt_app_json()'s extra for an app that never gets healthy. */
-#define UNHEALTHY ",\n  \"env\": {\"SIM_BEHAVIOR\": \"unhealthy\"},\n  " HEALTH_CHECK
-
 /* Wait until the metrics file holds `needle`; 1 when it does. */
 static int wait_file_has(const char *path, const char *needle, int timeout_ms)
 {
@@ -152,21 +146,16 @@ Test(watch, git_commit_is_deployed_after_the_poll, .timeout = 60, .fini = fini)
 Test(watch, newer_commit_supersedes_a_stuck_one, .timeout = 60, .fini = fini)
 {
 	static const char *const extra[] = {"--timeout", "60", NULL};
-	char *c1, *c2, *p = NULL, *s, line[128];
+	char *c1, *c2, line[128];
 	long long t0;
 
 	setup_git();
-	cr_assert(asprintf(&p, "%s/web.json", work) >= 0);
-	s = wt_app_json("/web", 32, UNHEALTHY);
-	cr_assert_eq(test_write_file(p, s), 0);
-	free(s);
+	wt_write_checked_app(work, "web.json", "/web", 32, 1);
 	c1 = lr_git_commit(work, "stuck");
 	wt_start(&w, remote, extra);
 	wt_expect_log(&w, "event=submit", 1, 20000);
 
-	s = wt_app_json("/web", 64, ",\n  " HEALTH_CHECK);
-	cr_assert_eq(test_write_file(p, s), 0);
-	free(s);
+	wt_write_checked_app(work, "web.json", "/web", 64, 0);
 	t0 = lr_now_ms();
 	c2 = lr_git_commit(work, "fix");
 	snprintf(line, sizeof(line), "result=converged reason=\"commit %.12s\" commit=%s", c2, c2);
@@ -180,7 +169,6 @@ Test(watch, newer_commit_supersedes_a_stuck_one, .timeout = 60, .fini = fini)
 	cr_assert_eq(lr_count(&w.p, "event=rollback"), 0, "the stuck commit was rolled back");
 
 	wt_stop(&w);
-	free(p);
 	free(c1);
 	free(c2);
 	ct_teardown(&w.t);
@@ -243,13 +231,10 @@ Test(watch, keeps_running_through_a_bad_file_and_marathon_down, .timeout = 60, .
 Test(watch, sigterm_during_a_stuck_deployment_exits_zero, .timeout = 60, .fini = fini)
 {
 	static const char *const extra[] = {"--timeout", "60", NULL};
-	char *s;
 	long long t0;
 
 	ct_setup(&w.t, NULL);
-	s = wt_app_json("/web", 32, UNHEALTHY);
-	ct_write(&w.t, "web.json", s);
-	free(s);
+	wt_write_checked_app(w.t.src, "web.json", "/web", 32, 1);
 	wt_start(&w, w.t.src, extra);
 	wt_expect_log(&w, "event=submit", 1, 15000);
 	lr_sleep_ms(300);
