@@ -134,6 +134,7 @@ static size_t node_edges(const struct graph *g, size_t v, size_t *out)
 static int collect_groups(struct graph *g)
 {
 	const struct pacer_desired *d = g->d;
+	const char **v;
 	size_t n = 0, cap = 0, lo, hi;
 
 	for (size_t i = 0; i < d->napps; i++) {
@@ -145,15 +146,9 @@ static int collect_groups(struct graph *g)
 			group_range(d, dep, &lo, &hi);
 			if (lo == hi)
 				continue;
-			if (n == cap) {
-				const char **v =
-				    realloc(g->groups, (cap ? cap * 2 : 8) * sizeof(*v));
-
-				if (!v)
-					return -1;
-				g->groups = v;
-				cap = cap ? cap * 2 : 8;
-			}
+			if (!(v = pacer_array_grow(g->groups, &cap, n + 1, sizeof(*v), 8)))
+				return -1;
+			g->groups = v;
 			g->groups[n++] = dep;
 		}
 	}

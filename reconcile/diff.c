@@ -22,17 +22,11 @@ struct diff_list {
 static int list_add(struct diff_list *l, const char *path, struct json_object *old_value,
 		    struct json_object *new_value)
 {
-	struct pacer_field_change *c;
+	struct pacer_field_change *c, *nv;
 
-	if (l->n == l->alloc) {
-		size_t na = l->alloc ? l->alloc * 2 : 8;
-		struct pacer_field_change *nv = realloc(l->v, na * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		l->v = nv;
-		l->alloc = na;
-	}
+	if (!(nv = pacer_array_grow(l->v, &l->alloc, l->n + 1, sizeof(*nv), 8)))
+		return -1;
+	l->v = nv;
 	c = &l->v[l->n];
 	c->path = strdup(path);
 	if (!c->path)

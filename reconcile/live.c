@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "reconcile/base/buf.h"
 #include "reconcile/base/jsonutil.h"
 
 struct reader {
@@ -48,16 +49,11 @@ static int oom(struct pacer_error **err)
 static int add_unchanged(struct reader *r, const char *id)
 {
 	struct live_set *s = r->out;
+	char **v = pacer_array_grow(s->unchanged, &r->cap, s->nunchanged + 1, sizeof(*v), 64);
 
-	if (s->nunchanged == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		char **v = realloc(s->unchanged, cap * sizeof(*v));
-
-		if (!v)
-			return oom(r->err);
-		s->unchanged = v;
-		r->cap = cap;
-	}
+	if (!v)
+		return oom(r->err);
+	s->unchanged = v;
 	if (!(s->unchanged[s->nunchanged] = strdup(id)))
 		return oom(r->err);
 	s->nunchanged++;
@@ -66,15 +62,11 @@ static int add_unchanged(struct reader *r, const char *id)
 
 static int add_str(char ***v, size_t *n, size_t *cap, const char *s)
 {
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		char **nv = realloc(*v, ncap * sizeof(*nv));
+	char **nv = pacer_array_grow(*v, cap, *n + 1, sizeof(*nv), 16);
 
-		if (!nv)
-			return -1;
-		*v = nv;
-		*cap = ncap;
-	}
+	if (!nv)
+		return -1;
+	*v = nv;
 	if (!((*v)[*n] = strdup(s)))
 		return -1;
 	(*n)++;
@@ -86,17 +78,11 @@ static int add_health(struct reader *r, const char *id, enum converge_health h,
 		      const char *reason, const struct converge_tasks *tasks)
 {
 	struct live_set *s = r->out;
-	struct live_health *e;
+	struct live_health *e, *v;
 
-	if (s->nhealth == r->caphealth) {
-		size_t cap = r->caphealth ? r->caphealth * 2 : 64;
-		struct live_health *v = realloc(s->health, cap * sizeof(*v));
-
-		if (!v)
-			return oom(r->err);
-		s->health = v;
-		r->caphealth = cap;
-	}
+	if (!(v = pacer_array_grow(s->health, &r->caphealth, s->nhealth + 1, sizeof(*v), 64)))
+		return oom(r->err);
+	s->health = v;
 	e = &s->health[s->nhealth];
 	if (!(e->id = strdup(id)))
 		return oom(r->err);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/base/buf.h"
 #include "reconcile/base/error.h"
 #include "reconcile/base/jsonutil.h"
 
@@ -161,19 +162,14 @@ static struct series *find_series(struct family *f, const char *labels)
 /* Find or create. Takes ownership of *labels (sets it NULL when kept). */
 static struct series *get_series(struct family *f, char **labels)
 {
-	struct series *s = find_series(f, *labels);
+	struct series *s = find_series(f, *labels), *ns;
 
 	if (s)
 		return s;
-	if (f->nseries == f->aseries) {
-		size_t n = f->aseries ? 2 * f->aseries : 4;
-		struct series *ns = realloc(f->series, n * sizeof(*ns));
-
-		if (!ns)
-			return NULL;
-		f->series = ns;
-		f->aseries = n;
-	}
+	ns = pacer_array_grow(f->series, &f->aseries, f->nseries + 1, sizeof(*ns), 4);
+	if (!ns)
+		return NULL;
+	f->series = ns;
 	s = &f->series[f->nseries];
 	memset(s, 0, sizeof(*s));
 	if (f->type == METRICS_HISTOGRAM) {
@@ -223,7 +219,7 @@ void metrics_free(struct metrics *m)
 int metrics_define(struct metrics *m, const char *name, enum metrics_type type, const char *help,
                    const double *buckets, size_t nbuckets, struct pacer_error **err)
 {
-	struct family f = {0};
+	struct family f = {0}, *nf;
 	int rc = 0;
 
 	if (!valid_name(name, NAME_METRIC))
@@ -249,15 +245,10 @@ int metrics_define(struct metrics *m, const char *name, enum metrics_type type, 
 		rc = pacer_error_set(err, PACER_EINVALID, "metrics: %s is defined twice", name);
 		goto done;
 	}
-	if (m->nfams == m->afams) {
-		size_t n = m->afams ? 2 * m->afams : 8;
-		struct family *nf = realloc(m->fams, n * sizeof(*nf));
-
-		if (!nf)
-			goto oom;
-		m->fams = nf;
-		m->afams = n;
-	}
+	nf = pacer_array_grow(m->fams, &m->afams, m->nfams + 1, sizeof(*nf), 8);
+	if (!nf)
+		goto oom;
+	m->fams = nf;
 	f.name = strdup(name);
 	f.help = strdup(help ? help : "");
 	f.type = type;

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "reconcile/apply.h"
+#include "reconcile/base/buf.h"
 #include "reconcile/base/clock.h"
 #include "reconcile/base/crash.h"
 #include "reconcile/base/log.h"
@@ -540,17 +541,14 @@ static int selected(struct selection *sel, const char *id)
 
 static int select_add(struct selection *sel, const char *id)
 {
+	char **v;
+
 	if (selected(sel, id))
 		return 0;
-	if (sel->n + 1 >= sel->cap) {
-		size_t cap = sel->cap ? sel->cap * 2 : 16;
-		char **v = realloc(sel->ids, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		sel->ids = v;
-		sel->cap = cap;
-	}
+	/* Room for the id and the NULL after it. */
+	if (!(v = pacer_array_grow(sel->ids, &sel->cap, sel->n + 2, sizeof(*v), 16)))
+		return -1;
+	sel->ids = v;
 	if (!(sel->ids[sel->n] = strdup(id)))
 		return -1;
 	sel->ids[++sel->n] = NULL;

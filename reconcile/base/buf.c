@@ -1,6 +1,7 @@
 #include "reconcile/base/buf.h"
 #include "reconcile/base/error.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +119,22 @@ char *pacer_buf_detach(struct pacer_buf *b)
 const char *pacer_buf_cstr(const struct pacer_buf *b)
 {
 	return b->ptr ? b->ptr : "";
+}
+
+void *pacer_array_grow(void *v, size_t *cap, size_t need, size_t elem, size_t first)
+{
+	size_t ncap = *cap ? *cap : first;
+	void *nv;
+
+	if (need <= *cap)
+		return v;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			return NULL;
+		ncap *= 2;
+	}
+	if (ncap > SIZE_MAX / elem || !(nv = realloc(v, ncap * elem)))
+		return NULL;
+	*cap = ncap;
+	return nv;
 }

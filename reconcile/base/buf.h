@@ -49,4 +49,13 @@ char *pacer_buf_detach(struct pacer_buf *b);
 /* The contents as a C string ("" when empty); borrowed until the next change. */
 const char *pacer_buf_cstr(const struct pacer_buf *b);
 
+/*
+ * Room for need elements of elem bytes in the array v (NULL or from malloc)
+ * of *cap elements: v itself when it has it, else v reallocated to twice
+ * its size, or to `first` elements when *cap is 0, as many times as need
+ * takes, and *cap updated. NULL when out of memory: v is then untouched,
+ * and still the caller's to free.
+ */
+void *pacer_array_grow(void *v, size_t *cap, size_t need, size_t elem, size_t first);
+
 #endif

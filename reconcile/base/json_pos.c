@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/base/buf.h"
+
 static int is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -188,17 +190,13 @@ int json_pos_elements(const char *data, size_t len, size_t arr_off, size_t **out
 	if (i < len && data[i] == ']')
 		return 0;
 	while (i < len) {
-		if (count == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			size_t *nv = realloc(v, ncap * sizeof(*v));
+		size_t *nv = pacer_array_grow(v, &cap, count + 1, sizeof(*v), 16);
 
-			if (!nv) {
-				free(v);
-				return -1;
-			}
-			v = nv;
-			cap = ncap;
+		if (!nv) {
+			free(v);
+			return -1;
 		}
+		v = nv;
 		v[count++] = i;
 		i = json_pos_skip_ws(data, len, json_pos_skip_value(data, len, i));
 		if (i >= len || data[i] != ',')
@@ -240,23 +238,6 @@ struct dup_scan {
 };
 
 /* Grow *v (elements of `elem` bytes) so that it holds at least need. */
-static int reserve(void **v, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *nv;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	nv = realloc(*v, ncap * elem);
-	if (!nv)
-		return -1;
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -371,8 +352,9 @@ static int push_key(struct dup_scan *s, size_t q, size_t end)
 	if (end < q + 2)
 		return 0; /* an unterminated string at the end of malformed text */
 	klen = end - q - 2;
-	if (reserve((void **)&s->keys, &s->capkeys, s->nkeys + 1, sizeof(*r)))
+	if (!(r = pacer_array_grow(s->keys, &s->capkeys, s->nkeys + 1, sizeof(*r), 16)))
 		return -1;
+	s->keys = r;
 	r = &s->keys[s->nkeys];
 	memset(r, 0, sizeof(*r));
 	r->quote = q;
@@ -408,8 +390,9 @@ static int add_dup(struct dup_scan *s, const struct key_rec *first, const struct
 	size_t e1 = json_pos_skip_value(s->data, s->len, v1);
 	size_t e2 = json_pos_skip_value(s->data, s->len, v2);
 
-	if (reserve((void **)&s->dups, &s->capdups, s->ndups + 1, sizeof(*d)))
+	if (!(d = pacer_array_grow(s->dups, &s->capdups, s->ndups + 1, sizeof(*d), 16)))
 		return -1;
+	s->dups = d;
 	d = &s->dups[s->ndups];
 	d->key = malloc(again->klen + 1);
 	if (!d->key)
@@ -489,8 +472,12 @@ static int dup_cmp(const void *pa, const void *pb)
 /* One container opens: its first key will be at index nkeys (objects). */
 static int open_frame(struct dup_scan *s, int object)
 {
-	if (reserve((void **)&s->frames, &s->capframes, s->nframes + 1, sizeof(*s->frames)))
+	size_t *frames = pacer_array_grow(s->frames, &s->capframes, s->nframes + 1,
+					  sizeof(*frames), 16);
+
+	if (!frames)
 		return -1;
+	s->frames = frames;
 	s->frames[s->nframes++] = object ? s->nkeys : SIZE_MAX;
 	return 0;
 }
