@@ -10,16 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/lib/clitest.h"
-#include "tests/lib/longrun.h"
+#include "tests/lib/watchtest.h"
 
-static struct lr_proc server;
+/* The pacer serve one test runs beside an action (static: the .fini may run after the test). */
+static struct wt w;
 
 static void fini(void)
 {
-	if (server.pid)
-		lr_stop(&server, SIGKILL, 2000);
-	ct_fini();
+	wt_fini(&w);
 }
 
 static void write_app(struct ct *t, int instances, int mem)
@@ -196,30 +194,22 @@ Test(actions, delete_needs_yes_backs_up_and_is_not_recreated, .timeout = 90, .fi
 
 Test(actions, rollback_while_serve_runs, .timeout = 90, .fini = fini)
 {
-	static struct ct t;
-	char log[512];
-	const char *argv[] = {test_pacer_bin(), "serve", "--source", NULL, "--marathon", NULL,
-	                      "--state-dir", NULL, "--backup-dir", NULL, "--listen", "127.0.0.1:0",
-	                      "--insecure-no-webhook-secret", "--interval", "1", NULL};
+	static const char *const extra[] = {"--listen", "127.0.0.1:0", "--insecure-no-webhook-secret",
+	                                    "--interval", "1", NULL};
+	struct ct *t = &w.t;
 	long long t0;
 
-	ct_setup(&t, NULL);
-	write_app(&t, 1, 32);
-	cr_assert_eq(sync_rc(&t), 0);
-	write_app(&t, 1, 64);
-	argv[3] = t.src;
-	argv[5] = t.sim.url;
-	argv[7] = t.state;
-	argv[9] = t.backups;
-	snprintf(log, sizeof(log), "%s/serve.log", t.dir);
-	lr_start(&server, argv, NULL, log);
-	cr_assert(lr_wait_log(&server, "finished result=converged", 1, 20000),
-	          "serve applied mem 64");
-	cr_expect_eq(app_int(&t, "mem"), 64);
+	ct_setup(t, NULL);
+	write_app(t, 1, 32);
+	cr_assert_eq(sync_rc(t), 0);
+	write_app(t, 1, 64);
+	wt_start_cmd(&w, "serve", t->src, NULL, extra);
+	cr_assert(lr_wait_log(&w.p, "finished result=converged", 1, 20000), "serve applied mem 64");
+	cr_expect_eq(app_int(t, "mem"), 64);
 	t0 = lr_now_ms();
 	{
-		const char *args[] = {"rollback", "/a", "--marathon", t.sim.url, "--state-dir",
-		                      t.state, "--backup-dir", t.backups, "--wait-lock", NULL};
+		const char *args[] = {"rollback", "/a", "--marathon", t->sim.url, "--state-dir",
+		                      t->state, "--backup-dir", t->backups, "--wait-lock", NULL};
 		struct ct_run r = ct_pacer(args, NULL);
 
 		if (r.rc)
@@ -229,10 +219,10 @@ Test(actions, rollback_while_serve_runs, .timeout = 90, .fini = fini)
 		ct_run_free(&r);
 	}
 	cr_expect_lt(lr_now_ms() - t0, 10000, "rollback took %lld ms", lr_now_ms() - t0);
-	cr_expect_eq(app_int(&t, "mem"), 32);
+	cr_expect_eq(app_int(t, "mem"), 32);
 	/* serve keeps syncing every second: the rollback stays. */
 	lr_sleep_ms(2500);
-	cr_expect_eq(app_int(&t, "mem"), 32, "serve's next syncs do not undo the rollback");
-	cr_expect_eq(lr_stop(&server, SIGTERM, 10000), 0);
-	ct_teardown(&t);
+	cr_expect_eq(app_int(t, "mem"), 32, "serve's next syncs do not undo the rollback");
+	cr_expect_eq(lr_stop(&w.p, SIGTERM, 10000), 0);
+	ct_teardown(t);
 }
