@@ -41,6 +41,14 @@ static CURLcode curl_result(struct test_sim *sim, const char *method, const char
 	return rc;
 }
 
+/* PUT {"cmd":"xx"} to path, giving up after timeout_ms; returns the curl result. */
+static CURLcode put_xx(struct test_sim *sim, const char *path, long timeout_ms)
+{
+	long status;
+
+	return curl_result(sim, "PUT", path, "{\"cmd\":\"xx\"}", timeout_ms, &status);
+}
+
 static void inject(struct test_sim *sim, const char *fault)
 {
 	test_sim_expect(sim, "POST", "/_sim/faults", fault, 201, NULL, "the fault is accepted");
@@ -118,13 +126,11 @@ Test(faults, after_latency_applies_then_answers_late)
 	struct test_sim sim;
 	struct st_resp r;
 	struct timeval t0;
-	long status;
 
 	st_sim_start(&sim, NULL);
 	inject(&sim, "{\"path\":\"/v2/apps/slow\",\"method\":\"PUT\",\"latency_ms\":1500,\"when\":\"after\"}");
 	/* The client gives up first; the change is there anyway. */
-	cr_assert_eq(curl_result(&sim, "PUT", "/v2/apps/slow", "{\"cmd\":\"xx\"}", 300, &status),
-		     CURLE_OPERATION_TIMEDOUT);
+	cr_assert_eq(put_xx(&sim, "/v2/apps/slow", 300), CURLE_OPERATION_TIMEDOUT);
 	test_sim_expect(&sim, "GET", "/v2/apps/slow", NULL, 200, NULL, "applied before the delay");
 	/* A patient client gets the real answer, late. */
 	inject(&sim, "{\"path\":\"/v2/apps/slow\",\"method\":\"PUT\",\"latency_ms\":400,\"when\":\"after\"}");
@@ -140,12 +146,10 @@ Test(faults, after_latency_applies_then_answers_late)
 Test(faults, before_latency_delays_the_change_itself)
 {
 	struct test_sim sim;
-	long status;
 
 	st_sim_start(&sim, NULL);
 	inject(&sim, "{\"path\":\"/v2/apps/late\",\"method\":\"PUT\",\"latency_ms\":1000}");
-	cr_assert_eq(curl_result(&sim, "PUT", "/v2/apps/late", "{\"cmd\":\"xx\"}", 300, &status),
-		     CURLE_OPERATION_TIMEDOUT);
+	cr_assert_eq(put_xx(&sim, "/v2/apps/late", 300), CURLE_OPERATION_TIMEDOUT);
 	test_sim_expect(&sim, "GET", "/v2/apps/late", NULL, 404, NULL, "not applied during the delay");
 	st_sim_stop(&sim);
 }
@@ -153,14 +157,13 @@ Test(faults, before_latency_delays_the_change_itself)
 Test(faults, before_5xx_and_drop_apply_nothing)
 {
 	struct test_sim sim;
-	long status;
 
 	st_sim_start(&sim, NULL);
 	inject(&sim, "{\"path\":\"/v2/apps/x\",\"method\":\"PUT\",\"status\":503,\"when\":\"before\"}");
 	test_sim_expect(&sim, "PUT", "/v2/apps/x", "{\"cmd\":\"xx\"}", 503, "{\"message\":\"injected\"}", NULL);
 	test_sim_expect(&sim, "GET", "/v2/apps/x", NULL, 404, NULL, "a 5xx before handling applies nothing");
 	inject(&sim, "{\"path\":\"/v2/apps/x\",\"method\":\"PUT\",\"drop\":true}");
-	cr_assert_eq(curl_result(&sim, "PUT", "/v2/apps/x", "{\"cmd\":\"xx\"}", 10000, &status), CURLE_GOT_NOTHING);
+	cr_assert_eq(put_xx(&sim, "/v2/apps/x", 10000), CURLE_GOT_NOTHING);
 	test_sim_expect(&sim, "GET", "/v2/apps/x", NULL, 404, NULL, "a drop before handling applies nothing");
 	cr_assert_eq(st_ndeploys(&sim), 0);
 	st_sim_stop(&sim);
@@ -196,11 +199,10 @@ Test(faults, stopping_cuts_a_long_delay_short)
 {
 	struct test_sim sim;
 	struct timeval t0;
-	long status;
 
 	st_sim_start(&sim, NULL);
 	inject(&sim, "{\"path\":\"/v2/apps/x\",\"latency_ms\":60000,\"when\":\"after\"}");
-	cr_assert_eq(curl_result(&sim, "PUT", "/v2/apps/x", "{\"cmd\":\"xx\"}", 300, &status), CURLE_OPERATION_TIMEDOUT);
+	cr_assert_eq(put_xx(&sim, "/v2/apps/x", 300), CURLE_OPERATION_TIMEDOUT);
 	gettimeofday(&t0, NULL);
 	st_sim_stop(&sim);
 	cr_assert_lt(elapsed_ms(&t0), 5000, "SIGTERM waited for the 60 s delay");
