@@ -137,6 +137,15 @@ static inline struct st_resp st_req(struct test_sim *sim, const char *method, co
 	return st_http(method, url, body, NULL);
 }
 
+/* GET /v2/apps/<id><rest>: rest is "" for the app, "/tasks" for its tasks... */
+static inline struct st_resp st_get_app(struct test_sim *sim, const char *id, const char *rest)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "/v2/apps/%s%s", id, rest);
+	return st_req(sim, "GET", path, NULL);
+}
+
 /* A header value from raw headers (case-insensitive name), copied into out. */
 static inline int st_header(const struct st_resp *r, const char *name, char *out, size_t outlen)
 {
@@ -231,12 +240,10 @@ static inline int st_deploy_running(struct test_sim *sim, const char *id)
 static inline struct st_resp st_wait_app_member(struct test_sim *sim, const char *id,
 						const char *path, int timeout_ms)
 {
-	char url[512];
 	struct st_resp r;
 
-	snprintf(url, sizeof(url), "/v2/apps/%s", id);
 	for (int t = 0;; t += 20) {
-		r = st_req(sim, "GET", url, NULL);
+		r = st_get_app(sim, id, "");
 		if (test_json_get(r.json, path) || t >= timeout_ms)
 			return r;
 		st_free(&r);

@@ -22,13 +22,10 @@ static void settle(struct test_sim *sim)
 /* GET /v2/apps/{id}: the integer at path in the answer. */
 static int64_t app_int(struct test_sim *sim, const char *id, const char *path)
 {
-	char p[256];
-	struct st_resp r;
+	struct st_resp r = st_get_app(sim, id, "");
 	int64_t v;
 
-	snprintf(p, sizeof(p), "/v2/apps/%s", id);
-	r = st_req(sim, "GET", p, NULL);
-	cr_assert_eq(r.status, 200, "GET %s: %s", p, r.body);
+	cr_assert_eq(r.status, 200, "GET /v2/apps/%s: %s", id, r.body);
 	v = st_int(r.json, path);
 	st_free(&r);
 	return v;

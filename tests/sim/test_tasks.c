@@ -13,11 +13,8 @@ TestSuite(tasks, .fini = st_cleanup);
 /* The state of the first task of app ("" when none), copied into out. */
 static void first_state(struct test_sim *sim, const char *app, char out[32])
 {
-	char path[128];
-	struct st_resp r;
+	struct st_resp r = st_get_app(sim, app, "/tasks");
 
-	snprintf(path, sizeof(path), "/v2/apps/%s/tasks", app);
-	r = st_req(sim, "GET", path, NULL);
 	snprintf(out, 32, "%s", st_str_or_empty(r.json, "tasks.0.state"));
 	st_free(&r);
 }
@@ -87,8 +84,7 @@ static long kill_time(struct test_sim *sim, const char *app, char first[32])
 	struct st_resp r;
 	struct timespec a, b;
 
-	snprintf(path, sizeof(path), "/v2/apps/%s/tasks", app);
-	r = st_req(sim, "GET", path, NULL);
+	r = st_get_app(sim, app, "/tasks");
 	snprintf(path, sizeof(path), "/v2/apps/%s/tasks/%s", app, st_str_or_empty(r.json, "tasks.0.id"));
 	st_free(&r);
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -215,12 +211,9 @@ struct placed {
 
 static void placed(struct test_sim *sim, const char *app, struct placed *p)
 {
-	char path[128];
-	struct st_resp r;
+	struct st_resp r = st_get_app(sim, app, "/tasks");
 	struct json_object *tasks;
 
-	snprintf(path, sizeof(path), "/v2/apps/%s/tasks", app);
-	r = st_req(sim, "GET", path, NULL);
 	tasks = test_json_get(r.json, "tasks");
 	p->n = tasks ? json_object_array_length(tasks) : 0;
 	cr_assert_leq(p->n, 8);

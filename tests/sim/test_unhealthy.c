@@ -15,12 +15,9 @@ TestSuite(unhealthy, .fini = st_cleanup);
 /* The id of the only task of app, or "" (copied into out). */
 static void task_id(struct test_sim *sim, const char *app, char out[256], int64_t *fails)
 {
-	char url[128];
-	struct st_resp r;
+	struct st_resp r = st_get_app(sim, app, "");
 	const char *id;
 
-	snprintf(url, sizeof(url), "/v2/apps/%s", app);
-	r = st_req(sim, "GET", url, NULL);
 	id = st_str(r.json, "app.tasks.0.id");
 	snprintf(out, 256, "%s", id ? id : "");
 	if (fails)
