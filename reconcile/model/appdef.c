@@ -541,40 +541,37 @@ static struct json_object *status_200(void)
 	return codes;
 }
 
-static void default_readiness(struct json_object *app)
+/* Call fn on every element of app's array member key (none when absent). */
+static void each_element(struct json_object *app, const char *key,
+			 void (*fn)(struct json_object *element))
 {
-	struct json_object *rcs = jsonutil_get(app, "readinessChecks");
-	size_t i, n;
+	struct json_object *arr = jsonutil_get(app, key);
+	size_t n = arr ? json_object_array_length(arr) : 0;
 
-	n = rcs ? json_object_array_length(rcs) : 0;
-	for (i = 0; i < n; i++) {
-		struct json_object *rc = json_object_array_get_idx(rcs, i);
-
-		JSONUTIL_SET_DEFAULT(rc, "name", json_object_new_string("readinessCheck"));
-		JSONUTIL_SET_DEFAULT(rc, "protocol", json_object_new_string("HTTP"));
-		JSONUTIL_SET_DEFAULT(rc, "path", json_object_new_string("/"));
-		JSONUTIL_SET_DEFAULT(rc, "portName", json_object_new_string("http-api"));
-		JSONUTIL_SET_DEFAULT(rc, "intervalSeconds", json_object_new_int(30));
-		JSONUTIL_SET_DEFAULT(rc, "timeoutSeconds", json_object_new_int(10));
-		JSONUTIL_SET_DEFAULT(rc, "httpStatusCodesForReady", status_200());
-		dedup_array(jsonutil_get(rc, "httpStatusCodesForReady"));
-		JSONUTIL_SET_DEFAULT(rc, "preserveLastResponse", json_object_new_boolean(0));
-	}
+	for (size_t i = 0; i < n; i++)
+		fn(json_object_array_get_idx(arr, i));
 }
 
-static void default_fetch(struct json_object *app)
+/* Marathon's defaults of one readiness check. */
+static void default_readiness(struct json_object *rc)
 {
-	struct json_object *fetch = jsonutil_get(app, "fetch");
-	size_t i, n;
+	JSONUTIL_SET_DEFAULT(rc, "name", json_object_new_string("readinessCheck"));
+	JSONUTIL_SET_DEFAULT(rc, "protocol", json_object_new_string("HTTP"));
+	JSONUTIL_SET_DEFAULT(rc, "path", json_object_new_string("/"));
+	JSONUTIL_SET_DEFAULT(rc, "portName", json_object_new_string("http-api"));
+	JSONUTIL_SET_DEFAULT(rc, "intervalSeconds", json_object_new_int(30));
+	JSONUTIL_SET_DEFAULT(rc, "timeoutSeconds", json_object_new_int(10));
+	JSONUTIL_SET_DEFAULT(rc, "httpStatusCodesForReady", status_200());
+	dedup_array(jsonutil_get(rc, "httpStatusCodesForReady"));
+	JSONUTIL_SET_DEFAULT(rc, "preserveLastResponse", json_object_new_boolean(0));
+}
 
-	n = fetch ? json_object_array_length(fetch) : 0;
-	for (i = 0; i < n; i++) {
-		struct json_object *a = json_object_array_get_idx(fetch, i);
-
-		JSONUTIL_SET_DEFAULT(a, "extract", json_object_new_boolean(1));
-		JSONUTIL_SET_DEFAULT(a, "executable", json_object_new_boolean(0));
-		JSONUTIL_SET_DEFAULT(a, "cache", json_object_new_boolean(0));
-	}
+/* Marathon's defaults of one fetch artifact. */
+static void default_fetch(struct json_object *artifact)
+{
+	JSONUTIL_SET_DEFAULT(artifact, "extract", json_object_new_boolean(1));
+	JSONUTIL_SET_DEFAULT(artifact, "executable", json_object_new_boolean(0));
+	JSONUTIL_SET_DEFAULT(artifact, "cache", json_object_new_boolean(0));
 }
 
 static void default_strategies(struct json_object *app, bool resident, bool external)
@@ -711,8 +708,8 @@ static void normalize(struct json_object *app, const struct appdef_flags *flags,
 	default_ports(app, host, bridge);
 	default_container(app, &resident, &external);
 	default_health_checks(app, host, had_port_defs);
-	default_readiness(app);
-	default_fetch(app);
+	each_element(app, "readinessChecks", default_readiness);
+	each_element(app, "fetch", default_fetch);
 	default_strategies(app, resident, external);
 	default_scalars(app, flags);
 }
