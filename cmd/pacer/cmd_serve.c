@@ -3,7 +3,10 @@
  * engine through runner.h. Webhooks (signed with PACER_WEBHOOK_SECRET or
  * PACER_WEBHOOK_SECRET_FILE), a timer and startup trigger syncs; /status
  * and /metrics report them; with --tokens-file the authenticated API
- * (serve_api.h, api.h) reads and steers apps. Exits 0
+ * (serve_api.h, api.h) reads and steers apps. An idle cluster costs
+ * nothing (idlesync.h): Marathon's event stream brings the apps changed
+ * outside pacer, and an --interval tick polls the source instead of
+ * syncing every app. Exits 0
  * on SIGTERM/SIGINT once the sync in flight has returned.
  */
 
@@ -16,6 +19,7 @@
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/commands.h"
 #include "cmd/pacer/envsync.h"
+#include "cmd/pacer/idlesync.h"
 #include "cmd/pacer/sdnotify.h"
 #include "cmd/pacer/serve_http.h"
 #include "cmd/pacer/serve_tokens.h"
@@ -29,7 +33,7 @@ struct serve_run;
 struct serve_cli {
 	struct cli_common c;
 	const char *listen, *branch, *tokens_file;
-	int interval, insecure_no_secret;
+	int interval, resync_interval, insecure_no_secret;
 	struct cli_apply a;
 	struct serve_run *sr; /* from serve_prepare() to serve_release() */
 };
@@ -42,7 +46,13 @@ static const struct opt_spec serve_options[] = {
     {"listen", 'l', OPT_STRING, offsetof(struct serve_cli, listen), "ADDR:PORT",
      "where to listen for webhooks, /status, /metrics (default 127.0.0.1:8090)", "PACER_LISTEN"},
     {"interval", 0, OPT_INT, offsetof(struct serve_cli, interval), "SECONDS",
-     "also sync this often, 0 = only on webhooks (default 60)", "PACER_INTERVAL"},
+     "also poll the source this often and sync when it changed (every app while Marathon's "
+     "event stream is down), 0 = only on webhooks and events (default 60)",
+     "PACER_INTERVAL"},
+    {"resync-interval", 0, OPT_INT, offsetof(struct serve_cli, resync_interval), "SECONDS",
+     "sync every app at the first --interval tick after this long, catching what the event "
+     "stream missed; 0 = off (default 300)",
+     "PACER_RESYNC_INTERVAL"},
     {"branch", 0, OPT_STRING, offsetof(struct serve_cli, branch), "BRANCH",
      "the branch whose pushes trigger a sync (default --ref, else the remote's default)",
      "PACER_BRANCH"},
@@ -91,6 +101,7 @@ static int load_tokens(const char *path, struct tokens **out, struct pacer_error
 /* What serve holds while it runs; released by serve_release(). */
 struct serve_run {
 	struct envsync *es;
+	struct idlesync *idle;
 	struct tokens *tokens;
 	struct api *api;
 	struct serve *srv;
@@ -125,9 +136,17 @@ static int serve_open(const struct serve_cli *o, struct cli_env *env, struct syn
                       struct pacer_error **err)
 {
 	struct serve_options svo = SERVE_OPTIONS_INIT;
+	struct idlesync_options io = {0};
 	int rc;
 
 	if (envsync_new(&sr->es, env, so, err))
+		return PACER_EXIT_FAILED;
+	io.sync = sr->es;
+	io.env = env;
+	io.source = o->c.source;
+	io.resync_interval_s = o->resync_interval;
+	io.stop = so->stop;
+	if (idlesync_new(&sr->idle, &io, err))
 		return PACER_EXIT_FAILED;
 	if (sr->tokens && api_new(&sr->api, env, so->stop, so->ignore_instances)) {
 		pacer_error_set(err, -1, "out of memory");
@@ -145,6 +164,8 @@ static int serve_open(const struct serve_cli *o, struct cli_env *env, struct syn
 	svo.api_fn = sr->api ? api_handle : NULL;
 	svo.api_ctx = sr->api;
 	svo.sync_only = envsync_run;
+	svo.poll = idlesync_poll;
+	svo.poll_ctx = sr->idle;
 	/* pacer suspend/resume take effect at once, not at the next interval. */
 	if (asprintf(&sr->poke, "%s/suspended.json", env->state_dir) >= 0)
 		svo.poke_file = sr->poke;
@@ -160,8 +181,13 @@ static int serve_open(const struct serve_cli *o, struct cli_env *env, struct syn
 static int serve_until_stopped(struct serve_run *sr, volatile sig_atomic_t *stop)
 {
 	struct sdnotify_probe *probe = NULL;
+	struct pacer_error *err = NULL;
 	int rc;
 
+	/* Not fatal: every --interval tick is then a whole sync, as while the stream is down. */
+	if (idlesync_follow(sr->idle, serve_runner(sr->srv), &err))
+		PLOG_ERROR("events: %s; every --interval tick syncs every app", err->message);
+	pacer_error_free(err);
 	/* Type=notify: ready once it listens; the watchdog pings while /healthz answers. */
 	if (sdnotify_probe_start(&probe, sr->listen, serve_port(sr->srv)))
 		PLOG_WARN("watchdog: cannot start the probe thread; systemd will restart pacer "
@@ -184,6 +210,7 @@ static void serve_release(struct cmd_ctx *ctx)
 
 	if (!sr)
 		return;
+	idlesync_free(sr->idle); /* sets *stop: serve has returned */
 	serve_free(sr->srv);
 	free(sr->poke);
 	api_free(sr->api);
@@ -201,9 +228,9 @@ static int serve_prepare(struct cmd_ctx *ctx)
 	struct pacer_error *err = NULL;
 	int code;
 
-	if (cli_apply_options(&o->a, &so) || o->interval < 0) {
+	if (cli_apply_options(&o->a, &so) || o->interval < 0 || o->resync_interval < 0) {
 		fprintf(stderr, "pacer serve: --on-failure must be rollback, restart or none; "
-		                "--interval >= 0\n");
+		                "--interval, --resync-interval >= 0\n");
 		return PACER_EXIT_USAGE;
 	}
 	if (!(o->sr = calloc(1, sizeof(*o->sr))))
@@ -236,7 +263,8 @@ static int serve_cmd(struct cmd_ctx *ctx)
 	return code;
 }
 
-static const struct serve_cli serve_defaults = {.a = CLI_APPLY_INIT, .interval = 60};
+static const struct serve_cli serve_defaults = {
+    .a = CLI_APPLY_INIT, .interval = 60, .resync_interval = 300};
 
 const struct cmd_spec cmd_serve_spec =
     CMD_SPEC(struct serve_cli, serve_options, "--source URL [--listen ADDR:PORT] [options]",

@@ -372,3 +372,13 @@ done:
 	pacer_error_free(err);
 	return ret;
 }
+
+int envsync_desires(struct envsync *e, const char *id)
+{
+	int has;
+
+	pthread_mutex_lock(&e->mu);
+	has = e->desired && desired_find(e->desired, id) != NULL;
+	pthread_mutex_unlock(&e->mu);
+	return has;
+}

@@ -73,4 +73,7 @@ void envsync_interrupt(void *envsync);
  */
 int envsync_drift(struct envsync *e, struct json_object *live, char **app_id, char **paths);
 
+/* 1 when the desired state of the last whole sync that loaded one has app id, else 0. */
+int envsync_desires(struct envsync *e, const char *id);
+
 #endif

@@ -112,6 +112,29 @@ static void sync_done(void *ctx, const struct runner_result *res)
 	          status_commit(res->status) ? status_commit(res->status) : "-", res->seconds);
 }
 
+/* hooks.task_due: an interval tick waits for the poll (under the runner's lock, then mu). */
+static long long poll_due(void *ctx)
+{
+	struct serve *s = ctx;
+	int due;
+
+	pthread_mutex_lock(&s->mu);
+	due = s->poll_due;
+	pthread_mutex_unlock(&s->mu);
+	return due ? 0 : -1;
+}
+
+/* hooks.task_run: the poll, on the worker, between syncs. */
+static void poll_run(void *ctx)
+{
+	struct serve *s = ctx;
+
+	pthread_mutex_lock(&s->mu);
+	s->poll_due = 0;
+	pthread_mutex_unlock(&s->mu);
+	s->poll(s->poll_ctx, s->runner);
+}
+
 /*
  * The queue: one sync at a time, bursts coalesced, a webhook superseding
  * the running sync (serve_options.supersede); no retries of its own: the
@@ -127,6 +150,10 @@ static int runner_open(struct serve *s, struct pacer_error **err)
 	ro.hooks.ctx = s;
 	ro.hooks.started = sync_started;
 	ro.hooks.done = sync_done;
+	if (s->poll) {
+		ro.hooks.task_due = poll_due;
+		ro.hooks.task_run = poll_run;
+	}
 	return runner_new(&s->runner, &ro, err);
 }
 
@@ -590,6 +617,8 @@ static int copy_options(struct serve *s, const struct serve_options *opts,
 	s->api_fn = opts->api_fn;
 	s->api_ctx = opts->api_ctx;
 	s->sync_only = opts->sync_only;
+	s->poll = opts->poll;
+	s->poll_ctx = opts->poll_ctx;
 	return 0;
 }
 
@@ -695,6 +724,11 @@ int serve_port(const struct serve *s)
 	return s ? s->port : 0;
 }
 
+struct runner *serve_runner(struct serve *s)
+{
+	return s->runner;
+}
+
 struct metrics *serve_metrics(struct serve *s)
 {
 	return s->metrics;
@@ -776,7 +810,14 @@ static int serve_loop(struct serve *s, volatile sig_atomic_t *stop)
 		if (filestamp_changed(s->poke_file, &s->poke))
 			runner_trigger(s->runner, "suspensions changed", 0, NULL);
 		now = pacer_now_ms();
-		if (next_poll && now >= next_poll) {
+		if (next_poll && now >= next_poll && s->poll) {
+			/* Not under mu: task_due takes mu under the runner's lock. */
+			pthread_mutex_lock(&s->mu);
+			s->poll_due = 1;
+			pthread_mutex_unlock(&s->mu);
+			runner_wake(s->runner);
+			next_poll = plan_interval(s, next_poll, now);
+		} else if (next_poll && now >= next_poll) {
 			runner_trigger(s->runner, "interval", 0, NULL);
 			next_poll = plan_interval(s, next_poll, now);
 		}

@@ -4,8 +4,9 @@
  * suspensions file into triggers of a runner (runner.h), and reports its
  * status. (serve_http.c is the service, serve_api.c the /api/v1/ routes,
  * serve_tokens.c the API's bearer tokens; the webhooks' signatures are
- * backends/webhook/.) It syncs when a merge lands (webhooks), every
- * `interval_s` seconds, and once at start, and it reports what it did.
+ * backends/webhook/.) It syncs when a merge lands (webhooks), once at
+ * start, and every `interval_s` seconds, or, with serve_options.poll, when
+ * that tick's poll finds a change; and it reports what it did.
  *
  * Endpoints:
  *   POST /hooks/github|gitlab|gitea|generic
@@ -62,6 +63,7 @@
 
 struct json_object;
 struct metrics;
+struct runner;
 struct serve;
 struct tokens;
 
@@ -108,6 +110,14 @@ typedef unsigned (*serve_api_fn)(void *ctx, const struct serve_api_call *call,
 typedef int (*serve_sync_only_fn)(void *ctx, const char *reason, const char *const *only,
                                   struct json_object **status_out);
 
+/*
+ * What an interval tick does instead of a whole sync (serve_options.poll):
+ * look for a change cheaply and trigger the syncs it calls for on r
+ * (runner_trigger()). Runs on the runner's worker between syncs, so it may
+ * read what the syncs read (the git cache).
+ */
+typedef void (*serve_poll_fn)(void *ctx, struct runner *r);
+
 struct serve_options {
 	unsigned version;
 	/* "IP:PORT", "[IPv6]:PORT" or "host:PORT"; default "127.0.0.1:8090"; port 0 = any */
@@ -148,12 +158,19 @@ struct serve_options {
 	 * (100 ms, one stat()); NULL = none. Copied.
 	 */
 	const char *poke_file;
+	/*
+	 * NULL: every interval tick is a whole sync (reason "interval"). Else
+	 * a tick runs poll(poll_ctx, runner) on the sync worker, which decides
+	 * what to sync (serve_poll_fn).
+	 */
+	serve_poll_fn poll;
+	void *poll_ctx;
 };
 #define SERVE_OPTIONS_VERSION 1
 #define SERVE_OPTIONS_INIT                                                                         \
 	{                                                                                          \
 		SERVE_OPTIONS_VERSION, "127.0.0.1:8090", NULL, 0, 1u << 20, 0, NULL, NULL, NULL,   \
-		    NULL, NULL, NULL, NULL                                                         \
+		    NULL, NULL, NULL, NULL, NULL, NULL                                             \
 	}
 
 /*
@@ -180,6 +197,9 @@ typedef int (*serve_sync_fn)(void *ctx, const char *reason, struct json_object *
  */
 int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_fn sync_fn,
               void *ctx, struct pacer_error **err);
+
+/* The sync queue (borrowed, valid until serve_free()): for triggers of the caller's own. */
+struct runner *serve_runner(struct serve *s);
 
 /* The bound TCP port (useful with port 0). */
 int serve_port(const struct serve *s);

@@ -38,6 +38,9 @@ struct serve {
 	char *poke_file;       /* serve_options.poke_file, or NULL */
 	struct filestamp poke; /* its last look (the loop thread's) */
 	double next_run;       /* wall clock of the next interval sync, 0 = none */
+	int poll_due;          /* an interval tick waits for serve_options.poll */
+	serve_poll_fn poll;
+	void *poll_ctx;
 
 	/* The API (serve_api.c). api_jobs (under mu): API threads running. */
 	const struct tokens *tokens;

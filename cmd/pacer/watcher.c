@@ -1,7 +1,7 @@
 /*
  * watcher.c: the event loop of pacer watch (contract in watcher.h; what
- * it adds to the runner's worker is in watcher_sync.c, the event stream in
- * watcher_drift.c).
+ * it adds to the runner's worker is in watcher_sync.c, the event stream's
+ * meaning in watcher_drift.c, its thread in evstream.c).
  *
  * One poll() over the inotify fd (directory source) and a self-pipe that
  * the SIGTERM/SIGINT handler and the other threads write to, with timers:
@@ -506,6 +506,7 @@ done:
 static int start_threads(struct watcher *w, struct pacer_error **err)
 {
 	struct runner_options ro = RUNNER_OPTIONS_INIT;
+	struct pacer_error *ev_err = NULL;
 	int rc;
 
 	ro.sync = envsync_run;
@@ -517,12 +518,10 @@ static int start_threads(struct watcher *w, struct pacer_error **err)
 	watcher__hooks(w, &ro.hooks);
 	if ((rc = runner_new(&w->runner, &ro, err)) || (rc = runner_start(w->runner, err)))
 		return rc;
-	if ((rc = pthread_create(&w->events, NULL, watcher__events, w)) != 0)
-		PLOG_ERROR("events: cannot start the event stream thread (%s); drift is only "
-		           "caught by --resync-interval",
-		           strerror(rc));
-	else
-		w->has_events = 1;
+	if (watcher__events_start(w, &ev_err))
+		PLOG_ERROR("events: %s; drift is only caught by --resync-interval",
+		           ev_err->message);
+	pacer_error_free(ev_err);
 	return 0;
 }
 
@@ -591,8 +590,7 @@ void watcher_free(struct watcher *w)
 	pthread_mutex_unlock(&w->mu);
 
 	runner_stop(w->runner, RUNNER_SUPERSEDE);
-	if (w->has_events)
-		pthread_join(w->events, NULL);
+	evstream_free(w->events);
 	runner_free(w->runner);
 	if (w->git_inner) { /* the syncs read env->source no more */
 		pacer_source_free(w->env->source);

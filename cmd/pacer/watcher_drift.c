@@ -1,7 +1,8 @@
 /*
- * watcher_drift.c: pacer watch's drift detection (see watcher.h): the
- * thread that follows Marathon's event stream, and the checks the runner's
- * worker runs when an event (or a reconnect) says apps may have changed.
+ * watcher_drift.c: pacer watch's drift detection (see watcher.h): what
+ * the events of Marathon's event stream mean (evstream.h follows it), and
+ * the checks the runner's worker runs when an event (or a reconnect) says
+ * apps may have changed.
  *
  * Drift is measured against the last sync, not against the source: the
  * apps its status lists as running their desired definition (the
@@ -17,18 +18,10 @@
 #include <string.h>
 
 #include "backends/marathon/events.h"
+#include "cmd/pacer/evstream.h"
 #include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
 #include "reconcile/cluster.h"
-
-/* Reconnects of the event stream: the first after 0.5 s, doubling up to 30 s. */
-#define STREAM_RETRY_MIN_MS 500L
-#define STREAM_RETRY_MAX_MS 30000L
-/* A connection that lived this long (a heartbeat is due every 10 s) was
- * not the problem: the next reconnect starts from STREAM_RETRY_MIN_MS again. */
-#define HEALTHY_MS 10000LL
-/* An outage is logged when it begins, then this often. */
-#define OUTAGE_LOG_EVERY_MS 300000LL
 
 /* ---- what the last sync left as desired ---- */
 
@@ -329,19 +322,9 @@ static int deaf(struct watcher *w)
 	return foreign;
 }
 
-/* The stream is open: whatever happened while it was not, compare everything. */
+/* The stream is open (evstream.c logged it): what happened while it was not, compare all. */
 static void attached(struct watcher *w)
 {
-	struct watcher_stream *s = &w->stream;
-
-	if (s->outage_ms && !s->said_back)
-		PLOG_INFO("events: the Marathon event stream is back after %lld s; comparing every "
-		          "app for what was missed",
-		          (pacer_now_ms() - s->outage_ms) / 1000);
-	else if (!s->ever_attached)
-		PLOG_INFO("events: following Marathon's event stream");
-	s->said_back = s->outage_ms != 0;
-	s->ever_attached = 1;
 	pthread_mutex_lock(&w->mu);
 	w->stream_down_ms = 0;
 	pthread_mutex_unlock(&w->mu);
@@ -411,88 +394,32 @@ static int on_event(void *ctx, const char *type, struct json_object *data)
 	return 0;
 }
 
-/* ---- the stream thread ---- */
+/* ---- the stream (evstream.h) ---- */
 
-/* Why the connection ended, for the log; caller frees. */
-static char *why_ended(int rc, const struct marathon_stream_info *info,
-                       const struct pacer_error *err)
+/* A connection ended: resyncs run more often until it is back. */
+static void down(void *ctx, long long since)
 {
-	char *s = NULL;
+	struct watcher *w = ctx;
 
-	if (rc)
-		return pacer_error_format(err);
-	if (!info->attached)
-		return strdup("the reply ended before the stream's first event, as when a proxy "
-		              "in front of Marathon buffers or cuts streams");
-	if (asprintf(&s, "closed by Marathon after %lld s", info->ms / 1000) < 0)
-		s = NULL;
-	return s;
-}
-
-/* Log a connection's end, and decide the wait before the next. */
-static void ended(struct watcher *w, int rc, const struct marathon_stream_info *info,
-                  const struct pacer_error *err)
-{
-	struct watcher_stream *s = &w->stream;
-	long long now = pacer_now_ms();
-	int healthy = info->attached && info->ms >= HEALTHY_MS;
-	char *why = why_ended(rc, info, err);
-
-	if (healthy) /* a new outage, however the last one went */
-		s->outage_ms = 0;
-	if (!s->outage_ms)
-		runner_backoff_reset(&s->backoff);
-	runner_backoff_next(&s->backoff);
-	if (!s->outage_ms) {
-		s->outage_ms = s->warned_ms = now;
-		s->failures = 0;
-		s->said_back = 0;
-		PLOG_WARN("events: the Marathon event stream %s (%s); reconnecting with backoff "
-		          "(%ld ms, doubling up to %ld s); until it is back, changes outside pacer "
-		          "are only found by resyncs, which run more often meanwhile",
-		          info->attached ? "ended" : "cannot be followed", why ? why : "?",
-		          s->backoff.ms, s->backoff.max_ms / 1000);
-	} else if (now - s->warned_ms >= OUTAGE_LOG_EVERY_MS) {
-		s->warned_ms = now;
-		PLOG_WARN("events: the Marathon event stream is still down after %lld s and %lu "
-		          "attempts (last: %s)",
-		          (now - s->outage_ms) / 1000, s->failures + 1, why ? why : "?");
-	} else {
-		PLOG_DEBUG("events: the event stream failed again (%s); next try in %ld ms",
-		           why ? why : "?", s->backoff.ms);
-	}
-	s->failures++;
-	free(why);
 	pthread_mutex_lock(&w->mu);
 	if (!w->stream_down_ms)
-		w->stream_down_ms = s->outage_ms;
+		w->stream_down_ms = since;
 	pthread_mutex_unlock(&w->mu);
 	watcher__wake_loop(w);
 }
 
-void *watcher__events(void *arg)
+int watcher__events_start(struct watcher *w, struct pacer_error **err)
 {
-	struct watcher *w = arg;
-	struct marathon_events_options eo = {marathon_definition_events, 0, on_event, w, w->o.stop};
+	struct evstream_options eo = {0};
 
-	w->stream.backoff =
-	    (struct runner_backoff)RUNNER_BACKOFF_INIT(STREAM_RETRY_MIN_MS, STREAM_RETRY_MAX_MS);
-	runner_backoff_next(&w->stream.backoff);
-	while (!*w->o.stop) {
-		struct marathon_stream_info info;
-		struct pacer_error *err = NULL;
-		int rc = marathon_events_follow(w->env->marathon, &eo, &info, &err);
-		long long at;
-
-		if (!*w->o.stop)
-			ended(w, rc, &info, err);
-		pacer_error_free(err);
-		/* Wait, waking at once when the watcher stops. */
-		pthread_mutex_lock(&w->mu);
-		at = pacer_now_ms() + w->stream.backoff.ms;
-		while (!w->quit && !*w->o.stop && pacer_now_ms() < at)
-			watcher__wait(w, at);
-		pthread_mutex_unlock(&w->mu);
-	}
-	return NULL;
+	eo.marathon = w->env->marathon;
+	eo.event_types = marathon_definition_events;
+	eo.cb = on_event;
+	eo.down = down;
+	eo.ctx = w;
+	eo.stop = w->o.stop;
+	eo.back_note = "; comparing every app for what was missed";
+	eo.down_note = "; until it is back, changes outside pacer are only found by resyncs, "
+	               "which run more often meanwhile";
+	return evstream_start(&w->events, &eo, err);
 }

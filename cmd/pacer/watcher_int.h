@@ -7,8 +7,9 @@
  *   watcher_sync.c   what watch adds to the runner's worker (runner.h
  *                    hooks): drift checks between syncs, a prune confirmed
  *                    with a second look, what a sync's result means
- *   watcher_drift.c  the event stream thread (reconnects, health, what each
- *                    event means) and the drift checks
+ *   watcher_drift.c  what each event of the stream means (the stream thread,
+ *                    its reconnects and health, is evstream.c) and the drift
+ *                    checks
  *
  * The sync queue itself (coalescing, supersede, retries) is the runner's.
  *
@@ -16,8 +17,7 @@
  * every change a waiting thread may care about (the runner's worker in a
  * prune's second look, the stream thread). The runner's lock comes before
  * mu (runner.h): nothing calls the runner while holding mu. The loop
- * thread owns the fswatch and the debounce, the stream thread owns
- * `stream`.
+ * thread owns the fswatch and the debounce.
  */
 #ifndef PACER_CMD_WATCHER_INT_H
 #define PACER_CMD_WATCHER_INT_H
@@ -25,6 +25,7 @@
 #include <pthread.h>
 
 #include "cmd/pacer/envsync.h"
+#include "cmd/pacer/evstream.h"
 #include "cmd/pacer/runner.h"
 #include "cmd/pacer/watcher.h"
 #include "reconcile/source.h"
@@ -44,28 +45,16 @@ struct watcher_note {
 	char *what; /* the changed fields, or "" for a deleted app; owned */
 };
 
-/* The event stream's health, kept by the stream thread alone. */
-struct watcher_stream {
-	struct runner_backoff backoff; /* the wait before the next reconnect */
-	long long outage_ms;           /* when the current outage began; 0: none */
-	unsigned long failures;        /* connections that failed in this outage */
-	long long warned_ms;           /* the outage's last warning */
-	int said_back;                 /* this outage's attach was logged */
-	int ever_attached;
-};
-
 struct watcher {
 	struct watcher_options o;
 	struct sync_options so; /* copy of *o.sync (its pointers borrowed) */
 	struct envsync *sync;   /* borrowed: what a sync is, and drift */
 	struct runner *runner;  /* owned: the queue, fed by the loop and the stream */
 	struct cli_env *env;
-	int is_dir;         /* a directory source, else git */
-	int pipe_r, pipe_w; /* wakes the loop: signals and the other threads */
-	pthread_t events;
-	int has_events;
-	int ready; /* systemd was told we started (the runner's worker only) */
-	struct watcher_stream stream;
+	int is_dir;              /* a directory source, else git */
+	int pipe_r, pipe_w;      /* wakes the loop: signals and the other threads */
+	struct evstream *events; /* the event stream (evstream.h); NULL: not followed */
+	int ready;               /* systemd was told we started (the runner's worker only) */
 
 	/* git: the source the syncs read, wrapped so polls share its cache. */
 	pthread_mutex_t git_mu; /* held by whoever fetches */
@@ -103,7 +92,8 @@ void watcher__set_foreign(struct watcher *w, int foreign, const char *why);
 
 /* The runner's hooks (watcher_sync.c); opts->hooks.ctx is w. */
 void watcher__hooks(struct watcher *w, struct runner_hooks *hooks);
-void *watcher__events(void *arg); /* watcher_drift.c */
+/* Follow the event stream (watcher_drift.c): sets w->events. */
+int watcher__events_start(struct watcher *w, struct pacer_error **err);
 /* The last sync's status JSON (a deep copy, caller puts), NULL before the first. */
 struct json_object *watcher__last_status(struct watcher *w);
 /* Run a drift check in the worker (watcher_drift.c); not under mu. */
