@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "reconcile/base/files.h"
@@ -123,19 +124,56 @@ Test(files, a_relative_name_is_made_below_the_working_directory)
 	free(made);
 }
 
+/* The user a root test run drops to, so that permissions apply to it. */
+#define NOBODY 65534
+
+/*
+ * pacer_mkdir_p(want) as the test's user, or as nobody in a child when the
+ * tests run as root (root may write anywhere). Returns 0 when it failed with
+ * PACER_EIO and a message naming expect_dir and the advice, else the step
+ * that went wrong (1: the call, 2: the message, 3: dropping privileges).
+ */
+static int denied_as_user(const char *want, const char *expect_dir)
+{
+	struct pacer_error *err = NULL;
+	int rc, status, in_child = 0;
+
+	if (geteuid() == 0) {
+		pid_t pid = fork();
+
+		cr_assert(pid >= 0);
+		if (pid > 0) {
+			cr_assert_eq(waitpid(pid, &status, 0), pid);
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 4;
+		}
+		in_child = 1;
+		if (setgid(NOBODY) || setuid(NOBODY))
+			_exit(3);
+	}
+	if (pacer_mkdir_p(want, 0700, &err) != PACER_EIO)
+		rc = 1;
+	else if (!strstr(err->message, expect_dir) || !strstr(err->message, "check the permissions"))
+		rc = 2;
+	else
+		rc = 0;
+	if (rc)
+		fprintf(stderr, "pacer_mkdir_p(%s): %s\n", want, err ? err->message : "succeeded");
+	pacer_error_free(err);
+	if (in_child)
+		_exit(rc);
+	return rc;
+}
+
 Test(files, permission_denied_names_the_directory_and_what_to_do)
 {
 	char *locked = in_dir("locked"), *want = in_dir("locked/sub/deeper");
-	struct pacer_error *err = NULL;
+	char *sub = in_dir("locked/sub");
 
-	/* root may write anywhere: there is nothing to deny. */
-	if (geteuid() == 0)
-		cr_skip_test("running as root");
-	cr_assert_eq(mkdir(locked, 0500), 0);
-	cr_assert_eq(pacer_mkdir_p(want, 0700, &err), PACER_EIO);
-	cr_assert(strstr(err->message, "locked/sub"), "%s", err->message);
-	cr_assert(strstr(err->message, "check the permissions"), "%s", err->message);
-	pacer_error_free(err);
+	/* Others may pass through the test directory, not write in locked/. */
+	cr_assert_eq(chmod(dir, 0755), 0);
+	cr_assert_eq(mkdir(locked, 0555), 0);
+	cr_assert_eq(denied_as_user(want, sub), 0, "see the message above");
+	free(sub);
 	free(locked);
 	free(want);
 }
