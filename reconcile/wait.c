@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "reconcile/base/clock.h"
+#include "reconcile/base/thread.h"
 #include "reconcile/base/json_pos.h"
 #include "reconcile/base/log.h"
 #include "reconcile/base/strv.h"
@@ -55,12 +56,11 @@ struct waiter_entry {
 struct waiter {
 	struct pacer_marathon *m;
 	int poll_ms;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t wake; /* the thread: new entry or quit */
+	/* worker.cv wakes the thread: a new entry or quit. Timed waits on the
+	 * monotonic clock: a wall-clock jump neither stalls nor rushes polling. */
+	struct pacer_worker worker;
 	pthread_cond_t done; /* callers: some entry settled */
 	struct waiter_entry *entries;
-	int quit;
 	int poll_failures;
 	unsigned long cycles;
 	double last_progress;
@@ -433,11 +433,11 @@ static struct json_object *read_apps(struct waiter *w, double now)
 	char **ids = judged_ids(w, &nids);
 	int rc;
 
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->worker.mu);
 	rc = ids ? list_wanted(w->m, ids, nids, &apps, &perr)
 		 : pacer_error_set(&perr, PACER_EGENERIC, "out of memory reading the apps");
 	pacer_strv_free(ids);
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->worker.mu);
 	if (rc) {
 		PLOG_WARN("reading apps failed (%s); retrying",
 			  perr ? perr->message : pacer_code_name(rc));
@@ -465,9 +465,9 @@ static void poll_cycle(struct waiter *w)
 	 * finished. */
 	for (struct waiter_entry *e = w->entries; e; e = e->next)
 		e->ready = 1;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->worker.mu);
 	rc = w->m->list_deployments(w->m, &deps, &perr);
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->worker.mu);
 	w->cycles++;
 	now = pacer_now_s();
 	if (rc) {
@@ -489,18 +489,18 @@ static void *waiter_main(void *arg)
 {
 	struct waiter *w = arg;
 
-	pthread_mutex_lock(&w->mu);
-	while (!w->quit) {
+	pthread_mutex_lock(&w->worker.mu);
+	while (!w->worker.quit) {
 		double now = pacer_now_s();
 
 		if (!w->entries) {
-			pthread_cond_wait(&w->wake, &w->mu);
+			pthread_cond_wait(&w->worker.cv, &w->worker.mu);
 			continue;
 		}
 		if ((w->abandon && *w->abandon) || (w->stop && *w->stop)) {
 			cancel_all(w);
 			pthread_cond_broadcast(&w->done);
-			pthread_cond_wait(&w->wake, &w->mu);
+			pthread_cond_wait(&w->worker.cv, &w->worker.mu);
 			continue;
 		}
 		/* One GET /v2/deployments per interval whatever the number of
@@ -510,13 +510,13 @@ static void *waiter_main(void *arg)
 			struct timespec ts =
 				pacer_deadline_ms((long long)((w->next_cycle - now) * 1000.0) + 1);
 
-			pthread_cond_timedwait(&w->wake, &w->mu, &ts);
+			pthread_cond_timedwait(&w->worker.cv, &w->worker.mu, &ts);
 			continue;
 		}
 		w->next_cycle = now + w->poll_ms / 1000.0;
 		poll_cycle(w);
 	}
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->worker.mu);
 	return NULL;
 }
 
@@ -524,6 +524,7 @@ int waiter_new(struct pacer_marathon *m, int poll_ms, struct waiter **out,
 	       struct pacer_error **err)
 {
 	struct waiter *w;
+	int rc;
 
 	*out = NULL;
 	w = calloc(1, sizeof(*w));
@@ -532,19 +533,13 @@ int waiter_new(struct pacer_marathon *m, int poll_ms, struct waiter **out,
 	w->m = m;
 	w->poll_ms = poll_ms > 0 ? poll_ms : WAITER_DEFAULT_POLL_MS;
 	w->last_progress = pacer_now_s();
-	pthread_mutex_init(&w->mu, NULL);
-	/* Timed waits on the monotonic clock: a wall-clock jump neither
-	 * stalls nor rushes polling. */
-	pacer_cond_init(&w->wake);
 	pthread_cond_init(&w->done, NULL);
-	if (pthread_create(&w->thread, NULL, waiter_main, w)) {
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->wake);
+	rc = pacer_worker_start(&w->worker, waiter_main, w);
+	if (rc) {
 		pthread_cond_destroy(&w->done);
 		free(w);
 		return pacer_error_set(err, PACER_EGENERIC,
-				       "cannot start the deployment waiter thread: %s",
-				       strerror(errno));
+				       "cannot start the deployment waiter thread: %s", strerror(rc));
 	}
 	*out = w;
 	return 0;
@@ -554,13 +549,7 @@ void waiter_free(struct waiter *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->quit = 1;
-	pthread_cond_broadcast(&w->wake);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->wake);
+	pacer_worker_stop(&w->worker);
 	pthread_cond_destroy(&w->done);
 	free(w);
 }
@@ -569,24 +558,24 @@ unsigned long waiter_cycles(struct waiter *w)
 {
 	unsigned long c;
 
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->worker.mu);
 	c = w->cycles;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->worker.mu);
 	return c;
 }
 
 void waiter_set_abandon(struct waiter *w, volatile sig_atomic_t *flag)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->worker.mu);
 	w->abandon = flag;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->worker.mu);
 }
 
 void waiter_set_stop(struct waiter *w, volatile sig_atomic_t *flag)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->worker.mu);
 	w->stop = flag;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->worker.mu);
 }
 
 int waiter_wait(struct waiter *w, const char *app_id, const char *deployment_id,
@@ -611,19 +600,19 @@ int waiter_wait_app(struct waiter *w, const char *app_id, const char *deployment
 	e.cb = cb;
 	e.cb_ctx = cb_ctx;
 
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->worker.mu);
 	e.next = w->entries;
 	w->entries = &e;
-	pthread_cond_signal(&w->wake);
+	pthread_cond_signal(&w->worker.cv);
 	while (!e.done)
-		pthread_cond_wait(&w->done, &w->mu);
+		pthread_cond_wait(&w->done, &w->worker.mu);
 	for (pp = &w->entries; *pp; pp = &(*pp)->next) {
 		if (*pp == &e) {
 			*pp = e.next;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->worker.mu);
 
 	if (out_app)
 		*out_app = e.app;

@@ -16,15 +16,15 @@
 #include <string.h>
 
 #include "reconcile/base/clock.h"
+#include "reconcile/base/thread.h"
 
 /* How often the watchdog looks, and re-sends the signal once fired. */
 #define DEADLINE_TICK_MS 200
 
 struct gitsrc__deadline {
-	pthread_t target, watchdog;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int idle_s, done;
+	pthread_t target;
+	struct pacer_worker watchdog; /* its quit: the operation ended */
+	int idle_s;
 	enum gitsrc__deadline_state state;
 	long long last_ms; /* pacer_now_ms() of the last progress */
 	const volatile int *cancel;
@@ -52,13 +52,13 @@ static void *watchdog_main(void *p)
 {
 	struct gitsrc__deadline *d = p;
 
-	pthread_mutex_lock(&d->mu);
-	while (!d->done) {
+	pthread_mutex_lock(&d->watchdog.mu);
+	while (!d->watchdog.quit) {
 		/* The condition waits on CLOCK_MONOTONIC (pacer_cond_init()). */
 		struct timespec at = pacer_deadline_ms(DEADLINE_TICK_MS);
 
-		pthread_cond_timedwait(&d->cv, &d->mu, &at);
-		if (d->done)
+		pthread_cond_timedwait(&d->watchdog.cv, &d->watchdog.mu, &at);
+		if (d->watchdog.quit)
 			break;
 		if (d->state == GITSRC_DEADLINE_RUNNING) {
 			if (d->cancel && *d->cancel)
@@ -70,7 +70,7 @@ static void *watchdog_main(void *p)
 		if (d->state != GITSRC_DEADLINE_RUNNING)
 			pthread_kill(d->target, SIGURG);
 	}
-	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_unlock(&d->watchdog.mu);
 	return NULL;
 }
 
@@ -85,15 +85,7 @@ struct gitsrc__deadline *gitsrc__deadline_start(int idle_s, const volatile int *
 	d->idle_s = idle_s;
 	d->cancel = cancel;
 	d->last_ms = pacer_now_ms();
-	pthread_mutex_init(&d->mu, NULL);
-	if (pacer_cond_init(&d->cv)) {
-		pthread_mutex_destroy(&d->mu);
-		free(d);
-		return NULL;
-	}
-	if (pthread_create(&d->watchdog, NULL, watchdog_main, d)) {
-		pthread_mutex_destroy(&d->mu);
-		pthread_cond_destroy(&d->cv);
+	if (pacer_worker_start(&d->watchdog, watchdog_main, d)) {
 		free(d);
 		return NULL;
 	}
@@ -104,9 +96,9 @@ void gitsrc__deadline_poke(struct gitsrc__deadline *d)
 {
 	if (!d)
 		return;
-	pthread_mutex_lock(&d->mu);
+	pthread_mutex_lock(&d->watchdog.mu);
 	d->last_ms = pacer_now_ms();
-	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_unlock(&d->watchdog.mu);
 }
 
 enum gitsrc__deadline_state gitsrc__deadline_state(struct gitsrc__deadline *d)
@@ -115,9 +107,9 @@ enum gitsrc__deadline_state gitsrc__deadline_state(struct gitsrc__deadline *d)
 
 	if (!d)
 		return GITSRC_DEADLINE_RUNNING;
-	pthread_mutex_lock(&d->mu);
+	pthread_mutex_lock(&d->watchdog.mu);
 	s = d->state;
-	pthread_mutex_unlock(&d->mu);
+	pthread_mutex_unlock(&d->watchdog.mu);
 	return s;
 }
 
@@ -125,12 +117,6 @@ void gitsrc__deadline_stop(struct gitsrc__deadline *d)
 {
 	if (!d)
 		return;
-	pthread_mutex_lock(&d->mu);
-	d->done = 1;
-	pthread_cond_signal(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-	pthread_join(d->watchdog, NULL);
-	pthread_mutex_destroy(&d->mu);
-	pthread_cond_destroy(&d->cv);
+	pacer_worker_stop(&d->watchdog);
 	free(d);
 }

@@ -12,6 +12,7 @@
 #include "backends/marathon/events.h"
 #include "cmd/pacer/runner.h"
 #include "reconcile/base/clock.h"
+#include "reconcile/base/thread.h"
 #include "reconcile/base/log.h"
 
 /* Reconnects of the event stream: the first after 0.5 s, doubling up to 30 s. */
@@ -25,7 +26,6 @@
 
 struct evstream {
 	struct evstream_options o;
-	pthread_t thread;
 
 	/* The stream's health, kept by the thread alone. */
 	struct runner_backoff backoff; /* the wait before the next reconnect */
@@ -35,9 +35,7 @@ struct evstream {
 	int said_back;                 /* this outage's attach was logged */
 	int ever_attached;
 
-	pthread_mutex_t mu; /* guards quit; cv wakes the wait between connections */
-	pthread_cond_t cv;  /* CLOCK_MONOTONIC */
-	int quit;
+	struct pacer_worker worker; /* its cv wakes the wait between connections */
 };
 
 static const char *note(const char *s)
@@ -118,9 +116,9 @@ static int stopping(struct evstream *es)
 {
 	int q;
 
-	pthread_mutex_lock(&es->mu);
-	q = es->quit || (es->o.stop && *es->o.stop);
-	pthread_mutex_unlock(&es->mu);
+	pthread_mutex_lock(&es->worker.mu);
+	q = es->worker.quit || (es->o.stop && *es->o.stop);
+	pthread_mutex_unlock(&es->worker.mu);
 	return q;
 }
 
@@ -140,11 +138,11 @@ static void *follow(void *arg)
 			ended(es, rc, &info, err);
 		pacer_error_free(err);
 		/* Wait, waking at once when asked to stop. */
-		pthread_mutex_lock(&es->mu);
+		pthread_mutex_lock(&es->worker.mu);
 		at = pacer_now_ms() + es->backoff.ms;
-		while (!es->quit && !(es->o.stop && *es->o.stop) && pacer_now_ms() < at)
-			runner_wait_until(&es->cv, &es->mu, at);
-		pthread_mutex_unlock(&es->mu);
+		while (!es->worker.quit && !(es->o.stop && *es->o.stop) && pacer_now_ms() < at)
+			runner_wait_until(&es->worker.cv, &es->worker.mu, at);
+		pthread_mutex_unlock(&es->worker.mu);
 	}
 	return NULL;
 }
@@ -161,11 +159,7 @@ int evstream_start(struct evstream **out, const struct evstream_options *opts,
 	es->o = *opts;
 	es->backoff =
 	    (struct runner_backoff)RUNNER_BACKOFF_INIT(STREAM_RETRY_MIN_MS, STREAM_RETRY_MAX_MS);
-	pthread_mutex_init(&es->mu, NULL);
-	pacer_cond_init(&es->cv);
-	if ((rc = pthread_create(&es->thread, NULL, follow, es)) != 0) {
-		pthread_cond_destroy(&es->cv);
-		pthread_mutex_destroy(&es->mu);
+	if ((rc = pacer_worker_start(&es->worker, follow, es)) != 0) {
 		free(es);
 		return pacer_error_set(err, -1, "cannot start the event stream thread: %s",
 		                       strerror(rc));
@@ -178,12 +172,6 @@ void evstream_free(struct evstream *es)
 {
 	if (!es)
 		return;
-	pthread_mutex_lock(&es->mu);
-	es->quit = 1;
-	pthread_cond_broadcast(&es->cv);
-	pthread_mutex_unlock(&es->mu);
-	pthread_join(es->thread, NULL);
-	pthread_cond_destroy(&es->cv);
-	pthread_mutex_destroy(&es->mu);
+	pacer_worker_stop(&es->worker);
 	free(es);
 }

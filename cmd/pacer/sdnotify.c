@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "reconcile/base/log.h"
+#include "reconcile/base/thread.h"
 
 void sdnotify_ready(void)
 {
@@ -64,10 +65,7 @@ long sdnotify_watchdog_ms(void)
 /* ---- the serve watchdog: ping while /healthz answers -------------------- */
 
 struct sdnotify_probe {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv; /* CLOCK_MONOTONIC */
-	int quit;
+	struct pacer_worker worker; /* cv times the probes */
 	long every_ms;
 	char host[256], port[16];
 };
@@ -122,12 +120,12 @@ static void *probe_main(void *arg)
 	struct sdnotify_probe *p = arg;
 	int failing = 0;
 
-	pthread_mutex_lock(&p->mu);
-	while (!p->quit) {
+	pthread_mutex_lock(&p->worker.mu);
+	while (!p->worker.quit) {
 		struct timespec at;
 		int ok;
 
-		pthread_mutex_unlock(&p->mu);
+		pthread_mutex_unlock(&p->worker.mu);
 		ok = probe_once(p);
 		if (ok)
 			sdnotify_watchdog();
@@ -139,7 +137,7 @@ static void *probe_main(void *arg)
 		else if (ok && failing)
 			PLOG_INFO("watchdog: GET /healthz answers again");
 		failing = !ok;
-		pthread_mutex_lock(&p->mu);
+		pthread_mutex_lock(&p->worker.mu);
 
 		clock_gettime(CLOCK_MONOTONIC, &at);
 		at.tv_sec += p->every_ms / 1000;
@@ -148,10 +146,11 @@ static void *probe_main(void *arg)
 			at.tv_sec++;
 			at.tv_nsec -= 1000000000L;
 		}
-		while (!p->quit && pthread_cond_timedwait(&p->cv, &p->mu, &at) != ETIMEDOUT)
+		while (!p->worker.quit &&
+		       pthread_cond_timedwait(&p->worker.cv, &p->worker.mu, &at) != ETIMEDOUT)
 			;
 	}
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&p->worker.mu);
 	return NULL;
 }
 
@@ -159,7 +158,6 @@ int sdnotify_probe_start(struct sdnotify_probe **out, const char *listen, int po
 {
 	long every = sdnotify_watchdog_ms();
 	struct sdnotify_probe *p;
-	pthread_condattr_t ca;
 	const char *colon = strrchr(listen, ':');
 	size_t len = colon ? (size_t)(colon - listen) : strlen(listen);
 
@@ -182,14 +180,7 @@ int sdnotify_probe_start(struct sdnotify_probe **out, const char *listen, int po
 		snprintf(p->host, sizeof(p->host), "::1");
 	snprintf(p->port, sizeof(p->port), "%d", port);
 
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (pthread_create(&p->thread, NULL, probe_main, p)) {
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
+	if (pacer_worker_start(&p->worker, probe_main, p)) {
 		free(p);
 		return -1;
 	}
@@ -201,13 +192,7 @@ void sdnotify_probe_stop(struct sdnotify_probe *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->quit = 1;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->thread, NULL);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
+	pacer_worker_stop(&p->worker);
 	free(p);
 }
 
