@@ -382,3 +382,18 @@ int envsync_desires(struct envsync *e, const char *id)
 	pthread_mutex_unlock(&e->mu);
 	return has;
 }
+
+int envsync_git_head(struct pacer_source *git, char head[GITSRC_OID_HEXSZ + 1], int stopping)
+{
+	struct pacer_error *err = NULL;
+	char *msg;
+
+	if (!gitsrc_resolve(git, head, &err))
+		return 0;
+	msg = pacer_error_format(err);
+	if (!stopping)
+		PLOG_WARN("git poll failed: %s; trying again at the next interval", msg ? msg : "?");
+	free(msg);
+	pacer_error_free(err);
+	return -1;
+}

@@ -15,6 +15,7 @@
 #ifndef PACER_CMD_ENVSYNC_H
 #define PACER_CMD_ENVSYNC_H
 
+#include "backends/git/source.h"
 #include "cmd/pacer/cli.h"
 #include "reconcile/sync.h"
 
@@ -41,6 +42,14 @@ void envsync_set_metrics_file(struct envsync *e, const char *cmd, const char *pa
 
 /* NULL is a no-op. No sync may be running. */
 void envsync_free(struct envsync *e);
+
+/*
+ * The commit a git source's branch is at now, into head (a fetch of the ref,
+ * no checkout): how watch and serve poll git between syncs. Returns 0, or -1
+ * after logging "git poll failed" (not when stopping: a stop interrupts the
+ * fetch); the poller tries again at its next interval.
+ */
+int envsync_git_head(struct pacer_source *git, char head[GITSRC_OID_HEXSZ + 1], int stopping);
 
 /*
  * The runner_sync_fn: one sync of the apps in only (absolute ids,

@@ -81,20 +81,10 @@ static const char *status_commit(struct json_object *st)
 static int git_moved(struct idlesync *is, struct json_object *last, char *reason, size_t size)
 {
 	char head[GITSRC_OID_HEXSZ + 1];
-	struct pacer_error *err = NULL;
 	const char *seen = status_commit(last);
-	int rc = gitsrc_resolve(is->o.env->source, head, &err);
 
-	if (rc) {
-		char *msg = pacer_error_format(err);
-
-		if (!*is->o.stop)
-			PLOG_WARN("git poll failed: %s; trying again at the next interval",
-			          msg ? msg : "?");
-		free(msg);
-		pacer_error_free(err);
+	if (envsync_git_head(is->o.env->source, head, *is->o.stop))
 		return 0;
-	}
 	if (seen && !strncmp(head, seen, strlen(seen)))
 		return 0;
 	snprintf(reason, size, "commit %.12s", head);

@@ -38,7 +38,7 @@
 #define DOWN_RESYNC_FACTOR 5
 #define DOWN_RESYNC_MAX_S 60
 /* A commit id as gitsrc_resolve() writes it: 40 hex digits of SHA-1 and the NUL. */
-#define COMMIT_ID_SIZE 41
+#define COMMIT_ID_SIZE (GITSRC_OID_HEXSZ + 1)
 
 /* How often the suspensions file is looked at (pacer suspend/resume take effect at once). */
 #define SUSPEND_LOOK_MS 1000
@@ -236,7 +236,6 @@ static void remove_poll_cache(const struct watcher *w)
  */
 static void poll_git(struct watcher *w, char last[COMMIT_ID_SIZE])
 {
-	struct pacer_error *err = NULL;
 	char head[COMMIT_ID_SIZE];
 	int rc;
 
@@ -244,16 +243,9 @@ static void poll_git(struct watcher *w, char last[COMMIT_ID_SIZE])
 		PLOG_DEBUG("git: a sync is fetching; polling again in %d s", w->o.interval_s);
 		return;
 	}
-	rc = gitsrc_resolve(w->git_inner, head, &err);
+	rc = envsync_git_head(w->git_inner, head, *w->o.stop);
 	pthread_mutex_unlock(&w->git_mu);
-	if (rc) {
-		char *msg = pacer_error_format(err);
-
-		if (!*w->o.stop)
-			PLOG_WARN("git poll failed: %s; trying again at the next interval",
-			          msg ? msg : "?");
-		free(msg);
-	} else if (strcmp(head, last)) {
+	if (!rc && strcmp(head, last)) {
 		char reason[RUNNER_REASON_MAX];
 
 		snprintf(reason, sizeof(reason), "commit %.12s", head);
@@ -262,7 +254,6 @@ static void poll_git(struct watcher *w, char last[COMMIT_ID_SIZE])
 		memcpy(last, head, COMMIT_ID_SIZE);
 		watcher__trigger(w, reason, 1);
 	}
-	pacer_error_free(err);
 }
 
 /* ---- the loop ---- */
