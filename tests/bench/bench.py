@@ -16,6 +16,14 @@ runs, with bench-measure (wall, user+sys CPU, peak RSS via wait4):
              one file's whitespace (a new blob, no deployment)
   K changed  at the smallest N: K apps get a new env value, deployments take
              D s (sim --task-launch-ms D*1000), pacer sync --parallel P
+  idle       at N=BENCH_IDLE_N: pacer watch and pacer serve, each started on
+             the same files as one commit in a file:// repository after one
+             pacer sync (so nothing changes), left alone for BENCH_IDLE_S s
+             (--interval BENCH_IDLE_INTERVAL, watch --resync-interval 300, the
+             default); the simulator's request log (/_sim/requests) over that
+             window gives full GET /v2/apps lists, all requests and reply bytes
+             (the log has no sizes: each logged GET is replayed once after the
+             window to measure its reply), all scaled to one idle hour
 and prints a table plus the issue's targets with a check mark each. Results
 go to BUILD_DIR/bench/results.json (and a dated copy per run); the work files to BUILD_DIR/bench/work.
 
@@ -25,6 +33,10 @@ Environment (defaults in brackets):
   BENCH_K=100  BENCH_D=2      changed apps and seconds per deployment
   BENCH_PARALLEL="16 0"       --parallel values for the K test (0 = unbounded)
   BENCH_GIT=1                 measure the git form (0 to skip)
+  BENCH_IDLE=1                measure watch and serve idle (0 to skip)
+  BENCH_IDLE_N=1000           N for the idle test (the smallest N if not in BENCH_N)
+  BENCH_IDLE_S=20             idle window, seconds
+  BENCH_IDLE_INTERVAL=2       --interval for watch and serve in the idle test
   BENCH_PROFILE=0             1: perf record one no-op sync at the largest N
                               into BUILD_DIR/bench/profile.txt
   BENCH_TIMEOUT=600           seconds before one pacer run counts as hung
@@ -39,6 +51,8 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,12 +91,19 @@ class Bench:
         self.do_git = os.environ.get("BENCH_GIT", "1") != "0"
         self.do_profile = os.environ.get("BENCH_PROFILE", "0") != "0"
         self.timeout = float(os.environ.get("BENCH_TIMEOUT", "600"))
+        self.do_idle = os.environ.get("BENCH_IDLE", "1") != "0"
+        self.idle_n = int(os.environ.get("BENCH_IDLE_N", "1000"))
+        self.idle_s = float(os.environ.get("BENCH_IDLE_S", "20"))
+        self.idle_interval = int(os.environ.get("BENCH_IDLE_INTERVAL", "2"))
+        self.idle_resync = 300  # pacer watch's default --resync-interval
         self.sim = None
         self.url = None
         self.seq = 0
         self.results = {"machine": machine(), "config": {
             "N": self.ns, "runs": self.runs, "K": self.k, "D_s": self.d, "parallel": self.parallels,
-            "git": self.do_git}, "sizes": [], "k_test": [], "notes": []}
+            "git": self.do_git, "idle": {"on": self.do_idle, "N": self.idle_n, "window_s": self.idle_s,
+                                         "interval_s": self.idle_interval, "resync_interval_s": self.idle_resync}},
+            "sizes": [], "k_test": [], "idle": [], "notes": []}
 
     # --- processes -------------------------------------------------------
     def measure(self, tag, argv, cwd=None):
@@ -165,7 +186,7 @@ class Bench:
         return True
 
     # --- one N ------------------------------------------------------------
-    def run_size(self, n, do_k):
+    def run_size(self, n, do_k, do_idle=False):
         d = os.path.join(self.work, str(n))
         shutil.rmtree(d, ignore_errors=True)
         self.logs = os.path.join(d, "logs")
@@ -228,6 +249,8 @@ class Bench:
             r["noop"]["sim_cpu_s_per_run"] = sim_cpu / len(noops)
         if self.do_profile and n == max(self.ns) and noops:
             self.profile(src, state, n, r["noop"].get("cpu_s"))
+        if do_idle:
+            self.run_idle(n, d, src)
 
         if self.do_git:
             r["git"] = self.run_git(d, src, files)
@@ -236,8 +259,8 @@ class Bench:
         self.stop_sim()
         return r
 
-    def run_git(self, d, src, files):
-        repo = os.path.join(d, "repo")
+    def make_repo(self, src, repo):
+        """Copy src to repo and commit it there; return a function running git in repo."""
         env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
                    GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
 
@@ -249,6 +272,11 @@ class Bench:
         git("init", "-q", "-b", "main")
         git("add", "-A")
         git("commit", "-q", "-m", "all apps")
+        return git
+
+    def run_git(self, d, src, files):
+        repo = os.path.join(d, "repo")
+        git = self.make_repo(src, repo)
         url = "file://" + repo
         g = {}
         clones = []
@@ -296,6 +324,124 @@ class Bench:
             if s.get("wall_s") is not None:
                 s["x_D"] = s["wall_s"] / self.d
             self.results["k_test"].append(s)
+
+    # --- idle watch / serve ----------------------------------------------
+    def sim_call(self, method, path):
+        req = urllib.request.Request(self.url + path, method=method)
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.read()
+
+    def sim_requests(self):
+        return json.loads(self.sim_call("GET", "/_sim/requests"))["requests"]
+
+    def reply_bytes(self, path, query, headers):
+        """Size of the body the simulator sends for GET path?query now (with the logged Accept and
+        Accept-Encoding headers, so that a compressed reply is counted compressed)."""
+        req = urllib.request.Request(self.url + path + ("?" + query if query else ""))
+        for h in ("accept", "accept-encoding"):
+            if headers.get(h):
+                req.add_header(h, headers[h])
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return len(r.read())
+        except urllib.error.HTTPError as e:
+            return len(e.read())
+
+    def run_idle(self, n, d, src):
+        """pacer watch and pacer serve left alone on an unchanged source: what they ask of Marathon."""
+        repo = os.path.join(d, "idle-repo")
+        self.make_repo(src, repo)
+        url = "file://" + repo
+        for mode in ("watch", "serve"):
+            r = {"mode": mode, "N": n, "window_s": self.idle_s, "interval_s": self.idle_interval,
+                 "resync_interval_s": self.idle_resync, "source": "file:// git repository"}
+            self.results["idle"].append(r)
+            state = os.path.join(d, "idle-state-" + mode)
+            m = self.measure("idle-%s-sync" % mode, self.pacer_argv("sync", url, state))
+            if not self.check_exit(m, "N=%d: pacer sync before idle %s" % (n, mode)):
+                r["error"] = "first sync failed"
+                continue
+            extra = ["--interval", str(self.idle_interval)]
+            env = dict(os.environ)
+            if mode == "watch":
+                extra += ["--resync-interval", str(self.idle_resync)]
+            else:
+                extra += ["--listen", "127.0.0.1:0"]
+                env["PACER_WEBHOOK_SECRET"] = "bench-idle-secret"
+            argv = self.pacer_argv(mode, url, state, extra)
+            r["argv"] = " ".join(argv[1:])
+            self.seq += 1
+            base = os.path.join(self.logs, "%03d-idle-%s" % (self.seq, mode))
+            self.sim_call("DELETE", "/_sim/requests")
+            with open(base + ".out", "w") as out, open(base + ".err", "w") as err:
+                proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+            try:
+                r.update(self.idle_window(proc, mode))
+            finally:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+                    try:
+                        proc.wait(15)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+            if r.get("error"):
+                note = "N=%d: idle %s: %s (see %s.err)" % (n, mode, r["error"], base)
+                log(note)
+                self.results["notes"].append(note)
+
+    def idle_window(self, proc, mode):
+        # Start-up: wait for the mode's first full list, then for the log to stay still for 1.5 s
+        # (its first sync is over), and only then open the window.
+        t0 = time.monotonic()
+        seen, count, still = False, -1, time.monotonic()
+        while time.monotonic() - t0 < 60 and proc.poll() is None:
+            reqs = self.sim_requests()
+            seen = seen or any(full_list(q) for q in reqs)
+            if len(reqs) != count:
+                count, still = len(reqs), time.monotonic()
+            elif seen and time.monotonic() - still >= 1.5:
+                break
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            return {"error": "pacer %s exited %s during start-up" % (mode, proc.returncode)}
+        r = {"startup_s": time.monotonic() - t0, "startup_requests": max(count, 0)}
+        if not seen:
+            r["startup_note"] = "no full GET /v2/apps seen in 60 s of start-up"
+        self.sim_call("DELETE", "/_sim/requests")
+        c0, p0, t0 = self.sim_cpu(), proc_cpu(proc.pid), time.monotonic()
+        time.sleep(self.idle_s)
+        reqs = self.sim_requests()
+        window = time.monotonic() - t0
+        c1, p1 = self.sim_cpu(), proc_cpu(proc.pid)
+        if proc.poll() is not None:
+            r["error"] = "pacer %s exited %s during the idle window" % (mode, proc.returncode)
+        per_h = 3600 / window
+        kinds = {}
+        sizes = {}
+        total_bytes, list_bytes = 0, 0
+        for q in reqs:
+            k = "%s %s" % (q.get("method"), q.get("path"))
+            kinds[k] = kinds.get(k, 0) + 1
+            if q.get("method") != "GET" or q.get("path", "").startswith(("/v2/events", "/_sim/")):
+                continue  # no body to replay (the event stream is one long reply, counted as a request)
+            key = (q.get("path"), q.get("query") or "")
+            if key not in sizes:
+                sizes[key] = self.reply_bytes(key[0], key[1], q.get("headers") or {})
+            total_bytes += sizes[key]
+            if full_list(q):
+                list_bytes += sizes[key]
+        lists = sum(1 for q in reqs if full_list(q))
+        r.update({"window_measured_s": window, "lists": lists, "requests": len(reqs), "by_request": kinds,
+                  "bytes": total_bytes, "list_bytes": list_bytes,
+                  "list_reply_bytes": self.reply_bytes("/v2/apps", "", {}),
+                  "lists_per_hour": lists * per_h, "requests_per_hour": len(reqs) * per_h,
+                  "bytes_per_hour": total_bytes * per_h,
+                  "sim_cpu_pct": 100 * (c1 - c0) / window if c1 is not None else None,
+                  "pacer_cpu_pct": 100 * (p1 - p0) / window if None not in (p0, p1) else None,
+                  "bytes_note": "estimated: the request log has no sizes; each logged GET's reply was measured "
+                                "once by replaying it after the window (the event stream is not counted)"})
+        return r
 
     def profile(self, src, state, n, cpu_s):
         """perf record (DWARF call graphs) one no-op sync; write the flat profile, the split by
@@ -345,8 +491,13 @@ class Bench:
         os.makedirs(self.out_dir, exist_ok=True)
         t0 = time.monotonic()
         try:
+            idle_at = self.idle_n if self.idle_n in self.ns else min(self.ns)
+            if self.do_idle and idle_at != self.idle_n:
+                self.results["notes"].append("idle test at N=%d: BENCH_IDLE_N=%d is not in BENCH_N" %
+                                             (idle_at, self.idle_n))
             for i, n in enumerate(self.ns):
-                self.results["sizes"].append(self.run_size(n, i == 0 and self.k > 0))
+                self.results["sizes"].append(self.run_size(n, i == 0 and self.k > 0,
+                                                           self.do_idle and n == idle_at))
         finally:
             self.stop_sim()
         self.results["elapsed_s"] = time.monotonic() - t0
@@ -382,6 +533,24 @@ def perf_call_tree(data, root):
             break  # perf prints the tree again for each root symbol
         lines.append("%s%5s%%  %s" % ("  " * (i // 11), pct, name))
     return lines
+
+
+def full_list(q):
+    """A request for the whole app list: GET /v2/apps without an id or label filter."""
+    if q.get("method") != "GET" or q.get("path") not in ("/v2/apps", "/v2/apps/"):
+        return False
+    qs = urllib.parse.parse_qs(q.get("query") or "")
+    return not qs.get("id") and not qs.get("label")
+
+
+def proc_cpu(pid):
+    """CPU seconds process pid used so far (utime+stime), None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pick(m):
@@ -455,6 +624,12 @@ def targets(res):
         per_small = ratio(small.get("noop", {}).get("cpu_s"), small["N"])
         add("linear: CPU per app at N=%d / at N=%d <= 1.5" % (big["N"], small["N"]), ratio(per_big, per_small),
             1.5, lambda v, l: v <= l, "x")
+    for mode in ("serve", "watch"):
+        for i in res.get("idle", []):
+            if i["mode"] == mode:
+                add("%s idle: full GET /v2/apps per hour <= 3600/resync-interval + 1" % mode,
+                    None if i.get("error") else i.get("lists_per_hour"), 3600 / i["resync_interval_s"] + 1,
+                    lambda v, l: v <= l, "/h")
     return out
 
 
@@ -501,6 +676,26 @@ def report(res):
         lines.append("K=%d of N=%d changed, D=%g s, --parallel %d: %s s wall = %s x D (runs: %s)" % (
             k["K"], k["N"], k["D_s"], k["parallel"], fmt(k.get("wall_s"), "%.2f"), fmt(k.get("x_D"), "%.2f"),
             k.get("wall_all_s", [])))
+    for i in res.get("idle", []):
+        if i is res["idle"][0]:
+            lines.append("idle, N=%d, nothing changing: %g s window after start-up, --interval %d, watch --resync-interval "
+                         "%d (the default; serve has no such flag), source a file:// git repository; per idle hour:" % (
+                             i["N"], i["window_s"], i["interval_s"], i["resync_interval_s"]))
+        if i.get("error") or "lists_per_hour" not in i:
+            lines.append("  %-5s failed: %s" % (i["mode"], i.get("error", "not measured")))
+            continue
+        lines.append("  %-5s %7.0f full GET /v2/apps, %7.0f requests, %8.1f MB replies (est.); sim CPU %.1f%%, "
+                     "pacer CPU %.1f%%  (in %.1f s: %d lists, %d requests%s)" % (
+                         i["mode"], i["lists_per_hour"], i["requests_per_hour"], i["bytes_per_hour"] / 1e6,
+                         i.get("sim_cpu_pct") or 0, i.get("pacer_cpu_pct") or 0, i["window_measured_s"], i["lists"],
+                         i["requests"], "".join(", %s x%d" % kv for kv in sorted(i["by_request"].items()))))
+        if i is res["idle"][-1]:
+            lines.append("  (bytes estimated: the sim's request log has no sizes, each logged GET was replayed once "
+                         "after the window; one full GET /v2/apps reply is %.2f MB)" % (i["list_reply_bytes"] / 1e6))
+            if i["window_s"] < i["resync_interval_s"]:
+                lines.append("  (the window is shorter than --resync-interval: the periodic full resyncs the target "
+                             "allows, 3600/%d = %g per hour, need not fall inside it)" % (
+                                 i["resync_interval_s"], 3600 / i["resync_interval_s"]))
     lines.append("")
     lines.append("targets:")
     for t in res["targets"]:
