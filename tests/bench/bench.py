@@ -19,7 +19,7 @@ runs, with bench-measure (wall, user+sys CPU, peak RSS via wait4):
   idle       at N=BENCH_IDLE_N: pacer watch and pacer serve, each started on
              the same files as one commit in a file:// repository after one
              pacer sync (so nothing changes), left alone for BENCH_IDLE_S s
-             (--interval BENCH_IDLE_INTERVAL, watch --resync-interval 300, the
+             (--interval BENCH_IDLE_INTERVAL, --resync-interval 300, the
              default); the simulator's request log (/_sim/requests) over that
              window gives full GET /v2/apps lists, all requests and reply bytes
              (the log has no sizes: each logged GET is replayed once after the
@@ -95,7 +95,7 @@ class Bench:
         self.idle_n = int(os.environ.get("BENCH_IDLE_N", "1000"))
         self.idle_s = float(os.environ.get("BENCH_IDLE_S", "20"))
         self.idle_interval = int(os.environ.get("BENCH_IDLE_INTERVAL", "2"))
-        self.idle_resync = 300  # pacer watch's default --resync-interval
+        self.idle_resync = 300  # the default --resync-interval of watch and serve
         self.sim = None
         self.url = None
         self.seq = 0
@@ -361,11 +361,9 @@ class Bench:
             if not self.check_exit(m, "N=%d: pacer sync before idle %s" % (n, mode)):
                 r["error"] = "first sync failed"
                 continue
-            extra = ["--interval", str(self.idle_interval)]
+            extra = ["--interval", str(self.idle_interval), "--resync-interval", str(self.idle_resync)]
             env = dict(os.environ)
-            if mode == "watch":
-                extra += ["--resync-interval", str(self.idle_resync)]
-            else:
+            if mode == "serve":
                 extra += ["--listen", "127.0.0.1:0"]
                 env["PACER_WEBHOOK_SECRET"] = "bench-idle-secret"
             argv = self.pacer_argv(mode, url, state, extra)
@@ -678,8 +676,8 @@ def report(res):
             k.get("wall_all_s", [])))
     for i in res.get("idle", []):
         if i is res["idle"][0]:
-            lines.append("idle, N=%d, nothing changing: %g s window after start-up, --interval %d, watch --resync-interval "
-                         "%d (the default; serve has no such flag), source a file:// git repository; per idle hour:" % (
+            lines.append("idle, N=%d, nothing changing: %g s window after start-up, --interval %d, --resync-interval "
+                         "%d (the default), source a file:// git repository; per idle hour:" % (
                              i["N"], i["window_s"], i["interval_s"], i["resync_interval_s"]))
         if i.get("error") or "lists_per_hour" not in i:
             lines.append("  %-5s failed: %s" % (i["mode"], i.get("error", "not measured")))
