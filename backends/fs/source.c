@@ -10,7 +10,7 @@
  * of every directory on the current path.
  */
 #include "backends/fs/source.h"
-#include "backends/fs/strvec.h"
+#include "reconcile/base/strv.h"
 #include "backends/fs/durable.h"
 
 #include <dirent.h>
@@ -60,7 +60,7 @@ struct dirid {
 struct walk {
 	const char *root;        /* as given, for messages and for opening */
 	char *real_root;         /* realpath of the root */
-	struct fs__strvec paths; /* relative paths found */
+	struct pacer_strvec paths; /* relative paths found */
 	struct dirid *stack;     /* directories on the current path */
 	size_t depth, stack_cap;
 	struct pacer_error **err;
@@ -249,7 +249,7 @@ static int take(struct walk *w, const char *rel, const char *full, const char *n
 		return pacer_error_set(
 		    w->err, PACER_EINVALID,
 		    "'%s' is not a regular file: a desired-state file must be one", full);
-	return fs__strvec_add(&w->paths, rel) < 0 ? oom(w) : 0;
+	return pacer_strvec_add(&w->paths, rel) < 0 ? oom(w) : 0;
 }
 
 /* A symlink rel: follow it when its target stays inside the root. */
@@ -369,7 +369,7 @@ static int hand_over(const char *full, const char *rel, pacer_source_file_cb cb,
 
 static void walk_release(struct walk *w)
 {
-	fs__strvec_release(&w->paths);
+	pacer_strvec_release(&w->paths);
 	free(w->stack);
 	free(w->real_root);
 }
@@ -390,7 +390,7 @@ static int read_tree(struct fs_source *fs, const struct stat *st, pacer_source_f
 	rc = enter_dir(&w, "", st, NULL);
 	if (rc != 0)
 		goto done;
-	fs__strvec_normalize(&w.paths);
+	pacer_strvec_normalize(&w.paths);
 	for (size_t i = 0; i < w.paths.n && rc == 0; i++) {
 		char *full = join(fs->root, w.paths.v[i]);
 

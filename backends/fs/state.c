@@ -8,7 +8,7 @@
 #include "backends/fs/durable.h"
 #include "backends/fs/source.h"
 #include "backends/fs/state.h"
-#include "backends/fs/strvec.h"
+#include "reconcile/base/strv.h"
 #include "reconcile/base/files.h"
 #include "reconcile/base/json_pos.h"
 
@@ -60,7 +60,7 @@ static int read_optional(const char *path, size_t max, char **out, size_t *len,
 
 /* The app ids of the "owned" array into out (unsorted). */
 static int collect_owned(const struct fs_state *st, struct json_object *owned,
-                         struct fs__strvec *out, struct pacer_error **err)
+                         struct pacer_strvec *out, struct pacer_error **err)
 {
 	for (size_t i = 0; i < json_object_array_length(owned); i++) {
 		struct json_object *id = json_object_array_get_idx(owned, i);
@@ -71,7 +71,7 @@ static int collect_owned(const struct fs_state *st, struct json_object *owned,
 			    "state file '%s': entry %zu of \"owned\" is not an app "
 			    "id string; fix or delete the file",
 			    st->owned_path, i);
-		if (fs__strvec_add(out, json_object_get_string(id)) < 0)
+		if (pacer_strvec_add(out, json_object_get_string(id)) < 0)
 			return pacer_error_set(err, -1, "out of memory reading '%s'",
 			                       st->owned_path);
 	}
@@ -84,7 +84,7 @@ static int collect_owned(const struct fs_state *st, struct json_object *owned,
  * must be able to prune.
  */
 static int parse_owned(const struct fs_state *st, const char *data, size_t len,
-                       struct fs__strvec *out, struct pacer_error **err)
+                       struct pacer_strvec *out, struct pacer_error **err)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *root = NULL, *owned;
@@ -118,7 +118,7 @@ static int parse_owned(const struct fs_state *st, const char *data, size_t len,
 	return rc;
 }
 
-static int load_locked(struct fs_state *st, struct fs__strvec *out, struct pacer_error **err)
+static int load_locked(struct fs_state *st, struct pacer_strvec *out, struct pacer_error **err)
 {
 	char *data = NULL;
 	size_t len = 0;
@@ -130,15 +130,15 @@ static int load_locked(struct fs_state *st, struct fs__strvec *out, struct pacer
 		goto done; /* no file: pacer owns nothing yet */
 	rc = parse_owned(st, data, len, out, err);
 	if (rc == 0)
-		fs__strvec_normalize(out);
+		pacer_strvec_normalize(out);
 done:
 	if (rc < 0)
-		fs__strvec_release(out);
+		pacer_strvec_release(out);
 	free(data);
 	return rc;
 }
 
-static int save_locked(struct fs_state *st, const struct fs__strvec *s, struct pacer_error **err)
+static int save_locked(struct fs_state *st, const struct pacer_strvec *s, struct pacer_error **err)
 {
 	struct json_object *root = json_object_new_object(), *arr = json_object_new_array();
 	const char *text;
@@ -164,7 +164,7 @@ done:
 static int st_load_owned(struct pacer_state_store *s, char ***ids, struct pacer_error **err)
 {
 	struct fs_state *st = (struct fs_state *)s;
-	struct fs__strvec v;
+	struct pacer_strvec v;
 	int rc;
 
 	*ids = NULL;
@@ -184,11 +184,11 @@ static int st_load_owned(struct pacer_state_store *s, char ***ids, struct pacer_
 }
 
 /* Append ids[0..n) to v, the owned set or what leaves it. */
-static int add_ids(const struct fs_state *st, struct fs__strvec *v, const char *const *ids,
+static int add_ids(const struct fs_state *st, struct pacer_strvec *v, const char *const *ids,
                    size_t n, struct pacer_error **err)
 {
 	for (size_t i = 0; i < n; i++)
-		if (fs__strvec_add(v, ids[i]) < 0)
+		if (pacer_strvec_add(v, ids[i]) < 0)
 			return pacer_error_set(err, -1, "out of memory updating '%s'",
 			                       st->owned_path);
 	return 0;
@@ -198,7 +198,7 @@ static int st_add_owned(struct pacer_state_store *s, const char *const *ids, siz
                         struct pacer_error **err)
 {
 	struct fs_state *st = (struct fs_state *)s;
-	struct fs__strvec v;
+	struct pacer_strvec v;
 	size_t before;
 	int rc;
 
@@ -215,12 +215,12 @@ static int st_add_owned(struct pacer_state_store *s, const char *const *ids, siz
 	rc = add_ids(st, &v, ids, n, err);
 	if (rc < 0)
 		goto done;
-	fs__strvec_normalize(&v);
+	pacer_strvec_normalize(&v);
 	/* Already owned: no write, no fsync. */
 	if (v.n != before)
 		rc = save_locked(st, &v, err);
 done:
-	fs__strvec_release(&v);
+	pacer_strvec_release(&v);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
@@ -229,7 +229,7 @@ static int st_remove_owned(struct pacer_state_store *s, const char *const *ids, 
                            struct pacer_error **err)
 {
 	struct fs_state *st = (struct fs_state *)s;
-	struct fs__strvec v, gone = {0};
+	struct pacer_strvec v, gone = {0};
 	size_t w = 0, before;
 	int rc;
 
@@ -241,10 +241,10 @@ static int st_remove_owned(struct pacer_state_store *s, const char *const *ids, 
 	if (rc < 0)
 		goto done;
 	/* Sorted, so each owned id is looked up in O(log n): prunes remove many at once. */
-	fs__strvec_normalize(&gone);
+	pacer_strvec_normalize(&gone);
 	before = v.n;
 	for (size_t r = 0; r < v.n; r++) {
-		if (fs__strvec_has(&gone, v.v[r])) {
+		if (pacer_strvec_has(&gone, v.v[r])) {
 			free(v.v[r]);
 			continue;
 		}
@@ -256,8 +256,8 @@ static int st_remove_owned(struct pacer_state_store *s, const char *const *ids, 
 	if (v.n != before)
 		rc = save_locked(st, &v, err);
 done:
-	fs__strvec_release(&v);
-	fs__strvec_release(&gone);
+	pacer_strvec_release(&v);
+	pacer_strvec_release(&gone);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
@@ -417,7 +417,7 @@ done:
 }
 
 /* "<folder>/<name>" of every document (a visible *.json) of d into v. -1: out of memory. */
-static int add_doc_names(DIR *d, const char *folder, struct fs__strvec *v)
+static int add_doc_names(DIR *d, const char *folder, struct pacer_strvec *v)
 {
 	struct dirent *de;
 
@@ -431,7 +431,7 @@ static int add_doc_names(DIR *d, const char *folder, struct fs__strvec *v)
 			continue;
 		if (asprintf(&name, "%s/%s", folder, de->d_name) < 0)
 			return -1;
-		rc = fs__strvec_add(v, name);
+		rc = pacer_strvec_add(v, name);
 		free(name);
 		if (rc)
 			return -1;
@@ -443,7 +443,7 @@ static int st_doc_list(struct pacer_state_store *s, const char *folder, char ***
                        struct pacer_error **err)
 {
 	struct fs_state *st = (struct fs_state *)s;
-	struct fs__strvec v;
+	struct pacer_strvec v;
 	char *path = NULL;
 	DIR *d = NULL;
 	int rc;
@@ -463,7 +463,7 @@ static int st_doc_list(struct pacer_state_store *s, const char *folder, char ***
 		rc = pacer_error_set(err, -1, "out of memory");
 		goto done;
 	}
-	fs__strvec_normalize(&v);
+	pacer_strvec_normalize(&v);
 empty:
 	if (!v.v && !(v.v = calloc(1, sizeof(*v.v)))) {
 		rc = pacer_error_set(err, -1, "out of memory");
@@ -476,7 +476,7 @@ empty:
 done:
 	if (d)
 		closedir(d);
-	fs__strvec_release(&v);
+	pacer_strvec_release(&v);
 	free(path);
 	return rc;
 }
