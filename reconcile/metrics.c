@@ -456,8 +456,8 @@ static const char *const sync_results[] = {"converged", "failed", "invalid", "un
 static const char *const app_states[] = {"in_sync", "out_of_sync", "failed", "degraded",
                                          "progressing", "held", "unknown", "suspended"};
 static const char *const providers[] = {"github", "gitlab", "gitea", "generic"};
-static const char *const hook_results[] = {"accepted", "ignored", "unauthorized", "too_large",
-                                           "bad_request"};
+static const char *const hook_results[] = {"accepted",     "ignored",   "duplicate",
+                                           "unauthorized", "too_large", "bad_request"};
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Deployments take seconds to tens of minutes. */

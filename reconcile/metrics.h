@@ -106,7 +106,7 @@ int metrics_render(struct metrics *m, struct pacer_buf *out);
  *   pacer_last_sync_timestamp_seconds gauge (unix time the last sync ended)
  *   pacer_last_success_timestamp_seconds gauge (last converged sync; 0 = never)
  *   pacer_webhooks_total{provider="github|gitlab|gitea|generic",
- *     result="accepted|ignored|unauthorized|too_large|bad_request"} counter
+ *     result="accepted|ignored|duplicate|unauthorized|too_large|bad_request"} counter
  *   pacer_build_info{version,commit} gauge 1 (metrics_set_build_info())
  *   pacer_app_status{app,status} gauge: 1 for each app's state (the words of
  *     `pacer status`: synced, out_of_sync, failed, degraded, progressing,

@@ -55,6 +55,8 @@ static const struct provider {
 	const char *ping, *push, *pull_request, *merge_request;
 	const char *default_branch_in; /* the object holding "default_branch" */
 	int push_deleted;              /* pushes carry GitHub's "deleted" flag */
+	/* The delivery id: the headers tried in order (webhook_delivery_id()). */
+	const char *delivery_headers[3];
 } providers[] = {
     [WEBHOOK_GITHUB] =
         {
@@ -69,6 +71,7 @@ static const struct provider {
             .pull_request = "pull_request",
             .default_branch_in = "repository",
             .push_deleted = 1,
+            .delivery_headers = {"X-GitHub-Delivery"},
         },
     [WEBHOOK_GITLAB] =
         {
@@ -80,6 +83,9 @@ static const struct provider {
             .push = "Push Hook",
             .merge_request = "Merge Request Hook",
             .default_branch_in = "project",
+            /* Idempotency-Key stays the same across GitLab's retries of one
+             * event; older GitLabs send only the event's UUID. */
+            .delivery_headers = {"Idempotency-Key", "X-Gitlab-Event-UUID"},
         },
     [WEBHOOK_GITEA] =
         {
@@ -92,6 +98,7 @@ static const struct provider {
             .push = "push",
             .pull_request = "pull_request",
             .default_branch_in = "repository",
+            .delivery_headers = {"X-Gitea-Delivery", "X-Forgejo-Delivery", "X-Gogs-Delivery"},
         },
     [WEBHOOK_GENERIC] =
         {
@@ -100,6 +107,7 @@ static const struct provider {
             .sig_prefix = "sha256=",
             .sig = SIG_HMAC,
             .event_headers = {"X-Pacer-Event"},
+            .delivery_headers = {"X-Pacer-Delivery"},
         },
 };
 
@@ -139,6 +147,16 @@ const char *webhook_header(const char *const *headers, const char *name)
 		if (strcasecmp(headers[i], name) == 0)
 			return headers[i + 1];
 	return NULL;
+}
+
+const char *webhook_delivery_id(enum webhook_provider provider, const char *const *headers)
+{
+	const struct provider *p = provider_get(provider);
+	const char *v = NULL;
+
+	for (size_t i = 0; p && i < NELEM(p->delivery_headers) && p->delivery_headers[i] && !v; i++)
+		v = webhook_header(headers, p->delivery_headers[i]);
+	return v && *v ? v : NULL;
 }
 
 static int hmac_sha256(const char *secret, const void *body, size_t len,

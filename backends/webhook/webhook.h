@@ -57,6 +57,16 @@ const char *webhook_provider_name(enum webhook_provider p);
 const char *webhook_header(const char *const *headers, const char *name);
 
 /*
+ * The provider's id of this delivery, borrowed from headers, or NULL when
+ * the request carries none: github X-GitHub-Delivery; gitlab
+ * Idempotency-Key (the same on GitLab's retries), else X-Gitlab-Event-UUID;
+ * gitea X-Gitea-Delivery (X-Forgejo-Delivery, X-Gogs-Delivery); generic
+ * X-Pacer-Delivery. A redelivery of the same event carries the same id.
+ * Only meaningful once the request is verified (webhook_verify()).
+ */
+const char *webhook_delivery_id(enum webhook_provider provider, const char *const *headers);
+
+/*
  * Check that the request was signed with `secret` (non-empty). Returns 0
  * when it was, PACER_EAUTH when the signature header is missing, malformed
  * or wrong (the message names the header and says to compare the secret

@@ -213,10 +213,9 @@ enum MHD_Result serve__api_begin(struct serve *s, struct MHD_Connection *c, cons
 
 	*out = NULL;
 	if (!s->tokens)
+		/* How to turn it on is the operator's to read (log, README), not a caller's. */
 		return respond_error(c, MHD_HTTP_NOT_FOUND,
-		                     "the API is off: start pacer serve with --tokens-file FILE "
-		                     "(or PACER_TOKENS_FILE, or the systemd credential "
-		                     "api-tokens), lines 'ROLE NAME TOKEN'");
+		                     "not found: the API is not enabled on this server");
 	/* Authenticate first: without a token nothing about the API is told. */
 	role = tokens_check(
 	    s->tokens,

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/webhook/replay.h"
 #include "backends/webhook/webhook.h"
 #include "cmd/pacer/filestamp.h"
 #include "cmd/pacer/runner.h"
@@ -236,9 +237,80 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 }
 
 /*
+ * The answer to a caller who did not prove the secret. It names nothing of
+ * the server's configuration (the log has the details for the operator).
+ */
+static enum MHD_Result respond_unauthorized(struct MHD_Connection *c)
+{
+	return serve__respond_status_reason(
+	    c, MHD_HTTP_UNAUTHORIZED, "unauthorized", "error",
+	    "the webhook's signature is missing or does not match: check the secret configured "
+	    "for this webhook at the git host");
+}
+
+/*
+ * A delivery the server has answered before (webhook_delivery_id(), the
+ * same id of the same provider and event): a replay or a redelivery. It
+ * is answered 202 "duplicate" and triggers nothing. Returns 1 when it was
+ * answered so.
+ */
+static int hook_duplicate(struct serve *s, struct MHD_Connection *c, const struct serve_req *r,
+                          const struct header_list *h, const struct webhook_event *ev,
+                          enum MHD_Result *ret)
+{
+	const char *id = webhook_delivery_id(r->provider, h->kv);
+	struct json_object *o;
+
+	if (!id || !s->replay || webhook_replay_check(s->replay, r->provider, ev->event, id) != 1)
+		return 0;
+	PLOG_INFO("serve: webhook provider=%s event=\"%s\" delivery=%.80s is a duplicate: "
+	          "nothing triggered",
+	          webhook_provider_name(r->provider), ev->event ? ev->event : "-", id);
+	count_hook(s, r->provider, "duplicate");
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("duplicate"));
+	json_object_object_add(o, "delivery", json_object_new_string(id));
+	*ret = serve__respond_json(c, MHD_HTTP_ACCEPTED, o);
+	return 1;
+}
+
+/* A verified, understood, new webhook: ping, ignore or trigger. */
+static enum MHD_Result hook_act(struct serve *s, struct MHD_Connection *c,
+                                const struct serve_req *r, const struct webhook_event *ev)
+{
+	const char *pname = webhook_provider_name(r->provider);
+	char reason[RUNNER_REASON_MAX];
+	struct json_object *o;
+	unsigned long id;
+
+	if (ev->action == WEBHOOK_PING) {
+		PLOG_INFO("serve: webhook provider=%s ping", pname);
+		count_hook(s, r->provider, "ignored");
+		return serve__respond_status_reason(c, MHD_HTTP_OK, "pong", NULL, NULL);
+	}
+	if (ev->action == WEBHOOK_IGNORE) {
+		PLOG_INFO("serve: webhook provider=%s event=\"%s\" ignored: %s", pname,
+		          ev->event ? ev->event : "-", ev->reason);
+		count_hook(s, r->provider, "ignored");
+		return serve__respond_status_reason(c, MHD_HTTP_ACCEPTED, "ignored", "reason",
+		                                    ev->reason);
+	}
+	snprintf(reason, sizeof(reason), "%s %s", pname, ev->reason);
+	id = runner_trigger(s->runner, reason, RUNNER_SUPERSEDE, NULL);
+	PLOG_INFO("serve: webhook provider=%s event=\"%s\" commit=%s queued sync=%lu", pname,
+	          ev->event ? ev->event : "-", ev->commit ? ev->commit : "-", id);
+	count_hook(s, r->provider, "accepted");
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("queued"));
+	json_object_object_add(o, "sync_id", json_object_new_int64((int64_t)id));
+	return serve__respond_json(c, MHD_HTTP_ACCEPTED, o);
+}
+
+/*
  * A webhook whose body is read: verify before parsing (nothing from an
- * unsigned body is looked at), then ping, ignore or trigger. A trigger
- * supersedes the running sync: a push announces a newer commit.
+ * unsigned body is looked at), then drop a delivery seen before, then
+ * ping, ignore or trigger. A trigger supersedes the running sync: a push
+ * announces a newer commit.
  */
 static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, struct serve_req *r)
 {
@@ -248,61 +320,28 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 	const char *pname = webhook_provider_name(r->provider);
 	const char *body = pacer_buf_cstr(&r->body);
 	enum MHD_Result ret;
-	int rc;
 
 	h.kv[0] = NULL;
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &h);
 
 	/* Unsigned hooks pass only when asked for and no secret is set at all. */
-	if (!s->insecure || s->secret) {
-		rc = webhook_verify(r->provider, h.kv, body, r->body.len, s->secret, &err);
-		if (rc) {
-			/* The message names the header, never its value or the secret. */
-			PLOG_WARN("serve: webhook provider=%s rejected: %s", pname, err->message);
-			count_hook(s, r->provider, "unauthorized");
-			ret = serve__respond_status_reason(c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-			                                   "error", err->message);
-			goto done;
-		}
+	if ((!s->insecure || s->secret) &&
+	    webhook_verify(r->provider, h.kv, body, r->body.len, s->secret, &err)) {
+		/* The log names the header, never its value or the secret. */
+		PLOG_WARN("serve: webhook provider=%s rejected: %s", pname, err->message);
+		count_hook(s, r->provider, "unauthorized");
+		ret = respond_unauthorized(c);
+		goto done;
 	}
-	rc = webhook_parse(r->provider, h.kv, body, r->body.len, s->branch, &ev, &err);
-	if (rc) {
+	if (webhook_parse(r->provider, h.kv, body, r->body.len, s->branch, &ev, &err)) {
 		PLOG_WARN("serve: webhook provider=%s bad request: %s", pname, err->message);
 		count_hook(s, r->provider, "bad_request");
 		ret = serve__respond_status_reason(c, MHD_HTTP_BAD_REQUEST, "error", "error",
 		                                   err->message);
 		goto done;
 	}
-	switch (ev.action) {
-	case WEBHOOK_PING:
-		PLOG_INFO("serve: webhook provider=%s ping", pname);
-		count_hook(s, r->provider, "ignored");
-		ret = serve__respond_status_reason(c, MHD_HTTP_OK, "pong", NULL, NULL);
-		break;
-	case WEBHOOK_IGNORE:
-		PLOG_INFO("serve: webhook provider=%s event=\"%s\" ignored: %s", pname,
-		          ev.event ? ev.event : "-", ev.reason);
-		count_hook(s, r->provider, "ignored");
-		ret = serve__respond_status_reason(c, MHD_HTTP_ACCEPTED, "ignored", "reason",
-		                                   ev.reason);
-		break;
-	case WEBHOOK_TRIGGER:
-	default: {
-		char reason[RUNNER_REASON_MAX];
-		unsigned long id;
-		struct json_object *o = json_object_new_object();
-
-		snprintf(reason, sizeof(reason), "%s %s", pname, ev.reason);
-		id = runner_trigger(s->runner, reason, RUNNER_SUPERSEDE, NULL);
-		PLOG_INFO("serve: webhook provider=%s event=\"%s\" commit=%s queued sync=%lu",
-		          pname, ev.event ? ev.event : "-", ev.commit ? ev.commit : "-", id);
-		count_hook(s, r->provider, "accepted");
-		json_object_object_add(o, "status", json_object_new_string("queued"));
-		json_object_object_add(o, "sync_id", json_object_new_int64((int64_t)id));
-		ret = serve__respond_json(c, MHD_HTTP_ACCEPTED, o);
-		break;
-	}
-	}
+	if (!hook_duplicate(s, c, r, &h, &ev, &ret))
+		ret = hook_act(s, c, r, &ev);
 done:
 	webhook_event_release(&ev);
 	pacer_error_free(err);
@@ -706,6 +745,11 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 		goto done;
 	}
 	filestamp_changed(s->poke_file, &s->poke); /* as it is now: only later changes trigger */
+	if (webhook_replay_new(&s->replay, opts->replay_memory ? opts->replay_memory
+	                                                       : defaults.replay_memory)) {
+		rc = pacer_error_set(err, PACER_EGENERIC, "serve: out of memory");
+		goto done;
+	}
 	if ((rc = runner_open(s, err)) || (rc = metrics_new_pacer(&s->metrics, err)) ||
 	    (rc = start_daemon(s, err)))
 		goto done;
@@ -861,6 +905,7 @@ void serve_free(struct serve *s)
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	runner_free(s->runner);
+	webhook_replay_free(s->replay);
 	metrics_free(s->metrics);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);

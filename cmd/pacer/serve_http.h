@@ -11,12 +11,16 @@
  * Endpoints:
  *   POST /hooks/github|gitlab|gitea|generic
  *        verify the signature (webhook.h) -> 401 {"status":"unauthorized"}
- *        and nothing triggered when it is missing or wrong; body larger
+ *        and nothing triggered when it is missing or wrong (the body
+ *        says so without naming any setting of the server); body larger
  *        than max_body -> 413 (Content-Length checked up front, the
  *        streamed size too); malformed -> 400; an event that does not
  *        concern the tracked branch -> 202 {"status":"ignored","reason"};
  *        GitHub ping -> 200 {"status":"pong"}; a triggering event ->
- *        202 {"status":"queued","sync_id":N} at once.
+ *        202 {"status":"queued","sync_id":N} at once. A signed delivery
+ *        whose delivery id (webhook_delivery_id()) was seen before, for
+ *        the same provider and event -> 202 {"status":"duplicate",
+ *        "delivery":ID} and nothing triggered (serve_options.replay_memory).
  *   GET  /healthz  -> 200 "ok"
  *   GET  /status   -> 200 JSON:
  *        {"running": bool, "running_sync_id": N|null,
@@ -33,7 +37,7 @@
  *   GET  /metrics  -> Prometheus text format 0.0.4 (metrics.h families)
  *   /api/v1/...    -> the authenticated API (api.h), only with
  *        serve_options.tokens; without it every /api/v1/ request gets 404
- *        with a message saying how to enable it.
+ *        "not enabled" (how to enable it is in the log, not told to callers).
  *
  * Syncs: the server's runner (runner.h) runs them on its worker thread,
  * one at a time. A trigger that arrives while a sync runs marks one
@@ -165,12 +169,18 @@ struct serve_options {
 	 */
 	serve_poll_fn poll;
 	void *poll_ctx;
+	/*
+	 * How many webhook deliveries are remembered (by their delivery ids,
+	 * webhook_delivery_id()) so that a replay is answered 202 "duplicate"
+	 * and triggers nothing; default 4096 (0 = default). In memory only.
+	 */
+	unsigned replay_memory;
 };
 #define SERVE_OPTIONS_VERSION 1
 #define SERVE_OPTIONS_INIT                                                                         \
 	{                                                                                          \
 		SERVE_OPTIONS_VERSION, "127.0.0.1:8090", NULL, 0, 1u << 20, 0, NULL, NULL, NULL,   \
-		    NULL, NULL, NULL, NULL, NULL, NULL                                             \
+		    NULL, NULL, NULL, NULL, NULL, NULL, 4096                                       \
 	}
 
 /*

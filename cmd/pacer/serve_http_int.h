@@ -29,6 +29,7 @@ struct serve {
 	int port;
 	int epoll_fd;
 	struct metrics *metrics;
+	struct webhook_replay *replay; /* recent deliveries (the loop thread's); owned */
 	int ran; /* serve_run() was called */
 
 	/* Everything below is guarded by mu; cv is broadcast when api_jobs drops. */

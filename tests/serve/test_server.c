@@ -297,13 +297,13 @@ struct hook {
 	char event[48]; /* the whole event header line, "" = none */
 };
 
-/* POST a payload to /hooks/<provider>, signed as the provider signs. */
-static int post_hook(struct fixture *f, const struct hook *h, enum sig sig, const char *body,
-                     char **resp)
+/* POST a payload to /hooks/<provider>, signed as the provider signs, with one more header line (or NULL). */
+static int post_hook_with(struct fixture *f, const struct hook *h, enum sig sig, const char *body,
+                          const char *extra, char **resp)
 {
 	char url[128], sigline[160], hex[65];
-	const char *headers[5] = {"Content-Type: application/json", NULL, NULL, NULL, NULL};
-	size_t n = 1;
+	const char *headers[6] = {"Content-Type: application/json", extra, NULL, NULL, NULL, NULL};
+	size_t n = extra ? 2 : 1;
 	int status = 0;
 
 	snprintf(url, sizeof(url), "%s/hooks/%s", f->base, h->provider);
@@ -324,6 +324,12 @@ static int post_hook(struct fixture *f, const struct hook *h, enum sig sig, cons
 	cr_assert_eq(test_http("POST", url, body, headers, &status, resp), 0, "POST %s failed",
 	             url);
 	return status;
+}
+
+static int post_hook(struct fixture *f, const struct hook *h, enum sig sig, const char *body,
+                     char **resp)
+{
+	return post_hook_with(f, h, sig, body, NULL, resp);
 }
 
 /*
@@ -374,9 +380,13 @@ ParameterizedTest(const struct hook *h, serve, signatures)
 	cr_assert_eq(status, 401, "%s wrong signature: %d %s", h->file, status, resp);
 	cr_assert_not_null(strstr(resp, "unauthorized"), "%s", resp);
 	cr_assert_null(strstr(resp, SECRET));
+	/* An unauthenticated caller learns nothing of the server's settings. */
+	cr_assert_null(strstr(resp, "PACER_"), "%s", resp);
+	cr_assert_null(strstr(resp, "--"), "%s", resp);
 	free(resp);
 	status = post_hook(&f, h, SIG_NONE, body, &resp);
 	cr_assert_eq(status, 401, "%s missing signature: %d %s", h->file, status, resp);
+	cr_assert_null(strstr(resp, "PACER_"), "%s", resp);
 	free(resp);
 	sleep_ms(150);
 	cr_assert_eq(calls(&f), before, "a rejected webhook triggered a sync");
@@ -965,4 +975,95 @@ Test(serve, log_has_no_secrets)
 	free(ghbody);
 	test_rmrf(dir);
 	free(dir);
+}
+
+/* One delivery id per provider, with the header its git host sends it in. */
+struct replay_case {
+	struct hook h;
+	char id_header[64];
+};
+
+static const struct replay_case replay_cases[] = {
+    {{"github", "github_push.json", "X-GitHub-Event: push"}, "X-GitHub-Delivery"},
+    {{"gitlab", "gitlab_push.json", "X-Gitlab-Event: Push Hook"}, "Idempotency-Key"},
+    {{"gitlab", "gitlab_push.json", "X-Gitlab-Event: Push Hook"}, "X-Gitlab-Event-UUID"},
+    {{"gitea", "gitea_push.json", "X-Gitea-Event: push"}, "X-Gitea-Delivery"},
+    {{"generic", "generic.json", ""}, "X-Pacer-Delivery"},
+};
+
+ParameterizedTestParameters(serve, replay)
+{
+	return cr_make_param_array(struct replay_case, replay_cases,
+	                           sizeof(replay_cases) / sizeof(replay_cases[0]));
+}
+
+/* POST rc's payload with delivery id `id`; the answer must be `want` with `needle`. */
+static void post_delivery(struct fixture *f, const struct replay_case *rc, enum sig sig,
+                          const char *id, int want, const char *needle)
+{
+	char line[160], *body = payload(rc->h.file), *resp = NULL;
+	int status;
+
+	snprintf(line, sizeof(line), "%s: %s", rc->id_header, id);
+	status = post_hook_with(f, &rc->h, sig, body, line, &resp);
+	cr_assert_eq(status, want, "%s %s: %d %s", rc->id_header, id, status, resp);
+	cr_assert_not_null(strstr(resp, needle), "%s", resp);
+	free(resp);
+	free(body);
+}
+
+/*
+ * A signed delivery sent again is answered 202 "duplicate" and syncs
+ * nothing; another id syncs; a forged request cannot use up an id that a
+ * real delivery will bring later.
+ */
+ParameterizedTest(const struct replay_case *rc, serve, replay)
+{
+	struct serve_options o = SERVE_OPTIONS_INIT;
+	static struct fixture f; /* static: outlives a failed assertion (see fx_fini) */
+	char url[128], *resp = NULL;
+	int status = 0;
+
+	o.secret = SECRET;
+	o.branch = "main";
+	fx_start(&f, &o);
+	wait_idle(&f, 1);
+
+	post_delivery(&f, rc, SIG_GOOD, "d-0001", 202, "\"queued\"");
+	wait_idle(&f, 2);
+	post_delivery(&f, rc, SIG_GOOD, "d-0001", 202, "\"duplicate\"");
+	post_delivery(&f, rc, SIG_GOOD, "d-0001", 202, "\"d-0001\"");
+	sleep_ms(150);
+	cr_assert_eq(calls(&f), 2, "a replayed delivery synced again");
+	/* Forged first: 401, and the id stays unused for the real one. */
+	post_delivery(&f, rc, SIG_BAD, "d-0002", 401, "unauthorized");
+	post_delivery(&f, rc, SIG_GOOD, "d-0002", 202, "\"queued\"");
+	wait_idle(&f, 3);
+	cr_assert_eq(calls(&f), 3);
+
+	snprintf(url, sizeof(url), "%s/metrics", f.base);
+	cr_assert_eq(test_http("GET", url, NULL, NULL, &status, &resp), 0);
+	cr_assert_not_null(strstr(resp, "result=\"duplicate\"} 2\n"), "%s", resp);
+	free(resp);
+	fx_stop(&f);
+}
+
+/* Without tokens the API is not there, and a caller is not told how to turn it on. */
+Test(serve, api_off_names_no_setting)
+{
+	struct serve_options o = SERVE_OPTIONS_INIT;
+	static struct fixture f; /* static: outlives a failed assertion (see fx_fini) */
+	char url[128], *resp = NULL;
+	int status = 0;
+
+	o.secret = SECRET;
+	fx_start(&f, &o);
+	snprintf(url, sizeof(url), "%s/api/v1/apps", f.base);
+	cr_assert_eq(test_http("GET", url, NULL, NULL, &status, &resp), 0);
+	cr_assert_eq(status, 404, "%d %s", status, resp);
+	cr_assert_null(strstr(resp, "PACER_"), "%s", resp);
+	cr_assert_null(strstr(resp, "--tokens"), "%s", resp);
+	cr_assert_null(strstr(resp, "credential"), "%s", resp);
+	free(resp);
+	fx_stop(&f);
 }
