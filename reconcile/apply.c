@@ -28,6 +28,8 @@
 #include "reconcile/base/crash.h"
 #include "reconcile/base/jsonutil.h"
 #include "reconcile/base/log.h"
+#include "reconcile/bluegreen.h"
+#include "reconcile/bluegreen_run.h"
 #include "reconcile/converge.h"
 #include "reconcile/held.h"
 #include "reconcile/rollback.h"
@@ -632,6 +634,10 @@ void apply_item(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 	*changed = 0;
 	if (item->action == PACER_ACT_UNCHANGED) {
 		res->outcome = SYNC_OUT_UNCHANGED;
+		return;
+	}
+	if (item->action != PACER_ACT_PRUNE && bluegreen_enabled(item->body)) {
+		bluegreen_apply(ctx, item, res, changed);
 		return;
 	}
 	if (start_change(ctx, item, res, &body, digest, &je, &e)) {

@@ -17,6 +17,7 @@
  */
 #include "reconcile/base/buf.h"
 #include "reconcile/base/json_pos.h"
+#include "reconcile/bluegreen.h"
 #include "reconcile/cache.h"
 #include "reconcile/desired.h"
 #include "reconcile/desired_internal.h"
@@ -531,6 +532,24 @@ static void check_timeout_label(struct loadctx *c, struct json_object *app, size
 	pacer_error_free(e);
 }
 
+/* A blue/green app's labels (reconcile/bluegreen.h), checked as a release reads them. */
+static void check_bluegreen_labels(struct loadctx *c, struct json_object *app, size_t off,
+                                   const char *id)
+{
+	struct pacer_error *e = NULL;
+	struct bluegreen_conf conf;
+	const char *label = NULL;
+	size_t pos;
+
+	if (!bluegreen_enabled(app) || bluegreen_conf_read(app, &conf, &label, &e) == 0)
+		return;
+	pos = member_pos(c, off, "labels");
+	if (label)
+		pos = member_pos(c, pos, label);
+	diag(c, PACER_DIAG_ERROR, pos, id, "%s", e ? e->message : "invalid blue/green labels");
+	pacer_error_free(e);
+}
+
 /* Parent group of an absolute id: "/a/b" -> "/a", "/x" -> "/". Caller frees. */
 static char *parent_of(const char *id)
 {
@@ -702,6 +721,7 @@ static void load_app(struct loadctx *c, struct json_object *app, size_t off, con
 		check_number(c, app, off, id, number_fields[i], NUMBER_ANY);
 	check_string_map(c, app, off, id, "labels", MAP_STRINGS);
 	check_timeout_label(c, app, off, id);
+	check_bluegreen_labels(c, app, off, id);
 	check_string_map(c, app, off, id, "env", MAP_STRINGS_OR_SECRETS);
 	check_array(c, app, off, id, "healthChecks");
 	check_array(c, app, off, id, "constraints");

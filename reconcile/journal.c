@@ -29,8 +29,8 @@
  * turn a pending "prune" into an "update".
  */
 
-static const char *const action_names[] = {"create", "update",  "prune",
-					    "undo",   "restart", "operator"};
+static const char *const action_names[] = {"create",  "update",   "prune",    "undo",
+					    "restart", "operator", "bluegreen"};
 static const char *const phase_names[] = {"intent", "submitted", "unknown"};
 static const char *const policy_names[] = {"rollback", "restart", "none"};
 
@@ -75,7 +75,8 @@ static struct json_object *entry_to_json(const struct journal_entry *e)
 		return NULL;
 	add_str(o, "app", e->app_id);
 	add_str(o, "action", journal_action_name(e->action));
-	if (e->action == JOURNAL_UNDO)
+	if (e->action == JOURNAL_UNDO ||
+	    (e->action == JOURNAL_BLUEGREEN && e->undo == JOURNAL_BLUEGREEN))
 		add_str(o, "undo", journal_action_name(e->undo));
 	add_str(o, "phase", phase_names[e->phase]);
 	if (e->body)
@@ -153,6 +154,9 @@ static int entry_from_json(struct json_object *o, struct journal_entry *e)
 	if (a == JOURNAL_UNDO)
 		u = name_index(action_names, JOURNAL_PRUNE + 1,
 			       json_object_get_string(jsonutil_get(o, "undo")));
+	/* A blue/green release being reverted says so. */
+	if (a == JOURNAL_BLUEGREEN && jsonutil_get(o, "undo"))
+		u = JOURNAL_BLUEGREEN;
 	if (!(e->app_id = dup_member(o, "app")) || a < 0 || p < 0 || u < 0)
 		return -1;
 	e->action = (enum journal_action)a;

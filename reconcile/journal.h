@@ -35,6 +35,10 @@ enum journal_action {
 	JOURNAL_OPERATOR,   /* an operator's action (restart, cancel, scale, delete):
 			       a later run waits for its deployment and reports it,
 			       nothing is undone */
+	JOURNAL_BLUEGREEN,  /* a blue/green release of the pair app_id
+			       (reconcile/bluegreen_run.h): body is the new colour
+			       at its target, backup the old colour; undo is
+			       JOURNAL_BLUEGREEN while it is being reverted */
 };
 
 enum journal_phase {
@@ -96,7 +100,7 @@ void journal_atomic_failed(struct pacer_state_store *s, const char *failed_app);
 char *journal_atomic_pending(struct pacer_state_store *s);
 void journal_atomic_settled(struct pacer_state_store *s);
 
-/* "create", "update", "prune", "undo", "restart", "operator": a static string. */
+/* "create", "update", "prune", "undo", "restart", "operator", "bluegreen": a static string. */
 const char *journal_action_name(enum journal_action a);
 
 #endif

@@ -9,7 +9,8 @@
  *   2. otherwise the app is parsed; a desired app is compared with
  *      plan_compare(): equal apps are recorded (and remembered in the
  *      cache), different ones kept for the plan;
- *   3. an app nobody desires is kept only when it may be pruned (owned).
+ *   3. an app nobody desires is kept only when it may be pruned (owned), or
+ *      when it is a colour of a desired blue/green app (bluegreen.h).
  */
 #include "reconcile/live.h"
 
@@ -21,6 +22,7 @@
 
 #include "reconcile/base/buf.h"
 #include "reconcile/base/jsonutil.h"
+#include "reconcile/bluegreen.h"
 
 struct reader {
 	struct pacer_desired *desired;
@@ -173,7 +175,8 @@ static int take(struct reader *r, struct json_object *app, const char *digest)
 		    bsearch(&id, r->track, r->ntrack, sizeof(*r->track), cmp_str) &&
 		    add_str(&r->out->tracked, &r->out->ntracked, &r->captracked, id))
 			return oom(r->err);
-		if (is_owned(r, id))
+		/* A colour of a desired blue/green app: the plan compares it. */
+		if (is_owned(r, id) || bluegreen_desired_of(r->desired, id, NULL))
 			goto keep;
 		return 0;
 	}

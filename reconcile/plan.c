@@ -16,11 +16,13 @@
 #include "reconcile/plan.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "reconcile/base/buf.h"
 #include "reconcile/base/jsonutil.h"
+#include "reconcile/bluegreen.h"
 #include "reconcile/diff.h"
 #include "reconcile/normalize.h"
 
@@ -454,6 +456,65 @@ static int item_known_unchanged(struct pacer_plan_item *it, const struct pacer_d
 	return 0;
 }
 
+/*
+ * A blue/green app (reconcile/bluegreen.h) runs as /id-blue or /id-green:
+ * the desired app is rendered as the colour that runs (its start time
+ * included) and compared with it, so an unchanged definition is unchanged
+ * whichever colour runs. Both colours live is a release left half-way:
+ * always an update (the release finishes or reverts it). The item keeps
+ * the desired app's id and, as body, its definition as written.
+ */
+static int plan_item_bluegreen(struct pacer_plan_item *it, struct pacer_desired_app *d,
+			       struct live_ent *live, size_t nl, const struct plan_options *o,
+			       struct pacer_error **err)
+{
+	struct live_ent *cur = NULL, *le;
+	struct pacer_desired_app tmp = *d;
+	struct json_object *rendered;
+	const char *colours[] = {"blue", "green"}, *at, *cur_at = NULL, *colour = NULL;
+	char id[600];
+	long target;
+	int rc, both = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(id, sizeof(id), "%s-%s", d->id, colours[i]);
+		if (!(le = find_live(live, nl, id)))
+			continue;
+		le->matched = 1;
+		at = label(le->app, "HAPROXY_DEPLOYMENT_STARTED_AT");
+		both = cur != NULL;
+		if (!cur || (at && (!cur_at || strcmp(at, cur_at) > 0))) {
+			cur = le;
+			cur_at = at;
+			colour = colours[i];
+		}
+	}
+	if (!cur)
+		return plan_item_desired(it, d, NULL, o, err);
+	target = jsonutil_get(d->def, "instances")
+			 ? json_object_get_int64(jsonutil_get(d->def, "instances"))
+			 : 1;
+	rendered = bluegreen_render(d->def, d->id, colour, target, cur_at);
+	if (!rendered)
+		return oom(err, "building the plan");
+	tmp.def = rendered;
+	tmp.id = (char *)cur->id;
+	tmp.blob = NULL;
+	rc = plan_item_desired(it, &tmp, cur->app, o, err);
+	json_object_put(rendered);
+	if (rc)
+		return rc;
+	free(it->app_id);
+	json_object_put(it->body);
+	it->body = NULL;
+	if (both)
+		it->action = PACER_ACT_UPDATE;
+	if (!(it->app_id = strdup(d->id)) ||
+	    (it->action == PACER_ACT_UPDATE && make_body(d, NULL, &it->body)))
+		return oom(err, "building the plan");
+	return 0;
+}
+
 /* One item per desired app (des sorted by id), marking the live apps matched. */
 static int plan_desired_items(struct pacer_plan *p, struct des_ent *des, size_t nd,
 			      struct live_ent *live, size_t nl, const struct plan_options *o,
@@ -468,10 +529,14 @@ static int plan_desired_items(struct pacer_plan *p, struct des_ent *des, size_t 
 		des[i].item = p->n - 1;
 		if (le)
 			le->matched = 1;
+		rc = 0;
 		if (o->nunchanged && bsearch(&des[i].id, o->unchanged, o->nunchanged,
 					     sizeof(*o->unchanged), cmp_str))
 			rc = item_known_unchanged(it, des[i].app, err);
-		else
+		else if (!le && (rc = desired_app_def(des[i].app, err)) == 0 &&
+			 bluegreen_enabled(des[i].app->def))
+			rc = plan_item_bluegreen(it, des[i].app, live, nl, o, err);
+		else if (!rc)
 			rc = plan_item_desired(it, des[i].app, le ? le->app : NULL, o, err);
 		if (rc)
 			return rc;

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "reconcile/base/log.h"
+#include "reconcile/bluegreen_run.h"
 #include "reconcile/converge.h"
 #include "reconcile/held.h"
 #include "reconcile/suspend.h"
@@ -244,6 +245,9 @@ static void *job_main(void *p)
 		break;
 	case JOURNAL_OPERATOR:
 		resume_operator(j);
+		break;
+	case JOURNAL_BLUEGREEN:
+		bluegreen_resume(j->ctx, j->e, j->res, &j->settled);
 		break;
 	case JOURNAL_RESTART:
 		/* The change failed and was restarted: only the hold may be missing. */

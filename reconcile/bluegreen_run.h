@@ -1,0 +1,53 @@
+/*
+ * bluegreen_run.h: the zero-downtime release of a blue/green app
+ * (definitions in reconcile/bluegreen.h), as marathon-lb's zdd does it.
+ *
+ * A change of /svc, live as /svc-blue, is released as /svc-green:
+ *   1. back up /svc-blue (durably; no backup, no release), record /svc-green
+ *      as owned, journal the release (one entry for the pair, reconcile/
+ *      journal.h JOURNAL_BLUEGREEN, rewritten before every request);
+ *   2. create /svc-green with `step` instances, wait until they are healthy;
+ *      scale /svc-blue down by the same number, wait; scale /svc-green up
+ *      by another step, wait; ... until green runs the target and blue 0;
+ *   3. wait drain-seconds, delete /svc-blue, wait until it is gone.
+ * Healthy tasks across both colours never drop below the target and never
+ * exceed target + step (when the old colour ran the target healthy).
+ *
+ * A step that fails (timeout, unhealthy, refused) reverts: the old colour
+ * back to the instances it ran, wait healthy, back up and delete the new
+ * colour; the app ends SYNC_OUT_ROLLED_BACK and the change is held. A run
+ * stopped or superseded mid-way, or whose request outcome is unknown,
+ * ends INTERRUPTED / UNKNOWN with the journal entry kept: the next run
+ * resumes it (bluegreen_resume()): forward when the new colour is healthy,
+ * else back. Both colours live without an entry (a release made by zdd, or
+ * a lost journal) are settled the same way, the newer
+ * HAPROXY_DEPLOYMENT_STARTED_AT being the new colour.
+ *
+ * Every request goes through exec_submit_resolved() (an unknown outcome is
+ * read back, never blindly repeated) and the run's shared waiter.
+ */
+#ifndef PACER_BLUEGREEN_RUN_H
+#define PACER_BLUEGREEN_RUN_H
+
+#include "reconcile/exec.h"
+#include "reconcile/journal.h"
+
+/*
+ * Release item (a plan item of a blue/green app: app_id the pair's id,
+ * body its definition as written, live the colour that runs or NULL) and
+ * fill res like apply_item(). *changed is 1 once Marathon accepted a
+ * request. Never fails as a call.
+ */
+void bluegreen_apply(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+		     struct sync_app_result *res, int *changed);
+
+/*
+ * Finish or revert the release an earlier run journalled (entry e,
+ * borrowed). res is filled (res->app_id set by the caller) and *settled
+ * set to 1 when there is something to report; 0 when the release never
+ * started (nothing to finish: the plan decides).
+ */
+void bluegreen_resume(const struct exec_ctx *ctx, const struct journal_entry *e,
+		      struct sync_app_result *res, int *settled);
+
+#endif
