@@ -361,13 +361,112 @@ static int create_remote(struct gitsrc *s, git_repository *repo, git_remote **ou
 	return ret;
 }
 
+/* ---- the ref check before a fetch (what `git ls-remote` shows) ---- */
+
+/* The id the remote advertises for the ref `name`; 0, or 1 when it has none. */
+static int advertised(git_remote *remote, const char *name, git_oid *out)
+{
+	const git_remote_head **heads;
+	size_t n;
+
+	if (git_remote_ls(&heads, &n, remote))
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(heads[i]->name, name)) {
+			git_oid_cpy(out, &heads[i]->oid);
+			return 0;
+		}
+	return 1;
+}
+
+/*
+ * Whether the remote ref `remote_name` (refs/heads/x, refs/tags/x) is
+ * advertised at the id the cache's `local_name` (the tracking branch, the
+ * tag) already holds, with that object in the cache.
+ */
+static int same_as_local(git_repository *repo, git_remote *remote, const char *remote_name,
+                         const char *local_name)
+{
+	git_oid theirs, ours;
+	git_odb *odb = NULL;
+	int same;
+
+	if (advertised(remote, remote_name, &theirs) ||
+	    git_reference_name_to_id(&ours, repo, local_name) || !git_oid_equal(&theirs, &ours) ||
+	    git_repository_odb(&odb, repo))
+		return 0;
+	same = git_odb_exists(odb, &ours);
+	git_odb_free(odb);
+	return same;
+}
+
+/* The remote's default branch is still the one the cache tracks, at the same commit. */
+static int default_branch_unmoved(git_repository *repo, git_remote *remote)
+{
+	git_buf head = GIT_BUF_INIT;
+	git_reference *ref = NULL;
+	char local[512];
+	int same = 0;
+
+	if (git_remote_default_branch(&head, remote) ||
+	    strncmp(head.ptr, BRANCH_PREFIX, BRANCH_PREFIX_LEN))
+		goto done;
+	snprintf(local, sizeof(local), TRACKING_PREFIX "%s", head.ptr + BRANCH_PREFIX_LEN);
+	if (git_reference_lookup(&ref, repo, TRACKING_HEAD) ||
+	    git_reference_type(ref) != GIT_REFERENCE_SYMBOLIC ||
+	    strcmp(git_reference_symbolic_target(ref), local))
+		goto done;
+	same = same_as_local(repo, remote, head.ptr, local);
+done:
+	git_reference_free(ref);
+	git_buf_dispose(&head);
+	return same;
+}
+
+/*
+ * Whether the ref this source follows is advertised exactly where the
+ * cache has it, so that a fetch would change nothing the source reads.
+ * Read as resolve_local() reads a name: a short name is a branch, else a
+ * tag. Anything else (a commit id, another kind of ref, a ref the remote
+ * or the cache lacks) answers 0: the fetch decides.
+ */
+static int ref_unmoved(const struct gitsrc *s, git_repository *repo, git_remote *remote)
+{
+	char remote_name[512], local[512];
+	git_oid id;
+
+	if (!s->ref)
+		return default_branch_unmoved(repo, remote);
+	if (!strncmp(s->ref, BRANCH_PREFIX, BRANCH_PREFIX_LEN)) {
+		snprintf(local, sizeof(local), TRACKING_PREFIX "%s", s->ref + BRANCH_PREFIX_LEN);
+		return same_as_local(repo, remote, s->ref, local);
+	}
+	if (!strncmp(s->ref, "refs/tags/", 10))
+		return same_as_local(repo, remote, s->ref, s->ref);
+	if (!strncmp(s->ref, "refs/", 5))
+		return 0;
+	snprintf(remote_name, sizeof(remote_name), BRANCH_PREFIX "%s", s->ref);
+	snprintf(local, sizeof(local), TRACKING_PREFIX "%s", s->ref);
+	if (!advertised(remote, remote_name, &id))
+		return same_as_local(repo, remote, remote_name, local);
+	/* A branch gone from the remote but still in the cache: the fetch prunes it. */
+	if (!git_reference_name_to_id(&id, repo, local))
+		return 0;
+	snprintf(remote_name, sizeof(remote_name), "refs/tags/%s", s->ref);
+	return same_as_local(repo, remote, remote_name, remote_name);
+}
+
 /*
  * Connect, download, update the tracking refs and prune, naming in *step
  * the one that is running (for the message of a failure). Returns
- * libgit2's code.
+ * libgit2's code, or RUN_FETCH_UNMOVED when the remote's refs (read on
+ * connecting, as `git ls-remote` does) show that the ref followed did not
+ * move: then nothing is downloaded and the cache is left as it is.
  */
-static int run_fetch(struct gitsrc *s, git_remote *remote, const git_remote_callbacks *cbs,
-                     const char **step)
+#define RUN_FETCH_UNMOVED 1
+
+static int run_fetch(struct gitsrc *s, git_repository *repo, git_remote *remote,
+                     const git_remote_callbacks *cbs, const char **step)
 {
 	static char *specs[] = {"+refs/heads/*:" TRACKING_PREFIX "*", "+refs/tags/*:refs/tags/*"};
 	git_strarray refspecs = {specs, sizeof(specs) / sizeof(specs[0])};
@@ -384,6 +483,8 @@ static int run_fetch(struct gitsrc *s, git_remote *remote, const git_remote_call
 		return rc;
 	if (gitsrc__cancelled(&s->auth))
 		return GIT_EUSER;
+	if (ref_unmoved(s, repo, remote))
+		return RUN_FETCH_UNMOVED;
 	*step = "downloading";
 	if ((rc = git_remote_download(remote, &refspecs, &fo)))
 		return rc;
@@ -408,7 +509,12 @@ static int fetch_into(struct gitsrc *s, git_repository *repo, struct pacer_error
 		goto done;
 	/* From here on the network is used: nothing may block for ever. */
 	s->auth.deadline = gitsrc__deadline_start(s->timeout_s, s->auth.cancel);
-	rc = run_fetch(s, remote, &cbs, &step);
+	rc = run_fetch(s, repo, remote, &cbs, &step);
+	if (rc == RUN_FETCH_UNMOVED) {
+		PLOG_DEBUG("git: %s: %s did not move, nothing fetched", s->url_safe, ref_label(s));
+		git_remote_disconnect(remote);
+		goto done;
+	}
 	if (rc) {
 		ret = fetch_error(s, rc, step, err);
 		goto done;

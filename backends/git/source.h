@@ -111,7 +111,9 @@ int gitsrc_new(struct pacer_source **out, const struct gitsrc_options *o, struct
 
 /*
  * Fetch and resolve the ref without walking the tree: the cheap poll of
- * watch and serve mode. Writes the commit's 40-hex id and a NUL into the
+ * watch and serve mode. Like every fetch of this source it first reads the
+ * remote's refs (what `git ls-remote` shows) and downloads nothing when the
+ * ref followed is advertised where the cache already has it. Writes the commit's 40-hex id and a NUL into the
  * caller's out.
  * `src` must come from gitsrc_new() (PACER_EINVALID otherwise). A full
  * 40-hex commit id that is already in the cache is resolved without a fetch.

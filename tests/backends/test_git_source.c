@@ -774,6 +774,7 @@ Test(gitsrc, bad_options)
 static const char http_server_py[] =
     "import base64, http.server, os, subprocess, sys\n"
     "root, user, pw = sys.argv[1], sys.argv[2], sys.argv[3]\n"
+    "reqlog = sys.argv[4] if len(sys.argv) > 4 else None\n"
     "want = 'Basic ' + base64.b64encode((user + ':' + pw).encode()).decode()\n"
     "class H(http.server.BaseHTTPRequestHandler):\n"
     "    def log_message(self, *a): pass\n"
@@ -787,6 +788,8 @@ static const char http_server_py[] =
     "            self.end_headers()\n"
     "            return\n"
     "        path, _, query = self.path.partition('?')\n"
+    "        if reqlog:\n"
+    "            with open(reqlog, 'a') as f: f.write(self.command + ' ' + path + '\\n')\n"
     "        n = int(self.headers.get('Content-Length') or 0)\n"
     "        body = self.rfile.read(n) if n else b''\n"
     "        env = dict(os.environ, GIT_PROJECT_ROOT=root, GIT_HTTP_EXPORT_ALL='1',\n"
@@ -816,8 +819,9 @@ struct http_server {
 	int port;
 };
 
-static void http_server_start(struct http_server *hs, const char *root, const char *user,
-                              const char *pw)
+/* reqlog: NULL, or a file that gets "METHOD /path" per authorised request. */
+static void http_server_start_logged(struct http_server *hs, const char *root, const char *user,
+                                     const char *pw, const char *reqlog)
 {
 	int pfd[2];
 	char line[32] = "";
@@ -832,7 +836,8 @@ static void http_server_start(struct http_server *hs, const char *root, const ch
 		dup2(pfd[1], 1);
 		close(pfd[0]);
 		close(pfd[1]);
-		execlp("python3", "python3", "-c", http_server_py, root, user, pw, (char *)NULL);
+		execlp("python3", "python3", "-c", http_server_py, root, user, pw, reqlog,
+		       (char *)NULL);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -852,6 +857,12 @@ static void http_server_start(struct http_server *hs, const char *root, const ch
 		waitpid(hs->pid, NULL, 0);
 		cr_skip_test("cannot start the Python git http server (python3 missing?)");
 	}
+}
+
+static void http_server_start(struct http_server *hs, const char *root, const char *user,
+                              const char *pw)
+{
+	http_server_start_logged(hs, root, user, pw, NULL);
 }
 
 static void http_server_stop(struct http_server *hs)
@@ -912,6 +923,114 @@ Test(gitsrc, http_basic_auth)
 	free(url);
 	free(cred_url);
 	free(rev);
+	fixture_release(&f);
+}
+
+/* How many requests of the log are "METHOD /remote.git/<suffix>". */
+static int count_requests(const char *reqlog, const char *method, const char *suffix)
+{
+	char *out = lr_sh(".", "grep -c '^%s /remote.git/%s$' '%s' || true", method, suffix, reqlog);
+	int n = atoi(out);
+
+	free(out);
+	return n;
+}
+
+static void expect_resolve(struct pacer_source *src, const char *want)
+{
+	struct pacer_error *err = NULL;
+	char head[GITSRC_OID_HEXSZ + 1];
+
+	cr_assert_eq(gitsrc_resolve(src, head, &err), 0, "%s", err ? err->message : "");
+	cr_assert_str_eq(head, want);
+}
+
+/*
+ * The poll of watch and serve asks the remote for its refs every time
+ * (GET info/refs) and fetches (POST git-upload-pack) only when the ref it
+ * follows moved: a branch, the default branch, a tag.
+ */
+Test(gitsrc, unmoved_ref_is_not_fetched)
+{
+	struct fixture f;
+	struct http_server hs;
+	struct pacer_source *src, *dflt, *tag;
+	char *url = NULL, *reqlog = NULL, *rev1, *rev2, *rev3;
+
+	fixture_init(&f, "main");
+	put(f.work, "app.json", "one");
+	rev1 = commit_push(&f, "one");
+	cr_assert(asprintf(&reqlog, "%s/requests.log", f.tmp) >= 0);
+	http_server_start_logged(&hs, f.tmp, "deploy", "tok-right-1234", reqlog);
+	cr_assert(asprintf(&url, "http://127.0.0.1:%d/remote.git", hs.port) >= 0);
+
+	src = open_http(url, "deploy", "tok-right-1234", f.cache);
+	expect_read(src, "app.json=one|", rev1);
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 1, "the clone");
+	for (int i = 0; i < 3; i++)
+		expect_resolve(src, rev1);
+	cr_assert_eq(count_requests(reqlog, "GET", "info/refs"), 4, "every poll asks");
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 1, "nothing fetched");
+	expect_read(src, "app.json=one|", rev1);
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 1, "read() does not either");
+
+	/* Another branch moving does not make this one fetch. */
+	free(push_branch(&f, "dev", "app.json", "dev"));
+	expect_resolve(src, rev1);
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 1);
+
+	/* The followed branch moves: one fetch, then quiet again. */
+	free(lr_sh(f.work, "git checkout -q main"));
+	put(f.work, "app.json", "two");
+	rev2 = commit_push(&f, "two");
+	expect_resolve(src, rev2);
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 2);
+	expect_resolve(src, rev2);
+	expect_read(src, "app.json=two|", rev2);
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 2);
+
+	/* The default branch (no --ref), through the same cache. */
+	{
+		struct gitsrc_options o = main_of(url, f.cache);
+
+		o.ref = NULL;
+		o.https_user = "deploy";
+		o.https_token = "tok-right-1234";
+		dflt = open_opts(&o);
+	}
+	expect_resolve(dflt, rev2);
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 2);
+	put(f.work, "app.json", "three");
+	rev3 = commit_push(&f, "three");
+	expect_resolve(dflt, rev3);
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 3);
+	expect_resolve(dflt, rev3);
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 3);
+
+	/* An annotated tag: fetched once when new, then not again. */
+	free(lr_sh(f.work, "git tag -a -m r1 r1 && git push -q origin r1"));
+	{
+		struct gitsrc_options o = main_of(url, f.cache);
+
+		o.ref = "r1";
+		o.https_user = "deploy";
+		o.https_token = "tok-right-1234";
+		tag = open_opts(&o);
+	}
+	expect_resolve(tag, rev3);
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 4);
+	expect_resolve(tag, rev3);
+	cr_assert_eq(count_requests(reqlog, "POST", "git-upload-pack"), 4);
+
+	pacer_source_free(tag);
+	pacer_source_free(dflt);
+	pacer_source_free(src);
+	http_server_stop(&hs);
+	free(url);
+	free(reqlog);
+	free(rev1);
+	free(rev2);
+	free(rev3);
 	fixture_release(&f);
 }
 
