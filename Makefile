@@ -15,7 +15,7 @@ PREFIX     ?= /usr/local
 DEB_PACKAGES = build-essential cmake pkg-config git \
 	libgit2-dev libcurl4-openssl-dev libjson-c-dev libcriterion-dev \
 	libmicrohttpd-dev libssl-dev libsystemd-dev openssh-client openssh-server python3 python3-marathon \
-	debhelper dpkg-dev \
+	debhelper dpkg-dev libzookeeper-mt-dev zookeeper \
 	systemd man-db zsh
 
 # The commit `pacer --version` names, for the .deb (built from a copy without .git).

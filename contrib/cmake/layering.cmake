@@ -27,6 +27,13 @@ set(_rules
   "reconcile/model|\"reconcile/[a-z_]+[.]h\"|model/ sits below the pipeline: include only reconcile/base/ and reconcile/model/"
   "reconcile/base|\"reconcile/(model/|[a-z_]+[.]h\")|base/ is the bottom of reconcile/: include only reconcile/base/"
   "backends|\"(cmd|tests)/|backends/ sit below cmd/: a backend never includes a program's headers"
+  "cmd|<zookeeper[/.]|ZooKeeper's client is used only in backends/zk/: use its stores, election and queue"
+  "tests|<zookeeper[/.]|ZooKeeper's client is used only in backends/zk/: tests use pacer's API or a server process"
+  "backends/marathon|<zookeeper[/.]|ZooKeeper's client is used only in backends/zk/"
+  "backends/fs|<zookeeper[/.]|ZooKeeper's client is used only in backends/zk/"
+  "backends/git|<zookeeper[/.]|ZooKeeper's client is used only in backends/zk/"
+  "backends/backup|<zookeeper[/.]|ZooKeeper's client is used only in backends/zk/"
+  "backends/webhook|<zookeeper[/.]|ZooKeeper's client is used only in backends/zk/"
   "cmd/marathon-sim|\"(backends|cmd/pacer)/|marathon-sim is Marathon, not pacer: it links only reconcile/base and reconcile/model"
 )
 
