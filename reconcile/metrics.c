@@ -458,7 +458,28 @@ static const char *const app_states[] = {"in_sync", "out_of_sync", "failed", "de
 static const char *const providers[] = {"github", "gitlab", "gitea", "generic"};
 static const char *const hook_results[] = {"accepted",     "ignored",   "duplicate",
                                            "unauthorized", "too_large", "bad_request"};
+static const char *const notify_sinks[] = {"commit_status", "webhook", "slack"};
+static const char *const notify_results[] = {"sent", "failed", "dropped"};
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* pacer_notifications_total{sink,result}, every series at zero. */
+static int define_notifications(struct metrics *m, struct pacer_error **err)
+{
+	int rc = metrics_define(m, "pacer_notifications_total", METRICS_COUNTER,
+	                        "Notifications (commit statuses, webhooks, Slack messages), by sink "
+	                        "and result: sent, failed (after its retries) or dropped (the queue "
+	                        "was full, or pacer stopped first).",
+	                        NULL, 0, err);
+
+	for (size_t i = 0; i < NELEM(notify_sinks) && rc == 0; i++)
+		for (size_t j = 0; j < NELEM(notify_results) && rc == 0; j++) {
+			const char *l[] = {"sink", notify_sinks[i], "result", notify_results[j],
+			                   NULL};
+
+			rc = metrics_add(m, "pacer_notifications_total", l, 0, err);
+		}
+	return rc;
+}
 
 /* Deployments take seconds to tens of minutes. */
 static const double duration_buckets[] = {0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800};
@@ -524,6 +545,8 @@ int metrics_new_pacer(struct metrics **out, struct pacer_error **err)
 
 			rc = metrics_add(m, "pacer_webhooks_total", l, 0, err);
 		}
+	if (rc == 0)
+		rc = define_notifications(m, err);
 done:
 	if (rc)
 		metrics_free(m);
@@ -780,4 +803,12 @@ int metrics_record_webhook(struct metrics *m, const char *provider, const char *
 	const char *l[] = {"provider", provider, "result", result, NULL};
 
 	return metrics_add(m, "pacer_webhooks_total", l, 1, err);
+}
+
+int metrics_record_notification(struct metrics *m, const char *sink, const char *result, double n,
+                                struct pacer_error **err)
+{
+	const char *l[] = {"sink", sink, "result", result, NULL};
+
+	return metrics_add(m, "pacer_notifications_total", l, n, err);
 }

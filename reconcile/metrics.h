@@ -107,6 +107,8 @@ int metrics_render(struct metrics *m, struct pacer_buf *out);
  *   pacer_last_success_timestamp_seconds gauge (last converged sync; 0 = never)
  *   pacer_webhooks_total{provider="github|gitlab|gitea|generic",
  *     result="accepted|ignored|duplicate|unauthorized|too_large|bad_request"} counter
+ *   pacer_notifications_total{sink="commit_status|webhook|slack",
+ *     result="sent|failed|dropped"} counter
  *   pacer_build_info{version,commit} gauge 1 (metrics_set_build_info())
  *   pacer_app_status{app,status} gauge: 1 for each app's state (the words of
  *     `pacer status`: synced, out_of_sync, failed, degraded, progressing,
@@ -155,5 +157,9 @@ int metrics_set_build_info(struct metrics *m, const char *version, const char *c
 /* Count one webhook request in a registry made by metrics_new_pacer(). */
 int metrics_record_webhook(struct metrics *m, const char *provider, const char *result,
                            struct pacer_error **err);
+
+/* Add n to pacer_notifications_total{sink,result} in a registry made by metrics_new_pacer(). */
+int metrics_record_notification(struct metrics *m, const char *sink, const char *result, double n,
+                                struct pacer_error **err);
 
 #endif

@@ -165,11 +165,19 @@ struct sync_options {
 	size_t nonly;
 	/* What started the run, for the history ("cli", "webhook", "interval"...); may be NULL. */
 	const char *trigger;
+	/*
+	 * Called (when not NULL, and not in a dry run) once the run knows the
+	 * revision it deploys (NULL for a source without one), before it reads
+	 * Marathon or changes anything: commit statuses say "pending" here.
+	 * Runs on the caller's thread; revision is borrowed for the call.
+	 */
+	void (*on_revision)(void *ctx, const char *revision);
+	void *revision_ctx;
 };
 #define SYNC_OPTIONS_VERSION 1
 #define SYNC_OPTIONS_INIT                                                                          \
 	{SYNC_OPTIONS_VERSION, 0, 0, 0, 8, 600, SYNC_ON_FAILURE_ROLLBACK, 0, 0, 500, NULL, NULL,  \
-	 NULL, NULL, NULL, NULL, 0, NULL, 0, NULL}
+	 NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL}
 
 struct sync_app_result {
 	char *app_id;

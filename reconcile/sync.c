@@ -425,6 +425,8 @@ static int load_desired(struct sync_state *ss, struct pacer_error **err)
 		r->revision = strdup(r->desired->revision);
 	else if (ss->src->revision && ss->src->revision(ss->src))
 		r->revision = strdup(ss->src->revision(ss->src));
+	if (ss->opts->on_revision && !ss->opts->dry_run)
+		ss->opts->on_revision(ss->opts->revision_ctx, r->revision);
 	if (r->desired->nerrors > 0)
 		return pacer_error_set(err, PACER_EINVALID,
 				       "the desired state in %s has %zu error%s; nothing was applied: "

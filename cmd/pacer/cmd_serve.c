@@ -20,6 +20,7 @@
 #include "cmd/pacer/commands.h"
 #include "cmd/pacer/envsync.h"
 #include "cmd/pacer/idlesync.h"
+#include "cmd/pacer/notifier.h"
 #include "cmd/pacer/sdnotify.h"
 #include "cmd/pacer/serve_http.h"
 #include "cmd/pacer/serve_tokens.h"
@@ -32,6 +33,7 @@ struct serve_run;
 
 struct serve_cli {
 	struct cli_common c;
+	struct cli_notify n;
 	const char *listen, *branch, *tokens_file;
 	int interval, resync_interval, insecure_no_secret;
 	struct cli_apply a;
@@ -64,6 +66,7 @@ static const struct opt_spec serve_options[] = {
      NULL, "accept unsigned webhooks (dangerous: anyone who reaches the port can trigger syncs)",
      NULL},
     CLI_APPLY_ROWS(struct serve_cli),
+    CLI_NOTIFY_ROWS(struct serve_cli),
     OPT_ROW_END,
 };
 
@@ -105,6 +108,7 @@ struct serve_run {
 	struct tokens *tokens;
 	struct api *api;
 	struct serve *srv;
+	struct notifier *nt;
 	char *secret, *poke;
 	const char *listen; /* where it listens (the option or the default) */
 };
@@ -174,6 +178,10 @@ static int serve_open(const struct serve_cli *o, struct cli_env *env, struct syn
 		return rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
 	if (metrics_set_build_info(serve_metrics(sr->srv), PACER_VERSION, PACER_COMMIT, err))
 		return PACER_EXIT_FAILED;
+	/* Deliveries are counted in /metrics. */
+	if ((rc = notifier_open(&sr->nt, &o->n, &o->c, env->state, serve_metrics(sr->srv), err)))
+		return rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
+	envsync_set_notifier(sr->es, sr->nt, NULL);
 	return 0;
 }
 
@@ -195,6 +203,7 @@ static int serve_until_stopped(struct serve_run *sr, volatile sig_atomic_t *stop
 	sdnotify_ready();
 	rc = serve_run(sr->srv, stop);
 	sdnotify_stopping();
+	notifier_drain(sr->nt); /* --notify-timeout at most */
 	sdnotify_probe_stop(probe);
 	if (rc)
 		return PACER_EXIT_FAILED;
@@ -211,7 +220,9 @@ static void serve_release(struct cmd_ctx *ctx)
 	if (!sr)
 		return;
 	idlesync_free(sr->idle); /* sets *stop: serve has returned */
+	notifier_stop(sr->nt);   /* its senders count in serve's metrics */
 	serve_free(sr->srv);
+	notifier_free(sr->nt);
 	free(sr->poke);
 	api_free(sr->api);
 	tokens_free(sr->tokens);
@@ -264,7 +275,7 @@ static int serve_cmd(struct cmd_ctx *ctx)
 }
 
 static const struct serve_cli serve_defaults = {
-    .a = CLI_APPLY_INIT, .interval = 60, .resync_interval = 300};
+    .n = CLI_NOTIFY_INIT, .a = CLI_APPLY_INIT, .interval = 60, .resync_interval = 300};
 
 const struct cmd_spec cmd_serve_spec =
     CMD_SPEC(struct serve_cli, serve_options, "--source URL [--listen ADDR:PORT] [options]",

@@ -8,15 +8,18 @@
 
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/commands.h"
+#include "cmd/pacer/notifier.h"
 #include "cmd/pacer/progress.h"
 #include "cmd/pacer/remote.h"
 #include "cmd/pacer/report.h"
+#include "reconcile/metrics.h"
 
 struct sync_cli {
 	struct cli_common c;
 	int dry_run;
 	struct cli_apply a;
 	const char *metrics_file;
+	struct cli_notify n;
 	struct sync_options so; /* from a, by sync_prepare() */
 };
 
@@ -31,10 +34,35 @@ static const struct opt_spec sync_options[] = {
 	 "show the plan, change nothing; exit like diff (0 in sync, 2 changes pending)", NULL},
 	{"metrics-file", 0, OPT_STRING, offsetof(struct sync_cli, metrics_file), "PATH",
 	 "write Prometheus metrics for node_exporter's textfile collector", "PACER_METRICS_FILE"},
+	CLI_NOTIFY_ROWS(struct sync_cli),
 	OPT_ROW_END,
 };
 
-static const struct sync_cli sync_defaults = {.a = CLI_APPLY_INIT, .so = SYNC_OPTIONS_INIT};
+static const struct sync_cli sync_defaults = {
+    .a = CLI_APPLY_INIT, .n = CLI_NOTIFY_INIT, .so = SYNC_OPTIONS_INIT};
+
+/*
+ * The notifier of a run that may change something (a dry run tells
+ * nobody), and the registry counting its deliveries for --metrics-file,
+ * carried over from the file. Returns 0 or the exit code.
+ */
+static int sync_notifier(struct sync_cli *o, struct cli_env *env, struct notifier **nt,
+                         struct metrics **nm)
+{
+	struct pacer_error *err = NULL;
+	int rc;
+
+	if (o->dry_run)
+		return 0;
+	if (o->metrics_file && !metrics_new_pacer(nm, NULL))
+		report_metrics_seed(o->metrics_file, *nm);
+	rc = notifier_open(nt, &o->n, &o->c, env->state, *nm, &err);
+	if (!rc)
+		return 0;
+	cli_print_error("sync", err);
+	pacer_error_free(err);
+	return rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
+}
 
 /* The apply options are checked before anything is opened; a dry run only reads the state. */
 static int sync_prepare(struct cmd_ctx *ctx)
@@ -62,6 +90,8 @@ static int sync_cmd(struct cmd_ctx *ctx)
 	struct progress prog;
 	struct report_gate gate;
 	struct report_opts ro = {0, 0, 0};
+	struct notifier *nt = NULL;
+	struct metrics *nm = NULL;
 	int rc, code;
 
 	/* --server: the running service syncs (queued, answered at once). */
@@ -80,6 +110,12 @@ static int sync_cmd(struct cmd_ctx *ctx)
 	so->stop = cli_install_signals();
 	so->on_event = progress_event;
 	so->event_ctx = &prog;
+	if ((code = sync_notifier(o, env, &nt, &nm)))
+		return code;
+	if (!ctx->nargs) { /* a sync of some apps posts no commit status */
+		so->on_revision = notifier_revision;
+		so->revision_ctx = nt;
+	}
 
 	/* The plan is printed before the first app is touched (report.h). */
 	report_gate_init(&gate, &o->c, env->state, env->backups, &res);
@@ -90,8 +126,14 @@ static int sync_cmd(struct cmd_ctx *ctx)
 	ro.plan_shown = gate.shown;
 	report_gate_release(&gate);
 	code = report_sync_opts("sync", &o->c, res, rc, err, &ro);
+	/* Told before the exit, waiting --notify-timeout at most: a dead sink
+	 * delays the timer's next run by that much, never fails this one. */
+	notifier_finished(nt, res, rc, err, so->trigger, ctx->nargs > 0);
+	notifier_drain(nt);
+	notifier_free(nt);
 	if (o->metrics_file)
-		report_metrics_file("sync", o->metrics_file, res, rc);
+		report_metrics_file("sync", o->metrics_file, res, rc, nm);
+	metrics_free(nm);
 	sync_result_free(res);
 	pacer_error_free(err);
 	return code;

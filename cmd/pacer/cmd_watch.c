@@ -11,14 +11,18 @@
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/commands.h"
 #include "cmd/pacer/envsync.h"
+#include "cmd/pacer/notifier.h"
+#include "cmd/pacer/report.h"
 #include "cmd/pacer/watcher.h"
 #include "reconcile/base/log.h"
+#include "reconcile/metrics.h"
 
 struct watch_cli {
 	struct cli_common c;
 	struct watcher_options w;
 	const char *metrics_file;
 	struct cli_apply a;
+	struct cli_notify n;
 };
 
 static const struct opt_spec watch_options[] = {
@@ -39,10 +43,12 @@ static const struct opt_spec watch_options[] = {
      "after every sync, write Prometheus metrics for node_exporter's textfile collector",
      "PACER_METRICS_FILE"},
     CLI_APPLY_ROWS(struct watch_cli),
+    CLI_NOTIFY_ROWS(struct watch_cli),
     OPT_ROW_END,
 };
 
-static const struct watch_cli watch_defaults = {.w = WATCHER_OPTIONS_INIT, .a = CLI_APPLY_INIT};
+static const struct watch_cli watch_defaults = {
+    .w = WATCHER_OPTIONS_INIT, .a = CLI_APPLY_INIT, .n = CLI_NOTIFY_INIT};
 
 static int watch_prepare(struct cmd_ctx *ctx)
 {
@@ -67,6 +73,8 @@ static int watch_cmd(struct cmd_ctx *ctx)
 	struct pacer_error *err = NULL;
 	struct envsync *es = NULL;
 	struct watcher *w = NULL;
+	struct notifier *nt = NULL;
+	struct metrics *nm = NULL;
 	int code = PACER_EXIT_FAILED;
 
 	cli_apply_options(&o->a, &so); /* checked by watch_prepare() */
@@ -80,8 +88,18 @@ static int watch_cmd(struct cmd_ctx *ctx)
 	o->w.path = o->c.path;
 	if (envsync_new(&es, &ctx->env, &so, &err))
 		goto done;
-	if (o->metrics_file)
+	if (o->metrics_file) {
 		envsync_set_metrics_file(es, "watch", o->metrics_file);
+		/* Deliveries are counted here, from the file's counts on. */
+		if (!metrics_new_pacer(&nm, NULL))
+			report_metrics_seed(o->metrics_file, nm);
+	}
+	if (notifier_open(&nt, &o->n, &o->c, ctx->env.state, nm, &err)) {
+		if (err && err->code == PACER_EINVALID)
+			code = PACER_EXIT_USAGE;
+		goto done;
+	}
+	envsync_set_notifier(es, nt, nm);
 	if (watcher_new(&w, &o->w, es, &ctx->env, &err))
 		goto done;
 	code = watcher_run(w, &err) ? PACER_EXIT_FAILED : PACER_EXIT_OK;
@@ -89,6 +107,9 @@ done:
 	if (code)
 		cli_print_error("watch", err);
 	watcher_free(w); /* waits for the sync in flight */
+	notifier_drain(nt);
+	notifier_free(nt);
+	metrics_free(nm);
 	if (!code)
 		PLOG_INFO("stopped");
 	envsync_free(es);

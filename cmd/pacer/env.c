@@ -146,3 +146,15 @@ int env_server_token(char **out, struct pacer_error **err)
 {
 	return pacer_secret_lookup(getenv, "PACER_SERVER_TOKEN", PACER_SECRET_REDACT, out, err);
 }
+
+int env_commit_status_token(char **out, struct pacer_error **err)
+{
+	return pacer_secret_lookup(getenv, "PACER_COMMIT_STATUS_TOKEN", PACER_SECRET_REDACT, out,
+	                           err);
+}
+
+int env_notify_webhook_secret(char **out, struct pacer_error **err)
+{
+	return pacer_secret_lookup(getenv, "PACER_NOTIFY_WEBHOOK_SECRET", PACER_SECRET_REDACT, out,
+	                           err);
+}

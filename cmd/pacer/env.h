@@ -65,4 +65,14 @@ int env_gitsrc_options(struct gitsrc_options *o, struct env_strings *keep,
  */
 int env_server_token(char **out, struct pacer_error **err);
 
+/*
+ * The secrets of notifications (notifier.h), as env_server_token():
+ *   PACER_COMMIT_STATUS_TOKEN[_FILE], credential commit-status-token: the forge token;
+ *   PACER_NOTIFY_WEBHOOK_SECRET[_FILE], credential notify-webhook-secret: the
+ *   key of the webhook's X-Pacer-Signature.
+ * *out (NULL when none is set) is freed with pacer_secret_free().
+ */
+int env_commit_status_token(char **out, struct pacer_error **err);
+int env_notify_webhook_secret(char **out, struct pacer_error **err);
+
 #endif

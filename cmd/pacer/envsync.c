@@ -12,6 +12,7 @@
 #include "cmd/pacer/envsync.h"
 
 #include "backends/fs/lock.h"
+#include "cmd/pacer/notifier.h"
 #include "cmd/pacer/report.h"
 #include "cmd/pacer/sdnotify.h"
 #include "reconcile/base/buf.h"
@@ -29,6 +30,8 @@ struct envsync {
 	struct cli_env *env;
 	struct sync_options so;
 	const char *metrics_cmd, *metrics_file; /* borrowed; NULL = no file */
+	struct notifier *notifier;              /* borrowed; NULL = none */
+	struct metrics *notify_metrics;         /* borrowed; NULL = from the file */
 
 	struct fslock *lock; /* held during a sync only (the sync's thread) */
 
@@ -60,6 +63,14 @@ void envsync_set_metrics_file(struct envsync *e, const char *cmd, const char *pa
 {
 	e->metrics_cmd = cmd;
 	e->metrics_file = path;
+}
+
+void envsync_set_notifier(struct envsync *e, struct notifier *n, struct metrics *counts)
+{
+	e->notifier = n;
+	e->notify_metrics = counts;
+	e->so.on_revision = n ? notifier_revision : NULL;
+	e->so.revision_ctx = n;
 }
 
 void envsync_free(struct envsync *e)
@@ -230,9 +241,13 @@ static struct json_object *status_json(const struct sync_result *res, const char
 	return status;
 }
 
-/* Under the lock: sync_run() of only (NULL: every app). */
-static int sync_locked(struct envsync *e, const char *const *only, struct sync_result **res,
-                       struct pacer_error **err)
+/*
+ * Under the lock: sync_run() of only (NULL: every app), and what it tells
+ * (notifier.h: its memory is in the state directory, written under the
+ * lock). A sync of some apps posts no commit status.
+ */
+static int sync_locked(struct envsync *e, const char *reason, const char *const *only,
+                       struct sync_result **res, struct pacer_error **err)
 {
 	struct sync_options so = e->so;
 	int rc;
@@ -240,8 +255,14 @@ static int sync_locked(struct envsync *e, const char *const *only, struct sync_r
 	so.only = only;
 	for (so.nonly = 0; only && only[so.nonly];)
 		so.nonly++;
+	if (only)
+		so.on_revision = NULL;
 	rc = sync_run(e->env->source, e->env->marathon, e->env->backups, e->env->state, &so, res,
 	              err);
+	/* Not converged: abandoned for a newer run, or some app failed. */
+	if (rc == 0 && *res && !(*res)->converged)
+		rc = e->so.abandon && *e->so.abandon ? PACER_ECANCELLED : PACER_EFAILED;
+	notifier_finished(e->notifier, *res, rc, *err, reason, only != NULL);
 	fslock_release(e->lock);
 	e->lock = NULL;
 	return rc;
@@ -262,15 +283,12 @@ int envsync_run(void *ctx, const char *reason, const char *const *only,
 	sdnotify_status("syncing (%s)", reason);
 	rc = envsync_lock(e, &err);
 	if (!rc)
-		rc = sync_locked(e, only, &res, &err);
-	/* Not converged: abandoned for a newer run, or some app failed. */
-	if (rc == 0 && res && !res->converged)
-		rc = e->so.abandon && *e->so.abandon ? PACER_ECANCELLED : PACER_EFAILED;
+		rc = sync_locked(e, reason, only, &res, &err);
 	log_result(reason, rc, res, err);
 	notify_result(reason, rc, res);
 	status = status_json(res, reason, only);
 	if (e->metrics_file)
-		report_metrics_file(e->metrics_cmd, e->metrics_file, res, rc);
+		report_metrics_file(e->metrics_cmd, e->metrics_file, res, rc, e->notify_metrics);
 
 	/* Keep a desired state that loaded cleanly, for drift checks. */
 	pthread_mutex_lock(&e->mu);

@@ -21,6 +21,8 @@
 
 struct json_object;
 struct envsync;
+struct metrics;
+struct notifier;
 
 /*
  * env is borrowed and must outlive the envsync; *so is copied (its
@@ -39,6 +41,14 @@ int envsync_new(struct envsync **out, struct cli_env *env, const struct sync_opt
  * the first sync.
  */
 void envsync_set_metrics_file(struct envsync *e, const char *cmd, const char *path);
+
+/*
+ * Tell of every sync through n (notifier.h; borrowed, must outlive the
+ * envsync; NULL: nobody), its commit statuses included; counts (borrowed,
+ * may be NULL) is the registry n counts deliveries in, which the metrics
+ * file then shows. Call before the first sync.
+ */
+void envsync_set_notifier(struct envsync *e, struct notifier *n, struct metrics *counts);
 
 /* NULL is a no-op. No sync may be running. */
 void envsync_free(struct envsync *e);

@@ -115,6 +115,10 @@ const struct pacer_env_var pacer_env_vars[] = {
 	 "shared secret of the webhooks (pacer serve)"},
 	{"PACER_SERVER_TOKEN", PACER_ENV_SECRET, "server-token",
 	 "bearer token for --server (the API of a running pacer serve)"},
+	{"PACER_COMMIT_STATUS_TOKEN", PACER_ENV_SECRET, "commit-status-token",
+	 "token of --commit-status: GitHub (repo:status), GitLab (api), Gitea (write:repository)"},
+	{"PACER_NOTIFY_WEBHOOK_SECRET", PACER_ENV_SECRET, "notify-webhook-secret",
+	 "key of --notify-webhook's X-Pacer-Signature: sha256=HMAC-SHA256(key, body)"},
 	{"PACER_NO_CACHE", PACER_ENV_SETTING, NULL,
 	 "1: ignore what earlier runs worked out (the state directory's cache)"},
 	/* pacer's own tests set these for the programs they run. */

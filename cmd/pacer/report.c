@@ -353,7 +353,7 @@ void report_gate_release(struct report_gate *g)
  * file is the memory: counters continue from it and the last success time
  * survives a failed run.
  */
-static void carry_over(struct metrics *m, const char *path)
+static void carry_over(struct metrics *m, const char *path, int notifications)
 {
 	char line[512];
 	FILE *f = fopen(path, "r");
@@ -361,21 +361,51 @@ static void carry_over(struct metrics *m, const char *path)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		char result[64];
+		char result[64], sink[64];
 		double v;
 
 		if (sscanf(line, "pacer_syncs_total{result=\"%63[a-z_]\"} %lf", result, &v) == 2) {
 			const char *labels[] = {"result", result, NULL};
 
-			metrics_add(m, "pacer_syncs_total", labels, v, NULL);
+			if (!notifications)
+				metrics_add(m, "pacer_syncs_total", labels, v, NULL);
 		} else if (sscanf(line, "pacer_last_success_timestamp_seconds %lf", &v) == 1) {
-			metrics_set(m, "pacer_last_success_timestamp_seconds", NULL, v, NULL);
+			if (!notifications)
+				metrics_set(m, "pacer_last_success_timestamp_seconds", NULL, v, NULL);
+		} else if (sscanf(line,
+		                  "pacer_notifications_total{sink=\"%63[a-z_]\",result=\"%63[a-z_]\"} "
+		                  "%lf",
+		                  sink, result, &v) == 3 &&
+		           notifications) {
+			metrics_record_notification(m, sink, result, v, NULL);
 		}
 	}
 	fclose(f);
 }
 
-int report_metrics_file(const char *cmd, const char *path, const struct sync_result *res, int rc)
+void report_metrics_seed(const char *path, struct metrics *m)
+{
+	carry_over(m, path, 1);
+}
+
+/* pacer_notifications_total of from, into to. */
+static void copy_notifications(struct metrics *to, struct metrics *from)
+{
+	static const char *const sinks[] = {"commit_status", "webhook", "slack"};
+	static const char *const results[] = {"sent", "failed", "dropped"};
+
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = 0; j < 3; j++) {
+			const char *l[] = {"sink", sinks[i], "result", results[j], NULL};
+			double v = 0;
+
+			if (!metrics_get(from, "pacer_notifications_total", l, &v))
+				metrics_record_notification(to, sinks[i], results[j], v, NULL);
+		}
+}
+
+int report_metrics_file(const char *cmd, const char *path, const struct sync_result *res, int rc,
+                        struct metrics *notify)
 {
 	struct pacer_buf out = PACER_BUF_INIT;
 	struct pacer_error *err = NULL;
@@ -387,7 +417,11 @@ int report_metrics_file(const char *cmd, const char *path, const struct sync_res
 	ret = metrics_new_pacer(&m, &err);
 	if (ret)
 		goto done;
-	carry_over(m, path);
+	carry_over(m, path, 0);
+	if (notify)
+		copy_notifications(m, notify);
+	else
+		report_metrics_seed(path, m);
 	if (res)
 		status = sync_result_to_json(res);
 	clock_gettime(CLOCK_REALTIME, &now);

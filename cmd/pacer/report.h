@@ -9,6 +9,8 @@
 
 #include <pthread.h>
 
+struct metrics;
+
 struct report_opts {
 	int show_unchanged; /* list unchanged apps in the plan (diff --all) */
 	/*
@@ -64,7 +66,16 @@ void report_gate_init(struct report_gate *g, const struct cli_common *c,
 		      struct sync_result *const *res);
 void report_gate_release(struct report_gate *g);
 
-/* Write Prometheus metrics of this run to path, atomically. Errors are printed. */
-int report_metrics_file(const char *cmd, const char *path, const struct sync_result *res, int rc);
+/*
+ * Write Prometheus metrics of this run to path, atomically. Errors are
+ * printed. Counters continue from the file; pacer_notifications_total is
+ * taken from notify when given (a registry seeded with
+ * report_metrics_seed(), which the senders count into), else from the file.
+ */
+int report_metrics_file(const char *cmd, const char *path, const struct sync_result *res, int rc,
+                        struct metrics *notify);
+
+/* Add the file's pacer_notifications_total to m (a missing file adds nothing). */
+void report_metrics_seed(const char *path, struct metrics *m);
 
 #endif
