@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "reconcile/base/jsonutil.h"
+#include "reconcile/plan.h"
 
 static const char *const colours[] = {"blue", "green"};
 
@@ -263,6 +264,28 @@ fail:
 	return NULL;
 }
 
+struct json_object *bluegreen_unrender(struct json_object *colour)
+{
+	static const char *const per_colour[] = {
+	    "HAPROXY_APP_ID", "HAPROXY_DEPLOYMENT_COLOUR", "HAPROXY_DEPLOYMENT_STARTED_AT",
+	    "HAPROXY_DEPLOYMENT_TARGET_INSTANCES", "HAPROXY_0_PORT"};
+	const char *base = bluegreen_label(colour, "HAPROXY_APP_ID");
+	struct bluegreen_conf c;
+	struct json_object *out = NULL, *labels;
+
+	if (!base || *base != '/' || !bluegreen_label(colour, "HAPROXY_DEPLOYMENT_COLOUR") ||
+	    bluegreen_conf_read(colour, &c, NULL, NULL) ||
+	    json_object_deep_copy(colour, &out, NULL) || !out)
+		return NULL;
+	json_object_object_add(out, "id", json_object_new_string(base));
+	json_object_object_add(out, "instances", json_object_new_int64(c.target));
+	set_service_port(out, c.port);
+	labels = jsonutil_get(out, "labels");
+	for (size_t i = 0; i < sizeof(per_colour) / sizeof(*per_colour); i++)
+		json_object_object_del(labels, per_colour[i]);
+	return out;
+}
+
 void bluegreen_now(char out[40])
 {
 	struct timeval tv;
@@ -273,6 +296,18 @@ void bluegreen_now(char out[40])
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out, 40, "%s.%06ld", day, (long)tv.tv_usec);
+}
+
+const char *bluegreen_item_colour(const struct pacer_plan_item *it)
+{
+	const char *id = it->live ? json_object_get_string(jsonutil_get(it->live, "id")) : NULL;
+	const char *colour = NULL;
+	char base[512];
+
+	if (!id || !it->app_id || bluegreen_split_id(id, base, sizeof(base), &colour) ||
+	    strcmp(base, it->app_id))
+		return "";
+	return colour;
 }
 
 struct pacer_desired_app *bluegreen_desired_of(struct pacer_desired *d, const char *live_id,

@@ -91,6 +91,15 @@ const char *bluegreen_label(struct json_object *app, const char *key);
 struct json_object *bluegreen_render(struct json_object *def, const char *base,
 				     const char *colour, long instances, const char *started_at);
 
+/*
+ * The reverse of bluegreen_render(): a colour (a backup or a live colour,
+ * borrowed) as the desired app it was rendered from: id HAPROXY_APP_ID,
+ * zdd's per-colour labels removed, the pair's service port, the target's
+ * instances. A new object (caller puts), or NULL when colour is not a
+ * colour of a blue/green app.
+ */
+struct json_object *bluegreen_unrender(struct json_object *colour);
+
 /* Now as zdd writes HAPROXY_DEPLOYMENT_STARTED_AT, in UTC: "2026-12-03T03:00:00.123456". */
 void bluegreen_now(char out[40]);
 
@@ -101,5 +110,12 @@ void bluegreen_now(char out[40]);
  */
 struct pacer_desired_app *bluegreen_desired_of(struct pacer_desired *d, const char *live_id,
 					       const char **colour);
+
+/*
+ * The live colour of a plan item of a blue/green app ("blue", "green"; a
+ * static string), "" for any other item (its live app is its own id).
+ */
+struct pacer_plan_item;
+const char *bluegreen_item_colour(const struct pacer_plan_item *it);
 
 #endif

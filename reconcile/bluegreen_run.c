@@ -248,6 +248,16 @@ static void hold(struct release *r, const char *why)
 			 r->res->outcome, why, NULL);
 }
 
+/* The row names the colour that runs at the end. */
+static void colour_of(struct sync_app_result *res, const char *id)
+{
+	const char *colour = "";
+	char base[ID_MAX];
+
+	bluegreen_split_id(id, base, sizeof(base), &colour);
+	snprintf(res->colour, sizeof(res->colour), "%s", colour);
+}
+
 /* rc of the forward part decides: done, open (journal kept), or revert. */
 static void settle(struct release *r, int rc, struct pacer_error *e, enum sync_outcome ok)
 {
@@ -257,6 +267,7 @@ static void settle(struct release *r, int rc, struct pacer_error *e, enum sync_o
 
 	if (rc == 0) {
 		r->res->outcome = ok;
+		colour_of(r->res, r->new_id);
 		held_drop(r->ctx->held, r->base, NULL);
 		journal_clear(r->ctx->state, r->base, NULL);
 		pacer_error_free(e);
@@ -277,6 +288,8 @@ static void settle(struct release *r, int rc, struct pacer_error *e, enum sync_o
 		return;
 	}
 	r->res->outcome = rrc ? SYNC_OUT_ROLLBACK_FAILED : SYNC_OUT_ROLLED_BACK;
+	if (!rrc)
+		colour_of(r->res, r->old_id);
 	pacer_error_wrap(&e, PACER_EFAILED,
 			 rrc ? "blue/green release of app %s failed and reverting it failed too; "
 			       "check %s and %s in Marathon"
@@ -537,4 +550,138 @@ void bluegreen_apply(const struct exec_ctx *ctx, const struct pacer_plan_item *i
 	res->seconds = pacer_now_s() - t0;
 	exec_emit(ctx, SYNC_EV_DONE, item->app_id, res->deployment_id,
 		  res->error ? res->error->message : NULL, res->outcome, res->seconds);
+}
+
+int bluegreen_is_pair(struct pacer_marathon *m, const char *app_id)
+{
+	struct json_object *old = NULL, *newer = NULL, *self = NULL;
+	struct pacer_error *e = NULL;
+	struct sync_options so = SYNC_OPTIONS_INIT;
+	struct exec_ctx ctx;
+	int rc, pair;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.m = m;
+	ctx.opts = &so;
+	rc = m->get_app(m, app_id, &self, &e);
+	pacer_error_clear(&e);
+	json_object_put(self);
+	if (rc != PACER_ENOTFOUND || read_pair(&ctx, app_id, NULL, &old, &newer, &e)) {
+		pacer_error_free(e);
+		return 0;
+	}
+	pair = newer != NULL;
+	json_object_put(old);
+	json_object_put(newer);
+	return pair;
+}
+
+/* The backup to restore: named (of either colour of base), or the newest of `other`. */
+static int restore_source(struct pacer_backup_store *backups, const char *base,
+			  const char *other, const struct restore_options *opts,
+			  struct restore_result *out, struct json_object **def,
+			  struct pacer_error **err)
+{
+	struct pacer_backup_entry *v = NULL;
+	struct json_object *colour = NULL;
+	const char *app_of;
+	size_t n = 0;
+	int rc;
+
+	if (opts->backup_path) {
+		out->restored_from = strdup(opts->backup_path);
+	} else {
+		if ((rc = backups->list(backups, other, &v, &n, err)))
+			return rc;
+		if (n)
+			out->restored_from = strdup(v[n - 1].path);
+		pacer_backup_entries_free(v, n);
+		if (!n)
+			return pacer_error_set(err, PACER_ENOTFOUND,
+					       "no backup of %s, the colour of %s that ran before: "
+					       "there is no previous colour to go back to",
+					       other, base);
+	}
+	if (!out->restored_from)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	if ((rc = backups->load(backups, out->restored_from, &colour, err)))
+		return rc;
+	app_of = bluegreen_label(colour, "HAPROXY_APP_ID");
+	if (!app_of || strcmp(app_of, base) || !(*def = bluegreen_unrender(colour)))
+		rc = pacer_error_set(err, PACER_EINVALID,
+				     "%s is not a backup of a colour of the blue/green app %s",
+				     out->restored_from, base);
+	json_object_put(colour);
+	return rc;
+}
+
+/* The release's row as restore_app() reports: 0 when it runs, else why not. */
+static int restore_outcome(struct sync_app_result *res, struct restore_result *out,
+			   struct pacer_error **err)
+{
+	if (res->backup_path)
+		out->backup_path = strdup(res->backup_path);
+	if (res->outcome == SYNC_OUT_UPDATED)
+		return 0;
+	if (err) {
+		*err = res->error;
+		res->error = NULL;
+	}
+	if (err && !*err)
+		*err = pacer_error_new(PACER_EFAILED, "app %s: the rollback did not finish (%s)",
+				       res->app_id, sync_outcome_name(res->outcome));
+	return res->outcome == SYNC_OUT_UNKNOWN ? PACER_EUNKNOWN
+	       : res->outcome == SYNC_OUT_INTERRUPTED ? PACER_ECANCELLED
+						      : PACER_EFAILED;
+}
+
+int bluegreen_restore(struct pacer_marathon *m, struct pacer_backup_store *backups,
+		      const char *app_id, const struct restore_options *opts,
+		      struct restore_result *out, struct pacer_error **err)
+{
+	struct sync_options so = SYNC_OPTIONS_INIT;
+	struct sync_app_result res;
+	struct pacer_plan_item item;
+	struct json_object *cur = NULL, *gone = NULL, *def = NULL;
+	struct exec_ctx ctx;
+	const char *colour = NULL;
+	char base[ID_MAX], other[ID_MAX];
+	int rc, changed = 0;
+
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&res, 0, sizeof(res));
+	memset(&item, 0, sizeof(item));
+	memset(out, 0, sizeof(*out));
+	so.timeout_s = opts->timeout_s;
+	ctx.m = m;
+	ctx.opts = &so;
+	ctx.backups = backups;
+	ctx.state = opts->state;
+	if ((rc = read_pair(&ctx, app_id, NULL, &gone, &cur, err)))
+		return rc;
+	if (!cur || bluegreen_split_id(json_object_get_string(jsonutil_get(cur, "id")), base,
+				       sizeof(base), &colour)) {
+		rc = pacer_error_set(err, PACER_ENOTFOUND, "no colour of %s runs", app_id);
+		goto done;
+	}
+	snprintf(other, sizeof(other), "%s-%s", app_id, bluegreen_other(colour));
+	if ((rc = restore_source(backups, app_id, other, opts, out, &def, err)) ||
+	    (rc = waiter_new(m, opts->poll_ms, &ctx.waiter, err)))
+		goto done;
+	item.action = PACER_ACT_UPDATE;
+	item.app_id = (char *)app_id;
+	item.body = def;
+	item.live = cur;
+	item.timeout_s = opts->timeout_s;
+	res.app_id = (char *)app_id;
+	bluegreen_apply(&ctx, &item, &res, &changed);
+	rc = restore_outcome(&res, out, err);
+	res.app_id = NULL;
+	sync_app_result_release(&res);
+done:
+	waiter_free(ctx.waiter);
+	json_object_put(def);
+	json_object_put(cur);
+	json_object_put(gone);
+	return rc;
 }

@@ -31,6 +31,7 @@
 
 #include "reconcile/exec.h"
 #include "reconcile/journal.h"
+#include "reconcile/restore.h"
 
 /*
  * Release item (a plan item of a blue/green app: app_id the pair's id,
@@ -49,5 +50,24 @@ void bluegreen_apply(const struct exec_ctx *ctx, const struct pacer_plan_item *i
  */
 void bluegreen_resume(const struct exec_ctx *ctx, const struct journal_entry *e,
 		      struct sync_app_result *res, int *settled);
+
+/*
+ * Whether app_id (absolute) is a blue/green pair on Marathon: no app of
+ * that id, but a colour of it (GET /v2/apps/{id}-blue or -green).
+ */
+int bluegreen_is_pair(struct pacer_marathon *m, const char *app_id);
+
+/*
+ * `pacer rollback APP` of a blue/green pair: the previous colour's
+ * definition (the newest backup of the colour that does not run, or
+ * opts->backup_path, a backup of either colour) released through the same
+ * procedure as a change from git: zero downtime, reverted if it fails.
+ * Returns 0 when it runs healthy, PACER_ENOTFOUND without such a backup,
+ * PACER_EFAILED when it failed (reverted: the current colour runs), or an
+ * error; out as restore_app() fills it.
+ */
+int bluegreen_restore(struct pacer_marathon *m, struct pacer_backup_store *backups,
+		      const char *app_id, const struct restore_options *opts,
+		      struct restore_result *out, struct pacer_error **err);
 
 #endif

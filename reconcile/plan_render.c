@@ -23,6 +23,7 @@
 
 #include "reconcile/base/buf.h"
 #include "reconcile/base/jsonutil.h"
+#include "reconcile/bluegreen.h"
 #include "reconcile/normalize.h"
 #include "reconcile/plan.h"
 
@@ -340,12 +341,31 @@ static int walk_definition(const struct out *o, char sym, struct json_object *de
 	return rc;
 }
 
+/*
+ * A blue/green app (reconcile/bluegreen.h) names its colours: the one that
+ * runs, and for a change the one the release deploys.
+ */
+static int colour_note(struct pacer_buf *b, const struct pacer_plan_item *it)
+{
+	const char *c = bluegreen_item_colour(it);
+
+	if (it->action == PACER_ACT_CREATE && bluegreen_enabled(it->body))
+		return pacer_buf_printf(b, " [-> blue]");
+	if (!*c)
+		return 0;
+	if (it->action == PACER_ACT_UPDATE)
+		return pacer_buf_printf(b, " [%s -> %s]", c, bluegreen_other(c));
+	return pacer_buf_printf(b, " [%s]", c);
+}
+
 static int item_header(const struct out *o, const char *col, char sym,
 		       const struct pacer_plan_item *it)
 {
 	if (put_line_start(o->b, o->color, col) || pacer_buf_printf(o->b, "%c %s", sym, it->app_id))
 		return -1;
 	if (it->file && pacer_buf_printf(o->b, " (%s)", it->file))
+		return -1;
+	if (colour_note(o->b, it))
 		return -1;
 	return put_line_end(o->b, o->color);
 }
@@ -368,7 +388,8 @@ static int render_item(const struct out *o, const struct pacer_plan_item *it, in
 	case PACER_ACT_UNCHANGED:
 		if (!show_unchanged)
 			return 0;
-		return pacer_buf_printf(o->b, "  %s\n", it->app_id);
+		return pacer_buf_printf(o->b, "  %s", it->app_id) || colour_note(o->b, it) ||
+			       pacer_buf_printf(o->b, "\n");
 	}
 	return 0;
 }
@@ -430,6 +451,9 @@ struct json_object *plan_to_json(const struct pacer_plan *p)
 				       json_object_new_string(plan_action_name(it->action)));
 		json_object_object_add(a, "file", jsonutil_string_or_null(it->file));
 		json_object_object_add(a, "wave", json_object_new_int(it->wave));
+		if (*bluegreen_item_colour(it))
+			json_object_object_add(a, "colour",
+					       json_object_new_string(bluegreen_item_colour(it)));
 		for (k = 0; k < it->nchanges; k++) {
 			struct json_object *c = json_object_new_object();
 

@@ -17,6 +17,7 @@
 
 #include "reconcile/base/crash.h"
 #include "reconcile/base/log.h"
+#include "reconcile/bluegreen_run.h"
 #include "reconcile/exec.h"
 #include "reconcile/journal.h"
 #include "reconcile/model/appid.h"
@@ -196,6 +197,12 @@ int restore_app(struct pacer_marathon *m, struct pacer_backup_store *backups, co
 	id = appid_resolve("/", app_id);
 	if (!id)
 		return pacer_error_set(err, PACER_EINVALID, "'%s' is not an app id", app_id);
+	/* A blue/green pair goes back to its previous colour without downtime. */
+	if (bluegreen_is_pair(m, id)) {
+		rc = bluegreen_restore(m, backups, id, opts, out, err);
+		free(id);
+		return rc;
+	}
 	if ((rc = load_backup(backups, id, opts, out, &def, err)) ||
 	    (rc = backup_live(m, backups, id, out, err)))
 		goto done;

@@ -191,6 +191,7 @@ struct sync_app_result {
 	/* How the app runs, as the run's GET /v2/apps showed it (-1: not listed). */
 	long tasks_healthy, tasks_running, instances;
 	char version[40];
+	char colour[8];           /* a blue/green app's live colour ("blue", "green"), or "" */
 };
 
 struct sync_result {

@@ -25,6 +25,7 @@
 #include "reconcile/base/clock.h"
 #include "reconcile/base/crash.h"
 #include "reconcile/base/log.h"
+#include "reconcile/bluegreen.h"
 #include "reconcile/cache.h"
 #include "reconcile/cluster.h"
 #include "reconcile/converge.h"
@@ -659,6 +660,7 @@ static void fill_tasks(struct sync_state *ss, const struct pacer_plan_item *it,
 	a->tasks_running = t.running;
 	a->instances = t.instances;
 	snprintf(a->version, sizeof(a->version), "%s", t.version);
+	snprintf(a->colour, sizeof(a->colour), "%s", bluegreen_item_colour(it));
 }
 
 /*
@@ -667,12 +669,20 @@ static void fill_tasks(struct sync_state *ss, const struct pacer_plan_item *it,
  * did not cause it). Its hold, if any, is dropped: the desired definition
  * runs.
  */
-static void judge_unchanged(struct sync_state *ss, struct sync_app_result *a)
+static void judge_unchanged(struct sync_state *ss, const struct pacer_plan_item *it,
+			    struct sync_app_result *a)
 {
 	const struct live_health *h = find_health(&ss->live, a->app_id);
+	struct live_health own = {NULL, CONVERGE_HEALTHY, "", {0, 0, 0, ""}};
 
 	if (!ss->opts->dry_run)
 		held_drop(ss->held, a->app_id, NULL);
+	/* Compared by the plan itself (a blue/green colour): judged from its live app. */
+	if (!h && it->live) {
+		own.health = converge_health(it->live, (long long)time(NULL), own.reason,
+					     sizeof(own.reason), NULL);
+		h = &own;
+	}
 	if (!h || h->health == CONVERGE_HEALTHY)
 		return;
 	a->outcome = h->health == CONVERGE_PROGRESSING ? SYNC_OUT_PROGRESSING : SYNC_OUT_DEGRADED;
@@ -793,7 +803,7 @@ static int build_results(struct sync_state *ss, struct pacer_error **err)
 			return pacer_error_set(err, PACER_EGENERIC, "out of memory");
 		fill_tasks(ss, it, a);
 		if (it->action == PACER_ACT_UNCHANGED)
-			judge_unchanged(ss, a);
+			judge_unchanged(ss, it, a);
 		else if (!judge_suspended(ss, it, a))
 			judge_held(ss, it, a);
 	}

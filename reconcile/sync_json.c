@@ -84,6 +84,8 @@ struct json_object *sync_result_to_json(const struct sync_result *r)
 		}
 		json_object_object_add(x, "version",
 				       a->version[0] ? json_object_new_string(a->version) : NULL);
+		if (a->colour[0])
+			json_object_object_add(x, "colour", json_object_new_string(a->colour));
 		json_object_array_add(apps, x);
 	}
 	json_object_object_add(o, "apps", apps);

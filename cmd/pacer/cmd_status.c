@@ -90,6 +90,8 @@ static struct json_object *app_json(const struct sync_app_result *a, const char 
 
 	json_object_object_add(o, "id", json_object_new_string(a->app_id));
 	json_object_object_add(o, "state", json_object_new_string(state));
+	if (a->colour[0])
+		json_object_object_add(o, "colour", json_object_new_string(a->colour));
 	json_object_object_add(o, "reason", why ? json_object_new_string(why) : NULL);
 	json_object_object_add(t, "healthy", json_object_new_int64(a->tasks_healthy));
 	json_object_object_add(t, "running", json_object_new_int64(a->tasks_running));
@@ -111,15 +113,19 @@ static void print_row(struct json_object *o)
 	const char *reason = json_object_get_string(jsonutil_get(o, "reason"));
 	const char *version = json_object_get_string(jsonutil_get(o, "version"));
 	const char *commit = json_object_get_string(jsonutil_get(o, "commit"));
-	char tasks[48] = "-";
+	const char *colour = json_object_get_string(jsonutil_get(o, "colour"));
+	char tasks[48] = "-", id[300];
 
 	if (t)
 		snprintf(tasks, sizeof(tasks), "%lld/%lld/%lld",
 			 (long long)json_object_get_int64(jsonutil_get(t, "healthy")),
 			 (long long)json_object_get_int64(jsonutil_get(t, "running")),
 			 (long long)json_object_get_int64(jsonutil_get(t, "instances")));
+	/* A blue/green app: the pair's id with the colour that runs. */
+	snprintf(id, sizeof(id), "%s%s%s%s", json_object_get_string(jsonutil_get(o, "id")),
+		 colour ? " (" : "", colour ? colour : "", colour ? ")" : "");
 	printf("%-12s %-40s %-10s %-25s %.12s\n", json_object_get_string(jsonutil_get(o, "state")),
-	       json_object_get_string(jsonutil_get(o, "id")), tasks, version ? version : "-",
+	       id, tasks, version ? version : "-",
 	       commit ? commit : "-");
 	if (reason && strcmp(json_object_get_string(jsonutil_get(o, "state")), "synced"))
 		printf("    %s\n", reason);

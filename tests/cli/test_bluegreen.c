@@ -273,3 +273,84 @@ Test(bluegreen, killed_while_new_colour_is_unhealthy_is_reverted, .timeout = 120
 {
 	killed_then_resumed("during-wait:1", "unhealthy", NULL);
 }
+
+/* A run of `pacer CMD` with the usual arguments. */
+static struct ct_run run_cmd(struct ct *t, const char *cmd)
+{
+	return ct_cmd(t, cmd, NULL);
+}
+
+Test(bluegreen, diff_status_drift_and_rollback_name_the_colours, .timeout = 120,
+     .fini = ct_fini)
+{
+	static struct ct t;
+	struct sampler s;
+	struct ct_run r;
+	int status;
+
+	blue_v1(&t);
+	write_web(&t, "v2", NULL, NULL);
+	r = run_cmd(&t, "diff");
+	cr_expect_eq(r.rc, 2, "diff exit %d\n%s", r.rc, r.err);
+	cr_expect(strstr(r.out, "~ /shop/web (web.json) [blue -> green]"), "%s", r.out);
+	cr_expect(strstr(r.out, "/env/K: \"v1\" -> \"v2\""), "%s", r.out);
+	ct_run_free(&r);
+	ct_sync_ok(&t, "release v2 as green");
+	r = run_cmd(&t, "status");
+	cr_expect_eq(r.rc, 0, "status exit %d\n%s%s", r.rc, r.out, r.err);
+	cr_expect(strstr(r.out, "synced       /shop/web (green)"), "%s", r.out);
+	ct_run_free(&r);
+	/* Someone changes the live colour behind pacer's back: drift, like any app. */
+	status = ct_http(&t, "PUT", "/v2/apps/shop/web-green?force=true",
+			 "{\"env\": {\"K\": \"by hand\"}}", NULL);
+	cr_assert_eq(status, 200, "PUT behind pacer's back: HTTP %d", status);
+	cr_assert(ct_wait_idle(&t, 20000));
+	r = run_cmd(&t, "diff");
+	cr_expect_eq(r.rc, 2, "diff exit %d\n%s", r.rc, r.err);
+	cr_expect(strstr(r.out, "[green -> blue]") && strstr(r.out, "\"by hand\" -> \"v2\""),
+		  "%s", r.out);
+	ct_run_free(&r);
+	/* pacer rollback: the previous colour's definition, without downtime. */
+	sampler_start(&s, &t);
+	{
+		const char *args[] = {"rollback", "/shop/web", "--marathon", t.sim.url,
+				      "--state-dir", t.state, "--backup-dir", t.backups, NULL};
+
+		r = ct_pacer(args, NULL);
+	}
+	sampler_stop(&s, "rollback");
+	cr_expect_eq(r.rc, 0, "rollback exit %d\n%s%s", r.rc, r.out, r.err);
+	cr_expect(strstr(r.out, "shop~web-blue_"), "restored from blue's backup: %s", r.out);
+	ct_run_free(&r);
+	expect_only(&t, "blue", "v1", 10080);
+	r = run_cmd(&t, "status");
+	cr_expect(strstr(r.out, "suspended    /shop/web (blue)"), "%s", r.out);
+	ct_run_free(&r);
+	ct_teardown(&t);
+}
+
+Test(bluegreen, prune_removes_both_colours_of_a_pair_whose_file_is_gone, .timeout = 120,
+     .fini = ct_fini)
+{
+	static struct ct t;
+	const char *env[] = {"PACER_CRASH_AT=bluegreen-step:1", NULL};
+	const char *prune[] = {"--prune", "--force-prune", NULL};
+	struct ct_run r;
+
+	blue_v1(&t);
+	write_web(&t, "v2", NULL, NULL);
+	r = ct_cmd_env(&t, "sync", NULL, env);
+	cr_assert_eq(r.rc, 137, "pacer did not die at the first step (exit %d)\n%s", r.rc, r.err);
+	ct_run_free(&r);
+	cr_assert(ct_has_app(&t, "/shop/web-blue") && ct_has_app(&t, "/shop/web-green"),
+		  "both colours run after a release killed half-way");
+	ct_unlink(&t, "web.json");
+	ct_write_app(&t, "other.json", "/other", 32, "v1");
+	r = ct_cmd(&t, "sync", prune);
+	cr_expect_eq(r.rc, 0, "sync --prune exit %d\n%s%s", r.rc, r.out, r.err);
+	ct_run_free(&r);
+	cr_expect_not(ct_has_app(&t, "/shop/web-blue"));
+	cr_expect_not(ct_has_app(&t, "/shop/web-green"));
+	cr_expect(ct_has_app(&t, "/other"));
+	ct_teardown(&t);
+}

@@ -637,7 +637,10 @@ int fake_marathon_add_app(struct fake_marathon *f, const char *json)
 	pthread_mutex_lock(&f->mu);
 	a = store(f, json_object_get_string(v), o);
 	if (a) {
+		/* A live app labelled "unhealthy" runs its tasks, none healthy. */
 		a->running = a->healthy = instances(a->def);
+		if (!strcmp(fake_marathon_label(a->def), "unhealthy"))
+			a->healthy = 0;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&f->mu);

@@ -47,7 +47,8 @@ struct fake_marathon;
 struct fake_marathon *fake_marathon_new(void);
 struct pacer_marathon *fake_marathon_api(struct fake_marathon *f);
 
-/* Add a live app (JSON text with an absolute "id"), running healthy. 0 or -1. */
+/* Add a live app (JSON text with an absolute "id"), running healthy (with the
+ * label "fake": "unhealthy", running and none healthy). 0 or -1. */
 int fake_marathon_add_app(struct fake_marathon *f, const char *json);
 /* The frameworkId GET /v2/info names (NULL or "": none, the default). */
 void fake_marathon_set_framework(struct fake_marathon *f, const char *id);
