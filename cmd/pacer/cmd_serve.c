@@ -36,6 +36,7 @@ struct serve_cli {
 	struct cli_notify n;
 	const char *listen, *branch, *tokens_file;
 	int interval, resync_interval, insecure_no_secret;
+	int request_timeout, max_connections, max_client_connections, rate_limit;
 	struct cli_apply a;
 	struct serve_run *sr; /* from serve_prepare() to serve_release() */
 };
@@ -65,6 +66,23 @@ static const struct opt_spec serve_options[] = {
     {"insecure-no-webhook-secret", 0, OPT_BOOL, offsetof(struct serve_cli, insecure_no_secret),
      NULL, "accept unsigned webhooks (dangerous: anyone who reaches the port can trigger syncs)",
      NULL},
+    {"request-timeout", 0, OPT_INT, offsetof(struct serve_cli, request_timeout), "SECONDS",
+     "a client must send its whole request (head and body) within this long of connecting, "
+     "or of its previous answer, or it is disconnected; not reset by trickled bytes "
+     "(default 10)",
+     "PACER_REQUEST_TIMEOUT"},
+    {"max-connections", 0, OPT_INT, offsetof(struct serve_cli, max_connections), "N",
+     "connections at once; beyond, the oldest one still sending its request is closed "
+     "(default 1024)",
+     "PACER_MAX_CONNECTIONS"},
+    {"max-client-connections", 0, OPT_INT, offsetof(struct serve_cli, max_client_connections), "N",
+     "connections one address (IPv6: one /64) may have still sending their request; beyond, "
+     "its oldest is closed, so a new request from it is still answered (default 64)",
+     "PACER_MAX_CLIENT_CONNECTIONS"},
+    {"rate-limit", 0, OPT_INT, offsetof(struct serve_cli, rate_limit), "N",
+     "webhook and API requests a second per address (bursts of 2N); beyond, 429 with "
+     "Retry-After; webhooks with a valid signature do not count; 0 = no limit (default 10)",
+     "PACER_RATE_LIMIT"},
     CLI_APPLY_ROWS(struct serve_cli),
     CLI_NOTIFY_ROWS(struct serve_cli),
     OPT_ROW_END,
@@ -170,6 +188,12 @@ static int serve_open(const struct serve_cli *o, struct cli_env *env, struct syn
 	svo.sync_only = envsync_run;
 	svo.poll = idlesync_poll;
 	svo.poll_ctx = sr->idle;
+	svo.limits.request_timeout_ms = (unsigned)o->request_timeout * 1000u;
+	svo.limits.max_connections = (unsigned)o->max_connections;
+	svo.limits.max_client_pending = (unsigned)o->max_client_connections;
+	svo.limits.rate_off = o->rate_limit == 0;
+	svo.limits.rate_per_s = (unsigned)o->rate_limit;
+	svo.limits.rate_burst = 2u * (unsigned)o->rate_limit;
 	/* pacer suspend/resume take effect at once, not at the next interval. */
 	if (asprintf(&sr->poke, "%s/suspended.json", env->state_dir) >= 0)
 		svo.poke_file = sr->poke;
@@ -244,6 +268,14 @@ static int serve_prepare(struct cmd_ctx *ctx)
 		                "--interval, --resync-interval >= 0\n");
 		return PACER_EXIT_USAGE;
 	}
+	if (o->request_timeout < 1 || o->request_timeout > 3600 || o->max_connections < 1 ||
+	    o->max_connections > 65536 || o->max_client_connections < 1 || o->rate_limit < 0 ||
+	    o->rate_limit > 100000) {
+		fprintf(stderr, "pacer serve: --request-timeout must be 1..3600 seconds, "
+		                "--max-connections 1..65536, --max-client-connections >= 1, "
+		                "--rate-limit 0..100000\n");
+		return PACER_EXIT_USAGE;
+	}
 	if (!(o->sr = calloc(1, sizeof(*o->sr))))
 		return PACER_EXIT_FAILED;
 	if ((code = serve_check(o, o->sr, &err)))
@@ -274,8 +306,14 @@ static int serve_cmd(struct cmd_ctx *ctx)
 	return code;
 }
 
-static const struct serve_cli serve_defaults = {
-    .n = CLI_NOTIFY_INIT, .a = CLI_APPLY_INIT, .interval = 60, .resync_interval = 300};
+static const struct serve_cli serve_defaults = {.n = CLI_NOTIFY_INIT,
+                                                .a = CLI_APPLY_INIT,
+                                                .interval = 60,
+                                                .resync_interval = 300,
+                                                .request_timeout = 10,
+                                                .max_connections = 1024,
+                                                .max_client_connections = 64,
+                                                .rate_limit = 10};
 
 const struct cmd_spec cmd_serve_spec =
     CMD_SPEC(struct serve_cli, serve_options, "--source URL [--listen ADDR:PORT] [options]",

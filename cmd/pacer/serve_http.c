@@ -333,6 +333,8 @@ static enum MHD_Result handle_hook(struct serve *s, struct MHD_Connection *c, st
 		ret = respond_unauthorized(c);
 		goto done;
 	}
+	/* A git host's own deliveries do not use up its address's rate. */
+	serve_guard_give_back(s->guard, c);
 	if (webhook_parse(r->provider, h.kv, body, r->body.len, s->branch, &ev, &err)) {
 		PLOG_WARN("serve: webhook provider=%s bad request: %s", pname, err->message);
 		count_hook(s, r->provider, "bad_request");
@@ -448,12 +450,103 @@ static enum MHD_Result too_large(struct serve *s, struct MHD_Connection *c, stru
 	return serve__respond_status_reason(c, MHD_HTTP_CONTENT_TOO_LARGE, "error", "error", msg);
 }
 
+/* 429: this address has used up its rate (serve_guard_take()); the body is not read. */
+static enum MHD_Result respond_rate_limited(struct MHD_Connection *c, unsigned retry_s)
+{
+	char msg[120], secs[16];
+	struct json_object *o = json_object_new_object();
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	const char *body;
+
+	snprintf(msg, sizeof(msg), "too many requests from this address: retry in %u s", retry_s);
+	snprintf(secs, sizeof(secs), "%u", retry_s);
+	json_object_object_add(o, "status", json_object_new_string("error"));
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	json_object_put(o);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	ret = MHD_queue_response(c, MHD_HTTP_TOO_MANY_REQUESTS, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A webhook's first call (headers only): check the method, refuse an announced oversized body. */
+static enum MHD_Result hook_begin(struct serve *s, struct MHD_Connection *c, const char *url,
+                                  const char *method, void **con_cls)
+{
+	enum webhook_provider p;
+	struct serve_req *r;
+	const char *cl;
+
+	if (webhook_provider_parse(url + 7, &p) != 0)
+		return serve__respond_status_reason(
+		    c, MHD_HTTP_NOT_FOUND, "error", "error",
+		    "unknown webhook provider: use /hooks/github, "
+		    "/hooks/gitlab, /hooks/gitea or /hooks/generic");
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return serve__respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
+		                                    "error", "webhooks must be POSTed");
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return MHD_NO;
+	r->provider = p;
+	pacer_buf_init(&r->body, s->max_body);
+	*con_cls = r;
+	/* Refuse an announced oversized body before reading any of it. */
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end = NULL;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		if (errno || end == cl || n > s->max_body) {
+			r->too_large = 1;
+			return too_large(s, c, r);
+		}
+	}
+	return MHD_YES;
+}
+
+/* The first call of a request (headers only): route, rate-limit, refuse early. */
+static enum MHD_Result route(struct serve *s, struct MHD_Connection *c, const char *url,
+                             const char *method, void **con_cls)
+{
+	int api = strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0;
+	int hook = strncmp(url, "/hooks/", 7) == 0;
+	unsigned wait;
+
+	/* Only the paths that cost work are rated: /healthz must always answer. */
+	if ((api || hook) && (wait = serve_guard_take(s->guard, c)) > 0)
+		return respond_rate_limited(c, wait);
+	if (api) {
+		struct serve_req *r = NULL;
+		enum MHD_Result ret = serve__api_begin(s, c, url, method, &r);
+
+		*con_cls = r;
+		return ret;
+	}
+	if (hook)
+		return hook_begin(s, c, url, method, con_cls);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return serve__respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
+		                                    "error", "only GET is allowed here");
+	return handle_get(s, c, url);
+}
+
 /*
  * MHD calls this several times per request: first with the headers only
  * (*con_cls NULL: route, refuse early, allocate the request's state),
  * then once per piece of the body, then once more with none (answer).
  * Nothing is parsed before the whole body is there and, for hooks and
- * the API, before it is known to be within bounds.
+ * the API, before it is known to be within bounds. Once a request is
+ * answered or its body is in, its deadline no longer runs (serve_guard.h).
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
@@ -461,55 +554,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct serve *s = cls;
 	struct serve_req *r = *con_cls;
+	enum MHD_Result ret;
 
 	(void)version;
 	if (!r) {
-		enum webhook_provider p;
-		const char *cl;
-
-		if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0) {
-			enum MHD_Result ret = serve__api_begin(s, c, url, method, &r);
-
-			*con_cls = r;
-			return ret;
-		}
-		if (strncmp(url, "/hooks/", 7) != 0) {
-			if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-			    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-				return serve__respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED,
-				                                    "error", "error",
-				                                    "only GET is allowed here");
-			return handle_get(s, c, url);
-		}
-		if (webhook_provider_parse(url + 7, &p) != 0)
-			return serve__respond_status_reason(
-			    c, MHD_HTTP_NOT_FOUND, "error", "error",
-			    "unknown webhook provider: use /hooks/github, "
-			    "/hooks/gitlab, /hooks/gitea or /hooks/generic");
-		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-			return serve__respond_status_reason(c, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
-			                                    "error", "webhooks must be POSTed");
-		r = calloc(1, sizeof(*r));
-		if (!r)
-			return MHD_NO;
-		r->provider = p;
-		pacer_buf_init(&r->body, s->max_body);
-		*con_cls = r;
-		/* Refuse an announced oversized body before reading any of it. */
-		cl =
-		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl) {
-			char *end = NULL;
-			unsigned long long n;
-
-			errno = 0;
-			n = strtoull(cl, &end, 10);
-			if (errno || end == cl || n > s->max_body) {
-				r->too_large = 1;
-				return too_large(s, c, r);
-			}
-		}
-		return MHD_YES;
+		ret = route(s, c, url, method, con_cls);
+		r = *con_cls;
+		if (!r || r->too_large)
+			serve_guard_request_read(s->guard, c);
+		return ret;
 	}
 	if (*upload_data_size > 0) {
 		/* Chunked bodies have no Content-Length: the buffer's cap counts. */
@@ -518,6 +571,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	serve_guard_request_read(s->guard, c);
 	if (r->is_api)
 		return serve__api_finish(s, c, r);
 	if (r->too_large)
@@ -529,17 +583,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+	struct serve *s = cls;
 	struct serve_req *r = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	/* On a kept-alive connection the next request's deadline starts now. */
+	serve_guard_request_done(s->guard, c);
 	if (!r)
 		return;
 	serve__api_release(r);
 	pacer_buf_release(&r->body);
 	free(r);
 	*con_cls = NULL;
+}
+
+/* Every connection libmicrohttpd opens and closes goes through the guard. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	struct serve *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		serve_guard_started(s->guard, c, socket_context);
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		serve_guard_closed(s->guard, socket_context);
 }
 
 /* libmicrohttpd's own messages are debugging detail: the requests are logged by the handlers. */
@@ -658,6 +725,7 @@ static int copy_options(struct serve *s, const struct serve_options *opts,
 	s->sync_only = opts->sync_only;
 	s->poll = opts->poll;
 	s->poll_ctx = opts->poll_ctx;
+	s->limits = opts->limits;
 	return 0;
 }
 
@@ -671,22 +739,29 @@ static int start_daemon(struct serve *s, struct pacer_error **err)
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *info;
 	struct sockaddr_storage ss;
+	unsigned idle_s;
 	int rc, saved;
 
 	if ((rc = parse_listen(s->listen, &ss, err)))
 		return rc;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	/* A connection idle for 30 s is closed, and there are at most 128: a
-	 * silent or flooding client cannot hold every connection. (An idle
-	 * timeout, not a deadline for the whole request: a deadline is still
-	 * to be added.) */
+	/*
+	 * The guard (serve_guard.h) cuts a request not read by its deadline and
+	 * sheds the oldest unfinished ones over its caps; MHD's own limit sits
+	 * above them so that new connections are accepted while the cut ones
+	 * close. MHD's idle timeout is left for connections whose answer is
+	 * not being read.
+	 */
+	idle_s = s->limits.request_timeout_ms / 1000 + 1;
+	if (idle_s < 30)
+		idle_s = 30;
 	errno = 0;
-	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-	                             (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
-	                             on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-	                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)128, MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_CONNECTION_TIMEOUT,
+	    idle_s, MHD_OPTION_CONNECTION_LIMIT, serve_guard_mhd_limit(s->guard), MHD_OPTION_END);
 	saved = errno;
 	if (!s->daemon)
 		return pacer_error_set(err, PACER_EIO,
@@ -751,6 +826,7 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 		goto done;
 	}
 	if ((rc = runner_open(s, err)) || (rc = metrics_new_pacer(&s->metrics, err)) ||
+	    (rc = serve_guard_new(&s->guard, &s->limits, s->metrics, err)) ||
 	    (rc = start_daemon(s, err)))
 		goto done;
 	log_started(s);
@@ -794,6 +870,7 @@ static int serve_http(struct serve *s, long long timeout_ms)
 		PLOG_ERROR("serve: libmicrohttpd event processing failed");
 		return PACER_EIO;
 	}
+	serve_guard_sweep(s->guard, pacer_now_ms());
 	return 0;
 }
 
@@ -904,6 +981,7 @@ void serve_free(struct serve *s)
 	pthread_mutex_unlock(&s->mu);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	serve_guard_free(s->guard); /* after MHD: it closed every connection */
 	runner_free(s->runner);
 	webhook_replay_free(s->replay);
 	metrics_free(s->metrics);

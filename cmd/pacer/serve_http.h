@@ -22,6 +22,10 @@
  *        the same provider and event -> 202 {"status":"duplicate",
  *        "delivery":ID} and nothing triggered (serve_options.replay_memory).
  *   GET  /healthz  -> 200 "ok"
+ *   Webhooks and /api/v1/ calls beyond serve_options.limits' rate of their
+ *   source address -> 429 {"status":"error"} with Retry-After, the body
+ *   unread. A connection that has not sent its whole request within the
+ *   request deadline is closed without an answer (serve_guard.h).
  *   GET  /status   -> 200 JSON:
  *        {"running": bool, "running_sync_id": N|null,
  *         "queued": bool, "queued_sync_id": N|null,
@@ -63,6 +67,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "cmd/pacer/serve_guard.h"
 #include "reconcile/base/error.h"
 
 struct json_object;
@@ -175,12 +180,17 @@ struct serve_options {
 	 * and triggers nothing; default 4096 (0 = default). In memory only.
 	 */
 	unsigned replay_memory;
+	/*
+	 * What keeps the service answering under abusive clients: the request
+	 * deadline, the connection caps and the rate limit (serve_guard.h).
+	 */
+	struct serve_limits limits;
 };
 #define SERVE_OPTIONS_VERSION 1
 #define SERVE_OPTIONS_INIT                                                                         \
 	{                                                                                          \
 		SERVE_OPTIONS_VERSION, "127.0.0.1:8090", NULL, 0, 1u << 20, 0, NULL, NULL, NULL,   \
-		    NULL, NULL, NULL, NULL, NULL, NULL, 4096                                       \
+		    NULL, NULL, NULL, NULL, NULL, NULL, 4096, SERVE_LIMITS_INIT                    \
 	}
 
 /*

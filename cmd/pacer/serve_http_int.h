@@ -30,7 +30,9 @@ struct serve {
 	int epoll_fd;
 	struct metrics *metrics;
 	struct webhook_replay *replay; /* recent deliveries (the loop thread's); owned */
-	int ran; /* serve_run() was called */
+	struct serve_guard *guard;     /* deadlines, caps, rates (the loop thread's); owned */
+	struct serve_limits limits;    /* serve_options.limits */
+	int ran;                       /* serve_run() was called */
 
 	/* Everything below is guarded by mu; cv is broadcast when api_jobs drops. */
 	pthread_mutex_t mu;

@@ -3,14 +3,19 @@
  * marathon-sim, a temp git repository, and real signed GitHub push
  * webhooks (HMAC-SHA256 computed here with OpenSSL).
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tests/lib/watchtest.h"
 
@@ -228,4 +233,57 @@ Test(serve_cli, a_push_supersedes_a_stuck_sync, .timeout = 90, .fini = fini)
 	free(url);
 	free(work);
 	ct_teardown(&w.t);
+}
+
+/*
+ * --request-timeout and --rate-limit reach the server: a client trickling
+ * its request head is disconnected at the deadline, and unsigned hooks
+ * beyond the rate get 429 with Retry-After.
+ */
+Test(serve_cli, request_deadline_and_rate_limit_flags, .timeout = 60, .fini = fini)
+{
+	const char *env[] = {"PACER_WEBHOOK_SECRET=" SECRET, NULL};
+	const char *extra[] = {
+	    "--listen",          "127.0.0.1:0", "--interval",   "0", "--ref", "main",
+	    "--request-timeout", "1",           "--rate-limit", "1", NULL};
+	struct sockaddr_in to = {.sin_family = AF_INET};
+	char *work = NULL, *url = NULL, *resp = NULL;
+	long long t0, closed_after = -1;
+	int port, fd, limited = 0;
+
+	ct_setup(&w.t, NULL);
+	url = lr_git_remote(w.t.dir, &work);
+	wt_write_app(work, "web.json", "/web", 32);
+	free(lr_git_commit(work, "first"));
+	wt_start_cmd(&w, "serve", url, env, extra);
+	port = server_port();
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	to.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	t0 = lr_now_ms();
+	while (closed_after < 0 && lr_now_ms() - t0 < 5000) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		if (send(fd, "X", 1, MSG_NOSIGNAL) != 1 || poll(&p, 1, 250) > 0)
+			closed_after = lr_now_ms() - t0;
+	}
+	close(fd);
+	cr_assert(closed_after >= 900 && closed_after < 3000,
+	          "a trickling client was cut after %lld ms, not at the 1 s deadline",
+	          closed_after);
+
+	/* Unsigned hooks count against the rate (1/s, bursts of 2). */
+	for (int i = 0; i < 6; i++) {
+		int st = post_push(port, "0123456789abcdef0123456789abcdef01234567", NULL, &resp);
+
+		cr_assert(st == 401 || st == 429, "%d %s", st, resp);
+		limited += st == 429;
+		free(resp);
+		resp = NULL;
+	}
+	cr_assert_geq(limited, 3, "only %d of 6 hooks over a burst of 2 were refused", limited);
+	free(work);
+	free(url);
 }
