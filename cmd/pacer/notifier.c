@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "backends/notify/sender.h"
 #include "backends/webhook/webhook.h"
@@ -235,17 +237,39 @@ void notifier_revision(void *ctx, const char *revision)
 	pthread_mutex_unlock(&n->mu);
 }
 
+/*
+ * A delivery id, the same for every retry of one message, so that a
+ * receiver can tell a retry (its answer lost) from a new message, as
+ * pacer serve's own hooks do with X-Pacer-Delivery.
+ */
+static void delivery_id(char out[33])
+{
+	unsigned char r[16];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* No entropy to spare: the time and the address still make it unique here. */
+		unsigned long long t = (unsigned long long)time(NULL), p = (unsigned long long)(size_t)out;
+
+		memcpy(r, &t, 8);
+		memcpy(r + 8, &p, 8);
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
 /* The webhook's signed document. */
 static void post_webhook(struct notifier *n, const char *body, const char *what)
 {
-	char hex[65], sig[96];
-	const char *headers[] = {sig, "X-Pacer-Event: sync", NULL};
+	char hex[65], sig[96], id[33], delivery[64];
+	const char *headers[] = {sig, delivery, "X-Pacer-Event: sync", NULL};
 
 	if (webhook_hmac_hex(n->secret, body, strlen(body), hex)) {
 		PLOG_WARN("notify: webhook: cannot sign %s", what);
 		return;
 	}
 	snprintf(sig, sizeof(sig), "X-Pacer-Signature: sha256=%s", hex);
+	delivery_id(id);
+	snprintf(delivery, sizeof(delivery), "X-Pacer-Delivery: %s", id);
 	notify_sender_post(n->senders[NOTIFY_SINK_WEBHOOK], n->webhook, headers, body, what);
 }
 

@@ -309,6 +309,8 @@ Test(notify, gitea_failure_webhook_slack_then_held_then_recovery, .fini = fini, 
 	cr_assert_eq(rec_count(&R, "/hook"), 1);
 	q = rec_nth(&R, "/hook", 0, &all);
 	expect_signed(q);
+	cr_expect_eq(strlen(header(q, "x-pacer-delivery") ? header(q, "x-pacer-delivery") : ""), 32,
+	             "a delivery id for the receiver to tell retries apart");
 	doc = json_tokener_parse(ct_str(q, "body"));
 	cr_expect_str_eq(ct_str(doc, "trigger"), "cli");
 	cr_expect_str_eq(ct_str(doc, "commit"), sha1);
@@ -510,5 +512,48 @@ Test(notify, watch_tells_a_held_app_once, .fini = fini, .timeout = 120)
 	cr_expect_eq(json_object_array_length(all), 4);
 	json_object_put(all);
 	wt_stop(&W);
+	free(sha);
+}
+
+Test(notify, serve_tells_a_held_app_once_and_counts_it, .fini = fini, .timeout = 120)
+{
+	char api[96], hook[96], slack[96], *sha, *metrics = NULL, *url = NULL;
+	const char *env[] = {"PACER_COMMIT_STATUS_TOKEN=" TOKEN,
+	                     "PACER_NOTIFY_WEBHOOK_SECRET=" SECRET,
+	                     "PACER_WEBHOOK_SECRET=serve-hook-secret", NULL};
+	const char *extra[] = {"--listen", "127.0.0.1:0", "--interval", "1", "--resync-interval",
+	                       "1", "--ref", "main", "--log-level", "info", "--cluster-name",
+	                       "prod", "--commit-status", "github", "--commit-status-api", api,
+	                       "--commit-status-repo", "acme/apps", "--notify-webhook", hook,
+	                       "--notify-slack", slack, NULL};
+	int port, status;
+
+	setup(0);
+	all_sinks(api, hook, slack);
+	ct_write_app(&W.t, "a.json", "/a", 32, "v1");
+	ct_write_checked_app(&W.t, "/z", "v1", "unhealthy", 1);
+	sha = lr_git_commit(work, "a and z");
+	wt_start_cmd(&W, "serve", origin, env, extra);
+	lr_expect_log(&W.p, "pacer serve", "(port ", 1, 15000);
+	port = lr_port(&W.p);
+	/* The startup sync and five more of the same commit, by the interval. */
+	lr_expect_log(&W.p, "pacer serve", "sync result=", 6, 60000);
+	lr_sleep_ms(300);
+	cr_expect_eq(rec_count(&R, "/hook"), 1, "one webhook, not one per sync");
+	cr_expect_eq(rec_count(&R, "/slack"), 1, "one Slack message, not one per sync");
+	cr_expect_eq(rec_count(&R, "/gh/"), 2, "pending and failure, once");
+	expect_status(1, "/gh/repos/acme/apps/statuses/", sha, "failure");
+	/* Deliveries are counted in serve's /metrics. */
+	cr_assert(asprintf(&url, "http://127.0.0.1:%d/metrics", port) >= 0);
+	cr_assert_eq(test_http("GET", url, NULL, NULL, &status, &metrics), 0);
+	cr_assert_eq(status, 200);
+	cr_expect(ct_has(metrics, "pacer_notifications_total{sink=\"slack\",result=\"sent\"} 1\n"),
+	          "%s", metrics);
+	cr_expect(ct_has(metrics,
+	                 "pacer_notifications_total{sink=\"commit_status\",result=\"sent\"} 2\n"),
+	          "%s", metrics);
+	wt_stop(&W);
+	free(metrics);
+	free(url);
 	free(sha);
 }
