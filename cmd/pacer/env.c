@@ -158,3 +158,8 @@ int env_notify_webhook_secret(char **out, struct pacer_error **err)
 	return pacer_secret_lookup(getenv, "PACER_NOTIFY_WEBHOOK_SECRET", PACER_SECRET_REDACT, out,
 	                           err);
 }
+
+int env_notify_slack(char **out, struct pacer_error **err)
+{
+	return pacer_secret_lookup(getenv, "PACER_NOTIFY_SLACK", PACER_SECRET_REDACT, out, err);
+}

@@ -75,4 +75,11 @@ int env_server_token(char **out, struct pacer_error **err);
 int env_commit_status_token(char **out, struct pacer_error **err);
 int env_notify_webhook_secret(char **out, struct pacer_error **err);
 
+/*
+ * The Slack webhook URL (itself a credential) when --notify-slack and
+ * PACER_NOTIFY_SLACK are unset: PACER_NOTIFY_SLACK_FILE or the credential
+ * notify-slack. *out as above.
+ */
+int env_notify_slack(char **out, struct pacer_error **err);
+
 #endif

@@ -119,6 +119,9 @@ const struct pacer_env_var pacer_env_vars[] = {
 	 "token of --commit-status: GitHub (repo:status), GitLab (api), Gitea (write:repository)"},
 	{"PACER_NOTIFY_WEBHOOK_SECRET", PACER_ENV_SECRET, "notify-webhook-secret",
 	 "key of --notify-webhook's X-Pacer-Signature: sha256=HMAC-SHA256(key, body)"},
+	{"PACER_NOTIFY_SLACK_FILE", PACER_ENV_SETTING, NULL,
+	 "a file holding --notify-slack's URL, which is a credential (with LoadCredential=: the "
+	 "credential notify-slack)"},
 	{"PACER_NO_CACHE", PACER_ENV_SETTING, NULL,
 	 "1: ignore what earlier runs worked out (the state directory's cache)"},
 	/* pacer's own tests set these for the programs they run. */

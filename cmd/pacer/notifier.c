@@ -144,13 +144,21 @@ int notifier_open(struct notifier **out, const struct cli_notify *o, const struc
                   struct pacer_error **err)
 {
 	struct notifier *n;
+	char *slack = NULL;
 	int rc = -1;
 
 	*out = NULL;
-	if (!o->commit_status && !o->webhook && !o->slack)
+	/* The URL of a Slack webhook is a credential: a file or systemd's may hold it. */
+	if (!o->slack && (rc = env_notify_slack(&slack, err)))
+		return rc;
+	if (!o->commit_status && !o->webhook && !o->slack && !slack)
 		return 0;
-	if (!(n = calloc(1, sizeof(*n))))
+	if (!(n = calloc(1, sizeof(*n)))) {
+		pacer_secret_free(slack);
 		return pacer_error_set(err, -1, "out of memory");
+	}
+	n->slack = slack;
+	rc = -1;
 	pthread_mutex_init(&n->mu, NULL);
 	n->state = state;
 	n->timeout_s = o->timeout >= 0 ? o->timeout : NOTIFIER_TIMEOUT_S;
@@ -161,12 +169,11 @@ int notifier_open(struct notifier **out, const struct cli_notify *o, const struc
 		goto fail;
 	if (o->webhook && (rc = open_webhook(n, o, err)))
 		goto fail;
-	if (o->slack) {
-		if (!(n->slack = strdup(o->slack)))
-			goto fail;
-		/* A Slack webhook URL is its own credential. */
+	if (o->slack && !(n->slack = strdup(o->slack)))
+		goto fail;
+	/* A Slack webhook URL is its own credential: never in a log line. */
+	if (n->slack)
 		pacer_log_add_secret(n->slack);
-	}
 	if ((rc = start_senders(n, metrics, err)))
 		goto fail;
 	load_memory(n);
@@ -360,7 +367,7 @@ void notifier_free(struct notifier *n)
 	free(n->context);
 	free(n->webhook);
 	pacer_secret_free(n->secret);
-	free(n->slack);
+	pacer_secret_free(n->slack);
 	free(n->cluster);
 	free(n);
 }
