@@ -90,17 +90,22 @@ static const struct sync_app_result *worst_app(const struct sync_result *res)
 	return first;
 }
 
-/* "<why>" of an app or a run: the error's text, one line. */
+/*
+ * "<why>" of an app or a run, on one line: the error's own message and,
+ * when it wraps others, the root cause (the middle of the chain says the
+ * same again at each layer; `pacer sync`'s output has all of it).
+ */
 static int put_error(struct pacer_buf *b, const struct pacer_error *e)
 {
-	char *text = e ? pacer_error_format(e) : NULL;
-	int rc;
+	const struct pacer_error *root = e;
 
 	if (!e)
 		return 0;
-	rc = pacer_buf_puts(b, text ? text : e->message);
-	free(text);
-	return rc;
+	while (root->cause)
+		root = root->cause;
+	if (pacer_buf_puts(b, e->message))
+		return -1;
+	return root != e ? pacer_buf_printf(b, ": %s", root->message) : 0;
 }
 
 /* "2 updated, 1 rolled back"; nothing when no app changed or failed. */
@@ -130,11 +135,15 @@ static int describe(struct pacer_buf *b, const struct sync_result *res, const ch
 	if (!counted && res && !strcmp(result, "converged"))
 		return pacer_buf_printf(b, "%zu app%s in sync", res->napps, res->napps == 1 ? "" : "s");
 	if (worst) {
-		if (pacer_buf_printf(b, "%s%s", counted ? ": " : "", worst->app_id) ||
-		    (worst->error ? pacer_buf_puts(b, ": ") || put_error(b, worst->error)
-		                  : pacer_buf_printf(b, " %s", outcome_words(worst->outcome))))
+		/* The app's id once: most messages name it already. */
+		int named = worst->error && strstr(worst->error->message, worst->app_id);
+
+		if (counted && pacer_buf_puts(b, ": "))
 			return -1;
-		return 0;
+		if (!named && pacer_buf_printf(b, "%s%s", worst->app_id, worst->error ? ": " : ""))
+			return -1;
+		return worst->error ? put_error(b, worst->error)
+		                    : pacer_buf_printf(b, " %s", outcome_words(worst->outcome));
 	}
 	if (err)
 		return pacer_buf_printf(b, "%s%s: ", counted ? "; " : "", result) || put_error(b, err);

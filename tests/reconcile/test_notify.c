@@ -295,3 +295,22 @@ Test(notify, slack_recovery)
 	notify_summary_release(&s);
 	sync_result_free(r);
 }
+
+Test(notify, description_names_the_root_cause_once)
+{
+	const enum sync_outcome o[] = {SYNC_OUT_ROLLED_BACK};
+	const char *ids[] = {"/z"};
+	struct sync_result *r = result(0, ids, o, 1);
+	struct notify_summary s;
+
+	pacer_error_free(r->apps[0].error);
+	r->apps[0].error = NULL;
+	pacer_error_set(&r->apps[0].error, PACER_ETIMEOUT, "deployment d1 of app /z did not finish");
+	pacer_error_wrap(&r->apps[0].error, PACER_EFAILED, "while waiting");
+	pacer_error_wrap(&r->apps[0].error, PACER_EFAILED, "app /z did not converge and was rolled back");
+	cr_assert_eq(notify_summarize(&s, r, 0, NULL, 0), 0);
+	cr_assert_str_eq(s.description, "1 rolled back: app /z did not converge and was rolled back: "
+	                                "deployment d1 of app /z did not finish");
+	notify_summary_release(&s);
+	sync_result_free(r);
+}
