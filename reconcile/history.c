@@ -74,18 +74,20 @@ static struct json_object *run_entry(const struct sync_result *r, int rc, const 
 	return o;
 }
 
-int history_append(struct pacer_state_store *s, const struct sync_result *r, int rc,
-		   const char *trigger, double start_unix, double end_unix,
-		   struct pacer_error **err)
+/* Append entry (the reference is taken) and save, the oldest dropped past HISTORY_MAX. */
+static int append_entry(struct pacer_state_store *s, struct json_object *entry,
+			struct pacer_error **err)
 {
 	struct json_object *arr = NULL;
 	const char *text;
 	size_t n;
 	int ret;
 
-	if ((ret = load_array(s, &arr, err)) || !arr)
+	if ((ret = load_array(s, &arr, err)) || !arr) {
+		json_object_put(entry);
 		return ret;
-	json_object_array_add(arr, run_entry(r, rc, trigger, start_unix, end_unix));
+	}
+	json_object_array_add(arr, entry);
 	n = json_object_array_length(arr);
 	if (n > HISTORY_MAX)
 		json_object_array_del_idx(arr, 0, n - HISTORY_MAX);
@@ -94,6 +96,34 @@ int history_append(struct pacer_state_store *s, const struct sync_result *r, int
 	ret = s->doc_save(s, HISTORY_DOC, text, strlen(text), err);
 	json_object_put(arr);
 	return ret;
+}
+
+int history_append(struct pacer_state_store *s, const struct sync_result *r, int rc,
+		   const char *trigger, double start_unix, double end_unix,
+		   struct pacer_error **err)
+{
+	return append_entry(s, run_entry(r, rc, trigger, start_unix, end_unix), err);
+}
+
+int history_append_action(struct pacer_state_store *s, const char *app_id, const char *action,
+			  const char *trigger, const char *error, double start_unix,
+			  double end_unix, struct pacer_error **err)
+{
+	struct json_object *o = json_object_new_object(), *apps = json_object_new_array();
+	struct json_object *row = json_object_new_object();
+
+	json_object_object_add(o, "start", json_object_new_double(start_unix));
+	json_object_object_add(o, "end", json_object_new_double(end_unix));
+	json_object_object_add(o, "trigger", json_object_new_string(trigger ? trigger : "cli"));
+	json_object_object_add(o, "action", json_object_new_string(action));
+	json_object_object_add(o, "result", json_object_new_string(error ? "failed" : "done"));
+	json_object_object_add(row, "id", json_object_new_string(app_id));
+	json_object_object_add(row, "outcome", json_object_new_string(error ? "failed" : action));
+	if (error)
+		json_object_object_add(row, "error", json_object_new_string(error));
+	json_object_array_add(apps, row);
+	json_object_object_add(o, "apps", apps);
+	return append_entry(s, o, err);
 }
 
 /* A copy of run with only app_id's row, or NULL when it did nothing to it. */

@@ -30,6 +30,17 @@ int history_append(struct pacer_state_store *s, const struct sync_result *r, int
 		   struct pacer_error **err);
 
 /*
+ * Append an operator's action on one app (restart, scale, suspend, ...):
+ * {"start", "end", "trigger" (who: "console by alice"), "action",
+ *  "result": "done"|"failed", "apps": [{"id", "outcome": action or
+ *  "failed", "error"}]}. error: why it failed, or NULL. Like
+ * history_append(), a failure to write only costs the history.
+ */
+int history_append_action(struct pacer_state_store *s, const char *app_id, const char *action,
+			  const char *trigger, const char *error, double start_unix,
+			  double end_unix, struct pacer_error **err);
+
+/*
  * The runs, oldest first; with app_id, only runs that did something to that
  * app, each with only that app's row. At most `limit` (<= 0: all), the
  * newest. *out is a new array (json_object_put()).

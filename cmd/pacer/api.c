@@ -17,7 +17,9 @@
 #include "reconcile/action.h"
 #include "reconcile/base/jsonutil.h"
 #include "reconcile/base/log.h"
+#include "reconcile/desired.h"
 #include "reconcile/history.h"
+#include "reconcile/plan.h"
 #include "reconcile/model/appid.h"
 #include "reconcile/restore.h"
 #include "reconcile/suspend.h"
@@ -156,6 +158,84 @@ static struct json_object *done_reply(const char *app, const char *action)
 	return o;
 }
 
+/* The app's two sides as the plan compared them: "desired" and "live" (null when absent). */
+static void add_sides(const struct sync_result *res, const char *app_id, struct json_object *row)
+{
+	json_object_object_add(row, "desired", NULL);
+	json_object_object_add(row, "live", NULL);
+	for (size_t i = 0; res && res->plan && i < res->plan->n; i++) {
+		const struct pacer_plan_item *it = &res->plan->items[i];
+
+		if (strcmp(it->app_id, app_id))
+			continue;
+		json_object_object_add(row, "desired", json_object_get(it->body));
+		json_object_object_add(row, "live", json_object_get(it->live));
+	}
+	/* An unchanged app keeps neither side in the plan: the source's definition then. */
+	if (!jsonutil_get(row, "desired") && res && res->desired) {
+		struct pacer_desired_app *d =
+		    (struct pacer_desired_app *)desired_find(res->desired, app_id);
+		struct pacer_error *e = NULL;
+
+		if (d && !desired_app_def(d, &e))
+			json_object_object_add(row, "desired", json_object_get(d->def));
+		pacer_error_free(e);
+	}
+}
+
+/* Marathon's app without what is not its definition (tasks, counts...), for "live". */
+static struct json_object *live_definition(struct json_object *app)
+{
+	static const char *const extra[] = {"tasks",	     "deployments",  "lastTaskFailure",
+					    "tasksHealthy",  "tasksRunning", "tasksStaged",
+					    "tasksUnhealthy", "readinessCheckResults"};
+	struct json_object *copy = NULL;
+
+	if (!app || json_object_deep_copy(app, &copy, NULL))
+		return NULL;
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		json_object_object_del(copy, extra[i]);
+	return copy;
+}
+
+/* The app's tasks and Marathon's deployments touching it: "tasks_live", "deployments". */
+static int add_live(struct api *a, const char *app_id, struct json_object *row,
+		    struct pacer_error **err)
+{
+	struct pacer_marathon *m = a->env->marathon;
+	struct json_object *app = NULL, *deps = NULL, *mine = json_object_new_array();
+	struct pacer_error *e = NULL;
+	int rc = m->get_app(m, app_id, &app, &e);
+
+	if (rc == PACER_ENOTFOUND) { /* missing: no tasks, not an error */
+		pacer_error_free(e);
+		e = NULL;
+		rc = 0;
+	}
+	if (!rc)
+		rc = m->list_deployments(m, &deps, &e);
+	for (size_t i = 0; !rc && i < json_object_array_length(deps); i++) {
+		struct json_object *d = json_object_array_get_idx(deps, i);
+		struct json_object *aff = jsonutil_get(d, "affectedApps");
+
+		for (size_t k = 0; k < json_object_array_length(aff); k++)
+			if (!strcmp(json_object_get_string(json_object_array_get_idx(aff, k)),
+				    app_id)) {
+				json_object_array_add(mine, json_object_get(d));
+				break;
+			}
+	}
+	if (rc)
+		*err = e;
+	json_object_object_add(row, "tasks_live", json_object_get(jsonutil_get(app, "tasks")));
+	if (!jsonutil_get(row, "live"))
+		json_object_object_add(row, "live", live_definition(app));
+	json_object_object_add(row, "deployments", mine);
+	json_object_put(app);
+	json_object_put(deps);
+	return rc;
+}
+
 /* GET apps, GET apps/{id}: the rows of pacer status (one app: with its diff, history, backups). */
 static int get_apps(struct api *a, const char *app_id, struct json_object **reply,
 		    struct pacer_error **err)
@@ -168,6 +248,9 @@ static int get_apps(struct api *a, const char *app_id, struct json_object **repl
 
 	rc = status_collect(a->env, app_id ? &app_id : NULL, app_id ? 1 : 0, a->ignore_instances,
 			    &doc, &res, &bad, err);
+	if (!rc && a->env->source && a->env->source->describe)
+		json_object_object_add(doc, "source",
+				       str_or_null(a->env->source->describe(a->env->source)));
 	if (rc || !app_id)
 		goto done;
 	for (size_t i = 0; i < json_object_array_length(jsonutil_get(doc, "apps")); i++) {
@@ -190,6 +273,9 @@ static int get_apps(struct api *a, const char *app_id, struct json_object **repl
 		if (!strcmp(json_object_get_string(jsonutil_get(it, "id")), app_id))
 			json_object_object_add(row, "diff", json_object_get(it));
 	}
+	add_sides(res, app_id, row);
+	if ((rc = add_live(a, app_id, row, err)))
+		goto done;
 	if ((rc = history_load(a->env->state, app_id, 50, &runs, err)) ||
 	    (rc = a->env->backups->list(a->env->backups, app_id, &be, &nb, err)))
 		goto done;
@@ -237,7 +323,7 @@ static int run_action(struct api *a, const struct serve_api_call *call,
 	o.timeout_s = body_int(call->body, "timeout", DEFAULT_TIMEOUT_S);
 	if (o.timeout_s <= 0 || o.timeout_s > MAX_TIMEOUT_S)
 		o.timeout_s = DEFAULT_TIMEOUT_S;
-	snprintf(by, sizeof(by), "%s (api)", call->who);
+	snprintf(by, sizeof(by), "%s (%s)", call->who, call->via ? call->via : "api");
 	o.by = by;
 	o.state = a->env->state;
 	o.backups = a->env->backups;
@@ -385,6 +471,34 @@ static int get_history(struct api *a, const struct serve_api_call *call,
 	return rc;
 }
 
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The action in the history, with who did it ("console by alice"); under the lock. */
+static void record_action(struct api *a, const struct serve_api_call *call,
+			  const struct pacer_error *failed, double start)
+{
+	struct pacer_error *err = NULL;
+	char trigger[128], *why = failed ? pacer_error_format(failed) : NULL;
+
+	if (!a->env->state || !call->app_id)
+		return;
+	snprintf(trigger, sizeof(trigger), "%s by %s", call->via ? call->via : "api", call->who);
+	if (history_append_action(a->env->state, call->app_id, serve_api_op_name(call->op),
+				  trigger, failed ? (why ? why : "failed") : NULL, start,
+				  wall_now(), &err)) {
+		PLOG_WARN("api: %s of %s is not in the history: %s", serve_api_op_name(call->op),
+			  call->app_id, err->message);
+		pacer_error_free(err);
+	}
+	free(why);
+}
+
 unsigned api_handle(void *ctx, const struct serve_api_call *call, struct json_object **reply)
 {
 	struct api *a = ctx;
@@ -401,8 +515,13 @@ unsigned api_handle(void *ctx, const struct serve_api_call *call, struct json_ob
 	pthread_mutex_lock(&a->mu);
 	if (call->op == SERVE_API_HISTORY)
 		rc = get_history(a, call, reply, &err);
-	else if (!(rc = lock_state(a, &lock, &err)))
+	else if (!(rc = lock_state(a, &lock, &err))) {
+		double start = wall_now();
+
 		rc = run_call(a, call, reply, &err);
+		if (call->op != SERVE_API_APPS && call->op != SERVE_API_APP)
+			record_action(a, call, rc ? err : NULL, start);
+	}
 	fslock_release(lock);
 	pthread_mutex_unlock(&a->mu);
 	if (rc) {

@@ -21,7 +21,9 @@
 #include "cmd/pacer/report.h"
 #include "cmd/pacer/status.h"
 #include "reconcile/base/jsonutil.h"
+#include "reconcile/desired.h"
 #include "reconcile/history.h"
+#include "reconcile/plan.h"
 #include "reconcile/suspend.h"
 
 struct status_cli {
@@ -77,6 +79,33 @@ static const char *changed_at(struct json_object *runs, const char *app_id)
 			    (!strcmp(o, "created") || !strcmp(o, "updated")))
 				return json_object_get_string(jsonutil_get(run, "commit"));
 		}
+	}
+	return NULL;
+}
+
+/* The app's Docker image: desired when the plan has it, else live; or NULL. */
+static const char *image_of(const struct sync_result *res, const char *app_id)
+{
+	for (size_t i = 0; res->plan && i < res->plan->n; i++) {
+		const struct pacer_plan_item *it = &res->plan->items[i];
+		struct json_object *def = it->body ? it->body : it->live;
+
+		if (!strcmp(it->app_id, app_id) && def)
+			return json_object_get_string(jsonutil_get(
+			    jsonutil_get(jsonutil_get(def, "container"), "docker"), "image"));
+	}
+	/* An unchanged app: the plan keeps neither side; the source says the same. */
+	if (res->desired) {
+		/* Parsed now when it came from the cache (the row is ours to read). */
+		struct pacer_desired_app *d =
+		    (struct pacer_desired_app *)desired_find(res->desired, app_id);
+		struct pacer_error *e = NULL;
+		int rc = d ? desired_app_def(d, &e) : -1;
+
+		pacer_error_free(e);
+		if (!rc)
+			return json_object_get_string(jsonutil_get(
+			    jsonutil_get(jsonutil_get(d->def, "container"), "docker"), "image"));
 	}
 	return NULL;
 }
@@ -143,7 +172,11 @@ static struct json_object *status_doc(const struct sync_result *res, struct susp
 		const char *state = state_of(a, sp);
 
 		*bad += strcmp(state, "synced") != 0;
-		json_object_array_add(apps, app_json(a, state, changed_at(runs, a->app_id), sp));
+		struct json_object *row = app_json(a, state, changed_at(runs, a->app_id), sp);
+		const char *image = image_of(res, a->app_id);
+
+		json_object_object_add(row, "image", image ? json_object_new_string(image) : NULL);
+		json_object_array_add(apps, row);
 	}
 	json_object_object_add(doc, "commit", res->revision ? json_object_new_string(res->revision)
 							    : NULL);

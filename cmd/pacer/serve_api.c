@@ -22,13 +22,6 @@
 #include "reconcile/model/appid.h"
 #include "reconcile/sync.h"
 
-/*
- * Where an API request is: its body being read (the event loop's), its
- * call running on an API thread (the connection suspended), or the answer
- * stored for the loop to send. Read and written under the server's mutex.
- */
-enum { API_READING = 0, API_RUNNING, API_DONE };
-
 static const char *const op_names[] = {
     [SERVE_API_APPS] = "apps",         [SERVE_API_APP] = "app",
     [SERVE_API_HISTORY] = "history",   [SERVE_API_SYNC] = "sync",
@@ -363,7 +356,7 @@ static void *api_thread(void *arg)
 {
 	struct serve_req *r = arg;
 	struct serve *s = r->s;
-	struct serve_api_call call = {r->op, r->app_id, r->body_json, r->who};
+	struct serve_api_call call = {r->op, r->app_id, r->body_json, r->who, r->via};
 	struct json_object *reply = NULL;
 	unsigned status = s->api_fn(s->api_ctx, &call, &reply);
 
@@ -383,7 +376,7 @@ static void *api_thread(void *arg)
 }
 
 /* Hand the call to a thread, the connection suspended meanwhile. */
-static enum MHD_Result start_call(struct serve *s, struct serve_req *r)
+enum MHD_Result serve__api_start(struct serve *s, struct serve_req *r)
 {
 	pthread_attr_t attr;
 	pthread_t t;
@@ -452,7 +445,7 @@ enum MHD_Result serve__api_finish(struct serve *s, struct MHD_Connection *c, str
 		log_call(r, 501);
 		return respond_error(c, MHD_HTTP_NOT_IMPLEMENTED, "this server has no API handler");
 	}
-	return start_call(s, r);
+	return serve__api_start(s, r);
 }
 
 void serve__api_release(struct serve_req *r)

@@ -27,6 +27,7 @@
 
 #include "backends/webhook/replay.h"
 #include "backends/webhook/webhook.h"
+#include "cmd/pacer/console.h"
 #include "cmd/pacer/filestamp.h"
 #include "cmd/pacer/runner.h"
 #include "cmd/pacer/serve_http_int.h"
@@ -520,11 +521,20 @@ static enum MHD_Result route(struct serve *s, struct MHD_Connection *c, const ch
 {
 	int api = strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0;
 	int hook = strncmp(url, "/hooks/", 7) == 0;
+	int console = console_route(url), post = !strcmp(method, MHD_HTTP_METHOD_POST);
 	unsigned wait;
 
-	/* Only the paths that cost work are rated: /healthz must always answer. */
-	if ((api || hook) && (wait = serve_guard_take(s->guard, c)) > 0)
+	/* Only the paths that cost work are rated: /healthz must always answer. The
+	 * console's sign-ins and actions are, its page views are not. */
+	if ((api || hook || (console && post)) && (wait = serve_guard_take(s->guard, c)) > 0)
 		return respond_rate_limited(c, wait);
+	if (console) {
+		struct serve_req *r = NULL;
+		enum MHD_Result ret = console_begin(s, c, url, method, &r);
+
+		*con_cls = r;
+		return ret;
+	}
 	if (api) {
 		struct serve_req *r = NULL;
 		enum MHD_Result ret = serve__api_begin(s, c, url, method, &r);
@@ -572,6 +582,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	serve_guard_request_read(s->guard, c);
+	if (r->console)
+		return console_finish(s, c, r);
 	if (r->is_api)
 		return serve__api_finish(s, c, r);
 	if (r->too_large)
@@ -591,6 +603,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	serve_guard_request_done(s->guard, c);
 	if (!r)
 		return;
+	console_release(r);
 	serve__api_release(r);
 	pacer_buf_release(&r->body);
 	free(r);
@@ -827,7 +840,7 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 	}
 	if ((rc = runner_open(s, err)) || (rc = metrics_new_pacer(&s->metrics, err)) ||
 	    (rc = serve_guard_new(&s->guard, &s->limits, s->metrics, err)) ||
-	    (rc = start_daemon(s, err)))
+	    (s->tokens && (rc = console_new(&s->console, s, err))) || (rc = start_daemon(s, err)))
 		goto done;
 	log_started(s);
 done:
@@ -975,12 +988,14 @@ void serve_free(struct serve *s)
 		return;
 	if (s->runner)
 		runner_stop(s->runner, 0);
+	console_stop(s->console);
 	pthread_mutex_lock(&s->mu);
 	while (s->api_jobs > 0)
 		pthread_cond_wait(&s->cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	console_free(s->console);
 	serve_guard_free(s->guard); /* after MHD: it closed every connection */
 	runner_free(s->runner);
 	webhook_replay_free(s->replay);

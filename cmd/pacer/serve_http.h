@@ -98,6 +98,7 @@ struct serve_api_call {
 	struct json_object
 	    *body;       /* the request's JSON object (query arguments for GETs); or NULL */
 	const char *who; /* the token's name */
+	const char *via; /* what the call came through: "api" (NULL) or "console" */
 };
 
 /*

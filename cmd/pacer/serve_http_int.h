@@ -15,6 +15,9 @@
 #include "cmd/pacer/serve_http.h"
 #include "reconcile/base/buf.h"
 
+struct console;
+struct console_req;
+
 struct serve {
 	char *listen, *secret, *branch;
 	int insecure;
@@ -51,7 +54,17 @@ struct serve {
 	void *api_ctx;
 	serve_sync_only_fn sync_only;
 	int api_jobs;
+
+	struct console *console; /* the web console (console.h), or NULL: off */
 };
+
+/*
+ * Where an API request is (serve_req.phase): its body being read (the
+ * event loop's), its call running on an API thread (the connection
+ * suspended), or the answer stored for the loop to send. Read and written
+ * under the server's mutex.
+ */
+enum { API_READING = 0, API_RUNNING, API_DONE };
 
 /* Per-request state of a webhook POST or an API call (MHD's con_cls). */
 struct serve_req {
@@ -69,6 +82,9 @@ struct serve_req {
 	unsigned status;
 	struct json_object *reply;
 	struct json_object *body_json;
+	const char *via; /* serve_api_call.via */
+	/* A request of the web console (console.h): its state, or NULL. */
+	struct console_req *console;
 };
 
 /* Answer with body (copied) as type. */
@@ -91,6 +107,13 @@ enum MHD_Result serve__respond_status_reason(struct MHD_Connection *c, unsigned 
 enum MHD_Result serve__api_begin(struct serve *s, struct MHD_Connection *c, const char *url,
                                  const char *method, struct serve_req **r);
 enum MHD_Result serve__api_finish(struct serve *s, struct MHD_Connection *c, struct serve_req *r);
+/*
+ * Run r's call (op, app_id, body_json, who, via) on an API thread, the
+ * connection suspended meanwhile; MHD calls the handler again when the
+ * answer is stored (phase API_DONE, status, reply). Answers 503 itself
+ * when SERVE_API_THREADS calls run already or the service stops.
+ */
+enum MHD_Result serve__api_start(struct serve *s, struct serve_req *r);
 /* Free what an API request holds (not r). */
 void serve__api_release(struct serve_req *r);
 

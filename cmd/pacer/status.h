@@ -15,7 +15,8 @@ struct json_object;
  * A dry run over env (source, Marathon; state read) of the apps in only
  * (nonly of them; 0 = every app), and the document of `pacer status -o
  * json`: {"commit", "last_sync", "apps": [{"id", "state", "reason",
- * "tasks", "version", "commit", "suspended"}]}. Returns 0 with *doc (new,
+ * "tasks", "version", "commit", "suspended", "image"}]} ("image": the
+ * Docker image, desired or else live, or null). Returns 0 with *doc (new,
  * json_object_put()) and *not_synced; else the failing code with *err.
  * *res is the dry run's result whenever there is one (sync_result_free()),
  * on failure too.
