@@ -244,7 +244,8 @@ static struct json_object *status_json(const struct sync_result *res, const char
 /*
  * Under the lock: sync_run() of only (NULL: every app), and what it tells
  * (notifier.h: its memory is in the state directory, written under the
- * lock). A sync of some apps posts no commit status.
+ * lock). A sync of some apps posts no commit status. The history names the
+ * sync's reason as its trigger.
  */
 static int sync_locked(struct envsync *e, const char *reason, const char *const *only,
                        struct sync_result **res, struct pacer_error **err)
@@ -252,6 +253,7 @@ static int sync_locked(struct envsync *e, const char *reason, const char *const 
 	struct sync_options so = e->so;
 	int rc;
 
+	so.trigger = reason;
 	so.only = only;
 	for (so.nonly = 0; only && only[so.nonly];)
 		so.nonly++;
