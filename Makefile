@@ -11,12 +11,14 @@ PREFIX     ?= /usr/local
 
 # Debian 12 packages pacer needs to build and test. The second line builds
 # the .deb; the third is what tests/packaging checks with: the installed
-# units (systemd-analyze), the man pages (man-db) and the zsh completion.
+# units (systemd-analyze), the man pages (man-db) and the zsh completion;
+# the fourth drives the web console in a real browser (tests/serve_cli/test_console.py).
 DEB_PACKAGES = build-essential cmake pkg-config git \
 	libgit2-dev libcurl4-openssl-dev libjson-c-dev libcriterion-dev \
 	libmicrohttpd-dev libssl-dev libsystemd-dev openssh-client openssh-server python3 python3-marathon \
 	debhelper dpkg-dev libzookeeper-mt-dev zookeeper \
-	systemd man-db zsh
+	systemd man-db zsh \
+	chromium chromium-driver python3-selenium
 
 # The commit `pacer --version` names, for the .deb (built from a copy without .git).
 COMMIT = $(shell git -c safe.directory='*' rev-parse --short=12 HEAD 2>/dev/null)$(shell \

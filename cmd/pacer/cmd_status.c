@@ -83,12 +83,12 @@ static const char *changed_at(struct json_object *runs, const char *app_id)
 	return NULL;
 }
 
-/* The app's Docker image: desired when the plan has it, else live; or NULL. */
+/* The app's Docker image: what runs (live) when the plan has it, else desired; or NULL. */
 static const char *image_of(const struct sync_result *res, const char *app_id)
 {
 	for (size_t i = 0; res->plan && i < res->plan->n; i++) {
 		const struct pacer_plan_item *it = &res->plan->items[i];
-		struct json_object *def = it->body ? it->body : it->live;
+		struct json_object *def = it->live ? it->live : it->body;
 
 		if (!strcmp(it->app_id, app_id) && def)
 			return json_object_get_string(jsonutil_get(
