@@ -214,12 +214,16 @@ static int add_live(struct api *a, const char *app_id, struct json_object *row,
 	}
 	if (!rc)
 		rc = m->list_deployments(m, &deps, &e);
-	for (size_t i = 0; !rc && i < json_object_array_length(deps); i++) {
+	for (size_t i = 0; !rc && json_object_is_type(deps, json_type_array) &&
+			   i < json_object_array_length(deps);
+	     i++) {
 		struct json_object *d = json_object_array_get_idx(deps, i);
 		struct json_object *aff = jsonutil_get(d, "affectedApps");
+		size_t naff = json_object_is_type(aff, json_type_array) ? json_object_array_length(aff)
+									 : 0;
 
-		for (size_t k = 0; k < json_object_array_length(aff); k++)
-			if (!strcmp(json_object_get_string(json_object_array_get_idx(aff, k)),
+		for (size_t k = 0; k < naff; k++)
+			if (!strcmp(json_object_get_string(json_object_array_get_idx(aff, k)) ?: "",
 				    app_id)) {
 				json_object_array_add(mine, json_object_get(d));
 				break;

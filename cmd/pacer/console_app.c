@@ -105,7 +105,7 @@ static void app_actions(struct page *p, struct json_object *row, const struct co
 		a.action = CA_STOP;
 		button(p, &a, who, "");
 	}
-	if (json_object_array_length(jsonutil_get(row, "deployments"))) {
+	if (page_alen(jsonutil_get(row, "deployments"))) {
 		a.action = CA_CANCEL;
 		button(p, &a, who, "");
 	}
@@ -156,7 +156,7 @@ static void summary(struct page *p, struct json_object *row)
 
 static void deployments(struct page *p, struct json_object *deps)
 {
-	size_t n = json_object_array_length(deps);
+	size_t n = page_alen(deps);
 
 	page_printf(p, "<h2>Deployment in progress</h2><section id=\"deployments\">");
 	if (!n)
@@ -172,12 +172,12 @@ static void deployments(struct page *p, struct json_object *deps)
 		            json_object_get_int(jsonutil_get(d, "totalSteps")));
 		page_text(p, page_str(d, "version"));
 		page_printf(p, ")</p><ol>");
-		for (size_t k = 0; k < json_object_array_length(steps); k++) {
+		for (size_t k = 0; k < page_alen(steps); k++) {
 			struct json_object *acts =
 			    jsonutil_get(json_object_array_get_idx(steps, k), "actions");
 
 			page_printf(p, "<li>");
-			for (size_t j = 0; j < json_object_array_length(acts); j++) {
+			for (size_t j = 0; j < page_alen(acts); j++) {
 				struct json_object *x = json_object_array_get_idx(acts, j);
 
 				page_text(p, page_str(x, "action"));
@@ -195,7 +195,7 @@ static void deployments(struct page *p, struct json_object *deps)
 /* Marathon's tasks: host, state, health, started. */
 static void tasks(struct page *p, struct json_object *list)
 {
-	size_t n = json_object_array_length(list);
+	size_t n = page_alen(list);
 
 	page_printf(p, "<h2>Tasks</h2><section><table id=\"tasks\"><thead><tr><th>Task</th>"
 	               "<th>Host</th><th>State</th><th>Health</th><th>Started</th>"
@@ -203,7 +203,7 @@ static void tasks(struct page *p, struct json_object *list)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *t = json_object_array_get_idx(list, i);
 		struct json_object *hc = jsonutil_get(t, "healthCheckResults");
-		size_t alive = 0, nhc = json_object_array_length(hc);
+		size_t alive = 0, nhc = page_alen(hc);
 
 		for (size_t k = 0; k < nhc; k++)
 			alive += json_object_get_boolean(
@@ -253,7 +253,7 @@ static void side(struct page *p, const char *title, struct json_object *def,
 static void diff(struct page *p, struct json_object *row)
 {
 	struct json_object *d = jsonutil_get(row, "diff"), *ch = jsonutil_get(d, "changes");
-	size_t n = json_object_array_length(ch);
+	size_t n = page_alen(ch);
 	const char **marked = calloc(n + 1, sizeof(*marked));
 
 	page_printf(p, "<h2>Desired vs live</h2><section id=\"diff\"><p>Plan: <b id=\"plan-action\">");
@@ -296,14 +296,15 @@ static void diff(struct page *p, struct json_object *row)
 
 static void app_history(struct page *p, struct json_object *runs)
 {
-	size_t n = json_object_array_length(runs);
+	size_t n = page_alen(runs);
 
 	page_printf(p, "<h2>History of this app</h2><section><table id=\"app-history\"><thead><tr>"
 	               "<th>Finished</th><th>Trigger</th><th>Commit</th><th>Outcome</th>"
 	               "<th>Backup</th></tr></thead><tbody>");
 	for (size_t i = n; i-- > 0;) {
 		struct json_object *run = json_object_array_get_idx(runs, i);
-		struct json_object *a = json_object_array_get_idx(jsonutil_get(run, "apps"), 0);
+		struct json_object *apps = jsonutil_get(run, "apps");
+		struct json_object *a = page_alen(apps) ? json_object_array_get_idx(apps, 0) : NULL;
 		const char *backup = page_str(a, "backup");
 
 		page_printf(p, "<tr><td>");
@@ -328,7 +329,7 @@ static void app_history(struct page *p, struct json_object *runs)
 static void backups(struct page *p, struct json_object *row, const struct console_who *who)
 {
 	struct json_object *list = jsonutil_get(row, "backups");
-	size_t n = json_object_array_length(list);
+	size_t n = page_alen(list);
 
 	page_printf(p, "<h2>Backups</h2><section><table id=\"backups\"><thead><tr><th>Backup</th>"
 	               "<th>Taken</th><th></th></tr></thead><tbody>");

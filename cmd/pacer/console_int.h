@@ -38,6 +38,8 @@ void page_time(struct page *p, double t);
 void page_state(struct page *p, const char *state);
 /* The session's CSRF token as a hidden field of a form. */
 void page_csrf(struct page *p, const struct console_who *who);
+/* The length of a when it is an array, else 0 (NULL, absent, another type). */
+size_t page_alen(struct json_object *a);
 /* The JSON string member key of o, or NULL. */
 const char *page_str(struct json_object *o, const char *key);
 

@@ -29,7 +29,7 @@ static void counts(struct page *p, struct json_object *apps, const char *state_f
 {
 	size_t n[NSTATES] = {0};
 
-	for (size_t i = 0; i < json_object_array_length(apps); i++) {
+	for (size_t i = 0; i < page_alen(apps); i++) {
 		const char *st = page_str(json_object_array_get_idx(apps, i), "state");
 
 		for (size_t k = 0; st && k < NSTATES; k++)
@@ -47,7 +47,7 @@ static void counts(struct page *p, struct json_object *apps, const char *state_f
 		page_printf(p, "</a>");
 	}
 	page_printf(p, "<span class=\"count\"><b>%zu</b> apps</span></div>",
-	            json_object_array_length(apps));
+	            page_alen(apps));
 }
 
 /* Source, commit, the last sync and the next one. */
@@ -132,13 +132,13 @@ void console_overview_live(struct page *p, struct json_object *doc,
 	page_printf(p, "<table id=\"apps\"><thead><tr><th>App</th><th>State</th>"
 	               "<th title=\"healthy/running/instances\">Tasks h/r/i</th><th>Image</th>"
 	               "<th>Version</th><th>Last change</th></tr></thead><tbody>");
-	for (size_t i = 0; i < json_object_array_length(apps); i++) {
+	for (size_t i = 0; i < page_alen(apps); i++) {
 		struct json_object *row = json_object_array_get_idx(apps, i);
 
 		if (row_shown(row, state_filter, text_filter))
 			app_row(p, row);
 	}
-	if (!json_object_array_length(apps))
+	if (!page_alen(apps))
 		page_printf(p, "<tr><td colspan=\"6\" class=\"note\">No app: the source is empty "
 		               "and pacer owns nothing on this cluster.</td></tr>");
 	page_printf(p, "</tbody></table>");
@@ -185,12 +185,12 @@ void console_overview(struct page *p, struct json_object *doc, const struct cons
 /* One run's per-app outcomes. */
 static void run_apps(struct page *p, struct json_object *apps)
 {
-	if (!json_object_array_length(apps)) {
+	if (!page_alen(apps)) {
 		page_printf(p, "<span class=\"note\">nothing changed</span>");
 		return;
 	}
 	page_printf(p, "<ul>");
-	for (size_t k = 0; k < json_object_array_length(apps); k++) {
+	for (size_t k = 0; k < page_alen(apps); k++) {
 		struct json_object *a = json_object_array_get_idx(apps, k);
 
 		page_printf(p, "<li><a href=\"");
@@ -219,7 +219,7 @@ static void run_apps(struct page *p, struct json_object *apps)
 
 void console_history(struct page *p, struct json_object *runs)
 {
-	size_t n = json_object_array_length(runs);
+	size_t n = page_alen(runs);
 
 	page_printf(p, "<h1>History</h1><table id=\"history\"><thead><tr><th>Finished</th>"
 	               "<th>Trigger</th><th>Commit</th><th>Result</th><th>Took</th>"

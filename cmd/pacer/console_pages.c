@@ -106,6 +106,11 @@ void page_csrf(struct page *p, const struct console_who *who)
 	page_printf(p, "\">");
 }
 
+size_t page_alen(struct json_object *a)
+{
+	return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
 const char *page_str(struct json_object *o, const char *key)
 {
 	struct json_object *v = jsonutil_get(o, key);

@@ -39,6 +39,9 @@
  *            per-app outcomes), "diagnostics": [...] (likewise, when
  *            present)}}
  *   GET  /metrics  -> Prometheus text format 0.0.4 (metrics.h families)
+ *   /, /login, /app/..., /history, /events, /assets/..., /action/...
+ *                  -> the web console (console.h), with the API's tokens;
+ *        without them 404 saying how to turn it on.
  *   /api/v1/...    -> the authenticated API (api.h), only with
  *        serve_options.tokens; without it every /api/v1/ request gets 404
  *        "not enabled" (how to enable it is in the log, not told to callers).

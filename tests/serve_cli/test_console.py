@@ -324,6 +324,50 @@ def refusal_checks(d, env):
     check(OPERATOR not in env.log() and VIEWER not in env.log(), "no token in the log")
 
 
+def admin_checks(d, env):
+    """Scale, roll back to a backup, and delete (admin only, the app id typed)."""
+    check(login(d, env, ADMIN), "admin signs in")
+    d.get(env.url + "/app/shop/web")
+    box = d.find_element(By.CSS_SELECTOR, "form[action='/action/scale'] input[name=instances]")
+    box.clear()
+    box.send_keys("3")
+    d.find_element(By.CSS_SELECTOR, "button[data-action=scale]").click()
+    check("to 3 instances" in d.find_element(By.ID, "question").text, "scale asks first")
+    d.find_element(By.ID, "confirm").click()
+    res = wait_for(lambda: d.find_element(By.ID, "result"), 30, "scale: its result")
+    check(res and res.get_attribute("data-status") == "done", "scale to 3: done")
+    d.get(env.url + "/app/shop/web")
+    check(wait_for(lambda: len(task_ids(d)) == 3, 10, "3 tasks"), "scaled to 3 tasks")
+    # /shop/edit was updated by a sync since: it has a backup to roll back to.
+    d.get(env.url + "/app/shop/edit")
+    buttons = d.find_elements(By.CSS_SELECTOR, "#backups button[data-action=rollback]")
+    if check(buttons, "the app page lists backups with a roll-back button"):
+        buttons[0].click()
+        d.find_element(By.ID, "confirm").click()
+        res = wait_for(lambda: d.find_element(By.ID, "result"), 30, "rollback: its result")
+        check(res and res.get_attribute("data-status") == "done", "rollback: done")
+        live = env.api("GET", "apps/shop/edit", ADMIN)
+        check(live.get("image") == "httpd:2.4" and live.get("suspended"),
+              "rolled back to httpd:2.4 and suspended: %s" % live.get("image"))
+    d.get(env.url + "/app/shop/bad")
+    d.find_element(By.CSS_SELECTOR, "button[data-action=delete]").click()
+    d.find_element(By.ID, "confirm-id").send_keys("/shop/wrong")
+    d.find_element(By.ID, "confirm").click()
+    check("type the app id" in d.find_element(By.ID, "error").text,
+          "delete refuses a mistyped app id")
+    d.find_element(By.ID, "confirm-id").send_keys("/shop/bad")
+    d.find_element(By.ID, "confirm").click()
+    res = wait_for(lambda: d.find_element(By.ID, "result"), 30, "delete: its result")
+    check(res and res.get_attribute("data-status") == "done", "delete with the id typed: done")
+    d.get(env.url + "/")
+    check(wait_for(lambda: rows(d).get("/shop/bad") == "suspended", 10, "deleted, suspended"),
+          "after delete the app is suspended (not recreated by the next sync): %s" % rows(d))
+    d.get(env.url + "/history")
+    text = d.find_element(By.ID, "history").text
+    check("console by adam" in text and "delete" in text and "rollback" in text,
+          "the history page lists the actions with who made them")
+
+
 def viewer_checks(d, env):
     check(login(d, env, VIEWER), "viewer signs in")
     check(not d.find_elements(By.CSS_SELECTOR, "[data-action]"), "a viewer sees no action "
@@ -369,6 +413,7 @@ def main():
         live_checks(d, env)
         action_checks(d, env)
         refusal_checks(d, env)
+        admin_checks(d, env)
         viewer_checks(d, env)
     except Exception as e:  # report, then clean up
         check(False, "no exception: %r" % e)
