@@ -34,4 +34,11 @@ if grep -q 'CMAKE_BUILD_TYPE:STRING=Debug' "$build/CMakeCache.txt" 2>/dev/null |
 	echo "run.sh: warning: $build is a Debug or sanitizer build; numbers will not be representative" >&2
 fi
 
-exec python3 "$here/bench.py" "$build"
+# bench.py, then the blue/green release against Marathon's rolling upgrade
+# (bluegreen.py; BENCH_BLUEGREEN=0 skips it).
+rc=0
+python3 "$here/bench.py" "$build" || rc=$?
+if [ "${BENCH_BLUEGREEN:-1}" != 0 ]; then
+	python3 "$here/bluegreen.py" "$build" || rc=1
+fi
+exit $rc
