@@ -45,12 +45,13 @@ run "$PACER" sync --source "$WORK/apps"
 step "sync again: nothing to do"
 run "$PACER" sync --source "$WORK/apps"
 
-step "a developer bumps the frontend image and the api's log level"
+step "a developer bumps the frontend image and the api's log level, and releases a new storefront"
 sed -i 's/nginx:1.25.3/nginx:1.25.4/' "$WORK/apps/shop/group.json"
 sed -i 's/"LOG_LEVEL": "info"/"LOG_LEVEL": "debug"/' "$WORK/apps/shop/group.json"
+sed -i 's/storefront:2.3.0/storefront:2.4.0/' "$WORK/apps/shop/storefront.json"
 run "$PACER" diff --source "$WORK/apps" || true
 
-step "sync: back up the live definitions, deploy with force, wait"
+step "sync: back up the live definitions, deploy with force, wait; the storefront (blue/green) goes live as its other colour in steps, without downtime"
 run "$PACER" sync --source "$WORK/apps"
 
 step "the backups pacer wrote before touching the apps"

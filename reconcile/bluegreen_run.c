@@ -275,6 +275,7 @@ static void settle(struct release *r, int rc, struct pacer_error *e, enum sync_o
 	}
 	if (open_code(rc)) {
 		r->res->outcome = rc == PACER_ECANCELLED ? SYNC_OUT_INTERRUPTED : SYNC_OUT_UNKNOWN;
+		r->res->colour[0] = '\0'; /* both may run: the next run tells */
 		set_error(r->res, e);
 		return;
 	}
@@ -282,6 +283,7 @@ static void settle(struct release *r, int rc, struct pacer_error *e, enum sync_o
 	why = pacer_error_format(e);
 	if (open_code(rrc)) {
 		r->res->outcome = rrc == PACER_ECANCELLED ? SYNC_OUT_INTERRUPTED : SYNC_OUT_UNKNOWN;
+		r->res->colour[0] = '\0';
 		pacer_error_free(e);
 		set_error(r->res, re);
 		free(why);
@@ -290,6 +292,8 @@ static void settle(struct release *r, int rc, struct pacer_error *e, enum sync_o
 	r->res->outcome = rrc ? SYNC_OUT_ROLLBACK_FAILED : SYNC_OUT_ROLLED_BACK;
 	if (!rrc)
 		colour_of(r->res, r->old_id);
+	else
+		r->res->colour[0] = '\0';
 	pacer_error_wrap(&e, PACER_EFAILED,
 			 rrc ? "blue/green release of app %s failed and reverting it failed too; "
 			       "check %s and %s in Marathon"

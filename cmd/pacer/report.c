@@ -39,6 +39,8 @@ static void print_outcomes(const struct sync_result *res, enum run_kind kind)
 		    (kind == RUN_DRY && !dry_worthy(a->outcome)))
 			continue;
 		printf("%-16s %s", sync_outcome_name(a->outcome), a->app_id);
+		if (a->colour[0])
+			printf(" (%s runs)", a->colour);
 		if (a->resumed)
 			printf("  (finishing an earlier run's change)");
 		if (a->deployment_id)
