@@ -264,6 +264,19 @@ fail:
 	return NULL;
 }
 
+struct json_object *bluegreen_render_like(struct json_object *def, const char *base,
+					  struct json_object *live)
+{
+	const char *id = json_object_get_string(jsonutil_get(live, "id")), *colour = NULL;
+	struct json_object *inst = jsonutil_get(def, "instances");
+	char b[512];
+
+	if (!id || bluegreen_split_id(id, b, sizeof(b), &colour) || strcmp(b, base))
+		return NULL;
+	return bluegreen_render(def, base, colour, inst ? (long)json_object_get_int64(inst) : 1,
+				bluegreen_label(live, "HAPROXY_DEPLOYMENT_STARTED_AT"));
+}
+
 struct json_object *bluegreen_unrender(struct json_object *colour)
 {
 	static const char *const per_colour[] = {

@@ -92,6 +92,15 @@ struct json_object *bluegreen_render(struct json_object *def, const char *base,
 				     const char *colour, long instances, const char *started_at);
 
 /*
+ * def (borrowed, id = base) rendered as the live colour `live` (borrowed)
+ * would be if it ran def: that colour (from live's id), live's start
+ * time, the file's instances. What live is compared with. A new object
+ * (caller puts), or NULL.
+ */
+struct json_object *bluegreen_render_like(struct json_object *def, const char *base,
+					  struct json_object *live);
+
+/*
  * The reverse of bluegreen_render(): a colour (a backup or a live colour,
  * borrowed) as the desired app it was rendered from: id HAPROXY_APP_ID,
  * zdd's per-colour labels removed, the pair's service port, the target's

@@ -471,9 +471,8 @@ static int plan_item_bluegreen(struct pacer_plan_item *it, struct pacer_desired_
 	struct live_ent *cur = NULL, *le;
 	struct pacer_desired_app tmp = *d;
 	struct json_object *rendered;
-	const char *colours[] = {"blue", "green"}, *at, *cur_at = NULL, *colour = NULL;
+	const char *colours[] = {"blue", "green"}, *at, *cur_at = NULL;
 	char id[600];
-	long target;
 	int rc, both = 0;
 
 	for (size_t i = 0; i < 2; i++) {
@@ -486,15 +485,11 @@ static int plan_item_bluegreen(struct pacer_plan_item *it, struct pacer_desired_
 		if (!cur || (at && (!cur_at || strcmp(at, cur_at) > 0))) {
 			cur = le;
 			cur_at = at;
-			colour = colours[i];
 		}
 	}
 	if (!cur)
 		return plan_item_desired(it, d, NULL, o, err);
-	target = jsonutil_get(d->def, "instances")
-			 ? json_object_get_int64(jsonutil_get(d->def, "instances"))
-			 : 1;
-	rendered = bluegreen_render(d->def, d->id, colour, target, cur_at);
+	rendered = bluegreen_render_like(d->def, d->id, cur->app);
 	if (!rendered)
 		return oom(err, "building the plan");
 	tmp.def = rendered;

@@ -5,12 +5,14 @@
  *    "plan": <plan_to_json()>|null,
  *    "apps": [{"id", "action", "outcome", "deployment_id", "backup",
  *              "seconds", "error", "resumed", "tasks": {"healthy", "running",
- *              "instances"}|null, "version"}],
+ *              "instances"}|null, "version", and for a blue/green app
+ *              "colour" and "live_id", its colour's id in Marathon}],
  *    "diagnostics": [{"level": "error"|"warning", "message", "file",
  *                     "line", "column", "app"}]}
  * Absent values are null so consumers can rely on every key.
  */
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "reconcile/base/jsonutil.h"
@@ -84,8 +86,14 @@ struct json_object *sync_result_to_json(const struct sync_result *r)
 		}
 		json_object_object_add(x, "version",
 				       a->version[0] ? json_object_new_string(a->version) : NULL);
-		if (a->colour[0])
+		if (a->colour[0]) {
+			/* A blue/green app: the colour that runs, and its id in Marathon. */
+			char live_id[600];
+
+			snprintf(live_id, sizeof(live_id), "%s-%s", a->app_id, a->colour);
 			json_object_object_add(x, "colour", json_object_new_string(a->colour));
+			json_object_object_add(x, "live_id", json_object_new_string(live_id));
+		}
 		json_object_array_add(apps, x);
 	}
 	json_object_object_add(o, "apps", apps);

@@ -18,6 +18,7 @@
 #include "reconcile/base/buf.h"
 #include "reconcile/base/clock.h"
 #include "reconcile/base/log.h"
+#include "reconcile/bluegreen.h"
 #include "reconcile/desired.h"
 #include "reconcile/diff.h"
 #include "reconcile/metrics.h"
@@ -347,6 +348,10 @@ int envsync_drift(struct envsync *e, struct json_object *live, char **app_id, ch
 	if (da && (desired_app_def((struct pacer_desired_app *)da, &err) ||
 	           json_object_deep_copy(da->def, &raw, NULL)))
 		raw = NULL;
+	/* A colour of a blue/green app: compared with the file rendered as that colour. */
+	if (!da && e->desired &&
+	    (da = bluegreen_desired_of(e->desired, json_object_get_string(idv), NULL)))
+		raw = bluegreen_render_like(da->def, da->id, live);
 	pthread_mutex_unlock(&e->mu);
 	if (!da) {
 		ret = 0;

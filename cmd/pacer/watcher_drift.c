@@ -65,10 +65,13 @@ static struct json_object *status_rows(struct json_object *status)
 	return apps;
 }
 
+/* The app's id in Marathon: a blue/green app's row names its live colour's. */
 static const char *row_id(struct json_object *row)
 {
 	struct json_object *v;
 
+	if (json_object_object_get_ex(row, "live_id", &v) && json_object_get_string(v))
+		return json_object_get_string(v);
 	return json_object_object_get_ex(row, "id", &v) ? json_object_get_string(v) : NULL;
 }
 
