@@ -101,14 +101,14 @@ static unsigned error_reply(const struct pacer_error *err, struct json_object **
  * The state directory's lock, as the CLI takes it, waiting for a sync in
  * progress (polling, so that a stop is seen) for at most API_LOCK_WAIT_S.
  */
-static int lock_state(struct api *a, struct fslock **lock, struct pacer_error **err)
+static int lock_state(struct api *a, int wait_s, struct fslock **lock, struct pacer_error **err)
 {
 	const struct timespec tick = {0, 100 * 1000000L};
 
 	*lock = NULL;
 	if (!a->env->state_dir)
 		return 0;
-	for (int i = 0; i < API_LOCK_WAIT_S * 10; i++) {
+	for (int i = 0; i < wait_s * 10 || i == 0; i++) {
 		struct pacer_error *e = NULL;
 		int rc = fslock_acquire(a->env->state_dir, FSLOCK_NOWAIT, lock, &e);
 
@@ -125,7 +125,7 @@ static int lock_state(struct api *a, struct fslock **lock, struct pacer_error **
 	return pacer_error_set(err, PACER_EBUSY,
 			       "a sync has held the state directory for %d s: retry when it is "
 			       "done (GET /status says)",
-			       API_LOCK_WAIT_S);
+			       wait_s);
 }
 
 static int body_int(struct json_object *body, const char *key, int dflt)
@@ -475,6 +475,16 @@ static int get_history(struct api *a, const struct serve_api_call *call,
 	return rc;
 }
 
+/* How long a call waits for a sync in progress: API_LOCK_WAIT_S, or less when a read asks. */
+static int lock_wait(const struct serve_api_call *call)
+{
+	int w = body_int(call->body, "lock_wait", API_LOCK_WAIT_S);
+
+	if (call->op != SERVE_API_APPS && call->op != SERVE_API_APP)
+		return API_LOCK_WAIT_S;
+	return w < 0 || w > API_LOCK_WAIT_S ? API_LOCK_WAIT_S : w;
+}
+
 static double wall_now(void)
 {
 	struct timespec ts;
@@ -519,7 +529,7 @@ unsigned api_handle(void *ctx, const struct serve_api_call *call, struct json_ob
 	pthread_mutex_lock(&a->mu);
 	if (call->op == SERVE_API_HISTORY)
 		rc = get_history(a, call, reply, &err);
-	else if (!(rc = lock_state(a, &lock, &err))) {
+	else if (!(rc = lock_state(a, lock_wait(call), &lock, &err))) {
 		double start = wall_now();
 
 		rc = run_call(a, call, reply, &err);

@@ -6,7 +6,9 @@
  *
  * The state directory: every call but GET history takes its lock, as the
  * CLI does, waiting (polling) for a running sync for at most
- * API_LOCK_WAIT_S seconds (then 409 "a sync is in progress"); so no call
+ * API_LOCK_WAIT_S seconds (then 409 "a sync is in progress"; a read may
+ * ask to wait less with {"lock_wait": SECONDS} in its call's body, as the
+ * web console does so as to say at once that a sync runs); so no call
  * runs beside a sync, and calls never run beside each other (one mutex),
  * which also keeps the shared source and Marathon client to one user at a
  * time.

@@ -25,6 +25,7 @@
 
 #define COOKIE "pacer_session"
 #define FORM_MAX (16u * 1024u)
+#define CONSOLE_LOCK_WAIT_S 2 /* a page waits this long for a sync in progress */
 
 /* No script but ours, no style but ours, no frame, no form elsewhere. */
 #define CSP                                                                                        \
@@ -593,10 +594,12 @@ static enum MHD_Result start_page(struct serve *s, struct serve_req *r)
 	                                                                    : SERVE_API_APPS;
 	if (cr->app && !(r->app_id = strdup(cr->app)))
 		return MHD_NO;
-	if (cr->kind == CR_HISTORY) {
-		r->body_json = json_object_new_object();
+	r->body_json = json_object_new_object();
+	if (cr->kind == CR_HISTORY)
 		json_object_object_add(r->body_json, "limit", json_object_new_int(200));
-	}
+	else /* a sync in progress is said at once, not after the API's two minutes */
+		json_object_object_add(r->body_json, "lock_wait",
+		                       json_object_new_int(CONSOLE_LOCK_WAIT_S));
 	r->who = cr->who.name;
 	r->is_api = 1;
 	return serve__api_start(s, r);
@@ -623,6 +626,12 @@ static enum MHD_Result answer(struct serve *s, struct MHD_Connection *c, struct 
 		console_events_poke(s->console->events);
 		console_result(&p, &cr->ask, r->status, r->reply, NULL);
 		return send_page(c, r->status ? r->status : 500, &p, "Result", &cr->who, NULL);
+	}
+	if (r->status == MHD_HTTP_CONFLICT && cr->kind != CR_HISTORY) {
+		console_syncs_get(s, &sy);
+		console_busy(&p, &sy, page_str(r->reply, "error"));
+		runner_status_release(&sy.st);
+		return send_page(c, MHD_HTTP_SERVICE_UNAVAILABLE, &p, "Sync running", &cr->who, NULL);
 	}
 	if (r->status != MHD_HTTP_OK) {
 		console_error(&p, r->status, page_str(r->reply, "error") ? page_str(r->reply, "error")

@@ -100,13 +100,18 @@ static void broadcast(struct console_events *e, const char *text)
 static char *render(struct console_events *e)
 {
 	struct serve *s = e->s;
-	struct serve_api_call call = {SERVE_API_APPS, NULL, NULL, "console", "console"};
-	struct json_object *reply = NULL;
+	struct json_object *body = json_object_new_object(), *reply = NULL;
+	struct serve_api_call call = {SERVE_API_APPS, NULL, body, "console", "console"};
 	struct console_syncs sy;
 	struct pacer_buf ev = PACER_BUF_INIT;
 	struct page p;
-	unsigned status = s->api_fn ? s->api_fn(s->api_ctx, &call, &reply) : 501;
+	unsigned status;
 	char *out = NULL;
+
+	/* While a sync holds the state the stream waits for the next round. */
+	json_object_object_add(body, "lock_wait", json_object_new_int(1));
+	status = s->api_fn ? s->api_fn(s->api_ctx, &call, &reply) : 501;
+	json_object_put(body);
 
 	if (status == 200) {
 		page_init(&p);

@@ -22,6 +22,7 @@ extern const char *const console_states[CONSOLE_NSTATES];
 struct page {
 	struct pacer_buf b;
 	int err;
+	int refresh_s; /* > 0: the page reloads itself after that many seconds */
 };
 
 void page_init(struct page *p);
@@ -74,6 +75,8 @@ void console_history(struct page *p, struct json_object *runs);
 void console_app(struct page *p, struct json_object *row, const struct console_who *who);
 /* The sign-in page; error: text to show (NULL: none). */
 void console_login(struct page *p, const char *error);
+/* A read refused because a sync holds the state: what runs, msg (text); the page reloads. */
+void console_busy(struct page *p, const struct console_syncs *sy, const char *msg);
 /* An error: status and message (text). */
 void console_error(struct page *p, unsigned status, const char *msg);
 

@@ -27,6 +27,7 @@ void page_init(struct page *p)
 {
 	pacer_buf_init(&p->b, CONSOLE_PAGE_MAX);
 	p->err = 0;
+	p->refresh_s = 0;
 }
 
 void page_release(struct page *p)
@@ -141,21 +142,26 @@ static void user_block(struct page *p, const struct console_who *who)
 char *page_finish(struct page *body, const char *title, const struct console_who *who)
 {
 	const struct console_asset *layout = console_asset_find("layout.html");
-	struct page t, u, out;
+	struct page t, u, h, out;
 	char *html = NULL;
 
+	page_init(&h);
 	page_init(&t);
 	page_init(&u);
 	page_init(&out);
 	page_text(&t, title);
 	user_block(&u, who);
-	if (layout && !body->err && !t.err && !u.err) {
-		const char *vars[] = {"title", pacer_buf_cstr(&t.b), "user", pacer_buf_cstr(&u.b),
-		                      "body",  pacer_buf_cstr(&body->b), NULL};
+	if (body->refresh_s > 0)
+		page_printf(&h, "<meta http-equiv=\"refresh\" content=\"%d\">", body->refresh_s);
+	if (layout && !body->err && !t.err && !u.err && !h.err) {
+		const char *vars[] = {"title", pacer_buf_cstr(&t.b),     "user",
+		                      pacer_buf_cstr(&u.b), "body",     pacer_buf_cstr(&body->b),
+		                      "head",  pacer_buf_cstr(&h.b),     NULL};
 
 		if (!html_template(&out.b, (const char *)layout->data, vars))
 			html = pacer_buf_detach(&out.b);
 	}
+	page_release(&h);
 	page_release(&t);
 	page_release(&u);
 	page_release(&out);
@@ -182,6 +188,19 @@ void console_login(struct page *p, const char *error)
 			p->err = html_template(&p->b, (const char *)a->data, vars);
 	}
 	page_release(&e);
+}
+
+void console_busy(struct page *p, const struct console_syncs *sy, const char *msg)
+{
+	page_printf(p, "<h1>A sync is running</h1><div class=\"msg info\" id=\"busy\"><p>"
+	               "<span class=\"spinner\"></span>");
+	if (sy->st.running)
+		page_printf(p, "Sync #%lu is running. ", sy->st.running_id);
+	page_printf(p, "pacer reads the cluster once it is done; this page reloads by itself.</p>"
+	               "<p class=\"note\">");
+	page_text(p, msg);
+	page_printf(p, "</p></div><p><a href=\"/history\">History</a></p>");
+	p->refresh_s = 3;
 }
 
 void console_error(struct page *p, unsigned status, const char *msg)

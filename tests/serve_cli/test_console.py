@@ -391,6 +391,24 @@ def viewer_checks(d, env):
     check(status == 303, "after logout the old cookie is worth nothing (%d)" % status)
 
 
+def busy_checks(d, env):
+    """While a sync waits for a deployment, pages say so at once instead of hanging."""
+    check(login(d, env, OPERATOR), "operator signs in again")
+    env.write("slow", app("/shop/slow", "nginx:1.25", {"instances": 1,
+                                                       "env": {"SIM_BEHAVIOR": "unhealthy"}}))
+    d.find_element(By.CSS_SELECTOR, "button[data-action=sync]").click()
+    d.find_element(By.ID, "confirm").click()
+    res = wait_for(lambda: d.find_element(By.ID, "result"), 10, "sync: its result")
+    check(res and "queued" in res.text, "sync all: queued")
+    wait_for(lambda: "reason=\"console by olga\"" in env.log(), 10, "the sync starts")
+    t0 = time.time()
+    d.get(env.url + "/")
+    busy = d.find_elements(By.ID, "busy")
+    check(busy and time.time() - t0 < 10, "the overview says a sync runs (%.1f s)" %
+          (time.time() - t0))
+    check(d.find_elements(By.CSS_SELECTOR, "meta[http-equiv=refresh]"), "and reloads by itself")
+
+
 def main():
     t0 = time.time()
     outdir = os.path.dirname(os.environ.get("PACER_BIN", "")) or tempfile.gettempdir()
@@ -415,6 +433,7 @@ def main():
         refusal_checks(d, env)
         admin_checks(d, env)
         viewer_checks(d, env)
+        busy_checks(d, env)
     except Exception as e:  # report, then clean up
         check(False, "no exception: %r" % e)
     finally:
