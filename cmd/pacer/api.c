@@ -183,6 +183,25 @@ static void add_sides(const struct sync_result *res, const char *app_id, struct 
 	}
 }
 
+/* "diff": the app's plan item (its changes, field by field), then both sides. */
+static void add_diff(const struct sync_result *res, const char *app_id, struct json_object *row)
+{
+	struct json_object *plan = res && res->plan ? plan_to_json(res->plan) : NULL;
+	struct json_object *items = jsonutil_get(plan, "apps");
+
+	json_object_object_add(row, "diff", NULL);
+	for (size_t i = 0; json_object_is_type(items, json_type_array) &&
+			   i < json_object_array_length(items);
+	     i++) {
+		struct json_object *it = json_object_array_get_idx(items, i);
+
+		if (!strcmp(json_object_get_string(jsonutil_get(it, "id")) ?: "", app_id))
+			json_object_object_add(row, "diff", json_object_get(it));
+	}
+	json_object_put(plan);
+	add_sides(res, app_id, row);
+}
+
 /* Marathon's app without what is not its definition (tasks, counts...), for "live". */
 static struct json_object *live_definition(struct json_object *app)
 {
@@ -245,7 +264,7 @@ static int get_apps(struct api *a, const char *app_id, struct json_object **repl
 		    struct pacer_error **err)
 {
 	struct sync_result *res = NULL;
-	struct json_object *doc = NULL, *plan = NULL, *runs = NULL, *row = NULL, *bl;
+	struct json_object *doc = NULL, *runs = NULL, *row = NULL, *bl;
 	struct pacer_backup_entry *be = NULL;
 	size_t bad = 0, nb = 0;
 	int rc;
@@ -268,16 +287,7 @@ static int get_apps(struct api *a, const char *app_id, struct json_object **repl
 				     "%s is neither desired, owned, held nor live", app_id);
 		goto done;
 	}
-	/* The plan item of the app: its changes, field by field. */
-	plan = res->plan ? plan_to_json(res->plan) : NULL;
-	json_object_object_add(row, "diff", NULL);
-	for (size_t i = 0; i < json_object_array_length(jsonutil_get(plan, "apps")); i++) {
-		struct json_object *it = json_object_array_get_idx(jsonutil_get(plan, "apps"), i);
-
-		if (!strcmp(json_object_get_string(jsonutil_get(it, "id")), app_id))
-			json_object_object_add(row, "diff", json_object_get(it));
-	}
-	add_sides(res, app_id, row);
+	add_diff(res, app_id, row);
 	if ((rc = add_live(a, app_id, row, err)))
 		goto done;
 	if ((rc = history_load(a->env->state, app_id, 50, &runs, err)) ||
@@ -300,7 +310,6 @@ done:
 	pacer_backup_entries_free(be, nb);
 	json_object_put(row);
 	json_object_put(runs);
-	json_object_put(plan);
 	json_object_put(doc);
 	sync_result_free(res);
 	return rc;
