@@ -26,6 +26,7 @@ struct zkconn {
 	/* Under mu. */
 	int connected, dead, stop;
 	long long last_ack_ms; /* send time of the last answered ping */
+	unsigned long events;  /* watches fired so far (zk__watcher) */
 	char *fence;
 	pthread_t pinger;
 	int pinger_started;
@@ -44,6 +45,49 @@ static void session_watcher(zhandle_t *zh, int type, int state, const char *path
 	c->connected = state == ZOO_CONNECTED_STATE;
 	if (state == ZOO_EXPIRED_SESSION_STATE || state == ZOO_AUTH_FAILED_STATE)
 		c->dead = 1;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void zk__watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+	struct zkconn *c = ctx;
+
+	(void)zh;
+	(void)type;
+	(void)state;
+	(void)path;
+	pthread_mutex_lock(&c->mu);
+	c->events++;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+unsigned long zk__events(struct zkconn *c)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&c->mu);
+	n = c->events;
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}
+
+void zk__wait_event(struct zkconn *c, unsigned long seen, int ms, const int *stop)
+{
+	struct timespec until = pacer_deadline_ms(ms);
+
+	pthread_mutex_lock(&c->mu);
+	while (c->events == seen && !c->dead && !c->stop && !(stop && *stop) &&
+	       pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void zk__wake(struct zkconn *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->events++;
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 }

@@ -16,6 +16,17 @@
 zhandle_t *zkconn__zh(struct zkconn *c);
 const struct ACL_vector *zkconn__acl(struct zkconn *c);
 
+/*
+ * Watches: zk__watcher (ctx: the zkconn, which outlives every watch)
+ * counts the watches fired; zk__wait_event() waits until the count
+ * differs from seen, ms pass, *stop (read under the connection's lock;
+ * set it then call zk__wake()) or the session dies.
+ */
+void zk__watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx);
+unsigned long zk__events(struct zkconn *c);
+void zk__wait_event(struct zkconn *c, unsigned long seen, int ms, const int *stop);
+void zk__wake(struct zkconn *c);
+
 /* A ZooKeeper return code as a pacer error about `what` on path; returns the code. */
 int zk__fail(struct pacer_error **err, int zrc, const char *what, const char *path);
 

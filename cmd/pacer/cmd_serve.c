@@ -19,6 +19,7 @@
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/commands.h"
 #include "cmd/pacer/envsync.h"
+#include "cmd/pacer/ha.h"
 #include "cmd/pacer/idlesync.h"
 #include "cmd/pacer/notifier.h"
 #include "cmd/pacer/sdnotify.h"
@@ -37,6 +38,8 @@ struct serve_cli {
 	const char *listen, *branch, *tokens_file;
 	int interval, resync_interval, insecure_no_secret;
 	int request_timeout, max_connections, max_client_connections, rate_limit;
+	const char *ha; /* --ha: replicas with state in ZooKeeper (ha.h) */
+	int ha_session_s, ha_backups;
 	struct cli_apply a;
 	struct serve_run *sr; /* from serve_prepare() to serve_release() */
 };
@@ -83,6 +86,18 @@ static const struct opt_spec serve_options[] = {
      "webhook and API requests a second per address (bursts of 2N); beyond, 429 with "
      "Retry-After; webhooks with a valid signature do not count; 0 = no limit (default 10)",
      "PACER_RATE_LIMIT"},
+    {"ha", 0, OPT_STRING, offsetof(struct serve_cli, ha), "zk://HOST:PORT[,...]/PATH",
+     "run as one of several replicas: one leader (elected in ZooKeeper) syncs and acts, the "
+     "others serve and hand webhooks and actions to it; state and backups live in ZooKeeper "
+     "under PATH (credentials: PACER_HA_AUTH or PACER_HA_AUTH_FILE)",
+     "PACER_HA"},
+    {"ha-session-timeout", 0, OPT_INT, offsetof(struct serve_cli, ha_session_s), "SECONDS",
+     "with --ha: ZooKeeper session timeout; a leader cut off stops acting within half of it, "
+     "another replica leads after it (default 10)",
+     "PACER_HA_SESSION_TIMEOUT"},
+    {"ha-backups", 0, OPT_INT, offsetof(struct serve_cli, ha_backups), "N",
+     "with --ha: backups kept per app in ZooKeeper, oldest dropped first (default 10)",
+     "PACER_HA_BACKUPS"},
     CLI_APPLY_ROWS(struct serve_cli),
     CLI_NOTIFY_ROWS(struct serve_cli),
     OPT_ROW_END,
@@ -127,6 +142,7 @@ struct serve_run {
 	struct api *api;
 	struct serve *srv;
 	struct notifier *nt;
+	struct ha *ha; /* --ha, or NULL */
 	char *secret, *poke;
 	const char *listen; /* where it listens (the option or the default) */
 };
@@ -168,6 +184,7 @@ static int serve_open(const struct serve_cli *o, struct cli_env *env, struct syn
 	io.source = o->c.source;
 	io.resync_interval_s = o->resync_interval;
 	io.stop = so->stop;
+	io.events = ha_marathon(sr->ha); /* the stream reads: past the fence */
 	if (idlesync_new(&sr->idle, &io, err))
 		return PACER_EXIT_FAILED;
 	if (sr->tokens && api_new(&sr->api, env, so->stop, so->ignore_instances)) {
@@ -185,6 +202,12 @@ static int serve_open(const struct serve_cli *o, struct cli_env *env, struct syn
 	svo.tokens = sr->tokens;
 	svo.api_fn = sr->api ? api_handle : NULL;
 	svo.api_ctx = sr->api;
+	if (sr->ha) {
+		svo.api_fn = sr->api ? ha_api : NULL;
+		svo.api_ctx = sr->ha;
+		svo.get_fn = ha_get;
+		svo.get_ctx = sr->ha;
+	}
 	svo.sync_only = envsync_run;
 	svo.poll = idlesync_poll;
 	svo.poll_ctx = sr->idle;
@@ -195,7 +218,7 @@ static int serve_open(const struct serve_cli *o, struct cli_env *env, struct syn
 	svo.limits.rate_per_s = (unsigned)o->rate_limit;
 	svo.limits.rate_burst = 2u * (unsigned)o->rate_limit;
 	/* pacer suspend/resume take effect at once, not at the next interval. */
-	if (asprintf(&sr->poke, "%s/suspended.json", env->state_dir) >= 0)
+	if (!sr->ha && asprintf(&sr->poke, "%s/suspended.json", env->state_dir) >= 0)
 		svo.poke_file = sr->poke;
 	rc = serve_new(&sr->srv, &svo, envsync_run_all, sr->es, err);
 	if (rc)
@@ -206,6 +229,8 @@ static int serve_open(const struct serve_cli *o, struct cli_env *env, struct syn
 	if ((rc = notifier_open(&sr->nt, &o->n, &o->c, env->state, serve_metrics(sr->srv), err)))
 		return rc == PACER_EINVALID ? PACER_EXIT_USAGE : PACER_EXIT_FAILED;
 	envsync_set_notifier(sr->es, sr->nt, NULL);
+	if (sr->ha && ha_start(sr->ha, sr->srv, sr->api ? api_handle : NULL, sr->api, err))
+		return PACER_EXIT_FAILED;
 	return 0;
 }
 
@@ -245,6 +270,7 @@ static void serve_release(struct cmd_ctx *ctx)
 		return;
 	idlesync_free(sr->idle); /* sets *stop: serve has returned */
 	notifier_stop(sr->nt);   /* its senders count in serve's metrics */
+	ha_free(sr->ha);         /* before the runner goes: its thread triggers it */
 	serve_free(sr->srv);
 	notifier_free(sr->nt);
 	free(sr->poke);
@@ -284,6 +310,26 @@ static int serve_prepare(struct cmd_ctx *ctx)
 	return code;
 }
 
+/* --ha: the environment's stores and Marathon client become a replica's (ha.h). */
+static int serve_ha(const struct serve_cli *o, struct cli_env *env, volatile sig_atomic_t *stop,
+                    struct serve_run *sr, struct pacer_error **err)
+{
+	struct ha_options ho = {0};
+	int rc;
+
+	if (!o->ha)
+		return 0;
+	ho.url = o->ha;
+	ho.session_s = o->ha_session_s;
+	ho.backups_keep = o->ha_backups;
+	ho.stop = stop;
+	if (!(rc = ha_open(&sr->ha, &ho, env, err)))
+		return 0;
+	return rc == PACER_EINVALID ? PACER_EXIT_USAGE
+	       : rc == PACER_EAUTH  ? PACER_EXIT_AUTH
+	                            : PACER_EXIT_UNREACHABLE;
+}
+
 static int serve_cmd(struct cmd_ctx *ctx)
 {
 	/* Newest commit wins: a push during a sync ends its wait (no rollback). */
@@ -298,10 +344,14 @@ static int serve_cmd(struct cmd_ctx *ctx)
 	so.cache_tag = cli_cache_tag();
 	so.stop = cli_install_signals();
 	so.abandon = &supersede;
-	if ((code = serve_open(o, &ctx->env, &so, &supersede, o->sr, &err)))
+	if ((code = serve_ha(o, &ctx->env, so.stop, o->sr, &err)) ||
+	    (code = serve_open(o, &ctx->env, &so, &supersede, o->sr, &err)))
 		cli_print_error("serve", err);
 	else
 		code = serve_until_stopped(o->sr, so.stop);
+	/* A replica that lost its ZooKeeper session stops: its supervisor starts it again. */
+	if (ha_lost(o->sr->ha))
+		code = PACER_EXIT_UNREACHABLE;
 	pacer_error_free(err);
 	return code;
 }

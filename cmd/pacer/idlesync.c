@@ -246,7 +246,7 @@ int idlesync_follow(struct idlesync *is, struct runner *r, struct pacer_error **
 	struct evstream_options eo = {0};
 
 	is->runner = r;
-	eo.marathon = is->o.env->marathon;
+	eo.marathon = is->o.events ? is->o.events : is->o.env->marathon;
 	eo.event_types = marathon_definition_events;
 	eo.cb = on_event;
 	eo.down = down;

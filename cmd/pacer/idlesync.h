@@ -47,6 +47,8 @@ struct idlesync_options {
 	int resync_interval_s; /* a whole sync this often; 0 = off */
 	/* The process's stop flag (borrowed): ends the event stream. */
 	volatile sig_atomic_t *stop;
+	/* The client the event stream reads (borrowed); NULL: env->marathon. */
+	struct pacer_marathon *events;
 };
 
 /*

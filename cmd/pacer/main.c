@@ -113,6 +113,8 @@ const struct pacer_env_var pacer_env_vars[] = {
 	 "git-known-hosts); an unknown host is an error"},
 	{"PACER_WEBHOOK_SECRET", PACER_ENV_SECRET, "webhook-secret",
 	 "shared secret of the webhooks (pacer serve)"},
+	{"PACER_HA_AUTH", PACER_ENV_SECRET, "ha-auth",
+	 "ZooKeeper digest credentials user:password of pacer serve --ha"},
 	{"PACER_SERVER_TOKEN", PACER_ENV_SECRET, "server-token",
 	 "bearer token for --server (the API of a running pacer serve)"},
 	{"PACER_COMMIT_STATUS_TOKEN", PACER_ENV_SECRET, "commit-status-token",

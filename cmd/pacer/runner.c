@@ -192,6 +192,23 @@ void runner_hold(struct runner *r, int held)
 	pthread_mutex_unlock(&r->mu);
 }
 
+int runner_take_pending(struct runner *r, char reason[RUNNER_REASON_MAX], char ***only)
+{
+	int had;
+
+	pthread_mutex_lock(&r->mu);
+	had = r->pending;
+	*only = NULL;
+	if (had) {
+		memcpy(reason, r->pending_reason, RUNNER_REASON_MAX);
+		*only = r->pending_only;
+		r->pending_only = NULL;
+		r->pending = 0;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return had;
+}
+
 void runner_wake(struct runner *r)
 {
 	pthread_mutex_lock(&r->mu);

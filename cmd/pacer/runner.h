@@ -162,6 +162,14 @@ unsigned long runner_trigger(struct runner *r, const char *reason, unsigned flag
 /* While held, a pending sync does not start. */
 void runner_hold(struct runner *r, int held);
 
+/*
+ * Take the pending sync off the queue without running it (a follower of
+ * serve --ha hands it to the leader): 1 and its reason and *only (caller
+ * frees with pacer_strv_free(); NULL = every app), or 0 when none was
+ * pending.
+ */
+int runner_take_pending(struct runner *r, char reason[RUNNER_REASON_MAX], char ***only);
+
 /* Make the worker look again (hooks.task_due or hooks.confirm may answer otherwise now). */
 void runner_wake(struct runner *r);
 

@@ -375,7 +375,7 @@ static struct json_object *last_json(const struct runner_result *last)
 	return o;
 }
 
-static struct json_object *status_json(struct serve *s)
+struct json_object *serve_status_json(struct serve *s)
 {
 	struct json_object *o = json_object_new_object();
 	struct runner_status st;
@@ -412,13 +412,18 @@ static int is_stopping(struct serve *s)
 
 static enum MHD_Result handle_get(struct serve *s, struct MHD_Connection *c, const char *url)
 {
+	unsigned code;
+	struct json_object *body = NULL;
+
+	if (s->get_fn && s->get_fn(s->get_ctx, url, &code, &body))
+		return serve__respond_json(c, code, body);
 	/* While stopping, a load balancer or Marathon's health check learns it. */
 	if (strcmp(url, "/healthz") == 0)
 		return is_stopping(s) ? serve__respond(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 		                                       "text/plain", "stopping\n")
 		                      : serve__respond(c, MHD_HTTP_OK, "text/plain", "ok\n");
 	if (strcmp(url, "/status") == 0)
-		return serve__respond_json(c, MHD_HTTP_OK, status_json(s));
+		return serve__respond_json(c, MHD_HTTP_OK, serve_status_json(s));
 	if (strcmp(url, "/metrics") == 0) {
 		struct pacer_buf b = PACER_BUF_INIT;
 		enum MHD_Result ret;
@@ -739,6 +744,8 @@ static int copy_options(struct serve *s, const struct serve_options *opts,
 	s->poll = opts->poll;
 	s->poll_ctx = opts->poll_ctx;
 	s->limits = opts->limits;
+	s->get_fn = opts->get_fn;
+	s->get_ctx = opts->get_ctx;
 	return 0;
 }
 

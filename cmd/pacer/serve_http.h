@@ -131,6 +131,16 @@ typedef int (*serve_sync_only_fn)(void *ctx, const char *reason, const char *con
  */
 typedef void (*serve_poll_fn)(void *ctx, struct runner *r);
 
+/*
+ * GET routes of the caller's own (serve --ha: /readyz, a follower's
+ * /status), asked before the built-in ones: return 1 with *status and
+ * *body (a new JSON object; the server takes the reference) to answer, 0
+ * to leave the request to the server. Runs on the event loop: must not
+ * block.
+ */
+typedef int (*serve_get_fn)(void *ctx, const char *url, unsigned *status,
+                            struct json_object **body);
+
 struct serve_options {
 	unsigned version;
 	/* "IP:PORT", "[IPv6]:PORT" or "host:PORT"; default "127.0.0.1:8090"; port 0 = any */
@@ -189,12 +199,15 @@ struct serve_options {
 	 * deadline, the connection caps and the rate limit (serve_guard.h).
 	 */
 	struct serve_limits limits;
+	/* GET routes asked first (serve_get_fn); NULL = none. */
+	serve_get_fn get_fn;
+	void *get_ctx;
 };
 #define SERVE_OPTIONS_VERSION 1
 #define SERVE_OPTIONS_INIT                                                                         \
 	{                                                                                          \
 		SERVE_OPTIONS_VERSION, "127.0.0.1:8090", NULL, 0, 1u << 20, 0, NULL, NULL, NULL,   \
-		    NULL, NULL, NULL, NULL, NULL, NULL, 4096, SERVE_LIMITS_INIT                    \
+		    NULL, NULL, NULL, NULL, NULL, NULL, 4096, SERVE_LIMITS_INIT, NULL, NULL        \
 	}
 
 /*
@@ -224,6 +237,9 @@ int serve_new(struct serve **out, const struct serve_options *opts, serve_sync_f
 
 /* The sync queue (borrowed, valid until serve_free()): for triggers of the caller's own. */
 struct runner *serve_runner(struct serve *s);
+
+/* The /status document (described above), a new object the caller releases. Thread-safe. */
+struct json_object *serve_status_json(struct serve *s);
 
 /* The bound TCP port (useful with port 0). */
 int serve_port(const struct serve *s);

@@ -47,6 +47,8 @@ struct serve {
 	int poll_due;          /* an interval tick waits for serve_options.poll */
 	serve_poll_fn poll;
 	void *poll_ctx;
+	serve_get_fn get_fn; /* serve_options.get_fn */
+	void *get_ctx;
 
 	/* The API (serve_api.c). api_jobs (under mu): API threads running. */
 	const struct tokens *tokens;
