@@ -24,7 +24,7 @@ DEB_PACKAGES = build-essential cmake pkg-config git \
 COMMIT = $(shell git -c safe.directory='*' rev-parse --short=12 HEAD 2>/dev/null)$(shell \
 	git -c safe.directory='*' status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty)
 
-.PHONY: all deps build install deb deb-lint test demo bench valgrind clean format
+.PHONY: all deps build install deb deb-lint test demo bench bench-ha valgrind clean format
 
 all: build
 
@@ -87,6 +87,11 @@ demo: build
 bench: build
 	cmake --build $(BUILD) --target bench-tools -j $(JOBS)
 	./tests/bench/run.sh $(BUILD)
+
+# serve --ha: ZooKeeper use for 1,000 and 10,000 apps, failover time (README).
+bench-ha: build
+	cmake --build $(BUILD) --target bench-zksize ha_test_ha -j $(JOBS)
+	./tests/bench/ha.sh $(BUILD)
 
 # The unit tests under valgrind, in a build of their own without sanitizers
 # (the two do not mix). An error or a leak fails the target.
