@@ -213,6 +213,9 @@ int apply_undo(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
 	int timeout = exec_timeout(ctx, item), rc;
 
 	*out_deployment = NULL;
+	/* A blue/green app goes back without downtime, as it went forward. */
+	if (item->action != PACER_ACT_PRUNE && bluegreen_enabled(item->body))
+		return bluegreen_undo(ctx, item, previous, backup, err);
 	if (item->action != PACER_ACT_CREATE && !(body = rollback_strip_server_fields(previous)))
 		return pacer_error_set(err, PACER_EGENERIC,
 				       "no previous definition of app %s to restore", item->app_id);

@@ -689,3 +689,78 @@ done:
 	json_object_put(gone);
 	return rc;
 }
+
+/* Undo a first deploy: the colour it created goes (journalled as a revert). */
+static int undo_create(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+		       struct pacer_error **err)
+{
+	struct sync_app_result res;
+	struct release r;
+	char now[40];
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	res.app_id = item->app_id;
+	if ((rc = release_init(&r, ctx, &res, item->app_id, item->body, exec_timeout(ctx, item),
+			       err)))
+		return rc;
+	bluegreen_now(now);
+	snprintf(r.new_id, sizeof(r.new_id), "%s-blue", item->app_id);
+	r.new_body = bluegreen_render(item->body, item->app_id, "blue", r.target, now);
+	r.je.body = r.new_body;
+	r.je.undo = JOURNAL_BLUEGREEN;
+	r.new_exists = 1;
+	if (!r.new_body)
+		rc = pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	else if ((rc = remove_colour(&r, r.new_id, err)) == 0)
+		journal_clear(ctx->state, item->app_id, NULL);
+	res.app_id = NULL;
+	sync_app_result_release(&res);
+	release_free(&r);
+	return rc;
+}
+
+int bluegreen_undo(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+		   struct json_object *previous, const char *backup, struct pacer_error **err)
+{
+	struct json_object *loaded = NULL, *def = NULL;
+	struct sync_app_result res;
+	struct pacer_plan_item it;
+	int rc, changed = 0;
+
+	if (item->action == PACER_ACT_CREATE)
+		return undo_create(ctx, item, err);
+	if (!previous && backup && ctx->backups &&
+	    (rc = ctx->backups->load(ctx->backups, backup, &loaded, err)))
+		return rc;
+	if (!(def = bluegreen_unrender(previous ? previous : loaded))) {
+		json_object_put(loaded);
+		return pacer_error_set(err, PACER_EGENERIC,
+				       "no previous colour of blue/green app %s to go back to",
+				       item->app_id);
+	}
+	memset(&it, 0, sizeof(it));
+	memset(&res, 0, sizeof(res));
+	it.action = PACER_ACT_UPDATE;
+	it.app_id = item->app_id;
+	it.body = def;
+	it.timeout_s = item->timeout_s;
+	res.app_id = item->app_id;
+	bluegreen_apply(ctx, &it, &res, &changed);
+	rc = res.outcome == SYNC_OUT_UPDATED        ? 0
+	     : res.outcome == SYNC_OUT_INTERRUPTED ? PACER_ECANCELLED
+	     : res.outcome == SYNC_OUT_UNKNOWN     ? PACER_EUNKNOWN
+						   : PACER_EFAILED;
+	if (rc && err) {
+		*err = res.error;
+		res.error = NULL;
+		if (!*err)
+			pacer_error_set(err, rc, "app %s: going back to the previous colour ended %s",
+					item->app_id, sync_outcome_name(res.outcome));
+	}
+	res.app_id = NULL;
+	sync_app_result_release(&res);
+	json_object_put(def);
+	json_object_put(loaded);
+	return rc;
+}

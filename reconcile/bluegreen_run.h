@@ -52,6 +52,18 @@ void bluegreen_resume(const struct exec_ctx *ctx, const struct journal_entry *e,
 		      struct sync_app_result *res, int *settled);
 
 /*
+ * Undo a blue/green change of this run or of an earlier one (--atomic, or
+ * apply_undo() of such an item): an update is undone by releasing the
+ * previous definition (previous, a colour as it ran, borrowed; or when
+ * NULL the colour the backup file holds) through the same procedure; a
+ * first deploy by deleting the colour it created. 0 when the previous
+ * state runs; PACER_ECANCELLED / PACER_EUNKNOWN when that is open (the
+ * journal keeps it); another code when it failed.
+ */
+int bluegreen_undo(const struct exec_ctx *ctx, const struct pacer_plan_item *item,
+		   struct json_object *previous, const char *backup, struct pacer_error **err);
+
+/*
  * Whether app_id (absolute) is a blue/green pair on Marathon: no app of
  * that id, but a colour of it (GET /v2/apps/{id}-blue or -green).
  */

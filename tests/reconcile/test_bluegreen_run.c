@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/apply.h"
 #include "reconcile/bluegreen.h"
 #include "reconcile/bluegreen_run.h"
 #include "reconcile/journal.h"
@@ -212,5 +213,62 @@ Test(bluegreen_run, resumed_back_when_the_new_colour_is_not_healthy)
 	cr_expect_eq(instances(&b, "/web-blue"), 4);
 	cr_expect_eq(instances(&b, "/web-green"), -1);
 	json_object_put(je.body);
+	bg_fini(&b);
+}
+
+static const char *cmd_of(struct bg *b, const char *id)
+{
+	static char out[64];
+	struct json_object *a = fake_marathon_app(b->e.f, id);
+
+	snprintf(out, sizeof(out), "%s",
+		 a ? json_object_get_string(json_object_object_get(a, "cmd")) : "(none)");
+	json_object_put(a);
+	return out;
+}
+
+Test(bluegreen_run, an_undone_release_goes_back_to_the_previous_colour)
+{
+	struct pacer_error *e = NULL;
+	struct bg b;
+	char *dep = NULL;
+
+	bg_init(&b);
+	bg_apply(&b, DEF("v2", ""), SYNC_OUT_UPDATED);
+	cr_assert_str_eq(cmd_of(&b, "/web-green"), "v2");
+	/* --atomic: another app failed; item.live is blue as the plan saw it. */
+	cr_assert_eq(apply_undo(&b.e.c, &b.it, NULL, b.it.live, b.res.backup_path, "", &dep, &e),
+		     0, "%s", e ? e->message : "-");
+	cr_expect_str_eq(cmd_of(&b, "/web-blue"), "v1");
+	cr_expect_eq(instances(&b, "/web-blue"), 4);
+	cr_expect_eq(instances(&b, "/web-green"), -1);
+	cr_expect_eq(fake_state_ndocs(b.e.s), 0);
+	free(dep);
+	bg_fini(&b);
+}
+
+Test(bluegreen_run, an_undone_first_deploy_removes_its_colour)
+{
+	struct pacer_error *e = NULL;
+	struct bg b;
+	char *dep = NULL;
+
+	memset(&b, 0, sizeof(b));
+	cr_assert_eq(fake_exec_init(&b.e), 0);
+	fake_state_enable_docs(b.e.s);
+	b.res.app_id = "/web";
+	b.it.action = PACER_ACT_CREATE;
+	b.it.app_id = "/web";
+	b.it.body = json_tokener_parse(DEF("v1", ""));
+	bluegreen_apply(&b.e.c, &b.it, &b.res, &b.changed);
+	cr_assert_eq(b.res.outcome, SYNC_OUT_CREATED, "%s", sync_outcome_name(b.res.outcome));
+	cr_assert_eq(instances(&b, "/web-blue"), 4);
+	cr_assert(fake_state_owns(b.e.s, "/web-blue"));
+	cr_assert_eq(apply_undo(&b.e.c, &b.it, NULL, NULL, NULL, "", &dep, &e), 0, "%s",
+		     e ? e->message : "-");
+	cr_expect_eq(instances(&b, "/web-blue"), -1);
+	cr_expect_not(fake_state_owns(b.e.s, "/web-blue"));
+	cr_expect_eq(fake_state_ndocs(b.e.s), 0);
+	free(dep);
 	bg_fini(&b);
 }
