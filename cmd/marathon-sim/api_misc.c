@@ -23,7 +23,7 @@
  */
 static void ping(struct sim_req *r, struct sim_resp *resp)
 {
-	const char *accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept");
+	const char *accept = r->accept;
 
 	if (accept && strstr(accept, "application/json") && !strstr(accept, "text/") && !strstr(accept, "*/*")) {
 		resp_text(resp, 200, strdup("\"pong\""));

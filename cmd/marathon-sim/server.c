@@ -61,80 +61,6 @@ void server_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 	*con_cls = NULL;
 }
 
-/* ------------------------------------------------------------- requests */
-
-const char *req_arg(struct sim_req *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-int req_bool(struct sim_req *r, const char *name, int dflt)
-{
-	const char *v = req_arg(r, name);
-
-	if (!v)
-		return dflt;
-	return sim_truthy(v);
-}
-
-struct args_ctx {
-	const char *name;
-	const char **vals;
-	size_t n;
-};
-
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct args_ctx *c = cls;
-	const char **v;
-
-	(void)kind;
-	if (strcmp(key, c->name) || !value)
-		return MHD_YES;
-	v = realloc(c->vals, (c->n + 2) * sizeof(*v));
-	if (!v)
-		return MHD_NO;
-	c->vals = v;
-	c->vals[c->n++] = value;
-	c->vals[c->n] = NULL;
-	return MHD_YES;
-}
-
-const char **req_args(struct sim_req *r, const char *name)
-{
-	struct args_ctx c = {name, NULL, 0};
-
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &c);
-	if (!c.vals)
-		c.vals = calloc(1, sizeof(*c.vals));
-	return c.vals;
-}
-
-struct json_object *req_json(struct sim_req *r, struct sim_resp *resp)
-{
-	char err[256];
-	struct json_object *o;
-	size_t i = 0;
-
-	while (i < r->body_len && (r->body[i] == ' ' || r->body[i] == '\n' || r->body[i] == '\r' || r->body[i] == '\t'))
-		i++;
-	if (i == r->body_len) {
-		struct json_object *b = json_object_new_object();
-		json_object_object_add(b, "message", json_object_new_string("Please specify data in JSON format"));
-		json_object_object_add(b, "details", json_object_new_string("The request body was empty. Send a JSON document."));
-		resp_json(resp, 400, b);
-		return NULL;
-	}
-	o = sim_json_parse(r->body, r->body_len, err, sizeof(err));
-	if (!o) {
-		struct json_object *b = json_object_new_object();
-		json_object_object_add(b, "message", json_object_new_string("Invalid JSON"));
-		json_object_object_add(b, "details", json_object_new_string(err));
-		resp_json(resp, 400, b);
-	}
-	return o;
-}
-
 /* ------------------------------------------------------------ responses */
 
 void resp_text(struct sim_resp *resp, int status, char *body)
@@ -197,31 +123,7 @@ void resp_deployment(struct sim_resp *resp, int status, const struct sim_result 
 
 /* --------------------------------------------------------------- routing */
 
-/* "/v2//apps/" -> "/v2/apps" */
-static char *clean_path(const char *url)
-{
-	size_t n = strlen(url), j = 0;
-	char *p = malloc(n + 2);
-
-	if (!p)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (url[i] == '/' && j && p[j - 1] == '/')
-			continue;
-		p[j++] = url[i];
-	}
-	while (j > 1 && p[j - 1] == '/')
-		j--;
-	if (!j || p[0] != '/') {
-		memmove(p + 1, p, j);
-		p[0] = '/';
-		j++;
-	}
-	p[j] = '\0';
-	return p;
-}
-
-static void route(struct sim *s, struct sim_req *r, struct sim_resp *resp)
+void server_route(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 {
 	if (!strcmp(r->path, "/v2/apps") || sim_after_prefix(r->path, "/v2/apps/"))
 		api_apps(s, r, resp);
@@ -258,9 +160,9 @@ static int auth_ok(struct sim *s, struct sim_req *r, struct sim_resp *resp)
 	return 1;
 }
 
-static int accepts_sse(struct MHD_Connection *conn)
+static int accepts_sse(const struct sim_req *r)
 {
-	const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+	const char *a = r->accept;
 
 	return a && strstr(a, "text/event-stream") != NULL;
 }
@@ -273,7 +175,7 @@ static void handle_events(struct sim *s, struct sim_req *r, struct sim_resp *res
 		resp_message(resp, 405, "HTTP method %s is not supported by this URL", r->method);
 		return;
 	}
-	if (!accepts_sse(r->conn)) {
+	if (!accepts_sse(r)) {
 		resp_text(resp, 405,
 			  strdup("<html><body><h2>HTTP ERROR 405</h2><p>HTTP method GET is not supported by this URL "
 				 "(send 'Accept: text/event-stream' to read /v2/events)</p></body></html>"));
@@ -396,7 +298,7 @@ static void handle(struct sim *s, struct conn_ctx *ctx, struct sim_req *r, struc
 		return;
 	}
 	pthread_mutex_lock(&s->mu);
-	route(s, r, resp);
+	server_route(s, r, resp);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -518,19 +420,24 @@ enum MHD_Result server_handle(void *cls, struct MHD_Connection *conn, const char
 	memset(&resp, 0, sizeof(resp));
 	r.conn = conn;
 	r.method = method;
-	r.path = clean_path(url);
+	r.path = sim_clean_path(url);
 	q = strchr(ctx->uri, '?');
 	r.query = q ? q + 1 : "";
 	r.body = pacer_buf_cstr(&ctx->body);
 	r.body_len = ctx->body.len;
+	r.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
 	client_ip(conn, r.client_ip);
-	if (!r.path)
+	if (!r.path || sim_req_parse_query(&r, r.query)) {
+		free(r.path);
+		sim_req_release_args(&r);
 		return MHD_NO;
+	}
 	/* MHD_NO without a queued response: MHD closes the connection, and the
 	 * client gets no reply at all (curl: "Empty reply from server"). */
 	if (!serve(s, ctx, &r, &resp))
 		ret = reply(s, conn, &resp);
 	resp_release(&resp);
 	free(r.path);
+	sim_req_release_args(&r);
 	return ret;
 }

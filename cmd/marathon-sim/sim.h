@@ -414,6 +414,11 @@ struct sim_req {
 	const char *method;
 	char *path;                /* cleaned: no '//' and no trailing '/' */
 	const char *query;         /* raw query string or "" */
+	char **args;               /* the query's arguments decoded: key, value (NULL when
+				    * the argument has no '='), key, ...; owned
+				    * (sim_req_parse_query()) */
+	size_t nargs;              /* entries in args: twice the arguments */
+	const char *accept;        /* the Accept header, or NULL */
 	const char *body;
 	size_t body_len;
 	char client_ip[64];
@@ -433,7 +438,18 @@ struct sim_resp {
 	size_t nheaders;
 };
 
-/* A query argument, borrowed from the connection (valid during the request); NULL when absent. */
+/*
+ * Decode query (the URI's text after '?', borrowed) into r->args as
+ * libmicrohttpd decodes arguments ('+' a space, %XX a byte). Returns 0, or
+ * -1 when out of memory. Release with sim_req_release_args().
+ */
+int sim_req_parse_query(struct sim_req *r, const char *query);
+void sim_req_release_args(struct sim_req *r);
+/* The path of url cleaned: "/v2//apps/" -> "/v2/apps"; the caller frees it, NULL when out of memory. */
+char *sim_clean_path(const char *url);
+/* Answer a request to Marathon's API (not /v2/events, not /_sim/); call with s->mu held. */
+void server_route(struct sim *s, struct sim_req *r, struct sim_resp *resp);
+/* A query argument, borrowed from the request (valid during the request); NULL when absent. */
 const char *req_arg(struct sim_req *r, const char *name);
 /* Boolean query argument: true/false in any case; dflt when absent. */
 int req_bool(struct sim_req *r, const char *name, int dflt);
