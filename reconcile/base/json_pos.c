@@ -427,10 +427,13 @@ static int rec_cmp(const void *pa, const void *pb)
  */
 static int check_object(struct dup_scan *s, size_t base)
 {
-	struct key_rec *k = s->keys + base, **v = NULL;
+	struct key_rec *k, **v = NULL;
 	size_t n = s->nkeys - base;
 	int rc = 0;
 
+	if (n < 2)
+		return 0; /* no key, or one: nothing repeats (and s->keys may still be NULL) */
+	k = s->keys + base;
 	if (n <= 16) {
 		for (size_t j = 1; j < n && !rc; j++)
 			for (size_t i = 0; i < j; i++)
