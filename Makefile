@@ -12,19 +12,24 @@ PREFIX     ?= /usr/local
 # Debian 12 packages pacer needs to build and test. The second line builds
 # the .deb; the third is what tests/packaging checks with: the installed
 # units (systemd-analyze), the man pages (man-db) and the zsh completion;
-# the fourth drives the web console in a real browser (tests/serve_cli/test_console.py).
+# the fourth drives the web console in a real browser (tests/serve_cli/test_console.py);
+# the fifth builds the fuzz harnesses (make fuzz): clang, and the
+# compiler-rt archives that hold libFuzzer (libclang_rt.fuzzer) and clang's
+# sanitizer runtimes, which clang only recommends.
 DEB_PACKAGES = build-essential cmake pkg-config git \
 	libgit2-dev libcurl4-openssl-dev libjson-c-dev libcriterion-dev \
 	libmicrohttpd-dev libssl-dev libsystemd-dev openssh-client openssh-server python3 python3-marathon \
 	debhelper dpkg-dev libzookeeper-mt-dev zookeeper \
 	systemd man-db zsh \
-	chromium chromium-driver python3-selenium
+	chromium chromium-driver python3-selenium \
+	clang libclang-rt-14-dev
 
 # The commit `pacer --version` names, for the .deb (built from a copy without .git).
 COMMIT = $(shell git -c safe.directory='*' rev-parse --short=12 HEAD 2>/dev/null)$(shell \
 	git -c safe.directory='*' status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty)
 
-.PHONY: all deps build install deb deb-lint test demo bench bench-ha valgrind clean format
+.PHONY: all deps build install deb deb-lint test demo bench bench-ha valgrind clean format \
+	fuzz fuzz-build fuzz-check
 
 all: build
 
@@ -80,6 +85,28 @@ test: deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPACER_SANITIZE=ON -DPACER_WERROR=ON
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+	@if command -v clang >/dev/null; then $(MAKE) --no-print-directory fuzz-check; \
+	else echo "clang not found: the fuzz harnesses were only replayed on their seeds"; fi
+
+# The libFuzzer harnesses of tests/fuzz, built with clang (ASan + UBSan) in
+# a build of their own. `make fuzz` runs each for FUZZ_SECONDS (all of them,
+# or FUZZ_HARNESSES="desired sse"), growing the corpus in
+# $(FUZZ_BUILD)/fuzz/corpus/; crashes land in $(FUZZ_BUILD)/fuzz/crashes/
+# and logs in $(FUZZ_BUILD)/logs/. `make test` runs fuzz-check: each harness
+# for a few seconds on its seeds and tests/fuzz/regressions/.
+FUZZ_BUILD     ?= build-fuzz
+FUZZ_SECONDS   ?= 60
+FUZZ_HARNESSES ?=
+fuzz-build: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-g -O1" \
+		-DPACER_FUZZ=ON -DPACER_TESTS=OFF -DPACER_WERROR=ON
+	cmake --build $(FUZZ_BUILD) --target fuzz-harnesses -j $(JOBS)
+
+fuzz: fuzz-build
+	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+fuzz-check: fuzz-build
+	cd $(FUZZ_BUILD) && ctest -L fuzz --output-on-failure -j $(JOBS)
 
 demo: build
 	./contrib/demo.sh $(BUILD)
@@ -105,4 +132,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(VALGRIND_BUILD) $(DEB_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(VALGRIND_BUILD) $(DEB_BUILD) $(FUZZ_BUILD)
