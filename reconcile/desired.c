@@ -422,6 +422,7 @@ struct unknown_ctx {
 	struct loadctx *c;
 	size_t off;
 	const char *id;
+	size_t n; /* unknown fields seen in this app */
 };
 
 static int warn_unknown(void *ctx, const struct appdef_unknown *u)
@@ -430,6 +431,9 @@ static int warn_unknown(void *ctx, const struct appdef_unknown *u)
 	struct pacer_buf where = PACER_BUF_INIT, hint = PACER_BUF_INIT;
 	const char *name = u->segs[u->nsegs - 1].name;
 
+	/* Finding a field's line costs a scan of the app: past the cap, only count. */
+	if (x->n++ >= DESIRED_UNKNOWN_LISTED)
+		return 0;
 	segs_dotted(&where, u->segs, u->nsegs);
 	if (u->suggestion) {
 		pacer_buf_puts(&hint, "; did you mean \"");
@@ -453,10 +457,15 @@ static int warn_unknown(void *ctx, const struct appdef_unknown *u)
 static void warn_unknown_fields(struct loadctx *c, struct json_object *app, size_t off,
 				const char *id)
 {
-	struct unknown_ctx x = {c, off, id};
+	struct unknown_ctx x = {c, off, id, 0};
 
 	if (appdef_unknown_fields(app, warn_unknown, &x) < 0)
 		c->oom = 1;
+	else if (x.n > DESIRED_UNKNOWN_LISTED)
+		diag(c, PACER_DIAG_WARNING, off, id,
+		     "%zu more unknown fields, not listed (Marathon ignores them silently): "
+		     "fix the ones above and validate again",
+		     x.n - DESIRED_UNKNOWN_LISTED);
 }
 
 /* Drop read-only fields, with one warning naming all of them. */

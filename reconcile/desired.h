@@ -128,6 +128,14 @@ int desired_finish(struct pacer_desired *d);
 int desired_warn_empty(struct pacer_desired *d, const char *where);
 
 /*
+ * Unknown fields (Marathon ignores them silently) are warned about one by
+ * one, each with its line, up to this many per app; the rest are counted
+ * in one more warning. Each position costs a scan of the app's text, so
+ * the cap also bounds the time a file full of them takes to load.
+ */
+#define DESIRED_UNKNOWN_LISTED 50
+
+/*
  * The label "pacer.timeout" of an app definition (borrowed): *out_s is
  * the deployment timeout in seconds it sets, 0 when the label is absent.
  * The value is a whole number of seconds from 1 to

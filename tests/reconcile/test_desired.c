@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/base/buf.h"
 #include "reconcile/base/json_pos.h"
 #include "reconcile/desired.h"
 #include "tests/lib/testlib.h"
@@ -753,6 +754,37 @@ Test(corpus, templated_files_give_template_errors)
 	closedir(dh);
 	cr_assert_eq(seen, 5);
 	free(dir);
+}
+
+/*
+ * A file full of unknown fields (a fuzzer wrote one with 718 in one app, a
+ * generator gone wrong could too): the first DESIRED_UNKNOWN_LISTED are
+ * listed with their lines, the rest counted in one warning, and the load
+ * does not scan the app's text once per field (it took seconds).
+ */
+Test(desired, unknown_fields_listed_up_to_a_cap)
+{
+	struct pacer_buf b = PACER_BUF_INIT;
+	struct pacer_desired *d;
+	size_t listed = 0;
+	const struct pacer_diag *more;
+
+	pacer_buf_puts(&b, "{\"id\": \"/many\", \"cmd\": \"x\"");
+	for (int i = 0; i < DESIRED_UNKNOWN_LISTED + 20; i++)
+		pacer_buf_printf(&b, ",\n  \"extra%d\": %d", i, i);
+	pacer_buf_puts(&b, "}\n");
+	d = load_one("many.json", pacer_buf_cstr(&b));
+	for (size_t i = 0; i < d->ndiags; i++)
+		if (strstr(d->diags[i].error->message, "unknown field \"extra"))
+			listed++;
+	cr_assert_eq(listed, DESIRED_UNKNOWN_LISTED);
+	more = find_diag(d, "20 more unknown fields, not listed");
+	cr_assert_not_null(more, "the rest are counted");
+	cr_assert_eq(more->is_error, 0);
+	cr_assert_eq(d->nerrors, 0);
+	cr_assert_eq(d->ndiags, DESIRED_UNKNOWN_LISTED + 1);
+	desired_free(d);
+	pacer_buf_release(&b);
 }
 
 /*
