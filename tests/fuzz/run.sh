@@ -25,7 +25,7 @@ for h in $harnesses; do
 	log=$build/logs/$h-$(date -u +%Y%m%dT%H%M%SZ).log
 	TIMEFORMAT='cpu_seconds: user %U system %S wall %R'
 	# shellcheck disable=SC2086
-	{ time "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	{ time "$exe" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
 		-dict="$out/fuzz_$h.dict" -artifact_prefix="$out/crashes/$h/" $dirs >"$log" 2>&1; } 2>>"$log"
 	rc=$?
 	[ $rc -eq 0 ] || failed=1
