@@ -21,6 +21,8 @@
 #include "reconcile/model/appdef.h"
 #include "reconcile/plan.h"
 
+struct waiter_bell;
+
 /*
  * Persistent state of pacer between runs (backends/fs/state.c keeps it in
  * the state directory, written durably). "Owned" apps are the ones pacer
@@ -173,11 +175,17 @@ struct sync_options {
 	 */
 	void (*on_revision)(void *ctx, const char *revision);
 	void *revision_ctx;
+	/*
+	 * Rung when Marathon's event stream reports a deployment ended: the
+	 * run's waiter polls at once instead of at poll_ms (reconcile/wait.h).
+	 * Borrowed; NULL = poll only. Attached when the run first waits.
+	 */
+	struct waiter_bell *bell;
 };
 #define SYNC_OPTIONS_VERSION 1
 #define SYNC_OPTIONS_INIT                                                                          \
 	{SYNC_OPTIONS_VERSION, 0, 0, 0, 8, 600, SYNC_ON_FAILURE_ROLLBACK, 0, 0, 500, NULL, NULL,  \
-	 NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL}
+	 NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL}
 
 struct sync_app_result {
 	char *app_id;

@@ -459,6 +459,7 @@ static int start_apply(struct sync_state *ss, struct pacer_error **err)
 		return rc;
 	waiter_set_abandon(ss->waiter, ss->opts->abandon);
 	waiter_set_stop(ss->waiter, ss->opts->stop);
+	waiter_set_bell(ss->waiter, ss->opts->bell);
 	pthread_mutex_init(&run->mu, NULL);
 	pthread_cond_init(&run->cv, NULL);
 	ss->run_init = 1;

@@ -67,6 +67,18 @@ struct waiter {
 	double next_cycle; /* monotonic time of the next poll */
 	volatile sig_atomic_t *abandon; /* or NULL */
 	volatile sig_atomic_t *stop;    /* or NULL */
+	double last_cycle;              /* monotonic time the last poll started */
+	struct waiter_bell *bell;       /* or NULL; guarded by the bell's lock */
+	struct waiter *bell_next;       /* the bell's list; guarded by the bell's lock */
+};
+
+struct waiter_bell {
+	pthread_mutex_t mu; /* guards waiters, rings and attached; taken before a waiter's */
+	struct waiter *waiters;
+	unsigned long rings;
+	int attached;
+	void (*on_first_attach)(void *ctx);
+	void *ctx;
 };
 
 static int json_int(struct json_object *o, const char *key, int def)
@@ -514,6 +526,7 @@ static void *waiter_main(void *arg)
 			continue;
 		}
 		w->next_cycle = now + w->poll_ms / 1000.0;
+		w->last_cycle = now;
 		poll_cycle(w);
 	}
 	pthread_mutex_unlock(&w->worker.mu);
@@ -549,6 +562,7 @@ void waiter_free(struct waiter *w)
 {
 	if (!w)
 		return;
+	waiter_set_bell(w, NULL);
 	pacer_worker_stop(&w->worker);
 	pthread_cond_destroy(&w->done);
 	free(w);
@@ -625,4 +639,97 @@ int waiter_wait_app(struct waiter *w, const char *app_id, const char *deployment
 			pacer_error_free(e.err);
 	}
 	return e.rc;
+}
+
+/* ---- the bell: deployment events make the next cycle come now ---- */
+
+int waiter_bell_new(struct waiter_bell **out, void (*on_first_attach)(void *ctx), void *ctx,
+                    struct pacer_error **err)
+{
+	struct waiter_bell *b = calloc(1, sizeof(*b));
+
+	*out = NULL;
+	if (!b)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	pthread_mutex_init(&b->mu, NULL);
+	b->on_first_attach = on_first_attach;
+	b->ctx = ctx;
+	*out = b;
+	return 0;
+}
+
+void waiter_bell_free(struct waiter_bell *b)
+{
+	if (!b)
+		return;
+	pthread_mutex_destroy(&b->mu);
+	free(b);
+}
+
+/* Poll now, or at the minimum gap after the last cycle. Under w's lock. */
+static void hint(struct waiter *w)
+{
+	double at = w->last_cycle + WAITER_BELL_MIN_GAP_MS / 1000.0;
+
+	if (!w->entries || at >= w->next_cycle)
+		return;
+	w->next_cycle = at;
+	pthread_cond_signal(&w->worker.cv);
+}
+
+void waiter_bell_ring(struct waiter_bell *b)
+{
+	pthread_mutex_lock(&b->mu);
+	b->rings++;
+	for (struct waiter *w = b->waiters; w; w = w->bell_next) {
+		pthread_mutex_lock(&w->worker.mu);
+		hint(w);
+		pthread_mutex_unlock(&w->worker.mu);
+	}
+	pthread_mutex_unlock(&b->mu);
+}
+
+unsigned long waiter_bell_rings(struct waiter_bell *b)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&b->mu);
+	n = b->rings;
+	pthread_mutex_unlock(&b->mu);
+	return n;
+}
+
+static void bell_detach(struct waiter *w)
+{
+	struct waiter_bell *b = w->bell;
+
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->mu);
+	for (struct waiter **pp = &b->waiters; *pp; pp = &(*pp)->bell_next)
+		if (*pp == w) {
+			*pp = w->bell_next;
+			break;
+		}
+	pthread_mutex_unlock(&b->mu);
+	w->bell = NULL;
+	w->bell_next = NULL;
+}
+
+void waiter_set_bell(struct waiter *w, struct waiter_bell *b)
+{
+	int first;
+
+	bell_detach(w);
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->mu);
+	w->bell = b;
+	w->bell_next = b->waiters;
+	b->waiters = w;
+	first = !b->attached;
+	b->attached = 1;
+	pthread_mutex_unlock(&b->mu);
+	if (first && b->on_first_attach)
+		b->on_first_attach(b->ctx);
 }

@@ -101,6 +101,35 @@ void waiter_set_stop(struct waiter *w, volatile sig_atomic_t *flag);
  */
 void waiter_set_abandon(struct waiter *w, volatile sig_atomic_t *flag);
 
+/*
+ * A bell that Marathon's event stream rings when a deployment ended
+ * (deployment_success, deployment_failed): every waiter attached to it
+ * runs its next poll cycle now instead of at the interval, so a wave of
+ * --parallel deployments is seen done as soon as Marathon is done, not up
+ * to a poll interval later. A ring is a hint, never an answer: the cycle
+ * reads the deployments and the apps back as always, and without rings
+ * the waiter polls at its interval. Rings closer than
+ * WAITER_BELL_MIN_GAP_MS to the previous cycle are coalesced into one
+ * cycle at that gap (a burst of events costs one GET /v2/deployments).
+ *
+ * on_first_attach (may be NULL) is called once, from the thread of the
+ * first waiter_set_bell() and outside every waiter lock, so the caller
+ * opens the event stream only for a run that waits for something.
+ * Thread-safe: waiter_bell_ring() may be called from any thread. Free the
+ * bell after every waiter attached to it.
+ */
+#define WAITER_BELL_MIN_GAP_MS 20
+struct waiter_bell;
+
+int waiter_bell_new(struct waiter_bell **out, void (*on_first_attach)(void *ctx), void *ctx,
+                    struct pacer_error **err);
+void waiter_bell_ring(struct waiter_bell *b);
+/* Rings so far, for tests and logs. */
+unsigned long waiter_bell_rings(struct waiter_bell *b);
+void waiter_bell_free(struct waiter_bell *b);
+/* Attach w to b (borrowed; NULL: none). waiter_free() detaches it. */
+void waiter_set_bell(struct waiter *w, struct waiter_bell *b);
+
 /* Poll cycles made so far (one GET /v2/deployments each), for tests and logs. */
 unsigned long waiter_cycles(struct waiter *w);
 

@@ -8,6 +8,7 @@
 
 #include "cmd/pacer/cli.h"
 #include "cmd/pacer/commands.h"
+#include "cmd/pacer/deploybell.h"
 #include "cmd/pacer/notifier.h"
 #include "cmd/pacer/progress.h"
 #include "cmd/pacer/remote.h"
@@ -92,6 +93,7 @@ static int sync_cmd(struct cmd_ctx *ctx)
 	struct report_opts ro = {0, 0, 0};
 	struct notifier *nt = NULL;
 	struct metrics *nm = NULL;
+	struct deploybell *bell = NULL;
 	int rc, code;
 
 	/* --server: the running service syncs (queued, answered at once). */
@@ -116,12 +118,17 @@ static int sync_cmd(struct cmd_ctx *ctx)
 		so->on_revision = notifier_revision;
 		so->revision_ctx = nt;
 	}
+	/* Deployment events make the waits end as soon as Marathon is done. */
+	if (!o->dry_run && !deploybell_new(&bell, env->marathon, NULL))
+		so->bell = deploybell_bell(bell);
 
 	/* The plan is printed before the first app is touched (report.h). */
 	report_gate_init(&gate, &o->c, env->state, env->backups, &res);
 	rc = sync_run(env->source, env->marathon, env->backups ? &gate.backups : NULL,
 		      env->state ? &gate.state : NULL, so, &res, &err);
 	progress_finish(&prog);
+	deploybell_free(bell);
+	so->bell = NULL;
 	ro.dry_run = o->dry_run;
 	ro.plan_shown = gate.shown;
 	report_gate_release(&gate);

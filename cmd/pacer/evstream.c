@@ -38,6 +38,10 @@ struct evstream {
 	struct pacer_worker worker; /* its cv wakes the wait between connections */
 };
 
+/* info, or debug for a quiet stream; warn, or debug. */
+#define INFO_LEVEL(es) ((es)->o.quiet ? PACER_LOG_DEBUG : PACER_LOG_INFO)
+#define WARN_LEVEL(es) ((es)->o.quiet ? PACER_LOG_DEBUG : PACER_LOG_WARN)
+
 static const char *note(const char *s)
 {
 	return s ? s : "";
@@ -50,10 +54,10 @@ static int on_event(void *ctx, const char *type, struct json_object *data)
 
 	if (type && !strcmp(type, "event_stream_attached")) {
 		if (es->outage_ms && !es->said_back)
-			PLOG_INFO("events: the Marathon event stream is back after %lld s%s",
+			PLOG(INFO_LEVEL(es), "events: the Marathon event stream is back after %lld s%s",
 			          (pacer_now_ms() - es->outage_ms) / 1000, note(es->o.back_note));
 		else if (!es->ever_attached)
-			PLOG_INFO("events: following Marathon's event stream");
+			PLOG(INFO_LEVEL(es), "events: following Marathon's event stream");
 		es->said_back = es->outage_ms != 0;
 		es->ever_attached = 1;
 	}
@@ -93,13 +97,13 @@ static void ended(struct evstream *es, int rc, const struct marathon_stream_info
 		es->outage_ms = es->warned_ms = now;
 		es->failures = 0;
 		es->said_back = 0;
-		PLOG_WARN("events: the Marathon event stream %s (%s); reconnecting with backoff "
+		PLOG(WARN_LEVEL(es), "events: the Marathon event stream %s (%s); reconnecting with backoff "
 		          "(%ld ms, doubling up to %ld s)%s",
 		          info->attached ? "ended" : "cannot be followed", why ? why : "?",
 		          es->backoff.ms, es->backoff.max_ms / 1000, note(es->o.down_note));
 	} else if (now - es->warned_ms >= OUTAGE_LOG_EVERY_MS) {
 		es->warned_ms = now;
-		PLOG_WARN("events: the Marathon event stream is still down after %lld s and %lu "
+		PLOG(WARN_LEVEL(es), "events: the Marathon event stream is still down after %lld s and %lu "
 		          "attempts (last: %s)",
 		          (now - es->outage_ms) / 1000, es->failures + 1, why ? why : "?");
 	} else {

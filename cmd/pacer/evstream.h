@@ -41,6 +41,9 @@ struct evstream_options {
 	const char *back_note;
 	/* The end of the outage line: what covers meanwhile (borrowed; may be NULL). */
 	const char *down_note;
+	/* Log the stream's start, outages and returns at debug level only: for
+	 * a command to which the stream is only a hint (sync's deployment waits). */
+	int quiet;
 };
 
 /*

@@ -16,6 +16,10 @@ runs, with bench-measure (wall, user+sys CPU, peak RSS via wait4):
              one file's whitespace (a new blob, no deployment)
   K changed  at the smallest N: K apps get a new env value, deployments take
              D s (sim --task-launch-ms D*1000), pacer sync --parallel P
+  adoption   an empty marathon-sim (deployments take BENCH_ADOPT_D_MS), BENCH_ADOPT_N
+             files: one pacer sync --parallel 16 creates them all; the same with
+             --parallel 1 at BENCH_ADOPT_SEQ_N, scaled to BENCH_ADOPT_N, estimates
+             one-app-at-a-time tools (a script's loop of create and wait)
   idle       at N=BENCH_IDLE_N: pacer watch and pacer serve, each started on
              the same files as one commit in a file:// repository after one
              pacer sync (so nothing changes), left alone for BENCH_IDLE_S s
@@ -37,6 +41,10 @@ Environment (defaults in brackets):
   BENCH_IDLE_N=1000           N for the idle test (the smallest N if not in BENCH_N)
   BENCH_IDLE_S=20             idle window, seconds
   BENCH_IDLE_INTERVAL=2       --interval for watch and serve in the idle test
+  BENCH_ADOPT=1               measure first adoption (0 to skip)
+  BENCH_ADOPT_N=10000         apps created by the adoption run (--parallel 16)
+  BENCH_ADOPT_SEQ_N=200       apps created one at a time, for the sequential estimate
+  BENCH_ADOPT_D_MS=100        milliseconds per deployment in the adoption test
   BENCH_PROFILE=0             1: perf record one no-op sync at the largest N
                               into BUILD_DIR/bench/profile.txt
   BENCH_TIMEOUT=600           seconds before one pacer run counts as hung
@@ -96,6 +104,10 @@ class Bench:
         self.idle_s = float(os.environ.get("BENCH_IDLE_S", "20"))
         self.idle_interval = int(os.environ.get("BENCH_IDLE_INTERVAL", "2"))
         self.idle_resync = 300  # the default --resync-interval of watch and serve
+        self.do_adopt = os.environ.get("BENCH_ADOPT", "1") != "0"
+        self.adopt_n = int(os.environ.get("BENCH_ADOPT_N", "10000"))
+        self.adopt_seq_n = int(os.environ.get("BENCH_ADOPT_SEQ_N", "200"))
+        self.adopt_d_ms = int(os.environ.get("BENCH_ADOPT_D_MS", "100"))
         self.sim = None
         self.url = None
         self.seq = 0
@@ -103,7 +115,7 @@ class Bench:
             "N": self.ns, "runs": self.runs, "K": self.k, "D_s": self.d, "parallel": self.parallels,
             "git": self.do_git, "idle": {"on": self.do_idle, "N": self.idle_n, "window_s": self.idle_s,
                                          "interval_s": self.idle_interval, "resync_interval_s": self.idle_resync}},
-            "sizes": [], "k_test": [], "idle": [], "notes": []}
+            "sizes": [], "k_test": [], "idle": [], "adopt": [], "notes": []}
 
     # --- processes -------------------------------------------------------
     def measure(self, tag, argv, cwd=None):
@@ -325,6 +337,39 @@ class Bench:
                 s["x_D"] = s["wall_s"] / self.d
             self.results["k_test"].append(s)
 
+    # --- first adoption -----------------------------------------------------
+    def run_adopt(self):
+        """Create N apps in an empty simulator with --parallel 16, and a few one at a time."""
+        for n, p in ((self.adopt_n, 16), (self.adopt_seq_n, 1)):
+            if n <= 0:
+                continue
+            d = os.path.join(self.work, "adopt-%d-p%d" % (n, p))
+            shutil.rmtree(d, ignore_errors=True)
+            self.logs = os.path.join(d, "logs")
+            os.makedirs(self.logs)
+            src = os.path.join(d, "src")
+            gen.generate(src, n)
+            empty = os.path.join(d, "empty.json")
+            with open(empty, "w") as f:
+                json.dump({"apps": []}, f)
+            self.start_sim(empty, self.adopt_d_ms)
+            state = os.path.join(d, "state")
+            c0 = self.sim_cpu()
+            m = self.measure("adopt-p%d" % p, self.pacer_argv("sync", src, state, ["--parallel", str(p)]))
+            sim_cpu = self.sim_cpu() - c0
+            reqs = self.sim_requests()
+            napps = len(json.loads(self.get("/v2/apps"))["apps"])
+            self.stop_sim()
+            r = {"N": n, "parallel": p, "D_s": self.adopt_d_ms / 1000.0, "apps_after": napps,
+                 "sim_cpu_s": sim_cpu, "deployment_polls": sum(
+                     1 for q in reqs if q.get("method") == "GET" and q.get("path") == "/v2/deployments"),
+                 "full_lists": sum(1 for q in reqs if full_list(q)),
+                 "events": any(q.get("path") == "/v2/events" for q in reqs)}
+            if self.check_exit(m, "adoption of %d apps, --parallel %d" % (n, p)):
+                r.update(pick(m))
+            self.results["adopt"].append(r)
+            log("adoption: %d apps --parallel %d in %s s" % (n, p, fmt(r.get("wall_s"))))
+
     # --- idle watch / serve ----------------------------------------------
     def sim_call(self, method, path):
         req = urllib.request.Request(self.url + path, method=method)
@@ -489,13 +534,15 @@ class Bench:
         os.makedirs(self.out_dir, exist_ok=True)
         t0 = time.monotonic()
         try:
-            idle_at = self.idle_n if self.idle_n in self.ns else min(self.ns)
+            idle_at = self.idle_n if self.idle_n in self.ns or not self.ns else min(self.ns)
             if self.do_idle and idle_at != self.idle_n:
                 self.results["notes"].append("idle test at N=%d: BENCH_IDLE_N=%d is not in BENCH_N" %
                                              (idle_at, self.idle_n))
             for i, n in enumerate(self.ns):
                 self.results["sizes"].append(self.run_size(n, i == 0 and self.k > 0,
                                                            self.do_idle and n == idle_at))
+            if self.do_adopt:
+                self.run_adopt()
         finally:
             self.stop_sim()
         self.results["elapsed_s"] = time.monotonic() - t0
@@ -588,16 +635,24 @@ def ratio(a, b):
 def targets(res):
     """The issue's targets, evaluated at the largest N measured (10,000 in a full run)."""
     out = []
+
+    def add(name, value, limit, ok_fn, unit=""):
+        ok = None if value is None else ok_fn(value, limit)
+        out.append({"target": name, "value": value, "limit": limit, "ok": ok, "unit": unit})
+
+    par = [a for a in res.get("adopt", []) if a["parallel"] == 16]
+    if par:
+        a = par[0]
+        # What waves of 16 that each wait for the next 500 ms poll take at the least.
+        polling = a["N"] / 16.0 * 0.5
+        add("first adoption, %d creates, --parallel 16: wall < one 500 ms poll per wave of 16 (%.0f s)" %
+            (a["N"], polling), a.get("wall_s"), polling, lambda v, l: v < l, "s")
     sizes = [s for s in res["sizes"]]
     if not sizes:
         return out
     big = max(sizes, key=lambda s: s["N"])
     small = min(sizes, key=lambda s: s["N"])
     tag = "N=%d" % big["N"]
-
-    def add(name, value, limit, ok_fn, unit=""):
-        ok = None if value is None else ok_fn(value, limit)
-        out.append({"target": name, "value": value, "limit": limit, "ok": ok, "unit": unit})
 
     noop, floor = big.get("noop", {}), big.get("floor", {})
     add("no-op sync wall / floor wall (%s) <= 1.5" % tag, ratio(noop.get("wall_s"), floor.get("wall_s")), 1.5,
@@ -674,6 +729,27 @@ def report(res):
         lines.append("K=%d of N=%d changed, D=%g s, --parallel %d: %s s wall = %s x D (runs: %s)" % (
             k["K"], k["N"], k["D_s"], k["parallel"], fmt(k.get("wall_s"), "%.2f"), fmt(k.get("x_D"), "%.2f"),
             k.get("wall_all_s", [])))
+    adopt = res.get("adopt", [])
+    seq = [a for a in adopt if a["parallel"] == 1 and a.get("wall_s")]
+    for a in adopt:
+        if a["parallel"] != 16:
+            continue
+        lines.append("first adoption: %d creates into an empty sim, deployments of %g s, --parallel 16: %s s wall, "
+                     "%s s cpu, %s MB (%d apps after; %d GET /v2/deployments, %d full GET /v2/apps%s; sim CPU %.0f s)" % (
+                         a["N"], a["D_s"], fmt(a.get("wall_s"), "%.1f"), fmt(a.get("cpu_s"), "%.1f"),
+                         fmt(None if a.get("maxrss_kb") is None else a["maxrss_kb"] / 1024, "%.0f"),
+                         a["apps_after"], a["deployment_polls"], a["full_lists"],
+                         ", deployment events followed" if a["events"] else ", no event stream",
+                         a["sim_cpu_s"]))
+        if a.get("wall_s"):
+            lines.append("        = %.1f ms per app; the deployments alone need %.0f s (%d waves of %g s)" % (
+                1000 * a["wall_s"] / a["N"], -(-a["N"] // 16) * a["D_s"], -(-a["N"] // 16), a["D_s"]))
+        for sq in seq:
+            est = sq["wall_s"] * a["N"] / sq["N"]
+            lines.append("        one at a time (--parallel 1, as a script's create-and-wait loop): %d apps in %.1f s "
+                         "= %.0f ms per app -> %d apps ~ %.0f s (%.1f min)%s" % (
+                             sq["N"], sq["wall_s"], 1000 * sq["wall_s"] / sq["N"], a["N"], est, est / 60,
+                             "" if not a.get("wall_s") else ", %.0fx the --parallel 16 run" % (est / a["wall_s"])))
     for i in res.get("idle", []):
         if i is res["idle"][0]:
             lines.append("idle, N=%d, nothing changing: %g s window after start-up, --interval %d, --resync-interval "

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reconcile/base/clock.h"
 #include "tests/lib/clitest.h"
 
 static const char *app_env(struct json_object *app, const char *key)
@@ -267,5 +268,39 @@ Test(diff, json_output, .timeout = 60, .fini = ct_fini)
 	cr_expect_str_eq(ct_str(find_plan_app(apps, "/j/b"), "action"), "unchanged");
 	json_object_put(doc);
 	ct_run_free(&r);
+	ct_teardown(&t);
+}
+
+/*
+ * A run's waits end when Marathon says the deployment ended (its event
+ * stream's deployment_success), not at the next 500 ms poll: 12 creates
+ * one at a time, each a ~0.1 s deployment in the simulator, would take at
+ * least 12 polls (6 s) if pacer only polled. The outcome is still read
+ * back: every app is created and reported.
+ */
+Test(sync, waits_end_on_deployment_events, .timeout = 90, .fini = ct_fini)
+{
+	static struct ct t;
+	struct ct_run r;
+	char file[16], id[16];
+	double t0, took;
+
+	ct_setup(&t, NULL);
+	for (int i = 0; i < 12; i++) {
+		snprintf(file, sizeof(file), "a%02d.json", i);
+		snprintf(id, sizeof(id), "/ev/a%02d", i);
+		ct_write_app(&t, file, id, 32, "v1");
+	}
+	t0 = pacer_now_s();
+	r = ct_cmd(&t, "sync", (const char *const[]){"--parallel", "1", NULL});
+	took = pacer_now_s() - t0;
+	cr_assert_eq(r.rc, 0, "sync exited %d:\n%s%s", r.rc, r.out, r.err);
+	cr_expect(ct_has(r.out, "12 to create"), "%s", r.out);
+	ct_run_free(&r);
+	cr_expect_eq(ct_napps(&t), 12);
+	cr_expect(ct_count_requests(&t, "GET", "/v2/events") >= 1, "the run follows the events");
+	cr_expect(took < 4.5, "12 deployments of ~0.1 s one after the other took %.1f s: "
+	                      "the waits did not end on the events",
+	          took);
 	ct_teardown(&t);
 }
