@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -332,7 +333,8 @@ def admin_checks(d, env):
     box.clear()
     box.send_keys("3")
     d.find_element(By.CSS_SELECTOR, "button[data-action=scale]").click()
-    check("to 3 instances" in d.find_element(By.ID, "question").text, "scale asks first")
+    q = wait_for(lambda: d.find_element(By.ID, "question"), 10, "scale: the confirmation")
+    check(q and "to 3 instances" in q.text, "scale asks first")
     d.find_element(By.ID, "confirm").click()
     res = wait_for(lambda: d.find_element(By.ID, "result"), 30, "scale: its result")
     check(res and res.get_attribute("data-status") == "done", "scale to 3: done")
@@ -343,6 +345,7 @@ def admin_checks(d, env):
     buttons = d.find_elements(By.CSS_SELECTOR, "#backups button[data-action=rollback]")
     if check(buttons, "the app page lists backups with a roll-back button"):
         buttons[0].click()
+        wait_for(lambda: d.find_element(By.ID, "confirm"), 10, "rollback: the confirmation")
         d.find_element(By.ID, "confirm").click()
         res = wait_for(lambda: d.find_element(By.ID, "result"), 30, "rollback: its result")
         check(res and res.get_attribute("data-status") == "done", "rollback: done")
@@ -351,10 +354,11 @@ def admin_checks(d, env):
               "rolled back to httpd:2.4 and suspended: %s" % live.get("image"))
     d.get(env.url + "/app/shop/bad")
     d.find_element(By.CSS_SELECTOR, "button[data-action=delete]").click()
+    wait_for(lambda: d.find_element(By.ID, "confirm-id"), 10, "delete: the confirmation")
     d.find_element(By.ID, "confirm-id").send_keys("/shop/wrong")
     d.find_element(By.ID, "confirm").click()
-    check("type the app id" in d.find_element(By.ID, "error").text,
-          "delete refuses a mistyped app id")
+    err = wait_for(lambda: d.find_element(By.ID, "error"), 10, "delete: refused")
+    check(err and "type the app id" in err.text, "delete refuses a mistyped app id")
     d.find_element(By.ID, "confirm-id").send_keys("/shop/bad")
     d.find_element(By.ID, "confirm").click()
     res = wait_for(lambda: d.find_element(By.ID, "result"), 30, "delete: its result")
@@ -397,10 +401,13 @@ def busy_checks(d, env):
     env.write("slow", app("/shop/slow", "nginx:1.25", {"instances": 1,
                                                        "env": {"SIM_BEHAVIOR": "unhealthy"}}))
     d.find_element(By.CSS_SELECTOR, "button[data-action=sync]").click()
+    wait_for(lambda: d.find_element(By.ID, "confirm"), 10, "sync: the confirmation")
     d.find_element(By.ID, "confirm").click()
     res = wait_for(lambda: d.find_element(By.ID, "result"), 10, "sync: its result")
     check(res and "queued" in res.text, "sync all: queued")
-    wait_for(lambda: "reason=\"console by olga\"" in env.log(), 10, "the sync starts")
+    # The sync holds the state once it has submitted the new app and waits for it.
+    wait_for(lambda: re.search(r"app=/shop/slow .*event=submit", env.log()), 15,
+             "the sync waits for /shop/slow")
     t0 = time.time()
     d.get(env.url + "/")
     busy = d.find_elements(By.ID, "busy")
@@ -435,7 +442,8 @@ def main():
         viewer_checks(d, env)
         busy_checks(d, env)
     except Exception as e:  # report, then clean up
-        check(False, "no exception: %r" % e)
+        traceback.print_exc()
+        check(False, "no exception: %r (at %s)" % (e, d.current_url if d else "-"))
     finally:
         if d:
             d.quit()
