@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,11 +56,17 @@ static const char USAGE[] =
 	"                              to the same URI on the leader for every path\n"
 	"  --framework-id ID           GET /v2/info's frameworkId (default: random \"<uuid>-0000\" per start,\n"
 	"                              or the \"frameworkId\" member of the --load document)\n"
+	"  --request-timeout SECONDS   a client must send its whole request within this long of connecting\n"
+	"                              (or of its previous answer), else it is disconnected (default 30)\n"
 	"  --version                   print the version and the commit, and exit\n"
 	"Apps' env SIM_BEHAVIOR=healthy|unhealthy|crash|slow|unready sets how their tasks behave.\n";
 
 /* The ticker's period: task and deployment times are multiples of it at best. */
 #define TICK_MS 10
+#define GUARD_EVERY 10 /* ticks between looks for requests past their deadline */
+/* Connections at once (each a thread), and how long an answer may go unread. */
+#define SIM_MAX_CONNECTIONS 4096
+#define SIM_IDLE_TIMEOUT_S 120
 #define NSEC_PER_MS 1000000L
 #define NSEC_PER_S 1000000000L
 
@@ -74,10 +81,12 @@ static void *ticker_main(void *p)
 	struct timespec next;
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	while (!t->stop) {
+	for (unsigned n = 0; !t->stop; n++) {
 		pthread_mutex_lock(&t->s->mu);
 		deploy_tick(t->s);
 		pthread_mutex_unlock(&t->s->mu);
+		if (n % GUARD_EVERY == 0)
+			guard_sweep(t->s);
 		/* A fixed rate, not a fixed pause: the time deploy_tick() took is
 		 * not added to every period. */
 		next.tv_nsec += TICK_MS * NSEC_PER_MS;
@@ -294,6 +303,20 @@ static int parse_ms(const char *flag, const char *v, int *out)
 	return 0;
 }
 
+/* 1..3600 seconds, into milliseconds. */
+static int parse_seconds(const char *flag, const char *v, int *out_ms)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (!*v || *end || n < 1 || n > 3600) {
+		fprintf(stderr, "marathon-sim: %s wants seconds (1..3600), got '%s'\n", flag, v);
+		return -1;
+	}
+	*out_ms = (int)n * 1000;
+	return 0;
+}
+
 static int parse_agents(const char *v, int *out)
 {
 	char *end;
@@ -340,6 +363,9 @@ static int parse_flags(struct sim *s, int argc, char **argv, struct flag_files *
 				return -1;
 		} else if (!strcmp(a, "--kill-ms")) {
 			if (parse_ms(a, v, &s->cfg.kill_ms))
+				return -1;
+		} else if (!strcmp(a, "--request-timeout")) {
+			if (parse_seconds(a, v, &s->cfg.request_timeout_ms))
 				return -1;
 		} else if (!strcmp(a, "--agents")) {
 			if (parse_agents(v, &s->cfg.agents))
@@ -462,15 +488,36 @@ static int configure(struct sim *s, const struct flag_files *ff, struct sockaddr
 	return 0;
 }
 
+/* Enough open files for every connection: the soft limit is raised towards the hard one. */
+static void raise_nofile(rlim_t need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static struct MHD_Daemon *start_daemon(struct sim *s, struct sockaddr_in *sa)
 {
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *di;
 
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
+	/*
+	 * A thread per connection, so that a slow answer (a fault's latency,
+	 * the event stream) holds only its own; poll(), not select(), so that
+	 * descriptors past FD_SETSIZE work; a deadline for each request
+	 * (guard.c) and an idle timeout for answers nobody reads, so that
+	 * connections a client abandons or trickles are given back.
+	 */
+	raise_nofile(SIM_MAX_CONNECTIONS + 256);
+	d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
 			     NULL, server_handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
 			     MHD_OPTION_URI_LOG_CALLBACK, server_uri_log, s, MHD_OPTION_NOTIFY_COMPLETED,
-			     server_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+			     server_completed, s, MHD_OPTION_NOTIFY_CONNECTION, guard_notify, s,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+			     (unsigned)SIM_IDLE_TIMEOUT_S, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "marathon-sim: cannot listen on %s: %s (port in use?)\n", s->cfg.listen, strerror(errno));
 		return NULL;
@@ -515,6 +562,7 @@ int main(int argc, char **argv)
 	s.cfg.task_launch_ms = 500;
 	s.cfg.health_ms = 500;
 	s.cfg.kill_ms = -1;
+	s.cfg.request_timeout_ms = 30000;
 	parsed = parse_flags(&s, argc, argv, &ff);
 	if (parsed) {
 		rc = parsed > 0 ? 0 : 1;

@@ -50,9 +50,9 @@ void server_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 {
 	struct conn_ctx *ctx = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	/* A kept-alive connection's next request has a deadline of its own. */
+	guard_request(cls, c, 0);
 	if (!ctx)
 		return;
 	free(ctx->uri);
@@ -416,6 +416,7 @@ enum MHD_Result server_handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	guard_request(s, conn, 1); /* read whole: however long the answer takes is not the client's doing */
 	memset(&r, 0, sizeof(r));
 	memset(&resp, 0, sizeof(resp));
 	r.conn = conn;

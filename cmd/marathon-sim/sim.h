@@ -55,6 +55,7 @@ struct sim_config {
 	char *standby_url;      /* act as a standby of the leader at this base URL (malloc'd) */
 	int standby_redirect;   /* --standby-mode redirect: 307 for everything instead of proxying */
 	const char *framework_id; /* --framework-id, or NULL */
+	int request_timeout_ms;   /* --request-timeout: a request must arrive whole this soon (guard.c) */
 };
 
 /* ---------------------------------------------------------------- json.c */
@@ -280,7 +281,24 @@ struct sim {
 	struct sim_fault *faults;
 	int next_fault_id;
 	struct json_object *requests; /* array of logged requests */
+	/* guard.c, under gmu: connections still sending their request, oldest first */
+	pthread_mutex_t gmu;
+	struct sim_gconn *ghead, *gtail;
 };
+
+/* ---------------------------------------------------------------- guard.c */
+
+/*
+ * The request deadline (guard.c). guard_notify is libmicrohttpd's
+ * MHD_OPTION_NOTIFY_CONNECTION callback (cls: the sim); guard_request()
+ * says that the request on c is read (read 1: the deadline stops) or that
+ * its answer is sent (read 0: the next request's deadline starts);
+ * guard_sweep() (the ticker, every 100 ms) cuts what is past it.
+ */
+void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+		  enum MHD_ConnectionNotificationCode toe);
+void guard_request(struct sim *s, struct MHD_Connection *c, int read);
+void guard_sweep(struct sim *s);
 
 /* ---------------------------------------------------------------- state.c */
 

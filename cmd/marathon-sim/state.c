@@ -46,6 +46,7 @@ int sim_init(struct sim *s)
 {
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->fmu, NULL);
+	pthread_mutex_init(&s->gmu, NULL);
 	/* Fault delays wait on the monotonic clock (faults_wait). */
 	if (pacer_cond_init(&s->fcond))
 		return -1;
@@ -142,6 +143,7 @@ void sim_release(struct sim *s)
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->fcond);
 	pthread_mutex_destroy(&s->fmu);
+	pthread_mutex_destroy(&s->gmu);
 }
 
 struct sim_app *sim_app_find(struct sim *s, const char *id)
