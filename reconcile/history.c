@@ -163,6 +163,12 @@ int history_load(struct pacer_state_store *s, const char *app_id, int limit,
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct json_object *run = json_object_array_get_idx(arr, i);
 
+		/* A record edited or written by something else: every run read
+		 * has an "apps" array, which its readers walk. */
+		if (!json_object_is_type(run, json_type_object))
+			continue;
+		if (!json_object_is_type(jsonutil_get(run, "apps"), json_type_array))
+			json_object_object_add(run, "apps", json_object_new_array());
 		if (!app_id)
 			json_object_array_add(sel, json_object_get(run));
 		else if ((run = for_app(run, app_id)))

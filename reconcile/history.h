@@ -42,7 +42,9 @@ int history_append_action(struct pacer_state_store *s, const char *app_id, const
 
 /*
  * The runs, oldest first; with app_id, only runs that did something to that
- * app, each with only that app's row. At most `limit` (<= 0: all), the
+ * app, each with only that app's row. Every run has an "apps" array (an
+ * empty one when the file's run had none); entries that are not objects
+ * are skipped. At most `limit` (<= 0: all), the
  * newest. *out is a new array (json_object_put()).
  */
 int history_load(struct pacer_state_store *s, const char *app_id, int limit,

@@ -102,3 +102,35 @@ Test(history, bounded_newest_kept_and_per_app)
 	json_object_put(runs);
 	free(m.doc);
 }
+
+/*
+ * A history file edited by hand or written by something else: a run
+ * without "apps", one whose "apps" is not an array, an entry that is not
+ * a run. Reading it, whole or for one app, must not stop pacer (json-c
+ * aborts on the length of a non-array); each run read has an "apps" array.
+ */
+Test(history, runs_without_apps_are_read)
+{
+	static const char doc[] =
+	    "[{\"start\": 1, \"result\": \"ok\"},"
+	    " {\"start\": 2, \"apps\": \"none\"},"
+	    " 7,"
+	    " {\"start\": 3, \"apps\": [{\"id\": \"/a\", \"outcome\": \"updated\"}, 5]}]";
+	struct memstore m = {{0}, strdup(doc), sizeof(doc) - 1};
+	struct json_object *runs = NULL;
+
+	m.base.doc_load = m_load;
+	m.base.doc_save = m_save;
+	cr_assert_eq(history_load(&m.base, "/a", 0, &runs, NULL), 0);
+	cr_assert_eq(json_object_array_length(runs), 1, "only the run that did something to /a");
+	json_object_put(runs);
+	cr_assert_eq(history_load(&m.base, NULL, 0, &runs, NULL), 0);
+	cr_assert_eq(json_object_array_length(runs), 3, "the three runs; 7 is not one");
+	for (size_t i = 0; i < json_object_array_length(runs); i++)
+		cr_expect(json_object_is_type(
+		              json_object_object_get(json_object_array_get_idx(runs, i), "apps"),
+		              json_type_array),
+		          "run %zu has an apps array", i);
+	json_object_put(runs);
+	free(m.doc);
+}
