@@ -44,6 +44,7 @@ static int on_elem(void *ctx, const char *data, size_t len)
 	struct seen *s = ctx;
 	struct json_object **v;
 	size_t end;
+	char *copy;
 
 	if (data < s->data || data + len > s->data + s->len || !len)
 		abort(); /* an element outside the reply, or an empty one */
@@ -51,8 +52,11 @@ static int on_elem(void *ctx, const char *data, size_t len)
 	if (!v)
 		abort();
 	s->elems = v;
-	v[s->n] = parse_strict(data, len, &end);
-	if (v[s->n] && end != len) {
+	/* With its NUL: json-c does not end a bare number ("1024.0") at the end of the bytes. */
+	copy = fuzz_strndup(data, len);
+	v[s->n] = parse_strict(copy, len + 1, &end);
+	free(copy);
+	if (v[s->n] && end < len) {
 		json_object_put(v[s->n]);
 		v[s->n] = NULL;
 	}
