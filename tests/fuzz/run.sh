@@ -3,7 +3,7 @@
 # SECONDS, one after the other:
 #   tests/fuzz/run.sh BUILD_DIR SECONDS [HARNESS...]     (default: all)
 # New inputs go to BUILD_DIR/fuzz/corpus/<harness>/, which is then merged
-# (libFuzzer -merge=1) into a minimal corpus; crashes to
+# (libFuzzer -merge=1, unless FUZZ_MERGE=0) into a minimal corpus; crashes to
 # BUILD_DIR/fuzz/crashes/<harness>/; the whole output to
 # BUILD_DIR/logs/<harness>-<time>.log. Prints each run's final stats (runs,
 # coverage, corpus, CPU seconds). Exits 1 when a harness crashed.
@@ -33,8 +33,9 @@ for h in $harnesses; do
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	cpu=$(sed -n 's/^cpu_seconds: //p' "$log")
 	echo "$h: rc=$rc runs=${runs:-?} last: ${last:-none} ($cpu) log: $log"
-	# Keep the corpus minimal: what adds coverage, from what it holds now.
-	if [ $rc -eq 0 ]; then
+	# Keep the corpus minimal: what adds coverage, from what it holds now
+	# (FUZZ_MERGE=0 skips it, for many short runs of the same harness).
+	if [ $rc -eq 0 ] && [ "${FUZZ_MERGE:-1}" != 0 ]; then
 		rm -rf "$out/corpus/$h.min" && mkdir -p "$out/corpus/$h.min" &&
 			"$exe" -merge=1 -timeout=10 -rss_limit_mb=2048 "$out/corpus/$h.min" \
 				"$out/corpus/$h" >>"$log" 2>&1 &&
