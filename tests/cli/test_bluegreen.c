@@ -354,3 +354,39 @@ Test(bluegreen, prune_removes_both_colours_of_a_pair_whose_file_is_gone, .timeou
 	cr_expect(ct_has_app(&t, "/other"));
 	ct_teardown(&t);
 }
+
+/*
+ * Replies lost during a release (the create of the new colour and a
+ * scale-down of the old one are applied, their connections dropped): each
+ * is read back, never sent again, and the release ends as it would have.
+ */
+Test(bluegreen, lost_replies_are_read_back_not_repeated, .timeout = 120, .fini = ct_fini)
+{
+	static struct ct t;
+	struct sampler s;
+	struct ct_run r;
+
+	blue_v1(&t);
+	cr_assert_eq(ct_http(&t, "POST", "/_sim/faults",
+			     "{\"drop\": true, \"when\": \"after\", \"count\": 1, \"path\": "
+			     "\"/v2/apps\", \"method\": \"POST\"}",
+			     NULL),
+		     201);
+	cr_assert_eq(ct_http(&t, "POST", "/_sim/faults",
+			     "{\"drop\": true, \"when\": \"after\", \"count\": 1, \"path\": "
+			     "\"/v2/apps/shop/web-blue\", \"method\": \"PUT\"}",
+			     NULL),
+		     201);
+	write_web(&t, "v2", NULL, NULL);
+	sampler_start(&s, &t);
+	r = ct_sync_run(&t, NULL, 0, "a release whose replies are lost");
+	sampler_stop(&s, "lost replies");
+	cr_expect(strstr(r.err, "reading the app back"), "%s", r.err);
+	ct_run_free(&r);
+	expect_only(&t, "green", "v2", 10081);
+	cr_expect_eq(ct_count_requests(&t, "POST", "/v2/apps"), 2,
+		     "one create per colour (blue's first deploy, green's), none repeated");
+	cr_expect_eq(ct_count_requests(&t, "PUT", "/v2/apps/shop/web-blue"), 2,
+		     "two scale-downs of blue (3, 0), none repeated");
+	ct_teardown(&t);
+}
