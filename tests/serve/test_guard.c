@@ -379,15 +379,29 @@ Test(guard, total_cap_sheds_the_oldest)
  * A client that sends a byte of its request head every 200 ms is never
  * idle, and is cut at the request deadline all the same, without an answer.
  */
+/* Send data a byte every 200 ms; the ms after t0 at which the server cut fd, or -1 when it did not
+ * within 4 s. */
+static long long trickle_until_cut(int fd, const char *data, long long t0)
+{
+	for (size_t i = 0; data[i] && lr_now_ms() - t0 < 4000; i++) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+		if (send(fd, data + i, 1, MSG_NOSIGNAL) != 1 || poll(&pf, 1, 200) > 0)
+			return lr_now_ms() - t0;
+	}
+	return -1;
+}
+
 Test(guard, trickled_head_cut_at_deadline)
 {
 	static struct fixture f;
 	struct serve_options o = SERVE_OPTIONS_INIT;
 	const char *head =
 	    "GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	const char *body = "{\"ref\": \"refs/heads/main\", \"padding\": \"aaaaaaaaaaaaaaaaaaaaa";
 	char buf[2048], req[1024];
 	const char *p;
-	long long t0, cut = -1;
+	long long t0, cut;
 	int fd;
 
 	o.limits.request_timeout_ms = 1000;
@@ -395,19 +409,21 @@ Test(guard, trickled_head_cut_at_deadline)
 	t0 = lr_now_ms();
 	fd = dial("127.0.0.1", f.port);
 	cr_assert_geq(fd, 0);
-	for (size_t i = 0; head[i] && lr_now_ms() - t0 < 4000; i++) {
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-
-		if (send(fd, head + i, 1, MSG_NOSIGNAL) != 1 || poll(&pf, 1, 200) > 0) {
-			cut = lr_now_ms() - t0;
-			break;
-		}
-	}
+	cut = trickle_until_cut(fd, head, t0);
 	cr_assert_geq(cut, 0, "a trickling client was not cut within 4 s");
 	cr_assert_geq(cut, 900, "cut before the deadline: %lld ms", cut);
 	cr_assert_eq(read_all(fd, buf, sizeof(buf), 1000), 0, "answered: %s", buf);
 	close(fd);
-	cr_assert_geq(metric(&f, "pacer_http_rejected_total{reason=\"deadline\"}"), 1);
+	/* The deadline covers the body too: a whole head, then a trickled body. */
+	t0 = lr_now_ms();
+	fd = dial("127.0.0.1", f.port);
+	cr_assert_eq(send_str(fd, "POST /hooks/github HTTP/1.1\r\nHost: pacer\r\n"
+	                          "X-GitHub-Event: push\r\nContent-Length: 200\r\n\r\n"),
+	             0);
+	cut = trickle_until_cut(fd, body, t0);
+	cr_assert(cut >= 900, "a trickled body was not cut at the deadline: %lld ms", cut);
+	close(fd);
+	cr_assert_geq(metric(&f, "pacer_http_rejected_total{reason=\"deadline\"}"), 2);
 	/*
 	 * A kept-alive connection's next request has its own deadline: two
 	 * requests 600 ms apart, 1.2 s after the connection opened, both answered.
