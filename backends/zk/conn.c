@@ -73,7 +73,8 @@ unsigned long zk__events(struct zkconn *c)
 	return n;
 }
 
-void zk__wait_event(struct zkconn *c, unsigned long seen, int ms, const int *stop)
+void zk__wait_event(struct zkconn *c, unsigned long seen, int ms,
+		    const volatile sig_atomic_t *stop)
 {
 	struct timespec until = pacer_deadline_ms(ms);
 

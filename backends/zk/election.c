@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,9 @@ struct zk_election {
 	pthread_t thread;
 	int started;
 	pthread_mutex_t mu;
-	/* Under mu; stop is read under the connection's lock (zk__wait_event). */
-	int stop, leading, lost;
+	volatile sig_atomic_t stop; /* set by zk_election_free() */
+	/* Under mu. */
+	int leading, lost;
 };
 
 static void set_leading(struct zk_election *e, int on)

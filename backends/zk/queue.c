@@ -98,7 +98,7 @@ done:
 	return rc;
 }
 
-void zk_queue_wait(struct zkconn *c, int ms, const int *stop)
+void zk_queue_wait(struct zkconn *c, int ms, const volatile sig_atomic_t *stop)
 {
 	zk__wait_event(c, zk__events(c), ms, stop);
 }

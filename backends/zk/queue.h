@@ -15,6 +15,8 @@
 #ifndef PACER_ZK_QUEUE_H
 #define PACER_ZK_QUEUE_H
 
+#include <signal.h>
+
 #include "backends/zk/conn.h"
 
 #define ZK_QUEUE_ANSWER_TTL_MS 600000
@@ -30,7 +32,7 @@ int zk_queue_put(struct zkconn *c, const char *json, char **id, struct pacer_err
 int zk_queue_next(struct zkconn *c, char **id, char **json, struct pacer_error **err);
 
 /* Wait up to ms for the queue to change (or *stop; see zk__wait_event). */
-void zk_queue_wait(struct zkconn *c, int ms, const int *stop);
+void zk_queue_wait(struct zkconn *c, int ms, const volatile sig_atomic_t *stop);
 
 /* Wake every zk_queue_wait() of c (after setting its stop flag). */
 void zk_queue_wake(struct zkconn *c);

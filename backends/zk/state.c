@@ -358,12 +358,29 @@ int zk_status_save(struct zkconn *c, const char *json, struct pacer_error **err)
 	return rc;
 }
 
-int zk_status_load(struct zkconn *c, char **json, struct pacer_error **err)
+int zk_status_load(struct zkconn *c, long long *seen, int *changed, char **json,
+		   struct pacer_error **err)
 {
 	char *p = zk__path(c, "state/status");
+	struct Stat st;
 	size_t len = 0;
-	int rc = p ? read_optional(c, p, json, &len, err) : pacer_error_set(err, -1, "out of memory");
+	int rc = 0, zrc;
 
+	*json = NULL;
+	*changed = 0;
+	if (!p)
+		return pacer_error_set(err, -1, "out of memory");
+	/* A follower looks every second; the status of a large cluster is megabytes. */
+	zrc = zoo_exists(zkconn__zh(c), p, 0, &st);
+	if (zrc != ZOK && zrc != ZNONODE)
+		rc = zk__fail(err, zrc, "cannot read", p);
+	else if ((zrc == ZNONODE ? -1 : st.mzxid) != *seen) {
+		rc = read_optional(c, p, json, &len, err);
+		if (!rc) {
+			*seen = zrc == ZNONODE ? -1 : st.mzxid;
+			*changed = 1;
+		}
+	}
 	free(p);
 	return rc;
 }

@@ -32,7 +32,12 @@ int zk_state_new(struct pacer_state_store **out, struct zkconn *c,
 
 /* The leader's last status JSON text (replaced whole; fenced). */
 int zk_status_save(struct zkconn *c, const char *json, struct pacer_error **err);
-/* *json NULL (and 0) when none was saved yet; else caller frees. */
-int zk_status_load(struct zkconn *c, char **json, struct pacer_error **err);
+/*
+ * The status, read only when it changed since *seen (a version this
+ * function keeps there; start with 0): *changed 1 and *json (caller frees;
+ * NULL when none was saved yet), or *changed 0 and *json NULL.
+ */
+int zk_status_load(struct zkconn *c, long long *seen, int *changed, char **json,
+		   struct pacer_error **err);
 
 #endif

@@ -5,6 +5,7 @@
 #ifndef PACER_ZK_INT_H
 #define PACER_ZK_INT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <zookeeper/proto.h>
 #include <zookeeper/zookeeper.h>
@@ -19,12 +20,13 @@ const struct ACL_vector *zkconn__acl(struct zkconn *c);
 /*
  * Watches: zk__watcher (ctx: the zkconn, which outlives every watch)
  * counts the watches fired; zk__wait_event() waits until the count
- * differs from seen, ms pass, *stop (read under the connection's lock;
- * set it then call zk__wake()) or the session dies.
+ * differs from seen, ms pass, *stop is set (then call zk__wake()) or the
+ * session dies.
  */
 void zk__watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx);
 unsigned long zk__events(struct zkconn *c);
-void zk__wait_event(struct zkconn *c, unsigned long seen, int ms, const int *stop);
+void zk__wait_event(struct zkconn *c, unsigned long seen, int ms,
+		    const volatile sig_atomic_t *stop);
 void zk__wake(struct zkconn *c);
 
 /* A ZooKeeper return code as a pacer error about `what` on path; returns the code. */

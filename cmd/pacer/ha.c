@@ -39,13 +39,15 @@ struct ha {
 	volatile sig_atomic_t *stop;
 	char name[320];
 	pthread_t thread;
-	int started, quit;
+	int started;
+	volatile sig_atomic_t quit; /* set by ha_free() */
 	int wrapped; /* env->marathon is our fence */
 	/* The replica's thread's own. */
 	int was_leading;
 	unsigned long published;
 	int published_running;
 	long long refreshed_ms;
+	long long status_seen; /* zk_status_load()'s version */
 	/* Under mu: what /readyz and a follower's /status show. */
 	pthread_mutex_t mu;
 	char *leader;
@@ -298,21 +300,23 @@ static void publish(struct ha *h)
 static void refresh(struct ha *h, int is_leader)
 {
 	char *leader, *status = NULL;
-	struct json_object *o = NULL;
+	int changed = 0;
 
 	if (pacer_now_ms() - h->refreshed_ms < HA_REFRESH_MS)
 		return;
 	h->refreshed_ms = pacer_now_ms();
 	leader = zk_election_leader(h->el);
-	if (!is_leader && !zk_status_load(h->c, &status, NULL) && status)
-		o = json_tokener_parse(status);
-	free(status);
+	if (!is_leader && zk_status_load(h->c, &h->status_seen, &changed, &status, NULL))
+		changed = 0;
 	pthread_mutex_lock(&h->mu);
 	free(h->leader);
 	h->leader = leader;
-	json_object_put(h->leader_status);
-	h->leader_status = o;
+	if (changed) {
+		json_object_put(h->leader_status);
+		h->leader_status = status ? json_tokener_parse(status) : NULL;
+	}
 	pthread_mutex_unlock(&h->mu);
+	free(status);
 }
 
 static void role_changed(struct ha *h, int now)

@@ -74,13 +74,15 @@ const struct pacer_exit_code pacer_exit_codes[] = {
 	{PACER_EXIT_CHANGES, "changes pending (`diff`, `sync -n`)"},
 	{PACER_EXIT_INVALID, "invalid desired state: nothing was applied"},
 	{PACER_EXIT_UNREACHABLE, "Marathon unreachable or unavailable: no connection to any URL, or "
-				 "502/503/504 after retries"},
+				 "502/503/504 after retries; `serve --ha`: no ZooKeeper server "
+				 "answered, or the replica's session expired"},
 	{PACER_EXIT_SOURCE, "git source unavailable: remote, authentication, ref or path"},
 	{PACER_EXIT_LOCKED, "another pacer run holds the lock (`--wait-lock` waits instead)"},
 	{PACER_EXIT_CLUSTER, "the state directory belongs to another Marathon cluster: nothing was "
 			     "changed"},
 	{PACER_EXIT_AUTH, "Marathon refused pacer's credentials (401/403): check "
-			  "`PACER_MARATHON_USER`/`PASSWORD` or `PACER_MARATHON_TOKEN`"},
+			  "`PACER_MARATHON_USER`/`PASSWORD` or `PACER_MARATHON_TOKEN`; `serve "
+			  "--ha`: ZooKeeper refused `PACER_HA_AUTH`"},
 	{PACER_EXIT_DENIED, "`--server`: the API refused the token (401) or its role is too low "
 			    "(403)"},
 	{PACER_EXIT_USAGE, "usage error: a bad option, no `--source`, or a source directory that "

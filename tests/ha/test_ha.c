@@ -377,3 +377,68 @@ Test(ha, a_partitioned_leader_stops_acting, .fini = fini, .timeout = 150)
 	/* The new leader was never disturbed. */
 	cr_assert_eq(leader_now(), next);
 }
+
+/* An API call to replica i: the status, and the body in *resp (caller frees; may be NULL). */
+static int api(int i, const char *method, const char *path, const char *body, char **resp)
+{
+	const char *h[] = {"Content-Type: application/json", "Authorization: Bearer op-token-4711-0123456789abcdef",
+			   NULL};
+	char *url = NULL;
+	int st = 0;
+
+	cr_assert(asprintf(&url, "http://127.0.0.1:%d/api/v1%s", rep[i].port, path) >= 0);
+	test_http(method, url, body, h, &st, resp);
+	free(url);
+	return st;
+}
+
+static int sim_instances(const char *id)
+{
+	char path[128], *resp = NULL;
+	struct json_object *o;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "/v2/apps%s", id);
+	if (test_sim_request(&sim, "GET", path, NULL, &resp) == 200 && (o = json_tokener_parse(resp))) {
+		if (test_json_get(o, "app.instances"))
+			n = json_object_get_int(test_json_get(o, "app.instances"));
+		json_object_put(o);
+	}
+	free(resp);
+	return n;
+}
+
+Test(ha, api_actions_on_a_follower_run_on_the_leader, .fini = fini, .timeout = 120)
+{
+	const char *extra[] = {"--tokens-file", NULL, NULL};
+	char *tokens = NULL, *resp = NULL;
+	int leader, follower, st;
+
+	setup(1);
+	write_app("web", "/web", 32, 0);
+	cr_assert(asprintf(&tokens, "%s/tokens", dir) >= 0);
+	cr_assert_eq(test_write_file(tokens, "operator ops op-token-4711-0123456789abcdef\n"), 0);
+	cr_assert_eq(chmod(tokens, 0600), 0);
+	extra[1] = tokens;
+	start_replica(0, 0, extra);
+	cr_assert_eq(wait_leader(10000), 0);
+	lr_expect_log(&rep[0].p, "leader", "sync result=converged", 1, 15000);
+	start_replica(1, 0, extra);
+	expect_agreement(0);
+	leader = 0;
+	follower = 1;
+
+	/* Reads are the follower's own. */
+	cr_assert_eq(api(follower, "GET", "/apps", NULL, &resp), 200, "%s", resp);
+	cr_assert(strstr(resp, "/web"), "%s", resp);
+	free(resp);
+	/* An action is handed to the leader, and its answer comes back. */
+	st = api(follower, "POST", "/apps/web/scale", "{\"instances\": 2}", &resp);
+	cr_assert_eq(st, 200, "scale through a follower: %d %s", st, resp ? resp : "");
+	free(resp);
+	cr_assert_eq(sim_instances("/web"), 2);
+	lr_expect_log(&rep[follower].p, "follower", "handed to the leader as q-", 1, 1000);
+	lr_expect_log(&rep[leader].p, "leader", "carried out", 1, 1000);
+	cr_assert_eq(lr_count(&rep[follower].p, "fenced"), 0, "the follower never tried Marathon");
+	free(tokens);
+}
