@@ -83,8 +83,9 @@ static const struct opt_spec serve_options[] = {
      "its oldest is closed, so a new request from it is still answered (default 64)",
      "PACER_MAX_CLIENT_CONNECTIONS"},
     {"rate-limit", 0, OPT_INT, offsetof(struct serve_cli, rate_limit), "N",
-     "webhook and API requests a second per address (bursts of 2N); beyond, 429 with "
-     "Retry-After; webhooks with a valid signature do not count; 0 = no limit (default 10)",
+     "webhook, API and console POST requests a second per address (bursts of 2N); beyond, "
+     "429 with Retry-After; webhooks with a valid signature do not count; 0 = no limit "
+     "(default 10)",
      "PACER_RATE_LIMIT"},
     {"ha", 0, OPT_STRING, offsetof(struct serve_cli, ha), "zk://HOST:PORT[,...]/PATH",
      "run as one of several replicas: one leader (elected in ZooKeeper) syncs and acts, the "

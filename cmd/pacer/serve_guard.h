@@ -52,8 +52,9 @@ struct serve_limits {
 	 * Default 64. */
 	unsigned max_client_pending;
 	/*
-	 * Requests a second per source address on /hooks/ and /api/ (a token
-	 * bucket holding `rate_burst`); beyond, 429 with Retry-After, the body
+	 * Requests a second per source address on /hooks/, /api/ and the
+	 * console's POSTs (serve_guard_take(); a token bucket holding
+	 * `rate_burst`); beyond, 429 with Retry-After, the body
 	 * unread. A webhook whose signature verifies gives its token back, so
 	 * a git host's own deliveries never use up its address's budget.
 	 * Default 10; rate_burst default 2 * rate_per_s.
