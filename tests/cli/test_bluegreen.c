@@ -269,6 +269,22 @@ Test(bluegreen, killed_before_deleting_old_colour_is_finished, .timeout = 120, .
 	killed_then_resumed("bluegreen-step:2", NULL, "forward");
 }
 
+Test(bluegreen, killed_while_scaling_old_colour_to_zero_is_finished, .timeout = 120,
+     .fini = ct_fini)
+{
+	killed_then_resumed("during-wait:4", NULL, "forward");
+}
+
+Test(bluegreen, killed_while_deleting_old_colour_is_finished, .timeout = 120, .fini = ct_fini)
+{
+	killed_then_resumed("during-wait:5", NULL, "forward");
+}
+
+Test(bluegreen, killed_while_reverting_is_reverted, .timeout = 120, .fini = ct_fini)
+{
+	killed_then_resumed("during-undo:1", "unhealthy", NULL);
+}
+
 Test(bluegreen, killed_while_new_colour_is_unhealthy_is_reverted, .timeout = 120, .fini = ct_fini)
 {
 	killed_then_resumed("during-wait:1", "unhealthy", NULL);
