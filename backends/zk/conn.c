@@ -280,14 +280,25 @@ static int make_tree(struct zkconn *c, struct pacer_error **err)
 	return rc;
 }
 
+/*
+ * The client's own lines (every refused connection, every reconnect) go
+ * to pacer's log at debug: what an operator must act on, pacer says itself
+ * (no session, the lease lapsed, the session expired).
+ */
+static void client_log(const char *message)
+{
+	PLOG_DEBUG("zookeeper: %s", message);
+}
+
 static int open_session(struct zkconn *c, const struct zkconn_options *o,
 			struct pacer_error **err)
 {
 	int connect_ms = o->connect_ms > 0 ? o->connect_ms : DEFAULT_CONNECT_MS;
 	int rc;
 
-	c->zh = zookeeper_init(c->url.hosts, session_watcher,
-			       o->session_ms > 0 ? o->session_ms : DEFAULT_SESSION_MS, NULL, c, 0);
+	c->zh = zookeeper_init2(c->url.hosts, session_watcher,
+				o->session_ms > 0 ? o->session_ms : DEFAULT_SESSION_MS, NULL, c, 0,
+				client_log);
 	if (!c->zh)
 		return pacer_error_set(err, PACER_EINVALID, "ZooKeeper '%s': %s", c->url.hosts,
 				       strerror(errno));
