@@ -4,6 +4,10 @@
  * that the healthy tasks across both colours never drop below 6 nor exceed
  * 6 + one step (3), for a release that works, one that fails (reverted),
  * and runs killed at each step (the next run finishes or reverts).
+ *
+ * No Criterion .timeout: Criterion 2.4's runner leaks (and LeakSanitizer
+ * fails the program) when more timed tests than workers share a program;
+ * CTest's timeout bounds the whole program instead.
  */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
@@ -166,7 +170,7 @@ static void blue_v1(struct ct *t)
 
 
 
-Test(bluegreen, release_keeps_the_target_healthy, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, release_keeps_the_target_healthy, .fini = ct_fini)
 {
 	static struct ct t;
 	struct sampler s;
@@ -192,7 +196,7 @@ Test(bluegreen, release_keeps_the_target_healthy, .timeout = 120, .fini = ct_fin
 	ct_teardown(&t);
 }
 
-Test(bluegreen, failing_release_is_reverted, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, failing_release_is_reverted, .fini = ct_fini)
 {
 	static struct ct t;
 	struct sampler s;
@@ -244,48 +248,47 @@ static void killed_then_resumed(const char *point, const char *behavior, const c
 	ct_teardown(&t);
 }
 
-Test(bluegreen, killed_after_first_step_is_finished, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, killed_after_first_step_is_finished, .fini = ct_fini)
 {
 	killed_then_resumed("bluegreen-step:1", NULL, "forward");
 }
 
-Test(bluegreen, killed_while_waiting_for_new_colour_is_finished, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, killed_while_waiting_for_new_colour_is_finished, .fini = ct_fini)
 {
 	killed_then_resumed("during-wait:1", NULL, "forward");
 }
 
-Test(bluegreen, killed_while_scaling_old_colour_down_is_finished, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, killed_while_scaling_old_colour_down_is_finished, .fini = ct_fini)
 {
 	killed_then_resumed("during-wait:2", NULL, "forward");
 }
 
-Test(bluegreen, killed_at_second_step_is_finished, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, killed_at_second_step_is_finished, .fini = ct_fini)
 {
 	killed_then_resumed("during-wait:3", NULL, "forward");
 }
 
-Test(bluegreen, killed_before_deleting_old_colour_is_finished, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, killed_before_deleting_old_colour_is_finished, .fini = ct_fini)
 {
 	killed_then_resumed("bluegreen-step:2", NULL, "forward");
 }
 
-Test(bluegreen, killed_while_scaling_old_colour_to_zero_is_finished, .timeout = 120,
-     .fini = ct_fini)
+Test(bluegreen, killed_while_scaling_old_colour_to_zero_is_finished, .fini = ct_fini)
 {
 	killed_then_resumed("during-wait:4", NULL, "forward");
 }
 
-Test(bluegreen, killed_while_deleting_old_colour_is_finished, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, killed_while_deleting_old_colour_is_finished, .fini = ct_fini)
 {
 	killed_then_resumed("during-wait:5", NULL, "forward");
 }
 
-Test(bluegreen, killed_while_reverting_is_reverted, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, killed_while_reverting_is_reverted, .fini = ct_fini)
 {
 	killed_then_resumed("during-undo:1", "unhealthy", NULL);
 }
 
-Test(bluegreen, killed_while_new_colour_is_unhealthy_is_reverted, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, killed_while_new_colour_is_unhealthy_is_reverted, .fini = ct_fini)
 {
 	killed_then_resumed("during-wait:1", "unhealthy", NULL);
 }
@@ -296,8 +299,7 @@ static struct ct_run run_cmd(struct ct *t, const char *cmd)
 	return ct_cmd(t, cmd, NULL);
 }
 
-Test(bluegreen, diff_status_drift_and_rollback_name_the_colours, .timeout = 120,
-     .fini = ct_fini)
+Test(bluegreen, diff_status_drift_and_rollback_name_the_colours, .fini = ct_fini)
 {
 	static struct ct t;
 	struct sampler s;
@@ -345,8 +347,7 @@ Test(bluegreen, diff_status_drift_and_rollback_name_the_colours, .timeout = 120,
 	ct_teardown(&t);
 }
 
-Test(bluegreen, prune_removes_both_colours_of_a_pair_whose_file_is_gone, .timeout = 120,
-     .fini = ct_fini)
+Test(bluegreen, prune_removes_both_colours_of_a_pair_whose_file_is_gone, .fini = ct_fini)
 {
 	static struct ct t;
 	const char *env[] = {"PACER_CRASH_AT=bluegreen-step:1", NULL};
@@ -376,7 +377,7 @@ Test(bluegreen, prune_removes_both_colours_of_a_pair_whose_file_is_gone, .timeou
  * scale-down of the old one are applied, their connections dropped): each
  * is read back, never sent again, and the release ends as it would have.
  */
-Test(bluegreen, lost_replies_are_read_back_not_repeated, .timeout = 120, .fini = ct_fini)
+Test(bluegreen, lost_replies_are_read_back_not_repeated, .fini = ct_fini)
 {
 	static struct ct t;
 	struct sampler s;
