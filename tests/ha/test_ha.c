@@ -341,7 +341,15 @@ Test(ha, a_partitioned_leader_stops_acting, .fini = fini, .timeout = 150)
 	start_replica(2, 6u, NULL);
 	expect_agreement(0);
 
-	/* Cut the leader off: its only ZooKeeper node dies (the ensemble keeps a quorum). */
+	/*
+	 * A failing change in flight, then the leader is cut off: its only
+	 * ZooKeeper node dies (the ensemble keeps a quorum). Its deployment
+	 * times out after the cut: the rollback is the new leader's, never the
+	 * cut-off one's.
+	 */
+	write_app("web", "/web", 48, 1);
+	cr_assert_eq(post_hook(0), 202);
+	lr_expect_log(&rep[0].p, "leader", "event=submit action=update", 1, 10000);
 	syncs = lr_count(&rep[0].p, "sync start reason");
 	submits = lr_count(&rep[0].p, "event=submit");
 	cut = lr_now_ms();
@@ -353,16 +361,17 @@ Test(ha, a_partitioned_leader_stops_acting, .fini = fini, .timeout = 150)
 	cr_log_info("partition: replica %d leads after %lld ms", next, took);
 	cr_assert_leq(took, (SESSION_S + 2) * 1000, "took over after %lld ms", took);
 	lr_expect_log(&rep[0].p, "old leader", "ha: this replica stops acting", 1, 1000);
+	expect_mem("/web", 32, 20000, "the new leader rolls the change in flight back");
+	lr_expect_log(&rep[next].p, "new leader", "outcome=rolled_back", 1, 5000);
 
 	/*
-	 * A change, and a webhook that reaches the cut-off replica: the new
-	 * leader applies it (its election sync reads the source), the old one
-	 * sends Marathon nothing.
+	 * A change, and a webhook that reaches only the cut-off replica: it
+	 * cannot hand it over, and sends Marathon nothing itself.
 	 */
 	write_app("web", "/web", 96, 0);
 	cr_assert_eq(post_hook(0), 202);
-	expect_mem("/web", 96, 10000, "the new leader applies the change");
-	lr_sleep_ms(1500);
+	lr_sleep_ms(2500);
+	cr_assert_eq(sim_mem("/web"), 32, "the partitioned replica changed Marathon");
 	cr_assert_eq(lr_count(&rep[0].p, "event=submit"), submits,
 		     "the partitioned replica submitted to Marathon after it was cut off");
 	cr_assert_eq(lr_count(&rep[0].p, "sync start reason"), syncs,
