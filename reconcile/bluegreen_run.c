@@ -539,12 +539,15 @@ void bluegreen_apply(const struct exec_ctx *ctx, const struct pacer_plan_item *i
 			continue_pair(&r, old, newer, 0);
 		}
 	} else {
-		const char *colour = NULL;
+		const char *colour = NULL, *inst = bluegreen_label(item->body, "pacer.instances");
 		char base[ID_MAX];
 
 		if (newer)
 			bluegreen_split_id(json_object_get_string(jsonutil_get(newer, "id")), base,
 					   sizeof(base), &colour);
+		/* Instances owned by someone else (an autoscaler): the colour's stay. */
+		if (newer && (ctx->opts->ignore_instances || (inst && !strcmp(inst, "unmanaged"))))
+			r.target = instances_of(newer);
 		release_from(&r, item, newer, colour);
 	}
 	*changed = r.changed;

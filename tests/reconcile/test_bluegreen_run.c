@@ -272,3 +272,24 @@ Test(bluegreen_run, an_undone_first_deploy_removes_its_colour)
 	free(dep);
 	bg_fini(&b);
 }
+
+Test(bluegreen_run, unmanaged_instances_keep_the_live_colour_s_count)
+{
+	struct json_object *def = json_tokener_parse(DEF("v1", ",\"pacer.instances\":\"unmanaged\""));
+	struct json_object *blue;
+	struct bg b;
+
+	memset(&b, 0, sizeof(b));
+	cr_assert_eq(fake_exec_init(&b.e), 0);
+	fake_state_enable_docs(b.e.s);
+	/* An autoscaler runs blue at 2 where the file says 4. */
+	blue = bluegreen_render(def, "/web", "blue", 2, "2026-12-03T01:00:00.000000");
+	cr_assert_eq(fake_marathon_add_app(b.e.f, json_object_to_json_string(blue)), 0);
+	json_object_put(blue);
+	json_object_put(def);
+	b.res.app_id = "/web";
+	bg_apply(&b, DEF("v2", ",\"pacer.instances\":\"unmanaged\""), SYNC_OUT_UPDATED);
+	cr_expect_eq(instances(&b, "/web-green"), 2);
+	cr_expect_eq(instances(&b, "/web-blue"), -1);
+	bg_fini(&b);
+}
