@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -97,6 +98,8 @@ static int spawn(struct zkserver *z, int i)
 			dup2(fd, 2);
 		}
 		setpgid(0, 0);
+		/* A test that crashes takes its servers with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execlp("java", "java", "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		       "-Dzookeeper.jmx.log4j.disable=true", "-cp", ZK_JAR,
 		       "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg, (char *)NULL);
