@@ -63,8 +63,9 @@ static const struct opt_spec serve_options[] = {
      "the branch whose pushes trigger a sync (default --ref, else the remote's default)",
      "PACER_BRANCH"},
     {"tokens-file", 0, OPT_STRING, offsetof(struct serve_cli, tokens_file), "FILE",
-     "turn the API (/api/v1/) on: bearer tokens, lines 'ROLE NAME TOKEN' (viewer, operator, "
-     "admin); not readable by others (default: the systemd credential api-tokens)",
+     "turn the API (/api/v1/) and the web console (/) on: bearer tokens, lines 'ROLE NAME "
+     "TOKEN' (viewer, operator, admin); not readable by others (default: the systemd "
+     "credential api-tokens)",
      "PACER_TOKENS_FILE"},
     {"insecure-no-webhook-secret", 0, OPT_BOOL, offsetof(struct serve_cli, insecure_no_secret),
      NULL, "accept unsigned webhooks (dangerous: anyone who reaches the port can trigger syncs)",

@@ -428,8 +428,9 @@ static enum MHD_Result do_login(struct serve *s, struct MHD_Connection *c, struc
 	if (console_session_open(s->console->sessions, name, role, now, id, &who))
 		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "no randomness for a session",
 		                  NULL);
+	/* The browser keeps it for the session's longest life; the server ends it sooner when idle. */
 	snprintf(cookie, sizeof(cookie), COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
-	         id, (int)(who.expires - now), r->console->secure ? "; Secure" : "");
+	         id, CONSOLE_SESSION_MAX_S, r->console->secure ? "; Secure" : "");
 	OPENSSL_cleanse(id, sizeof(id));
 	PLOG_INFO("console: token=%s role=%s signed in", who.name, token_role_name(who.role));
 	return redirect(c, "/", cookie);

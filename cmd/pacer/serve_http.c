@@ -808,7 +808,8 @@ static void log_started(const struct serve *s)
 		          "syncs",
 		          s->listen);
 	if (s->tokens)
-		PLOG_INFO("serve: API /api/v1/ on, %zu token%s", tokens_count(s->tokens),
+		PLOG_INFO("serve: API /api/v1/ and web console / on, %zu token%s",
+		          tokens_count(s->tokens),
 		          tokens_count(s->tokens) == 1 ? "" : "s");
 	else
 		PLOG_INFO("serve: API /api/v1/ off (no --tokens-file)");

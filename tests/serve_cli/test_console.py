@@ -163,8 +163,11 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def browser():
+def browser(javascript=True):
     opts = webdriver.ChromeOptions()
+    if not javascript:
+        opts.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2})
     opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
               "--window-size=1400,1000", "--disable-extensions", "--no-first-run"):
@@ -315,6 +318,17 @@ def refusal_checks(d, env):
     sc = headers.get("Set-Cookie", "")
     check(status == 303 and "HttpOnly" in sc and "SameSite=Strict" in sc and "Max-Age=" in sc,
           "sign-in answers a session cookie: %s" % re.sub(r"=[0-9a-f]{64}", "=…", sc))
+    check("Secure" not in sc, "no Secure flag over plain HTTP")
+    req = urllib.request.Request(env.url + "/login", method="POST",
+                                 data=urllib.parse.urlencode({"token": VIEWER}).encode(),
+                                 headers={"Origin": env.url, "X-Forwarded-Proto": "https"})
+    try:
+        urllib.request.build_opener(NoRedirect).open(req, timeout=10)
+        sc = ""
+    except urllib.error.HTTPError as e:
+        sc = e.headers.get("Set-Cookie", "")
+    check(re.search(r"; Secure\b", sc), "the Secure flag when served over TLS (a proxy's "
+          "X-Forwarded-Proto: https)")
     req = urllib.request.Request(env.url + "/", headers={"Cookie": cookie})
     with urllib.request.urlopen(req, timeout=30) as r:
         csp = r.headers.get("Content-Security-Policy", "")
@@ -323,6 +337,25 @@ def refusal_checks(d, env):
               r.headers.get("X-Frame-Options") == "DENY", "strict CSP and X-Frame-Options")
         check(OPERATOR not in page, "no token in the page")
     check(OPERATOR not in env.log() and VIEWER not in env.log(), "no token in the log")
+
+
+def nojs_checks(env):
+    """Without JavaScript: the overview, its filter (a GET form) and a confirmed action."""
+    d = browser(javascript=False)
+    try:
+        check(login(d, env, OPERATOR), "signs in without JavaScript")
+        check(d.find_element(By.ID, "live-state").text == "not live", "no live updates without "
+              "JavaScript, and the page says so")
+        check(len(rows(d)) == 4, "every app is listed without JavaScript: %s" % rows(d))
+        check(d.find_element(By.ID, "filter-go").is_displayed(), "the Filter button shows "
+              "(the script hides it: it did not run)")
+        d.find_element(By.ID, "filter").send_keys("pause")
+        d.find_element(By.ID, "filter-go").click()
+        wait_for(lambda: "q=pause" in d.current_url, 10, "the filter form's GET")
+        check(list(rows(d)) == ["/shop/paused"], "the filter works as a form: %s" % rows(d))
+        check(act(d, env, "/app/shop/paused", "sync") == "done", "an action without JavaScript")
+    finally:
+        d.quit()
 
 
 def admin_checks(d, env):
@@ -438,6 +471,7 @@ def main():
         live_checks(d, env)
         action_checks(d, env)
         refusal_checks(d, env)
+        nojs_checks(env)
         admin_checks(d, env)
         viewer_checks(d, env)
         busy_checks(d, env)
