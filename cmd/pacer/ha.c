@@ -472,7 +472,7 @@ int ha_get(void *ctx, const char *url, unsigned *status, struct json_object **bo
 	int lead = leading(h), ok;
 	char *leader;
 
-	if (strcmp(url, "/readyz") && (strcmp(url, "/status") || lead))
+	if (strcmp(url, "/readyz") && strcmp(url, "/status"))
 		return 0;
 	pthread_mutex_lock(&h->mu);
 	leader = h->leader ? strdup(h->leader) : NULL;
@@ -485,11 +485,13 @@ int ha_get(void *ctx, const char *url, unsigned *status, struct json_object **bo
 		struct json_object *o = NULL;
 
 		/* A follower's /status is the leader's, as it published it last. */
-		if (h->leader_status)
+		if (lead)
+			o = serve_status_json(h->srv);
+		else if (h->leader_status)
 			json_object_deep_copy(h->leader_status, &o, NULL);
 		if (!o)
 			o = json_object_new_object();
-		json_object_object_add(o, "ha", ready_json(h, 0, ok, leader));
+		json_object_object_add(o, "ha", ready_json(h, lead, ok, lead ? h->name : leader));
 		*body = o;
 		*status = 200;
 	}

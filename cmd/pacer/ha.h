@@ -17,6 +17,7 @@
  *     pending sync; what started it is kept in the reason); API actions
  *     are handed over and their answer awaited (ha_api()); /status shows
  *     the leader's last one and /readyz names the leader (ha_get()).
+ *     Every replica's /status has "ha": {"ready", "role", "name", "leader"}.
  *   - a replica whose ZooKeeper session expires sets the stop flag: serve
  *     ends (exit code 4) and its supervisor starts it again as a follower.
  *

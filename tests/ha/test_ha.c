@@ -78,7 +78,7 @@ static void start_replica(int i, unsigned mask, const char *const *extra)
 {
 	char *url = zks_url(&zk, mask, "/pacer"), *state = NULL, *log = NULL, *ha = NULL;
 	const char *argv[40] = {test_pacer_bin(), "serve", "--source", src, "--marathon", sim.url,
-				"--listen", "127.0.0.1:0", "--interval", "0", "--timeout", "4",
+				"--listen", "127.0.0.1:0", "--interval", "0", "--timeout", "8",
 				"--ha-session-timeout", "2", "--log-level", "info",
 				"--insecure-no-webhook-secret"};
 	size_t n = 17;
@@ -224,6 +224,33 @@ static void expect_mem(const char *id, int mem, int timeout_ms, const char *why)
 	cr_assert_eq(sim_mem(id), mem, "%s: %s has mem %d, want %d", why, id, sim_mem(id), mem);
 }
 
+/* /status: the leader's own; a follower's is the leader's last, both saying who leads. */
+static void expect_status_roles(int leader, int follower)
+{
+	long long end = lr_now_ms() + 5000;
+	struct json_object *l = NULL, *f = NULL;
+	int st, same = 0;
+
+	/* Published when a sync starts and ends; a follower looks every second. */
+	while (!same && lr_now_ms() < end) {
+		json_object_put(l);
+		json_object_put(f);
+		l = get(leader, "/status", &st);
+		f = get(follower, "/status", &st);
+		same = test_json_get(l, "last_sync.id") && test_json_get(f, "last_sync.id") &&
+		       json_object_get_int(test_json_get(l, "last_sync.id")) ==
+			   json_object_get_int(test_json_get(f, "last_sync.id"));
+		if (!same)
+			lr_sleep_ms(100);
+	}
+	cr_assert(same, "a follower's /status is not the leader's last sync");
+	cr_assert_str_eq(str_at(l, "ha.role"), "leader");
+	cr_assert_str_eq(str_at(f, "ha.role"), "follower");
+	cr_assert_str_eq(str_at(f, "ha.leader"), str_at(l, "ha.name"));
+	json_object_put(l);
+	json_object_put(f);
+}
+
 static void force_stop_deployments(void)
 {
 	char *resp = NULL, path[160];
@@ -263,6 +290,7 @@ Test(ha, election_forwarding_failover_rollback_prune, .init = NULL, .fini = fini
 
 	/* A webhook that reaches a follower is applied by the leader. */
 	follower = (leader + 1) % NREP;
+	expect_status_roles(leader, follower);
 	write_app("web", "/web", 64, 0);
 	cr_assert_eq(post_hook(follower), 202);
 	expect_mem("/web", 64, 15000, "a webhook to a follower");
