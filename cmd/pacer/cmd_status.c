@@ -143,7 +143,8 @@ static void print_row(struct json_object *o)
 	const char *version = json_object_get_string(jsonutil_get(o, "version"));
 	const char *commit = json_object_get_string(jsonutil_get(o, "commit"));
 	const char *colour = json_object_get_string(jsonutil_get(o, "colour"));
-	char tasks[48] = "-", id[300];
+	const char *id = json_object_get_string(jsonutil_get(o, "id"));
+	char tasks[48] = "-", *shown = NULL;
 
 	if (t)
 		snprintf(tasks, sizeof(tasks), "%lld/%lld/%lld",
@@ -151,13 +152,13 @@ static void print_row(struct json_object *o)
 			 (long long)json_object_get_int64(jsonutil_get(t, "running")),
 			 (long long)json_object_get_int64(jsonutil_get(t, "instances")));
 	/* A blue/green app: the pair's id with the colour that runs. */
-	snprintf(id, sizeof(id), "%s%s%s%s", json_object_get_string(jsonutil_get(o, "id")),
-		 colour ? " (" : "", colour ? colour : "", colour ? ")" : "");
+	if (colour && asprintf(&shown, "%s (%s)", id, colour) >= 0)
+		id = shown;
 	printf("%-12s %-40s %-10s %-25s %.12s\n", json_object_get_string(jsonutil_get(o, "state")),
-	       id, tasks, version ? version : "-",
-	       commit ? commit : "-");
+	       id, tasks, version ? version : "-", commit ? commit : "-");
 	if (reason && strcmp(json_object_get_string(jsonutil_get(o, "state")), "synced"))
 		printf("    %s\n", reason);
+	free(shown);
 }
 
 /* The document of the rows; *bad: how many are not synced. */
