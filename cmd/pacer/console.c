@@ -315,7 +315,7 @@ static enum MHD_Result begin_page(struct serve *s, struct MHD_Connection *c, con
 
 	if (!strncmp(url, "/app/", 5)) {
 		id = appid_resolve("/", url + 5);
-		if (!id || appid_check(id, &err)) {
+		if (!id || !strcmp(id, "/") || appid_check(id, &err)) {
 			ret = send_error(c, MHD_HTTP_BAD_REQUEST,
 			                 err ? err->message : "the URL names no app id", who);
 			pacer_error_free(err);

@@ -228,6 +228,7 @@ static struct json_object *serve_request(struct ha *h, struct json_object *req)
 		call.op = json_object_object_get_ex(req, "op", &v) ? json_object_get_int(v) : -1;
 		call.app_id = jstr(req, "app");
 		call.who = jstr(req, "who");
+		call.via = jstr(req, "via"); /* "console": the history says so on the leader too */
 		call.body = json_object_object_get_ex(req, "body", &v) ? v : NULL;
 		if (call.op < SERVE_API_RESTART || call.op > SERVE_API_DELETE) {
 			json_object_object_add(ans, "code", json_object_new_int(400));
@@ -412,6 +413,8 @@ static unsigned forward_api(struct ha *h, const struct serve_api_call *call,
 		json_object_object_add(o, "body", json_object_get(call->body));
 	if (call->who)
 		json_object_object_add(o, "who", json_object_new_string(call->who));
+	if (call->via)
+		json_object_object_add(o, "via", json_object_new_string(call->via));
 	json_object_object_add(o, "from", json_object_new_string(h->name));
 	if (zk_queue_put(h->c, json_object_to_json_string(o), &id, &err) ||
 	    zk_queue_await(h->c, id, HA_API_WAIT_MS, &json, &err)) {

@@ -115,6 +115,9 @@ Test(console_pages, app_page_escapes_marathon_and_git_text)
 	html = pacer_buf_cstr(&p.b);
 	assert_inert(html);
 	cr_assert(strstr(html, "<mark class=\"chg\" data-path=\"/labels/team\">"), "%s", html);
+	cr_assert(strstr(html, "step 1 of 2") && strstr(html, "RestartApplication"),
+	          "the deployment in progress with its steps: %s", html);
+	cr_assert(strstr(html, "healthy"), "a task's health: %s", html);
 	cr_assert(strstr(html, "name=\"backup\" value=\"web_x&quot;&gt;&lt;img"), "%s", html);
 	for (const char *const *a = (const char *const[]){"sync", "restart", "scale", "stop",
 	                                                   "cancel", "suspend", "rollback", "delete",
