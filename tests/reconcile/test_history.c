@@ -134,3 +134,40 @@ Test(history, runs_without_apps_are_read)
 	json_object_put(runs);
 	free(m.doc);
 }
+
+/* An operator's action is a run of its own: who, what, and how it ended, found by its app. */
+Test(history, actions_are_runs_with_who_and_outcome)
+{
+	struct memstore m = {{0}, NULL, 0};
+	struct json_object *runs = NULL, *run, *row;
+
+	m.base.doc_load = m_load;
+	m.base.doc_save = m_save;
+	one_run(&m.base, 1, "/a");
+	cr_assert_eq(history_append_action(&m.base, "/a", "restart", "console by olga", NULL, 10,
+	                                   12, NULL),
+	             0);
+	cr_assert_eq(history_append_action(&m.base, "/b", "delete", "api by adam",
+	                                   "app /b: Marathon said no", 20, 21, NULL),
+	             0);
+	cr_assert_eq(history_load(&m.base, "/a", 0, &runs, NULL), 0);
+	cr_assert_eq(json_object_array_length(runs), 2, "the sync and the restart of /a");
+	run = json_object_array_get_idx(runs, 1);
+	row = json_object_array_get_idx(json_object_object_get(run, "apps"), 0);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(run, "trigger")),
+	                 "console by olga");
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(run, "action")), "restart");
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(run, "result")), "done");
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(row, "outcome")), "restart");
+	cr_assert_float_eq(json_object_get_double(json_object_object_get(run, "end")), 12, 1e-9);
+	json_object_put(runs);
+	cr_assert_eq(history_load(&m.base, "/b", 0, &runs, NULL), 0);
+	run = json_object_array_get_idx(runs, 0);
+	row = json_object_array_get_idx(json_object_object_get(run, "apps"), 0);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(run, "result")), "failed");
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(row, "outcome")), "failed");
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(row, "error")),
+	                 "app /b: Marathon said no");
+	json_object_put(runs);
+	free(m.doc);
+}
