@@ -45,7 +45,6 @@ struct ha {
 	/* The replica's thread's own. */
 	int was_leading;
 	unsigned long published;
-	int published_running;
 	long long refreshed_ms;
 	long long status_seen; /* zk_status_load()'s version */
 	/* Under mu: what /readyz and a follower's /status show. */
@@ -275,7 +274,10 @@ static void serve_queue(struct ha *h)
 	}
 }
 
-/* The leader: /status to ZooKeeper when a sync started or ended. */
+/*
+ * The leader: /status to ZooKeeper when a sync ended (a row per app: for a
+ * large cluster, megabytes; not when one starts).
+ */
 static void publish(struct ha *h)
 {
 	struct runner_status st;
@@ -283,7 +285,7 @@ static void publish(struct ha *h)
 	struct pacer_error *err = NULL;
 
 	runner_status_get(h->r, 0, &st);
-	if (st.nsyncs == h->published && st.running == h->published_running)
+	if (st.nsyncs == h->published)
 		return;
 	o = serve_status_json(h->srv);
 	json_object_object_add(o, "leader", json_object_new_string(h->name));
@@ -292,7 +294,6 @@ static void publish(struct ha *h)
 		pacer_error_free(err);
 	} else {
 		h->published = st.nsyncs;
-		h->published_running = st.running;
 	}
 	json_object_put(o);
 }

@@ -133,6 +133,9 @@ int main(int argc, char **argv)
 	t1 = pacer_now_s();
 	printf("apps=%zu ", n);
 	report(c, "state");
+	report(c, "state/owned");
+	report(c, "state/status");
+	report(c, "state/docs/history.json");
 	report(c, "backups");
 	printf("backup_save_ms=%.2f\n", (t1 - t0) * 1000.0 / (double)(n ? n : 1));
 	free(ids);
