@@ -1227,6 +1227,29 @@ int desired__diag_at(struct pacer_desired *d, const struct pacer_desired_app *a,
 	return diag_add(d, PACER_DIAG_ERROR, e);
 }
 
+/*
+ * An app whose id is a colour of a desired blue/green app (/x-blue beside
+ * a blue/green /x) would be that app's colour in Marathon. Called on the
+ * sorted apps; parses only the blue/green candidates.
+ */
+static int check_colour_ids(struct pacer_desired *d)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < d->napps; i++) {
+		const struct pacer_desired_app *pair = bluegreen_desired_of(d, d->apps[i].id, NULL);
+
+		if (pair &&
+		    desired__diag_at(d, &d->apps[i],
+				     "app %s has the id of a colour of the blue/green app %s "
+				     "(%s:%d:%d), which runs in Marathon as %s; rename one of them",
+				     d->apps[i].id, pair->id, pair->file, pair->line, pair->col,
+				     d->apps[i].id) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 int desired_finish(struct pacer_desired *d)
 {
 	size_t w = 0;
@@ -1279,7 +1302,7 @@ int desired_finish(struct pacer_desired *d)
 		        d->apps[lo].col) < 0)
 			rc = -1;
 	}
-	if (desired__check_cycles(d) < 0)
+	if (desired__check_cycles(d) < 0 || check_colour_ids(d) < 0)
 		rc = -1;
 	return rc;
 }

@@ -183,3 +183,26 @@ Test(bluegreen, colours_carry_zdd_labels_and_alternate_ports)
 	json_object_put(green);
 	json_object_put(def);
 }
+
+Test(bluegreen, an_app_with_a_colour_s_id_is_refused)
+{
+	struct pacer_desired *d = load(APP(", \"HAPROXY_DEPLOYMENT_GROUP\": \"w\", "
+					   "\"HAPROXY_DEPLOYMENT_ALT_PORT\": \"10081\""));
+	const char *other = "{\"id\": \"/web-green\", \"cmd\": \"y\"}\n";
+	const char *fine = "{\"id\": \"/api-green\", \"cmd\": \"y\"}\n";
+
+	cr_assert_eq(desired_add_file(d, "other.json", other, strlen(other), NULL), 0);
+	cr_assert_eq(desired_add_file(d, "fine.json", fine, strlen(fine), NULL), 0);
+	cr_assert_eq(desired_finish(d), 0);
+	cr_assert_eq(d->nerrors, 1, "%zu errors", d->nerrors);
+	for (size_t i = 0; i < d->ndiags; i++) {
+		const struct pacer_error *e = d->diags[i].error;
+
+		if (!d->diags[i].is_error)
+			continue;
+		cr_expect(strstr(e->message, "/web-green") && strstr(e->message, "web.json:1:1"),
+			  "%s", e->message);
+		cr_expect_str_eq(e->file, "other.json");
+	}
+	desired_free(d);
+}
