@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# valgrind.sh BUILD_DIR: every unit test program (tests/reconcile/**) of a build
+# valgrind.sh BUILD_DIR: every unit test program (tests/reconcile/**, and the web
+# console's: tests/serve/test_console_*) of a build
 # without sanitizers under valgrind memcheck, children traced (Criterion runs
 # each test in a child process). Fails when any program fails or valgrind
 # reports an error or a definite/indirect leak. `make valgrind` runs it.
@@ -20,7 +21,9 @@ fi
 export PACER_SOURCE_DIR=${PACER_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 export PACER_SHARED_DIR=${PACER_SHARED_DIR:-$PACER_SOURCE_DIR/../shared}
 failed=()
-for t in "$build"/tests/reconcile_test_* "$build"/tests/reconcile_*_test_*; do
+# The web console's unit tests too: they parse what browsers send and render what Marathon says.
+for t in "$build"/tests/reconcile_test_* "$build"/tests/reconcile_*_test_* \
+	"$build"/tests/serve_test_console_*; do
 	[ -x "$t" ] || continue
 	log=$(mktemp)
 	valgrind -q --trace-children=yes --child-silent-after-fork=yes --leak-check=full \
