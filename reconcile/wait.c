@@ -34,6 +34,10 @@
 #define WAITER_GRACE_CYCLES 3
 /* How often fresh task counts are read for progress reports. */
 #define WAITER_PROGRESS_MS 2000
+/* The apps judged in a cycle are read one by one (GET /v2/apps/{id}) once
+ * the last whole list had at least this many apps per app judged: then a
+ * few small replies cost Marathon far less than rendering every app. */
+#define WAITER_LIST_PER_APP 64
 
 struct waiter_entry {
 	const char *app_id;
@@ -68,6 +72,7 @@ struct waiter {
 	volatile sig_atomic_t *abandon; /* or NULL */
 	volatile sig_atomic_t *stop;    /* or NULL */
 	double last_cycle;              /* monotonic time the last poll started */
+	size_t last_napps;              /* apps in the last whole GET /v2/apps; 0: none yet */
 	struct waiter_bell *bell;       /* or NULL; guarded by the bell's lock */
 	struct waiter *bell_next;       /* the bell's list; guarded by the bell's lock */
 };
@@ -257,6 +262,7 @@ static void check_deadline(struct waiter_entry *e, double now)
 struct wanted {
 	char **ids; /* sorted, owned */
 	size_t n;
+	size_t seen; /* apps in the list, wanted or not */
 	struct json_object *apps; /* array of the parsed apps */
 	struct json_tokener *tok;
 	struct pacer_error **err;
@@ -289,6 +295,7 @@ static int on_app(void *ctx, const char *json, size_t len)
 	struct id_key key;
 	size_t off, end;
 
+	wd->seen++;
 	if (json_pos_member(json, len, 0, "id", &off) || off >= len || json[off] != '"')
 		return 0; /* not an app: nothing to judge by it */
 	end = json_pos_skip_value(json, len, off);
@@ -321,14 +328,17 @@ static int on_app(void *ctx, const char *json, size_t len)
  * whole list). Called without the lock.
  */
 static int list_wanted(struct pacer_marathon *m, char **ids, size_t n, struct json_object **out,
-		       struct pacer_error **err)
+		       size_t *napps, struct pacer_error **err)
 {
-	struct wanted wd = {ids, n, NULL, NULL, err};
+	struct wanted wd = {ids, n, 0, NULL, NULL, err};
 	int rc;
 
 	*out = NULL;
-	if (!m->list_apps_raw)
-		return m->list_apps(m, out, err);
+	if (!m->list_apps_raw) {
+		rc = m->list_apps(m, out, err);
+		*napps = rc ? 0 : json_object_array_length(*out);
+		return rc;
+	}
 	qsort(ids, n, sizeof(*ids), cmp_str);
 	wd.apps = json_object_new_array();
 	wd.tok = json_tokener_new();
@@ -340,11 +350,54 @@ static int list_wanted(struct pacer_marathon *m, char **ids, size_t n, struct js
 	if (!rc) {
 		*out = wd.apps;
 		wd.apps = NULL;
+		*napps = wd.seen;
 	}
 done:
 	json_object_put(wd.apps);
 	if (wd.tok)
 		json_tokener_free(wd.tok);
+	return rc;
+}
+
+/*
+ * The same answer as list_wanted() from one GET /v2/apps/{id} per id (an
+ * app Marathon does not know is absent from *out). Called without the lock.
+ */
+static int get_wanted(struct pacer_marathon *m, char **ids, size_t n, struct json_object **out,
+		      struct pacer_error **err)
+{
+	struct json_object *apps = json_object_new_array();
+	int rc = 0;
+
+	*out = NULL;
+	if (!apps)
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory reading the apps");
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct json_object *app = NULL;
+		struct pacer_error *e = NULL;
+
+		rc = m->get_app(m, ids[i], &app, &e);
+		if (rc == PACER_ENOTFOUND) {
+			pacer_error_free(e);
+			rc = 0;
+			continue;
+		}
+		if (rc) {
+			if (err && !*err)
+				*err = e;
+			else
+				pacer_error_free(e);
+			break;
+		}
+		if (json_object_array_add(apps, app)) {
+			json_object_put(app);
+			rc = pacer_error_set(err, PACER_EGENERIC, "out of memory reading the apps");
+		}
+	}
+	if (rc)
+		json_object_put(apps);
+	else
+		*out = apps;
 	return rc;
 }
 
@@ -441,15 +494,22 @@ static struct json_object *read_apps(struct waiter *w, double now)
 {
 	struct json_object *apps = NULL;
 	struct pacer_error *perr = NULL;
-	size_t nids = 0;
+	size_t nids = 0, napps = w->last_napps;
 	char **ids = judged_ids(w, &nids);
+	int one_by_one = w->m->get_app && nids && napps / nids >= WAITER_LIST_PER_APP;
 	int rc;
 
 	pthread_mutex_unlock(&w->worker.mu);
-	rc = ids ? list_wanted(w->m, ids, nids, &apps, &perr)
-		 : pacer_error_set(&perr, PACER_EGENERIC, "out of memory reading the apps");
+	if (!ids)
+		rc = pacer_error_set(&perr, PACER_EGENERIC, "out of memory reading the apps");
+	else if (one_by_one)
+		rc = get_wanted(w->m, ids, nids, &apps, &perr);
+	else
+		rc = list_wanted(w->m, ids, nids, &apps, &napps, &perr);
 	pacer_strv_free(ids);
 	pthread_mutex_lock(&w->worker.mu);
+	if (!rc)
+		w->last_napps = napps;
 	if (rc) {
 		PLOG_WARN("reading apps failed (%s); retrying",
 			  perr ? perr->message : pacer_code_name(rc));

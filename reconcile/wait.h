@@ -6,7 +6,9 @@
  * ONE GET /v2/deployments for all the apps being waited on, and at most
  * ONE GET /v2/apps in the same cycle (only when a deployment vanished, an
  * app is being checked for health after its deployment, or a progress
- * report is due). Worker threads call waiter_wait() and block until their
+ * report is due). When the last whole list had at least 64 apps per app
+ * judged in the cycle (a large cluster, a few apps deploying), those apps
+ * are read one by one (GET /v2/apps/{id}) instead of the whole list. Worker threads call waiter_wait() and block until their
  * app is done.
  *
  * "Done" for an app:

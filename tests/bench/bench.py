@@ -118,14 +118,14 @@ class Bench:
             "sizes": [], "k_test": [], "idle": [], "adopt": [], "notes": []}
 
     # --- processes -------------------------------------------------------
-    def measure(self, tag, argv, cwd=None):
+    def measure(self, tag, argv, cwd=None, timeout=None):
         """Run argv under bench-measure; return its figures plus the stdout/stderr file paths."""
         self.seq += 1
         base = os.path.join(self.logs, "%03d-%s" % (self.seq, tag))
         res = base + ".measure.json"
         cmd = [self.measure_bin, "-o", res, "-i", "/dev/null", "-O", base + ".out", "-E", base + ".err", "--"] + argv
         try:
-            subprocess.run(cmd, cwd=cwd, timeout=self.timeout, check=True)
+            subprocess.run(cmd, cwd=cwd, timeout=timeout or self.timeout, check=True)
         except subprocess.TimeoutExpired:
             return {"exit": -1, "timeout": True, "out": base + ".out", "err": base + ".err"}
         with open(res) as f:
@@ -355,7 +355,8 @@ class Bench:
             self.start_sim(empty, self.adopt_d_ms)
             state = os.path.join(d, "state")
             c0 = self.sim_cpu()
-            m = self.measure("adopt-p%d" % p, self.pacer_argv("sync", src, state, ["--parallel", str(p)]))
+            m = self.measure("adopt-p%d" % p, self.pacer_argv("sync", src, state, ["--parallel", str(p)]),
+                             timeout=max(self.timeout, 3600))
             sim_cpu = self.sim_cpu() - c0
             reqs = self.sim_requests()
             napps = len(json.loads(self.get("/v2/apps"))["apps"])

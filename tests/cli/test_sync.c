@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reconcile/base/clock.h"
 #include "tests/lib/clitest.h"
@@ -302,5 +303,45 @@ Test(sync, waits_end_on_deployment_events, .timeout = 90, .fini = ct_fini)
 	cr_expect(took < 4.5, "12 deployments of ~0.1 s one after the other took %.1f s: "
 	                      "the waits did not end on the events",
 	          took);
+	ct_teardown(&t);
+}
+
+/*
+ * On a cluster much larger than the apps being waited on, the waits read
+ * those apps one by one (GET /v2/apps/{id}) instead of the whole list at
+ * every poll: 10,000 apps make a 24 MB list. The first wait learns the
+ * size from one whole list.
+ */
+Test(sync, waits_on_a_large_cluster_read_single_apps, .timeout = 90, .fini = ct_fini)
+{
+	static struct ct t;
+	char load[] = "/tmp/pacer-load-XXXXXX";
+	int fd = mkstemp(load), lists, per_app;
+	FILE *f;
+	struct ct_run r;
+
+	cr_assert(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("{\"apps\":[", f);
+	for (int i = 0; i < 200; i++)
+		fprintf(f, "%s{\"id\":\"/other/app%03d\",\"cmd\":\"sleep 1000\",\"cpus\":0.01,"
+		           "\"mem\":16,\"instances\":0}",
+		        i ? "," : "", i);
+	fputs("]}", f);
+	fclose(f);
+	ct_setup(&t, (const char *const[]){"--load", load, NULL});
+	unlink(load);
+	ct_write_app(&t, "a.json", "/big/a", 32, "v1");
+	ct_write_app(&t, "b.json", "/big/b", 32, "v1");
+	ct_write_app(&t, "c.json", "/big/c", 32, "v1");
+	ct_clear_requests(&t);
+	r = ct_cmd(&t, "sync", (const char *const[]){"--parallel", "1", NULL});
+	cr_assert_eq(r.rc, 0, "sync exited %d:\n%s%s", r.rc, r.out, r.err);
+	ct_run_free(&r);
+	cr_expect_eq(ct_napps(&t), 203);
+	lists = count_list_apps(&t);
+	per_app = ct_count_requests(&t, "GET", "/v2/apps/");
+	cr_expect(per_app >= 1, "the later waits read their app alone (%d per-app GETs)", per_app);
+	cr_expect(lists <= 3, "%d whole lists: the plan's, and the first wait's", lists);
 	ct_teardown(&t);
 }
