@@ -1075,6 +1075,53 @@ static void queue_deploy(struct sim *s, struct sim_deploy *d)
 	*pp = d;
 }
 
+static int cmp_edit_id(const void *pa, const void *pb)
+{
+	return strcmp(*(const char *const *)pa, *(const char *const *)pb);
+}
+
+/*
+ * Step 0: the first app id that two edits of one change name, or NULL. One
+ * change holds one definition per app: a group or bulk update listing an
+ * app twice is refused (422) instead of creating it twice. Sets *oom when
+ * out of memory. The result points into edits.
+ */
+static const char *duplicate_id(const struct sim_edit *edits, size_t n, int *oom)
+{
+	const char **ids = n > 1 ? malloc(n * sizeof(*ids)) : NULL;
+	const char *dup = NULL;
+
+	*oom = n > 1 && !ids;
+	if (!ids)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = edits[i].id;
+	qsort(ids, n, sizeof(*ids), cmp_edit_id);
+	for (size_t i = 1; i < n && !dup; i++)
+		if (!strcmp(ids[i - 1], ids[i]))
+			dup = ids[i];
+	free(ids);
+	return dup;
+}
+
+static void refuse_duplicate(const char *id, struct sim_result *res)
+{
+	struct json_object *body = json_object_new_object(), *details = json_object_new_array();
+	struct json_object *detail = json_object_new_object(), *errors = json_object_new_array();
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "Application '%.400s' is defined more than once in this change.", id);
+	json_object_array_add(errors, json_object_new_string(msg));
+	json_object_object_add(detail, "path", json_object_new_string("/apps"));
+	json_object_object_add(detail, "errors", errors);
+	json_object_array_add(details, detail);
+	json_object_object_add(body, "message", json_object_new_string("Object is not valid"));
+	json_object_object_add(body, "details", details);
+	res->status = 422;
+	res->body = strdup(sim_json_text(body));
+	json_object_put(body);
+}
+
 int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, struct sim_result *res)
 {
 	struct pending *p = calloc(n ? n : 1, sizeof(*p));
@@ -1082,10 +1129,17 @@ int sim_apply(struct sim *s, const struct sim_edit *edits, size_t n, int force, 
 	struct json_object *conflicts;
 	struct intern_tab itab = {NULL, 0, 0};
 	char ts[32];
-	int rc = -1;
+	const char *dup;
+	int dup_oom, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	if (!p || !d)
+		goto oom;
+	if ((dup = duplicate_id(edits, n, &dup_oom)) != NULL) {
+		refuse_duplicate(dup, res);
+		goto done;
+	}
+	if (dup_oom)
 		goto oom;
 	sim_uuid(d->id);
 	for (size_t i = 0; i < n; i++)

@@ -326,6 +326,39 @@ Test(apps, bulk_put_is_one_deployment)
 	st_sim_stop(&sim);
 }
 
+/*
+ * One change holds one definition per app: a group or bulk update that
+ * lists an app twice is refused whole, and the app is not created twice
+ * (the group's delete used to free it twice).
+ */
+Test(apps, an_app_listed_twice_in_one_change_is_refused)
+{
+	struct test_sim sim;
+	struct st_resp r;
+
+	st_sim_start(&sim, NULL);
+	r = st_req(&sim, "PUT", "/v2/groups/dup",
+		   "{\"apps\":[{\"id\":\"x\",\"cmd\":\"aa\"},{\"id\":\"y\",\"cmd\":\"bb\"},"
+		   "{\"id\":\"/dup/x\",\"cmd\":\"cc\"}]}");
+	cr_assert_eq(r.status, 422, "%s", r.body);
+	cr_assert_str_eq(st_str(r.json, "details.0.errors.0"),
+			 "Application '/dup/x' is defined more than once in this change.");
+	st_free(&r);
+	test_sim_expect(&sim, "GET", "/v2/apps/dup/y", NULL, 404, NULL, "a refused change stores nothing");
+	test_sim_expect(&sim, "PUT", "/v2/apps",
+			"[{\"id\":\"/b/one\",\"cmd\":\"aa\"},{\"id\":\"b/one\",\"cmd\":\"bb\"}]", 422, NULL,
+			NULL);
+	test_sim_expect(&sim, "PUT", "/v2/groups/dup", "{\"apps\":[{\"id\":\"x\",\"cmd\":\"aa\"}]}", 200,
+			NULL, NULL);
+	cr_assert(st_wait_idle(&sim, 10000));
+	test_sim_expect(&sim, "DELETE", "/v2/groups/dup?force=true", NULL, 200, NULL, NULL);
+	test_sim_expect(&sim, "GET", "/v2/apps/dup/x", NULL, 404, NULL, NULL);
+	r = st_req(&sim, "GET", "/v2/apps", NULL);
+	cr_assert_eq(json_object_array_length(test_json_get(r.json, "apps")), 0, "%s", r.body);
+	st_free(&r);
+	st_sim_stop(&sim);
+}
+
 /* Validation is appdef's (reconcile/appdef.c); here we check the simulator passes its 422 through. */
 Test(apps, validation_422_from_appdef)
 {
