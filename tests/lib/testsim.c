@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* How long marathon-sim may take to print its URL. */
+#define START_WAIT_MS 30000
+
 int test_sim_start(struct test_sim *sim, const char *const *extra_args)
 {
 	const char *argv[64];
@@ -48,12 +51,16 @@ int test_sim_start(struct test_sim *sim, const char *const *extra_args)
 		_exit(127);
 	}
 	close(pfd[1]);
-	/* The first line of stdout is the base URL; wait up to 10 s for it. */
+	/*
+	 * The first line of stdout is the base URL; wait up to START_WAIT_MS
+	 * for it (a --load of 10,000 apps under the sanitizers, on a busy
+	 * machine, takes more than 10 s before it listens).
+	 */
 	while (used < sizeof(line) - 1) {
 		struct pollfd p = {pfd[0], POLLIN, 0};
 		ssize_t r;
 
-		if (poll(&p, 1, 10000) <= 0)
+		if (poll(&p, 1, START_WAIT_MS) <= 0)
 			break;
 		r = read(pfd[0], line + used, 1);
 		if (r <= 0)
