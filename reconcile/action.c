@@ -18,6 +18,7 @@
 #include "reconcile/base/crash.h"
 #include "reconcile/base/jsonutil.h"
 #include "reconcile/base/log.h"
+#include "reconcile/bluegreen.h"
 #include "reconcile/journal.h"
 #include "reconcile/suspend.h"
 #include "reconcile/wait.h"
@@ -31,25 +32,101 @@ const char *action_name(enum action_kind k)
 
 void action_result_release(struct action_result *r)
 {
+	free(r->live_id);
 	free(r->deployment_id);
 	free(r->backup_path);
 	memset(r, 0, sizeof(*r));
 }
 
-/* Scale and delete: the live definition is saved and the app suspended first. */
-static int prepare(struct pacer_marathon *m, const char *id, const struct action_options *o,
-		   struct action_result *out, struct pacer_error **err)
+/* e's code, 0 for no error. */
+static int e_code(const struct pacer_error *e)
+{
+	return e ? e->code : 0;
+}
+
+/*
+ * Whether the colour app_id-<colour> of a blue/green app runs: 1 yes, 0 no
+ * (absent, or an app of that id that is not app_id's colour), or the failing
+ * call's code (< 0) with *err set.
+ */
+static int colour_runs(struct pacer_marathon *m, const char *app_id, const char *colour,
+		       char *cid, size_t len, struct pacer_error **err)
+{
+	struct json_object *app = NULL;
+	const char *of;
+	int rc;
+
+	snprintf(cid, len, "%s-%s", app_id, colour);
+	rc = m->get_app(m, cid, &app, err);
+	if (rc == PACER_ENOTFOUND) {
+		pacer_error_clear(err);
+		return 0;
+	}
+	of = rc ? NULL : bluegreen_label(app, "HAPROXY_APP_ID");
+	if (!rc)
+		rc = of && !strcmp(of, app_id) && bluegreen_enabled(app);
+	json_object_put(app);
+	return rc;
+}
+
+/*
+ * The live app an action on id acts on (out->live_id): id itself, or the
+ * one colour of blue/green app id that runs. Returns 0, PACER_ENOTFOUND,
+ * PACER_ELOCKED when both colours run (a release), or the failing call's code.
+ */
+static int resolve_live(struct pacer_marathon *m, const char *id, struct action_result *out,
+			struct pacer_error **err)
+{
+	char cid[2][PACER_ACTION_ID_MAX];
+	struct json_object *app = NULL;
+	struct pacer_error *e = NULL;
+	int rc = m->get_app(m, id, &app, &e), blue = 0, green = 0;
+
+	json_object_put(app);
+	if (rc == PACER_ENOTFOUND && strlen(id) + sizeof("-green") <= sizeof(cid[0])) {
+		if ((blue = colour_runs(m, id, "blue", cid[0], sizeof(cid[0]), err)) < 0)
+			rc = blue;
+		else if ((green = colour_runs(m, id, "green", cid[1], sizeof(cid[1]), err)) < 0)
+			rc = green;
+		else if (blue || green)
+			rc = 0;
+	}
+	if (rc == e_code(e) && err && !*err) {
+		*err = e; /* the app's own answer: no such app, or why it could not be read */
+		e = NULL;
+	}
+	pacer_error_free(e);
+	if (rc)
+		return rc;
+	if (blue && green)
+		return pacer_error_set(err, PACER_ELOCKED,
+				       "app %s is being released blue/green (both %s and %s run); "
+				       "wait for the release to end (pacer status %s), or name one colour",
+				       id, cid[0], cid[1], id);
+	out->live_id = strdup(blue ? cid[0] : green ? cid[1] : id);
+	return out->live_id ? 0 : pacer_error_set(err, PACER_EGENERIC, "out of memory");
+}
+
+/*
+ * Scale and delete: the live definition is saved and the app suspended
+ * first (the live app `live` is backed up; the suspension is id's, as
+ * the sync knows it).
+ */
+static int prepare(struct pacer_marathon *m, const char *id, const char *live_id,
+		   const struct action_options *o, struct action_result *out,
+		   struct pacer_error **err)
 {
 	struct json_object *live = NULL;
 	struct suspend *sp = NULL;
 	char why[96];
 	int rc;
 
-	if ((rc = m->get_app(m, id, &live, err)))
+	if ((rc = m->get_app(m, live_id, &live, err)))
 		goto done;
-	if (o->backups && (rc = o->backups->save(o->backups, id, live, &out->backup_path, err))) {
+	if (o->backups &&
+	    (rc = o->backups->save(o->backups, live_id, live, &out->backup_path, err))) {
 		pacer_error_wrap(err, rc, "app %s was not touched: it could not be backed up first",
-				 id);
+				 live_id);
 		goto done;
 	}
 	if (!o->state)
@@ -139,14 +216,18 @@ int action_run(struct pacer_marathon *m, const char *id, const struct action_opt
 {
 	struct journal_entry je;
 	struct pacer_deploy_ref ref;
+	const char *live;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&je, 0, sizeof(je));
-	if ((o->kind == ACTION_SCALE || o->kind == ACTION_DELETE) &&
-	    (rc = prepare(m, id, o, out, err)))
+	if ((rc = resolve_live(m, id, out, err)))
 		goto done;
-	je.app_id = (char *)id;
+	live = out->live_id;
+	if ((o->kind == ACTION_SCALE || o->kind == ACTION_DELETE) &&
+	    (rc = prepare(m, id, live, o, out, err)))
+		goto done;
+	je.app_id = (char *)live;
 	je.action = JOURNAL_OPERATOR;
 	je.backup = out->backup_path;
 	je.started = (long long)time(NULL);
@@ -156,24 +237,24 @@ int action_run(struct pacer_marathon *m, const char *id, const struct action_opt
 	if ((rc = journal_write(o->state, &je, err)))
 		goto done;
 	CRASH_POINT("after-intent");
-	rc = request(m, id, o, &ref, err);
+	rc = request(m, live, o, &ref, err);
 	if (rc) {
 		/* Unknown: the next run reads it back; anything else changed nothing. */
 		if (rc != PACER_EUNKNOWN)
-			journal_clear(o->state, id, NULL);
+			journal_clear(o->state, live, NULL);
 		goto done;
 	}
 	out->deployment_id = ref.deployment_id[0] ? strdup(ref.deployment_id) : NULL;
 	je.phase = JOURNAL_SUBMITTED;
 	je.deployment = ref.deployment_id;
 	journal_write(o->state, &je, NULL);
-	PLOG_INFO("app=%s deployment=%s event=%s by=%s", id,
+	PLOG_INFO("app=%s deployment=%s event=%s by=%s", live,
 		  ref.deployment_id[0] ? ref.deployment_id : "-", action_name(o->kind),
 		  o->by ? o->by : "-");
 	CRASH_POINT("during-wait");
-	rc = wait_done(m, id, o, &ref, err);
+	rc = wait_done(m, live, o, &ref, err);
 	if (rc != PACER_ECANCELLED && rc != PACER_EUNREACHABLE)
-		journal_clear(o->state, id, NULL);
+		journal_clear(o->state, live, NULL);
 done:
 	if (rc && err && *err && !(*err)->app_id)
 		pacer_error_set_app(*err, id);

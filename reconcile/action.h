@@ -20,6 +20,9 @@
 #include "reconcile/marathon.h"
 #include "reconcile/run.h"
 
+/* The longest app id an action resolves to a blue/green colour. */
+#define PACER_ACTION_ID_MAX 512
+
 enum action_kind {
 	ACTION_RESTART = 0, /* POST /v2/apps/{id}/restart?force=true: new tasks, same definition */
 	ACTION_CANCEL,      /* DELETE /v2/deployments/{id}: Marathon rolls back (force: just stop) */
@@ -45,6 +48,11 @@ struct action_options {
 	{ACTION_OPTIONS_VERSION, ACTION_RESTART, 0, 0, 600, 1000, NULL, NULL, NULL, NULL}
 
 struct action_result {
+	/*
+	 * The live app acted on (owned, or NULL before it was known): the app
+	 * itself, or the live colour of a blue/green app ("/svc-blue" for /svc).
+	 */
+	char *live_id;
 	char *deployment_id; /* owned, or NULL (none started) */
 	char *backup_path;   /* owned, or NULL */
 	int suspended;       /* the app was suspended by this action */
@@ -55,6 +63,11 @@ struct action_result {
  * (or, for a delete, is gone); PACER_ENOTFOUND when there is no such app
  * (or, for cancel, no deployment to cancel); otherwise the failing call's
  * code with *err saying what happened. Release out with action_result_release().
+ *
+ * A blue/green app (reconcile/bluegreen.h) is acted on as its live colour
+ * (backed up and journalled under the colour's id, suspended under
+ * app_id); while a release runs both colours, the action is refused with
+ * PACER_ELOCKED: the release owns them until it ends.
  */
 int action_run(struct pacer_marathon *m, const char *app_id, const struct action_options *opts,
 	       struct action_result *out, struct pacer_error **err);

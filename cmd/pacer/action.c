@@ -77,8 +77,14 @@ static int action_report(const char *cmd, const char *id, const struct action_op
 		cli_print_error(cmd, err);
 		return cli_exit_for(pacer_error_root_code(err));
 	}
-	printf("%s %s: done%s%s\n", action_name(o->kind), id,
-	       res->deployment_id ? ", deployment " : "", res->deployment_id ? res->deployment_id : "");
+	if (res->live_id && strcmp(res->live_id, id))
+		printf("%s %s (live as %s): done%s%s\n", action_name(o->kind), id, res->live_id,
+		       res->deployment_id ? ", deployment " : "",
+		       res->deployment_id ? res->deployment_id : "");
+	else
+		printf("%s %s: done%s%s\n", action_name(o->kind), id,
+		       res->deployment_id ? ", deployment " : "",
+		       res->deployment_id ? res->deployment_id : "");
 	return PACER_EXIT_OK;
 }
 

@@ -344,6 +344,7 @@ static int run_action(struct api *a, const struct serve_api_call *call,
 	rc = action_run(a->env->marathon, call->app_id, &o, &res, err);
 	if (!rc) {
 		*reply = done_reply(call->app_id, action_name(o.kind));
+		json_object_object_add(*reply, "live", str_or_null(res.live_id));
 		json_object_object_add(*reply, "deployment", str_or_null(res.deployment_id));
 		json_object_object_add(*reply, "backup", str_or_null(res.backup_path));
 		json_object_object_add(*reply, "suspended", json_object_new_boolean(res.suspended));

@@ -407,3 +407,75 @@ Test(bluegreen, lost_replies_are_read_back_not_repeated, .fini = ct_fini)
 		     "two scale-downs of blue (3, 0), none repeated");
 	ct_teardown(&t);
 }
+
+/* `pacer ACTION /shop/web ...` against the state of t. */
+static struct ct_run action(struct ct *t, const char *cmd, const char *arg)
+{
+	const char *args[] = {cmd, "/shop/web", arg ? arg : "--timeout", arg ? "--timeout" : "60",
+			      arg ? "60" : NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+	size_t n = arg ? 5 : 4;
+
+	args[n++] = "--marathon";
+	args[n++] = t->sim.url;
+	args[n++] = "--state-dir";
+	args[n++] = t->state;
+	args[n++] = "--backup-dir";
+	args[n++] = t->backups;
+	return ct_pacer(args, NULL);
+}
+
+/*
+ * The operator names the app as git does (/shop/web): an action acts on its
+ * live colour, backs that colour up and suspends /shop/web. While both
+ * colours run (a release), every action is refused and nothing is touched.
+ */
+Test(bluegreen, operator_actions_act_on_the_live_colour, .fini = ct_fini)
+{
+	static struct ct t;
+	struct json_object *a;
+	struct ct_run r;
+	int status;
+
+	blue_v1(&t);
+	r = action(&t, "scale", "2");
+	cr_expect_eq(r.rc, 0, "scale exit %d\n%s%s", r.rc, r.out, r.err);
+	cr_expect(strstr(r.out, "scale /shop/web (live as /shop/web-blue): done"), "%s", r.out);
+	cr_expect(strstr(r.out, "shop~web-blue_"), "the colour is backed up: %s", r.out);
+	ct_run_free(&r);
+	a = ct_app(&t, "/shop/web-blue");
+	cr_assert(a);
+	cr_expect_eq(json_object_get_int(json_object_object_get(a, "instances")), 2);
+	json_object_put(a);
+	cr_expect_not(ct_has_app(&t, "/shop/web"), "/shop/web itself must never run");
+	r = run_cmd(&t, "status");
+	cr_expect(strstr(r.out, "suspended    /shop/web (blue)"), "%s", r.out);
+	ct_run_free(&r);
+	r = action(&t, "restart", NULL);
+	cr_expect_eq(r.rc, 0, "restart exit %d\n%s%s", r.rc, r.out, r.err);
+	cr_expect(strstr(r.out, "restart /shop/web (live as /shop/web-blue): done"), "%s", r.out);
+	ct_run_free(&r);
+	/* Both colours run, as during a release: refused, the colours untouched. */
+	status = ct_http(&t, "POST", "/v2/apps",
+			 "{\"id\": \"/shop/web-green\", \"cmd\": \"sleep 1000\", \"cpus\": 0.1, "
+			 "\"mem\": 32, \"instances\": 1, \"portDefinitions\": [{\"port\": 10081}], "
+			 "\"labels\": {\"pacer.strategy\": \"blue-green\", "
+			 "\"HAPROXY_APP_ID\": \"/shop/web\", \"HAPROXY_DEPLOYMENT_COLOUR\": \"green\"}}",
+			 NULL);
+	cr_assert_eq(status, 201, "POST /shop/web-green: HTTP %d", status);
+	cr_assert(ct_wait_idle(&t, 20000));
+	r = action(&t, "stop", NULL);
+	cr_expect_eq(r.rc, 1, "stop exit %d\n%s%s", r.rc, r.out, r.err);
+	cr_expect(strstr(r.err, "app /shop/web is being released blue/green (both /shop/web-blue "
+				"and /shop/web-green run)"),
+		  "%s", r.err);
+	ct_run_free(&r);
+	a = ct_app(&t, "/shop/web-green");
+	cr_assert(a);
+	cr_expect_eq(json_object_get_int(json_object_object_get(a, "instances")), 1);
+	json_object_put(a);
+	a = ct_app(&t, "/shop/web-blue");
+	cr_assert(a);
+	cr_expect_eq(json_object_get_int(json_object_object_get(a, "instances")), 2);
+	json_object_put(a);
+	ct_teardown(&t);
+}
