@@ -32,6 +32,13 @@ struct api {
 	volatile sig_atomic_t *stop;
 	int ignore_instances;
 	pthread_mutex_t mu; /* one call at a time uses env */
+	/*
+	 * The last GET apps that read the cluster (owned, under mu), and when:
+	 * what a caller that accepts it ("stale_ok") gets while a sync holds
+	 * the state, marked "stale" with that time.
+	 */
+	struct json_object *last_apps;
+	double last_apps_at;
 };
 
 int api_new(struct api **out, struct cli_env *env, volatile sig_atomic_t *stop,
@@ -55,6 +62,7 @@ void api_free(struct api *a)
 	if (!a)
 		return;
 	pthread_mutex_destroy(&a->mu);
+	json_object_put(a->last_apps);
 	free(a);
 }
 
@@ -523,6 +531,41 @@ static void record_action(struct api *a, const struct serve_api_call *call,
 	free(why);
 }
 
+/* Keep a copy of a fresh GET apps reply (the whole list) for stale_reply(). */
+static void keep_apps(struct api *a, const struct serve_api_call *call, struct json_object *reply,
+		      double at)
+{
+	struct json_object *copy = NULL;
+
+	if (call->op != SERVE_API_APPS || json_object_deep_copy(reply, &copy, NULL))
+		return;
+	json_object_put(a->last_apps);
+	a->last_apps = copy;
+	a->last_apps_at = at;
+}
+
+/*
+ * While a sync holds the state (busy, its error): the last list read, for
+ * a caller that asked for it with "stale_ok", marked {"stale": {"as_of":
+ * seconds, "why": ...}}. 0 with *reply set, or -1 (answer busy).
+ */
+static int stale_reply(struct api *a, const struct serve_api_call *call,
+		       const struct pacer_error *busy, struct json_object **reply)
+{
+	struct json_object *copy = NULL, *stale;
+
+	if (call->op != SERVE_API_APPS || !a->last_apps ||
+	    !json_object_get_boolean(jsonutil_get(call->body, "stale_ok")) ||
+	    json_object_deep_copy(a->last_apps, &copy, NULL))
+		return -1;
+	stale = json_object_new_object();
+	json_object_object_add(stale, "as_of", json_object_new_double(a->last_apps_at));
+	json_object_object_add(stale, "why", json_object_new_string(busy->message));
+	json_object_object_add(copy, "stale", stale);
+	*reply = copy;
+	return 0;
+}
+
 unsigned api_handle(void *ctx, const struct serve_api_call *call, struct json_object **reply)
 {
 	struct api *a = ctx;
@@ -543,8 +586,13 @@ unsigned api_handle(void *ctx, const struct serve_api_call *call, struct json_ob
 		double start = wall_now();
 
 		rc = run_call(a, call, reply, &err);
+		if (!rc)
+			keep_apps(a, call, *reply, start);
 		if (call->op != SERVE_API_APPS && call->op != SERVE_API_APP)
 			record_action(a, call, rc ? err : NULL, start);
+	} else if (rc == PACER_EBUSY && !stale_reply(a, call, err, reply)) {
+		pacer_error_clear(&err);
+		rc = 0;
 	}
 	fslock_release(lock);
 	pthread_mutex_unlock(&a->mu);

@@ -601,6 +601,9 @@ static enum MHD_Result start_page(struct serve *s, struct serve_req *r)
 	else /* a sync in progress is said at once, not after the API's two minutes */
 		json_object_object_add(r->body_json, "lock_wait",
 		                       json_object_new_int(CONSOLE_LOCK_WAIT_S));
+	/* The overview shows the last list read while a sync runs, and says so. */
+	if (cr->kind == CR_OVERVIEW)
+		json_object_object_add(r->body_json, "stale_ok", json_object_new_boolean(1));
 	r->who = cr->who.name;
 	r->is_api = 1;
 	return serve__api_start(s, r);
@@ -643,6 +646,8 @@ static enum MHD_Result answer(struct serve *s, struct MHD_Connection *c, struct 
 		console_syncs_get(s, &sy);
 		console_overview(&p, r->reply, &sy, &cr->who, cr->state, cr->q);
 		runner_status_release(&sy.st);
+		if (json_object_object_get_ex(r->reply, "stale", NULL))
+			p.refresh_s = 5; /* without script, the page reloads itself */
 	} else if (cr->kind == CR_APP) {
 		console_app(&p, r->reply, &cr->who);
 		title = cr->app;

@@ -108,8 +108,9 @@ static char *render(struct console_events *e)
 	unsigned status;
 	char *out = NULL;
 
-	/* While a sync holds the state the stream waits for the next round. */
+	/* While a sync holds the state: the last list read, marked as such. */
 	json_object_object_add(body, "lock_wait", json_object_new_int(1));
+	json_object_object_add(body, "stale_ok", json_object_new_boolean(1));
 	status = s->api_fn ? s->api_fn(s->api_ctx, &call, &reply) : 501;
 	json_object_put(body);
 

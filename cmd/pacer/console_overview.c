@@ -125,8 +125,15 @@ void console_overview_live(struct page *p, struct json_object *doc,
                            const struct console_syncs *sy, const char *state_filter,
                            const char *text_filter)
 {
-	struct json_object *apps = jsonutil_get(doc, "apps");
+	struct json_object *apps = jsonutil_get(doc, "apps"), *stale = jsonutil_get(doc, "stale");
 
+	if (stale) {
+		page_printf(p, "<div class=\"msg info\" id=\"stale\"><p>"
+		               "<span class=\"spinner\"></span>A sync is running: the apps below "
+		               "are as pacer read them at ");
+		page_time(p, json_object_get_double(jsonutil_get(stale, "as_of")));
+		page_printf(p, "; they are read again when it ends.</p></div>");
+	}
 	counts(p, apps, state_filter);
 	syncs(p, doc, sy);
 	page_printf(p, "<table id=\"apps\"><thead><tr><th>App</th><th>State</th>"

@@ -444,10 +444,19 @@ def busy_checks(d, env):
              "the sync waits for /shop/slow")
     t0 = time.time()
     d.get(env.url + "/")
-    busy = d.find_elements(By.ID, "busy")
-    check(busy and time.time() - t0 < 20, "the overview says a sync runs (%.1f s)" %
+    stale = d.find_elements(By.ID, "stale")
+    check(stale and time.time() - t0 < 20, "the overview says a sync runs (%.1f s)" %
           (time.time() - t0))
+    check(stale and "as pacer read them at" in stale[0].text, "and when the apps shown were read")
+    rows = d.find_elements(By.CSS_SELECTOR, "tr[data-app-id]")
+    check(any(r.get_attribute("data-app-id") == "/shop/edit" for r in rows),
+          "and still shows every app (%d rows)" % len(rows))
     check(d.find_elements(By.CSS_SELECTOR, "meta[http-equiv=refresh]"), "and reloads by itself")
+    t0 = time.time()
+    d.get(env.url + "/app/shop/edit")
+    busy = d.find_elements(By.ID, "busy")
+    check(busy and time.time() - t0 < 20, "an app page says a sync runs (%.1f s)" %
+          (time.time() - t0))
 
 
 def main():
