@@ -180,11 +180,7 @@ int cli_color(void)
 	return isatty(STDOUT_FILENO) && !(nc && *nc);
 }
 
-/*
- * A git URL, as opposed to a local directory. An existing path wins over
- * the scp-like form, so a directory named "host:apps" is still a directory.
- */
-static int looks_like_git_url(const char *s)
+int cli_source_is_git(const char *s)
 {
 	const char *colon, *slash;
 	struct stat st;
@@ -211,7 +207,7 @@ static int open_source(struct cli_env *env, const struct cli_common *c, struct p
 	char *cache = NULL;
 	int rc;
 
-	if (!looks_like_git_url(c->source))
+	if (!cli_source_is_git(c->source))
 		return fs_source_new(&env->source, c->source, err);
 	if (asprintf(&cache, "%s/git", env->state_dir) < 0)
 		return -1;
@@ -375,7 +371,7 @@ static int check_usage(const struct cli_common *c, unsigned needs)
 				"PACER_SOURCE\n", cli_command());
 		return PACER_EXIT_USAGE;
 	}
-	if (looks_like_git_url(c->source))
+	if (cli_source_is_git(c->source))
 		return 0;
 	if (stat(c->source, &st)) {
 		fprintf(stderr, "pacer %s: the source directory '%s' %s: check --source (or "

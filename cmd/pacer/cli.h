@@ -163,6 +163,13 @@ struct cli_apply {
 const char *cli_cache_tag(void);
 
 /*
+ * Whether source (--source) is a git URL, as opposed to a local directory.
+ * An existing path wins over the scp-like form, so a directory named
+ * "host:apps" is still a directory.
+ */
+int cli_source_is_git(const char *source);
+
+/*
  * Copy the apply options into so (unset ones keep so's defaults). Returns
  * 0, or -1 when --on-failure is not rollback, restart or none.
  */

@@ -167,6 +167,11 @@ int notifier_open(struct notifier **out, const struct cli_notify *o, const struc
 		goto fail;
 	if (o->commit_status && (rc = open_status(n, o, c->source, err)))
 		goto fail;
+	if (o->commit_status && c->source && !cli_source_is_git(c->source))
+		PLOG_WARN("notify: --commit-status posts the result of a commit, and the source %s "
+		          "is a directory, which has none: no commit status will be posted (use "
+		          "the git URL as --source)",
+		          c->source);
 	if (o->webhook && (rc = open_webhook(n, o, err)))
 		goto fail;
 	if (o->slack && !(n->slack = strdup(o->slack)))

@@ -597,3 +597,23 @@ Test(notify, refuses_settings_it_cannot_honour, .fini = fini, .timeout = 60)
 	}
 	cr_expect_not(ct_has_app(&W.t, "/web"), "nothing is deployed when notifications are wrong");
 }
+
+/* A directory source has no commit: the run says no status will be posted, and posts none. */
+Test(notify, commit_status_of_a_directory_source_says_it_posts_nothing, .fini = fini, .timeout = 60)
+{
+	char api[96];
+	const char *extra[] = {"--commit-status", "github", "--commit-status-api", api,
+	                       "--commit-status-repo", "acme/apps", NULL};
+	const char *env[] = {"PACER_COMMIT_STATUS_TOKEN=" TOKEN, NULL};
+	struct ct_run r;
+
+	setup(0);
+	snprintf(api, sizeof(api), "%s", R.url);
+	ct_write_app(&W.t, "web.json", "/web", 32, "v1");
+	r = ct_cmd_env(&W.t, "sync", extra, env);
+	cr_expect_eq(r.rc, 0, "exit %d: %s", r.rc, r.err);
+	cr_expect(ct_has(r.err, "is a directory, which has none: no commit status will be posted"),
+	          "%s", r.err);
+	ct_run_free(&r);
+	cr_expect_eq(rec_count(&R, "/repos/"), 0, "a status without a commit was posted");
+}
