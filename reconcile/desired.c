@@ -23,6 +23,7 @@
 #include "reconcile/desired_internal.h"
 #include "reconcile/model/appdef.h"
 #include "reconcile/model/appid.h"
+#include "reconcile/normalize.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -621,9 +622,14 @@ done:
 	free(parent);
 }
 
-/* Marathon's own pipeline with the server flags of "pacer validate". */
-static void check_with_marathon(struct loadctx *c, struct json_object *app, size_t off,
-                                const char *id)
+/*
+ * Marathon's own pipeline with the server flags of "pacer validate". The
+ * stored form it makes is returned (a new reference, NULL when rejected)
+ * when a visit will compare the app and the normaliser would make the same
+ * (normalize.h): the pipeline then runs once per app.
+ */
+static struct json_object *check_with_marathon(struct loadctx *c, struct json_object *app,
+                                               size_t off, const char *id)
 {
 	struct json_object *stored = NULL, *body = NULL;
 	char *text = NULL;
@@ -637,11 +643,17 @@ static void check_with_marathon(struct loadctx *c, struct json_object *app, size
 		c->oom = 1;
 	}
 	free(text);
-	json_object_put(stored);
 	json_object_put(body);
+	if (rc || !c->opts->visit || !normalize_submits_like(c->opts->flags)) {
+		json_object_put(stored);
+		stored = NULL;
+	}
+	return stored;
 }
 
-static int add_app(struct loadctx *c, const char *id, struct json_object *app, size_t off)
+/* Add app (a reference is taken) and `submitted` (taken) as app `id`. */
+static int add_app(struct loadctx *c, const char *id, struct json_object *app, size_t off,
+                   struct json_object *submitted)
 {
 	struct pacer_desired *d = c->d;
 	struct pacer_desired_app *a;
@@ -656,8 +668,10 @@ static int add_app(struct loadctx *c, const char *id, struct json_object *app, s
 	if (!a->id || !a->file) {
 		free(a->id);
 		free(a->file);
+		json_object_put(submitted);
 		return -1;
 	}
+	a->submitted = submitted;
 	if (off != NO_POS)
 		position(c, off, &line, &col);
 	a->line = line;
@@ -667,6 +681,27 @@ static int add_app(struct loadctx *c, const char *id, struct json_object *app, s
 	return 0;
 }
 
+/* pacer's own checks of one app's fields, in the order they are reported. */
+static void check_fields(struct loadctx *c, struct json_object *app, size_t off, const char *id)
+{
+	drop_readonly(c, app, off, id);
+	warn_unknown_fields(c, app, off, id);
+	check_number(c, app, off, id, "instances", NUMBER_WHOLE);
+	for (size_t i = 0; i < sizeof(number_fields) / sizeof(number_fields[0]); i++)
+		check_number(c, app, off, id, number_fields[i], NUMBER_ANY);
+	check_string_map(c, app, off, id, "labels", MAP_STRINGS);
+	check_timeout_label(c, app, off, id);
+	check_bluegreen_labels(c, app, off, id);
+	check_string_map(c, app, off, id, "env", MAP_STRINGS_OR_SECRETS);
+	check_array(c, app, off, id, "healthChecks");
+	check_array(c, app, off, id, "constraints");
+	resolve_dependencies(c, app, off, id);
+	check_image(c, app, off, id, "docker");
+	check_image(c, app, off, id, "appc");
+	warn_templates_in(c, app, off, id, "env");
+	warn_templates_in(c, app, off, id, "labels");
+}
+
 /*
  * One app object at offset off, relative ids resolved against base. An app
  * with a usable id is kept even when other checks fail, so that duplicates
@@ -674,7 +709,7 @@ static int add_app(struct loadctx *c, const char *id, struct json_object *app, s
  */
 static void load_app(struct loadctx *c, struct json_object *app, size_t off, const char *base)
 {
-	struct json_object *idv;
+	struct json_object *idv, *submitted = NULL;
 	struct pacer_error *id_err = NULL;
 	const char *raw;
 	char *id = NULL;
@@ -723,27 +758,14 @@ static void load_app(struct loadctx *c, struct json_object *app, size_t off, con
 	if (id_ok && strcmp(raw, id) != 0)
 		json_object_object_add(app, "id", json_object_new_string(id));
 
-	drop_readonly(c, app, off, id);
-	warn_unknown_fields(c, app, off, id);
-	check_number(c, app, off, id, "instances", NUMBER_WHOLE);
-	for (size_t i = 0; i < sizeof(number_fields) / sizeof(number_fields[0]); i++)
-		check_number(c, app, off, id, number_fields[i], NUMBER_ANY);
-	check_string_map(c, app, off, id, "labels", MAP_STRINGS);
-	check_timeout_label(c, app, off, id);
-	check_bluegreen_labels(c, app, off, id);
-	check_string_map(c, app, off, id, "env", MAP_STRINGS_OR_SECRETS);
-	check_array(c, app, off, id, "healthChecks");
-	check_array(c, app, off, id, "constraints");
-	resolve_dependencies(c, app, off, id);
-	check_image(c, app, off, id, "docker");
-	check_image(c, app, off, id, "appc");
-	warn_templates_in(c, app, off, id, "env");
-	warn_templates_in(c, app, off, id, "labels");
+	check_fields(c, app, off, id);
 	/* Marathon's own verdict only on apps pacer's checks let through. */
 	if (c->opts->flags && c->d->nerrors == nerrors)
-		check_with_marathon(c, app, off, id);
-	if (id_ok && add_app(c, id, app, off) < 0)
+		submitted = check_with_marathon(c, app, off, id);
+	if (id_ok && add_app(c, id, app, off, submitted) < 0)
 		c->oom = 1;
+	else if (!id_ok)
+		json_object_put(submitted);
 	pacer_error_free(id_err);
 	free(id);
 }
@@ -1167,6 +1189,28 @@ static void bytes_unref(struct desired_bytes *b)
 		free(b);
 }
 
+/*
+ * A copy of a file's bytes (or, when data is NULL, none: src reads them
+ * when an app needs them), with one reference for the caller; NULL when
+ * out of memory.
+ */
+static struct desired_bytes *bytes_new(const char *data, size_t len, struct pacer_source *src)
+{
+	struct desired_bytes *bytes;
+
+	if (!data)
+		len = 0;
+	if (!(bytes = malloc(sizeof(*bytes) + len + 1)))
+		return NULL;
+	bytes->refs = 1;
+	bytes->src = data ? NULL : src;
+	bytes->len = len;
+	if (len)
+		memcpy(bytes->data, data, len);
+	bytes->data[len] = '\0';
+	return bytes;
+}
+
 static void blob_free(struct desired_blob *b)
 {
 	if (!b)
@@ -1185,6 +1229,7 @@ static void app_release(struct pacer_desired_app *a)
 	free(a->key);
 	blob_free(a->blob);
 	json_object_put(a->def);
+	json_object_put(a->submitted);
 }
 
 size_t desired__ndeps(const struct pacer_desired_app *a)
@@ -1426,22 +1471,13 @@ static int add_cached_app(struct pacer_desired *d, const char **pp, const char *
 static int add_cached(struct pacer_desired *d, const char *path, const char *data, size_t len,
                       const char *key, const char *apps, struct pacer_source *src)
 {
-	struct desired_bytes *bytes = NULL;
+	struct desired_bytes *bytes = bytes_new(data, len, src);
 	const char *p = apps;
 	size_t first = d->napps;
 	int rc = 1;
 
-	if (!data)
-		len = 0; /* src reads the bytes when an app needs them */
-	bytes = malloc(sizeof(*bytes) + len + 1);
 	if (!bytes)
 		return -1;
-	bytes->refs = 1; /* ours, until the end of this function */
-	bytes->src = data ? NULL : src;
-	bytes->len = len;
-	if (len)
-		memcpy(bytes->data, data, len);
-	bytes->data[len] = '\0';
 	while (*p && rc == 1)
 		rc = add_cached_app(d, &p, path, key, bytes);
 	if (rc == 1)
@@ -1490,6 +1526,65 @@ done:
 	return rc;
 }
 
+/*
+ * App a goes back to its file's bytes (*bytes, copied from data on first
+ * use and shared by the file's apps), as an app from the cache: its
+ * dependencies are kept for the cycle check and its definition released.
+ * Returns 0 (a is unchanged when a dependency is not a string), -1 when
+ * out of memory.
+ */
+static int compact_app(struct pacer_desired_app *a, struct desired_bytes **bytes,
+                       const char *data, size_t len)
+{
+	size_t n = desired__ndeps(a);
+	struct desired_blob *blob;
+
+	for (size_t i = 0; i < n; i++)
+		if (!desired__dep(a, i))
+			return 0;
+	if (!*bytes && !(*bytes = bytes_new(data, len, NULL)))
+		return -1;
+	if (!(blob = calloc(1, sizeof(*blob))) || (n && !(blob->deps = calloc(n, sizeof(char *))))) {
+		free(blob);
+		return -1;
+	}
+	for (; blob->ndeps < n; blob->ndeps++) {
+		if (!(blob->deps[blob->ndeps] = strdup(desired__dep(a, blob->ndeps)))) {
+			blob_free(blob);
+			return -1;
+		}
+	}
+	blob->bytes = *bytes;
+	(*bytes)->refs++;
+	a->blob = blob;
+	json_object_put(a->def);
+	a->def = NULL;
+	return 0;
+}
+
+/*
+ * opts->visit on each parsed app of a file, from `first` on, when the file
+ * loaded with no error (`clean`): one with an error stops the run, so its
+ * apps are never compared.
+ */
+static int visit_apps(struct pacer_desired *d, size_t first, const struct desired_options *o,
+                      const char *data, size_t len, int clean)
+{
+	struct desired_bytes *bytes = NULL;
+	int rc = 0;
+
+	for (size_t i = first; i < d->napps; i++) {
+		struct pacer_desired_app *a = &d->apps[i];
+
+		if (!rc && clean && a->def && o->visit(o->visit_ctx, a) == 1)
+			rc = compact_app(a, &bytes, data, len);
+		json_object_put(a->submitted);
+		a->submitted = NULL;
+	}
+	bytes_unref(bytes);
+	return rc;
+}
+
 /* read_lazy's question: are this file's bytes needed, or is it cached? */
 static int want_file(void *ctx, const char *path, const char *key)
 {
@@ -1515,7 +1610,7 @@ static int load_file_cb(void *ctx, const char *path, const char *data, size_t le
 	struct load_walk *w = ctx;
 	struct pacer_desired *d = w->d;
 	struct pacer_cache *cache = key ? w->opts->cache : NULL;
-	size_t first = d->napps, ndiags = d->ndiags;
+	size_t first = d->napps, ndiags = d->ndiags, nerrors = d->nerrors;
 	char *ckey = w->ckey, *hit = w->hit, *owned = NULL;
 	int rc = 0, looked_up = ckey != NULL;
 
@@ -1551,6 +1646,8 @@ static int load_file_cb(void *ctx, const char *path, const char *data, size_t le
 		}
 	if (cache && ckey && d->ndiags == ndiags)
 		rc = remember_file(d, first, cache, ckey);
+	if (!rc && w->opts->visit)
+		rc = visit_apps(d, first, w->opts, data, len, d->nerrors == nerrors);
 done:
 	free(ckey);
 	free(hit);

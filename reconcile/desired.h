@@ -42,6 +42,11 @@ struct pacer_desired_app {
 	                              cache hit), the file's bytes or the source
 	                              to read them from, and the app's
 	                              dependencies */
+	struct json_object *submitted; /* internal: during a visit only (see
+	                                  desired_options.visit), Marathon's
+	                                  stored form of def when the load's
+	                                  validation made it under the flags
+	                                  the normaliser uses, else NULL; owned */
 };
 
 /* How bad a diagnostic is: an error stops the sync, a warning does not. */
@@ -82,6 +87,17 @@ struct desired_options {
 	 * error and no warning are added to the cache. Borrowed.
 	 */
 	struct pacer_cache *cache;
+	/*
+	 * When not NULL, called for each app of a file that loaded with no
+	 * error, its definition parsed, once the whole file is loaded. A
+	 * return of 1 says the definition is not needed any more (say, it
+	 * equals the app Marathon runs): the app then keeps only its file's
+	 * bytes and its dependencies, as an app from the cache does, and
+	 * desired_app_def() parses it again when asked. 0 keeps it. The app
+	 * is borrowed for the call (its key is already set).
+	 */
+	int (*visit)(void *ctx, struct pacer_desired_app *a);
+	void *visit_ctx;
 };
 /*
  * With a cache and a source that reads lazily (source.h read_lazy/load,
@@ -90,7 +106,7 @@ struct desired_options {
  * the source must outlive it.
  */
 #define DESIRED_OPTIONS_VERSION 1
-#define DESIRED_OPTIONS_INIT {DESIRED_OPTIONS_VERSION, NULL, NULL}
+#define DESIRED_OPTIONS_INIT {DESIRED_OPTIONS_VERSION, NULL, NULL, NULL, NULL}
 
 /*
  * Read every file of `src` and build the desired state. Returns 0 when the

@@ -21,8 +21,27 @@
 #include <time.h>
 
 #include "reconcile/base/buf.h"
+#include "reconcile/base/json_pos.h"
 #include "reconcile/base/jsonutil.h"
 #include "reconcile/bluegreen.h"
+
+/* One app of a prefetched list: its bytes in the list's buffer. */
+struct pf_app {
+	size_t off, len;
+	char *id;  /* as written; NULL when the bytes do not give it plainly */
+	int dup;   /* another app of the list has this id */
+	int equal; /* a visit found it equal to its desired app */
+};
+
+struct live_prefetch {
+	struct pacer_buf buf; /* every app's bytes, one after the other */
+	struct pf_app *apps;  /* in the list's order */
+	size_t n, cap;
+	struct pf_app **byid; /* the apps with an id, sorted by it */
+	size_t nbyid;
+	int ignore_instances;
+	struct json_tokener *tok;
+};
 
 struct reader {
 	struct pacer_desired *desired;
@@ -235,6 +254,179 @@ static int on_raw(void *ctx, const char *json, size_t len)
 	return rc;
 }
 
+/*
+ * A visited app (pf_app.equal): recorded as take() records an equal app,
+ * from its bytes, as a cached verdict is (from_cache()). An app that is
+ * not desired after all (cannot be: the run stops on any load error) is
+ * read as usual.
+ */
+static int take_equal(struct reader *r, const struct pf_app *a, const char *json, size_t len)
+{
+	struct pacer_desired_app *d = (struct pacer_desired_app *)desired_find(r->desired, a->id);
+	struct converge_tasks tasks;
+	enum converge_health h;
+	char digest[33], key[40], reason[200], *pk;
+	int rc;
+
+	if (!d)
+		return on_raw(r, json, len);
+	r->out->nlive++;
+	r->out->nparsed++;
+	if (r->cache) {
+		cache_digest(json, len, digest);
+		live_key(key, digest);
+		if (cache_put(r->cache, key, a->id) < 0)
+			return oom(r->err);
+	}
+	h = converge_health_raw(json, len, r->now, reason, sizeof(reason), &tasks);
+	if ((rc = add_unchanged(r, a->id)) || (rc = add_health(r, a->id, h, reason, &tasks)))
+		return rc;
+	if (r->cache && (pk = pair_key(d, a->id, digest, r->opts))) {
+		rc = cache_put(r->cache, pk, NULL);
+		free(pk);
+		if (rc < 0)
+			return oom(r->err);
+	}
+	return 0;
+}
+
+/* Every app of a prefetched list, in its order. */
+static int replay(struct reader *r, const struct live_prefetch *pf)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < pf->n && !rc; i++) {
+		const struct pf_app *a = &pf->apps[i];
+		const char *json = pf->buf.ptr + a->off;
+
+		rc = a->equal ? take_equal(r, a, json, a->len) : on_raw(r, json, a->len);
+	}
+	return rc;
+}
+
+static int cmp_pf_id(const void *a, const void *b)
+{
+	return strcmp((*(struct pf_app *const *)a)->id, (*(struct pf_app *const *)b)->id);
+}
+
+/* The id of an app's bytes when written plainly (no escapes), else NULL. */
+static char *raw_id(const char *json, size_t len)
+{
+	size_t v, end;
+
+	if (json_pos_member(json, len, json_pos_skip_ws(json, len, 0), "id", &v) || v >= len ||
+	    json[v] != '"')
+		return NULL;
+	end = json_pos_skip_value(json, len, v);
+	if (end < v + 2 || end > len || memchr(json + v + 1, '\\', end - v - 2))
+		return NULL;
+	return strndup(json + v + 1, end - v - 2);
+}
+
+static int pf_add(void *ctx, const char *json, size_t len)
+{
+	struct live_prefetch *pf = ctx;
+	struct pf_app *v = pacer_array_grow(pf->apps, &pf->cap, pf->n + 1, sizeof(*v), 1024);
+
+	if (!v)
+		return -1;
+	pf->apps = v;
+	memset(&v[pf->n], 0, sizeof(*v));
+	v[pf->n].off = pf->buf.len;
+	v[pf->n].len = len;
+	if (pacer_buf_add(&pf->buf, json, len))
+		return -1;
+	v[pf->n].id = raw_id(json, len);
+	pf->n++;
+	return 0;
+}
+
+/* The index by id; an id the list holds twice is never visited. */
+static int pf_index(struct live_prefetch *pf)
+{
+	if (pf->n && !(pf->byid = malloc(pf->n * sizeof(*pf->byid))))
+		return -1;
+	for (size_t i = 0; i < pf->n; i++)
+		if (pf->apps[i].id)
+			pf->byid[pf->nbyid++] = &pf->apps[i];
+	if (pf->nbyid > 1)
+		qsort(pf->byid, pf->nbyid, sizeof(*pf->byid), cmp_pf_id);
+	for (size_t i = 1; i < pf->nbyid; i++)
+		if (!strcmp(pf->byid[i - 1]->id, pf->byid[i]->id))
+			pf->byid[i - 1]->dup = pf->byid[i]->dup = 1;
+	return 0;
+}
+
+int live_prefetch_read(struct pacer_marathon *m, const struct plan_options *opts,
+		       struct live_prefetch **out, struct pacer_error **err)
+{
+	struct live_prefetch *pf;
+	int rc;
+
+	*out = NULL;
+	if (!m->list_apps_raw)
+		return pacer_error_set(err, PACER_EINVALID,
+				       "this Marathon client cannot hand out the app list app by app");
+	if (!(pf = calloc(1, sizeof(*pf))) || !(pf->tok = json_tokener_new())) {
+		free(pf);
+		return oom(err);
+	}
+	pf->ignore_instances = opts && opts->ignore_instances;
+	rc = m->list_apps_raw(m, pf_add, pf, err);
+	if (!rc && pf_index(pf))
+		rc = -1;
+	if (rc) {
+		if (err && !*err)
+			oom(err);
+		live_prefetch_free(pf);
+		return rc;
+	}
+	*out = pf;
+	return 0;
+}
+
+int live_prefetch_visit(void *ctx, struct pacer_desired_app *d)
+{
+	struct live_prefetch *pf = ctx;
+	struct plan_options po = PLAN_OPTIONS_INIT;
+	struct pacer_error *e = NULL;
+	struct json_object *app;
+	struct pf_app key = {.id = d->id}, *kp = &key, **hit;
+	int same = 0;
+
+	hit = pf->nbyid ? bsearch(&kp, pf->byid, pf->nbyid, sizeof(*pf->byid), cmp_pf_id) : NULL;
+	if (!hit || (*hit)->dup || (*hit)->len > 0x7fffffff)
+		return 0;
+	json_tokener_reset(pf->tok);
+	app = json_tokener_parse_ex(pf->tok, pf->buf.ptr + (*hit)->off, (int)(*hit)->len);
+	if (!app || json_tokener_get_error(pf->tok) != json_tokener_success) {
+		json_object_put(app);
+		return 0; /* the list is read as usual, which reports it */
+	}
+	po.ignore_instances = pf->ignore_instances;
+	/* An app that cannot be compared is compared again, and reported, later. */
+	if (plan_compare_inplace(d, app, &po, &same, &e))
+		same = 0;
+	pacer_error_free(e);
+	json_object_put(app);
+	(*hit)->equal = same;
+	return same;
+}
+
+void live_prefetch_free(struct live_prefetch *pf)
+{
+	if (!pf)
+		return;
+	for (size_t i = 0; i < pf->n; i++)
+		free(pf->apps[i].id);
+	free(pf->apps);
+	free(pf->byid);
+	pacer_buf_release(&pf->buf);
+	if (pf->tok)
+		json_tokener_free(pf->tok);
+	free(pf);
+}
+
 int live_read(struct pacer_marathon *m, struct pacer_desired *desired,
 	      const struct plan_options *opts, struct pacer_cache *cache, struct live_set *out,
 	      struct pacer_error **err)
@@ -242,10 +434,58 @@ int live_read(struct pacer_marathon *m, struct pacer_desired *desired,
 	return live_read_tracked(m, desired, opts, NULL, 0, (long long)time(NULL), cache, out, err);
 }
 
+static int read_live(struct pacer_marathon *m, struct live_prefetch *pf,
+		     struct pacer_desired *desired, const struct plan_options *opts,
+		     const char *const *track, size_t ntrack, long long now,
+		     struct pacer_cache *cache, struct live_set *out, struct pacer_error **err);
+
+static void sort_out(struct live_set *out)
+{
+	if (out->nunchanged > 1)
+		qsort(out->unchanged, out->nunchanged, sizeof(*out->unchanged), cmp_str);
+	if (out->ntracked > 1)
+		qsort(out->tracked, out->ntracked, sizeof(*out->tracked), cmp_str);
+	if (out->nhealth > 1)
+		qsort(out->health, out->nhealth, sizeof(*out->health), cmp_health);
+}
+
+/* A client without list_apps_raw: the list as one tree (*list owned by the caller). */
+static int read_whole(struct reader *r, struct pacer_marathon *m, struct json_object **list)
+{
+	int rc = m->list_apps(m, list, r->err);
+
+	if (!rc && !json_object_is_type(*list, json_type_array))
+		rc = pacer_error_set(r->err, PACER_EINVALID,
+				     "Marathon's app list is not a JSON array: check that the "
+				     "URL points at Marathon's /v2/apps");
+	for (size_t i = 0; !rc && i < json_object_array_length(*list); i++) {
+		r->out->nlive++;
+		r->out->nparsed++;
+		rc = take(r, json_object_array_get_idx(*list, i), NULL);
+	}
+	return rc;
+}
+
 int live_read_tracked(struct pacer_marathon *m, struct pacer_desired *desired,
 		      const struct plan_options *opts, const char *const *track, size_t ntrack,
 		      long long now, struct pacer_cache *cache, struct live_set *out,
 		      struct pacer_error **err)
+{
+	return read_live(m, NULL, desired, opts, track, ntrack, now, cache, out, err);
+}
+
+int live_read_prefetched(struct live_prefetch *pf, struct pacer_desired *desired,
+			 const struct plan_options *opts, const char *const *track,
+			 size_t ntrack, long long now, struct pacer_cache *cache,
+			 struct live_set *out, struct pacer_error **err)
+{
+	return read_live(NULL, pf, desired, opts, track, ntrack, now, cache, out, err);
+}
+
+static int read_live(struct pacer_marathon *m, struct live_prefetch *pf,
+		     struct pacer_desired *desired, const struct plan_options *opts,
+		     const char *const *track, size_t ntrack, long long now,
+		     struct pacer_cache *cache, struct live_set *out, struct pacer_error **err)
 {
 	struct json_object *list = NULL;
 	struct reader r;
@@ -278,32 +518,14 @@ int live_read_tracked(struct pacer_marathon *m, struct pacer_desired *desired,
 		memcpy(r.owned, opts->owned, opts->nowned * sizeof(*r.owned));
 		qsort(r.owned, opts->nowned, sizeof(*r.owned), cmp_str);
 	}
-	if (m->list_apps_raw) {
-		if (!(r.tok = json_tokener_new())) {
-			rc = oom(err);
-			goto done;
-		}
-		rc = m->list_apps_raw(m, on_raw, &r, err);
-	} else {
-		rc = m->list_apps(m, &list, err);
-		if (!rc && !json_object_is_type(list, json_type_array))
-			rc = pacer_error_set(err, PACER_EINVALID,
-					     "Marathon's app list is not a JSON array: check that the "
-					     "URL points at Marathon's /v2/apps");
-		for (size_t i = 0; !rc && i < json_object_array_length(list); i++) {
-			out->nlive++;
-			out->nparsed++;
-			rc = take(&r, json_object_array_get_idx(list, i), NULL);
-		}
-	}
-	if (rc)
-		goto done;
-	if (out->nunchanged > 1)
-		qsort(out->unchanged, out->nunchanged, sizeof(*out->unchanged), cmp_str);
-	if (out->ntracked > 1)
-		qsort(out->tracked, out->ntracked, sizeof(*out->tracked), cmp_str);
-	if (out->nhealth > 1)
-		qsort(out->health, out->nhealth, sizeof(*out->health), cmp_health);
+	if (!pf && !m->list_apps_raw)
+		rc = read_whole(&r, m, &list);
+	else if (!(r.tok = json_tokener_new()))
+		rc = oom(err);
+	else
+		rc = pf ? replay(&r, pf) : m->list_apps_raw(m, on_raw, &r, err);
+	if (!rc)
+		sort_out(out);
 done:
 	if (rc)
 		live_release(out);

@@ -69,6 +69,48 @@ int live_read_tracked(struct pacer_marathon *m, struct pacer_desired *desired,
 		      long long now, struct pacer_cache *cache, struct live_set *out,
 		      struct pacer_error **err);
 
+/*
+ * A run that has no cache to lean on (the first run, or PACER_NO_CACHE)
+ * compares each desired app as its file is loaded, so that no desired
+ * definition outlives its comparison:
+ *   1. live_prefetch_read() reads the app list (the one GET /v2/apps) and
+ *      keeps each app's bytes, indexed by id;
+ *   2. desired_load() is given live_prefetch_visit() as its visit, with
+ *      the prefetch as visit_ctx: each desired app is compared with its
+ *      live app (plan_compare(), as live_read() would) and, when equal,
+ *      released back to its file's bytes (desired.h);
+ *   3. live_read_prefetched() then sorts the list into a live_set exactly
+ *      as live_read_tracked() does, reading the apps the visits found
+ *      equal from their bytes (health and tasks) without parsing them.
+ * The list must still be what Marathon runs when it is sorted: a caller
+ * that changed Marathon in between reads it again with live_read_tracked().
+ */
+struct live_prefetch;
+
+/*
+ * Read the app list of m (list_apps_raw) for `opts` (ignore_instances;
+ * borrowed, read now). Returns 0 and *out (live_prefetch_free()), or an
+ * error from Marathon (*err; *out NULL).
+ */
+int live_prefetch_read(struct pacer_marathon *m, const struct plan_options *opts,
+		       struct live_prefetch **out, struct pacer_error **err);
+
+/*
+ * desired_options.visit: 1 when desired app d equals its live app in the
+ * prefetch `ctx`, else 0 (no live app of that id, an id Marathon lists
+ * twice, a difference, or an app that cannot be compared: live_read_
+ * prefetched() compares those again, and reports what fails).
+ */
+int live_prefetch_visit(void *ctx, struct pacer_desired_app *d);
+
+/* live_read_tracked() over the prefetched list pf (borrowed). */
+int live_read_prefetched(struct live_prefetch *pf, struct pacer_desired *desired,
+			 const struct plan_options *opts, const char *const *track,
+			 size_t ntrack, long long now, struct pacer_cache *cache,
+			 struct live_set *out, struct pacer_error **err);
+
+void live_prefetch_free(struct live_prefetch *pf);
+
 void live_release(struct live_set *s);
 
 #endif

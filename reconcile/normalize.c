@@ -1083,14 +1083,40 @@ static int copy_app_members(struct json_object *app, struct json_object **out)
 	return 0;
 }
 
-int normalize_app(struct json_object *app, const struct normalize_options *opts,
-		  struct json_object **out, struct pacer_error **err)
+static int finish_app(struct json_object *app, struct json_object *work, int members_done,
+		      const struct normalize_options *o, struct json_object **out,
+		      struct pacer_error **err);
+
+int normalize_submits_like(const struct appdef_flags *f)
+{
+	static const struct appdef_flags dcos = APPDEF_FLAGS_DCOS;
+
+	return f && f->features == dcos.features && !f->default_network_name && f->mesos_role &&
+	       !strcmp(f->mesos_role, dcos.mesos_role);
+}
+
+int normalize_app_submitted(struct json_object *app, struct json_object *submitted,
+			    struct json_object **out, struct pacer_error **err)
+{
+	static const struct normalize_options defaults = NORMALIZE_OPTIONS_INIT;
+
+	*out = NULL;
+	if (!is_object(app) || !is_object(submitted)) {
+		json_object_put(submitted);
+		return normalize_app(app, &defaults, out, err);
+	}
+	return finish_app(app, submitted, 0, &defaults, out, err);
+}
+
+/* normalize_app(), or with `inplace` normalize_app_inplace(). */
+static int normalize_any(struct json_object *app, const struct normalize_options *opts,
+			 int inplace, struct json_object **out, struct pacer_error **err)
 {
 	static const struct normalize_options defaults = NORMALIZE_OPTIONS_INIT;
 	static const struct appdef_flags dcos = APPDEF_FLAGS_DCOS;
 	const struct normalize_options *o = opts ? opts : &defaults;
 	struct json_object *work = NULL;
-	int rc = -1, copied = 0;
+	int rc = -1;
 
 	*out = NULL;
 	if (!is_object(app)) {
@@ -1116,15 +1142,45 @@ int normalize_app(struct json_object *app, const struct normalize_options *opts,
 			work = NULL;
 		}
 	}
-	if (!work) {
-		if (copy_app_members(app, &work)) {
-			rc = pacer_error_set(err, -1, "out of memory copying app %s",
-					     json_object_get_string(jsonutil_get(app, "id")));
-			goto done;
-		}
-		copied = 1;
+	if (work)
+		return finish_app(app, work, 0, o, out, err);
+	if (inplace)
+		return finish_app(app, json_object_get(app), 0, o, out, err);
+	if (copy_app_members(app, &work)) {
+		rc = pacer_error_set(err, -1, "out of memory copying app %s",
+				     json_object_get_string(jsonutil_get(app, "id")));
+		goto done;
 	}
-	if (canonicalise(work, o, copied)) {
+	return finish_app(app, work, 1, o, out, err);
+done:
+	json_object_put(work);
+	return rc;
+}
+
+int normalize_app(struct json_object *app, const struct normalize_options *opts,
+		  struct json_object **out, struct pacer_error **err)
+{
+	return normalize_any(app, opts, 0, out, err);
+}
+
+int normalize_app_inplace(struct json_object *app, const struct normalize_options *opts,
+			  struct json_object **out, struct pacer_error **err)
+{
+	return normalize_any(app, opts, 1, out, err);
+}
+
+/*
+ * Step 2 of normalize_app() on `work` (taken): Marathon's stored form of
+ * app, or the raw fallback's copy, whose members copy_app_members() made
+ * canonical already (members_done).
+ */
+static int finish_app(struct json_object *app, struct json_object *work, int members_done,
+		      const struct normalize_options *o, struct json_object **out,
+		      struct pacer_error **err)
+{
+	int rc = -1;
+
+	if (canonicalise(work, o, members_done)) {
 		rc = pacer_error_set(err, -1, "out of memory normalising app %s",
 				     json_object_get_string(jsonutil_get(app, "id")));
 		goto done;

@@ -84,6 +84,32 @@ struct normalize_options {
 int normalize_app(struct json_object *app, const struct normalize_options *opts,
 		  struct json_object **out, struct pacer_error **err);
 
+/*
+ * normalize_app() that may build *out from `app` itself, changing it
+ * (when Marathon's pipeline rejects it, as it does live apps: the raw
+ * fallback then needs no copy). For a caller that parsed app only to
+ * compare it: app stays the caller's to release, but is useless after.
+ */
+int normalize_app_inplace(struct json_object *app, const struct normalize_options *opts,
+			  struct json_object **out, struct pacer_error **err);
+
+/*
+ * 1 when appdef_submit() under flags `f` answers as in step 1 of
+ * normalize_app() with default options (flags NULL, i.e. DC/OS's): f are
+ * those flags. Then the stored form a validation under f already made may
+ * be handed to normalize_app_submitted().
+ */
+int normalize_submits_like(const struct appdef_flags *f);
+
+/*
+ * normalize_app() with default options for an app Marathon's pipeline
+ * already accepted: `submitted` is what appdef_submit(app, id of app, f)
+ * gave, with normalize_submits_like(f). Its reference is taken (it
+ * becomes part of *out, or is released). Same results as normalize_app().
+ */
+int normalize_app_submitted(struct json_object *app, struct json_object *submitted,
+			    struct json_object **out, struct pacer_error **err);
+
 /* What the file does not own, for normalize_adopt_live(). */
 enum {
 	/* The file does not own instances (label "pacer.instances":

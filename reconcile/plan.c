@@ -154,14 +154,15 @@ static int item_deps(struct pacer_plan_item *it, struct json_object *dn, struct 
  */
 static int item_against_live(struct pacer_plan_item *it, struct pacer_desired_app *d,
 			     struct json_object *live, struct json_object *dn, int adopt_instances,
-			     struct pacer_error **err)
+			     int inplace, struct pacer_error **err)
 {
 	struct normalize_options no = NORMALIZE_OPTIONS_INIT;
 	struct json_object *ln = NULL;
 	int rc;
 
 	it->live = json_object_get(live);
-	if ((rc = normalize_app(live, &no, &ln, err)))
+	rc = inplace ? normalize_app_inplace(live, &no, &ln, err) : normalize_app(live, &no, &ln, err);
+	if (rc)
 		return compare_failed(err, rc, d);
 	if (normalize_adopt_live(d->def, dn, ln, adopt_instances ? NORMALIZE_ADOPT_INSTANCES : 0) ||
 	    diff_apps(dn, ln, &it->changes, &it->nchanges)) {
@@ -169,7 +170,8 @@ static int item_against_live(struct pacer_plan_item *it, struct pacer_desired_ap
 		goto done;
 	}
 	it->action = it->nchanges ? PACER_ACT_UPDATE : PACER_ACT_UNCHANGED;
-	if (it->nchanges && make_body(d, adopt_instances ? live : NULL, &it->body))
+	/* A live app normalised in place is no base for a body (nor asked one). */
+	if (it->nchanges && !inplace && make_body(d, adopt_instances ? live : NULL, &it->body))
 		rc = oom(err, "building the plan");
 done:
 	json_object_put(ln);
@@ -177,10 +179,10 @@ done:
 }
 
 /* The item of one desired app: a create when live is NULL, else an update
- * or unchanged. */
-static int plan_item_desired(struct pacer_plan_item *it, struct pacer_desired_app *d,
-			     struct json_object *live, const struct plan_options *o,
-			     struct pacer_error **err)
+ * or unchanged; with `inplace`, live may be changed (plan_compare_inplace()). */
+static int item_desired(struct pacer_plan_item *it, struct pacer_desired_app *d,
+			struct json_object *live, const struct plan_options *o, int inplace,
+			struct pacer_error **err)
 {
 	struct normalize_options no = NORMALIZE_OPTIONS_INIT;
 	struct json_object *dn = NULL;
@@ -199,7 +201,13 @@ static int plan_item_desired(struct pacer_plan_item *it, struct pacer_desired_ap
 	}
 	if ((rc = parse_timeout(d, &it->timeout_s, err)))
 		goto done;
-	if ((rc = normalize_app(d->def, &no, &dn, err))) {
+	/* The load's validation may have run Marathon's pipeline already. */
+	if (d->submitted)
+		rc = normalize_app_submitted(d->def, d->submitted, &dn, err);
+	else
+		rc = normalize_app(d->def, &no, &dn, err);
+	d->submitted = NULL;
+	if (rc) {
 		compare_failed(err, rc, d);
 		goto done;
 	}
@@ -211,10 +219,17 @@ static int plan_item_desired(struct pacer_plan_item *it, struct pacer_desired_ap
 			rc = oom(err, "building the plan");
 		goto done;
 	}
-	rc = item_against_live(it, d, live, dn, adopt_instances, err);
+	rc = item_against_live(it, d, live, dn, adopt_instances, inplace, err);
 done:
 	json_object_put(dn);
 	return rc;
+}
+
+static int plan_item_desired(struct pacer_plan_item *it, struct pacer_desired_app *d,
+			     struct json_object *live, const struct plan_options *o,
+			     struct pacer_error **err)
+{
+	return item_desired(it, d, live, o, 0, err);
 }
 
 /*
@@ -655,8 +670,9 @@ static void item_release(struct pacer_plan_item *it)
 	free(it->depends_on);
 }
 
-int plan_compare(struct pacer_desired_app *d, struct json_object *live,
-		 const struct plan_options *opts, int *unchanged, struct pacer_error **err)
+static int compare(struct pacer_desired_app *d, struct json_object *live,
+		   const struct plan_options *opts, int inplace, int *unchanged,
+		   struct pacer_error **err)
 {
 	static const struct plan_options defaults = PLAN_OPTIONS_INIT;
 	struct pacer_plan_item it;
@@ -664,11 +680,24 @@ int plan_compare(struct pacer_desired_app *d, struct json_object *live,
 
 	memset(&it, 0, sizeof(it));
 	*unchanged = 0;
-	rc = plan_item_desired(&it, d, live, opts ? opts : &defaults, err);
+	rc = item_desired(&it, d, live, opts ? opts : &defaults, inplace, err);
 	if (!rc)
 		*unchanged = it.action == PACER_ACT_UNCHANGED;
 	item_release(&it);
 	return rc;
+}
+
+int plan_compare(struct pacer_desired_app *d, struct json_object *live,
+		 const struct plan_options *opts, int *unchanged, struct pacer_error **err)
+{
+	return compare(d, live, opts, 0, unchanged, err);
+}
+
+int plan_compare_inplace(struct pacer_desired_app *d, struct json_object *live,
+			 const struct plan_options *opts, int *unchanged,
+			 struct pacer_error **err)
+{
+	return compare(d, live, opts, 1, unchanged, err);
 }
 
 void plan_retain(struct pacer_plan *p, int (*keep)(void *ctx, const struct pacer_plan_item *it),

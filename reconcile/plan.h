@@ -100,6 +100,12 @@ void plan_retain(struct pacer_plan *p, int (*keep)(void *ctx, const struct pacer
 int plan_compare(struct pacer_desired_app *d, struct json_object *live,
 		 const struct plan_options *opts, int *unchanged, struct pacer_error **err);
 
+/* plan_compare() for a live app parsed only for it: live may be changed
+ * (normalize_app_inplace()); it stays the caller's to release. */
+int plan_compare_inplace(struct pacer_desired_app *d, struct json_object *live,
+			 const struct plan_options *opts, int *unchanged,
+			 struct pacer_error **err);
+
 /*
  * Render like git diff, for review: "+ /app (file)" create, "~ /app (file)"
  * update, "- /app" prune, each followed by one line per changed leaf with

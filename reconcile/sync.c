@@ -396,6 +396,7 @@ struct sync_state {
 	struct waiter *waiter;
 	struct resume_result resumed;
 	struct live_set live;
+	struct live_prefetch *prefetch; /* the app list read ahead, or NULL */
 	char **owned;
 	int nowned;
 	struct run run;
@@ -407,7 +408,28 @@ static const char *src_name(struct pacer_source *src)
 	return src->describe ? src->describe(src) : "the source";
 }
 
-/* Step 1: the desired state; any error stops the run before anything is read. */
+/*
+ * With no cache to lean on (the first run, PACER_NO_CACHE), the app list
+ * is read before the files, so that each desired app is compared as it is
+ * loaded and only those that differ stay parsed (live.h). It is only a
+ * read: when it fails, the run goes on as without it and reads the list
+ * at its usual place (step 3), which reports the failure.
+ */
+static void prefetch_live(struct sync_state *ss)
+{
+	struct plan_options popts = PLAN_OPTIONS_INIT;
+	struct pacer_error *e = NULL;
+
+	if (cache_count(ss->cache) || !ss->m->list_apps_raw)
+		return;
+	popts.ignore_instances = ss->opts->ignore_instances;
+	if (live_prefetch_read(ss->m, &popts, &ss->prefetch, &e)) {
+		PLOG_DEBUG("the app list was not read ahead: %s", e && e->message ? e->message : "?");
+		pacer_error_free(e);
+	}
+}
+
+/* Step 1: the desired state; any error stops the run before anything is changed. */
 static int load_desired(struct sync_state *ss, struct pacer_error **err)
 {
 	struct desired_options dopts = DESIRED_OPTIONS_INIT;
@@ -415,8 +437,13 @@ static int load_desired(struct sync_state *ss, struct pacer_error **err)
 	int rc;
 
 	ss->cache = cache_open(ss->state, ss->opts);
+	prefetch_live(ss);
 	dopts.flags = ss->opts->flags;
 	dopts.cache = ss->cache;
+	if (ss->prefetch) {
+		dopts.visit = live_prefetch_visit;
+		dopts.visit_ctx = ss->prefetch;
+	}
 	rc = desired_load(ss->src, &dopts, &r->desired, err);
 	if (rc)
 		return pacer_error_wrap(err, rc,
@@ -608,8 +635,18 @@ static int read_and_plan(struct sync_state *ss, struct pacer_error **err)
 		popts.nowned = (size_t)ss->nowned;
 	}
 	popts.ignore_instances = ss->opts->ignore_instances;
-	rc = live_read_tracked(ss->m, r->desired, &popts, (const char *const *)ss->owned,
-			       (size_t)ss->nowned, (long long)time(NULL), ss->cache, &ss->live, err);
+	/* A list read ahead is what Marathon runs unless an earlier run's
+	 * journal was resumed since (step 2): then it is read again. */
+	if (ss->prefetch && !ss->resumed.nentries)
+		rc = live_read_prefetched(ss->prefetch, r->desired, &popts,
+					  (const char *const *)ss->owned, (size_t)ss->nowned,
+					  (long long)time(NULL), ss->cache, &ss->live, err);
+	else
+		rc = live_read_tracked(ss->m, r->desired, &popts, (const char *const *)ss->owned,
+				       (size_t)ss->nowned, (long long)time(NULL), ss->cache,
+				       &ss->live, err);
+	live_prefetch_free(ss->prefetch);
+	ss->prefetch = NULL;
 	if (rc)
 		/* An app that cannot be compared names its file; the rest is Marathon's. */
 		return pacer_error_wrap(err, rc,
@@ -1059,6 +1096,7 @@ done:
 		run_release(&ss.run);
 	resume_release(&ss.resumed);
 	live_release(&ss.live);
+	live_prefetch_free(ss.prefetch);
 	cache_free(ss.cache);
 	held_free(ss.held);
 	suspend_free(ss.suspend);

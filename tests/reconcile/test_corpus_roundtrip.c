@@ -438,7 +438,7 @@ Test(corpus, modern_file_vs_marathon_1_4_dump)
 	{
 		struct pacer_desired d = {0};
 		struct pacer_plan *p = NULL;
-		struct pacer_desired_app a = {(char *)"/myapp", desired.v[0], (char *)"f", 1, 1, NULL, NULL};
+		struct pacer_desired_app a = {(char *)"/myapp", desired.v[0], (char *)"f", 1, 1, NULL, NULL, NULL};
 
 		d.apps = &a;
 		d.napps = 1;

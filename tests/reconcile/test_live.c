@@ -162,3 +162,164 @@ Test(live, a_backend_without_raw_listing_is_read_whole)
 	cache_free(c);
 	pacer_marathon_free(m);
 }
+
+/* desired_load() with the prefetch's visit, under DC/OS's flags (validate once). */
+static struct pacer_desired *load_visited(const char *const *files, struct live_prefetch *pf,
+					  struct pacer_cache *c)
+{
+	static const struct appdef_flags dcos = APPDEF_FLAGS_DCOS;
+	struct pacer_source *src = fake_source_new(files, NULL);
+	struct desired_options o = DESIRED_OPTIONS_INIT;
+	struct pacer_desired *d = NULL;
+	struct pacer_error *err = NULL;
+
+	o.flags = &dcos;
+	o.cache = c;
+	o.visit = live_prefetch_visit;
+	o.visit_ctx = pf;
+	cr_assert_eq(desired_load(src, &o, &d, &err), 0, "%s", err ? err->message : "");
+	pacer_source_free(src);
+	return d;
+}
+
+static void expect_same_set(const struct live_set *a, const struct live_set *b)
+{
+	cr_assert_eq(a->nlive, b->nlive);
+	cr_assert_eq(a->nunchanged, b->nunchanged);
+	for (size_t i = 0; i < a->nunchanged; i++)
+		cr_assert_str_eq(a->unchanged[i], b->unchanged[i]);
+	cr_assert_eq(a->nhealth, b->nhealth);
+	for (size_t i = 0; i < a->nhealth; i++) {
+		cr_assert_str_eq(a->health[i].id, b->health[i].id);
+		cr_assert_eq(a->health[i].health, b->health[i].health);
+		cr_assert_str_eq(a->health[i].reason, b->health[i].reason);
+	}
+	cr_assert_eq(json_object_array_length(a->kept), json_object_array_length(b->kept));
+	for (size_t i = 0; i < json_object_array_length(a->kept); i++)
+		cr_assert_str_eq(kept_id(a, i), kept_id(b, i));
+	cr_assert_eq(a->ntracked, b->ntracked);
+	for (size_t i = 0; i < a->ntracked; i++)
+		cr_assert_str_eq(a->tracked[i], b->tracked[i]);
+}
+
+/*
+ * A cold run reads the list first and compares each desired app as its
+ * file is loaded: an equal app keeps only its file's bytes (its definition
+ * is parsed again when asked), and the live set sorted from the prefetched
+ * list is the one live_read_tracked() makes, without listing again.
+ */
+Test(live, a_prefetched_list_compares_each_app_as_its_file_is_loaded)
+{
+	static const char *const files[] = {
+	    "a.json", "{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 64}",
+	    "b.json", "{\"id\": \"/b\", \"cmd\": \"x\", \"mem\": 64}",
+	    "g.json", "{\"id\": \"/g\", \"apps\": [{\"id\": \"x\", \"cmd\": \"x\"}, "
+		      "{\"id\": \"y\", \"cmd\": \"x\", \"dependencies\": [\"x\"]}]}",
+	    "d.json", "{\"id\": \"/d\", \"cmd\": \"x\", \"dependencies\": [\"/g/x\"]}",
+	    NULL};
+	const char *live[] = {
+	    "{\"id\": \"/a\", \"cmd\": \"x\", \"mem\": 64, \"version\": \"2026-01-01T00:00:00.000Z\", "
+	    "\"tasksRunning\": 1}",
+	    "{\"id\": \"/b\", \"cmd\": \"x\", \"mem\": 128}",
+	    "{\"id\": \"/g/x\", \"cmd\": \"x\", \"tasksRunning\": 1}",
+	    "{\"id\": \"/d\", \"cmd\": \"x\", \"dependencies\": [\"/g/x\"], \"tasksRunning\": 1}",
+	    "{\"id\": \"/old\", \"cmd\": \"x\"}",
+	    NULL};
+	const char *owned[] = {"/a", "/old"};
+	struct raw_marathon m = {{0}, live, 0};
+	struct plan_options po = PLAN_OPTIONS_INIT, po2;
+	struct pacer_desired *d, *d_whole;
+	struct live_prefetch *pf = NULL;
+	struct pacer_error *err = NULL;
+	struct pacer_plan *p1 = NULL, *p2 = NULL;
+	struct live_set s, whole;
+
+	m.base.list_apps_raw = raw_list;
+	po.owned = owned;
+	po.nowned = 2;
+	cr_assert_eq(live_prefetch_read(&m.base, &po, &pf, &err), 0);
+	d = load_visited(files, pf, NULL);
+	cr_assert_eq(d->nerrors, 0);
+	cr_assert_null(desired_find(d, "/a")->def, "/a equals its live app: only bytes are kept");
+	cr_assert_null(desired_find(d, "/g/x")->def);
+	cr_assert_null(desired_find(d, "/d")->def);
+	cr_assert_not_null(desired_find(d, "/b")->def, "/b differs: the plan needs it");
+	cr_assert_not_null(desired_find(d, "/g/y")->def, "/g/y is not live");
+	cr_assert_eq(live_read_prefetched(pf, d, &po, owned, 2, 1000, NULL, &s, &err), 0);
+	cr_assert_eq(m.lists, 1, "the list was read once");
+
+	d_whole = fake_desired_load(files, NULL, NULL);
+	cr_assert_eq(live_read_tracked(&m.base, d_whole, &po, owned, 2, 1000, NULL, &whole, &err), 0);
+	expect_same_set(&s, &whole);
+	cr_assert_eq(s.nunchanged, 3);
+
+	po2 = po;
+	po2.unchanged = (const char *const *)s.unchanged;
+	po2.nunchanged = s.nunchanged;
+	cr_assert_eq(plan_build(d, s.kept, &po2, &p1, &err), 0, "%s", err ? err->message : "");
+	po2.unchanged = (const char *const *)whole.unchanged;
+	cr_assert_eq(plan_build(d_whole, whole.kept, &po2, &p2, &err), 0);
+	cr_assert_eq(p1->n, p2->n);
+	for (size_t i = 0; i < p1->n; i++) {
+		cr_assert_str_eq(p1->items[i].app_id, p2->items[i].app_id);
+		cr_assert_eq(p1->items[i].action, p2->items[i].action);
+		cr_assert_eq(p1->items[i].nchanges, p2->items[i].nchanges);
+		cr_assert_eq(p1->items[i].wave, p2->items[i].wave, "%s", p1->items[i].app_id);
+	}
+
+	/* A released definition is parsed again, as it was loaded. */
+	{
+		struct pacer_desired_app *a = (struct pacer_desired_app *)desired_find(d, "/d");
+		struct json_object *deps;
+
+		cr_assert_eq(desired_app_def(a, &err), 0);
+		cr_assert(json_object_equal(a->def, desired_find(d_whole, "/d")->def));
+		json_object_object_get_ex(a->def, "dependencies", &deps);
+		cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(deps, 0)), "/g/x");
+	}
+	plan_free(p1);
+	plan_free(p2);
+	live_release(&s);
+	live_release(&whole);
+	desired_free(d);
+	desired_free(d_whole);
+	live_prefetch_free(pf);
+}
+
+/* Validate once: the validation's stored form reaches the visit only under
+ * the flags the normaliser uses, and is gone after it. */
+static int saw_submitted;
+
+static int note_submitted(void *ctx, struct pacer_desired_app *a)
+{
+	(void)ctx;
+	saw_submitted += a->submitted != NULL;
+	return 0;
+}
+
+Test(live, the_validation_stored_form_is_handed_to_the_visit_under_dcos_flags_only)
+{
+	static const char *const files[] = {"a.json", "{\"id\": \"/a\", \"cmd\": \"x\"}", NULL};
+	static const struct appdef_flags dcos = APPDEF_FLAGS_DCOS;
+	struct appdef_flags other = APPDEF_FLAGS_DCOS;
+	const struct appdef_flags *flags[] = {&dcos, &other, NULL};
+	int expect[] = {1, 0, 0};
+
+	other.mesos_role = "*";
+	for (size_t i = 0; i < 3; i++) {
+		struct pacer_source *src = fake_source_new(files, NULL);
+		struct desired_options o = DESIRED_OPTIONS_INIT;
+		struct pacer_desired *d = NULL;
+		struct pacer_error *err = NULL;
+
+		o.flags = flags[i];
+		o.visit = note_submitted;
+		saw_submitted = 0;
+		cr_assert_eq(desired_load(src, &o, &d, &err), 0);
+		cr_assert_eq(saw_submitted, expect[i], "flags %zu", i);
+		cr_assert_null(d->apps[0].submitted);
+		cr_assert_not_null(d->apps[0].def, "a visit that returns 0 keeps the definition");
+		desired_free(d);
+		pacer_source_free(src);
+	}
+}
