@@ -309,13 +309,24 @@ static int cmp_pf_id(const void *a, const void *b)
 	return strcmp((*(struct pf_app *const *)a)->id, (*(struct pf_app *const *)b)->id);
 }
 
-/* The id of an app's bytes when written plainly (no escapes), else NULL. */
+/*
+ * The id of an app's bytes when written plainly (no escapes), else NULL.
+ * Marathon writes "id" first, which spares a scan of the whole app; an id
+ * written twice may then give the first one, whose app is found not equal
+ * (the parsed app has the other id) and read again as usual.
+ */
 static char *raw_id(const char *json, size_t len)
 {
-	size_t v, end;
+	size_t p = json_pos_skip_ws(json, len, 0), v, end;
 
-	if (json_pos_member(json, len, json_pos_skip_ws(json, len, 0), "id", &v) || v >= len ||
-	    json[v] != '"')
+	if (p < len && json[p] == '{')
+		p = json_pos_skip_ws(json, len, p + 1);
+	if (p + 4 <= len && !memcmp(json + p, "\"id\"", 4) &&
+	    (v = json_pos_skip_ws(json, len, p + 4)) < len && json[v] == ':')
+		v = json_pos_skip_ws(json, len, v + 1);
+	else if (json_pos_member(json, len, json_pos_skip_ws(json, len, 0), "id", &v))
+		return NULL;
+	if (v >= len || json[v] != '"')
 		return NULL;
 	end = json_pos_skip_value(json, len, v);
 	if (end < v + 2 || end > len || memchr(json + v + 1, '\\', end - v - 2))

@@ -517,6 +517,36 @@ Test(desired, duplicate_keys_name_both_places)
 	desired_free(d);
 }
 
+/*
+ * Keys written twice are found however the strings before them are
+ * written: colons, escaped quotes and escaped backslashes inside strings
+ * (the loader counts members outside strings to skip the full scan).
+ */
+Test(desired, duplicate_keys_after_strings_with_escapes)
+{
+	static const char *const texts[] = {
+	    "{\"id\": \"/s\", \"cmd\": \"a: \\\"b\\\": c\", \"cpus\": 1, \"cpus\": 2}",
+	    "{\"id\": \"/s\", \"cmd\": \"x\\\\\", \"cpus\": 1, \"cpus\": 2}",
+	    "{\"id\": \"/s\", \"labels\": {\"k\\\\\": \":\", \"k\\\\\": \"::\"}}",
+	    NULL};
+
+	for (size_t i = 0; texts[i]; i++) {
+		struct pacer_desired *d = load_one("s.json", texts[i]);
+
+		cr_assert_eq(d->nerrors, 1, "%s", texts[i]);
+		cr_assert_not_null(find_diag(d, "is written twice in one object"), "%s", texts[i]);
+		desired_free(d);
+	}
+	/* And none where every key is written once. */
+	{
+		struct pacer_desired *d =
+		    load_one("s.json", "{\"id\": \"/s\", \"cmd\": \"a\\\\\\\": b:\", \"cpus\": 1}");
+
+		cr_assert_eq(d->ndiags, 0);
+		desired_free(d);
+	}
+}
+
 Test(desired, app_and_group_may_not_share_an_id)
 {
 	struct pacer_desired *d =
