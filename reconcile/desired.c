@@ -965,37 +965,65 @@ static void parse_error(struct loadctx *c, struct json_tokener *tok)
 	}
 }
 
-/*
- * json-c accepts a raw tab or newline inside a string even in strict mode;
- * JSON (and Marathon's parser) do not. Offset of the first one, or NO_POS.
- */
-static size_t find_raw_control(const char *s, size_t len)
+/* 1 when one of the 8 bytes at p may be a control character, a quote or a
+ * backslash (may say 1 for none; never 0 for one). */
+static int word_may_stop(const char *p)
 {
-	int in_string = 0;
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t w, q, b;
 
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
+	memcpy(&w, p, 8);
+	q = w ^ (ones * '"');
+	b = w ^ (ones * '\\');
+	return !!((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high);
+}
 
-		if (!in_string) {
-			in_string = ch == '"';
-		} else if (ch == '\\') {
-			i++;
-		} else if (ch == '"') {
-			in_string = 0;
-		} else if (ch < 0x20) {
+/* The first byte from i on that ends a string's plain run: a control
+ * character, a quote or a backslash; len when none. */
+static size_t string_stop(const char *s, size_t len, size_t i)
+{
+	while (i + 8 <= len && !word_may_stop(s + i))
+		i += 8;
+	for (; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
 			return i;
-		}
-	}
-	return NO_POS;
+	return len;
 }
 
 /*
- * A key written twice in one object: json-c keeps the last value without a
- * word (so does Marathon), and the first is lost. With different values the
- * file does not say what it means: an error naming both places. With the
- * same value nothing is lost: a warning (a real file of the corpus repeats
- * an env variable so, and Marathon runs it).
+ * One pass over strict JSON text. json-c accepts a raw tab or newline
+ * inside a string even in strict mode; JSON (and Marathon's parser) do
+ * not: returns the offset of the first one, or NO_POS. *members gets the
+ * colons outside strings up to there: one per member written.
  */
+static size_t scan_text(const char *s, size_t len, size_t *members)
+{
+	size_t n = 0, i = 0, at = NO_POS;
+
+	while (i < len && at == NO_POS) {
+		const char *q = memchr(s + i, '"', len - i);
+		size_t end = q ? (size_t)(q - s) : len;
+
+		for (; i < end; i++)
+			n += s[i] == ':';
+		for (i = end + 1; q && i < len;) {
+			i = string_stop(s, len, i);
+			if (i < len && s[i] == '"') {
+				i++;
+				break;
+			}
+			if (i < len && s[i] == '\\')
+				i += 2;
+			else if (i < len)
+				at = i;
+			if (at != NO_POS)
+				break;
+		}
+	}
+	*members = n;
+	return at;
+}
+
 /* Members of every object in the tree below o. */
 static size_t tree_members(struct json_object *o)
 {
@@ -1013,49 +1041,22 @@ static size_t tree_members(struct json_object *o)
 	return n;
 }
 
-/* Offset just past the string whose opening quote ends before `from`. */
-static size_t string_end(const char *s, size_t len, size_t from)
-{
-	for (size_t i = from;;) {
-		const char *q = memchr(s + i, '"', len - i);
-		size_t k, escapes = 0;
-
-		if (!q)
-			return len;
-		for (k = (size_t)(q - s); k > from && s[k - 1] == '\\'; k--)
-			escapes++;
-		i = (size_t)(q - s) + 1;
-		if (escapes % 2 == 0)
-			return i;
-	}
-}
-
-/* The colons outside strings of strict JSON text: one per member written. */
-static size_t text_members(const char *s, size_t len)
-{
-	size_t n = 0, i = 0;
-
-	while (i < len) {
-		const char *q = memchr(s + i, '"', len - i);
-		size_t end = q ? (size_t)(q - s) : len;
-
-		for (; i < end; i++)
-			n += s[i] == ':';
-		if (!q)
-			break;
-		i = string_end(s, len, end + 1);
-	}
-	return n;
-}
-
-static void check_duplicate_keys(struct loadctx *c, struct json_object *root)
+/*
+ * A key written twice in one object: json-c keeps the last value without a
+ * word (so does Marathon), and the first is lost. With different values the
+ * file does not say what it means: an error naming both places. With the
+ * same value nothing is lost: a warning (a real file of the corpus repeats
+ * an env variable so, and Marathon runs it). `written` is the members the
+ * text holds (scan_text()).
+ */
+static void check_duplicate_keys(struct loadctx *c, struct json_object *root, size_t written)
 {
 	struct json_pos_dup *v = NULL;
 	size_t n = 0;
 
 	/* A key written twice is one member json-c does not keep: as many
 	 * members in the tree as written means none was, and spares the scan. */
-	if (text_members(c->data, c->len) == tree_members(root))
+	if (written == tree_members(root))
 		return;
 	if (json_pos_duplicates(c->data, c->len, &v, &n) < 0) {
 		c->oom = 1;
@@ -1127,9 +1128,9 @@ done:
  * json-c accepts a raw tab or line break inside a string, JSON does not
  * (and Marathon's parser refuses it): 1 with a diagnostic when there is one.
  */
-static int raw_control_found(struct loadctx *c)
+static int raw_control_found(struct loadctx *c, size_t *members)
 {
-	size_t off = find_raw_control(c->data, c->len);
+	size_t off = scan_text(c->data, c->len, members);
 	char ch;
 
 	if (off == NO_POS)
@@ -1174,6 +1175,7 @@ int desired_add_file(struct pacer_desired *d, const char *path, const char *data
 	static const struct desired_options defaults = DESIRED_OPTIONS_INIT;
 	struct loadctx c = {0};
 	struct json_object *root = NULL;
+	size_t members = 0;
 
 	c.d = d;
 	c.opts = opts ? opts : &defaults;
@@ -1190,8 +1192,8 @@ int desired_add_file(struct pacer_desired *d, const char *path, const char *data
 	if (c.len > INT32_MAX)
 		diag(&c, PACER_DIAG_ERROR, NO_POS, NULL,
 		     "file is too large to be a desired-state file");
-	else if ((root = parse_file(&c)) && !raw_control_found(&c)) {
-		check_duplicate_keys(&c, root);
+	else if ((root = parse_file(&c)) && !raw_control_found(&c, &members)) {
+		check_duplicate_keys(&c, root, members);
 		load_root(&c, root);
 	}
 	json_object_put(root);
