@@ -97,14 +97,27 @@ size_t json_pos_skip_ws(const char *data, size_t len, size_t i)
 	return i;
 }
 
-/* i is at the opening quote; returns the offset after the closing quote. */
+/*
+ * i is at the opening quote; returns the offset after the closing quote:
+ * the first quote after an even run of backslashes (memchr finds the
+ * candidates: most strings hold no escape at all).
+ */
 static size_t skip_string(const char *data, size_t len, size_t i)
 {
-	for (i++; i < len; i++) {
-		if (data[i] == '\\')
-			i++;
-		else if (data[i] == '"')
+	size_t start = ++i;
+
+	while (i < len) {
+		const char *q = memchr(data + i, '"', len - i);
+		size_t k;
+
+		if (!q)
+			return len;
+		i = (size_t)(q - data);
+		for (k = i; k > start && data[k - 1] == '\\'; k--)
+			;
+		if ((i - k) % 2 == 0)
 			return i + 1;
+		i++;
 	}
 	return len;
 }
