@@ -660,6 +660,11 @@ def targets(res):
         lambda v, l: v <= l, "x")
     add("no-op sync peak RSS (%s) < 100 MB" % tag,
         None if noop.get("maxrss_kb") is None else noop["maxrss_kb"] / 1024, 100, lambda v, l: v < l, "MB")
+    cold = big.get("noop_nocache", {})
+    add("cold no-op (%s) cpu / floor cpu <= 1.5" % tag, ratio(cold.get("cpu_s"), floor.get("cpu_s")), 1.5,
+        lambda v, l: v <= l, "x")
+    add("cold no-op peak RSS (%s) < 100 MB" % tag,
+        None if cold.get("maxrss_kb") is None else cold["maxrss_kb"] / 1024, 100, lambda v, l: v < l, "MB")
     for k in res["k_test"]:
         if k["parallel"] == 16:
             add("K=%d changed, D=%gs, --parallel 16: wall < 20 s" % (k["K"], k["D_s"]), k.get("wall_s"), 20,
