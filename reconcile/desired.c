@@ -703,6 +703,27 @@ static void check_fields(struct loadctx *c, struct json_object *app, size_t off,
 }
 
 /*
+ * 1 when the resolved id (which includes the enclosing groups, where a
+ * template may hide too) is a valid app id, else 0 with an error.
+ */
+static int id_usable(struct loadctx *c, const char *id, size_t off)
+{
+	struct pacer_error *id_err = NULL;
+	int ok = 0;
+
+	if (find_template(id))
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, "id"), id,
+		     "unrendered template in \"id\" (\"%s\"); %s", id, RENDER_HINT);
+	else if (appid_check(id, &id_err) < 0)
+		diag(c, PACER_DIAG_ERROR, member_pos(c, off, "id"), id, "%s",
+		     id_err && id_err->message ? id_err->message : "invalid app id");
+	else
+		ok = 1;
+	pacer_error_free(id_err);
+	return ok;
+}
+
+/*
  * One app object at offset off, relative ids resolved against base. An app
  * with a usable id is kept even when other checks fail, so that duplicates
  * are still reported; any error stops the run anyway.
@@ -710,11 +731,10 @@ static void check_fields(struct loadctx *c, struct json_object *app, size_t off,
 static void load_app(struct loadctx *c, struct json_object *app, size_t off, const char *base)
 {
 	struct json_object *idv, *submitted = NULL;
-	struct pacer_error *id_err = NULL;
 	const char *raw;
 	char *id = NULL;
 	size_t nerrors = c->d->nerrors;
-	int id_ok = 0;
+	int id_ok;
 
 	if (!json_object_is_type(app, json_type_object)) {
 		diag(c, PACER_DIAG_ERROR, off, NULL,
@@ -742,19 +762,9 @@ static void load_app(struct loadctx *c, struct json_object *app, size_t off, con
 		     raw);
 		return;
 	}
-	/*
-	 * The resolved id includes the enclosing groups, where a template may
-	 * hide too. A bad id does not stop the other checks: the user fixes all
-	 * at once. Only an app with a good id is kept.
-	 */
-	if (find_template(id))
-		diag(c, PACER_DIAG_ERROR, member_pos(c, off, "id"), id,
-		     "unrendered template in \"id\" (\"%s\"); %s", id, RENDER_HINT);
-	else if (appid_check(id, &id_err) < 0)
-		diag(c, PACER_DIAG_ERROR, member_pos(c, off, "id"), id, "%s",
-		     id_err && id_err->message ? id_err->message : "invalid app id");
-	else
-		id_ok = 1;
+	/* A bad id does not stop the other checks: the user fixes all at
+	 * once. Only an app with a good id is kept. */
+	id_ok = id_usable(c, id, off);
 	if (id_ok && strcmp(raw, id) != 0)
 		json_object_object_add(app, "id", json_object_new_string(id));
 
@@ -766,7 +776,6 @@ static void load_app(struct loadctx *c, struct json_object *app, size_t off, con
 		c->oom = 1;
 	else if (!id_ok)
 		json_object_put(submitted);
-	pacer_error_free(id_err);
 	free(id);
 }
 
