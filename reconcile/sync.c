@@ -617,6 +617,32 @@ static int select_only(struct sync_state *ss, struct pacer_error **err)
 	return rc;
 }
 
+/*
+ * Step 3: the live apps. A list read ahead is what Marathon runs unless an
+ * earlier run's journal was resumed since (step 2): then it is read again.
+ */
+static int read_live(struct sync_state *ss, const struct plan_options *popts,
+		     struct pacer_error **err)
+{
+	const char *const *owned = (const char *const *)ss->owned;
+	long long now = (long long)time(NULL);
+	int rc;
+
+	if (ss->prefetch && !ss->resumed.nentries) {
+		rc = live_read_prefetched(ss->prefetch, ss->r->desired, popts, owned,
+					  (size_t)ss->nowned, now, ss->cache, &ss->live, err);
+	} else {
+		if (ss->prefetch)
+			PLOG_DEBUG("the app list read ahead is read again: an earlier run's "
+				   "changes were resumed since");
+		rc = live_read_tracked(ss->m, ss->r->desired, popts, owned, (size_t)ss->nowned,
+				       now, ss->cache, &ss->live, err);
+	}
+	live_prefetch_free(ss->prefetch);
+	ss->prefetch = NULL;
+	return rc;
+}
+
 /* Steps 3 and 4: one GET /v2/apps, compared as it arrives, then the plan. */
 static int read_and_plan(struct sync_state *ss, struct pacer_error **err)
 {
@@ -635,18 +661,7 @@ static int read_and_plan(struct sync_state *ss, struct pacer_error **err)
 		popts.nowned = (size_t)ss->nowned;
 	}
 	popts.ignore_instances = ss->opts->ignore_instances;
-	/* A list read ahead is what Marathon runs unless an earlier run's
-	 * journal was resumed since (step 2): then it is read again. */
-	if (ss->prefetch && !ss->resumed.nentries)
-		rc = live_read_prefetched(ss->prefetch, r->desired, &popts,
-					  (const char *const *)ss->owned, (size_t)ss->nowned,
-					  (long long)time(NULL), ss->cache, &ss->live, err);
-	else
-		rc = live_read_tracked(ss->m, r->desired, &popts, (const char *const *)ss->owned,
-				       (size_t)ss->nowned, (long long)time(NULL), ss->cache,
-				       &ss->live, err);
-	live_prefetch_free(ss->prefetch);
-	ss->prefetch = NULL;
+	rc = read_live(ss, &popts, err);
 	if (rc)
 		/* An app that cannot be compared names its file; the rest is Marathon's. */
 		return pacer_error_wrap(err, rc,

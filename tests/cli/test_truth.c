@@ -85,6 +85,33 @@ Test(truth, killed_sync_is_finished_and_the_failure_held, .timeout = 120, .fini 
 	ct_teardown(&t);
 }
 
+/*
+ * A run without a cache reads the app list before the files (to compare
+ * each app as it is loaded); when it then resumes an earlier run's change,
+ * which changes Marathon, that list is read again before the plan.
+ */
+Test(truth, a_list_read_ahead_is_read_again_after_a_resume, .timeout = 120, .fini = ct_fini)
+{
+	static struct ct t;
+	const char *timeout[] = {"--timeout", "4", NULL};
+	const char *extra[] = {"--timeout", "4", "--log-level", "debug", NULL};
+	const char *nocache[] = {"PACER_NO_CACHE=1", NULL};
+	char k[64];
+	struct ct_run r;
+
+	ct_setup(&t, NULL);
+	ct_prepare(&t, CT_SCENE_FAILING_UPDATE);
+	sync_killed_at(&t, timeout, "during-wait");
+
+	r = ct_cmd_env(&t, "sync", extra, nocache);
+	cr_expect_eq(r.rc, 1, "the resumed change failed: exit 1, got %d", r.rc);
+	cr_expect(ct_has(r.out, "rolled_back") && ct_has(r.out, "earlier run"), "%s", r.out);
+	cr_expect(ct_has(r.err, "the app list read ahead is read again"), "%s", r.err);
+	ct_run_free(&r);
+	cr_expect_str_eq(live_k(&t, "/a", k, sizeof(k)), "v1", "the old version runs again");
+	ct_teardown(&t);
+}
+
 /* --retry-failed deploys a held change again. */
 Test(truth, retry_failed_tries_a_held_change_again, .timeout = 120, .fini = ct_fini)
 {
