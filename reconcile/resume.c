@@ -180,6 +180,12 @@ static void resume_change(struct job *j, struct pacer_plan_item *it)
 		  it->app_id, dep && *dep ? dep : "-", j->e->commit ? j->e->commit : "-",
 		  journal_action_name(j->e->action), it->timeout_s);
 	apply_continue(j->ctx, it, j->e, dep ? dep : "", j->res);
+	/*
+	 * Only the deployment in flight is bound by the earlier deadline: an
+	 * undo this run submits later (--atomic) is a deployment of its own,
+	 * with the change's whole timeout.
+	 */
+	it->timeout_s = j->e->timeout_s > 0 ? j->e->timeout_s : 0;
 	j->settled = 1; /* it->live stays: an --atomic run may have to restore it */
 }
 

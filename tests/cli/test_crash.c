@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/lib/clitest.h"
 
@@ -476,4 +477,41 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 	        "rolled back as the uninterrupted run would have, %zu did not\n",
 	        NCASES, points, actions, ss ? ss->tests_passed : 0,
 	        ss ? ss->tests_failed + ss->tests_crashed : 0);
+}
+
+/*
+ * A run resumes /a's update with nothing left of its deadline (one look),
+ * then undoes it because /z failed (--atomic): the undo is a deployment of
+ * its own and gets the whole --timeout, not what was left of the earlier
+ * one. /a's tasks take 1.5 s to start: 1 s is too short, 5 s is not.
+ */
+Test(crash, an_undo_after_a_resume_gets_the_whole_timeout, .timeout = 120, .fini = ct_fini)
+{
+	static struct ct t;
+	static const char *const launch[] = {"--task-launch-ms", "1500", NULL};
+	const char *args[] = {"--timeout", "5", "--atomic", "--parallel", "1", NULL};
+	const char *envv[] = {"PACER_CRASH_AT=after-submitted:1", NULL};
+	struct json_object *a;
+	struct ct_run r;
+	char *got;
+
+	ct_setup(&t, launch);
+	ct_prepare(&t, action_scene[ACT_ATOMIC]);
+	r = ct_cmd_env(&t, "sync", args, envv);
+	cr_assert_eq(r.rc, KILLED, "pacer was not killed after /a's update (exit %d)\n%s", r.rc, r.err);
+	ct_run_free(&r);
+	sleep(6); /* /a's deadline passes */
+	r = ct_cmd(&t, "sync", args);
+	got = ct_outcomes(r.out, "/a");
+	cr_expect_eq(r.rc, 1, "exit %d\n%s%s", r.rc, r.out, r.err);
+	cr_expect(ct_has(got, "rolled_back"), "/a: \"%s\"\n%s%s", got, r.out, r.err);
+	free(got);
+	ct_run_free(&r);
+	a = ct_app(&t, "/a");
+	cr_assert(a);
+	cr_expect_str_eq(ct_str(a, "env.K"), "v1");
+	cr_expect(ct_settled(a), "/a runs v1 healthy");
+	json_object_put(a);
+	cr_expect_not(ct_has_app(&t, "/z"));
+	ct_teardown(&t);
 }
