@@ -28,6 +28,7 @@
 #include <json-c/json.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1094,20 +1095,97 @@ static void check_duplicate_keys(struct loadctx *c, struct json_object *root, si
 #define DESIRED_MAX_DEPTH 64
 
 /*
+ * What loading keeps from file to file (pacer_desired.mem): one tokener,
+ * and the bytes of the files kept for apps not parsed (struct
+ * desired_bytes), packed into blocks freed with the state: at 10,000
+ * files a malloc() per file, after the trees just freed, cost more than
+ * copying the bytes.
+ */
+#define DESIRED_BLOCK (256 * 1024)
+
+struct desired_block {
+	struct desired_block *next;
+	size_t used, size;
+	max_align_t mem[];
+};
+
+struct desired_mem {
+	struct json_tokener *tok;
+	struct desired_block *blocks; /* the newest first */
+};
+
+static struct desired_mem *desired_mem(struct pacer_desired *d)
+{
+	if (!d->mem)
+		d->mem = calloc(1, sizeof(*d->mem));
+	return d->mem;
+}
+
+/* The loader's tokener, reset for a new file; NULL when out of memory. */
+static struct json_tokener *desired_tokener(struct pacer_desired *d)
+{
+	struct desired_mem *m = desired_mem(d);
+
+	if (m && !m->tok && (m->tok = json_tokener_new_ex(DESIRED_MAX_DEPTH)))
+		json_tokener_set_flags(m->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	if (!m || !m->tok)
+		return NULL;
+	json_tokener_reset(m->tok);
+	return m->tok;
+}
+
+/* n bytes that live as long as d; NULL when out of memory. */
+static void *desired_alloc(struct pacer_desired *d, size_t n)
+{
+	struct desired_mem *m = desired_mem(d);
+	struct desired_block *b = m ? m->blocks : NULL;
+
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!m)
+		return NULL;
+	if (!b || b->size - b->used < n) {
+		size_t size = n > DESIRED_BLOCK ? n : DESIRED_BLOCK;
+
+		if (!(b = malloc(sizeof(*b) + size)))
+			return NULL;
+		b->used = 0;
+		b->size = size;
+		b->next = m->blocks;
+		m->blocks = b;
+	}
+	b->used += n;
+	return (char *)b->mem + b->used - n;
+}
+
+static void desired_mem_free(struct desired_mem *m)
+{
+	if (!m)
+		return;
+	while (m->blocks) {
+		struct desired_block *next = m->blocks->next;
+
+		free(m->blocks);
+		m->blocks = next;
+	}
+	if (m->tok)
+		json_tokener_free(m->tok); /* json-c 0.16 crashes on NULL */
+	free(m);
+}
+
+/*
  * Parse c's bytes strictly (no trailing commas, valid UTF-8). NULL with a
  * diagnostic when the file is not one JSON value, or with c->oom set. The
  * caller puts the result.
  */
 static struct json_object *parse_file(struct loadctx *c)
 {
-	struct json_tokener *tok = json_tokener_new_ex(DESIRED_MAX_DEPTH);
+	struct json_tokener *tok = desired_tokener(c->d);
 	struct json_object *root = NULL;
 
 	if (!tok) {
 		c->oom = 1;
 		return NULL;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, c->data, (int)c->len);
 	if (!root && json_tokener_get_error(tok) == json_tokener_continue &&
 	    json_pos_skip_ws(c->data, c->len, 0) < c->len) {
@@ -1118,7 +1196,7 @@ static struct json_object *parse_file(struct loadctx *c)
 			diag(c, PACER_DIAG_ERROR, c->len, NULL,
 			     "malformed JSON: %s at the end of the file",
 			     json_tokener_error_desc(json_tokener_get_error(tok)));
-			goto done;
+			return NULL;
 		}
 	}
 	if (!root && json_tokener_get_error(tok) == json_tokener_success)
@@ -1128,8 +1206,6 @@ static struct json_object *parse_file(struct loadctx *c)
 		     "{\"app\": {...}}, an array of apps or a group");
 	else if (!root)
 		parse_error(c, tok);
-done:
-	json_tokener_free(tok); /* never NULL here: json-c 0.16 crashes on NULL */
 	return root;
 }
 
@@ -1229,11 +1305,11 @@ static int app_cmp(const void *pa, const void *pb)
 }
 
 /*
- * A cached file's bytes, shared by its apps until each one is parsed; or,
- * from a source that reads lazily, none: then src reads them again.
+ * A cached file's bytes, shared by its apps (in the state's blocks, see
+ * desired_alloc()); or, from a source that reads lazily, none: then src
+ * reads them again.
  */
 struct desired_bytes {
-	size_t refs;
 	struct pacer_source *src; /* borrowed; NULL when data holds the bytes */
 	size_t len;
 	char data[];
@@ -1250,26 +1326,19 @@ struct desired_blob {
 	size_t ndeps;
 };
 
-static void bytes_unref(struct desired_bytes *b)
-{
-	if (b && --b->refs == 0)
-		free(b);
-}
-
 /*
  * A copy of a file's bytes (or, when data is NULL, none: src reads them
- * when an app needs them), with one reference for the caller; NULL when
- * out of memory.
+ * when an app needs them), freed with d; NULL when out of memory.
  */
-static struct desired_bytes *bytes_new(const char *data, size_t len, struct pacer_source *src)
+static struct desired_bytes *bytes_new(struct pacer_desired *d, const char *data, size_t len,
+                                       struct pacer_source *src)
 {
 	struct desired_bytes *bytes;
 
 	if (!data)
 		len = 0;
-	if (!(bytes = malloc(sizeof(*bytes) + len + 1)))
+	if (!(bytes = desired_alloc(d, sizeof(*bytes) + len + 1)))
 		return NULL;
-	bytes->refs = 1;
 	bytes->src = data ? NULL : src;
 	bytes->len = len;
 	if (len)
@@ -1282,7 +1351,6 @@ static void blob_free(struct desired_blob *b)
 {
 	if (!b)
 		return;
-	bytes_unref(b->bytes);
 	for (size_t i = 0; i < b->ndeps; i++)
 		free(b->deps[i]);
 	free(b->deps);
@@ -1447,6 +1515,7 @@ void desired_free(struct pacer_desired *d)
 	free(d->apps);
 	free(d->diags);
 	free(d->revision);
+	desired_mem_free(d->mem);
 	free(d);
 }
 
@@ -1508,7 +1577,6 @@ static int add_cached_app(struct pacer_desired *d, const char **pp, const char *
 	a->line = line;
 	a->col = col;
 	blob->bytes = bytes;
-	bytes->refs++;
 	d->napps++;
 	for (;;) {
 		size_t n;
@@ -1538,7 +1606,7 @@ static int add_cached_app(struct pacer_desired *d, const char **pp, const char *
 static int add_cached(struct pacer_desired *d, const char *path, const char *data, size_t len,
                       const char *key, const char *apps, struct pacer_source *src)
 {
-	struct desired_bytes *bytes = bytes_new(data, len, src);
+	struct desired_bytes *bytes = bytes_new(d, data, len, src);
 	const char *p = apps;
 	size_t first = d->napps;
 	int rc = 1;
@@ -1552,7 +1620,6 @@ static int add_cached(struct pacer_desired *d, const char *path, const char *dat
 	else
 		while (d->napps > first)
 			app_release(&d->apps[--d->napps]);
-	bytes_unref(bytes);
 	return rc;
 }
 
@@ -1600,8 +1667,8 @@ done:
  * Returns 0 (a is unchanged when a dependency is not a string), -1 when
  * out of memory.
  */
-static int compact_app(struct pacer_desired_app *a, struct desired_bytes **bytes,
-                       const char *data, size_t len)
+static int compact_app(struct pacer_desired *d, struct pacer_desired_app *a,
+                       struct desired_bytes **bytes, const char *data, size_t len)
 {
 	size_t n = desired__ndeps(a);
 	struct desired_blob *blob;
@@ -1609,7 +1676,7 @@ static int compact_app(struct pacer_desired_app *a, struct desired_bytes **bytes
 	for (size_t i = 0; i < n; i++)
 		if (!desired__dep(a, i))
 			return 0;
-	if (!*bytes && !(*bytes = bytes_new(data, len, NULL)))
+	if (!*bytes && !(*bytes = bytes_new(d, data, len, NULL)))
 		return -1;
 	if (!(blob = calloc(1, sizeof(*blob))) || (n && !(blob->deps = calloc(n, sizeof(char *))))) {
 		free(blob);
@@ -1622,7 +1689,6 @@ static int compact_app(struct pacer_desired_app *a, struct desired_bytes **bytes
 		}
 	}
 	blob->bytes = *bytes;
-	(*bytes)->refs++;
 	a->blob = blob;
 	json_object_put(a->def);
 	a->def = NULL;
@@ -1644,11 +1710,10 @@ static int visit_apps(struct pacer_desired *d, size_t first, const struct desire
 		struct pacer_desired_app *a = &d->apps[i];
 
 		if (!rc && clean && a->def && o->visit(o->visit_ctx, a) == 1)
-			rc = compact_app(a, &bytes, data, len);
+			rc = compact_app(d, a, &bytes, data, len);
 		json_object_put(a->submitted);
 		a->submitted = NULL;
 	}
-	bytes_unref(bytes);
 	return rc;
 }
 
@@ -1804,6 +1869,8 @@ int desired_load(struct pacer_source *src, const struct desired_options *opts,
 	w.ckey = w.hit = NULL;
 	if (w.opts->cache && src->read_lazy && src->load)
 		rc = src->read_lazy(src, want_file, load_file_cb, &w, err);
+	else if (!w.opts->cache && src->read_unkeyed)
+		rc = src->read_unkeyed(src, load_file_cb, &w, err);
 	else
 		rc = src->read(src, load_file_cb, &w, err);
 	free(w.ckey);

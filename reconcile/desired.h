@@ -68,6 +68,7 @@ struct pacer_desired {
 	size_t nerrors;                 /* diags with is_error */
 	size_t nfiles;                  /* files read */
 	char *revision;                 /* source revision (commit id) or NULL */
+	struct desired_mem *mem;        /* the loader's own (desired.c); NULL until it loads */
 };
 
 struct desired_options {

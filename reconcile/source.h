@@ -58,6 +58,13 @@ struct pacer_source {
 	 */
 	int (*load)(struct pacer_source *s, const char *path, const char *key, char **data,
 		    size_t *len, struct pacer_error **err);
+	/*
+	 * Optional: read() for a caller that uses no keys (nothing to cache):
+	 * cb gets key NULL, and a source whose keys cost work (a directory:
+	 * SHA-256 of every file) does not make them.
+	 */
+	int (*read_unkeyed)(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
+			    struct pacer_error **err);
 };
 
 static inline void pacer_source_free(struct pacer_source *s)

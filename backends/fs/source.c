@@ -32,14 +32,23 @@
 #define SHA256_LEN 32
 #define CONTENT_KEY_SIZE (sizeof("sha256:") + 2 * SHA256_LEN)
 
+/* A read buffer: room for alloc bytes and a NUL. */
+struct fs_buf {
+	char *p;
+	size_t alloc;
+};
+
 /*
- * SHA-256 fetched once per source and one context per read: at 10,000
- * files, EVP_Digest()'s implicit fetch and context for each file cost
- * more than hashing their bytes.
+ * What one read of the tree reuses from file to file: SHA-256 fetched once
+ * per source and one context (at 10,000 files, EVP_Digest()'s implicit
+ * fetch and context for each file cost more than hashing their bytes), and
+ * one buffer for the bytes (a malloc() per file cost more than reading it).
  */
 struct fs_hash {
-	EVP_MD *md;      /* the source's (fs_source.md), borrowed */
+	EVP_MD *md;      /* the source's (fs_source.md), borrowed; NULL: no keys */
 	EVP_MD_CTX *ctx; /* owned by the read */
+	struct fs_buf buf; /* owned by the read */
+	int dirfd;         /* the root, owned by the read; AT_FDCWD: open by full path */
 };
 
 static const char *content_key(struct fs_hash *h, const char *data, size_t len,
@@ -48,7 +57,9 @@ static const char *content_key(struct fs_hash *h, const char *data, size_t len,
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
-	if (!h->ctx || !h->md || !EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
+	if (!h->md)
+		return NULL;
+	if (!h->ctx || !EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
 	    !EVP_DigestUpdate(h->ctx, data, len) || !EVP_DigestFinal_ex(h->ctx, md, &n) ||
 	    n != SHA256_LEN)
 		return NULL;
@@ -89,42 +100,47 @@ static int too_big(struct pacer_error **err, const char *path, size_t max)
 	                       path, max);
 }
 
-/*
- * Double *buf's room (plus one byte for the NUL), but never past max + 1
- * bytes: reading one byte more than max is how a file that grew past its
- * stat() size is caught. A buffer already at that cap means "too big".
- */
-static int grow(char **buf, size_t *alloc, size_t max, const char *path, struct pacer_error **err)
+/* b with room for at least want bytes (and the NUL). */
+static int reserve(struct fs_buf *b, size_t want, const char *path, struct pacer_error **err)
 {
-	size_t nalloc = *alloc * 2 > max + 1 ? max + 1 : *alloc * 2;
 	char *nb;
 
-	if (nalloc <= *alloc)
-		return too_big(err, path, max);
-	nb = realloc(*buf, nalloc + 1);
-	if (!nb)
+	if (b->p && b->alloc >= want)
+		return 0;
+	if (!(nb = realloc(b->p, want + 1)))
 		return pacer_error_set(err, -1, "cannot read '%s': out of memory", path);
-	*buf = nb;
-	*alloc = nalloc;
+	b->p = nb;
+	b->alloc = want;
 	return 0;
 }
 
-/* Read fd to its end, starting with room for alloc bytes. */
-static int read_fd(int fd, const char *path, size_t max, size_t alloc, char **out, size_t *len,
-                   struct pacer_error **err)
+/*
+ * Double b's room, but never past max + 1 bytes: reading one byte more
+ * than max is how a file that grew past its stat() size is caught. A
+ * buffer already at that cap means "too big".
+ */
+static int grow(struct fs_buf *b, size_t max, const char *path, struct pacer_error **err)
 {
-	char *buf = malloc(alloc + 1);
-	size_t used = 0;
-	int rc = 0;
+	size_t nalloc = b->alloc * 2 > max + 1 ? max + 1 : b->alloc * 2;
 
-	if (!buf)
-		return pacer_error_set(err, -1, "cannot read '%s': out of memory", path);
+	if (nalloc <= b->alloc)
+		return too_big(err, path, max);
+	return reserve(b, nalloc, path, err);
+}
+
+/* Read fd to its end into b (room for alloc bytes first); b stays the caller's. */
+static int read_fd(int fd, const char *path, size_t max, size_t alloc, struct fs_buf *b,
+                   size_t *len, struct pacer_error **err)
+{
+	size_t used = 0;
+	int rc = reserve(b, alloc, path, err);
+
 	while (rc == 0) {
 		ssize_t n;
 
-		if (used == alloc && (rc = grow(&buf, &alloc, max, path, err)))
+		if (used == b->alloc && (rc = grow(b, max, path, err)))
 			break;
-		n = read(fd, buf + used, alloc - used);
+		n = read(fd, b->p + used, b->alloc - used);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -136,12 +152,9 @@ static int read_fd(int fd, const char *path, size_t max, size_t alloc, char **ou
 	}
 	if (rc == 0 && used > max)
 		rc = too_big(err, path, max);
-	if (rc) {
-		free(buf);
+	if (rc)
 		return rc;
-	}
-	buf[used] = '\0';
-	*out = buf;
+	b->p[used] = '\0';
 	*len = used;
 	return 0;
 }
@@ -156,16 +169,19 @@ char *fs_dir_dup(const char *dir)
 	return d;
 }
 
-int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct pacer_error **err)
+/*
+ * fs_read_file() of name below directory dirfd (or AT_FDCWD) into b (the
+ * caller's, also on error); path names it in messages.
+ */
+static int read_file_into(int dirfd, const char *name, const char *path, size_t max,
+                          struct fs_buf *b, size_t *len, struct pacer_error **err)
 {
 	struct stat st;
-	size_t alloc, ignored;
+	size_t alloc;
 	int fd, rc;
 
-	*out = NULL;
-	if (len)
-		*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	*len = 0;
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return pacer_error_set(err, PACER_ENOTFOUND, "'%s' does not exist", path);
@@ -190,9 +206,21 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct p
 	alloc = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
 	if (alloc > max + 1)
 		alloc = max + 1;
-	rc = read_fd(fd, path, max, alloc, out, len ? len : &ignored, err);
+	rc = read_fd(fd, path, max, alloc, b, len, err);
 done:
 	close(fd);
+	return rc;
+}
+
+int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct pacer_error **err)
+{
+	struct fs_buf b = {NULL, 0};
+	size_t ignored;
+	int rc = read_file_into(AT_FDCWD, path, path, max, &b, len ? len : &ignored, err);
+
+	*out = rc ? NULL : b.p;
+	if (rc)
+		free(b.p);
 	return rc;
 }
 
@@ -312,14 +340,23 @@ done:
  * One directory entry `name` of dirpath (rel below the root): follow a
  * link, enter a directory, collect a "*.json" file.
  */
-static int visit(struct walk *w, const char *dirpath, const char *rel, const char *name)
+static int visit(struct walk *w, const char *dirpath, const char *rel, const struct dirent *de)
 {
-	char *full = join(dirpath, name), *sub = join(rel, name);
+	const char *name = de->d_name;
+	char *full, *sub;
 	struct stat st;
 	int rc = 0;
 
+	/* A regular file is all the type says: "*.json" is collected, the rest
+	 * needs no lstat() (thousands of them in a large tree). */
+	if (de->d_type == DT_REG && !ends_with_json(name))
+		return 0;
+	full = join(dirpath, name);
+	sub = join(rel, name);
 	if (!full || !sub)
 		rc = oom(w);
+	else if (de->d_type == DT_REG)
+		rc = pacer_strvec_add(&w->paths, sub) < 0 ? oom(w) : 0;
 	else if (lstat(full, &st) < 0)
 		rc = pacer_error_set(w->err, PACER_EIO, "cannot stat '%s': %s", full,
 		                     durable_strerror(errno));
@@ -359,7 +396,7 @@ static int walk_dir(struct walk *w, const char *rel)
 		}
 		/* Hidden: ".git", editor swap files, our own temp files; also "." and "..". */
 		if (de->d_name[0] != '.')
-			rc = visit(w, dirpath, rel, de->d_name);
+			rc = visit(w, dirpath, rel, de);
 	}
 done:
 	if (dir)
@@ -372,13 +409,13 @@ done:
 static int hand_over(struct fs_hash *h, const char *full, const char *rel, pacer_source_file_cb cb,
                      void *ctx, struct pacer_error **err)
 {
-	char *data = NULL, key[CONTENT_KEY_SIZE];
+	char key[CONTENT_KEY_SIZE];
 	size_t len;
-	int rc = fs_read_file(full, FS_SOURCE_MAX_FILE, &data, &len, err);
+	int rc = read_file_into(h->dirfd, h->dirfd == AT_FDCWD ? full : rel, full,
+	                        FS_SOURCE_MAX_FILE, &h->buf, &len, err);
 
 	if (rc == 0)
-		rc = cb(ctx, rel, data, len, content_key(h, data, len, key));
-	free(data);
+		rc = cb(ctx, rel, h->buf.p, len, content_key(h, h->buf.p, len, key));
 	return rc;
 }
 
@@ -390,11 +427,10 @@ static void walk_release(struct walk *w)
 }
 
 /* Every "*.json" below the root (st is the root's), in strcmp order of their paths. */
-static int read_tree(struct fs_source *fs, const struct stat *st, pacer_source_file_cb cb,
-                     void *ctx, struct pacer_error **err)
+static int read_tree(struct fs_source *fs, struct fs_hash *h, const struct stat *st,
+                     pacer_source_file_cb cb, void *ctx, struct pacer_error **err)
 {
 	struct walk w = {.root = fs->root, .err = err};
-	struct fs_hash h = {fs->md, EVP_MD_CTX_new()};
 	int rc;
 
 	w.real_root = realpath(fs->root, NULL);
@@ -407,22 +443,25 @@ static int read_tree(struct fs_source *fs, const struct stat *st, pacer_source_f
 	if (rc != 0)
 		goto done;
 	pacer_strvec_normalize(&w.paths);
+	/* Each file opened below the root, not from "/" again (path lookups cost). */
+	h->dirfd = open(fs->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->dirfd < 0)
+		h->dirfd = AT_FDCWD;
 	for (size_t i = 0; i < w.paths.n && rc == 0; i++) {
 		char *full = join(fs->root, w.paths.v[i]);
 
-		rc = full ? hand_over(&h, full, w.paths.v[i], cb, ctx, err) : oom(&w);
+		rc = full ? hand_over(h, full, w.paths.v[i], cb, ctx, err) : oom(&w);
 		free(full);
 	}
 done:
 	walk_release(&w);
-	EVP_MD_CTX_free(h.ctx);
 	return rc;
 }
 
-static int fs_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
-                   struct pacer_error **err)
+/* The root, a directory or a single file, through h. */
+static int read_root(struct fs_source *fs, struct fs_hash *h, pacer_source_file_cb cb, void *ctx,
+                     struct pacer_error **err)
 {
-	struct fs_source *fs = (struct fs_source *)s;
 	struct stat st;
 
 	if (stat(fs->root, &st) < 0) {
@@ -435,17 +474,40 @@ static int fs_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
 		                       durable_strerror(errno));
 	}
 	/* A single file (pacer validate FILE) is read under the path it was given. */
-	if (S_ISREG(st.st_mode)) {
-		struct fs_hash h = {fs->md, EVP_MD_CTX_new()};
-		int rc = hand_over(&h, fs->root, fs->root, cb, ctx, err);
-
-		EVP_MD_CTX_free(h.ctx);
-		return rc;
-	}
+	if (S_ISREG(st.st_mode))
+		return hand_over(h, fs->root, fs->root, cb, ctx, err);
 	if (!S_ISDIR(st.st_mode))
 		return pacer_error_set(err, PACER_EINVALID,
 		                       "source '%s' is neither a directory nor a file", fs->root);
-	return read_tree(fs, &st, cb, ctx, err);
+	return read_tree(fs, h, &st, cb, ctx, err);
+}
+
+/* read(), with keys (SHA-256 of each file) or without. */
+static int read_keyed(struct pacer_source *s, int keyed, pacer_source_file_cb cb, void *ctx,
+                      struct pacer_error **err)
+{
+	struct fs_source *fs = (struct fs_source *)s;
+	struct fs_hash h = {keyed ? fs->md : NULL, keyed ? EVP_MD_CTX_new() : NULL, {NULL, 0},
+	                    AT_FDCWD};
+	int rc = read_root(fs, &h, cb, ctx, err);
+
+	if (h.dirfd != AT_FDCWD)
+		close(h.dirfd);
+	EVP_MD_CTX_free(h.ctx);
+	free(h.buf.p);
+	return rc;
+}
+
+static int fs_read(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
+                   struct pacer_error **err)
+{
+	return read_keyed(s, 1, cb, ctx, err);
+}
+
+static int fs_read_unkeyed(struct pacer_source *s, pacer_source_file_cb cb, void *ctx,
+                           struct pacer_error **err)
+{
+	return read_keyed(s, 0, cb, ctx, err);
 }
 
 static const char *fs_describe(struct pacer_source *s)
@@ -479,6 +541,7 @@ int fs_source_new(struct pacer_source **out, const char *dir, struct pacer_error
 	}
 	fs->md = EVP_MD_fetch(NULL, "SHA256", NULL);
 	fs->base.read = fs_read;
+	fs->base.read_unkeyed = fs_read_unkeyed;
 	fs->base.describe = fs_describe;
 	fs->base.revision = fs_revision;
 	fs->base.free = fs_free;

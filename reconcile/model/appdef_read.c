@@ -958,23 +958,25 @@ static void report_unknown(struct uwalk *u, const struct field *sub, const char 
 
 static void unknown_obj(struct uwalk *u, struct json_object *v, const struct field *sub)
 {
+	size_t n = 0, cursor = 0;
+
 	if (!json_object_is_type(v, json_type_object) || u->n >= UNKNOWN_MAX_DEPTH - 1)
 		return;
+	while (sub[n].name)
+		n++;
 	json_object_object_foreach(v, key, val) {
-		const struct field *f = sub;
+		int idx = field_index(sub, n, key, &cursor);
 
 		if (u->rc)
 			return;
-		while (f->name && strcmp(f->name, key))
-			f++;
-		if (!f->name) {
+		if (idx < 0) {
 			report_unknown(u, sub, key);
 			continue;
 		}
 		if (!val)
 			continue;
 		u->segs[u->n++] = (struct appdef_seg){key, 0};
-		unknown_value(u, val, f);
+		unknown_value(u, val, &sub[idx]);
 		u->n--;
 	}
 }

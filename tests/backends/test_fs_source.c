@@ -164,6 +164,58 @@ Test(fs_source, walks_sorted_skips_hidden_follows_inner_links)
 	}
 }
 
+static int collect_unkeyed(void *ctx, const char *path, const char *data, size_t len,
+                           const char *key)
+{
+	struct seen *s = ctx;
+
+	cr_assert_lt(s->n, 64);
+	cr_assert_null(key, "%s: key %s from read_unkeyed", path, key);
+	cr_assert_eq(data[len], '\0', "%s: the bytes end with a NUL", path);
+	s->paths[s->n] = strdup(path);
+	s->data[s->n] = strndup(data, len);
+	s->n++;
+	return 0;
+}
+
+/* Files of very different sizes, in turns, through one read: each exact. */
+Test(fs_source, read_unkeyed_hands_the_same_bytes_without_keys)
+{
+	static const size_t sizes[] = {70000, 3, 150000, 12, 0, 90000};
+	struct pacer_source *src = NULL;
+	struct pacer_error *err = NULL;
+	struct seen keyed = {0}, plain = {0};
+	char *text[6];
+
+	for (size_t i = 0; i < 6; i++) {
+		char name[16];
+
+		text[i] = malloc(sizes[i] + 1);
+		for (size_t j = 0; j < sizes[i]; j++)
+			text[i][j] = (char)('a' + (i * 7 + j) % 26);
+		text[i][sizes[i]] = '\0';
+		snprintf(name, sizeof(name), "f%zu.json", i);
+		write_in(bt_tmp, name, text[i]);
+	}
+	cr_assert_eq(fs_source_new(&src, bt_tmp, &err), 0);
+	cr_assert_not_null(src->read_unkeyed);
+	cr_assert_eq(src->read_unkeyed(src, collect_unkeyed, &plain, &err), 0, "%s",
+	             err ? err->message : "");
+	cr_assert_eq(src->read(src, collect, &keyed, &err), 0, "%s", err ? err->message : "");
+	cr_assert_eq(plain.n, 6);
+	cr_assert_eq(keyed.n, 6);
+	for (size_t i = 0; i < 6; i++) {
+		cr_assert_str_eq(plain.paths[i], keyed.paths[i]);
+		cr_assert_eq(strlen(plain.data[i]), sizes[i], "%s", plain.paths[i]);
+		cr_assert_str_eq(plain.data[i], text[i], "%s", plain.paths[i]);
+		cr_assert_str_eq(keyed.data[i], text[i], "%s", keyed.paths[i]);
+		free(text[i]);
+	}
+	seen_free(&plain);
+	seen_free(&keyed);
+	pacer_source_free(src);
+}
+
 Test(fs_source, refuses_links_that_escape_or_loop)
 {
 	const char *dir = bt_tmp;

@@ -598,7 +598,7 @@ Test(desired, load_from_a_source)
 {
 	const char *names[] = {"a.json", "b.json", "c.json"};
 	const char *texts[] = {"{\"id\": \"/a\"}", "{\"id\": \"/b\", \"version\": \"x\"}", "[]"};
-	struct mem_source m = {{mem_read, mem_describe, mem_revision, NULL, NULL, NULL}, names, texts, 3, 0};
+	struct mem_source m = {{mem_read, mem_describe, mem_revision, NULL, NULL, NULL, NULL}, names, texts, 3, 0};
 	struct pacer_desired *d = NULL;
 	struct pacer_error *err = NULL;
 

@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,6 +285,62 @@ Test(live, a_prefetched_list_compares_each_app_as_its_file_is_loaded)
 	desired_free(d);
 	desired_free(d_whole);
 	live_prefetch_free(pf);
+}
+
+/* App n of the kept-bytes test: an env of `vars` variables of ~100 bytes. */
+static char *big_app(int n, int vars)
+{
+	size_t cap = 200 + (size_t)vars * 120, used;
+	char *t = malloc(cap);
+
+	used = (size_t)snprintf(t, cap, "{\"id\": \"/big/a%d\", \"cmd\": \"x\", \"env\": {", n);
+	for (int i = 0; i < vars; i++)
+		used += (size_t)snprintf(t + used, cap - used, "%s\"V%d\": \"%0100d\"", i ? ", " : "",
+		                         i, n);
+	snprintf(t + used, cap - used, "}}");
+	return t;
+}
+
+/*
+ * The bytes of released apps are kept in blocks: many files, and one far
+ * larger than a block, each found again whole when its definition is
+ * parsed again.
+ */
+Test(live, released_apps_find_their_bytes_again_across_blocks)
+{
+	enum { NAPPS = 60 };
+	const char *files[2 * NAPPS + 1], *live[NAPPS + 1];
+	char *texts[NAPPS], names[NAPPS][16];
+	struct raw_marathon m = {{0}, live, 0};
+	struct plan_options po = PLAN_OPTIONS_INIT;
+	struct pacer_desired *d, *whole;
+	struct live_prefetch *pf = NULL;
+	struct pacer_error *err = NULL;
+
+	for (int i = 0; i < NAPPS; i++) {
+		texts[i] = big_app(i, i == 7 ? 3000 : 40); /* app 7: ~330 KB */
+		snprintf(names[i], sizeof(names[i]), "a%02d.json", i);
+		files[2 * i] = names[i];
+		files[2 * i + 1] = live[i] = texts[i];
+	}
+	files[2 * NAPPS] = live[NAPPS] = NULL;
+	m.base.list_apps_raw = raw_list;
+	cr_assert_eq(live_prefetch_read(&m.base, &po, &pf, &err), 0);
+	d = load_visited(files, pf, NULL);
+	whole = fake_desired_load(files, NULL, NULL);
+	cr_assert_eq(d->napps, NAPPS);
+	for (size_t i = 0; i < d->napps; i++) {
+		struct pacer_desired_app *a = &d->apps[i];
+
+		cr_assert_null(a->def, "%s equals its live app: only bytes are kept", a->id);
+		cr_assert_eq(desired_app_def(a, &err), 0, "%s", err ? err->message : "");
+		cr_assert(json_object_equal(a->def, desired_find(whole, a->id)->def), "%s", a->id);
+	}
+	desired_free(d);
+	desired_free(whole);
+	live_prefetch_free(pf);
+	for (int i = 0; i < NAPPS; i++)
+		free(texts[i]);
 }
 
 /* Validate once: the validation's stored form reaches the visit only under
