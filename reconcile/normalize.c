@@ -76,7 +76,11 @@ static int is_app_field(const char *key)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(key, app_fields[mid]);
+		/* The first letters decide most steps without a call. */
+		int c = (unsigned char)key[0] - (unsigned char)app_fields[mid][0];
+
+		if (!c)
+			c = strcmp(key, app_fields[mid]);
 
 		if (c == 0)
 			return 1;
