@@ -19,6 +19,7 @@
 #include "reconcile/base/jsonutil.h"
 #include "reconcile/base/log.h"
 #include "reconcile/bluegreen.h"
+#include "reconcile/bluegreen_run.h"
 #include "reconcile/journal.h"
 #include "reconcile/suspend.h"
 #include "reconcile/wait.h"
@@ -38,35 +39,34 @@ void action_result_release(struct action_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* e's code, 0 for no error. */
-static int e_code(const struct pacer_error *e)
+/* Whether colour (a live app; NULL-safe) is a colour of blue/green app id. */
+static int colour_of(struct json_object *colour, const char *id)
 {
-	return e ? e->code : 0;
+	const char *of = colour ? bluegreen_label(colour, "HAPROXY_APP_ID") : NULL;
+
+	return of && !strcmp(of, id) && bluegreen_enabled(colour);
 }
 
-/*
- * Whether the colour app_id-<colour> of a blue/green app runs: 1 yes, 0 no
- * (absent, or an app of that id that is not app_id's colour), or the failing
- * call's code (< 0) with *err set.
- */
-static int colour_runs(struct pacer_marathon *m, const char *app_id, const char *colour,
-		       char *cid, size_t len, struct pacer_error **err)
+/* Hand e on to the caller (err may be NULL). */
+static void pass_error(struct pacer_error **err, struct pacer_error *e)
 {
-	struct json_object *app = NULL;
-	const char *of;
-	int rc;
+	if (err && !*err)
+		*err = e;
+	else
+		pacer_error_free(e);
+}
 
-	snprintf(cid, len, "%s-%s", app_id, colour);
-	rc = m->get_app(m, cid, &app, err);
-	if (rc == PACER_ENOTFOUND) {
-		pacer_error_clear(err);
-		return 0;
-	}
-	of = rc ? NULL : bluegreen_label(app, "HAPROXY_APP_ID");
-	if (!rc)
-		rc = of && !strcmp(of, app_id) && bluegreen_enabled(app);
-	json_object_put(app);
-	return rc;
+/* out->live_id = id followed by suffix ("" or a colour's "-blue"). */
+static int set_live(struct action_result *out, const char *id, const char *suffix,
+		    struct pacer_error **err)
+{
+	size_t n = strlen(id), k = strlen(suffix);
+
+	if (!(out->live_id = malloc(n + k + 1)))
+		return pacer_error_set(err, PACER_EGENERIC, "out of memory");
+	memcpy(out->live_id, id, n);
+	memcpy(out->live_id + n, suffix, k + 1);
+	return 0;
 }
 
 /*
@@ -77,34 +77,35 @@ static int colour_runs(struct pacer_marathon *m, const char *app_id, const char 
 static int resolve_live(struct pacer_marathon *m, const char *id, struct action_result *out,
 			struct pacer_error **err)
 {
-	char cid[2][PACER_ACTION_ID_MAX];
-	struct json_object *app = NULL;
-	struct pacer_error *e = NULL;
-	int rc = m->get_app(m, id, &app, &e), blue = 0, green = 0;
+	struct json_object *app = NULL, *blue = NULL, *green = NULL;
+	struct pacer_error *missing = NULL;
+	int rc = m->get_app(m, id, &app, &missing), b, g;
 
 	json_object_put(app);
-	if (rc == PACER_ENOTFOUND && strlen(id) + sizeof("-green") <= sizeof(cid[0])) {
-		if ((blue = colour_runs(m, id, "blue", cid[0], sizeof(cid[0]), err)) < 0)
-			rc = blue;
-		else if ((green = colour_runs(m, id, "green", cid[1], sizeof(cid[1]), err)) < 0)
-			rc = green;
-		else if (blue || green)
-			rc = 0;
+	if (rc != PACER_ENOTFOUND) { /* the app itself, or why it could not be read */
+		pass_error(err, missing);
+		return rc ? rc : set_live(out, id, "", err);
 	}
-	if (rc == e_code(e) && err && !*err) {
-		*err = e; /* the app's own answer: no such app, or why it could not be read */
-		e = NULL;
-	}
-	pacer_error_free(e);
-	if (rc)
+	if ((rc = bluegreen_read_colours(m, id, &blue, &green, err))) {
+		pacer_error_free(missing);
 		return rc;
-	if (blue && green)
+	}
+	b = colour_of(blue, id);
+	g = colour_of(green, id);
+	json_object_put(blue);
+	json_object_put(green);
+	if (!b && !g) {
+		pass_error(err, missing);
+		return PACER_ENOTFOUND;
+	}
+	pacer_error_free(missing);
+	if (b && g)
 		return pacer_error_set(err, PACER_ELOCKED,
-				       "app %s is being released blue/green (both %s and %s run); "
-				       "wait for the release to end (pacer status %s), or name one colour",
-				       id, cid[0], cid[1], id);
-	out->live_id = strdup(blue ? cid[0] : green ? cid[1] : id);
-	return out->live_id ? 0 : pacer_error_set(err, PACER_EGENERIC, "out of memory");
+				       "app %s is being released blue/green (both %s-blue and %s-green "
+				       "run); wait for the release to end (pacer status %s), or name "
+				       "one colour",
+				       id, id, id, id);
+	return set_live(out, id, b ? "-blue" : "-green", err);
 }
 
 /*

@@ -20,9 +20,6 @@
 #include "reconcile/marathon.h"
 #include "reconcile/run.h"
 
-/* The longest app id an action resolves to a blue/green colour. */
-#define PACER_ACTION_ID_MAX 512
-
 enum action_kind {
 	ACTION_RESTART = 0, /* POST /v2/apps/{id}/restart?force=true: new tasks, same definition */
 	ACTION_CANCEL,      /* DELETE /v2/deployments/{id}: Marathon rolls back (force: just stop) */

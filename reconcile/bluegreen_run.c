@@ -348,15 +348,35 @@ static int release_init(struct release *r, const struct exec_ctx *ctx,
 }
 
 /* Read one colour: 0 (*out set), 0 with *out NULL when absent, or an error. */
-static int read_colour(const struct exec_ctx *ctx, const char *id, struct json_object **out,
+static int read_colour(struct pacer_marathon *m, const char *id, struct json_object **out,
 		       struct pacer_error **err)
 {
-	int rc = ctx->m->get_app(ctx->m, id, out, err);
+	int rc = m->get_app(m, id, out, err);
 
 	if (rc == PACER_ENOTFOUND) {
 		pacer_error_clear(err);
 		*out = NULL;
 		return 0;
+	}
+	return rc;
+}
+
+int bluegreen_read_colours(struct pacer_marathon *m, const char *base, struct json_object **blue,
+			   struct json_object **green, struct pacer_error **err)
+{
+	char id[ID_MAX];
+	int rc;
+
+	*blue = *green = NULL;
+	if (strlen(base) + sizeof("-green") > sizeof(id))
+		return 0; /* no colour id of it fits: Marathon holds none */
+	snprintf(id, sizeof(id), "%s-blue", base);
+	if ((rc = read_colour(m, id, blue, err)))
+		return rc;
+	snprintf(id, sizeof(id), "%s-green", base);
+	if ((rc = read_colour(m, id, green, err))) {
+		json_object_put(*blue);
+		*blue = NULL;
 	}
 	return rc;
 }
@@ -369,18 +389,11 @@ static int read_pair(const struct exec_ctx *ctx, const char *base, const char *n
 		     struct json_object **old, struct json_object **newer,
 		     struct pacer_error **err)
 {
-	struct json_object *blue = NULL, *green = NULL;
-	char id[ID_MAX];
-	int rc;
+	struct json_object *blue, *green;
+	int rc = bluegreen_read_colours(ctx->m, base, &blue, &green, err);
 
-	snprintf(id, sizeof(id), "%s-blue", base);
-	if ((rc = read_colour(ctx, id, &blue, err)))
+	if (rc)
 		return rc;
-	snprintf(id, sizeof(id), "%s-green", base);
-	if ((rc = read_colour(ctx, id, &green, err))) {
-		json_object_put(blue);
-		return rc;
-	}
 	if (!new_colour) {
 		const char *b = bluegreen_label(blue, "HAPROXY_DEPLOYMENT_STARTED_AT");
 		const char *g = bluegreen_label(green, "HAPROXY_DEPLOYMENT_STARTED_AT");
@@ -561,25 +574,19 @@ void bluegreen_apply(const struct exec_ctx *ctx, const struct pacer_plan_item *i
 
 int bluegreen_is_pair(struct pacer_marathon *m, const char *app_id)
 {
-	struct json_object *old = NULL, *newer = NULL, *self = NULL;
+	struct json_object *self = NULL, *blue = NULL, *green = NULL;
 	struct pacer_error *e = NULL;
-	struct sync_options so = SYNC_OPTIONS_INIT;
-	struct exec_ctx ctx;
-	int rc, pair;
+	int rc = m->get_app(m, app_id, &self, &e), pair;
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.m = m;
-	ctx.opts = &so;
-	rc = m->get_app(m, app_id, &self, &e);
-	pacer_error_clear(&e);
 	json_object_put(self);
-	if (rc != PACER_ENOTFOUND || read_pair(&ctx, app_id, NULL, &old, &newer, &e)) {
+	pacer_error_clear(&e);
+	if (rc != PACER_ENOTFOUND || bluegreen_read_colours(m, app_id, &blue, &green, &e)) {
 		pacer_error_free(e);
 		return 0;
 	}
-	pair = newer != NULL;
-	json_object_put(old);
-	json_object_put(newer);
+	pair = blue || green;
+	json_object_put(blue);
+	json_object_put(green);
 	return pair;
 }
 

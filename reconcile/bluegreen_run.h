@@ -64,6 +64,15 @@ int bluegreen_undo(const struct exec_ctx *ctx, const struct pacer_plan_item *ite
 		   struct json_object *previous, const char *backup, struct pacer_error **err);
 
 /*
+ * The colours of blue/green app base (absolute) that Marathon runs, each
+ * read with GET /v2/apps/{base}-blue and -green: *blue and *green (owned)
+ * are NULL when absent. Returns 0, or the failing read's code with *err
+ * set (then both are NULL).
+ */
+int bluegreen_read_colours(struct pacer_marathon *m, const char *base, struct json_object **blue,
+			   struct json_object **green, struct pacer_error **err);
+
+/*
  * Whether app_id (absolute) is a blue/green pair on Marathon: no app of
  * that id, but a colour of it (GET /v2/apps/{id}-blue or -green).
  */
