@@ -50,6 +50,16 @@ size_t json_pos_skip_ws(const char *data, size_t len, size_t offset);
 size_t json_pos_skip_value(const char *data, size_t len, size_t offset);
 
 /*
+ * One pass over JSON text for what json-c lets through: the offset of the
+ * first control character (a byte below 0x20) inside a string, or len when
+ * there is none. *colons gets the ':' outside strings before that offset:
+ * one per object member written, in text json-c accepted. Outside a string
+ * every '"' opens one; inside, a backslash escapes the byte after it,
+ * whatever it is (so an escaped control character is not reported).
+ */
+size_t json_pos_scan_strings(const char *data, size_t len, size_t *colons);
+
+/*
  * The object starting at obj_off: *out is the offset of the value of member
  * `key` (the last one when a key is repeated, as json-c keeps the last).
  * Keys are compared as written, so a key spelled with escapes does not
