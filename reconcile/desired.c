@@ -975,31 +975,6 @@ static void parse_error(struct loadctx *c, struct json_tokener *tok)
 	}
 }
 
-/* 1 when one of the 8 bytes at p may be a control character, a quote or a
- * backslash (may say 1 for none; never 0 for one). */
-static int word_may_stop(const char *p)
-{
-	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-	uint64_t w, q, b;
-
-	memcpy(&w, p, 8);
-	q = w ^ (ones * '"');
-	b = w ^ (ones * '\\');
-	return !!((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high);
-}
-
-/* The first byte from i on that ends a string's plain run: a control
- * character, a quote or a backslash; len when none. */
-static size_t string_stop(const char *s, size_t len, size_t i)
-{
-	while (i + 8 <= len && !word_may_stop(s + i))
-		i += 8;
-	for (; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
-			return i;
-	return len;
-}
-
 /*
  * One pass over strict JSON text. json-c accepts a raw tab or newline
  * inside a string even in strict mode; JSON (and Marathon's parser) do
@@ -1008,30 +983,9 @@ static size_t string_stop(const char *s, size_t len, size_t i)
  */
 static size_t scan_text(const char *s, size_t len, size_t *members)
 {
-	size_t n = 0, i = 0, at = NO_POS;
+	size_t at = json_pos_scan_strings(s, len, members);
 
-	while (i < len && at == NO_POS) {
-		const char *q = memchr(s + i, '"', len - i);
-		size_t end = q ? (size_t)(q - s) : len;
-
-		for (; i < end; i++)
-			n += s[i] == ':';
-		for (i = end + 1; q && i < len;) {
-			i = string_stop(s, len, i);
-			if (i < len && s[i] == '"') {
-				i++;
-				break;
-			}
-			if (i < len && s[i] == '\\')
-				i += 2;
-			else if (i < len)
-				at = i;
-			if (at != NO_POS)
-				break;
-		}
-	}
-	*members = n;
-	return at;
+	return at < len ? at : NO_POS;
 }
 
 /* Members of every object in the tree below o. */
@@ -1039,14 +993,25 @@ static size_t tree_members(struct json_object *o)
 {
 	size_t n = 0;
 
+	/* One type lookup per value, and calls only for containers: this runs
+	 * over every member of every desired file. */
 	if (json_object_is_type(o, json_type_object)) {
 		json_object_object_foreach(o, key, v) {
+			enum json_type t = json_object_get_type(v);
+
 			(void)key;
-			n += 1 + tree_members(v);
+			n++;
+			if (t == json_type_object || t == json_type_array)
+				n += tree_members(v);
 		}
 	} else if (json_object_is_type(o, json_type_array)) {
-		for (size_t i = 0, len = json_object_array_length(o); i < len; i++)
-			n += tree_members(json_object_array_get_idx(o, i));
+		for (size_t i = 0, len = json_object_array_length(o); i < len; i++) {
+			struct json_object *v = json_object_array_get_idx(o, i);
+			enum json_type t = json_object_get_type(v);
+
+			if (t == json_type_object || t == json_type_array)
+				n += tree_members(v);
+		}
 	}
 	return n;
 }

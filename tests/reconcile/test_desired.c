@@ -547,6 +547,46 @@ Test(desired, duplicate_keys_after_strings_with_escapes)
 	}
 }
 
+/* Column of the first byte c in a one-line ASCII text. */
+static int col_of(const char *text, char c)
+{
+	return (int)(strchr(text, c) - text) + 1;
+}
+
+/*
+ * The pre-scan reads 64 bytes at a time: a raw tab after an escaped quote
+ * or an escaped backslash, and keys written twice after them, are found
+ * wherever the escape falls in a block (p spaces move it over two blocks).
+ */
+Test(desired, raw_tabs_and_duplicates_wherever_escapes_fall)
+{
+	for (int p = 0; p <= 130; p++) {
+		char text[512];
+		struct pacer_desired *d;
+
+		/* The string ends in an escaped backslash: its quote closes it. */
+		snprintf(text, sizeof(text), "{\"id\": \"/s\", \"cmd\": \"%*s\\\\\", \"cpus\": 1, "
+		         "\"args\": [\"a\tb\"]}", p, "");
+		d = load_one("t.json", text);
+		assert_diag(d, "a raw tab inside a string", 1, 1, col_of(text, '\t'), NULL);
+		desired_free(d);
+		/* An escaped quote: the colon and the tab after it are inside the string. */
+		snprintf(text, sizeof(text), "{\"id\": \"/s\", \"cmd\": \"%*s\\\":\t\", \"cpus\": 1}",
+		         p, "");
+		d = load_one("t.json", text);
+		assert_diag(d, "a raw tab inside a string", 1, 1, col_of(text, '\t'), NULL);
+		desired_free(d);
+		/* A key twice after a string ending in an escaped backslash. */
+		snprintf(text, sizeof(text), "{\"id\": \"/s\", \"cmd\": \"%*s\\\\\", \"cpus\": 1, "
+		         "\"cpus\": 2}", p, "");
+		d = load_one("t.json", text);
+		cr_assert_eq(d->nerrors, 1, "p=%d", p);
+		assert_diag(d, "key \"cpus\" is written twice", 1, 1,
+		            (int)(strstr(text, "\"cpus\": 2") - text) + 1, NULL);
+		desired_free(d);
+	}
+}
+
 Test(desired, app_and_group_may_not_share_an_id)
 {
 	struct pacer_desired *d =
