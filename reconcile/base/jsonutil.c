@@ -141,6 +141,33 @@ int jsonutil_compare(struct json_object *a, struct json_object *b)
 }
 
 /*
+ * Objects a and b have the same members. Normalised objects mostly list
+ * their keys in the same order, so b's members are walked beside a's and
+ * a key is looked up only where the orders differ.
+ */
+static int objects_equal(struct json_object *a, struct json_object *b)
+{
+	struct lh_entry *ea, *eb;
+
+	if (json_object_object_length(a) != json_object_object_length(b))
+		return 0;
+	eb = json_object_get_object(b)->head;
+	for (ea = json_object_get_object(a)->head; ea; ea = ea->next) {
+		const char *key = (const char *)lh_entry_k(ea);
+		struct json_object *vb;
+
+		if (eb && !strcmp(key, (const char *)lh_entry_k(eb)))
+			vb = (struct json_object *)lh_entry_v(eb);
+		else if (!json_object_object_get_ex(b, key, &vb))
+			return 0;
+		if (!jsonutil_equal((struct json_object *)lh_entry_v(ea), vb))
+			return 0;
+		eb = eb ? eb->next : NULL;
+	}
+	return 1;
+}
+
+/*
  * The same answer as jsonutil_compare() == 0 without ordering anything:
  * objects by lookup of each key (no sorted key lists), arrays element by
  * element, everything else through jsonutil_compare().
@@ -153,18 +180,7 @@ int jsonutil_equal(struct json_object *a, struct json_object *b)
 		return 0;
 	switch (json_object_get_type(a)) {
 	case json_type_object:
-		if (json_object_object_length(a) != json_object_object_length(b))
-			return 0;
-		{
-			json_object_object_foreach(a, key, va)
-			{
-				struct json_object *vb;
-
-				if (!json_object_object_get_ex(b, key, &vb) || !jsonutil_equal(va, vb))
-					return 0;
-			}
-		}
-		return 1;
+		return objects_equal(a, b);
 	case json_type_array:
 		n = json_object_array_length(a);
 		if (n != json_object_array_length(b))

@@ -267,6 +267,20 @@ static bool check_length(struct rd *r, const struct rpath *path, const struct fi
 	return true;
 }
 
+/*
+ * The output's value for the input string v (text s, n bytes up to its first
+ * NUL): v itself, shared, when that is all of it. The reader's output only
+ * ever gains or loses members, it never changes a value in place, so a
+ * shared leaf is safe and saves a copy per string (the hot path of a no-op
+ * sync reads every desired app).
+ */
+static struct json_object *share_string(struct json_object *v, const char *s, size_t n)
+{
+	if ((size_t)json_object_get_string_len(v) == n)
+		return json_object_get(v);
+	return json_object_new_string_len(s, (int)n);
+}
+
 static struct json_object *read_str(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
 	const char *s = expect_string(r, v, path);
@@ -281,7 +295,7 @@ static struct json_object *read_str(struct rd *r, struct json_object *v, const s
 		bad(r, path, "error.pattern");
 		return NULL;
 	}
-	return json_object_new_string_len(s, (int)n);
+	return share_string(v, s, n);
 }
 
 static bool check_range(struct rd *r, const struct rpath *path, const struct field *f, double d)
@@ -333,6 +347,9 @@ static struct json_object *read_int(struct rd *r, struct json_object *v, const s
 	}
 	if (!check_range(r, path, f, (double)i))
 		return NULL;
+	/* An integer read as one is shared (see share_string()). */
+	if (json_object_is_type(v, json_type_int))
+		return json_object_get(v);
 	return json_object_new_int64(i);
 }
 
@@ -345,7 +362,8 @@ static struct json_object *read_enum(struct rd *r, struct json_object *v, const 
 		return NULL;
 	for (i = 0; f->enums[i]; i++)
 		if (strcasecmp(s, f->enums[i]) == 0)
-			return json_object_new_string(f->enums[i]);
+			return strcmp(s, f->enums[i]) ? json_object_new_string(f->enums[i])
+						       : share_string(v, s, strlen(s));
 	bad(r, path, "error.unknown.enum.literal");
 	return NULL;
 }
@@ -452,12 +470,19 @@ static struct json_object *read_arr(struct rd *r, struct json_object *v, const s
 	return out;
 }
 
+static bool plain_string_map(struct json_object *v);
+static const struct field f_string, f_env_value; /* defined with the types below */
+
 static struct json_object *read_map(struct rd *r, struct json_object *v, const struct rpath *path, const struct field *f)
 {
 	struct json_object *out;
 
 	if (!expect_type(r, v, path, json_type_object))
 		return NULL;
+	/* Labels and env as most files have them: every value would be shared,
+	 * so the map is (see share_string()); nothing changes a map's members. */
+	if ((f->elem == &f_string || f->elem == &f_env_value) && plain_string_map(v))
+		return json_object_get(v);
 	out = jsonutil_new_object_sized((size_t)json_object_object_length(v));
 	if (!out)
 		return NULL;
@@ -480,6 +505,18 @@ static struct json_object *read_map(struct rd *r, struct json_object *v, const s
 	return out;
 }
 
+/* Every member of object v is a string without a NUL inside. */
+static bool plain_string_map(struct json_object *v)
+{
+	json_object_object_foreach(v, key, val) {
+		(void)key;
+		if (!json_object_is_type(val, json_type_string) ||
+		    strlen(json_object_get_string(val)) != (size_t)json_object_get_string_len(val))
+			return false;
+	}
+	return true;
+}
+
 static struct json_object *read_value(struct rd *r, struct json_object *v, const struct rpath *path,
 				      const struct field *f)
 {
@@ -495,7 +532,7 @@ static struct json_object *read_value(struct rd *r, struct json_object *v, const
 	case K_BOOL:
 		if (!expect_type(r, v, path, json_type_boolean))
 			return NULL;
-		return json_object_new_boolean(json_object_get_boolean(v));
+		return json_object_get(v);
 	case K_ENUM:
 		return read_enum(r, v, path, f);
 	case K_OBJ:
@@ -679,8 +716,11 @@ static const struct field t_env_secret[] = {STR_REQ("secret"), END};
 /* EnvVarValueOrSecret: a string, or {"secret": "<name>"}. */
 static struct json_object *read_env_value(struct rd *r, struct json_object *v, const struct rpath *path)
 {
-	if (json_object_is_type(v, json_type_string))
-		return json_object_new_string(json_object_get_string(v));
+	if (json_object_is_type(v, json_type_string)) {
+		const char *s = json_object_get_string(v);
+
+		return share_string(v, s, strlen(s));
+	}
 	if (json_object_is_type(v, json_type_object))
 		return read_obj(r, v, path, t_env_secret);
 	bad(r, path, "error.expected.jsstring");

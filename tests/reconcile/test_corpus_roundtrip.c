@@ -327,20 +327,29 @@ Test(corpus, accepted_files_round_trip_unchanged)
 		live = json_object_new_array();
 		next_port = 10000;
 		for (size_t i = 0; i < l.n; i++) {
-			struct json_object *stored = NULL, *why = NULL;
-			int rc = appdef_submit(l.v[i], NULL, &dcos, &stored, &why);
+			struct json_object *stored = NULL, *why = NULL, *before = NULL;
+			int rc;
+
+			cr_assert_eq(json_object_deep_copy(l.v[i], &before, NULL), 0);
+			rc = appdef_submit(l.v[i], NULL, &dcos, &stored, &why);
 
 			cr_assert_neq(rc, -1, "out of memory");
 			if (rc) {
 				/* VERDICTS says the file is accepted; a rejection
 				 * here is appdef's business, not the diff's. */
 				rejected++;
+				json_object_put(before);
 				json_object_put(why);
 				json_object_put(stored);
 				continue;
 			}
 			make_live(stored);
 			expect_own_canon_agrees(cols[0], l.v[i], stored);
+			/* The stored form shares values with the file's app; changing
+			 * it (make_live) must leave the file's app as it was. */
+			cr_expect_str_eq(json_object_to_json_string(l.v[i]), json_object_to_json_string(before),
+					 "%s: the stored form changed the app as written", cols[0]);
+			json_object_put(before);
 			json_object_array_add(live, stored);
 		}
 		if ((size_t)json_object_array_length(live) == l.n)
