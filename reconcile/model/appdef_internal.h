@@ -32,6 +32,10 @@ struct json_object;
  * 0.10000000000000001, 128.0 not 128). Caller owns it.
  */
 struct json_object *appdef__double(double d);
+/* d as Marathon prints a double ("%.15g", or "%.17g" when that is not d
+ * again; ".0" after a whole number), written into buf (len >= 32): the
+ * slow path of appdef__double(), there for tests to compare against. */
+const char *appdef__double_text(double d, char *buf, size_t len);
 
 /* Add message msg (copied) under path in the error map errs. Returns 0, -1 on OOM. */
 int appdef__err(struct json_object *errs, const char *path, const char *msg);

@@ -14,9 +14,65 @@
 
 #include "reconcile/base/jsonutil.h"
 
+/*
+ * Digits of u into the buffer ending at p, most significant first; at least
+ * `min` digits (leading zeros). Returns where they start.
+ */
+static char *put_digits(char *p, uint64_t u, int min)
+{
+	int n = 0;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+		n++;
+	} while (u || n < min);
+	return p;
+}
+
+/*
+ * d as "%.15g" prints it when d is the double nearest to a decimal with at
+ * most 4 fraction digits and below 1e11 (1.15, 0.5, 0.25: every fraction a
+ * definition is likely to hold): that decimal has at most 15 significant
+ * digits, so %.15g gives it back, without trailing zeros. Returns NULL for
+ * any other d. Done by hand for the reason appdef__double() says.
+ */
+static const char *short_decimal(double d, char *buf, size_t len)
+{
+	double a = fabs(d);
+	uint64_t r, whole, frac;
+	char *p = buf + len;
+
+	if (!(a >= 1e-4 && a < 1e11))
+		return NULL;
+	r = (uint64_t)llround(a * 1e4);
+	if ((double)r / 1e4 != a)
+		return NULL;
+	whole = r / 10000;
+	frac = r % 10000;
+	*--p = '\0';
+	if (frac == 0) {
+		*--p = '0';
+	} else {
+		int digits = 4;
+
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		p = put_digits(p, frac, digits);
+	}
+	*--p = '.';
+	p = put_digits(p, whole, 1);
+	if (d < 0)
+		*--p = '-';
+	return p;
+}
+
 struct json_object *appdef__double(double d)
 {
 	char buf[40];
+	const char *text;
 
 	/*
 	 * Whole numbers below 1e15 (cpus 2, mem 512, ...) print as "%.15g"
@@ -24,27 +80,30 @@ struct json_object *appdef__double(double d)
 	 * cost more than the rest of reading a number. -0.0 takes the slow path.
 	 */
 	if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
-		char *p = buf + sizeof(buf);
 		int64_t i = (int64_t)d;
-		uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+		char *p = buf + sizeof(buf);
 
 		*--p = '\0';
 		*--p = '0';
 		*--p = '.';
-		do {
-			*--p = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
+		p = put_digits(p, i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i, 1);
 		if (i < 0)
 			*--p = '-';
 		return json_object_new_double_s(d, p);
 	}
-	snprintf(buf, sizeof(buf), "%.15g", d);
+	if ((text = short_decimal(d, buf, sizeof(buf))))
+		return json_object_new_double_s(d, text);
+	return json_object_new_double_s(d, appdef__double_text(d, buf, sizeof(buf)));
+}
+
+const char *appdef__double_text(double d, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.15g", d);
 	if (strtod(buf, NULL) != d)
-		snprintf(buf, sizeof(buf), "%.17g", d);
+		snprintf(buf, len, "%.17g", d);
 	if (!strpbrk(buf, ".eEn"))
-		strcat(buf, ".0");
-	return json_object_new_double_s(d, buf);
+		strncat(buf, ".0", len - strlen(buf) - 1);
+	return buf;
 }
 
 int appdef__err(struct json_object *errs, const char *path, const char *msg)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "reconcile/model/appdef.h"
+#include "reconcile/model/appdef_internal.h"
 #include "tests/lib/testlib.h"
 
 #define J(sq) test_json(sq)
@@ -241,4 +242,45 @@ ParameterizedTest(size_t *idx, appdef_read, answer_without_error_body_is_the_sam
 	json_object_put(without);
 	json_object_put(err);
 	json_object_put(body);
+}
+
+/*
+ * appdef__double() prints most values by hand (whole numbers, decimals of up
+ * to 4 fraction digits); every text must be the one the general "%.15g" /
+ * "%.17g" path gives. Decimals that are not doubles exactly (1.15, 0.1) and
+ * the edges of the short path (1e-4, 1e11, 4 fraction digits) included.
+ */
+Test(appdef_double, hand_printed_texts_match_the_general_path)
+{
+	static const double fixed[] = {1.15, 0.1, 0.2, 0.3, 0.25, 0.5, 0.001, 0.0001, 0.00011, 0.00009,
+				       99999999999.9999, 1e11, 1e11 - 0.5, 123456.0001, 2.675, 1.0005,
+				       1e-5, 3.14159, 0.12345, 1e15 + 0.5, -0.0, -1.15, -0.0001, 1e300};
+	unsigned seed = 12345;
+	char want[64], hand[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]) + 200000; i++) {
+		double d;
+		struct json_object *o;
+
+		if (i < sizeof(fixed) / sizeof(fixed[0])) {
+			d = fixed[i];
+		} else {
+			/* A decimal with 0-5 fraction digits, as a file would write it. */
+			long long units = (long long)(rand_r(&seed) % 2000000000) * (rand_r(&seed) % 50 + 1);
+			static const double scale[] = {1, 10, 100, 1000, 10000, 100000};
+			int k = rand_r(&seed) % 6;
+
+			snprintf(hand, sizeof(hand), "%lld", units);
+			d = strtod(hand, NULL) / scale[k];
+			if (rand_r(&seed) % 4 == 0)
+				d = -d;
+		}
+		o = appdef__double(d);
+		cr_assert_not_null(o);
+		snprintf(hand, sizeof(hand), "%s", json_object_to_json_string(o));
+		appdef__double_text(d, want, sizeof(want));
+		cr_assert_str_eq(hand, want, "%.17g: printed %s, the general path gives %s", d, hand, want);
+		json_object_put(o);
+	}
 }
