@@ -195,13 +195,40 @@ int jsonutil_equal(struct json_object *a, struct json_object *b)
 	}
 }
 
+/*
+ * json_object_object_get_ex() for the lookups of the normaliser and of
+ * Marathon's pipeline, most of them in small objects (a health check, a
+ * port mapping) and for absent keys: in an object of up to SMALL_OBJECT
+ * members (a table json-c never had to grow) the members are compared in
+ * order (first byte, then the rest) instead of hashing the key.
+ */
+#define SMALL_OBJECT 16
+
+static int member(struct json_object *obj, const char *key, struct json_object **v)
+{
+	struct lh_entry *e;
+
+	if (json_object_object_length(obj) > SMALL_OBJECT)
+		return json_object_object_get_ex(obj, key, v);
+	for (e = json_object_get_object(obj)->head; e; e = e->next) {
+		const char *k = (const char *)lh_entry_k(e);
+
+		if (k[0] == key[0] && !strcmp(k, key)) {
+			*v = (struct json_object *)lh_entry_v(e);
+			return 1;
+		}
+	}
+	*v = NULL;
+	return 0;
+}
+
 struct json_object *jsonutil_get(struct json_object *obj, const char *key)
 {
 	struct json_object *v = NULL;
 
 	if (!json_object_is_type(obj, json_type_object))
 		return NULL;
-	if (!json_object_object_get_ex(obj, key, &v))
+	if (!member(obj, key, &v))
 		return NULL;
 	return v; /* NULL for JSON null */
 }
@@ -259,7 +286,7 @@ enum jsonutil_slot jsonutil_default_slot(struct json_object *obj, const char *ke
 {
 	struct json_object *cur = NULL;
 
-	if (!json_object_object_get_ex(obj, key, &cur))
+	if (!json_object_is_type(obj, json_type_object) || !member(obj, key, &cur))
 		return JSONUTIL_SLOT_ABSENT;
 	return cur ? JSONUTIL_SLOT_TAKEN : JSONUTIL_SLOT_NULL;
 }
