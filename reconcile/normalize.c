@@ -1208,15 +1208,17 @@ done:
 
 static int adopt_field(struct json_object *d, struct json_object *l, const char *key)
 {
-	struct json_object *lv = jsonutil_get(l, key), *copy = NULL;
+	struct json_object *lv = jsonutil_get(l, key);
 
 	if (!lv) {
 		json_object_object_del(d, key);
 		return 0;
 	}
-	if (json_object_deep_copy(lv, &copy, NULL))
+	/* Shared, not copied: both apps are only compared from here on. */
+	if (json_object_object_add(d, key, json_object_get(lv)) < 0) {
+		json_object_put(lv);
 		return -1;
-	json_object_object_add(d, key, copy);
+	}
 	return 0;
 }
 

@@ -132,7 +132,9 @@ enum {
  *     3600; {0,0} or {300,600});
  *   - instances, with NORMALIZE_ADOPT_INSTANCES.
  * desired_raw is the app as written (borrowed; only read, to see which
- * fields the file sets). desired_norm is modified; live_norm is only read.
+ * fields the file sets). desired_norm is modified; live_norm is only read,
+ * but desired_norm may share values with it afterwards: change neither
+ * after this call (they are for diff_apps()).
  * Returns 0, or -1 when out of memory.
  */
 int normalize_adopt_live(struct json_object *desired_raw, struct json_object *desired_norm,
