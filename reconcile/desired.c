@@ -333,6 +333,15 @@ static void check_image(struct loadctx *c, struct json_object *app, size_t off, 
 }
 
 /* {{ }} or {% %} left in env or labels values: almost surely a template. */
+/* Whether s holds "{{" or "{%" (one pass: most values hold no '{' at all). */
+static int has_template(const char *s)
+{
+	while ((s = strchr(s, '{')))
+		if (*++s == '{' || *s == '%')
+			return 1;
+	return 0;
+}
+
 static void warn_templates_in(struct loadctx *c, struct json_object *app, size_t off,
                               const char *id, const char *field)
 {
@@ -348,7 +357,7 @@ static void warn_templates_in(struct loadctx *c, struct json_object *app, size_t
 		if (!json_object_is_type(v, json_type_string))
 			continue;
 		s = json_object_get_string(v);
-		if (strstr(s, "{{") || strstr(s, "{%")) {
+		if (has_template(s)) {
 			diag(c, PACER_DIAG_WARNING, member_pos(c, member_pos(c, off, field), key),
 			     id,
 			     "%s \"%s\" holds template syntax (\"%s\") that Marathon will pass on "

@@ -39,6 +39,7 @@
 #include "reconcile/base/jsonutil.h"
 
 enum kind {
+	/* The scalar kinds come first: kind < K_OBJ means "no members". */
 	K_STR,    /* string, optional minlen/maxlen/pattern */
 	K_NUM,    /* number (double) with optional min/max */
 	K_INT,    /* integer with optional min/max */
@@ -878,7 +879,8 @@ static void unknown_value(struct uwalk *u, struct json_object *v, const struct f
 		}
 		return;
 	case K_MAP:
-		if (!json_object_is_type(v, json_type_object))
+		/* Labels and the like: scalar values hold no fields to check. */
+		if (!json_object_is_type(v, json_type_object) || f->elem->kind < K_OBJ)
 			return;
 		json_object_object_foreach(v, key, val) {
 			if (u->rc)

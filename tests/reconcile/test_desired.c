@@ -328,6 +328,14 @@ Test(desired, unrendered_templates)
 	cr_assert_eq(d->ndiags, 6);
 	desired_free(d);
 
+	/* In labels too, "{%" as well as "{{", after other braces; "{x}" is no template. */
+	d = load_one("labels.json",
+	             "[{\"id\": \"/a\", \"labels\": {\"X\": \"{a} {b{% c %}\"}},\n"
+	             " {\"id\": \"/b\", \"labels\": {\"Y\": \"{x} {\"}, \"env\": {\"E\": \"}{\"}}]");
+	cr_assert_eq(d->ndiags, 1, "got %zu diagnostics", d->ndiags);
+	assert_diag(d, "labels \"X\" holds template syntax", 0, 1, 31, "/a");
+	desired_free(d);
+
 	/* A template in a group id reaches the apps' ids. */
 	d = load_one("g.json", "{\"id\": \"/${GROUP}/\", \"apps\": [{\"id\": \"back\"}]}");
 	cr_assert_eq(d->nerrors, 1);
