@@ -143,7 +143,8 @@ int jsonutil_compare(struct json_object *a, struct json_object *b)
 /*
  * Objects a and b have the same members. Normalised objects mostly list
  * their keys in the same order, so b's members are walked beside a's and
- * a key is looked up only where the orders differ.
+ * a key is looked up only where the orders differ (the walk then goes on
+ * after the member found).
  */
 static int objects_equal(struct json_object *a, struct json_object *b)
 {
@@ -152,17 +153,15 @@ static int objects_equal(struct json_object *a, struct json_object *b)
 	if (json_object_object_length(a) != json_object_object_length(b))
 		return 0;
 	eb = json_object_get_object(b)->head;
-	for (ea = json_object_get_object(a)->head; ea; ea = ea->next) {
+	for (ea = json_object_get_object(a)->head; ea; ea = ea->next, eb = eb->next) {
 		const char *key = (const char *)lh_entry_k(ea);
-		struct json_object *vb;
 
-		if (eb && !strcmp(key, (const char *)lh_entry_k(eb)))
-			vb = (struct json_object *)lh_entry_v(eb);
-		else if (!json_object_object_get_ex(b, key, &vb))
+		/* Out of step: find the key, and walk on from there. */
+		if (!eb || strcmp(key, (const char *)lh_entry_k(eb)))
+			eb = lh_table_lookup_entry(json_object_get_object(b), key);
+		if (!eb || !jsonutil_equal((struct json_object *)lh_entry_v(ea),
+					   (struct json_object *)lh_entry_v(eb)))
 			return 0;
-		if (!jsonutil_equal((struct json_object *)lh_entry_v(ea), vb))
-			return 0;
-		eb = eb ? eb->next : NULL;
 	}
 	return 1;
 }
@@ -174,11 +173,19 @@ static int objects_equal(struct json_object *a, struct json_object *b)
  */
 int jsonutil_equal(struct json_object *a, struct json_object *b)
 {
+	enum json_type ta = json_object_get_type(a), tb = json_object_get_type(b);
 	size_t i, n;
 
+	if (a == b)
+		return 1;
+	/* Strings, most of the leaves, without jsonutil_compare()'s ordering. */
+	if (ta == json_type_string && tb == json_type_string)
+		return json_object_get_string_len(a) == json_object_get_string_len(b) &&
+		       !memcmp(json_object_get_string(a), json_object_get_string(b),
+			       (size_t)json_object_get_string_len(a));
 	if (type_rank(a) != type_rank(b))
 		return 0;
-	switch (json_object_get_type(a)) {
+	switch (ta) {
 	case json_type_object:
 		return objects_equal(a, b);
 	case json_type_array:
