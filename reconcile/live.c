@@ -138,6 +138,39 @@ static char *pair_key(const struct pacer_desired_app *d, const char *id, const c
 	return k;
 }
 
+/* Remember which app the live bytes of `digest` are (when there is a cache). */
+static int remember_live(struct reader *r, const char *digest, const char *id)
+{
+	char key[40];
+
+	if (!digest || !r->cache)
+		return 0;
+	live_key(key, digest);
+	return cache_put(r->cache, key, id) < 0 ? oom(r->err) : 0;
+}
+
+/*
+ * Live app `id` (bytes of `digest`) equals desired app d: recorded as
+ * unchanged with its health, and the pair remembered for the next run.
+ */
+static int record_equal(struct reader *r, const struct pacer_desired_app *d, const char *id,
+			const char *digest, enum converge_health h, const char *reason,
+			const struct converge_tasks *tasks)
+{
+	char *pk;
+	int rc;
+
+	if ((rc = add_unchanged(r, id)) || (rc = add_health(r, id, h, reason, tasks)))
+		return rc;
+	if (r->cache && (pk = pair_key(d, id, digest, r->opts))) {
+		rc = cache_put(r->cache, pk, NULL);
+		free(pk);
+		if (rc < 0)
+			return oom(r->err);
+	}
+	return 0;
+}
+
 /* Step 1: a cached verdict for these bytes? 1 = yes (recorded), 0 = no, <0 error. */
 static int from_cache(struct reader *r, const char *digest, const char *json, size_t len)
 {
@@ -176,18 +209,12 @@ static int take(struct reader *r, struct json_object *app, const char *digest)
 	struct pacer_desired_app *d;
 	const char *id;
 	int rc, same = 0;
-	char *pk;
 
 	if (!json_object_is_type(idv, json_type_string))
 		return 0; /* not an app: plan_build() skips these too */
 	id = json_object_get_string(idv);
-	if (digest && r->cache) {
-		char key[40];
-
-		live_key(key, digest);
-		if (cache_put(r->cache, key, id) < 0)
-			return oom(r->err);
-	}
+	if ((rc = remember_live(r, digest, id)))
+		return rc;
 	d = (struct pacer_desired_app *)desired_find(r->desired, id);
 	if (!d) {
 		if (r->track &&
@@ -203,24 +230,14 @@ static int take(struct reader *r, struct json_object *app, const char *digest)
 		return rc;
 	if (!same)
 		goto keep;
-	if ((rc = add_unchanged(r, id)))
-		return rc;
 	{
 		char reason[200];
 		struct converge_tasks tasks;
 		enum converge_health h =
 			converge_health(app, r->now, reason, sizeof(reason), &tasks);
 
-		if ((rc = add_health(r, id, h, reason, &tasks)))
-			return rc;
+		return record_equal(r, d, id, digest, h, reason, &tasks);
 	}
-	if (r->cache && (pk = pair_key(d, id, digest, r->opts))) {
-		rc = cache_put(r->cache, pk, NULL);
-		free(pk);
-		if (rc < 0)
-			return oom(r->err);
-	}
-	return 0;
 keep:
 	if (json_object_array_add(r->out->kept, json_object_get(app))) {
 		json_object_put(app);
@@ -265,7 +282,8 @@ static int take_equal(struct reader *r, const struct pf_app *a, const char *json
 	struct pacer_desired_app *d = (struct pacer_desired_app *)desired_find(r->desired, a->id);
 	struct converge_tasks tasks;
 	enum converge_health h;
-	char digest[33], key[40], reason[200], *pk;
+	char digest[33], reason[200];
+	const char *dg = NULL; /* the bytes' digest, made only for a cache */
 	int rc;
 
 	if (!d)
@@ -274,20 +292,12 @@ static int take_equal(struct reader *r, const struct pf_app *a, const char *json
 	r->out->nparsed++;
 	if (r->cache) {
 		cache_digest(json, len, digest);
-		live_key(key, digest);
-		if (cache_put(r->cache, key, a->id) < 0)
-			return oom(r->err);
+		dg = digest;
 	}
-	h = converge_health_raw(json, len, r->now, reason, sizeof(reason), &tasks);
-	if ((rc = add_unchanged(r, a->id)) || (rc = add_health(r, a->id, h, reason, &tasks)))
+	if ((rc = remember_live(r, dg, a->id)))
 		return rc;
-	if (r->cache && (pk = pair_key(d, a->id, digest, r->opts))) {
-		rc = cache_put(r->cache, pk, NULL);
-		free(pk);
-		if (rc < 0)
-			return oom(r->err);
-	}
-	return 0;
+	h = converge_health_raw(json, len, r->now, reason, sizeof(reason), &tasks);
+	return record_equal(r, d, a->id, dg, h, reason, &tasks);
 }
 
 /* Every app of a prefetched list, in its order. */
