@@ -31,6 +31,24 @@ static char *put_digits(char *p, uint64_t u, int min)
 }
 
 /*
+ * "<whole>.<frac>" (frac written with `digits` digits, "0" when digits is
+ * 0), with a minus sign when neg, ending at `end` (room for 40 bytes
+ * before it). Returns where it starts.
+ */
+static char *decimal_text(char *end, uint64_t whole, uint64_t frac, int digits, int neg)
+{
+	char *p = end;
+
+	*--p = '\0';
+	p = put_digits(p, frac, digits ? digits : 1);
+	*--p = '.';
+	p = put_digits(p, whole, 1);
+	if (neg)
+		*--p = '-';
+	return p;
+}
+
+/*
  * d as "%.15g" prints it when d is the double nearest to a decimal with at
  * most 4 fraction digits and below 1e11 (1.15, 0.5, 0.25: every fraction a
  * definition is likely to hold): that decimal has at most 15 significant
@@ -40,33 +58,17 @@ static char *put_digits(char *p, uint64_t u, int min)
 static const char *short_decimal(double d, char *buf, size_t len)
 {
 	double a = fabs(d);
-	uint64_t r, whole, frac;
-	char *p = buf + len;
+	uint64_t r, frac;
+	int digits = 4;
 
 	if (!(a >= 1e-4 && a < 1e11))
 		return NULL;
 	r = (uint64_t)llround(a * 1e4);
 	if ((double)r / 1e4 != a)
 		return NULL;
-	whole = r / 10000;
-	frac = r % 10000;
-	*--p = '\0';
-	if (frac == 0) {
-		*--p = '0';
-	} else {
-		int digits = 4;
-
-		while (frac % 10 == 0) {
-			frac /= 10;
-			digits--;
-		}
-		p = put_digits(p, frac, digits);
-	}
-	*--p = '.';
-	p = put_digits(p, whole, 1);
-	if (d < 0)
-		*--p = '-';
-	return p;
+	for (frac = r % 10000; frac && frac % 10 == 0; frac /= 10)
+		digits--;
+	return decimal_text(buf + len, r / 10000, frac, frac ? digits : 0, d < 0);
 }
 
 struct json_object *appdef__double(double d)
@@ -81,15 +83,10 @@ struct json_object *appdef__double(double d)
 	 */
 	if (d > -1e15 && d < 1e15 && d == (double)(int64_t)d && !(d == 0 && signbit(d))) {
 		int64_t i = (int64_t)d;
-		char *p = buf + sizeof(buf);
 
-		*--p = '\0';
-		*--p = '0';
-		*--p = '.';
-		p = put_digits(p, i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i, 1);
-		if (i < 0)
-			*--p = '-';
-		return json_object_new_double_s(d, p);
+		return json_object_new_double_s(
+		    d, decimal_text(buf + sizeof(buf), i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i,
+				    0, 0, i < 0));
 	}
 	if ((text = short_decimal(d, buf, sizeof(buf))))
 		return json_object_new_double_s(d, text);
