@@ -332,7 +332,6 @@ static void check_image(struct loadctx *c, struct json_object *app, size_t off, 
 		     "unrendered template in container.%s.image \"%s\"; %s", kind, s, RENDER_HINT);
 }
 
-/* {{ }} or {% %} left in env or labels values: almost surely a template. */
 /* Whether s holds "{{" or "{%" (one pass: most values hold no '{' at all). */
 static int has_template(const char *s)
 {
@@ -342,6 +341,7 @@ static int has_template(const char *s)
 	return 0;
 }
 
+/* {{ }} or {% %} left in env or labels values: almost surely a template. */
 static void warn_templates_in(struct loadctx *c, struct json_object *app, size_t off,
                               const char *id, const char *field)
 {

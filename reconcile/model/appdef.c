@@ -714,16 +714,18 @@ static void normalize(struct json_object *app, const struct appdef_flags *flags,
 	default_scalars(app, flags);
 }
 
-/* A shallow copy of obj with "id" replaced by id (PUT: the URL wins). */
 /* 1 when obj's "id" is already the string id: no copy is needed to set it. */
 static bool has_id(struct json_object *obj, const char *id)
 {
 	struct json_object *cur = NULL;
 
-	return json_object_object_get_ex(obj, "id", &cur) && json_object_is_type(cur, json_type_string) &&
-	       (size_t)json_object_get_string_len(cur) == strlen(id) && !strcmp(json_object_get_string(cur), id);
+	return json_object_object_get_ex(obj, "id", &cur) &&
+	       json_object_is_type(cur, json_type_string) &&
+	       (size_t)json_object_get_string_len(cur) == strlen(id) &&
+	       !strcmp(json_object_get_string(cur), id);
 }
 
+/* A shallow copy of obj with "id" replaced by id (PUT: the URL wins). */
 static struct json_object *with_id(struct json_object *obj, const char *id)
 {
 	struct json_object *copy = json_object_new_object();
